@@ -1,0 +1,36 @@
+# One command to run it, one to test it. Everything else is a step of those two.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAGE ?= prod
+
+.PHONY: run test lint package fuzz bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed  ## moto + infra/ + chalice local at http://127.0.0.1:8000
+	$(PY) -m devstack run
+
+test: $(VENV)/.installed  ## the whole suite
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed  ## cfn-lint on the source template and on the rendered one
+	$(PY) -m infra.render --out build/infra.json
+	$(VENV)/bin/cfn-lint infra/template.yaml build/infra.json
+
+package: $(VENV)/.installed  ## deployable SAM template + Lambda zip in build/package
+	$(PY) -m infra.package --stage $(STAGE) --out build/package
+	$(VENV)/bin/cfn-lint build/package/sam.json
+
+fuzz: $(VENV)/.installed  ## schemathesis against a locally served API
+	$(PY) -m devstack.fuzz
+
+bench: $(VENV)/.installed  ## print the figures (cold start, AWS calls per request, ...)
+	$(PY) -m bench
+
+clean:
+	rm -rf build .pytest_cache .hypothesis

@@ -1,0 +1,453 @@
+"""The one access decision every endpoint calls: ``decide(actor, space, action, resource, now)``.
+
+Pure: no I/O, no AWS, stdlib only. DOMAIN.md (§ Who may see what, § Account lifecycle) is the
+source; whatever it does not allow is denied. ``now`` and every datetime given must be
+timezone-aware (UTC).
+
+Order of checks
+1. The request: a known action and kind, the action meaningful for that kind (``search`` and
+   ``emergency_access`` concern the whole space: ``Resource("space")`` only).
+2. The role: patient, professional and app go on. Insurers, mutual insurers, employers and any
+   unknown role get nothing (L1111-18, whatever the patient granted); enrolment agents and
+   catalogue admins never reach a space's data.
+3. Per role, first matching rule wins:
+   - patient: own space -> professional-only actions -> cannot open a conversation -> space open
+     (except reading the activity history or the space itself) -> documents still invisible to the
+     patient are hidden -> release is the author's -> allowed.
+   - professional: space open -> not blocked -> known profession -> patient-only kinds/actions ->
+     occupational doctor needs a valid grant (never emergency) -> search / emergency access /
+     messaging -> activity (treating doctor) -> documents (deposit freely; the author keeps every
+     right; others read with grant / treating doctor / emergency session, then the masked rule,
+     then the profession x document type matrix) -> profile, measurements, agenda (read or add
+     with read access).
+   - app: the space it is connected to -> connection live -> space open -> scope -> masked and
+     invisible documents hidden.
+
+``hide_existence`` tells the endpoint to answer 404 rather than 403: a space the caller has no
+relationship with, a document masked or still invisible for this caller, or a document type the
+profession may not read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Mapping
+
+from chalicelib.access.matrix import PROFESSIONS, readable_document_types
+
+# --- actions ------------------------------------------------------------------------------------
+READ = "read"
+CREATE = "create"
+UPDATE = "update"
+DELETE = "delete"
+MASK = "mask"  # mask / unmask a document
+RELEASE = "release"  # make a document invisible to the patient visible
+MANAGE_ACCESS = "manage_access"  # grants, blocks, treating doctor, emergency setting, connections
+EMERGENCY_ACCESS = "emergency_access"  # open a break-glass session
+MESSAGE = "message"  # open or write in a conversation
+SEARCH = "search"  # a professional looks a patient up
+ACTIONS = frozenset(
+    {READ, CREATE, UPDATE, DELETE, MASK, RELEASE, MANAGE_ACCESS, EMERGENCY_ACCESS, MESSAGE, SEARCH}
+)
+
+# --- resource kinds -----------------------------------------------------------------------------
+DOCUMENT = "document"
+PROFILE = "profile"
+MEASUREMENT = "measurement"
+AGENDA = "agenda"
+ACTIVITY = "activity"
+ACCESS_SETTINGS = "access_settings"
+CONVERSATION = "conversation"
+EXPORT = "export"
+CONNECTION = "connection"
+SPACE = "space"
+
+_CRUD = frozenset({READ, CREATE, UPDATE, DELETE})
+VALID_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        DOCUMENT: _CRUD | {MASK, RELEASE},
+        PROFILE: _CRUD,
+        MEASUREMENT: _CRUD,
+        AGENDA: _CRUD,
+        ACTIVITY: frozenset({READ}),
+        ACCESS_SETTINGS: _CRUD | {MANAGE_ACCESS},
+        CONNECTION: _CRUD | {MANAGE_ACCESS},
+        CONVERSATION: frozenset({READ, CREATE, MESSAGE}),
+        EXPORT: frozenset({READ}),
+        SPACE: frozenset({READ, UPDATE, DELETE, MANAGE_ACCESS, MESSAGE, EMERGENCY_ACCESS, SEARCH}),
+    }
+)
+KINDS = frozenset(VALID_ACTIONS)
+
+# --- roles and statuses -------------------------------------------------------------------------
+PATIENT = "patient"
+PROFESSIONAL = "professional"
+APP = "app"
+ENROLMENT_AGENT = "enrolment_agent"
+CATALOGUE_ADMIN = "catalogue_admin"
+OCCUPATIONAL_DOCTOR = "medecin_du_travail"
+
+OPEN_STATUSES = frozenset({"active", "auto_created"})
+INVISIBILITY_PERIOD = timedelta(days=30)
+
+# Kinds only the patient touches (professionals and apps are denied)...
+PATIENT_ONLY_KINDS = frozenset({ACCESS_SETTINGS, CONNECTION, EXPORT, SPACE})
+# ...except these space-level actions of professionals.
+PROFESSIONAL_SPACE_ACTIONS = frozenset({SEARCH, EMERGENCY_ACCESS, MESSAGE})
+# What a patient may still do on a space that is not open (invited, opposed, closed).
+PATIENT_ANY_STATUS = frozenset({(ACTIVITY, READ), (SPACE, READ)})
+# (kind, action) -> scopes of which the app needs one.
+APP_SCOPES: Mapping[tuple[str, str], frozenset[str]] = MappingProxyType(
+    {
+        (MEASUREMENT, READ): frozenset({"measurements:read", "profile:read"}),
+        (MEASUREMENT, CREATE): frozenset({"measurements:write"}),
+        (DOCUMENT, READ): frozenset({"documents:read"}),
+        (DOCUMENT, CREATE): frozenset({"documents:write"}),
+        (AGENDA, READ): frozenset({"agenda:read"}),
+        (AGENDA, CREATE): frozenset({"agenda:write"}),
+        (AGENDA, UPDATE): frozenset({"agenda:write"}),
+        (AGENDA, DELETE): frozenset({"agenda:write"}),
+        (PROFILE, READ): frozenset({"profile:read"}),
+    }
+)
+
+
+class Reason:
+    """Machine-readable ``Decision.reason`` values."""
+
+    # allowed
+    PATIENT_OWN_SPACE = "patient_own_space"
+    TREATING_DOCTOR = "treating_doctor"
+    GRANT = "grant"
+    EMERGENCY_SESSION = "emergency_session"
+    AUTHOR = "author"
+    DEPOSIT = "deposit"
+    MESSAGING = "messaging"
+    SEARCH = "search"
+    EMERGENCY_ACCESS = "emergency_access"
+    APP_SCOPE = "app_scope"
+    # denied
+    UNKNOWN_ACTION = "unknown_action"
+    UNKNOWN_KIND = "unknown_kind"
+    UNSUPPORTED_ACTION = "unsupported_action"
+    FORBIDDEN_ROLE = "forbidden_role"
+    NO_HEALTH_DATA = "no_health_data"
+    NOT_OWN_SPACE = "not_own_space"
+    SPACE_NOT_OPEN = "space_not_open"
+    PROFESSIONAL_ONLY = "professional_only"
+    PATIENT_ONLY = "patient_only"
+    PATIENT_CANNOT_OPEN_CONVERSATION = "patient_cannot_open_conversation"
+    INVISIBLE_TO_PATIENT = "invisible_to_patient"
+    INVISIBLE_RESERVED_TO_PROFESSIONALS = "invisible_reserved_to_professionals"
+    BLOCKED = "blocked"
+    UNKNOWN_PROFESSION = "unknown_profession"
+    OCCUPATIONAL_DOCTOR_NEEDS_GRANT = "occupational_doctor_needs_grant"
+    EMERGENCY_OPTED_OUT = "emergency_opted_out"
+    TREATING_DOCTOR_ONLY = "treating_doctor_only"
+    NO_GRANT = "no_grant"
+    MASKED = "masked"
+    PROFESSION_MATRIX = "profession_matrix"
+    AUTHOR_ONLY = "author_only"
+    APP_NOT_CONNECTED = "app_not_connected"
+    APP_NOT_ALLOWED = "app_not_allowed"
+    MISSING_SCOPE = "missing_scope"
+
+
+ALLOW_REASONS = frozenset(
+    {
+        Reason.PATIENT_OWN_SPACE,
+        Reason.TREATING_DOCTOR,
+        Reason.GRANT,
+        Reason.EMERGENCY_SESSION,
+        Reason.AUTHOR,
+        Reason.DEPOSIT,
+        Reason.MESSAGING,
+        Reason.SEARCH,
+        Reason.EMERGENCY_ACCESS,
+        Reason.APP_SCOPE,
+    }
+)
+
+_EMPTY: Mapping = MappingProxyType({})
+
+
+def _empty_mapping() -> Mapping:
+    return _EMPTY
+
+
+def _frozen_mapping(value: Mapping) -> Mapping:
+    return value if isinstance(value, MappingProxyType) else MappingProxyType(dict(value))
+
+
+# --- inputs and output --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Actor:
+    role: str
+    id: str  # patient_id (patient), RPPS (professional), client_id (app), sub otherwise
+    profession: str | None = None  # professional only
+    patient_id: str | None = None  # patient: own space; app: the space it is connected to
+    scopes: frozenset[str] = frozenset()  # app: in its token AND its live connection
+    app_connected: bool = False  # app: connection exists and the app is referenced
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scopes", frozenset(self.scopes))
+
+
+@dataclass(frozen=True)
+class Space:
+    patient_id: str
+    status: str  # invited | active | opposed | auto_created | closed
+    treating_doctor: str | None = None  # RPPS
+    emergency_access_allowed: bool = True
+    # RPPS -> expiry (None: no expiry)
+    grants: Mapping[str, datetime | None] = field(default_factory=_empty_mapping, hash=False)
+    blocked: frozenset[str] = frozenset()  # RPPS
+    # RPPS -> end of the emergency session that professional opened
+    emergency_sessions: Mapping[str, datetime] = field(default_factory=_empty_mapping, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "grants", _frozen_mapping(self.grants))
+        object.__setattr__(self, "emergency_sessions", _frozen_mapping(self.emergency_sessions))
+        object.__setattr__(self, "blocked", frozenset(self.blocked))
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: str
+    document_type: str | None = None
+    author: tuple[str, str] | None = None  # (role, id)
+    masked: bool = False
+    invisible_to_patient: bool = False
+    invisible_since: datetime | None = None  # visible automatically INVISIBILITY_PERIOD later
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+    hide_existence: bool = False  # answer 404 rather than 403
+
+
+def _allow(reason: str) -> Decision:
+    return Decision(True, reason)
+
+
+def _deny(reason: str, *, hide: bool = False) -> Decision:
+    return Decision(False, reason, hide)
+
+
+# --- facts --------------------------------------------------------------------------------------
+def _space_open(space: Space) -> bool:
+    return space.status in OPEN_STATUSES
+
+
+def _is_author(actor: Actor, resource: Resource) -> bool:
+    return resource.author is not None and tuple(resource.author) == (actor.role, actor.id)
+
+
+def _still_invisible(resource: Resource, now: datetime) -> bool:
+    """Invisible to the patient until released (flag cleared) or INVISIBILITY_PERIOD elapsed."""
+    if not resource.invisible_to_patient:
+        return False
+    if resource.invisible_since is None:  # just deposited
+        return True
+    return now < resource.invisible_since + INVISIBILITY_PERIOD
+
+
+def _has_valid_grant(space: Space, rpps: str, now: datetime) -> bool:
+    if rpps not in space.grants:
+        return False
+    expiry = space.grants[rpps]
+    return expiry is None or expiry > now
+
+
+def _is_occupational(actor: Actor) -> bool:
+    return actor.profession == OCCUPATIONAL_DOCTOR
+
+
+def _is_treating_doctor(actor: Actor, space: Space) -> bool:
+    """Treating-doctor status never counts for an occupational doctor."""
+    return (
+        not _is_occupational(actor)
+        and space.treating_doctor is not None
+        and space.treating_doctor == actor.id
+    )
+
+
+def _has_emergency_session(actor: Actor, space: Space, now: datetime) -> bool:
+    """An open session counts only while the patient still allows emergency access."""
+    if _is_occupational(actor) or not space.emergency_access_allowed:
+        return False
+    expiry = space.emergency_sessions.get(actor.id)
+    return expiry is not None and expiry > now
+
+
+def _read_basis(actor: Actor, space: Space, now: datetime) -> str | None:
+    """Why this professional may consult the record, or None."""
+    if _is_treating_doctor(actor, space):
+        return Reason.TREATING_DOCTOR
+    if _has_valid_grant(space, actor.id, now):
+        return Reason.GRANT
+    if _has_emergency_session(actor, space, now):
+        return Reason.EMERGENCY_SESSION
+    return None
+
+
+# --- entry point --------------------------------------------------------------------------------
+def decide(actor: Actor, space: Space, action: str, resource: Resource, now: datetime) -> Decision:
+    """May ``actor`` do ``action`` on ``resource`` in ``space`` at ``now``? Deny by default."""
+    malformed = _check_request(action, resource)
+    if malformed is not None:
+        return malformed
+    if actor.role == PATIENT:
+        return _decide_patient(actor, space, action, resource, now)
+    if actor.role == PROFESSIONAL:
+        return _decide_professional(actor, space, action, resource, now)
+    if actor.role == APP:
+        return _decide_app(actor, space, action, resource, now)
+    if actor.role in (ENROLMENT_AGENT, CATALOGUE_ADMIN):
+        return _deny(Reason.NO_HEALTH_DATA)
+    return _deny(Reason.FORBIDDEN_ROLE)  # insurer, mutual_insurer, employer, unknown...
+
+
+def _check_request(action: str, resource: Resource) -> Decision | None:
+    if action not in ACTIONS:
+        return _deny(Reason.UNKNOWN_ACTION)
+    if resource.kind not in KINDS:
+        return _deny(Reason.UNKNOWN_KIND)
+    if action not in VALID_ACTIONS[resource.kind]:
+        return _deny(Reason.UNSUPPORTED_ACTION)
+    return None
+
+
+# --- patient ------------------------------------------------------------------------------------
+def _decide_patient(
+    actor: Actor, space: Space, action: str, resource: Resource, now: datetime
+) -> Decision:
+    if actor.patient_id is None or actor.patient_id != space.patient_id:
+        return _deny(Reason.NOT_OWN_SPACE, hide=True)
+    if action in (SEARCH, EMERGENCY_ACCESS):
+        return _deny(Reason.PROFESSIONAL_ONLY)
+    if resource.kind == CONVERSATION and action == CREATE:
+        return _deny(Reason.PATIENT_CANNOT_OPEN_CONVERSATION)
+    if not _space_open(space) and (resource.kind, action) not in PATIENT_ANY_STATUS:
+        return _deny(Reason.SPACE_NOT_OPEN)
+    if resource.kind == DOCUMENT:
+        hidden = _document_hidden_from_patient_side(actor, action, resource, now)
+        if hidden is not None:
+            return hidden
+        if action == RELEASE and not _is_author(actor, resource):
+            return _deny(Reason.AUTHOR_ONLY)
+    return _allow(Reason.PATIENT_OWN_SPACE)
+
+
+def _document_hidden_from_patient_side(
+    actor: Actor, action: str, resource: Resource, now: datetime
+) -> Decision | None:
+    """Patient and apps: only professionals deposit invisible documents; still-invisible ones and
+    (for apps) masked ones they did not author do not exist for them."""
+    if action == CREATE:
+        if resource.invisible_to_patient:
+            return _deny(Reason.INVISIBLE_RESERVED_TO_PROFESSIONALS)
+        return None
+    if actor.role == APP and resource.masked and not _is_author(actor, resource):
+        return _deny(Reason.MASKED, hide=True)
+    if _still_invisible(resource, now):
+        return _deny(Reason.INVISIBLE_TO_PATIENT, hide=True)
+    return None
+
+
+# --- professional -------------------------------------------------------------------------------
+def _decide_professional(
+    actor: Actor, space: Space, action: str, resource: Resource, now: datetime
+) -> Decision:
+    if not _space_open(space):
+        return _deny(Reason.SPACE_NOT_OPEN, hide=True)
+    if actor.id in space.blocked:
+        return _deny(Reason.BLOCKED)
+    if actor.profession not in PROFESSIONS:
+        return _deny(Reason.UNKNOWN_PROFESSION)
+    if action in (MASK, MANAGE_ACCESS) or (
+        resource.kind in PATIENT_ONLY_KINDS and action not in PROFESSIONAL_SPACE_ACTIONS
+    ):
+        return _deny(Reason.PATIENT_ONLY)
+    if _is_occupational(actor) and (
+        action == EMERGENCY_ACCESS or not _has_valid_grant(space, actor.id, now)
+    ):
+        return _deny(Reason.OCCUPATIONAL_DOCTOR_NEEDS_GRANT)
+    if action == SEARCH:
+        return _allow(Reason.SEARCH)
+    if action == EMERGENCY_ACCESS:
+        if not space.emergency_access_allowed:
+            return _deny(Reason.EMERGENCY_OPTED_OUT)
+        return _allow(Reason.EMERGENCY_ACCESS)
+    if action == MESSAGE or resource.kind == CONVERSATION:
+        return _allow(Reason.MESSAGING)  # participation in a given conversation: messaging module
+    if resource.kind == ACTIVITY:
+        if _is_treating_doctor(actor, space):
+            return _allow(Reason.TREATING_DOCTOR)
+        return _deny(Reason.TREATING_DOCTOR_ONLY)
+    if resource.kind == DOCUMENT:
+        return _professional_document(actor, space, action, resource, now)
+    return _professional_entry(actor, space, action, now)  # profile, measurement, agenda
+
+
+def _professional_document(
+    actor: Actor, space: Space, action: str, resource: Resource, now: datetime
+) -> Decision:
+    if action == CREATE:
+        return _allow(Reason.DEPOSIT)  # feeding the record is their duty: no grant needed
+    if _is_author(actor, resource):
+        return _allow(Reason.AUTHOR)  # read (even masked), update/release, delete
+    seen = _professional_may_read_document(actor, space, resource, now)
+    if action == READ or seen.hide_existence:
+        return seen
+    return _deny(Reason.AUTHOR_ONLY)  # update, delete, release
+
+
+def _professional_may_read_document(
+    actor: Actor, space: Space, resource: Resource, now: datetime
+) -> Decision:
+    basis = _read_basis(actor, space, now)
+    if basis is None:
+        return _deny(Reason.NO_GRANT)
+    if resource.masked and not _is_treating_doctor(actor, space):
+        return _deny(Reason.MASKED, hide=True)
+    if resource.document_type not in readable_document_types(actor.profession):
+        return _deny(Reason.PROFESSION_MATRIX, hide=True)
+    return _allow(basis)
+
+
+def _professional_entry(actor: Actor, space: Space, action: str, now: datetime) -> Decision:
+    """Profile entries, measurements, agenda events: read or add with read access."""
+    if action not in (READ, CREATE):
+        return _deny(Reason.PATIENT_ONLY)
+    basis = _read_basis(actor, space, now)
+    if basis is None:
+        return _deny(Reason.NO_GRANT)
+    return _allow(basis)
+
+
+# --- app ----------------------------------------------------------------------------------------
+def _decide_app(
+    actor: Actor, space: Space, action: str, resource: Resource, now: datetime
+) -> Decision:
+    if actor.patient_id is None or actor.patient_id != space.patient_id:
+        return _deny(Reason.NOT_OWN_SPACE, hide=True)
+    if not actor.app_connected:
+        return _deny(Reason.APP_NOT_CONNECTED)
+    if not _space_open(space):
+        return _deny(Reason.SPACE_NOT_OPEN)
+    needed = APP_SCOPES.get((resource.kind, action))
+    if needed is None:
+        return _deny(Reason.APP_NOT_ALLOWED)
+    if not needed & actor.scopes:
+        return _deny(Reason.MISSING_SCOPE)
+    if resource.kind == DOCUMENT:
+        hidden = _document_hidden_from_patient_side(actor, action, resource, now)
+        if hidden is not None:
+            return hidden
+    return _allow(Reason.APP_SCOPE)
+

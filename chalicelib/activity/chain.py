@@ -1,0 +1,35 @@
+"""The hash chain of a person's activity history: pure, no storage.
+
+Each event's hash covers its content and the previous event's hash, so editing, inserting or
+deleting any past event changes every hash after it; the head (last sequence number and hash,
+stored apart) catches the removal of the newest events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+GENESIS = "0" * 64
+CHAINED_FIELDS = ("seq", "event_id", "at", "actor_role", "actor_id", "action", "resource")
+
+
+def event_hash(prev_hash: str, event: dict) -> str:
+    fields = {name: event.get(name) for name in CHAINED_FIELDS}
+    fields["seq"] = int(fields["seq"])  # DynamoDB gives it back as a Decimal
+    content = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}\n{content}".encode()).hexdigest()
+
+
+def verify(events: list[dict], head: dict | None) -> bool:
+    """``events`` in sequence order; ``head`` the stored {seq, hash} (None for an empty history)."""
+    prev_hash = GENESIS
+    for expected_seq, event in enumerate(events, start=1):
+        if int(event["seq"]) != expected_seq or event.get("prev_hash") != prev_hash:
+            return False
+        if event_hash(prev_hash, event) != event.get("hash"):
+            return False
+        prev_hash = event["hash"]
+    if head is None:
+        return not events
+    return int(head["seq"]) == len(events) and head["hash"] == prev_hash

@@ -1,0 +1,36 @@
+"""AWS clients, created lazily and cached per process.
+
+Chalice imports app.py when packaging and every cold start pays for each import, so nothing
+here touches boto3 until a client is first asked for. ``reset()`` drops the cache (tests start
+a fresh moto world per test). The endpoint comes from boto3's own ``AWS_ENDPOINT_URL``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from chalicelib.core.settings import settings
+
+
+@lru_cache(maxsize=None)
+def client(service: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, read_timeout=10)
+    return boto3.session.Session().client(service, region_name=settings().region, config=config)
+
+
+@lru_cache(maxsize=None)
+def table() -> Any:
+    """The DynamoDB table (resource API: plain Python values in and out)."""
+    import boto3
+
+    resource = boto3.session.Session().resource("dynamodb", region_name=settings().region)
+    return resource.Table(settings().table_name)
+
+
+def reset() -> None:
+    client.cache_clear()
+    table.cache_clear()

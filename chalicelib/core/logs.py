@@ -1,0 +1,54 @@
+"""Structured JSON logs, one object per line, each carrying the request's correlation id.
+
+Only what is passed as ``fields`` is logged: callers pass identifiers that mean nothing outside
+the system (patient_id, document_id, role), never an INS, a name or any content.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from contextvars import ContextVar
+
+request_id: ContextVar[str] = ContextVar("request_id", default="-")
+
+_logger = logging.getLogger("mes")
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "level": record.levelname,
+            "message": record.getMessage(),
+            "request_id": request_id.get(),
+            **getattr(record, "fields", {}),
+        }
+        if record.exc_info:
+            # The exception's type only: its text could quote the offending input.
+            entry["exception"] = record.exc_info[0].__name__
+        return json.dumps(entry, default=str)
+
+
+def _configure() -> None:
+    if not _logger.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(_JsonFormatter())
+        _logger.addHandler(handler)
+        _logger.setLevel(logging.INFO)
+        _logger.propagate = True
+
+
+_configure()
+
+
+def info(message: str, **fields) -> None:
+    _logger.info(message, extra={"fields": fields})
+
+
+def warning(message: str, **fields) -> None:
+    _logger.warning(message, extra={"fields": fields})
+
+
+def error(message: str, exc_info: bool = False, **fields) -> None:
+    _logger.error(message, exc_info=exc_info, extra={"fields": fields})

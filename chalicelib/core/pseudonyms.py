@@ -1,0 +1,40 @@
+"""Keyed hashes that let us find a record by a sensitive value without storing it in a key.
+
+The INS never appears in a DynamoDB key: the index item is keyed by HMAC-SHA256(INS) under a
+secret held in Secrets Manager, read once per process. Provisional codes are stored the same
+way, under a separate derived key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from functools import lru_cache
+
+from chalicelib.core import aws
+from chalicelib.core.settings import settings
+
+
+@lru_cache(maxsize=1)
+def _root_key() -> bytes:
+    secret = aws.client("secretsmanager").get_secret_value(SecretId=settings().peppers_secret_id)
+    return json.loads(secret["SecretString"])["hmac_key"].encode()
+
+
+def _digest(purpose: str, value: str) -> str:
+    key = hmac.new(_root_key(), purpose.encode(), hashlib.sha256).digest()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def ins_digest(ins: str) -> str:
+    return _digest("ins-index", ins)
+
+
+def code_digest(code: str, patient_id: str) -> str:
+    """Bound to the person so a stored hash is useless for another invitation."""
+    return _digest("provisional-code", f"{patient_id}:{code}")
+
+
+def reset() -> None:
+    _root_key.cache_clear()

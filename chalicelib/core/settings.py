@@ -1,0 +1,61 @@
+"""The one place the environment is read. Every module asks ``settings()``."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+
+def _list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str = "local"
+    region: str = "eu-west-3"
+    table_name: str = "mes-local"
+    documents_bucket: str = ""
+    data_key_id: str = "alias/mes-local"
+    peppers_secret_id: str = "mes/local/peppers"
+    letters_queue_url: str = ""
+    timers_queue_url: str = ""
+    enrolment_state_machine_arn: str = ""
+    sender_email: str = "no-reply@monespacesante.example"
+    # Authentication: trusted issuers and where their keys are (inline JWKS or a URL).
+    token_issuers: tuple[str, ...] = ()
+    token_audience: str = "mon-espace-sante-api"
+    jwks_json: str = ""
+    jwks_url: str = ""
+    cors_allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_environ(cls) -> "Settings":
+        env = os.environ.get
+        return cls(
+            stage=env("STAGE", "local"),
+            region=env("AWS_REGION", env("AWS_DEFAULT_REGION", "eu-west-3")),
+            table_name=env("TABLE_NAME", "mes-local"),
+            documents_bucket=env("DOCUMENTS_BUCKET", ""),
+            data_key_id=env("DATA_KEY_ID", "alias/mes-local"),
+            peppers_secret_id=env("PEPPERS_SECRET_ID", "mes/local/peppers"),
+            letters_queue_url=env("LETTERS_QUEUE_URL", ""),
+            timers_queue_url=env("TIMERS_QUEUE_URL", ""),
+            enrolment_state_machine_arn=env("ENROLMENT_STATE_MACHINE_ARN", ""),
+            sender_email=env("SENDER_EMAIL", "no-reply@monespacesante.example"),
+            token_issuers=_list("TOKEN_ISSUERS"),
+            token_audience=env("TOKEN_AUDIENCE", "mon-espace-sante-api"),
+            jwks_json=env("JWKS_JSON", ""),
+            jwks_url=env("JWKS_URL", ""),
+            cors_allowed_origins=_list("CORS_ALLOWED_ORIGINS"),
+        )
+
+    def jwks(self) -> dict:
+        return json.loads(self.jwks_json) if self.jwks_json else {"keys": []}
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_environ()

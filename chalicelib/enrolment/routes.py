@@ -1,0 +1,82 @@
+"""Enrolment endpoints (API.md § Enrolment)."""
+
+from __future__ import annotations
+
+from chalicelib.activity.models import ActorRef
+from chalicelib.core.api import PUBLIC, Call, Router, roles
+from chalicelib.enrolment import service
+from chalicelib.enrolment.models import (
+    Activated,
+    AgentOpposition,
+    Campaign,
+    CampaignCreate,
+    CampaignWithCounts,
+    CloseRequest,
+    CodeAnswer,
+    InvitationsRequest,
+    InvitationsResult,
+    Me,
+    StatusOnly,
+)
+
+router = Router(__name__, tag="enrolment")
+AGENT = roles("enrolment_agent")
+
+
+def _agent(call: Call) -> ActorRef:
+    return ActorRef(role="enrolment_agent", id=call.principal.sub)
+
+
+@router.route("/v1/enrolment/campaigns", "POST", access=AGENT, body=CampaignCreate, response=Campaign, status=201)
+def create_campaign(call: Call) -> Campaign:
+    """Creates an enrolment campaign."""
+    return service.create_campaign(call.body)
+
+
+@router.route("/v1/enrolment/campaigns/{campaign_id}", "GET", access=AGENT, response=CampaignWithCounts)
+def get_campaign(call: Call, campaign_id: str) -> CampaignWithCounts:
+    """A campaign and how many of its people are in each status."""
+    return service.get_campaign(campaign_id)
+
+
+@router.route(
+    "/v1/enrolment/campaigns/{campaign_id}/invitations",
+    "POST",
+    access=AGENT,
+    body=InvitationsRequest,
+    response=InvitationsResult,
+)
+def invite(call: Call, campaign_id: str) -> InvitationsResult:
+    """Invites up to 500 people (one cohort, one timer)."""
+    return service.invite(_agent(call), campaign_id, call.body)
+
+
+@router.route("/v1/enrolment/activate", "POST", access=PUBLIC, body=CodeAnswer, response=Activated)
+def activate(call: Call) -> Activated:
+    """Activates a space with the provisional code."""
+    return service.activate(call.body)
+
+
+@router.route("/v1/enrolment/oppose", "POST", access=PUBLIC, body=CodeAnswer, response=StatusOnly)
+def oppose(call: Call) -> StatusOnly:
+    """Opposes the creation of a space with the provisional code."""
+    return service.oppose(call.body)
+
+
+@router.route("/v1/enrolment/oppositions", "POST", access=AGENT, body=AgentOpposition, response=StatusOnly)
+def oppose_for(call: Call) -> StatusOnly:
+    """Records an opposition received by phone, in person or by mail."""
+    return service.oppose_for(_agent(call), call.body)
+
+
+@router.route("/v1/me", "GET", access=roles("patient"), response=Me)
+def me(call: Call) -> Me:
+    """The calling person's space."""
+    return service.me(call.principal)
+
+
+@router.route("/v1/me/close", "POST", access=roles("patient"), body=CloseRequest, response=StatusOnly)
+def close(call: Call) -> StatusOnly:
+    """Closes the calling person's space; professional access stops at once."""
+    service.close(call.principal, call.body.delete_now)
+    return StatusOnly(status="closed")

@@ -1,0 +1,308 @@
+"""Opt-out enrolment (DOMAIN.md § Enrolment, § Account lifecycle).
+
+Every status change is one DynamoDB transaction: the account moves only from the status it was
+read in, the campaign counters follow, and the activity event is appended. When two changes race
+(an activation at the very moment the timer auto-creates), the loser re-reads and either applies
+on top (auto_created → active is allowed) or gets a clean 409: never both, never lost.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from datetime import timedelta
+
+from pydantic import ValidationError
+
+from chalicelib.activity import service as activity
+from chalicelib.activity.models import ActorRef
+from chalicelib.activity.service import StateChanged
+from chalicelib.core import aws, clock, logs, pseudonyms
+from chalicelib.core.api import invalid_input
+from chalicelib.core.auth import Principal
+from chalicelib.core.errors import Conflict, InvalidCode, InvalidRequest, NotFound, TooManyAttempts
+from chalicelib.core.ids import new_id
+from chalicelib.core.settings import settings
+from chalicelib.enrolment import codes, notices, store
+from chalicelib.enrolment.models import (
+    Activated,
+    AgentOpposition,
+    Campaign,
+    CampaignCreate,
+    CampaignWithCounts,
+    CodeAnswer,
+    Counts,
+    InvitationsRequest,
+    InvitationsResult,
+    Invitee,
+    ItemError,
+    Me,
+    Rejected,
+    StatusOnly,
+)
+from chalicelib.notifications.service import notify
+from chalicelib.spaces import store as spaces
+
+MAX_FAILED_ATTEMPTS = 5
+CODE_VALIDITY = timedelta(days=365)
+TIMER = ActorRef(role="system", id="enrolment-timer")
+WRONG_ANSWER = "The code, the INS or the birth date is wrong, or the code has expired. Check the letter or email you received."
+
+# Allowed moves, and what to tell a person who asks for another one.
+TRANSITIONS = {
+    "invited": {"active", "opposed", "auto_created"},
+    "opposed": {"active"},
+    "auto_created": {"active", "closed"},
+    "active": {"closed"},
+    "closed": set(),
+}
+REFUSALS = {
+    ("active", "active"): "This space is already active.",
+    ("closed", "active"): "This space has been closed and cannot be activated again.",
+    ("auto_created", "opposed"): "The space has already been created automatically: close it instead (POST /v1/me/close).",
+    ("active", "opposed"): "The space is active: close it instead (POST /v1/me/close).",
+    ("opposed", "opposed"): "The opposition is already recorded; activate the space if you changed your mind.",
+    ("closed", "opposed"): "This space has been closed already.",
+    ("invited", "closed"): "The space does not exist yet: oppose its creation instead.",
+    ("opposed", "closed"): "You opposed the creation of the space: there is nothing to close.",
+    ("closed", "closed"): "This space is already closed.",
+}
+
+
+def _refuse(current: str, wanted: str) -> Conflict:
+    return Conflict(REFUSALS.get((current, wanted), f"A space that is {current} cannot become {wanted}."))
+
+
+def move(account: dict, to_status: str, actor: ActorRef, action: str, extra_set: dict | None = None, **conditions) -> dict:
+    """Applies one status change; on a lost race re-reads and tries again while the move is allowed."""
+    for _ in range(3):
+        if to_status not in TRANSITIONS[account["status"]]:
+            raise _refuse(account["status"], to_status)
+        try:
+            activity.record(
+                account["patient_id"], actor, action, with_items=store.transition_items(account, to_status, extra_set, **conditions)
+            )
+            return {**account, "status": to_status, **(extra_set or {})}
+        except StateChanged:
+            account = spaces.get_account(account["patient_id"])
+            if conditions.get("max_failures") is not None and int(account.get("failed_attempts", 0)) >= MAX_FAILED_ATTEMPTS:
+                raise _locked() from None
+    raise Conflict("This space is changing right now; try again in a moment.")
+
+
+# Campaigns and invitations --------------------------------------------------------------------
+
+
+def _campaign(item: dict) -> Campaign:
+    return Campaign(**{name: item[name] for name in Campaign.model_fields})
+
+
+def create_campaign(request: CampaignCreate) -> Campaign:
+    item = {"campaign_id": new_id("cmp"), "created_at": clock.iso(clock.now()), **request.model_dump()}
+    store.put_campaign(item)
+    return _campaign(item)
+
+
+def get_campaign(campaign_id: str) -> CampaignWithCounts:
+    item = store.get_campaign(campaign_id)
+    if item is None:
+        raise NotFound("No such campaign.")
+    return CampaignWithCounts(**_campaign(item).model_dump(), counts=Counts(**store.counts(campaign_id)))
+
+
+def _deadline(request: InvitationsRequest, campaign: dict):
+    now = clock.now()
+    if request.deadline is None:
+        return now + timedelta(days=int(campaign["response_days"]))
+    deadline = request.deadline if request.deadline.tzinfo else request.deadline.replace(tzinfo=now.tzinfo)
+    if deadline <= now:
+        raise InvalidRequest("The deadline must be in the future.", [{"field": "deadline", "message": "Must be in the future."}])
+    return deadline
+
+
+def _start_timer(cohort_id: str, campaign: dict, deadline) -> None:
+    remind_at = max(clock.now(), deadline - timedelta(days=int(campaign["reminder_days_before"])))
+    timer_input = {"cohort_id": cohort_id, "remind_at": clock.iso(remind_at), "deadline": clock.iso(deadline)}
+    # Named after the cohort: a duplicate start returns the same execution instead of a second one.
+    aws.client("stepfunctions").start_execution(
+        stateMachineArn=settings().enrolment_state_machine_arn, name=cohort_id, input=json.dumps(timer_input)
+    )
+
+
+def invite(agent: ActorRef, campaign_id: str, request: InvitationsRequest) -> InvitationsResult:
+    campaign = store.get_campaign(campaign_id)
+    if campaign is None:
+        raise NotFound("No such campaign.")
+    deadline = _deadline(request, campaign)
+    deadline_text = clock.iso(deadline)
+    cohort_id = new_id("coh")
+    # The timer starts first: a crash half-way leaves invited people with their timer running.
+    _start_timer(cohort_id, campaign, deadline)
+    accepted, rejected, seen = 0, [], set()
+    for index, raw in enumerate(request.invitees):
+        try:
+            invitee = Invitee.model_validate(raw)
+        except ValidationError as error:
+            problem = invalid_input(error, "")
+            message = "; ".join(f"{d['field']}: {d['message']}" for d in problem.details or [])
+            rejected.append(Rejected(index=index, error=ItemError(code=problem.code, message=message)))
+            continue
+        digest = pseudonyms.ins_digest(invitee.ins)
+        if digest in seen or not _invite_one(agent, campaign_id, cohort_id, deadline_text, invitee, digest):
+            rejected.append(Rejected(index=index, error=ItemError(code="already_enrolled", message="This person has already been invited.")))
+        else:
+            accepted += 1
+        seen.add(digest)
+    logs.info("invitations", campaign_id=campaign_id, cohort_id=cohort_id, accepted=accepted, rejected=len(rejected))
+    return InvitationsResult(cohort_id=cohort_id, deadline=deadline_text, accepted=accepted, rejected=rejected)
+
+
+def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str, invitee: Invitee, digest: str) -> bool:
+    patient_id = new_id("pat")
+    code = codes.new_code()
+    now = clock.now()
+    account = {
+        "patient_id": patient_id,
+        "status": "invited",
+        "ins": invitee.ins,
+        "ins_digest": digest,
+        "family_name": invitee.family_name,
+        "given_names": invitee.given_names,
+        "birth_date": invitee.birth_date.isoformat(),
+        "email": invitee.email,
+        "postal_address": invitee.postal_address,
+        "campaign_id": campaign_id,
+        "cohort_id": cohort_id,
+        "deadline": deadline,
+        "invited_at": clock.iso(now),
+        "code_digest": pseudonyms.code_digest(codes.normalize(code), patient_id),
+        "code_expires_at": clock.iso(now + CODE_VALIDITY),
+        "failed_attempts": 0,
+        "gsi1pk": f"COHORT#{cohort_id}",
+        "gsi1sk": f"PAT#{patient_id}",
+    }
+    account = {name: value for name, value in account.items() if value is not None}
+    try:
+        activity.record(patient_id, agent, "enrolment.invited", with_items=store.invitation_items(account), new_space=True)
+    except StateChanged:
+        return False
+    notify(account, *notices.invitation(code, deadline), purpose="enrolment.invitation")
+    return True
+
+
+# Answers with the provisional code ------------------------------------------------------------
+
+
+def _locked() -> TooManyAttempts:
+    return TooManyAttempts("Too many wrong attempts: this code is locked. Contact your health insurance fund (CPAM).")
+
+
+def _find(ins: str, birth_date) -> dict | None:
+    patient_id = spaces.patient_id_for(pseudonyms.ins_digest(ins))
+    account = spaces.get_account(patient_id) if patient_id else None
+    if account is None or account["birth_date"] != birth_date.isoformat():
+        return None
+    return account
+
+
+def _check_code(answer: CodeAnswer) -> dict:
+    """The account the answer unlocks, or the same refusal whatever was wrong."""
+    patient_id = spaces.patient_id_for(pseudonyms.ins_digest(answer.ins))
+    account = spaces.get_account(patient_id) if patient_id else None
+    if account is None:
+        raise InvalidCode(WRONG_ANSWER)
+    if int(account.get("failed_attempts", 0)) >= MAX_FAILED_ATTEMPTS:
+        raise _locked()
+    expected = account.get("code_digest", "")
+    given = pseudonyms.code_digest(codes.normalize(answer.code), patient_id)
+    valid = (
+        hmac.compare_digest(expected, given)
+        and account["birth_date"] == answer.birth_date.isoformat()
+        and clock.parse_iso(account["code_expires_at"]) > clock.now()
+    )
+    if not valid:
+        store.record_failed_attempt(patient_id)
+        raise InvalidCode(WRONG_ANSWER)
+    return account
+
+
+def activate(answer: CodeAnswer) -> Activated:
+    account = _check_code(answer)
+    actor = ActorRef(role="patient", id=account["patient_id"])
+    move(account, "active", actor, "enrolment.activated", {"activated_at": clock.iso(clock.now())}, max_failures=MAX_FAILED_ATTEMPTS)
+    return Activated(patient_id=account["patient_id"], status="active")
+
+
+def oppose(answer: CodeAnswer) -> StatusOnly:
+    account = _check_code(answer)
+    actor = ActorRef(role="patient", id=account["patient_id"])
+    move(account, "opposed", actor, "enrolment.opposed", {"opposed_at": clock.iso(clock.now()), "opposition_channel": "online"}, max_failures=MAX_FAILED_ATTEMPTS)
+    return StatusOnly(status="opposed")
+
+
+def oppose_for(agent: ActorRef, request: AgentOpposition) -> StatusOnly:
+    account = _find(request.ins, request.birth_date)
+    if account is None:
+        raise NotFound("Nobody with this INS and birth date has been invited.")
+    changes = {"opposed_at": clock.iso(clock.now()), "opposition_channel": request.channel}
+    move(account, "opposed", agent, "enrolment.opposed", changes)
+    return StatusOnly(status="opposed")
+
+
+# The person's own account ---------------------------------------------------------------------
+
+
+def own_account(principal: Principal) -> dict:
+    patient_id = spaces.patient_id_for(pseudonyms.ins_digest(principal.ins))
+    account = spaces.get_account(patient_id) if patient_id else None
+    if account is None:
+        raise NotFound("You have not been invited to Mon espace santé yet.")
+    return account
+
+
+def me(principal: Principal) -> Me:
+    account = own_account(principal)
+    return Me(
+        patient_id=account["patient_id"],
+        status=account["status"],
+        family_name=account["family_name"],
+        given_names=account["given_names"],
+        birth_date=account["birth_date"],
+        deadline=account.get("deadline") if account["status"] == "invited" else None,
+    )
+
+
+def close(principal: Principal, delete_now: bool) -> dict:
+    account = own_account(principal)
+    actor = ActorRef(role="patient", id=account["patient_id"])
+    changes = {"closed_at": clock.iso(clock.now()), "delete_requested": delete_now}
+    return move(account, "closed", actor, "account.closed", changes)
+
+
+# The cohort timer (one Step Functions execution per cohort feeds these) -----------------------
+
+
+def remind_cohort(cohort_id: str) -> int:
+    reminded = 0
+    for member in store.cohort_members(cohort_id):
+        if member["status"] == "invited" and store.mark_reminded(member["patient_id"], clock.iso(clock.now())):
+            notify(member, *notices.reminder(member["deadline"]), purpose="enrolment.reminder")
+            reminded += 1
+    logs.info("cohort reminded", cohort_id=cohort_id, reminded=reminded)
+    return reminded
+
+
+def auto_create_cohort(cohort_id: str) -> int:
+    created = 0
+    for member in store.cohort_members(cohort_id):
+        if member["status"] != "invited":
+            continue
+        now = clock.now()
+        try:
+            move(member, "auto_created", TIMER, "enrolment.auto_created", {"auto_created_at": clock.iso(now)})
+        except Conflict:
+            continue  # the person answered first: their choice stands
+        notify(member, *notices.auto_created(now), purpose="enrolment.auto_created")
+        created += 1
+    logs.info("cohort auto-created", cohort_id=cohort_id, created=created)
+    return created

@@ -1,0 +1,159 @@
+"""Enrolment data in DynamoDB.
+
+    pk = CAMPAIGN#<id>  sk = META               the campaign
+    pk = CAMPAIGN#<id>  sk = COUNT#<shard>      status counters, sharded so that a national wave's
+                                                concurrent writers do not queue on one item;
+                                                reading them is one query of COUNTER_SHARDS items
+    pk = PAT#<id>       sk = SPACE#ACCOUNT      the person's account (spaces.store), with
+                        gsi1pk = COHORT#<id>    its cohort, for the timer to find its members
+
+Status changes are transaction items conditioned on the current status, built here and committed
+together with the activity event (activity.service.record).
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any, Iterator
+
+from boto3.dynamodb.conditions import Key
+
+from chalicelib.core import aws
+from chalicelib.spaces.store import account_key, ins_index_key
+
+COUNTER_SHARDS = 16
+
+
+def campaign_key(campaign_id: str) -> dict:
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "META"}
+
+
+def _shard_key(campaign_id: str, patient_id: str) -> dict:
+    shard = zlib.crc32(patient_id.encode()) % COUNTER_SHARDS
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"COUNT#{shard:02d}"}
+
+
+def put_campaign(item: dict) -> None:
+    aws.table().put_item(Item={**campaign_key(item["campaign_id"]), **item}, ConditionExpression="attribute_not_exists(pk)")
+
+
+def get_campaign(campaign_id: str) -> dict | None:
+    return aws.table().get_item(Key=campaign_key(campaign_id)).get("Item")
+
+
+def counts(campaign_id: str) -> dict[str, int]:
+    result = aws.table().query(
+        KeyConditionExpression=Key("pk").eq(f"CAMPAIGN#{campaign_id}") & Key("sk").begins_with("COUNT#"),
+        ConsistentRead=True,
+    )
+    totals: dict[str, int] = {}
+    for shard in result.get("Items", []):
+        for status, value in shard.items():
+            if status not in ("pk", "sk"):
+                totals[status] = totals.get(status, 0) + int(value)
+    return totals
+
+
+def _count_item(campaign_id: str, patient_id: str, add: dict[str, int]) -> dict:
+    names = {f"#s{i}": status for i, status in enumerate(add)}
+    values = {f":v{i}": delta for i, delta in enumerate(add.values())}
+    return {
+        "Update": {
+            "TableName": aws.table().name,
+            "Key": _shard_key(campaign_id, patient_id),
+            "UpdateExpression": "ADD " + ", ".join(f"#s{i} :v{i}" for i in range(len(add))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }
+
+
+def invitation_items(account: dict) -> list[dict]:
+    """A new person: the INS index entry and the account, both only if absent, and the count."""
+    table = aws.table().name
+    patient_id = account["patient_id"]
+    return [
+        {
+            "Put": {
+                "TableName": table,
+                "Item": {**ins_index_key(account["ins_digest"]), "patient_id": patient_id},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+        {
+            "Put": {
+                "TableName": table,
+                "Item": {**account_key(patient_id), **account},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+        _count_item(account["campaign_id"], patient_id, {"invited": 1}),
+    ]
+
+
+def transition_items(account: dict, to_status: str, extra_set: dict[str, Any] | None = None, max_failures: int | None = None) -> list[dict]:
+    """Moves an account from its current status to ``to_status`` iff nobody moved it first."""
+    patient_id = account["patient_id"]
+    sets = {"status": to_status, **(extra_set or {})}
+    names = {f"#a{i}": name for i, name in enumerate(sets)}
+    values = {f":a{i}": value for i, value in enumerate(sets.values())}
+    values[":from"] = account["status"]
+    condition = "#a0 = :from"
+    if max_failures is not None:
+        condition += " AND (attribute_not_exists(failed_attempts) OR failed_attempts < :max_failures)"
+        values[":max_failures"] = max_failures
+    update = {
+        "Update": {
+            "TableName": aws.table().name,
+            "Key": account_key(patient_id),
+            "UpdateExpression": "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets))),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }
+    items = [update]
+    if account.get("campaign_id"):
+        items.append(_count_item(account["campaign_id"], patient_id, {account["status"]: -1, to_status: 1}))
+    return items
+
+
+def record_failed_attempt(patient_id: str) -> int:
+    """Counts one wrong answer; returns the new total (atomic, so racing guesses all count)."""
+    result = aws.table().update_item(
+        Key=account_key(patient_id),
+        UpdateExpression="ADD failed_attempts :one",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues={":one": 1},
+        ReturnValues="UPDATED_NEW",
+    )
+    return int(result["Attributes"]["failed_attempts"])
+
+
+def mark_reminded(patient_id: str, at: str) -> bool:
+    """True only for the first caller: a duplicate timer run does not remind twice."""
+    from botocore.exceptions import ClientError
+
+    try:
+        aws.table().update_item(
+            Key=account_key(patient_id),
+            UpdateExpression="SET reminded_at = :at",
+            ConditionExpression="#s = :invited AND attribute_not_exists(reminded_at)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":at": at, ":invited": "invited"},
+        )
+        return True
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def cohort_members(cohort_id: str) -> Iterator[dict]:
+    query: dict[str, Any] = {"IndexName": "gsi1", "KeyConditionExpression": Key("gsi1pk").eq(f"COHORT#{cohort_id}")}
+    while True:
+        result = aws.table().query(**query)
+        yield from result.get("Items", [])
+        if "LastEvaluatedKey" not in result:
+            return
+        query["ExclusiveStartKey"] = result["LastEvaluatedKey"]

@@ -1,0 +1,53 @@
+"""Event handlers: the enrolment timer queue (fed by the cohort state machine).
+
+In the cloud Lambda event sources invoke these; locally the devstack's worker polls the same
+queue and calls the same dispatch function (``chalice local`` serves HTTP only).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from chalice import Blueprint
+
+from chalicelib.core import aws, logs
+from chalicelib.core.settings import settings
+
+blueprint = Blueprint(__name__)
+# The queue's name is fixed per stage (infra/template.yaml: mes-<stage>-timers).
+TIMERS_QUEUE = f"mes-{os.environ.get('STAGE', 'prod')}-timers"
+
+
+def dispatch(message: dict) -> None:
+    from chalicelib.enrolment import service as enrolment
+
+    kind = message.get("kind")
+    if kind == "enrolment.remind":
+        enrolment.remind_cohort(message["cohort_id"])
+    elif kind == "enrolment.deadline":
+        enrolment.auto_create_cohort(message["cohort_id"])
+    else:
+        logs.warning("unknown timer message", kind=kind)
+
+
+@blueprint.on_sqs_message(queue=TIMERS_QUEUE, batch_size=1)
+def on_timer(event) -> None:
+    for record in event:
+        dispatch(json.loads(record.body))
+
+
+def drain_timers_queue(max_messages: int = 10) -> int:
+    """Local stand-in for the SQS event source: handle and delete what the queue holds."""
+    sqs = aws.client("sqs")
+    url = settings().timers_queue_url
+    handled = 0
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=0).get("Messages", [])
+        if not messages:
+            return handled
+        for message in messages:
+            dispatch(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            handled += 1
+

@@ -1,0 +1,38 @@
+"""Sends notifications: an email through SES when there is an address, else a letter job on the
+print provider's queue (SQS). Texts are built by the caller's templates and must carry no INS,
+no name and no health content; the channel is chosen here, in one place.
+"""
+
+from __future__ import annotations
+
+import json
+
+from chalicelib.core import aws, logs
+from chalicelib.core.settings import settings
+
+
+def send_email(to: str, subject: str, body: str) -> None:
+    aws.client("ses").send_email(
+        Source=settings().sender_email,
+        Destination={"ToAddresses": [to]},
+        Message={"Subject": {"Data": subject, "Charset": "UTF-8"}, "Body": {"Text": {"Data": body, "Charset": "UTF-8"}}},
+    )
+
+
+def send_letter(postal_address: str, subject: str, body: str) -> None:
+    letter = {"channel": "letter", "to": postal_address, "subject": subject, "body": body}
+    aws.client("sqs").send_message(QueueUrl=settings().letters_queue_url, MessageBody=json.dumps(letter, ensure_ascii=False))
+
+
+def notify(contact: dict, subject: str, body: str, purpose: str) -> str:
+    """Email if the person has one, else a postal letter. Returns the channel used."""
+    if contact.get("email"):
+        send_email(contact["email"], subject, body)
+        channel = "email"
+    elif contact.get("postal_address"):
+        send_letter(contact["postal_address"], subject, body)
+        channel = "letter"
+    else:
+        channel = "none"
+    logs.info("notification sent", purpose=purpose, channel=channel)
+    return channel

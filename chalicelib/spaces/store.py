@@ -1,0 +1,80 @@
+"""A person's space in DynamoDB: the account, the INS index, the access settings.
+
+    pk = INS#<hmac(INS)>   sk = INS                      {patient_id}   find a space by INS
+    pk = PAT#<patient_id>  sk = SPACE#ACCOUNT            status, identity, enrolment, settings
+    pk = PAT#<patient_id>  sk = SPACE#GRANT#<rpps>       {granted_at, expires_at}
+    pk = PAT#<patient_id>  sk = SPACE#BLOCK#<rpps>       {blocked_at}
+    pk = PAT#<patient_id>  sk = SPACE#EMERGENCY#<rpps>   {opened_at, expires_at, reason}
+    pk = PAT#<patient_id>  sk = SPACE#CONNECTION#<id>    {app_id, scopes, created_at}
+
+Everything the access decision needs shares the SPACE# prefix: one query loads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chalicelib.core import aws
+
+ACCOUNT = "SPACE#ACCOUNT"
+
+
+def partition(patient_id: str) -> str:
+    return f"PAT#{patient_id}"
+
+
+def account_key(patient_id: str) -> dict:
+    return {"pk": partition(patient_id), "sk": ACCOUNT}
+
+
+def ins_index_key(ins_digest: str) -> dict:
+    return {"pk": f"INS#{ins_digest}", "sk": "INS"}
+
+
+@dataclass
+class SpaceItems:
+    """The raw items of one space, grouped by kind."""
+
+    account: dict
+    grants: dict[str, dict] = field(default_factory=dict)
+    blocks: dict[str, dict] = field(default_factory=dict)
+    emergencies: dict[str, dict] = field(default_factory=dict)
+    connections: dict[str, dict] = field(default_factory=dict)
+
+
+_GROUPS = {"GRANT": "grants", "BLOCK": "blocks", "EMERGENCY": "emergencies", "CONNECTION": "connections"}
+
+
+def load(patient_id: str) -> SpaceItems | None:
+    items, start_key = [], None
+    while True:
+        query = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": partition(patient_id), ":prefix": "SPACE#"},
+            "ConsistentRead": True,
+        }
+        if start_key:
+            query["ExclusiveStartKey"] = start_key
+        result = aws.table().query(**query)
+        items.extend(result.get("Items", []))
+        start_key = result.get("LastEvaluatedKey")
+        if not start_key:
+            break
+    account = next((item for item in items if item["sk"] == ACCOUNT), None)
+    if account is None:
+        return None
+    space = SpaceItems(account=account)
+    for item in items:
+        _, kind, *rest = item["sk"].split("#", 2)
+        if kind in _GROUPS and rest:
+            getattr(space, _GROUPS[kind])[rest[0]] = item
+    return space
+
+
+def get_account(patient_id: str) -> dict | None:
+    return aws.table().get_item(Key=account_key(patient_id), ConsistentRead=True).get("Item")
+
+
+def patient_id_for(ins_digest: str) -> str | None:
+    item = aws.table().get_item(Key=ins_index_key(ins_digest)).get("Item")
+    return item["patient_id"] if item else None

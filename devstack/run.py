@@ -1,0 +1,100 @@
+"""``make run``: moto server + provisioning from infra/ + ``chalice local``, in the foreground.
+
+Every start is clean: moto keeps its state in memory, so a new run starts from an empty cloud
+(the signing key in .devstack/ is kept, so tokens minted earlier stay valid until they expire).
+Ctrl-C stops everything this started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+from devstack import keys
+from devstack.provision import REGION, provision
+from devstack.workers import run_workers
+
+MOTO_PORT = 5000
+API_PORT = 8000
+ENDPOINT = f"http://127.0.0.1:{MOTO_PORT}"
+ENV_FILE = keys.ROOT / ".devstack" / "env.json"
+LOCAL_ORIGINS = "http://localhost:3000,http://127.0.0.1:3000"
+
+
+def _wait_for(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310 - loopback only
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within {timeout:.0f}s")
+
+
+def _post_json(url: str, body: dict) -> None:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=10)  # noqa: S310 - loopback only
+
+
+def local_environment() -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": ENDPOINT,
+        "AWS_ACCESS_KEY_ID": "devstack",
+        "AWS_SECRET_ACCESS_KEY": "devstack",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "MOTO_PORT": str(MOTO_PORT),
+    }
+
+
+def main() -> None:
+    os.environ.update(local_environment())
+    children: list[subprocess.Popen] = []
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    moto = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(MOTO_PORT)]
+    children.append(subprocess.Popen(moto, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    _wait_for(f"{ENDPOINT}/moto-api/")
+    _post_json(f"{ENDPOINT}/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
+    api_env = {**provision(), **keys.api_environment(), "CORS_ALLOWED_ORIGINS": LOCAL_ORIGINS}
+    os.environ.update(api_env)
+    ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
+    ENV_FILE.write_text(json.dumps(api_env, indent=2))
+    chalice = [sys.executable, "-m", "chalice", "local", "--stage", "local", "--host", "127.0.0.1", "--port", str(API_PORT)]
+    children.append(subprocess.Popen(chalice, cwd=keys.ROOT))
+    _wait_for(f"http://127.0.0.1:{API_PORT}/v1/health", timeout=60)
+    threading.Thread(target=run_workers, daemon=True).start()
+    print(
+        f"""
+Mon espace santé runs at http://127.0.0.1:{API_PORT} (moto at {ENDPOINT}).
+  Token:         .venv/bin/python -m devstack token --role patient
+                 .venv/bin/python -m devstack token --role professional --claim rpps=10000000009
+  Try:           curl -H "Authorization: Bearer $(.venv/bin/python -m devstack token --role enrolment_agent)" \\
+                   http://127.0.0.1:{API_PORT}/v1/openapi.json
+  Notifications: .venv/bin/python -m devstack outbox
+Ctrl-C stops everything.""",
+        flush=True,
+    )
+    while all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    print("a local service stopped; shutting down", file=sys.stderr)
+    stop()

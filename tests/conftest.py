@@ -1,0 +1,166 @@
+"""Fixtures: a fresh moto world per test, provisioned from infra/ exactly as the devstack does,
+and the Chalice test client calling the real app through its public HTTP interface."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from moto import mock_aws
+
+from devstack import keys
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-3")
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+
+def reset_caches() -> None:
+    from chalicelib.core import aws, pseudonyms
+    from chalicelib.core.settings import settings
+
+    settings.cache_clear()
+    aws.reset()
+    pseudonyms.reset()
+
+
+@pytest.fixture(scope="session")
+def key_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("devstack") / "signing-key.pem"
+    os.environ.update(keys.api_environment(path))
+    os.environ["CORS_ALLOWED_ORIGINS"] = "https://app.example.test"
+    return path
+
+
+@pytest.fixture
+def cloud(key_file, monkeypatch):
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        from devstack.provision import provision
+
+        for name, value in provision().items():
+            monkeypatch.setenv(name, value)
+        reset_caches()
+        yield
+    reset_caches()
+
+
+@pytest.fixture
+def api(cloud):
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app, stage_name="local") as client:
+        yield Api(client)
+
+
+class Api:
+    """The Chalice test client with JSON and token helpers."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def call(self, method: str, path: str, body=None, token: str | None = None, headers: dict | None = None, raw: bytes | None = None):
+        all_headers = {"Content-Type": "application/json"} if body is not None else {}
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        all_headers.update(headers or {})
+        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        return getattr(self.client.http, method.lower())(path, headers=all_headers, body=payload)
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.call("POST", path, body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.call("PUT", path, body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.call("PATCH", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.call("DELETE", path, **kw)
+
+
+@pytest.fixture
+def token(key_file):
+    def mint(role: str, **claims) -> str:
+        return keys.mint(role, claims, path=key_file)
+
+    return mint
+
+
+def make_ins(n: int, sex: str = "1", dept: str = "75") -> str:
+    """A valid INS, different for each n."""
+    from chalicelib.core.identifiers import ins_key
+
+    nir = f"{sex}85{(n % 12) + 1:02d}{dept}{(n // 1000) % 1000:03d}{n % 1000:03d}"
+    return nir + ins_key(nir)
+
+
+def invitee(n: int, **overrides) -> dict:
+    return {
+        "ins": make_ins(n),
+        "family_name": "Durand",
+        "given_names": "Camille",
+        "birth_date": "1985-03-14",
+        "email": f"person{n}@example.test",
+        **overrides,
+    }
+
+
+def code_from(notification: dict) -> str:
+    line = next(line for line in notification["body"].splitlines() if line.startswith("Code provisoire : "))
+    return line.removeprefix("Code provisoire : ").strip()
+
+
+class Enrolment:
+    """Drives the enrolment API the way an agent and a person would."""
+
+    def __init__(self, api: Api, token):
+        self.api, self.token = api, token
+        self.agent = token("enrolment_agent")
+
+    def campaign(self, **body) -> str:
+        response = self.api.post("/v1/enrolment/campaigns", {"name": "Vague test", **body}, token=self.agent)
+        assert response.status_code == 201, response.json_body
+        return response.json_body["campaign_id"]
+
+    def invite(self, campaign_id: str, people: list[dict], **body) -> dict:
+        response = self.api.post(
+            f"/v1/enrolment/campaigns/{campaign_id}/invitations", {"invitees": people, **body}, token=self.agent
+        )
+        assert response.status_code == 200, response.json_body
+        return response.json_body
+
+    def code_of(self, person: dict) -> str:
+        from devstack.outbox import sent
+
+        messages = [m for m in sent(to=person.get("email") or person.get("postal_address")) if "Code provisoire" in m["body"]]
+        return code_from(messages[-1])
+
+    def activate(self, person: dict) -> str:
+        body = {"ins": person["ins"], "birth_date": person["birth_date"], "code": self.code_of(person)}
+        response = self.api.post("/v1/enrolment/activate", body)
+        assert response.status_code == 200, response.json_body
+        return response.json_body["patient_id"]
+
+    def patient_token(self, person: dict) -> str:
+        return self.token("patient", ins=person["ins"])
+
+    def active_patient(self, n: int = 1) -> tuple[str, str]:
+        """(patient_id, patient token) of a freshly activated space."""
+        person = invitee(n)
+        self.invite(self.campaign(), [person])
+        return self.activate(person), self.patient_token(person)
+
+
+@pytest.fixture
+def enrolment(api, token) -> Enrolment:
+    return Enrolment(api, token)

@@ -1,0 +1,97 @@
+from tests.conftest import code_from, invitee, make_ins
+
+from devstack.outbox import sent
+
+
+def test_campaign_defaults_and_counts(api, enrolment):
+    response = api.post("/v1/enrolment/campaigns", {"name": "Vague 1"}, token=enrolment.agent)
+    assert response.status_code == 201
+    body = response.json_body
+    assert (body["response_days"], body["reminder_days_before"]) == (40, 10)
+    counts = api.get(f"/v1/enrolment/campaigns/{body['campaign_id']}", token=enrolment.agent).json_body["counts"]
+    assert counts == {"invited": 0, "active": 0, "auto_created": 0, "opposed": 0, "closed": 0}
+
+
+def test_invitation_validates_each_person_and_notifies(api, enrolment):
+    campaign = enrolment.campaign()
+    people = [
+        invitee(1),
+        invitee(2, ins=make_ins(2)[:-2] + "00"),
+        invitee(3, email=None),
+        invitee(4, email=None, postal_address="12 rue des Lilas, 75011 Paris"),
+        invitee(1),
+    ]
+    result = enrolment.invite(campaign, people)
+    assert result["accepted"] == 2
+    assert {r["index"]: r["error"]["code"] for r in result["rejected"]} == {
+        1: "invalid_ins",
+        2: "invalid_request",
+        4: "already_enrolled",
+    }
+    email = sent(to="person1@example.test")[0]
+    assert "Code provisoire : " in email["body"] and people[0]["ins"] not in email["body"]
+    letter = sent(to="12 rue des Lilas, 75011 Paris")[0]
+    assert letter["channel"] == "letter" and "Code provisoire : " in letter["body"]
+    again = enrolment.invite(enrolment.campaign(), [invitee(1)])
+    assert again["rejected"][0]["error"]["code"] == "already_enrolled"
+
+
+def test_activation_then_me(api, enrolment):
+    person = invitee(7)
+    enrolment.invite(enrolment.campaign(), [person])
+    code = enrolment.code_of(person)
+    sloppy = code.lower().replace("-", " ")
+    response = api.post("/v1/enrolment/activate", {"ins": person["ins"], "birth_date": person["birth_date"], "code": sloppy})
+    assert response.status_code == 200 and response.json_body["status"] == "active"
+    me = api.get("/v1/me", token=enrolment.patient_token(person)).json_body
+    assert me["status"] == "active" and me["patient_id"] == response.json_body["patient_id"]
+
+
+def test_wrong_code_and_unknown_person_look_the_same_and_lock(api, enrolment):
+    person = invitee(8)
+    enrolment.invite(enrolment.campaign(), [person])
+    wrong = {"ins": person["ins"], "birth_date": person["birth_date"], "code": "AAAA-AAAA-AA"}
+    unknown = {**wrong, "ins": make_ins(999)}
+    first, stranger = api.post("/v1/enrolment/activate", wrong), api.post("/v1/enrolment/activate", unknown)
+    assert first.status_code == stranger.status_code == 403
+    assert first.json_body == stranger.json_body
+    for _ in range(4):
+        api.post("/v1/enrolment/activate", wrong)
+    right = {**wrong, "code": enrolment.code_of(person)}
+    locked = api.post("/v1/enrolment/activate", right)
+    assert locked.status_code == 429 and locked.json_body["error"]["code"] == "too_many_attempts"
+
+
+def test_status_machine(api, enrolment):
+    person = invitee(9)
+    campaign = enrolment.campaign()
+    enrolment.invite(campaign, [person])
+    answer = {"ins": person["ins"], "birth_date": person["birth_date"], "code": enrolment.code_of(person)}
+    assert api.post("/v1/enrolment/oppose", answer).json_body == {"status": "opposed"}
+    again = api.post("/v1/enrolment/oppose", answer)
+    assert again.status_code == 409 and "activate" in again.json_body["error"]["message"]
+    patient = enrolment.patient_token(person)
+    assert api.post("/v1/me/close", {}, token=patient).status_code == 409
+    assert api.post("/v1/enrolment/activate", answer).status_code == 200
+    assert api.post("/v1/me/close", {}, token=patient).json_body == {"status": "closed"}
+    assert api.post("/v1/enrolment/activate", answer).status_code == 409
+    counts = api.get(f"/v1/enrolment/campaigns/{campaign}", token=enrolment.agent).json_body["counts"]
+    assert counts == {"invited": 0, "active": 0, "auto_created": 0, "opposed": 0, "closed": 1}
+    history = api.get(f"/v1/patients/{api.get('/v1/me', token=patient).json_body['patient_id']}/activity", token=patient)
+    actions = [event["action"] for event in history.json_body["items"]]
+    assert actions == ["account.closed", "enrolment.activated", "enrolment.opposed", "enrolment.invited"]
+
+
+def test_agent_records_opposition_by_phone(api, enrolment):
+    person = invitee(10)
+    enrolment.invite(enrolment.campaign(), [person])
+    body = {"ins": person["ins"], "birth_date": person["birth_date"], "channel": "phone"}
+    assert api.post("/v1/enrolment/oppositions", body, token=enrolment.agent).json_body == {"status": "opposed"}
+    stranger = api.post("/v1/enrolment/oppositions", {**body, "ins": make_ins(4242)}, token=enrolment.agent)
+    assert stranger.status_code == 404
+
+
+def test_only_agents_run_campaigns(api, token):
+    for role in ("patient", "professional", "insurer"):
+        response = api.post("/v1/enrolment/campaigns", {"name": "x"}, token=token(role))
+        assert response.status_code == 403

@@ -1,0 +1,379 @@
+"""Access policy: a hand-written table of expected decisions (DOMAIN.md § Who may see what).
+
+Each row is written out literally — actor, space, action, resource, then the expected
+(allowed, reason, hide_existence) — so the table is an oracle independent of the implementation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib.access.matrix import DOCUMENT_TYPES, PROFESSION_READABLE_DOCUMENT_TYPES
+from chalicelib.access.policy import Actor, Decision, Resource, Space, decide
+
+NOW = datetime(2026, 1, 31, 9, 30, tzinfo=timezone.utc)
+YESTERDAY = NOW - timedelta(days=1)
+TOMORROW = NOW + timedelta(days=1)
+ALL_SCOPES = frozenset(
+    {
+        "measurements:read",
+        "measurements:write",
+        "documents:read",
+        "documents:write",
+        "agenda:read",
+        "agenda:write",
+        "profile:read",
+    }
+)
+
+# --- spaces -------------------------------------------------------------------------------------
+GRANTS = {
+    "G1": None,  # granted medecin, no expiry
+    "G2": TOMORROW,  # infirmier, grant still valid
+    "X1": YESTERDAY,  # medecin, grant expired
+    "B1": None,  # blocked medecin who had a grant
+    "O1": None,  # occupational doctor with a grant
+    "O3": YESTERDAY,  # occupational doctor, grant expired
+    "D1": None,  # pedicure_podologue
+    "PH": None,  # pharmacien
+    "K1": None,  # masseur_kinesitherapeute
+}
+SESSIONS = {"E1": TOMORROW, "E2": YESTERDAY, "O2": TOMORROW}
+
+
+def space(status: str = "active", **overrides) -> Space:
+    fields = dict(
+        patient_id="P1",
+        status=status,
+        treating_doctor="TD",
+        emergency_access_allowed=True,
+        grants=GRANTS,
+        blocked=frozenset({"B1"}),
+        emergency_sessions=SESSIONS,
+    )
+    fields.update(overrides)
+    return Space(**fields)
+
+
+ACTIVE = space()
+AUTO = space("auto_created")
+INVITED = space("invited")
+OPPOSED = space("opposed")
+CLOSED = space("closed")
+OPTED_OUT = space(emergency_access_allowed=False)
+OCC_IS_TREATING = space(treating_doctor="O2")
+
+# --- actors -------------------------------------------------------------------------------------
+PAT = Actor("patient", "P1", patient_id="P1")
+OTHER_PAT = Actor("patient", "P2", patient_id="P2")
+TD = Actor("professional", "TD", profession="medecin")
+G1 = Actor("professional", "G1", profession="medecin")
+G2 = Actor("professional", "G2", profession="infirmier")
+X1 = Actor("professional", "X1", profession="medecin")
+S1 = Actor("professional", "S1", profession="medecin")  # no relationship at all
+B1 = Actor("professional", "B1", profession="medecin")
+E1 = Actor("professional", "E1", profession="medecin")
+E2 = Actor("professional", "E2", profession="medecin")
+O1 = Actor("professional", "O1", profession="medecin_du_travail")
+O2 = Actor("professional", "O2", profession="medecin_du_travail")
+O3 = Actor("professional", "O3", profession="medecin_du_travail")
+D1 = Actor("professional", "D1", profession="pedicure_podologue")
+PH = Actor("professional", "PH", profession="pharmacien")
+K1 = Actor("professional", "K1", profession="masseur_kinesitherapeute")
+WEIRD_PRO = Actor("professional", "G1", profession="astrologue")
+APP_FULL = Actor("app", "app-1", patient_id="P1", scopes=ALL_SCOPES, app_connected=True)
+APP_MW = Actor(
+    "app", "app-2", patient_id="P1", scopes=frozenset({"measurements:write"}), app_connected=True
+)
+APP_PR = Actor("app", "app-3", patient_id="P1", scopes=frozenset({"profile:read"}), app_connected=True)
+APP_OFF = Actor("app", "app-1", patient_id="P1", scopes=ALL_SCOPES, app_connected=False)
+APP_ELSEWHERE = Actor("app", "app-1", patient_id="P2", scopes=ALL_SCOPES, app_connected=True)
+INSURER = Actor("insurer", "cpam-1")
+INSURER_POSING = Actor("insurer", "P1", patient_id="P1")
+MUTUAL = Actor("mutual_insurer", "G1")  # same id as a granted professional
+EMPLOYER = Actor("employer", "acme")
+UNKNOWN = Actor("hacker", "x")
+AGENT = Actor("enrolment_agent", "agent-1")
+ADMIN = Actor("catalogue_admin", "admin-1")
+
+# --- resources ----------------------------------------------------------------------------------
+BY_G1 = ("professional", "G1")
+LAB = Resource("document", "lab_result", author=BY_G1)
+HOSP = Resource("document", "hospital_report", author=BY_G1)
+PRESC = Resource("document", "prescription", author=BY_G1)
+IMAGING = Resource("document", "imaging_report", author=BY_G1)
+VACC = Resource("document", "vaccination_record", author=BY_G1)
+MASKED = Resource("document", "lab_result", author=BY_G1, masked=True)
+BY_S1 = Resource("document", "lab_result", author=("professional", "S1"))
+HOSP_BY_PH = Resource("document", "hospital_report", author=("professional", "PH"))
+INVIS_NEW = Resource(
+    "document", "lab_result", author=BY_G1, invisible_to_patient=True, invisible_since=YESTERDAY
+)
+INVIS_NONE = Resource("document", "lab_result", author=BY_G1, invisible_to_patient=True)
+INVIS_30 = Resource(
+    "document",
+    "lab_result",
+    author=BY_G1,
+    invisible_to_patient=True,
+    invisible_since=NOW - timedelta(days=30),
+)
+INVIS_31 = Resource(
+    "document",
+    "lab_result",
+    author=BY_G1,
+    invisible_to_patient=True,
+    invisible_since=NOW - timedelta(days=31),
+)
+NEW_DOC = Resource("document", "consultation_report")
+NEW_INVIS = Resource("document", "lab_result", invisible_to_patient=True)
+APP_MASKED = Resource("document", "other", author=("app", "app-1"), masked=True)
+PROFILE = Resource("profile")
+MEAS = Resource("measurement")
+AGENDA = Resource("agenda")
+ACTIVITY = Resource("activity")
+SETTINGS = Resource("access_settings")
+CONN = Resource("connection")
+CONV = Resource("conversation")
+EXPORT = Resource("export")
+SPACE = Resource("space")
+
+T, F = True, False
+
+# fmt: off
+ROWS = [
+    # id, actor, space, action, resource, allowed, reason, hide_existence
+    # --- patient ---
+    ("patient_reads_doc", PAT, ACTIVE, "read", LAB, T, "patient_own_space", F),
+    ("patient_reads_masked", PAT, ACTIVE, "read", MASKED, T, "patient_own_space", F),
+    ("patient_invisible_yesterday", PAT, ACTIVE, "read", INVIS_NEW, F, "invisible_to_patient", T),
+    ("patient_invisible_since_none", PAT, ACTIVE, "read", INVIS_NONE, F, "invisible_to_patient", T),
+    ("patient_invisible_30_days", PAT, ACTIVE, "read", INVIS_30, T, "patient_own_space", F),
+    ("patient_invisible_31_days", PAT, ACTIVE, "read", INVIS_31, T, "patient_own_space", F),
+    ("patient_delete_invisible", PAT, ACTIVE, "delete", INVIS_NEW, F, "invisible_to_patient", T),
+    ("patient_masks", PAT, ACTIVE, "mask", LAB, T, "patient_own_space", F),
+    ("patient_updates_doc", PAT, ACTIVE, "update", LAB, T, "patient_own_space", F),
+    ("patient_deletes_pro_doc", PAT, ACTIVE, "delete", LAB, T, "patient_own_space", F),
+    ("patient_releases", PAT, ACTIVE, "release", LAB, F, "author_only", F),
+    ("patient_deposits", PAT, ACTIVE, "create", NEW_DOC, T, "patient_own_space", F),
+    ("patient_deposits_invisible", PAT, ACTIVE, "create", NEW_INVIS, F, "invisible_reserved_to_professionals", F),
+    ("patient_emergency", PAT, ACTIVE, "emergency_access", SPACE, F, "professional_only", F),
+    ("patient_search", PAT, ACTIVE, "search", SPACE, F, "professional_only", F),
+    ("patient_opens_conversation", PAT, ACTIVE, "create", CONV, F, "patient_cannot_open_conversation", F),
+    ("patient_replies", PAT, ACTIVE, "message", CONV, T, "patient_own_space", F),
+    ("patient_reads_conversation", PAT, ACTIVE, "read", CONV, T, "patient_own_space", F),
+    ("patient_other_space", OTHER_PAT, ACTIVE, "read", LAB, F, "not_own_space", T),
+    ("patient_other_space_activity", OTHER_PAT, CLOSED, "read", ACTIVITY, F, "not_own_space", T),
+    ("patient_manage_access", PAT, ACTIVE, "manage_access", SETTINGS, T, "patient_own_space", F),
+    ("patient_reads_settings", PAT, ACTIVE, "read", SETTINGS, T, "patient_own_space", F),
+    ("patient_connects_app", PAT, ACTIVE, "create", CONN, T, "patient_own_space", F),
+    ("patient_export", PAT, ACTIVE, "read", EXPORT, T, "patient_own_space", F),
+    ("patient_auto_created_measure", PAT, AUTO, "create", MEAS, T, "patient_own_space", F),
+    ("patient_agenda_delete", PAT, ACTIVE, "delete", AGENDA, T, "patient_own_space", F),
+    ("patient_closed_doc", PAT, CLOSED, "read", LAB, F, "space_not_open", F),
+    ("patient_invited_profile", PAT, INVITED, "read", PROFILE, F, "space_not_open", F),
+    ("patient_opposed_export", PAT, OPPOSED, "read", EXPORT, F, "space_not_open", F),
+    ("patient_closed_activity", PAT, CLOSED, "read", ACTIVITY, T, "patient_own_space", F),
+    ("patient_invited_activity", PAT, INVITED, "read", ACTIVITY, T, "patient_own_space", F),
+    ("patient_opposed_space", PAT, OPPOSED, "read", SPACE, T, "patient_own_space", F),
+    ("patient_closed_close_again", PAT, CLOSED, "update", SPACE, F, "space_not_open", F),
+    ("patient_closes_space", PAT, ACTIVE, "update", SPACE, T, "patient_own_space", F),
+    ("patient_edits_activity", PAT, ACTIVE, "update", ACTIVITY, F, "unsupported_action", F),
+    ("patient_masks_profile", PAT, ACTIVE, "mask", PROFILE, F, "unsupported_action", F),
+    ("unknown_action", PAT, ACTIVE, "share", LAB, F, "unknown_action", F),
+    ("unknown_kind", PAT, ACTIVE, "read", Resource("wallet"), F, "unknown_kind", F),
+    # --- roles that never access health data ---
+    ("insurer", INSURER, ACTIVE, "read", LAB, F, "forbidden_role", F),
+    ("insurer_posing_as_patient", INSURER_POSING, ACTIVE, "read", PROFILE, F, "forbidden_role", F),
+    ("mutual_with_granted_id", MUTUAL, ACTIVE, "read", LAB, F, "forbidden_role", F),
+    ("employer", EMPLOYER, ACTIVE, "read", MEAS, F, "forbidden_role", F),
+    ("unknown_role", UNKNOWN, ACTIVE, "search", SPACE, F, "forbidden_role", F),
+    ("agent_reads_space", AGENT, ACTIVE, "read", SPACE, F, "no_health_data", F),
+    ("agent_reads_doc", AGENT, INVITED, "read", LAB, F, "no_health_data", F),
+    ("admin_reads_connection", ADMIN, ACTIVE, "read", CONN, F, "no_health_data", F),
+    # --- professional: reading ---
+    ("stranger_reads", S1, ACTIVE, "read", LAB, F, "no_grant", F),
+    ("granted_reads_lab", G1, ACTIVE, "read", BY_S1, T, "grant", F),
+    ("granted_reads_hospital", G1, ACTIVE, "read", HOSP_BY_PH, T, "grant", F),
+    ("timed_grant_reads", G2, ACTIVE, "read", LAB, T, "grant", F),
+    ("expired_grant_reads", X1, ACTIVE, "read", LAB, F, "no_grant", F),
+    ("treating_reads", TD, ACTIVE, "read", LAB, T, "treating_doctor", F),
+    ("emergency_reads", E1, ACTIVE, "read", LAB, T, "emergency_session", F),
+    ("emergency_expired_reads", E2, ACTIVE, "read", LAB, F, "no_grant", F),
+    ("emergency_after_opt_out", E1, OPTED_OUT, "read", LAB, F, "no_grant", F),
+    ("granted_auto_created", G2, AUTO, "read", LAB, T, "grant", F),
+    ("granted_reads_profile", G1, ACTIVE, "read", PROFILE, T, "grant", F),
+    ("granted_reads_measurements", G2, ACTIVE, "read", MEAS, T, "grant", F),
+    ("stranger_reads_profile", S1, ACTIVE, "read", PROFILE, F, "no_grant", F),
+    ("stranger_reads_agenda", S1, ACTIVE, "read", AGENDA, F, "no_grant", F),
+    # --- professional: masked ---
+    ("granted_reads_masked", G2, ACTIVE, "read", MASKED, F, "masked", T),
+    ("emergency_reads_masked", E1, ACTIVE, "read", MASKED, F, "masked", T),
+    ("treating_reads_masked", TD, ACTIVE, "read", MASKED, T, "treating_doctor", F),
+    ("author_reads_masked", G1, ACTIVE, "read", MASKED, T, "author", F),
+    ("author_without_grant_reads", S1, ACTIVE, "read", BY_S1, T, "author", F),
+    ("granted_deletes_masked_not_his", G2, ACTIVE, "delete", MASKED, F, "masked", T),
+    # --- professional: profession x document type ---
+    ("podiatrist_hospital_report", D1, ACTIVE, "read", HOSP, F, "profession_matrix", T),
+    ("podiatrist_prescription", D1, ACTIVE, "read", PRESC, T, "grant", F),
+    ("pharmacist_imaging", PH, ACTIVE, "read", IMAGING, F, "profession_matrix", T),
+    ("pharmacist_lab", PH, ACTIVE, "read", LAB, T, "grant", F),
+    ("physio_imaging", K1, ACTIVE, "read", IMAGING, T, "grant", F),
+    ("physio_lab", K1, ACTIVE, "read", LAB, F, "profession_matrix", T),
+    ("nurse_hospital", G2, ACTIVE, "read", HOSP, F, "profession_matrix", T),
+    ("pharmacist_author_hospital", PH, ACTIVE, "read", HOSP_BY_PH, T, "author", F),
+    ("unknown_document_type", G1, ACTIVE, "read", Resource("document", "horoscope"), F, "profession_matrix", T),
+    # --- professional: space status ---
+    ("treating_closed", TD, CLOSED, "read", LAB, F, "space_not_open", T),
+    ("granted_invited", G1, INVITED, "read", LAB, F, "space_not_open", T),
+    ("granted_opposed", G1, OPPOSED, "search", SPACE, F, "space_not_open", T),
+    ("deposit_closed", S1, CLOSED, "create", NEW_DOC, F, "space_not_open", T),
+    # --- professional: blocked ---
+    ("blocked_with_grant_reads", B1, ACTIVE, "read", LAB, F, "blocked", F),
+    ("blocked_deposits", B1, ACTIVE, "create", NEW_DOC, F, "blocked", F),
+    ("blocked_messages", B1, ACTIVE, "message", CONV, F, "blocked", F),
+    ("blocked_opens_conversation", B1, ACTIVE, "create", CONV, F, "blocked", F),
+    ("blocked_emergency", B1, ACTIVE, "emergency_access", SPACE, F, "blocked", F),
+    ("blocked_search", B1, ACTIVE, "search", SPACE, F, "blocked", F),
+    ("blocked_treating", TD, space(blocked=frozenset({"TD"})), "read", LAB, F, "blocked", F),
+    # --- professional: deposit and entries ---
+    ("stranger_deposits", S1, ACTIVE, "create", NEW_DOC, T, "deposit", F),
+    ("stranger_deposits_invisible", S1, ACTIVE, "create", NEW_INVIS, T, "deposit", F),
+    ("granted_adds_profile", G1, ACTIVE, "create", PROFILE, T, "grant", F),
+    ("stranger_adds_profile", S1, ACTIVE, "create", PROFILE, F, "no_grant", F),
+    ("stranger_pushes_agenda", S1, ACTIVE, "create", AGENDA, F, "no_grant", F),
+    ("emergency_pushes_agenda", E1, ACTIVE, "create", AGENDA, T, "emergency_session", F),
+    ("treating_adds_measurement", TD, ACTIVE, "create", MEAS, T, "treating_doctor", F),
+    ("granted_deletes_profile", G1, ACTIVE, "delete", PROFILE, F, "patient_only", F),
+    # --- professional: author rights ---
+    ("author_deletes", G1, ACTIVE, "delete", LAB, T, "author", F),
+    ("author_releases", G1, ACTIVE, "release", INVIS_NEW, T, "author", F),
+    ("author_updates", G1, ACTIVE, "update", INVIS_NEW, T, "author", F),
+    ("other_releases", TD, ACTIVE, "release", INVIS_NEW, F, "author_only", F),
+    ("granted_deletes_others", G2, ACTIVE, "delete", BY_S1, F, "author_only", F),
+    ("stranger_deletes_others", S1, ACTIVE, "delete", LAB, F, "author_only", F),
+    ("invisible_readable_by_granted", G2, ACTIVE, "read", INVIS_NEW, T, "grant", F),
+    # --- professional: patient-only things ---
+    ("treating_masks", TD, ACTIVE, "mask", LAB, F, "patient_only", F),
+    ("treating_manage_access", TD, ACTIVE, "manage_access", SETTINGS, F, "patient_only", F),
+    ("granted_reads_settings", G1, ACTIVE, "read", SETTINGS, F, "patient_only", F),
+    ("granted_export", G1, ACTIVE, "read", EXPORT, F, "patient_only", F),
+    ("granted_connection", G1, ACTIVE, "create", CONN, F, "patient_only", F),
+    ("unknown_profession", WEIRD_PRO, ACTIVE, "read", LAB, F, "unknown_profession", F),
+    # --- professional: activity, search, messaging, emergency ---
+    ("treating_reads_activity", TD, ACTIVE, "read", ACTIVITY, T, "treating_doctor", F),
+    ("granted_reads_activity", G1, ACTIVE, "read", ACTIVITY, F, "treating_doctor_only", F),
+    ("stranger_search", S1, ACTIVE, "search", SPACE, T, "search", F),
+    ("stranger_search_auto_created", S1, AUTO, "search", SPACE, T, "search", F),
+    ("stranger_messages", S1, ACTIVE, "message", CONV, T, "messaging", F),
+    ("stranger_opens_conversation", S1, ACTIVE, "create", CONV, T, "messaging", F),
+    ("stranger_emergency", S1, ACTIVE, "emergency_access", SPACE, T, "emergency_access", F),
+    ("emergency_opted_out", S1, OPTED_OUT, "emergency_access", SPACE, F, "emergency_opted_out", F),
+    ("emergency_on_closed", S1, CLOSED, "emergency_access", SPACE, F, "space_not_open", T),
+    # --- occupational doctor ---
+    ("occ_granted_vaccination", O1, ACTIVE, "read", VACC, T, "grant", F),
+    ("occ_granted_hospital", O1, ACTIVE, "read", HOSP, F, "profession_matrix", T),
+    ("occ_granted_deposits", O1, ACTIVE, "create", NEW_DOC, T, "deposit", F),
+    ("occ_granted_emergency", O1, ACTIVE, "emergency_access", SPACE, F, "occupational_doctor_needs_grant", F),
+    ("occ_no_grant_reads", O2, ACTIVE, "read", VACC, F, "occupational_doctor_needs_grant", F),
+    ("occ_no_grant_deposits", O2, ACTIVE, "create", NEW_DOC, F, "occupational_doctor_needs_grant", F),
+    ("occ_no_grant_messages", O2, ACTIVE, "message", CONV, F, "occupational_doctor_needs_grant", F),
+    ("occ_no_grant_search", O2, ACTIVE, "search", SPACE, F, "occupational_doctor_needs_grant", F),
+    ("occ_emergency_session_ignored", O2, ACTIVE, "read", VACC, F, "occupational_doctor_needs_grant", F),
+    ("occ_as_treating_doctor", O2, OCC_IS_TREATING, "read", VACC, F, "occupational_doctor_needs_grant", F),
+    ("occ_expired_grant", O3, ACTIVE, "read", VACC, F, "occupational_doctor_needs_grant", F),
+    ("occ_granted_activity", O1, ACTIVE, "read", ACTIVITY, F, "treating_doctor_only", F),
+    # --- apps ---
+    ("app_reads_doc", APP_FULL, ACTIVE, "read", LAB, T, "app_scope", F),
+    ("app_deposits_doc", APP_FULL, ACTIVE, "create", NEW_DOC, T, "app_scope", F),
+    ("app_pushes_measurement", APP_MW, ACTIVE, "create", MEAS, T, "app_scope", F),
+    ("app_write_only_reads", APP_MW, ACTIVE, "read", MEAS, F, "missing_scope", F),
+    ("app_write_only_agenda", APP_MW, ACTIVE, "create", AGENDA, F, "missing_scope", F),
+    ("app_profile_reads_measurements", APP_PR, ACTIVE, "read", MEAS, T, "app_scope", F),
+    ("app_profile_reads_profile", APP_PR, ACTIVE, "read", PROFILE, T, "app_scope", F),
+    ("app_profile_reads_doc", APP_PR, ACTIVE, "read", LAB, F, "missing_scope", F),
+    ("app_profile_adds_profile", APP_FULL, ACTIVE, "create", PROFILE, F, "app_not_allowed", F),
+    ("app_deletes_doc", APP_FULL, ACTIVE, "delete", LAB, F, "app_not_allowed", F),
+    ("app_masks_doc", APP_FULL, ACTIVE, "mask", LAB, F, "app_not_allowed", F),
+    ("app_reads_activity", APP_FULL, ACTIVE, "read", ACTIVITY, F, "app_not_allowed", F),
+    ("app_export", APP_FULL, ACTIVE, "read", EXPORT, F, "app_not_allowed", F),
+    ("app_manage_connection", APP_FULL, ACTIVE, "manage_access", CONN, F, "app_not_allowed", F),
+    ("app_settings", APP_FULL, ACTIVE, "read", SETTINGS, F, "app_not_allowed", F),
+    ("app_emergency", APP_FULL, ACTIVE, "emergency_access", SPACE, F, "app_not_allowed", F),
+    ("app_agenda_update", APP_FULL, ACTIVE, "update", AGENDA, T, "app_scope", F),
+    ("app_agenda_delete", APP_FULL, ACTIVE, "delete", AGENDA, T, "app_scope", F),
+    ("app_not_connected", APP_OFF, ACTIVE, "read", MEAS, F, "app_not_connected", F),
+    ("app_other_space", APP_ELSEWHERE, ACTIVE, "read", MEAS, F, "not_own_space", T),
+    ("app_closed_space", APP_FULL, CLOSED, "read", MEAS, F, "space_not_open", F),
+    ("app_auto_created", APP_FULL, AUTO, "read", AGENDA, T, "app_scope", F),
+    ("app_masked_doc", APP_FULL, ACTIVE, "read", MASKED, F, "masked", T),
+    ("app_own_masked_doc", APP_FULL, ACTIVE, "read", APP_MASKED, T, "app_scope", F),
+    ("app_invisible_doc", APP_FULL, ACTIVE, "read", INVIS_NEW, F, "invisible_to_patient", T),
+    ("app_invisible_after_31_days", APP_FULL, ACTIVE, "read", INVIS_31, T, "app_scope", F),
+    ("app_deposits_invisible", APP_FULL, ACTIVE, "create", NEW_INVIS, F, "invisible_reserved_to_professionals", F),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    "actor, space_, action, resource, allowed, reason, hide",
+    [pytest.param(*row[1:], id=row[0]) for row in ROWS],
+)
+def test_decision_table(actor, space_, action, resource, allowed, reason, hide):
+    assert decide(actor, space_, action, resource, NOW) == Decision(allowed, reason, hide)
+
+
+def test_table_is_large_and_ids_unique():
+    assert len(ROWS) >= 60
+    assert len({row[0] for row in ROWS}) == len(ROWS)
+
+
+def test_matrix_covers_every_profession_and_only_known_types():
+    assert set(PROFESSION_READABLE_DOCUMENT_TYPES) == {
+        "medecin",
+        "pharmacien",
+        "infirmier",
+        "sage_femme",
+        "chirurgien_dentiste",
+        "masseur_kinesitherapeute",
+        "pedicure_podologue",
+        "medecin_du_travail",
+    }
+    for types in PROFESSION_READABLE_DOCUMENT_TYPES.values():
+        assert types <= set(DOCUMENT_TYPES)
+    assert "hospital_report" not in PROFESSION_READABLE_DOCUMENT_TYPES["pedicure_podologue"]
+
+
+def test_inputs_are_immutable_and_copied():
+    grants = {"G1": None}
+    built = Space("P1", "active", grants=grants)
+    grants["S1"] = None  # the caller's dict changing later does not change the space
+    assert "S1" not in built.grants
+    with pytest.raises(TypeError):
+        built.grants["S1"] = None  # type: ignore[index]
+    with pytest.raises(FrozenInstanceError):
+        built.status = "closed"  # type: ignore[misc]
+    assert Space("P1", "active").grants == {}
+    assert hash(built) == hash(Space("P1", "active", grants={"G1": None}))
+
+
+def test_policy_module_imports_nothing_heavy():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys; import chalicelib.access.policy; "
+        "bad = [m for m in ('boto3', 'botocore', 'chalice', 'pydantic') if m in sys.modules]; "
+        "print(','.join(bad))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert out.stdout.strip() == ""
