@@ -24,7 +24,7 @@ def dispatch(message: dict) -> None:
 
     kind = message.get("kind")
     if kind == "enrolment.remind":
-        enrolment.remind_cohort(message["cohort_id"])
+        enrolment.remind_cohort(message["cohort_id"], message["remind_at"])
     elif kind == "enrolment.deadline":
         enrolment.auto_create_cohort(message["cohort_id"])
     else:

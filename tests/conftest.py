@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
-from devstack import keys
+from devstack import keys, moto_speedups
+
+moto_speedups.apply()
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import time
+
 from chalicelib.activity import chain, store
 from chalicelib.activity.models import ActivityEvent, ActivityPage, ActorRef, ChainCheck
 from chalicelib.core import clock
@@ -9,7 +12,7 @@ from chalicelib.core.errors import Conflict, cancellation_reasons, is_condition_
 from chalicelib.core.ids import new_id
 from chalicelib.core.pagination import decode_cursor, encode_cursor
 
-MAX_ATTEMPTS = 10
+MAX_ATTEMPTS = 25
 
 
 class StateChanged(Conflict):
@@ -56,6 +59,7 @@ def record(
             reasons = cancellation_reasons(error)
             if any(code == "ConditionalCheckFailed" for code in reasons[2:]):
                 raise StateChanged("This changed in the meantime; reload and try again.") from error
+            time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))  # another writer won: back off
     raise Conflict("Too many simultaneous changes on this space; try again.")
 
 

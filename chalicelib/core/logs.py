@@ -30,13 +30,25 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is now (Lambda ships stdout to CloudWatch; tests capture it)."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def _configure() -> None:
     if not _logger.handlers:
-        handler = logging.StreamHandler(sys.stdout)
+        handler = _StdoutHandler()
         handler.setFormatter(_JsonFormatter())
         _logger.addHandler(handler)
         _logger.setLevel(logging.INFO)
-        _logger.propagate = True
+        _logger.propagate = False  # Lambda's root handler would print every line twice
 
 
 _configure()

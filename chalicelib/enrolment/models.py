@@ -78,11 +78,13 @@ class Invitee(Strict):
 
 
 class InvitationsRequest(Strict):
+    # Items stay plain objects here: each is validated on its own so that one bad row is listed in
+    # `rejected` instead of failing the whole call. The schema still documents them as Invitees.
     invitees: list[dict[str, Any]] = Field(
         min_length=1,
         max_length=500,
-        description="1 to 500 people, each an Invitee; each is checked on its own and listed in rejected if invalid.",
-        json_schema_extra={"items": {"$ref": "#/components/schemas/Invitee"}},
+        description="1 to 500 people; each is checked on its own and listed in rejected if invalid.",
+        json_schema_extra={"items": Invitee.model_json_schema()},
     )
     deadline: datetime | None = Field(None, description="Defaults to now + the campaign's response_days; must be in the future.")
 

@@ -8,9 +8,12 @@ on top (auto_created → active is allowed) or gets a clean 409: never both, nev
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
+
+from botocore.exceptions import ClientError
 
 from pydantic import ValidationError
 
@@ -111,22 +114,39 @@ def get_campaign(campaign_id: str) -> CampaignWithCounts:
 
 
 def _deadline(request: InvitationsRequest, campaign: dict):
+    """The explicit deadline, or the end of the day response_days from now (UTC).
+
+    Rounding the default up to the end of the day gives people a little more time, never less,
+    and puts every invitations call of a campaign made the same day in one cohort.
+    """
     now = clock.now()
     if request.deadline is None:
-        return now + timedelta(days=int(campaign["response_days"]))
+        day = (now + timedelta(days=int(campaign["response_days"]))).date()
+        return datetime.combine(day, time(23, 59, 59), tzinfo=timezone.utc)
     deadline = request.deadline if request.deadline.tzinfo else request.deadline.replace(tzinfo=now.tzinfo)
     if deadline <= now:
         raise InvalidRequest("The deadline must be in the future.", [{"field": "deadline", "message": "Must be in the future."}])
-    return deadline
+    return deadline.replace(microsecond=0)
 
 
-def _start_timer(cohort_id: str, campaign: dict, deadline) -> None:
-    remind_at = max(clock.now(), deadline - timedelta(days=int(campaign["reminder_days_before"])))
+def cohort_of(campaign_id: str, deadline: str) -> str:
+    """A cohort is every person of a campaign sharing a deadline: one timer serves them all."""
+    return "coh_" + hashlib.sha256(f"{campaign_id}|{deadline}".encode()).hexdigest()[:32]
+
+
+def _start_timer(cohort_id: str, campaign: dict, deadline: datetime) -> None:
+    remind_at = deadline - timedelta(days=int(campaign["reminder_days_before"]))
     timer_input = {"cohort_id": cohort_id, "remind_at": clock.iso(remind_at), "deadline": clock.iso(deadline)}
-    # Named after the cohort: a duplicate start returns the same execution instead of a second one.
-    aws.client("stepfunctions").start_execution(
-        stateMachineArn=settings().enrolment_state_machine_arn, name=cohort_id, input=json.dumps(timer_input)
-    )
+    # Named after the cohort, with an input that depends on the cohort only: starting it again
+    # (a retry, or another invitations call joining the cohort) returns the running execution.
+    try:
+        aws.client("stepfunctions").start_execution(
+            stateMachineArn=settings().enrolment_state_machine_arn, name=cohort_id, input=json.dumps(timer_input)
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
+            raise
+        raise Conflict("This cohort's timer has already ended: choose another deadline.") from error
 
 
 def invite(agent: ActorRef, campaign_id: str, request: InvitationsRequest) -> InvitationsResult:
@@ -135,7 +155,7 @@ def invite(agent: ActorRef, campaign_id: str, request: InvitationsRequest) -> In
         raise NotFound("No such campaign.")
     deadline = _deadline(request, campaign)
     deadline_text = clock.iso(deadline)
-    cohort_id = new_id("coh")
+    cohort_id = cohort_of(campaign_id, deadline_text)
     # The timer starts first: a crash half-way leaves invited people with their timer running.
     _start_timer(cohort_id, campaign, deadline)
     accepted, rejected, seen = 0, [], set()
@@ -282,10 +302,13 @@ def close(principal: Principal, delete_now: bool) -> dict:
 # The cohort timer (one Step Functions execution per cohort feeds these) -----------------------
 
 
-def remind_cohort(cohort_id: str) -> int:
+def remind_cohort(cohort_id: str, remind_at: str) -> int:
+    """Reminds those still invited; people invited after the reminder time just got their letter."""
     reminded = 0
     for member in store.cohort_members(cohort_id):
-        if member["status"] == "invited" and store.mark_reminded(member["patient_id"], clock.iso(clock.now())):
+        if member["status"] != "invited" or member["invited_at"] > remind_at:
+            continue
+        if store.mark_reminded(member["patient_id"], clock.iso(clock.now())):
             notify(member, *notices.reminder(member["deadline"]), purpose="enrolment.reminder")
             reminded += 1
     logs.info("cohort reminded", cohort_id=cohort_id, reminded=reminded)

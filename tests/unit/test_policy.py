@@ -37,6 +37,7 @@ GRANTS = {
     "B1": None,  # blocked medecin who had a grant
     "O1": None,  # occupational doctor with a grant
     "O3": YESTERDAY,  # occupational doctor, grant expired
+    "X2": NOW,  # medecin, grant expiring right now: no longer valid
     "D1": None,  # pedicure_podologue
     "PH": None,  # pharmacien
     "K1": None,  # masseur_kinesitherapeute
@@ -65,6 +66,7 @@ OPPOSED = space("opposed")
 CLOSED = space("closed")
 OPTED_OUT = space(emergency_access_allowed=False)
 OCC_IS_TREATING = space(treating_doctor="O2")
+OCC_GRANTED_IS_TREATING = space(treating_doctor="O1")
 
 # --- actors -------------------------------------------------------------------------------------
 PAT = Actor("patient", "P1", patient_id="P1")
@@ -73,6 +75,7 @@ TD = Actor("professional", "TD", profession="medecin")
 G1 = Actor("professional", "G1", profession="medecin")
 G2 = Actor("professional", "G2", profession="infirmier")
 X1 = Actor("professional", "X1", profession="medecin")
+X2 = Actor("professional", "X2", profession="medecin")
 S1 = Actor("professional", "S1", profession="medecin")  # no relationship at all
 B1 = Actor("professional", "B1", profession="medecin")
 E1 = Actor("professional", "E1", profession="medecin")
@@ -88,7 +91,9 @@ APP_FULL = Actor("app", "app-1", patient_id="P1", scopes=ALL_SCOPES, app_connect
 APP_MW = Actor(
     "app", "app-2", patient_id="P1", scopes=frozenset({"measurements:write"}), app_connected=True
 )
-APP_PR = Actor("app", "app-3", patient_id="P1", scopes=frozenset({"profile:read"}), app_connected=True)
+APP_PR = Actor(
+    "app", "app-3", patient_id="P1", scopes=frozenset({"profile:read"}), app_connected=True
+)
 APP_OFF = Actor("app", "app-1", patient_id="P1", scopes=ALL_SCOPES, app_connected=False)
 APP_ELSEWHERE = Actor("app", "app-1", patient_id="P2", scopes=ALL_SCOPES, app_connected=True)
 INSURER = Actor("insurer", "cpam-1")
@@ -120,6 +125,13 @@ INVIS_30 = Resource(
     invisible_to_patient=True,
     invisible_since=NOW - timedelta(days=30),
 )
+INVIS_29 = Resource(
+    "document",
+    "lab_result",
+    author=BY_G1,
+    invisible_to_patient=True,
+    invisible_since=NOW - timedelta(days=29, hours=23),
+)
 INVIS_31 = Resource(
     "document",
     "lab_result",
@@ -150,6 +162,7 @@ ROWS = [
     ("patient_reads_masked", PAT, ACTIVE, "read", MASKED, T, "patient_own_space", F),
     ("patient_invisible_yesterday", PAT, ACTIVE, "read", INVIS_NEW, F, "invisible_to_patient", T),
     ("patient_invisible_since_none", PAT, ACTIVE, "read", INVIS_NONE, F, "invisible_to_patient", T),
+    ("patient_invisible_29_days", PAT, ACTIVE, "read", INVIS_29, F, "invisible_to_patient", T),
     ("patient_invisible_30_days", PAT, ACTIVE, "read", INVIS_30, T, "patient_own_space", F),
     ("patient_invisible_31_days", PAT, ACTIVE, "read", INVIS_31, T, "patient_own_space", F),
     ("patient_delete_invisible", PAT, ACTIVE, "delete", INVIS_NEW, F, "invisible_to_patient", T),
@@ -199,6 +212,7 @@ ROWS = [
     ("granted_reads_hospital", G1, ACTIVE, "read", HOSP_BY_PH, T, "grant", F),
     ("timed_grant_reads", G2, ACTIVE, "read", LAB, T, "grant", F),
     ("expired_grant_reads", X1, ACTIVE, "read", LAB, F, "no_grant", F),
+    ("grant_expiring_now_reads", X2, ACTIVE, "read", LAB, F, "no_grant", F),
     ("treating_reads", TD, ACTIVE, "read", LAB, T, "treating_doctor", F),
     ("emergency_reads", E1, ACTIVE, "read", LAB, T, "emergency_session", F),
     ("emergency_expired_reads", E2, ACTIVE, "read", LAB, F, "no_grant", F),
@@ -285,6 +299,9 @@ ROWS = [
     ("occ_as_treating_doctor", O2, OCC_IS_TREATING, "read", VACC, F, "occupational_doctor_needs_grant", F),
     ("occ_expired_grant", O3, ACTIVE, "read", VACC, F, "occupational_doctor_needs_grant", F),
     ("occ_granted_activity", O1, ACTIVE, "read", ACTIVITY, F, "treating_doctor_only", F),
+    ("occ_granted_treating_activity", O1, OCC_GRANTED_IS_TREATING, "read", ACTIVITY, F, "treating_doctor_only", F),
+    ("occ_granted_treating_masked", O1, OCC_GRANTED_IS_TREATING, "read", Resource("document", "other", masked=True), F, "masked", T),
+    ("occ_granted_treating_reads", O1, OCC_GRANTED_IS_TREATING, "read", VACC, T, "grant", F),
     # --- apps ---
     ("app_reads_doc", APP_FULL, ACTIVE, "read", LAB, T, "app_scope", F),
     ("app_deposits_doc", APP_FULL, ACTIVE, "create", NEW_DOC, T, "app_scope", F),

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.access.policy import Actor, Resource, Space, decide
+from chalicelib.access.policy import ALLOW_REASONS, Actor, Resource, Space, decide
 
 SETTINGS = settings(max_examples=300, deadline=None)
 
@@ -98,85 +98,110 @@ APPS = ["app-1", "app-2"]
 IDS = RPPS + PATIENTS + APPS
 
 NOW_BASE = datetime(2026, 1, 31, 9, 30, tzinfo=timezone.utc)
-# Offsets from "now", in minutes, concentrated on the boundaries that matter (expiry == now, the
-# 30 days of invisibility). Cheap to draw, which keeps 300 examples per property fast.
 DAY = 24 * 60
-OFFSETS = [-45 * DAY, -31 * DAY, -30 * DAY - 1, -30 * DAY, -30 * DAY + 1, -DAY, -1, 0, 1, DAY, 30 * DAY]
+# Offsets from "now", in minutes, concentrated on the boundaries that matter (expiry == now, the
+# 30 days of invisibility).
+OFFSETS = [
+    *(-45 * DAY, -31 * DAY, -30 * DAY - 1, -30 * DAY, -30 * DAY + 1),
+    *(-DAY, -1, 0, 1, DAY, 30 * DAY),
+]
 offsets = st.sampled_from(OFFSETS).map(lambda m: timedelta(minutes=m))
 
+ID_POOLS = {"professional": RPPS, "patient": PATIENTS, "app": APPS}
+CRUD = ["read", "create", "update", "delete"]
+# Requests an endpoint could make (most draws), so that allowed decisions are common enough.
+MEANINGFUL = (
+    [("document", a) for a in CRUD + ["mask", "release"]]
+    + [(k, a) for k in ("profile", "measurement", "agenda") for a in CRUD]
+    + [("activity", "read"), ("export", "read")]
+    + [(k, a) for k in ("access_settings", "connection") for a in CRUD + ["manage_access"]]
+    + [("conversation", a) for a in ("read", "create", "message")]
+    + [("space", a) for a in ("read", "update", "delete", "manage_access", "message")]
+    + [("space", "emergency_access"), ("space", "search")] * 3
+)
+ANY_PAIRS = [(k, a) for k in KINDS + ["bogus"] for a in ACTIONS + ["bogus"]]
+# about one draw in six is any pair at all, malformed ones included
+PAIRS = st.sampled_from(MEANINGFUL * 12 + ANY_PAIRS)
+DOCUMENT_PAIRS = st.sampled_from([("document", a) for a in CRUD + ["mask", "release"]])
+APP_PAIRS = st.sampled_from(sorted(SCOPES_FOR) * 12 + MEANINGFUL * 2 + ANY_PAIRS)
+# The roles that may be allowed something are drawn more often.
+WEIGHTED_ROLES = ["patient"] * 3 + ["professional"] * 4 + ["app"] * 3 + ROLES
+MOSTLY_TRUE = [True, True, True, False]
+CHOICES = 40  # bytes drawn per scenario (build uses at most 35)
 
-def subset(pool, mask):
-    return frozenset(item for i, item in enumerate(pool) if mask >> i & 1)
+
+class Picks:
+    """Every other field of a scenario comes from one drawn byte string, one byte per choice:
+    a single draw per example keeps 300 examples per property fast (shrinks toward index 0)."""
+
+    def __init__(self, raw: bytes):
+        self.raw, self.at = raw, 0
+
+    def byte(self) -> int:
+        value = self.raw[self.at]
+        self.at += 1
+        return value
+
+    def one(self, options):
+        return options[self.byte() % len(options)]
+
+    def subset(self, pool, weights=(1, 2)):
+        """Each item kept when its byte falls in the first weights[0] of weights[1] slots."""
+        keep, out_of = weights
+        return frozenset(item for item in pool if self.byte() % out_of < keep)
+
+    def moments(self, now, pool):
+        """Per item: absent, no expiry, or now + one of OFFSETS."""
+        out = {}
+        for item in pool:
+            code = self.byte() % (len(OFFSETS) + 2)
+            if code == 1:
+                out[item] = None
+            elif code > 1:
+                out[item] = now + timedelta(minutes=OFFSETS[code - 2])
+        return out
 
 
-def moments(now, codes):
-    """codes: one per RPPS: -1 absent, len(OFFSETS) no expiry, else an offset index."""
-    out = {}
-    for rpps, code in zip(RPPS, codes):
-        if code == len(OFFSETS):
-            out[rpps] = None
-        elif code >= 0:
-            out[rpps] = now + timedelta(minutes=OFFSETS[code])
-    return out
-
-
-def build(actor_fields, space_fields, resource_fields, action, now_shift):
-    role, actor_id, profession, patient_id, scope_mask, connected = actor_fields
-    space_id, status, treating, emergency_ok, grant_codes, blocked_mask, session_codes = space_fields
-    kind, document_type, author, masked, invisible, since_code = resource_fields
-    now = NOW_BASE + timedelta(minutes=now_shift)
-    actor = Actor(role, actor_id, profession, patient_id, subset(SCOPES, scope_mask), connected)
-    sessions = {k: v for k, v in moments(now, session_codes).items() if v is not None}
-    space = Space(
-        space_id,
-        status,
-        treating,
-        emergency_ok,
-        moments(now, grant_codes),
-        subset(RPPS, blocked_mask),
-        sessions,
+def build(role, pair, raw):
+    p = Picks(raw)
+    kind, action = pair
+    now = NOW_BASE + timedelta(minutes=p.byte() * 7919)
+    patient_id = p.one(["P1", "P1", "P1", "P2", None])
+    actor_id = patient_id if role == "patient" and patient_id else p.one(ID_POOLS.get(role, IDS))
+    actor = Actor(
+        role=role,
+        id=actor_id,
+        profession=p.one(PROFESSIONS * 2 + [None, "astrologue"]),
+        patient_id=patient_id,
+        scopes=p.subset(SCOPES),
+        app_connected=p.one(MOSTLY_TRUE),
     )
-    since = None if since_code < 0 else now + timedelta(minutes=OFFSETS[since_code])
-    resource = Resource(kind, document_type, author, masked, invisible, since)
+    own = p.one(MOSTLY_TRUE) and patient_id is not None  # most act on their own space
+    space = Space(
+        patient_id=patient_id if own else p.one(["P1", "P1", "P1", "P2"]),
+        status=p.one(["active"] * 5 + ["auto_created"] * 2 + STATUSES),
+        treating_doctor=p.one(RPPS + [None]),
+        emergency_access_allowed=p.one(MOSTLY_TRUE),
+        grants=p.moments(now, RPPS),
+        blocked=p.subset(RPPS, weights=(1, 5)),
+        emergency_sessions={k: v for k, v in p.moments(now, RPPS).items() if v is not None},
+    )
+    author_role = p.one([None, "professional", "patient", "app"])
+    author_pool = ID_POOLS.get(author_role, IDS)
+    since = p.one([None] + OFFSETS)
+    resource = Resource(
+        kind=kind,
+        document_type=p.one(DOCUMENT_TYPES + [None]),
+        author=None if author_role is None else (author_role, p.one(author_pool)),
+        masked=p.one([False, True]),
+        invisible_to_patient=p.one([False, True]),
+        invisible_since=None if since is None else now + timedelta(minutes=since),
+    )
     return actor, space, action, resource, now
 
 
-def scenarios(roles=st.sampled_from(ROLES), kinds=st.sampled_from(KINDS + ["bogus"])):
-    codes = st.tuples(*[st.integers(-1, len(OFFSETS))] * len(RPPS))
-    actor_fields = st.tuples(
-        roles,
-        st.sampled_from(IDS),
-        st.sampled_from(PROFESSIONS + [None, "astrologue"]),
-        st.sampled_from(PATIENTS + [None]),
-        st.integers(0, 2 ** len(SCOPES) - 1),
-        st.booleans(),
-    )
-    space_fields = st.tuples(
-        st.sampled_from(PATIENTS),
-        st.sampled_from(STATUSES),
-        st.sampled_from(RPPS + [None]),
-        st.booleans(),
-        codes,
-        st.integers(0, 2 ** len(RPPS) - 1),
-        codes,
-    )
-    resource_fields = st.tuples(
-        kinds,
-        st.sampled_from(DOCUMENT_TYPES + [None]),
-        st.none()
-        | st.tuples(st.sampled_from(["professional", "patient", "app"]), st.sampled_from(IDS)),
-        st.booleans(),
-        st.booleans(),
-        st.integers(-1, len(OFFSETS) - 1),
-    )
-    return st.builds(
-        build,
-        actor_fields,
-        space_fields,
-        resource_fields,
-        st.sampled_from(ACTIONS + ["bogus"]),
-        st.integers(0, 5 * 365 * DAY),
-    )
+def scenarios(roles=st.sampled_from(WEIGHTED_ROLES), pairs=PAIRS):
+    return st.builds(build, roles, pairs, st.binary(min_size=CHOICES, max_size=CHOICES))
 
 
 MALFORMED = {"unknown_action", "unknown_kind", "unsupported_action"}  # programming errors
@@ -196,6 +221,7 @@ def test_decision_is_deterministic_and_consistent(case):
     actor, space, action, resource, now = case
     first = decide(actor, space, action, resource, now)
     assert decide(actor, space, action, resource, now) == first
+    assert first.allowed == (first.reason in ALLOW_REASONS)
     if first.allowed:
         assert not first.hide_existence  # hiding only makes sense for a denial
     assert first.reason and first.reason == first.reason.strip().lower()
@@ -227,7 +253,7 @@ def test_agents_and_catalogue_admins_never_reach_health_data(case):
 
 
 @SETTINGS
-@given(scenarios(kinds=st.just("document")))
+@given(scenarios(roles=st.sampled_from(["patient", "professional", "app"]), pairs=DOCUMENT_PAIRS))
 def test_masking_never_hides_a_document_from_its_author(case):
     actor, space, _, resource, now = case
     mine = replace(resource, author=(actor.role, actor.id))
@@ -261,6 +287,18 @@ def test_occupational_doctor_gets_nothing_without_a_valid_grant(case, expired, a
 
 @SETTINGS
 @given(professionals())
+def test_occupational_doctor_only_ever_acts_through_a_grant(case):
+    actor, space, action, resource, now = case
+    actor = replace(actor, profession="medecin_du_travail")
+    space = replace(space, treating_doctor=actor.id)  # being the treating doctor does not count
+    decision = decide(actor, space, action, resource, now)
+    assert decision.reason not in {"treating_doctor", "emergency_session", "emergency_access"}
+    if decision.allowed:
+        assert valid_grant(space, actor.id, now)
+
+
+@SETTINGS
+@given(professionals())
 def test_occupational_doctor_never_gets_emergency_access(case):
     actor, space, _, resource, now = case
     actor = replace(actor, profession="medecin_du_travail")
@@ -285,7 +323,7 @@ def test_an_expired_grant_is_never_the_reason_of_an_allow(case, age):
 
 
 @SETTINGS
-@given(scenarios(roles=st.just("app")))
+@given(scenarios(roles=st.just("app"), pairs=APP_PAIRS))
 def test_app_needs_its_connection_and_a_matching_scope(case):
     actor, space, action, resource, now = case
     decision = decide(actor, space, action, resource, now)
@@ -313,7 +351,19 @@ def test_emergency_access_only_for_professionals_and_never_after_opt_out(case):
 
 
 @SETTINGS
-@given(scenarios(roles=st.sampled_from(["patient", "app"]), kinds=st.just("document")))
+@given(professionals())
+def test_an_emergency_session_stops_counting_once_the_patient_opts_out(case):
+    actor, space, action, resource, now = case
+    opted_out = replace(space, emergency_access_allowed=False)
+    assert decide(actor, opted_out, action, resource, now).reason != "emergency_session"
+    # a session is only ever the reason while it is open
+    decision = decide(actor, space, action, resource, now)
+    if decision.reason == "emergency_session":
+        assert space.emergency_sessions[actor.id] > now
+
+
+@SETTINGS
+@given(scenarios(roles=st.sampled_from(["patient", "app"]), pairs=DOCUMENT_PAIRS))
 def test_patient_side_never_touches_a_document_still_invisible(case):
     actor, space, action, resource, now = case
     if action == "create":

@@ -1,0 +1,154 @@
+"""The cohort timer for real: the state machine executes in moto (Wait states really wait), feeds
+the timer queue, and the queue's handler is invoked as the Lambda event source would."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import boto3
+
+from chalicelib import events
+from chalicelib.core.settings import settings
+from devstack.outbox import sent
+from tests.conftest import invitee
+
+
+def _in(seconds: float) -> str:
+    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _executions() -> list[dict]:
+    sfn = boto3.client("stepfunctions", region_name="eu-west-3")
+    return sfn.list_executions(stateMachineArn=settings().enrolment_state_machine_arn)["executions"]
+
+
+def _run_timer(cohort_id: str, timeout: float = 90) -> None:
+    """Waits for the cohort's execution to end, then delivers what it queued."""
+    sfn = boto3.client("stepfunctions", region_name="eu-west-3")
+    arn = next(e["executionArn"] for e in _executions() if e["name"] == cohort_id)
+    deadline = time.monotonic() + timeout
+    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the cohort's execution did not finish"
+        time.sleep(0.5)
+    assert sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
+    events.drain_timers_queue()
+
+
+def _answer(api, enrolment, person, endpoint):
+    body = {"ins": person["ins"], "birth_date": person["birth_date"], "code": enrolment.code_of(person)}
+    return api.post(f"/v1/enrolment/{endpoint}", body)
+
+
+def test_cohort_of_1000(api, enrolment):
+    campaign = enrolment.campaign(reminder_days_before=0)
+    people = [invitee(n) for n in range(1000)]
+    deadline = _in(45)
+    started = time.monotonic()
+    first = enrolment.invite(campaign, people[:500], deadline=deadline)
+    second = enrolment.invite(campaign, people[500:], deadline=deadline)
+    print("invited 1000 in", time.monotonic() - started)
+    assert first["cohort_id"] == second["cohort_id"] and first["accepted"] == second["accepted"] == 500
+    assert len(_executions()) == 1, "one execution per cohort, not per person"
+    for person in people[:150]:
+        assert _answer(api, enrolment, person, "activate").status_code == 200
+    for person in people[150:250]:
+        assert _answer(api, enrolment, person, "oppose").status_code == 200
+    print("answered 250 at", time.monotonic() - started)
+
+    _run_timer(first["cohort_id"])
+
+    counts = api.get(f"/v1/enrolment/campaigns/{campaign}", token=enrolment.agent).json_body["counts"]
+    assert counts == {"invited": 0, "active": 150, "opposed": 100, "auto_created": 750, "closed": 0}
+    silent = people[999]
+    assert api.get("/v1/me", token=enrolment.patient_token(silent)).json_body["status"] == "auto_created"
+    notices = [n["subject"] for n in sent(to=silent["email"])]
+    assert notices == ["Votre profil Mon espace santé", "Rappel : Mon espace santé", "Votre espace Mon espace santé a été créé"]
+    assert [n["subject"] for n in sent(to=people[0]["email"])] == ["Votre profil Mon espace santé"]
+    # An auto-created space can still be activated with the code; opposing is refused.
+    assert _answer(api, enrolment, silent, "oppose").status_code == 409
+    assert _answer(api, enrolment, silent, "activate").status_code == 200
+
+
+def test_answers_racing_the_deadline_win_or_lose_cleanly(api, enrolment):
+    """People answer while the timer auto-creates: each ends in exactly one coherent state."""
+    from chalicelib.enrolment import service
+    from chalicelib.enrolment.models import CodeAnswer
+    from chalicelib.core.errors import ApiError
+
+    campaign = enrolment.campaign(reminder_days_before=0)
+    people = [invitee(2000 + n) for n in range(40)]
+    cohort = enrolment.invite(campaign, people, deadline=_in(6))["cohort_id"]
+    answers = [CodeAnswer(ins=p["ins"], birth_date=p["birth_date"], code=enrolment.code_of(p)) for p in people]
+    outcomes: dict[int, str] = {}
+
+    def answer_all() -> None:
+        for n, answer in enumerate(answers):
+            try:
+                (service.activate if n % 2 else service.oppose)(answer)
+                outcomes[n] = "ok"
+            except ApiError as error:
+                outcomes[n] = error.code
+
+    racer = threading.Thread(target=answer_all)
+    sfn_wait_then = threading.Thread(target=_run_timer, args=(cohort,))
+    sfn_wait_then.start()
+    time.sleep(5.5)  # the answers start just before the deadline and run through it
+    racer.start()
+    racer.join()
+    sfn_wait_then.join()
+
+    statuses = {}
+    for n, person in enumerate(people):
+        patient = enrolment.patient_token(person)
+        me = api.get("/v1/me", token=patient).json_body
+        history = [e["action"] for e in api.get(f"/v1/patients/{me['patient_id']}/activity", token=patient).json_body["items"]]
+        statuses[me["status"]] = statuses.get(me["status"], 0) + 1
+        assert history.count("enrolment.auto_created") <= 1
+        if n % 2:  # activation always wins: before the timer, or on top of the auto-created space
+            assert outcomes[n] == "ok" and me["status"] == "active" and history[0] == "enrolment.activated"
+        elif outcomes[n] == "ok":  # the opposition came first: the timer left the person alone
+            assert me["status"] == "opposed" and "enrolment.auto_created" not in history
+        else:  # the timer came first: the opposition was refused, the space exists
+            assert outcomes[n] == "conflict" and me["status"] == "auto_created" and "enrolment.opposed" not in history
+    counts = api.get(f"/v1/enrolment/campaigns/{campaign}", token=enrolment.agent).json_body["counts"]
+    assert sum(counts.values()) == 40 and counts["invited"] == 0
+    assert counts["active"] == 20 and counts["opposed"] + counts["auto_created"] == 20
+    assert {k: v for k, v in counts.items() if v} == statuses
+
+
+def test_duplicate_start_and_redelivery_change_nothing_twice(api, enrolment):
+    from chalicelib.enrolment import service
+
+    campaign = enrolment.campaign(reminder_days_before=0)
+    people = [invitee(3000 + n) for n in range(5)]
+    result = enrolment.invite(campaign, people, deadline=_in(5))
+    # The same invitations again (a retried call): same cohort, same execution, nobody twice.
+    again = enrolment.invite(campaign, people, deadline=result["deadline"])
+    assert again["cohort_id"] == result["cohort_id"] and again["accepted"] == 0
+    assert len(_executions()) == 1
+    _run_timer(result["cohort_id"])
+    before = len(sent())
+    counts = api.get(f"/v1/enrolment/campaigns/{campaign}", token=enrolment.agent).json_body["counts"]
+    # The queue delivers both steps once more (at-least-once delivery, a re-run execution).
+    events.dispatch({"kind": "enrolment.remind", "cohort_id": result["cohort_id"], "remind_at": result["deadline"]})
+    events.dispatch({"kind": "enrolment.deadline", "cohort_id": result["cohort_id"]})
+    assert service.auto_create_cohort(result["cohort_id"]) == 0
+    assert len(sent()) == before
+    assert api.get(f"/v1/enrolment/campaigns/{campaign}", token=enrolment.agent).json_body["counts"] == counts
+    patient = enrolment.patient_token(people[0])
+    me = api.get("/v1/me", token=patient).json_body
+    history = api.get(f"/v1/patients/{me['patient_id']}/activity", token=patient).json_body["items"]
+    assert [e["action"] for e in history] == ["enrolment.auto_created", "enrolment.invited"]
+
+
+def test_reminder_goes_only_to_those_still_invited(api, enrolment):
+    campaign = enrolment.campaign(reminder_days_before=0)
+    people = [invitee(4000 + n, email=None, postal_address=f"{n} rue de la Paix, 75002 Paris") for n in range(3)]
+    cohort = enrolment.invite(campaign, people, deadline=_in(5))["cohort_id"]
+    assert _answer(api, enrolment, people[0], "activate").status_code == 200
+    _run_timer(cohort)
+    reminded = [n for n in sent() if n["subject"] == "Rappel : Mon espace santé"]
+    assert sorted(n["to"] for n in reminded) == sorted(p["postal_address"] for p in people[1:])
+    assert all(n["channel"] == "letter" and "Code provisoire" not in n["body"] for n in reminded)

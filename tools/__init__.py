@@ -1,0 +1,1 @@
+"""Command-line tools run by operators against the API (not deployed with the Lambda)."""
