@@ -27,9 +27,11 @@ ENV_FILE = keys.ROOT / ".devstack" / "env.json"
 LOCAL_ORIGINS = "http://localhost:3000,http://127.0.0.1:3000"
 
 
-def _wait_for(url: str, timeout: float = 30.0) -> None:
+def _wait_for(url: str, children: list[subprocess.Popen], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            raise SystemExit(f"a local service exited before {url} answered")
         try:
             urllib.request.urlopen(url, timeout=2)  # noqa: S310 - loopback only
             return
@@ -54,47 +56,54 @@ def local_environment() -> dict[str, str]:
     }
 
 
-def main() -> None:
-    os.environ.update(local_environment())
-    children: list[subprocess.Popen] = []
-
-    def stop(*_: object) -> None:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        sys.exit(0)
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    moto = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(MOTO_PORT)]
+def _start(children: list[subprocess.Popen]) -> None:
+    moto = [sys.executable, "-m", "devstack.moto_server", "-H", "127.0.0.1", "-p", str(MOTO_PORT)]
     children.append(subprocess.Popen(moto, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    _wait_for(f"{ENDPOINT}/moto-api/")
+    _wait_for(f"{ENDPOINT}/moto-api/", children)
     _post_json(f"{ENDPOINT}/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
     api_env = {**provision(), **keys.api_environment(), "CORS_ALLOWED_ORIGINS": LOCAL_ORIGINS}
     os.environ.update(api_env)
     ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
     ENV_FILE.write_text(json.dumps(api_env, indent=2))
-    chalice = [sys.executable, "-m", "chalice", "local", "--stage", "local", "--host", "127.0.0.1", "--port", str(API_PORT)]
+    chalice = [sys.executable, "-m", "devstack.api_server", "--stage", "local", "--no-autoreload", "--host", "127.0.0.1", "--port", str(API_PORT)]
     children.append(subprocess.Popen(chalice, cwd=keys.ROOT))
-    _wait_for(f"http://127.0.0.1:{API_PORT}/v1/health", timeout=60)
+    _wait_for(f"http://127.0.0.1:{API_PORT}/v1/health", children, timeout=60)
     threading.Thread(target=run_workers, daemon=True).start()
-    print(
-        f"""
+
+
+def _stop(children: list[subprocess.Popen]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        try:
+            child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def main() -> None:
+    os.environ.update(local_environment())
+    children: list[subprocess.Popen] = []
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        _start(children)
+        print(BANNER, flush=True)
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        print("a local service stopped; shutting down", file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _stop(children)
+
+
+BANNER = f"""
 Mon espace santé runs at http://127.0.0.1:{API_PORT} (moto at {ENDPOINT}).
   Token:         .venv/bin/python -m devstack token --role patient
                  .venv/bin/python -m devstack token --role professional --claim rpps=10000000009
   Try:           curl -H "Authorization: Bearer $(.venv/bin/python -m devstack token --role enrolment_agent)" \\
-                   http://127.0.0.1:{API_PORT}/v1/openapi.json
+                   -X POST -H 'Content-Type: application/json' -d '{{"name": "Vague 1"}}' \\
+                   http://127.0.0.1:{API_PORT}/v1/enrolment/campaigns
   Notifications: .venv/bin/python -m devstack outbox
-Ctrl-C stops everything.""",
-        flush=True,
-    )
-    while all(child.poll() is None for child in children):
-        time.sleep(0.5)
-    print("a local service stopped; shutting down", file=sys.stderr)
-    stop()
+Ctrl-C stops everything."""

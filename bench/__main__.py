@@ -1,0 +1,32 @@
+"""``python -m bench`` runs every benchmark (throughput on a 2,000-person cohort, to stay within
+a few minutes); ``python -m bench NAME [args]`` runs one, e.g. ``enrolment_throughput -n 10000``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+
+SUITE = [
+    ("coldstart", "Cold start", []),
+    ("calls_enrolment", "AWS calls per request: enrolment", []),
+    ("cost_model", "Cost model: enrolment per million people", []),
+    ("enrolment_throughput", "Auto-creation throughput", ["-n", "2000"]),
+]
+
+
+def main(argv: list[str]) -> None:
+    names = [name for name, _, _ in SUITE]
+    if argv and argv[0] not in names:
+        sys.exit(f"usage: python -m bench [{'|'.join(names)} [args]]")
+    for name, title, default_args in SUITE:
+        if argv and argv[0] != name:
+            continue
+        print(f"\n== {title} ({name}) ==", flush=True)
+        started = time.perf_counter()
+        importlib.import_module(f"bench.{name}").main(argv[1:] if argv else default_args)
+        print(f"({time.perf_counter() - started:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

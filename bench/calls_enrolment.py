@@ -1,0 +1,63 @@
+"""AWS calls per request for each enrolment endpoint, and per person for the cohort timer.
+
+A real run against moto through the Chalice test client. Figures are for a warm container: the
+first request of a process also reads the peppers secret (1 secretsmanager.GetSecretValue).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+
+from bench.harness import Calls, calls_table, cloud, code_of, count_calls, deadline_in, invitee
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="bench calls_enrolment")
+    parser.add_argument("--cohort", type=int, default=100, help="people in the cohort the timer handlers run on (≤ 500)")
+    args = parser.parse_args(argv)
+    from chalicelib.core import pseudonyms
+    from chalicelib.enrolment import service
+
+    rows: list[tuple[str, Calls] | tuple[str, Calls, float]] = []
+    with cloud() as bench:
+        agent = bench.token("enrolment_agent")
+
+        def measure(label: str, method: str, path: str, body=None, token=None) -> dict:
+            with count_calls() as calls:
+                answer = bench.call(method, path, body, token)
+            rows.append((label, calls))
+            return answer
+
+        pseudonyms.ins_digest("warm-up")  # reads the peppers secret, as a container's first request does
+        campaign = measure("POST /v1/enrolment/campaigns", "POST", "/v1/enrolment/campaigns", {"name": "Vague"}, agent)
+        invitations = f"/v1/enrolment/campaigns/{campaign['campaign_id']}/invitations"
+        people = [invitee(n) for n in range(503)]
+        measure("POST …/invitations (1 person)", "POST", invitations, {"invitees": people[:1]}, agent)
+        measure("POST …/invitations (500 people)", "POST", invitations, {"invitees": people[1:501], "deadline": deadline_in(timedelta(days=60))}, agent)
+        measure("GET /v1/enrolment/campaigns/{id}", "GET", f"/v1/enrolment/campaigns/{campaign['campaign_id']}", token=agent)
+        answer = {"ins": people[0]["ins"], "birth_date": people[0]["birth_date"], "code": code_of(people[0])}
+        patient_id = measure("POST /v1/enrolment/activate", "POST", "/v1/enrolment/activate", answer, None)["patient_id"]
+        opposed = {"ins": people[1]["ins"], "birth_date": people[1]["birth_date"], "code": code_of(people[1])}
+        measure("POST /v1/enrolment/oppose", "POST", "/v1/enrolment/oppose", opposed, None)
+        by_phone = {"ins": people[2]["ins"], "birth_date": people[2]["birth_date"], "channel": "phone"}
+        measure("POST /v1/enrolment/oppositions (agent)", "POST", "/v1/enrolment/oppositions", by_phone, agent)
+        patient = bench.token("patient", ins=people[0]["ins"])
+        measure("GET /v1/me", "GET", "/v1/me", token=patient)
+        measure("GET /v1/patients/{id}/activity", "GET", f"/v1/patients/{patient_id}/activity", token=patient)
+        measure("GET /v1/patients/{id}/activity/verify", "GET", f"/v1/patients/{patient_id}/activity/verify", token=patient)
+        measure("POST /v1/me/close", "POST", "/v1/me/close", {"delete_now": False}, patient)
+
+        cohort = bench.call("POST", invitations, {"invitees": [invitee(1000 + n) for n in range(args.cohort)], "deadline": deadline_in(timedelta(days=90))}, agent)
+        with count_calls() as calls:
+            reminded = service.remind_cohort(cohort["cohort_id"], cohort["deadline"])
+        rows.append((f"timer: remind_cohort, per person ({reminded} reminded)", calls, reminded))
+        with count_calls() as calls:
+            created = service.auto_create_cohort(cohort["cohort_id"])
+        rows.append((f"timer: auto_create_cohort, per person ({created} created)", calls, created))
+    calls_table(rows)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,218 @@
+"""What every module's benchmark needs: the app in-process against moto, and an AWS call counter.
+
+The counter hooks botocore's event system. ``install()`` wraps
+``botocore.session.Session.create_client`` once, so every client created afterwards, whichever
+session makes it (the app's ``boto3.session.Session()`` in chalicelib/core/aws.py, the client
+under a boto3 resource, boto3's default session), gets two handlers on its own event emitter:
+``before-parameter-build.*.*`` fires exactly once per API call (retries are inside the call) with
+the caller's parameters, ``after-call.*.*`` with the parsed answer (used to size reads). Clients
+cached before ``install()`` would be missed: ``cloud()`` installs it and then resets the app's
+caches. Only calls made on the thread that opened ``count_calls()`` count: moto runs the state
+machines on threads of its own, and their calls are Step Functions' work, not the app's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import tempfile
+import threading
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+import botocore.session
+
+DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
+DYNAMODB_READS = {"GetItem", "Query", "Scan"}
+
+
+@dataclass
+class Calls:
+    """AWS calls made during one block: per ``service.Operation``, and DynamoDB capacity units.
+
+    Units follow DynamoDB's on-demand rules: a write of an item up to 1 KB is 1 WCU, each item of
+    a TransactWriteItems 2 WCU; a read is 1 RCU per 4 KB read (strongly consistent), half that
+    when eventually consistent, the size taken from the items returned.
+    """
+
+    ops: Counter = field(default_factory=Counter)
+    wcu: float = 0.0
+    rcu: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.ops.values())
+
+    def count(self, service: str, operation: str, params: dict) -> None:
+        self.ops[f"{service}.{operation}"] += 1
+        if service != "dynamodb":
+            return
+        if operation == "TransactWriteItems":
+            self.wcu += 2 * len(params["TransactItems"])
+        elif operation in DYNAMODB_WRITES:
+            self.wcu += 1
+
+    def read(self, service: str, operation: str, consistent: bool, parsed: dict) -> None:
+        if service == "dynamodb" and operation in DYNAMODB_READS:
+            size = len(json.dumps(parsed.get("Items", parsed.get("Item", {}))))
+            self.rcu += max(1, math.ceil(size / 4096)) * (1 if consistent else 0.5)
+
+
+_active: dict[int, Calls] = {}  # thread id -> the block counting its calls
+
+
+def _before(params: dict, model, context: dict, **_) -> None:
+    context["bench_consistent"] = bool(params.get("ConsistentRead"))
+    calls = _active.get(threading.get_ident())
+    if calls is not None:
+        calls.count(model.service_model.service_name, model.name, params)
+
+
+def _after(parsed: dict, model, context: dict, **_) -> None:
+    calls = _active.get(threading.get_ident())
+    if calls is not None:
+        calls.read(model.service_model.service_name, model.name, context.get("bench_consistent", False), parsed)
+
+
+def install() -> None:
+    create_client = botocore.session.Session.create_client
+    if getattr(create_client, "counted", False):
+        return
+
+    def counted_client(self, *args, **kwargs):
+        client = create_client(self, *args, **kwargs)
+        client.meta.events.register("before-parameter-build.*.*", _before)
+        client.meta.events.register("after-call.*.*", _after)
+        return client
+
+    counted_client.counted = True  # type: ignore[attr-defined]
+    botocore.session.Session.create_client = counted_client  # type: ignore[method-assign]
+
+
+@contextmanager
+def count_calls() -> Iterator[Calls]:
+    """Counts the AWS calls this thread makes inside the block."""
+    thread = threading.get_ident()
+    assert thread not in _active, "count_calls blocks do not nest"
+    _active[thread] = calls = Calls()
+    try:
+        yield calls
+    finally:
+        del _active[thread]
+
+
+def breakdown(calls: Calls, per: float = 1) -> str:
+    return ", ".join(f"{op}×{_figure(n / per)}" for op, n in sorted(calls.ops.items()))
+
+
+def calls_table(rows: list[tuple[str, Calls]] | list[tuple[str, Calls, float]]) -> None:
+    """Prints endpoint | calls | breakdown; a row's third value divides (calls per person)."""
+    rows = [(row[0], row[1], row[2] if len(row) > 2 else 1) for row in rows]
+    width = max(len(label) for label, _, _ in rows)
+    print(f"{'endpoint':<{width}}  {'calls':>6}  breakdown")
+    for label, calls, per in rows:
+        print(f"{label:<{width}}  {_figure(calls.total / per):>6}  {breakdown(calls, per)}")
+
+
+def _figure(value: float) -> str:
+    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+
+
+# The app against in-process moto ----------------------------------------------------------------
+
+
+def reset_caches() -> None:
+    from chalicelib.core import aws, pseudonyms
+    from chalicelib.core.settings import settings
+
+    settings.cache_clear()
+    aws.reset()
+    pseudonyms.reset()
+
+
+class Bench:
+    """The Chalice test client with JSON and token helpers."""
+
+    def __init__(self, client, key_file: Path):
+        self.client, self.key_file = client, key_file
+
+    def token(self, role: str, **claims) -> str:
+        from devstack import keys
+
+        return keys.mint(role, claims, path=self.key_file)
+
+    def call(self, method: str, path: str, body=None, token: str | None = None):
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        response = getattr(self.client.http, method.lower())(path, headers=headers, body=None if body is None else json.dumps(body))
+        if response.status_code >= 300:
+            raise RuntimeError(f"{method} {path}: {response.status_code} {response.body[:300]!r}")
+        return response.json_body
+
+
+@contextmanager
+def cloud() -> Iterator[Bench]:
+    """moto in-process (speedups on, state machines executing), provisioned from infra/."""
+    from chalice.test import Client
+    from moto import mock_aws
+
+    from devstack import keys, moto_speedups
+    from devstack.provision import provision
+
+    install()
+    moto_speedups.apply()
+    saved = dict(os.environ)
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-3")
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        os.environ.pop(name, None)
+    try:
+        with tempfile.TemporaryDirectory() as tmp, mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+            key_file = Path(tmp) / "signing-key.pem"
+            os.environ.update(keys.api_environment(key_file))
+            os.environ.update(provision())
+            reset_caches()
+            from app import app
+
+            logging.getLogger("mes").setLevel(logging.WARNING)  # one JSON line per request otherwise
+            with Client(app, stage_name="local") as client:
+                yield Bench(client, key_file)
+    finally:
+        reset_caches()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+# Enrolment helpers shared by the enrolment benchmarks -------------------------------------------
+
+
+def deadline_in(delta: timedelta) -> str:
+    """An explicit invitations deadline, ``delta`` from now."""
+    return (datetime.now(timezone.utc) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def make_ins(n: int) -> str:
+    from chalicelib.core.identifiers import ins_key
+
+    nir = f"185{(n % 12) + 1:02d}75{(n // 1000) % 1000:03d}{n % 1000:03d}"
+    return nir + ins_key(nir)
+
+
+def invitee(n: int, letter: bool = False) -> dict:
+    contact = {"postal_address": f"{n} rue de la Paix, 75002 Paris"} if letter else {"email": f"person{n}@example.test"}
+    return {"ins": make_ins(n), "family_name": "Durand", "given_names": "Camille", "birth_date": "1985-03-14", **contact}
+
+
+def code_of(person: dict) -> str:
+    from devstack.outbox import sent
+
+    to = person.get("email") or person["postal_address"]
+    body = [m["body"] for m in sent(to=to) if "Code provisoire" in m["body"]][-1]
+    line = next(line for line in body.splitlines() if line.startswith("Code provisoire : "))
+    return line.removeprefix("Code provisoire : ").strip()
