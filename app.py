@@ -8,12 +8,13 @@ from chalice import Chalice
 
 from chalicelib import events
 from chalicelib.activity.routes import router as activity
+from chalicelib.documents.routes import router as documents
 from chalicelib.enrolment.routes import router as enrolment
 from chalicelib.platform.routes import router as platform
 
 app = Chalice(app_name="mon-espace-sante")
 app.api.binary_types = ["application/pdf", "image/jpeg", "image/png", "application/octet-stream"]
 
-for router in (platform, enrolment, activity):
+for router in (platform, enrolment, activity, documents):
     app.register_blueprint(router.blueprint)
 app.register_blueprint(events.blueprint)

@@ -1,7 +1,8 @@
 """Cold start: the time to import ``app`` in a fresh process, beside a bare Chalice + boto3 app.
 
-Both are measured in the same run (best of N fresh interpreters each), so the ratio holds on any
-machine. Then the heaviest imports of ``app`` by cumulative time (``python -X importtime``).
+Both are measured in the same run (best of N fresh interpreters each, interleaved), so the ratio
+holds on any machine. Then the heaviest imports of ``app`` by cumulative time and what it imports
+beyond the bare app (``python -X importtime``, whose own overhead inflates its figures).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,22 +29,22 @@ TIMED_IMPORT = "import time; t = time.perf_counter(); import app; print(time.per
 GOAL = 1.3
 
 
-def import_time(directory: Path, runs: int) -> float:
-    return min(
-        float(subprocess.run([sys.executable, "-c", TIMED_IMPORT], cwd=directory, capture_output=True, text=True, check=True).stdout)
-        for _ in range(runs)
-    )
+def import_time(directory: Path) -> float:
+    run = subprocess.run([sys.executable, "-c", TIMED_IMPORT], cwd=directory, capture_output=True, text=True, check=True)
+    return float(run.stdout)
 
 
-def top_imports(count: int) -> list[tuple[int, str]]:
-    """(cumulative µs, module) of the slowest imports under ``import app``."""
-    stderr = subprocess.run([sys.executable, "-X", "importtime", "-c", "import app"], cwd=ROOT, capture_output=True, text=True, check=True).stderr
+def import_profile(directory: Path) -> list[tuple[int, int, str]]:
+    """(self µs, cumulative µs, module) of every module ``import app`` loads (-X importtime)."""
+    stderr = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import app"], cwd=directory, capture_output=True, text=True, check=True
+    ).stderr
     rows = []
     for line in stderr.splitlines():
-        if line.startswith("import time:") and "|" in line and "cumulative" not in line:
-            _, cumulative, name = line.removeprefix("import time:").split("|")
-            rows.append((int(cumulative), name.rstrip()))
-    return sorted(rows, reverse=True)[:count]
+        if line.startswith("import time:") and "cumulative" not in line:
+            own, cumulative, name = line.removeprefix("import time:").split("|")
+            rows.append((int(own), int(cumulative), name.rstrip()))
+    return rows
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -51,16 +53,26 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "app.py").write_text(BARE_APP)
-        bare = import_time(Path(tmp), args.runs)
-    ours = import_time(ROOT, args.runs)
+        # Interleaved, so a burst of load on the machine hits both apps alike.
+        times = [(import_time(Path(tmp)), import_time(ROOT)) for _ in range(args.runs)]
+        bare_modules = {name.strip() for _, _, name in import_profile(Path(tmp))}
+    bare, ours = (min(column) for column in zip(*times))
+    profile = import_profile(ROOT)
     ratio = ours / bare
     print(f"import app, best of {args.runs} fresh processes")
     print(f"  bare Chalice + boto3 app  {bare * 1000:7.1f} ms")
     print(f"  mon-espace-sante app      {ours * 1000:7.1f} ms")
     print(f"  ratio                     {ratio:7.2f}×  (goal ≤ {GOAL}×: {'met' if ratio <= GOAL else 'NOT met'})")
-    print("\nslowest imports under `import app` (cumulative, one cold run of -X importtime)")
-    for micros, name in top_imports(10):
+    print("\nslowest imports under `import app` (cumulative; -X importtime, one run)")
+    for _, micros, name in sorted(profile, key=lambda row: -row[1])[:10]:
         print(f"  {micros / 1000:7.1f} ms  {name}")
+    extra: Counter = Counter()
+    for micros, _, name in profile:
+        if name.strip() not in bare_modules:
+            extra[name.strip().split(".")[0]] += micros
+    print("\nwhat the bare app does not import, by top-level package (self time, same run)")
+    for package, micros in extra.most_common(8):
+        print(f"  {micros / 1000:7.1f} ms  {package}")
 
 
 if __name__ == "__main__":

@@ -53,10 +53,10 @@ def run(people: int) -> tuple[dict[str, Calls], list[str]]:
         states = [e["stateEnteredEventDetails"]["name"] for e in history if e["type"].endswith("StateEntered")]
         sqs, phases = boto3.client("sqs"), {"invitation": invitation}
         messages = sqs.receive_message(QueueUrl=settings().timers_queue_url, MaxNumberOfMessages=10)["Messages"]
-        for message in sorted(messages, key=lambda m: json.loads(m["Body"])["kind"] != "enrolment.remind"):
-            with count_calls() as calls:
-                events.dispatch(json.loads(message["Body"]))
-            phases["reminder" if "remind" in message["Body"] else "auto-creation"] = calls
+        timers = {json.loads(m["Body"])["kind"]: json.loads(m["Body"]) for m in messages}
+        for phase, kind in (("reminder", "enrolment.remind"), ("auto-creation", "enrolment.deadline")):
+            with count_calls() as phases[phase]:
+                events.dispatch(timers[kind])
     return phases, states
 
 

@@ -1,4 +1,4 @@
-"""Event handlers: the enrolment timer queue (fed by the cohort state machine).
+"""Event handlers: the enrolment timer queue (fed by the cohort state machine) and schedules.
 
 In the cloud Lambda event sources invoke these; locally the devstack's worker polls the same
 queue and calls the same dispatch function (``chalice local`` serves HTTP only).
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 
-from chalice import Blueprint
+from chalice import Blueprint, Rate
 
 from chalicelib.core import aws, logs
 from chalicelib.core.settings import settings
@@ -51,3 +51,17 @@ def drain_timers_queue(max_messages: int = 10) -> int:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             handled += 1
 
+
+
+def run_schedules() -> None:
+    """What the schedules below do; the devstack's worker calls it on its own timer."""
+    from chalicelib.core import blobs
+    from chalicelib.documents import service as documents
+
+    documents.release_due()
+    blobs.sweep()
+
+
+@blueprint.schedule(Rate(1, unit=Rate.HOURS))
+def hourly(event) -> None:
+    run_schedules()

@@ -26,17 +26,20 @@ def record(
     resource: str | None = None,
     with_items: list[dict] | None = None,
     new_space: bool = False,
+    head: dict | None = None,
 ) -> dict:
     """Appends one event, atomically with ``with_items`` (the write the event describes).
 
     Retries when another event got appended first; raises ``StateChanged`` when one of
     ``with_items`` fails its own condition (the caller's race was lost, nothing was written).
-    ``new_space`` skips reading the head of a history that cannot exist yet (the write still
-    checks it).
+    ``head`` is the chain's head when the caller already loaded it with the space, and
+    ``new_space`` says there is none yet: either spares a read (the write still checks it).
     """
     extra = with_items or []
+    known = new_space or head is not None
     for attempt in range(MAX_ATTEMPTS):
-        head = None if new_space and attempt == 0 else store.get_head(patient_id)
+        if attempt or not known:
+            head = store.get_head(patient_id)
         seq = int(head["seq"]) + 1 if head else 1
         prev_hash = head["hash"] if head else chain.GENESIS
         event = {

@@ -1,6 +1,7 @@
 """DynamoDB layout of the activity history.
 
-    pk = PAT#<patient_id>   sk = ACT#HEAD           {seq, hash}   the chain's head
+    pk = PAT#<patient_id>   sk = SPACE#ACTIVITY_HEAD   {seq, hash}   the chain's head, loaded with
+                                                                the rest of the space (spaces.store)
     pk = PAT#<patient_id>   sk = ACT#<seq, 12 digits>  one event
 
 An append is one transaction: the head moves from seq n to n+1 only if it is still at n, and the
@@ -14,7 +15,7 @@ from typing import Any
 
 from chalicelib.core import aws
 
-HEAD = "ACT#HEAD"
+HEAD = "SPACE#ACTIVITY_HEAD"
 EVENT_PREFIX = "ACT#0"
 
 

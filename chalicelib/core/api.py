@@ -83,7 +83,7 @@ class Operation:
     query: type[BaseModel] | None
     response: Any
     status: int
-    raw_content_type: str | None
+    raw_content_type: str | tuple[str, ...] | None
 
 
 OPERATIONS: list[Operation] = []
@@ -194,7 +194,7 @@ class Router:
         query: type[BaseModel] | None = None,
         response: Any = None,
         status: int = 200,
-        raw_content_type: str | None = None,
+        raw_content_type: str | tuple[str, ...] | None = None,
     ) -> Callable:
         if not isinstance(access, Access):
             raise TypeError(f"{method} {path}: declare who may call it (access=...)")

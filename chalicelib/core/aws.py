@@ -32,5 +32,10 @@ def table() -> Any:
 
 
 def reset() -> None:
+    """Forgets every client and what was built on them (a new moto world in tests)."""
+    from chalicelib.core import crypto, pseudonyms
+
     client.cache_clear()
     table.cache_clear()
+    crypto.reset()
+    pseudonyms.reset()

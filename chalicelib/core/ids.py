@@ -7,3 +7,10 @@ import secrets
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_urlsafe(16).replace('-', 'x').replace('_', 'y')}"
+
+
+def new_sortable_id(prefix: str) -> str:
+    """Random like ``new_id`` but ordered by creation time (milliseconds first), for newest-first lists."""
+    import time
+
+    return f"{prefix}_{int(time.time() * 1000):012x}{secrets.token_hex(8)}"

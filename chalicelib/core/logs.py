@@ -25,8 +25,13 @@ class _JsonFormatter(logging.Formatter):
             **getattr(record, "fields", {}),
         }
         if record.exc_info:
-            # The exception's type only: its text could quote the offending input.
+            # The exception's type only: its text could quote the offending input. For AWS
+            # errors, the service's error code and operation (no data) say what failed.
+            error = record.exc_info[1]
             entry["exception"] = record.exc_info[0].__name__
+            if hasattr(error, "response") and hasattr(error, "operation_name"):
+                entry["aws_error"] = error.response.get("Error", {}).get("Code")
+                entry["aws_operation"] = error.operation_name
         return json.dumps(entry, default=str)
 
 

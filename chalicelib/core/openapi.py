@@ -68,10 +68,8 @@ def _operation(op: Operation, refs: dict) -> dict:
     ] + _query_parameters(op.query)
     responses: dict[str, Any] = {}
     if op.raw_content_type:
-        responses[str(op.status)] = {
-            "description": "Content",
-            "content": {op.raw_content_type: {"schema": {"type": "string", "format": "binary"}}},
-        }
+        types = op.raw_content_type if isinstance(op.raw_content_type, tuple) else (op.raw_content_type,)
+        responses[str(op.status)] = {"description": "Content", "content": {t: {"schema": {}} for t in types}}
     elif op.response is None:
         responses[str(op.status)] = {"description": "Done"}
     else:

@@ -293,10 +293,17 @@ def me(principal: Principal) -> Me:
 
 
 def close(principal: Principal, delete_now: bool) -> dict:
+    """Closing stops professional access at once (the policy opens nothing on a closed space);
+    ``delete_now`` also deletes every document's content and metadata, each in the history."""
+    from chalicelib.documents import service as documents
+
     account = own_account(principal)
     actor = ActorRef(role="patient", id=account["patient_id"])
     changes = {"closed_at": clock.iso(clock.now()), "delete_requested": delete_now}
-    return move(account, "closed", actor, "account.closed", changes)
+    closed = move(account, "closed", actor, "account.closed", changes)
+    if delete_now:
+        documents.purge_space(account["patient_id"], actor)
+    return closed
 
 
 # The cohort timer (one Step Functions execution per cohort feeds these) -----------------------

@@ -6,6 +6,7 @@
     pk = PAT#<patient_id>  sk = SPACE#BLOCK#<rpps>       {blocked_at}
     pk = PAT#<patient_id>  sk = SPACE#EMERGENCY#<rpps>   {opened_at, expires_at, reason}
     pk = PAT#<patient_id>  sk = SPACE#CONNECTION#<id>    {app_id, scopes, created_at}
+    pk = PAT#<patient_id>  sk = SPACE#ACTIVITY_HEAD      the activity chain's head (activity.store)
 
 Everything the access decision needs shares the SPACE# prefix: one query loads it.
 """
@@ -40,6 +41,7 @@ class SpaceItems:
     blocks: dict[str, dict] = field(default_factory=dict)
     emergencies: dict[str, dict] = field(default_factory=dict)
     connections: dict[str, dict] = field(default_factory=dict)
+    activity_head: dict | None = None
 
 
 _GROUPS = {"GRANT": "grants", "BLOCK": "blocks", "EMERGENCY": "emergencies", "CONNECTION": "connections"}
@@ -65,6 +67,8 @@ def load(patient_id: str) -> SpaceItems | None:
         return None
     space = SpaceItems(account=account)
     for item in items:
+        if item["sk"] == "SPACE#ACTIVITY_HEAD":
+            space.activity_head = item
         _, kind, *rest = item["sk"].split("#", 2)
         if kind in _GROUPS and rest:
             getattr(space, _GROUPS[kind])[rest[0]] = item

@@ -1,0 +1,99 @@
+"""Document metadata in DynamoDB; content in S3 through core.blobs.
+
+    pk = PAT#<patient_id>  sk = DOC#<document_id>   metadata (no content)
+        gsi1pk = RELEASE#<YYYY-MM-DD>  gsi1sk = <release_at>#<patient_id>#<document_id>
+        while the document is invisible to the patient: the release timer's index
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+
+from chalicelib.core import aws
+
+PREFIX = "DOC#"
+
+
+def key(patient_id: str, document_id: str) -> dict:
+    return {"pk": f"PAT#{patient_id}", "sk": f"{PREFIX}{document_id}"}
+
+
+def owner(patient_id: str, document_id: str) -> str:
+    k = key(patient_id, document_id)
+    return f"{k['pk']}|{k['sk']}"
+
+
+def object_key(document_id: str) -> str:
+    return f"documents/{document_id}"
+
+
+def get(patient_id: str, document_id: str) -> dict | None:
+    return aws.table().get_item(Key=key(patient_id, document_id)).get("Item")
+
+
+def put_item(item: dict) -> dict:
+    return {
+        "Put": {
+            "TableName": aws.table().name,
+            "Item": {**key(item["patient_id"], item["document_id"]), **item},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def delete_item(patient_id: str, document_id: str) -> dict:
+    return {
+        "Delete": {
+            "TableName": aws.table().name,
+            "Key": key(patient_id, document_id),
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+    }
+
+
+def update_item(patient_id: str, document_id: str, sets: dict[str, Any], removes: tuple[str, ...] = (), condition: str = "attribute_exists(pk)", values: dict | None = None) -> dict:
+    names = {f"#f{i}": name for i, name in enumerate([*sets, *removes])}
+    expression = "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(sets)))
+    if removes:
+        expression += " REMOVE " + ", ".join(f"#f{len(sets) + i}" for i in range(len(removes)))
+    return {
+        "Update": {
+            "TableName": aws.table().name,
+            "Key": key(patient_id, document_id),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {**{f":f{i}": v for i, v in enumerate(sets.values())}, **(values or {})},
+        }
+    }
+
+
+def page(patient_id: str, limit: int, start_key: dict | None, document_type: str | None) -> tuple[list[dict], dict | None]:
+    query: dict[str, Any] = {
+        "KeyConditionExpression": Key("pk").eq(f"PAT#{patient_id}") & Key("sk").begins_with(PREFIX),
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if document_type:
+        query["FilterExpression"] = Attr("type").eq(document_type)
+    if start_key:
+        query["ExclusiveStartKey"] = start_key
+    result = aws.table().query(**query)
+    return result.get("Items", []), result.get("LastEvaluatedKey")
+
+
+def all_of(patient_id: str) -> list[dict]:
+    items, start_key = [], None
+    while True:
+        batch, start_key = page(patient_id, 500, start_key, None)
+        items += batch
+        if not start_key:
+            return items
+
+
+def due_for_release(day: str, until: str) -> list[dict]:
+    return aws.table().query(
+        IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(f"RELEASE#{day}") & Key("gsi1sk").lte(until)
+    ).get("Items", [])

@@ -1,0 +1,241 @@
+"""Documents through the API on moto: encryption really goes through KMS and S3."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+
+import boto3
+import pytest
+
+from chalicelib.core import clock
+from chalicelib.core.identifiers import rpps_check_digit
+from chalicelib.core.settings import settings
+
+PDF = b"%PDF-1.7\n" + b"Compte rendu: tension 12/8, pas d'anomalie.\n" * 20 + b"%%EOF"
+PLAINTEXT_MARK = b"tension 12/8"
+
+
+def rpps(n: int) -> str:
+    first = f"{n:010d}"
+    return first + rpps_check_digit(first)
+
+
+def document(**overrides) -> dict:
+    return {
+        "type": "consultation_report",
+        "title": "Consultation du 3 mars",
+        "date": "2026-03-03",
+        "media_type": "application/pdf",
+        "content_base64": base64.b64encode(PDF).decode(),
+        **overrides,
+    }
+
+
+@pytest.fixture
+def space(enrolment, token):
+    patient_id, patient = enrolment.active_patient()
+    doctor = token("professional", rpps=rpps(1), profession="medecin", name="Dr A")
+    return patient_id, patient, doctor
+
+
+def _deposit(api, patient_id, who, **overrides):
+    response = api.post(f"/v1/patients/{patient_id}/documents", document(**overrides), token=who)
+    assert response.status_code == 201, response.json_body
+    return response.json_body
+
+
+def _s3():
+    return boto3.client("s3", region_name="eu-west-3")
+
+
+def _objects() -> list[dict]:
+    versions = _s3().list_object_versions(Bucket=settings().documents_bucket)
+    return versions.get("Versions", [])
+
+
+def test_deposit_is_encrypted_and_reads_back(api, space):
+    patient_id, patient, doctor = space
+    meta = _deposit(api, patient_id, doctor)
+    assert meta["author"] == {"role": "professional", "id": rpps(1)}
+    assert meta["size"] == len(PDF) and not meta["masked"] and not meta["invisible_to_patient"]
+    (stored,) = _objects()
+    assert patient_id not in stored["Key"] and stored["Key"].endswith(meta["document_id"])
+    ciphertext = _s3().get_object(Bucket=settings().documents_bucket, Key=stored["Key"])["Body"].read()
+    assert PLAINTEXT_MARK not in ciphertext and PDF not in ciphertext
+    content = api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}/content", token=patient, headers={"Accept": "*/*"})
+    assert content.status_code == 200 and content.body == PDF
+    assert content.headers["Content-Type"] == "application/pdf"
+    listed = api.get(f"/v1/patients/{patient_id}/documents", token=patient).json_body
+    assert [d["document_id"] for d in listed["items"]] == [meta["document_id"]]
+    history = [e["action"] for e in api.get(f"/v1/patients/{patient_id}/activity", token=patient).json_body["items"]]
+    assert history[:3] == ["document.read", "document.listed", "document.created"][:3] or "document.created" in history
+
+
+def test_ciphertext_moved_under_another_document_does_not_open(api, space, enrolment, token):
+    patient_id, patient, doctor = space
+    other_id, other = enrolment.active_patient(2)
+    mine = _deposit(api, patient_id, doctor)
+    theirs = _deposit(api, other_id, doctor, content_base64=base64.b64encode(b"%PDF-other").decode())
+    bucket = settings().documents_bucket
+    _s3().copy_object(Bucket=bucket, Key=f"documents/{theirs['document_id']}", CopySource={"Bucket": bucket, "Key": f"documents/{mine['document_id']}"})
+    response = api.get(f"/v1/patients/{other_id}/documents/{theirs['document_id']}/content", token=other, headers={"Accept": "*/*"})
+    assert response.status_code == 500 and response.json_body["error"]["code"] == "integrity_error"
+    assert PLAINTEXT_MARK not in response.body
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status", "code"),
+    [
+        ({"content_base64": base64.b64encode(b"%PDF-" + b"x" * (4 * 1024 * 1024)).decode()}, 413, "payload_too_large"),
+        ({"media_type": "image/png"}, 415, "unsupported_media_type"),
+        ({"content_base64": base64.b64encode(b"MZ\x90\x00 not a pdf").decode()}, 415, "unsupported_media_type"),
+        ({"content_base64": "%%% not base64"}, 400, "invalid_request"),
+        ({"type": "horoscope"}, 400, "invalid_request"),
+        ({"date": "2999-01-01"}, 400, "invalid_request"),
+    ],
+    ids=["too-large", "png-declared", "exe-as-pdf", "bad-base64", "unknown-type", "future-date"],
+)
+def test_bad_content_is_refused_and_nothing_is_written(api, space, overrides, status, code):
+    patient_id, patient, doctor = space
+    response = api.post(f"/v1/patients/{patient_id}/documents", document(**overrides), token=doctor)
+    assert (response.status_code, response.json_body["error"]["code"]) == (status, code)
+    if overrides.get("type") == "horoscope":
+        assert "prescription" in response.json_body["error"]["details"][0]["message"]
+    assert _objects() == []
+
+
+def test_failure_between_content_and_metadata_leaves_nothing(api, space, monkeypatch):
+    from chalicelib.activity import service as activity
+
+    patient_id, patient, doctor = space
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("DynamoDB unavailable")
+
+    monkeypatch.setattr(activity, "record", broken)
+    assert api.post(f"/v1/patients/{patient_id}/documents", document(), token=doctor).status_code == 500
+    monkeypatch.undo()
+    assert _objects() == []
+    assert api.get(f"/v1/patients/{patient_id}/documents", token=patient).json_body["items"] == []
+
+
+def test_crash_between_content_and_metadata_is_swept(api, space, monkeypatch):
+    from chalicelib.activity import service as activity
+    from chalicelib.core import blobs
+
+    patient_id, patient, doctor = space
+
+    class Crash(BaseException):
+        """The Lambda dies: no except clause runs."""
+
+    def crash(*args, **kwargs):
+        raise Crash()
+
+    monkeypatch.setattr(activity, "record", crash)
+    with pytest.raises(Crash):
+        api.post(f"/v1/patients/{patient_id}/documents", document(), token=doctor)
+    monkeypatch.undo()
+    assert len(_objects()) == 1
+    assert blobs.sweep(clock.now()) == 0  # too recent: an upload may still be finishing
+    assert blobs.sweep(clock.now() + timedelta(hours=1)) == 1
+    assert _objects() == []
+
+
+def test_professional_reads_only_with_access(api, space, token):
+    patient_id, patient, doctor = space
+    meta = _deposit(api, patient_id, doctor)
+    other = token("professional", rpps=rpps(2), profession="medecin")
+    doc = f"/v1/patients/{patient_id}/documents/{meta['document_id']}"
+    assert api.get(doc, token=other).status_code == 403
+    assert api.get(f"/v1/patients/{patient_id}/documents", token=other).status_code == 403
+    assert api.put(f"/v1/patients/{patient_id}/access/grants/{rpps(2)}", {}, token=patient).status_code == 200
+    assert api.get(doc, token=other).status_code == 200
+    podiatrist = token("professional", rpps=rpps(3), profession="pedicure_podologue")
+    api.put(f"/v1/patients/{patient_id}/access/grants/{rpps(3)}", {}, token=patient)
+    hospital = _deposit(api, patient_id, doctor, type="hospital_report")
+    assert api.get(f"/v1/patients/{patient_id}/documents/{hospital['document_id']}", token=podiatrist).status_code == 404
+    listed = api.get(f"/v1/patients/{patient_id}/documents", token=podiatrist).json_body["items"]
+    assert [d["type"] for d in listed] == ["consultation_report"]
+
+
+def test_expired_grant_is_denied(api, space, token):
+    patient_id, patient, doctor = space
+    meta = _deposit(api, patient_id, doctor)
+    other = token("professional", rpps=rpps(2), profession="medecin")
+    soon = clock.iso(clock.now() + timedelta(seconds=2))
+    assert api.put(f"/v1/patients/{patient_id}/access/grants/{rpps(2)}", {"expires_at": soon}, token=patient).status_code == 200
+    assert api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}", token=other).status_code == 200
+    import time
+
+    time.sleep(3)
+    assert api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}", token=other).status_code == 403
+
+
+def test_masked_documents_stay_visible_to_author_and_treating_doctor(api, space, token):
+    patient_id, patient, doctor = space
+    meta = _deposit(api, patient_id, doctor)
+    doc = f"/v1/patients/{patient_id}/documents/{meta['document_id']}"
+    colleague = token("professional", rpps=rpps(2), profession="medecin")
+    treating = token("professional", rpps=rpps(4), profession="medecin")
+    api.put(f"/v1/patients/{patient_id}/access/grants/{rpps(2)}", {}, token=patient)
+    api.put(f"/v1/patients/{patient_id}/access/treating-doctor", {"rpps": rpps(4)}, token=patient)
+    assert api.patch(doc, {"masked": True}, token=doctor).status_code == 403  # masking is the patient's
+    assert api.patch(doc, {"masked": True}, token=patient).json_body["masked"] is True
+    assert api.get(doc, token=colleague).status_code == 404
+    assert api.get(doc, token=doctor).status_code == 200
+    assert api.get(doc, token=treating).status_code == 200
+    assert api.patch(doc, {"masked": False}, token=patient).status_code == 200
+    assert api.get(doc, token=colleague).status_code == 200
+
+
+def test_invisible_document_released_by_author_or_after_30_days(api, space):
+    from chalicelib.documents import service
+
+    patient_id, patient, doctor = space
+    first = _deposit(api, patient_id, doctor, invisible_to_patient=True)
+    second = _deposit(api, patient_id, doctor, invisible_to_patient=True)
+    assert api.get(f"/v1/patients/{patient_id}/documents/{first['document_id']}", token=patient).status_code == 404
+    assert api.get(f"/v1/patients/{patient_id}/documents", token=patient).json_body["items"] == []
+    assert api.post(f"/v1/patients/{patient_id}/documents", document(invisible_to_patient=True), token=patient).status_code == 403
+    released = api.patch(f"/v1/patients/{patient_id}/documents/{first['document_id']}", {"invisible_to_patient": False}, token=doctor)
+    assert released.status_code == 200 and released.json_body["invisible_to_patient"] is False
+    assert api.get(f"/v1/patients/{patient_id}/documents/{first['document_id']}", token=patient).status_code == 200
+    assert service.release_due(clock.now() + timedelta(days=29)) == 0
+    assert service.release_due(clock.now() + timedelta(days=30, minutes=1)) == 1
+    assert service.release_due(clock.now() + timedelta(days=31)) == 0  # a second run changes nothing
+    assert api.get(f"/v1/patients/{patient_id}/documents/{second['document_id']}", token=patient).status_code == 200
+    history = api.get(f"/v1/patients/{patient_id}/activity", token=patient).json_body["items"]
+    releases = [e for e in history if e["action"] == "document.released"]
+    assert [e["actor"]["role"] for e in releases] == ["system", "professional"]
+
+
+def test_delete_by_patient_removes_every_version(api, space):
+    patient_id, patient, doctor = space
+    meta = _deposit(api, patient_id, doctor)
+    assert api.delete(f"/v1/patients/{patient_id}/documents/{meta['document_id']}", token=patient).status_code == 204
+    assert _objects() == []
+    assert api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}", token=patient).status_code == 404
+    history = [e["action"] for e in api.get(f"/v1/patients/{patient_id}/activity", token=patient).json_body["items"]]
+    assert history[0] == "document.deleted"
+
+
+def test_closure_cuts_access_and_delete_now_purges(api, space):
+    patient_id, patient, doctor = space
+    meta = _deposit(api, patient_id, doctor)
+    _deposit(api, patient_id, patient, type="other", media_type="text/plain", content_base64=base64.b64encode("Photo du compte rendu".encode()).decode())
+    assert api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}", token=doctor).status_code == 200
+    assert api.post("/v1/me/close", {"delete_now": True}, token=patient).status_code == 200
+    assert api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}", token=doctor).status_code == 404
+    assert api.post(f"/v1/patients/{patient_id}/documents", document(), token=doctor).status_code == 404
+    assert _objects() == []
+    history = [e["action"] for e in api.get(f"/v1/patients/{patient_id}/activity", token=patient).json_body["items"]]
+    assert history.count("document.deleted") == 2 and "account.closed" in history
+    assert api.get(f"/v1/patients/{patient_id}/activity/verify", token=patient).json_body["valid"] is True
+
+
+def test_insurer_and_agent_never_reach_documents(api, space, token):
+    patient_id, patient, doctor = space
+    meta = _deposit(api, patient_id, doctor)
+    for role in ("insurer", "mutual_insurer", "employer", "enrolment_agent", "catalogue_admin"):
+        assert api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}/content", token=token(role)).status_code == 403
