@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from chalicelib.access.policy import Resource
-from chalicelib.access.service import authorize
-from chalicelib.activity import service
-from chalicelib.activity.models import ActivityPage, ChainCheck
-from chalicelib.core.api import Call, Router, roles
-from chalicelib.core.pagination import PageQuery
+from chalicelib.core.api import Call, Router, lazy, roles
 
-router = Router(__name__, tag="activity")
-ACTIVITY = Resource(kind="activity")
+router = Router(__name__, tag="activity", models="chalicelib.activity.models")
+access = lazy("chalicelib.access.service")
+service = lazy("chalicelib.activity.service")
+
+
+def _may_read(call: Call, patient_id: str) -> None:
+    from chalicelib.access.policy import Resource
+
+    access.authorize(call.principal, patient_id, "read", Resource(kind="activity"))
 
 
 @router.route(
     "/v1/patients/{patient_id}/activity",
     "GET",
     access=roles("patient", "professional", note="the patient, or their treating doctor"),
-    query=PageQuery,
-    response=ActivityPage,
+    query="chalicelib.core.pagination:PageQuery",
+    response="ActivityPage",
 )
-def list_activity(call: Call, patient_id: str) -> ActivityPage:
+def list_activity(call: Call, patient_id: str):
     """Activity history of a space, newest first."""
-    authorize(call.principal, patient_id, "read", ACTIVITY)
+    _may_read(call, patient_id)
     return service.list_events(patient_id, call.query.limit, call.query.cursor)
 
 
@@ -30,9 +32,9 @@ def list_activity(call: Call, patient_id: str) -> ActivityPage:
     "/v1/patients/{patient_id}/activity/verify",
     "GET",
     access=roles("patient", note="the patient"),
-    response=ChainCheck,
+    response="ChainCheck",
 )
-def verify_activity(call: Call, patient_id: str) -> ChainCheck:
+def verify_activity(call: Call, patient_id: str):
     """Checks the history's hash chain: any edited or removed event makes it invalid."""
-    authorize(call.principal, patient_id, "read", ACTIVITY)
+    _may_read(call, patient_id)
     return service.verify(patient_id)

@@ -8,15 +8,16 @@ the request id, and records the operation for the OpenAPI document.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Callable
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ValidationError
 
 from chalicelib.core import logs
 from chalicelib.core.auth import Principal, from_authorization_header
@@ -30,6 +31,13 @@ from chalicelib.core.errors import (
     UnsupportedMediaType,
 )
 from chalicelib.core.settings import settings
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
+# Models are named, not imported, by the routes ("package.module:Model"): pydantic and the
+# modules' services load on the first request that needs them, not at cold start.
+ModelRef = Any
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,29 @@ class Raw:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=None)
+def resolve(ref: ModelRef) -> Any:
+    """The object a "package.module:Name" reference names (classes are returned as they are)."""
+    if not isinstance(ref, str):
+        return ref
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+class LazyModule:
+    """A module imported on first attribute access: routes reach their service through it."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+def lazy(name: str) -> Any:
+    return LazyModule(name)
+
+
 @dataclass
 class Operation:
     method: str
@@ -79,11 +110,23 @@ class Operation:
     summary: str
     tag: str
     access: Access
-    body: type[BaseModel] | None
-    query: type[BaseModel] | None
-    response: Any
+    body_ref: ModelRef
+    query_ref: ModelRef
+    response_ref: ModelRef
     status: int
     raw_content_type: str | tuple[str, ...] | None
+
+    @property
+    def body(self) -> Any:
+        return resolve(self.body_ref) if self.body_ref else None
+
+    @property
+    def query(self) -> Any:
+        return resolve(self.query_ref) if self.query_ref else None
+
+    @property
+    def response(self) -> Any:
+        return resolve(self.response_ref) if self.response_ref else None
 
 
 OPERATIONS: list[Operation] = []
@@ -135,6 +178,8 @@ def error_response(error: ApiError, request: Any) -> Response:
 
 
 def _parse_body(request: Any, model: type[BaseModel]) -> BaseModel:
+    from pydantic import ValidationError
+
     content_type = (request.headers or {}).get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
@@ -151,6 +196,8 @@ def _parse_body(request: Any, model: type[BaseModel]) -> BaseModel:
 
 
 def _parse_query(request: Any, model: type[BaseModel]) -> BaseModel:
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(dict(request.query_params or {}))
     except ValidationError as exc:
@@ -163,7 +210,7 @@ def _render(result: Any, op: Operation, request: Any) -> Response:
         return Response(body=result.body, status_code=result.status, headers={**headers, **result.headers})
     if result is None:
         return json_response(op.status, None, request)
-    if isinstance(result, BaseModel):
+    if hasattr(result, "model_dump"):
         result = result.model_dump(mode="json")
     return json_response(op.status, result, request)
 
@@ -180,9 +227,15 @@ def authenticate(request: Any, access: Access) -> Principal | None:
 class Router:
     """A module's routes: a Chalice Blueprint plus what the OpenAPI document needs."""
 
-    def __init__(self, import_name: str, tag: str):
+    def __init__(self, import_name: str, tag: str, models: str | None = None):
         self.blueprint = Blueprint(import_name)
         self.tag = tag
+        self.models = models  # where bare model names ("CampaignCreate") are looked up
+
+    def _ref(self, model: ModelRef) -> ModelRef:
+        if isinstance(model, str) and ":" not in model:
+            return f"{self.models}:{model}"
+        return model
 
     def route(
         self,
@@ -190,9 +243,9 @@ class Router:
         method: str,
         *,
         access: Access,
-        body: type[BaseModel] | None = None,
-        query: type[BaseModel] | None = None,
-        response: Any = None,
+        body: ModelRef = None,
+        query: ModelRef = None,
+        response: ModelRef = None,
         status: int = 200,
         raw_content_type: str | tuple[str, ...] | None = None,
     ) -> Callable:
@@ -206,9 +259,9 @@ class Router:
                 summary=(handler.__doc__ or handler.__name__).strip().splitlines()[0],
                 tag=self.tag,
                 access=access,
-                body=body,
-                query=query,
-                response=response,
+                body_ref=self._ref(body),
+                query_ref=self._ref(query),
+                response_ref=self._ref(response),
                 status=status,
                 raw_content_type=raw_content_type,
             )

@@ -11,30 +11,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from chalicelib.access.matrix import PROFESSIONS
 from chalicelib.core.errors import Unauthenticated
 from chalicelib.core.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
 from chalicelib.core.settings import settings
 
 ALLOWED_ALGORITHMS = ("RS256", "PS256", "ES256")
-PROFESSIONS = (
-    "medecin",
-    "pharmacien",
-    "infirmier",
-    "sage_femme",
-    "chirurgien_dentiste",
-    "masseur_kinesitherapeute",
-    "pedicure_podologue",
-    "medecin_du_travail",
-)
-APP_SCOPES = (
-    "measurements:read",
-    "measurements:write",
-    "documents:read",
-    "documents:write",
-    "agenda:read",
-    "agenda:write",
-    "profile:read",
-)
 
 
 @dataclass(frozen=True)

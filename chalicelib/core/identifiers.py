@@ -1,6 +1,7 @@
 """French health identifiers: INS (NIR + key) and RPPS.
 
-Pure functions, no I/O; depends only on the standard library and pydantic.
+Pure functions, no I/O, standard library only (imported at cold start by token verification);
+the pydantic field types built on them are in ``chalicelib.core.fields``.
 
 * INS: the 13-character NIR (sex, year, month, département, commune, order
   number) followed by a 2-digit key equal to ``97 - (NIR mod 97)``, where for
@@ -14,17 +15,13 @@ Error messages say what to fix and never echo the submitted value.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, WithJsonSchema
-from pydantic_core import PydanticCustomError
 
 __all__ = [
     "INS_CODE",
     "RPPS_CODE",
-    "Ins",
     "InvalidIdentifier",
-    "Rpps",
     "ins_key",
     "is_valid_ins",
     "is_valid_rpps",
@@ -227,60 +224,3 @@ def is_valid_rpps(value: str) -> bool:
     except InvalidIdentifier:
         return False
     return True
-
-
-# --- pydantic v2 annotated types -------------------------------------------
-
-
-def _pydantic_ins(value: str) -> str:
-    try:
-        return normalize_ins(value)
-    except InvalidIdentifier as exc:
-        # PydanticCustomError is a ValueError; its type becomes "invalid_ins".
-        raise PydanticCustomError(exc.code, exc.message) from None
-
-
-def _pydantic_rpps(value: str) -> str:
-    try:
-        return normalize_rpps(value)
-    except InvalidIdentifier as exc:
-        raise PydanticCustomError(exc.code, exc.message) from None
-
-
-Ins = Annotated[
-    str,
-    AfterValidator(_pydantic_ins),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "title": "INS",
-            "description": (
-                "INS (Identifiant National de Santé): the 13-character NIR "
-                "followed by its 2-digit key, 15 characters in all. Spaces are "
-                "allowed and ignored; Corsican départements 2A/2B may be lower "
-                "case. Normalised to 15 characters without spaces, upper case."
-            ),
-            "pattern": INS_INPUT_PATTERN,
-            "examples": ["284052A12345632", "2 84 05 2A 123 456 32"],
-        }
-    ),
-]
-"""Pydantic type: validates and normalises an INS (see ``normalize_ins``)."""
-
-Rpps = Annotated[
-    str,
-    AfterValidator(_pydantic_rpps),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "title": "RPPS",
-            "description": (
-                "RPPS number: 11 digits, the last being a Luhn check digit. "
-                "Spaces are ignored; normalised to 11 digits."
-            ),
-            "pattern": RPPS_INPUT_PATTERN,
-            "examples": ["10000000009"],
-        }
-    ),
-]
-"""Pydantic type: validates and normalises an RPPS number (see ``normalize_rpps``)."""

@@ -5,19 +5,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from chalicelib.access.matrix import DOCUMENT_TYPES
 from chalicelib.activity.models import ActorRef
 from chalicelib.core.pagination import Page, PageQuery
 
-DocumentType = Literal[
-    "prescription",
-    "hospital_report",
-    "consultation_report",
-    "lab_result",
-    "imaging_report",
-    "vaccination_record",
-    "care_summary",
-    "other",
-]
+DocumentType = Literal[DOCUMENT_TYPES]
 MediaType = Literal["application/pdf", "image/jpeg", "image/png", "text/plain"]
 
 

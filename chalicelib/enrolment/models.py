@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chalicelib.core.identifiers import Ins
+from chalicelib.core.fields import Ins
 
 STATUSES = ("invited", "active", "auto_created", "opposed", "closed")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

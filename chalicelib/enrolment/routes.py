@@ -2,39 +2,27 @@
 
 from __future__ import annotations
 
-from chalicelib.activity.models import ActorRef
-from chalicelib.core.api import PUBLIC, Call, Router, roles
-from chalicelib.enrolment import service
-from chalicelib.enrolment.models import (
-    Activated,
-    AgentOpposition,
-    Campaign,
-    CampaignCreate,
-    CampaignWithCounts,
-    CloseRequest,
-    CodeAnswer,
-    InvitationsRequest,
-    InvitationsResult,
-    Me,
-    StatusOnly,
-)
+from chalicelib.core.api import PUBLIC, Call, Router, lazy, roles
 
-router = Router(__name__, tag="enrolment")
+router = Router(__name__, tag="enrolment", models="chalicelib.enrolment.models")
+service = lazy("chalicelib.enrolment.service")
 AGENT = roles("enrolment_agent")
 
 
-def _agent(call: Call) -> ActorRef:
+def _agent(call: Call):
+    from chalicelib.activity.models import ActorRef
+
     return ActorRef(role="enrolment_agent", id=call.principal.sub)
 
 
-@router.route("/v1/enrolment/campaigns", "POST", access=AGENT, body=CampaignCreate, response=Campaign, status=201)
-def create_campaign(call: Call) -> Campaign:
+@router.route("/v1/enrolment/campaigns", "POST", access=AGENT, body="CampaignCreate", response="Campaign", status=201)
+def create_campaign(call: Call):
     """Creates an enrolment campaign."""
     return service.create_campaign(call.body)
 
 
-@router.route("/v1/enrolment/campaigns/{campaign_id}", "GET", access=AGENT, response=CampaignWithCounts)
-def get_campaign(call: Call, campaign_id: str) -> CampaignWithCounts:
+@router.route("/v1/enrolment/campaigns/{campaign_id}", "GET", access=AGENT, response="CampaignWithCounts")
+def get_campaign(call: Call, campaign_id: str):
     """A campaign and how many of its people are in each status."""
     return service.get_campaign(campaign_id)
 
@@ -43,40 +31,40 @@ def get_campaign(call: Call, campaign_id: str) -> CampaignWithCounts:
     "/v1/enrolment/campaigns/{campaign_id}/invitations",
     "POST",
     access=AGENT,
-    body=InvitationsRequest,
-    response=InvitationsResult,
+    body="InvitationsRequest",
+    response="InvitationsResult",
 )
-def invite(call: Call, campaign_id: str) -> InvitationsResult:
+def invite(call: Call, campaign_id: str):
     """Invites up to 500 people (one cohort, one timer)."""
     return service.invite(_agent(call), campaign_id, call.body)
 
 
-@router.route("/v1/enrolment/activate", "POST", access=PUBLIC, body=CodeAnswer, response=Activated)
-def activate(call: Call) -> Activated:
+@router.route("/v1/enrolment/activate", "POST", access=PUBLIC, body="CodeAnswer", response="Activated")
+def activate(call: Call):
     """Activates a space with the provisional code."""
     return service.activate(call.body)
 
 
-@router.route("/v1/enrolment/oppose", "POST", access=PUBLIC, body=CodeAnswer, response=StatusOnly)
-def oppose(call: Call) -> StatusOnly:
+@router.route("/v1/enrolment/oppose", "POST", access=PUBLIC, body="CodeAnswer", response="StatusOnly")
+def oppose(call: Call):
     """Opposes the creation of a space with the provisional code."""
     return service.oppose(call.body)
 
 
-@router.route("/v1/enrolment/oppositions", "POST", access=AGENT, body=AgentOpposition, response=StatusOnly)
-def oppose_for(call: Call) -> StatusOnly:
+@router.route("/v1/enrolment/oppositions", "POST", access=AGENT, body="AgentOpposition", response="StatusOnly")
+def oppose_for(call: Call):
     """Records an opposition received by phone, in person or by mail."""
     return service.oppose_for(_agent(call), call.body)
 
 
-@router.route("/v1/me", "GET", access=roles("patient"), response=Me)
-def me(call: Call) -> Me:
+@router.route("/v1/me", "GET", access=roles("patient"), response="Me")
+def me(call: Call):
     """The calling person's space."""
     return service.me(call.principal)
 
 
-@router.route("/v1/me/close", "POST", access=roles("patient"), body=CloseRequest, response=StatusOnly)
-def close(call: Call) -> StatusOnly:
+@router.route("/v1/me/close", "POST", access=roles("patient"), body="CloseRequest", response="StatusOnly")
+def close(call: Call):
     """Closes the calling person's space; professional access stops at once."""
     service.close(call.principal, call.body.delete_now)
-    return StatusOnly(status="closed")
+    return {"status": "closed"}

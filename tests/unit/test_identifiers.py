@@ -6,11 +6,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.core.fields import Ins, Rpps
 from chalicelib.core.identifiers import (
     INS_INPUT_PATTERN,
-    Ins,
     InvalidIdentifier,
-    Rpps,
     ins_key,
     is_valid_ins,
     is_valid_rpps,

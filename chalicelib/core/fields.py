@@ -1,0 +1,71 @@
+"""Pydantic field types for identifiers: validate and normalise, and report the identifier's own
+error code (``invalid_ins`` / ``invalid_rpps``) so the API answers with it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from chalicelib.core.identifiers import (
+    INS_INPUT_PATTERN,
+    RPPS_INPUT_PATTERN,
+    InvalidIdentifier,
+    normalize_ins,
+    normalize_rpps,
+)
+
+
+def _pydantic_ins(value: str) -> str:
+    try:
+        return normalize_ins(value)
+    except InvalidIdentifier as exc:
+        # PydanticCustomError is a ValueError; its type becomes "invalid_ins".
+        raise PydanticCustomError(exc.code, exc.message) from None
+
+
+def _pydantic_rpps(value: str) -> str:
+    try:
+        return normalize_rpps(value)
+    except InvalidIdentifier as exc:
+        raise PydanticCustomError(exc.code, exc.message) from None
+
+
+Ins = Annotated[
+    str,
+    AfterValidator(_pydantic_ins),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "title": "INS",
+            "description": (
+                "INS (Identifiant National de Santé): the 13-character NIR "
+                "followed by its 2-digit key, 15 characters in all. Spaces are "
+                "allowed and ignored; Corsican départements 2A/2B may be lower "
+                "case. Normalised to 15 characters without spaces, upper case."
+            ),
+            "pattern": INS_INPUT_PATTERN,
+            "examples": ["284052A12345632", "2 84 05 2A 123 456 32"],
+        }
+    ),
+]
+"""Pydantic type: validates and normalises an INS (see ``normalize_ins``)."""
+
+Rpps = Annotated[
+    str,
+    AfterValidator(_pydantic_rpps),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "title": "RPPS",
+            "description": (
+                "RPPS number: 11 digits, the last being a Luhn check digit. "
+                "Spaces are ignored; normalised to 11 digits."
+            ),
+            "pattern": RPPS_INPUT_PATTERN,
+            "examples": ["10000000009"],
+        }
+    ),
+]
+"""Pydantic type: validates and normalises an RPPS number (see ``normalize_rpps``)."""
