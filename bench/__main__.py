@@ -12,6 +12,10 @@ SUITE = [
     ("calls_enrolment", "AWS calls per request: enrolment", []),
     ("cost_model", "Cost model: enrolment per million people", []),
     ("enrolment_throughput", "Auto-creation throughput", ["-n", "2000"]),
+    ("calls_documents", "AWS calls per request: medical record", []),
+    ("crypto", "Encryption throughput", []),
+    ("calls_profile", "AWS calls per request: profile, catalogue, export", []),
+    ("calls_messaging", "AWS calls per request: messaging and agenda", []),
 ]
 
 

@@ -55,11 +55,13 @@ def drain_timers_queue(max_messages: int = 10) -> int:
 
 def run_schedules() -> None:
     """What the schedules below do; the devstack's worker calls it on its own timer."""
+    from chalicelib.agenda import service as agenda
     from chalicelib.core import blobs
     from chalicelib.documents import service as documents
 
     documents.release_due()
     blobs.sweep()
+    agenda.send_reminders()
 
 
 @blueprint.schedule(Rate(1, unit=Rate.HOURS))

@@ -19,7 +19,7 @@ Order of checks
      messaging -> activity (treating doctor) -> documents (deposit freely; the author keeps every
      right; others read with grant / treating doctor / emergency session, then the masked rule,
      then the profession x document type matrix) -> profile, measurements, agenda (read or add
-     with read access).
+     with read access; agenda events also updated/deleted by their author while they have it).
    - app: the space it is connected to -> connection live -> space open -> scope -> masked and
      invisible documents hidden.
 
@@ -391,7 +391,7 @@ def _decide_professional(
         return _deny(Reason.TREATING_DOCTOR_ONLY)
     if resource.kind == DOCUMENT:
         return _professional_document(actor, space, action, resource, now)
-    return _professional_entry(actor, space, action, now)  # profile, measurement, agenda
+    return _professional_entry(actor, space, action, resource, now)  # profile, measurement, agenda
 
 
 def _professional_document(
@@ -420,14 +420,20 @@ def _professional_may_read_document(
     return _allow(basis)
 
 
-def _professional_entry(actor: Actor, space: Space, action: str, now: datetime) -> Decision:
-    """Profile entries, measurements, agenda events: read or add with read access."""
+def _professional_entry(
+    actor: Actor, space: Space, action: str, resource: Resource, now: datetime
+) -> Decision:
+    """Profile entries, measurements, agenda events: read or add with read access; an agenda
+    event is also updated and deleted by the professional who wrote it, while they may write."""
     if action not in (READ, CREATE):
-        return _deny(Reason.PATIENT_ONLY)
+        if resource.kind != AGENDA:
+            return _deny(Reason.PATIENT_ONLY)
+        if not _is_author(actor, resource):
+            return _deny(Reason.AUTHOR_ONLY)
     basis = _read_basis(actor, space, now)
     if basis is None:
         return _deny(Reason.NO_GRANT)
-    return _allow(basis)
+    return _allow(Reason.AUTHOR if action not in (READ, CREATE) else basis)
 
 
 # --- app ----------------------------------------------------------------------------------------

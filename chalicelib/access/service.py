@@ -8,13 +8,33 @@ existence must not leak (the policy says which), else 403.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from types import MappingProxyType
+from typing import Any, Callable
 
-from chalicelib.access.policy import Actor, Decision, Resource, Space, decide
+from chalicelib.access import notices
+from chalicelib.access import store as access_store
+from chalicelib.access.models import (
+    AccessSettings,
+    Block,
+    EmergencySession,
+    EmergencySettingOut,
+    Grant,
+    GrantRequest,
+    OpenEmergencySession,
+    SearchRequest,
+    SearchResult,
+    TreatingDoctorOut,
+)
+from chalicelib.access.policy import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, SEARCH, Actor, Decision, Resource, Space, decide
+from chalicelib.activity import service as activity
 from chalicelib.activity.models import ActorRef
-from chalicelib.core import clock, pseudonyms
+from chalicelib.catalogue import store as catalogue_store
+from chalicelib.core import clock, logs, pseudonyms
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import Forbidden, NotFound
+from chalicelib.core.errors import Conflict, Forbidden, InvalidRequest, InvalidRpps, NotFound
+from chalicelib.core.identifiers import InvalidIdentifier, normalize_rpps
+from chalicelib.notifications.service import notify
 from chalicelib.spaces import store
 from chalicelib.spaces.store import SpaceItems
 
@@ -68,16 +88,21 @@ def actor_of(principal: Principal, items: SpaceItems | None) -> Actor:
             id=principal.client_id,
             patient_id=principal.app_patient_id,
             scopes=scopes,
-            app_connected=connection is not None,
+            app_connected=connection is not None and catalogue_store.referenced(principal.client_id),
         )
     return Actor(role=principal.role, id=principal.sub)
 
 
-def authorize(principal: Principal, patient_id: str, action: str, resource: Resource | None = None) -> Authorized:
+def load_space(patient_id: str) -> SpaceItems:
+    """The space and its access settings (one query); 404 if there is no such space."""
     items = store.load(patient_id)
     if items is None:
         raise NotFound(NO_SPACE)
-    return check(principal, items, action, resource or Resource(kind="space"))
+    return items
+
+
+def authorize(principal: Principal, patient_id: str, action: str, resource: Resource | None = None) -> Authorized:
+    return check(principal, load_space(patient_id), action, resource or Resource(kind="space"))
 
 
 def check(principal: Principal, items: SpaceItems, action: str, resource: Resource) -> Authorized:
@@ -90,3 +115,260 @@ def check(principal: Principal, items: SpaceItems, action: str, resource: Resour
             raise NotFound(NO_SPACE if resource.kind == "space" else "No such resource.")
         raise Forbidden(f"You may not do this on this space ({decision.reason.replace('_', ' ')}).")
     return Authorized(items=items, space=space, actor=actor, decision=decision)
+
+
+# --- access settings, search and emergency access (API.md § Patients, access and activity) -------
+SETTINGS = Resource(kind="access_settings")
+WHOLE_SPACE = Resource(kind="space")
+# "Can read" means access to the record in general (grant, treating doctor, emergency session):
+# a document type every profession may read stands for it. Masking and the profession x document
+# type matrix still apply document by document.
+ANY_DOCUMENT = Resource(kind="document", document_type="other")
+EMERGENCY_DURATION = timedelta(hours=4)
+NOTIFIER = ActorRef(role="system", id="notifications")
+ATTEMPTS = 3
+
+
+def rpps_from_path(value: str) -> str:
+    try:
+        return normalize_rpps(value)
+    except InvalidIdentifier as error:
+        raise InvalidRpps(error.message) from None
+
+
+def _changing() -> Conflict:
+    return Conflict("These access settings are changing right now; reload them and try again.")
+
+
+# Professional: find a patient ---------------------------------------------------------------------
+
+
+def search(principal: Principal, request: SearchRequest) -> SearchResult:
+    """The space of the person with this INS and birth date, if open, and what the caller may do.
+
+    Unknown INS, wrong birth date and a space that is not open (invited, opposed, closed) all get
+    the same 404; a professional the patient blocked, or an occupational doctor without a grant,
+    gets 403 (the policy's ``search`` decision). A successful search is recorded in the patient's
+    history (``access.searched``): the patient sees who looked them up.
+    """
+    patient_id = store.patient_id_for(pseudonyms.ins_digest(request.ins))
+    items = store.load(patient_id) if patient_id else None
+    if items is None or items.account.get("birth_date") != request.birth_date.isoformat():
+        raise NotFound(NO_SPACE)
+    found = check(principal, items, SEARCH, WHOLE_SPACE)
+    now = clock.now()
+    result = SearchResult(
+        patient_id=found.space.patient_id,
+        status=found.space.status,
+        can_read=decide(found.actor, found.space, READ, ANY_DOCUMENT, now).allowed,
+        can_deposit=decide(found.actor, found.space, CREATE, ANY_DOCUMENT, now).allowed,
+    )
+    activity.record(found.space.patient_id, found.actor_ref, "access.searched")
+    return result
+
+
+# Patient: read and change the settings ------------------------------------------------------------
+
+
+def access_settings(principal: Principal, patient_id: str) -> AccessSettings:
+    """The settings as they apply now: expired grants and sessions are left out."""
+    found = authorize(principal, patient_id, READ, SETTINGS)
+    now = clock.now()
+    grants = [
+        _grant(item)
+        for rpps, item in sorted(found.items.grants.items())
+        if not item.get("expires_at") or clock.parse_iso(item["expires_at"]) > now
+    ]
+    sessions = [
+        OpenEmergencySession(rpps=rpps, opened_at=item["opened_at"], expires_at=item["expires_at"])
+        for rpps, item in sorted(found.items.emergencies.items())
+        if clock.parse_iso(item["expires_at"]) > now and found.space.emergency_access_allowed
+    ]
+    return AccessSettings(
+        grants=grants,
+        blocked=[Block(rpps=rpps, blocked_at=item["blocked_at"]) for rpps, item in sorted(found.items.blocks.items())],
+        treating_doctor=TreatingDoctorOut(rpps=found.space.treating_doctor) if found.space.treating_doctor else None,
+        emergency_access_allowed=found.space.emergency_access_allowed,
+        emergency_sessions=sessions,
+    )
+
+
+def _grant(item: dict) -> Grant:
+    return Grant(rpps=item["rpps"], granted_at=item["granted_at"], expires_at=item.get("expires_at"))
+
+
+@dataclass
+class _Change:
+    """What one settings change writes: nothing when ``action`` is None (already so)."""
+
+    result: Any
+    action: str | None = None
+    resource: str | None = None
+    items: list[dict] | None = None
+
+
+def _change(principal: Principal, patient_id: str, plan: Callable[[Authorized], _Change]) -> Any:
+    """Reads the space, plans the change on it, and commits the change with its history event;
+    when a concurrent change made a condition fail, plans again on the new state."""
+    for _ in range(ATTEMPTS):
+        found = authorize(principal, patient_id, MANAGE_ACCESS, SETTINGS)
+        change = plan(found)
+        if change.action is None:
+            return change.result
+        try:
+            activity.record(patient_id, found.actor_ref, change.action, change.resource, with_items=change.items)
+            return change.result
+        except activity.StateChanged:
+            continue
+    raise _changing()
+
+
+def _blocked(rpps: str) -> Conflict:
+    return Conflict("You blocked this professional: unblock them first.")
+
+
+def grant(principal: Principal, patient_id: str, rpps: str, request: GrantRequest) -> Grant:
+    now = clock.now()
+    expires_at = None
+    if request.expires_at is not None:
+        expiry = request.expires_at if request.expires_at.tzinfo else request.expires_at.replace(tzinfo=now.tzinfo)
+        if expiry <= now:
+            raise InvalidRequest("The end of the grant must be in the future.", [{"field": "expires_at", "message": "Must be in the future."}])
+        expires_at = clock.iso(expiry)
+
+    def plan(found: Authorized) -> _Change:
+        if rpps in found.items.blocks:
+            raise _blocked(rpps)
+        item = {"rpps": rpps, "granted_at": clock.iso(now)}
+        if expires_at:
+            item["expires_at"] = expires_at
+        return _Change(_grant(item), "access.granted", rpps, access_store.grant_items(patient_id, item))
+
+    return _change(principal, patient_id, plan)
+
+
+def revoke(principal: Principal, patient_id: str, rpps: str) -> None:
+    """Idempotent: revoking a grant that does not exist changes (and records) nothing."""
+
+    def plan(found: Authorized) -> _Change:
+        if rpps not in found.items.grants:
+            return _Change(None)
+        return _Change(None, "access.revoked", rpps, access_store.revoke_items(patient_id, rpps))
+
+    _change(principal, patient_id, plan)
+
+
+def block(principal: Principal, patient_id: str, rpps: str) -> Block:
+    """Blocks a professional: their grant and emergency session go in the same transaction, and
+    so does their treating-doctor designation (a blocked professional gets nothing, DOMAIN.md).
+    Blocking again returns the existing block."""
+
+    def plan(found: Authorized) -> _Change:
+        existing = found.items.blocks.get(rpps)
+        if existing is not None:
+            return _Change(Block(rpps=rpps, blocked_at=existing["blocked_at"]))
+        item = {"rpps": rpps, "blocked_at": clock.iso(clock.now())}
+        items = access_store.block_items(patient_id, item, found.space.treating_doctor)
+        return _Change(Block(**item), "access.blocked", rpps, items)
+
+    return _change(principal, patient_id, plan)
+
+
+def unblock(principal: Principal, patient_id: str, rpps: str) -> None:
+    """Idempotent. Unblocking restores no grant: the patient grants again if they wish."""
+
+    def plan(found: Authorized) -> _Change:
+        if rpps not in found.items.blocks:
+            return _Change(None)
+        return _Change(None, "access.unblocked", rpps, access_store.unblock_items(patient_id, rpps))
+
+    _change(principal, patient_id, plan)
+
+
+def set_treating_doctor(principal: Principal, patient_id: str, rpps: str) -> TreatingDoctorOut:
+    def plan(found: Authorized) -> _Change:
+        if rpps in found.items.blocks:
+            raise _blocked(rpps)
+        current = found.space.treating_doctor
+        if current == rpps:
+            return _Change(TreatingDoctorOut(rpps=rpps))
+        items = access_store.set_treating_doctor_items(patient_id, rpps, current)
+        return _Change(TreatingDoctorOut(rpps=rpps), "access.treating_doctor_set", rpps, items)
+
+    return _change(principal, patient_id, plan)
+
+
+def remove_treating_doctor(principal: Principal, patient_id: str) -> None:
+    def plan(found: Authorized) -> _Change:
+        current = found.space.treating_doctor
+        if current is None:
+            return _Change(None)
+        return _Change(None, "access.treating_doctor_removed", current, access_store.remove_treating_doctor_items(patient_id, current))
+
+    _change(principal, patient_id, plan)
+
+
+def set_emergency_setting(principal: Principal, patient_id: str, allowed: bool) -> EmergencySettingOut:
+    """Any change of the choice closes the emergency sessions found: opting out ends them at once,
+    and allowing again must not revive a session opened before an opt-out."""
+
+    def plan(found: Authorized) -> _Change:
+        result = EmergencySettingOut(emergency_access_allowed=allowed)
+        if found.space.emergency_access_allowed == allowed:
+            return _Change(result)
+        items = access_store.emergency_setting_items(patient_id, allowed, sorted(found.items.emergencies))
+        return _Change(result, "access.emergency_setting", "allowed" if allowed else "refused", items)
+
+    return _change(principal, patient_id, plan)
+
+
+# Professional: emergency access ("bris de glace") -------------------------------------------------
+
+
+def open_emergency_access(principal: Principal, patient_id: str, reason: str) -> EmergencySession:
+    """Opens a 4-hour read session unless the policy refuses (patient opted out, blocked,
+    occupational doctor: 403; no open space: 404), then tells the patient and the treating doctor.
+
+    The stated reason stays on the session item (SPACE#EMERGENCY#<rpps>) for audit; it is never
+    put in a notification or in the history event.
+    """
+    for _ in range(ATTEMPTS):
+        found = authorize(principal, patient_id, EMERGENCY_ACCESS, WHOLE_SPACE)
+        now = clock.now()
+        session = {
+            "rpps": found.actor.id,
+            "profession": found.actor.profession,
+            "opened_at": clock.iso(now),
+            "expires_at": clock.iso(now + EMERGENCY_DURATION),
+            "reason": reason,
+        }
+        items = access_store.emergency_session_items(patient_id, session)
+        try:
+            activity.record(patient_id, found.actor_ref, "emergency_access", found.actor.id, with_items=items)
+            break
+        except activity.StateChanged:
+            continue  # blocked, opted out or closed meanwhile: the policy says so on the next read
+    else:
+        raise _changing()
+    _tell_afterwards(found, now)
+    return EmergencySession(expires_at=session["expires_at"])
+
+
+def _tell_afterwards(found: Authorized, at: datetime) -> None:
+    """The session is open whatever happens here: a failed notification is logged, not raised.
+
+    The patient gets an email (else a letter) without health content, name or INS. The treating
+    doctor has no contact address in our data: the notice for them is an activity event
+    (``emergency_access.notified``, actor system, resource their RPPS) in the history they may
+    read as treating doctor (GET /v1/patients/{patient_id}/activity).
+    """
+    try:
+        notify(found.items.account, *notices.emergency_access(at), purpose="emergency_access")
+    except Exception:  # noqa: BLE001
+        logs.error("emergency access: patient notification failed", exc_info=True)
+    doctor = found.space.treating_doctor
+    if doctor and doctor != found.actor.id:
+        try:
+            activity.record(found.space.patient_id, NOTIFIER, "emergency_access.notified", doctor)
+        except Exception:  # noqa: BLE001
+            logs.error("emergency access: treating doctor notice failed", exc_info=True)

@@ -198,7 +198,6 @@ def purge_space(patient_id: str, actor: ActorRef) -> int:
     documents = store.all_of(patient_id)
     for item in documents:
         _remove(patient_id, item, actor)
-    logs.info("space purged", patient_id=patient_id, documents=len(documents))
     return len(documents)
 
 

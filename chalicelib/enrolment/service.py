@@ -294,15 +294,15 @@ def me(principal: Principal) -> Me:
 
 def close(principal: Principal, delete_now: bool) -> dict:
     """Closing stops professional access at once (the policy opens nothing on a closed space);
-    ``delete_now`` also deletes every document's content and metadata, each in the history."""
-    from chalicelib.documents import service as documents
+    ``delete_now`` also deletes what the space holds (spaces.purge), each deletion in the history."""
+    from chalicelib.spaces import purge
 
     account = own_account(principal)
     actor = ActorRef(role="patient", id=account["patient_id"])
     changes = {"closed_at": clock.iso(clock.now()), "delete_requested": delete_now}
     closed = move(account, "closed", actor, "account.closed", changes)
     if delete_now:
-        documents.purge_space(account["patient_id"], actor)
+        purge.purge(account["patient_id"], actor)
     return closed
 
 

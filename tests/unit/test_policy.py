@@ -145,6 +145,8 @@ APP_MASKED = Resource("document", "other", author=("app", "app-1"), masked=True)
 PROFILE = Resource("profile")
 MEAS = Resource("measurement")
 AGENDA = Resource("agenda")
+AGENDA_BY_G1 = Resource("agenda", author=("professional", "G1"))
+AGENDA_BY_X1 = Resource("agenda", author=("professional", "X1"))
 ACTIVITY = Resource("activity")
 SETTINGS = Resource("access_settings")
 CONN = Resource("connection")
@@ -261,6 +263,13 @@ ROWS = [
     ("emergency_pushes_agenda", E1, ACTIVE, "create", AGENDA, T, "emergency_session", F),
     ("treating_adds_measurement", TD, ACTIVE, "create", MEAS, T, "treating_doctor", F),
     ("granted_deletes_profile", G1, ACTIVE, "delete", PROFILE, F, "patient_only", F),
+    ("author_updates_agenda", G1, ACTIVE, "update", AGENDA_BY_G1, T, "author", F),
+    ("author_deletes_agenda", G1, ACTIVE, "delete", AGENDA_BY_G1, T, "author", F),
+    ("granted_updates_others_agenda", G2, ACTIVE, "update", AGENDA_BY_G1, F, "author_only", F),
+    ("treating_deletes_patients_agenda", TD, ACTIVE, "delete", AGENDA, F, "author_only", F),
+    ("author_expired_grant_updates_agenda", X1, ACTIVE, "update", AGENDA_BY_X1, F, "no_grant", F),
+    ("blocked_author_deletes_agenda", B1, ACTIVE, "delete", Resource("agenda", author=("professional", "B1")), F, "blocked", F),
+    ("author_agenda_closed", G1, CLOSED, "update", AGENDA_BY_G1, F, "space_not_open", T),
     # --- professional: author rights ---
     ("author_deletes", G1, ACTIVE, "delete", LAB, T, "author", F),
     ("author_releases", G1, ACTIVE, "release", INVIS_NEW, T, "author", F),

@@ -1,0 +1,82 @@
+"""Bodies and responses of the access endpoints (API.md § Patients, access and activity)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.core.fields import Ins, Rpps
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- professional: search, emergency access ------------------------------------------------------
+class SearchRequest(Strict):
+    ins: Ins
+    birth_date: date
+
+
+class SearchResult(BaseModel):
+    patient_id: str
+    status: str
+    can_read: bool = Field(description="May consult the record in general now (grant, treating doctor or emergency session); the profession x document type matrix and masking still apply per document.")
+    can_deposit: bool = Field(description="May deposit documents in this space.")
+
+
+class EmergencyRequest(Strict):
+    reason: str = Field(min_length=10, max_length=1000, description="Why the record must be opened in emergency (at least 10 characters).")
+
+
+class EmergencySession(BaseModel):
+    expires_at: str
+
+
+# --- patient: access settings ------------------------------------------------------------------
+class GrantRequest(Strict):
+    expires_at: datetime | None = Field(None, description="End of the grant (must be in the future); none: until revoked.")
+
+
+class Grant(BaseModel):
+    rpps: str
+    granted_at: str
+    expires_at: str | None = None
+
+
+class Block(BaseModel):
+    rpps: str
+    blocked_at: str
+
+
+class TreatingDoctor(Strict):
+    rpps: Rpps
+
+
+class TreatingDoctorOut(BaseModel):
+    rpps: str
+
+
+class EmergencySetting(Strict):
+    allowed: bool
+
+
+class EmergencySettingOut(BaseModel):
+    emergency_access_allowed: bool
+
+
+class OpenEmergencySession(BaseModel):
+    rpps: str
+    opened_at: str
+    expires_at: str
+
+
+class AccessSettings(BaseModel):
+    grants: list[Grant] = Field(description="Grants in force (expired ones are not listed).")
+    blocked: list[Block]
+    treating_doctor: TreatingDoctorOut | None
+    emergency_access_allowed: bool
+    emergency_sessions: list[OpenEmergencySession] = Field(
+        default_factory=list, description="Emergency sessions still open (added field)."
+    )

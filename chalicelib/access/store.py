@@ -1,0 +1,206 @@
+"""Transaction items for the access settings of a space (layout in chalicelib/spaces/store.py).
+
+    pk = PAT#<patient_id>  sk = SPACE#ACCOUNT            treating_doctor, emergency_access_allowed
+    pk = PAT#<patient_id>  sk = SPACE#GRANT#<rpps>       {rpps, granted_at, expires_at?}
+    pk = PAT#<patient_id>  sk = SPACE#BLOCK#<rpps>       {rpps, blocked_at}
+    pk = PAT#<patient_id>  sk = SPACE#EMERGENCY#<rpps>   {rpps, profession, opened_at, expires_at, reason}
+
+Nothing here writes on its own: each builder returns DynamoDB transaction items that the service
+commits together with the activity event (``activity.service.record(..., with_items=...)``).
+Every item carries a condition so that a concurrent change makes the transaction fail (and the
+caller answer 409) instead of being silently overwritten:
+
+* a grant, a treating-doctor designation or an emergency session is written only while there is
+  no block on that professional (ConditionCheck ``attribute_not_exists(pk)`` on the block key);
+* a block removes the grant and the emergency session in the same transaction, and removes the
+  treating-doctor designation iff it still names that professional;
+* account updates require the account to exist and the space to be open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.core import aws
+from chalicelib.spaces.store import account_key, partition
+
+OPEN = ("active", "auto_created")
+_OPEN_CONDITION = "attribute_exists(pk) AND #status IN (:active, :auto_created)"
+_OPEN_NAMES = {"#status": "status"}
+_OPEN_VALUES = {":active": OPEN[0], ":auto_created": OPEN[1]}
+
+
+def grant_key(patient_id: str, rpps: str) -> dict:
+    return {"pk": partition(patient_id), "sk": f"SPACE#GRANT#{rpps}"}
+
+
+def block_key(patient_id: str, rpps: str) -> dict:
+    return {"pk": partition(patient_id), "sk": f"SPACE#BLOCK#{rpps}"}
+
+
+def emergency_key(patient_id: str, rpps: str) -> dict:
+    return {"pk": partition(patient_id), "sk": f"SPACE#EMERGENCY#{rpps}"}
+
+
+def _table() -> str:
+    return aws.table().name
+
+
+def _not_blocked(patient_id: str, rpps: str) -> dict:
+    return {
+        "ConditionCheck": {
+            "TableName": _table(),
+            "Key": block_key(patient_id, rpps),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def _account_update(patient_id: str, expression: str, condition: str, names: dict, values: dict) -> dict:
+    update: dict[str, Any] = {
+        "TableName": _table(),
+        "Key": account_key(patient_id),
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+    }
+    if values:
+        update["ExpressionAttributeValues"] = values
+    return {"Update": update}
+
+
+# --- grants ------------------------------------------------------------------------------------
+def _space_open(patient_id: str) -> dict:
+    return {
+        "ConditionCheck": {
+            "TableName": _table(),
+            "Key": account_key(patient_id),
+            "ConditionExpression": _OPEN_CONDITION,
+            "ExpressionAttributeNames": _OPEN_NAMES,
+            "ExpressionAttributeValues": _OPEN_VALUES,
+        }
+    }
+
+
+def grant_items(patient_id: str, grant: dict) -> list[dict]:
+    """Creates or replaces the grant, only while the space is open and the professional not blocked."""
+    return [
+        {"Put": {"TableName": _table(), "Item": {**grant_key(patient_id, grant["rpps"]), **grant}}},
+        _not_blocked(patient_id, grant["rpps"]),
+        _space_open(patient_id),
+    ]
+
+
+def revoke_items(patient_id: str, rpps: str) -> list[dict]:
+    """Removes the grant iff it still exists (a concurrent revocation is not recorded twice)."""
+    return [
+        {
+            "Delete": {
+                "TableName": _table(),
+                "Key": grant_key(patient_id, rpps),
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        }
+    ]
+
+
+# --- blocks ------------------------------------------------------------------------------------
+def block_items(patient_id: str, block: dict, treating_doctor: str | None) -> list[dict]:
+    """Blocks one professional: drops their grant and emergency session; if they are the treating
+    doctor (as read by the caller) the designation goes too, else the account must still not name
+    them (a concurrent designation makes this fail)."""
+    rpps = block["rpps"]
+    table = _table()
+    items: list[dict] = [
+        {
+            "Put": {
+                "TableName": table,
+                "Item": {**block_key(patient_id, rpps), **block},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+        {"Delete": {"TableName": table, "Key": grant_key(patient_id, rpps)}},
+        {"Delete": {"TableName": table, "Key": emergency_key(patient_id, rpps)}},
+    ]
+    names = {"#td": "treating_doctor"}
+    values = {":rpps": rpps}
+    if treating_doctor == rpps:
+        items.append(_account_update(patient_id, "REMOVE #td", "attribute_exists(pk) AND #td = :rpps", names, values))
+    else:
+        items.append(
+            {
+                "ConditionCheck": {
+                    "TableName": table,
+                    "Key": account_key(patient_id),
+                    "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(#td) OR #td <> :rpps)",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        )
+    return items
+
+
+def unblock_items(patient_id: str, rpps: str) -> list[dict]:
+    return [
+        {
+            "Delete": {
+                "TableName": _table(),
+                "Key": block_key(patient_id, rpps),
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        }
+    ]
+
+
+# --- treating doctor ---------------------------------------------------------------------------
+def set_treating_doctor_items(patient_id: str, rpps: str, previous: str | None) -> list[dict]:
+    """Names the treating doctor iff the designation is still ``previous`` and they are not blocked."""
+    names = {"#td": "treating_doctor", **_OPEN_NAMES}
+    values = {":rpps": rpps, **_OPEN_VALUES}
+    condition = _OPEN_CONDITION
+    if previous is None:
+        condition += " AND attribute_not_exists(#td)"
+    else:
+        condition += " AND #td = :previous"
+        values[":previous"] = previous
+    return [
+        _account_update(patient_id, "SET #td = :rpps", condition, names, values),
+        _not_blocked(patient_id, rpps),
+    ]
+
+
+def remove_treating_doctor_items(patient_id: str, previous: str) -> list[dict]:
+    names = {"#td": "treating_doctor"}
+    return [_account_update(patient_id, "REMOVE #td", "attribute_exists(pk) AND #td = :previous", names, {":previous": previous})]
+
+
+# --- emergency access --------------------------------------------------------------------------
+def emergency_setting_items(patient_id: str, allowed: bool, open_sessions: list[str]) -> list[dict]:
+    """Sets the patient's emergency choice; opting out also closes the sessions still open."""
+    names = {"#allowed": "emergency_access_allowed", **_OPEN_NAMES}
+    items = [_account_update(patient_id, "SET #allowed = :allowed", _OPEN_CONDITION, names, {":allowed": allowed, **_OPEN_VALUES})]
+    if not allowed:
+        table = _table()
+        items += [{"Delete": {"TableName": table, "Key": emergency_key(patient_id, rpps)}} for rpps in open_sessions]
+    return items
+
+
+def emergency_session_items(patient_id: str, session: dict) -> list[dict]:
+    """Opens (or renews) a session iff the space is open, the patient still allows emergency
+    access and the professional is not blocked."""
+    table = _table()
+    rpps = session["rpps"]
+    return [
+        {"Put": {"TableName": table, "Item": {**emergency_key(patient_id, rpps), **session}}},
+        _not_blocked(patient_id, rpps),
+        {
+            "ConditionCheck": {
+                "TableName": table,
+                "Key": account_key(patient_id),
+                "ConditionExpression": _OPEN_CONDITION + " AND (attribute_not_exists(#allowed) OR #allowed = :true)",
+                "ExpressionAttributeNames": {"#allowed": "emergency_access_allowed", **_OPEN_NAMES},
+                "ExpressionAttributeValues": {":true": True, **_OPEN_VALUES},
+            }
+        },
+    ]

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from chalicelib.activity.models import ActorRef
+from chalicelib.core.pagination import Page, PageQuery
+
+Kind = Literal["appointment", "hospitalisation", "vaccination_reminder", "exam_reminder"]
+_MOMENT = "A date and time with its time zone, e.g. 2026-01-31T09:30:00Z or 2026-01-31T10:30:00+01:00; stored in UTC."
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Normalised to UTC, to the second (the wire precision)."""
+    return value.astimezone(timezone.utc).replace(microsecond=0) if value is not None else None
+
+
+class EventCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    kind: Kind
+    title: str = Field(min_length=1, max_length=200)
+    start: AwareDatetime = Field(description=_MOMENT)
+    end: AwareDatetime | None = Field(None, description=_MOMENT + " Not before start.")
+    location: str | None = Field(None, min_length=1, max_length=300)
+    professional_name: str | None = Field(None, min_length=1, max_length=200)
+
+    @field_validator("start", "end")
+    @classmethod
+    def to_utc(cls, value: datetime | None) -> datetime | None:
+        return utc(value)
+
+    @field_validator("end")
+    @classmethod
+    def not_before_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        start = info.data.get("start")
+        if value is not None and start is not None and value < start:
+            raise ValueError("the end cannot be before the start")
+        return value
+
+
+class EventPatch(BaseModel):
+    """Only the fields sent change; ``end``, ``location`` and ``professional_name`` sent as null are removed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    kind: Kind | None = None
+    title: str | None = Field(None, min_length=1, max_length=200)
+    start: AwareDatetime | None = Field(None, description=_MOMENT)
+    end: AwareDatetime | None = Field(None, description=_MOMENT + " Not before start.")
+    location: str | None = Field(None, min_length=1, max_length=300)
+    professional_name: str | None = Field(None, min_length=1, max_length=200)
+
+    @field_validator("start", "end")
+    @classmethod
+    def to_utc(cls, value: datetime | None) -> datetime | None:
+        return utc(value)
+
+    @field_validator("kind", "title", "start")
+    @classmethod
+    def not_null(cls, value):
+        if value is None:
+            raise ValueError("cannot be null: leave the field out to keep it")
+        return value
+
+
+class AgendaQuery(PageQuery):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    from_: AwareDatetime | None = Field(None, alias="from", description="Events starting at or after this moment (default: now).")
+    to: AwareDatetime | None = Field(None, description="Events starting at or before this moment.")
+
+    @field_validator("to")
+    @classmethod
+    def not_before_from(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        start = info.data.get("from_")
+        if value is not None and start is not None and value < start:
+            raise ValueError("'to' cannot be before 'from'")
+        return value
+
+
+class AgendaEvent(BaseModel):
+    event_id: str
+    kind: str
+    title: str
+    start: str
+    end: str | None = None
+    location: str | None = None
+    professional_name: str | None = None
+    author: ActorRef
+    created_at: str
+    updated_at: str
+
+
+class AgendaPage(Page[AgendaEvent]):
+    pass

@@ -1,0 +1,178 @@
+"""Agenda events in DynamoDB, in the patient's partition, ordered by start.
+
+    pk = PAT#<patient_id>  sk = AGENDA#<start>#<event_id>   the event: kind, title, start, end?,
+        location?, professional_name?, author_role, author_id, created_at, updated_at,
+        reminded_at (once its reminder went out)
+        gsi1pk = REMIND#<YYYY-MM-DDTHH of start>  gsi1sk = <start>#<patient_id>#<event_id>
+        while its reminder is due: the reminder schedule's index, one partition per hour
+    pk = PAT#<patient_id>  sk = AGENDA_ID#<event_id>   {event_sk}: from an event_id to its item
+
+Listing by period is a key range on the patient's partition (strongly consistent). ``start`` is
+ISO 8601 UTC to the second, so the text order is the time order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from chalicelib.core import aws, clock
+
+PREFIX = "AGENDA#"
+END = "~"  # sorts after every character of a timestamp or an id
+
+
+def partition(patient_id: str) -> str:
+    return f"PAT#{patient_id}"
+
+
+def event_sk(start: str, event_id: str) -> str:
+    return f"{PREFIX}{start}#{event_id}"
+
+
+def pointer_key(patient_id: str, event_id: str) -> dict:
+    return {"pk": partition(patient_id), "sk": f"AGENDA_ID#{event_id}"}
+
+
+def reminder_bucket(moment: datetime) -> str:
+    return f"REMIND#{clock.iso(moment)[:13]}"
+
+
+def find(patient_id: str, event_id: str) -> dict | None:
+    pointer = aws.table().get_item(Key=pointer_key(patient_id, event_id), ConsistentRead=True).get("Item")
+    if pointer is None:
+        return None
+    return aws.table().get_item(Key={"pk": partition(patient_id), "sk": pointer["event_sk"]}, ConsistentRead=True).get("Item")
+
+
+def page(patient_id: str, start: str, end: str | None, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
+    high = f"{PREFIX}{end}#{END}" if end else f"{PREFIX}{END}"
+    query: dict[str, Any] = {
+        "KeyConditionExpression": Key("pk").eq(partition(patient_id)) & Key("sk").between(f"{PREFIX}{start}", high),
+        "Limit": limit,
+        "ConsistentRead": True,
+    }
+    if start_key:
+        query["ExclusiveStartKey"] = start_key
+    result = aws.table().query(**query)
+    return result.get("Items", []), result.get("LastEvaluatedKey")
+
+
+def all_of(patient_id: str) -> list[dict]:
+    items, start_key = [], None
+    while True:
+        batch, start_key = page(patient_id, "", None, 500, start_key)
+        items += batch
+        if not start_key:
+            return items
+
+
+def due(bucket: str, low: str, high: str) -> list[dict]:
+    items, start_key = [], None
+    while True:
+        query: dict[str, Any] = {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": Key("gsi1pk").eq(bucket) & Key("gsi1sk").between(low, f"{high}#{END}"),
+        }
+        if start_key:
+            query["ExclusiveStartKey"] = start_key
+        result = aws.table().query(**query)
+        items += result.get("Items", [])
+        start_key = result.get("LastEvaluatedKey")
+        if not start_key:
+            return items
+
+
+# --- transaction items --------------------------------------------------------------------------
+
+
+def _table() -> str:
+    return aws.table().name
+
+
+def with_keys(item: dict, now: datetime) -> dict:
+    """The stored item: its key, and the reminder index entry while a reminder is still due."""
+    stored = {k: v for k, v in item.items() if k not in ("gsi1pk", "gsi1sk") and v is not None}
+    stored.update(pk=partition(item["patient_id"]), sk=event_sk(item["start"], item["event_id"]))
+    start = clock.parse_iso(item["start"])
+    if "reminded_at" not in stored and start > now:
+        stored.update(gsi1pk=reminder_bucket(start), gsi1sk=f"{item['start']}#{item['patient_id']}#{item['event_id']}")
+    return stored
+
+
+def put_new(item: dict) -> list[dict]:
+    return [
+        {"Put": {"TableName": _table(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+        {
+            "Put": {
+                "TableName": _table(),
+                "Item": {**pointer_key(item["patient_id"], item["event_id"]), "event_sk": item["sk"]},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+    ]
+
+
+def replace(old: dict, new: dict) -> list[dict]:
+    """The new version, on condition that the old one is still the current one."""
+    if old["sk"] == new["sk"]:
+        # Same start: the reminder state must be the one seen too (a reminder sent meanwhile
+        # would otherwise be forgotten and sent again).
+        seen = {":seen": old["updated_at"]}
+        condition = "updated_at = :seen AND "
+        if "reminded_at" in old:
+            condition += "reminded_at = :reminded"
+            seen[":reminded"] = old["reminded_at"]
+        else:
+            condition += "attribute_not_exists(reminded_at)"
+        return [{"Put": {"TableName": _table(), "Item": new, "ConditionExpression": condition, "ExpressionAttributeValues": seen}}]
+    return [
+        {
+            "Delete": {
+                "TableName": _table(),
+                "Key": {"pk": old["pk"], "sk": old["sk"]},
+                "ConditionExpression": "updated_at = :seen",
+                "ExpressionAttributeValues": {":seen": old["updated_at"]},
+            }
+        },
+        {"Put": {"TableName": _table(), "Item": new, "ConditionExpression": "attribute_not_exists(pk)"}},
+        {
+            "Update": {
+                "TableName": _table(),
+                "Key": pointer_key(new["patient_id"], new["event_id"]),
+                "UpdateExpression": "SET event_sk = :new",
+                "ConditionExpression": "event_sk = :old",
+                "ExpressionAttributeValues": {":new": new["sk"], ":old": old["sk"]},
+            }
+        },
+    ]
+
+
+def delete(old: dict) -> list[dict]:
+    return [
+        {
+            "Delete": {
+                "TableName": _table(),
+                "Key": {"pk": old["pk"], "sk": old["sk"]},
+                "ConditionExpression": "updated_at = :seen",
+                "ExpressionAttributeValues": {":seen": old["updated_at"]},
+            }
+        },
+        {"Delete": {"TableName": _table(), "Key": pointer_key(old["patient_id"], old["event_id"])}},
+    ]
+
+
+def claim_reminder(item: dict, now: str) -> dict:
+    """The reminder marker: written once, for this start only (a moved event is reminded anew)."""
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": {"pk": item["pk"], "sk": item["sk"]},
+            "UpdateExpression": "SET reminded_at = :now REMOVE gsi1pk, gsi1sk",
+            "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(reminded_at) AND #start = :start",
+            "ExpressionAttributeNames": {"#start": "start"},
+            "ExpressionAttributeValues": {":now": now, ":start": item["start"]},
+        }
+    }

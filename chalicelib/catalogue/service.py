@@ -1,0 +1,141 @@
+"""Catalogue of referenced apps, and the connections (pairing) a patient grants them.
+
+An app token (role ``app``: ``client_id`` = app_id, ``patient_id``, ``scope``) is honoured only
+while the patient's connection to that app exists, the app is referenced, and the scope (token ∩
+connection) covers the call: access.service.actor_of reads the connection with the space and
+asks ``store.referenced`` on every request, so revocation and withdrawal apply at once.
+"""
+
+from __future__ import annotations
+
+from chalicelib.access.policy import CONNECTION, CREATE, DELETE, READ, Resource
+from chalicelib.access.service import authorize
+from chalicelib.activity import service as activity
+from chalicelib.catalogue import store
+from chalicelib.catalogue.models import App, AppCreate, AppPage, AppQuery, Connection, ConnectionCreate, ConnectionPage
+from chalicelib.core import clock
+from chalicelib.core.errors import Conflict, InvalidRequest, NotFound, is_condition_failure
+from chalicelib.core.auth import Principal
+from chalicelib.core.ids import new_id
+from chalicelib.core.pagination import PageQuery, decode_cursor, encode_cursor
+
+CONNECTIONS = Resource(kind=CONNECTION)
+
+
+def _app(item: dict) -> App:
+    return App(
+        app_id=item["app_id"],
+        name=item["name"],
+        publisher=item["publisher"],
+        category=item["category"],
+        description=item["description"],
+        scopes=list(item["scopes"]),
+        status=item["status"],
+        referenced_at=item.get("referenced_at"),
+    )
+
+
+# --- catalogue ----------------------------------------------------------------------------------
+def list_apps(query: AppQuery) -> AppPage:
+    start_key = decode_cursor(query.cursor, gsi1pk=store.LISTING)
+    if start_key and query.category and not start_key.get("gsi1sk", "").startswith(f"{query.category}#"):
+        raise InvalidRequest("The cursor is not valid for this list: pass the next_cursor you were given.", [{"field": "cursor", "message": "Unknown or foreign cursor."}])
+    items, last_key = store.listing(query.category, query.limit, start_key)
+    return AppPage(items=[_app(item) for item in items if item.get("status") == store.REFERENCED], next_cursor=encode_cursor(last_key))
+
+
+def get_app(app_id: str) -> App:
+    item = store.get_app(app_id, consistent=False)
+    if item is None or item["status"] != store.REFERENCED:
+        raise NotFound("No such app in the catalogue.")
+    return _app(item)
+
+
+def add_app(request: AppCreate) -> App:
+    item = {
+        "app_id": request.app_id or new_id("app"),
+        "name": request.name,
+        "publisher": request.publisher,
+        "category": request.category,
+        "description": request.description,
+        "scopes": list(request.scopes),
+        "status": store.REFERENCED,
+        "referenced_at": clock.iso(clock.now()),
+    }
+    try:
+        store.create_app(item)
+    except Exception as error:  # noqa: BLE001
+        if is_condition_failure(error):
+            raise Conflict("An app with this app_id is already in the catalogue.") from None
+        raise
+    return _app(item)
+
+
+def set_status(app_id: str, status: str) -> App:
+    item = store.get_app(app_id)
+    if item is None:
+        raise NotFound("No such app in the catalogue.")
+    if item["status"] == status:
+        return _app(item)
+    return _app(store.set_status(item, status, clock.iso(clock.now())))
+
+
+# --- connections --------------------------------------------------------------------------------
+def _connection(item: dict) -> Connection:
+    return Connection(connection_id=item["connection_id"], app_id=item["app_id"], scopes=list(item["scopes"]), created_at=item["created_at"])
+
+
+def connect(principal: Principal, patient_id: str, request: ConnectionCreate) -> Connection:
+    granted = authorize(principal, patient_id, CREATE, CONNECTIONS)
+    app = store.get_app(request.app_id)
+    if app is None or app["status"] != store.REFERENCED:
+        raise InvalidRequest("This app is not in the catalogue.", [{"field": "app_id", "message": "No referenced app with this id."}])
+    extra = sorted(set(request.scopes) - set(app["scopes"]))
+    if extra:
+        raise InvalidRequest(
+            "Grant the app only scopes it declares.",
+            [{"field": "scopes", "message": f"Not declared by this app: {', '.join(extra)}. It declares: {', '.join(app['scopes'])}."}],
+        )
+    if any(c.get("app_id") == request.app_id for c in granted.items.connections.values()):
+        raise Conflict("This app is already connected: revoke the connection first to change its scopes.")
+    item = {
+        "connection_id": new_id("con"),
+        "app_id": request.app_id,
+        "scopes": list(request.scopes),
+        "created_at": clock.iso(clock.now()),
+    }
+    try:
+        activity.record(
+            patient_id, granted.actor_ref, "connection.created", item["connection_id"],
+            with_items=store.connect_items(patient_id, item), head=granted.items.activity_head,
+        )
+    except activity.StateChanged:
+        raise Conflict("This app is already connected: revoke the connection first to change its scopes.") from None
+    return _connection(item)
+
+
+def list_connections(principal: Principal, patient_id: str, query: PageQuery) -> ConnectionPage:
+    """The connections, oldest first; they came with the space's query (a handful per person)."""
+    granted = authorize(principal, patient_id, READ, CONNECTIONS)
+    ordered = sorted(granted.items.connections.values(), key=lambda c: (c["created_at"], c["sk"]))
+    start_key = decode_cursor(query.cursor, pk=f"PAT#{patient_id}")
+    if start_key:
+        ordered = [c for c in ordered if (c["created_at"], c["sk"]) > (start_key.get("created_at", ""), start_key.get("sk", ""))]
+    page, rest = ordered[: query.limit], ordered[query.limit :]
+    last = page[-1] if rest else None
+    cursor = encode_cursor({"pk": last["pk"], "sk": last["sk"], "created_at": last["created_at"]}) if last else None
+    return ConnectionPage(items=[_connection(c) for c in page], next_cursor=cursor)
+
+
+def revoke(principal: Principal, patient_id: str, connection_id: str) -> None:
+    granted = authorize(principal, patient_id, DELETE, CONNECTIONS)
+    connection = granted.items.connections.get(connection_id)
+    if connection is None:
+        raise NotFound("No such connection.")
+    try:
+        activity.record(
+            patient_id, granted.actor_ref, "connection.revoked", connection_id,
+            with_items=store.revoke_items(patient_id, connection), head=granted.items.activity_head,
+        )
+    except activity.StateChanged:
+        raise NotFound("No such connection.") from None

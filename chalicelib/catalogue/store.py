@@ -1,0 +1,115 @@
+"""The catalogue and the patients' connections in DynamoDB.
+
+    pk = APP#<app_id>       sk = APP                       the app: name, publisher, category,
+        gsi1pk = CATALOGUE  gsi1sk = <category>#<name>#<app_id>   description, scopes, status,
+        (only while referenced: the public listing is a sparse index)   referenced_at, withdrawn_at
+    pk = PAT#<patient_id>   sk = SPACE#CONNECTION#<connection_id>   {connection_id, app_id, scopes,
+                                                                      created_at}
+    pk = PAT#<patient_id>   sk = CONNAPP#<app_id>          {connection_id}: one connection per app
+
+Connections share the SPACE# prefix, so the query that loads a space for the access decision
+finds them (access.service.actor_of); ``referenced`` is the one GetItem an app request adds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.core import aws
+from chalicelib.spaces.store import partition
+
+LISTING = "CATALOGUE"
+REFERENCED = "referenced"
+
+
+def app_key(app_id: str) -> dict:
+    return {"pk": f"APP#{app_id}", "sk": "APP"}
+
+
+def listing_sk(category: str, name: str, app_id: str) -> str:
+    return f"{category}#{name.casefold()}#{app_id}"
+
+
+def connection_key(patient_id: str, connection_id: str) -> dict:
+    return {"pk": partition(patient_id), "sk": f"SPACE#CONNECTION#{connection_id}"}
+
+
+def guard_key(patient_id: str, app_id: str) -> dict:
+    return {"pk": partition(patient_id), "sk": f"CONNAPP#{app_id}"}
+
+
+# --- catalogue ----------------------------------------------------------------------------------
+def get_app(app_id: str, consistent: bool = True) -> dict | None:
+    return aws.table().get_item(Key=app_key(app_id), ConsistentRead=consistent).get("Item")
+
+
+def referenced(app_id: str) -> bool:
+    """Is this app referenced right now? One strongly consistent GetItem: a withdrawal applies
+    to the very next request."""
+    item = aws.table().get_item(
+        Key=app_key(app_id), ConsistentRead=True, ProjectionExpression="#s", ExpressionAttributeNames={"#s": "status"}
+    ).get("Item")
+    return bool(item) and item.get("status") == REFERENCED
+
+
+def create_app(item: dict) -> None:
+    """Raises a ClientError (condition) if the app_id is taken."""
+    aws.table().put_item(
+        Item={**app_key(item["app_id"]), **item, "gsi1pk": LISTING, "gsi1sk": listing_sk(item["category"], item["name"], item["app_id"])},
+        ConditionExpression="attribute_not_exists(pk)",
+    )
+
+
+def set_status(app: dict, status: str, at: str) -> dict:
+    """Moves the app to ``status``; returns the new item."""
+    if status == REFERENCED:
+        expression = "SET #s = :s, referenced_at = :at, gsi1pk = :pk, gsi1sk = :sk REMOVE withdrawn_at"
+        values = {":s": status, ":at": at, ":pk": LISTING, ":sk": listing_sk(app["category"], app["name"], app["app_id"])}
+    else:
+        expression = "SET #s = :s, withdrawn_at = :at REMOVE gsi1pk, gsi1sk"
+        values = {":s": status, ":at": at}
+    return aws.table().update_item(
+        Key=app_key(app["app_id"]),
+        UpdateExpression=expression,
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues=values,
+        ReturnValues="ALL_NEW",
+    )["Attributes"]
+
+
+def listing(category: str | None, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
+    """Referenced apps by category then name (the sparse index holds referenced apps only)."""
+    from boto3.dynamodb.conditions import Key
+
+    condition = Key("gsi1pk").eq(LISTING)
+    if category:
+        condition &= Key("gsi1sk").begins_with(f"{category}#")
+    query: dict[str, Any] = {"IndexName": "gsi1", "KeyConditionExpression": condition, "Limit": limit}
+    if start_key:
+        query["ExclusiveStartKey"] = start_key
+    result = aws.table().query(**query)
+    return result.get("Items", []), result.get("LastEvaluatedKey")
+
+
+# --- connections (transaction items, committed with their history event) ------------------------
+def connect_items(patient_id: str, item: dict) -> list[dict]:
+    table = aws.table().name
+    return [
+        {"Put": {"TableName": table, "Item": {**connection_key(patient_id, item["connection_id"]), **item}, "ConditionExpression": "attribute_not_exists(pk)"}},
+        {
+            "Put": {
+                "TableName": table,
+                "Item": {**guard_key(patient_id, item["app_id"]), "connection_id": item["connection_id"]},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+    ]
+
+
+def revoke_items(patient_id: str, connection: dict) -> list[dict]:
+    table = aws.table().name
+    return [
+        {"Delete": {"TableName": table, "Key": connection_key(patient_id, connection["connection_id"]), "ConditionExpression": "attribute_exists(pk)"}},
+        {"Delete": {"TableName": table, "Key": guard_key(patient_id, connection["app_id"])}},
+    ]

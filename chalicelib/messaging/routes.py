@@ -1,0 +1,47 @@
+"""Messaging endpoints (API.md § Messaging)."""
+
+from __future__ import annotations
+
+from chalicelib.core.api import Call, Router, lazy, roles
+
+router = Router(__name__, tag="messaging", models="chalicelib.messaging.models")
+service = lazy("chalicelib.messaging.service")
+OPENERS = roles("professional", "patient", note="professionals open conversations; a patient gets 403")
+PARTICIPANTS = roles("professional", "patient", note="the conversation's two participants; anyone else gets 404")
+BASE = "/v1/conversations"
+ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png", "text/plain")  # models.MediaType
+
+
+@router.route(BASE, "POST", access=OPENERS, body="ConversationCreate", response="Opened", status=201)
+def open_conversation(call: Call):
+    """Opens a conversation with a patient, with its first message (professionals only)."""
+    return service.open_conversation(call.principal, call.body)
+
+
+@router.route(BASE, "GET", access=PARTICIPANTS, query="chalicelib.core.pagination:PageQuery", response="ConversationPage")
+def list_conversations(call: Call):
+    """The caller's conversations, newest activity first, with their unread counts."""
+    return service.list_conversations(call.principal, call.query.limit, call.query.cursor)
+
+
+@router.route(BASE + "/{conversation_id}/messages", "GET", access=PARTICIPANTS, query="MessageQuery", response="MessagePage")
+def list_messages(call: Call, conversation_id: str):
+    """A conversation's messages, oldest first; marks them read for the caller."""
+    return service.list_messages(call.principal, conversation_id, call.query.limit, call.query.cursor)
+
+
+@router.route(BASE + "/{conversation_id}/messages", "POST", access=PARTICIPANTS, body="MessageCreate", response="Sent", status=201)
+def reply(call: Call, conversation_id: str):
+    """Writes a message in a conversation (either participant)."""
+    return service.reply(call.principal, conversation_id, call.body)
+
+
+@router.route(
+    BASE + "/{conversation_id}/messages/{message_id}/attachments/{index}",
+    "GET",
+    access=PARTICIPANTS,
+    raw_content_type=ATTACHMENT_TYPES,
+)
+def attachment(call: Call, conversation_id: str, message_id: str, index: str):
+    """An attachment's bytes, with its media type as Content-Type."""
+    return service.attachment(call.principal, conversation_id, message_id, index)

@@ -1,0 +1,339 @@
+"""Secure messaging between a professional and a patient (DOMAIN.md § Four modules; API.md § Messaging).
+
+- The access policy is the only gate: ``create`` on a conversation (a professional opens one, a
+  patient never), ``message`` (write in one), ``read``. Being one of the two participants is the
+  conversation's own fact, checked here first: anyone else gets 404, as if it did not exist.
+- Bodies and attachments are encrypted (Encryption SDK, core.blobs) under a context naming the
+  patient, the conversation and the message. The body is stored as an envelope that also holds
+  the attachments' file names, so nothing a person wrote sits in clear in the table, except the
+  subject, shown in inbox lists (as a document's title is).
+- A message, its inbox updates, the markers' removal and its history event are one transaction,
+  which also re-checks that the space is still open and the professional still not blocked: a
+  block or a closure that lands while the message is being sent stops it.
+- The other participant is told by email that a new message arrived, nothing more.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from chalicelib.access.policy import CREATE, MESSAGE, READ, Resource, decide
+from chalicelib.access.service import Authorized, actor_of, check, load_space, to_space
+from chalicelib.activity import service as activity
+from chalicelib.activity.models import ActorRef
+from chalicelib.core import blobs, clock, logs, pseudonyms
+from chalicelib.core.api import Raw
+from chalicelib.core.auth import Principal
+from chalicelib.core.errors import Conflict, Forbidden, NotFound
+from chalicelib.core.ids import new_id, new_sortable_id
+from chalicelib.core.pagination import decode_cursor, encode_cursor
+from chalicelib.documents import content
+from chalicelib.messaging import notices, store
+from chalicelib.messaging.models import (
+    AttachmentIn,
+    AttachmentOut,
+    Conversation,
+    ConversationCreate,
+    ConversationPage,
+    Message,
+    MessageCreate,
+    MessagePage,
+    Opened,
+    ProfessionalRef,
+    Sent,
+)
+from chalicelib.notifications.service import notify
+from chalicelib.spaces import store as spaces
+
+CONVERSATION = Resource(kind="conversation")
+NO_CONVERSATION = "No such conversation, or you are not one of its participants."
+PATIENT_CANNOT_OPEN = (
+    "A patient cannot open a conversation: only a professional can. "
+    "Reply in a conversation a professional opened with you."
+)
+
+
+def _context(patient_id: str, conversation_id: str, message_id: str, part: str) -> dict[str, str]:
+    return {
+        "purpose": "message",
+        "patient_id": patient_id,
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+        "part": part,
+    }
+
+
+def _gate(principal: Principal, items, action: str) -> Authorized:
+    try:
+        return check(principal, items, action, CONVERSATION)
+    except Forbidden:
+        if principal.role == "patient" and action == CREATE:  # the policy's only 403 for it there
+            raise Forbidden(PATIENT_CANNOT_OPEN) from None
+        raise
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Stored:
+    item: dict
+    object_keys: list[str]
+
+
+def _store_message(patient_id: str, conversation_id: str, author: ActorRef, body: str, attachments: list[AttachmentIn]) -> _Stored:
+    """Checks the attachments (type and size, as documents), encrypts and uploads body and files.
+    The caller's transaction must delete the markers of ``object_keys``; on failure it discards."""
+    files = [
+        content.check(a.content_base64, a.media_type, field=f"attachments.{i}.content_base64") for i, a in enumerate(attachments)
+    ]
+    message_id = new_sortable_id("msg")
+    owner = store.owner(conversation_id, message_id)
+    envelope = json.dumps({"body": body, "filenames": [a.filename for a in attachments]}, ensure_ascii=False).encode()
+    stored: list[str] = []
+    try:
+        body_key = store.body_object_key(message_id)
+        stored.append(body_key)
+        body_sha = blobs.store(body_key, envelope, _context(patient_id, conversation_id, message_id, "body"), owner)
+        parts = []
+        for index, (attachment, data) in enumerate(zip(attachments, files)):
+            key = store.attachment_object_key(message_id, index)
+            stored.append(key)
+            sha = blobs.store(key, data, _context(patient_id, conversation_id, message_id, f"attachment-{index}"), owner)
+            parts.append({"index": index, "media_type": attachment.media_type, "size": len(data), "sha256": sha, "object_key": key})
+    except BaseException:
+        _discard(stored)
+        raise
+    item = {
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+        "author_role": author.role,
+        "author_id": author.id,
+        "sent_at": clock.iso(clock.now()),
+        "object_key": body_key,
+        "sha256": body_sha,
+        "size": len(envelope),
+        "attachments": parts,
+    }
+    return _Stored(item, stored)
+
+
+def _discard(object_keys: list[str]) -> None:
+    for key in object_keys:
+        try:
+            blobs.discard(key)
+        except Exception:  # noqa: BLE001 - the marker stays: the sweeper finishes
+            logs.error("message content discard failed", exc_info=True)
+
+
+def _commit(granted: Authorized, action: str, resource: str, stored: _Stored, items: list[dict]) -> None:
+    """The message and its history event in one transaction, re-checking that the space is still
+    open and, for a professional author, that they are still not blocked; when that lost a race,
+    the policy says why on a fresh read of the space."""
+    patient_id = granted.space.patient_id
+    guard = [store.space_open_check(patient_id)]
+    if granted.actor.role == "professional":
+        guard.append(store.not_blocked_check(patient_id, granted.actor.id))
+    transaction = (
+        items
+        + [store.put_message(stored.item["conversation_id"], stored.item)]
+        + [blobs.delete_marker_item(key) for key in stored.object_keys]
+        + guard
+    )
+    try:
+        activity.record(patient_id, granted.actor_ref, action, resource, with_items=transaction, head=granted.items.activity_head)
+    except activity.StateChanged:
+        _discard(stored.object_keys)
+        _decide_again(granted)
+        raise Conflict("This conversation changed in the meantime; try again.") from None
+    except BaseException:
+        _discard(stored.object_keys)
+        raise
+
+
+def _decide_again(granted: Authorized) -> None:
+    """After a lost race: the policy decides again on the space as it is now (raises if refused)."""
+    decision = decide(granted.actor, to_space(load_space(granted.space.patient_id)), MESSAGE, CONVERSATION, clock.now())
+    if not decision.allowed:
+        if decision.hide_existence:
+            raise NotFound(NO_CONVERSATION)
+        raise Forbidden(f"You may not do this on this space ({decision.reason.replace('_', ' ')}).")
+
+
+def open_conversation(principal: Principal, request: ConversationCreate) -> Opened:
+    items = load_space(request.patient_id)
+    granted = _gate(principal, items, CREATE)
+    patient_id = granted.space.patient_id
+    conversation_id = new_id("conv")
+    stored = _store_message(patient_id, conversation_id, granted.actor_ref, request.body, request.attachments)
+    sent_at = stored.item["sent_at"]
+    common = {
+        "conversation_id": conversation_id,
+        "patient_id": patient_id,
+        "rpps": granted.actor.id,
+        "professional_name": principal.name,
+        "subject": request.subject,
+        "created_at": sent_at,
+        "last_message_at": sent_at,
+    }
+    entries = [
+        store.put_participant({**common, "role": store.PATIENT, "unread": 1}),
+        store.put_participant({**common, "role": store.PROFESSIONAL, "unread": 0, "last_read": stored.item["message_id"]}),
+    ]
+    _commit(granted, "conversation.opened", conversation_id, stored, entries)
+    _tell(granted.items.account, recipient=store.PATIENT)
+    return Opened(conversation_id=conversation_id, message_id=stored.item["message_id"], sent_at=sent_at)
+
+
+def reply(principal: Principal, conversation_id: str, request: MessageCreate) -> Sent:
+    granted, entries, role = _participant(principal, conversation_id, MESSAGE)
+    patient_id = granted.space.patient_id
+    stored = _store_message(patient_id, conversation_id, granted.actor_ref, request.body, request.attachments)
+    sent_at = stored.item["sent_at"]
+    other = store.PROFESSIONAL if role == store.PATIENT else store.PATIENT
+    updates = [
+        store.touch_participant(conversation_id, role, sent_at, recipient=False),
+        store.touch_participant(conversation_id, other, sent_at, recipient=True),
+    ]
+    _commit(granted, "message.sent", stored.item["message_id"], stored, updates)
+    _tell(granted.items.account, recipient=other)
+    return Sent(conversation_id=conversation_id, message_id=stored.item["message_id"], sent_at=sent_at)
+
+
+def _tell(account: dict, recipient: str) -> None:
+    """The message is sent whatever happens here: a failed notification is logged, not raised.
+    Patients are emailed (no letter for a message: it would arrive after the next login).
+    Professionals have no email address in our data (Pro Santé Connect gives none): skipped."""
+    if recipient == store.PROFESSIONAL:
+        logs.info("message notification skipped: professionals have no email address in our data", purpose="message")
+        return
+    try:
+        notify({"email": account.get("email")}, *notices.new_message(), purpose="message")
+    except Exception:  # noqa: BLE001
+        logs.error("message notification failed", exc_info=True)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _participant(principal: Principal, conversation_id: str, action: str) -> tuple[Authorized, dict[str, dict], str]:
+    """The conversation if the caller is one of its two participants (else 404), and the policy's
+    decision on ``action`` in the patient's space (a block or a closure applies at once)."""
+    entries = store.participants(conversation_id)
+    if set(entries) != set(store.ROLES):
+        raise NotFound(NO_CONVERSATION)
+    patient_id = entries[store.PATIENT]["patient_id"]
+    try:
+        items = load_space(patient_id)
+    except NotFound:
+        raise NotFound(NO_CONVERSATION) from None
+    actor = actor_of(principal, items)
+    if actor.role == store.PATIENT and actor.patient_id == patient_id:
+        role = store.PATIENT
+    elif actor.role == store.PROFESSIONAL and actor.id == entries[store.PROFESSIONAL]["rpps"]:
+        role = store.PROFESSIONAL
+    else:
+        raise NotFound(NO_CONVERSATION)
+    try:
+        granted = check(principal, items, action, CONVERSATION)
+    except NotFound:
+        raise NotFound(NO_CONVERSATION) from None
+    return granted, entries, role
+
+
+def _conversation(entry: dict) -> Conversation:
+    return Conversation(
+        conversation_id=entry["conversation_id"],
+        subject=entry["subject"],
+        professional=ProfessionalRef(rpps=entry["rpps"], name=entry.get("professional_name", "")),
+        patient_id=entry["patient_id"],
+        created_at=entry["created_at"],
+        last_message_at=entry["last_message_at"],
+        unread=max(0, int(entry.get("unread", 0))),
+    )
+
+
+def list_conversations(principal: Principal, limit: int, cursor: str | None) -> ConversationPage:
+    """The caller's conversations, newest activity first, from their inbox index.
+
+    A patient's inbox is their space's: the policy decides ``read`` there (a closed space has
+    none). A professional's inbox is their own: it lists the conversations they opened; the
+    messages of each are read through the policy (a patient who blocked them closes them)."""
+    if principal.role == store.PATIENT:
+        patient_id = spaces.patient_id_for(pseudonyms.ins_digest(principal.ins))
+        if patient_id is None:
+            raise NotFound("You have no Mon espace santé space.")
+        granted = check(principal, load_space(patient_id), READ, CONVERSATION)
+        participant = store.inbox(store.PATIENT, granted.space.patient_id)
+        role, participant_id = store.PATIENT, granted.space.patient_id
+    else:
+        role, participant_id = store.PROFESSIONAL, principal.rpps
+        participant = store.inbox(role, participant_id)
+    start_key = decode_cursor(cursor, gsi1pk=participant)
+    items, last_key = store.inbox_page(role, participant_id, limit, start_key)
+    return ConversationPage(items=[_conversation(item) for item in items], next_cursor=encode_cursor(last_key))
+
+
+def _load_body(patient_id: str, item: dict) -> dict:
+    context = _context(patient_id, item["conversation_id"], item["message_id"], "body")
+    return json.loads(blobs.load(item["object_key"], context, item["sha256"]))
+
+
+def list_messages(principal: Principal, conversation_id: str, limit: int, cursor: str | None) -> MessagePage:
+    """Oldest first; the messages of the other participant on this page are marked read."""
+    granted, entries, role = _participant(principal, conversation_id, READ)
+    patient_id = granted.space.patient_id
+    start_key = decode_cursor(cursor, pk=store.partition(conversation_id))
+    items, last_key = store.messages_page(conversation_id, limit, start_key)
+    mine, other = entries[role], entries[store.PROFESSIONAL if role == store.PATIENT else store.PATIENT]
+    previous = mine.get("last_read")
+    other_read = other.get("last_read") or ""
+    out = []
+    for item in items:
+        envelope = _load_body(patient_id, item)
+        names = envelope.get("filenames", [])
+        out.append(
+            Message(
+                message_id=item["message_id"],
+                author=ActorRef(role=item["author_role"], id=item["author_id"]),
+                body=envelope["body"],
+                sent_at=item["sent_at"],
+                attachments=[
+                    AttachmentOut(index=int(a["index"]), filename=names[int(a["index"])], media_type=a["media_type"], size=int(a["size"]))
+                    for a in item.get("attachments", [])
+                ],
+                read=_read_by_recipient(item, role, mine, other_read),
+            )
+        )
+    newly = [i for i in items if i["author_role"] != role and (previous is None or i["message_id"] > previous)]
+    if newly:
+        last = max(i["message_id"] for i in newly)
+        mark = store.mark_read(conversation_id, role, previous, last, len(newly))
+        try:
+            activity.record(patient_id, granted.actor_ref, "conversation.read", conversation_id, with_items=[mark], head=granted.items.activity_head)
+        except activity.StateChanged:
+            pass  # another read of this inbox moved the mark first: it counted these
+    return MessagePage(items=out, next_cursor=encode_cursor(last_key))
+
+
+def _read_by_recipient(item: dict, reader_role: str, mine: dict, other_read: str) -> bool:
+    if item["author_role"] == reader_role:  # mine: has the other side read it?
+        return bool(other_read) and item["message_id"] <= other_read
+    return True  # theirs: the caller is reading it now
+
+
+def attachment(principal: Principal, conversation_id: str, message_id: str, index: str) -> Raw:
+    granted, _, _ = _participant(principal, conversation_id, READ)
+    item = store.get_message(conversation_id, message_id)
+    parts = {str(a["index"]): a for a in (item or {}).get("attachments", [])}
+    if item is None or index not in parts:
+        raise NotFound("No such attachment.")
+    part = parts[index]
+    patient_id = granted.space.patient_id
+    context = _context(patient_id, conversation_id, message_id, f"attachment-{int(part['index'])}")
+    data = blobs.load(part["object_key"], context, part["sha256"])
+    activity.record(patient_id, granted.actor_ref, "message.attachment_read", message_id, head=granted.items.activity_head)
+    body = data.decode("utf-8") if part["media_type"] == "text/plain" else data
+    return Raw(body=body, content_type=part["media_type"])
+

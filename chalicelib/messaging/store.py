@@ -1,0 +1,184 @@
+"""Conversations and messages in DynamoDB; bodies and attachments in S3 through core.blobs.
+
+    pk = CONV#<conversation_id>  sk = PARTICIPANT#patient        the patient's inbox entry
+        gsi1pk = INBOX#patient#<patient_id>       gsi1sk = <last_message_at>#<conversation_id>
+    pk = CONV#<conversation_id>  sk = PARTICIPANT#professional   the professional's inbox entry
+        gsi1pk = INBOX#professional#<rpps>        gsi1sk = <last_message_at>#<conversation_id>
+        both: conversation_id, patient_id, rpps, professional_name, subject, created_at,
+        last_message_at, unread (messages from the other side not read yet), last_read (the
+        newest message_id this participant has read)
+    pk = CONV#<conversation_id>  sk = MSG#<message_id>           one message: author, sent_at,
+        the body's object key and SHA-256, attachments [{index, media_type, size, sha256,
+        object_key}] (file names are inside the encrypted body envelope)
+
+Message ids are time-ordered (oldest first by sort key). Objects: messages/<message_id> (body
+envelope) and messages/<message_id>/<index> (attachments), keyed by opaque ids only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from chalicelib.core import aws
+
+PATIENT = "patient"
+PROFESSIONAL = "professional"
+ROLES = (PATIENT, PROFESSIONAL)
+
+
+def partition(conversation_id: str) -> str:
+    return f"CONV#{conversation_id}"
+
+
+def participant_key(conversation_id: str, role: str) -> dict:
+    return {"pk": partition(conversation_id), "sk": f"PARTICIPANT#{role}"}
+
+
+def message_key(conversation_id: str, message_id: str) -> dict:
+    return {"pk": partition(conversation_id), "sk": f"MSG#{message_id}"}
+
+
+def owner(conversation_id: str, message_id: str) -> str:
+    k = message_key(conversation_id, message_id)
+    return f"{k['pk']}|{k['sk']}"
+
+
+def inbox(role: str, participant_id: str) -> str:
+    return f"INBOX#{role}#{participant_id}"
+
+
+def body_object_key(message_id: str) -> str:
+    return f"messages/{message_id}"
+
+
+def attachment_object_key(message_id: str, index: int) -> str:
+    return f"messages/{message_id}/{index}"
+
+
+def participants(conversation_id: str) -> dict[str, dict]:
+    """Both inbox entries ({role: item}); empty when there is no such conversation."""
+    items = aws.table().query(
+        KeyConditionExpression=Key("pk").eq(partition(conversation_id)) & Key("sk").begins_with("PARTICIPANT#"),
+        ConsistentRead=True,
+    ).get("Items", [])
+    return {item["sk"].removeprefix("PARTICIPANT#"): item for item in items}
+
+
+def get_message(conversation_id: str, message_id: str) -> dict | None:
+    return aws.table().get_item(Key=message_key(conversation_id, message_id)).get("Item")
+
+
+def messages_page(conversation_id: str, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
+    query: dict[str, Any] = {
+        "KeyConditionExpression": Key("pk").eq(partition(conversation_id)) & Key("sk").begins_with("MSG#"),
+        "ScanIndexForward": True,
+        "Limit": limit,
+        "ConsistentRead": True,
+    }
+    if start_key:
+        query["ExclusiveStartKey"] = start_key
+    result = aws.table().query(**query)
+    return result.get("Items", []), result.get("LastEvaluatedKey")
+
+
+def inbox_page(role: str, participant_id: str, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
+    query: dict[str, Any] = {
+        "IndexName": "gsi1",
+        "KeyConditionExpression": Key("gsi1pk").eq(inbox(role, participant_id)),
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if start_key:
+        query["ExclusiveStartKey"] = start_key
+    result = aws.table().query(**query)
+    return result.get("Items", []), result.get("LastEvaluatedKey")
+
+
+# --- transaction items --------------------------------------------------------------------------
+
+
+def _table() -> str:
+    return aws.table().name
+
+
+def put_participant(entry: dict) -> dict:
+    item = {
+        **participant_key(entry["conversation_id"], entry["role"]),
+        **entry,
+        "gsi1pk": inbox(entry["role"], entry["patient_id"] if entry["role"] == PATIENT else entry["rpps"]),
+        "gsi1sk": f"{entry['last_message_at']}#{entry['conversation_id']}",
+    }
+    return {"Put": {"TableName": _table(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def put_message(conversation_id: str, message: dict) -> dict:
+    item = {**message_key(conversation_id, message["message_id"]), **message}
+    return {"Put": {"TableName": _table(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def touch_participant(conversation_id: str, role: str, sent_at: str, *, recipient: bool) -> dict:
+    """A new message: the entry moves to the top of the inbox; the recipient's unread count grows."""
+    expression = "SET last_message_at = :at, gsi1sk = :sk"
+    values: dict[str, Any] = {":at": sent_at, ":sk": f"{sent_at}#{conversation_id}"}
+    if recipient:
+        expression += " ADD unread :one"
+        values[":one"] = 1
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": participant_key(conversation_id, role),
+            "UpdateExpression": expression,
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": values,
+        }
+    }
+
+
+def mark_read(conversation_id: str, role: str, previous: str | None, last_read: str, newly_read: int) -> dict:
+    """Moves the read mark forward; the condition loses the race against another reader of the
+    same entry (who then did the counting), so a message is never subtracted twice."""
+    condition = "attribute_not_exists(last_read)" if previous is None else "last_read = :previous"
+    values: dict[str, Any] = {":last": last_read, ":n": -newly_read}
+    if previous is not None:
+        values[":previous"] = previous
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": participant_key(conversation_id, role),
+            "UpdateExpression": "SET last_read = :last, read_at = :at ADD unread :n",
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": {**values, ":at": _now()},
+        }
+    }
+
+
+def space_open_check(patient_id: str) -> dict:
+    """Fails the transaction if the space was closed since it was read."""
+    return {
+        "ConditionCheck": {
+            "TableName": _table(),
+            "Key": {"pk": f"PAT#{patient_id}", "sk": "SPACE#ACCOUNT"},
+            "ConditionExpression": "#s IN (:active, :auto)",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":active": "active", ":auto": "auto_created"},
+        }
+    }
+
+
+def not_blocked_check(patient_id: str, rpps: str) -> dict:
+    """Fails the transaction if the patient blocked this professional since the space was read."""
+    return {
+        "ConditionCheck": {
+            "TableName": _table(),
+            "Key": {"pk": f"PAT#{patient_id}", "sk": f"SPACE#BLOCK#{rpps}"},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def _now() -> str:
+    from chalicelib.core import clock
+
+    return clock.iso(clock.now())

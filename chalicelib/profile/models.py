@@ -1,0 +1,266 @@
+"""Health profile entries and measurements (API.md § Health profile).
+
+Validation is strict and names the field at fault: kinds and their UCUM units, plausible ranges,
+blood pressure as ``{"systolic", "diastolic"}``, dates not in the future where that makes no
+sense (a vaccination done, a condition's onset, a measurement taken), end ≥ start.
+"""
+
+from __future__ import annotations
+
+import math
+import datetime as dt
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from chalicelib.activity.models import ActorRef
+from chalicelib.core import clock
+from chalicelib.core.pagination import Page, PageQuery
+
+SECTIONS = ("allergies", "treatments", "vaccinations", "conditions", "measurements")
+Section = Literal["allergies", "treatments", "vaccinations", "conditions", "measurements"]
+Kind = Literal["weight", "height", "heart_rate", "temperature", "glucose", "blood_pressure"]
+Unit = Literal["kg", "cm", "/min", "Cel", "g/L", "mmol/L", "mm[Hg]"]
+
+UNITS: dict[str, tuple[str, ...]] = {
+    "weight": ("kg",),
+    "height": ("cm",),
+    "heart_rate": ("/min",),
+    "temperature": ("Cel",),
+    "glucose": ("g/L", "mmol/L"),
+    "blood_pressure": ("mm[Hg]",),
+}
+# (kind, unit) -> plausible range, bounds included
+RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("weight", "kg"): (0.2, 500),
+    ("height", "cm"): (20, 280),
+    ("heart_rate", "/min"): (20, 300),
+    ("temperature", "Cel"): (25, 45),
+    ("glucose", "g/L"): (0.1, 10),
+    ("glucose", "mmol/L"): (0.5, 55),
+}
+SYSTOLIC = (40, 300)
+DIASTOLIC = (20, 200)
+EARLIEST = date(1900, 1, 1)
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _latest_date() -> date:
+    """Today, with a day's margin: a French evening is already tomorrow nowhere near UTC, but
+    clients in other time zones (overseas departments) may be a day ahead of UTC."""
+    return (clock.now() + timedelta(days=1)).date()
+
+
+def _past_date(value: date | None) -> date | None:
+    if value is None:
+        return None
+    if value > _latest_date():
+        raise ValueError("cannot be in the future")
+    if value < EARLIEST:
+        raise ValueError(f"cannot be before {EARLIEST.isoformat()}")
+    return value
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{what} must be a number")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- bodies -------------------------------------------------------------------------------------
+class AllergyCreate(_Strict):
+    substance: str = Field(min_length=1, max_length=200)
+    reaction: str | None = Field(None, min_length=1, max_length=500)
+    severity: Literal["mild", "moderate", "severe"] | None = None
+
+
+class TreatmentCreate(_Strict):
+    medication: str = Field(min_length=1, max_length=200)
+    dosage: str | None = Field(None, min_length=1, max_length=500)
+    start_date: date | None = Field(None, description="May be in the future (a treatment planned).")
+    end_date: date | None = Field(None, description="On or after start_date.")
+
+    @field_validator("start_date", "end_date")
+    @classmethod
+    def plausible(cls, value: date | None) -> date | None:
+        if value is not None and value < EARLIEST:
+            raise ValueError(f"cannot be before {EARLIEST.isoformat()}")
+        return value
+
+    @field_validator("end_date")
+    @classmethod
+    def after_start(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("start_date")
+        if value is not None and start is not None and value < start:
+            raise ValueError("must be on or after start_date")
+        return value
+
+
+class VaccinationCreate(_Strict):
+    vaccine: str = Field(min_length=1, max_length=200)
+    date: dt.date = Field(description="The day it was given: not in the future.")
+    lot: str | None = Field(None, min_length=1, max_length=100)
+
+    @field_validator("date")
+    @classmethod
+    def not_future(cls, value: dt.date) -> dt.date | None:
+        return _past_date(value)
+
+
+class ConditionCreate(_Strict):
+    label: str = Field(min_length=1, max_length=200)
+    since: date | None = Field(None, description="Onset: not in the future.")
+    status: Literal["active", "resolved"] | None = None
+
+    @field_validator("since")
+    @classmethod
+    def not_future(cls, value: dt.date | None) -> dt.date | None:
+        return _past_date(value)
+
+
+class BloodPressureValue(_Strict):
+    systolic: float
+    diastolic: float
+
+
+class MeasurementCreate(_Strict):
+    kind: Kind
+    unit: Unit = Field(description="weight kg, height cm, heart_rate /min, temperature Cel, glucose g/L or mmol/L, blood_pressure mm[Hg].")
+    value: float | BloodPressureValue = Field(description='A number; for blood_pressure {"systolic", "diastolic"}.')
+    measured_at: datetime = Field(description="When it was measured: not in the future.")
+    device: str | None = Field(None, min_length=1, max_length=200, description="The device that took it (connected apps).")
+
+    @field_validator("unit")
+    @classmethod
+    def unit_of_kind(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("kind")
+        if kind is not None and value not in UNITS[kind]:
+            raise ValueError(f"the unit of {kind} is {' or '.join(UNITS[kind])}")
+        return value
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def value_of_kind(cls, value: Any, info: ValidationInfo) -> Any:
+        kind, unit = info.data.get("kind"), info.data.get("unit")
+        if kind == "blood_pressure":
+            if not isinstance(value, dict) or set(value) != {"systolic", "diastolic"}:
+                raise ValueError('blood_pressure takes {"systolic": number, "diastolic": number}')
+            systolic, diastolic = _number(value["systolic"], "systolic"), _number(value["diastolic"], "diastolic")
+            if not SYSTOLIC[0] <= systolic <= SYSTOLIC[1]:
+                raise ValueError(f"systolic must be between {SYSTOLIC[0]} and {SYSTOLIC[1]} mm[Hg]")
+            if not DIASTOLIC[0] <= diastolic <= DIASTOLIC[1]:
+                raise ValueError(f"diastolic must be between {DIASTOLIC[0]} and {DIASTOLIC[1]} mm[Hg]")
+            if diastolic >= systolic:
+                raise ValueError("systolic must be higher than diastolic")
+            return {"systolic": systolic, "diastolic": diastolic}
+        number = _number(value, "value")
+        bounds = RANGES.get((kind, unit)) if kind and unit else None
+        if bounds and not bounds[0] <= number <= bounds[1]:
+            raise ValueError(f"a {kind} in {unit} must be between {bounds[0]:g} and {bounds[1]:g}")
+        return number
+
+    @field_validator("measured_at")
+    @classmethod
+    def taken_in_the_past(cls, value: datetime) -> datetime:
+        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        if value > clock.now() + CLOCK_SKEW:
+            raise ValueError("cannot be in the future")
+        if value.date() < EARLIEST:
+            raise ValueError(f"cannot be before {EARLIEST.isoformat()}")
+        return value.astimezone(timezone.utc)
+
+
+BODIES: dict[str, type[BaseModel]] = {
+    "allergies": AllergyCreate,
+    "treatments": TreatmentCreate,
+    "vaccinations": VaccinationCreate,
+    "conditions": ConditionCreate,
+    "measurements": MeasurementCreate,
+}
+
+
+# --- responses ----------------------------------------------------------------------------------
+class _Entry(BaseModel):
+    entry_id: str
+    recorded_at: str
+    author: ActorRef
+
+
+class Allergy(_Entry):
+    substance: str
+    reaction: str | None = None
+    severity: str | None = None
+
+
+class Treatment(_Entry):
+    medication: str
+    dosage: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+
+
+class Vaccination(_Entry):
+    vaccine: str
+    date: str
+    lot: str | None = None
+
+
+class Condition(_Entry):
+    label: str
+    since: str | None = None
+    status: str | None = None
+
+
+class Measurement(_Entry):
+    kind: str
+    value: float | BloodPressureValue
+    unit: str
+    measured_at: str
+    device: str | None = None
+
+
+RESPONSES: dict[str, type[_Entry]] = {
+    "allergies": Allergy,
+    "treatments": Treatment,
+    "vaccinations": Vaccination,
+    "conditions": Condition,
+    "measurements": Measurement,
+}
+
+
+class Profile(BaseModel):
+    allergies: list[Allergy]
+    treatments: list[Treatment]
+    vaccinations: list[Vaccination]
+    conditions: list[Condition]
+    measurements: list[Measurement] = Field(description="The latest measurement of each kind; the series are at /profile/measurements.")
+
+
+class MeasurementQuery(PageQuery):
+    kind: Kind
+    from_: datetime | None = Field(None, alias="from", description="Start of the period (included).")
+    to: datetime | None = Field(None, description="End of the period (included).")
+
+    @field_validator("from_", "to")
+    @classmethod
+    def utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+    @field_validator("to")
+    @classmethod
+    def after_from(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        start = info.data.get("from_")
+        if value is not None and start is not None and value < start:
+            raise ValueError("must be on or after from")
+        return value
+
+
+class MeasurementPage(Page[Measurement]):
+    pass

@@ -1,0 +1,58 @@
+"""Health profile endpoints (API.md § Health profile)."""
+
+from __future__ import annotations
+
+from chalicelib.core.api import Call, Router, lazy, roles
+
+router = Router(__name__, tag="profile", models="chalicelib.profile.models")
+service = lazy("chalicelib.profile.service")
+RECORD = roles("patient", "professional", "app", note="decided by the access policy (apps: by scope)")
+BASE = "/v1/patients/{patient_id}/profile"
+
+
+@router.route(BASE, "GET", access=RECORD, response="Profile")
+def read_profile(call: Call, patient_id: str):
+    """The health profile: every entry, and the latest measurement of each kind."""
+    return service.profile(call.principal, patient_id)
+
+
+@router.route(BASE + "/allergies", "POST", access=RECORD, body="AllergyCreate", response="Allergy", status=201)
+def add_allergy(call: Call, patient_id: str):
+    """Adds an allergy."""
+    return service.add(call.principal, patient_id, "allergies", call.body)
+
+
+@router.route(BASE + "/treatments", "POST", access=RECORD, body="TreatmentCreate", response="Treatment", status=201)
+def add_treatment(call: Call, patient_id: str):
+    """Adds a treatment."""
+    return service.add(call.principal, patient_id, "treatments", call.body)
+
+
+@router.route(BASE + "/vaccinations", "POST", access=RECORD, body="VaccinationCreate", response="Vaccination", status=201)
+def add_vaccination(call: Call, patient_id: str):
+    """Adds a vaccination."""
+    return service.add(call.principal, patient_id, "vaccinations", call.body)
+
+
+@router.route(BASE + "/conditions", "POST", access=RECORD, body="ConditionCreate", response="Condition", status=201)
+def add_condition(call: Call, patient_id: str):
+    """Adds a condition (medical history)."""
+    return service.add(call.principal, patient_id, "conditions", call.body)
+
+
+@router.route(BASE + "/measurements", "POST", access=RECORD, body="MeasurementCreate", response="Measurement", status=201)
+def add_measurement(call: Call, patient_id: str):
+    """Adds a measurement (patient, professional with read access, app with measurements:write)."""
+    return service.add(call.principal, patient_id, "measurements", call.body)
+
+
+@router.route(BASE + "/measurements", "GET", access=RECORD, query="MeasurementQuery", response="MeasurementPage")
+def measurement_series(call: Call, patient_id: str):
+    """One kind's measurements over a period, oldest first."""
+    return service.series(call.principal, patient_id, call.query)
+
+
+@router.route(BASE + "/{section}/{entry_id}", "DELETE", access=RECORD, status=204)
+def delete_entry(call: Call, patient_id: str, section: str, entry_id: str) -> None:
+    """Deletes a profile entry or a measurement (patient)."""
+    service.remove(call.principal, patient_id, section, entry_id)

@@ -1,0 +1,129 @@
+"""The health profile kept by the patient (DOMAIN.md § Four modules, 2; API.md § Health profile).
+
+Who may do what is the access policy's call, on the kind ``profile`` (allergies, treatments,
+vaccinations, conditions) or ``measurement``: the patient; professionals with read access (add
+and read); connected apps with the right scope (``measurements:write`` to push a measurement,
+``measurements:read`` or ``profile:read`` to read the series, ``profile:read`` for the profile).
+Every write lands in the activity history in the same transaction as the entry; every read is
+recorded too (``app.read`` when an app reads, so the patient sees each app access).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from chalicelib.access.policy import CREATE, DELETE, MEASUREMENT, PROFILE, READ, Resource, decide
+from chalicelib.access.service import Authorized, authorize
+from chalicelib.activity import service as activity
+from chalicelib.core import clock
+from chalicelib.core.auth import Principal
+from chalicelib.core.errors import InvalidRequest, NotFound
+from chalicelib.core.ids import new_sortable_id
+from chalicelib.core.pagination import decode_cursor, encode_cursor
+from chalicelib.profile import store
+from chalicelib.profile.models import (
+    RESPONSES,
+    SECTIONS,
+    UNITS,
+    MeasurementCreate,
+    MeasurementPage,
+    MeasurementQuery,
+    Profile,
+)
+from chalicelib.spaces.store import partition
+
+ID_PREFIX = {"allergies": "alg", "treatments": "trt", "vaccinations": "vac", "conditions": "cnd", "measurements": "mea"}
+
+
+def kind_of(section: str) -> str:
+    return MEASUREMENT if section == "measurements" else PROFILE
+
+
+def public(section: str, item: dict) -> Any:
+    """The API shape of a stored entry."""
+    fields = {k: v for k, v in item.items() if k not in ("pk", "sk", "author_role", "author_id", "section", "patient_id")}
+    return RESPONSES[section](**fields, author={"role": item["author_role"], "id": item["author_id"]})
+
+
+def _read_action(granted: Authorized, fallback: str) -> str:
+    return "app.read" if granted.actor.role == "app" else fallback
+
+
+def _record(granted: Authorized, action: str, resource: str | None, with_items: list[dict] | None = None) -> None:
+    activity.record(
+        granted.space.patient_id, granted.actor_ref, action, resource, with_items=with_items, head=granted.items.activity_head
+    )
+
+
+# --- writes -------------------------------------------------------------------------------------
+def add(principal: Principal, patient_id: str, section: str, request: BaseModel) -> Any:
+    granted = authorize(principal, patient_id, CREATE, Resource(kind=kind_of(section)))
+    item: dict[str, Any] = {
+        "entry_id": new_sortable_id(ID_PREFIX[section]),
+        "recorded_at": clock.iso(clock.now()),
+        "author_role": granted.actor.role,
+        "author_id": granted.actor.id,
+    }
+    for name, value in request.model_dump(mode="json", exclude_none=True).items():
+        item[name] = value
+    if isinstance(request, MeasurementCreate):
+        item["measured_at"] = clock.iso(request.measured_at)
+        items = store.put_measurement_items(patient_id, item)
+        action = "measurement.created"
+    else:
+        item["section"] = section
+        items = store.put_entry_items(patient_id, section, item)
+        action = "profile.created"
+    _record(granted, action, item["entry_id"], items)
+    return public(section, item)
+
+
+def remove(principal: Principal, patient_id: str, section: str, entry_id: str) -> None:
+    if section not in SECTIONS:
+        raise NotFound(f"No such profile section: use one of {', '.join(SECTIONS)}.")
+    granted = authorize(principal, patient_id, DELETE, Resource(kind=kind_of(section)))
+    if section == "measurements":
+        sk = store.measurement_sk_of(patient_id, entry_id)
+        if sk is None:
+            raise NotFound("No such entry.")
+        items, action = store.delete_measurement_items(patient_id, entry_id, sk), "measurement.deleted"
+    else:
+        items, action = store.delete_entry_items(patient_id, section, entry_id), "profile.deleted"
+    try:
+        _record(granted, action, entry_id, items)
+    except activity.StateChanged:
+        raise NotFound("No such entry.") from None
+
+
+# --- reads --------------------------------------------------------------------------------------
+def profile(principal: Principal, patient_id: str) -> Profile:
+    """Every entry of the four sections, and the latest measurement of each kind the caller may read."""
+    granted = authorize(principal, patient_id, READ, Resource(kind=PROFILE))
+    sections: dict[str, list] = {name: [] for name in SECTIONS}
+    for item in store.entries(patient_id):
+        sections[item["section"]].append(public(item["section"], item))
+    if decide(granted.actor, granted.space, READ, Resource(kind=MEASUREMENT), clock.now()).allowed:
+        for kind in UNITS:
+            latest = store.latest_measurement(patient_id, kind)
+            if latest:
+                sections["measurements"].append(public("measurements", latest))
+    _record(granted, _read_action(granted, "profile.read"), "profile")
+    return Profile(**sections)
+
+
+def series(principal: Principal, patient_id: str, query: MeasurementQuery) -> MeasurementPage:
+    """One kind's measurements over a period, oldest first: a Query on the sort key range."""
+    granted = authorize(principal, patient_id, READ, Resource(kind=MEASUREMENT))
+    start_key = decode_cursor(query.cursor, pk=partition(patient_id))
+    if start_key and not str(start_key.get("sk", "")).startswith(store.kind_prefix(query.kind)):
+        raise InvalidRequest(
+            "The cursor is not valid for this list: pass the next_cursor you were given.",
+            [{"field": "cursor", "message": "Unknown or foreign cursor."}],
+        )
+    start = clock.iso(query.from_) if query.from_ else None
+    end = clock.iso(query.to) if query.to else None
+    items, last_key = store.series(patient_id, query.kind, start, end, query.limit, start_key)
+    _record(granted, _read_action(granted, "measurement.read"), f"measurements:{query.kind}")
+    return MeasurementPage(items=[public("measurements", item) for item in items], next_cursor=encode_cursor(last_key))

@@ -1,0 +1,143 @@
+"""Health profile entries and measurements in DynamoDB (the space's partition).
+
+    pk = PAT#<patient_id>  sk = PROFILE#<section>#<entry_id>              allergies, treatments,
+                                                                          vaccinations, conditions
+    pk = PAT#<patient_id>  sk = MEAS#<kind>#<measured_at>#<entry_id>      one measurement
+    pk = PAT#<patient_id>  sk = MEASID#<entry_id>   {measurement_sk}      finds it by id (delete)
+
+The measurement sort key puts kind first and the UTC time (ISO 8601, fixed width) second, so a
+kind's series over a period is one Query on a key range, oldest first: never a scan, never a
+filter. Numbers are stored as Decimal (DynamoDB) and come back as int/float.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from chalicelib.core import aws
+from chalicelib.spaces.store import partition
+
+PROFILE = "PROFILE#"
+MEASUREMENT = "MEAS#"
+POINTER = "MEASID#"
+END = "~"  # sorts after every character used in sort keys
+
+
+def entry_key(patient_id: str, section: str, entry_id: str) -> dict:
+    return {"pk": partition(patient_id), "sk": f"{PROFILE}{section}#{entry_id}"}
+
+
+def measurement_sk(kind: str, measured_at: str, entry_id: str) -> str:
+    return f"{MEASUREMENT}{kind}#{measured_at}#{entry_id}"
+
+
+def kind_prefix(kind: str) -> str:
+    return f"{MEASUREMENT}{kind}#"
+
+
+def pointer_key(patient_id: str, entry_id: str) -> dict:
+    return {"pk": partition(patient_id), "sk": f"{POINTER}{entry_id}"}
+
+
+def to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: to_dynamo(v) for k, v in value.items()}
+    return value
+
+
+def from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: from_dynamo(v) for k, v in value.items()}
+    return value
+
+
+def _put(item: dict) -> dict:
+    return {"Put": {"TableName": aws.table().name, "Item": to_dynamo(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def _delete(key: dict) -> dict:
+    return {"Delete": {"TableName": aws.table().name, "Key": key, "ConditionExpression": "attribute_exists(pk)"}}
+
+
+# --- writes (transaction items, committed with their history event) ----------------------------
+def put_entry_items(patient_id: str, section: str, item: dict) -> list[dict]:
+    return [_put({**entry_key(patient_id, section, item["entry_id"]), **item})]
+
+
+def delete_entry_items(patient_id: str, section: str, entry_id: str) -> list[dict]:
+    return [_delete(entry_key(patient_id, section, entry_id))]
+
+
+def put_measurement_items(patient_id: str, item: dict) -> list[dict]:
+    sk = measurement_sk(item["kind"], item["measured_at"], item["entry_id"])
+    return [
+        _put({"pk": partition(patient_id), "sk": sk, **item}),
+        _put({**pointer_key(patient_id, item["entry_id"]), "measurement_sk": sk}),
+    ]
+
+
+def delete_measurement_items(patient_id: str, entry_id: str, sk: str) -> list[dict]:
+    return [_delete({"pk": partition(patient_id), "sk": sk}), _delete(pointer_key(patient_id, entry_id))]
+
+
+# --- reads --------------------------------------------------------------------------------------
+def measurement_sk_of(patient_id: str, entry_id: str) -> str | None:
+    item = aws.table().get_item(Key=pointer_key(patient_id, entry_id), ConsistentRead=True).get("Item")
+    return item["measurement_sk"] if item else None
+
+
+def _query_all(**query: Any) -> list[dict]:
+    items, start_key = [], None
+    while True:
+        if start_key:
+            query["ExclusiveStartKey"] = start_key
+        result = aws.table().query(**query)
+        items += [from_dynamo(item) for item in result.get("Items", [])]
+        start_key = result.get("LastEvaluatedKey")
+        if not start_key:
+            return items
+
+
+def entries(patient_id: str) -> list[dict]:
+    """Every allergy, treatment, vaccination and condition, by section then creation."""
+    return _query_all(KeyConditionExpression=Key("pk").eq(partition(patient_id)) & Key("sk").begins_with(PROFILE))
+
+
+def all_measurements(patient_id: str) -> list[dict]:
+    """Every measurement, by kind then time."""
+    return _query_all(KeyConditionExpression=Key("pk").eq(partition(patient_id)) & Key("sk").begins_with(MEASUREMENT))
+
+
+def latest_measurement(patient_id: str, kind: str) -> dict | None:
+    result = aws.table().query(
+        KeyConditionExpression=Key("pk").eq(partition(patient_id)) & Key("sk").begins_with(kind_prefix(kind)),
+        ScanIndexForward=False,
+        Limit=1,
+    )
+    items = result.get("Items", [])
+    return from_dynamo(items[0]) if items else None
+
+
+def series(
+    patient_id: str, kind: str, start: str | None, end: str | None, limit: int, start_key: dict | None
+) -> tuple[list[dict], dict | None]:
+    """A page of one kind's measurements between two ISO timestamps (both included), oldest first."""
+    prefix = kind_prefix(kind)
+    low = prefix + (start or "")
+    high = prefix + (end or "") + END
+    query: dict[str, Any] = {
+        "KeyConditionExpression": Key("pk").eq(partition(patient_id)) & Key("sk").between(low, high),
+        "ScanIndexForward": True,
+        "Limit": limit,
+    }
+    if start_key:
+        query["ExclusiveStartKey"] = start_key
+    result = aws.table().query(**query)
+    return [from_dynamo(item) for item in result.get("Items", [])], result.get("LastEvaluatedKey")
