@@ -277,14 +277,3 @@ def test_insurer_and_other_patients_are_kept_out(api, enrolment, token, pro):
         assert api.call(method.upper(), path, body, token=pro()).status_code == 403, (method, path)
     assert api.get(access_path(patient_id), token=patient).json_body["grants"] == []
 
-
-# TEMP(dev): until app.py registers the access router.
-def _register_access_router():
-    from app import app
-    from chalicelib.access.routes import router
-
-    if "/v1/patients/search" not in app.routes:
-        app.register_blueprint(router.blueprint)
-
-
-_register_access_router()
