@@ -31,7 +31,8 @@ def _context(patient_id: str, document_id: str) -> dict[str, str]:
     return {"purpose": "document", "patient_id": patient_id, "document_id": document_id}
 
 
-def _resource(item: dict) -> Resource:
+def as_resource(item: dict) -> Resource:
+    """What the access policy needs to know of a document."""
     invisible_since = item.get("invisible_since")
     return Resource(
         kind="document",
@@ -116,7 +117,7 @@ def list_documents(principal: Principal, patient_id: str, query: DocumentQuery) 
     start_key = decode_cursor(query.cursor, pk=f"PAT#{patient_id}")
     items, last_key = store.page(patient_id, query.limit, start_key, query.type)
     now = clock.now()
-    visible = [item for item in items if decide(granted.actor, granted.space, "read", _resource(item), now).allowed]
+    visible = [item for item in items if decide(granted.actor, granted.space, "read", as_resource(item), now).allowed]
     _record(granted, "document.listed", query.type)
     return DocumentPage(items=[_public(item) for item in visible], next_cursor=encode_cursor(last_key))
 
@@ -133,7 +134,7 @@ def _find(principal: Principal, patient_id: str, document_id: str, action: str) 
     item = store.get(patient_id, document_id)
     if item is None:
         raise NotFound("No such document.")
-    return check(principal, items, action, _resource(item)), item
+    return check(principal, items, action, as_resource(item)), item
 
 
 def read_content(principal: Principal, patient_id: str, document_id: str) -> Raw:
@@ -152,13 +153,13 @@ def update(principal: Principal, patient_id: str, document_id: str, request: Doc
     if item is None:
         raise NotFound("No such document.")
     if request.masked is not None:
-        granted = check(principal, items, "mask", _resource(item))
+        granted = check(principal, items, "mask", as_resource(item))
         change = store.update_item(patient_id, document_id, {"masked": request.masked})
         _record(granted, "document.masked" if request.masked else "document.unmasked", document_id, [change])
         item["masked"] = request.masked
         items = granted.items
     if request.invisible_to_patient is False:
-        granted = check(principal, items, "release", _resource(item))
+        granted = check(principal, items, "release", as_resource(item))
         _release(granted.space.patient_id, item, granted.actor_ref)
         item["invisible_to_patient"] = False
     return _public(item)

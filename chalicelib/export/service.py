@@ -14,22 +14,11 @@ from chalicelib.activity import service as activity
 from chalicelib.core import clock
 from chalicelib.core.auth import Principal
 from chalicelib.documents import store as documents
+from chalicelib.documents.service import as_resource
 from chalicelib.export import fhir
 from chalicelib.profile import store as profile
 
 SECTION_BUILDERS = ("allergies", "treatments", "vaccinations", "conditions")
-
-
-def _document_resource(item: dict) -> Resource:
-    invisible_since = item.get("invisible_since")
-    return Resource(
-        kind="document",
-        document_type=item["type"],
-        author=(item["author_role"], item["author_id"]),
-        masked=bool(item["masked"]),
-        invisible_to_patient=bool(item["invisible_to_patient"]),
-        invisible_since=clock.parse_iso(invisible_since) if invisible_since else None,
-    )
 
 
 def export(principal: Principal, patient_id: str) -> dict:
@@ -48,7 +37,7 @@ def export(principal: Principal, patient_id: str) -> dict:
     resources += [build.observation(item) for item in profile.all_measurements(patient_id)]
     for item in sorted(documents.all_of(patient_id), key=lambda d: d["document_id"]):
         # what the patient sees: documents still invisible to them stay out of the export
-        if decide(granted.actor, granted.space, READ, _document_resource(item), now).allowed:
+        if decide(granted.actor, granted.space, READ, as_resource(item), now).allowed:
             resources.append(build.document(item))
     event = activity.record(patient_id, granted.actor_ref, "export.created", None, head=granted.items.activity_head)
     return fhir.bundle(fhir.resource_id("Bundle", event["event_id"]), clock.iso(now), resources)

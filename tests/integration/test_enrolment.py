@@ -1,4 +1,4 @@
-from tests.conftest import code_from, invitee, make_ins
+from tests.conftest import invitee, make_ins
 
 from devstack.outbox import sent
 

@@ -1,6 +1,3 @@
-import json
-
-
 def test_health_is_public(api):
     response = api.get("/v1/health")
     assert response.status_code == 200
