@@ -1,15 +1,11 @@
-"""Puts the pure policy to work on a request: loads the space, builds the actor, decides.
-
-Every endpoint touching a person's space goes through ``authorize``: one query loads the account
-and its access settings, the policy decides, and a denial becomes 404 when the resource's
-existence must not leak (the policy says which), else 403.
-"""
+"""Access settings the patient manages (grants, blocks, treating doctor, emergency choice),
+the professional's patient search and emergency access. Every decision is the policy's, asked
+through the gate (gate.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import MappingProxyType
 from typing import Any, Callable
 
 from chalicelib.access import notices
@@ -26,96 +22,16 @@ from chalicelib.access.models import (
     SearchResult,
     TreatingDoctorOut,
 )
-from chalicelib.access.policy import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, SEARCH, Actor, Decision, Resource, Space, decide
+from chalicelib.access.gate import NO_SPACE, Authorized, authorize, check
+from chalicelib.access.policy import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, SEARCH, Resource, decide
 from chalicelib.activity import service as activity
 from chalicelib.activity.models import ActorRef
-from chalicelib.catalogue import store as catalogue_store
 from chalicelib.core import clock, logs, pseudonyms
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import Conflict, Forbidden, InvalidRequest, InvalidRpps, NotFound
+from chalicelib.core.errors import Conflict, InvalidRequest, InvalidRpps, NotFound
 from chalicelib.core.identifiers import InvalidIdentifier, normalize_rpps
 from chalicelib.notifications.service import notify
 from chalicelib.spaces import store
-from chalicelib.spaces.store import SpaceItems
-
-NO_SPACE = "No such patient space, or you have no access to it."
-
-
-@dataclass
-class Authorized:
-    items: SpaceItems
-    space: Space
-    actor: Actor
-    decision: Decision
-
-    @property
-    def actor_ref(self) -> ActorRef:
-        return ActorRef(role=self.actor.role, id=self.actor.id)
-
-
-def to_space(items: SpaceItems) -> Space:
-    account = items.account
-    return Space(
-        patient_id=account["pk"].removeprefix("PAT#"),
-        status=account["status"],
-        treating_doctor=account.get("treating_doctor"),
-        emergency_access_allowed=bool(account.get("emergency_access_allowed", True)),
-        grants=MappingProxyType(
-            {rpps: clock.parse_iso(g["expires_at"]) if g.get("expires_at") else None for rpps, g in items.grants.items()}
-        ),
-        blocked=frozenset(items.blocks),
-        emergency_sessions=MappingProxyType(
-            {rpps: clock.parse_iso(e["expires_at"]) for rpps, e in items.emergencies.items()}
-        ),
-    )
-
-
-def actor_of(principal: Principal, items: SpaceItems | None) -> Actor:
-    if principal.role == "patient":
-        own = items is not None and items.account.get("ins_digest") == pseudonyms.ins_digest(principal.ins)
-        patient_id = items.account["pk"].removeprefix("PAT#") if own else None
-        return Actor(role="patient", id=patient_id or principal.sub, patient_id=patient_id)
-    if principal.role == "professional":
-        return Actor(role="professional", id=principal.rpps, profession=principal.profession)
-    if principal.role == "app":
-        connection = next(
-            (c for c in (items.connections.values() if items else []) if c.get("app_id") == principal.client_id),
-            None,
-        )
-        scopes = principal.scopes & frozenset(connection["scopes"]) if connection else frozenset()
-        return Actor(
-            role="app",
-            id=principal.client_id,
-            patient_id=principal.app_patient_id,
-            scopes=scopes,
-            app_connected=connection is not None and catalogue_store.referenced(principal.client_id),
-        )
-    return Actor(role=principal.role, id=principal.sub)
-
-
-def load_space(patient_id: str) -> SpaceItems:
-    """The space and its access settings (one query); 404 if there is no such space."""
-    items = store.load(patient_id)
-    if items is None:
-        raise NotFound(NO_SPACE)
-    return items
-
-
-def authorize(principal: Principal, patient_id: str, action: str, resource: Resource | None = None) -> Authorized:
-    return check(principal, load_space(patient_id), action, resource or Resource(kind="space"))
-
-
-def check(principal: Principal, items: SpaceItems, action: str, resource: Resource) -> Authorized:
-    """Decides one more action on an already loaded space (e.g. on a document once read)."""
-    actor = actor_of(principal, items)
-    space = to_space(items)
-    decision = decide(actor, space, action, resource, clock.now())
-    if not decision.allowed:
-        if decision.hide_existence:
-            raise NotFound(NO_SPACE if resource.kind == "space" else "No such resource.")
-        raise Forbidden(f"You may not do this on this space ({decision.reason.replace('_', ' ')}).")
-    return Authorized(items=items, space=space, actor=actor, decision=decision)
-
 
 # --- access settings, search and emergency access (API.md § Patients, access and activity) -------
 SETTINGS = Resource(kind="access_settings")

@@ -5,14 +5,14 @@ from __future__ import annotations
 from chalicelib.core.api import Call, Router, lazy, roles
 
 router = Router(__name__, tag="activity", models="chalicelib.activity.models")
-access = lazy("chalicelib.access.service")
+gate = lazy("chalicelib.access.gate")
 service = lazy("chalicelib.activity.service")
 
 
 def _may_read(call: Call, patient_id: str) -> None:
     from chalicelib.access.policy import Resource
 
-    access.authorize(call.principal, patient_id, "read", Resource(kind="activity"))
+    gate.authorize(call.principal, patient_id, "read", Resource(kind="activity"))
 
 
 @router.route(

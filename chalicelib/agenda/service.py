@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chalicelib.access.policy import CREATE, DELETE, READ, UPDATE, Resource
-from chalicelib.access.service import Authorized, authorize, check, load_space
+from chalicelib.access.gate import Authorized, authorize, check, load_space
 from chalicelib.activity import service as activity
 from chalicelib.activity.models import ActorRef
 from chalicelib.agenda import notices, store

@@ -2,14 +2,14 @@
 
 An app token (role ``app``: ``client_id`` = app_id, ``patient_id``, ``scope``) is honoured only
 while the patient's connection to that app exists, the app is referenced, and the scope (token ∩
-connection) covers the call: access.service.actor_of reads the connection with the space and
+connection) covers the call: access.gate.actor_of reads the connection with the space and
 asks ``store.referenced`` on every request, so revocation and withdrawal apply at once.
 """
 
 from __future__ import annotations
 
 from chalicelib.access.policy import CONNECTION, CREATE, DELETE, READ, Resource
-from chalicelib.access.service import authorize
+from chalicelib.access.gate import authorize
 from chalicelib.activity import service as activity
 from chalicelib.catalogue import store
 from chalicelib.catalogue.models import App, AppCreate, AppPage, AppQuery, Connection, ConnectionCreate, ConnectionPage

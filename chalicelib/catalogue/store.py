@@ -8,7 +8,7 @@
     pk = PAT#<patient_id>   sk = CONNAPP#<app_id>          {connection_id}: one connection per app
 
 Connections share the SPACE# prefix, so the query that loads a space for the access decision
-finds them (access.service.actor_of); ``referenced`` is the one GetItem an app request adds.
+finds them (access.gate.actor_of); ``referenced`` is the one GetItem an app request adds.
 """
 
 from __future__ import annotations

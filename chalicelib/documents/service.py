@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chalicelib.access.policy import Resource, decide
-from chalicelib.access.service import Authorized, authorize, check, load_space
+from chalicelib.access.gate import Authorized, authorize, check, load_space
 from chalicelib.activity import service as activity
 from chalicelib.activity.models import ActorRef
 from chalicelib.core import blobs, clock, logs

@@ -9,7 +9,7 @@ the content endpoint. Recorded as ``export.created``.
 from __future__ import annotations
 
 from chalicelib.access.policy import EXPORT, READ, Resource, decide
-from chalicelib.access.service import authorize
+from chalicelib.access.gate import authorize
 from chalicelib.activity import service as activity
 from chalicelib.core import clock
 from chalicelib.core.auth import Principal

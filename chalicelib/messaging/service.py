@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 
 from chalicelib.access.policy import CREATE, MESSAGE, READ, Resource, decide
-from chalicelib.access.service import Authorized, actor_of, check, load_space, to_space
+from chalicelib.access.gate import Authorized, actor_of, check, load_space, to_space
 from chalicelib.activity import service as activity
 from chalicelib.activity.models import ActorRef
 from chalicelib.core import blobs, clock, logs, pseudonyms

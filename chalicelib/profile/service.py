@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from chalicelib.access.policy import CREATE, DELETE, MEASUREMENT, PROFILE, READ, Resource, decide
-from chalicelib.access.service import Authorized, authorize
+from chalicelib.access.gate import Authorized, authorize
 from chalicelib.activity import service as activity
 from chalicelib.core import clock
 from chalicelib.core.auth import Principal
