@@ -16,6 +16,7 @@ from devstack import keys
 from devstack.run import API_PORT, _wait_for
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+STACK_LOG = keys.ROOT / "build" / "fuzz-stack.log"
 ROLES = ("enrolment_agent", "patient", "professional", "catalogue_admin", "insurer")
 
 
@@ -23,7 +24,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-examples", type=int, default=25)
     args = parser.parse_args()
-    stack = subprocess.Popen([sys.executable, "-m", "devstack", "run"], stdout=subprocess.DEVNULL)
+    STACK_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with STACK_LOG.open("w") as log:
+        stack = subprocess.Popen([sys.executable, "-m", "devstack", "run"], stdout=log, stderr=subprocess.STDOUT)
     failed = False
     try:
         base = f"http://127.0.0.1:{API_PORT}"
@@ -44,6 +47,8 @@ def main() -> None:
     finally:
         stack.send_signal(signal.SIGTERM)
         stack.wait(timeout=30)
+    if failed:
+        print(f"the local stack's log: {STACK_LOG}")
     sys.exit(1 if failed else 0)
 
 
