@@ -31,6 +31,17 @@ def table() -> Any:
     return resource.Table(settings().table_name)
 
 
+def query_all(**query: Any) -> list[dict]:
+    """Every item a table query matches, page after page (DynamoDB answers 1 MB at a time)."""
+    items: list[dict] = []
+    while True:
+        result = table().query(**query)
+        items += result.get("Items", [])
+        if "LastEvaluatedKey" not in result:
+            return items
+        query["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+
+
 def reset() -> None:
     """Forgets every client and what was built on them (a new moto world in tests)."""
     from chalicelib.core import crypto, pseudonyms

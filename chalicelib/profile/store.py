@@ -94,15 +94,7 @@ def measurement_sk_of(patient_id: str, entry_id: str) -> str | None:
 
 
 def _query_all(**query: Any) -> list[dict]:
-    items, start_key = [], None
-    while True:
-        if start_key:
-            query["ExclusiveStartKey"] = start_key
-        result = aws.table().query(**query)
-        items += [from_dynamo(item) for item in result.get("Items", [])]
-        start_key = result.get("LastEvaluatedKey")
-        if not start_key:
-            return items
+    return [from_dynamo(item) for item in aws.query_all(**query)]
 
 
 def entries(patient_id: str) -> list[dict]:

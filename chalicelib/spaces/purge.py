@@ -17,18 +17,6 @@ from chalicelib.core import aws, blobs, logs
 KEPT = ("SPACE#ACCOUNT", "SPACE#ACTIVITY_HEAD", "SPACE#GRANT#", "SPACE#BLOCK#", "SPACE#EMERGENCY#", "ACT#")
 
 
-def _query_all(**query) -> list[dict]:
-    items, start_key = [], None
-    while True:
-        if start_key:
-            query["ExclusiveStartKey"] = start_key
-        result = aws.table().query(**query)
-        items += result.get("Items", [])
-        start_key = result.get("LastEvaluatedKey")
-        if not start_key:
-            return items
-
-
 def _delete(items: list[dict]) -> None:
     with aws.table().batch_writer() as batch:
         for item in items:
@@ -38,9 +26,9 @@ def _delete(items: list[dict]) -> None:
 def _conversations(patient_id: str, actor: ActorRef) -> int:
     from chalicelib.messaging import store as messaging
 
-    inbox = _query_all(IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(messaging.inbox("patient", patient_id)))
+    inbox = aws.query_all(IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(messaging.inbox("patient", patient_id)))
     for entry in inbox:
-        items = _query_all(KeyConditionExpression=Key("pk").eq(messaging.partition(entry["conversation_id"])))
+        items = aws.query_all(KeyConditionExpression=Key("pk").eq(messaging.partition(entry["conversation_id"])))
         for message in (item for item in items if item["sk"].startswith("MSG#")):
             for key in [message["object_key"], *(part["object_key"] for part in message.get("attachments", []))]:
                 blobs.discard(key)
@@ -56,7 +44,7 @@ def purge(patient_id: str, actor: ActorRef) -> None:
     deleted_conversations = _conversations(patient_id, actor)
     rest = [
         item
-        for item in _query_all(KeyConditionExpression=Key("pk").eq(f"PAT#{patient_id}"))
+        for item in aws.query_all(KeyConditionExpression=Key("pk").eq(f"PAT#{patient_id}"))
         if not item["sk"].startswith(KEPT)
     ]
     _delete(rest)

@@ -48,20 +48,11 @@ _GROUPS = {"GRANT": "grants", "BLOCK": "blocks", "EMERGENCY": "emergencies", "CO
 
 
 def load(patient_id: str) -> SpaceItems | None:
-    items, start_key = [], None
-    while True:
-        query = {
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {":pk": partition(patient_id), ":prefix": "SPACE#"},
-            "ConsistentRead": True,
-        }
-        if start_key:
-            query["ExclusiveStartKey"] = start_key
-        result = aws.table().query(**query)
-        items.extend(result.get("Items", []))
-        start_key = result.get("LastEvaluatedKey")
-        if not start_key:
-            break
+    items = aws.query_all(
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues={":pk": partition(patient_id), ":prefix": "SPACE#"},
+        ConsistentRead=True,
+    )
     account = next((item for item in items if item["sk"] == ACCOUNT), None)
     if account is None:
         return None
