@@ -76,10 +76,7 @@ def page(patient_id: str, limit: int, start_key: dict | None, newest_first: bool
         "ScanIndexForward": not newest_first,
         "Limit": limit,
     }
-    if start_key:
-        query["ExclusiveStartKey"] = start_key
-    result = aws.table().query(**query)
-    return result.get("Items", []), result.get("LastEvaluatedKey")
+    return aws.query_page(query, start_key)
 
 
 def all_events(patient_id: str) -> list[dict]:

@@ -54,10 +54,7 @@ def page(patient_id: str, start: str, end: str | None, limit: int, start_key: di
         "Limit": limit,
         "ConsistentRead": True,
     }
-    if start_key:
-        query["ExclusiveStartKey"] = start_key
-    result = aws.table().query(**query)
-    return result.get("Items", []), result.get("LastEvaluatedKey")
+    return aws.query_page(query, start_key)
 
 
 def all_of(patient_id: str) -> list[dict]:
@@ -70,19 +67,10 @@ def all_of(patient_id: str) -> list[dict]:
 
 
 def due(bucket: str, low: str, high: str) -> list[dict]:
-    items, start_key = [], None
-    while True:
-        query: dict[str, Any] = {
-            "IndexName": "gsi1",
-            "KeyConditionExpression": Key("gsi1pk").eq(bucket) & Key("gsi1sk").between(low, f"{high}#{END}"),
-        }
-        if start_key:
-            query["ExclusiveStartKey"] = start_key
-        result = aws.table().query(**query)
-        items += result.get("Items", [])
-        start_key = result.get("LastEvaluatedKey")
-        if not start_key:
-            return items
+    return aws.query_all(
+        IndexName="gsi1",
+        KeyConditionExpression=Key("gsi1pk").eq(bucket) & Key("gsi1sk").between(low, f"{high}#{END}"),
+    )
 
 
 # --- transaction items --------------------------------------------------------------------------

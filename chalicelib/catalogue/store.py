@@ -86,10 +86,7 @@ def listing(category: str | None, limit: int, start_key: dict | None) -> tuple[l
     if category:
         condition &= Key("gsi1sk").begins_with(f"{category}#")
     query: dict[str, Any] = {"IndexName": "gsi1", "KeyConditionExpression": condition, "Limit": limit}
-    if start_key:
-        query["ExclusiveStartKey"] = start_key
-    result = aws.table().query(**query)
-    return result.get("Items", []), result.get("LastEvaluatedKey")
+    return aws.query_page(query, start_key)
 
 
 # --- connections (transaction items, committed with their history event) ------------------------

@@ -31,6 +31,14 @@ def table() -> Any:
     return resource.Table(settings().table_name)
 
 
+def query_page(query: dict[str, Any], start_key: dict | None) -> tuple[list[dict], dict | None]:
+    """One page of a table query from ``start_key``: its items and the key of the next page."""
+    if start_key:
+        query = {**query, "ExclusiveStartKey": start_key}
+    result = table().query(**query)
+    return result.get("Items", []), result.get("LastEvaluatedKey")
+
+
 def query_all(**query: Any) -> list[dict]:
     """Every item a table query matches, page after page (DynamoDB answers 1 MB at a time)."""
     items: list[dict] = []

@@ -78,10 +78,7 @@ def page(patient_id: str, limit: int, start_key: dict | None, document_type: str
     }
     if document_type:
         query["FilterExpression"] = Attr("type").eq(document_type)
-    if start_key:
-        query["ExclusiveStartKey"] = start_key
-    result = aws.table().query(**query)
-    return result.get("Items", []), result.get("LastEvaluatedKey")
+    return aws.query_page(query, start_key)
 
 
 def all_of(patient_id: str) -> list[dict]:

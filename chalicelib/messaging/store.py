@@ -77,10 +77,7 @@ def messages_page(conversation_id: str, limit: int, start_key: dict | None) -> t
         "Limit": limit,
         "ConsistentRead": True,
     }
-    if start_key:
-        query["ExclusiveStartKey"] = start_key
-    result = aws.table().query(**query)
-    return result.get("Items", []), result.get("LastEvaluatedKey")
+    return aws.query_page(query, start_key)
 
 
 def inbox_page(role: str, participant_id: str, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
@@ -90,10 +87,7 @@ def inbox_page(role: str, participant_id: str, limit: int, start_key: dict | Non
         "ScanIndexForward": False,
         "Limit": limit,
     }
-    if start_key:
-        query["ExclusiveStartKey"] = start_key
-    result = aws.table().query(**query)
-    return result.get("Items", []), result.get("LastEvaluatedKey")
+    return aws.query_page(query, start_key)
 
 
 # --- transaction items --------------------------------------------------------------------------

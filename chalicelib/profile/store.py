@@ -129,7 +129,5 @@ def series(
         "ScanIndexForward": True,
         "Limit": limit,
     }
-    if start_key:
-        query["ExclusiveStartKey"] = start_key
-    result = aws.table().query(**query)
-    return [from_dynamo(item) for item in result.get("Items", [])], result.get("LastEvaluatedKey")
+    items, last_key = aws.query_page(query, start_key)
+    return [from_dynamo(item) for item in items], last_key
