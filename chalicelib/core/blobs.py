@@ -63,7 +63,7 @@ def load(object_key: str, context: dict[str, str], sha256: str) -> bytes:
     body = aws.client("s3").get_object(Bucket=settings().documents_bucket, Key=object_key)["Body"].read()
     try:
         content = crypto.cipher().decrypt(body, context)
-    except crypto.ContextMismatch as error:
+    except crypto.CannotDecrypt as error:
         logs.error("content failed to decrypt", object_key=object_key)
         raise IntegrityError("This content cannot be read: its stored copy is not the one deposited.") from error
     if hashlib.sha256(content).hexdigest() != sha256:

@@ -3,9 +3,13 @@
 - Unsigned committing suite (AES-256-GCM, HKDF-SHA512, key commitment): the default suite signs
   every message with ECDSA P-384, which on our machines ran at 4% of raw AES-GCM speed for no
   gain here (readers and writers are the same trusted service); bench/ has the figures.
-- 1 MiB frames: the SDK pays a fixed cost per frame; on a 4 MiB document 4 KiB frames (the
-  default) ran at 1% of raw AES-GCM, 64 KiB at ~10%, 1 MiB at ~20-30% (bench/crypto.py).
-  Decryption refuses frames larger than that.
+- Non-framed messages (frame length 0): one AES-GCM pass over the whole body, authenticated
+  before any plaintext is returned. Contents are at most 4 MiB and held in memory anyway, so
+  frames buy no streaming here, only cost: on a 4 MiB document 4 KiB frames (the default) ran at
+  1% of raw AES-GCM, 64 KiB at ~10%, 1 MiB at ~25-29%, non-framed at ~35-40% (bench/crypto.py).
+  Decryption refuses bodies larger than MAX_BODY_LENGTH.
+- Each stream read copies its output several times inside the SDK, so the whole message is read
+  in one call rather than in chunks.
 - The encryption context binds a ciphertext to its owner (patient, object): decrypt refuses a
   ciphertext whose context differs, so a blob copied under another document does not open.
 - A caching materials manager saves a KMS call on repeated reads; it is built by ``cipher()``
@@ -20,14 +24,15 @@ from typing import Any
 
 from chalicelib.core.settings import settings
 
-FRAME_LENGTH = 1024 * 1024
-READ_SIZE = 1024 * 1024
+FRAME_LENGTH = 0
+MAX_BODY_LENGTH = 4 * 1024 * 1024  # the largest content we accept (a document, an attachment)
+READ_SIZE = 2 * MAX_BODY_LENGTH  # more than any message: one read returns it whole
 CACHE_CAPACITY = 256
 CACHE_MAX_AGE_SECONDS = 300.0
 
 
-class ContextMismatch(Exception):
-    """The ciphertext belongs to another owner than the one asked for."""
+class CannotDecrypt(Exception):
+    """Not a ciphertext of this owner: another owner's context, altered bytes, or too large."""
 
 
 class Cipher:
@@ -49,9 +54,11 @@ class Cipher:
         )
         self._algorithm = Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY
 
-    # The streams are read in large chunks: the SDK's encrypt()/decrypt() helpers, and read()
-    # without a size, iterate them line by line: thousands of small reads on binary data.
+    # The streams are read with an explicit size: the SDK's encrypt()/decrypt() helpers, and
+    # read() without a size, iterate them line by line: thousands of small reads on binary data.
     def encrypt(self, plaintext: bytes, context: dict[str, str]) -> bytes:
+        if len(plaintext) > MAX_BODY_LENGTH:
+            raise ValueError(f"{len(plaintext)} bytes: more than decryption accepts ({MAX_BODY_LENGTH})")
         with self._client.stream(
             mode="e",
             source=plaintext,
@@ -67,15 +74,15 @@ class Cipher:
 
         try:
             with self._client.stream(
-                mode="d", source=ciphertext, materials_manager=self._materials, max_body_length=FRAME_LENGTH
+                mode="d", source=ciphertext, materials_manager=self._materials, max_body_length=MAX_BODY_LENGTH
             ) as decryptor:
                 plaintext = _read_all(decryptor)
                 header = decryptor.header
         except AWSEncryptionSDKClientError as error:
-            raise ContextMismatch("the ciphertext does not decrypt") from error
+            raise CannotDecrypt("the ciphertext does not decrypt") from error
         stored: dict[str, Any] = header.encryption_context
         if any(stored.get(name) != value for name, value in context.items()):
-            raise ContextMismatch("the ciphertext belongs to another owner")
+            raise CannotDecrypt("the ciphertext belongs to another owner")
         return plaintext
 
 
