@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import base64
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 
 from bench.harness import Calls, calls_table, cloud, code_of, count_calls, invitee
@@ -32,9 +33,10 @@ def iso(delta: timedelta) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench calls_messaging")
     parser.add_argument("--events", type=int, default=20, help="agenda events due the reminder run handles")
+    parser.add_argument("--inbox", type=int, default=50, help="conversations, each with another patient, in a professional's inbox")
     args = parser.parse_args(argv)
     from chalicelib.agenda import service as agenda
-    from chalicelib.core import aws, pseudonyms
+    from chalicelib.core import aws, crypto, pseudonyms
 
     rows: list[tuple[str, Calls] | tuple[str, Calls, float]] = []
     with cloud() as bench:
@@ -82,6 +84,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             assert response.status_code == 200, response.body[:200]
         rows.append(("GET …/messages/{id}/attachments/0", calls))
+        inbox_seconds = _busy_inbox(bench, args.inbox, campaign["campaign_id"], agent, rows, crypto)
 
         # Agenda ------------------------------------------------------------------------------
         base = f"/v1/patients/{patient_id}/agenda"
@@ -110,6 +113,27 @@ def main(argv: list[str] | None = None) -> None:
             again = agenda.send_reminders()
         rows.append((f"schedule: send_reminders again (sent {again}, 25 hourly buckets)", calls))
     calls_table(rows)
+    print(f"\nprofessional inbox of {args.inbox} conversations with {args.inbox} patients, cold KMS cache: {inbox_seconds:.2f} s in moto")
+
+
+def _busy_inbox(bench, size: int, campaign_id: str, agent: str, rows: list, crypto) -> float:
+    """A second professional writes to ``size`` patients; their inbox is listed with a cold cache
+    (every subject costs a KMS Decrypt, run side by side; the spaces are read in batches)."""
+    people = [invitee(1000 + n) for n in range(size)]
+    bench.call("POST", f"/v1/enrolment/campaigns/{campaign_id}/invitations", {"invitees": people}, agent)
+    doctor = bench.token("professional", rpps=rpps(2), profession="medecin", name="Dr Roux")
+    for person in people:
+        activated = {"ins": person["ins"], "birth_date": person["birth_date"], "code": code_of(person)}
+        patient_id = bench.call("POST", "/v1/enrolment/activate", activated)["patient_id"]
+        bench.call("POST", "/v1/conversations", {"patient_id": patient_id, "subject": "Suivi", "body": "Bonjour"}, doctor)
+    crypto.reset()
+    with count_calls() as calls:
+        started = time.perf_counter()
+        page = bench.call("GET", f"/v1/conversations?limit={size}", token=doctor)
+        seconds = time.perf_counter() - started
+    assert len(page["items"]) == size
+    rows.append((f"GET /v1/conversations (professional, {size} patients, cold cache)", calls))
+    return seconds
 
 
 if __name__ == "__main__":

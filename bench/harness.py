@@ -7,7 +7,8 @@ under a boto3 resource, boto3's default session), gets two handlers on its own e
 ``before-parameter-build.*.*`` fires exactly once per API call (retries are inside the call) with
 the caller's parameters, ``after-call.*.*`` with the parsed answer (used to size reads). Clients
 cached before ``install()`` would be missed: ``cloud()`` installs it and then resets the app's
-caches. Only calls made on the thread that opened ``count_calls()`` count: moto runs the state
+caches. Only calls made in the context that opened ``count_calls()`` count, the app's worker
+threads included (chalicelib/core/concurrency.py runs them in copies of it): moto runs the state
 machines on threads of its own, and their calls are Step Functions' work, not the app's.
 """
 
@@ -21,6 +22,7 @@ import tempfile
 import threading
 from collections import Counter
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -29,7 +31,7 @@ from typing import Iterator
 import botocore.session
 
 DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
-DYNAMODB_READS = {"GetItem", "Query", "Scan"}
+DYNAMODB_READS = {"GetItem", "Query", "Scan", "BatchGetItem"}
 
 
 @dataclass
@@ -44,38 +46,42 @@ class Calls:
     ops: Counter = field(default_factory=Counter)
     wcu: float = 0.0
     rcu: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def total(self) -> int:
         return sum(self.ops.values())
 
     def count(self, service: str, operation: str, params: dict) -> None:
-        self.ops[f"{service}.{operation}"] += 1
-        if service != "dynamodb":
-            return
-        if operation == "TransactWriteItems":
-            self.wcu += 2 * len(params["TransactItems"])
-        elif operation in DYNAMODB_WRITES:
-            self.wcu += 1
+        with self._lock:
+            self.ops[f"{service}.{operation}"] += 1
+            if service != "dynamodb":
+                return
+            if operation == "TransactWriteItems":
+                self.wcu += 2 * len(params["TransactItems"])
+            elif operation in DYNAMODB_WRITES:
+                self.wcu += 1
 
     def read(self, service: str, operation: str, consistent: bool, parsed: dict) -> None:
         if service == "dynamodb" and operation in DYNAMODB_READS:
-            size = len(json.dumps(parsed.get("Items", parsed.get("Item", {}))))
-            self.rcu += max(1, math.ceil(size / 4096)) * (1 if consistent else 0.5)
+            items = parsed.get("Items", parsed.get("Item", parsed.get("Responses", {})))
+            size = len(json.dumps(items, default=str))
+            with self._lock:
+                self.rcu += max(1, math.ceil(size / 4096)) * (1 if consistent else 0.5)
 
 
-_active: dict[int, Calls] = {}  # thread id -> the block counting its calls
+_active: ContextVar[Calls | None] = ContextVar("bench_calls", default=None)  # the counting block
 
 
 def _before(params: dict, model, context: dict, **_) -> None:
     context["bench_consistent"] = bool(params.get("ConsistentRead"))
-    calls = _active.get(threading.get_ident())
+    calls = _active.get()
     if calls is not None:
         calls.count(model.service_model.service_name, model.name, params)
 
 
 def _after(parsed: dict, model, context: dict, **_) -> None:
-    calls = _active.get(threading.get_ident())
+    calls = _active.get()
     if calls is not None:
         calls.read(model.service_model.service_name, model.name, context.get("bench_consistent", False), parsed)
 
@@ -97,14 +103,14 @@ def install() -> None:
 
 @contextmanager
 def count_calls() -> Iterator[Calls]:
-    """Counts the AWS calls this thread makes inside the block."""
-    thread = threading.get_ident()
-    assert thread not in _active, "count_calls blocks do not nest"
-    _active[thread] = calls = Calls()
+    """Counts the AWS calls made inside the block (and by the workers it starts)."""
+    assert _active.get() is None, "count_calls blocks do not nest"
+    calls = Calls()
+    token = _active.set(calls)
     try:
         yield calls
     finally:
-        del _active[thread]
+        _active.reset(token)
 
 
 def breakdown(calls: Calls, per: float = 1) -> str:

@@ -7,6 +7,8 @@ a fresh moto world per test). The endpoint comes from boto3's own ``AWS_ENDPOINT
 
 from __future__ import annotations
 
+import itertools
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -48,6 +50,21 @@ def query_all(**query: Any) -> list[dict]:
         if "LastEvaluatedKey" not in result:
             return items
         query["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+
+
+def batch_get(keys: list[dict]) -> list[dict]:
+    """The table items at ``keys`` (at most 100), strongly consistent, retrying what DynamoDB
+    leaves unprocessed under load."""
+    name = table().name
+    request: dict[str, Any] = {name: {"Keys": keys, "ConsistentRead": True}}
+    items: list[dict] = []
+    for attempt in itertools.count():
+        result = table().meta.client.batch_get_item(RequestItems=request)
+        items += result.get("Responses", {}).get(name, [])
+        request = result.get("UnprocessedKeys") or {}
+        if not request:
+            return items
+        time.sleep(min(1.0, 0.05 * 2**attempt))
 
 
 def reset() -> None:

@@ -6,7 +6,7 @@
 - Non-framed messages (frame length 0): one AES-GCM pass over the whole body, authenticated
   before any plaintext is returned. Contents are at most 4 MiB and held in memory anyway, so
   frames buy no streaming here, only cost: on a 4 MiB document 4 KiB frames (the default) ran at
-  1% of raw AES-GCM, 64 KiB at ~10%, 1 MiB at ~25-29%, non-framed at ~35-40% (bench/crypto.py).
+  1% of raw AES-GCM, 64 KiB at ~10%, 1 MiB at ~20-30%, non-framed at ~35-42% (bench/crypto.py).
   Decryption refuses bodies larger than MAX_BODY_LENGTH.
 - Each stream read copies its output several times inside the SDK, so the whole message is read
   in one call rather than in chunks.

@@ -3,10 +3,12 @@
 - The access policy is the only gate: ``create`` on a conversation (a professional opens one, a
   patient never), ``message`` (write in one), ``read``. Being one of the two participants is the
   conversation's own fact, checked here first: anyone else gets 404, as if it did not exist.
-- Bodies and attachments are encrypted (Encryption SDK, core.blobs) under a context naming the
-  patient, the conversation and the message. The body is stored as an envelope that also holds
-  the attachments' file names, so nothing a person wrote sits in clear in the table, except the
-  subject, shown in inbox lists (as a document's title is).
+- Everything a person wrote is encrypted (Encryption SDK) under a context naming the patient, the
+  conversation and the part: bodies and attachments in S3 (core.blobs), the body stored as an
+  envelope that also holds the attachments' file names; the subject on the inbox entries, opened
+  when an inbox is listed (one KMS call per conversation, run side by side, fewer when cached).
+- A professional's inbox lists only the conversations the policy still lets them read: a patient
+  who blocked them, or a closed space, takes the conversation out of it at once.
 - A message, its inbox updates, the markers' removal and its history event are one transaction,
   which also re-checks that the space is still open and the professional still not blocked: a
   block or a closure that lands while the message is being sent stops it.
@@ -22,7 +24,7 @@ from chalicelib.access.policy import CREATE, MESSAGE, READ, Resource, decide
 from chalicelib.access.gate import Authorized, actor_of, check, load_space, to_space
 from chalicelib.activity import service as activity
 from chalicelib.activity.models import ActorRef
-from chalicelib.core import blobs, clock, logs, pseudonyms
+from chalicelib.core import blobs, clock, concurrency, crypto, logs, pseudonyms
 from chalicelib.core.api import Raw
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, Forbidden, NotFound
@@ -62,6 +64,10 @@ def _context(patient_id: str, conversation_id: str, message_id: str, part: str) 
         "message_id": message_id,
         "part": part,
     }
+
+
+def _subject_context(patient_id: str, conversation_id: str) -> dict[str, str]:
+    return {"purpose": "message", "patient_id": patient_id, "conversation_id": conversation_id, "part": "subject"}
 
 
 def _gate(principal: Principal, items, action: str) -> Authorized:
@@ -173,7 +179,7 @@ def open_conversation(principal: Principal, request: ConversationCreate) -> Open
         "patient_id": patient_id,
         "rpps": granted.actor.id,
         "professional_name": principal.name,
-        "subject": request.subject,
+        "subject_sealed": crypto.cipher().encrypt(request.subject.encode(), _subject_context(patient_id, conversation_id)),
         "created_at": sent_at,
         "last_message_at": sent_at,
     }
@@ -242,10 +248,10 @@ def _participant(principal: Principal, conversation_id: str, action: str) -> tup
     return granted, entries, role
 
 
-def _conversation(entry: dict) -> Conversation:
+def _conversation(entry: dict, subject: str) -> Conversation:
     return Conversation(
         conversation_id=entry["conversation_id"],
-        subject=entry["subject"],
+        subject=subject,
         professional=ProfessionalRef(rpps=entry["rpps"], name=entry.get("professional_name", "")),
         patient_id=entry["patient_id"],
         created_at=entry["created_at"],
@@ -258,8 +264,8 @@ def list_conversations(principal: Principal, limit: int, cursor: str | None) -> 
     """The caller's conversations, newest activity first, from their inbox index.
 
     A patient's inbox is their space's: the policy decides ``read`` there (a closed space has
-    none). A professional's inbox is their own: it lists the conversations they opened; the
-    messages of each are read through the policy (a patient who blocked them closes them)."""
+    none). A professional's inbox is their own: the conversations they opened, each still subject
+    to the policy's ``read`` in its patient's space (a page may hold fewer than ``limit``)."""
     if principal.role == store.PATIENT:
         patient_id = spaces.patient_id_for(pseudonyms.ins_digest(principal.ins))
         if patient_id is None:
@@ -272,7 +278,36 @@ def list_conversations(principal: Principal, limit: int, cursor: str | None) -> 
         participant = store.inbox(role, participant_id)
     start_key = decode_cursor(cursor, gsi1pk=participant)
     items, last_key = store.inbox_page(role, participant_id, limit, start_key)
-    return ConversationPage(items=[_conversation(item) for item in items], next_cursor=encode_cursor(last_key))
+    if role == store.PROFESSIONAL:
+        items = _still_readable_by(principal, items)
+    subjects = _open_subjects(items)
+    return ConversationPage(items=[_conversation(i, s) for i, s in zip(items, subjects)], next_cursor=encode_cursor(last_key))
+
+
+def _still_readable_by(principal: Principal, entries: list[dict]) -> list[dict]:
+    """The entries of the professional's inbox whose patient's space lets them read it now."""
+    seen = spaces.load_as_seen_by([e["patient_id"] for e in entries], principal.rpps)
+    now = clock.now()
+    readable = {
+        patient_id
+        for patient_id, items in seen.items()
+        if decide(actor_of(principal, items), to_space(items), READ, CONVERSATION, now).allowed
+    }
+    return [e for e in entries if e["patient_id"] in readable]
+
+
+def _open_subjects(entries: list[dict]) -> list[str]:
+    cipher = crypto.cipher()
+
+    def open_subject(entry: dict) -> str:
+        context = _subject_context(entry["patient_id"], entry["conversation_id"])
+        try:
+            return cipher.decrypt(bytes(entry["subject_sealed"]), context).decode()
+        except crypto.CannotDecrypt as error:
+            logs.error("conversation subject failed to decrypt", conversation_id=entry["conversation_id"])
+            raise blobs.IntegrityError("This inbox cannot be read: a stored subject is not the one written.") from error
+
+    return concurrency.map_concurrently(open_subject, entries)
 
 
 def _load_body(patient_id: str, item: dict) -> dict:

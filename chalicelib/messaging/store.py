@@ -4,7 +4,8 @@
         gsi1pk = INBOX#patient#<patient_id>       gsi1sk = <last_message_at>#<conversation_id>
     pk = CONV#<conversation_id>  sk = PARTICIPANT#professional   the professional's inbox entry
         gsi1pk = INBOX#professional#<rpps>        gsi1sk = <last_message_at>#<conversation_id>
-        both: conversation_id, patient_id, rpps, professional_name, subject, created_at,
+        both: conversation_id, patient_id, rpps, professional_name, subject_sealed (the subject,
+        encrypted: Encryption SDK message), created_at,
         last_message_at, unread (messages from the other side not read yet), last_read (the
         newest message_id this participant has read)
     pk = CONV#<conversation_id>  sk = MSG#<message_id>           one message: author, sent_at,

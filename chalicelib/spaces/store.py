@@ -54,8 +54,10 @@ def load(patient_id: str) -> SpaceItems | None:
         ConsistentRead=True,
     )
     account = next((item for item in items if item["sk"] == ACCOUNT), None)
-    if account is None:
-        return None
+    return None if account is None else _assemble(account, items)
+
+
+def _assemble(account: dict, items: list[dict]) -> SpaceItems:
     space = SpaceItems(account=account)
     for item in items:
         if item["sk"] == "SPACE#ACTIVITY_HEAD":
@@ -64,6 +66,30 @@ def load(patient_id: str) -> SpaceItems | None:
         if kind in _GROUPS and rest:
             getattr(space, _GROUPS[kind])[rest[0]] = item
     return space
+
+
+BATCH_KEYS = 100  # BatchGetItem's limit
+
+
+def load_as_seen_by(patient_ids: list[str], rpps: str) -> dict[str, SpaceItems]:
+    """Several spaces at once, each holding only what a decision about this professional reads:
+    the account and the grant, block and emergency session naming them (a professional's
+    decisions never look at another professional's settings). Spaces that do not exist are absent.
+    One BatchGetItem per 25 spaces, instead of one query per space."""
+    keys = [
+        {"pk": partition(patient_id), "sk": sk}
+        for patient_id in dict.fromkeys(patient_ids)
+        for sk in (ACCOUNT, f"SPACE#GRANT#{rpps}", f"SPACE#BLOCK#{rpps}", f"SPACE#EMERGENCY#{rpps}")
+    ]
+    by_space: dict[str, list[dict]] = {}
+    for start in range(0, len(keys), BATCH_KEYS):
+        for item in aws.batch_get(keys[start : start + BATCH_KEYS]):
+            by_space.setdefault(item["pk"].removeprefix("PAT#"), []).append(item)
+    return {
+        patient_id: _assemble(account, items)
+        for patient_id, items in by_space.items()
+        if (account := next((item for item in items if item["sk"] == ACCOUNT), None))
+    }
 
 
 def get_account(patient_id: str) -> dict | None:

@@ -194,6 +194,28 @@ def test_blocked_professional_is_stopped_at_once(api, space):
     assert again.status_code == 403
     assert len(_objects()) == 1  # nothing stored for the refused ones
     assert api.get(f"/v1/conversations/{cid}/messages", token=patient).status_code == 200  # the patient still reads
+    assert _inbox(api, doctor) == []  # not even the subject stays in the blocked professional's inbox
+    assert [c["conversation_id"] for c in _inbox(api, patient)] == [cid]
+
+
+def test_professional_inbox_follows_blocks_across_patients(api, space, enrolment):
+    patient_id, patient, doctor = space
+    other_id, _ = enrolment.active_patient(2)
+    mine = _open(api, patient_id, doctor, subject="Pour vous")["conversation_id"]
+    theirs = _open(api, other_id, doctor, subject="Pour l'autre")["conversation_id"]
+    assert {c["conversation_id"]: c["subject"] for c in _inbox(api, doctor)} == {theirs: "Pour l'autre", mine: "Pour vous"}
+    _block(api, patient_id, patient, rpps(1))
+    assert [c["conversation_id"] for c in _inbox(api, doctor)] == [theirs]
+    assert api.delete(f"/v1/patients/{patient_id}/access/blocks/{rpps(1)}", token=patient).status_code == 204
+    assert {c["conversation_id"] for c in _inbox(api, doctor)} == {mine, theirs}
+
+
+def test_subjects_are_stored_encrypted(api, space):
+    patient_id, patient, doctor = space
+    _open(api, patient_id, doctor, subject="Suspicion de diabète")
+    table = boto3.resource("dynamodb", region_name="eu-west-3").Table(settings().table_name)
+    assert "Suspicion" not in repr(table.scan()["Items"])  # binary attributes show their bytes there
+    assert [c["subject"] for c in _inbox(api, patient)] == [c["subject"] for c in _inbox(api, doctor)] == ["Suspicion de diabète"]
 
 
 def test_block_landing_during_the_send_stops_it(api, space, monkeypatch):
@@ -226,6 +248,7 @@ def test_closed_space_accepts_no_new_message(api, space):
     assert api.post(f"/v1/conversations/{cid}/messages", {"body": "Moi aussi"}, token=patient).status_code == 403
     opened = api.post("/v1/conversations", {"patient_id": patient_id, "subject": "x", "body": "y"}, token=doctor)
     assert opened.status_code == 404
+    assert _inbox(api, doctor) == []  # closing stops all professional access, inbox included
 
 
 def test_notification_says_only_that_a_message_arrived(api, space, enrolment):
