@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
         (cohort,) = cohorts
         started = time.perf_counter()
         with count_calls() as calls:
-            created = service.auto_create_cohort(cohort)
+            created = service.auto_create_cohort(cohort).done
         created_in = time.perf_counter() - started
     print(f"cohort of {args.people:,} people ({-(-args.people // BATCH)} invitations calls, {len(cohorts)} cohort), moto in-process")
     print(f"  invitations      {invited_in:7.1f} s  {args.people / invited_in:7.0f} people/s")

@@ -20,6 +20,7 @@ import math
 import os
 import tempfile
 import threading
+import time
 from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -71,10 +72,13 @@ class Calls:
 
 
 _active: ContextVar[Calls | None] = ContextVar("bench_calls", default=None)  # the counting block
+_latency = {"seconds": 0.0}  # simulated network round trip per AWS call (moto answers at once)
 
 
 def _before(params: dict, model, context: dict, **_) -> None:
     context["bench_consistent"] = bool(params.get("ConsistentRead"))
+    if _latency["seconds"]:
+        time.sleep(_latency["seconds"])
     calls = _active.get()
     if calls is not None:
         calls.count(model.service_model.service_name, model.name, params)
@@ -111,6 +115,17 @@ def count_calls() -> Iterator[Calls]:
         yield calls
     finally:
         _active.reset(token)
+
+
+@contextmanager
+def network_latency(seconds: float) -> Iterator[None]:
+    """Every AWS call made inside the block waits ``seconds`` first, as a real round trip would:
+    shows what running calls side by side saves, which moto in-process cannot."""
+    _latency["seconds"] = seconds
+    try:
+        yield
+    finally:
+        _latency["seconds"] = 0.0
 
 
 def breakdown(calls: Calls, per: float = 1) -> str:

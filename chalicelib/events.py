@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from chalice import Blueprint, Rate
 
@@ -19,22 +20,34 @@ blueprint = Blueprint(__name__)
 TIMERS_QUEUE = f"mes-{os.environ.get('STAGE', 'prod')}-timers"
 
 
-def dispatch(message: dict) -> None:
+# Time kept back from a Lambda's 15 minutes to finish the page in hand and hand over the rest.
+HANDOVER_MARGIN_SECONDS = 60
+
+
+def dispatch(message: dict, stop_at: float | None = None) -> None:
+    """Runs one timer step. A cohort too large to finish before ``stop_at`` (monotonic clock)
+    is handed over: the same message, with where to resume, goes back on the queue."""
     from chalicelib.enrolment import service as enrolment
 
     kind = message.get("kind")
     if kind == "enrolment.remind":
-        enrolment.remind_cohort(message["cohort_id"], message["remind_at"])
+        progress = enrolment.remind_cohort(message["cohort_id"], message["remind_at"], message.get("cursor"), stop_at)
     elif kind == "enrolment.deadline":
-        enrolment.auto_create_cohort(message["cohort_id"])
+        progress = enrolment.auto_create_cohort(message["cohort_id"], message.get("cursor"), stop_at)
     else:
         logs.warning("unknown timer message", kind=kind)
+        return
+    if progress.cursor is not None:
+        body = json.dumps({**message, "cursor": progress.cursor})
+        aws.client("sqs").send_message(QueueUrl=settings().timers_queue_url, MessageBody=body)
+        logs.info("timer step handed over", kind=kind, cohort_id=message["cohort_id"])
 
 
 @blueprint.on_sqs_message(queue=TIMERS_QUEUE, batch_size=1)
 def on_timer(event) -> None:
+    stop_at = time.monotonic() + event.context.get_remaining_time_in_millis() / 1000 - HANDOVER_MARGIN_SECONDS
     for record in event:
-        dispatch(json.loads(record.body))
+        dispatch(json.loads(record.body), stop_at)
 
 
 def drain_timers_queue(max_messages: int = 10) -> int:

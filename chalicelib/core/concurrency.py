@@ -1,7 +1,8 @@
 """Independent network calls of one request, run side by side instead of one after the other.
 
-Only for work whose clients are thread-safe: botocore clients and the Encryption SDK (its KMS
-clients, its materials cache). boto3 resources such as ``aws.table()`` are not, and stay on the
+Only for work whose clients are thread-safe: botocore clients (``aws.client()``, and
+``aws.table().meta.client``, which transactions use) and the Encryption SDK (its KMS clients, its
+materials cache). boto3 resources are not: their actions (``aws.table().query()``...) stay on the
 request's thread. Each task runs in its own copy of the caller's context, so its log lines keep
 the request id.
 """

@@ -11,7 +11,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
+from time import monotonic
+from typing import Callable
 
 from botocore.exceptions import ClientError
 
@@ -20,7 +23,7 @@ from pydantic import ValidationError
 from chalicelib.activity import service as activity
 from chalicelib.activity.models import ActorRef
 from chalicelib.activity.service import StateChanged
-from chalicelib.core import aws, clock, logs, pseudonyms
+from chalicelib.core import aws, clock, concurrency, logs, pseudonyms
 from chalicelib.core.api import invalid_input
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, InvalidCode, InvalidRequest, NotFound, TooManyAttempts
@@ -149,6 +152,9 @@ def _start_timer(cohort_id: str, campaign: dict, deadline: datetime) -> None:
         raise Conflict("This cohort's timer has already ended: choose another deadline.") from error
 
 
+ALREADY_INVITED = ItemError(code="already_enrolled", message="This person has already been invited.")
+
+
 def invite(agent: ActorRef, campaign_id: str, request: InvitationsRequest) -> InvitationsResult:
     campaign = store.get_campaign(campaign_id)
     if campaign is None:
@@ -158,7 +164,7 @@ def invite(agent: ActorRef, campaign_id: str, request: InvitationsRequest) -> In
     cohort_id = cohort_of(campaign_id, deadline_text)
     # The timer starts first: a crash half-way leaves invited people with their timer running.
     _start_timer(cohort_id, campaign, deadline)
-    accepted, rejected, seen = 0, [], set()
+    rejected, valid, seen = [], [], set()
     for index, raw in enumerate(request.invitees):
         try:
             invitee = Invitee.model_validate(raw)
@@ -168,11 +174,19 @@ def invite(agent: ActorRef, campaign_id: str, request: InvitationsRequest) -> In
             rejected.append(Rejected(index=index, error=ItemError(code=problem.code, message=message)))
             continue
         digest = pseudonyms.ins_digest(invitee.ins)
-        if digest in seen or not _invite_one(agent, campaign_id, cohort_id, deadline_text, invitee, digest):
-            rejected.append(Rejected(index=index, error=ItemError(code="already_enrolled", message="This person has already been invited.")))
+        if digest in seen:
+            rejected.append(Rejected(index=index, error=ALREADY_INVITED))
         else:
-            accepted += 1
-        seen.add(digest)
+            seen.add(digest)
+            valid.append((index, invitee, digest))
+    # Each person is one transaction and one notice, independent of the others: side by side,
+    # a 500-person call waits on ~2 × 500 / WORKERS round trips instead of 2 × 500.
+    invited = concurrency.map_concurrently(
+        lambda person: _invite_one(agent, campaign_id, cohort_id, deadline_text, person[1], person[2]), valid
+    )
+    rejected += [Rejected(index=index, error=ALREADY_INVITED) for (index, _, _), ok in zip(valid, invited) if not ok]
+    rejected.sort(key=lambda r: r.index)
+    accepted = sum(invited)
     logs.info("invitations", campaign_id=campaign_id, cohort_id=cohort_id, accepted=accepted, rejected=len(rejected))
     return InvitationsResult(cohort_id=cohort_id, deadline=deadline_text, accepted=accepted, rejected=rejected)
 
@@ -309,30 +323,52 @@ def close(principal: Principal, delete_now: bool) -> dict:
 # The cohort timer (one Step Functions execution per cohort feeds these) -----------------------
 
 
-def remind_cohort(cohort_id: str, remind_at: str) -> int:
+@dataclass
+class Progress:
+    done: int  # people reminded, or spaces created, by this run
+    cursor: dict | None  # where the next run resumes; None once the whole cohort is handled
+
+
+def _walk_cohort(cohort_id: str, cursor: dict | None, stop_at: float | None, handle: Callable[[dict], bool]) -> Progress:
+    """Applies ``handle`` (True when it acted) to the cohort's members from ``cursor``, a page
+    at a time, the members of a page side by side; returns after the page during which the
+    monotonic clock passed ``stop_at``, so a cohort of millions spans several invocations."""
+    done = 0
+    while True:
+        members, cursor = store.cohort_page(cohort_id, cursor)
+        done += sum(concurrency.map_concurrently(handle, members))
+        if cursor is None or (stop_at is not None and monotonic() >= stop_at):
+            return Progress(done, cursor)
+
+
+def remind_cohort(cohort_id: str, remind_at: str, cursor: dict | None = None, stop_at: float | None = None) -> Progress:
     """Reminds those still invited; people invited after the reminder time just got their letter."""
-    reminded = 0
-    for member in store.cohort_members(cohort_id):
+
+    def remind(member: dict) -> bool:
         if member["status"] != "invited" or member["invited_at"] > remind_at:
-            continue
-        if store.mark_reminded(member["patient_id"], clock.iso(clock.now())):
-            notify(member, *notices.reminder(member["deadline"]), purpose="enrolment.reminder")
-            reminded += 1
-    logs.info("cohort reminded", cohort_id=cohort_id, reminded=reminded)
-    return reminded
+            return False
+        if not store.mark_reminded(member["patient_id"], clock.iso(clock.now())):
+            return False  # a duplicate run got there first
+        notify(member, *notices.reminder(member["deadline"]), purpose="enrolment.reminder")
+        return True
+
+    progress = _walk_cohort(cohort_id, cursor, stop_at, remind)
+    logs.info("cohort reminded", cohort_id=cohort_id, reminded=progress.done, finished=progress.cursor is None)
+    return progress
 
 
-def auto_create_cohort(cohort_id: str) -> int:
-    created = 0
-    for member in store.cohort_members(cohort_id):
+def auto_create_cohort(cohort_id: str, cursor: dict | None = None, stop_at: float | None = None) -> Progress:
+    def auto_create(member: dict) -> bool:
         if member["status"] != "invited":
-            continue
+            return False
         now = clock.now()
         try:
             move(member, "auto_created", TIMER, "enrolment.auto_created", {"auto_created_at": clock.iso(now)})
         except Conflict:
-            continue  # the person answered first: their choice stands
+            return False  # the person answered first: their choice stands
         notify(member, *notices.auto_created(now), purpose="enrolment.auto_created")
-        created += 1
-    logs.info("cohort auto-created", cohort_id=cohort_id, created=created)
-    return created
+        return True
+
+    progress = _walk_cohort(cohort_id, cursor, stop_at, auto_create)
+    logs.info("cohort auto-created", cohort_id=cohort_id, created=progress.done, finished=progress.cursor is None)
+    return progress

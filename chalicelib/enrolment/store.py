@@ -14,7 +14,7 @@ together with the activity event (activity.service.record).
 from __future__ import annotations
 
 import zlib
-from typing import Any, Iterator
+from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
@@ -149,11 +149,14 @@ def mark_reminded(patient_id: str, at: str) -> bool:
         raise
 
 
-def cohort_members(cohort_id: str) -> Iterator[dict]:
-    query: dict[str, Any] = {"IndexName": "gsi1", "KeyConditionExpression": Key("gsi1pk").eq(f"COHORT#{cohort_id}")}
-    while True:
-        result = aws.table().query(**query)
-        yield from result.get("Items", [])
-        if "LastEvaluatedKey" not in result:
-            return
-        query["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+COHORT_PAGE = 100
+
+
+def cohort_page(cohort_id: str, start_key: dict | None) -> tuple[list[dict], dict | None]:
+    """One page of a cohort's members, and the key the next page starts from (None: the end)."""
+    query: dict[str, Any] = {
+        "IndexName": "gsi1",
+        "KeyConditionExpression": Key("gsi1pk").eq(f"COHORT#{cohort_id}"),
+        "Limit": COHORT_PAGE,
+    }
+    return aws.query_page(query, start_key)

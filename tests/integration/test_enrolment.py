@@ -36,6 +36,18 @@ def test_invitation_validates_each_person_and_notifies(api, enrolment):
     assert again["rejected"][0]["error"]["code"] == "already_enrolled"
 
 
+def test_a_batch_is_invited_side_by_side_each_person_once(api, enrolment):
+    campaign = enrolment.campaign()
+    enrolment.invite(campaign, [invitee(n) for n in range(100, 140, 4)])  # 10 already invited
+    result = enrolment.invite(campaign, [invitee(n) for n in range(100, 140)])
+    assert result["accepted"] == 30
+    assert [r["index"] for r in result["rejected"]] == list(range(0, 40, 4))
+    assert {r["error"]["code"] for r in result["rejected"]} == {"already_enrolled"}
+    assert all(len(sent(to=f"person{n}@example.test")) == 1 for n in range(100, 140))
+    counts = api.get(f"/v1/enrolment/campaigns/{campaign}", token=enrolment.agent).json_body["counts"]
+    assert counts["invited"] == 40
+
+
 def test_activation_then_me(api, enrolment):
     person = invitee(7)
     enrolment.invite(enrolment.campaign(), [person])

@@ -134,7 +134,7 @@ def test_duplicate_start_and_redelivery_change_nothing_twice(api, enrolment):
     # The queue delivers both steps once more (at-least-once delivery, a re-run execution).
     events.dispatch({"kind": "enrolment.remind", "cohort_id": result["cohort_id"], "remind_at": result["deadline"]})
     events.dispatch({"kind": "enrolment.deadline", "cohort_id": result["cohort_id"]})
-    assert service.auto_create_cohort(result["cohort_id"]) == 0
+    assert service.auto_create_cohort(result["cohort_id"]).done == 0
     assert len(sent()) == before
     assert api.get(f"/v1/enrolment/campaigns/{campaign}", token=enrolment.agent).json_body["counts"] == counts
     patient = enrolment.patient_token(people[0])
@@ -152,3 +152,23 @@ def test_reminder_goes_only_to_those_still_invited(api, enrolment):
     reminded = [n for n in sent() if n["subject"] == "Rappel : Mon espace santé"]
     assert sorted(n["to"] for n in reminded) == sorted(p["postal_address"] for p in people[1:])
     assert all(n["channel"] == "letter" and "Code provisoire" not in n["body"] for n in reminded)
+
+
+def test_a_cohort_too_large_for_one_run_is_handed_over_page_by_page(api, enrolment):
+    from chalicelib.enrolment import store
+
+    campaign = enrolment.campaign(reminder_days_before=0)
+    people = [invitee(4000 + n) for n in range(store.COHORT_PAGE * 2 + 30)]
+    result = enrolment.invite(campaign, people[: store.COHORT_PAGE * 2], deadline=_in(3600))
+    enrolment.invite(campaign, people[store.COHORT_PAGE * 2 :], deadline=result["deadline"])
+    assert _answer(api, enrolment, people[0], "activate").status_code == 200
+    # A run whose time is already up handles one page, then puts the rest back on the queue.
+    events.dispatch({"kind": "enrolment.deadline", "cohort_id": result["cohort_id"]}, stop_at=time.monotonic())
+    counts = api.get(f"/v1/enrolment/campaigns/{campaign}", token=enrolment.agent).json_body["counts"]
+    assert 0 < counts["auto_created"] < len(people) - 1
+    handed_over = events.drain_timers_queue()
+    assert handed_over == 1  # the rest, in one run without a time limit (the local worker)
+    counts = api.get(f"/v1/enrolment/campaigns/{campaign}", token=enrolment.agent).json_body["counts"]
+    assert (counts["active"], counts["auto_created"], counts["invited"]) == (1, len(people) - 1, 0)
+    created_notices = [len([m for m in sent(to=p["email"]) if m["subject"].endswith("a été créé")]) for p in people]
+    assert created_notices == [0] + [1] * (len(people) - 1)  # each once, none for the one who answered
