@@ -3,7 +3,9 @@
 A cohort is a campaign + a deadline, so N/500 invitations calls sharing one explicit deadline far
 in the future make one cohort; ``auto_create_cohort`` (what the deadline's timer message runs) is
 then timed directly. moto in-process on this machine, so the figure compares designs and
-revisions here; it is not DynamoDB's speed.
+revisions here; it is not DynamoDB's speed. A second run makes every AWS call wait a round trip
+(moto answers at once) to show what handling people side by side does, one at a time vs
+core.concurrency's workers, and how many people one 14-minute timer run then gets through.
 """
 
 from __future__ import annotations
@@ -13,36 +15,56 @@ import sys
 import time
 from datetime import timedelta
 
-from bench.harness import breakdown, cloud, count_calls, deadline_in, invitee
+from bench.harness import breakdown, cloud, count_calls, deadline_in, invitee, network_latency
 
 BATCH = 500
+LATENCY = 0.02
+RUN_SECONDS = 14 * 60  # a timer run: Lambda's 15 minutes less the hand-over margin
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench enrolment_throughput")
     parser.add_argument("-n", "--people", type=int, default=10_000, help="cohort size (a multiple of 500 is tidiest)")
+    parser.add_argument("--latency-people", type=int, default=400, help="cohort size for the runs with a round trip per call")
     args = parser.parse_args(argv)
+    from chalicelib.core import concurrency
     from chalicelib.enrolment import service
 
     with cloud() as bench:
         agent = bench.token("enrolment_agent")
         campaign = bench.call("POST", "/v1/enrolment/campaigns", {"name": "Vague"}, agent)["campaign_id"]
-        deadline, cohorts = deadline_in(timedelta(days=60)), set()
-        started = time.perf_counter()
-        for first in range(0, args.people, BATCH):
-            people = [invitee(n) for n in range(first, min(first + BATCH, args.people))]
-            result = bench.call("POST", f"/v1/enrolment/campaigns/{campaign}/invitations", {"invitees": people, "deadline": deadline}, agent)
-            cohorts.add(result["cohort_id"])
-        invited_in = time.perf_counter() - started
-        (cohort,) = cohorts
+
+        def invite_cohort(first: int, size: int, days: int) -> tuple[str, float]:
+            deadline, cohorts = deadline_in(timedelta(days=days)), set()
+            started = time.perf_counter()
+            for start in range(first, first + size, BATCH):
+                people = [invitee(n) for n in range(start, min(start + BATCH, first + size))]
+                result = bench.call("POST", f"/v1/enrolment/campaigns/{campaign}/invitations", {"invitees": people, "deadline": deadline}, agent)
+                cohorts.add(result["cohort_id"])
+            (cohort,) = cohorts
+            return cohort, time.perf_counter() - started
+
+        cohort, invited_in = invite_cohort(0, args.people, 60)
         started = time.perf_counter()
         with count_calls() as calls:
             created = service.auto_create_cohort(cohort).done
         created_in = time.perf_counter() - started
-    print(f"cohort of {args.people:,} people ({-(-args.people // BATCH)} invitations calls, {len(cohorts)} cohort), moto in-process")
-    print(f"  invitations      {invited_in:7.1f} s  {args.people / invited_in:7.0f} people/s")
-    print(f"  auto-creation    {created_in:7.1f} s  {created / created_in:7.0f} people/s  ({created:,} spaces created)")
-    print(f"  calls/person     {calls.total / created:.2f}  ({breakdown(calls, created)})")
+        print(f"cohort of {args.people:,} people ({-(-args.people // BATCH)} invitations calls, 1 cohort), moto in-process")
+        print(f"  invitations      {invited_in:7.1f} s  {args.people / invited_in:7.0f} people/s")
+        print(f"  auto-creation    {created_in:7.1f} s  {created / created_in:7.0f} people/s  ({created:,} spaces created)")
+        print(f"  calls/person     {calls.total / created:.2f}  ({breakdown(calls, created)})")
+
+        print(f"\nauto-creation with {LATENCY * 1000:.0f} ms per AWS call, cohorts of {args.latency_people}")
+        chosen = concurrency.WORKERS
+        for run, workers in enumerate((1, chosen)):
+            cohort, _ = invite_cohort(1_000_000 * (run + 1), args.latency_people, 61 + run)
+            concurrency.WORKERS = workers
+            with network_latency(LATENCY):
+                started = time.perf_counter()
+                created = service.auto_create_cohort(cohort).done
+                rate = created / (time.perf_counter() - started)
+            concurrency.WORKERS = chosen
+            print(f"  {workers} at a time  {rate:6.0f} people/s  → {rate * RUN_SECONDS:9,.0f} people per timer run")
 
 
 if __name__ == "__main__":
