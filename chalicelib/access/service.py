@@ -26,7 +26,7 @@ from chalicelib.access.gate import NO_SPACE, Authorized, authorize, check
 from chalicelib.access.policy import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, SEARCH, Resource, decide
 from chalicelib.activity import service as activity
 from chalicelib.activity.models import ActorRef
-from chalicelib.core import clock, logs, pseudonyms
+from chalicelib.core import clock, crypto, logs, pseudonyms
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, InvalidRequest, InvalidRpps, NotFound
 from chalicelib.core.identifiers import InvalidIdentifier, normalize_rpps
@@ -241,12 +241,18 @@ def set_emergency_setting(principal: Principal, patient_id: str, allowed: bool) 
 # Professional: emergency access ("bris de glace") -------------------------------------------------
 
 
+def emergency_reason_context(patient_id: str, session: dict) -> dict[str, str]:
+    return {"purpose": "emergency_reason", "patient_id": patient_id, "rpps": session["rpps"], "opened_at": session["opened_at"]}
+
+
 def open_emergency_access(principal: Principal, patient_id: str, reason: str) -> EmergencySession:
     """Opens a 4-hour read session unless the policy refuses (patient opted out, blocked,
     occupational doctor: 403; no open space: 404), then tells the patient and the treating doctor.
 
-    The stated reason stays on the session item (SPACE#EMERGENCY#<rpps>) for audit; it is never
-    put in a notification or in the history event.
+    The stated reason is kept for audit on the session item (SPACE#EMERGENCY#<rpps>, replaced
+    on renewal), encrypted like a message (it likely describes the patient's condition) under a
+    context naming the patient, the professional and the opening; it is never put in a
+    notification or in the history event.
     """
     for _ in range(ATTEMPTS):
         found = authorize(principal, patient_id, EMERGENCY_ACCESS, WHOLE_SPACE)
@@ -256,8 +262,8 @@ def open_emergency_access(principal: Principal, patient_id: str, reason: str) ->
             "profession": found.actor.profession,
             "opened_at": clock.iso(now),
             "expires_at": clock.iso(now + EMERGENCY_DURATION),
-            "reason": reason,
         }
+        session["reason_sealed"] = crypto.cipher().encrypt(reason.encode(), emergency_reason_context(patient_id, session))
         items = access_store.emergency_session_items(patient_id, session)
         try:
             activity.record(patient_id, found.actor_ref, "emergency_access", found.actor.id, with_items=items)

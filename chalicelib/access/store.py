@@ -3,7 +3,7 @@
     pk = PAT#<patient_id>  sk = SPACE#ACCOUNT            treating_doctor, emergency_access_allowed
     pk = PAT#<patient_id>  sk = SPACE#GRANT#<rpps>       {rpps, granted_at, expires_at?}
     pk = PAT#<patient_id>  sk = SPACE#BLOCK#<rpps>       {rpps, blocked_at}
-    pk = PAT#<patient_id>  sk = SPACE#EMERGENCY#<rpps>   {rpps, profession, opened_at, expires_at, reason}
+    pk = PAT#<patient_id>  sk = SPACE#EMERGENCY#<rpps>   {rpps, profession, opened_at, expires_at, reason_sealed}
 
 Nothing here writes on its own: each builder returns DynamoDB transaction items that the service
 commits together with the activity event (``activity.service.record(..., with_items=...)``).

@@ -4,7 +4,7 @@
     pk = PAT#<patient_id>  sk = SPACE#ACCOUNT            status, identity, enrolment, settings
     pk = PAT#<patient_id>  sk = SPACE#GRANT#<rpps>       {granted_at, expires_at}
     pk = PAT#<patient_id>  sk = SPACE#BLOCK#<rpps>       {blocked_at}
-    pk = PAT#<patient_id>  sk = SPACE#EMERGENCY#<rpps>   {opened_at, expires_at, reason}
+    pk = PAT#<patient_id>  sk = SPACE#EMERGENCY#<rpps>   {opened_at, expires_at, reason_sealed}
     pk = PAT#<patient_id>  sk = SPACE#CONNECTION#<id>    {app_id, scopes, created_at}
     pk = PAT#<patient_id>  sk = SPACE#ACTIVITY_HEAD      the activity chain's head (activity.store)
 

@@ -212,6 +212,15 @@ def test_emergency_access(api, enrolment, pro):
     sessions = api.get(access_path(patient_id), token=patient).json_body["emergency_sessions"]
     assert [(s["rpps"], s["expires_at"]) for s in sessions] == [(DOC_A, opened.json_body["expires_at"])]
 
+    # The reason is kept for audit, encrypted: not in the table in clear, readable with KMS.
+    from chalicelib.access.service import emergency_reason_context
+    from chalicelib.core import aws, crypto
+
+    stored = aws.table().get_item(Key={"pk": f"PAT#{patient_id}", "sk": f"SPACE#EMERGENCY#{DOC_A}"})["Item"]
+    assert reason not in repr(stored) and "Patient inconscient" not in repr(stored)
+    context = emergency_reason_context(patient_id, stored)
+    assert crypto.cipher().decrypt(bytes(stored["reason_sealed"]), context).decode() == reason
+
     emails = [m for m in sent(to=person["email"]) if "urgence" in m["subject"]]
     assert len(emails) == 1
     text = emails[0]["subject"] + emails[0]["body"]
