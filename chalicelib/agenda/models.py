@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from chalicelib.activity.models import ActorRef
 from chalicelib.core.pagination import Page, PageQuery
@@ -12,9 +12,12 @@ Kind = Literal["appointment", "hospitalisation", "vaccination_reminder", "exam_r
 _MOMENT = "A date and time with its time zone, e.g. 2026-01-31T09:30:00Z or 2026-01-31T10:30:00+01:00; stored in UTC."
 
 
-def utc(value: datetime | None) -> datetime | None:
+def utc(value: datetime) -> datetime:
     """Normalised to UTC, to the second (the wire precision)."""
-    return value.astimezone(timezone.utc).replace(microsecond=0) if value is not None else None
+    return value.astimezone(timezone.utc).replace(microsecond=0)
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(utc)]
 
 
 class EventCreate(BaseModel):
@@ -22,15 +25,10 @@ class EventCreate(BaseModel):
 
     kind: Kind
     title: str = Field(min_length=1, max_length=200)
-    start: AwareDatetime = Field(description=_MOMENT)
-    end: AwareDatetime | None = Field(None, description=_MOMENT + " Not before start.")
+    start: Moment = Field(description=_MOMENT)
+    end: Moment | None = Field(None, description=_MOMENT + " Not before start.")
     location: str | None = Field(None, min_length=1, max_length=300)
     professional_name: str | None = Field(None, min_length=1, max_length=200)
-
-    @field_validator("start", "end")
-    @classmethod
-    def to_utc(cls, value: datetime | None) -> datetime | None:
-        return utc(value)
 
     @field_validator("end")
     @classmethod
@@ -48,15 +46,10 @@ class EventPatch(BaseModel):
 
     kind: Kind | None = None
     title: str | None = Field(None, min_length=1, max_length=200)
-    start: AwareDatetime | None = Field(None, description=_MOMENT)
-    end: AwareDatetime | None = Field(None, description=_MOMENT + " Not before start.")
+    start: Moment | None = Field(None, description=_MOMENT)
+    end: Moment | None = Field(None, description=_MOMENT + " Not before start.")
     location: str | None = Field(None, min_length=1, max_length=300)
     professional_name: str | None = Field(None, min_length=1, max_length=200)
-
-    @field_validator("start", "end")
-    @classmethod
-    def to_utc(cls, value: datetime | None) -> datetime | None:
-        return utc(value)
 
     @field_validator("kind", "title", "start")
     @classmethod
