@@ -1,7 +1,9 @@
 """AWS calls per request for each enrolment endpoint, and per person for the cohort timer.
 
 A real run against moto through the Chalice test client. Figures are for a warm container: the
-first request of a process also reads the peppers secret (1 secretsmanager.GetSecretValue).
+first request of a process also reads the peppers secret (1 secretsmanager.GetSecretValue). The
+timer rows include the queue work Lambda's event source does (receive, delete): per step, one
+fan-out into the cohort's shards, whatever its size.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench calls_enrolment")
     parser.add_argument("--cohort", type=int, default=100, help="people in the cohort the timer handlers run on (≤ 500)")
     args = parser.parse_args(argv)
+    from chalicelib import events
     from chalicelib.core import pseudonyms
-    from chalicelib.enrolment import service
+    from chalicelib.enrolment.store import COHORT_SHARDS
 
     rows: list[tuple[str, Calls] | tuple[str, Calls, float]] = []
     with cloud() as bench:
@@ -70,12 +73,11 @@ def main(argv: list[str] | None = None) -> None:
         measure("POST /v1/me/close", "POST", "/v1/me/close", {"delete_now": False}, patient)
 
         cohort = bench.call("POST", invitations, {"invitees": [invitee(1000 + n) for n in range(args.cohort)], "deadline": deadline_in(timedelta(days=90))}, agent)
-        with count_calls() as calls:
-            reminded = service.remind_cohort(cohort["cohort_id"], cohort["deadline"]).done
-        rows.append((f"timer: remind_cohort, per person ({reminded} reminded)", calls, reminded))
-        with count_calls() as calls:
-            created = service.auto_create_cohort(cohort["cohort_id"]).done
-        rows.append((f"timer: auto_create_cohort, per person ({created} created)", calls, created))
+        for kind, extra in (("enrolment.remind", {"remind_at": cohort["deadline"]}), ("enrolment.deadline", {})):
+            with count_calls() as calls:  # the step's message, its shards' messages, as Lambda runs them
+                events.dispatch({"kind": kind, "cohort_id": cohort["cohort_id"], **extra})
+                events.drain_timers_queue()
+            rows.append((f"timer: {kind}, per person ({args.cohort} people, {COHORT_SHARDS} shards)", calls, args.cohort))
         waits = _invitations_with_latency(bench, invitations, agent)
     calls_table(rows)
     print(f"\n500 invitations in one call, each AWS call made to wait {LATENCY * 1000:.0f} ms (a real round trip):")

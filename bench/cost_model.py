@@ -7,8 +7,9 @@ its own counting block. The Step Functions figures come from the execution's own
 
 Billed units only (no prices): Step Functions Standard bills state transitions; DynamoDB on
 demand bills request units (see harness.Calls for the rules); SES bills emails, the print
-provider letters. The app's only SQS sends are letters: the timer messages are sent by Step
-Functions itself, on moto's threads, and are not counted as the app's calls.
+provider letters (sqs.SendMessage). The step messages are sent by Step Functions itself, on
+moto's threads, and are not counted as the app's calls; their fan-out into the cohort's shards
+(sqs.SendMessageBatch) and the shards' deliveries are, a fixed few per step whatever its size.
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ def run(people: int) -> tuple[dict[str, Calls], list[str]]:
         messages = sqs.receive_message(QueueUrl=settings().timers_queue_url, MaxNumberOfMessages=10)["Messages"]
         timers = {json.loads(m["Body"])["kind"]: json.loads(m["Body"]) for m in messages}
         for phase, kind in (("reminder", "enrolment.remind"), ("auto-creation", "enrolment.deadline")):
-            with count_calls() as phases[phase]:
+            with count_calls() as phases[phase]:  # the step's fan-out into shards, then the shards
                 events.dispatch(timers[kind])
+                events.drain_timers_queue()
     return phases, states
 
 

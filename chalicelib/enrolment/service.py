@@ -212,7 +212,7 @@ def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str
         "code_digest": pseudonyms.code_digest(codes.normalize(code), patient_id),
         "code_expires_at": clock.iso(now + CODE_VALIDITY),
         "failed_attempts": 0,
-        "gsi1pk": f"COHORT#{cohort_id}",
+        "gsi1pk": store.cohort_partition(cohort_id, patient_id),
         "gsi1sk": f"PAT#{patient_id}",
     }
     account = {name: value for name, value in account.items() if value is not None}
@@ -324,24 +324,34 @@ def close(principal: Principal, delete_now: bool) -> dict:
 
 
 @dataclass
+class ShardStep:
+    """One run of a timer step on one shard of a cohort (events.dispatch builds it)."""
+
+    cohort_id: str
+    shard: int
+    cursor: dict | None = None  # where the previous run stopped
+    stop_at: float | None = None  # monotonic time after which the run hands the rest over
+
+
+@dataclass
 class Progress:
     done: int  # people reminded, or spaces created, by this run
-    cursor: dict | None  # where the next run resumes; None once the whole cohort is handled
+    cursor: dict | None  # where the next run resumes; None once the shard is handled
 
 
-def _walk_cohort(cohort_id: str, cursor: dict | None, stop_at: float | None, handle: Callable[[dict], bool]) -> Progress:
-    """Applies ``handle`` (True when it acted) to the cohort's members from ``cursor``, a page
-    at a time, the members of a page side by side; returns after the page during which the
-    monotonic clock passed ``stop_at``, so a cohort of millions spans several invocations."""
-    done = 0
+def _walk_shard(step: ShardStep, handle: Callable[[dict], bool]) -> Progress:
+    """Applies ``handle`` (True when it acted) to the shard's members from the step's cursor, a
+    page at a time, the members of a page side by side; returns after the page during which the
+    monotonic clock passed the step's ``stop_at``, so a shard of any size spans several runs."""
+    done, cursor = 0, step.cursor
     while True:
-        members, cursor = store.cohort_page(cohort_id, cursor)
+        members, cursor = store.cohort_page(step.cohort_id, step.shard, cursor)
         done += sum(concurrency.map_concurrently(handle, members))
-        if cursor is None or (stop_at is not None and monotonic() >= stop_at):
+        if cursor is None or (step.stop_at is not None and monotonic() >= step.stop_at):
             return Progress(done, cursor)
 
 
-def remind_cohort(cohort_id: str, remind_at: str, cursor: dict | None = None, stop_at: float | None = None) -> Progress:
+def remind_shard(step: ShardStep, remind_at: str) -> Progress:
     """Reminds those still invited; people invited after the reminder time just got their letter."""
 
     def remind(member: dict) -> bool:
@@ -352,12 +362,12 @@ def remind_cohort(cohort_id: str, remind_at: str, cursor: dict | None = None, st
         notify(member, *notices.reminder(member["deadline"]), purpose="enrolment.reminder")
         return True
 
-    progress = _walk_cohort(cohort_id, cursor, stop_at, remind)
-    logs.info("cohort reminded", cohort_id=cohort_id, reminded=progress.done, finished=progress.cursor is None)
+    progress = _walk_shard(step, remind)
+    logs.info("cohort reminded", cohort_id=step.cohort_id, shard=step.shard, reminded=progress.done, finished=progress.cursor is None)
     return progress
 
 
-def auto_create_cohort(cohort_id: str, cursor: dict | None = None, stop_at: float | None = None) -> Progress:
+def auto_create_shard(step: ShardStep) -> Progress:
     def auto_create(member: dict) -> bool:
         if member["status"] != "invited":
             return False
@@ -369,6 +379,6 @@ def auto_create_cohort(cohort_id: str, cursor: dict | None = None, stop_at: floa
         notify(member, *notices.auto_created(now), purpose="enrolment.auto_created")
         return True
 
-    progress = _walk_cohort(cohort_id, cursor, stop_at, auto_create)
-    logs.info("cohort auto-created", cohort_id=cohort_id, created=progress.done, finished=progress.cursor is None)
+    progress = _walk_shard(step, auto_create)
+    logs.info("cohort auto-created", cohort_id=step.cohort_id, shard=step.shard, created=progress.done, finished=progress.cursor is None)
     return progress

@@ -5,7 +5,10 @@
                                                 concurrent writers do not queue on one item;
                                                 reading them is one query of COUNTER_SHARDS items
     pk = PAT#<id>       sk = SPACE#ACCOUNT      the person's account (spaces.store), with
-                        gsi1pk = COHORT#<id>    its cohort, for the timer to find its members
+          gsi1pk = COHORT#<id>#<shard>          its cohort's shard, for the timer to find its
+                                                members: a wave's cohort holds millions, and one
+                                                index partition takes ~1,000 writes/s; the timer
+                                                works the shards in parallel
 
 Status changes are transaction items conditioned on the current status, built here and committed
 together with the activity event (activity.service.record).
@@ -149,14 +152,19 @@ def mark_reminded(patient_id: str, at: str) -> bool:
         raise
 
 
+COHORT_SHARDS = 16
 COHORT_PAGE = 100
 
 
-def cohort_page(cohort_id: str, start_key: dict | None) -> tuple[list[dict], dict | None]:
-    """One page of a cohort's members, and the key the next page starts from (None: the end)."""
+def cohort_partition(cohort_id: str, patient_id: str) -> str:
+    return f"COHORT#{cohort_id}#{zlib.crc32(patient_id.encode()) % COHORT_SHARDS}"
+
+
+def cohort_page(cohort_id: str, shard: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
+    """One page of a cohort shard's members, and the key the next page starts from (None: the end)."""
     query: dict[str, Any] = {
         "IndexName": "gsi1",
-        "KeyConditionExpression": Key("gsi1pk").eq(f"COHORT#{cohort_id}"),
+        "KeyConditionExpression": Key("gsi1pk").eq(f"COHORT#{cohort_id}#{shard}"),
         "Limit": COHORT_PAGE,
     }
     return aws.query_page(query, start_key)

@@ -3,6 +3,7 @@ the timer queue, and the queue's handler is invoked as the Lambda event source w
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -11,6 +12,7 @@ import boto3
 
 from chalicelib import events
 from chalicelib.core.settings import settings
+from chalicelib.enrolment.store import COHORT_SHARDS
 from devstack.outbox import sent
 from tests.conftest import invitee
 
@@ -119,8 +121,6 @@ def test_answers_racing_the_deadline_win_or_lose_cleanly(api, enrolment):
 
 
 def test_duplicate_start_and_redelivery_change_nothing_twice(api, enrolment):
-    from chalicelib.enrolment import service
-
     campaign = enrolment.campaign(reminder_days_before=0)
     people = [invitee(3000 + n) for n in range(5)]
     result = enrolment.invite(campaign, people, deadline=_in(5))
@@ -134,7 +134,7 @@ def test_duplicate_start_and_redelivery_change_nothing_twice(api, enrolment):
     # The queue delivers both steps once more (at-least-once delivery, a re-run execution).
     events.dispatch({"kind": "enrolment.remind", "cohort_id": result["cohort_id"], "remind_at": result["deadline"]})
     events.dispatch({"kind": "enrolment.deadline", "cohort_id": result["cohort_id"]})
-    assert service.auto_create_cohort(result["cohort_id"]).done == 0
+    assert events.drain_timers_queue() == 2 * COHORT_SHARDS  # each step, once per shard
     assert len(sent()) == before
     assert api.get(f"/v1/enrolment/campaigns/{campaign}", token=enrolment.agent).json_body["counts"] == counts
     patient = enrolment.patient_token(people[0])
@@ -154,21 +154,43 @@ def test_reminder_goes_only_to_those_still_invited(api, enrolment):
     assert all(n["channel"] == "letter" and "Code provisoire" not in n["body"] for n in reminded)
 
 
-def test_a_cohort_too_large_for_one_run_is_handed_over_page_by_page(api, enrolment):
+def test_shards_run_apart_and_hand_over_page_by_page(api, enrolment, monkeypatch):
     from chalicelib.enrolment import store
 
+    monkeypatch.setattr(store, "COHORT_PAGE", 3)  # a page of 3: every shard needs several runs
     campaign = enrolment.campaign(reminder_days_before=0)
-    people = [invitee(4000 + n) for n in range(store.COHORT_PAGE * 2 + 30)]
-    result = enrolment.invite(campaign, people[: store.COHORT_PAGE * 2], deadline=_in(3600))
-    enrolment.invite(campaign, people[store.COHORT_PAGE * 2 :], deadline=result["deadline"])
+    people = [invitee(4000 + n) for n in range(80)]
+    result = enrolment.invite(campaign, people, deadline=_in(3600))
     assert _answer(api, enrolment, people[0], "activate").status_code == 200
-    # A run whose time is already up handles one page, then puts the rest back on the queue.
-    events.dispatch({"kind": "enrolment.deadline", "cohort_id": result["cohort_id"]}, stop_at=time.monotonic())
-    counts = api.get(f"/v1/enrolment/campaigns/{campaign}", token=enrolment.agent).json_body["counts"]
-    assert 0 < counts["auto_created"] < len(people) - 1
-    handed_over = events.drain_timers_queue()
-    assert handed_over == 1  # the rest, in one run without a time limit (the local worker)
-    counts = api.get(f"/v1/enrolment/campaigns/{campaign}", token=enrolment.agent).json_body["counts"]
+    # The state machine's one message becomes one per shard, nothing handled yet.
+    _invoke_on_timer(api, {"kind": "enrolment.deadline", "cohort_id": result["cohort_id"]})
+    assert _counts(api, enrolment, campaign)["auto_created"] == 0
+    # The test client's Lambda context gives a run 3 s, less than the hand-over margin: each run
+    # handles one page, then puts the rest back on the queue.
+    runs = _deliver_each(api)
+    assert runs > COHORT_SHARDS  # 5 people a shard on average: some shards took several runs
+    counts = _counts(api, enrolment, campaign)
     assert (counts["active"], counts["auto_created"], counts["invited"]) == (1, len(people) - 1, 0)
     created_notices = [len([m for m in sent(to=p["email"]) if m["subject"].endswith("a été créé")]) for p in people]
     assert created_notices == [0] + [1] * (len(people) - 1)  # each once, none for the one who answered
+
+
+def _counts(api, enrolment, campaign: str) -> dict:
+    return api.get(f"/v1/enrolment/campaigns/{campaign}", token=enrolment.agent).json_body["counts"]
+
+
+def _invoke_on_timer(api, message: dict) -> None:
+    """The timer queue's Lambda handler, invoked as its SQS event source would."""
+    event = api.client.events.generate_sqs_event(message_bodies=[json.dumps(message)], queue_name=events.TIMERS_QUEUE)
+    api.client.lambda_.invoke("on_timer", event)
+
+
+def _deliver_each(api) -> int:
+    """Delivers the queue's messages to the handler, one invocation each, until it is empty."""
+    sqs, url, runs = boto3.client("sqs", region_name="eu-west-3"), settings().timers_queue_url, 0
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            _invoke_on_timer(api, json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            runs += 1
+    return runs
