@@ -87,10 +87,12 @@ def run_schedules() -> None:
     from chalicelib.agenda import service as agenda
     from chalicelib.core import blobs
     from chalicelib.documents import service as documents
+    from chalicelib.enrolment import deferred_notices
 
     documents.release_due()
     blobs.sweep()
     agenda.send_reminders()
+    deferred_notices.resend_due()
 
 
 @blueprint.schedule(Rate(1, unit=Rate.HOURS))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from chalicelib.core import clock
 
 
@@ -37,11 +35,11 @@ def reminder(deadline: str) -> tuple[str, str]:
     )
 
 
-def auto_created(at: datetime) -> tuple[str, str]:
+def auto_created(at: str) -> tuple[str, str]:
     return (
         "Votre espace Mon espace santé a été créé",
         "Madame, Monsieur,\n\n"
-        f"Sans réponse de votre part, votre espace Mon espace santé a été créé le {at.strftime('%d/%m/%Y')}. "
+        f"Sans réponse de votre part, votre espace Mon espace santé a été créé le {_day(at)}. "
         "Vous pouvez l'activer avec votre code provisoire sur monespacesante.fr, ou le fermer à "
         "tout moment.\n\n"
         "L'Assurance Maladie",

@@ -29,7 +29,7 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, InvalidCode, InvalidRequest, NotFound, TooManyAttempts
 from chalicelib.core.ids import new_id
 from chalicelib.core.settings import settings
-from chalicelib.enrolment import codes, notices, store
+from chalicelib.enrolment import codes, deferred_notices, notices, store
 from chalicelib.enrolment.models import (
     Activated,
     AgentOpposition,
@@ -359,7 +359,7 @@ def remind_shard(step: ShardStep, remind_at: str) -> Progress:
             return False
         if not store.mark_reminded(member["patient_id"], clock.iso(clock.now())):
             return False  # a duplicate run got there first
-        notify(member, *notices.reminder(member["deadline"]), purpose="enrolment.reminder")
+        deferred_notices.send(member, "enrolment.reminder", member["deadline"])
         return True
 
     progress = _walk_shard(step, remind)
@@ -371,12 +371,12 @@ def auto_create_shard(step: ShardStep) -> Progress:
     def auto_create(member: dict) -> bool:
         if member["status"] != "invited":
             return False
-        now = clock.now()
+        now = clock.iso(clock.now())
         try:
-            move(member, "auto_created", TIMER, "enrolment.auto_created", {"auto_created_at": clock.iso(now)})
+            move(member, "auto_created", TIMER, "enrolment.auto_created", {"auto_created_at": now})
         except Conflict:
             return False  # the person answered first: their choice stands
-        notify(member, *notices.auto_created(now), purpose="enrolment.auto_created")
+        deferred_notices.send(member, "enrolment.auto_created", now)
         return True
 
     progress = _walk_shard(step, auto_create)

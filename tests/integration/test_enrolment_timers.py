@@ -194,3 +194,35 @@ def _deliver_each(api) -> int:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             runs += 1
     return runs
+
+
+def test_a_notice_that_fails_to_send_is_sent_by_the_schedule_if_still_relevant(api, enrolment, monkeypatch):
+    from chalicelib.core import clock
+    from chalicelib.enrolment import deferred_notices
+    from chalicelib.notifications import service as notifications
+
+    people = [invitee(5000 + n) for n in range(3)]
+    campaign = enrolment.campaign()
+    result = enrolment.invite(campaign, people, deadline=_in(3600))
+    unreachable = {people[0]["email"], people[1]["email"]}
+    real_send = notifications.send_email
+
+    def ses_down_for_some(to, subject, body):
+        if to in unreachable:
+            raise RuntimeError("SES unavailable")
+        real_send(to, subject, body)
+
+    monkeypatch.setattr(notifications, "send_email", ses_down_for_some)
+    events.dispatch({"kind": "enrolment.deadline", "cohort_id": result["cohort_id"]})
+    events.drain_timers_queue()  # the step goes on: everyone's space is created
+    assert _counts(api, enrolment, campaign)["auto_created"] == 3
+    assert [len(sent(to=p["email"])) for p in people] == [1, 1, 2]  # invitation (+ creation notice)
+    monkeypatch.undo()
+    assert _answer(api, enrolment, people[1], "activate").status_code == 200  # moved on since
+
+    assert deferred_notices.resend_due() == 0  # too soon: SES may still be down
+    later = clock.now() + timedelta(hours=1)
+    assert deferred_notices.resend_due(later) == 1  # people[0]; people[1]'s notice no longer applies
+    assert sent(to=people[0]["email"])[-1]["subject"] == "Votre espace Mon espace santé a été créé"
+    assert [len(sent(to=p["email"])) for p in people] == [2, 1, 2]
+    assert deferred_notices.resend_due(later) == 0  # sent once

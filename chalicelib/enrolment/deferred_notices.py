@@ -1,0 +1,72 @@
+"""Timer notices that could not be sent when their change was made, sent again by the schedule.
+
+A timer step changes a person's status, then tells them. When sending fails for good (SES down
+after botocore's retries), failing the step would not help: the change is made, a re-run skips
+the person, and the notice would be lost. It is recorded instead, by template name and arguments
+(never its text, never the contact: the account is read again when it is sent), and the hourly
+schedule sends it, unless the person's status has moved on since (a reminder after an activation
+would only confuse).
+
+    pk = NOTICE#<patient_id>#<template>  sk = NOTICE   patient_id, template, args, deferred_at
+        gsi1pk = NOTICES  gsi1sk = <deferred_at>       what the schedule queries
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from boto3.dynamodb.conditions import Key
+
+from chalicelib.core import aws, clock, logs
+from chalicelib.enrolment import notices
+from chalicelib.notifications.service import notify
+from chalicelib.spaces import store as spaces
+
+PENDING = "NOTICES"
+RESEND_AFTER = timedelta(minutes=15)
+# template -> (its text, the status the person must still have for it to make sense)
+TEMPLATES = {
+    "enrolment.reminder": (notices.reminder, "invited"),
+    "enrolment.auto_created": (notices.auto_created, "auto_created"),
+}
+
+
+def send(account: dict, template: str, *args: str) -> None:
+    """Sends the notice now or, when sending fails, records it for ``resend_due``."""
+    text, _ = TEMPLATES[template]
+    try:
+        notify(account, *text(*args), purpose=template)
+    except Exception:  # noqa: BLE001 - any sending failure: the notice waits, the step goes on
+        logs.error("notice deferred", purpose=template, patient_id=account["patient_id"], exc_info=True)
+        at = clock.iso(clock.now())
+        aws.table().put_item(
+            Item={
+                **_key(account["patient_id"], template),
+                "patient_id": account["patient_id"],
+                "template": template,
+                "args": list(args),
+                "deferred_at": at,
+                "gsi1pk": PENDING,
+                "gsi1sk": at,
+            }
+        )
+
+
+def resend_due(now: datetime | None = None) -> int:
+    """Scheduled: sends the notices deferred more than RESEND_AFTER ago that still make sense."""
+    cutoff = clock.iso((now or clock.now()) - RESEND_AFTER)
+    due = aws.query_all(IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(PENDING) & Key("gsi1sk").lte(cutoff))
+    sent = 0
+    for item in due:
+        text, status = TEMPLATES[item["template"]]
+        account = spaces.get_account(item["patient_id"])
+        if account is not None and account["status"] == status:
+            notify(account, *text(*item["args"]), purpose=item["template"])  # failing: stays, next hour
+            sent += 1
+        aws.table().delete_item(Key=_key(item["patient_id"], item["template"]))
+    logs.info("deferred notices", sent=sent, dropped=len(due) - sent)
+    return sent
+
+
+def _key(patient_id: str, template: str) -> dict:
+    return {"pk": f"NOTICE#{patient_id}#{template}", "sk": "NOTICE"}
