@@ -1,23 +1,25 @@
 """Timer notices that could not be sent when their change was made, sent again by the schedule.
 
-A timer step changes a person's status, then tells them. When sending fails for good (SES down
-after botocore's retries), failing the step would not help: the change is made, a re-run skips
-the person, and the notice would be lost. It is recorded instead, by template name and arguments
-(never its text, never the contact: the account is read again when it is sent), and the hourly
-schedule sends it, unless the person's status has moved on since (a reminder after an activation
-would only confuse).
+An invitation or a timer step changes a person's status, then tells them. When sending fails for
+good (SES down after botocore's retries), failing the request or the step would not help: the
+change is made, a retry skips the person, and the notice would be lost. It is recorded instead,
+by template name and arguments, the arguments encrypted (an invitation's carry the provisional
+code); never its text, never the contact: the account is read again when it is sent. The hourly
+schedule sends it, unless the person's status has moved on since (a reminder after an
+activation would only confuse).
 
-    pk = NOTICE#<patient_id>#<template>  sk = NOTICE   patient_id, template, args, deferred_at
+    pk = NOTICE#<patient_id>#<template>  sk = NOTICE   patient_id, template, args_sealed, deferred_at
         gsi1pk = NOTICES  gsi1sk = <deferred_at>       what the schedule queries
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws, clock, logs
+from chalicelib.core import aws, clock, crypto, logs
 from chalicelib.enrolment import notices
 from chalicelib.notifications.service import notify
 from chalicelib.spaces import store as spaces
@@ -26,6 +28,7 @@ PENDING = "NOTICES"
 RESEND_AFTER = timedelta(minutes=15)
 # template -> (its text, the status the person must still have for it to make sense)
 TEMPLATES = {
+    "enrolment.invitation": (notices.invitation, "invited"),
     "enrolment.reminder": (notices.reminder, "invited"),
     "enrolment.auto_created": (notices.auto_created, "auto_created"),
 }
@@ -44,7 +47,7 @@ def send(account: dict, template: str, *args: str) -> None:
                 **_key(account["patient_id"], template),
                 "patient_id": account["patient_id"],
                 "template": template,
-                "args": list(args),
+                "args_sealed": crypto.cipher().encrypt(json.dumps(args).encode(), _context(account["patient_id"], template)),
                 "deferred_at": at,
                 "gsi1pk": PENDING,
                 "gsi1sk": at,
@@ -61,11 +64,16 @@ def resend_due(now: datetime | None = None) -> int:
         text, status = TEMPLATES[item["template"]]
         account = spaces.get_account(item["patient_id"])
         if account is not None and account["status"] == status:
-            notify(account, *text(*item["args"]), purpose=item["template"])  # failing: stays, next hour
+            args = json.loads(crypto.cipher().decrypt(bytes(item["args_sealed"]), _context(item["patient_id"], item["template"])))
+            notify(account, *text(*args), purpose=item["template"])  # failing: stays, next hour
             sent += 1
         aws.table().delete_item(Key=_key(item["patient_id"], item["template"]))
     logs.info("deferred notices", sent=sent, dropped=len(due) - sent)
     return sent
+
+
+def _context(patient_id: str, template: str) -> dict[str, str]:
+    return {"purpose": "deferred_notice", "patient_id": patient_id, "template": template}
 
 
 def _key(patient_id: str, template: str) -> dict:

@@ -29,7 +29,7 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, InvalidCode, InvalidRequest, NotFound, TooManyAttempts
 from chalicelib.core.ids import new_id
 from chalicelib.core.settings import settings
-from chalicelib.enrolment import codes, deferred_notices, notices, store
+from chalicelib.enrolment import codes, deferred_notices, store
 from chalicelib.enrolment.models import (
     Activated,
     AgentOpposition,
@@ -46,7 +46,6 @@ from chalicelib.enrolment.models import (
     Rejected,
     StatusOnly,
 )
-from chalicelib.notifications.service import notify
 from chalicelib.spaces import store as spaces
 
 MAX_FAILED_ATTEMPTS = 5
@@ -220,7 +219,7 @@ def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str
         activity.record(patient_id, agent, "enrolment.invited", with_items=store.invitation_items(account), new_space=True)
     except StateChanged:
         return False
-    notify(account, *notices.invitation(code, deadline), purpose="enrolment.invitation")
+    deferred_notices.send(account, "enrolment.invitation", code, deadline)
     return True
 
 

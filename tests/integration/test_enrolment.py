@@ -107,3 +107,31 @@ def test_only_agents_run_campaigns(api, token):
     for role in ("patient", "professional", "insurer"):
         response = api.post("/v1/enrolment/campaigns", {"name": "x"}, token=token(role))
         assert response.status_code == 403
+
+
+def test_an_invitation_that_fails_to_send_is_sent_later_with_its_code(api, enrolment, monkeypatch):
+    from datetime import timedelta
+
+    from chalicelib.core import aws, clock
+    from chalicelib.enrolment import deferred_notices
+    from chalicelib.notifications import service as notifications
+
+    people = [invitee(200), invitee(201)]
+    real_send = notifications.send_email
+
+    def ses_down_for_the_first(to, subject, body):
+        if to == people[0]["email"]:
+            raise RuntimeError("SES unavailable")
+        real_send(to, subject, body)
+
+    monkeypatch.setattr(notifications, "send_email", ses_down_for_the_first)
+    result = enrolment.invite(enrolment.campaign(), people)
+    assert result["accepted"] == 2 and not result["rejected"]  # the call does not fail half-way
+    monkeypatch.undo()
+    assert sent(to=people[0]["email"]) == []
+    stored = repr(aws.table().scan()["Items"])
+    assert deferred_notices.resend_due(clock.now() + timedelta(hours=1)) == 1
+    code = enrolment.code_of(people[0])  # from the invitation sent late
+    assert code not in stored  # it waited sealed
+    answer = {"ins": people[0]["ins"], "birth_date": people[0]["birth_date"], "code": code}
+    assert api.post("/v1/enrolment/activate", answer).status_code == 200
