@@ -242,7 +242,7 @@ class Profile(BaseModel):
 
 
 class MeasurementQuery(PageQuery):
-    kind: Kind
+    kind: Kind | None = Field(None, description="One kind's series; without it, every kind's measurements together, oldest first.")
     from_: datetime | None = Field(None, alias="from", description="Start of the period (included).")
     to: datetime | None = Field(None, description="End of the period (included).")
 

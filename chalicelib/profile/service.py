@@ -114,16 +114,20 @@ def profile(principal: Principal, patient_id: str) -> Profile:
 
 
 def series(principal: Principal, patient_id: str, query: MeasurementQuery) -> MeasurementPage:
-    """One kind's measurements over a period, oldest first: a Query on the sort key range."""
+    """Measurements over a period, oldest first: one kind's (a Query on the sort key range) or
+    every kind's (a Query on the index, by time)."""
     granted = authorize(principal, patient_id, READ, Resource(kind=MEASUREMENT))
-    start_key = decode_cursor(query.cursor, pk=partition(patient_id))
-    if start_key and not str(start_key.get("sk", "")).startswith(store.kind_prefix(query.kind)):
-        raise InvalidRequest(
-            "The cursor is not valid for this list: pass the next_cursor you were given.",
-            [{"field": "cursor", "message": "Unknown or foreign cursor."}],
-        )
+    if query.kind is None:
+        start_key = decode_cursor(query.cursor, gsi1pk=store.all_kinds(patient_id))
+    else:
+        start_key = decode_cursor(query.cursor, pk=partition(patient_id))
+        if start_key and not str(start_key.get("sk", "")).startswith(store.kind_prefix(query.kind)):
+            raise InvalidRequest(
+                "The cursor is not valid for this list: pass the next_cursor you were given.",
+                [{"field": "cursor", "message": "Unknown or foreign cursor."}],
+            )
     start = clock.iso(query.from_) if query.from_ else None
     end = clock.iso(query.to) if query.to else None
     items, last_key = store.series(patient_id, query.kind, start, end, query.limit, start_key)
-    _record(granted, _read_action(granted, "measurement.read"), f"measurements:{query.kind}")
+    _record(granted, _read_action(granted, "measurement.read"), f"measurements:{query.kind or 'all'}")
     return MeasurementPage(items=[public("measurements", item) for item in items], next_cursor=encode_cursor(last_key))

@@ -3,11 +3,12 @@
     pk = PAT#<patient_id>  sk = PROFILE#<section>#<entry_id>              allergies, treatments,
                                                                           vaccinations, conditions
     pk = PAT#<patient_id>  sk = MEAS#<kind>#<measured_at>#<entry_id>      one measurement
+        gsi1pk = MEAS#<patient_id>  gsi1sk = <measured_at>#<entry_id>       every kind, by time
     pk = PAT#<patient_id>  sk = MEASID#<entry_id>   {measurement_sk}      finds it by id (delete)
 
 The measurement sort key puts kind first and the UTC time (ISO 8601, fixed width) second, so a
 kind's series over a period is one Query on a key range, oldest first: never a scan, never a
-filter. Numbers are stored as Decimal (DynamoDB) and come back as int/float.
+filter. The index key does the same for all kinds together. Numbers are stored as Decimal (DynamoDB) and come back as int/float.
 """
 
 from __future__ import annotations
@@ -77,8 +78,9 @@ def delete_entry_items(patient_id: str, section: str, entry_id: str) -> list[dic
 
 def put_measurement_items(patient_id: str, item: dict) -> list[dict]:
     sk = measurement_sk(item["kind"], item["measured_at"], item["entry_id"])
+    by_time = {"gsi1pk": all_kinds(patient_id), "gsi1sk": f"{item['measured_at']}#{item['entry_id']}"}
     return [
-        _put({"pk": partition(patient_id), "sk": sk, **item}),
+        _put({"pk": partition(patient_id), "sk": sk, **item, **by_time}),
         _put({**pointer_key(patient_id, item["entry_id"]), "measurement_sk": sk}),
     ]
 
@@ -117,15 +119,25 @@ def latest_measurement(patient_id: str, kind: str) -> dict | None:
     return from_dynamo(items[0]) if items else None
 
 
+def all_kinds(patient_id: str) -> str:
+    return f"{MEASUREMENT}{patient_id}"
+
+
 def series(
-    patient_id: str, kind: str, start: str | None, end: str | None, limit: int, start_key: dict | None
+    patient_id: str, kind: str | None, start: str | None, end: str | None, limit: int, start_key: dict | None
 ) -> tuple[list[dict], dict | None]:
-    """A page of one kind's measurements between two ISO timestamps (both included), oldest first."""
-    prefix = kind_prefix(kind)
-    low = prefix + (start or "")
-    high = prefix + (end or "") + END
+    """A page of one kind's measurements (every kind's, on the index, when ``kind`` is None)
+    between two ISO timestamps (both included), oldest first."""
+    if kind is None:
+        key, prefix, where = Key("gsi1pk").eq(all_kinds(patient_id)), "", {"IndexName": "gsi1"}
+        sort = Key("gsi1sk")
+    else:
+        key, prefix, where = Key("pk").eq(partition(patient_id)), kind_prefix(kind), {}
+        sort = Key("sk")
+    low, high = prefix + (start or ""), prefix + (end or "") + END
     query: dict[str, Any] = {
-        "KeyConditionExpression": Key("pk").eq(partition(patient_id)) & Key("sk").between(low, high),
+        **where,
+        "KeyConditionExpression": key & (sort.between(low, high) if low else sort.lte(high)),  # no empty key
         "ScanIndexForward": True,
         "Limit": limit,
     }

@@ -166,7 +166,18 @@ def test_time_series_by_kind_and_period_oldest_first(api, space):
     foreign = api.get(path(patient_id, f"/measurements?kind=weight&cursor={first['next_cursor']}"), token=patient)
     assert foreign.status_code == 400 and foreign.json_body["error"]["details"][0]["field"] == "cursor"
 
-    for query, field in (("", "kind"), ("?kind=sugar", "kind"), (f"?kind=glucose&from={ago(days=1)}&to={ago(days=2)}", "to"), ("?kind=glucose&from=yesterday", "from")):
+    every = api.get(path(patient_id, "/measurements"), token=patient).json_body  # no kind: all, by time
+    assert [(m["kind"], m["value"]) for m in every["items"]] == [
+        ("glucose", 0.80), ("glucose", 0.90), ("glucose", 1.00), ("glucose", 1.10), ("weight", 71.5), ("glucose", 1.30)
+    ]
+    page = api.get(path(patient_id, f"/measurements?from={ago(days=7)}&limit=2"), token=patient).json_body
+    assert [m["value"] for m in page["items"]] == [1.00, 1.10]
+    rest = api.get(path(patient_id, f"/measurements?from={ago(days=7)}&limit=2&cursor={page['next_cursor']}"), token=patient).json_body
+    assert [m["value"] for m in rest["items"]] == [71.5, 1.30]
+    mixed = api.get(path(patient_id, f"/measurements?cursor={first['next_cursor']}"), token=patient)
+    assert mixed.status_code == 400 and mixed.json_body["error"]["details"][0]["field"] == "cursor"
+
+    for query, field in (("?kind=sugar", "kind"), (f"?kind=glucose&from={ago(days=1)}&to={ago(days=2)}", "to"), ("?kind=glucose&from=yesterday", "from")):
         bad = api.get(path(patient_id, f"/measurements{query}"), token=patient)
         assert bad.status_code == 400 and field in {d["field"] for d in bad.json_body["error"]["details"]}, (query, bad.json_body)
 
