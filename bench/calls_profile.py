@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         period = f"from={_at(60 * 24 * 7)}&to={_at(0)}"
         series = measure("GET …/profile/measurements?kind=glucose&from&to (app, 1 week)", "GET", f"{base}/profile/measurements?kind=glucose&{period}", token=app_token)
         measure("GET …/profile/measurements?kind=glucose (patient, page of 200)", "GET", f"{base}/profile/measurements?kind=glucose&limit=200", token=patient)
+        measure("GET …/profile/measurements (patient, every kind, page of 200)", "GET", f"{base}/profile/measurements?limit=200", token=patient)
         measure("GET …/profile (patient)", "GET", f"{base}/profile", token=patient)
         measure("DELETE …/profile/measurements/{id}", "DELETE", f"{base}/profile/measurements/{pushed['entry_id']}", token=patient)
 
