@@ -13,25 +13,20 @@ import sys
 import time
 from datetime import timedelta
 
-from bench.harness import Calls, calls_table, cloud, code_of, count_calls, deadline_in, invitee, network_latency
-
-
-LATENCY = 0.02
+from bench.harness import LATENCY, Calls, calls_table, cloud, code_of, count_calls, deadline_in, invitee, network
 
 
 def _invitations_with_latency(bench, invitations: str, agent: str) -> list[tuple[int, float]]:
     """The 500-person call, one person at a time and then side by side (core.concurrency)."""
     from chalicelib.core import concurrency
 
-    chosen, waits = concurrency.WORKERS, []
-    for start, workers in ((2000, 1), (3000, chosen)):
-        concurrency.WORKERS = workers
+    waits = []
+    for start, workers in ((2000, 1), (3000, concurrency.WORKERS)):
         people = [invitee(start + n) for n in range(500)]
-        with network_latency(LATENCY):
+        with network(workers):
             began = time.perf_counter()
             bench.call("POST", invitations, {"invitees": people}, agent)
             waits.append((workers, time.perf_counter() - began))
-    concurrency.WORKERS = chosen
     return waits
 
 

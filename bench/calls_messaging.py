@@ -14,7 +14,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-from bench.harness import Calls, calls_table, cloud, code_of, count_calls, invitee
+from bench.harness import LATENCY, Calls, calls_table, cloud, code_of, count_calls, invitee, network
 
 PDF = b"%PDF-1.7\n" + b"Ordonnance\n" * 200 + b"%%EOF"
 
@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
             assert response.status_code == 200, response.body[:200]
         rows.append(("GET …/messages/{id}/attachments/0", calls))
         inbox_seconds = _busy_inbox(bench, args.inbox, campaign["campaign_id"], agent, rows, crypto)
+        page_waits = _message_page_with_latency(bench, patient_id, doctor, patient, crypto)
 
         # Agenda ------------------------------------------------------------------------------
         base = f"/v1/patients/{patient_id}/agenda"
@@ -114,6 +115,32 @@ def main(argv: list[str] | None = None) -> None:
         rows.append((f"schedule: send_reminders again (sent {again}, 25 hourly buckets)", calls))
     calls_table(rows)
     print(f"\nprofessional inbox of {args.inbox} conversations with {args.inbox} patients, cold KMS cache: {inbox_seconds:.2f} s in moto")
+    print(f"\na page of {PAGE} messages, cold KMS cache, each AWS call made to wait {LATENCY * 1000:.0f} ms (a real round trip):")
+    for workers, seconds in page_waits:
+        print(f"  bodies loaded {workers} at a time: {seconds:.2f} s")
+
+
+PAGE = 20
+
+
+def _message_page_with_latency(bench, patient_id: str, doctor: str, patient: str, crypto) -> list[tuple[int, float]]:
+    """A conversation of PAGE messages read by the patient, bodies one at a time, then side by
+    side (each is an S3 read and a KMS decryption)."""
+    from chalicelib.core import concurrency
+
+    opened = bench.call("POST", "/v1/conversations", {"patient_id": patient_id, "subject": "Suivi", "body": "1"}, doctor)
+    messages = f"/v1/conversations/{opened['conversation_id']}/messages"
+    for n in range(PAGE - 1):
+        bench.call("POST", messages, {"body": f"Message {n}"}, doctor)
+    waits = []
+    for workers in (1, concurrency.WORKERS):
+        crypto.reset()
+        with network(workers):
+            started = time.perf_counter()
+            page = bench.call("GET", f"{messages}?limit={PAGE}", token=patient)
+            waits.append((workers, time.perf_counter() - started))
+        assert len(page["items"]) == PAGE
+    return waits
 
 
 def _busy_inbox(bench, size: int, campaign_id: str, agent: str, rows: list, crypto) -> float:

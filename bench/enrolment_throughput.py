@@ -17,10 +17,9 @@ import sys
 import time
 from datetime import timedelta
 
-from bench.harness import breakdown, cloud, count_calls, deadline_in, invitee, network_latency
+from bench.harness import LATENCY, breakdown, cloud, count_calls, deadline_in, invitee, network
 
 BATCH = 500
-LATENCY = 0.02
 RUN_SECONDS = 14 * 60  # a timer run: Lambda's 15 minutes less the hand-over margin
 
 
@@ -59,15 +58,12 @@ def main(argv: list[str] | None = None) -> None:
             return bench.call("GET", f"/v1/enrolment/campaigns/{campaign}", token=agent)["counts"]["auto_created"]
 
         print(f"auto-creation of one shard with {LATENCY * 1000:.0f} ms per AWS call ({args.latency_people} people invited)")
-        chosen = concurrency.WORKERS
-        for run, workers in enumerate((1, chosen)):
+        for run, workers in enumerate((1, concurrency.WORKERS)):
             cohort, _ = invite_cohort(1_000_000 * (run + 1), args.latency_people, 61 + run)
-            concurrency.WORKERS = workers
-            with network_latency(LATENCY):
+            with network(workers):
                 started = time.perf_counter()
                 created = auto_create({"kind": "enrolment.deadline", "cohort_id": cohort, "shard": 0})
                 rate = created / (time.perf_counter() - started)
-            concurrency.WORKERS = chosen
             per_run = rate * RUN_SECONDS
             print(f"  {workers} at a time  {created} people, {rate:4.0f} people/s → {per_run:7,.0f} per shard run, {per_run * COHORT_SHARDS:9,.0f} per step run")
 

@@ -117,15 +117,22 @@ def count_calls() -> Iterator[Calls]:
         _active.reset(token)
 
 
+LATENCY = 0.02  # the simulated round trip of one AWS call
+
+
 @contextmanager
-def network_latency(seconds: float) -> Iterator[None]:
-    """Every AWS call made inside the block waits ``seconds`` first, as a real round trip would:
-    shows what running calls side by side saves, which moto in-process cannot."""
-    _latency["seconds"] = seconds
+def network(workers: int, latency: float = LATENCY) -> Iterator[None]:
+    """Inside the block every AWS call first waits ``latency``, as a real round trip would, and
+    chalicelib/core/concurrency.py runs ``workers`` calls at a time: shows what running calls side
+    by side saves, which moto in-process (it answers at once) cannot."""
+    from chalicelib.core import concurrency
+
+    chosen = concurrency.WORKERS
+    _latency["seconds"], concurrency.WORKERS = latency, workers
     try:
         yield
     finally:
-        _latency["seconds"] = 0.0
+        _latency["seconds"], concurrency.WORKERS = 0.0, chosen
 
 
 def breakdown(calls: Calls, per: float = 1) -> str:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import itertools
 import time
-from functools import lru_cache
 from typing import Any
 
+from chalicelib.core.memo import built_once
 from chalicelib.core.settings import settings
 
 
-@lru_cache(maxsize=None)
+@built_once
 def client(service: str) -> Any:
     import boto3
     from botocore.config import Config
@@ -24,7 +24,7 @@ def client(service: str) -> Any:
     return boto3.session.Session().client(service, region_name=settings().region, config=config)
 
 
-@lru_cache(maxsize=None)
+@built_once
 def table() -> Any:
     """The DynamoDB table (resource API: plain Python values in and out)."""
     import boto3

@@ -19,9 +19,9 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
+from chalicelib.core.memo import built_once
 from chalicelib.core.settings import settings
 
 FRAME_LENGTH = 0
@@ -93,7 +93,7 @@ def _read_all(stream: Any) -> bytes:
     return b"".join(chunks)
 
 
-@lru_cache(maxsize=1)
+@built_once
 def cipher() -> Cipher:
     return Cipher(settings().data_key_id)
 

@@ -325,8 +325,8 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
     previous = mine.get("last_read")
     other_read = other.get("last_read") or ""
     out = []
-    for item in items:
-        envelope = _load_body(patient_id, item)
+    envelopes = concurrency.map_concurrently(lambda item: _load_body(patient_id, item), items)  # S3 + KMS each
+    for item, envelope in zip(items, envelopes):
         names = envelope.get("filenames", [])
         out.append(
             Message(

@@ -1,0 +1,31 @@
+"""``built_once``: functools.cache for costly builders called from several threads.
+
+functools.cache may call the builder once per thread that asks before the first build ends.
+Building a boto3 client or a Cipher costs tens of milliseconds of CPU: eight workers
+(core.concurrency) asking at once on a cold container would build eight. Here the others wait.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable, TypeVar
+
+Built = TypeVar("Built")
+
+
+def built_once(builder: Callable[..., Built]) -> Callable[..., Built]:
+    cache: dict[tuple, Any] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(builder)
+    def get(*args: Any) -> Built:
+        if args in cache:
+            return cache[args]
+        with lock:
+            if args not in cache:
+                cache[args] = builder(*args)
+            return cache[args]
+
+    get.cache_clear = cache.clear  # type: ignore[attr-defined]
+    return get
