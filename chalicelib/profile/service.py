@@ -121,7 +121,8 @@ def series(principal: Principal, patient_id: str, query: MeasurementQuery) -> Me
         start_key = decode_cursor(query.cursor, gsi1pk=store.all_kinds(patient_id))
     else:
         start_key = decode_cursor(query.cursor, pk=partition(patient_id))
-        if start_key and not str(start_key.get("sk", "")).startswith(store.kind_prefix(query.kind)):
+        foreign = "gsi1pk" in start_key if start_key else False  # the every-kind list's cursor
+        if start_key and (foreign or not str(start_key.get("sk", "")).startswith(store.kind_prefix(query.kind))):
             raise InvalidRequest(
                 "The cursor is not valid for this list: pass the next_cursor you were given.",
                 [{"field": "cursor", "message": "Unknown or foreign cursor."}],

@@ -176,6 +176,9 @@ def test_time_series_by_kind_and_period_oldest_first(api, space):
     assert [m["value"] for m in rest["items"]] == [71.5, 1.30]
     mixed = api.get(path(patient_id, f"/measurements?cursor={first['next_cursor']}"), token=patient)
     assert mixed.status_code == 400 and mixed.json_body["error"]["details"][0]["field"] == "cursor"
+    glucose_first = api.get(path(patient_id, "/measurements?limit=1"), token=patient).json_body["next_cursor"]
+    mixed = api.get(path(patient_id, f"/measurements?kind=glucose&cursor={glucose_first}"), token=patient)
+    assert mixed.status_code == 400 and mixed.json_body["error"]["details"][0]["field"] == "cursor"
 
     for query, field in (("?kind=sugar", "kind"), (f"?kind=glucose&from={ago(days=1)}&to={ago(days=2)}", "to"), ("?kind=glucose&from=yesterday", "from")):
         bad = api.get(path(patient_id, f"/measurements{query}"), token=patient)
