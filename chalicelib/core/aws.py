@@ -35,9 +35,20 @@ def table() -> Any:
 
 def query_page(query: dict[str, Any], start_key: dict | None) -> tuple[list[dict], dict | None]:
     """One page of a table query from ``start_key``: its items and the key of the next page."""
+    from botocore.exceptions import ClientError
+
     if start_key:
         query = {**query, "ExclusiveStartKey": start_key}
-    result = table().query(**query)
+    try:
+        result = table().query(**query)
+    except ClientError as error:
+        # DynamoDB refuses a start key outside the query's key range (a cursor from another list,
+        # or the same list with other filters): the caller's mistake, not ours.
+        if start_key and error.response["Error"]["Code"] == "ValidationException":
+            from chalicelib.core.pagination import foreign_cursor
+
+            raise foreign_cursor() from None
+        raise
     return result.get("Items", []), result.get("LastEvaluatedKey")
 
 

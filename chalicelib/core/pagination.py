@@ -45,8 +45,12 @@ def decode_cursor(cursor: str | None, **expected: str) -> dict | None:
         key = None
     valid = isinstance(key, dict) and all(isinstance(v, str) for v in key.values())
     if not valid or any(key.get(name) != value for name, value in expected.items()):
-        raise InvalidRequest(
-            "The cursor is not valid for this list: pass the next_cursor you were given.",
-            [{"field": "cursor", "message": "Unknown or foreign cursor."}],
-        )
+        raise foreign_cursor()
     return key
+
+
+def foreign_cursor() -> InvalidRequest:
+    return InvalidRequest(
+        "The cursor is not valid for this list: pass the next_cursor you were given.",
+        [{"field": "cursor", "message": "Unknown or foreign cursor."}],
+    )

@@ -19,9 +19,9 @@ from chalicelib.access.gate import Authorized, authorize
 from chalicelib.activity import service as activity
 from chalicelib.core import clock
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import InvalidRequest, NotFound
+from chalicelib.core.errors import NotFound
 from chalicelib.core.ids import new_sortable_id
-from chalicelib.core.pagination import decode_cursor, encode_cursor
+from chalicelib.core.pagination import decode_cursor, encode_cursor, foreign_cursor
 from chalicelib.profile import store
 from chalicelib.profile.models import (
     RESPONSES,
@@ -123,10 +123,7 @@ def series(principal: Principal, patient_id: str, query: MeasurementQuery) -> Me
         start_key = decode_cursor(query.cursor, pk=partition(patient_id))
         foreign = "gsi1pk" in start_key if start_key else False  # the every-kind list's cursor
         if start_key and (foreign or not str(start_key.get("sk", "")).startswith(store.kind_prefix(query.kind))):
-            raise InvalidRequest(
-                "The cursor is not valid for this list: pass the next_cursor you were given.",
-                [{"field": "cursor", "message": "Unknown or foreign cursor."}],
-            )
+            raise foreign_cursor()
     start = clock.iso(query.from_) if query.from_ else None
     end = clock.iso(query.to) if query.to else None
     items, last_key = store.series(patient_id, query.kind, start, end, query.limit, start_key)

@@ -240,3 +240,28 @@ def test_insurer_and_agent_never_reach_documents(api, space, token):
     meta = _deposit(api, patient_id, doctor)
     for role in ("insurer", "mutual_insurer", "employer", "enrolment_agent", "catalogue_admin"):
         assert api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}/content", token=token(role)).status_code == 403
+
+
+def test_a_cursor_dynamodb_refuses_is_the_callers_400(api, space, monkeypatch):
+    """DynamoDB answers ValidationException for a start key outside the query's range (moto does
+    not check): the cursor of another list on the same partition gets 400, not 500."""
+    import json as _json
+
+    from botocore.exceptions import ClientError
+
+    from chalicelib.core import aws
+
+    patient_id, patient, _ = space
+    table = aws.table()
+    real_query = table.query
+
+    def refusing_start_keys(**query):
+        if "ExclusiveStartKey" in query:
+            raise ClientError({"Error": {"Code": "ValidationException", "Message": "outside query boundaries"}}, "Query")
+        return real_query(**query)
+
+    monkeypatch.setattr(table, "query", refusing_start_keys)
+    other_list = base64.urlsafe_b64encode(_json.dumps({"pk": f"PAT#{patient_id}", "sk": "ACT#000000000001"}).encode()).decode()
+    response = api.get(f"/v1/patients/{patient_id}/documents?cursor={other_list}", token=patient)
+    assert response.status_code == 400, response.json_body
+    assert response.json_body["error"]["details"] == [{"field": "cursor", "message": "Unknown or foreign cursor."}]
