@@ -117,14 +117,7 @@ def replace(old: dict, new: dict) -> list[dict]:
             condition += "attribute_not_exists(reminded_at)"
         return [{"Put": {"TableName": _table(), "Item": new, "ConditionExpression": condition, "ExpressionAttributeValues": seen}}]
     return [
-        {
-            "Delete": {
-                "TableName": _table(),
-                "Key": {"pk": old["pk"], "sk": old["sk"]},
-                "ConditionExpression": "updated_at = :seen",
-                "ExpressionAttributeValues": {":seen": old["updated_at"]},
-            }
-        },
+        _delete_unchanged(old),
         {"Put": {"TableName": _table(), "Item": new, "ConditionExpression": "attribute_not_exists(pk)"}},
         {
             "Update": {
@@ -138,16 +131,21 @@ def replace(old: dict, new: dict) -> list[dict]:
     ]
 
 
+def _delete_unchanged(old: dict) -> dict:
+    """Deletes the version seen, on condition that nobody changed it since."""
+    return {
+        "Delete": {
+            "TableName": _table(),
+            "Key": {"pk": old["pk"], "sk": old["sk"]},
+            "ConditionExpression": "updated_at = :seen",
+            "ExpressionAttributeValues": {":seen": old["updated_at"]},
+        }
+    }
+
+
 def delete(old: dict) -> list[dict]:
     return [
-        {
-            "Delete": {
-                "TableName": _table(),
-                "Key": {"pk": old["pk"], "sk": old["sk"]},
-                "ConditionExpression": "updated_at = :seen",
-                "ExpressionAttributeValues": {":seen": old["updated_at"]},
-            }
-        },
+        _delete_unchanged(old),
         {"Delete": {"TableName": _table(), "Key": pointer_key(old["patient_id"], old["event_id"])}},
     ]
 
