@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.activity.models import ActorRef
+from chalicelib.core.fields import not_before
 from chalicelib.core.pagination import Page, PageQuery
 
 Kind = Literal["appointment", "hospitalisation", "vaccination_reminder", "exam_reminder"]
@@ -30,13 +31,7 @@ class EventCreate(BaseModel):
     location: str | None = Field(None, min_length=1, max_length=300)
     professional_name: str | None = Field(None, min_length=1, max_length=200)
 
-    @field_validator("end")
-    @classmethod
-    def not_before_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        start = info.data.get("start")
-        if value is not None and start is not None and value < start:
-            raise ValueError("the end cannot be before the start")
-        return value
+    end_not_before_start = not_before("end", "start", "the end cannot be before the start")
 
 
 class EventPatch(BaseModel):
@@ -65,13 +60,7 @@ class AgendaQuery(PageQuery):
     from_: AwareDatetime | None = Field(None, alias="from", description="Events starting at or after this moment (default: now).")
     to: AwareDatetime | None = Field(None, description="Events starting at or before this moment.")
 
-    @field_validator("to")
-    @classmethod
-    def not_before_from(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        start = info.data.get("from_")
-        if value is not None and start is not None and value < start:
-            raise ValueError("'to' cannot be before 'from'")
-        return value
+    to_not_before_from = not_before("to", "from_", "'to' cannot be before 'from'")
 
 
 class AgendaEvent(BaseModel):

@@ -1,11 +1,13 @@
-"""Pydantic field types for identifiers: validate and normalise, and report the identifier's own
-error code (``invalid_ins`` / ``invalid_rpps``) so the API answers with it."""
+"""Pydantic field types and rules the models share.
+
+Identifiers validate and normalise, and report the identifier's own error code (``invalid_ins`` /
+``invalid_rpps``) so the API answers with it. ``not_before`` orders two moments of a model."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, WithJsonSchema
+from pydantic import AfterValidator, ValidationInfo, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.core.identifiers import (
@@ -69,3 +71,16 @@ Rpps = Annotated[
     ),
 ]
 """Pydantic type: validates and normalises an RPPS number (see ``normalize_rpps``)."""
+
+
+def not_before(field: str, earlier: str, message: str):
+    """A validator of ``field``: when both are given, it may not be before ``earlier`` (a field
+    declared above it). Use as ``end_after_start = not_before("end", "start", "...")``."""
+
+    def check(cls, value, info: ValidationInfo):
+        start = info.data.get(earlier)
+        if value is not None and start is not None and value < start:
+            raise ValueError(message)
+        return value
+
+    return field_validator(field)(check)

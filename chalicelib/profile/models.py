@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from chalicelib.activity.models import ActorRef
 from chalicelib.core import clock
+from chalicelib.core.fields import not_before
 from chalicelib.core.pagination import Page, PageQuery
 
 SECTIONS = ("allergies", "treatments", "vaccinations", "conditions", "measurements")
@@ -92,13 +93,7 @@ class TreatmentCreate(_Strict):
             raise ValueError(f"cannot be before {EARLIEST.isoformat()}")
         return value
 
-    @field_validator("end_date")
-    @classmethod
-    def after_start(cls, value: date | None, info: ValidationInfo) -> date | None:
-        start = info.data.get("start_date")
-        if value is not None and start is not None and value < start:
-            raise ValueError("must be on or after start_date")
-        return value
+    end_date_not_before_start = not_before("end_date", "start_date", "must be on or after start_date")
 
 
 class VaccinationCreate(_Strict):
@@ -253,13 +248,7 @@ class MeasurementQuery(PageQuery):
             return None
         return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
-    @field_validator("to")
-    @classmethod
-    def after_from(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        start = info.data.get("from_")
-        if value is not None and start is not None and value < start:
-            raise ValueError("must be on or after from")
-        return value
+    to_not_before_from = not_before("to", "from_", "must be on or after from")
 
 
 class MeasurementPage(Page[Measurement]):
