@@ -211,7 +211,7 @@ def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str
         "code_digest": pseudonyms.code_digest(codes.normalize(code), patient_id),
         "code_expires_at": clock.iso(now + CODE_VALIDITY),
         "failed_attempts": 0,
-        "gsi1pk": store.cohort_partition(cohort_id, patient_id),
+        "gsi1pk": store.cohort_partition_of(cohort_id, patient_id),
         "gsi1sk": f"PAT#{patient_id}",
     }
     account = {name: value for name, value in account.items() if value is not None}

@@ -31,9 +31,13 @@ def campaign_key(campaign_id: str) -> dict:
     return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "META"}
 
 
+def _shard_of(patient_id: str, shards: int) -> int:
+    """A person's shard among ``shards``: stable, and spread evenly (patient ids are random)."""
+    return zlib.crc32(patient_id.encode()) % shards
+
+
 def _shard_key(campaign_id: str, patient_id: str) -> dict:
-    shard = zlib.crc32(patient_id.encode()) % COUNTER_SHARDS
-    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"COUNT#{shard:02d}"}
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"COUNT#{_shard_of(patient_id, COUNTER_SHARDS):02d}"}
 
 
 def put_campaign(item: dict) -> None:
@@ -156,15 +160,19 @@ COHORT_SHARDS = 16
 COHORT_PAGE = 100
 
 
-def cohort_partition(cohort_id: str, patient_id: str) -> str:
-    return f"COHORT#{cohort_id}#{zlib.crc32(patient_id.encode()) % COHORT_SHARDS}"
+def cohort_partition(cohort_id: str, shard: int) -> str:
+    return f"COHORT#{cohort_id}#{shard}"
+
+
+def cohort_partition_of(cohort_id: str, patient_id: str) -> str:
+    return cohort_partition(cohort_id, _shard_of(patient_id, COHORT_SHARDS))
 
 
 def cohort_page(cohort_id: str, shard: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
     """One page of a cohort shard's members, and the key the next page starts from (None: the end)."""
     query: dict[str, Any] = {
         "IndexName": "gsi1",
-        "KeyConditionExpression": Key("gsi1pk").eq(f"COHORT#{cohort_id}#{shard}"),
+        "KeyConditionExpression": Key("gsi1pk").eq(cohort_partition(cohort_id, shard)),
         "Limit": COHORT_PAGE,
     }
     return aws.query_page(query, start_key)
