@@ -263,7 +263,7 @@ def open_emergency_access(principal: Principal, patient_id: str, reason: str) ->
             "opened_at": clock.iso(now),
             "expires_at": clock.iso(now + EMERGENCY_DURATION),
         }
-        session["reason_sealed"] = crypto.cipher().encrypt(reason.encode(), emergency_reason_context(patient_id, session))
+        session["reason_sealed"] = crypto.seal(reason, emergency_reason_context(patient_id, session))
         items = access_store.emergency_session_items(patient_id, session)
         try:
             activity.record(patient_id, found.actor_ref, "emergency_access", found.actor.id, with_items=items)

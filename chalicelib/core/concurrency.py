@@ -1,10 +1,11 @@
 """Independent network calls of one request, run side by side instead of one after the other.
 
-Only for work whose clients are thread-safe: botocore clients (``aws.client()``, and
-``aws.table().meta.client``, which transactions use) and the Encryption SDK (its KMS clients, its
-materials cache). boto3 resources are not: their actions (``aws.table().query()``...) stay on the
-request's thread. Each task runs in its own copy of the caller's context, so its log lines keep
-the request id.
+Only for work whose clients are thread-safe: botocore clients (``aws.client()``), the Encryption
+SDK (its KMS clients, its materials cache) and the table's actions (``aws.table().get_item()``,
+``.update_item()``, ``.meta.client.transact_write_items()``...), which only read the resource's
+name and call its botocore client; a resource's load()/reload(), which are not, are never used.
+Clients are built once whichever thread asks first (core.memo). Each task runs in its own copy
+of the caller's context, so its log lines keep the request id.
 """
 
 from __future__ import annotations

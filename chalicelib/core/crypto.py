@@ -86,6 +86,16 @@ class Cipher:
         return plaintext
 
 
+def seal(text: str, context: dict[str, str]) -> bytes:
+    """A short text (a subject, a reason) as a ciphertext to keep in a table attribute."""
+    return cipher().encrypt(text.encode(), context)
+
+
+def unseal(sealed: Any, context: dict[str, str]) -> str:
+    """The text of ``seal``; ``sealed`` as the table gives it back (bytes or boto3's Binary)."""
+    return cipher().decrypt(bytes(sealed), context).decode()
+
+
 def _read_all(stream: Any) -> bytes:
     chunks = []
     while chunk := stream.read(READ_SIZE):

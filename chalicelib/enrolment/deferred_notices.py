@@ -47,7 +47,7 @@ def send(account: dict, template: str, *args: str) -> None:
                 **_key(account["patient_id"], template),
                 "patient_id": account["patient_id"],
                 "template": template,
-                "args_sealed": crypto.cipher().encrypt(json.dumps(args).encode(), _context(account["patient_id"], template)),
+                "args_sealed": crypto.seal(json.dumps(args), _context(account["patient_id"], template)),
                 "deferred_at": at,
                 "gsi1pk": PENDING,
                 "gsi1sk": at,
@@ -64,7 +64,7 @@ def resend_due(now: datetime | None = None) -> int:
         text, status = TEMPLATES[item["template"]]
         account = spaces.get_account(item["patient_id"])
         if account is not None and account["status"] == status:
-            args = json.loads(crypto.cipher().decrypt(bytes(item["args_sealed"]), _context(item["patient_id"], item["template"])))
+            args = json.loads(crypto.unseal(item["args_sealed"], _context(item["patient_id"], item["template"])))
             notify(account, *text(*args), purpose=item["template"])  # failing: stays, next hour
             sent += 1
         aws.table().delete_item(Key=_key(item["patient_id"], item["template"]))

@@ -179,7 +179,7 @@ def open_conversation(principal: Principal, request: ConversationCreate) -> Open
         "patient_id": patient_id,
         "rpps": granted.actor.id,
         "professional_name": principal.name,
-        "subject_sealed": crypto.cipher().encrypt(request.subject.encode(), _subject_context(patient_id, conversation_id)),
+        "subject_sealed": crypto.seal(request.subject, _subject_context(patient_id, conversation_id)),
         "created_at": sent_at,
         "last_message_at": sent_at,
     }
@@ -297,12 +297,10 @@ def _still_readable_by(principal: Principal, entries: list[dict]) -> list[dict]:
 
 
 def _open_subjects(entries: list[dict]) -> list[str]:
-    cipher = crypto.cipher()
-
     def open_subject(entry: dict) -> str:
         context = _subject_context(entry["patient_id"], entry["conversation_id"])
         try:
-            return cipher.decrypt(bytes(entry["subject_sealed"]), context).decode()
+            return crypto.unseal(entry["subject_sealed"], context)
         except crypto.CannotDecrypt as error:
             logs.error("conversation subject failed to decrypt", conversation_id=entry["conversation_id"])
             raise blobs.IntegrityError("This inbox cannot be read: a stored subject is not the one written.") from error

@@ -121,9 +121,8 @@ def series(principal: Principal, patient_id: str, query: MeasurementQuery) -> Me
         start_key = decode_cursor(query.cursor, gsi1pk=store.all_kinds(patient_id))
     else:
         start_key = decode_cursor(query.cursor, pk=partition(patient_id))
-        foreign = "gsi1pk" in start_key if start_key else False  # the every-kind list's cursor
-        if start_key and (foreign or not str(start_key.get("sk", "")).startswith(store.kind_prefix(query.kind))):
-            raise foreign_cursor()
+        if start_key and ("gsi1pk" in start_key or not start_key.get("sk", "").startswith(store.kind_prefix(query.kind))):
+            raise foreign_cursor()  # e.g. the every-kind list's cursor, or another kind's
     start = clock.iso(query.from_) if query.from_ else None
     end = clock.iso(query.to) if query.to else None
     items, last_key = store.series(patient_id, query.kind, start, end, query.limit, start_key)
