@@ -7,9 +7,10 @@ Both moto modes expose the same model dump (``/moto-api/data.json`` in server mo
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Iterator
 
-MOTO = "http://127.0.0.1:5000"
+MOTO = f"http://127.0.0.1:{os.environ.get('MES_MOTO_PORT', '5000')}"
 
 
 def notifications(dump: dict[str, Any]) -> Iterator[dict[str, Any]]:

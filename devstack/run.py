@@ -20,8 +20,9 @@ from devstack import keys
 from devstack.provision import REGION, provision
 from devstack.workers import run_workers
 
-MOTO_PORT = 5000
-API_PORT = 8000
+# Overridable so that two stacks can run side by side on one machine (e.g. a test run beside `make run`).
+MOTO_PORT = int(os.environ.get("MES_MOTO_PORT", "5000"))
+API_PORT = int(os.environ.get("MES_API_PORT", "8000"))
 ENDPOINT = f"http://127.0.0.1:{MOTO_PORT}"
 ENV_FILE = keys.ROOT / ".devstack" / "env.json"
 LOCAL_ORIGINS = "http://localhost:3000,http://127.0.0.1:3000"
