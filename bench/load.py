@@ -86,7 +86,7 @@ class Target:
         self.host, self.port = parts.hostname, parts.port or 80
 
     def send(self, method: str, path: str, token: str | None = None, body: dict | None = None) -> tuple[int, bytes, float | None]:
-        headers = {"Connection": "close"}
+        headers = {"Connection": "close", "Accept": "*/*"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         payload = None

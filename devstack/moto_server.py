@@ -1,14 +1,16 @@
 """moto's server with the devstack's speedups applied (see moto_speedups) and one route of its own,
 the outbox (devstack/outbox.py): ``python -m devstack.moto_server [-H HOST] [-p PORT]``.
 
-moto's own ``main`` with these two additions: the same WSGI app, threaded, and moto's request
-handler (it keeps the header spellings S3 metadata needs).
+moto's own ``main`` with these additions: the same WSGI app, threaded, and moto's request
+handler (it keeps the header spellings S3 metadata needs), without werkzeug's line per request
+(nobody reads it: run.py discards this server's output).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 from typing import Any, Callable, Iterable
 
 from devstack import moto_speedups, outbox
@@ -36,6 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-p", "--port", type=int, default=5000)
     args = parser.parse_args(argv)
     moto_speedups.apply()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app: Any = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, with_outbox(app), threaded=True, request_handler=MotoRequestHandler)
 

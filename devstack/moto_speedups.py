@@ -15,14 +15,22 @@ those of the queried key; each Query costs O(N log N) in the whole table (60% of
 moto CPU on a fresh stack, seconds per request once it holds 20,000 items). Here a Query runs on
 a view of the table whose ``all_items()`` holds only the candidates: the queried partition, or
 for an index, the items whose index hash key has the queried value (kept in a map updated by
-every write). moto's own code then checks, sorts, pages and projects them as before: same
-results, order, LastEvaluatedKey and errors, in time proportional to the queried key's items.
+every write), and of those, the items of the queried sort key range plus one item past it in
+the query's direction: moto's loop passes over the others without keeping them (an item past
+the range is what, after a full page, gives that page its LastEvaluatedKey). moto's own
+code then checks, sorts, pages and projects them as before: same results, order,
+LastEvaluatedKey and errors, in time proportional to the items the Query reads.
 
-Two more costs that grow with time and are no part of DynamoDB: moto keeps every DynamoDB item
-it ever built (each write, each copy) in a list for its dashboard (``/moto-api/data.json``), so
-memory and that dump grow without bound; here items are not tracked. And its server finds the
-service of each request by listing moto's package directory and trying every URL pattern, under
-one lock; here the answer for a host is kept.
+moto keeps every DynamoDB item it ever built (each write, each copy) in a list for its dashboard
+(``/moto-api/data.json``), so memory and that dump grow without bound: here items are not tracked.
+
+Per request, moto's server (a third of its time once queries are cheap) serializes each
+attribute value of a DynamoDB answer by trying the ten members of the AttributeValue shape under
+several aliases, although its value is already in the wire form; here a value whose members
+are strings, numbers, booleans, sets of them, lists or maps is taken as it is (binaries still go
+through moto's serializer). It finds the service of each request by listing moto's package
+directory and trying every URL pattern, under one lock: here the answer for a host is kept. And
+it lists a handler class's methods on every call: here once per class.
 
 Applied by the tests, the benchmarks and the devstack's moto server; never deployed.
 """
@@ -43,6 +51,8 @@ from moto.dynamodb.exceptions import (
     TransactionCanceledException,
     TransactWriteSingleOpException,
 )
+import moto.core.responses
+from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
@@ -181,7 +191,7 @@ def _members(table: Table, attribute: str) -> dict[DynamoType, set[Key]]:
 
 
 def _candidates(table: Table, hash_key: DynamoType | None, index_name: str | None, conditions: list | None) -> list[Item] | None:
-    """The items a Query can match, or None to let moto look at every item."""
+    """The items having the queried hash key, or None to let moto look at every item."""
     if index_name is None:
         return None if hash_key is None else _partition(table, hash_key)
     index = next((i for i in table.all_indexes() if i.name == index_name), None)
@@ -195,11 +205,39 @@ def _candidates(table: Table, hash_key: DynamoType | None, index_name: str | Non
     return [item for item in map(functools.partial(_at, table), keys) if item is not None]
 
 
+def _in_range(table: Table, items: list[Item], index_name: str | None, call: dict) -> list[Item]:
+    """Of one hash key's items, those moto's loop can keep or stop at: the queried sort key range
+    and one item past it in the query's direction, if any (moto orders by the sort key's value,
+    then for an index by the table's key)."""
+    comparison, conditions = call.get("range_comparison"), call.get("range_key_conditions") or []
+    if index_name is None:
+        attribute = table.range_key_attr
+    else:
+        index = table.get_index(index_name)
+        attribute = next((k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"), None)
+    if not comparison or attribute is None or len(conditions) > 1:
+        return items
+
+    def order(item: Item) -> tuple:
+        return (item.attrs[attribute].cast_value, item.hash_key.cast_value, item.range_key.cast_value if item.range_key else None)
+
+    ranged = [item for item in items if attribute in item.attrs]
+    inside = [item for item in ranged if item.attrs[attribute].compare(comparison, call["range_objs"])]
+    if not inside:
+        return inside
+    forward = call.get("scan_index_forward", True) is not False
+    edge = max(map(order, inside)) if forward else min(map(order, inside))
+    past = next((item for item in ranged if (order(item) > edge if forward else order(item) < edge)), None)
+    return inside + ([past] if past else [])
+
+
 def query(self: Table, *args: Any, **kwargs: Any) -> Any:
     call = _QUERY.bind(self, *args, **kwargs).arguments
     with _WRITE_LOCK:
         found = _candidates(self, call["hash_key"], call.get("index_name"), call.get("hash_key_conditions"))
-    return _moto_query(self if found is None else _Candidates(self, found), *args, **kwargs)
+    if found is None:
+        return _moto_query(self, *args, **kwargs)
+    return _moto_query(_Candidates(self, _in_range(self, found, call.get("index_name"), call)), *args, **kwargs)
 
 
 def _indexed(table: Table, key: Key | None) -> dict[str, DynamoType]:
@@ -259,6 +297,42 @@ def _untracked(cls: type, *_: Any, **__: Any) -> Any:
     return object.__new__(cls)
 
 
+_PLAIN = {"S": str, "N": str, "BOOL": bool, "NULL": bool}
+_PLAIN_SETS = {"SS", "NS"}
+
+
+def _plain(value: Any) -> dict | None:
+    """An AttributeValue in its wire form, as moto's serializer would write it; None for binaries
+    (base64-encoded by the serializer) or anything unexpected, left to moto."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    kind, inner = next(iter(value.items()))
+    if kind in _PLAIN:
+        return {kind: inner} if isinstance(inner, _PLAIN[kind]) else None
+    if kind in _PLAIN_SETS:
+        return {kind: list(inner)} if isinstance(inner, list) and all(isinstance(v, str) for v in inner) else None
+    if kind == "M" and isinstance(inner, dict):
+        members = {name: _plain(member) for name, member in inner.items()}
+        return None if None in members.values() else {"M": members}
+    if kind == "L" and isinstance(inner, list):
+        elements = [_plain(element) for element in inner]
+        return None if None in elements else {"L": elements}
+    return None
+
+
+def _plain_attribute_values(method: Callable) -> Callable:
+    @functools.wraps(method)
+    def serialize(self: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if key and shape.name == "AttributeValue" and self.operation_model.service_model.service_name == "dynamodb":
+            plain = _plain(value)
+            if plain is not None:
+                serialized[self.get_serialized_name(shape, key)] = plain
+                return
+        method(self, serialized, value, shape, key)
+
+    return serialize
+
+
 def _host_cached(method: Callable) -> Callable:
     known: dict[str | None, Any] = {}
 
@@ -283,4 +357,6 @@ def apply() -> None:
         setattr(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
     Item.__new__ = staticmethod(_untracked)  # type: ignore[method-assign, assignment]
     Item.instances_tracked.clear()  # type: ignore[attr-defined]
+    BaseJSONSerializer._serialize_type_structure = _plain_attribute_values(BaseJSONSerializer._serialize_type_structure)  # type: ignore[method-assign]
     DomainDispatcherApplication.get_backend_for_host = _host_cached(DomainDispatcherApplication.get_backend_for_host)  # type: ignore[method-assign]
+    moto.core.responses.method_names_from_class = functools.lru_cache(maxsize=None)(moto.core.responses.method_names_from_class)

@@ -4,8 +4,9 @@ key, deletes, batches, transactions)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import boto3
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
@@ -32,8 +33,8 @@ read = st.tuples(
 )
 
 
-@pytest.fixture
-def table():
+@contextmanager
+def fresh_table():
     with mock_aws():
         resource = boto3.resource("dynamodb", region_name="eu-west-3")
         made = resource.create_table(
@@ -109,8 +110,12 @@ def _pages(table, read_op) -> list:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(st.one_of(write, st.tuples(st.just("read"), read)), min_size=1, max_size=25))
-def test_query_answers_as_moto_does(table, steps, monkeypatch):
-    """The table lives across examples: each one starts from what the previous ones wrote."""
+def test_query_answers_as_moto_does(steps, monkeypatch):
+    with fresh_table() as table:
+        _check(table, steps, monkeypatch)
+
+
+def _check(table, steps, monkeypatch) -> None:
     for step in steps:
         if step[0] != "read":
             _write(table, step)
@@ -125,3 +130,43 @@ def test_query_answers_as_moto_does(table, steps, monkeypatch):
             with monkeypatch.context() as original:
                 original.setattr(Table, "query", moto_speedups._moto_query)
                 assert fast == _pages(table, (where, n, None, True, 3))
+
+
+scalar = st.one_of(
+    st.builds(lambda v: {"S": v}, st.text(max_size=5)),
+    st.builds(lambda v: {"N": str(v)}, st.integers()),
+    st.builds(lambda v: {"BOOL": v}, st.booleans()),
+    st.just({"NULL": True}),
+    st.builds(lambda v: {"SS": v}, st.lists(st.text(max_size=3), min_size=1, max_size=3, unique=True)),
+    st.builds(lambda v: {"NS": [str(n) for n in v]}, st.lists(st.integers(), min_size=1, max_size=3, unique=True)),
+    st.builds(lambda v: {"B": v}, st.binary(max_size=5)),
+    st.builds(lambda v: {"BS": v}, st.lists(st.binary(min_size=1, max_size=3), min_size=1, max_size=2, unique=True)),
+)
+attribute_value = st.recursive(
+    scalar,
+    lambda inner: st.one_of(
+        st.builds(lambda v: {"M": v}, st.dictionaries(st.text(min_size=1, max_size=3), inner, max_size=3)),
+        st.builds(lambda v: {"L": v}, st.lists(inner, max_size=3)),
+    ),
+    max_leaves=8,
+)
+items = st.lists(st.dictionaries(st.text(min_size=1, max_size=4), attribute_value, min_size=1, max_size=4), max_size=3)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(found=items)
+def test_attribute_values_serialize_as_moto_does(found, monkeypatch):
+    """What moto's server sends for a DynamoDB answer (here a Query's) is unchanged, byte for byte."""
+    from moto.core.serialize import BaseJSONSerializer, XFormedAttributePicker, get_serializer_class
+    from moto.core.utils import get_service_model
+
+    operation = get_service_model("dynamodb").operation_model("Query")
+
+    def body() -> str:
+        serializer = get_serializer_class("dynamodb", "json")(operation_model=operation, value_picker=XFormedAttributePicker())
+        return serializer.serialize({"Items": found, "Count": len(found), "ScannedCount": len(found)})["body"]
+
+    fast = body()
+    with monkeypatch.context() as original:
+        original.setattr(BaseJSONSerializer, "_serialize_type_structure", BaseJSONSerializer._serialize_type_structure.__wrapped__)
+        assert fast == body()
