@@ -8,9 +8,9 @@ the content endpoint. Recorded as ``export.created``.
 
 from __future__ import annotations
 
-from chalicelib.access.policy import EXPORT, READ, Resource, decide
-from chalicelib.access.gate import authorize
-from chalicelib.activity import service as activity
+from chalicelib.core.policy import EXPORT, READ, Resource, decide
+from chalicelib.core.gate import authorize
+from chalicelib.core import history
 from chalicelib.core import clock
 from chalicelib.core.auth import Principal
 from chalicelib.documents import store as documents
@@ -39,5 +39,5 @@ def export(principal: Principal, patient_id: str) -> dict:
         # what the patient sees: documents still invisible to them stay out of the export
         if decide(granted.actor, granted.space, READ, as_resource(item), now).allowed:
             resources.append(build.document(item))
-    event = activity.record(patient_id, granted.actor_ref, "export.created", None, head=granted.items.activity_head)
+    event = history.record(patient_id, granted.actor_ref, "export.created", None, head=granted.items.activity_head)
     return fhir.bundle(fhir.resource_id("Bundle", event["event_id"]), clock.iso(now), resources)

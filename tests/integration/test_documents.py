@@ -106,7 +106,7 @@ def test_bad_content_is_refused_and_nothing_is_written(api, space, overrides, st
 
 
 def test_failure_between_content_and_metadata_leaves_nothing(api, space, monkeypatch):
-    from chalicelib.activity import service as activity
+    from chalicelib.core import history
 
     patient_id, patient, doctor = space
 
@@ -121,7 +121,7 @@ def test_failure_between_content_and_metadata_leaves_nothing(api, space, monkeyp
 
 
 def test_crash_between_content_and_metadata_is_swept(api, space, monkeypatch):
-    from chalicelib.activity import service as activity
+    from chalicelib.core import history
     from chalicelib.core import blobs
 
     patient_id, patient, doctor = space
