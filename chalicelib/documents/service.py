@@ -19,7 +19,9 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.errors import InvalidRequest, NotFound
 from chalicelib.core.ids import new_sortable_id
 from chalicelib.core.pagination import decode_cursor, encode_cursor
-from chalicelib.documents import content, store
+from chalicelib.documents import store
+from chalicelib.core import content
+from chalicelib.documents.interface import as_resource
 from chalicelib.documents.models import Document, DocumentCreate, DocumentPage, DocumentPatch, DocumentQuery
 
 CONTENT = blobs.Bucket("documents")  # this module's encrypted content, in its own bucket
@@ -31,19 +33,6 @@ ANY_DOCUMENT = Resource(kind="document", document_type="other")
 
 def _context(patient_id: str, document_id: str) -> dict[str, str]:
     return {"purpose": "document", "patient_id": patient_id, "document_id": document_id}
-
-
-def as_resource(item: dict) -> Resource:
-    """What the access policy needs to know of a document."""
-    invisible_since = item.get("invisible_since")
-    return Resource(
-        kind="document",
-        document_type=item["type"],
-        author=(item["author_role"], item["author_id"]),
-        masked=bool(item["masked"]),
-        invisible_to_patient=bool(item["invisible_to_patient"]),
-        invisible_since=clock.parse_iso(invisible_since) if invisible_since else None,
-    )
 
 
 def _public(item: dict) -> Document:

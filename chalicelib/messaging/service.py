@@ -30,7 +30,7 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, Forbidden, NotFound
 from chalicelib.core.ids import new_id, new_sortable_id
 from chalicelib.core.pagination import decode_cursor, encode_cursor
-from chalicelib.documents import content
+from chalicelib.core import content
 from chalicelib.messaging import notices, store
 from chalicelib.messaging.models import (
     AttachmentIn,

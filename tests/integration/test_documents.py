@@ -113,7 +113,7 @@ def test_failure_between_content_and_metadata_leaves_nothing(api, space, monkeyp
     def broken(*args, **kwargs):
         raise RuntimeError("DynamoDB unavailable")
 
-    monkeypatch.setattr(activity, "record", broken)
+    monkeypatch.setattr(history, "commit", broken)
     assert api.post(f"/v1/patients/{patient_id}/documents", document(), token=doctor).status_code == 500
     monkeypatch.undo()
     assert _objects() == []
@@ -122,7 +122,7 @@ def test_failure_between_content_and_metadata_leaves_nothing(api, space, monkeyp
 
 def test_crash_between_content_and_metadata_is_swept(api, space, monkeypatch):
     from chalicelib.core import history
-    from chalicelib.core import blobs
+    from chalicelib.documents.service import CONTENT
 
     patient_id, patient, doctor = space
 
@@ -132,13 +132,13 @@ def test_crash_between_content_and_metadata_is_swept(api, space, monkeypatch):
     def crash(*args, **kwargs):
         raise Crash()
 
-    monkeypatch.setattr(activity, "record", crash)
+    monkeypatch.setattr(history, "commit", crash)
     with pytest.raises(Crash):
         api.post(f"/v1/patients/{patient_id}/documents", document(), token=doctor)
     monkeypatch.undo()
     assert len(_objects()) == 1
-    assert blobs.sweep(clock.now()) == 0  # too recent: an upload may still be finishing
-    assert blobs.sweep(clock.now() + timedelta(hours=1)) == 1
+    assert CONTENT.sweep(clock.now()) == 0  # too recent: an upload may still be finishing
+    assert CONTENT.sweep(clock.now() + timedelta(hours=1)) == 1
     assert _objects() == []
 
 
