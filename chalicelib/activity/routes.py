@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.core.api import Call, Router, roles
+from chalicelib.core.api import Call, Router, page_query, roles
 
 router = Router(__name__, tag="activity")
 
@@ -19,12 +19,6 @@ def service():
     from chalicelib.activity import service
 
     return service
-
-
-def page_query():
-    from chalicelib.core.pagination import PageQuery
-
-    return PageQuery
 
 
 def _may_read(call: Call, patient_id: str) -> None:

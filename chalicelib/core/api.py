@@ -79,6 +79,13 @@ class Raw:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def page_query() -> Any:
+    """The query model of a plain list (?limit=&cursor=), for routes that take nothing else."""
+    from chalicelib.core.pagination import PageQuery
+
+    return PageQuery
+
+
 def resolve(ref: ModelRef) -> Any:
     """The model a route's reference returns (None when the route has none)."""
     return ref() if ref is not None else None
