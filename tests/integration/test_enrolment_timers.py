@@ -200,7 +200,7 @@ def _deliver_each(api) -> int:
 def test_a_notice_that_fails_to_send_is_sent_by_the_schedule_if_still_relevant(api, enrolment, monkeypatch):
     from chalicelib.core import clock
     from chalicelib.enrolment import deferred_notices
-    from chalicelib.notifications import service as notifications
+    from chalicelib.core import notify as notifications
 
     people = [invitee(5000 + n) for n in range(3)]
     campaign = enrolment.campaign()
