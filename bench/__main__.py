@@ -10,6 +10,7 @@ import time
 SUITE = [
     ("coldstart", "Cold start", []),
     ("calls_enrolment", "AWS calls per request: enrolment", []),
+    ("code_lock", "Provisional-code lock under 64 concurrent wrong codes", []),
     ("cost_model", "Cost model: enrolment per million people", []),
     ("enrolment_throughput", "Auto-creation throughput", ["-n", "2000"]),
     ("calls_documents", "AWS calls per request: medical record", []),

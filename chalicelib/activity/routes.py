@@ -38,7 +38,7 @@ def _may_read(call: Call, patient_id: str) -> None:
 def list_activity(call: Call, patient_id: str):
     """Activity history of a space, newest first."""
     _may_read(call, patient_id)
-    return service().list_events(patient_id, call.query.limit, call.query.cursor)
+    return service().list_events(call.principal, patient_id, call.query.limit, call.query.cursor)
 
 
 @router.route(

@@ -7,10 +7,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.core.matrix import DOCUMENT_TYPES
 from chalicelib.core.history import ActorRef
+from chalicelib.core.fields import MediaType
 from chalicelib.core.pagination import Page, PageQuery
 
 DocumentType = Literal[DOCUMENT_TYPES]
-MediaType = Literal["application/pdf", "image/jpeg", "image/png", "text/plain"]
 
 
 class DocumentCreate(BaseModel):

@@ -13,12 +13,12 @@ from chalicelib.core.policy import Resource, decide
 from chalicelib.core.gate import Authorized, authorize, check, load_space
 from chalicelib.core import history
 from chalicelib.core.history import ActorRef
-from chalicelib.core import blobs, clock, layout, logs
+from chalicelib.core import blobs, clock, logs
 from chalicelib.core.api import Raw
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import InvalidRequest, NotFound
 from chalicelib.core.ids import new_sortable_id
-from chalicelib.core.pagination import decode_cursor, encode_cursor
+from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
 from chalicelib.documents import store
 from chalicelib.core import content
 from chalicelib.documents.interface import as_resource
@@ -101,12 +101,12 @@ def deposit(principal: Principal, patient_id: str, request: DocumentCreate) -> D
 
 def list_documents(principal: Principal, patient_id: str, query: DocumentQuery) -> DocumentPage:
     granted = authorize(principal, patient_id, "read", ANY_DOCUMENT)
-    start_key = decode_cursor(query.cursor, pk=layout.patient(patient_id))
-    items, last_key = store.page(patient_id, query.limit, start_key, query.type)
+    list_scope = scope("documents", principal, patient_id=patient_id, type=query.type)
+    items, last_key = store.page(patient_id, query.limit, decode_cursor(query.cursor, list_scope), query.type)
     now = clock.now()
     visible = [item for item in items if decide(granted.actor, granted.space, "read", as_resource(item), now).allowed]
     _record(granted, "document.listed", query.type)
-    return DocumentPage(items=[_public(item) for item in visible], next_cursor=encode_cursor(last_key))
+    return DocumentPage(items=[_public(item) for item in visible], next_cursor=encode_cursor(last_key, list_scope))
 
 
 def metadata(principal: Principal, patient_id: str, document_id: str) -> Document:
