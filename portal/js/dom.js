@@ -10,7 +10,7 @@ function fill(el, attrs, children) {
     if (value === null || value === undefined || value === false) continue;
     if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
     else if (name === "class") el.setAttribute("class", value);
-    else if (name === "checked" || name === "value" || name === "disabled" || name === "multiple") el[name] = value;
+    else if (name === "checked" || name === "disabled" || name === "multiple") el[name] = value;
     else el.setAttribute(name, value === true ? "" : String(value));
   }
   return el;
@@ -51,8 +51,9 @@ export function field(label, control, hint) {
   return h("div", { class: "field" }, h("label", { for: id }, label), hintEl, control);
 }
 
-export function select(name, options, attrs = {}) {
-  return h("select", { name, ...attrs }, options.map(([value, label]) => h("option", { value }, label)));
+// `selected`: the option chosen at first, and again when the form is reset.
+export function select(name, options, { selected, ...attrs } = {}) {
+  return h("select", { name, ...attrs }, options.map(([value, label]) => h("option", { value, selected: value === selected }, label)));
 }
 
 export function announce(message) {

@@ -51,7 +51,9 @@ class Visit:
         self.requests: list[str] = []
         self.dialogs: list[str] = []
         self.page = self.context.new_page()
+        self.blocked: list[str] = []  # refused by the CSP before leaving the browser
         self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("requestfailed", lambda r: self.blocked.append(r.url) if r.failure == "csp" else None)
         self.page.on("dialog", self._dialog)
         self.confirm = True
 
@@ -76,7 +78,9 @@ class Visit:
         return self.page.evaluate("window.__cspViolations")
 
     def hosts(self) -> set[str]:
-        return {urlsplit(url).netloc for url in self.requests if urlsplit(url).scheme in ("http", "https")}
+        """Where the browser sent requests (what the CSP refused never left)."""
+        sent = [url for url in self.requests if url not in self.blocked]
+        return {urlsplit(url).netloc for url in sent if urlsplit(url).scheme in ("http", "https")}
 
 
 def _visit(browser, viewport: dict, label: str):

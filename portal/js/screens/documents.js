@@ -103,12 +103,11 @@ function depositForm(ctx, added) {
       content_base64: await base64Of(content),
     });
     el.reset();
-    el.querySelector("[name=date]").value = today();
     added(doc);
     announce(`Document « ${doc.title} » déposé.`);
   },
   field("Titre", h("input", { name: "title", required: true, maxlength: 200 })),
-  field("Type", select("type", options(DOCUMENT_TYPES), { value: "other" })),
+  field("Type", select("type", options(DOCUMENT_TYPES), { selected: "other" })),
   field("Date du document", h("input", { name: "date", type: "date", required: true, max: today(), value: today() })),
   field("Fichier", file, "PDF, JPEG, PNG ou texte, 4 Mo au plus."),
   field("Ou prendre une photo", photo, "Sur un téléphone, ouvre l’appareil photo."),
