@@ -27,7 +27,29 @@ export const ACTIONS = {
   "access.treating_doctor_set": "Médecin traitant déclaré",
   "access.treating_doctor_removed": "Médecin traitant retiré",
   "access.emergency_setting": "Réglage de l’accès en urgence",
+  "access.searched": "Espace recherché par un professionnel",
   emergency_access: "Accès en urgence",
+  "emergency_access.notified": "Accès en urgence signalé",
+  "conversation.opened": "Conversation ouverte",
+  "conversation.read": "Conversation lue",
+  "message.sent": "Message envoyé",
+  "message.attachment_read": "Pièce jointe ouverte",
+  "agenda.created": "Événement ajouté à l’agenda",
+  "agenda.updated": "Événement de l’agenda modifié",
+  "agenda.deleted": "Événement supprimé de l’agenda",
+  "agenda.listed": "Agenda consulté",
+  "agenda.exported": "Agenda exporté (iCalendar)",
+  "agenda.reminded": "Rappel d’agenda envoyé",
+  "profile.created": "Profil médical complété",
+  "profile.read": "Profil médical consulté",
+  "profile.deleted": "Élément du profil supprimé",
+  "measurement.created": "Mesure ajoutée",
+  "measurement.read": "Mesures consultées",
+  "measurement.deleted": "Mesure supprimée",
+  "connection.created": "Application connectée",
+  "connection.revoked": "Application révoquée",
+  "app.read": "Lecture par une application",
+  "export.created": "Dossier exporté",
   "enrolment.invited": "Invitation envoyée",
   "enrolment.activated": "Espace activé",
   "enrolment.auto_created": "Espace créé automatiquement",
@@ -102,7 +124,8 @@ export function actor(ref, me) {
   if (!ref) return "";
   if (me && ref.id === me) return "Vous";
   if (ref.role === "professional") return `Professionnel de santé (RPPS ${ref.id})`;
-  return `${label(ROLES, ref.role)} (${ref.id})`;
+  if (["patient", "representative", "app"].includes(ref.role)) return `${label(ROLES, ref.role)} (${ref.id})`;
+  return label(ROLES, ref.role); // an agent or the platform: its technical id tells a person nothing
 }
 
 export function measurementValue(entry) {

@@ -29,7 +29,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--lang=fr-FR",  # the browser's own words (file pickers, date fields) in French: chromium-l10n
 ]  # fmt: skip
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "build" / "portal-screens"
@@ -122,7 +121,8 @@ def png(width: int = 24, height: int = 16) -> bytes:
 
 
 def launch(playwright: Any) -> Any:
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    # LANGUAGE: the browser's own words (file pickers, date fields) in French, from chromium-l10n.
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={**os.environ, "LANGUAGE": "fr"})
 
 
 def sign_in(page: Any, ins: str) -> None:
