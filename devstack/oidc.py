@@ -20,6 +20,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlencode
 
 from chalicelib.core.identifiers import InvalidIdentifier, normalize_ins
@@ -52,8 +53,8 @@ def _s256(verifier: str) -> str:
 
 
 class Provider:
-    def __init__(self, issuer: str, client_id: str, redirect_uris: list[str]):
-        self.issuer, self.client_id, self.redirect_uris = issuer, client_id, redirect_uris
+    def __init__(self, issuer: str, client_id: str, redirect_uris: list[str], key_file: Path = keys.KEY_FILE):
+        self.issuer, self.client_id, self.redirect_uris, self.key_file = issuer, client_id, redirect_uris, key_file
         # The sign-in form's answer is a redirect to the portal, which form-action must allow.
         self.page_csp = "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self' " + " ".join(redirect_uris)
         self._lock = threading.Lock()
@@ -65,7 +66,7 @@ class Provider:
     def handle(self, method: str, path: str, query: dict[str, str], form: dict[str, str], cookies: dict[str, str]) -> Reply:
         routes = {
             ("GET", "/.well-known/openid-configuration"): lambda: _json(200, self.discovery()),
-            ("GET", "/jwks"): lambda: Reply(200, keys.jwks().encode(), "application/json"),
+            ("GET", "/jwks"): lambda: Reply(200, keys.jwks(self.key_file).encode(), "application/json"),
             ("GET", "/authorize"): lambda: self.authorize(query, cookies.get(SESSION_COOKIE)),
             ("POST", "/authorize"): lambda: self.sign_in(form),
             ("POST", "/token"): lambda: self.token(form),
@@ -131,8 +132,8 @@ class Provider:
             return _json(400, {"error": "invalid_grant", "error_description": "unknown, used or expired code, or wrong verifier"})
         subject = "patient-" + hashlib.sha256(grant["ins"].encode()).hexdigest()[:16]
         common = {"iss": self.issuer, "sub": subject, "exp": int(time.time()) + TOKEN_SECONDS, "ins": grant["ins"]}
-        access = keys.mint("patient", common)
-        identity = keys.mint("patient", {**common, "aud": self.client_id, "nonce": grant["nonce"]})
+        access = keys.mint("patient", common, self.key_file)
+        identity = keys.mint("patient", {**common, "aud": self.client_id, "nonce": grant["nonce"]}, self.key_file)
         return _json(200, {"access_token": access, "token_type": "Bearer", "expires_in": TOKEN_SECONDS, "id_token": identity, "scope": "openid"})
 
     def logout(self, query: dict[str, str], session: str | None) -> Reply:
