@@ -42,6 +42,12 @@ export function uid(prefix) {
   return `${prefix}-${serial}`;
 }
 
+// A section titled by its own h2.
+export function section(title, ...children) {
+  const id = uid("section");
+  return h("section", { "aria-labelledby": id }, h("h2", { id }, title), ...children);
+}
+
 // A labelled input (or select/textarea given as `control`), with an optional hint.
 export function field(label, control, hint) {
   const id = control.id || uid("champ");

@@ -213,7 +213,7 @@ def test_a_person_walks_through_the_portal(desktop):
     offer = page.get_by_role("form", name=f"Connecter {app['name']}")
     offer.get_by_label("Lire vos mesures").uncheck()
     offer.get_by_role("button", name=f"Connecter {app['name']}").click()
-    connected = page.locator("#connectees ~ div li.card").filter(has_text=app["name"])
+    connected = page.get_by_role("region", name="Applications connectées").locator("li.card").filter(has_text=app["name"])
     connected.get_by_text("Ajouter des mesures").wait_for()
     (connection,) = stack.ok("GET", f"/v1/patients/{me['patient_id']}/connections", token=token)["items"]
     assert connection["scopes"] == ["measurements:write"]

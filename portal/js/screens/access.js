@@ -1,7 +1,7 @@
 // Who may see the record: grants (with an end date), blocks, the treating doctor, and whether
 // emergency access is allowed.
 
-import { actionButton, announce, field, form, formatDateTime, h, localToUtc, replace, today } from "../dom.js";
+import { actionButton, announce, field, form, formatDateTime, h, localToUtc, replace, section, today } from "../dom.js";
 import { del, get, put } from "../api.js";
 
 function rppsInput() {
@@ -9,7 +9,6 @@ function rppsInput() {
 }
 
 const RPPS_HINT = "Les 11 chiffres du numéro RPPS du professionnel (sur sa carte ou son ordonnance).";
-const rppsOf = (data) => data.get("rpps").replace(/\s+/g, "");
 
 function table(caption, headings, rows) {
   return h("table", {},
@@ -66,46 +65,32 @@ export async function render(main, ctx) {
       sessions.length ? h("ul", {}, sessions.map((s) => h("li", {}, `RPPS ${s.rpps}, ouvert le ${formatDateTime(s.opened_at)}, jusqu’au ${formatDateTime(s.expires_at)}`))) : null);
   }
 
+  // A form naming a professional by RPPS: `send(rpps, data)`, then the settings shown again.
+  const rppsForm = (title, text, [button, kind], send, done, ...extra) => form({ class: "stack", "aria-label": title }, async (data, el) => {
+    await send(data.get("rpps").replace(/\s+/g, ""), data);
+    el.reset();
+    await refresh(done);
+  }, field(text, rppsInput(), RPPS_HINT), extra, h("button", { type: "submit", class: kind }, button));
+
   replace(
     main,
     h("h1", {}, ctx.title),
     h("p", {}, "Vous seul décidez des professionnels qui consultent votre dossier. Votre médecin traitant y a accès sans autorisation ; un professionnel bloqué ne peut ni le lire, ni y déposer, ni vous écrire."),
-    h("section", { "aria-labelledby": "autorises" },
-      h("h2", { id: "autorises" }, "Professionnels autorisés"),
+    section("Professionnels autorisés",
       areas.grants,
       h("h3", {}, "Autoriser un professionnel"),
-      form({ class: "stack", "aria-label": "Autoriser un professionnel" }, async (data, el) => {
+      rppsForm("Autoriser un professionnel", "Numéro RPPS", ["Autoriser", null], (rpps, data) => {
         const until = data.get("until");
-        const body = until ? { expires_at: localToUtc(`${until}T23:59:59`) } : {};
-        await put(`${path}/grants/${encodeURIComponent(rppsOf(data))}`, body);
-        el.reset();
-        await refresh("Professionnel autorisé.");
-      },
-      field("Numéro RPPS", rppsInput(), RPPS_HINT),
-      field("Jusqu’au (inclus)", h("input", { name: "until", type: "date", min: today() }), "Laissez vide pour une autorisation sans limite de durée."),
-      h("button", { type: "submit" }, "Autoriser"))),
-    h("section", { "aria-labelledby": "bloques" },
-      h("h2", { id: "bloques" }, "Professionnels bloqués"),
+        return put(`${path}/grants/${encodeURIComponent(rpps)}`, until ? { expires_at: localToUtc(`${until}T23:59:59`) } : {});
+      }, "Professionnel autorisé.",
+      field("Jusqu’au (inclus)", h("input", { name: "until", type: "date", min: today() }), "Laissez vide pour une autorisation sans limite de durée."))),
+    section("Professionnels bloqués",
       areas.blocked,
-      form({ class: "stack", "aria-label": "Bloquer un professionnel" }, async (data, el) => {
-        await put(`${path}/blocks/${encodeURIComponent(rppsOf(data))}`);
-        el.reset();
-        await refresh("Professionnel bloqué.");
-      },
-      field("Numéro RPPS à bloquer", rppsInput(), RPPS_HINT),
-      h("button", { type: "submit", class: "danger" }, "Bloquer"))),
-    h("section", { "aria-labelledby": "traitant" },
-      h("h2", { id: "traitant" }, "Médecin traitant"),
+      rppsForm("Bloquer un professionnel", "Numéro RPPS à bloquer", ["Bloquer", "danger"], (rpps) => put(`${path}/blocks/${encodeURIComponent(rpps)}`), "Professionnel bloqué.")),
+    section("Médecin traitant",
       areas.doctor,
-      form({ class: "stack", "aria-label": "Déclarer le médecin traitant" }, async (data, el) => {
-        await put(`${path}/treating-doctor`, { rpps: rppsOf(data) });
-        el.reset();
-        await refresh("Médecin traitant déclaré.");
-      },
-      field("Numéro RPPS du médecin traitant", rppsInput(), RPPS_HINT),
-      h("button", { type: "submit", class: "secondary" }, "Déclarer"))),
-    h("section", { "aria-labelledby": "urgence-titre" },
-      h("h2", { id: "urgence-titre" }, "Accès en urgence"),
+      rppsForm("Déclarer le médecin traitant", "Numéro RPPS du médecin traitant", ["Déclarer", "secondary"], (rpps) => put(`${path}/treating-doctor`, { rpps }), "Médecin traitant déclaré.")),
+    section("Accès en urgence",
       areas.emergency),
   );
   await refresh();

@@ -1,7 +1,7 @@
 // The agenda: upcoming events, adding one, and the iCalendar feed.
 
 import { apiUrl, blob, del, get, post, saveAs } from "../api.js";
-import { actionButton, announce, field, form, formatDateTime, h, localToUtc, paged, replace, select } from "../dom.js";
+import { actionButton, announce, field, form, formatDateTime, h, localToUtc, paged, replace, section, select } from "../dom.js";
 import { AGENDA_KINDS, label, options } from "../labels.js";
 
 export async function render(main, ctx) {
@@ -31,9 +31,8 @@ export async function render(main, ctx) {
   replace(
     main,
     h("h1", {}, ctx.title),
-    h("section", { "aria-labelledby": "a-venir" }, h("h2", { id: "a-venir" }, "À venir"), listArea),
-    h("section", { "aria-labelledby": "ajouter" },
-      h("h2", { id: "ajouter" }, "Ajouter un événement"),
+    section("À venir", listArea),
+    section("Ajouter un événement",
       form({ class: "stack", "aria-label": "Ajouter un événement" }, async (data, el) => {
         const body = { kind: data.get("kind"), title: data.get("title").trim(), start: localToUtc(data.get("start")) };
         for (const name of ["location", "professional_name"]) if (data.get(name).trim()) body[name] = data.get(name).trim();
@@ -50,8 +49,7 @@ export async function render(main, ctx) {
       field("Lieu (facultatif)", h("input", { name: "location", maxlength: 300 })),
       field("Professionnel (facultatif)", h("input", { name: "professional_name", maxlength: 200 })),
       h("button", { type: "submit" }, "Ajouter"))),
-    h("section", { "aria-labelledby": "calendrier" },
-      h("h2", { id: "calendrier" }, "Dans votre calendrier"),
+    section("Dans votre calendrier",
       h("p", {}, "Adresse d’abonnement iCalendar de cet agenda. Votre application de calendrier doit s’y présenter avec votre connexion Mon espace santé : l’adresse ne contient aucun secret."),
       field("Lien d’abonnement iCalendar", h("input", { value: feed, readonly: true, class: "feed" })),
       h("p", {}, actionButton("Télécharger l’agenda (.ics)", async () => saveAs(await blob(`${path}.ics`), "agenda.ics"), { class: "secondary" }))),

@@ -2,7 +2,7 @@
 // and revoking a connection (effective at once).
 
 import { all, del, post, publicGet } from "../api.js";
-import { actionButton, announce, form, formatDateTime, h, replace, uid } from "../dom.js";
+import { actionButton, announce, form, formatDateTime, h, replace, section, uid } from "../dom.js";
 import { CATEGORIES, SCOPES, label } from "../labels.js";
 
 async function catalogue() {
@@ -57,9 +57,8 @@ export async function render(main, ctx) {
   replace(
     main,
     h("h1", {}, ctx.title),
-    h("section", { "aria-labelledby": "connectees" }, h("h2", { id: "connectees" }, "Applications connectées"), connectedArea),
-    h("section", { "aria-labelledby": "catalogue" },
-      h("h2", { id: "catalogue" }, "Catalogue des services référencés par l’État"),
+    section("Applications connectées", connectedArea),
+    section("Catalogue des services référencés par l’État",
       h("p", {}, "Connectez une application et choisissez ce qu’elle peut faire. Vous pouvez révoquer l’accès à tout moment : il cesse aussitôt."),
       catalogueArea),
   );

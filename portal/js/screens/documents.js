@@ -2,7 +2,7 @@
 // a file or the phone's camera, masking and deletion.
 
 import { base64Of, blob, del, get, patch, post, saveAs } from "../api.js";
-import { actionButton, announce, errorBox, field, form, formatDate, formatSize, h, paged, replace, select, today, uid } from "../dom.js";
+import { actionButton, announce, errorBox, field, form, formatDate, formatSize, h, paged, replace, section, select, today, uid } from "../dom.js";
 import { DOCUMENT_TYPES, actor, label, options } from "../labels.js";
 
 const MAX_BYTES = 4 * 1024 * 1024;
@@ -72,12 +72,10 @@ export async function render(main, ctx) {
   replace(
     main,
     h("h1", {}, ctx.title),
-    h("section", { "aria-labelledby": "liste-titre" },
-      h("h2", { id: "liste-titre" }, "Les documents"),
+    section("Les documents",
       field("Type de document", typeFilter),
       listArea),
-    h("section", { "aria-labelledby": "depot-titre" },
-      h("h2", { id: "depot-titre" }, "Ajouter un document"),
+    section("Ajouter un document",
       depositForm(ctx, (doc) => {
         if (!typeFilter.value || typeFilter.value === doc.type) {
           if (!groupsArea.isConnected) replace(listArea, groupsArea); // the list was empty

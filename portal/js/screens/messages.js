@@ -2,7 +2,7 @@
 // reply with attachments, attachments downloaded.
 
 import { all, base64Of, blob, get, post, saveAs } from "../api.js";
-import { actionButton, announce, field, form, formatDateTime, formatSize, h, paged, replace } from "../dom.js";
+import { actionButton, announce, field, form, formatDateTime, formatSize, h, paged, replace, section } from "../dom.js";
 import { actor } from "../labels.js";
 
 const ACCEPTED = ["application/pdf", "image/jpeg", "image/png", "text/plain"];
@@ -56,8 +56,7 @@ async function thread(main, ctx, conversationId) {
     h("h1", {}, conversation.subject),
     h("p", { class: "meta" }, `Avec ${professional}`),
     threadArea,
-    h("section", { "aria-labelledby": "repondre" },
-      h("h2", { id: "repondre" }, "Répondre"),
+    section("Répondre",
       form({ class: "stack", "aria-label": "Répondre" }, async (data, el) => {
         const chosen = [...files.files];
         if (chosen.length > MAX_ATTACHMENTS) throw new Error(`${MAX_ATTACHMENTS} pièces jointes au plus.`);

@@ -2,7 +2,7 @@
 // their chart over time (inline SVG, with the values as a table beside it).
 
 import { all, del, get, post } from "../api.js";
-import { actionButton, announce, field, form, formatDate, formatDateTime, h, localToUtc, nowLocal, replace, s, select, today, uid } from "../dom.js";
+import { actionButton, announce, errorBox, field, form, formatDate, formatDateTime, h, localToUtc, nowLocal, replace, s, section, select, today, uid } from "../dom.js";
 import { CONDITION_STATUSES, MEASUREMENTS, SEVERITIES, UNITS, label, measurementValue, options } from "../labels.js";
 
 const optional = (name, text, attrs = {}) => field(text, h("input", { name, ...attrs }));
@@ -37,12 +37,12 @@ export async function render(main, ctx) {
   const chartArea = h("div", { class: "chart-area" });
   const chartKind = select("kind", options(MEASUREMENTS));
 
-  function entries(section, items, describe) {
+  function entries(kind, items, describe) {
     if (!items.length) return h("p", { class: "empty" }, "Rien d’enregistré.");
     return h("ul", { class: "plain entries" }, items.map((entry) => {
       const text = describe(entry).filter(Boolean).join(" · ");
       return h("li", {}, h("span", {}, text), " ", actionButton(["Supprimer", h("span", { class: "visually-hidden" }, ` ${text}`)], async () => {
-        await del(`${base}/${section}/${encodeURIComponent(entry.entry_id)}`);
+        await del(`${base}/${kind}/${encodeURIComponent(entry.entry_id)}`);
         await refresh("Élément supprimé.");
       }, { class: "secondary small" }));
     }));
@@ -50,7 +50,7 @@ export async function render(main, ctx) {
 
   async function refresh(message) {
     const profile = await get(base);
-    for (const [name, section] of Object.entries(SECTIONS)) replace(areas[name], entries(name, profile[name], section.describe));
+    for (const [name, spec] of Object.entries(SECTIONS)) replace(areas[name], entries(name, profile[name], spec.describe));
     replace(areas.measurements, entries("measurements", profile.measurements, (m) => [`${MEASUREMENTS[m.kind]?.label || m.kind} : ${measurementValue(m)}`, `le ${formatDateTime(m.measured_at)}`]));
     await drawChart();
     if (message) announce(message);
@@ -60,25 +60,23 @@ export async function render(main, ctx) {
     const series = await all(`${base}/measurements`, { kind: chartKind.value });
     replace(chartArea, chart(chartKind.value, series));
   }
-  chartKind.addEventListener("change", () => drawChart());
+  chartKind.addEventListener("change", () => drawChart().catch((error) => replace(chartArea, errorBox(error))));
 
-  const sectionForms = Object.entries(SECTIONS).map(([name, section]) => h("section", { "aria-labelledby": `titre-${name}` },
-    h("h2", { id: `titre-${name}` }, section.title),
+  const sectionForms = Object.entries(SECTIONS).map(([name, spec]) => section(spec.title,
     areas[name],
-    h("details", {}, h("summary", {}, `Ajouter : ${section.title.toLowerCase()}`),
-      form({ class: "stack", "aria-label": `Ajouter : ${section.title}` }, async (data, el) => {
+    h("details", {}, h("summary", {}, `Ajouter : ${spec.title.toLowerCase()}`),
+      form({ class: "stack", "aria-label": `Ajouter : ${spec.title}` }, async (data, el) => {
         const body = {};
         for (const [key, value] of data.entries()) if (String(value).trim()) body[key] = String(value).trim();
         await post(`${base}/${name}`, body);
         el.reset();
         await refresh("Élément ajouté.");
-      }, section.fields(), h("button", { type: "submit" }, "Ajouter")))));
+      }, spec.fields(), h("button", { type: "submit" }, "Ajouter")))));
 
   replace(
     main,
     h("h1", {}, ctx.title),
-    h("section", { "aria-labelledby": "titre-mesures" },
-      h("h2", { id: "titre-mesures" }, "Mesures"),
+    section("Mesures",
       h("h3", {}, "Dernières mesures"),
       areas.measurements,
       h("h3", {}, "Évolution"),
