@@ -103,6 +103,7 @@ function renderFrame(space, screenName) {
 
 function finish(title, seq) {
   if (seq !== current) return;
+  main.setAttribute("aria-busy", "false");
   document.title = `${title} — Mon espace santé`;
   const heading = main.querySelector("h1");
   if (heading) {
@@ -183,6 +184,7 @@ async function route() {
   const seq = current;
   cleanups.forEach((fn) => fn());
   cleanups = [];
+  main.setAttribute("aria-busy", "true"); // until the screen has its data
   try {
     finish(await show(seq), seq);
   } catch (error) {

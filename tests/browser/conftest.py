@@ -64,7 +64,7 @@ class Visit:
     def screen(self, name: str) -> None:
         """Checks the screen shown: axe finds nothing serious, then a screenshot under build/."""
         page = self.page
-        page.wait_for_load_state("networkidle")
+        page.wait_for_selector("#contenu:not([aria-busy=true])")  # the router: screen shown, its data loaded
         violations = page.evaluate(
             """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
                 .filter((v) => v.impact === "serious" || v.impact === "critical")
