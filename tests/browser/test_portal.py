@@ -115,6 +115,17 @@ def test_a_person_walks_through_the_portal(desktop):
     page.locator("pre.preview").get_by_text("Compte rendu").wait_for()
     assert page.get_by_role("heading", name=XSS_TITLE, level=1).is_visible()
 
+    # Unmasking, and deleting after a confirmation.
+    page.get_by_role("link", name="← Retour aux documents").click()
+    card(page, "Photo de l’ordonnance").get_by_role("button", name="Démasquer Photo de l’ordonnance").click()
+    card(page, "Photo de l’ordonnance").get_by_role("button", name="Masquer Photo de l’ordonnance").wait_for()
+    assert stack.ok("GET", f"{documents}/{photo}", token=token)["masked"] is False
+    card(page, XSS_TITLE).get_by_role("button", name=f"Supprimer {XSS_TITLE}").click()
+    card(page, XSS_TITLE).wait_for(state="detached")
+    assert desktop.dialogs == [f"confirm: Supprimer définitivement « {XSS_TITLE} » ?"]  # and no alert(1)
+    assert stack.call("GET", f"{documents}/{stored[XSS_TITLE]['document_id']}", token=token)[0] == 404
+    desktop.dialogs.clear()
+
     # A doctor granted until a date.
     doctor = rpps("1000000001")
     until = date.today() + timedelta(days=30)
@@ -265,6 +276,27 @@ def test_the_csp_refuses_scripts_and_requests_the_portal_never_makes(desktop):
     ]
     page.wait_for_timeout(200)  # the failed request is reported after the violation
     assert "tracker.example.test" not in desktop.hosts()
+
+
+def test_opposition_and_the_apis_errors_shown_in_french_with_its_message(phone):
+    page = phone.page
+    paul = person("Paul", "Girard", "1979-02-20")
+    code = stack.invite(paul)
+    page.goto(f"{stack.PORTAL}/#/opposer")
+    page.get_by_role("heading", name="M’opposer à la création de mon espace").wait_for()
+    page.get_by_label("INS (numéro de sécurité sociale)").fill(paul["ins"])
+    page.get_by_label("Date de naissance").fill(paul["birth_date"])
+    page.get_by_label("Code provisoire").fill("AAAA-BBBB-CC")
+    page.get_by_role("button", name="Je m’oppose").click()
+    alert = page.get_by_role("alert")
+    alert.get_by_text("Le code provisoire, l’INS ou la date de naissance ne correspondent pas.").wait_for()
+    assert "Message du service :" in alert.inner_text()
+    phone.screen("opposition-erreur")
+    page.get_by_label("Code provisoire").fill(code)
+    page.get_by_role("button", name="Je m’oppose").click()
+    page.locator("main").get_by_text("Votre opposition est enregistrée").wait_for()
+    phone.screen("opposition")
+    assert stack.ok("GET", "/v1/me", token=patient_token(paul))["status"] == "opposed"
 
 
 SCREENS = [
