@@ -42,6 +42,10 @@ async function send(method, path, { body, query, auth = true } = {}) {
     if (value !== null && value !== undefined && value !== "") url.searchParams.set(name, value);
   }
   const headers = {};
+  if (auth && !accessToken()) {
+    await signIn(location.hash); // expired: the provider's session signs in again
+    throw new ApiError(401, "unauthenticated", null);
+  }
   if (auth) headers.Authorization = `Bearer ${accessToken()}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;

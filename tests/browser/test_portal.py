@@ -118,7 +118,7 @@ def test_a_person_walks_through_the_portal(desktop):
     # Unmasking, and deleting after a confirmation.
     page.get_by_role("link", name="← Retour aux documents").click()
     card(page, "Photo de l’ordonnance").get_by_role("button", name="Démasquer Photo de l’ordonnance").click()
-    card(page, "Photo de l’ordonnance").get_by_role("button", name="Masquer Photo de l’ordonnance").wait_for()
+    card(page, "Photo de l’ordonnance").get_by_role("button", name="Masquer Photo de l’ordonnance", exact=True).wait_for()
     assert stack.ok("GET", f"{documents}/{photo}", token=token)["masked"] is False
     card(page, XSS_TITLE).get_by_role("button", name=f"Supprimer {XSS_TITLE}").click()
     card(page, XSS_TITLE).wait_for(state="detached")
