@@ -8,16 +8,14 @@ the request id, and records the operation for the OpenAPI document.
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
 
-from chalice import Blueprint, Response
+from chalice import Blueprint, Chalice, Response
 
 from chalicelib.core import logs
 from chalicelib.core.auth import Principal, from_authorization_header
@@ -35,9 +33,10 @@ from chalicelib.core.settings import settings
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
-# Models are named, not imported, by the routes ("package.module:Model"): pydantic and the
-# modules' services load on the first request that needs them, not at cold start.
-ModelRef = Any
+# A route's models are given as functions returning them (``lambda: models().DocumentCreate``,
+# where ``models()`` imports the module's models): pydantic and the models load on the first
+# request that needs them, not at cold start, while a reader and a type checker follow the import.
+ModelRef = Callable[[], Any] | None
 
 
 @dataclass(frozen=True)
@@ -80,27 +79,16 @@ class Raw:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=None)
+def page_query() -> Any:
+    """The query model of a plain list (?limit=&cursor=), for routes that take nothing else."""
+    from chalicelib.core.pagination import PageQuery
+
+    return PageQuery
+
+
 def resolve(ref: ModelRef) -> Any:
-    """The object a "package.module:Name" reference names (classes are returned as they are)."""
-    if not isinstance(ref, str):
-        return ref
-    module, _, name = ref.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-class LazyModule:
-    """A module imported on first attribute access: routes reach their service through it."""
-
-    def __init__(self, name: str):
-        self._name = name
-
-    def __getattr__(self, attribute: str) -> Any:
-        return getattr(importlib.import_module(self._name), attribute)
-
-
-def lazy(name: str) -> Any:
-    return LazyModule(name)
+    """The model a route's reference returns (None when the route has none)."""
+    return ref() if ref is not None else None
 
 
 @dataclass
@@ -118,15 +106,15 @@ class Operation:
 
     @property
     def body(self) -> Any:
-        return resolve(self.body_ref) if self.body_ref else None
+        return resolve(self.body_ref)
 
     @property
     def query(self) -> Any:
-        return resolve(self.query_ref) if self.query_ref else None
+        return resolve(self.query_ref)
 
     @property
     def response(self) -> Any:
-        return resolve(self.response_ref) if self.response_ref else None
+        return resolve(self.response_ref)
 
 
 OPERATIONS: list[Operation] = []
@@ -227,15 +215,9 @@ def authenticate(request: Any, access: Access) -> Principal | None:
 class Router:
     """A module's routes: a Chalice Blueprint plus what the OpenAPI document needs."""
 
-    def __init__(self, import_name: str, tag: str, models: str | None = None):
+    def __init__(self, import_name: str, tag: str):
         self.blueprint = Blueprint(import_name)
         self.tag = tag
-        self.models = models  # where bare model names ("CampaignCreate") are looked up
-
-    def _ref(self, model: ModelRef) -> ModelRef:
-        if isinstance(model, str) and ":" not in model:
-            return f"{self.models}:{model}"
-        return model
 
     def route(
         self,
@@ -251,6 +233,8 @@ class Router:
     ) -> Callable:
         if not isinstance(access, Access):
             raise TypeError(f"{method} {path}: declare who may call it (access=...)")
+        if any(isinstance(ref, str) for ref in (body, query, response)):
+            raise TypeError(f"{method} {path}: give models as functions returning them, not names")
 
         def register(handler: Callable) -> Callable:
             op = Operation(
@@ -259,9 +243,9 @@ class Router:
                 summary=(handler.__doc__ or handler.__name__).strip().splitlines()[0],
                 tag=self.tag,
                 access=access,
-                body_ref=self._ref(body),
-                query_ref=self._ref(query),
-                response_ref=self._ref(response),
+                body_ref=body,
+                query_ref=query,
+                response_ref=response,
                 status=status,
                 raw_content_type=raw_content_type,
             )
@@ -333,3 +317,16 @@ def handle(op: Operation, handler: Callable, request: Any, path_params: dict[str
 
 def path_params(path: str) -> list[str]:
     return _PATH_PARAM.findall(path)
+
+
+BINARY_TYPES = ["application/pdf", "image/jpeg", "image/png", "application/octet-stream"]
+
+
+def function_app(name: str, *blueprints: Blueprint) -> Chalice:
+    """A Chalice app serving these blueprints: one module's Lambda function (its function.py), or
+    the whole API (app.py: ``make run``, and what ``make package`` describes to API Gateway)."""
+    app = Chalice(app_name=name)
+    app.api.binary_types = list(BINARY_TYPES)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+    return app

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.access.matrix import PROFESSIONS
+from chalicelib.core.matrix import PROFESSIONS
 from chalicelib.core.errors import Unauthenticated
 from chalicelib.core.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
 from chalicelib.core.settings import settings

@@ -5,9 +5,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chalicelib.access.matrix import DOCUMENT_TYPES
-from chalicelib.activity.models import ActorRef
 from chalicelib.core import clock
+from chalicelib.core.history import ActorRef
+from chalicelib.core.matrix import DOCUMENT_TYPES
 from chalicelib.core.pagination import Page, PageQuery
 
 DocumentType = Literal[DOCUMENT_TYPES]

@@ -20,10 +20,10 @@ from botocore.exceptions import ClientError
 
 from pydantic import ValidationError
 
-from chalicelib.activity import service as activity
-from chalicelib.activity.models import ActorRef
-from chalicelib.activity.service import StateChanged
-from chalicelib.core import aws, clock, concurrency, logs, pseudonyms
+from chalicelib.core import history
+from chalicelib.core.history import ActorRef
+from chalicelib.core.history import StateChanged
+from chalicelib.core import aws, clock, concurrency, logs, pseudonyms, purge
 from chalicelib.core.api import invalid_input
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, InvalidCode, InvalidRequest, NotFound, TooManyAttempts
@@ -46,7 +46,7 @@ from chalicelib.enrolment.models import (
     Rejected,
     StatusOnly,
 )
-from chalicelib.spaces import store as spaces
+from chalicelib.core import spaces
 
 MAX_FAILED_ATTEMPTS = 5
 CODE_VALIDITY = timedelta(days=365)
@@ -84,8 +84,8 @@ def move(account: dict, to_status: str, actor: ActorRef, action: str, extra_set:
         if to_status not in TRANSITIONS[account["status"]]:
             raise _refuse(account["status"], to_status)
         try:
-            activity.record(
-                account["patient_id"], actor, action, with_items=store.transition_items(account, to_status, extra_set, **conditions)
+            history.commit(
+                account["patient_id"], actor, action, writes=store.transition_items(account, to_status, extra_set, **conditions)
             )
             return {**account, "status": to_status, **(extra_set or {})}
         except StateChanged:
@@ -211,12 +211,11 @@ def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str
         "code_digest": pseudonyms.code_digest(codes.normalize(code), patient_id),
         "code_expires_at": clock.iso(now + CODE_VALIDITY),
         "failed_attempts": 0,
-        "gsi1pk": store.cohort_partition_of(cohort_id, patient_id),
-        "gsi1sk": f"PAT#{patient_id}",
+        **store.cohort_index_keys(cohort_id, patient_id),
     }
     account = {name: value for name, value in account.items() if value is not None}
     try:
-        activity.record(patient_id, agent, "enrolment.invited", with_items=store.invitation_items(account), new_space=True)
+        history.commit(patient_id, agent, "enrolment.invited", writes=store.invitation_items(account), new_space=True)
     except StateChanged:
         return False
     deferred_notices.send(account, "enrolment.invitation", code, deadline)
@@ -307,15 +306,18 @@ def me(principal: Principal) -> Me:
 
 def close(principal: Principal, delete_now: bool) -> dict:
     """Closing stops professional access at once (the policy opens nothing on a closed space);
-    ``delete_now`` also deletes what the space holds (spaces.purge), each deletion in the history."""
-    from chalicelib.spaces import purge
-
+    ``delete_now`` also asks every module to delete what it holds in the space (core.purge: each
+    module in its own function), each deletion in the history. Asking again on a closed space
+    whose deletion was requested sends the request again (e.g. after a failure to send it)."""
     account = own_account(principal)
     actor = ActorRef(role="patient", id=account["patient_id"])
+    if account["status"] == "closed" and delete_now and account.get("delete_requested"):
+        purge.request(account["patient_id"], actor)
+        return account
     changes = {"closed_at": clock.iso(clock.now()), "delete_requested": delete_now}
     closed = move(account, "closed", actor, "account.closed", changes)
     if delete_now:
-        purge.purge(account["patient_id"], actor)
+        purge.request(account["patient_id"], actor)
     return closed
 
 

@@ -1,17 +1,13 @@
-"""Enrolment data in DynamoDB.
+"""Enrolment data in DynamoDB (keys in core.layout).
 
-    pk = CAMPAIGN#<id>  sk = META               the campaign
-    pk = CAMPAIGN#<id>  sk = COUNT#<shard>      status counters, sharded so that a national wave's
-                                                concurrent writers do not queue on one item;
-                                                reading them is one query of COUNTER_SHARDS items
-    pk = PAT#<id>       sk = SPACE#ACCOUNT      the person's account (spaces.store), with
-          gsi1pk = COHORT#<id>#<shard>          its cohort's shard, for the timer to find its
-                                                members: a wave's cohort holds millions, and one
-                                                index partition takes ~1,000 writes/s; the timer
-                                                works the shards in parallel
+- A campaign and its status counters, sharded so that a national wave's concurrent writers do
+  not queue on one item; reading them is one query of COUNTER_SHARDS items.
+- The person's account (core.spaces) carries its cohort's shard as index key, for the timer to
+  find its members: a wave's cohort holds millions, and one index partition takes ~1,000
+  writes/s; the timer works the shards in parallel.
 
 Status changes are transaction items conditioned on the current status, built here and committed
-together with the activity event (activity.service.record).
+together with the activity event (core.history.commit).
 """
 
 from __future__ import annotations
@@ -21,14 +17,12 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws
-from chalicelib.spaces.store import account_key, ins_index_key
+from chalicelib.core import aws, layout
+from chalicelib.core.layout import account as account_key
+from chalicelib.core.layout import ins_index as ins_index_key
 
 COUNTER_SHARDS = 16
-
-
-def campaign_key(campaign_id: str) -> dict:
-    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "META"}
+campaign_key = layout.campaign
 
 
 def _shard_of(patient_id: str, shards: int) -> int:
@@ -37,7 +31,7 @@ def _shard_of(patient_id: str, shards: int) -> int:
 
 
 def _shard_key(campaign_id: str, patient_id: str) -> dict:
-    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"COUNT#{_shard_of(patient_id, COUNTER_SHARDS):02d}"}
+    return layout.campaign_counter(campaign_id, _shard_of(patient_id, COUNTER_SHARDS))
 
 
 def put_campaign(item: dict) -> None:
@@ -50,7 +44,7 @@ def get_campaign(campaign_id: str) -> dict | None:
 
 def counts(campaign_id: str) -> dict[str, int]:
     result = aws.table().query(
-        KeyConditionExpression=Key("pk").eq(f"CAMPAIGN#{campaign_id}") & Key("sk").begins_with("COUNT#"),
+        KeyConditionExpression=Key("pk").eq(layout.campaign_partition(campaign_id)) & Key("sk").begins_with(layout.COUNTER_PREFIX),
         ConsistentRead=True,
     )
     totals: dict[str, int] = {}
@@ -160,12 +154,12 @@ COHORT_SHARDS = 16
 COHORT_PAGE = 100
 
 
-def cohort_partition(cohort_id: str, shard: int) -> str:
-    return f"COHORT#{cohort_id}#{shard}"
+cohort_partition = layout.cohort_shard
 
 
-def cohort_partition_of(cohort_id: str, patient_id: str) -> str:
-    return cohort_partition(cohort_id, _shard_of(patient_id, COHORT_SHARDS))
+def cohort_index_keys(cohort_id: str, patient_id: str) -> dict:
+    """The account's index keys: its cohort's shard, for the timer to find it."""
+    return {"gsi1pk": cohort_partition(cohort_id, _shard_of(patient_id, COHORT_SHARDS)), "gsi1sk": layout.patient(patient_id)}
 
 
 def cohort_page(cohort_id: str, shard: int, start_key: dict | None) -> tuple[list[dict], dict | None]:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from chalicelib.activity.models import ActorRef
+from chalicelib.core.history import ActorRef
 from chalicelib.core import clock
 from chalicelib.core.fields import not_before
 from chalicelib.core.pagination import Page, PageQuery

@@ -14,10 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.access.policy import CREATE, DELETE, MEASUREMENT, PROFILE, READ, Resource, decide
-from chalicelib.access.gate import Authorized, authorize
-from chalicelib.activity import service as activity
-from chalicelib.core import clock
+from chalicelib.core.policy import CREATE, DELETE, MEASUREMENT, PROFILE, READ, Resource, decide
+from chalicelib.core.gate import Authorized, authorize
+from chalicelib.core import history
+from chalicelib.core import clock, purge
+from chalicelib.core.history import ActorRef
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import NotFound
 from chalicelib.core.ids import new_sortable_id
@@ -32,7 +33,7 @@ from chalicelib.profile.models import (
     MeasurementQuery,
     Profile,
 )
-from chalicelib.spaces.store import partition
+from chalicelib.core.layout import patient as partition
 
 ID_PREFIX = {"allergies": "alg", "treatments": "trt", "vaccinations": "vac", "conditions": "cnd", "measurements": "mea"}
 
@@ -52,8 +53,8 @@ def _read_action(granted: Authorized, fallback: str) -> str:
 
 
 def _record(granted: Authorized, action: str, resource: str | None, with_items: list[dict] | None = None) -> None:
-    activity.record(
-        granted.space.patient_id, granted.actor_ref, action, resource, with_items=with_items, head=granted.items.activity_head
+    history.commit(
+        granted.space.patient_id, granted.actor_ref, action, resource, writes=with_items or [], head=granted.items.activity_head
     )
 
 
@@ -93,7 +94,7 @@ def remove(principal: Principal, patient_id: str, section: str, entry_id: str) -
         items, action = store.delete_entry_items(patient_id, section, entry_id), "profile.deleted"
     try:
         _record(granted, action, entry_id, items)
-    except activity.StateChanged:
+    except history.StateChanged:
         raise NotFound("No such entry.") from None
 
 
@@ -128,3 +129,11 @@ def series(principal: Principal, patient_id: str, query: MeasurementQuery) -> Me
     items, last_key = store.series(patient_id, query.kind, start, end, query.limit, start_key)
     _record(granted, _read_action(granted, "measurement.read"), f"measurements:{query.kind or 'all'}")
     return MeasurementPage(items=[public("measurements", item) for item in items], next_cursor=encode_cursor(last_key))
+
+
+def purge_space(patient_id: str, actor: ActorRef) -> int:
+    """Closure with immediate deletion: every profile entry and measurement."""
+    items = purge.space_items(patient_id, store.owned_prefixes())
+    purge.delete(items)
+    history.record(patient_id, actor, "space.purged", f"profile: {len(items)} items")
+    return len(items)

@@ -11,6 +11,7 @@ import pytest
 from chalicelib.core import clock
 from chalicelib.core.identifiers import rpps_check_digit
 from chalicelib.core.settings import settings
+from devstack import workers
 
 PDF = b"%PDF-1.7\n" + b"Compte rendu: tension 12/8, pas d'anomalie.\n" * 20 + b"%%EOF"
 PLAINTEXT_MARK = b"tension 12/8"
@@ -113,14 +114,14 @@ def test_todays_date_in_paris_is_accepted_while_utc_is_still_yesterday(api, spac
 
 
 def test_failure_between_content_and_metadata_leaves_nothing(api, space, monkeypatch):
-    from chalicelib.activity import service as activity
+    from chalicelib.core import history
 
     patient_id, patient, doctor = space
 
     def broken(*args, **kwargs):
         raise RuntimeError("DynamoDB unavailable")
 
-    monkeypatch.setattr(activity, "record", broken)
+    monkeypatch.setattr(history, "commit", broken)
     assert api.post(f"/v1/patients/{patient_id}/documents", document(), token=doctor).status_code == 500
     monkeypatch.undo()
     assert _objects() == []
@@ -128,8 +129,8 @@ def test_failure_between_content_and_metadata_leaves_nothing(api, space, monkeyp
 
 
 def test_crash_between_content_and_metadata_is_swept(api, space, monkeypatch):
-    from chalicelib.activity import service as activity
-    from chalicelib.core import blobs
+    from chalicelib.core import history
+    from chalicelib.documents.service import CONTENT
 
     patient_id, patient, doctor = space
 
@@ -139,13 +140,13 @@ def test_crash_between_content_and_metadata_is_swept(api, space, monkeypatch):
     def crash(*args, **kwargs):
         raise Crash()
 
-    monkeypatch.setattr(activity, "record", crash)
+    monkeypatch.setattr(history, "commit", crash)
     with pytest.raises(Crash):
         api.post(f"/v1/patients/{patient_id}/documents", document(), token=doctor)
     monkeypatch.undo()
     assert len(_objects()) == 1
-    assert blobs.sweep(clock.now()) == 0  # too recent: an upload may still be finishing
-    assert blobs.sweep(clock.now() + timedelta(hours=1)) == 1
+    assert CONTENT.sweep(clock.now()) == 0  # too recent: an upload may still be finishing
+    assert CONTENT.sweep(clock.now() + timedelta(hours=1)) == 1
     assert _objects() == []
 
 
@@ -235,6 +236,7 @@ def test_closure_cuts_access_and_delete_now_purges(api, space):
     assert api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}", token=doctor).status_code == 200
     assert api.post("/v1/me/close", {"delete_now": True}, token=patient).status_code == 200
     assert api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}", token=doctor).status_code == 404
+    workers.drain_purges()  # the documents function deletes them, as its purge queue delivers the request
     assert api.post(f"/v1/patients/{patient_id}/documents", document(), token=doctor).status_code == 404
     assert _objects() == []
     history = [e["action"] for e in api.get(f"/v1/patients/{patient_id}/activity", token=patient).json_body["items"]]
