@@ -17,6 +17,7 @@ SUITE = [
     ("crypto", "Encryption throughput", []),
     ("calls_profile", "AWS calls per request: profile, catalogue, export", []),
     ("calls_messaging", "AWS calls per request: messaging and agenda", []),
+    ("portal", "Patient portal in Chromium: first load, documents list", []),
 ]
 
 

@@ -106,6 +106,13 @@ def test_bad_content_is_refused_and_nothing_is_written(api, space, overrides, st
     assert _objects() == []
 
 
+def test_todays_date_in_paris_is_accepted_while_utc_is_still_yesterday(api, space):
+    """At 00:30 in Paris (22:30 UTC) a person deposits a document dated today: the day after UTC's."""
+    patient_id, patient, _ = space
+    paris_today = (clock.now() + timedelta(days=1)).date().isoformat()
+    assert _deposit(api, patient_id, patient, date=paris_today)["date"] == paris_today
+
+
 def test_failure_between_content_and_metadata_leaves_nothing(api, space, monkeypatch):
     from chalicelib.core import history
 
