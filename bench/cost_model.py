@@ -30,7 +30,8 @@ def run(people: int) -> tuple[dict[str, Calls], list[str]]:
     """Calls per phase (invitation, reminder, auto-creation) and the states the execution entered."""
     import boto3
 
-    from chalicelib import events
+    from chalicelib.enrolment import events
+    from devstack.workers import drain_timers
     from chalicelib.core.settings import settings
 
     with cloud() as bench:
@@ -58,7 +59,7 @@ def run(people: int) -> tuple[dict[str, Calls], list[str]]:
         for phase, kind in (("reminder", "enrolment.remind"), ("auto-creation", "enrolment.deadline")):
             with count_calls() as phases[phase]:  # the step's fan-out into shards, then the shards
                 events.dispatch(timers[kind])
-                events.drain_timers_queue()
+                drain_timers()
     return phases, states
 
 

@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-n", "--people", type=int, default=10_000, help="cohort size (a multiple of 500 is tidiest)")
     parser.add_argument("--latency-people", type=int, default=1600, help="cohort size for the runs with a round trip per call (~1/16 in the shard timed)")
     args = parser.parse_args(argv)
-    from chalicelib import events
+    from chalicelib.enrolment import events
+    from devstack.workers import drain_timers
     from chalicelib.core import concurrency
     from chalicelib.enrolment.store import COHORT_SHARDS
 
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
             shard, here one after another; Lambda runs them in parallel)."""
             before = created_so_far()
             events.dispatch(message)
-            events.drain_timers_queue()
+            drain_timers()
             return created_so_far() - before
 
         def created_so_far() -> int:

@@ -4,8 +4,9 @@ it spent in its AWS calls (the ``X-Devstack-Aws-Ms`` the devstack's API server a
 
     python -m bench load [--clients 32] [--requests 480] [--fill 100000] [--base-url URL --moto-url URL]
 
-Loopback only and bounded: it starts its own stack (``python -m devstack run``, on MES_MOTO_PORT /
-MES_API_PORT when set, else on free ports; its log in build/load-stack.log) and stops it, or
+Loopback only and bounded: it starts its own stack (``python -m devstack run``, on MES_MOTO_PORT,
+MES_API_PORT and MES_PORTAL_PORT when set, else on free ports; its log in build/load-stack.log)
+and stops it, or
 drives the devstack at --base-url (whose moto is at --moto-url: the codes of the patients it
 enrols are read from its outbox, the filler items written into its table). Every request opens
 its own connection, as independent clients do; a connection refused, reset or timed out counts as
@@ -341,8 +342,8 @@ def main(argv: list[str] | None = None) -> None:
             log_path = keys.ROOT / "build" / "load-stack.log"
             log_path.parent.mkdir(parents=True, exist_ok=True)
             log = stack.enter_context(log_path.open("w"))
-            ports = [int(os.environ[name]) if name in os.environ else None for name in ("MES_MOTO_PORT", "MES_API_PORT")]
-            api, moto = stack.enter_context(started(log, *ports))
+            ports = [int(os.environ[f"MES_{name}_PORT"]) if f"MES_{name}_PORT" in os.environ else None for name in ("MOTO", "API", "PORTAL")]
+            api, moto, _ = stack.enter_context(started(log, *ports))
             print(f"stack at {api} (moto {moto}), log {log_path}")
         target = Target(api)
         began = time.perf_counter()

@@ -5,9 +5,11 @@ model (secret, SES identity) are created here through their APIs from the same t
 the state machines through the Step Functions API from the same ASL files, because a state
 machine made by moto's CloudFormation is not one its executor can run.
 
-One resource is left out on purpose: the bucket policy. Its only rule refuses requests not made
-over TLS; the local endpoint is plain HTTP and moto applies the Deny without evaluating
-``aws:SecureTransport``, so it would refuse everything. tests/unit/test_infra.py checks it.
+Two kinds of resource are left out on purpose. The bucket policies: their only rule refuses
+requests not made over TLS; the local endpoint is plain HTTP and moto applies the Deny without
+evaluating ``aws:SecureTransport``, so it would refuse everything (tests/unit/test_infra.py checks
+them). The queue policy letting the purge topic deliver: moto's CloudFormation does not model it,
+and moto's SNS delivers to its queues without one.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from infra.render import asl_definition, render, state_machines
 REGION = "eu-west-3"
 STACK = "mes-local"
 UNSUPPORTED_BY_MOTO_CFN = {"AWS::SecretsManager::Secret", "AWS::SES::EmailIdentity"}
-NOT_LOCAL = {"AWS::S3::BucketPolicy"}
+NOT_LOCAL = {"AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy"}
 
 
 class _Resolver:
@@ -152,6 +154,8 @@ def provision(stage: str = "local") -> dict[str, str]:
         "AWS_REGION": REGION,
         "TABLE_NAME": outputs["TableName"],
         "DOCUMENTS_BUCKET": outputs["DocumentsBucketName"],
+        "MESSAGES_BUCKET": outputs["MessagesBucketName"],
+        "PURGE_TOPIC_ARN": outputs["PurgeTopicArn"],
         "DATA_KEY_ID": outputs["DataKeyArn"],
         "PEPPERS_SECRET_ID": f"mes/{stage}/peppers",
         "LETTERS_QUEUE_URL": outputs["LettersQueueUrl"],

@@ -1,28 +1,93 @@
-"""What API Gateway and Lambda event sources do in the cloud, done locally by polling.
+"""What Lambda event sources do in the cloud, done locally by polling.
 
-``chalice local`` serves HTTP only; the timer queue (fed by the enrolment state machine) and the
-schedules are driven from here by calling the very handlers the cloud would invoke.
+``chalice local`` serves HTTP only; the timer queue (fed by the enrolment state machine), the purge
+queues (fed by the purge topic) and the schedules are driven from here by calling the very handlers
+the cloud would invoke (each module's events.py).
 """
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Callable
 
 from chalicelib.core import logs
 
 POLL_SECONDS = 1.0
-SCHEDULE_SECONDS = 60.0  # the deployed schedule is hourly; locally, every minute
+SCHEDULE_SECONDS = 60.0  # the deployed schedules are hourly; locally, every minute
+
+
+def drain(queue_url: str, handle: Callable[[str], None], max_messages: int = 10) -> int:
+    """Local stand-in for an SQS event source: handles and deletes what the queue holds."""
+    from chalicelib.core import aws
+
+    sqs = aws.client("sqs")
+    handled = 0
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=0).get("Messages", [])
+        if not messages:
+            return handled
+        for message in messages:
+            handle(message["Body"])
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            handled += 1
+
+
+def drain_timers() -> int:
+    """The enrolment timer queue, as the OnTimer function would run it."""
+    from chalicelib.core.settings import settings
+    from chalicelib.enrolment import events
+
+    return drain(settings().timers_queue_url, lambda body: events.dispatch(json.loads(body)))
+
+
+def _purging_modules() -> dict[str, Callable]:
+    from chalicelib.agenda import events as agenda
+    from chalicelib.catalogue import events as catalogue
+    from chalicelib.documents import events as documents
+    from chalicelib.messaging import events as messaging
+    from chalicelib.profile import events as profile
+
+    return {
+        "documents": documents.purge_space,
+        "messaging": messaging.purge_space,
+        "profile": profile.purge_space,
+        "agenda": agenda.purge_space,
+        "catalogue": catalogue.purge_space,
+    }
+
+
+def drain_purges() -> int:
+    """Every module's purge queue, as each module's purge function would run it."""
+    from chalicelib.core import aws, purge
+
+    sqs = aws.client("sqs")
+    handled = 0
+    for module, purge_space in _purging_modules().items():
+        url = sqs.get_queue_url(QueueName=purge.queue_name(module))["QueueUrl"]
+        handled += drain(url, lambda body, purge_space=purge_space: purge.handle(body, purge_space))
+    return handled
+
+
+def run_schedules() -> None:
+    """Every module's hourly work, as its schedule function would run it."""
+    from chalicelib.agenda import events as agenda
+    from chalicelib.documents import events as documents
+    from chalicelib.enrolment import events as enrolment
+    from chalicelib.messaging import events as messaging
+
+    for module in (documents, messaging, agenda, enrolment):
+        module.scheduled_work()
 
 
 def run_workers() -> None:
-    from chalicelib import events
-
     next_schedule = 0.0
     while True:
         try:
-            events.drain_timers_queue()
+            drain_timers()
+            drain_purges()
             if time.monotonic() >= next_schedule:
-                events.run_schedules()
+                run_schedules()
                 next_schedule = time.monotonic() + SCHEDULE_SECONDS
         except Exception:  # noqa: BLE001 - a local worker keeps polling; the error is logged
             logs.error("local worker failed", exc_info=True)

@@ -22,16 +22,16 @@ from chalicelib.access.models import (
     SearchResult,
     TreatingDoctorOut,
 )
-from chalicelib.access.gate import NO_SPACE, Authorized, authorize, check
-from chalicelib.access.policy import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, SEARCH, Resource, decide
-from chalicelib.activity import service as activity
-from chalicelib.activity.models import ActorRef
+from chalicelib.core.gate import NO_SPACE, Authorized, authorize, check
+from chalicelib.core.policy import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, SEARCH, Resource, decide
+from chalicelib.core import history
+from chalicelib.core.history import ActorRef
 from chalicelib.core import clock, crypto, logs, pseudonyms
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, InvalidRequest, InvalidRpps, NotFound
 from chalicelib.core.identifiers import InvalidIdentifier, normalize_rpps
-from chalicelib.notifications.service import notify
-from chalicelib.spaces import store
+from chalicelib.core.notify import notify
+from chalicelib.core import spaces as store
 
 # --- access settings, search and emergency access (API.md § Patients, access and activity) -------
 SETTINGS = Resource(kind="access_settings")
@@ -79,7 +79,7 @@ def search(principal: Principal, request: SearchRequest) -> SearchResult:
         can_read=decide(found.actor, found.space, READ, ANY_DOCUMENT, now).allowed,
         can_deposit=decide(found.actor, found.space, CREATE, ANY_DOCUMENT, now).allowed,
     )
-    activity.record(found.space.patient_id, found.actor_ref, "access.searched")
+    history.record(found.space.patient_id, found.actor_ref, "access.searched")
     return result
 
 
@@ -132,9 +132,9 @@ def _change(principal: Principal, patient_id: str, plan: Callable[[Authorized], 
         if change.action is None:
             return change.result
         try:
-            activity.record(patient_id, found.actor_ref, change.action, change.resource, with_items=change.items)
+            history.commit(patient_id, found.actor_ref, change.action, change.resource, writes=change.items)
             return change.result
-        except activity.StateChanged:
+        except history.StateChanged:
             continue
     raise _changing()
 
@@ -266,9 +266,9 @@ def open_emergency_access(principal: Principal, patient_id: str, reason: str) ->
         session["reason_sealed"] = crypto.seal(reason, emergency_reason_context(patient_id, session))
         items = access_store.emergency_session_items(patient_id, session)
         try:
-            activity.record(patient_id, found.actor_ref, "emergency_access", found.actor.id, with_items=items)
+            history.commit(patient_id, found.actor_ref, "emergency_access", found.actor.id, writes=items)
             break
-        except activity.StateChanged:
+        except history.StateChanged:
             continue  # blocked, opted out or closed meanwhile: the policy says so on the next read
     else:
         raise _changing()
@@ -291,6 +291,6 @@ def _tell_afterwards(found: Authorized, at: datetime) -> None:
     doctor = found.space.treating_doctor
     if doctor and doctor != found.actor.id:
         try:
-            activity.record(found.space.patient_id, NOTIFIER, "emergency_access.notified", doctor)
+            history.record(found.space.patient_id, NOTIFIER, "emergency_access.notified", doctor)
         except Exception:  # noqa: BLE001
             logs.error("emergency access: treating doctor notice failed", exc_info=True)

@@ -1,12 +1,8 @@
-"""Transaction items for the access settings of a space (layout in chalicelib/spaces/store.py).
-
-    pk = PAT#<patient_id>  sk = SPACE#ACCOUNT            treating_doctor, emergency_access_allowed
-    pk = PAT#<patient_id>  sk = SPACE#GRANT#<rpps>       {rpps, granted_at, expires_at?}
-    pk = PAT#<patient_id>  sk = SPACE#BLOCK#<rpps>       {rpps, blocked_at}
-    pk = PAT#<patient_id>  sk = SPACE#EMERGENCY#<rpps>   {rpps, profession, opened_at, expires_at, reason_sealed}
+"""Transaction items for the access settings of a space (keys in core.layout: the account, SPACE#GRANT#,
+SPACE#BLOCK#, SPACE#EMERGENCY#).
 
 Nothing here writes on its own: each builder returns DynamoDB transaction items that the service
-commits together with the activity event (``activity.service.record(..., with_items=...)``).
+commits together with the activity event (``core.history.commit(..., writes=...)``).
 Every item carries a condition so that a concurrent change makes the transaction fail (and the
 caller answer 409) instead of being silently overwritten:
 
@@ -21,25 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.core import aws
-from chalicelib.spaces.store import account_key, partition
-
-OPEN = ("active", "auto_created")
-_OPEN_CONDITION = "attribute_exists(pk) AND #status IN (:active, :auto_created)"
-_OPEN_NAMES = {"#status": "status"}
-_OPEN_VALUES = {":active": OPEN[0], ":auto_created": OPEN[1]}
-
-
-def grant_key(patient_id: str, rpps: str) -> dict:
-    return {"pk": partition(patient_id), "sk": f"SPACE#GRANT#{rpps}"}
-
-
-def block_key(patient_id: str, rpps: str) -> dict:
-    return {"pk": partition(patient_id), "sk": f"SPACE#BLOCK#{rpps}"}
-
-
-def emergency_key(patient_id: str, rpps: str) -> dict:
-    return {"pk": partition(patient_id), "sk": f"SPACE#EMERGENCY#{rpps}"}
+from chalicelib.core import aws, layout
+from chalicelib.core.layout import SPACE_OPEN_CONDITION, SPACE_OPEN_NAMES, SPACE_OPEN_VALUES
 
 
 def _table() -> str:
@@ -47,19 +26,13 @@ def _table() -> str:
 
 
 def _not_blocked(patient_id: str, rpps: str) -> dict:
-    return {
-        "ConditionCheck": {
-            "TableName": _table(),
-            "Key": block_key(patient_id, rpps),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
+    return layout.not_blocked(_table(), patient_id, rpps)
 
 
 def _account_update(patient_id: str, expression: str, condition: str, names: dict, values: dict) -> dict:
     update: dict[str, Any] = {
         "TableName": _table(),
-        "Key": account_key(patient_id),
+        "Key": layout.account(patient_id),
         "UpdateExpression": expression,
         "ConditionExpression": condition,
         "ExpressionAttributeNames": names,
@@ -71,21 +44,13 @@ def _account_update(patient_id: str, expression: str, condition: str, names: dic
 
 # --- grants ------------------------------------------------------------------------------------
 def _space_open(patient_id: str) -> dict:
-    return {
-        "ConditionCheck": {
-            "TableName": _table(),
-            "Key": account_key(patient_id),
-            "ConditionExpression": _OPEN_CONDITION,
-            "ExpressionAttributeNames": _OPEN_NAMES,
-            "ExpressionAttributeValues": _OPEN_VALUES,
-        }
-    }
+    return layout.space_is_open(_table(), patient_id)
 
 
 def grant_items(patient_id: str, grant: dict) -> list[dict]:
     """Creates or replaces the grant, only while the space is open and the professional not blocked."""
     return [
-        {"Put": {"TableName": _table(), "Item": {**grant_key(patient_id, grant["rpps"]), **grant}}},
+        {"Put": {"TableName": _table(), "Item": {**layout.grant(patient_id, grant["rpps"]), **grant}}},
         _not_blocked(patient_id, grant["rpps"]),
         _space_open(patient_id),
     ]
@@ -97,7 +62,7 @@ def revoke_items(patient_id: str, rpps: str) -> list[dict]:
         {
             "Delete": {
                 "TableName": _table(),
-                "Key": grant_key(patient_id, rpps),
+                "Key": layout.grant(patient_id, rpps),
                 "ConditionExpression": "attribute_exists(pk)",
             }
         }
@@ -115,12 +80,12 @@ def block_items(patient_id: str, block: dict, treating_doctor: str | None) -> li
         {
             "Put": {
                 "TableName": table,
-                "Item": {**block_key(patient_id, rpps), **block},
+                "Item": {**layout.block(patient_id, rpps), **block},
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         },
-        {"Delete": {"TableName": table, "Key": grant_key(patient_id, rpps)}},
-        {"Delete": {"TableName": table, "Key": emergency_key(patient_id, rpps)}},
+        {"Delete": {"TableName": table, "Key": layout.grant(patient_id, rpps)}},
+        {"Delete": {"TableName": table, "Key": layout.emergency(patient_id, rpps)}},
     ]
     names = {"#td": "treating_doctor"}
     values = {":rpps": rpps}
@@ -131,7 +96,7 @@ def block_items(patient_id: str, block: dict, treating_doctor: str | None) -> li
             {
                 "ConditionCheck": {
                     "TableName": table,
-                    "Key": account_key(patient_id),
+                    "Key": layout.account(patient_id),
                     "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(#td) OR #td <> :rpps)",
                     "ExpressionAttributeNames": names,
                     "ExpressionAttributeValues": values,
@@ -146,7 +111,7 @@ def unblock_items(patient_id: str, rpps: str) -> list[dict]:
         {
             "Delete": {
                 "TableName": _table(),
-                "Key": block_key(patient_id, rpps),
+                "Key": layout.block(patient_id, rpps),
                 "ConditionExpression": "attribute_exists(pk)",
             }
         }
@@ -156,9 +121,9 @@ def unblock_items(patient_id: str, rpps: str) -> list[dict]:
 # --- treating doctor ---------------------------------------------------------------------------
 def set_treating_doctor_items(patient_id: str, rpps: str, previous: str | None) -> list[dict]:
     """Names the treating doctor iff the designation is still ``previous`` and they are not blocked."""
-    names = {"#td": "treating_doctor", **_OPEN_NAMES}
-    values = {":rpps": rpps, **_OPEN_VALUES}
-    condition = _OPEN_CONDITION
+    names = {"#td": "treating_doctor", **SPACE_OPEN_NAMES}
+    values = {":rpps": rpps, **SPACE_OPEN_VALUES}
+    condition = SPACE_OPEN_CONDITION
     if previous is None:
         condition += " AND attribute_not_exists(#td)"
     else:
@@ -178,11 +143,11 @@ def remove_treating_doctor_items(patient_id: str, previous: str) -> list[dict]:
 # --- emergency access --------------------------------------------------------------------------
 def emergency_setting_items(patient_id: str, allowed: bool, open_sessions: list[str]) -> list[dict]:
     """Sets the patient's emergency choice; opting out also closes the sessions still open."""
-    names = {"#allowed": "emergency_access_allowed", **_OPEN_NAMES}
-    items = [_account_update(patient_id, "SET #allowed = :allowed", _OPEN_CONDITION, names, {":allowed": allowed, **_OPEN_VALUES})]
+    names = {"#allowed": "emergency_access_allowed", **SPACE_OPEN_NAMES}
+    items = [_account_update(patient_id, "SET #allowed = :allowed", SPACE_OPEN_CONDITION, names, {":allowed": allowed, **SPACE_OPEN_VALUES})]
     if not allowed:
         table = _table()
-        items += [{"Delete": {"TableName": table, "Key": emergency_key(patient_id, rpps)}} for rpps in open_sessions]
+        items += [{"Delete": {"TableName": table, "Key": layout.emergency(patient_id, rpps)}} for rpps in open_sessions]
     return items
 
 
@@ -192,15 +157,15 @@ def emergency_session_items(patient_id: str, session: dict) -> list[dict]:
     table = _table()
     rpps = session["rpps"]
     return [
-        {"Put": {"TableName": table, "Item": {**emergency_key(patient_id, rpps), **session}}},
+        {"Put": {"TableName": table, "Item": {**layout.emergency(patient_id, rpps), **session}}},
         _not_blocked(patient_id, rpps),
         {
             "ConditionCheck": {
                 "TableName": table,
-                "Key": account_key(patient_id),
-                "ConditionExpression": _OPEN_CONDITION + " AND (attribute_not_exists(#allowed) OR #allowed = :true)",
-                "ExpressionAttributeNames": {"#allowed": "emergency_access_allowed", **_OPEN_NAMES},
-                "ExpressionAttributeValues": {":true": True, **_OPEN_VALUES},
+                "Key": layout.account(patient_id),
+                "ConditionExpression": SPACE_OPEN_CONDITION + " AND (attribute_not_exists(#allowed) OR #allowed = :true)",
+                "ExpressionAttributeNames": {"#allowed": "emergency_access_allowed", **SPACE_OPEN_NAMES},
+                "ExpressionAttributeValues": {":true": True, **SPACE_OPEN_VALUES},
             }
         },
     ]

@@ -2,12 +2,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from chalicelib.core.history import ActorRef
 from chalicelib.core.pagination import Page
-
-
-class ActorRef(BaseModel):
-    role: str
-    id: str
 
 
 class ActivityEvent(BaseModel):

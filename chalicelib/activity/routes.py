@@ -2,39 +2,52 @@
 
 from __future__ import annotations
 
-from chalicelib.core.api import Call, Router, lazy, roles
+from chalicelib.core.api import Call, Router, page_query, roles
 
-router = Router(__name__, tag="activity", models="chalicelib.activity.models")
-gate = lazy("chalicelib.access.gate")
-service = lazy("chalicelib.activity.service")
+router = Router(__name__, tag="activity")
+
+
+def models():
+    """The module's pydantic models: loaded with the first request, not at cold start."""
+    from chalicelib.activity import models
+
+    return models
+
+
+def service():
+    """The module's rules (and boto3 under them): loaded with the first request, not at cold start."""
+    from chalicelib.activity import service
+
+    return service
 
 
 def _may_read(call: Call, patient_id: str) -> None:
-    from chalicelib.access.policy import Resource
+    from chalicelib.core.gate import authorize
+    from chalicelib.core.policy import Resource
 
-    gate.authorize(call.principal, patient_id, "read", Resource(kind="activity"))
+    authorize(call.principal, patient_id, "read", Resource(kind="activity"))
 
 
 @router.route(
     "/v1/patients/{patient_id}/activity",
     "GET",
     access=roles("patient", "professional", note="the patient, or their treating doctor"),
-    query="chalicelib.core.pagination:PageQuery",
-    response="ActivityPage",
+    query=page_query,
+    response=lambda: models().ActivityPage,
 )
 def list_activity(call: Call, patient_id: str):
     """Activity history of a space, newest first."""
     _may_read(call, patient_id)
-    return service.list_events(patient_id, call.query.limit, call.query.cursor)
+    return service().list_events(call.principal, patient_id, call.query.limit, call.query.cursor)
 
 
 @router.route(
     "/v1/patients/{patient_id}/activity/verify",
     "GET",
     access=roles("patient", note="the patient"),
-    response="ChainCheck",
+    response=lambda: models().ChainCheck,
 )
 def verify_activity(call: Call, patient_id: str):
     """Checks the history's hash chain: any edited or removed event makes it invalid."""
     _may_read(call, patient_id)
-    return service.verify(patient_id)
+    return service().verify(patient_id)

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from chalicelib.activity.models import ActorRef
+from chalicelib.core.history import ActorRef
 from chalicelib.core.fields import not_before
 from chalicelib.core.pagination import Page, PageQuery
 

@@ -16,20 +16,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from chalicelib.access.policy import CREATE, DELETE, READ, UPDATE, Resource
-from chalicelib.access.gate import Authorized, authorize, check, load_space
-from chalicelib.activity import service as activity
-from chalicelib.activity.models import ActorRef
+from chalicelib.core.policy import CREATE, DELETE, READ, UPDATE, Resource
+from chalicelib.core.gate import Authorized, authorize, check, load_space
+from chalicelib.core import history
+from chalicelib.core.history import ActorRef
 from chalicelib.agenda import notices, store
 from chalicelib.agenda.models import AgendaEvent, AgendaPage, AgendaQuery, EventCreate, EventPatch
-from chalicelib.core import clock, logs
+from chalicelib.core import clock, logs, purge
 from chalicelib.core.api import Raw
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, InvalidRequest, NotFound
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import decode_cursor, encode_cursor
-from chalicelib.notifications.service import notify
-from chalicelib.spaces import store as spaces
+from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.notify import notify
+from chalicelib.core import spaces
 
 AGENDA = Resource(kind="agenda")
 REMINDER = ActorRef(role="system", id="agenda-reminders")
@@ -59,8 +59,8 @@ def _public(item: dict) -> AgendaEvent:
 
 def _record(granted: Authorized, action: str, event_id: str, items: list[dict]) -> None:
     try:
-        activity.record(granted.space.patient_id, granted.actor_ref, action, event_id, with_items=items, head=granted.items.activity_head)
-    except activity.StateChanged:
+        history.commit(granted.space.patient_id, granted.actor_ref, action, event_id, writes=items, head=granted.items.activity_head)
+    except history.StateChanged:
         raise Conflict("This agenda event changed in the meantime; reload it and try again.") from None
 
 
@@ -88,19 +88,20 @@ def create(principal: Principal, patient_id: str, request: EventCreate) -> Agend
 
 def list_events(principal: Principal, patient_id: str, query: AgendaQuery) -> AgendaPage:
     granted = authorize(principal, patient_id, READ, AGENDA)
-    start_key = decode_cursor(query.cursor, pk=store.partition(patient_id))
+    list_scope = scope("agenda", principal, patient_id=patient_id, from_=query.from_, to=query.to)
+    start_key = decode_cursor(query.cursor, list_scope)
     low = clock.iso(query.from_ or clock.now())
     high = clock.iso(query.to) if query.to else None
     items, last_key = store.page(granted.space.patient_id, low, high, query.limit, start_key)
     _record_read(granted, "agenda.listed")
-    return AgendaPage(items=[_public(item) for item in items], next_cursor=encode_cursor(last_key))
+    return AgendaPage(items=[_public(item) for item in items], next_cursor=encode_cursor(last_key, list_scope))
 
 
 def _record_read(granted: Authorized, action: str) -> None:
     """Reads by a professional or an app go in the patient's history; the patient's own reads of
     their agenda (a calendar client polls the feed) would only bury the rest."""
     if granted.actor.role != "patient":
-        activity.record(granted.space.patient_id, granted.actor_ref, action, head=granted.items.activity_head)
+        history.record(granted.space.patient_id, granted.actor_ref, action, head=granted.items.activity_head)
 
 
 def _find(principal: Principal, patient_id: str, event_id: str, action: str) -> tuple[Authorized, dict]:
@@ -200,8 +201,16 @@ def remind(item: dict, now: datetime) -> bool:
     if account is None or account.get("status") not in ("active", "auto_created"):
         return False
     try:
-        activity.record(patient_id, REMINDER, "agenda.reminded", item["event_id"], with_items=[store.claim_reminder(item, clock.iso(now))])
-    except activity.StateChanged:
+        history.commit(patient_id, REMINDER, "agenda.reminded", item["event_id"], writes=[store.claim_reminder(item, clock.iso(now))])
+    except history.StateChanged:
         return False  # already reminded (another run), moved or deleted meanwhile
     channel = notify({"email": account.get("email")}, *notices.reminder(clock.parse_iso(item["start"])), purpose="agenda_reminder")
     return channel == "email"
+
+
+def purge_space(patient_id: str, actor: ActorRef) -> int:
+    """Closure with immediate deletion: every agenda event."""
+    items = purge.space_items(patient_id, store.OWNED_PREFIXES)
+    purge.delete(items)
+    history.record(patient_id, actor, "space.purged", f"agenda: {len(items)} items")
+    return len(items)

@@ -1,11 +1,10 @@
-"""Agenda events in DynamoDB, in the patient's partition, ordered by start.
+"""Agenda events in DynamoDB, in the patient's partition, ordered by start (keys in core.layout).
 
-    pk = PAT#<patient_id>  sk = AGENDA#<start>#<event_id>   the event: kind, title, start, end?,
-        location?, professional_name?, author_role, author_id, created_at, updated_at,
-        reminded_at (once its reminder went out)
-        gsi1pk = REMIND#<YYYY-MM-DDTHH of start>  gsi1sk = <start>#<patient_id>#<event_id>
-        while its reminder is due: the reminder schedule's index, one partition per hour
-    pk = PAT#<patient_id>  sk = AGENDA_ID#<event_id>   {event_sk}: from an event_id to its item
+    sk = AGENDA#<start>#<event_id>   the event: kind, title, start, end?, location?,
+        professional_name?, author_role, author_id, created_at, updated_at, reminded_at (once its
+        reminder went out); while its reminder is due, it is in the reminder schedule's index
+        (one partition per hour of start)
+    sk = AGENDA_ID#<event_id>        {event_sk}: from an event_id to its item
 
 Listing by period is a key range on the patient's partition (strongly consistent). ``start`` is
 ISO 8601 UTC to the second, so the text order is the time order.
@@ -18,26 +17,18 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws, clock
+from chalicelib.core import aws, clock, layout
+from chalicelib.core.layout import AGENDA_PREFIX as PREFIX
+from chalicelib.core.layout import patient as partition
 
-PREFIX = "AGENDA#"
 END = "~"  # sorts after every character of a timestamp or an id
-
-
-def partition(patient_id: str) -> str:
-    return f"PAT#{patient_id}"
-
-
-def event_sk(start: str, event_id: str) -> str:
-    return f"{PREFIX}{start}#{event_id}"
-
-
-def pointer_key(patient_id: str, event_id: str) -> dict:
-    return {"pk": partition(patient_id), "sk": f"AGENDA_ID#{event_id}"}
+event_sk = layout.agenda_sort_key
+pointer_key = layout.agenda_pointer
+OWNED_PREFIXES = (layout.AGENDA_PREFIX, layout.AGENDA_POINTER_PREFIX)  # what closure deletes
 
 
 def reminder_bucket(moment: datetime) -> str:
-    return f"REMIND#{clock.iso(moment)[:13]}"
+    return layout.reminder_bucket(clock.iso(moment)[:13])
 
 
 def find(patient_id: str, event_id: str) -> dict | None:

@@ -8,16 +8,17 @@ asks ``store.referenced`` on every request, so revocation and withdrawal apply a
 
 from __future__ import annotations
 
-from chalicelib.access.policy import CONNECTION, CREATE, DELETE, READ, Resource
-from chalicelib.access.gate import authorize
-from chalicelib.activity import service as activity
+from chalicelib.core.policy import CONNECTION, CREATE, DELETE, READ, Resource
+from chalicelib.core.gate import authorize
+from chalicelib.core import history
 from chalicelib.catalogue import store
 from chalicelib.catalogue.models import App, AppCreate, AppPage, AppQuery, Connection, ConnectionCreate, ConnectionPage
-from chalicelib.core import clock
+from chalicelib.core import clock, purge
+from chalicelib.core.history import ActorRef
 from chalicelib.core.errors import Conflict, InvalidRequest, NotFound, is_condition_failure
 from chalicelib.core.auth import Principal
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import PageQuery, decode_cursor, encode_cursor
+from chalicelib.core.pagination import PageQuery, decode_cursor, encode_cursor, scope
 
 CONNECTIONS = Resource(kind=CONNECTION)
 
@@ -37,11 +38,9 @@ def _app(item: dict) -> App:
 
 # --- catalogue ----------------------------------------------------------------------------------
 def list_apps(query: AppQuery) -> AppPage:
-    start_key = decode_cursor(query.cursor, gsi1pk=store.LISTING)
-    if start_key and query.category and not start_key.get("gsi1sk", "").startswith(f"{query.category}#"):
-        raise InvalidRequest("The cursor is not valid for this list: pass the next_cursor you were given.", [{"field": "cursor", "message": "Unknown or foreign cursor."}])
-    items, last_key = store.listing(query.category, query.limit, start_key)
-    return AppPage(items=[_app(item) for item in items if item.get("status") == store.REFERENCED], next_cursor=encode_cursor(last_key))
+    list_scope = scope("apps", None, category=query.category)
+    items, last_key = store.listing(query.category, query.limit, decode_cursor(query.cursor, list_scope))
+    return AppPage(items=[_app(item) for item in items if item.get("status") == store.REFERENCED], next_cursor=encode_cursor(last_key, list_scope))
 
 
 def get_app(app_id: str) -> App:
@@ -105,11 +104,11 @@ def connect(principal: Principal, patient_id: str, request: ConnectionCreate) ->
         "created_at": clock.iso(clock.now()),
     }
     try:
-        activity.record(
+        history.commit(
             patient_id, granted.actor_ref, "connection.created", item["connection_id"],
-            with_items=store.connect_items(patient_id, item), head=granted.items.activity_head,
+            writes=store.connect_items(patient_id, item), head=granted.items.activity_head,
         )
-    except activity.StateChanged:
+    except history.StateChanged:
         raise Conflict("This app is already connected: revoke the connection first to change its scopes.") from None
     return _connection(item)
 
@@ -118,12 +117,13 @@ def list_connections(principal: Principal, patient_id: str, query: PageQuery) ->
     """The connections, oldest first; they came with the space's query (a handful per person)."""
     granted = authorize(principal, patient_id, READ, CONNECTIONS)
     ordered = sorted(granted.items.connections.values(), key=lambda c: (c["created_at"], c["sk"]))
-    start_key = decode_cursor(query.cursor, pk=f"PAT#{patient_id}")
+    list_scope = scope("connections", principal, patient_id=patient_id)
+    start_key = decode_cursor(query.cursor, list_scope)
     if start_key:
         ordered = [c for c in ordered if (c["created_at"], c["sk"]) > (start_key.get("created_at", ""), start_key.get("sk", ""))]
     page, rest = ordered[: query.limit], ordered[query.limit :]
     last = page[-1] if rest else None
-    cursor = encode_cursor({"pk": last["pk"], "sk": last["sk"], "created_at": last["created_at"]}) if last else None
+    cursor = encode_cursor({"sk": last["sk"], "created_at": last["created_at"]}, list_scope) if last else None
     return ConnectionPage(items=[_connection(c) for c in page], next_cursor=cursor)
 
 
@@ -133,9 +133,17 @@ def revoke(principal: Principal, patient_id: str, connection_id: str) -> None:
     if connection is None:
         raise NotFound("No such connection.")
     try:
-        activity.record(
+        history.commit(
             patient_id, granted.actor_ref, "connection.revoked", connection_id,
-            with_items=store.revoke_items(patient_id, connection), head=granted.items.activity_head,
+            writes=store.revoke_items(patient_id, connection), head=granted.items.activity_head,
         )
-    except activity.StateChanged:
+    except history.StateChanged:
         raise NotFound("No such connection.") from None
+
+
+def purge_space(patient_id: str, actor: ActorRef) -> int:
+    """Closure with immediate deletion: every connected app goes (their tokens stop at once)."""
+    items = purge.space_items(patient_id, store.OWNED_PREFIXES)
+    purge.delete(items)
+    history.record(patient_id, actor, "space.purged", f"connections: {len(items)} items")
+    return len(items)

@@ -1,41 +1,25 @@
-"""The catalogue and the patients' connections in DynamoDB.
+"""The catalogue and the patients' connections in DynamoDB (keys in core.layout).
 
-    pk = APP#<app_id>       sk = APP                       the app: name, publisher, category,
-        gsi1pk = CATALOGUE  gsi1sk = <category>#<name>#<app_id>   description, scopes, status,
-        (only while referenced: the public listing is a sparse index)   referenced_at, withdrawn_at
-    pk = PAT#<patient_id>   sk = SPACE#CONNECTION#<connection_id>   {connection_id, app_id, scopes,
-                                                                      created_at}
-    pk = PAT#<patient_id>   sk = CONNAPP#<app_id>          {connection_id}: one connection per app
-
-Connections share the SPACE# prefix, so the query that loads a space for the access decision
-finds them (access.gate.actor_of); ``referenced`` is the one GetItem an app request adds.
+An app (APP#<app_id>) holds name, publisher, category, description, scopes, status,
+referenced_at, withdrawn_at; it is in the public listing's index only while referenced (a sparse
+index). A connection (SPACE#CONNECTION#<connection_id>) shares the SPACE# prefix, so the query
+that loads a space for the access decision finds it (core.gate.actor_of); CONNAPP#<app_id> keeps
+one connection per app.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.core import aws
-from chalicelib.spaces.store import partition
+from chalicelib.core import aws, layout
 
-LISTING = "CATALOGUE"
+LISTING = layout.CATALOGUE_LISTING
 REFERENCED = "referenced"
-
-
-def app_key(app_id: str) -> dict:
-    return {"pk": f"APP#{app_id}", "sk": "APP"}
-
-
-def listing_sk(category: str, name: str, app_id: str) -> str:
-    return f"{category}#{name.casefold()}#{app_id}"
-
-
-def connection_key(patient_id: str, connection_id: str) -> dict:
-    return {"pk": partition(patient_id), "sk": f"SPACE#CONNECTION#{connection_id}"}
-
-
-def guard_key(patient_id: str, app_id: str) -> dict:
-    return {"pk": partition(patient_id), "sk": f"CONNAPP#{app_id}"}
+OWNED_PREFIXES = (layout.CONNECTION_PREFIX, layout.APP_CONNECTION_PREFIX)  # what closure deletes
+app_key = layout.app
+listing_sk = layout.catalogue_sort_key
+connection_key = layout.connection
+guard_key = layout.app_connection
 
 
 # --- catalogue ----------------------------------------------------------------------------------
@@ -43,13 +27,6 @@ def get_app(app_id: str, consistent: bool = True) -> dict | None:
     return aws.table().get_item(Key=app_key(app_id), ConsistentRead=consistent).get("Item")
 
 
-def referenced(app_id: str) -> bool:
-    """Is this app referenced right now? One strongly consistent GetItem: a withdrawal applies
-    to the very next request."""
-    item = aws.table().get_item(
-        Key=app_key(app_id), ConsistentRead=True, ProjectionExpression="#s", ExpressionAttributeNames={"#s": "status"}
-    ).get("Item")
-    return bool(item) and item.get("status") == REFERENCED
 
 
 def create_app(item: dict) -> None:

@@ -1,6 +1,7 @@
-"""Encrypted content in S3 (documents, message attachments), never left half-written.
+"""Encrypted content in S3 (documents; message bodies and attachments), never left half-written.
 
-Objects are keyed by an opaque id only. Content is encrypted before it leaves the process
+Each module owning content has its own bucket (a ``Bucket`` here: documents, messages), so that a
+function's role reaches only its own module's content. Objects are keyed by an opaque id only. Content is encrypted before it leaves the process
 (core.crypto), with an encryption context naming its owner; the bucket adds SSE-KMS underneath.
 
 Writes are guarded by an orphan marker: a DynamoDB item saying "this object may be unowned".
@@ -19,11 +20,10 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws, clock, crypto, logs
+from chalicelib.core import aws, clock, crypto, layout, logs
 from chalicelib.core.errors import ApiError
 from chalicelib.core.settings import settings
 
-ORPHANS = "ORPHANS"
 SWEEP_AFTER = timedelta(minutes=15)
 
 
@@ -32,74 +32,76 @@ class IntegrityError(ApiError):
     code = "integrity_error"
 
 
-def marker_key(object_key: str) -> dict:
-    return {"pk": f"ORPHAN#{object_key}", "sk": "CONTENT"}
+class Bucket:
+    """The content of one module, in its own bucket: ``kind`` is "documents" or "messages"
+    (settings ``<KIND>_BUCKET``); its orphan markers are indexed apart, so each module's sweeper
+    reads only its own."""
 
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._orphans = layout.orphans_index(kind)
 
-def marker_item(object_key: str, owner: str) -> dict:
-    """A marker: the object is unowned unless ``owner`` (a table key "pk|sk") exists."""
-    now = clock.iso(clock.now())
-    return {**marker_key(object_key), "object_key": object_key, "owner": owner, "gsi1pk": ORPHANS, "gsi1sk": now}
+    @property
+    def name(self) -> str:
+        return settings().bucket(self.kind)
 
+    def _marker(self, object_key: str, owner: str) -> dict:
+        """A marker: the object is unowned unless ``owner`` (a table key "pk|sk") exists."""
+        now = clock.iso(clock.now())
+        return {**layout.orphan(object_key), "object_key": object_key, "owner": owner, "gsi1pk": self._orphans, "gsi1sk": now}
 
-def put_marker_item(object_key: str, owner: str) -> dict:
-    return {"Put": {"TableName": aws.table().name, "Item": marker_item(object_key, owner)}}
+    def put_marker_item(self, object_key: str, owner: str) -> dict:
+        return {"Put": {"TableName": aws.table().name, "Item": self._marker(object_key, owner)}}
 
+    def delete_marker_item(self, object_key: str) -> dict:
+        return {"Delete": {"TableName": aws.table().name, "Key": layout.orphan(object_key)}}
 
-def delete_marker_item(object_key: str) -> dict:
-    return {"Delete": {"TableName": aws.table().name, "Key": marker_key(object_key)}}
+    def store(self, object_key: str, content: bytes, context: dict[str, str], owner: str) -> str:
+        """Encrypts and uploads; returns the plaintext's SHA-256. The caller's transaction must
+        include ``delete_marker_item(object_key)``; on failure the caller calls ``discard``."""
+        aws.table().put_item(Item=self._marker(object_key, owner))
+        ciphertext = crypto.cipher().encrypt(content, context)
+        aws.client("s3").put_object(Bucket=self.name, Key=object_key, Body=ciphertext)
+        return hashlib.sha256(content).hexdigest()
 
+    def load(self, object_key: str, context: dict[str, str], sha256: str) -> bytes:
+        body = aws.client("s3").get_object(Bucket=self.name, Key=object_key)["Body"].read()
+        try:
+            content = crypto.cipher().decrypt(body, context)
+        except crypto.CannotDecrypt as error:
+            logs.error("content failed to decrypt", object_key=object_key)
+            raise IntegrityError("This content cannot be read: its stored copy is not the one deposited.") from error
+        if hashlib.sha256(content).hexdigest() != sha256:
+            logs.error("content failed its integrity check", object_key=object_key)
+            raise IntegrityError("This content cannot be read: its stored copy is not the one deposited.")
+        return content
 
-def store(object_key: str, content: bytes, context: dict[str, str], owner: str) -> str:
-    """Encrypts and uploads; returns the plaintext's SHA-256. The caller's transaction must
-    include ``delete_marker_item(object_key)``; on failure the caller calls ``discard``."""
-    aws.table().put_item(Item=marker_item(object_key, owner))
-    ciphertext = crypto.cipher().encrypt(content, context)
-    aws.client("s3").put_object(Bucket=settings().documents_bucket, Key=object_key, Body=ciphertext)
-    return hashlib.sha256(content).hexdigest()
+    def discard(self, object_key: str) -> None:
+        """Deletes every version of the object, then its marker."""
+        s3 = aws.client("s3")
+        versions = s3.list_object_versions(Bucket=self.name, Prefix=object_key)
+        doomed = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in versions.get("Versions", []) + versions.get("DeleteMarkers", [])
+            if v["Key"] == object_key
+        ]
+        if doomed:
+            s3.delete_objects(Bucket=self.name, Delete={"Objects": doomed, "Quiet": True})
+        aws.table().delete_item(Key=layout.orphan(object_key))
 
-
-def load(object_key: str, context: dict[str, str], sha256: str) -> bytes:
-    body = aws.client("s3").get_object(Bucket=settings().documents_bucket, Key=object_key)["Body"].read()
-    try:
-        content = crypto.cipher().decrypt(body, context)
-    except crypto.CannotDecrypt as error:
-        logs.error("content failed to decrypt", object_key=object_key)
-        raise IntegrityError("This content cannot be read: its stored copy is not the one deposited.") from error
-    if hashlib.sha256(content).hexdigest() != sha256:
-        logs.error("content failed its integrity check", object_key=object_key)
-        raise IntegrityError("This content cannot be read: its stored copy is not the one deposited.")
-    return content
-
-
-def discard(object_key: str) -> None:
-    """Deletes every version of the object, then its marker."""
-    s3 = aws.client("s3")
-    bucket = settings().documents_bucket
-    versions = s3.list_object_versions(Bucket=bucket, Prefix=object_key)
-    doomed = [
-        {"Key": v["Key"], "VersionId": v["VersionId"]}
-        for v in versions.get("Versions", []) + versions.get("DeleteMarkers", [])
-        if v["Key"] == object_key
-    ]
-    if doomed:
-        s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
-    aws.table().delete_item(Key=marker_key(object_key))
-
-
-def sweep(now: Any = None) -> int:
-    """Scheduled: finishes the stores and removals a failure interrupted."""
-    cutoff = clock.iso((now or clock.now()) - SWEEP_AFTER)
-    markers = aws.table().query(
-        IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(ORPHANS) & Key("gsi1sk").lte(cutoff)
-    ).get("Items", [])
-    swept = 0
-    for marker in markers:
-        owner_pk, owner_sk = marker["owner"].split("|", 1)
-        if aws.table().get_item(Key={"pk": owner_pk, "sk": owner_sk}).get("Item"):
-            aws.table().delete_item(Key=marker_key(marker["object_key"]))  # its owner exists: keep
-        else:
-            discard(marker["object_key"])
-            swept += 1
-    logs.info("orphan content swept", swept=swept, markers=len(markers))
-    return swept
+    def sweep(self, now: Any = None) -> int:
+        """Scheduled: finishes the stores and removals a failure interrupted."""
+        cutoff = clock.iso((now or clock.now()) - SWEEP_AFTER)
+        markers = aws.table().query(
+            IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(self._orphans) & Key("gsi1sk").lte(cutoff)
+        ).get("Items", [])
+        swept = 0
+        for marker in markers:
+            owner_pk, owner_sk = marker["owner"].split("|", 1)
+            if aws.table().get_item(Key={"pk": owner_pk, "sk": owner_sk}).get("Item"):
+                aws.table().delete_item(Key=layout.orphan(marker["object_key"]))  # its owner exists: keep
+            else:
+                self.discard(marker["object_key"])
+                swept += 1
+        logs.info("orphan content swept", bucket=self.kind, swept=swept, markers=len(markers))
+        return swept

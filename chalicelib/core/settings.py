@@ -18,6 +18,8 @@ class Settings:
     region: str = "eu-west-3"
     table_name: str = "mes-local"
     documents_bucket: str = ""
+    messages_bucket: str = ""
+    purge_topic_arn: str = ""
     data_key_id: str = "alias/mes-local"
     peppers_secret_id: str = "mes/local/peppers"
     letters_queue_url: str = ""
@@ -39,6 +41,8 @@ class Settings:
             region=env("AWS_REGION", env("AWS_DEFAULT_REGION", "eu-west-3")),
             table_name=env("TABLE_NAME", "mes-local"),
             documents_bucket=env("DOCUMENTS_BUCKET", ""),
+            messages_bucket=env("MESSAGES_BUCKET", ""),
+            purge_topic_arn=env("PURGE_TOPIC_ARN", ""),
             data_key_id=env("DATA_KEY_ID", "alias/mes-local"),
             peppers_secret_id=env("PEPPERS_SECRET_ID", "mes/local/peppers"),
             letters_queue_url=env("LETTERS_QUEUE_URL", ""),
@@ -51,6 +55,10 @@ class Settings:
             jwks_url=env("JWKS_URL", ""),
             cors_allowed_origins=_list("CORS_ALLOWED_ORIGINS"),
         )
+
+    def bucket(self, kind: str) -> str:
+        """The bucket of a module's content (core.blobs.Bucket): documents or messages."""
+        return {"documents": self.documents_bucket, "messages": self.messages_bucket}[kind]
 
     def jwks(self) -> dict:
         return json.loads(self.jwks_json) if self.jwks_json else {"keys": []}

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.access.policy import Resource, decide
-from chalicelib.access.gate import Authorized, authorize, check, load_space
-from chalicelib.activity import service as activity
-from chalicelib.activity.models import ActorRef
+from chalicelib.core.policy import Resource, decide
+from chalicelib.core.gate import Authorized, authorize, check, load_space
+from chalicelib.core import history
+from chalicelib.core.history import ActorRef
 from chalicelib.core import blobs, clock, logs
 from chalicelib.core.api import Raw
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import InvalidRequest, NotFound
 from chalicelib.core.ids import new_sortable_id
-from chalicelib.core.pagination import decode_cursor, encode_cursor
-from chalicelib.documents import content, store
+from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.documents import store
+from chalicelib.core import content
+from chalicelib.documents.interface import as_resource
 from chalicelib.documents.models import Document, DocumentCreate, DocumentPage, DocumentPatch, DocumentQuery
+
+CONTENT = blobs.Bucket("documents")  # this module's encrypted content, in its own bucket
 
 INVISIBILITY = timedelta(days=30)
 RELEASE_TIMER = ActorRef(role="system", id="release-timer")
@@ -29,19 +33,6 @@ ANY_DOCUMENT = Resource(kind="document", document_type="other")
 
 def _context(patient_id: str, document_id: str) -> dict[str, str]:
     return {"purpose": "document", "patient_id": patient_id, "document_id": document_id}
-
-
-def as_resource(item: dict) -> Resource:
-    """What the access policy needs to know of a document."""
-    invisible_since = item.get("invisible_since")
-    return Resource(
-        kind="document",
-        document_type=item["type"],
-        author=(item["author_role"], item["author_id"]),
-        masked=bool(item["masked"]),
-        invisible_to_patient=bool(item["invisible_to_patient"]),
-        invisible_since=clock.parse_iso(invisible_since) if invisible_since else None,
-    )
 
 
 def _public(item: dict) -> Document:
@@ -64,8 +55,8 @@ def _public(item: dict) -> Document:
 
 
 def _record(granted: Authorized, action: str, document_id: str, with_items: list[dict] | None = None) -> None:
-    activity.record(
-        granted.space.patient_id, granted.actor_ref, action, document_id, with_items=with_items, head=granted.items.activity_head
+    history.commit(
+        granted.space.patient_id, granted.actor_ref, action, document_id, writes=with_items or [], head=granted.items.activity_head
     )
 
 
@@ -80,7 +71,7 @@ def deposit(principal: Principal, patient_id: str, request: DocumentCreate) -> D
     document_id = new_sortable_id("doc")
     object_key = store.object_key(document_id)
     now = clock.iso(clock.now())
-    sha256 = blobs.store(object_key, data, _context(patient_id, document_id), store.owner(patient_id, document_id))
+    sha256 = CONTENT.store(object_key, data, _context(patient_id, document_id), store.owner(patient_id, document_id))
     item = {
         "patient_id": patient_id,
         "document_id": document_id,
@@ -99,27 +90,23 @@ def deposit(principal: Principal, patient_id: str, request: DocumentCreate) -> D
     }
     if request.invisible_to_patient:
         release_at = clock.now() + INVISIBILITY
-        item.update(
-            invisible_since=now,
-            gsi1pk=f"RELEASE#{release_at.date().isoformat()}",
-            gsi1sk=f"{clock.iso(release_at)}#{patient_id}#{document_id}",
-        )
+        item.update(invisible_since=now, **store.release_index_keys(patient_id, document_id, release_at))
     try:
-        _record(granted, "document.created", document_id, [store.put_item(item), blobs.delete_marker_item(object_key)])
+        _record(granted, "document.created", document_id, [store.put_item(item), CONTENT.delete_marker_item(object_key)])
     except Exception:
-        blobs.discard(object_key)  # no content without its metadata
+        CONTENT.discard(object_key)  # no content without its metadata
         raise
     return _public(item)
 
 
 def list_documents(principal: Principal, patient_id: str, query: DocumentQuery) -> DocumentPage:
     granted = authorize(principal, patient_id, "read", ANY_DOCUMENT)
-    start_key = decode_cursor(query.cursor, pk=f"PAT#{patient_id}")
-    items, last_key = store.page(patient_id, query.limit, start_key, query.type)
+    list_scope = scope("documents", principal, patient_id=patient_id, type=query.type)
+    items, last_key = store.page(patient_id, query.limit, decode_cursor(query.cursor, list_scope), query.type)
     now = clock.now()
     visible = [item for item in items if decide(granted.actor, granted.space, "read", as_resource(item), now).allowed]
     _record(granted, "document.listed", query.type)
-    return DocumentPage(items=[_public(item) for item in visible], next_cursor=encode_cursor(last_key))
+    return DocumentPage(items=[_public(item) for item in visible], next_cursor=encode_cursor(last_key, list_scope))
 
 
 def metadata(principal: Principal, patient_id: str, document_id: str) -> Document:
@@ -139,7 +126,7 @@ def _find(principal: Principal, patient_id: str, document_id: str, action: str) 
 
 def read_content(principal: Principal, patient_id: str, document_id: str) -> Raw:
     granted, item = _find(principal, patient_id, document_id, "read")
-    data = blobs.load(item["object_key"], _context(patient_id, document_id), item["sha256"])
+    data = CONTENT.load(item["object_key"], _context(patient_id, document_id), item["sha256"])
     _record(granted, "document.read", document_id)
     body = data.decode("utf-8") if item["media_type"] == "text/plain" else data
     return Raw(body=body, content_type=item["media_type"])
@@ -176,8 +163,8 @@ def _release(patient_id: str, item: dict, actor: ActorRef) -> bool:
         values={":true": True},
     )
     try:
-        activity.record(patient_id, actor, "document.released", item["document_id"], with_items=[change])
-    except activity.StateChanged:
+        history.commit(patient_id, actor, "document.released", item["document_id"], writes=[change])
+    except history.StateChanged:
         return False
     return True
 
@@ -189,9 +176,9 @@ def delete(principal: Principal, patient_id: str, document_id: str) -> None:
 
 def _remove(patient_id: str, item: dict, actor: ActorRef, head: dict | None = None) -> None:
     object_key = item["object_key"]
-    owned = [store.delete_item(patient_id, item["document_id"]), blobs.put_marker_item(object_key, store.owner(patient_id, item["document_id"]))]
-    activity.record(patient_id, actor, "document.deleted", item["document_id"], with_items=owned, head=head)
-    blobs.discard(object_key)  # a failure here leaves the marker: the sweeper finishes
+    owned = [store.delete_item(patient_id, item["document_id"]), CONTENT.put_marker_item(object_key, store.owner(patient_id, item["document_id"]))]
+    history.commit(patient_id, actor, "document.deleted", item["document_id"], writes=owned, head=head)
+    CONTENT.discard(object_key)  # a failure here leaves the marker: the sweeper finishes
 
 
 def purge_space(patient_id: str, actor: ActorRef) -> int:

@@ -1,9 +1,5 @@
-"""Document metadata in DynamoDB; content in S3 through core.blobs.
-
-    pk = PAT#<patient_id>  sk = DOC#<document_id>   metadata (no content)
-        gsi1pk = RELEASE#<YYYY-MM-DD>  gsi1sk = <release_at>#<patient_id>#<document_id>
-        while the document is invisible to the patient: the release timer's index
-"""
+"""Document metadata in DynamoDB (keys in core.layout: DOC#<document_id> in the space, in the
+release timer's index while invisible to the patient); content in S3 through core.blobs."""
 
 from __future__ import annotations
 
@@ -11,18 +7,23 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
-from chalicelib.core import aws
+from chalicelib.core import aws, clock, layout
+from chalicelib.core.layout import DOCUMENT_PREFIX as PREFIX
 
-PREFIX = "DOC#"
-
-
-def key(patient_id: str, document_id: str) -> dict:
-    return {"pk": f"PAT#{patient_id}", "sk": f"{PREFIX}{document_id}"}
+key = layout.document
 
 
 def owner(patient_id: str, document_id: str) -> str:
     k = key(patient_id, document_id)
     return f"{k['pk']}|{k['sk']}"
+
+
+def release_index_keys(patient_id: str, document_id: str, release_at) -> dict:
+    """While a document is invisible to its patient: its entry in the release timer's index."""
+    return {
+        "gsi1pk": layout.release_bucket(release_at.date().isoformat()),
+        "gsi1sk": f"{clock.iso(release_at)}#{patient_id}#{document_id}",
+    }
 
 
 def object_key(document_id: str) -> str:
@@ -72,7 +73,7 @@ def update_item(patient_id: str, document_id: str, sets: dict[str, Any], removes
 
 def page(patient_id: str, limit: int, start_key: dict | None, document_type: str | None) -> tuple[list[dict], dict | None]:
     query: dict[str, Any] = {
-        "KeyConditionExpression": Key("pk").eq(f"PAT#{patient_id}") & Key("sk").begins_with(PREFIX),
+        "KeyConditionExpression": Key("pk").eq(layout.patient(patient_id)) & Key("sk").begins_with(PREFIX),
         "ScanIndexForward": False,
         "Limit": limit,
     }
@@ -92,5 +93,5 @@ def all_of(patient_id: str) -> list[dict]:
 
 def due_for_release(day: str, until: str) -> list[dict]:
     return aws.table().query(
-        IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(f"RELEASE#{day}") & Key("gsi1sk").lte(until)
+        IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(layout.release_bucket(day)) & Key("gsi1sk").lte(until)
     ).get("Items", [])

@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws, clock, crypto, logs
+from chalicelib.core import aws, clock, crypto, layout, logs
 from chalicelib.enrolment import notices
-from chalicelib.notifications.service import notify
-from chalicelib.spaces import store as spaces
+from chalicelib.core.notify import notify
+from chalicelib.core import spaces
 
 PENDING = "NOTICES"
 RESEND_AFTER = timedelta(minutes=15)
@@ -77,4 +77,4 @@ def _context(patient_id: str, template: str) -> dict[str, str]:
 
 
 def _key(patient_id: str, template: str) -> dict:
-    return {"pk": f"NOTICE#{patient_id}#{template}", "sk": "NOTICE"}
+    return layout.deferred_notice(patient_id, template)

@@ -2,69 +2,83 @@
 
 from __future__ import annotations
 
-from chalicelib.core.api import PUBLIC, Call, Router, lazy, roles
+from chalicelib.core.api import PUBLIC, Call, Router, roles
 
-router = Router(__name__, tag="enrolment", models="chalicelib.enrolment.models")
-service = lazy("chalicelib.enrolment.service")
+router = Router(__name__, tag="enrolment")
+
+
+def models():
+    """The module's pydantic models: loaded with the first request, not at cold start."""
+    from chalicelib.enrolment import models
+
+    return models
+
+
+def service():
+    """The module's rules (and boto3 under them): loaded with the first request, not at cold start."""
+    from chalicelib.enrolment import service
+
+    return service
+
 AGENT = roles("enrolment_agent")
 
 
 def _agent(call: Call):
-    from chalicelib.activity.models import ActorRef
+    from chalicelib.core.history import ActorRef
 
     return ActorRef(role="enrolment_agent", id=call.principal.sub)
 
 
-@router.route("/v1/enrolment/campaigns", "POST", access=AGENT, body="CampaignCreate", response="Campaign", status=201)
+@router.route("/v1/enrolment/campaigns", "POST", access=AGENT, body=lambda: models().CampaignCreate, response=lambda: models().Campaign, status=201)
 def create_campaign(call: Call):
     """Creates an enrolment campaign."""
-    return service.create_campaign(call.body)
+    return service().create_campaign(call.body)
 
 
-@router.route("/v1/enrolment/campaigns/{campaign_id}", "GET", access=AGENT, response="CampaignWithCounts")
+@router.route("/v1/enrolment/campaigns/{campaign_id}", "GET", access=AGENT, response=lambda: models().CampaignWithCounts)
 def get_campaign(call: Call, campaign_id: str):
     """A campaign and how many of its people are in each status."""
-    return service.get_campaign(campaign_id)
+    return service().get_campaign(campaign_id)
 
 
 @router.route(
     "/v1/enrolment/campaigns/{campaign_id}/invitations",
     "POST",
     access=AGENT,
-    body="InvitationsRequest",
-    response="InvitationsResult",
+    body=lambda: models().InvitationsRequest,
+    response=lambda: models().InvitationsResult,
 )
 def invite(call: Call, campaign_id: str):
     """Invites up to 500 people (one cohort, one timer)."""
-    return service.invite(_agent(call), campaign_id, call.body)
+    return service().invite(_agent(call), campaign_id, call.body)
 
 
-@router.route("/v1/enrolment/activate", "POST", access=PUBLIC, body="CodeAnswer", response="Activated")
+@router.route("/v1/enrolment/activate", "POST", access=PUBLIC, body=lambda: models().CodeAnswer, response=lambda: models().Activated)
 def activate(call: Call):
     """Activates a space with the provisional code."""
-    return service.activate(call.body)
+    return service().activate(call.body)
 
 
-@router.route("/v1/enrolment/oppose", "POST", access=PUBLIC, body="CodeAnswer", response="StatusOnly")
+@router.route("/v1/enrolment/oppose", "POST", access=PUBLIC, body=lambda: models().CodeAnswer, response=lambda: models().StatusOnly)
 def oppose(call: Call):
     """Opposes the creation of a space with the provisional code."""
-    return service.oppose(call.body)
+    return service().oppose(call.body)
 
 
-@router.route("/v1/enrolment/oppositions", "POST", access=AGENT, body="AgentOpposition", response="StatusOnly")
+@router.route("/v1/enrolment/oppositions", "POST", access=AGENT, body=lambda: models().AgentOpposition, response=lambda: models().StatusOnly)
 def oppose_for(call: Call):
     """Records an opposition received by phone, in person or by mail."""
-    return service.oppose_for(_agent(call), call.body)
+    return service().oppose_for(_agent(call), call.body)
 
 
-@router.route("/v1/me", "GET", access=roles("patient"), response="Me")
+@router.route("/v1/me", "GET", access=roles("patient"), response=lambda: models().Me)
 def me(call: Call):
     """The calling person's space."""
-    return service.me(call.principal)
+    return service().me(call.principal)
 
 
-@router.route("/v1/me/close", "POST", access=roles("patient"), body="CloseRequest", response="StatusOnly")
+@router.route("/v1/me/close", "POST", access=roles("patient"), body=lambda: models().CloseRequest, response=lambda: models().StatusOnly)
 def close(call: Call):
     """Closes the calling person's space; professional access stops at once."""
-    service.close(call.principal, call.body.delete_now)
+    service().close(call.principal, call.body.delete_now)
     return {"status": "closed"}

@@ -20,10 +20,10 @@ from botocore.exceptions import ClientError
 
 from pydantic import ValidationError
 
-from chalicelib.activity import service as activity
-from chalicelib.activity.models import ActorRef
-from chalicelib.activity.service import StateChanged
-from chalicelib.core import aws, clock, concurrency, logs, pseudonyms
+from chalicelib.core import history
+from chalicelib.core.history import ActorRef
+from chalicelib.core.history import StateChanged
+from chalicelib.core import aws, clock, concurrency, logs, pseudonyms, purge
 from chalicelib.core.api import invalid_input
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, InvalidCode, InvalidRequest, NotFound, TooManyAttempts
@@ -46,7 +46,7 @@ from chalicelib.enrolment.models import (
     Rejected,
     StatusOnly,
 )
-from chalicelib.spaces import store as spaces
+from chalicelib.core import spaces
 
 MAX_FAILED_ATTEMPTS = 5
 CODE_VALIDITY = timedelta(days=365)
@@ -78,20 +78,18 @@ def _refuse(current: str, wanted: str) -> Conflict:
     return Conflict(REFUSALS.get((current, wanted), f"A space that is {current} cannot become {wanted}."))
 
 
-def move(account: dict, to_status: str, actor: ActorRef, action: str, extra_set: dict | None = None, **conditions) -> dict:
+def move(account: dict, to_status: str, actor: ActorRef, action: str, extra_set: dict | None = None, give_back_attempt: bool = False) -> dict:
     """Applies one status change; on a lost race re-reads and tries again while the move is allowed."""
     for _ in range(3):
         if to_status not in TRANSITIONS[account["status"]]:
             raise _refuse(account["status"], to_status)
         try:
-            activity.record(
-                account["patient_id"], actor, action, with_items=store.transition_items(account, to_status, extra_set, **conditions)
+            history.commit(
+                account["patient_id"], actor, action, writes=store.transition_items(account, to_status, extra_set, give_back_attempt)
             )
             return {**account, "status": to_status, **(extra_set or {})}
         except StateChanged:
             account = spaces.get_account(account["patient_id"])
-            if conditions.get("max_failures") is not None and int(account.get("failed_attempts", 0)) >= MAX_FAILED_ATTEMPTS:
-                raise _locked() from None
     raise Conflict("This space is changing right now; try again in a moment.")
 
 
@@ -211,12 +209,11 @@ def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str
         "code_digest": pseudonyms.code_digest(codes.normalize(code), patient_id),
         "code_expires_at": clock.iso(now + CODE_VALIDITY),
         "failed_attempts": 0,
-        "gsi1pk": store.cohort_partition_of(cohort_id, patient_id),
-        "gsi1sk": f"PAT#{patient_id}",
+        **store.cohort_index_keys(cohort_id, patient_id),
     }
     account = {name: value for name, value in account.items() if value is not None}
     try:
-        activity.record(patient_id, agent, "enrolment.invited", with_items=store.invitation_items(account), new_space=True)
+        history.commit(patient_id, agent, "enrolment.invited", writes=store.invitation_items(account), new_space=True)
     except StateChanged:
         return False
     deferred_notices.send(account, "enrolment.invitation", code, deadline)
@@ -239,12 +236,13 @@ def _find(ins: str, birth_date) -> dict | None:
 
 
 def _check_code(answer: CodeAnswer) -> dict:
-    """The account the answer unlocks, or the same refusal whatever was wrong."""
+    """The account the answer unlocks, or the same refusal whatever was wrong. The answer is
+    counted as a failed attempt before anything is compared (store.admit_answer)."""
     patient_id = spaces.patient_id_for(pseudonyms.ins_digest(answer.ins))
-    account = spaces.get_account(patient_id) if patient_id else None
-    if account is None:
+    if patient_id is None:
         raise InvalidCode(WRONG_ANSWER)
-    if int(account.get("failed_attempts", 0)) >= MAX_FAILED_ATTEMPTS:
+    account = store.admit_answer(patient_id, MAX_FAILED_ATTEMPTS)
+    if account is None:
         raise _locked()
     expected = account.get("code_digest", "")
     given = pseudonyms.code_digest(codes.normalize(answer.code), patient_id)
@@ -254,22 +252,28 @@ def _check_code(answer: CodeAnswer) -> dict:
         and clock.parse_iso(account["code_expires_at"]) > clock.now()
     )
     if not valid:
-        store.record_failed_attempt(patient_id)
         raise InvalidCode(WRONG_ANSWER)
     return account
 
 
-def activate(answer: CodeAnswer) -> Activated:
+def _answer(answer: CodeAnswer, to_status: str, action: str, changes: dict) -> dict:
+    """A right answer moves the account and gives back its attempt, refused by the status or not."""
     account = _check_code(answer)
     actor = ActorRef(role="patient", id=account["patient_id"])
-    move(account, "active", actor, "enrolment.activated", {"activated_at": clock.iso(clock.now())}, max_failures=MAX_FAILED_ATTEMPTS)
+    try:
+        return move(account, to_status, actor, action, changes, give_back_attempt=True)
+    except Conflict:
+        store.give_back_attempt(account["patient_id"])
+        raise
+
+
+def activate(answer: CodeAnswer) -> Activated:
+    account = _answer(answer, "active", "enrolment.activated", {"activated_at": clock.iso(clock.now())})
     return Activated(patient_id=account["patient_id"], status="active")
 
 
 def oppose(answer: CodeAnswer) -> StatusOnly:
-    account = _check_code(answer)
-    actor = ActorRef(role="patient", id=account["patient_id"])
-    move(account, "opposed", actor, "enrolment.opposed", {"opposed_at": clock.iso(clock.now()), "opposition_channel": "online"}, max_failures=MAX_FAILED_ATTEMPTS)
+    _answer(answer, "opposed", "enrolment.opposed", {"opposed_at": clock.iso(clock.now()), "opposition_channel": "online"})
     return StatusOnly(status="opposed")
 
 
@@ -307,15 +311,18 @@ def me(principal: Principal) -> Me:
 
 def close(principal: Principal, delete_now: bool) -> dict:
     """Closing stops professional access at once (the policy opens nothing on a closed space);
-    ``delete_now`` also deletes what the space holds (spaces.purge), each deletion in the history."""
-    from chalicelib.spaces import purge
-
+    ``delete_now`` also asks every module to delete what it holds in the space (core.purge: each
+    module in its own function), each deletion in the history. Asking again on a closed space
+    whose deletion was requested sends the request again (e.g. after a failure to send it)."""
     account = own_account(principal)
     actor = ActorRef(role="patient", id=account["patient_id"])
+    if account["status"] == "closed" and delete_now and account.get("delete_requested"):
+        purge.request(account["patient_id"], actor)
+        return account
     changes = {"closed_at": clock.iso(clock.now()), "delete_requested": delete_now}
     closed = move(account, "closed", actor, "account.closed", changes)
     if delete_now:
-        purge.purge(account["patient_id"], actor)
+        purge.request(account["patient_id"], actor)
     return closed
 
 

@@ -1,17 +1,13 @@
-"""Enrolment data in DynamoDB.
+"""Enrolment data in DynamoDB (keys in core.layout).
 
-    pk = CAMPAIGN#<id>  sk = META               the campaign
-    pk = CAMPAIGN#<id>  sk = COUNT#<shard>      status counters, sharded so that a national wave's
-                                                concurrent writers do not queue on one item;
-                                                reading them is one query of COUNTER_SHARDS items
-    pk = PAT#<id>       sk = SPACE#ACCOUNT      the person's account (spaces.store), with
-          gsi1pk = COHORT#<id>#<shard>          its cohort's shard, for the timer to find its
-                                                members: a wave's cohort holds millions, and one
-                                                index partition takes ~1,000 writes/s; the timer
-                                                works the shards in parallel
+- A campaign and its status counters, sharded so that a national wave's concurrent writers do
+  not queue on one item; reading them is one query of COUNTER_SHARDS items.
+- The person's account (core.spaces) carries its cohort's shard as index key, for the timer to
+  find its members: a wave's cohort holds millions, and one index partition takes ~1,000
+  writes/s; the timer works the shards in parallel.
 
 Status changes are transaction items conditioned on the current status, built here and committed
-together with the activity event (activity.service.record).
+together with the activity event (core.history.commit).
 """
 
 from __future__ import annotations
@@ -21,14 +17,13 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws
-from chalicelib.spaces.store import account_key, ins_index_key
+from chalicelib.core import aws, layout
+from chalicelib.core.errors import is_condition_failure
+from chalicelib.core.layout import account as account_key
+from chalicelib.core.layout import ins_index as ins_index_key
 
 COUNTER_SHARDS = 16
-
-
-def campaign_key(campaign_id: str) -> dict:
-    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "META"}
+campaign_key = layout.campaign
 
 
 def _shard_of(patient_id: str, shards: int) -> int:
@@ -37,7 +32,7 @@ def _shard_of(patient_id: str, shards: int) -> int:
 
 
 def _shard_key(campaign_id: str, patient_id: str) -> dict:
-    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"COUNT#{_shard_of(patient_id, COUNTER_SHARDS):02d}"}
+    return layout.campaign_counter(campaign_id, _shard_of(patient_id, COUNTER_SHARDS))
 
 
 def put_campaign(item: dict) -> None:
@@ -50,7 +45,7 @@ def get_campaign(campaign_id: str) -> dict | None:
 
 def counts(campaign_id: str) -> dict[str, int]:
     result = aws.table().query(
-        KeyConditionExpression=Key("pk").eq(f"CAMPAIGN#{campaign_id}") & Key("sk").begins_with("COUNT#"),
+        KeyConditionExpression=Key("pk").eq(layout.campaign_partition(campaign_id)) & Key("sk").begins_with(layout.COUNTER_PREFIX),
         ConsistentRead=True,
     )
     totals: dict[str, int] = {}
@@ -98,23 +93,24 @@ def invitation_items(account: dict) -> list[dict]:
     ]
 
 
-def transition_items(account: dict, to_status: str, extra_set: dict[str, Any] | None = None, max_failures: int | None = None) -> list[dict]:
-    """Moves an account from its current status to ``to_status`` iff nobody moved it first."""
+def transition_items(account: dict, to_status: str, extra_set: dict[str, Any] | None = None, give_back_attempt: bool = False) -> list[dict]:
+    """Moves an account from its current status to ``to_status`` iff nobody moved it first; a
+    right answer with the code gives back the attempt ``admit_answer`` counted, in the same write."""
     patient_id = account["patient_id"]
     sets = {"status": to_status, **(extra_set or {})}
     names = {f"#a{i}": name for i, name in enumerate(sets)}
     values = {f":a{i}": value for i, value in enumerate(sets.values())}
     values[":from"] = account["status"]
-    condition = "#a0 = :from"
-    if max_failures is not None:
-        condition += " AND (attribute_not_exists(failed_attempts) OR failed_attempts < :max_failures)"
-        values[":max_failures"] = max_failures
+    expression = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
+    if give_back_attempt:
+        expression += " ADD failed_attempts :given_back"
+        values[":given_back"] = -1
     update = {
         "Update": {
             "TableName": aws.table().name,
             "Key": account_key(patient_id),
-            "UpdateExpression": "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets))),
-            "ConditionExpression": condition,
+            "UpdateExpression": expression,
+            "ConditionExpression": "#a0 = :from",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
@@ -125,16 +121,36 @@ def transition_items(account: dict, to_status: str, extra_set: dict[str, Any] | 
     return items
 
 
-def record_failed_attempt(patient_id: str) -> int:
-    """Counts one wrong answer; returns the new total (atomic, so racing guesses all count)."""
-    result = aws.table().update_item(
+def admit_answer(patient_id: str, max_failures: int) -> dict | None:
+    """Counts an answer with the code as failed before it is compared, in the one conditional
+    write that admits it while fewer than ``max_failures`` are counted: racing answers each take
+    their own place, so no more than ``max_failures`` wrong codes are ever compared, whatever the
+    parallelism. Returns the account as admitted, or None once the code is locked."""
+    from botocore.exceptions import ClientError
+
+    try:
+        result = aws.table().update_item(
+            Key=account_key(patient_id),
+            UpdateExpression="ADD failed_attempts :one",
+            ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(failed_attempts) OR failed_attempts < :max)",
+            ExpressionAttributeValues={":one": 1, ":max": max_failures},
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if is_condition_failure(error):
+            return None
+        raise
+    return result["Attributes"]
+
+
+def give_back_attempt(patient_id: str) -> None:
+    """A right answer the status refused (409) was not a failed attempt."""
+    aws.table().update_item(
         Key=account_key(patient_id),
-        UpdateExpression="ADD failed_attempts :one",
+        UpdateExpression="ADD failed_attempts :given_back",
         ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeValues={":one": 1},
-        ReturnValues="UPDATED_NEW",
+        ExpressionAttributeValues={":given_back": -1},
     )
-    return int(result["Attributes"]["failed_attempts"])
 
 
 def mark_reminded(patient_id: str, at: str) -> bool:
@@ -160,12 +176,12 @@ COHORT_SHARDS = 16
 COHORT_PAGE = 100
 
 
-def cohort_partition(cohort_id: str, shard: int) -> str:
-    return f"COHORT#{cohort_id}#{shard}"
+cohort_partition = layout.cohort_shard
 
 
-def cohort_partition_of(cohort_id: str, patient_id: str) -> str:
-    return cohort_partition(cohort_id, _shard_of(patient_id, COHORT_SHARDS))
+def cohort_index_keys(cohort_id: str, patient_id: str) -> dict:
+    """The account's index keys: its cohort's shard, for the timer to find it."""
+    return {"gsi1pk": cohort_partition(cohort_id, _shard_of(patient_id, COHORT_SHARDS)), "gsi1sk": layout.patient(patient_id)}
 
 
 def cohort_page(cohort_id: str, shard: int, start_key: dict | None) -> tuple[list[dict], dict | None]:

@@ -2,38 +2,52 @@
 
 from __future__ import annotations
 
-from chalicelib.core.api import Call, Router, lazy, roles
+from chalicelib.core.api import Call, Router, page_query, roles
 
-router = Router(__name__, tag="messaging", models="chalicelib.messaging.models")
-service = lazy("chalicelib.messaging.service")
+router = Router(__name__, tag="messaging")
+
+
+def models():
+    """The module's pydantic models: loaded with the first request, not at cold start."""
+    from chalicelib.messaging import models
+
+    return models
+
+
+def service():
+    """The module's rules (and boto3 under them): loaded with the first request, not at cold start."""
+    from chalicelib.messaging import service
+
+    return service
+
 OPENERS = roles("professional", "patient", note="professionals open conversations; a patient gets 403")
 PARTICIPANTS = roles("professional", "patient", note="the conversation's two participants; anyone else gets 404")
 BASE = "/v1/conversations"
 ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png", "text/plain")  # models.MediaType
 
 
-@router.route(BASE, "POST", access=OPENERS, body="ConversationCreate", response="Opened", status=201)
+@router.route(BASE, "POST", access=OPENERS, body=lambda: models().ConversationCreate, response=lambda: models().Opened, status=201)
 def open_conversation(call: Call):
     """Opens a conversation with a patient, with its first message (professionals only)."""
-    return service.open_conversation(call.principal, call.body)
+    return service().open_conversation(call.principal, call.body)
 
 
-@router.route(BASE, "GET", access=PARTICIPANTS, query="chalicelib.core.pagination:PageQuery", response="ConversationPage")
+@router.route(BASE, "GET", access=PARTICIPANTS, query=page_query, response=lambda: models().ConversationPage)
 def list_conversations(call: Call):
     """The caller's conversations, newest activity first, with their unread counts."""
-    return service.list_conversations(call.principal, call.query.limit, call.query.cursor)
+    return service().list_conversations(call.principal, call.query.limit, call.query.cursor)
 
 
-@router.route(BASE + "/{conversation_id}/messages", "GET", access=PARTICIPANTS, query="MessageQuery", response="MessagePage")
+@router.route(BASE + "/{conversation_id}/messages", "GET", access=PARTICIPANTS, query=lambda: models().MessageQuery, response=lambda: models().MessagePage)
 def list_messages(call: Call, conversation_id: str):
     """A conversation's messages, oldest first; marks them read for the caller."""
-    return service.list_messages(call.principal, conversation_id, call.query.limit, call.query.cursor)
+    return service().list_messages(call.principal, conversation_id, call.query.limit, call.query.cursor)
 
 
-@router.route(BASE + "/{conversation_id}/messages", "POST", access=PARTICIPANTS, body="MessageCreate", response="Sent", status=201)
+@router.route(BASE + "/{conversation_id}/messages", "POST", access=PARTICIPANTS, body=lambda: models().MessageCreate, response=lambda: models().Sent, status=201)
 def reply(call: Call, conversation_id: str):
     """Writes a message in a conversation (either participant)."""
-    return service.reply(call.principal, conversation_id, call.body)
+    return service().reply(call.principal, conversation_id, call.body)
 
 
 @router.route(
@@ -44,4 +58,4 @@ def reply(call: Call, conversation_id: str):
 )
 def attachment(call: Call, conversation_id: str, message_id: str, index: str):
     """An attachment's bytes, with its media type as Content-Type."""
-    return service.attachment(call.principal, conversation_id, message_id, index)
+    return service().attachment(call.principal, conversation_id, message_id, index)

@@ -20,17 +20,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from chalicelib.access.policy import CREATE, MESSAGE, READ, Resource, decide
-from chalicelib.access.gate import Authorized, actor_of, check, load_space, to_space
-from chalicelib.activity import service as activity
-from chalicelib.activity.models import ActorRef
-from chalicelib.core import blobs, clock, concurrency, crypto, logs, pseudonyms
+from chalicelib.core.policy import CREATE, MESSAGE, READ, Resource, decide
+from chalicelib.core.gate import Authorized, actor_of, check, load_space, to_space
+from chalicelib.core import history
+from chalicelib.core.history import ActorRef
+from chalicelib.core import blobs, clock, concurrency, crypto, layout, logs, pseudonyms, purge
 from chalicelib.core.api import Raw
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, Forbidden, NotFound
 from chalicelib.core.ids import new_id, new_sortable_id
-from chalicelib.core.pagination import decode_cursor, encode_cursor
-from chalicelib.documents import content
+from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core import content
 from chalicelib.messaging import notices, store
 from chalicelib.messaging.models import (
     AttachmentIn,
@@ -45,8 +45,10 @@ from chalicelib.messaging.models import (
     ProfessionalRef,
     Sent,
 )
-from chalicelib.notifications.service import notify
-from chalicelib.spaces import store as spaces
+from chalicelib.core.notify import notify
+from chalicelib.core import spaces
+
+CONTENT = blobs.Bucket("messages")  # this module's encrypted content, in its own bucket
 
 CONVERSATION = Resource(kind="conversation")
 NO_CONVERSATION = "No such conversation, or you are not one of its participants."
@@ -101,12 +103,12 @@ def _store_message(patient_id: str, conversation_id: str, author: ActorRef, body
     try:
         body_key = store.body_object_key(message_id)
         stored.append(body_key)
-        body_sha = blobs.store(body_key, envelope, _context(patient_id, conversation_id, message_id, "body"), owner)
+        body_sha = CONTENT.store(body_key, envelope, _context(patient_id, conversation_id, message_id, "body"), owner)
         parts = []
         for index, (attachment, data) in enumerate(zip(attachments, files)):
             key = store.attachment_object_key(message_id, index)
             stored.append(key)
-            sha = blobs.store(key, data, _context(patient_id, conversation_id, message_id, f"attachment-{index}"), owner)
+            sha = CONTENT.store(key, data, _context(patient_id, conversation_id, message_id, f"attachment-{index}"), owner)
             parts.append({"index": index, "media_type": attachment.media_type, "size": len(data), "sha256": sha, "object_key": key})
     except BaseException:
         _discard(stored)
@@ -128,7 +130,7 @@ def _store_message(patient_id: str, conversation_id: str, author: ActorRef, body
 def _discard(object_keys: list[str]) -> None:
     for key in object_keys:
         try:
-            blobs.discard(key)
+            CONTENT.discard(key)
         except Exception:  # noqa: BLE001 - the marker stays: the sweeper finishes
             logs.error("message content discard failed", exc_info=True)
 
@@ -144,12 +146,12 @@ def _commit(granted: Authorized, action: str, resource: str, stored: _Stored, it
     transaction = (
         items
         + [store.put_message(stored.item["conversation_id"], stored.item)]
-        + [blobs.delete_marker_item(key) for key in stored.object_keys]
+        + [CONTENT.delete_marker_item(key) for key in stored.object_keys]
         + guard
     )
     try:
-        activity.record(patient_id, granted.actor_ref, action, resource, with_items=transaction, head=granted.items.activity_head)
-    except activity.StateChanged:
+        history.commit(patient_id, granted.actor_ref, action, resource, writes=transaction, head=granted.items.activity_head)
+    except history.StateChanged:
         _discard(stored.object_keys)
         _decide_again(granted)
         raise Conflict("This conversation changed in the meantime; try again.") from None
@@ -276,12 +278,12 @@ def list_conversations(principal: Principal, limit: int, cursor: str | None) -> 
     else:
         role, participant_id = store.PROFESSIONAL, principal.rpps
         participant = store.inbox(role, participant_id)
-    start_key = decode_cursor(cursor, gsi1pk=participant)
-    items, last_key = store.inbox_page(role, participant_id, limit, start_key)
+    list_scope = scope("conversations", principal, inbox=participant)
+    items, last_key = store.inbox_page(role, participant_id, limit, decode_cursor(cursor, list_scope))
     if role == store.PROFESSIONAL:
         items = _still_readable_by(principal, items)
     subjects = _open_subjects(items)
-    return ConversationPage(items=[_conversation(i, s) for i, s in zip(items, subjects)], next_cursor=encode_cursor(last_key))
+    return ConversationPage(items=[_conversation(i, s) for i, s in zip(items, subjects)], next_cursor=encode_cursor(last_key, list_scope))
 
 
 def _still_readable_by(principal: Principal, entries: list[dict]) -> list[dict]:
@@ -310,15 +312,15 @@ def _open_subjects(entries: list[dict]) -> list[str]:
 
 def _load_body(patient_id: str, item: dict) -> dict:
     context = _context(patient_id, item["conversation_id"], item["message_id"], "body")
-    return json.loads(blobs.load(item["object_key"], context, item["sha256"]))
+    return json.loads(CONTENT.load(item["object_key"], context, item["sha256"]))
 
 
 def list_messages(principal: Principal, conversation_id: str, limit: int, cursor: str | None) -> MessagePage:
     """Oldest first; the messages of the other participant on this page are marked read."""
     granted, entries, role = _participant(principal, conversation_id, READ)
     patient_id = granted.space.patient_id
-    start_key = decode_cursor(cursor, pk=store.partition(conversation_id))
-    items, last_key = store.messages_page(conversation_id, limit, start_key)
+    list_scope = scope("messages", principal, conversation_id=conversation_id)
+    items, last_key = store.messages_page(conversation_id, limit, decode_cursor(cursor, list_scope))
     mine, other = entries[role], entries[store.PROFESSIONAL if role == store.PATIENT else store.PATIENT]
     previous = mine.get("last_read")
     other_read = other.get("last_read") or ""
@@ -344,10 +346,10 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
         last = max(i["message_id"] for i in newly)
         mark = store.mark_read(conversation_id, role, previous, last, len(newly))
         try:
-            activity.record(patient_id, granted.actor_ref, "conversation.read", conversation_id, with_items=[mark], head=granted.items.activity_head)
-        except activity.StateChanged:
+            history.commit(patient_id, granted.actor_ref, "conversation.read", conversation_id, writes=[mark], head=granted.items.activity_head)
+        except history.StateChanged:
             pass  # another read of this inbox moved the mark first: it counted these
-    return MessagePage(items=out, next_cursor=encode_cursor(last_key))
+    return MessagePage(items=out, next_cursor=encode_cursor(last_key, list_scope))
 
 
 def _read_by_recipient(item: dict, reader_role: str, mine: dict, other_read: str) -> bool:
@@ -365,8 +367,23 @@ def attachment(principal: Principal, conversation_id: str, message_id: str, inde
     part = parts[index]
     patient_id = granted.space.patient_id
     context = _context(patient_id, conversation_id, message_id, f"attachment-{int(part['index'])}")
-    data = blobs.load(part["object_key"], context, part["sha256"])
-    activity.record(patient_id, granted.actor_ref, "message.attachment_read", message_id, head=granted.items.activity_head)
+    data = CONTENT.load(part["object_key"], context, part["sha256"])
+    history.record(patient_id, granted.actor_ref, "message.attachment_read", message_id, head=granted.items.activity_head)
     body = data.decode("utf-8") if part["media_type"] == "text/plain" else data
     return Raw(body=body, content_type=part["media_type"])
 
+
+
+def purge_space(patient_id: str, actor: ActorRef) -> int:
+    """Closure with immediate deletion: every conversation of the patient goes, on both sides (the
+    person asked for their data to be deleted, and a conversation's messages are theirs as much as
+    the professional's), content first."""
+    inbox = store.patient_inbox(patient_id)
+    for entry in inbox:
+        items = store.conversation_items(entry["conversation_id"])
+        for message in (item for item in items if item["sk"].startswith(layout.MESSAGE_PREFIX)):
+            for key in [message["object_key"], *(part["object_key"] for part in message.get("attachments", []))]:
+                CONTENT.discard(key)
+        purge.delete(items)
+        history.record(patient_id, actor, "conversation.deleted", entry["conversation_id"])
+    return len(inbox)

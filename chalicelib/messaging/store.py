@@ -22,32 +22,22 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws
+from chalicelib.core import aws, layout
 
 PATIENT = "patient"
 PROFESSIONAL = "professional"
 ROLES = (PATIENT, PROFESSIONAL)
 
 
-def partition(conversation_id: str) -> str:
-    return f"CONV#{conversation_id}"
-
-
-def participant_key(conversation_id: str, role: str) -> dict:
-    return {"pk": partition(conversation_id), "sk": f"PARTICIPANT#{role}"}
-
-
-def message_key(conversation_id: str, message_id: str) -> dict:
-    return {"pk": partition(conversation_id), "sk": f"MSG#{message_id}"}
+partition = layout.conversation
+participant_key = layout.participant
+message_key = layout.message
+inbox = layout.inbox
 
 
 def owner(conversation_id: str, message_id: str) -> str:
     k = message_key(conversation_id, message_id)
     return f"{k['pk']}|{k['sk']}"
-
-
-def inbox(role: str, participant_id: str) -> str:
-    return f"INBOX#{role}#{participant_id}"
 
 
 def body_object_key(message_id: str) -> str:
@@ -61,10 +51,10 @@ def attachment_object_key(message_id: str, index: int) -> str:
 def participants(conversation_id: str) -> dict[str, dict]:
     """Both inbox entries ({role: item}); empty when there is no such conversation."""
     items = aws.table().query(
-        KeyConditionExpression=Key("pk").eq(partition(conversation_id)) & Key("sk").begins_with("PARTICIPANT#"),
+        KeyConditionExpression=Key("pk").eq(partition(conversation_id)) & Key("sk").begins_with(layout.PARTICIPANT_PREFIX),
         ConsistentRead=True,
     ).get("Items", [])
-    return {item["sk"].removeprefix("PARTICIPANT#"): item for item in items}
+    return {item["sk"].removeprefix(layout.PARTICIPANT_PREFIX): item for item in items}
 
 
 def get_message(conversation_id: str, message_id: str) -> dict | None:
@@ -73,7 +63,7 @@ def get_message(conversation_id: str, message_id: str) -> dict | None:
 
 def messages_page(conversation_id: str, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
     query: dict[str, Any] = {
-        "KeyConditionExpression": Key("pk").eq(partition(conversation_id)) & Key("sk").begins_with("MSG#"),
+        "KeyConditionExpression": Key("pk").eq(partition(conversation_id)) & Key("sk").begins_with(layout.MESSAGE_PREFIX),
         "ScanIndexForward": True,
         "Limit": limit,
         "ConsistentRead": True,
@@ -151,26 +141,23 @@ def mark_read(conversation_id: str, role: str, previous: str | None, last_read: 
 
 def space_open_check(patient_id: str) -> dict:
     """Fails the transaction if the space was closed since it was read."""
-    return {
-        "ConditionCheck": {
-            "TableName": _table(),
-            "Key": {"pk": f"PAT#{patient_id}", "sk": "SPACE#ACCOUNT"},
-            "ConditionExpression": "#s IN (:active, :auto)",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":active": "active", ":auto": "auto_created"},
-        }
-    }
+    return layout.space_is_open(_table(), patient_id)
 
 
 def not_blocked_check(patient_id: str, rpps: str) -> dict:
     """Fails the transaction if the patient blocked this professional since the space was read."""
-    return {
-        "ConditionCheck": {
-            "TableName": _table(),
-            "Key": {"pk": f"PAT#{patient_id}", "sk": f"SPACE#BLOCK#{rpps}"},
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
+    return layout.not_blocked(_table(), patient_id, rpps)
+
+
+# --- closure ------------------------------------------------------------------------------------
+def patient_inbox(patient_id: str) -> list[dict]:
+    """Every inbox entry of the patient's conversations."""
+    return aws.query_all(IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(inbox(PATIENT, patient_id)))
+
+
+def conversation_items(conversation_id: str) -> list[dict]:
+    """Everything a conversation holds: both inbox entries and every message."""
+    return aws.query_all(KeyConditionExpression=Key("pk").eq(partition(conversation_id)))
 
 
 def _now() -> str:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from chalicelib.core.api import PUBLIC, Call, Router, lazy
+from chalicelib.core.api import PUBLIC, Call, Router
 
-router = Router(__name__, tag="platform", models="chalicelib.platform.models")
-openapi = lazy("chalicelib.core.openapi")
+router = Router(__name__, tag="platform")
 
 
-@router.route("/v1/health", "GET", access=PUBLIC, response="Health")
+def models():
+    """The module's pydantic models: loaded with the first request, not at cold start."""
+    from chalicelib.platform import models
+
+    return models
+
+
+@router.route("/v1/health", "GET", access=PUBLIC, response=lambda: models().Health)
 def health(call: Call) -> dict:
     """Liveness of the API."""
     return {"status": "ok"}
@@ -17,4 +23,6 @@ def health(call: Call) -> dict:
 @router.route("/v1/openapi.json", "GET", access=PUBLIC)
 def openapi_document(call: Call) -> dict:
     """This API's OpenAPI 3.1 document, generated from its routes and models."""
-    return openapi.document()
+    from chalicelib.platform import service
+
+    return service.openapi_document()

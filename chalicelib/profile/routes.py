@@ -2,57 +2,71 @@
 
 from __future__ import annotations
 
-from chalicelib.core.api import Call, Router, lazy, roles
+from chalicelib.core.api import Call, Router, roles
 
-router = Router(__name__, tag="profile", models="chalicelib.profile.models")
-service = lazy("chalicelib.profile.service")
+router = Router(__name__, tag="profile")
+
+
+def models():
+    """The module's pydantic models: loaded with the first request, not at cold start."""
+    from chalicelib.profile import models
+
+    return models
+
+
+def service():
+    """The module's rules (and boto3 under them): loaded with the first request, not at cold start."""
+    from chalicelib.profile import service
+
+    return service
+
 RECORD = roles("patient", "professional", "app", note="decided by the access policy (apps: by scope)")
 BASE = "/v1/patients/{patient_id}/profile"
 
 
-@router.route(BASE, "GET", access=RECORD, response="Profile")
+@router.route(BASE, "GET", access=RECORD, response=lambda: models().Profile)
 def read_profile(call: Call, patient_id: str):
     """The health profile: every entry, and the latest measurement of each kind."""
-    return service.profile(call.principal, patient_id)
+    return service().profile(call.principal, patient_id)
 
 
-@router.route(BASE + "/allergies", "POST", access=RECORD, body="AllergyCreate", response="Allergy", status=201)
+@router.route(BASE + "/allergies", "POST", access=RECORD, body=lambda: models().AllergyCreate, response=lambda: models().Allergy, status=201)
 def add_allergy(call: Call, patient_id: str):
     """Adds an allergy."""
-    return service.add(call.principal, patient_id, "allergies", call.body)
+    return service().add(call.principal, patient_id, "allergies", call.body)
 
 
-@router.route(BASE + "/treatments", "POST", access=RECORD, body="TreatmentCreate", response="Treatment", status=201)
+@router.route(BASE + "/treatments", "POST", access=RECORD, body=lambda: models().TreatmentCreate, response=lambda: models().Treatment, status=201)
 def add_treatment(call: Call, patient_id: str):
     """Adds a treatment."""
-    return service.add(call.principal, patient_id, "treatments", call.body)
+    return service().add(call.principal, patient_id, "treatments", call.body)
 
 
-@router.route(BASE + "/vaccinations", "POST", access=RECORD, body="VaccinationCreate", response="Vaccination", status=201)
+@router.route(BASE + "/vaccinations", "POST", access=RECORD, body=lambda: models().VaccinationCreate, response=lambda: models().Vaccination, status=201)
 def add_vaccination(call: Call, patient_id: str):
     """Adds a vaccination."""
-    return service.add(call.principal, patient_id, "vaccinations", call.body)
+    return service().add(call.principal, patient_id, "vaccinations", call.body)
 
 
-@router.route(BASE + "/conditions", "POST", access=RECORD, body="ConditionCreate", response="Condition", status=201)
+@router.route(BASE + "/conditions", "POST", access=RECORD, body=lambda: models().ConditionCreate, response=lambda: models().Condition, status=201)
 def add_condition(call: Call, patient_id: str):
     """Adds a condition (medical history)."""
-    return service.add(call.principal, patient_id, "conditions", call.body)
+    return service().add(call.principal, patient_id, "conditions", call.body)
 
 
-@router.route(BASE + "/measurements", "POST", access=RECORD, body="MeasurementCreate", response="Measurement", status=201)
+@router.route(BASE + "/measurements", "POST", access=RECORD, body=lambda: models().MeasurementCreate, response=lambda: models().Measurement, status=201)
 def add_measurement(call: Call, patient_id: str):
     """Adds a measurement (patient, professional with read access, app with measurements:write)."""
-    return service.add(call.principal, patient_id, "measurements", call.body)
+    return service().add(call.principal, patient_id, "measurements", call.body)
 
 
-@router.route(BASE + "/measurements", "GET", access=RECORD, query="MeasurementQuery", response="MeasurementPage")
+@router.route(BASE + "/measurements", "GET", access=RECORD, query=lambda: models().MeasurementQuery, response=lambda: models().MeasurementPage)
 def measurement_series(call: Call, patient_id: str):
     """One kind's measurements over a period, oldest first."""
-    return service.series(call.principal, patient_id, call.query)
+    return service().series(call.principal, patient_id, call.query)
 
 
 @router.route(BASE + "/{section}/{entry_id}", "DELETE", access=RECORD, status=204)
 def delete_entry(call: Call, patient_id: str, section: str, entry_id: str) -> None:
     """Deletes a profile entry or a measurement (patient)."""
-    service.remove(call.principal, patient_id, section, entry_id)
+    service().remove(call.principal, patient_id, section, entry_id)

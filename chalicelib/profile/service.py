@@ -14,14 +14,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.access.policy import CREATE, DELETE, MEASUREMENT, PROFILE, READ, Resource, decide
-from chalicelib.access.gate import Authorized, authorize
-from chalicelib.activity import service as activity
-from chalicelib.core import clock, concurrency
+from chalicelib.core.policy import CREATE, DELETE, MEASUREMENT, PROFILE, READ, Resource, decide
+from chalicelib.core.gate import Authorized, authorize
+from chalicelib.core import history
+from chalicelib.core import clock, concurrency, purge
+from chalicelib.core.history import ActorRef
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import NotFound
 from chalicelib.core.ids import new_sortable_id
-from chalicelib.core.pagination import decode_cursor, encode_cursor, foreign_cursor
+from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
 from chalicelib.profile import store
 from chalicelib.profile.models import (
     RESPONSES,
@@ -32,7 +33,6 @@ from chalicelib.profile.models import (
     MeasurementQuery,
     Profile,
 )
-from chalicelib.spaces.store import partition
 
 ID_PREFIX = {"allergies": "alg", "treatments": "trt", "vaccinations": "vac", "conditions": "cnd", "measurements": "mea"}
 
@@ -52,8 +52,8 @@ def _read_action(granted: Authorized, fallback: str) -> str:
 
 
 def _record(granted: Authorized, action: str, resource: str | None, with_items: list[dict] | None = None) -> None:
-    activity.record(
-        granted.space.patient_id, granted.actor_ref, action, resource, with_items=with_items, head=granted.items.activity_head
+    history.commit(
+        granted.space.patient_id, granted.actor_ref, action, resource, writes=with_items or [], head=granted.items.activity_head
     )
 
 
@@ -93,7 +93,7 @@ def remove(principal: Principal, patient_id: str, section: str, entry_id: str) -
         items, action = store.delete_entry_items(patient_id, section, entry_id), "profile.deleted"
     try:
         _record(granted, action, entry_id, items)
-    except activity.StateChanged:
+    except history.StateChanged:
         raise NotFound("No such entry.") from None
 
 
@@ -117,14 +117,18 @@ def series(principal: Principal, patient_id: str, query: MeasurementQuery) -> Me
     """Measurements over a period, oldest first: one kind's (a Query on the sort key range) or
     every kind's (a Query on the index, by time)."""
     granted = authorize(principal, patient_id, READ, Resource(kind=MEASUREMENT))
-    if query.kind is None:
-        start_key = decode_cursor(query.cursor, gsi1pk=store.all_kinds(patient_id))
-    else:
-        start_key = decode_cursor(query.cursor, pk=partition(patient_id))
-        if start_key and ("gsi1pk" in start_key or not start_key.get("sk", "").startswith(store.kind_prefix(query.kind))):
-            raise foreign_cursor()  # e.g. the every-kind list's cursor, or another kind's
+    list_scope = scope("measurements", principal, patient_id=patient_id, kind=query.kind, from_=query.from_, to=query.to)
+    start_key = decode_cursor(query.cursor, list_scope)
     start = clock.iso(query.from_) if query.from_ else None
     end = clock.iso(query.to) if query.to else None
     items, last_key = store.series(patient_id, query.kind, start, end, query.limit, start_key)
     _record(granted, _read_action(granted, "measurement.read"), f"measurements:{query.kind or 'all'}")
-    return MeasurementPage(items=[public("measurements", item) for item in items], next_cursor=encode_cursor(last_key))
+    return MeasurementPage(items=[public("measurements", item) for item in items], next_cursor=encode_cursor(last_key, list_scope))
+
+
+def purge_space(patient_id: str, actor: ActorRef) -> int:
+    """Closure with immediate deletion: every profile entry and measurement."""
+    items = purge.space_items(patient_id, store.owned_prefixes())
+    purge.delete(items)
+    history.record(patient_id, actor, "space.purged", f"profile: {len(items)} items")
+    return len(items)

@@ -1,10 +1,5 @@
-"""Health profile entries and measurements in DynamoDB (the space's partition).
-
-    pk = PAT#<patient_id>  sk = PROFILE#<section>#<entry_id>              allergies, treatments,
-                                                                          vaccinations, conditions
-    pk = PAT#<patient_id>  sk = MEAS#<kind>#<measured_at>#<entry_id>      one measurement
-        gsi1pk = MEAS#<patient_id>  gsi1sk = <measured_at>#<entry_id>       every kind, by time
-    pk = PAT#<patient_id>  sk = MEASID#<entry_id>   {measurement_sk}      finds it by id (delete)
+"""Health profile entries and measurements in DynamoDB (the space's partition; keys in core.layout:
+PROFILE#, MEAS# with its by-time index, MEASID#).
 
 The measurement sort key puts kind first and the UTC time (ISO 8601, fixed width) second, so a
 kind's series over a period is one Query on a key range, oldest first: never a scan, never a
@@ -18,29 +13,16 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws
-from chalicelib.spaces.store import partition
+from chalicelib.core import aws, layout
+from chalicelib.core.layout import MEASUREMENT_POINTER_PREFIX as POINTER
+from chalicelib.core.layout import MEASUREMENT_PREFIX as MEASUREMENT
+from chalicelib.core.layout import PROFILE_PREFIX as PROFILE
+from chalicelib.core.layout import measurement_kind_prefix as kind_prefix
+from chalicelib.core.layout import patient as partition
 
-PROFILE = "PROFILE#"
-MEASUREMENT = "MEAS#"
-POINTER = "MEASID#"
 END = "~"  # sorts after every character used in sort keys
-
-
-def entry_key(patient_id: str, section: str, entry_id: str) -> dict:
-    return {"pk": partition(patient_id), "sk": f"{PROFILE}{section}#{entry_id}"}
-
-
-def measurement_sk(kind: str, measured_at: str, entry_id: str) -> str:
-    return f"{MEASUREMENT}{kind}#{measured_at}#{entry_id}"
-
-
-def kind_prefix(kind: str) -> str:
-    return f"{MEASUREMENT}{kind}#"
-
-
-def pointer_key(patient_id: str, entry_id: str) -> dict:
-    return {"pk": partition(patient_id), "sk": f"{POINTER}{entry_id}"}
+entry_key = layout.profile_entry
+pointer_key = layout.measurement_pointer
 
 
 def to_dynamo(value: Any) -> Any:
@@ -77,10 +59,11 @@ def delete_entry_items(patient_id: str, section: str, entry_id: str) -> list[dic
 
 
 def put_measurement_items(patient_id: str, item: dict) -> list[dict]:
-    sk = measurement_sk(item["kind"], item["measured_at"], item["entry_id"])
+    key = layout.measurement(patient_id, item["kind"], item["measured_at"], item["entry_id"])
     by_time = {"gsi1pk": all_kinds(patient_id), "gsi1sk": f"{item['measured_at']}#{item['entry_id']}"}
+    sk = key["sk"]
     return [
-        _put({"pk": partition(patient_id), "sk": sk, **item, **by_time}),
+        _put({**key, **item, **by_time}),
         _put({**pointer_key(patient_id, item["entry_id"]), "measurement_sk": sk}),
     ]
 
@@ -119,8 +102,7 @@ def latest_measurement(patient_id: str, kind: str) -> dict | None:
     return from_dynamo(items[0]) if items else None
 
 
-def all_kinds(patient_id: str) -> str:
-    return f"{MEASUREMENT}{patient_id}"
+all_kinds = layout.measurements_by_time
 
 
 def series(
@@ -143,3 +125,8 @@ def series(
     }
     items, last_key = aws.query_page(query, start_key)
     return [from_dynamo(item) for item in items], last_key
+
+
+def owned_prefixes() -> tuple[str, ...]:
+    """What this module stores in a space (closure with immediate deletion)."""
+    return (PROFILE, MEASUREMENT, POINTER)

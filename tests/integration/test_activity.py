@@ -6,8 +6,8 @@ import threading
 
 import boto3
 
-from chalicelib.activity import service
-from chalicelib.activity.models import ActorRef
+from chalicelib.core import history as service
+from chalicelib.core.history import ActorRef
 from chalicelib.core.settings import settings
 
 

@@ -205,7 +205,7 @@ def test_ics_feed_parses_and_is_in_utc(api, space):
 def test_reminder_is_sent_exactly_once(api, space, enrolment):
     from devstack.outbox import sent
 
-    from chalicelib import events
+    from devstack import workers
     from chalicelib.agenda import service as agenda
     from chalicelib.agenda import store
     from tests.conftest import invitee
@@ -220,7 +220,7 @@ def test_reminder_is_sent_exactly_once(api, space, enrolment):
     due = store.due(store.reminder_bucket(at(timedelta(hours=3))), clock.iso(clock.now()), clock.iso(at(timedelta(hours=24))))
     assert agenda.send_reminders() == 1
     assert agenda.send_reminders() == 0  # the schedule fires twice
-    events.run_schedules()  # and once more through the scheduled handler
+    workers.run_schedules()  # and once more through the scheduled handler
     assert agenda.remind(due[0], clock.now()) is False  # an overlapping run that saw it before the claim
     notes = sent(to=email)[before:]
     assert len(notes) == 1

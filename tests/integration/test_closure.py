@@ -6,6 +6,7 @@ import boto3
 from boto3.dynamodb.conditions import Key
 
 from chalicelib.core.settings import settings
+from devstack import workers
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).decode()
 
@@ -30,15 +31,19 @@ def test_delete_now_leaves_only_account_settings_and_history(api, enrolment, tok
     assert api.post(f"{base}/agenda", event, token=patient).status_code == 201
 
     assert api.post("/v1/me/close", {"delete_now": True}, token=patient).json_body == {"status": "closed"}
+    assert workers.drain_purges() == 5  # one request, fanned out to each module holding data
 
     s3 = boto3.client("s3", region_name="eu-west-3")
-    assert s3.list_object_versions(Bucket=settings().documents_bucket).get("Versions", []) == []
+    for bucket in (settings().documents_bucket, settings().messages_bucket):
+        assert s3.list_object_versions(Bucket=bucket).get("Versions", []) == []
     table = boto3.resource("dynamodb", region_name="eu-west-3").Table(settings().table_name)
     left = {item["sk"].split("#")[0] + "#" + item["sk"].split("#")[1] if item["sk"].startswith("SPACE#") else item["sk"].split("#")[0] for item in table.query(KeyConditionExpression=Key("pk").eq(f"PAT#{patient_id}"))["Items"]}
     assert left == {"SPACE#ACCOUNT", "SPACE#ACTIVITY_HEAD", "SPACE#GRANT", "ACT"}
     conversation = opened.json_body["conversation_id"]
     assert table.query(KeyConditionExpression=Key("pk").eq(f"CONV#{conversation}"))["Items"] == []
     history = [e["action"] for e in api.get(f"{base}/activity?limit=200", token=patient).json_body["items"]]
-    assert history[:3] == ["space.purged", "conversation.deleted", "document.deleted"]
+    purged = {e["resource"] for e in api.get(f"{base}/activity?limit=200", token=patient).json_body["items"] if e["action"] == "space.purged"}
+    assert purged == {"profile: 3 items", "agenda: 2 items", "connections: 0 items"}
+    assert {"conversation.deleted", "document.deleted"} <= set(history[:6])
     assert api.get(f"{base}/activity/verify", token=patient).json_body["valid"] is True
     assert api.get(f"{base}/documents", token=doctor).status_code == 404

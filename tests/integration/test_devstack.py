@@ -64,7 +64,7 @@ def outbox(moto: str, *args: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def space(stack):
     """(patient_id, doctor token) of a space enrolled through the API, its code read from the outbox."""
-    api, moto = stack
+    api, moto, _ = stack
     agent = keys.mint("enrolment_agent")
     person = invitee(7301, email="burst7301@example.test")
     status, _, body = send(api, "POST", "/v1/enrolment/campaigns", {"name": "Devstack"}, agent)
@@ -82,7 +82,7 @@ def space(stack):
 
 
 def test_bursts_of_simultaneous_deposits_lose_no_connection(stack, space):
-    api, _ = stack
+    api, *_ = stack
     patient_id, doctor = space
     clients, outcomes = 48, []
     document = {"type": "lab_result", "title": "Bilan", "date": "2026-01-15", "media_type": "application/pdf", "content_base64": PDF}
@@ -105,7 +105,7 @@ def test_bursts_of_simultaneous_deposits_lose_no_connection(stack, space):
 
 
 def test_responses_say_how_long_their_aws_calls_took(stack, space):
-    api, _ = stack
+    api, *_ = stack
     patient_id, doctor = space
     status, headers, _ = send(api, "GET", f"/v1/patients/{patient_id}/documents", token=doctor)
     assert status == 200
@@ -115,7 +115,7 @@ def test_responses_say_how_long_their_aws_calls_took(stack, space):
 def test_outbox_reads_emails_and_letters_from_the_moto_server_whatever_the_table_holds(stack, space):
     import boto3
 
-    api, moto = stack
+    api, moto, _ = stack
     agent = keys.mint("enrolment_agent")
     address = "3 rue des Tests, 75011 Paris"
     _, _, body = send(api, "POST", "/v1/enrolment/campaigns", {"name": "Lettres"}, agent)
@@ -165,10 +165,10 @@ def _gateway_response(kind: str) -> dict:
     ],
 )
 def test_unknown_routes_and_methods_answer_as_the_gateway_does(stack, method, path):
-    api, _ = stack
-    status, headers, body = send(api, method, path, headers={"Origin": "http://localhost:3000", "Authorization": "Bearer x"})
+    api, _, portal = stack  # the portal is the local stage's web origin
+    status, headers, body = send(api, method, path, headers={"Origin": portal, "Authorization": "Bearer x"})
     assert status == 404
-    assert headers["Access-Control-Allow-Origin"] == "http://localhost:3000"  # the stage's web origin
+    assert headers["Access-Control-Allow-Origin"] == portal
     assert headers["Vary"] == "Origin"
     if method != "HEAD":
         assert json.loads(body) == _gateway_response("MISSING_AUTHENTICATION_TOKEN")
@@ -176,7 +176,7 @@ def test_unknown_routes_and_methods_answer_as_the_gateway_does(stack, method, pa
 
 
 def test_a_body_over_the_gateway_limit_is_refused_by_the_gateway(stack, space):
-    api, _ = stack
+    api, *_ = stack
     patient_id, doctor = space
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {doctor}"}
     status, _, body = send(api, "POST", f"/v1/patients/{patient_id}/documents", headers=headers, raw=b" " * (10 * 1024 * 1024 + 1))

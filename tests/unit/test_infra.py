@@ -7,19 +7,21 @@ def _resources(kind: str) -> list[dict]:
     return [r["Properties"] for r in render()["Resources"].values() if r["Type"] == kind]
 
 
-def test_document_bucket_refuses_plain_http():
-    (policy,) = _resources("AWS::S3::BucketPolicy")
-    (statement,) = policy["PolicyDocument"]["Statement"]
-    assert statement["Effect"] == "Deny" and statement["Action"] == "s3:*"
-    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+def test_content_buckets_refuse_plain_http():
+    policies = _resources("AWS::S3::BucketPolicy")
+    assert len(policies) == len(_resources("AWS::S3::Bucket"))  # one per bucket
+    for policy in policies:
+        (statement,) = policy["PolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Deny" and statement["Action"] == "s3:*"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_document_bucket_is_private_versioned_and_kms_encrypted():
-    (bucket,) = _resources("AWS::S3::Bucket")
-    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
-    assert all(bucket["PublicAccessBlockConfiguration"].values())
-    (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+def test_content_buckets_are_private_versioned_and_kms_encrypted():
+    for bucket in _resources("AWS::S3::Bucket"):
+        assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+        assert all(bucket["PublicAccessBlockConfiguration"].values())
+        (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
 
 
 def test_key_rotates_and_table_is_recoverable():

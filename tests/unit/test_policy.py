@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.access.matrix import DOCUMENT_TYPES, PROFESSION_READABLE_DOCUMENT_TYPES
-from chalicelib.access.policy import Actor, Decision, Resource, Space, decide
+from chalicelib.core.matrix import DOCUMENT_TYPES, PROFESSION_READABLE_DOCUMENT_TYPES
+from chalicelib.core.policy import Actor, Decision, Resource, Space, decide
 
 NOW = datetime(2026, 1, 31, 9, 30, tzinfo=timezone.utc)
 YESTERDAY = NOW - timedelta(days=1)
@@ -391,7 +391,7 @@ def test_policy_module_imports_nothing_heavy():
     from pathlib import Path
 
     code = (
-        "import sys; import chalicelib.access.policy; "
+        "import sys; import chalicelib.core.policy; "
         "bad = [m for m in ('boto3', 'botocore', 'chalice', 'pydantic') if m in sys.modules]; "
         "print(','.join(bad))"
     )

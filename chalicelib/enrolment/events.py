@@ -1,4 +1,5 @@
-"""Event handlers: the enrolment timer queue (fed by the cohort state machine) and schedules.
+"""The enrolment module's event handlers (each its own Lambda function, with this module's role):
+the timer queue (fed by the cohort state machine) and the hourly resending of deferred notices.
 
 In the cloud Lambda event sources invoke these; locally the devstack's worker polls the same
 queue and calls the same dispatch function (``chalice local`` serves HTTP only).
@@ -66,35 +67,13 @@ def on_timer(event) -> None:
         dispatch(json.loads(record.body), stop_at)
 
 
-def drain_timers_queue(max_messages: int = 10) -> int:
-    """Local stand-in for the SQS event source: handle and delete what the queue holds."""
-    sqs = aws.client("sqs")
-    url = settings().timers_queue_url
-    handled = 0
-    while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=0).get("Messages", [])
-        if not messages:
-            return handled
-        for message in messages:
-            dispatch(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-            handled += 1
-
-
-
-def run_schedules() -> None:
-    """What the schedules below do; the devstack's worker calls it on its own timer."""
-    from chalicelib.agenda import service as agenda
-    from chalicelib.core import blobs
-    from chalicelib.documents import service as documents
+def scheduled_work() -> None:
+    """Sends the notices that failed to send (SES down), if the person's status still matches."""
     from chalicelib.enrolment import deferred_notices
 
-    documents.release_due()
-    blobs.sweep()
-    agenda.send_reminders()
     deferred_notices.resend_due()
 
 
 @blueprint.schedule(Rate(1, unit=Rate.HOURS))
-def hourly(event) -> None:
-    run_schedules()
+def enrolment_hourly(event) -> None:
+    scheduled_work()

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Mapping
 
-from chalicelib.access.matrix import PROFESSIONS, readable_document_types
+from chalicelib.core.matrix import PROFESSIONS, readable_document_types
 
 # --- actions ------------------------------------------------------------------------------------
 READ = "read"

@@ -11,14 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from chalicelib.access.policy import Actor, Decision, Resource, Space, decide
-from chalicelib.activity.models import ActorRef
-from chalicelib.catalogue import store as catalogue_store
-from chalicelib.core import clock, pseudonyms
+from chalicelib.core import clock, pseudonyms, spaces
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Forbidden, NotFound
-from chalicelib.spaces import store
-from chalicelib.spaces.store import SpaceItems
+from chalicelib.core.history import ActorRef
+from chalicelib.core.policy import Actor, Decision, Resource, Space, decide
+from chalicelib.core.spaces import SpaceItems
 
 NO_SPACE = "No such patient space, or you have no access to it."
 
@@ -38,7 +36,7 @@ class Authorized:
 def to_space(items: SpaceItems) -> Space:
     account = items.account
     return Space(
-        patient_id=account["pk"].removeprefix("PAT#"),
+        patient_id=items.patient_id,
         status=account["status"],
         treating_doctor=account.get("treating_doctor"),
         emergency_access_allowed=bool(account.get("emergency_access_allowed", True)),
@@ -55,7 +53,7 @@ def to_space(items: SpaceItems) -> Space:
 def actor_of(principal: Principal, items: SpaceItems | None) -> Actor:
     if principal.role == "patient":
         own = items is not None and items.account.get("ins_digest") == pseudonyms.ins_digest(principal.ins)
-        patient_id = items.account["pk"].removeprefix("PAT#") if own else None
+        patient_id = items.patient_id if own else None
         return Actor(role="patient", id=patient_id or principal.sub, patient_id=patient_id)
     if principal.role == "professional":
         return Actor(role="professional", id=principal.rpps, profession=principal.profession)
@@ -70,14 +68,14 @@ def actor_of(principal: Principal, items: SpaceItems | None) -> Actor:
             id=principal.client_id,
             patient_id=principal.app_patient_id,
             scopes=scopes,
-            app_connected=connection is not None and catalogue_store.referenced(principal.client_id),
+            app_connected=connection is not None and spaces.app_is_referenced(principal.client_id),
         )
     return Actor(role=principal.role, id=principal.sub)
 
 
 def load_space(patient_id: str) -> SpaceItems:
     """The space and its access settings (one query); 404 if there is no such space."""
-    items = store.load(patient_id)
+    items = spaces.load(patient_id)
     if items is None:
         raise NotFound(NO_SPACE)
     return items

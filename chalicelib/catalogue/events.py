@@ -1,0 +1,19 @@
+"""The catalogue module's event handler (its own Lambda function, with this module's role): the purge
+requests of closed spaces."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.core import purge
+
+blueprint = Blueprint(__name__)
+
+
+def purge_space(patient_id: str, actor) -> None:
+    from chalicelib.catalogue import service
+
+    service.purge_space(patient_id, actor)
+
+
+purge_catalogue = purge.subscriber(blueprint, "catalogue", purge_space)

@@ -1,0 +1,146 @@
+"""The activity history every module writes to: append-only, hash-chained, race-safe.
+
+    pk = PAT#<patient_id>   sk = SPACE#ACTIVITY_HEAD   {seq, hash}   the chain's head, loaded with
+                                                                the rest of the space (core.spaces)
+    pk = PAT#<patient_id>   sk = ACT#<seq, 12 digits>  one event
+
+``record`` appends one event; ``commit`` applies a module's writes together with the event that
+describes them, in one transaction: the head moves from seq n to n+1 only if it is still at n, the
+event n+1 is created only if absent, and the writes keep their own conditions. A racing appender
+loses and retries on the new head; a write whose own condition fails means the caller's race was
+lost (``StateChanged``), and nothing was written.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+from pydantic import BaseModel
+
+from chalicelib.core import aws, chain, clock, layout
+from chalicelib.core.errors import Conflict, cancellation_reasons, is_condition_failure
+from chalicelib.core.ids import new_id
+
+MAX_ATTEMPTS = 25
+
+
+class ActorRef(BaseModel):
+    """Who did something, as the history and the API name them (API.md: ``{"role", "id"}``)."""
+
+    role: str
+    id: str
+
+
+class StateChanged(Conflict):
+    """A write the event came with lost its condition: someone changed the state first."""
+
+
+def get_head(patient_id: str) -> dict | None:
+    return aws.table().get_item(Key=layout.activity_head(patient_id), ConsistentRead=True).get("Item")
+
+
+def _chain_items(patient_id: str, head: dict | None, event: dict) -> list[dict]:
+    """Transaction items moving the head to ``event`` (which carries seq and hash)."""
+    table = aws.table().name
+    head_key = layout.activity_head(patient_id)
+    if head is None:
+        move_head = {
+            "Put": {
+                "TableName": table,
+                "Item": {**head_key, "seq": event["seq"], "hash": event["hash"]},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+    else:
+        move_head = {
+            "Update": {
+                "TableName": table,
+                "Key": head_key,
+                "UpdateExpression": "SET seq = :seq, #hash = :hash",
+                "ConditionExpression": "seq = :prev",
+                "ExpressionAttributeNames": {"#hash": "hash"},
+                "ExpressionAttributeValues": {":seq": event["seq"], ":hash": event["hash"], ":prev": head["seq"]},
+            }
+        }
+    put_event = {
+        "Put": {
+            "TableName": table,
+            "Item": {**layout.activity_event(patient_id, event["seq"]), **event},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+    return [move_head, put_event]
+
+
+def record(patient_id: str, actor: ActorRef, action: str, resource: str | None = None, *, head: dict | None = None) -> dict:
+    """Appends one event that comes with no write of its own (a read, a notice)."""
+    return commit(patient_id, actor, action, resource, writes=[], head=head)
+
+
+def commit(
+    patient_id: str,
+    actor: ActorRef,
+    action: str,
+    resource: str | None = None,
+    *,
+    writes: list[dict],
+    head: dict | None = None,
+    new_space: bool = False,
+) -> dict:
+    """Applies ``writes`` (transaction items: the change the event describes) and appends the event,
+    all or nothing. Returns the event.
+
+    ``head`` is the chain's head when the caller already loaded it with the space, and
+    ``new_space`` says there is none yet: either spares a read (the write still checks it).
+    """
+    known = new_space or head is not None
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt or not known:
+            head = get_head(patient_id)
+        seq = int(head["seq"]) + 1 if head else 1
+        prev_hash = head["hash"] if head else chain.GENESIS
+        event = {
+            "seq": seq,
+            "event_id": new_id("evt"),
+            "at": clock.iso(clock.now()),
+            "actor_role": actor.role,
+            "actor_id": actor.id,
+            "action": action,
+            "resource": resource,
+            "prev_hash": prev_hash,
+        }
+        event["hash"] = chain.event_hash(prev_hash, event)
+        chain_items = _chain_items(patient_id, head, event)
+        try:
+            aws.table().meta.client.transact_write_items(TransactItems=chain_items + writes)
+            return event
+        except Exception as error:  # noqa: BLE001 - only condition failures are retried
+            if not is_condition_failure(error):
+                raise
+            # DynamoDB gives one reason per item, in order: the writes' reasons follow the chain's.
+            writes_reasons = cancellation_reasons(error)[len(chain_items) :]
+            if "ConditionalCheckFailed" in writes_reasons:
+                raise StateChanged("This changed in the meantime; reload and try again.") from error
+            time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))  # another appender won: back off
+    raise Conflict("Too many simultaneous changes on this space; try again.")
+
+
+def page(patient_id: str, limit: int, start_key: dict | None, newest_first: bool) -> tuple[list[dict], dict | None]:
+    query: dict[str, Any] = {
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": {":pk": layout.patient(patient_id), ":prefix": layout.ACTIVITY_EVENT_PREFIX},
+        "ScanIndexForward": not newest_first,
+        "Limit": limit,
+    }
+    return aws.query_page(query, start_key)
+
+
+def all_events(patient_id: str) -> list[dict]:
+    events, start_key = [], None
+    while True:
+        items, start_key = page(patient_id, 1000, start_key, newest_first=False)
+        events.extend(items)
+        if not start_key:
+            return events

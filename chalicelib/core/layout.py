@@ -1,0 +1,249 @@
+"""The single-table layout: every key, key prefix and index key of the table, and the conditions
+that guard a space. Stores build their items from these; services build no keys.
+
+A person's space (partition PAT#<patient_id>)
+    sk = SPACE#ACCOUNT                    status, identity, enrolment, access settings
+            gsi1pk = COHORT#<cohort_id>#<shard>   gsi1sk = PAT#<patient_id>   (enrolment timers)
+    sk = SPACE#GRANT#<rpps>               {rpps, granted_at, expires_at?}
+    sk = SPACE#BLOCK#<rpps>               {rpps, blocked_at}
+    sk = SPACE#EMERGENCY#<rpps>           {rpps, profession, opened_at, expires_at, reason_sealed}
+    sk = SPACE#CONNECTION#<connection_id> {connection_id, app_id, scopes, created_at}
+    sk = SPACE#ACTIVITY_HEAD              the activity chain's head {seq, hash}
+    sk = ACT#<seq, 12 digits>             one activity event
+    sk = DOC#<document_id>                a document's metadata (no content)
+            gsi1pk = RELEASE#<YYYY-MM-DD>   gsi1sk = <release_at>#<patient_id>#<document_id>
+    sk = PROFILE#<section>#<entry_id>     allergies, treatments, vaccinations, conditions
+    sk = MEAS#<kind>#<measured_at>#<entry_id>   a measurement
+            gsi1pk = MEAS#<patient_id>      gsi1sk = <measured_at>#<entry_id>   (every kind, by time)
+    sk = MEASID#<entry_id>                {measurement_sk}: a measurement by id
+    sk = AGENDA#<start>#<event_id>        an agenda event
+            gsi1pk = REMIND#<YYYY-MM-DDTHH>  gsi1sk = <start>#<patient_id>#<event_id>
+    sk = AGENDA_ID#<event_id>             {event_sk}: an agenda event by id
+    sk = CONNAPP#<app_id>                 {connection_id}: one connection per app
+
+Other partitions
+    INS#<hmac(INS)> / INS                 {patient_id}: a space by INS
+    CAMPAIGN#<id> / META                  an enrolment campaign
+    CAMPAIGN#<id> / COUNT#<shard>         its sharded status counters
+    NOTICE#<patient_id>#<template> / NOTICE   an enrolment notice waiting to be sent again
+    CONV#<conversation_id> / PARTICIPANT#<role>   an inbox entry
+            gsi1pk = INBOX#<role>#<participant_id>  gsi1sk = <last_message_at>#<conversation_id>
+    CONV#<conversation_id> / MSG#<message_id>     one message
+    APP#<app_id> / APP                    a catalogue app
+            gsi1pk = CATALOGUE   gsi1sk = <category>#<name>#<app_id>   (referenced apps only)
+    ORPHAN#<object_key> / CONTENT         content whose write or deletion may be unfinished
+            gsi1pk = ORPHANS#<bucket kind>  gsi1sk = <marked at>
+
+Everything the access decision reads shares the SPACE# prefix: one query loads it.
+"""
+
+from __future__ import annotations
+
+# --- a person's space -------------------------------------------------------------------------
+PATIENT_PREFIX = "PAT#"
+SPACE_PREFIX = "SPACE#"
+ACCOUNT = "SPACE#ACCOUNT"
+ACTIVITY_HEAD = "SPACE#ACTIVITY_HEAD"
+ACTIVITY_EVENT_PREFIX = "ACT#0"
+GRANT_PREFIX = "SPACE#GRANT#"
+BLOCK_PREFIX = "SPACE#BLOCK#"
+EMERGENCY_PREFIX = "SPACE#EMERGENCY#"
+CONNECTION_PREFIX = "SPACE#CONNECTION#"
+DOCUMENT_PREFIX = "DOC#"
+PROFILE_PREFIX = "PROFILE#"
+MEASUREMENT_PREFIX = "MEAS#"
+MEASUREMENT_POINTER_PREFIX = "MEASID#"
+AGENDA_PREFIX = "AGENDA#"
+AGENDA_POINTER_PREFIX = "AGENDA_ID#"
+APP_CONNECTION_PREFIX = "CONNAPP#"
+OPEN_STATUSES = ("active", "auto_created")
+
+
+def patient(patient_id: str) -> str:
+    return f"{PATIENT_PREFIX}{patient_id}"
+
+
+def patient_id_of(partition_key: str) -> str:
+    return partition_key.removeprefix(PATIENT_PREFIX)
+
+
+def _in_space(patient_id: str, sk: str) -> dict:
+    return {"pk": patient(patient_id), "sk": sk}
+
+
+def account(patient_id: str) -> dict:
+    return _in_space(patient_id, ACCOUNT)
+
+
+def ins_index(ins_digest: str) -> dict:
+    return {"pk": f"INS#{ins_digest}", "sk": "INS"}
+
+
+def grant(patient_id: str, rpps: str) -> dict:
+    return _in_space(patient_id, f"{GRANT_PREFIX}{rpps}")
+
+
+def block(patient_id: str, rpps: str) -> dict:
+    return _in_space(patient_id, f"{BLOCK_PREFIX}{rpps}")
+
+
+def emergency(patient_id: str, rpps: str) -> dict:
+    return _in_space(patient_id, f"{EMERGENCY_PREFIX}{rpps}")
+
+
+def connection(patient_id: str, connection_id: str) -> dict:
+    return _in_space(patient_id, f"{CONNECTION_PREFIX}{connection_id}")
+
+
+def app_connection(patient_id: str, app_id: str) -> dict:
+    return _in_space(patient_id, f"{APP_CONNECTION_PREFIX}{app_id}")
+
+
+def activity_head(patient_id: str) -> dict:
+    return _in_space(patient_id, ACTIVITY_HEAD)
+
+
+def activity_event(patient_id: str, seq: int) -> dict:
+    return _in_space(patient_id, f"ACT#{seq:012d}")
+
+
+def document(patient_id: str, document_id: str) -> dict:
+    return _in_space(patient_id, f"{DOCUMENT_PREFIX}{document_id}")
+
+
+def release_bucket(day: str) -> str:
+    """Index partition of the documents to release to their patient on ``day`` (YYYY-MM-DD)."""
+    return f"RELEASE#{day}"
+
+
+def profile_entry(patient_id: str, section: str, entry_id: str) -> dict:
+    return _in_space(patient_id, f"{PROFILE_PREFIX}{section}#{entry_id}")
+
+
+def measurement_kind_prefix(kind: str) -> str:
+    return f"{MEASUREMENT_PREFIX}{kind}#"
+
+
+def measurement(patient_id: str, kind: str, measured_at: str, entry_id: str) -> dict:
+    return _in_space(patient_id, f"{measurement_kind_prefix(kind)}{measured_at}#{entry_id}")
+
+
+def measurement_pointer(patient_id: str, entry_id: str) -> dict:
+    return _in_space(patient_id, f"{MEASUREMENT_POINTER_PREFIX}{entry_id}")
+
+
+def measurements_by_time(patient_id: str) -> str:
+    """Index partition of a person's measurements of every kind, by time."""
+    return f"{MEASUREMENT_PREFIX}{patient_id}"
+
+
+def agenda_sort_key(start: str, event_id: str) -> str:
+    return f"{AGENDA_PREFIX}{start}#{event_id}"
+
+
+def agenda_pointer(patient_id: str, event_id: str) -> dict:
+    return _in_space(patient_id, f"{AGENDA_POINTER_PREFIX}{event_id}")
+
+
+def reminder_bucket(hour: str) -> str:
+    """Index partition of the agenda events starting in ``hour`` (YYYY-MM-DDTHH)."""
+    return f"REMIND#{hour}"
+
+
+# --- enrolment --------------------------------------------------------------------------------
+def campaign(campaign_id: str) -> dict:
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "META"}
+
+
+COUNTER_PREFIX = "COUNT#"
+
+
+def campaign_counter(campaign_id: str, shard: int) -> dict:
+    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"{COUNTER_PREFIX}{shard:02d}"}
+
+
+def campaign_partition(campaign_id: str) -> str:
+    return f"CAMPAIGN#{campaign_id}"
+
+
+def cohort_shard(cohort_id: str, shard: int) -> str:
+    """Index partition of one shard of a cohort's people (gsi1pk of their accounts)."""
+    return f"COHORT#{cohort_id}#{shard}"
+
+
+def deferred_notice(patient_id: str, template: str) -> dict:
+    return {"pk": f"NOTICE#{patient_id}#{template}", "sk": "NOTICE"}
+
+
+# --- messaging --------------------------------------------------------------------------------
+PARTICIPANT_PREFIX = "PARTICIPANT#"
+MESSAGE_PREFIX = "MSG#"
+
+
+def conversation(conversation_id: str) -> str:
+    return f"CONV#{conversation_id}"
+
+
+def participant(conversation_id: str, role: str) -> dict:
+    return {"pk": conversation(conversation_id), "sk": f"{PARTICIPANT_PREFIX}{role}"}
+
+
+def message(conversation_id: str, message_id: str) -> dict:
+    return {"pk": conversation(conversation_id), "sk": f"{MESSAGE_PREFIX}{message_id}"}
+
+
+def inbox(role: str, participant_id: str) -> str:
+    return f"INBOX#{role}#{participant_id}"
+
+
+# --- catalogue --------------------------------------------------------------------------------
+CATALOGUE_LISTING = "CATALOGUE"
+
+
+def app(app_id: str) -> dict:
+    return {"pk": f"APP#{app_id}", "sk": "APP"}
+
+
+def catalogue_sort_key(category: str, name: str, app_id: str) -> str:
+    return f"{category}#{name.casefold()}#{app_id}"
+
+
+# --- content in S3 ----------------------------------------------------------------------------
+def orphan(object_key: str) -> dict:
+    return {"pk": f"ORPHAN#{object_key}", "sk": "CONTENT"}
+
+
+def orphans_index(bucket_kind: str) -> str:
+    """Index partition of one bucket's orphan markers (each module sweeps its own)."""
+    return f"ORPHANS#{bucket_kind}"
+
+
+# --- conditions -------------------------------------------------------------------------------
+# "The space is open", on its account item: for updates of the account that add their own terms.
+SPACE_OPEN_CONDITION = "attribute_exists(pk) AND #status IN (:active, :auto_created)"
+SPACE_OPEN_NAMES = {"#status": "status"}
+SPACE_OPEN_VALUES = {":active": OPEN_STATUSES[0], ":auto_created": OPEN_STATUSES[1]}
+
+
+def space_is_open(table: str, patient_id: str) -> dict:
+    """A transaction item that fails unless the space exists and is open (active or auto-created)."""
+    return {
+        "ConditionCheck": {
+            "TableName": table,
+            "Key": account(patient_id),
+            "ConditionExpression": SPACE_OPEN_CONDITION,
+            "ExpressionAttributeNames": SPACE_OPEN_NAMES,
+            "ExpressionAttributeValues": SPACE_OPEN_VALUES,
+        }
+    }
+
+
+def not_blocked(table: str, patient_id: str, rpps: str) -> dict:
+    """A transaction item that fails if the patient has blocked this professional."""
+    return {
+        "ConditionCheck": {
+            "TableName": table,
+            "Key": block(patient_id, rpps),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }

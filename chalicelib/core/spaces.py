@@ -1,0 +1,101 @@
+"""Reading a person's space: the account, its access settings and the activity head (keys in
+core.layout). Everything the access decision needs shares the SPACE# prefix: one query loads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chalicelib.core import aws, layout
+
+
+@dataclass
+class SpaceItems:
+    """The raw items of one space, grouped by kind."""
+
+    account: dict
+    grants: dict[str, dict] = field(default_factory=dict)
+    blocks: dict[str, dict] = field(default_factory=dict)
+    emergencies: dict[str, dict] = field(default_factory=dict)
+    connections: dict[str, dict] = field(default_factory=dict)
+    activity_head: dict | None = None
+
+    @property
+    def patient_id(self) -> str:
+        return layout.patient_id_of(self.account["pk"])
+
+
+_GROUPS = {
+    layout.GRANT_PREFIX: "grants",
+    layout.BLOCK_PREFIX: "blocks",
+    layout.EMERGENCY_PREFIX: "emergencies",
+    layout.CONNECTION_PREFIX: "connections",
+}
+
+
+def load(patient_id: str) -> SpaceItems | None:
+    items = aws.query_all(
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues={":pk": layout.patient(patient_id), ":prefix": layout.SPACE_PREFIX},
+        ConsistentRead=True,
+    )
+    account = next((item for item in items if item["sk"] == layout.ACCOUNT), None)
+    return None if account is None else _assemble(account, items)
+
+
+def _assemble(account: dict, items: list[dict]) -> SpaceItems:
+    space = SpaceItems(account=account)
+    for item in items:
+        if item["sk"] == layout.ACTIVITY_HEAD:
+            space.activity_head = item
+        for prefix, group in _GROUPS.items():
+            if item["sk"].startswith(prefix):
+                getattr(space, group)[item["sk"].removeprefix(prefix)] = item
+    return space
+
+
+BATCH_KEYS = 100  # BatchGetItem's limit
+
+
+def load_as_seen_by(patient_ids: list[str], rpps: str) -> dict[str, SpaceItems]:
+    """Several spaces at once, each holding only what a decision about this professional reads:
+    the account and the grant, block and emergency session naming them (a professional's
+    decisions never look at another professional's settings). Spaces that do not exist are absent.
+    One BatchGetItem per 25 spaces, instead of one query per space."""
+    keys = [
+        key
+        for patient_id in dict.fromkeys(patient_ids)
+        for key in (
+            layout.account(patient_id),
+            layout.grant(patient_id, rpps),
+            layout.block(patient_id, rpps),
+            layout.emergency(patient_id, rpps),
+        )
+    ]
+    by_space: dict[str, list[dict]] = {}
+    for start in range(0, len(keys), BATCH_KEYS):
+        for item in aws.batch_get(keys[start : start + BATCH_KEYS]):
+            by_space.setdefault(layout.patient_id_of(item["pk"]), []).append(item)
+    return {
+        patient_id: _assemble(account, items)
+        for patient_id, items in by_space.items()
+        if (account := next((item for item in items if item["sk"] == layout.ACCOUNT), None))
+    }
+
+
+def get_account(patient_id: str) -> dict | None:
+    return aws.table().get_item(Key=layout.account(patient_id), ConsistentRead=True).get("Item")
+
+
+def patient_id_for(ins_digest: str) -> str | None:
+    item = aws.table().get_item(Key=layout.ins_index(ins_digest)).get("Item")
+    return item["patient_id"] if item else None
+
+
+def app_is_referenced(app_id: str) -> bool:
+    """Is this catalogue app referenced right now? One strongly consistent GetItem: a withdrawal
+    applies to the very next request of its tokens."""
+    item = aws.table().get_item(
+        Key=layout.app(app_id), ConsistentRead=True, ProjectionExpression="#s", ExpressionAttributeNames={"#s": "status"}
+    ).get("Item")
+    return bool(item) and item.get("status") == "referenced"
