@@ -237,10 +237,12 @@ def invitee(n: int, letter: bool = False) -> dict:
     return {"ins": make_ins(n), "family_name": "Durand", "given_names": "Camille", "birth_date": "1985-03-14", **contact}
 
 
-def code_of(person: dict) -> str:
+def code_of(person: dict, records: dict | None = None) -> str:
+    """The provisional code last sent to ``person``: from moto in this process, or from ``records``
+    (``devstack.outbox.server_records()`` of a running stack)."""
     from devstack.outbox import sent
 
     to = person.get("email") or person["postal_address"]
-    body = [m["body"] for m in sent(to=to) if "Code provisoire" in m["body"]][-1]
+    body = [m["body"] for m in sent(records, to=to) if "Code provisoire" in m["body"]][-1]
     line = next(line for line in body.splitlines() if line.startswith("Code provisoire : "))
     return line.removeprefix("Code provisoire : ").strip()

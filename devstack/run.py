@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
+from contextlib import contextmanager
+from typing import IO, Iterator
 
 from devstack import keys, portal_server
 from devstack.provision import REGION, provision
@@ -84,6 +87,38 @@ def _stop(children: list[subprocess.Popen]) -> None:
             child.wait(timeout=5)
         except subprocess.TimeoutExpired:
             child.kill()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def started(log: IO, moto_port: int | None = None, api_port: int | None = None, portal_port: int | None = None) -> Iterator[tuple[str, str, str]]:
+    """A whole stack (``python -m devstack run``) in a subprocess, on free ports unless given:
+    yields the API's, moto's and the portal's URLs once the API answers; stops it, and everything
+    it started, on exit."""
+    ports = {name: port or free_port() for name, port in (("MOTO", moto_port), ("API", api_port), ("PORTAL", portal_port))}
+    env = {**os.environ, **{f"MES_{name}_PORT": str(port) for name, port in ports.items()}}
+    stack = subprocess.Popen(
+        [sys.executable, "-m", "devstack", "run"], cwd=keys.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    api = f"http://127.0.0.1:{ports['API']}"
+    try:
+        _wait_for(f"{api}/v1/health", [stack], timeout=120)
+        yield api, f"http://127.0.0.1:{ports['MOTO']}", f"http://127.0.0.1:{ports['PORTAL']}"
+    finally:
+        stack.terminate()  # its handler stops moto and the API server
+        try:
+            stack.wait(timeout=15)
+        finally:
+            try:  # whatever of its session is left (it hung, or died before stopping its children)
+                os.killpg(stack.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            stack.wait()
 
 
 def main() -> None:

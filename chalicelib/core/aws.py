@@ -26,11 +26,30 @@ def client(service: str) -> Any:
 
 @built_once
 def table() -> Any:
-    """The DynamoDB table (resource API: plain Python values in and out)."""
+    """The DynamoDB table (resource API: plain Python values in and out), shared by threads."""
     import boto3
 
     resource = boto3.session.Session().resource("dynamodb", region_name=settings().region)
+    _one_condition_at_a_time(resource)
     return resource.Table(settings().table_name)
+
+
+def _one_condition_at_a_time(resource: Any) -> None:
+    """boto3 turns Key()/Attr() conditions into expressions with one placeholder counter per
+    resource, reset by every call: two threads building at once mix their placeholders (DynamoDB
+    then answers "Query condition missed key schema element"). A lock around that step, which
+    takes microseconds, makes the table's actions safe from several threads."""
+    import threading
+
+    lock, inject = threading.Lock(), resource._injector.inject_condition_expressions
+    event, name = "before-parameter-build.dynamodb", "dynamodb-condition-expression"
+
+    def one_at_a_time(**kwargs: Any) -> None:
+        with lock:
+            inject(**kwargs)
+
+    resource.meta.client.meta.events.unregister(event, unique_id=name)
+    resource.meta.client.meta.events.register_first(event, one_at_a_time, unique_id=name)  # before the values are typed
 
 
 def query_page(query: dict[str, Any], start_key: dict | None) -> tuple[list[dict], dict | None]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from chalicelib.core.policy import CREATE, DELETE, MEASUREMENT, PROFILE, READ, Resource, decide
 from chalicelib.core.gate import Authorized, authorize
 from chalicelib.core import history
-from chalicelib.core import clock, purge
+from chalicelib.core import clock, concurrency, purge
 from chalicelib.core.history import ActorRef
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import NotFound
@@ -105,8 +105,8 @@ def profile(principal: Principal, patient_id: str) -> Profile:
     for item in store.entries(patient_id):
         sections[item["section"]].append(public(item["section"], item))
     if decide(granted.actor, granted.space, READ, Resource(kind=MEASUREMENT), clock.now()).allowed:
-        for kind in UNITS:
-            latest = store.latest_measurement(patient_id, kind)
+        # One query per kind, side by side: one round trip instead of six in a row.
+        for latest in concurrency.map_concurrently(lambda kind: store.latest_measurement(patient_id, kind), UNITS):
             if latest:
                 sections["measurements"].append(public("measurements", latest))
     _record(granted, _read_action(granted, "profile.read"), "profile")
