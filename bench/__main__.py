@@ -14,6 +14,7 @@ SUITE = [
     ("cost_model", "Cost model: enrolment per million people", []),
     ("enrolment_throughput", "Auto-creation throughput", ["-n", "2000"]),
     ("calls_documents", "AWS calls per request: medical record", []),
+    ("calls_fhir", "AWS calls per request: FHIR interface beside the native API", []),
     ("crypto", "Encryption throughput", []),
     ("calls_profile", "AWS calls per request: profile, catalogue, export", []),
     ("calls_messaging", "AWS calls per request: messaging and agenda", []),

@@ -110,6 +110,11 @@ class Operation:
     response_ref: ModelRef
     status: int
     raw_content_type: str | tuple[str, ...] | None
+    # How this router's errors look (the FHIR routes: OperationOutcome); None: API.md's shape.
+    render_error: Callable[[ApiError, Any], Response] | None = None
+    # OpenAPI fields replacing the generated ones, for bodies and answers that are not the
+    # contract's JSON (FHIR resources, form bodies).
+    openapi: Callable[[], dict] | None = None
 
     @property
     def body(self) -> Any:
@@ -295,9 +300,10 @@ def authenticate(request: Any, access: Access) -> Principal | None:
 class Router:
     """A module's routes: a Chalice Blueprint plus what the OpenAPI document needs."""
 
-    def __init__(self, import_name: str, tag: str):
+    def __init__(self, import_name: str, tag: str, render_error: Callable[[ApiError, Any], Response] | None = None):
         self.blueprint = Blueprint(import_name)
         self.tag = tag
+        self.render_error = render_error
 
     def route(
         self,
@@ -310,6 +316,7 @@ class Router:
         response: ModelRef = None,
         status: int = 200,
         raw_content_type: str | tuple[str, ...] | None = None,
+        openapi: Callable[[], dict] | None = None,
     ) -> Callable:
         if not isinstance(access, Access):
             raise TypeError(f"{method} {path}: declare who may call it (access=...)")
@@ -328,6 +335,8 @@ class Router:
                 response_ref=response,
                 status=status,
                 raw_content_type=raw_content_type,
+                render_error=self.render_error,
+                openapi=openapi,
             )
             OPERATIONS.append(op)
 
@@ -370,6 +379,7 @@ def handle(op: Operation, handler: Callable, request: Any, path_params: dict[str
     logs.request_id.set(context.get("requestId") or str(uuid.uuid4()))
     started = time.perf_counter()
     principal = None
+    render_error = op.render_error or error_response
     try:
         principal = authenticate(request, op.access)
         call = Call(
@@ -380,10 +390,10 @@ def handle(op: Operation, handler: Callable, request: Any, path_params: dict[str
         )
         response = _render(handler(call, **path_params), op, request)
     except ApiError as error:
-        response = error_response(error, request)
+        response = render_error(error, request)
     except Exception:  # noqa: BLE001 - the one place an unexpected failure becomes a clean 500
         logs.error("unhandled error", exc_info=True, route=op.path, method=op.method)
-        response = error_response(InternalError("Something went wrong on our side. Try again later."), request)
+        response = render_error(InternalError("Something went wrong on our side. Try again later."), request)
     logs.info(
         "request",
         method=op.method,

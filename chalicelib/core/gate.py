@@ -3,19 +3,21 @@
 ``authorize`` loads the space (account, access settings and the activity head: one query),
 builds the actor from the token, and asks the pure policy (policy.py); a denial becomes 404
 when the resource's existence must not leak (the policy says which), else 403. ``check``
-decides one more action on a space already loaded (e.g. on a document once read).
+decides one more action on a space already loaded (e.g. on a document once read). ``look_up``
+is a professional's search of a space by INS, the one rule of the native and FHIR searches.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Callable
 
-from chalicelib.core import clock, pseudonyms, spaces
+from chalicelib.core import clock, history, pseudonyms, spaces
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Forbidden, NotFound
 from chalicelib.core.history import ActorRef
-from chalicelib.core.policy import Actor, Decision, Resource, Space, decide
+from chalicelib.core.policy import SEARCH, Actor, Decision, Resource, Space, decide
 from chalicelib.core.spaces import SpaceItems
 
 NO_SPACE = "No such patient space, or you have no access to it."
@@ -95,3 +97,23 @@ def check(principal: Principal, items: SpaceItems, action: str, resource: Resour
             raise NotFound(NO_SPACE if resource.kind == "space" else "No such resource.")
         raise Forbidden(f"You may not do this on this space ({decision.reason.replace('_', ' ')}).")
     return Authorized(items=items, space=space, actor=actor, decision=decision)
+
+
+def find_by_ins(ins: str) -> SpaceItems | None:
+    """The space of the person with this INS, whatever its status (the INS only as its keyed hash)."""
+    patient_id = spaces.patient_id_for(pseudonyms.ins_digest(ins))
+    return spaces.load(patient_id) if patient_id else None
+
+
+def look_up(principal: Principal, ins: str, matches: Callable[[dict], bool] = lambda account: True) -> Authorized:
+    """A professional looks a person up by INS (``matches``: more the account must agree with,
+    e.g. the birth date). No space, ``matches`` false and a space not open (invited, opposed,
+    closed) all get the same 404; a refusal of the policy's ``search`` decision (blocked,
+    occupational doctor without a grant) 403. A search that finds is recorded in the patient's
+    history (``access.searched``): the patient sees who looked them up."""
+    items = find_by_ins(ins)
+    if items is None or not matches(items.account):
+        raise NotFound(NO_SPACE)
+    found = check(principal, items, SEARCH, Resource(kind="space"))
+    history.record(found.space.patient_id, found.actor_ref, "access.searched", head=items.activity_head)
+    return found

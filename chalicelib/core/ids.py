@@ -1,4 +1,6 @@
-"""Opaque identifiers: random, URL-safe, meaning nothing about the person they name."""
+"""Opaque identifiers: random, URL-safe, meaning nothing about the person they name; made of
+letters, digits and "-" only, so that each is also a valid FHIR id (a document_id is its
+DocumentReference's id, a patient_id its Patient's: API.md § FHIR interface)."""
 
 from __future__ import annotations
 
@@ -6,11 +8,11 @@ import secrets
 
 
 def new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_urlsafe(16).replace('-', 'x').replace('_', 'y')}"
+    return f"{prefix}-{secrets.token_urlsafe(16).replace('-', 'x').replace('_', 'y')}"
 
 
 def new_sortable_id(prefix: str) -> str:
     """Random like ``new_id`` but ordered by creation time (milliseconds first), for newest-first lists."""
     import time
 
-    return f"{prefix}_{int(time.time() * 1000):012x}{secrets.token_hex(8)}"
+    return f"{prefix}-{int(time.time() * 1000):012x}{secrets.token_hex(8)}"

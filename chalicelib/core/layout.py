@@ -23,6 +23,7 @@ A person's space (partition PAT#<patient_id>)
 
 Other partitions
     INS#<hmac(INS)> / INS                 {patient_id}: a space by INS
+    DOCID#<document_id> / DOCUMENT        {patient_id}: a document by its id alone (FHIR paths)
     CAMPAIGN#<id> / META                  an enrolment campaign
     CAMPAIGN#<id> / COUNT#<shard>         its sharded status counters
     NOTICE#<patient_id>#<template> / NOTICE   an enrolment notice waiting to be sent again
@@ -109,6 +110,11 @@ def activity_event(patient_id: str, seq: int) -> dict:
 
 def document(patient_id: str, document_id: str) -> dict:
     return _in_space(patient_id, f"{DOCUMENT_PREFIX}{document_id}")
+
+
+def document_pointer(document_id: str) -> dict:
+    """Where a document is, by its id alone (``/v1/fhir/Binary/{id}`` names no space)."""
+    return {"pk": f"DOCID#{document_id}", "sk": "DOCUMENT"}
 
 
 def release_bucket(day: str) -> str:

@@ -23,7 +23,11 @@ def as_resource(item: dict) -> Resource:
     )
 
 
+def readable(actor: Actor, space: Space, items: list[dict], now: datetime) -> list[dict]:
+    """The document items of ``items`` that ``actor`` may read (the policy, document by document)."""
+    return [item for item in items if decide(actor, space, READ, as_resource(item), now).allowed]
+
+
 def readable_metadata(actor: Actor, space: Space, now: datetime) -> list[dict]:
     """The metadata items (no content) of the space's documents ``actor`` may read, by id."""
-    items = sorted(store.all_of(space.patient_id), key=lambda item: item["document_id"])
-    return [item for item in items if decide(actor, space, READ, as_resource(item), now).allowed]
+    return readable(actor, space, sorted(store.all_of(space.patient_id), key=lambda item: item["document_id"]), now)

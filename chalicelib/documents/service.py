@@ -7,21 +7,23 @@ history in the same transaction as the metadata change it describes.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from chalicelib.core.policy import Resource, decide
-from chalicelib.core.gate import Authorized, authorize, check, load_space
+from chalicelib.core.policy import CREATE, READ, UPDATE, Resource
+from chalicelib.core.gate import Authorized, check, load_space
 from chalicelib.core import history
 from chalicelib.core.history import ActorRef
-from chalicelib.core import blobs, clock, logs
+from chalicelib.core import blobs, clock, concurrency, document_types, logs
 from chalicelib.core.api import Raw
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import InvalidRequest, NotFound
+from chalicelib.core.errors import Conflict, Forbidden, InvalidRequest, NotFound, PayloadTooLarge
 from chalicelib.core.ids import new_sortable_id
 from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.spaces import SpaceItems
 from chalicelib.documents import store
 from chalicelib.core import content
-from chalicelib.documents.interface import as_resource
+from chalicelib.documents.interface import as_resource, readable
 from chalicelib.documents.models import Document, DocumentCreate, DocumentPage, DocumentPatch, DocumentQuery
 
 CONTENT = blobs.Bucket("documents")  # this module's encrypted content, in its own bucket
@@ -29,6 +31,7 @@ CONTENT = blobs.Bucket("documents")  # this module's encrypted content, in its o
 INVISIBILITY = timedelta(days=30)
 RELEASE_TIMER = ActorRef(role="system", id="release-timer")
 ANY_DOCUMENT = Resource(kind="document", document_type="other")
+CURRENT, SUPERSEDED = "current", "superseded"
 
 
 def _context(patient_id: str, document_id: str) -> dict[str, str]:
@@ -51,6 +54,11 @@ def _public(item: dict) -> Document:
         created_at=item["created_at"],
         masked=bool(item["masked"]),
         invisible_to_patient=invisible,
+        hidden_from_representatives=bool(item.get("hidden_from_representatives", False)),
+        type_code=_type_code(item),
+        status=item.get("status", CURRENT),
+        replaced_by=item.get("replaced_by"),
+        replaces=item.get("replaces"),
     )
 
 
@@ -60,53 +68,199 @@ def _record(granted: Authorized, action: str, document_id: str, with_items: list
     )
 
 
+@dataclass
+class Checked:
+    """A document that passed every check of a deposit, not written yet."""
+
+    granted: Authorized
+    request: DocumentCreate
+    content: bytes
+    document_id: str
+    replaced: dict | None  # the older document it supersedes
+
+
+# One transaction holds a deposit (one document, or a bundle of them): head + per document its
+# metadata, pointer, marker removal, event, and when it replaces one, the older one and its event.
+MAX_AT_ONCE = (100 - 1) // 6
+
+
 def deposit(principal: Principal, patient_id: str, request: DocumentCreate) -> Document:
-    granted = authorize(
-        principal,
-        patient_id,
-        "create",
-        Resource(kind="document", document_type=request.type, invisible_to_patient=request.invisible_to_patient),
-    )
+    return deposit_all([check_deposit(principal, load_space(patient_id), request)])[0]
+
+
+def check_deposit(principal: Principal, items: SpaceItems, request: DocumentCreate) -> Checked:
+    """Every check of one deposit, nothing written: the access decision, the bytes (size, base64,
+    media type) and the document it replaces (same author, still current)."""
+    resource = Resource(kind="document", document_type=request.type, invisible_to_patient=request.invisible_to_patient)
+    granted = check(principal, items, CREATE, resource)
     data = content.check(request.content_base64, request.media_type)
-    document_id = new_sortable_id("doc")
-    object_key = store.object_key(document_id)
-    now = clock.iso(clock.now())
-    sha256 = CONTENT.store(object_key, data, _context(patient_id, document_id), store.owner(patient_id, document_id))
+    replaced = None
+    if request.replaces:
+        replaced = store.get(items.patient_id, request.replaces)
+        if replaced is None:
+            raise NotFound("No such document to replace.")
+        check(principal, items, UPDATE, as_resource(replaced))
+        if (replaced["author_role"], replaced["author_id"]) != (granted.actor.role, granted.actor.id):
+            raise Forbidden("Only the author of a document may replace it.")
+        if replaced.get("status", CURRENT) != CURRENT:
+            raise Conflict(f"The document {request.replaces} was already replaced by {replaced.get('replaced_by')}: replace that one.")
+    return Checked(granted, request, data, new_sortable_id("doc"), replaced)
+
+
+def deposit_all(documents: list[Checked]) -> list[Document]:
+    """Writes documents checked by ``check_deposit`` on one space, all or nothing: their contents
+    first (encrypted, behind orphan markers), then every metadata item and history event in one
+    transaction; if anything fails, the contents written are discarded."""
+    if len(documents) > MAX_AT_ONCE:
+        raise PayloadTooLarge(f"At most {MAX_AT_ONCE} documents at once: split them.")
+    replaced = [document.replaced["document_id"] for document in documents if document.replaced]
+    if len(set(replaced)) < len(replaced):
+        raise Conflict("Two documents replace the same one: a document is replaced once.")
+    granted = documents[0].granted
+    patient_id = granted.space.patient_id
+    object_keys = [store.object_key(document.document_id) for document in documents]
+    try:
+        hashes = concurrency.map_concurrently(lambda pair: _store_content(patient_id, *pair), zip(documents, object_keys))
+        items = [_item(document, object_key, sha256) for document, object_key, sha256 in zip(documents, object_keys, hashes)]
+        writes, events = [], []
+        for document, item in zip(documents, items):
+            writes += [store.put_item(item), store.put_pointer_item(patient_id, item["document_id"]), CONTENT.delete_marker_item(item["object_key"])]
+            events.append(("document.created", item["document_id"]))
+            if document.replaced:
+                writes.append(_supersede(patient_id, document.replaced["document_id"], item["document_id"]))
+                events.append(("document.superseded", document.replaced["document_id"]))
+        history.commit_events(patient_id, granted.actor_ref, events, writes=writes, head=granted.items.activity_head)
+    except Exception:
+        for object_key in object_keys:
+            CONTENT.discard(object_key)  # no content without its metadata
+        raise
+    return [_public(item) for item in items]
+
+
+def _store_content(patient_id: str, document: Checked, object_key: str) -> str:
+    return CONTENT.store(object_key, document.content, _context(patient_id, document.document_id), store.owner(patient_id, document.document_id))
+
+
+def _item(document: Checked, object_key: str, sha256: str) -> dict:
+    request, actor, now = document.request, document.granted.actor, clock.now()
     item = {
-        "patient_id": patient_id,
-        "document_id": document_id,
+        "patient_id": document.granted.space.patient_id,
+        "document_id": document.document_id,
         "type": request.type,
+        "type_code": request.type_code or document_types.code_of(request.type),
         "title": request.title,
         "date": request.date.isoformat(),
         "media_type": request.media_type,
-        "size": len(data),
+        "size": len(document.content),
         "sha256": sha256,
-        "author_role": granted.actor.role,
-        "author_id": granted.actor.id,
-        "created_at": now,
+        "author_role": actor.role,
+        "author_id": actor.id,
+        "created_at": clock.iso(now),
         "masked": False,
         "invisible_to_patient": request.invisible_to_patient,
+        "hidden_from_representatives": request.hidden_from_representatives,
+        "status": CURRENT,
         "object_key": object_key,
     }
+    if request.replaces:
+        item["replaces"] = request.replaces
     if request.invisible_to_patient:
-        release_at = clock.now() + INVISIBILITY
-        item.update(invisible_since=now, **store.release_index_keys(patient_id, document_id, release_at))
-    try:
-        _record(granted, "document.created", document_id, [store.put_item(item), CONTENT.delete_marker_item(object_key)])
-    except Exception:
-        CONTENT.discard(object_key)  # no content without its metadata
-        raise
-    return _public(item)
+        item.update(invisible_since=item["created_at"], **store.release_index_keys(item["patient_id"], item["document_id"], now + INVISIBILITY))
+    return item
+
+
+def _supersede(patient_id: str, document_id: str, replaced_by: str) -> dict:
+    """The older document becomes superseded, if it still is current (a racing replacement loses)."""
+    return store.update_item(
+        patient_id,
+        document_id,
+        {"status": SUPERSEDED, "replaced_by": replaced_by},
+        condition="attribute_exists(pk) AND (attribute_not_exists(#status) OR #status = :current)",
+        names={"#status": "status"},
+        values={":current": CURRENT},
+    )
+
+
+def _listing(principal: Principal, items: SpaceItems) -> Authorized:
+    return check(principal, items, READ, ANY_DOCUMENT)
+
+
+def _visible(granted: Authorized, items: list[dict]) -> list[dict]:
+    return readable(granted.actor, granted.space, items, clock.now())
 
 
 def list_documents(principal: Principal, patient_id: str, query: DocumentQuery) -> DocumentPage:
-    granted = authorize(principal, patient_id, "read", ANY_DOCUMENT)
-    list_scope = scope("documents", principal, patient_id=patient_id, type=query.type)
-    items, last_key = store.page(patient_id, query.limit, decode_cursor(query.cursor, list_scope), query.type)
-    now = clock.now()
-    visible = [item for item in items if decide(granted.actor, granted.space, "read", as_resource(item), now).allowed]
+    granted = _listing(principal, load_space(patient_id))
+    list_scope = scope("documents", principal, patient_id=patient_id, type=query.type, status=query.status)
+    items, last_key = store.page(patient_id, query.limit, decode_cursor(query.cursor, list_scope), query.type, query.status)
     _record(granted, "document.listed", query.type)
-    return DocumentPage(items=[_public(item) for item in visible], next_cursor=encode_cursor(last_key, list_scope))
+    return DocumentPage(items=[_public(item) for item in _visible(granted, items)], next_cursor=encode_cursor(last_key, list_scope))
+
+
+@dataclass(frozen=True)
+class Search:
+    """What a FHIR search (ITI-67) asks: each filter None when absent."""
+
+    type_codes: frozenset[str] | None = None
+    statuses: frozenset[str] | None = None
+    created_from: datetime | None = None  # deposited at or after
+    created_until: datetime | None = None  # deposited before
+    count: int = 50
+    cursor: str | None = None
+
+
+@dataclass
+class Found:
+    documents: list[Document]
+    total: int  # of the documents the caller may see, all pages
+    next_cursor: str | None
+
+
+def search(principal: Principal, items: SpaceItems, search: Search) -> Found:
+    """The documents matching ``search`` that the caller may see, a page of them: the visible ones
+    are chosen before paging, so neither ``total`` nor a page's size tells of one they may not."""
+    granted = _listing(principal, items)
+    patient_id = items.patient_id
+    list_scope = scope(
+        "fhir.documents",
+        principal,
+        patient_id=patient_id,
+        type_codes=sorted(search.type_codes) if search.type_codes is not None else None,
+        statuses=sorted(search.statuses) if search.statuses is not None else None,
+        created_from=search.created_from,
+        created_until=search.created_until,
+    )
+    start_key = decode_cursor(search.cursor, list_scope)
+    types = frozenset(document_types.type_of(code) for code in search.type_codes) if search.type_codes else None
+    matching = [item for item in store.matching(patient_id, types, search.statuses) if _matches(item, search)]
+    visible = _visible(granted, matching)
+    rest = store.after(visible, start_key) if start_key else visible
+    page = rest[: search.count]
+    _record(granted, "document.listed", next(iter(types)) if types and len(types) == 1 else None)
+    next_cursor = encode_cursor(store.position(page[-1]), list_scope) if len(rest) > len(page) else None
+    return Found([_public(item) for item in page], len(visible), next_cursor)
+
+
+def _matches(item: dict, search: Search) -> bool:
+    created = clock.parse_iso(item["created_at"])
+    return (
+        (search.type_codes is None or _type_code(item) in search.type_codes)
+        and (search.statuses is None or item.get("status", CURRENT) in search.statuses)
+        and (search.created_from is None or created >= search.created_from)
+        and (search.created_until is None or created < search.created_until)
+    )
+
+
+def _type_code(item: dict) -> str:
+    return item.get("type_code") or document_types.code_of(item["type"])
+
+
+def space_of(document_id: str) -> str:
+    """The space a document is in, for the paths naming it by id alone; 404 if there is none."""
+    patient_id = store.patient_of(document_id)
+    if patient_id is None:
+        raise NotFound("No such resource.")
+    return patient_id
 
 
 def metadata(principal: Principal, patient_id: str, document_id: str) -> Document:
@@ -176,7 +330,11 @@ def delete(principal: Principal, patient_id: str, document_id: str) -> None:
 
 def _remove(patient_id: str, item: dict, actor: ActorRef, head: dict | None = None) -> None:
     object_key = item["object_key"]
-    owned = [store.delete_item(patient_id, item["document_id"]), CONTENT.put_marker_item(object_key, store.owner(patient_id, item["document_id"]))]
+    owned = [
+        store.delete_item(patient_id, item["document_id"]),
+        store.delete_pointer_item(item["document_id"]),
+        CONTENT.put_marker_item(object_key, store.owner(patient_id, item["document_id"])),
+    ]
     history.commit(patient_id, actor, "document.deleted", item["document_id"], writes=owned, head=head)
     CONTENT.discard(object_key)  # a failure here leaves the marker: the sweeper finishes
 

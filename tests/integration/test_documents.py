@@ -121,7 +121,7 @@ def test_failure_between_content_and_metadata_leaves_nothing(api, space, monkeyp
     def broken(*args, **kwargs):
         raise RuntimeError("DynamoDB unavailable")
 
-    monkeypatch.setattr(history, "commit", broken)
+    monkeypatch.setattr(history, "commit_events", broken)
     assert api.post(f"/v1/patients/{patient_id}/documents", document(), token=doctor).status_code == 500
     monkeypatch.undo()
     assert _objects() == []
@@ -140,7 +140,7 @@ def test_crash_between_content_and_metadata_is_swept(api, space, monkeypatch):
     def crash(*args, **kwargs):
         raise Crash()
 
-    monkeypatch.setattr(history, "commit", crash)
+    monkeypatch.setattr(history, "commit_events", crash)
     with pytest.raises(Crash):
         api.post(f"/v1/patients/{patient_id}/documents", document(), token=doctor)
     monkeypatch.undo()
