@@ -4,6 +4,10 @@
                                                                 the rest of the space (core.spaces)
     pk = PAT#<patient_id>   sk = ACT#<seq, 12 digits>  one event
 
+An event about a document hidden from the representatives (the minor's secret) carries
+``hidden_from_representatives: true``, inside its hash: the policy leaves it out of what a
+representative reads, while the chain stays whole.
+
 ``record`` appends one event; ``commit`` applies a module's writes together with the event that
 describes them, in one transaction: the head moves from seq n to n+1 only if it is still at n, the
 event n+1 is created only if absent, and the writes keep their own conditions. A racing appender
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel
 
@@ -74,9 +78,11 @@ def _chain_items(patient_id: str, head: dict | None, event: dict) -> list[dict]:
     return [move_head, put_event]
 
 
-def record(patient_id: str, actor: ActorRef, action: str, resource: str | None = None, *, head: dict | None = None) -> dict:
+def record(
+    patient_id: str, actor: ActorRef, action: str, resource: str | None = None, *, head: dict | None = None, hidden_from_representatives: bool = False
+) -> dict:
     """Appends one event that comes with no write of its own (a read, a notice)."""
-    return commit(patient_id, actor, action, resource, writes=[], head=head)
+    return commit(patient_id, actor, action, resource, writes=[], head=head, hidden_from_representatives=hidden_from_representatives)
 
 
 def commit(
@@ -88,6 +94,7 @@ def commit(
     writes: list[dict],
     head: dict | None = None,
     new_space: bool = False,
+    hidden_from_representatives: bool = False,
 ) -> dict:
     """Applies ``writes`` (transaction items: the change the event describes) and appends the event,
     all or nothing. Returns the event.
@@ -111,6 +118,8 @@ def commit(
             "resource": resource,
             "prev_hash": prev_hash,
         }
+        if hidden_from_representatives:
+            event["hidden_from_representatives"] = True
         event["hash"] = chain.event_hash(prev_hash, event)
         chain_items = _chain_items(patient_id, head, event)
         try:
@@ -127,14 +136,21 @@ def commit(
     raise Conflict("Too many simultaneous changes on this space; try again.")
 
 
-def page(patient_id: str, limit: int, start_key: dict | None, newest_first: bool) -> tuple[list[dict], dict | None]:
-    query: dict[str, Any] = {
+def _events(patient_id: str, newest_first: bool) -> dict[str, Any]:
+    return {
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": {":pk": layout.patient(patient_id), ":prefix": layout.ACTIVITY_EVENT_PREFIX},
         "ScanIndexForward": not newest_first,
-        "Limit": limit,
     }
-    return aws.query_page(query, start_key)
+
+
+def page(patient_id: str, limit: int, start_key: dict | None, newest_first: bool) -> tuple[list[dict], dict | None]:
+    return aws.query_page({**_events(patient_id, newest_first), "Limit": limit}, start_key)
+
+
+def visible_page(patient_id: str, limit: int, start_key: dict | None, visible: Callable[[dict], bool]) -> tuple[list[dict], dict | None]:
+    """A full page of the events ``visible`` accepts, newest first (core.aws.visible_page)."""
+    return aws.visible_page(_events(patient_id, newest_first=True), start_key, limit, visible)
 
 
 def all_events(patient_id: str) -> list[dict]:

@@ -1,8 +1,10 @@
 """The medical record's documents (DOMAIN.md § Who may see what; API.md § Documents).
 
 Every call is decided by the access policy on the document's own attributes (author, type,
-masked, invisible), and every read, deposit, mask, release and deletion lands in the activity
-history in the same transaction as the metadata change it describes.
+masked, invisible, hidden from the representatives), and every read, deposit, mask, release,
+disclosure and deletion lands in the activity history in the same transaction as the metadata
+change it describes. The events about a document hidden from the representatives carry the flag
+(core.history), so that the representatives' history leaves them out.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from chalicelib.core.history import ActorRef
 from chalicelib.core import blobs, clock, logs
 from chalicelib.core.api import Raw
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import InvalidRequest, NotFound
+from chalicelib.core.errors import Conflict, InvalidRequest, NotFound
 from chalicelib.core.ids import new_sortable_id
 from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
 from chalicelib.documents import store
@@ -51,12 +53,23 @@ def _public(item: dict) -> Document:
         created_at=item["created_at"],
         masked=bool(item["masked"]),
         invisible_to_patient=invisible,
+        hidden_from_representatives=_hidden(item),
     )
 
 
-def _record(granted: Authorized, action: str, document_id: str, with_items: list[dict] | None = None) -> None:
+def _hidden(item: dict) -> bool:
+    return bool(item.get("hidden_from_representatives"))
+
+
+def _record(granted: Authorized, action: str, resource: str | None, with_items: list[dict] | None = None, hidden: bool = False) -> None:
     history.commit(
-        granted.space.patient_id, granted.actor_ref, action, document_id, writes=with_items or [], head=granted.items.activity_head
+        granted.space.patient_id,
+        granted.actor_ref,
+        action,
+        resource,
+        writes=with_items or [],
+        head=granted.items.activity_head,
+        hidden_from_representatives=hidden,
     )
 
 
@@ -65,7 +78,12 @@ def deposit(principal: Principal, patient_id: str, request: DocumentCreate) -> D
         principal,
         patient_id,
         "create",
-        Resource(kind="document", document_type=request.type, invisible_to_patient=request.invisible_to_patient),
+        Resource(
+            kind="document",
+            document_type=request.type,
+            invisible_to_patient=request.invisible_to_patient,
+            hidden_from_representatives=request.hidden_from_representatives,
+        ),
     )
     data = content.check(request.content_base64, request.media_type)
     document_id = new_sortable_id("doc")
@@ -86,13 +104,15 @@ def deposit(principal: Principal, patient_id: str, request: DocumentCreate) -> D
         "created_at": now,
         "masked": False,
         "invisible_to_patient": request.invisible_to_patient,
+        "hidden_from_representatives": request.hidden_from_representatives,
         "object_key": object_key,
     }
     if request.invisible_to_patient:
         release_at = clock.now() + INVISIBILITY
         item.update(invisible_since=now, **store.release_index_keys(patient_id, document_id, release_at))
     try:
-        _record(granted, "document.created", document_id, [store.put_item(item), CONTENT.delete_marker_item(object_key)])
+        writes = [store.put_item(item), CONTENT.delete_marker_item(object_key)]
+        _record(granted, "document.created", document_id, writes, hidden=_hidden(item))
     except Exception:
         CONTENT.discard(object_key)  # no content without its metadata
         raise
@@ -102,16 +122,22 @@ def deposit(principal: Principal, patient_id: str, request: DocumentCreate) -> D
 def list_documents(principal: Principal, patient_id: str, query: DocumentQuery) -> DocumentPage:
     granted = authorize(principal, patient_id, "read", ANY_DOCUMENT)
     list_scope = scope("documents", principal, patient_id=patient_id, type=query.type)
-    items, last_key = store.page(patient_id, query.limit, decode_cursor(query.cursor, list_scope), query.type)
+    start_key = decode_cursor(query.cursor, list_scope)
     now = clock.now()
-    visible = [item for item in items if decide(granted.actor, granted.space, "read", as_resource(item), now).allowed]
+
+    def visible(item: dict) -> bool:
+        return decide(granted.actor, granted.space, "read", as_resource(item), now).allowed
+
+    # Full pages, whatever the caller may not see (a masked or hidden document must not show as
+    # a short page), and a cursor naming the last document returned.
+    items, next_key = store.visible_page(patient_id, query.limit, start_key, query.type, visible)
     _record(granted, "document.listed", query.type)
-    return DocumentPage(items=[_public(item) for item in visible], next_cursor=encode_cursor(last_key, list_scope))
+    return DocumentPage(items=[_public(item) for item in items], next_cursor=encode_cursor(next_key, list_scope))
 
 
 def metadata(principal: Principal, patient_id: str, document_id: str) -> Document:
     granted, item = _find(principal, patient_id, document_id, "read")
-    _record(granted, "document.read", document_id)
+    _record(granted, "document.read", document_id, hidden=_hidden(item))
     return _public(item)
 
 
@@ -127,14 +153,16 @@ def _find(principal: Principal, patient_id: str, document_id: str, action: str) 
 def read_content(principal: Principal, patient_id: str, document_id: str) -> Raw:
     granted, item = _find(principal, patient_id, document_id, "read")
     data = CONTENT.load(item["object_key"], _context(patient_id, document_id), item["sha256"])
-    _record(granted, "document.read", document_id)
+    _record(granted, "document.read", document_id, hidden=_hidden(item))
     body = data.decode("utf-8") if item["media_type"] == "text/plain" else data
     return Raw(body=body, content_type=item["media_type"])
 
 
 def update(principal: Principal, patient_id: str, document_id: str, request: DocumentPatch) -> Document:
-    if request.masked is None and request.invisible_to_patient is None:
-        raise InvalidRequest("Nothing to change: send masked (patient) or invisible_to_patient: false (author).")
+    if request.masked is None and request.invisible_to_patient is None and request.hidden_from_representatives is None:
+        raise InvalidRequest(
+            "Nothing to change: send masked (patient), invisible_to_patient: false or hidden_from_representatives: false (author)."
+        )
     items = load_space(patient_id)
     item = store.get(patient_id, document_id)
     if item is None:
@@ -142,14 +170,36 @@ def update(principal: Principal, patient_id: str, document_id: str, request: Doc
     if request.masked is not None:
         granted = check(principal, items, "mask", as_resource(item))
         change = store.update_item(patient_id, document_id, {"masked": request.masked})
-        _record(granted, "document.masked" if request.masked else "document.unmasked", document_id, [change])
+        _record(granted, "document.masked" if request.masked else "document.unmasked", document_id, [change], hidden=_hidden(item))
         item["masked"] = request.masked
         items = granted.items
     if request.invisible_to_patient is False:
         granted = check(principal, items, "release", as_resource(item))
         _release(granted.space.patient_id, item, granted.actor_ref)
         item["invisible_to_patient"] = False
+    if request.hidden_from_representatives is not None:
+        granted = check(principal, items, "disclose", as_resource(item))
+        _disclose(granted, item, request.hidden_from_representatives)
+        item["hidden_from_representatives"] = False
     return _public(item)
+
+
+def _disclose(granted: Authorized, item: dict, hidden: bool) -> None:
+    """The author lifts the minor's secret, once and for good: from then on the representatives
+    see the document (the events written while it was hidden stay out of their history)."""
+    if hidden:
+        raise Conflict("A document is hidden from the representatives at its deposit only: this cannot be set again.")
+    change = store.update_item(
+        granted.space.patient_id,
+        item["document_id"],
+        {"hidden_from_representatives": False, "disclosed_at": clock.iso(clock.now())},
+        condition="hidden_from_representatives = :true",
+        values={":true": True},
+    )
+    try:
+        _record(granted, "document.disclosed", item["document_id"], [change])
+    except history.StateChanged:
+        raise Conflict("This document is not hidden from the representatives.") from None
 
 
 def _release(patient_id: str, item: dict, actor: ActorRef) -> bool:
@@ -163,7 +213,7 @@ def _release(patient_id: str, item: dict, actor: ActorRef) -> bool:
         values={":true": True},
     )
     try:
-        history.commit(patient_id, actor, "document.released", item["document_id"], writes=[change])
+        history.commit(patient_id, actor, "document.released", item["document_id"], writes=[change], hidden_from_representatives=_hidden(item))
     except history.StateChanged:
         return False
     return True
@@ -177,7 +227,7 @@ def delete(principal: Principal, patient_id: str, document_id: str) -> None:
 def _remove(patient_id: str, item: dict, actor: ActorRef, head: dict | None = None) -> None:
     object_key = item["object_key"]
     owned = [store.delete_item(patient_id, item["document_id"]), CONTENT.put_marker_item(object_key, store.owner(patient_id, item["document_id"]))]
-    history.commit(patient_id, actor, "document.deleted", item["document_id"], writes=owned, head=head)
+    history.commit(patient_id, actor, "document.deleted", item["document_id"], writes=owned, head=head, hidden_from_representatives=_hidden(item))
     CONTENT.discard(object_key)  # a failure here leaves the marker: the sweeper finishes
 
 

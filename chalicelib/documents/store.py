@@ -3,7 +3,7 @@ release timer's index while invisible to the patient); content in S3 through cor
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from boto3.dynamodb.conditions import Attr, Key
 
@@ -71,15 +71,26 @@ def update_item(patient_id: str, document_id: str, sets: dict[str, Any], removes
     }
 
 
-def page(patient_id: str, limit: int, start_key: dict | None, document_type: str | None) -> tuple[list[dict], dict | None]:
+def _newest_first(patient_id: str, document_type: str | None) -> dict[str, Any]:
     query: dict[str, Any] = {
         "KeyConditionExpression": Key("pk").eq(layout.patient(patient_id)) & Key("sk").begins_with(PREFIX),
         "ScanIndexForward": False,
-        "Limit": limit,
     }
     if document_type:
         query["FilterExpression"] = Attr("type").eq(document_type)
-    return aws.query_page(query, start_key)
+    return query
+
+
+def page(patient_id: str, limit: int, start_key: dict | None, document_type: str | None) -> tuple[list[dict], dict | None]:
+    return aws.query_page({**_newest_first(patient_id, document_type), "Limit": limit}, start_key)
+
+
+def visible_page(
+    patient_id: str, limit: int, start_key: dict | None, document_type: str | None, visible: Callable[[dict], bool]
+) -> tuple[list[dict], dict | None]:
+    """A full page of the documents ``visible`` accepts, newest first (core.aws.visible_page: the
+    others leave no trace in the page or its cursor)."""
+    return aws.visible_page(_newest_first(patient_id, document_type), start_key, limit, visible)
 
 
 def all_of(patient_id: str) -> list[dict]:
