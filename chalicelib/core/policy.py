@@ -424,7 +424,9 @@ def _decide_representative(
     holding = next((r for r in mine if representation_holds(r, space, now)), None)
     if holding is None:
         return _deny(Reason.REPRESENTATION_ENDED)
-    if resource.hidden_from_representatives and action != CREATE:  # (creating one: a bad request)
+    if resource.hidden_from_representatives:  # what is hidden from them, or their hiding something
+        if action == CREATE:
+            return _deny(Reason.HIDDEN_RESERVED_TO_PROFESSIONALS)
         return _deny(Reason.HIDDEN_FROM_REPRESENTATIVES, hide=True)
     if resource.kind == CONVERSATION:
         return _deny(Reason.HOLDER_ONLY)  # a conversation may carry the minor's secret
