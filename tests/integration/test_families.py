@@ -3,16 +3,15 @@ minor's secret, majority, guardians of protected adults (DOMAIN.md § Families, 
 
 from __future__ import annotations
 
-import base64
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from chalicelib.core import clock
 from chalicelib.core.identifiers import rpps_check_digit
 from tests.conftest import code_from, invitee, make_ins
+from tests.integration.test_documents import PDF, document
 
-PDF = b"%PDF-1.7\nConsultation.\n%%EOF"
 
 
 def rpps(n: int) -> str:
@@ -41,17 +40,6 @@ def child(n: int, representatives: list[dict], birth_date: str | None = None, **
     person = invitee(n, birth_date=birth_date or years_ago(10), **overrides)
     person.pop("email")
     return {**person, "representatives": representatives}
-
-
-def document(**overrides) -> dict:
-    body = {
-        "type": "consultation_report",
-        "title": "Consultation",
-        "date": "2026-01-15",
-        "media_type": "application/pdf",
-        "content_base64": base64.b64encode(PDF).decode(),
-    }
-    return {**body, **overrides}
 
 
 ANY = {"Accept": "*/*"}
