@@ -1,5 +1,6 @@
-"""Reading a person's space: the account, its access settings and the activity head (keys in
-core.layout). Everything the access decision needs shares the SPACE# prefix: one query loads it.
+"""Reading a person's space: the account (with a minor's legal representatives), its access
+settings, its guardians and the activity head (keys in core.layout). Everything the access
+decision needs shares the SPACE# prefix: one query loads it.
 """
 
 from __future__ import annotations

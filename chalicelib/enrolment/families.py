@@ -9,12 +9,12 @@ the space, and until when, is the access policy's (core.policy: representatives)
 
 from __future__ import annotations
 
-from chalicelib.core import clock, history, layout, pseudonyms, spaces
+from chalicelib.core import clock, history, pseudonyms, spaces
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.history import ActorRef, StateChanged
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import PageQuery, decode_cursor, encode_cursor
+from chalicelib.core.pagination import PageQuery, decode_cursor, encode_cursor, scope
 from chalicelib.enrolment import store
 from chalicelib.enrolment.models import Dependant, DependantPage, Guardianship, GuardianshipCreate
 
@@ -74,7 +74,8 @@ def dependants(principal: Principal, query: PageQuery) -> DependantPage:
     person_id = spaces.patient_id_for(pseudonyms.ins_digest(principal.ins))
     if person_id is None:
         return DependantPage(items=[], next_cursor=None)
-    start_key = decode_cursor(query.cursor, pk=layout.dependants(person_id))
+    list_scope = scope("dependants", principal)
+    start_key = decode_cursor(query.cursor, list_scope)
     entries, next_key = store.dependants_page(person_id, query.limit, start_key, clock.now().date().isoformat())
     accounts = store.accounts([entry["patient_id"] for entry in entries])
     items = [
@@ -90,4 +91,4 @@ def dependants(principal: Principal, query: PageQuery) -> DependantPage:
         for entry in entries
         if (account := accounts.get(entry["patient_id"]))
     ]
-    return DependantPage(items=items, next_cursor=encode_cursor(next_key))
+    return DependantPage(items=items, next_cursor=encode_cursor(next_key, list_scope))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.core.api import PUBLIC, Call, Router, roles
+from chalicelib.core.api import PUBLIC, Call, Router, page_query, roles
 
 router = Router(__name__, tag="enrolment")
 
@@ -26,12 +26,6 @@ def families():
     from chalicelib.enrolment import families
 
     return families
-
-
-def page_query():
-    from chalicelib.core.pagination import PageQuery
-
-    return PageQuery
 
 AGENT = roles("enrolment_agent")
 
