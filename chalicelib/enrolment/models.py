@@ -6,10 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chalicelib.core.pagination import Page
-
 from chalicelib.core import clock
 from chalicelib.core.fields import Ins
+from chalicelib.core.pagination import Page
 from chalicelib.core.policy import is_minor
 
 STATUSES = ("invited", "active", "auto_created", "opposed", "closed")
