@@ -19,6 +19,7 @@ SUITE = [
     ("calls_profile", "AWS calls per request: profile, catalogue, export", []),
     ("calls_messaging", "AWS calls per request: messaging and agenda", []),
     ("portal", "Patient portal in Chromium: first load, documents list", []),
+    ("calls_families", "AWS calls per request: a legal representative beside the patient", []),
     ("load", "The local stack under load, over HTTP", []),
 ]
 

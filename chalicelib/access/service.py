@@ -23,14 +23,14 @@ from chalicelib.access.models import (
     TreatingDoctorOut,
 )
 from chalicelib.core.gate import Authorized, authorize, look_up
-from chalicelib.core.policy import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, Resource, decide
+from chalicelib.core.policy import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, Resource, decide, is_minor
 from chalicelib.core import history
 from chalicelib.core.history import ActorRef
 from chalicelib.core import clock, crypto, logs
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, InvalidRequest, InvalidRpps
 from chalicelib.core.identifiers import InvalidIdentifier, normalize_rpps
-from chalicelib.core.notify import notify
+from chalicelib.core.notify import notify, recipients
 
 # --- access settings, search and emergency access (API.md § Patients, access and activity) -------
 SETTINGS = Resource(kind="access_settings")
@@ -69,6 +69,7 @@ def search(principal: Principal, request: SearchRequest) -> SearchResult:
         status=found.space.status,
         can_read=decide(found.actor, found.space, READ, ANY_DOCUMENT, now).allowed,
         can_deposit=decide(found.actor, found.space, CREATE, ANY_DOCUMENT, now).allowed,
+        minor=is_minor(found.space.birth_date, now.date()),
     )
 
 
@@ -268,13 +269,15 @@ def open_emergency_access(principal: Principal, patient_id: str, reason: str) ->
 def _tell_afterwards(found: Authorized, at: datetime) -> None:
     """The session is open whatever happens here: a failed notification is logged, not raised.
 
-    The patient gets an email (else a letter) without health content, name or INS. The treating
+    The patient (a minor's legal representatives) gets an email (else a letter) without health
+    content, name or INS. The treating
     doctor has no contact address in our data: the notice for them is an activity event
     (``emergency_access.notified``, actor system, resource their RPPS) in the history they may
     read as treating doctor (GET /v1/patients/{patient_id}/activity).
     """
     try:
-        notify(found.items.account, *notices.emergency_access(at), purpose="emergency_access")
+        for recipient in recipients(found.items.account, at.date()):
+            notify(recipient, *notices.emergency_access(at), purpose="emergency_access")
     except Exception:  # noqa: BLE001
         logs.error("emergency access: patient notification failed", exc_info=True)
     doctor = found.space.treating_doctor

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Any
+from typing import Any, Callable
 
 from chalicelib.core.memo import built_once
 from chalicelib.core.settings import settings
@@ -70,6 +70,26 @@ def query_page(query: dict[str, Any], start_key: dict | None) -> tuple[list[dict
             raise foreign_cursor() from None
         raise
     return result.get("Items", []), result.get("LastEvaluatedKey")
+
+
+def visible_page(
+    query: dict[str, Any], start_key: dict | None, limit: int, keep: Callable[[dict], bool], key_names: tuple[str, ...] = ("pk", "sk")
+) -> tuple[list[dict], dict | None]:
+    """Up to ``limit`` items of a query that ``keep`` accepts, from ``start_key`` on, and the start
+    key of the next page: the key of the last item returned, and only when another accepted item
+    follows. Pages and cursor depend on the accepted items alone, so the others (what this caller
+    may not see) leave no trace: no short page, no cursor pointing at one of them. Reading one
+    item past the page answers "is there more" in the same query when all are accepted."""
+    kept: list[dict] = []
+    while len(kept) <= limit:
+        items, start_key = query_page({**query, "Limit": limit + 1}, start_key)
+        kept += [item for item in items if keep(item)]
+        if not start_key:
+            break
+    if len(kept) <= limit:
+        return kept, None
+    page = kept[:limit]
+    return page, {name: page[-1][name] for name in key_names}
 
 
 def query_all(**query: Any) -> list[dict]:

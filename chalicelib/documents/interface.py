@@ -20,6 +20,7 @@ def as_resource(item: dict) -> Resource:
         masked=bool(item["masked"]),
         invisible_to_patient=bool(item["invisible_to_patient"]),
         invisible_since=clock.parse_iso(invisible_since) if invisible_since else None,
+        hidden_from_representatives=bool(item.get("hidden_from_representatives")),
     )
 
 

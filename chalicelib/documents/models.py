@@ -24,7 +24,11 @@ class DocumentCreate(BaseModel):
     media_type: MediaType
     content_base64: str = Field(min_length=1, description="The document's bytes, base64 encoded (4 MiB at most once decoded).")
     invisible_to_patient: bool = Field(False, description="Professionals only: hidden from the patient until explained in person (30 days at most).")
-    hidden_from_representatives: bool = Field(False, description="Professionals only, a minor's space: the legal representatives never see it (the minor's secret).")
+    hidden_from_representatives: bool = Field(
+        False,
+        description="Professionals only, on a minor's space (else 400): the minor's secret (CSP L1111-5). The legal "
+        "representatives never learn the document exists (lists, counts, export, history); its author may lift it once.",
+    )
     type_code: str | None = Field(None, description="The LOINC code of the DMP's list refining `type` (README § FHIR); default: the type's own code.")
     replaces: str | None = Field(None, min_length=1, max_length=64, description="The document_id of an older document of the same author: it becomes superseded.")
 
@@ -47,6 +51,9 @@ class DocumentPatch(BaseModel):
 
     masked: bool | None = Field(None, description="Patient only: hide from every professional but the author and the treating doctor.")
     invisible_to_patient: Literal[False] | None = Field(None, description="Author only: false releases a document kept invisible to the patient.")
+    hidden_from_representatives: bool | None = Field(
+        None, description="Author only: false lifts the minor's secret, for good; true is refused (409): a secret is set at deposit only."
+    )
 
 
 class DocumentQuery(PageQuery):
@@ -66,7 +73,7 @@ class Document(BaseModel):
     created_at: str
     masked: bool
     invisible_to_patient: bool
-    hidden_from_representatives: bool = False
+    hidden_from_representatives: bool = Field(False, description="Kept secret from the legal representatives of the minor (the minor's secret).")
     type_code: str = Field(description="The LOINC code of the type (README § FHIR).")
     status: Status = "current"
     replaced_by: str | None = Field(None, description="The document that superseded this one.")

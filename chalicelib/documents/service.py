@@ -1,8 +1,10 @@
 """The medical record's documents (DOMAIN.md § Who may see what; API.md § Documents).
 
 Every call is decided by the access policy on the document's own attributes (author, type,
-masked, invisible), and every read, deposit, mask, release and deletion lands in the activity
-history in the same transaction as the metadata change it describes.
+masked, invisible, hidden from the representatives), and every read, deposit, mask, release,
+disclosure and deletion lands in the activity history in the same transaction as the metadata
+change it describes. The events about a document hidden from the representatives carry the flag
+(core.history), so that the representatives' history leaves them out.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chalicelib.core.policy import CREATE, READ, UPDATE, Resource
+from chalicelib.core.policy import CREATE, READ, UPDATE, Resource, decide
 from chalicelib.core.gate import Authorized, check, load_space
 from chalicelib.core import history
 from chalicelib.core.history import ActorRef
@@ -54,7 +56,7 @@ def _public(item: dict) -> Document:
         created_at=item["created_at"],
         masked=bool(item["masked"]),
         invisible_to_patient=invisible,
-        hidden_from_representatives=bool(item.get("hidden_from_representatives", False)),
+        hidden_from_representatives=_hidden(item),
         type_code=_type_code(item),
         status=item.get("status", CURRENT),
         replaced_by=item.get("replaced_by"),
@@ -62,9 +64,19 @@ def _public(item: dict) -> Document:
     )
 
 
-def _record(granted: Authorized, action: str, document_id: str, with_items: list[dict] | None = None) -> None:
+def _hidden(item: dict) -> bool:
+    return bool(item.get("hidden_from_representatives"))
+
+
+def _record(granted: Authorized, action: str, resource: str | None, with_items: list[dict] | None = None, hidden: bool = False) -> None:
     history.commit(
-        granted.space.patient_id, granted.actor_ref, action, document_id, writes=with_items or [], head=granted.items.activity_head
+        granted.space.patient_id,
+        granted.actor_ref,
+        action,
+        resource,
+        writes=with_items or [],
+        head=granted.items.activity_head,
+        hidden_from_representatives=hidden,
     )
 
 
@@ -91,7 +103,12 @@ def deposit(principal: Principal, patient_id: str, request: DocumentCreate) -> D
 def check_deposit(principal: Principal, items: SpaceItems, request: DocumentCreate) -> Checked:
     """Every check of one deposit, nothing written: the access decision, the bytes (size, base64,
     media type) and the document it replaces (same author, still current)."""
-    resource = Resource(kind="document", document_type=request.type, invisible_to_patient=request.invisible_to_patient)
+    resource = Resource(
+        kind="document",
+        document_type=request.type,
+        invisible_to_patient=request.invisible_to_patient,
+        hidden_from_representatives=request.hidden_from_representatives,
+    )
     granted = check(principal, items, CREATE, resource)
     data = content.check(request.content_base64, request.media_type)
     replaced = None
@@ -125,10 +142,10 @@ def deposit_all(documents: list[Checked]) -> list[Document]:
         writes, events = [], []
         for document, item in zip(documents, items):
             writes += [store.put_item(item), store.put_pointer_item(patient_id, item["document_id"]), CONTENT.delete_marker_item(item["object_key"])]
-            events.append(("document.created", item["document_id"]))
+            events.append(history.Event("document.created", item["document_id"], _hidden(item)))
             if document.replaced:
                 writes.append(_supersede(patient_id, document.replaced["document_id"], item["document_id"]))
-                events.append(("document.superseded", document.replaced["document_id"]))
+                events.append(history.Event("document.superseded", document.replaced["document_id"], _hidden(document.replaced)))
         history.commit_events(patient_id, granted.actor_ref, events, writes=writes, head=granted.items.activity_head)
     except Exception:
         for object_key in object_keys:
@@ -192,9 +209,16 @@ def _visible(granted: Authorized, items: list[dict]) -> list[dict]:
 def list_documents(principal: Principal, patient_id: str, query: DocumentQuery) -> DocumentPage:
     granted = _listing(principal, load_space(patient_id))
     list_scope = scope("documents", principal, patient_id=patient_id, type=query.type, status=query.status)
-    items, last_key = store.page(patient_id, query.limit, decode_cursor(query.cursor, list_scope), query.type, query.status)
+    now = clock.now()
+
+    def visible(item: dict) -> bool:
+        return decide(granted.actor, granted.space, READ, as_resource(item), now).allowed
+
+    # Full pages, whatever the caller may not see (a masked or hidden document must not show as
+    # a short page), and a cursor naming the last document returned.
+    items, next_key = store.visible_page(patient_id, query.limit, decode_cursor(query.cursor, list_scope), query.type, visible, query.status)
     _record(granted, "document.listed", query.type)
-    return DocumentPage(items=[_public(item) for item in _visible(granted, items)], next_cursor=encode_cursor(last_key, list_scope))
+    return DocumentPage(items=[_public(item) for item in items], next_cursor=encode_cursor(next_key, list_scope))
 
 
 @dataclass(frozen=True)
@@ -265,7 +289,7 @@ def space_of(document_id: str) -> str:
 
 def metadata(principal: Principal, patient_id: str, document_id: str) -> Document:
     granted, item = _find(principal, patient_id, document_id, "read")
-    _record(granted, "document.read", document_id)
+    _record(granted, "document.read", document_id, hidden=_hidden(item))
     return _public(item)
 
 
@@ -281,14 +305,16 @@ def _find(principal: Principal, patient_id: str, document_id: str, action: str) 
 def read_content(principal: Principal, patient_id: str, document_id: str) -> Raw:
     granted, item = _find(principal, patient_id, document_id, "read")
     data = CONTENT.load(item["object_key"], _context(patient_id, document_id), item["sha256"])
-    _record(granted, "document.read", document_id)
+    _record(granted, "document.read", document_id, hidden=_hidden(item))
     body = data.decode("utf-8") if item["media_type"] == "text/plain" else data
     return Raw(body=body, content_type=item["media_type"])
 
 
 def update(principal: Principal, patient_id: str, document_id: str, request: DocumentPatch) -> Document:
-    if request.masked is None and request.invisible_to_patient is None:
-        raise InvalidRequest("Nothing to change: send masked (patient) or invisible_to_patient: false (author).")
+    if request.masked is None and request.invisible_to_patient is None and request.hidden_from_representatives is None:
+        raise InvalidRequest(
+            "Nothing to change: send masked (patient), invisible_to_patient: false or hidden_from_representatives: false (author)."
+        )
     items = load_space(patient_id)
     item = store.get(patient_id, document_id)
     if item is None:
@@ -296,14 +322,36 @@ def update(principal: Principal, patient_id: str, document_id: str, request: Doc
     if request.masked is not None:
         granted = check(principal, items, "mask", as_resource(item))
         change = store.update_item(patient_id, document_id, {"masked": request.masked})
-        _record(granted, "document.masked" if request.masked else "document.unmasked", document_id, [change])
+        _record(granted, "document.masked" if request.masked else "document.unmasked", document_id, [change], hidden=_hidden(item))
         item["masked"] = request.masked
         items = granted.items
     if request.invisible_to_patient is False:
         granted = check(principal, items, "release", as_resource(item))
         _release(granted.space.patient_id, item, granted.actor_ref)
         item["invisible_to_patient"] = False
+    if request.hidden_from_representatives is not None:
+        granted = check(principal, items, "disclose", as_resource(item))
+        _disclose(granted, item, request.hidden_from_representatives)
+        item["hidden_from_representatives"] = False
     return _public(item)
+
+
+def _disclose(granted: Authorized, item: dict, hidden: bool) -> None:
+    """The author lifts the minor's secret, once and for good: from then on the representatives
+    see the document (the events written while it was hidden stay out of their history)."""
+    if hidden:
+        raise Conflict("A document is hidden from the representatives at its deposit only: this cannot be set again.")
+    change = store.update_item(
+        granted.space.patient_id,
+        item["document_id"],
+        {"hidden_from_representatives": False, "disclosed_at": clock.iso(clock.now())},
+        condition="hidden_from_representatives = :true",
+        values={":true": True},
+    )
+    try:
+        _record(granted, "document.disclosed", item["document_id"], [change])
+    except history.StateChanged:
+        raise Conflict("This document is not hidden from the representatives.") from None
 
 
 def _release(patient_id: str, item: dict, actor: ActorRef) -> bool:
@@ -317,7 +365,7 @@ def _release(patient_id: str, item: dict, actor: ActorRef) -> bool:
         values={":true": True},
     )
     try:
-        history.commit(patient_id, actor, "document.released", item["document_id"], writes=[change])
+        history.commit(patient_id, actor, "document.released", item["document_id"], writes=[change], hidden_from_representatives=_hidden(item))
     except history.StateChanged:
         return False
     return True
@@ -335,7 +383,7 @@ def _remove(patient_id: str, item: dict, actor: ActorRef, head: dict | None = No
         store.delete_pointer_item(item["document_id"]),
         CONTENT.put_marker_item(object_key, store.owner(patient_id, item["document_id"])),
     ]
-    history.commit(patient_id, actor, "document.deleted", item["document_id"], writes=owned, head=head)
+    history.commit(patient_id, actor, "document.deleted", item["document_id"], writes=owned, head=head, hidden_from_representatives=_hidden(item))
     CONTENT.discard(object_key)  # a failure here leaves the marker: the sweeper finishes
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from typing import Any
+from typing import Any, Callable
 
 from boto3.dynamodb.conditions import Attr, Key
 
@@ -116,12 +116,24 @@ def _space_documents(patient_id: str) -> dict[str, Any]:
     }
 
 
-def page(patient_id: str, limit: int, start_key: dict | None, document_type: str | None, status: str | None = None) -> tuple[list[dict], dict | None]:
-    query: dict[str, Any] = {**_space_documents(patient_id), "Limit": limit}
+def _newest_first(patient_id: str, document_type: str | None, status: str | None) -> dict[str, Any]:
+    query = _space_documents(patient_id)
     conditions = ([Attr("type").eq(document_type)] if document_type else []) + ([_of_status(status)] if status else [])
     if conditions:
         query["FilterExpression"] = functools.reduce(operator.and_, conditions)
-    return aws.query_page(query, start_key)
+    return query
+
+
+def page(patient_id: str, limit: int, start_key: dict | None, document_type: str | None, status: str | None = None) -> tuple[list[dict], dict | None]:
+    return aws.query_page({**_newest_first(patient_id, document_type, status), "Limit": limit}, start_key)
+
+
+def visible_page(
+    patient_id: str, limit: int, start_key: dict | None, document_type: str | None, visible: Callable[[dict], bool], status: str | None = None
+) -> tuple[list[dict], dict | None]:
+    """A full page of the documents ``visible`` accepts, newest first (core.aws.visible_page: the
+    others leave no trace in the page or its cursor)."""
+    return aws.visible_page(_newest_first(patient_id, document_type, status), start_key, limit, visible)
 
 
 def matching(patient_id: str, types: frozenset[str] | None, statuses: frozenset[str] | None) -> list[dict]:
