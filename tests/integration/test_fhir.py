@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import threading
 import uuid
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
@@ -306,6 +307,11 @@ def test_search_by_ins_only_in_a_form_body(api, person, doctor):
     assert search(api, doctor, patient=person["patient_id"], date="ge2020-01-01").json_body["total"] == 2
     assert search(api, doctor, patient=person["patient_id"], date="lt2020-01-01").json_body["total"] == 0
     assert search(api, doctor, patient=person["patient_id"], subject="x").status_code == 400
+    first = search(api, doctor, patient=person["patient_id"], _count=1).json_body
+    cursor = parse_qs(urlsplit(first["link"][-1]["url"]).query)["_cursor"][0]
+    assert search(api, doctor, patient=person["patient_id"], _count=1, _cursor=cursor).json_body["total"] == 2
+    foreign = search(api, doctor, patient=person["patient_id"], status="superseded", _cursor=cursor)  # other filters
+    assert foreign.status_code == 400 and "cursor" in diagnostics(foreign)
 
 
 def test_patient_search_by_ins(api, person, doctor, enrolment, token):
