@@ -15,9 +15,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.permissions import condition_text, granted
+
 ROOT = Path(__file__).resolve().parents[2]
 BUILT = ROOT / "build" / "package" / "sam.json"
-SOURCES = [ROOT / "app.py", ROOT / ".chalice" / "config.json", *ROOT.glob("chalicelib/**/*.py"), *ROOT.glob("infra/**/*.*")]
+SOURCES = [
+    ROOT / "app.py",
+    ROOT / ".chalice" / "config.json",
+    *ROOT.glob("chalicelib/**/*.py"),
+    *(path for pattern in ("*.py", "*.yaml", "*.json") for path in ROOT.glob(f"infra/**/{pattern}")),
+]
 MODULES = ("platform", "enrolment", "access", "activity", "documents", "profile", "catalogue", "export", "messaging", "agenda")
 
 
@@ -41,26 +48,9 @@ def functions(sam: dict) -> dict[str, dict]:
 REGION = "${AWS::Region}"
 
 
-def short(value) -> str:
-    if isinstance(value, dict):
-        ((kind, arg),) = value.items()
-        return {"Ref": lambda: arg, "Fn::GetAtt": lambda: ".".join(arg), "Fn::Sub": lambda: arg}[kind]()
-    return value
-
-
-def condition_text(condition: dict) -> str:
-    return "; ".join(sorted(f"{op} {key}={short(value)}" for op, pairs in condition.items() for key, value in pairs.items()))
-
-
-def granted(role: dict) -> set[tuple[str, str, str]]:
+def role_grants(role: dict) -> set[tuple[str, str, str]]:
     (policy,) = role["Properties"]["Policies"]
-    return {
-        (action, short(resource), condition_text(statement.get("Condition", {})))
-        for statement in policy["PolicyDocument"]["Statement"]
-        if statement["Effect"] == "Allow"
-        for action in statement["Action"]
-        for resource in statement["Resource"]
-    }
+    return granted(policy["PolicyDocument"]["Statement"])
 
 
 def grants(actions: str, resource: str, condition: str = "") -> set[tuple[str, str, str]]:
@@ -250,7 +240,7 @@ def test_each_function_has_exactly_the_permissions_of_the_table(sam):
         role = sam["Resources"][f"{name}Role"]
         assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
         assert "ManagedPolicyArns" not in role["Properties"]
-        actual, expected = granted(role), expected_grants(name)
+        actual, expected = role_grants(role), expected_grants(name)
         assert actual == expected, f"{name}: more {sorted(actual - expected)}; missing {sorted(expected - actual)}"
 
 
@@ -260,7 +250,7 @@ OPENS = {"documents": {"document"}, "messaging": {"message"}, "enrolment": {"def
 def test_kms_is_used_only_under_a_condition_and_content_opens_only_in_its_module(sam):
     opens = {}
     for name in functions(sam):
-        kms = [grant for grant in granted(sam["Resources"][f"{name}Role"]) if grant[0].startswith("kms:")]
+        kms = [grant for grant in role_grants(sam["Resources"][f"{name}Role"]) if grant[0].startswith("kms:")]
         assert all(condition for _, _, condition in kms), name
         opens[name] = {c.split("=")[1] for action, _, c in kms if action == "kms:Decrypt" and "purpose=" in c}
     for name, purposes in opens.items():
@@ -270,7 +260,7 @@ def test_kms_is_used_only_under_a_condition_and_content_opens_only_in_its_module
 
 def test_a_content_bucket_is_reached_only_by_its_module(sam):
     for name in functions(sam):
-        resources = {resource for _, resource, _ in granted(sam["Resources"][f"{name}Role"])}
+        resources = {resource for _, resource, _ in role_grants(sam["Resources"][f"{name}Role"])}
         module = SIZES[name][0]
         assert any("DocumentsBucket" in r for r in resources) == (module == "documents"), name
         assert any("MessagesBucket" in r for r in resources) == (module == "messaging"), name
