@@ -3,6 +3,8 @@ role allows (infra/functions.py): a missing permission fails here, not in produc
 
 from __future__ import annotations
 
+from functools import cache
+
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 
@@ -15,16 +17,23 @@ EVENT_HANDLERS = {
 }
 
 
+@cache
+def local_world() -> tuple[dict[str, str], str]:
+    """The provisioned resources' names (tests/conftest.py: stage local, moto's account) and the
+    sender of the emails (the template's default SenderEmail)."""
+    from infra.render import render
+
+    return physical_names("local", DEFAULT_ACCOUNT_ID), render()["Parameters"]["SenderEmail"]["Default"]
+
+
 @pytest.fixture(autouse=True)
 def calls_within_roles(monkeypatch):
     from infra.functions import role_statements
-    from infra.render import render
 
     recorder = Recorder()
     recorder.install(monkeypatch, EVENT_HANDLERS)
     yield
-    names = physical_names("local", DEFAULT_ACCOUNT_ID)
-    sender = render()["Parameters"]["SenderEmail"]["Default"]
+    names, sender = local_world()
     roles: dict[str, set] = {}
     refused = set()
     for function, service, operation, params in recorder.calls:
