@@ -10,12 +10,14 @@ import time
 SUITE = [
     ("coldstart", "Cold start", []),
     ("calls_enrolment", "AWS calls per request: enrolment", []),
+    ("code_lock", "Provisional-code lock under 64 concurrent wrong codes", []),
     ("cost_model", "Cost model: enrolment per million people", []),
     ("enrolment_throughput", "Auto-creation throughput", ["-n", "2000"]),
     ("calls_documents", "AWS calls per request: medical record", []),
     ("crypto", "Encryption throughput", []),
     ("calls_profile", "AWS calls per request: profile, catalogue, export", []),
     ("calls_messaging", "AWS calls per request: messaging and agenda", []),
+    ("portal", "Patient portal in Chromium: first load, documents list", []),
     ("package", "The package: functions, their sizes and permissions, checkov", []),
 ]
 

@@ -16,16 +16,17 @@ import threading
 import time
 import urllib.request
 
-from devstack import keys
+from devstack import keys, portal_server
 from devstack.provision import REGION, provision
 from devstack.workers import run_workers
 
 # Overridable so that two stacks can run side by side on one machine (e.g. a test run beside `make run`).
 MOTO_PORT = int(os.environ.get("MES_MOTO_PORT", "5000"))
 API_PORT = int(os.environ.get("MES_API_PORT", "8000"))
+PORTAL_PORT = int(os.environ.get("MES_PORTAL_PORT", "3000"))
 ENDPOINT = f"http://127.0.0.1:{MOTO_PORT}"
 ENV_FILE = keys.ROOT / ".devstack" / "env.json"
-LOCAL_ORIGINS = "http://localhost:3000,http://127.0.0.1:3000"
+LOCAL_ORIGINS = ",".join(portal_server.local_origins(PORTAL_PORT))
 
 
 def _wait_for(url: str, children: list[subprocess.Popen], timeout: float = 30.0) -> None:
@@ -63,6 +64,8 @@ def _start(children: list[subprocess.Popen]) -> None:
     _wait_for(f"{ENDPOINT}/moto-api/", children)
     _post_json(f"{ENDPOINT}/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
     api_env = {**provision(), **keys.api_environment(), "CORS_ALLOWED_ORIGINS": LOCAL_ORIGINS}
+    portal = portal_server.start(PORTAL_PORT, API_PORT)
+    api_env["TOKEN_ISSUERS"] += "," + portal.config["issuer"]  # the portal's sign-in provider
     os.environ.update(api_env)
     ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
     ENV_FILE.write_text(json.dumps(api_env, indent=2))
@@ -101,6 +104,7 @@ def main() -> None:
 
 BANNER = f"""
 Mon espace santé runs at http://127.0.0.1:{API_PORT} (moto at {ENDPOINT}).
+  Portal:        http://127.0.0.1:{PORTAL_PORT} (sign in as any INS, e.g. 255082A12345646)
   Token:         .venv/bin/python -m devstack token --role patient
                  .venv/bin/python -m devstack token --role professional --claim rpps=10000000009
   Try:           curl -H "Authorization: Bearer $(.venv/bin/python -m devstack token --role enrolment_agent)" \\

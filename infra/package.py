@@ -5,7 +5,8 @@
 1. renders infra/template.yaml (ASL inlined, see infra/render.py) and deep-merges each of
    OVERLAYS over it (infra/api.yaml: the REST API's gateway responses, throttling, access logs,
    tracing, WAF); fills the per-stage parameter defaults (Stage, WebOrigin, SenderEmail) from
-   .chalice/config.json;
+   .chalice/config.json, and merges the patient portal's resources (infra/portal.yaml, see
+   infra/portal.py);
 2. finds which module serves which route: each ``chalicelib.<module>.function.app``'s routes;
 3. writes the whole API's OpenAPI document into the platform function's package
    (chalicelib/platform/openapi.json, removed afterwards);
@@ -18,7 +19,8 @@
    its own role and encrypted log group, tracing (wire_functions);
 7. checks the result (check_wiring): a route served by no module or by two, a Chalice handler
    infra/functions.py does not know, a variable naming a resource the role cannot reach, an SQS
-   visibility timeout shorter than 6 times its function's timeout: no package.
+   visibility timeout shorter than 6 times its function's timeout: no package;
+8. builds the portal's static site for the stage (build/package/portal).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Any, Iterator
 
 from infra import functions
 from infra.functions import FUNCTIONS, MODULES, STACK_ENVIRONMENT, arn, ref
+from infra import portal
 from infra.render import INFRA_DIR, load_template, render
 
 PROJECT_DIR = INFRA_DIR.parent
@@ -91,7 +94,8 @@ def stage_config(stage: str) -> dict:
 
 
 def merge_template(stage: str) -> dict:
-    """The template Chalice merges over its own: rendered template.yaml + OVERLAYS + stage defaults."""
+    """The template Chalice merges over its own: rendered template.yaml + OVERLAYS + stage defaults
+    + the portal's resources."""
     template = render()
     for overlay in OVERLAYS:
         template = deep_merge(template, load_template(overlay))
@@ -104,7 +108,7 @@ def merge_template(stage: str) -> dict:
         parameters["WebOrigin"]["Default"] = origins[0]
     if environment.get("SENDER_EMAIL"):
         parameters["SenderEmail"]["Default"] = environment["SENDER_EMAIL"]
-    return template
+    return deep_merge(template, portal.template(stage, environment))
 
 
 # ---- Routes: which module serves what ----------------------------------------------------------
@@ -362,6 +366,7 @@ def package(stage: str, out: Path) -> Path:
     problems = check_wiring(sam, routes, [load_template(overlay) for overlay in OVERLAYS])
     if problems:
         raise SystemExit("the package is not wired as infra/functions.py says:\n  " + "\n  ".join(problems))
+    portal.build_site(stage, out / "portal")
     return sam_path
 
 

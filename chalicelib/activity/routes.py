@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.core.api import Call, Router, roles
+from chalicelib.core.api import Call, Router, page_query, roles
 
 router = Router(__name__, tag="activity")
 
@@ -19,12 +19,6 @@ def service():
     from chalicelib.activity import service
 
     return service
-
-
-def page_query():
-    from chalicelib.core.pagination import PageQuery
-
-    return PageQuery
 
 
 def _may_read(call: Call, patient_id: str) -> None:
@@ -44,7 +38,7 @@ def _may_read(call: Call, patient_id: str) -> None:
 def list_activity(call: Call, patient_id: str):
     """Activity history of a space, newest first."""
     _may_read(call, patient_id)
-    return service().list_events(patient_id, call.query.limit, call.query.cursor)
+    return service().list_events(call.principal, patient_id, call.query.limit, call.query.cursor)
 
 
 @router.route(

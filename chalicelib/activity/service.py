@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from chalicelib.activity.models import ActivityEvent, ActivityPage, ChainCheck
-from chalicelib.core import chain, history, layout
+from chalicelib.core import chain, history
+from chalicelib.core.auth import Principal
 from chalicelib.core.history import ActorRef
-from chalicelib.core.pagination import decode_cursor, encode_cursor
+from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
 
 
 def _public(item: dict) -> ActivityEvent:
@@ -18,10 +19,10 @@ def _public(item: dict) -> ActivityEvent:
     )
 
 
-def list_events(patient_id: str, limit: int, cursor: str | None) -> ActivityPage:
-    start_key = decode_cursor(cursor, pk=layout.patient(patient_id))
-    items, last_key = history.page(patient_id, limit, start_key, newest_first=True)
-    return ActivityPage(items=[_public(item) for item in items], next_cursor=encode_cursor(last_key))
+def list_events(caller: Principal, patient_id: str, limit: int, cursor: str | None) -> ActivityPage:
+    list_scope = scope("activity", caller, patient_id=patient_id)
+    items, last_key = history.page(patient_id, limit, decode_cursor(cursor, list_scope), newest_first=True)
+    return ActivityPage(items=[_public(item) for item in items], next_cursor=encode_cursor(last_key, list_scope))
 
 
 def verify(patient_id: str) -> ChainCheck:

@@ -42,8 +42,9 @@ def query_page(query: dict[str, Any], start_key: dict | None) -> tuple[list[dict
     try:
         result = table().query(**query)
     except ClientError as error:
-        # DynamoDB refuses a start key outside the query's key range (a cursor from another list,
-        # or the same list with other filters): the caller's mistake, not ours.
+        # DynamoDB refuses a start key outside the query's key range. Cursors only open on the
+        # list and filters that wrote them (core.pagination), but a range may still move under
+        # one (the agenda's "from" defaults to now): ask for a fresh first page.
         if start_key and error.response["Error"]["Code"] == "ValidationException":
             from chalicelib.core.pagination import foreign_cursor
 

@@ -5,12 +5,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chalicelib.core.matrix import DOCUMENT_TYPES
+from chalicelib.core import clock
 from chalicelib.core.history import ActorRef
+from chalicelib.core.fields import MediaType
+from chalicelib.core.matrix import DOCUMENT_TYPES
 from chalicelib.core.pagination import Page, PageQuery
 
 DocumentType = Literal[DOCUMENT_TYPES]
-MediaType = Literal["application/pdf", "image/jpeg", "image/png", "text/plain"]
 
 
 class DocumentCreate(BaseModel):
@@ -26,7 +27,7 @@ class DocumentCreate(BaseModel):
     @field_validator("date")
     @classmethod
     def not_in_future(cls, value: date) -> date:
-        if value > date.today():
+        if value > clock.latest_date():
             raise ValueError("the document's date cannot be in the future")
         return value
 

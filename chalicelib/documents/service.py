@@ -13,13 +13,15 @@ from chalicelib.core.policy import Resource, decide
 from chalicelib.core.gate import Authorized, authorize, check, load_space
 from chalicelib.core import history
 from chalicelib.core.history import ActorRef
-from chalicelib.core import blobs, clock, layout, logs
+from chalicelib.core import blobs, clock, logs
 from chalicelib.core.api import Raw
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import InvalidRequest, NotFound
 from chalicelib.core.ids import new_sortable_id
-from chalicelib.core.pagination import decode_cursor, encode_cursor
-from chalicelib.documents import content, store
+from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.documents import store
+from chalicelib.core import content
+from chalicelib.documents.interface import as_resource
 from chalicelib.documents.models import Document, DocumentCreate, DocumentPage, DocumentPatch, DocumentQuery
 
 CONTENT = blobs.Bucket("documents")  # this module's encrypted content, in its own bucket
@@ -31,19 +33,6 @@ ANY_DOCUMENT = Resource(kind="document", document_type="other")
 
 def _context(patient_id: str, document_id: str) -> dict[str, str]:
     return {"purpose": "document", "patient_id": patient_id, "document_id": document_id}
-
-
-def as_resource(item: dict) -> Resource:
-    """What the access policy needs to know of a document."""
-    invisible_since = item.get("invisible_since")
-    return Resource(
-        kind="document",
-        document_type=item["type"],
-        author=(item["author_role"], item["author_id"]),
-        masked=bool(item["masked"]),
-        invisible_to_patient=bool(item["invisible_to_patient"]),
-        invisible_since=clock.parse_iso(invisible_since) if invisible_since else None,
-    )
 
 
 def _public(item: dict) -> Document:
@@ -112,12 +101,12 @@ def deposit(principal: Principal, patient_id: str, request: DocumentCreate) -> D
 
 def list_documents(principal: Principal, patient_id: str, query: DocumentQuery) -> DocumentPage:
     granted = authorize(principal, patient_id, "read", ANY_DOCUMENT)
-    start_key = decode_cursor(query.cursor, pk=layout.patient(patient_id))
-    items, last_key = store.page(patient_id, query.limit, start_key, query.type)
+    list_scope = scope("documents", principal, patient_id=patient_id, type=query.type)
+    items, last_key = store.page(patient_id, query.limit, decode_cursor(query.cursor, list_scope), query.type)
     now = clock.now()
     visible = [item for item in items if decide(granted.actor, granted.space, "read", as_resource(item), now).allowed]
     _record(granted, "document.listed", query.type)
-    return DocumentPage(items=[_public(item) for item in visible], next_cursor=encode_cursor(last_key))
+    return DocumentPage(items=[_public(item) for item in visible], next_cursor=encode_cursor(last_key, list_scope))
 
 
 def metadata(principal: Principal, patient_id: str, document_id: str) -> Document:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws, clock, crypto, logs
+from chalicelib.core import aws, clock, crypto, layout, logs
 from chalicelib.enrolment import notices
 from chalicelib.core.notify import notify
 from chalicelib.core import spaces

@@ -78,20 +78,18 @@ def _refuse(current: str, wanted: str) -> Conflict:
     return Conflict(REFUSALS.get((current, wanted), f"A space that is {current} cannot become {wanted}."))
 
 
-def move(account: dict, to_status: str, actor: ActorRef, action: str, extra_set: dict | None = None, **conditions) -> dict:
+def move(account: dict, to_status: str, actor: ActorRef, action: str, extra_set: dict | None = None, give_back_attempt: bool = False) -> dict:
     """Applies one status change; on a lost race re-reads and tries again while the move is allowed."""
     for _ in range(3):
         if to_status not in TRANSITIONS[account["status"]]:
             raise _refuse(account["status"], to_status)
         try:
             history.commit(
-                account["patient_id"], actor, action, writes=store.transition_items(account, to_status, extra_set, **conditions)
+                account["patient_id"], actor, action, writes=store.transition_items(account, to_status, extra_set, give_back_attempt)
             )
             return {**account, "status": to_status, **(extra_set or {})}
         except StateChanged:
             account = spaces.get_account(account["patient_id"])
-            if conditions.get("max_failures") is not None and int(account.get("failed_attempts", 0)) >= MAX_FAILED_ATTEMPTS:
-                raise _locked() from None
     raise Conflict("This space is changing right now; try again in a moment.")
 
 
@@ -238,12 +236,13 @@ def _find(ins: str, birth_date) -> dict | None:
 
 
 def _check_code(answer: CodeAnswer) -> dict:
-    """The account the answer unlocks, or the same refusal whatever was wrong."""
+    """The account the answer unlocks, or the same refusal whatever was wrong. The answer is
+    counted as a failed attempt before anything is compared (store.admit_answer)."""
     patient_id = spaces.patient_id_for(pseudonyms.ins_digest(answer.ins))
-    account = spaces.get_account(patient_id) if patient_id else None
-    if account is None:
+    if patient_id is None:
         raise InvalidCode(WRONG_ANSWER)
-    if int(account.get("failed_attempts", 0)) >= MAX_FAILED_ATTEMPTS:
+    account = store.admit_answer(patient_id, MAX_FAILED_ATTEMPTS)
+    if account is None:
         raise _locked()
     expected = account.get("code_digest", "")
     given = pseudonyms.code_digest(codes.normalize(answer.code), patient_id)
@@ -253,22 +252,28 @@ def _check_code(answer: CodeAnswer) -> dict:
         and clock.parse_iso(account["code_expires_at"]) > clock.now()
     )
     if not valid:
-        store.record_failed_attempt(patient_id)
         raise InvalidCode(WRONG_ANSWER)
     return account
 
 
-def activate(answer: CodeAnswer) -> Activated:
+def _answer(answer: CodeAnswer, to_status: str, action: str, changes: dict) -> dict:
+    """A right answer moves the account and gives back its attempt, refused by the status or not."""
     account = _check_code(answer)
     actor = ActorRef(role="patient", id=account["patient_id"])
-    move(account, "active", actor, "enrolment.activated", {"activated_at": clock.iso(clock.now())}, max_failures=MAX_FAILED_ATTEMPTS)
+    try:
+        return move(account, to_status, actor, action, changes, give_back_attempt=True)
+    except Conflict:
+        store.give_back_attempt(account["patient_id"])
+        raise
+
+
+def activate(answer: CodeAnswer) -> Activated:
+    account = _answer(answer, "active", "enrolment.activated", {"activated_at": clock.iso(clock.now())})
     return Activated(patient_id=account["patient_id"], status="active")
 
 
 def oppose(answer: CodeAnswer) -> StatusOnly:
-    account = _check_code(answer)
-    actor = ActorRef(role="patient", id=account["patient_id"])
-    move(account, "opposed", actor, "enrolment.opposed", {"opposed_at": clock.iso(clock.now()), "opposition_channel": "online"}, max_failures=MAX_FAILED_ATTEMPTS)
+    _answer(answer, "opposed", "enrolment.opposed", {"opposed_at": clock.iso(clock.now()), "opposition_channel": "online"})
     return StatusOnly(status="opposed")
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from chalicelib.core import aws, layout
+from chalicelib.core.errors import is_condition_failure
 from chalicelib.core.layout import account as account_key
 from chalicelib.core.layout import ins_index as ins_index_key
 
@@ -92,23 +93,24 @@ def invitation_items(account: dict) -> list[dict]:
     ]
 
 
-def transition_items(account: dict, to_status: str, extra_set: dict[str, Any] | None = None, max_failures: int | None = None) -> list[dict]:
-    """Moves an account from its current status to ``to_status`` iff nobody moved it first."""
+def transition_items(account: dict, to_status: str, extra_set: dict[str, Any] | None = None, give_back_attempt: bool = False) -> list[dict]:
+    """Moves an account from its current status to ``to_status`` iff nobody moved it first; a
+    right answer with the code gives back the attempt ``admit_answer`` counted, in the same write."""
     patient_id = account["patient_id"]
     sets = {"status": to_status, **(extra_set or {})}
     names = {f"#a{i}": name for i, name in enumerate(sets)}
     values = {f":a{i}": value for i, value in enumerate(sets.values())}
     values[":from"] = account["status"]
-    condition = "#a0 = :from"
-    if max_failures is not None:
-        condition += " AND (attribute_not_exists(failed_attempts) OR failed_attempts < :max_failures)"
-        values[":max_failures"] = max_failures
+    expression = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
+    if give_back_attempt:
+        expression += " ADD failed_attempts :given_back"
+        values[":given_back"] = -1
     update = {
         "Update": {
             "TableName": aws.table().name,
             "Key": account_key(patient_id),
-            "UpdateExpression": "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets))),
-            "ConditionExpression": condition,
+            "UpdateExpression": expression,
+            "ConditionExpression": "#a0 = :from",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
@@ -119,16 +121,36 @@ def transition_items(account: dict, to_status: str, extra_set: dict[str, Any] | 
     return items
 
 
-def record_failed_attempt(patient_id: str) -> int:
-    """Counts one wrong answer; returns the new total (atomic, so racing guesses all count)."""
-    result = aws.table().update_item(
+def admit_answer(patient_id: str, max_failures: int) -> dict | None:
+    """Counts an answer with the code as failed before it is compared, in the one conditional
+    write that admits it while fewer than ``max_failures`` are counted: racing answers each take
+    their own place, so no more than ``max_failures`` wrong codes are ever compared, whatever the
+    parallelism. Returns the account as admitted, or None once the code is locked."""
+    from botocore.exceptions import ClientError
+
+    try:
+        result = aws.table().update_item(
+            Key=account_key(patient_id),
+            UpdateExpression="ADD failed_attempts :one",
+            ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(failed_attempts) OR failed_attempts < :max)",
+            ExpressionAttributeValues={":one": 1, ":max": max_failures},
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if is_condition_failure(error):
+            return None
+        raise
+    return result["Attributes"]
+
+
+def give_back_attempt(patient_id: str) -> None:
+    """A right answer the status refused (409) was not a failed attempt."""
+    aws.table().update_item(
         Key=account_key(patient_id),
-        UpdateExpression="ADD failed_attempts :one",
+        UpdateExpression="ADD failed_attempts :given_back",
         ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeValues={":one": 1},
-        ReturnValues="UPDATED_NEW",
+        ExpressionAttributeValues={":given_back": -1},
     )
-    return int(result["Attributes"]["failed_attempts"])
 
 
 def mark_reminded(patient_id: str, at: str) -> bool:

@@ -3,20 +3,19 @@
 Patient only (policy kind ``export``). Reads: the space (one query, with the access decision),
 the profile entries (one query), the measurements (one query, paged by 1 MB), the document
 metadata (one query per 500): no scan, no document content — each DocumentReference links to
-the content endpoint. Recorded as ``export.created``.
+the content endpoint. Recorded as ``export.created``. The export asks documents and profile
+through their narrow interfaces (``<module>/interface.py``), never their stores.
 """
 
 from __future__ import annotations
 
-from chalicelib.core.policy import EXPORT, READ, Resource, decide
-from chalicelib.core.gate import authorize
-from chalicelib.core import history
-from chalicelib.core import clock
+from chalicelib.core import clock, history
 from chalicelib.core.auth import Principal
-from chalicelib.documents import store as documents
-from chalicelib.documents.service import as_resource
+from chalicelib.core.gate import authorize
+from chalicelib.core.policy import EXPORT, READ, Resource
+from chalicelib.documents import interface as documents
 from chalicelib.export import fhir
-from chalicelib.profile import store as profile
+from chalicelib.profile import interface as profile
 
 SECTION_BUILDERS = ("allergies", "treatments", "vaccinations", "conditions")
 
@@ -34,10 +33,8 @@ def export(principal: Principal, patient_id: str) -> dict:
     resources += [build.treatment(item, today) for item in by_section["treatments"]]
     resources += [build.vaccination(item) for item in by_section["vaccinations"]]
     resources += [build.condition(item) for item in by_section["conditions"]]
-    resources += [build.observation(item) for item in profile.all_measurements(patient_id)]
-    for item in sorted(documents.all_of(patient_id), key=lambda d: d["document_id"]):
-        # what the patient sees: documents still invisible to them stay out of the export
-        if decide(granted.actor, granted.space, READ, as_resource(item), now).allowed:
-            resources.append(build.document(item))
+    resources += [build.observation(item) for item in profile.measurements(patient_id)]
+    # what the caller may read: documents still invisible to the patient stay out of the export
+    resources += [build.document(item) for item in documents.readable_metadata(granted.actor, granted.space, now)]
     event = history.record(patient_id, granted.actor_ref, "export.created", None, head=granted.items.activity_head)
     return fhir.bundle(fhir.resource_id("Bundle", event["event_id"]), clock.iso(now), resources)

@@ -51,7 +51,7 @@ def _inbox(api, who) -> list[dict]:
 
 def _objects() -> list[str]:
     s3 = boto3.client("s3", region_name="eu-west-3")
-    return [v["Key"] for v in s3.list_object_versions(Bucket=settings().documents_bucket).get("Versions", [])]
+    return [v["Key"] for v in s3.list_object_versions(Bucket=settings().messages_bucket).get("Versions", [])]
 
 
 def _history(api, patient_id, patient) -> list[dict]:
@@ -112,7 +112,7 @@ def test_attachments_are_encrypted_and_read_back(api, space):
     assert len(keys) == 3 and all(patient_id not in k for k in keys)
     s3 = boto3.client("s3", region_name="eu-west-3")
     for key in keys:
-        stored = s3.get_object(Bucket=settings().documents_bucket, Key=key)["Body"].read()
+        stored = s3.get_object(Bucket=settings().messages_bucket, Key=key)["Body"].read()
         assert SECRET.encode() not in stored and b"metformine" not in stored and b"ordonnance.pdf" not in stored and b"sans sel" not in stored
     (message,) = _messages(api, cid, patient)
     assert message["attachments"] == [
@@ -129,7 +129,7 @@ def test_attachments_are_encrypted_and_read_back(api, space):
     [
         ({"content_base64": base64.b64encode(b"%PDF-" + b"x" * (4 * 1024 * 1024)).decode()}, 413, "payload_too_large"),
         ({"content_base64": base64.b64encode(b"MZ\x90\x00 not a pdf").decode()}, 415, "unsupported_media_type"),
-        ({"media_type": "application/x-msdownload"}, 400, "invalid_request"),
+        ({"media_type": "application/x-msdownload"}, 415, "unsupported_media_type"),
         ({"content_base64": "%%% not base64"}, 400, "invalid_request"),
         ({"filename": "../../etc/passwd"}, 400, "invalid_request"),
     ],
@@ -219,11 +219,11 @@ def test_subjects_are_stored_encrypted(api, space):
 
 
 def test_block_landing_during_the_send_stops_it(api, space, monkeypatch):
-    from chalicelib.core import blobs
+    from chalicelib.messaging.service import CONTENT
 
     patient_id, patient, doctor = space
     cid = _open(api, patient_id, doctor)["conversation_id"]
-    real_store = blobs.store
+    real_store = CONTENT.store
 
     def store_then_blocked(*args, **kwargs):  # the patient blocks while the content uploads
         result = real_store(*args, **kwargs)
@@ -232,7 +232,7 @@ def test_block_landing_during_the_send_stops_it(api, space, monkeypatch):
         )
         return result
 
-    monkeypatch.setattr(blobs, "store", store_then_blocked)
+    monkeypatch.setattr(CONTENT, "store", store_then_blocked)
     response = api.post(f"/v1/conversations/{cid}/messages", {"body": "Juste à temps ?"}, token=doctor)
     assert response.status_code == 403, response.json_body
     monkeypatch.undo()

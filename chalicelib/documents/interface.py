@@ -1,0 +1,29 @@
+"""What other modules may ask of the documents module, and nothing more: the export reads the
+metadata of the documents its caller may read. Everything else of documents is documents' own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.core import clock
+from chalicelib.core.policy import READ, Actor, Resource, Space, decide
+from chalicelib.documents import store
+
+
+def as_resource(item: dict) -> Resource:
+    """What the access policy needs to know of a document."""
+    invisible_since = item.get("invisible_since")
+    return Resource(
+        kind="document",
+        document_type=item["type"],
+        author=(item["author_role"], item["author_id"]),
+        masked=bool(item["masked"]),
+        invisible_to_patient=bool(item["invisible_to_patient"]),
+        invisible_since=clock.parse_iso(invisible_since) if invisible_since else None,
+    )
+
+
+def readable_metadata(actor: Actor, space: Space, now: datetime) -> list[dict]:
+    """The metadata items (no content) of the space's documents ``actor`` may read, by id."""
+    items = sorted(store.all_of(space.patient_id), key=lambda item: item["document_id"])
+    return [item for item in items if decide(actor, space, READ, as_resource(item), now).allowed]

@@ -1,0 +1,16 @@
+"""What other modules may ask of the profile module, and nothing more: the export reads every
+entry and measurement of a space (its caller's right to is decided by the export)."""
+
+from __future__ import annotations
+
+from chalicelib.profile import store
+
+
+def entries(patient_id: str) -> list[dict]:
+    """Every allergy, treatment, vaccination and condition, by section then creation."""
+    return store.entries(patient_id)
+
+
+def measurements(patient_id: str) -> list[dict]:
+    """Every measurement, by kind then time."""
+    return store.all_measurements(patient_id)
