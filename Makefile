@@ -3,17 +3,24 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAGE ?= prod
+# checkov in a venv of its own: its dependencies clash with the project's pins.
+CHECKOV_VENV := .venv-checkov
 
 # Browser tests: Chromium with its French words, axe-core.
 CHROMIUM := /usr/lib/chromium/locales/fr.pak
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint package fuzz bench clean browser-tools
+.PHONY: run test lint package security fuzz bench clean browser-tools
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV) || python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
 	touch $@
 
 run: $(VENV)/.installed  ## moto + infra/ + chalice local at http://127.0.0.1:8000, the portal at :3000
@@ -39,6 +46,11 @@ lint: $(VENV)/.installed  ## cfn-lint on the source template and on the rendered
 package: $(VENV)/.installed  ## deployable SAM template + Lambda zip in build/package
 	$(PY) -m infra.package --stage $(STAGE) --out build/package
 	$(VENV)/bin/cfn-lint build/package/sam.json
+
+security: $(CHECKOV_VENV)/.installed  ## checkov on the packaged template: no failed check (skips carry a reason)
+	test -f build/package/sam.json || $(MAKE) package
+	$(CHECKOV_VENV)/bin/checkov --file build/package/sam.json --framework cloudformation --skip-download \
+		--compact --quiet --output cli --output json --output-file-path console,build/package/checkov.json
 
 fuzz: $(VENV)/.installed  ## schemathesis against a locally served API
 	$(PY) -m devstack.fuzz

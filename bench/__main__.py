@@ -20,6 +20,7 @@ SUITE = [
     ("calls_messaging", "AWS calls per request: messaging and agenda", []),
     ("portal", "Patient portal in Chromium: first load, documents list", []),
     ("calls_families", "AWS calls per request: a legal representative beside the patient", []),
+    ("package", "The package: functions, their sizes and permissions, checkov", []),
     ("load", "The local stack under load, over HTTP", []),
 ]
 

@@ -2,52 +2,56 @@
 
     python -m infra.package --stage prod --out build/package
 
-1. renders infra/template.yaml (ASL inlined, see infra/render.py);
-2. deep-merges infra/api.yaml over it: the overlay that wires Chalice's generated resources
-   (functions' environment and roles, the REST API's gateway responses, throttling, access logs,
-   WAF) to the template's resources;
-3. fills the per-stage parameter defaults (Stage, WebOrigin, SenderEmail) from .chalice/config.json,
-   and merges the patient portal's resources (infra/portal.yaml, see infra/portal.py);
-4. runs ``chalice package --merge-template <that> <out>``: Chalice deep-merges it, by logical id,
-   over what it generates (dicts key by key, other values from the merge template win), then
-   re-applies the merge template's intrinsic functions as whole values (see pin_intrinsics);
-5. checks that every generated function got the whole environment and its overlay role, so a
-   new Chalice handler cannot ship unwired.
+1. renders infra/template.yaml (ASL inlined, see infra/render.py) and deep-merges each of
+   OVERLAYS over it (infra/api.yaml: the REST API's gateway responses, throttling, access logs,
+   tracing, WAF); fills the per-stage parameter defaults (Stage, WebOrigin, SenderEmail) from
+   .chalice/config.json, and merges the patient portal's resources (infra/portal.yaml, see
+   infra/portal.py);
+2. finds which module serves which route: each ``chalicelib.<module>.function.app``'s routes;
+3. writes the whole API's OpenAPI document into the platform function's package
+   (chalicelib/platform/openapi.json, removed afterwards);
+4. runs ``chalice package --merge-template <that> <out>`` on app.py (every route and event
+   handler): Chalice deep-merges the template, by logical id, over what it generates, then the
+   template's intrinsic functions are re-applied as whole values (see pin_intrinsics);
+5. splits Chalice's one API handler into one function per module, each route's integration and
+   invoke permission pointing at its module's function (split_api);
+6. makes every function what infra/functions.py says: size, reserved concurrency, environment,
+   its own role and encrypted log group, tracing (wire_functions);
+7. checks the result (check_wiring): a route served by no module or by two, a Chalice handler
+   infra/functions.py does not know, a variable naming a resource the role cannot reach, an SQS
+   visibility timeout shorter than 6 times its function's timeout: no package;
+8. builds the portal's static site for the stage (build/package/portal).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import importlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+from infra import functions
+from infra.functions import FUNCTIONS, MODULES, STACK_ENVIRONMENT, arn, ref
 from infra import portal
 from infra.render import INFRA_DIR, load_template, render
 
 PROJECT_DIR = INFRA_DIR.parent
-OVERLAY = INFRA_DIR / "api.yaml"
+# Merged in this order over the rendered template.yaml; never provisioned on their own.
+OVERLAYS = (INFRA_DIR / "api.yaml",)
 CHALICE_CONFIG = PROJECT_DIR / ".chalice" / "config.json"
-# Every variable chalicelib/core/settings.py reads that the stack provides.
-STACK_ENVIRONMENT = (
-    "STAGE",
-    "TABLE_NAME",
-    "DOCUMENTS_BUCKET",
-    "MESSAGES_BUCKET",
-    "PURGE_TOPIC_ARN",
-    "DATA_KEY_ID",
-    "PEPPERS_SECRET_ID",
-    "LETTERS_QUEUE_URL",
-    "TIMERS_QUEUE_URL",
-    "ENROLMENT_STATE_MACHINE_ARN",
-    "SENDER_EMAIL",
-)
+CHALICE_API_HANDLER = "APIHandler"  # Chalice's logical id of its one function for every route
 _CHALICE = "import sys; from chalice.cli import main; sys.argv[0] = 'chalice'; sys.exit(main())"
+
+Routes = dict[tuple[str, str], str]  # (path, METHOD) -> the module serving it
 
 
 def deep_merge(base: Any, overlay: Any) -> Any:
@@ -70,9 +74,8 @@ def is_intrinsic(value: Any) -> bool:
 def pin_intrinsics(target: dict, overlay: dict) -> None:
     """Where the overlay puts an intrinsic (!Ref, !GetAtt...), the result holds exactly that.
 
-    Chalice's merge recurses into any two dicts, so an intrinsic over an intrinsic (e.g. the SQS
-    event source's Queue: Chalice's ``Fn::Sub`` of the queue name, ours ``!GetAtt``) would come
-    out as one dict holding both functions. Re-applying the overlay's intrinsics fixes that.
+    Chalice's merge recurses into any two dicts, so an intrinsic over an intrinsic would come out
+    as one dict holding both functions. Re-applying the overlay's intrinsics fixes that.
     """
     for key, value in overlay.items():
         if is_intrinsic(value):
@@ -91,8 +94,11 @@ def stage_config(stage: str) -> dict:
 
 
 def merge_template(stage: str) -> dict:
-    """The template Chalice merges over its own: rendered template.yaml + api.yaml + stage defaults."""
-    template = deep_merge(render(), load_template(OVERLAY))
+    """The template Chalice merges over its own: rendered template.yaml + OVERLAYS + stage defaults
+    + the portal's resources."""
+    template = render()
+    for overlay in OVERLAYS:
+        template = deep_merge(template, load_template(overlay))
     environment = stage_config(stage)["environment"]
     parameters = template["Parameters"]
     # The package is built for one stage (Chalice bakes the stage's config into it): pin it.
@@ -105,23 +111,230 @@ def merge_template(stage: str) -> dict:
     return deep_merge(template, portal.template(stage, environment))
 
 
-def check_wiring(sam: dict, overlay: dict) -> list[str]:
-    """Problems that would ship a function unable to reach the stack."""
+# ---- Routes: which module serves what ----------------------------------------------------------
+
+
+def api_functions() -> dict[str, str]:
+    """module -> logical id of the function serving its routes."""
+    return {f.module: logical_id for logical_id, f in FUNCTIONS.items() if logical_id == f"{f.module.title()}Api"}
+
+
+def route_modules() -> Routes:
+    """Each route as the module functions declare it (``chalicelib.<module>.function.app``).
+
+    Imported in this process, never with app.py: a Chalice blueprint registers into one app only."""
+    if str(PROJECT_DIR) not in sys.path:
+        sys.path.insert(0, str(PROJECT_DIR))
+    served: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for module in api_functions():
+        app = importlib.import_module(f"chalicelib.{module}.function").app
+        for path, methods in app.routes.items():
+            for method in methods:
+                served[(path, method)].append(module)
+    twice = [f"{m} {p}: {', '.join(modules)}" for (p, m), modules in served.items() if len(modules) > 1]
+    if twice:
+        raise SystemExit("routes served by more than one module:\n  " + "\n  ".join(twice))
+    return {route: modules[0] for route, modules in served.items()}
+
+
+@contextmanager
+def packaged_openapi() -> Iterator[None]:
+    """The platform function serves only its own routes: the whole document goes in its package.
+    Every module's routes are declared once route_modules() imported them."""
+    from chalicelib.core import openapi
+    from chalicelib.platform.service import PACKAGED_DOCUMENT
+
+    PACKAGED_DOCUMENT.write_text(json.dumps(openapi.document()), encoding="utf-8")
+    try:
+        yield
+    finally:
+        PACKAGED_DOCUMENT.unlink(missing_ok=True)
+
+
+# ---- Steps on Chalice's output -----------------------------------------------------------------
+
+
+def integrations(sam: dict) -> Iterator[tuple[str, str, dict]]:
+    """(path, METHOD, integration) of every operation of the API's definition."""
+    for path, methods in sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"].items():
+        for method, operation in methods.items():
+            yield path, method.upper(), operation["x-amazon-apigateway-integration"]
+
+
+def split_api(sam: dict, routes: Routes) -> None:
+    """One function per module behind the same REST API, instead of Chalice's one for all."""
+    resources, by_module = sam["Resources"], api_functions()
+    handler = resources.pop(CHALICE_API_HANDLER)
+    permission = resources.pop(f"{CHALICE_API_HANDLER}InvokePermission")
+    del resources["ApiHandlerRole"]  # each function gets its own (wire_functions)
+    for output in ("APIHandlerName", "APIHandlerArn"):
+        sam["Outputs"].pop(output, None)
+    for module, logical_id in by_module.items():
+        function = copy.deepcopy(handler)
+        function["Properties"]["Handler"] = f"chalicelib.{module}.function.app"
+        resources[logical_id] = function
+        invoke = copy.deepcopy(permission)
+        invoke["Properties"]["FunctionName"] = ref(logical_id)
+        resources[f"{logical_id}InvokePermission"] = invoke
+    for path, method, integration in integrations(sam):
+        module = routes.get((path, method))
+        if module is None:
+            raise SystemExit(f"{method} {path}: app.py serves it, no chalicelib/<module>/function.py does")
+        uri = integration["uri"]["Fn::Sub"]
+        integration["uri"]["Fn::Sub"] = uri.replace(f"${{{CHALICE_API_HANDLER}.Arn}}", f"${{{by_module[module]}.Arn}}")
+
+
+def queue_names(sam: dict, stage: str) -> dict[str, str]:
+    """Physical queue name -> logical id, for the queues of the template."""
+    return {
+        r["Properties"]["QueueName"]["Fn::Sub"].replace("${Stage}", stage): name
+        for name, r in sam["Resources"].items()
+        if r["Type"] == "AWS::SQS::Queue"
+    }
+
+
+def concurrency_value(concurrency: functions.Concurrency) -> Any:
+    return ref(concurrency.parameter) if concurrency.parameter else concurrency.default
+
+
+def add_parameters(sam: dict) -> None:
+    for function in FUNCTIONS.values():
+        concurrency = function.concurrency
+        if concurrency.parameter:
+            sam["Parameters"][concurrency.parameter] = {
+                "Type": "Number",
+                "Default": concurrency.default,
+                "MinValue": 2 if function.trigger else 1,  # an SQS source runs at least 2 at once
+                "MaxValue": 1000,
+                "Description": concurrency.description,
+            }
+
+
+def log_group(logical_id: str) -> dict:
+    return {
+        "Type": "AWS::Logs::LogGroup",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "LogGroupName": {"Fn::Sub": f"/aws/lambda/mes-${{Stage}}-{FUNCTIONS[logical_id].name}"},
+            "RetentionInDays": 365,
+            "KmsKeyId": arn("DataKey"),
+        },
+    }
+
+
+def role(logical_id: str) -> dict:
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            },
+            "Policies": [
+                {
+                    "PolicyName": FUNCTIONS[logical_id].module,
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": functions.role_statements(logical_id)},
+                }
+            ],
+        },
+    }
+
+
+def wire_functions(sam: dict, stage: str) -> None:
+    """Each function as infra/functions.py says, with its own role and log group."""
+    resources, queues = sam["Resources"], queue_names(sam, stage)
+    add_parameters(sam)
+    for logical_id, resource in list(resources.items()):
+        if resource["Type"] != "AWS::Serverless::Function" or logical_id not in FUNCTIONS:
+            continue  # check_wiring refuses functions infra/functions.py does not know
+        function, properties = FUNCTIONS[logical_id], resource["Properties"]
+        variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
+        for name in STACK_ENVIRONMENT:  # Chalice's stage config may name them too: only the module's
+            variables.pop(name, None)
+        variables.update(functions.environment(logical_id))
+        properties.update(
+            FunctionName={"Fn::Sub": f"mes-${{Stage}}-{function.name}"},
+            MemorySize=function.memory,
+            Timeout=function.timeout,
+            ReservedConcurrentExecutions=concurrency_value(function.concurrency),
+            Tracing="Active",
+            KmsKeyArn=arn("DataKey"),
+            Role=arn(f"{logical_id}Role"),
+            LoggingConfig={"LogGroup": ref(f"{logical_id}Logs")},
+        )
+        for event in properties.get("Events", {}).values():
+            if event["Type"] == "SQS":
+                queue_name = event["Properties"]["Queue"]["Fn::Sub"].rsplit(":", 1)[1]
+                if queues.get(queue_name) != function.trigger:
+                    raise SystemExit(f"{logical_id}: consumes {queue_name}, infra/functions.py says {function.trigger}")
+                # The reference also orders the creation; never more runs than the function may.
+                event["Properties"]["Queue"] = arn(function.trigger)
+                event["Properties"]["ScalingConfig"] = {"MaximumConcurrency": concurrency_value(function.concurrency)}
+        resource["Metadata"] = {
+            "checkov": {"skip": [{"id": c, "comment": why} for c, why in functions.FUNCTION_CHECKOV_SKIPS.items()]}
+        }
+        resources[f"{logical_id}Role"] = role(logical_id)
+        resources[f"{logical_id}Logs"] = log_group(logical_id)
+
+
+# ---- Checks -------------------------------------------------------------------------------------
+
+
+def references(value: Any) -> set[str]:
+    """Logical ids a value refers to (Ref, GetAtt, ${Name} and ${Name.Attr} in Fn::Sub)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "Ref":
+                found.add(item)
+            elif key == "Fn::GetAtt":
+                found.add(item[0])
+            elif key == "Fn::Sub":
+                text = item if isinstance(item, str) else item[0]
+                found |= {token.split("}")[0].split(".")[0] for token in text.split("${")[1:]}
+            else:
+                found |= references(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= references(item)
+    return {name for name in found if not name.startswith("AWS::")}  # pseudo parameters
+
+
+def check_wiring(sam: dict, routes: Routes, overlays: list[dict]) -> list[str]:
+    """Problems that would ship a function unable to do its work, or able to do more."""
     problems = []
     resources = sam["Resources"]
-    for name, resource in resources.items():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        variables = resource["Properties"].get("Environment", {}).get("Variables", {})
-        unwired = [v for v in STACK_ENVIRONMENT if not isinstance(variables.get(v), dict)]
-        if unwired:
-            problems.append(f"{name}: environment not taken from the stack: {', '.join(unwired)}")
-        role = resource["Properties"].get("Role", {}).get("Fn::GetAtt", [None])[0]
-        if role not in overlay["Resources"]:
-            problems.append(f"{name}: role {role} is Chalice's, not one of infra/api.yaml")
-    for name, resource in overlay["Resources"].items():
-        if "Type" not in resources.get(name, {}):
-            problems.append(f"{name}: infra/api.yaml extends a resource Chalice no longer generates")
+    generated = {n for n, r in resources.items() if r.get("Type") == "AWS::Serverless::Function"}
+    problems += [f"{n}: a Chalice handler infra/functions.py does not know" for n in sorted(generated - set(FUNCTIONS))]
+    problems += [f"{n}: in infra/functions.py, not generated" for n in sorted(set(FUNCTIONS) - generated)]
+    seen = {(path, method) for path, method, _ in integrations(sam)}
+    problems += [f"{m} {p}: served by a module function, not in app.py" for p, m in sorted(set(routes) - seen)]
+    by_module = api_functions()
+    for path, method, integration in integrations(sam):
+        if references(integration["uri"]) != {by_module[routes[(path, method)]]}:
+            problems.append(f"{method} {path}: not integrated with {by_module[routes[(path, method)]]}")
+    if CHALICE_API_HANDLER in json.dumps(sam):
+        problems.append(f"{CHALICE_API_HANDLER}: still referred to after the split")
+    for name in sorted(generated & set(FUNCTIONS)):
+        properties = resources[name]["Properties"]
+        granted = references(functions.role_statements(name))
+        for variable, value in functions.environment(name).items():
+            if properties["Environment"]["Variables"].get(variable) != value:
+                problems.append(f"{name}: {variable} not taken from the stack")
+            if variable != "STAGE" and not references(value) <= granted:
+                problems.append(f"{name}: {variable} names a resource its role cannot reach")
+        trigger = FUNCTIONS[name].trigger
+        if trigger:
+            visibility = resources[trigger]["Properties"].get("VisibilityTimeout", 30)
+            if visibility < functions.VISIBILITY_PER_TIMEOUT * FUNCTIONS[name].timeout:
+                problems.append(f"{trigger}: visibility {visibility} s < 6 x {name}'s timeout")
+    for overlay in overlays:
+        for name, resource in overlay.get("Resources", {}).items():
+            if "Type" not in resources.get(name, {}):
+                problems.append(f"{name}: an overlay extends a resource Chalice no longer generates")
     return problems
 
 
@@ -130,10 +343,11 @@ def package(stage: str, out: Path) -> Path:
     if out.exists():
         shutil.rmtree(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "STAGE": stage}  # chalicelib.events names the SQS queue from STAGE at import
+    env = {**os.environ, "STAGE": stage}  # the events modules name their SQS queues from STAGE at import
     if not env.get("AWS_REGION") and not env.get("AWS_DEFAULT_REGION"):
         env["AWS_DEFAULT_REGION"] = "eu-west-3"
-    with tempfile.TemporaryDirectory() as tmp:
+    routes = route_modules()
+    with tempfile.TemporaryDirectory() as tmp, packaged_openapi():
         merge_path = Path(tmp) / "merge-template.json"
         merge_path.write_text(json.dumps(template, indent=2), encoding="utf-8")
         subprocess.run(
@@ -146,10 +360,12 @@ def package(stage: str, out: Path) -> Path:
     sam_path = out / "sam.json"
     sam = json.loads(sam_path.read_text(encoding="utf-8"))
     pin_intrinsics(sam, template)
+    split_api(sam, routes)
+    wire_functions(sam, stage)
     sam_path.write_text(json.dumps(sam, indent=2) + "\n", encoding="utf-8")
-    problems = check_wiring(sam, load_template(OVERLAY))
+    problems = check_wiring(sam, routes, [load_template(overlay) for overlay in OVERLAYS])
     if problems:
-        raise SystemExit("infra/api.yaml does not wire Chalice's output:\n  " + "\n  ".join(problems))
+        raise SystemExit("the package is not wired as infra/functions.py says:\n  " + "\n  ".join(problems))
     portal.build_site(stage, out / "portal")
     return sam_path
 

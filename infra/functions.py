@@ -1,0 +1,368 @@
+"""What each Lambda function of the package is: its module, size, environment and permissions.
+
+The one owner of these rules: infra/package.py builds every function, its role and its log group
+from this file (tests/unit/test_package.py keeps its own expected table, on purpose: a new
+permission is changed in both). One function per module serves the module's routes
+(chalicelib/<module>/function.py); the module's event handlers (chalicelib/<module>/events.py)
+get a function each, with the module's permissions and what their trigger needs.
+
+Permissions are read from the modules' code: which table actions (the activity chain, the gate's
+space load and the peppers are used by every module that authorises a caller), which bucket,
+queue, topic, state machine, sender identity. KMS is split in two:
+- direct use by the Encryption SDK (chalicelib/core/crypto.py), allowed only for the purposes the
+  module seals (``kms:EncryptionContext:purpose``): no other module can open a document, a message,
+  an emergency reason or a deferred notice;
+- use by a service on the function's behalf (table, queues, topic, secret, buckets, the function's
+  own environment), allowed only through that service (``kms:ViaService``) and, where the service
+  names the resource in its encryption context, only for that resource.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# ---- CloudFormation values ---------------------------------------------------------------------
+
+
+def ref(name: str) -> dict:
+    return {"Ref": name}
+
+
+def arn(name: str) -> dict:
+    return {"Fn::GetAtt": [name, "Arn"]}
+
+
+def sub(text: str) -> dict:
+    return {"Fn::Sub": text}
+
+
+# Every variable of chalicelib/core/settings.py that names a resource of the stack, and that
+# resource. A function gets only those its module reads (Module.environment), and STAGE.
+STACK_ENVIRONMENT: dict[str, dict] = {
+    "STAGE": ref("Stage"),
+    "TABLE_NAME": ref("Table"),
+    "DOCUMENTS_BUCKET": ref("DocumentsBucket"),
+    "MESSAGES_BUCKET": ref("MessagesBucket"),
+    "PURGE_TOPIC_ARN": ref("PurgeTopic"),
+    "DATA_KEY_ID": arn("DataKey"),
+    "PEPPERS_SECRET_ID": ref("Peppers"),
+    "LETTERS_QUEUE_URL": ref("LettersQueue"),
+    "TIMERS_QUEUE_URL": ref("TimersQueue"),
+    "ENROLMENT_STATE_MACHINE_ARN": ref("EnrolmentCohortStateMachine"),
+    "SENDER_EMAIL": ref("SenderEmail"),
+}
+
+# ---- Permission building blocks ----------------------------------------------------------------
+
+KEY = arn("DataKey")
+
+
+def allow(sid: str, actions: list[str], resources: list[Any], condition: dict | None = None) -> dict:
+    statement = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def via(service: str, context: dict | None = None) -> dict:
+    """KMS used by ``service`` on the caller's behalf, for the resource its context names."""
+    condition: dict = {"StringEquals": {"kms:ViaService": sub(f"{service}.${{AWS::Region}}.amazonaws.com")}}
+    if context:
+        condition["StringEquals"].update({f"kms:EncryptionContext:{k}": v for k, v in context.items()})
+    return condition
+
+
+def table(*actions: str, index: bool = False) -> list[dict]:
+    """Item actions on the table (a transaction is authorised item by item: Put, Update, Delete,
+    ConditionCheckItem), queries of its index if ``index``, and the table's key through DynamoDB."""
+    statements = [allow("Table", [f"dynamodb:{a}" for a in actions], [arn("Table")])]
+    if index:
+        statements.append(allow("TableIndex", ["dynamodb:Query"], [sub("${Table.Arn}/index/gsi1")]))
+    statements.append(allow("TableKey", ["kms:Decrypt"], [KEY], via("dynamodb", {"aws:dynamodb:tableName": ref("Table")})))
+    return statements
+
+
+# Reading a space, the activity chain and its head (core.spaces, core.history): every module that
+# authorises a caller. Appending to the chain is a transaction: PutItem (event) + UpdateItem (head).
+READ = ("GetItem", "Query")
+APPEND = ("PutItem", "UpdateItem")
+
+
+def peppers() -> list[dict]:
+    """The HMAC key of core/pseudonyms.py: a patient's token is matched to a space by ins_digest
+    (core/gate.py actor_of), so every module that authorises patients needs it."""
+    return [
+        allow("Peppers", ["secretsmanager:GetSecretValue"], [ref("Peppers")]),
+        allow("PeppersKey", ["kms:Decrypt"], [KEY], via("secretsmanager", {"SecretARN": ref("Peppers")})),
+    ]
+
+
+def sealed(purpose: str, *, opens: bool = True) -> list[dict]:
+    """The Encryption SDK for this purpose only: a data key to seal (GenerateDataKey) and, if
+    ``opens``, to open (Decrypt) what was sealed for it."""
+    actions = ["kms:GenerateDataKey"] + (["kms:Decrypt"] if opens else [])
+    sid = "Seal" + "".join(part.title() for part in purpose.split("_"))
+    return [allow(sid, actions, [KEY], {"StringEquals": {"kms:EncryptionContext:purpose": purpose}})]
+
+
+def content(bucket: str) -> list[dict]:
+    """A module's own bucket (core/blobs.py): objects written, read, every version deleted; the
+    versions listed; SSE-KMS through S3 for this bucket only (bucket keys: the context is the
+    bucket's ARN)."""
+    return [
+        allow(
+            f"{bucket}Objects",
+            ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+            [sub(f"${{{bucket}.Arn}}/*")],
+        ),
+        allow(f"{bucket}Versions", ["s3:ListBucketVersions"], [arn(bucket)]),
+        allow(
+            f"{bucket}Key",
+            ["kms:GenerateDataKey", "kms:Decrypt"],
+            [KEY],
+            via("s3", {"aws:s3:arn": arn(bucket)}),
+        ),
+    ]
+
+
+def emails() -> list[dict]:
+    """core/notify.py send_email: only as the stack's sender."""
+    identity = sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderEmail}")
+    return [allow("Emails", ["ses:SendEmail"], [identity], {"StringEquals": {"ses:FromAddress": ref("SenderEmail")}})]
+
+
+def sends_to(queue: str) -> list[dict]:
+    """Messages onto an SSE-KMS queue: SQS needs a data key for it."""
+    return [
+        allow(f"{queue}Send", ["sqs:SendMessage"], [arn(queue)]),
+        allow(f"{queue}SendKey", ["kms:GenerateDataKey", "kms:Decrypt"], [KEY], via("sqs", {"aws:sqs:arn": arn(queue)})),
+    ]
+
+
+def receives_from(queue: str) -> list[dict]:
+    """What Lambda's event source mapping needs of its SSE-KMS queue."""
+    return [
+        allow(f"{queue}Receive", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], [arn(queue)]),
+        allow(f"{queue}ReceiveKey", ["kms:Decrypt"], [KEY], via("sqs", {"aws:sqs:arn": arn(queue)})),
+    ]
+
+
+def cohort_timers() -> list[dict]:
+    return [allow("CohortTimers", ["states:StartExecution"], [ref("EnrolmentCohortStateMachine")])]
+
+
+def purge_requests() -> list[dict]:
+    """core/purge.py request: one message on the SSE-KMS topic (the closure)."""
+    return [
+        allow("PurgeRequests", ["sns:Publish"], [ref("PurgeTopic")]),
+        allow("PurgeRequestsKey", ["kms:GenerateDataKey", "kms:Decrypt"], [KEY], via("sns")),
+    ]
+
+
+# ---- Modules ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Module:
+    environment: tuple[str, ...]  # the stack variables its code reads (besides STAGE)
+    statements: tuple[dict, ...]  # what it does with the stack's resources
+
+
+SPACE_ENV = ("TABLE_NAME", "PEPPERS_SECRET_ID")
+
+MODULES: dict[str, Module] = {
+    # Health and the OpenAPI document (a file in its package): no AWS call at all.
+    "platform": Module((), ()),
+    # Campaigns, invitations, answers, closure (publishes the purge request), cohort timers,
+    # deferred notices (sealed arguments, reopened by the hourly run). No health content.
+    "enrolment": Module(
+        (*SPACE_ENV, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL", "ENROLMENT_STATE_MACHINE_ARN", "PURGE_TOPIC_ARN"),
+        (
+            *table(*READ, *APPEND, "DeleteItem", index=True),
+            *peppers(),
+            *sealed("deferred_notice"),
+            *emails(),
+            *sends_to("LettersQueue"),
+            *cohort_timers(),
+            *purge_requests(),
+        ),
+    ),
+    # Grants, blocks, treating doctor (transactions with condition checks), search by INS,
+    # emergency access: the reason sealed, never reopened by the API; the patient notified.
+    "access": Module(
+        (*SPACE_ENV, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL"),
+        (
+            *table(*READ, *APPEND, "DeleteItem", "ConditionCheckItem"),
+            *peppers(),
+            *sealed("emergency_reason", opens=False),
+            *emails(),
+            *sends_to("LettersQueue"),
+        ),
+    ),
+    # Reads the chain: nothing else.
+    "activity": Module(SPACE_ENV, (*table(*READ), *peppers())),
+    # The medical record: metadata in the table (release timer and orphan markers indexed),
+    # content in its own bucket, sealed for the "document" purpose.
+    "documents": Module(
+        (*SPACE_ENV, "DATA_KEY_ID", "DOCUMENTS_BUCKET"),
+        (
+            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True),
+            *peppers(),
+            *sealed("document"),
+            *content("DocumentsBucket"),
+        ),
+    ),
+    "profile": Module(SPACE_ENV, (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers())),
+    "catalogue": Module(SPACE_ENV, (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers())),
+    # The record as a FHIR bundle: documents' metadata and the profile, never the content.
+    "export": Module(SPACE_ENV, (*table(*READ, *APPEND), *peppers())),
+    # Conversations (inboxes indexed, a professional's spaces read in batches), bodies and
+    # attachments in their own bucket, subjects sealed: all for the "message" purpose.
+    "messaging": Module(
+        (*SPACE_ENV, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL"),
+        (
+            *table(*READ, "BatchGetItem", *APPEND, "DeleteItem", "ConditionCheckItem", "BatchWriteItem", index=True),
+            *peppers(),
+            *sealed("message"),
+            *content("MessagesBucket"),
+            *emails(),
+        ),
+    ),
+    "agenda": Module(
+        (*SPACE_ENV, "SENDER_EMAIL"),
+        (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers(), *emails()),
+    ),
+}
+
+# ---- Functions --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Concurrency:
+    """Reserved concurrency: a fixed number, or a stack parameter (with this default)."""
+
+    default: int
+    parameter: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Function:
+    module: str
+    name: str  # the Lambda function is mes-<stage>-<name>
+    memory: int  # MB; CPU grows with it (1,769 MB = one vCPU)
+    timeout: int  # seconds
+    concurrency: Concurrency
+    trigger: str | None = None  # the queue of an SQS event source (template logical id)
+    environment: tuple[str, ...] = ()  # beyond the module's
+    statements: tuple[dict, ...] = field(default=())  # beyond the module's
+
+
+def api_concurrency(module: str, default: int) -> Concurrency:
+    return Concurrency(
+        default,
+        f"{module.title()}Concurrency",
+        f"Reserved concurrency of the {module} API function: at most this many of its requests at "
+        "once, and always this many available to it whatever the other modules do.",
+    )
+
+
+PURGE = Concurrency(2)  # closures are rare; the queue holds the rest (MaximumConcurrency follows)
+HOURLY = Concurrency(1)  # one run at a time: the next hour's catches up on what is left
+
+
+def _api(module: str, memory: int, timeout: int, concurrency: int) -> tuple[str, Function]:
+    return f"{module.title()}Api", Function(module, module, memory, timeout, api_concurrency(module, concurrency))
+
+
+def _hourly(module: str, memory: int = 512) -> tuple[str, Function]:
+    return f"{module.title()}Hourly", Function(module, f"{module}-hourly", memory, 900, HOURLY)
+
+
+def _purge(module: str, timeout: int) -> tuple[str, Function]:
+    queue = f"Purge{module.title()}Queue"
+    return f"Purge{module.title()}", Function(module, f"{module}-purge", 512, timeout, PURGE, trigger=queue)
+
+
+# Keyed by logical id: Chalice's for the event handlers (its name of the handler), <Module>Api for
+# the functions infra/package.py makes out of Chalice's one API handler. Why each size: infra/README.md.
+FUNCTIONS: dict[str, Function] = dict(
+    [
+        _api("platform", 512, 10, 10),
+        _api("enrolment", 1024, 29, 100),
+        _api("access", 512, 10, 50),
+        _api("activity", 1024, 29, 20),
+        _api("documents", 1769, 29, 200),
+        _api("profile", 512, 10, 50),
+        _api("catalogue", 512, 10, 20),
+        _api("export", 1024, 29, 20),
+        _api("messaging", 1769, 29, 100),
+        _api("agenda", 512, 10, 50),
+        (
+            "OnTimer",
+            Function(
+                "enrolment",
+                "enrolment-timers",
+                1024,
+                900,  # Lambda's most: a run hands over a minute before (events.HANDOVER_MARGIN_SECONDS)
+                Concurrency(
+                    16,
+                    "TimerConcurrency",
+                    "Most timer runs at once (a cohort step runs one per shard: chalicelib/enrolment/"
+                    "store.py COHORT_SHARDS). Each run notifies from 8 workers (chalicelib/core/"
+                    "concurrency.py), each ~10-20 people a second: keep TimerConcurrency x 8 x 20 "
+                    "under the account's SES sending rate, or lower this.",
+                ),
+                trigger="TimersQueue",
+                environment=("TIMERS_QUEUE_URL",),
+                statements=tuple(sends_to("TimersQueue")),  # one message per shard; the hand-over
+            ),
+        ),
+        _hourly("enrolment"),
+        _hourly("documents"),
+        _hourly("messaging"),
+        _hourly("agenda"),
+        _purge("documents", 900),
+        _purge("messaging", 900),
+        _purge("profile", 120),
+        _purge("catalogue", 120),
+        _purge("agenda", 120),
+    ]
+)
+
+# SQS sources: AWS advises a visibility timeout of at least 6 times the function's timeout.
+VISIBILITY_PER_TIMEOUT = 6
+
+# Checks of checkov's that do not apply to these functions (infra/package.py writes them into each
+# function's Metadata, where checkov reads its skips).
+FUNCTION_CHECKOV_SKIPS = {
+    "CKV_AWS_116": "No dead-letter queue on the function: API calls are synchronous (the caller gets "
+    "the error), SQS sources have their queue's, schedules are redone by the next run.",
+    "CKV_AWS_117": "No VPC: the function reaches only AWS APIs, over TLS, each allowed by its role; "
+    "there is no private resource to reach.",
+}
+
+
+def role_statements(logical_id: str) -> list[dict]:
+    """Everything one function's role allows: its module's, its own, its trigger's, its logs,
+    traces and environment."""
+    function = FUNCTIONS[logical_id]
+    statements = [
+        allow("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], [arn(f"{logical_id}Logs")]),
+        # X-Ray's actions take no resource.
+        allow("Traces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]),
+        # The function's environment is encrypted with the stack's key (KmsKeyArn).
+        allow("EnvironmentKey", ["kms:Decrypt"], [KEY], via("lambda")),
+        *MODULES[function.module].statements,
+        *function.statements,
+    ]
+    if function.trigger:
+        statements += receives_from(function.trigger)
+    return statements
+
+
+def environment(logical_id: str) -> dict[str, dict]:
+    function = FUNCTIONS[logical_id]
+    names = ("STAGE", *MODULES[function.module].environment, *function.environment)
+    return {name: STACK_ENVIRONMENT[name] for name in names}

@@ -1,0 +1,336 @@
+"""The deployable package (build/package/sam.json): one function per module, each with exactly the
+permissions written below, sized on purpose.
+
+The tables here are kept apart from infra/functions.py on purpose: a new permission, variable or
+size is a deliberate change made in both. The package is the one `make package` built if it is
+newer than every source it is built from, else it is built here (about a minute).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.permissions import condition_text, granted
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILT = ROOT / "build" / "package" / "sam.json"
+SOURCES = [
+    ROOT / "app.py",
+    ROOT / ".chalice" / "config.json",
+    *ROOT.glob("chalicelib/**/*.py"),
+    *(path for pattern in ("*.py", "*.yaml", "*.json") for path in ROOT.glob(f"infra/**/{pattern}")),
+]
+MODULES = ("platform", "enrolment", "access", "activity", "documents", "profile", "catalogue", "export", "messaging", "agenda")
+
+
+@pytest.fixture(scope="session")
+def sam(tmp_path_factory) -> dict:
+    path = BUILT
+    if not path.exists() or path.stat().st_mtime < max(source.stat().st_mtime for source in SOURCES):
+        out = tmp_path_factory.mktemp("package")
+        subprocess.run([sys.executable, "-m", "infra.package", "--stage", "prod", "--out", str(out)], cwd=ROOT, check=True)
+        path = out / "sam.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def functions(sam: dict) -> dict[str, dict]:
+    return {n: r["Properties"] for n, r in sam["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+
+
+# ---- What each function may do ------------------------------------------------------------------
+# A grant is (action, resource, condition), intrinsics written short: "X.Arn", "X" (Ref), a Sub's text.
+
+REGION = "${AWS::Region}"
+
+
+def role_grants(role: dict) -> set[tuple[str, str, str]]:
+    (policy,) = role["Properties"]["Policies"]
+    return granted(policy["PolicyDocument"]["Statement"])
+
+
+def grants(actions: str, resource: str, condition: str = "") -> set[tuple[str, str, str]]:
+    return {(action, resource, condition) for action in actions.split()}
+
+
+def via(service: str, **context: str) -> str:
+    """A KMS condition: through this service, for the resource its encryption context names."""
+    pairs = {"kms:ViaService": f"{service}.{REGION}.amazonaws.com"}
+    pairs.update({f"kms:EncryptionContext:{key.replace('__', ':')}": value for key, value in context.items()})
+    return condition_text({"StringEquals": pairs})
+
+
+def purpose(name: str) -> str:
+    return f"StringEquals kms:EncryptionContext:purpose={name}"
+
+
+KEY = "DataKey.Arn"
+TABLE = "Table.Arn"
+INDEX = "${Table.Arn}/index/gsi1"
+
+
+def table(actions: str, index: bool = False) -> set:
+    return (
+        grants(" ".join(f"dynamodb:{a}" for a in actions.split()), TABLE)
+        | (grants("dynamodb:Query", INDEX) if index else set())
+        | grants("kms:Decrypt", KEY, via("dynamodb", aws__dynamodb__tableName="Table"))
+    )
+
+
+PEPPERS = grants("secretsmanager:GetSecretValue", "Peppers") | grants("kms:Decrypt", KEY, via("secretsmanager", SecretARN="Peppers"))
+EMAILS = grants(
+    "ses:SendEmail",
+    "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderEmail}",
+    "StringEquals ses:FromAddress=SenderEmail",
+)
+
+
+def sends(queue: str) -> set:
+    return grants("sqs:SendMessage", f"{queue}.Arn") | grants(
+        "kms:GenerateDataKey kms:Decrypt", KEY, via("sqs", aws__sqs__arn=f"{queue}.Arn")
+    )
+
+
+def receives(queue: str) -> set:
+    return grants("sqs:ReceiveMessage sqs:DeleteMessage sqs:GetQueueAttributes", f"{queue}.Arn") | grants(
+        "kms:Decrypt", KEY, via("sqs", aws__sqs__arn=f"{queue}.Arn")
+    )
+
+
+def bucket(name: str) -> set:
+    return (
+        grants("s3:PutObject s3:GetObject s3:DeleteObject s3:DeleteObjectVersion", f"${{{name}.Arn}}/*")
+        | grants("s3:ListBucketVersions", f"{name}.Arn")
+        | grants("kms:GenerateDataKey kms:Decrypt", KEY, via("s3", aws__s3__arn=f"{name}.Arn"))
+    )
+
+
+MODULE_GRANTS = {
+    "platform": set(),
+    "enrolment": table("GetItem Query PutItem UpdateItem DeleteItem", index=True)
+    | PEPPERS
+    | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("deferred_notice"))
+    | EMAILS
+    | sends("LettersQueue")
+    | grants("states:StartExecution", "EnrolmentCohortStateMachine")
+    | grants("sns:Publish", "PurgeTopic")
+    | grants("kms:GenerateDataKey kms:Decrypt", KEY, via("sns")),
+    "access": table("GetItem Query PutItem UpdateItem DeleteItem ConditionCheckItem")
+    | PEPPERS
+    | grants("kms:GenerateDataKey", KEY, purpose("emergency_reason"))
+    | EMAILS
+    | sends("LettersQueue"),
+    "activity": table("GetItem Query") | PEPPERS,
+    "documents": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True)
+    | PEPPERS
+    | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("document"))
+    | bucket("DocumentsBucket"),
+    "profile": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS,
+    "catalogue": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS,
+    "export": table("GetItem Query PutItem UpdateItem") | PEPPERS,
+    "messaging": table("GetItem Query BatchGetItem PutItem UpdateItem DeleteItem ConditionCheckItem BatchWriteItem", index=True)
+    | PEPPERS
+    | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("message"))
+    | bucket("MessagesBucket")
+    | EMAILS,
+    "agenda": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS | EMAILS,
+}
+
+# function -> (module, memory MB, timeout s, reserved concurrency: parameter or number, its default)
+SIZES = {
+    "PlatformApi": ("platform", 512, 10, "PlatformConcurrency", 10),
+    "EnrolmentApi": ("enrolment", 1024, 29, "EnrolmentConcurrency", 100),
+    "AccessApi": ("access", 512, 10, "AccessConcurrency", 50),
+    "ActivityApi": ("activity", 1024, 29, "ActivityConcurrency", 20),
+    "DocumentsApi": ("documents", 1769, 29, "DocumentsConcurrency", 200),
+    "ProfileApi": ("profile", 512, 10, "ProfileConcurrency", 50),
+    "CatalogueApi": ("catalogue", 512, 10, "CatalogueConcurrency", 20),
+    "ExportApi": ("export", 1024, 29, "ExportConcurrency", 20),
+    "MessagingApi": ("messaging", 1769, 29, "MessagingConcurrency", 100),
+    "AgendaApi": ("agenda", 512, 10, "AgendaConcurrency", 50),
+    "OnTimer": ("enrolment", 1024, 900, "TimerConcurrency", 16),
+    "EnrolmentHourly": ("enrolment", 512, 900, None, 1),
+    "DocumentsHourly": ("documents", 512, 900, None, 1),
+    "MessagingHourly": ("messaging", 512, 900, None, 1),
+    "AgendaHourly": ("agenda", 512, 900, None, 1),
+    "PurgeDocuments": ("documents", 512, 900, None, 2),
+    "PurgeMessaging": ("messaging", 512, 900, None, 2),
+    "PurgeProfile": ("profile", 512, 120, None, 2),
+    "PurgeCatalogue": ("catalogue", 512, 120, None, 2),
+    "PurgeAgenda": ("agenda", 512, 120, None, 2),
+}
+PURGED = ("documents", "messaging", "profile", "catalogue", "agenda")  # the modules holding data in a space
+TRIGGERS = {
+    "OnTimer": receives("TimersQueue") | sends("TimersQueue"),  # a step re-queues per shard and hands over
+    **{f"Purge{m.title()}": receives(f"Purge{m.title()}Queue") for m in PURGED},
+}
+
+SPACE = ("TABLE_NAME", "PEPPERS_SECRET_ID")
+MODULE_ENVIRONMENT = {
+    "platform": (),
+    "enrolment": (*SPACE, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL", "ENROLMENT_STATE_MACHINE_ARN", "PURGE_TOPIC_ARN"),
+    "access": (*SPACE, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL"),
+    "activity": SPACE,
+    "documents": (*SPACE, "DATA_KEY_ID", "DOCUMENTS_BUCKET"),
+    "profile": SPACE,
+    "catalogue": SPACE,
+    "export": SPACE,
+    "messaging": (*SPACE, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL"),
+    "agenda": (*SPACE, "SENDER_EMAIL"),
+}
+STACK_VARIABLES = {name for names in MODULE_ENVIRONMENT.values() for name in names} | {"STAGE", "TIMERS_QUEUE_URL"}
+
+
+def expected_grants(name: str) -> set:
+    module = SIZES[name][0]
+    own = (
+        grants("logs:CreateLogStream logs:PutLogEvents", f"{name}Logs.Arn")
+        | grants("xray:PutTraceSegments xray:PutTelemetryRecords", "*")
+        | grants("kms:Decrypt", KEY, via("lambda"))
+    )
+    return own | MODULE_GRANTS[module] | TRIGGERS.get(name, set())
+
+
+# ---- Tests --------------------------------------------------------------------------------------
+
+
+def test_one_function_per_module_and_each_event_handler(sam):
+    assert set(functions(sam)) == set(SIZES)
+    handlers = {name: p["Handler"] for name, p in functions(sam).items()}
+    for module in MODULES:
+        assert handlers[f"{module.title()}Api"] == f"chalicelib.{module}.function.app"
+    for name, handler in handlers.items():
+        assert handler.startswith(f"chalicelib.{SIZES[name][0]}."), name
+
+
+def test_every_route_goes_to_the_function_of_the_module_that_serves_it(sam):
+    script = (
+        "import importlib, json\n"
+        f"modules = {MODULES!r}\n"
+        "print(json.dumps({m: [[p, x] for p, ms in importlib.import_module(f'chalicelib.{m}.function').app.routes.items()"
+        " for x in ms] for m in modules}))"
+    )
+    # In a process of its own: a Chalice blueprint registers into one app only, and app.py has them.
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True, text=True)
+    served = json.loads(run.stdout)
+    owner = {(path, method): module for module, routes in served.items() for path, method in routes}
+    paths = sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    integrated = {
+        (path, method.upper()): op["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+        for path, ops in paths.items()
+        for method, op in ops.items()
+    }
+    assert set(integrated) == set(owner)
+    for route, uri in integrated.items():
+        assert f"${{{owner[route].title()}Api.Arn}}/invocations" in uri, route
+    for module in MODULES:
+        permission = sam["Resources"][f"{module.title()}ApiInvokePermission"]["Properties"]
+        assert permission["FunctionName"] == {"Ref": f"{module.title()}Api"}
+        assert permission["Principal"] == "apigateway.amazonaws.com"
+    assert "APIHandler" not in json.dumps(sam)
+
+
+def test_each_function_has_exactly_the_permissions_of_the_table(sam):
+    for name, properties in functions(sam).items():
+        assert properties["Role"] == {"Fn::GetAtt": [f"{name}Role", "Arn"]}
+        role = sam["Resources"][f"{name}Role"]
+        assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+        assert "ManagedPolicyArns" not in role["Properties"]
+        actual, expected = role_grants(role), expected_grants(name)
+        assert actual == expected, f"{name}: more {sorted(actual - expected)}; missing {sorted(expected - actual)}"
+
+
+OPENS = {"documents": {"document"}, "messaging": {"message"}, "enrolment": {"deferred_notice"}}  # Decrypt, by purpose
+
+
+def test_kms_is_used_only_under_a_condition_and_content_opens_only_in_its_module(sam):
+    opens = {}
+    for name in functions(sam):
+        kms = [grant for grant in role_grants(sam["Resources"][f"{name}Role"]) if grant[0].startswith("kms:")]
+        assert all(condition for _, _, condition in kms), name
+        opens[name] = {c.split("=")[1] for action, _, c in kms if action == "kms:Decrypt" and "purpose=" in c}
+    for name, purposes in opens.items():
+        module = SIZES[name][0]
+        assert purposes == OPENS.get(module, set()), name
+
+
+def test_a_content_bucket_is_reached_only_by_its_module(sam):
+    for name in functions(sam):
+        resources = {resource for _, resource, _ in role_grants(sam["Resources"][f"{name}Role"])}
+        module = SIZES[name][0]
+        assert any("DocumentsBucket" in r for r in resources) == (module == "documents"), name
+        assert any("MessagesBucket" in r for r in resources) == (module == "messaging"), name
+
+
+def test_each_function_gets_only_the_stack_variables_its_module_reads(sam):
+    for name, properties in functions(sam).items():
+        variables = properties["Environment"]["Variables"]
+        expected = {"STAGE", *MODULE_ENVIRONMENT[SIZES[name][0]], *(("TIMERS_QUEUE_URL",) if name == "OnTimer" else ())}
+        assert {v for v in variables if v in STACK_VARIABLES} == expected, name
+        assert all(isinstance(variables[v], dict) for v in expected), name  # from the stack, not the config
+        assert properties["KmsKeyArn"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
+
+
+def test_functions_are_sized_on_purpose(sam):
+    parameters = sam["Parameters"]
+    for name, properties in functions(sam).items():
+        _, memory, timeout, parameter, default = SIZES[name]
+        assert (properties["MemorySize"], properties["Timeout"]) == (memory, timeout), name
+        if parameter:
+            assert properties["ReservedConcurrentExecutions"] == {"Ref": parameter}, name
+            assert parameters[parameter]["Default"] == default, name
+        else:
+            assert properties["ReservedConcurrentExecutions"] == default, name
+        assert properties["Tracing"] == "Active"
+        if name.endswith("Api"):
+            assert timeout <= 29, f"{name}: API Gateway gives up after 29 s"
+
+
+def test_the_timer_function_outlasts_its_hand_over_margin():
+    from chalicelib.enrolment.events import HANDOVER_MARGIN_SECONDS
+
+    assert SIZES["OnTimer"][2] == 900 and SIZES["OnTimer"][2] > 10 * HANDOVER_MARGIN_SECONDS
+
+
+def test_sqs_sources_hide_a_message_6_times_the_function_timeout_and_run_within_its_concurrency(sam):
+    sources = 0
+    for name, properties in functions(sam).items():
+        for event in properties.get("Events", {}).values():
+            if event["Type"] != "SQS":
+                continue
+            sources += 1
+            queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
+            assert sam["Resources"][queue]["Properties"]["VisibilityTimeout"] >= 6 * properties["Timeout"], name
+            maximum = event["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+            assert maximum == properties["ReservedConcurrentExecutions"], name
+    assert sources == len(TRIGGERS)
+
+
+def test_reserved_concurrency_leaves_the_account_unreserved_room(sam):
+    # Lambda keeps 100 of an account's (default 1,000) concurrency unreserved.
+    defaults = [default for *_, default in SIZES.values()]
+    assert sum(defaults) <= 900
+
+
+def test_every_log_group_is_encrypted_and_kept_a_year(sam):
+    groups = [r["Properties"] for r in sam["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"]
+    assert len(groups) == len(SIZES) + 1  # one per function, the API's access logs
+    for group in groups:
+        assert group["KmsKeyId"] == {"Fn::GetAtt": ["DataKey", "Arn"]} and group["RetentionInDays"] == 365
+    for name, properties in functions(sam).items():
+        assert properties["LoggingConfig"] == {"LogGroup": {"Ref": f"{name}Logs"}}
+
+
+def test_the_api_keeps_its_overlay(sam):
+    api = sam["Resources"]["RestAPI"]["Properties"]
+    assert api["TracingEnabled"] is True
+    assert "THROTTLED" in api["DefinitionBody"]["x-amazon-apigateway-gateway-responses"]
+    rules = [rule["Statement"] for rule in sam["Resources"]["ApiWebAcl"]["Properties"]["Rules"]]
+    managed = {s["ManagedRuleGroupStatement"]["Name"] for s in rules if "ManagedRuleGroupStatement" in s}
+    assert managed == {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"}
+    assert any("RateBasedStatement" in s for s in rules)
+    assert sam["Parameters"]["Stage"]["AllowedValues"] == ["prod"]
