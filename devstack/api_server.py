@@ -29,7 +29,7 @@ import botocore.session
 from chalice import local
 from chalice.cli import main
 
-from infra.package import OVERLAY
+from infra.package import API_OVERLAY
 from infra.render import load_template
 
 BACKLOG = 1024
@@ -44,7 +44,7 @@ def gateway_responses() -> dict[str, dict]:
     deployed stage), other parameters by their default."""
     from chalicelib.core.settings import settings
 
-    overlay = load_template(OVERLAY)
+    overlay = load_template(API_OVERLAY)
     parameters = {name: str(spec.get("Default", "")) for name, spec in overlay["Parameters"].items()}
     parameters["WebOrigin"] = next(iter(settings().cors_allowed_origins), parameters["WebOrigin"])
 

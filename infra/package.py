@@ -46,7 +46,8 @@ from infra.render import INFRA_DIR, load_template, render
 
 PROJECT_DIR = INFRA_DIR.parent
 # Merged in this order over the rendered template.yaml; never provisioned on their own.
-OVERLAYS = (INFRA_DIR / "api.yaml",)
+API_OVERLAY = INFRA_DIR / "api.yaml"  # also read by devstack/api_server.py: its gateway responses
+OVERLAYS = (API_OVERLAY,)
 CHALICE_CONFIG = PROJECT_DIR / ".chalice" / "config.json"
 CHALICE_API_HANDLER = "APIHandler"  # Chalice's logical id of its one function for every route
 _CHALICE = "import sys; from chalice.cli import main; sys.argv[0] = 'chalice'; sys.exit(main())"

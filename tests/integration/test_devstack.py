@@ -148,7 +148,7 @@ def _get(url: str) -> bytes:
 
 
 def _gateway_response(kind: str) -> dict:
-    from infra.package import OVERLAY
+    from infra.package import API_OVERLAY as OVERLAY
     from infra.render import load_template
 
     definition = load_template(OVERLAY)["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
