@@ -175,11 +175,12 @@ MODULES: dict[str, Module] = {
     # Health and the OpenAPI document (a file in its package): no AWS call at all.
     "platform": Module((), ()),
     # Campaigns, invitations, answers, closure (publishes the purge request), cohort timers,
-    # deferred notices (sealed arguments, reopened by the hourly run). No health content.
+    # deferred notices (sealed arguments, reopened by the hourly run), dependants (accounts read
+    # in batches). No health content.
     "enrolment": Module(
         (*SPACE_ENV, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL", "ENROLMENT_STATE_MACHINE_ARN", "PURGE_TOPIC_ARN"),
         (
-            *table(*READ, *APPEND, "DeleteItem", index=True),
+            *table(*READ, "BatchGetItem", *APPEND, "DeleteItem", index=True),
             *peppers(),
             *sealed("deferred_notice"),
             *emails(),

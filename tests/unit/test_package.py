@@ -111,7 +111,7 @@ def bucket(name: str) -> set:
 
 MODULE_GRANTS = {
     "platform": set(),
-    "enrolment": table("GetItem Query PutItem UpdateItem DeleteItem", index=True)
+    "enrolment": table("GetItem Query BatchGetItem PutItem UpdateItem DeleteItem", index=True)
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("deferred_notice"))
     | EMAILS
