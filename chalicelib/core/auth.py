@@ -137,6 +137,10 @@ ROLE_CLAIMS = {
     "app": ("client_id", "patient_id", "scope"),
 }
 OPTIONAL_CLAIMS = ("name",)
+# Identifiers made of digits: an issuer (or `devstack token --claim rpps=10000000009`, which reads
+# a value as JSON when it parses) may write them as JSON numbers; the number's digits are the
+# identifier, then checked like any other (an INS or RPPS never starts with 0).
+NUMERIC_IDENTIFIERS = ("ins", "rpps")
 
 
 def _check_types(claims: dict[str, Any]) -> None:
@@ -144,6 +148,9 @@ def _check_types(claims: dict[str, Any]) -> None:
     list where it expects a profession."""
     role = claims["role"]
     required = ("sub", "role", *ROLE_CLAIMS.get(role, ())) if isinstance(role, str) else ("role",)
+    for name in NUMERIC_IDENTIFIERS:
+        if type(claims.get(name)) is int:  # not bool, not float
+            claims[name] = str(claims[name])
     for name in required:
         if not isinstance(claims.get(name), str):
             raise _bad_token(f"The token's '{name}' claim is missing or not a string.")

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.core import api
-from chalicelib.core.auth import OPTIONAL_CLAIMS, ROLE_CLAIMS, _principal
+from chalicelib.core.auth import NUMERIC_IDENTIFIERS, OPTIONAL_CLAIMS, ROLE_CLAIMS, _principal
 from chalicelib.core.errors import InvalidRequest, PayloadTooLarge, Unauthenticated
 
 # Strings full of what confuses a scanner: brackets, quotes, backslashes, escapes.
@@ -74,5 +74,17 @@ def _claims(role: str, overrides: dict | None = None) -> dict:
 @pytest.mark.parametrize("wrong", [["medecin"], {"a": 1}, 12, None])
 def test_every_claim_read_is_a_string(role, name, wrong):
     assert _principal(_claims(role)).role == role
-    with pytest.raises(Unauthenticated, match=f"'{name}'"):
+    expected = "identifier is invalid" if name in NUMERIC_IDENTIFIERS and type(wrong) is int else f"'{name}'"
+    with pytest.raises(Unauthenticated, match=expected):
         _principal(_claims(role, {name: wrong}))
+
+
+def test_digit_identifiers_may_come_as_json_numbers():
+    """`devstack token --claim rpps=10000000009` writes a number (a value is read as JSON when it
+    parses): its digits are the identifier, checked as any other."""
+    assert _principal(_claims("professional", {"rpps": 10000000009})).rpps == "10000000009"
+    assert _principal(_claims("patient", {"ins": 185037512345641})).ins == "185037512345641"
+    with pytest.raises(Unauthenticated, match="identifier is invalid"):
+        _principal(_claims("professional", {"rpps": 10000000008}))
+    with pytest.raises(Unauthenticated, match="'rpps'"):
+        _principal(_claims("professional", {"rpps": True}))
