@@ -110,9 +110,9 @@ def test_a_body_over_the_platform_limit_is_413(api):
     [
         ("professional", {"profession": ["medecin"]}, "profession"),
         ("professional", {"profession": {"medecin": True}}, "profession"),
-        ("professional", {"rpps": 10000000009}, "rpps"),
+        ("professional", {"rpps": True}, "rpps"),  # digits as a JSON number are an RPPS (test_input_bounds)
         ("professional", {"name": ["Dr", "Martin"]}, "name"),
-        ("patient", {"ins": 185037500100004}, "ins"),
+        ("patient", {"ins": 1.85037500100004e14}, "ins"),
         ("patient", {"ins": ["185037500100004"]}, "ins"),
         ("app", {"client_id": ["app_demo"]}, "client_id"),
         ("app", {"patient_id": 12}, "patient_id"),
