@@ -192,13 +192,13 @@ def submitted_documents(data: dict) -> tuple[str, list[Submitted]]:
     references: list[int] = []
     lists = 0
     for index, entry in enumerate(bundle.entry or []):
-        where = f"entry[{index}]" + (f" ({entry.fullUrl})" if entry.fullUrl else "")
+        where = _where(index, entry)
         kind = entry.resource.get_resource_type() if entry.resource is not None else None
         if entry.request is None or entry.request.method != "POST":
             raise _invalid(where, "each entry of an ITI-65 transaction is created: request.method POST.")
         if kind == "Binary":
-            if not entry.fullUrl:
-                raise _invalid(where, "a Binary needs its fullUrl (urn:uuid:...), the attachment.url of its DocumentReference.")
+            if not entry.fullUrl or entry.fullUrl in binaries:
+                raise _invalid(where, "a Binary needs a fullUrl of its own (urn:uuid:...), the attachment.url of its DocumentReference.")
             binaries[entry.fullUrl] = index
         elif kind == "DocumentReference":
             references.append(index)
@@ -213,7 +213,7 @@ def submitted_documents(data: dict) -> tuple[str, list[Submitted]]:
     documents, patients, used = [], set(), set()
     for index in references:
         entry = bundle.entry[index]
-        where = f"entry[{index}]" + (f" ({entry.fullUrl})" if entry.fullUrl else "")
+        where = _where(index, entry)
         with naming(where):
             ins, fields, binary_url = _document_fields(entry.resource)
             if binary_url not in binaries:
@@ -232,6 +232,10 @@ def submitted_documents(data: dict) -> tuple[str, list[Submitted]]:
     if len(patients) != 1:
         raise _invalid("Bundle.entry", "every document of a bundle is for the same patient (one subject.identifier).")
     return patients.pop(), documents
+
+
+def _where(index: int, entry: Any) -> str:
+    return f"entry[{index}]" + (f" ({entry.fullUrl})" if entry.fullUrl else "")
 
 
 def _document_fields(reference: Any) -> tuple[str, dict, str]:
