@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from infra import functions
-from infra.functions import FUNCTIONS, MODULES, STACK_ENVIRONMENT, arn, ref
+from infra.functions import FUNCTIONS, STACK_ENVIRONMENT, arn, ref
 from infra import portal
 from infra.render import INFRA_DIR, load_template, render
 
