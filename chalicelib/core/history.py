@@ -41,15 +41,17 @@ def get_head(patient_id: str) -> dict | None:
     return aws.table().get_item(Key=layout.activity_head(patient_id), ConsistentRead=True).get("Item")
 
 
-def _chain_items(patient_id: str, head: dict | None, event: dict) -> list[dict]:
-    """Transaction items moving the head to ``event`` (which carries seq and hash)."""
+def _chain_items(patient_id: str, head: dict | None, events: list[dict]) -> list[dict]:
+    """Transaction items appending ``events`` (each carrying its seq and hash) and moving the head
+    to the last one."""
     table = aws.table().name
     head_key = layout.activity_head(patient_id)
+    last = events[-1]
     if head is None:
         move_head = {
             "Put": {
                 "TableName": table,
-                "Item": {**head_key, "seq": event["seq"], "hash": event["hash"]},
+                "Item": {**head_key, "seq": last["seq"], "hash": last["hash"]},
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
@@ -61,17 +63,20 @@ def _chain_items(patient_id: str, head: dict | None, event: dict) -> list[dict]:
                 "UpdateExpression": "SET seq = :seq, #hash = :hash",
                 "ConditionExpression": "seq = :prev",
                 "ExpressionAttributeNames": {"#hash": "hash"},
-                "ExpressionAttributeValues": {":seq": event["seq"], ":hash": event["hash"], ":prev": head["seq"]},
+                "ExpressionAttributeValues": {":seq": last["seq"], ":hash": last["hash"], ":prev": head["seq"]},
             }
         }
-    put_event = {
-        "Put": {
-            "TableName": table,
-            "Item": {**layout.activity_event(patient_id, event["seq"]), **event},
-            "ConditionExpression": "attribute_not_exists(pk)",
+    put_events = [
+        {
+            "Put": {
+                "TableName": table,
+                "Item": {**layout.activity_event(patient_id, event["seq"]), **event},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
         }
-    }
-    return [move_head, put_event]
+        for event in events
+    ]
+    return [move_head, *put_events]
 
 
 def record(patient_id: str, actor: ActorRef, action: str, resource: str | None = None, *, head: dict | None = None) -> dict:
@@ -95,27 +100,45 @@ def commit(
     ``head`` is the chain's head when the caller already loaded it with the space, and
     ``new_space`` says there is none yet: either spares a read (the write still checks it).
     """
+    return commit_all(patient_id, actor, [(action, resource)], writes=writes, head=head, new_space=new_space)[0]
+
+
+def commit_all(
+    patient_id: str,
+    actor: ActorRef,
+    actions: list[tuple[str, str | None]],
+    *,
+    writes: list[dict],
+    head: dict | None = None,
+    new_space: bool = False,
+) -> list[dict]:
+    """``commit`` for several events of one actor at once (action, resource), chained in order:
+    e.g. the documents of one imported archive, each with its own event, in one transaction."""
     known = new_space or head is not None
     for attempt in range(MAX_ATTEMPTS):
         if attempt or not known:
             head = get_head(patient_id)
-        seq = int(head["seq"]) + 1 if head else 1
+        seq = int(head["seq"]) if head else 0
         prev_hash = head["hash"] if head else chain.GENESIS
-        event = {
-            "seq": seq,
-            "event_id": new_id("evt"),
-            "at": clock.iso(clock.now()),
-            "actor_role": actor.role,
-            "actor_id": actor.id,
-            "action": action,
-            "resource": resource,
-            "prev_hash": prev_hash,
-        }
-        event["hash"] = chain.event_hash(prev_hash, event)
-        chain_items = _chain_items(patient_id, head, event)
+        events = []
+        for action, resource in actions:
+            seq += 1
+            event = {
+                "seq": seq,
+                "event_id": new_id("evt"),
+                "at": clock.iso(clock.now()),
+                "actor_role": actor.role,
+                "actor_id": actor.id,
+                "action": action,
+                "resource": resource,
+                "prev_hash": prev_hash,
+            }
+            event["hash"] = prev_hash = chain.event_hash(prev_hash, event)
+            events.append(event)
+        chain_items = _chain_items(patient_id, head, events)
         try:
             aws.table().meta.client.transact_write_items(TransactItems=chain_items + writes)
-            return event
+            return events
         except Exception as error:  # noqa: BLE001 - only condition failures are retried
             if not is_condition_failure(error):
                 raise

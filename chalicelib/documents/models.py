@@ -54,6 +54,7 @@ class Document(BaseModel):
     created_at: str
     masked: bool
     invisible_to_patient: bool
+    hidden_from_representatives: bool = False
 
 
 class DocumentPage(Page[Document]):

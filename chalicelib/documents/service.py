@@ -7,13 +7,13 @@ history in the same transaction as the metadata change it describes.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chalicelib.core.policy import Resource, decide
 from chalicelib.core.gate import Authorized, authorize, check, load_space
 from chalicelib.core import history
 from chalicelib.core.history import ActorRef
-from chalicelib.core import blobs, clock, layout, logs
+from chalicelib.core import blobs, clock, layout, logs, purge
 from chalicelib.core.api import Raw
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import InvalidRequest, NotFound
@@ -51,6 +51,7 @@ def _public(item: dict) -> Document:
         created_at=item["created_at"],
         masked=bool(item["masked"]),
         invisible_to_patient=invisible,
+        hidden_from_representatives=bool(item.get("hidden_from_representatives", False)),
     )
 
 
@@ -68,35 +69,67 @@ def deposit(principal: Principal, patient_id: str, request: DocumentCreate) -> D
         Resource(kind="document", document_type=request.type, invisible_to_patient=request.invisible_to_patient),
     )
     data = content.check(request.content_base64, request.media_type)
-    document_id = new_sortable_id("doc")
+    item, writes = store_new(
+        patient_id,
+        data,
+        granted.actor_ref,
+        document_type=request.type,
+        title=request.title,
+        date=request.date.isoformat(),
+        media_type=request.media_type,
+        invisible_to_patient=request.invisible_to_patient,
+    )
+    try:
+        _record(granted, "document.created", item["document_id"], writes)
+    except Exception:
+        CONTENT.discard(item["object_key"])  # no content without its metadata
+        raise
+    return _public(item)
+
+
+def store_new(
+    patient_id: str,
+    data: bytes,
+    author: ActorRef,
+    *,
+    document_type: str,
+    title: str,
+    date: str,
+    media_type: str,
+    invisible_to_patient: bool = False,
+    masked: bool = False,
+    hidden_from_representatives: bool = False,
+    created: datetime | None = None,
+) -> tuple[dict, list[dict]]:
+    """Encrypts and stores a new document's content, the one path of every document (deposited,
+    imported); returns its metadata item and the transaction items creating it. The caller commits
+    them with the history event, and calls ``CONTENT.discard(item["object_key"])`` if that fails.
+    ``created`` (an imported document's original time) orders it among the others."""
+    document_id = new_sortable_id("doc", created)
     object_key = store.object_key(document_id)
     now = clock.iso(clock.now())
     sha256 = CONTENT.store(object_key, data, _context(patient_id, document_id), store.owner(patient_id, document_id))
     item = {
         "patient_id": patient_id,
         "document_id": document_id,
-        "type": request.type,
-        "title": request.title,
-        "date": request.date.isoformat(),
-        "media_type": request.media_type,
+        "type": document_type,
+        "title": title,
+        "date": date,
+        "media_type": media_type,
         "size": len(data),
         "sha256": sha256,
-        "author_role": granted.actor.role,
-        "author_id": granted.actor.id,
+        "author_role": author.role,
+        "author_id": author.id,
         "created_at": now,
-        "masked": False,
-        "invisible_to_patient": request.invisible_to_patient,
+        "masked": masked,
+        "invisible_to_patient": invisible_to_patient,
+        "hidden_from_representatives": hidden_from_representatives,
         "object_key": object_key,
     }
-    if request.invisible_to_patient:
+    if invisible_to_patient:
         release_at = clock.now() + INVISIBILITY
         item.update(invisible_since=now, **store.release_index_keys(patient_id, document_id, release_at))
-    try:
-        _record(granted, "document.created", document_id, [store.put_item(item), CONTENT.delete_marker_item(object_key)])
-    except Exception:
-        CONTENT.discard(object_key)  # no content without its metadata
-        raise
-    return _public(item)
+    return item, [store.put_item(item), CONTENT.delete_marker_item(object_key)]
 
 
 def list_documents(principal: Principal, patient_id: str, query: DocumentQuery) -> DocumentPage:
@@ -128,7 +161,7 @@ def read_content(principal: Principal, patient_id: str, document_id: str) -> Raw
     granted, item = _find(principal, patient_id, document_id, "read")
     data = CONTENT.load(item["object_key"], _context(patient_id, document_id), item["sha256"])
     _record(granted, "document.read", document_id)
-    body = data.decode("utf-8") if item["media_type"] == "text/plain" else data
+    body = data.decode("utf-8") if item["media_type"].startswith("text/") else data
     return Raw(body=body, content_type=item["media_type"])
 
 
@@ -182,10 +215,12 @@ def _remove(patient_id: str, item: dict, actor: ActorRef, head: dict | None = No
 
 
 def purge_space(patient_id: str, actor: ActorRef) -> int:
-    """Closure with immediate deletion: every document's content (all versions) and metadata."""
+    """Closure with immediate deletion: every document's content (all versions) and metadata,
+    and the markers of the legacy documents imported."""
     documents = store.all_of(patient_id)
     for item in documents:
         _remove(patient_id, item, actor)
+    purge.delete(purge.space_items(patient_id, [layout.LEGACY_PREFIX]))
     return len(documents)
 
 
