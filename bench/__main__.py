@@ -16,6 +16,7 @@ SUITE = [
     ("crypto", "Encryption throughput", []),
     ("calls_profile", "AWS calls per request: profile, catalogue, export", []),
     ("calls_messaging", "AWS calls per request: messaging and agenda", []),
+    ("legacy_import", "Legacy DMP import: throughput and cost per million archives", []),
 ]
 
 

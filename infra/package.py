@@ -44,6 +44,9 @@ STACK_ENVIRONMENT = (
     "TIMERS_QUEUE_URL",
     "ENROLMENT_STATE_MACHINE_ARN",
     "SENDER_EMAIL",
+    "IMPORT_BUCKET",
+    "IMPORT_QUEUE_URL",
+    "LEGACY_IMPORT_STATE_MACHINE_ARN",
 )
 _CHALICE = "import sys; from chalice.cli import main; sys.argv[0] = 'chalice'; sys.exit(main())"
 

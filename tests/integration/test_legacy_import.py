@@ -10,6 +10,7 @@ import time
 import boto3
 import pytest
 
+from chalicelib.core import layout
 from chalicelib.core.settings import settings
 from devstack import workers
 from tests.conftest import invitee
@@ -287,3 +288,20 @@ def test_an_archive_is_written_whole_even_across_transactions_and_failures(api, 
         workers.drain_imports()
         progress = api.get(f"/v1/migrations/{migration_id}", token=operator).json_body
     assert progress["counts"] == {"archives": 1, "imported": 1, "duplicates": 0, "rejected": 0, "documents": len(docs)}
+
+
+def test_closure_with_immediate_deletion_removes_imported_documents_and_their_markers(api, enrolment, operator):
+    (person, patient_id), = open_spaces(enrolment, 1100, 1)
+    put_archives({"gone/record.zip": archive(person["ins"], [Doc(), Doc()])})
+    assert run(api, operator, "gone/")["counts"]["documents"] == 2
+    table = boto3.resource("dynamodb", region_name="eu-west-3").Table(settings().table_name)
+
+    def legacy_markers() -> list[dict]:
+        query = table.query(KeyConditionExpression="pk = :pk AND begins_with(sk, :legacy)", ExpressionAttributeValues={":pk": layout.patient(patient_id), ":legacy": layout.LEGACY_PREFIX})
+        return query["Items"]
+
+    assert len(legacy_markers()) == 2
+    assert api.post("/v1/me/close", {"delete_now": True}, token=enrolment.patient_token(person)).status_code == 200
+    workers.drain_purges()
+    assert legacy_markers() == []
+    assert _s3().list_objects_v2(Bucket=settings().documents_bucket)["KeyCount"] == 0

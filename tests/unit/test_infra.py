@@ -1,35 +1,70 @@
 """What the template promises that the local stack cannot show (see devstack/provision.py)."""
 
+import json
+from pathlib import Path
+
 from infra.render import render
 
-
-def _resources(kind: str) -> list[dict]:
-    return [r["Properties"] for r in render()["Resources"].values() if r["Type"] == kind]
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_document_bucket_refuses_plain_http():
-    (policy,) = _resources("AWS::S3::BucketPolicy")
-    (statement,) = policy["PolicyDocument"]["Statement"]
-    assert statement["Effect"] == "Deny" and statement["Action"] == "s3:*"
-    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+def _resources(kind: str) -> dict[str, dict]:
+    return {name: r["Properties"] for name, r in render()["Resources"].items() if r["Type"] == kind}
 
 
-def test_document_bucket_is_private_versioned_and_kms_encrypted():
-    (bucket,) = _resources("AWS::S3::Bucket")
-    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
-    assert all(bucket["PublicAccessBlockConfiguration"].values())
-    (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+def test_every_bucket_refuses_plain_http():
+    policies = _resources("AWS::S3::BucketPolicy")
+    assert {policy["Bucket"]["Ref"] for policy in policies.values()} == set(_resources("AWS::S3::Bucket"))
+    for policy in policies.values():
+        (statement,) = policy["PolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Deny" and statement["Action"] == "s3:*"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_every_bucket_is_private_and_kms_encrypted_and_content_is_versioned():
+    buckets = _resources("AWS::S3::Bucket")
+    assert set(buckets) == {"DocumentsBucket", "MessagesBucket", "ImportBucket"}
+    for bucket in buckets.values():
+        assert all(bucket["PublicAccessBlockConfiguration"].values())
+        (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["DataKey", "Arn"]}}
+    for name in ("DocumentsBucket", "MessagesBucket"):
+        assert buckets[name]["VersioningConfiguration"] == {"Status": "Enabled"}
 
 
 def test_key_rotates_and_table_is_recoverable():
-    (key,) = _resources("AWS::KMS::Key")
+    (key,) = _resources("AWS::KMS::Key").values()
     assert key["EnableKeyRotation"] is True
-    (table,) = _resources("AWS::DynamoDB::Table")
+    (table,) = _resources("AWS::DynamoDB::Table").values()
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert table["SSESpecification"]["SSEType"] == "KMS"
 
 
 def test_state_machines_carry_their_asl():
-    (machine,) = _resources("AWS::StepFunctions::StateMachine")
-    assert machine["Definition"]["StartAt"] == "WaitForReminder"
+    machines = _resources("AWS::StepFunctions::StateMachine")
+    assert machines["EnrolmentCohortStateMachine"]["Definition"]["StartAt"] == "WaitForReminder"
+    legacy = machines["LegacyImportStateMachine"]["Definition"]
+    import_map = legacy["States"][legacy["StartAt"]]
+    assert import_map["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    assert import_map["ItemReader"]["Resource"] == "arn:aws:states:::s3:listObjectsV2"
+    assert import_map["ItemBatcher"]["MaxItemsPerBatch"] > 1
+    (task,) = import_map["ItemProcessor"]["States"].values()
+    assert task["Resource"] == "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+
+
+def test_the_import_queue_outlasts_six_runs_of_its_function():
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
+    timeouts = {stage["lambda_functions"]["legacy_import"]["lambda_timeout"] for stage in config["stages"].values() if "lambda_functions" in stage}
+    queue = _resources("AWS::SQS::Queue")["ImportQueue"]
+    assert timeouts and queue["VisibilityTimeout"] >= 6 * max(timeouts)
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["ImportDeadLetterQueue", "Arn"]}
+
+
+def test_the_legacy_import_role_lists_queues_and_marks_done_only():
+    role = _resources("AWS::IAM::Role")["LegacyImportRole"]
+    (policy,) = role["Policies"]
+    granted = {(action, json.dumps(s["Resource"], sort_keys=True)) for s in policy["PolicyDocument"]["Statement"] for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    actions = {action for action, _ in granted}
+    assert actions == {"s3:ListBucket", "sqs:SendMessage", "kms:GenerateDataKey", "kms:Decrypt", "dynamodb:UpdateItem", "states:StartExecution", "states:DescribeExecution", "states:StopExecution"}
+    assert ("s3:ListBucket", json.dumps({"Fn::GetAtt": ["ImportBucket", "Arn"]})) in granted
+    assert ("dynamodb:UpdateItem", json.dumps({"Fn::GetAtt": ["Table", "Arn"]})) in granted
