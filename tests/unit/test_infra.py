@@ -68,3 +68,15 @@ def test_the_legacy_import_role_lists_queues_and_marks_done_only():
     assert actions == {"s3:ListBucket", "sqs:SendMessage", "kms:GenerateDataKey", "kms:Decrypt", "dynamodb:UpdateItem", "states:StartExecution", "states:DescribeExecution", "states:StopExecution"}
     assert ("s3:ListBucket", json.dumps({"Fn::GetAtt": ["ImportBucket", "Arn"]})) in granted
     assert ("dynamodb:UpdateItem", json.dumps({"Fn::GetAtt": ["Table", "Arn"]})) in granted
+
+
+def test_moto_runs_the_same_definition_with_batches_of_one():
+    """moto's ASL parser lacks ItemBatcher: each item becomes a batch of one, of the same shape."""
+    from devstack.provision import for_moto
+
+    definition = render()["Resources"]["LegacyImportStateMachine"]["Properties"]["Definition"]
+    batcher = definition["States"]["ImportArchives"]["ItemBatcher"]
+    local = for_moto(json.loads(json.dumps(definition)))["States"]["ImportArchives"]
+    assert "ItemBatcher" not in local
+    assert local["ItemSelector"] == {"Items.$": "States.Array($$.Map.Item.Value)", "BatchInput": batcher["BatchInput"]}
+    assert local["ItemProcessor"] == definition["States"]["ImportArchives"]["ItemProcessor"]
