@@ -4,7 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAGE ?= prod
 
-.PHONY: run test lint package fuzz bench clean
+# Browser tests: Chromium with its French words, axe-core.
+CHROMIUM := /usr/lib/chromium/locales/fr.pak
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+.PHONY: run test lint package fuzz bench clean browser-tools
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -12,11 +16,21 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(VENV)/.installed  ## moto + infra/ + chalice local at http://127.0.0.1:8000
+run: $(VENV)/.installed  ## moto + infra/ + chalice local at http://127.0.0.1:8000, the portal at :3000
 	$(PY) -m devstack run
 
-test: $(VENV)/.installed  ## the whole suite
+test: $(VENV)/.installed browser-tools  ## the whole suite, the browser one included
 	$(PY) -m pytest
+
+browser-tools: $(CHROMIUM) $(AXE)  ## what tests/browser needs besides Python packages
+
+$(CHROMIUM):  # Debian's chromium and chromium-l10n (never `playwright install`: it downloads browsers)
+	apt-get update && apt-get install -y chromium chromium-l10n
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	command -v npm >/dev/null || (apt-get update && apt-get install -y npm)
+	npm ci --prefix tests/browser --no-audit --no-fund
+	touch $@
 
 lint: $(VENV)/.installed  ## cfn-lint on the source template and on the rendered one
 	$(PY) -m infra.render --out build/infra.json

@@ -14,6 +14,7 @@ from chalicelib.catalogue import events as catalogue_events
 from chalicelib.catalogue.routes import router as catalogue
 from chalicelib.core.api import function_app
 from chalicelib.documents import events as documents_events
+from chalicelib.documents.fhir_routes import router as fhir
 from chalicelib.documents.routes import router as documents
 from chalicelib.enrolment import events as enrolment_events
 from chalicelib.enrolment.routes import router as enrolment
@@ -25,7 +26,7 @@ from chalicelib.platform.routes import router as platform
 from chalicelib.profile import events as profile_events
 from chalicelib.profile.routes import router as profile
 
-ROUTERS = (platform, enrolment, access, activity, documents, profile, catalogue, export, messaging, agenda, migration)
+ROUTERS = (platform, enrolment, access, activity, documents, fhir, profile, catalogue, export, messaging, agenda, migration)
 EVENTS = (enrolment_events, documents_events, messaging_events, profile_events, catalogue_events, agenda_events)
 
 app = function_app(

@@ -10,13 +10,18 @@ import time
 SUITE = [
     ("coldstart", "Cold start", []),
     ("calls_enrolment", "AWS calls per request: enrolment", []),
+    ("code_lock", "Provisional-code lock under 64 concurrent wrong codes", []),
     ("cost_model", "Cost model: enrolment per million people", []),
     ("enrolment_throughput", "Auto-creation throughput", ["-n", "2000"]),
     ("calls_documents", "AWS calls per request: medical record", []),
+    ("calls_fhir", "AWS calls per request: FHIR interface beside the native API", []),
     ("crypto", "Encryption throughput", []),
     ("calls_profile", "AWS calls per request: profile, catalogue, export", []),
     ("calls_messaging", "AWS calls per request: messaging and agenda", []),
     ("legacy_import", "Legacy DMP import: throughput and cost per million archives", []),
+    ("portal", "Patient portal in Chromium: first load, documents list", []),
+    ("calls_families", "AWS calls per request: a legal representative beside the patient", []),
+    ("load", "The local stack under load, over HTTP", []),
 ]
 
 

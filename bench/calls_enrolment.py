@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cohort", type=int, default=100, help="people in the cohort the timer handlers run on (≤ 500)")
     args = parser.parse_args(argv)
     from chalicelib.enrolment import events
-    from devstack import workers
+    from devstack.workers import drain_timers
     from chalicelib.core import pseudonyms
     from chalicelib.enrolment.store import COHORT_SHARDS
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         for kind, extra in (("enrolment.remind", {"remind_at": cohort["deadline"]}), ("enrolment.deadline", {})):
             with count_calls() as calls:  # the step's message, its shards' messages, as Lambda runs them
                 events.dispatch({"kind": kind, "cohort_id": cohort["cohort_id"], **extra})
-                workers.drain_timers()
+                drain_timers()
             rows.append((f"timer: {kind}, per person ({args.cohort} people, {COHORT_SHARDS} shards)", calls, args.cohort))
         waits = _invitations_with_latency(bench, invitations, agent)
     calls_table(rows)

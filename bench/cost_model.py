@@ -31,7 +31,7 @@ def run(people: int) -> tuple[dict[str, Calls], list[str]]:
     import boto3
 
     from chalicelib.enrolment import events
-    from devstack import workers
+    from devstack.workers import drain_timers
     from chalicelib.core.settings import settings
 
     with cloud() as bench:
@@ -59,7 +59,7 @@ def run(people: int) -> tuple[dict[str, Calls], list[str]]:
         for phase, kind in (("reminder", "enrolment.remind"), ("auto-creation", "enrolment.deadline")):
             with count_calls() as phases[phase]:  # the step's fan-out into shards, then the shards
                 events.dispatch(timers[kind])
-                workers.drain_timers()
+                drain_timers()
     return phases, states
 
 

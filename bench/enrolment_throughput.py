@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency-people", type=int, default=1600, help="cohort size for the runs with a round trip per call (~1/16 in the shard timed)")
     args = parser.parse_args(argv)
     from chalicelib.enrolment import events
-    from devstack import workers
+    from devstack.workers import drain_timers
     from chalicelib.core import concurrency
     from chalicelib.enrolment.store import COHORT_SHARDS
 
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
             shard, here one after another; Lambda runs them in parallel)."""
             before = created_so_far()
             events.dispatch(message)
-            workers.drain_timers()
+            drain_timers()
             return created_so_far() - before
 
         def created_so_far() -> int:

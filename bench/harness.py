@@ -237,10 +237,23 @@ def invitee(n: int, letter: bool = False) -> dict:
     return {"ins": make_ins(n), "family_name": "Durand", "given_names": "Camille", "birth_date": "1985-03-14", **contact}
 
 
-def code_of(person: dict) -> str:
+def active_person(bench: Bench, n: int = 1) -> tuple[dict, str, str]:
+    """An invited then activated person: (invitee, patient_id, their patient token)."""
+    agent = bench.token("enrolment_agent")
+    campaign = bench.call("POST", "/v1/enrolment/campaigns", {"name": "Vague"}, agent)["campaign_id"]
+    person = invitee(n)
+    bench.call("POST", f"/v1/enrolment/campaigns/{campaign}/invitations", {"invitees": [person]}, agent)
+    answer = {"ins": person["ins"], "birth_date": person["birth_date"], "code": code_of(person)}
+    patient_id = bench.call("POST", "/v1/enrolment/activate", answer)["patient_id"]
+    return person, patient_id, bench.token("patient", ins=person["ins"])
+
+
+def code_of(person: dict, records: dict | None = None) -> str:
+    """The provisional code last sent to ``person``: from moto in this process, or from ``records``
+    (``devstack.outbox.server_records()`` of a running stack)."""
     from devstack.outbox import sent
 
     to = person.get("email") or person["postal_address"]
-    body = [m["body"] for m in sent(to=to) if "Code provisoire" in m["body"]][-1]
+    body = [m["body"] for m in sent(records, to=to) if "Code provisoire" in m["body"]][-1]
     line = next(line for line in body.splitlines() if line.startswith("Code provisoire : "))
     return line.removeprefix("Code provisoire : ").strip()

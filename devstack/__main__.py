@@ -41,9 +41,9 @@ def main() -> None:
 
         print(mint(args.role, dict(args.claim)))
     else:
-        from devstack.outbox import sent, server_dump
+        from devstack.outbox import sent, server_records
 
-        for notification in sent(server_dump(), to=args.to):
+        for notification in sent(server_records(), to=args.to):
             print(json.dumps(notification, ensure_ascii=False))
 
 

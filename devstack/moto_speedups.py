@@ -10,6 +10,28 @@ moto also checks a write's condition and applies it without a lock, so two threa
 pass the same condition; DynamoDB cannot. Every write here holds one lock, as DynamoDB's
 per-item atomicity requires, so race tests exercise our conditions rather than moto's gaps.
 
+moto 5.2's Query starts from ``Table.all_items()``: every item of the table, sorted, then keeps
+those of the queried key; each Query costs O(N log N) in the whole table (60% of the devstack's
+moto CPU on a fresh stack, seconds per request once it holds 20,000 items). Here a Query runs on
+a view of the table whose ``all_items()`` holds only the candidates: the queried partition, or
+for an index, the items whose index hash key has the queried value (kept in a map updated by
+every write), and of those, the items of the queried sort key range plus one item past it in
+the query's direction: moto's loop passes over the others without keeping them (an item past
+the range is what, after a full page, gives that page its LastEvaluatedKey). moto's own
+code then checks, sorts, pages and projects them as before: same results, order,
+LastEvaluatedKey and errors, in time proportional to the items the Query reads.
+
+moto keeps every DynamoDB item it ever built (each write, each copy) in a list for its dashboard
+(``/moto-api/data.json``), so memory and that dump grow without bound: here items are not tracked.
+
+Per request, moto's server (a third of its time once queries are cheap) serializes each
+attribute value of a DynamoDB answer by trying the ten members of the AttributeValue shape under
+several aliases, although its value is already in the wire form; here a value whose members
+are strings, numbers, booleans, sets of them, lists or maps is taken as it is (binaries still go
+through moto's serializer). It finds the service of each request by listing moto's package
+directory and trying every URL pattern, under one lock: here the answer for a host is kept. And
+it lists a handler class's methods on every call: here once per class.
+
 Applied by the tests, the benchmarks and the devstack's moto server; never deployed.
 """
 
@@ -17,7 +39,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import threading
+from collections import defaultdict
 from typing import Any, Callable
 
 from moto.dynamodb.comparisons import get_filter_expression
@@ -27,7 +51,12 @@ from moto.dynamodb.exceptions import (
     TransactionCanceledException,
     TransactWriteSingleOpException,
 )
+import moto.core.responses
+from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 _OPERATIONS = {"ConditionCheck", "Put", "Delete", "Update"}
 _WRITE_LOCK = threading.RLock()
@@ -114,9 +143,220 @@ def _atomic(method: Callable) -> Callable:
     return locked
 
 
+# Query: the candidates only --------------------------------------------------------------------
+
+_BY_INDEX = "_devstack_by_index"  # on a Table: index hash attribute → value → keys of its items
+Key = tuple[DynamoType, "DynamoType | None"]
+_moto_query = Table.query
+_QUERY = inspect.signature(Table.query)
+
+
+class _Candidates:
+    """A table as its Query sees it: ``all_items()`` is only the items that can match."""
+
+    def __init__(self, table: Table, items: list[Item]):
+        self._table, self._items = table, items
+
+    def all_items(self) -> list[Item]:
+        return self._items
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+
+def _stored(table: Table) -> list[Item]:
+    return [item for part in table.items.values() for item in (part.values() if table.range_key_attr else [part])]
+
+
+def _at(table: Table, key: Key) -> Item | None:
+    part = table.items.get(key[0])
+    return part.get(key[1]) if part is not None and table.range_key_attr else part
+
+
+def _partition(table: Table, hash_value: DynamoType) -> list[Item]:
+    part = table.items.get(hash_value)
+    return [] if part is None else list(part.values()) if table.range_key_attr else [part]
+
+
+def _members(table: Table, attribute: str) -> dict[DynamoType, set[Key]]:
+    """The keys of the items having each value of ``attribute``; built on first use, then kept."""
+    maps = table.__dict__.setdefault(_BY_INDEX, {})
+    if attribute not in maps:
+        members: dict[DynamoType, set[Key]] = defaultdict(set)
+        for item in _stored(table):
+            if attribute in item.attrs:
+                members[item.attrs[attribute]].add((item.hash_key, item.range_key))
+        maps[attribute] = members
+    return maps[attribute]
+
+
+def _candidates(table: Table, hash_key: DynamoType | None, index_name: str | None, conditions: list | None) -> list[Item] | None:
+    """The items having the queried hash key, or None to let moto look at every item."""
+    if index_name is None:
+        return None if hash_key is None else _partition(table, hash_key)
+    index = next((i for i in table.all_indexes() if i.name == index_name), None)
+    wanted = dict(conditions or [])
+    hashed = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH" and k["AttributeName"] in wanted] if index else []
+    if not hashed:
+        return None
+    if hashed[0] == table.hash_key_attr:  # a local index: the partition
+        return _partition(table, wanted[hashed[0]])
+    keys = list(_members(table, hashed[0]).get(wanted[hashed[0]], ()))
+    return [item for item in map(functools.partial(_at, table), keys) if item is not None]
+
+
+def _in_range(table: Table, items: list[Item], index_name: str | None, call: dict) -> list[Item]:
+    """Of one hash key's items, those moto's loop can keep or stop at: the queried sort key range
+    and one item past it in the query's direction, if any (moto orders by the sort key's value,
+    then for an index by the table's key)."""
+    comparison, conditions = call.get("range_comparison"), call.get("range_key_conditions") or []
+    if index_name is None:
+        attribute = table.range_key_attr
+    else:
+        index = table.get_index(index_name)
+        attribute = next((k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"), None)
+    if not comparison or attribute is None or len(conditions) > 1:
+        return items
+
+    def order(item: Item) -> tuple:
+        return (item.attrs[attribute].cast_value, item.hash_key.cast_value, item.range_key.cast_value if item.range_key else None)
+
+    ranged = [item for item in items if attribute in item.attrs]
+    inside = [item for item in ranged if item.attrs[attribute].compare(comparison, call["range_objs"])]
+    if not inside:
+        return inside
+    forward = call.get("scan_index_forward", True) is not False
+    edge = max(map(order, inside)) if forward else min(map(order, inside))
+    past = next((item for item in ranged if (order(item) > edge if forward else order(item) < edge)), None)
+    return inside + ([past] if past else [])
+
+
+def query(self: Table, *args: Any, **kwargs: Any) -> Any:
+    call = _QUERY.bind(self, *args, **kwargs).arguments
+    with _WRITE_LOCK:
+        found = _candidates(self, call["hash_key"], call.get("index_name"), call.get("hash_key_conditions"))
+    if found is None:
+        return _moto_query(self, *args, **kwargs)
+    return _moto_query(_Candidates(self, _in_range(self, found, call.get("index_name"), call)), *args, **kwargs)
+
+
+def _indexed(table: Table, key: Key | None) -> dict[str, DynamoType]:
+    item = _at(table, key) if key is not None else None
+    maps = table.__dict__.get(_BY_INDEX, {})
+    return {name: copy.deepcopy(item.attrs[name]) for name in maps if item is not None and name in item.attrs}
+
+
+def _reindexing(method: Callable, key_of: Callable[..., tuple[Table, Key | None]]) -> Callable:
+    """``method``, a write, then the index maps of its table moved to the item's new values."""
+
+    @functools.wraps(method)
+    def write(self: Any, *args: Any, **kwargs: Any) -> Any:
+        table, key = key_of(self, *args, **kwargs)
+        if key is None or not table.__dict__.get(_BY_INDEX):
+            return method(self, *args, **kwargs)
+        before = _indexed(table, key)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            after = _indexed(table, key)
+            for name, members in table.__dict__[_BY_INDEX].items():
+                old, new = before.get(name), after.get(name)
+                if old is not None and (new is None or old != new):
+                    members[old].discard(key)
+                    if not members[old]:
+                        del members[old]
+                if new is not None:
+                    members[new].add(key)
+
+    return write
+
+
+def _typed_key(table: Table, key: dict) -> Key | None:
+    if table.hash_key_attr not in key or (table.range_key_attr and table.range_key_attr not in key):
+        return None  # moto refuses it
+    return DynamoType(key[table.hash_key_attr]), DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+
+
+def _put_key(table: Table, item_attrs: dict, *_: Any, **__: Any) -> tuple[Table, Key | None]:
+    return table, _typed_key(table, item_attrs)
+
+
+def _delete_key(table: Table, hash_key: DynamoType, range_key: DynamoType | None = None, *_: Any, **__: Any) -> tuple[Table, Key]:
+    return table, (hash_key, range_key)
+
+
+def _update_key(backend: DynamoDBBackend, table_name: str, key: dict, *_: Any, **__: Any) -> tuple[Table, Key | None]:
+    table = backend.get_table(table_name)
+    return table, _typed_key(table, key)
+
+
+# Costs growing with time -----------------------------------------------------------------------
+
+
+def _untracked(cls: type, *_: Any, **__: Any) -> Any:
+    return object.__new__(cls)
+
+
+_PLAIN = {"S": str, "N": str, "BOOL": bool, "NULL": bool}
+_PLAIN_SETS = {"SS", "NS"}
+
+
+def _plain(value: Any) -> dict | None:
+    """An AttributeValue in its wire form, as moto's serializer would write it; None for binaries
+    (base64-encoded by the serializer) or anything unexpected, left to moto."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    kind, inner = next(iter(value.items()))
+    if kind in _PLAIN:
+        return {kind: inner} if isinstance(inner, _PLAIN[kind]) else None
+    if kind in _PLAIN_SETS:
+        return {kind: list(inner)} if isinstance(inner, list) and all(isinstance(v, str) for v in inner) else None
+    if kind == "M" and isinstance(inner, dict):
+        members = {name: _plain(member) for name, member in inner.items()}
+        return None if None in members.values() else {"M": members}
+    if kind == "L" and isinstance(inner, list):
+        elements = [_plain(element) for element in inner]
+        return None if None in elements else {"L": elements}
+    return None
+
+
+def _plain_attribute_values(method: Callable) -> Callable:
+    @functools.wraps(method)
+    def serialize(self: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if key and shape.name == "AttributeValue" and self.operation_model.service_model.service_name == "dynamodb":
+            plain = _plain(value)
+            if plain is not None:
+                serialized[self.get_serialized_name(shape, key)] = plain
+                return
+        method(self, serialized, value, shape, key)
+
+    return serialize
+
+
+def _host_cached(method: Callable) -> Callable:
+    known: dict[str | None, Any] = {}
+
+    @functools.wraps(method)
+    def backend_for_host(self: DomainDispatcherApplication, host: str | None) -> Any:
+        if host not in known:
+            known[host] = method(self, host)
+        return known[host]
+
+    return backend_for_host
+
+
 def apply() -> None:
     if getattr(DynamoDBBackend.put_item, "atomic", False):
         return
+    Table.query = query  # type: ignore[method-assign]
+    Table.put_item = _reindexing(Table.put_item, _put_key)  # type: ignore[method-assign]
+    Table.delete_item = _reindexing(Table.delete_item, _delete_key)  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = _reindexing(DynamoDBBackend.update_item, _update_key)  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = _atomic(transact_write_items)  # type: ignore[method-assign]
-    for name in ("put_item", "update_item", "delete_item"):
+    for name in ("put_item", "update_item", "delete_item"):  # the lock around the reindexing too
         setattr(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
+    Item.__new__ = staticmethod(_untracked)  # type: ignore[method-assign, assignment]
+    Item.instances_tracked.clear()  # type: ignore[attr-defined]
+    BaseJSONSerializer._serialize_type_structure = _plain_attribute_values(BaseJSONSerializer._serialize_type_structure)  # type: ignore[method-assign]
+    DomainDispatcherApplication.get_backend_for_host = _host_cached(DomainDispatcherApplication.get_backend_for_host)  # type: ignore[method-assign]
+    moto.core.responses.method_names_from_class = functools.lru_cache(maxsize=None)(moto.core.responses.method_names_from_class)

@@ -1,7 +1,10 @@
 """Notifications the local stack sent, read back from moto: SES emails and print-queue letters.
 
-Both moto modes expose the same model dump (``/moto-api/data.json`` in server mode,
-``moto.core.model_instances`` in process), so one parser serves the CLI and the tests.
+What moto holds is read where moto runs: in the tests, in this process (``sent()``); for the
+devstack's moto server, through the route it adds for this (``ROUTE``, devstack/moto_server.py),
+which answers from the same function. Both read SES's sent messages and the messages waiting on
+the SQS queues (letters are never consumed locally), never the whole model dump
+(``/moto-api/data.json`` grows with everything the stack ever stored). One parser serves both.
 """
 
 from __future__ import annotations
@@ -11,41 +14,49 @@ import os
 from typing import Any, Iterator
 
 MOTO = f"http://127.0.0.1:{os.environ.get('MES_MOTO_PORT', '5000')}"
+ROUTE = "/devstack/outbox"
 
 
-def notifications(dump: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for message in dump.get("ses", {}).get("Message", []):
-        for address in message.get("destinations", {}).get("ToAddresses", []):
-            yield {"channel": "email", "to": address, "subject": message["subject"], "body": message["body"]}
-    for message in dump.get("sqs", {}).get("Message", []):
+def held() -> dict[str, list]:
+    """The emails SES sent and the bodies of the messages on SQS queues, in the process running moto."""
+    from moto.ses.models import Message, ses_backends
+    from moto.sqs.models import sqs_backends
+
+    emails = [
+        {"to": message.destinations.get("ToAddresses", []), "subject": message.subject, "body": message.body}
+        for _, _, backend in ses_backends.iter_backends()
+        for message in list(backend.sent_messages)
+        if isinstance(message, Message)
+    ]
+    queued = [
+        message.body
+        for _, _, backend in sqs_backends.iter_backends()
+        for queue in list(backend.queues.values())
+        for message in queue.messages
+    ]
+    return {"emails": emails, "queued": queued}
+
+
+def notifications(records: dict[str, list]) -> Iterator[dict[str, Any]]:
+    for email in records["emails"]:
+        for address in email["to"]:
+            yield {"channel": "email", "to": address, "subject": email["subject"], "body": email["body"]}
+    for body in records["queued"]:
         try:
-            letter = json.loads(message.get("body", ""))
+            letter = json.loads(body)
         except ValueError:
             continue
         if isinstance(letter, dict) and letter.get("channel") == "letter":
             yield letter
 
 
-def in_process_dump() -> dict[str, Any]:
-    from moto.core.model_instances import model_data
-
-    return {
-        service: {
-            name: [vars(instance) for instance in model.instances_tracked]  # type: ignore[attr-defined]
-            for name, model in models.items()
-        }
-        for service, models in model_data.items()
-        if service in {"ses", "sqs"}
-    }
-
-
-def server_dump(endpoint: str = MOTO) -> dict[str, Any]:
+def server_records(endpoint: str = MOTO) -> dict[str, list]:
     import urllib.request
 
-    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=10) as response:  # noqa: S310 - loopback
+    with urllib.request.urlopen(f"{endpoint}{ROUTE}", timeout=10) as response:  # noqa: S310 - loopback
         return json.loads(response.read())
 
 
-def sent(dump: dict[str, Any] | None = None, to: str | None = None) -> list[dict[str, Any]]:
-    found = notifications(dump if dump is not None else in_process_dump())
+def sent(records: dict[str, list] | None = None, to: str | None = None) -> list[dict[str, Any]]:
+    found = notifications(records if records is not None else held())
     return [n for n in found if to is None or n["to"] == to or to in json.dumps(n["to"], ensure_ascii=False)]

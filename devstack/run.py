@@ -10,22 +10,26 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
+from contextlib import contextmanager
+from typing import IO, Iterator
 
-from devstack import keys
+from devstack import keys, portal_server
 from devstack.provision import REGION, provision
 from devstack.workers import run_workers
 
 # Overridable so that two stacks can run side by side on one machine (e.g. a test run beside `make run`).
 MOTO_PORT = int(os.environ.get("MES_MOTO_PORT", "5000"))
 API_PORT = int(os.environ.get("MES_API_PORT", "8000"))
+PORTAL_PORT = int(os.environ.get("MES_PORTAL_PORT", "3000"))
 ENDPOINT = f"http://127.0.0.1:{MOTO_PORT}"
 ENV_FILE = keys.ROOT / ".devstack" / "env.json"
-LOCAL_ORIGINS = "http://localhost:3000,http://127.0.0.1:3000"
+LOCAL_ORIGINS = ",".join(portal_server.local_origins(PORTAL_PORT))
 
 
 def _wait_for(url: str, children: list[subprocess.Popen], timeout: float = 30.0) -> None:
@@ -63,6 +67,8 @@ def _start(children: list[subprocess.Popen]) -> None:
     _wait_for(f"{ENDPOINT}/moto-api/", children)
     _post_json(f"{ENDPOINT}/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
     api_env = {**provision(), **keys.api_environment(), "CORS_ALLOWED_ORIGINS": LOCAL_ORIGINS}
+    portal = portal_server.start(PORTAL_PORT, API_PORT)
+    api_env["TOKEN_ISSUERS"] += "," + portal.config["issuer"]  # the portal's sign-in provider
     os.environ.update(api_env)
     ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
     ENV_FILE.write_text(json.dumps(api_env, indent=2))
@@ -83,6 +89,38 @@ def _stop(children: list[subprocess.Popen]) -> None:
             child.kill()
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def started(log: IO, moto_port: int | None = None, api_port: int | None = None, portal_port: int | None = None) -> Iterator[tuple[str, str, str]]:
+    """A whole stack (``python -m devstack run``) in a subprocess, on free ports unless given:
+    yields the API's, moto's and the portal's URLs once the API answers; stops it, and everything
+    it started, on exit."""
+    ports = {name: port or free_port() for name, port in (("MOTO", moto_port), ("API", api_port), ("PORTAL", portal_port))}
+    env = {**os.environ, **{f"MES_{name}_PORT": str(port) for name, port in ports.items()}}
+    stack = subprocess.Popen(
+        [sys.executable, "-m", "devstack", "run"], cwd=keys.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    api = f"http://127.0.0.1:{ports['API']}"
+    try:
+        _wait_for(f"{api}/v1/health", [stack], timeout=120)
+        yield api, f"http://127.0.0.1:{ports['MOTO']}", f"http://127.0.0.1:{ports['PORTAL']}"
+    finally:
+        stack.terminate()  # its handler stops moto and the API server
+        try:
+            stack.wait(timeout=15)
+        finally:
+            try:  # whatever of its session is left (it hung, or died before stopping its children)
+                os.killpg(stack.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            stack.wait()
+
+
 def main() -> None:
     os.environ.update(local_environment())
     children: list[subprocess.Popen] = []
@@ -101,6 +139,7 @@ def main() -> None:
 
 BANNER = f"""
 Mon espace santé runs at http://127.0.0.1:{API_PORT} (moto at {ENDPOINT}).
+  Portal:        http://127.0.0.1:{PORTAL_PORT} (sign in as any INS, e.g. 255082A12345646)
   Token:         .venv/bin/python -m devstack token --role patient
                  .venv/bin/python -m devstack token --role professional --claim rpps=10000000009
   Try:           curl -H "Authorization: Bearer $(.venv/bin/python -m devstack token --role enrolment_agent)" \\

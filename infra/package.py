@@ -6,7 +6,8 @@
 2. deep-merges infra/api.yaml over it: the overlay that wires Chalice's generated resources
    (functions' environment and roles, the REST API's gateway responses, throttling, access logs,
    WAF) to the template's resources;
-3. fills the per-stage parameter defaults (Stage, WebOrigin, SenderEmail) from .chalice/config.json;
+3. fills the per-stage parameter defaults (Stage, WebOrigin, SenderEmail) from .chalice/config.json,
+   and merges the patient portal's resources (infra/portal.yaml, see infra/portal.py);
 4. runs ``chalice package --merge-template <that> <out>``: Chalice deep-merges it, by logical id,
    over what it generates (dicts key by key, other values from the merge template win), then
    re-applies the merge template's intrinsic functions as whole values (see pin_intrinsics);
@@ -26,6 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from infra import portal
 from infra.render import INFRA_DIR, load_template, render
 
 PROJECT_DIR = INFRA_DIR.parent
@@ -103,7 +105,7 @@ def merge_template(stage: str) -> dict:
         parameters["WebOrigin"]["Default"] = origins[0]
     if environment.get("SENDER_EMAIL"):
         parameters["SenderEmail"]["Default"] = environment["SENDER_EMAIL"]
-    return template
+    return deep_merge(template, portal.template(stage, environment))
 
 
 def check_wiring(sam: dict, overlay: dict) -> list[str]:
@@ -151,6 +153,7 @@ def package(stage: str, out: Path) -> Path:
     problems = check_wiring(sam, load_template(OVERLAY))
     if problems:
         raise SystemExit("infra/api.yaml does not wire Chalice's output:\n  " + "\n  ".join(problems))
+    portal.build_site(stage, out / "portal")
     return sam_path
 
 

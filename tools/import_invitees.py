@@ -11,6 +11,13 @@ Input: a UTF-8 CSV (a BOM is accepted) whose header names the fields of the invi
 ``postal_address`` cells are left out of the request. Other columns are ignored (but kept in the
 rejected file). The file is streamed: it is never held in memory, whatever its size.
 
+A person under 18 needs 1 or 2 legal representatives (API.md § Families), given in the optional
+columns ``representative1_ins, representative1_family_name, representative1_given_names,
+representative1_birth_date, representative1_email, representative1_postal_address`` and the
+same with ``representative2_``. A representative whose cells are all empty is left out; the
+notices of a minor go to their representatives, so the child's own email / postal_address may
+stay empty. The API rejects a minor without a representative, or with one under 18.
+
 The rows are sent in chunks of 500 to ``POST /v1/enrolment/campaigns/{id}/invitations``.
 Rows the API rejects are appended to the rejected CSV (default ``<csv>.rejected.csv``) with their
 original columns plus ``error_code`` and ``error_message``.
@@ -74,6 +81,8 @@ CHUNK_SIZE = 500
 FIELDS = ("ins", "family_name", "given_names", "birth_date", "email", "postal_address")
 REQUIRED = ("ins", "family_name", "given_names", "birth_date")
 OPTIONAL = ("email", "postal_address")
+REPRESENTATIVES = ("representative1_", "representative2_")  # column prefixes, each followed by a field
+REPRESENTATIVE_FIELDS = tuple(prefix + name for prefix in REPRESENTATIVES for name in FIELDS)
 ERROR_COLUMNS = ("error_code", "error_message")
 ALREADY_ENROLLED = "already_enrolled"
 STATE_VERSION = 1
@@ -219,15 +228,25 @@ def _open_csv(path: Path):
     return handle, reader, header
 
 
-def _invitee(row: dict) -> dict:
-    invitee = {}
+def _person(row: dict, prefix: str = "") -> dict:
+    person = {}
     for name in FIELDS:
-        value = row.get(name)
+        value = row.get(prefix + name)
         if value is None:
             continue  # short row: let the API say what is missing
         if name in OPTIONAL and not value.strip():
             continue
-        invitee[name] = value
+        person[name] = value
+    return person
+
+
+def _invitee(row: dict) -> dict:
+    invitee = _person(row)
+    representatives = [
+        _person(row, prefix) for prefix in REPRESENTATIVES if any((row.get(prefix + name) or "").strip() for name in FIELDS)
+    ]
+    if representatives:
+        invitee["representatives"] = representatives
     return invitee
 
 
@@ -290,7 +309,7 @@ class Importer:
             self.log(f"Resuming: {state.rows_done} row(s) already processed in {state.totals.chunks} chunk(s).")
 
         handle, reader, header = _open_csv(self.csv_path)
-        extra = [name for name in header if name not in FIELDS]
+        extra = [name for name in header if name not in FIELDS + REPRESENTATIVE_FIELDS]
         if extra:
             self.log(f"Ignoring column(s) not in the API: {', '.join(extra)}.")
         total = _count_rows(self.csv_path) if self.progress else None

@@ -22,16 +22,15 @@ from chalicelib.access.models import (
     SearchResult,
     TreatingDoctorOut,
 )
-from chalicelib.core.gate import NO_SPACE, Authorized, authorize, check
-from chalicelib.core.policy import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, SEARCH, Resource, decide
+from chalicelib.core.gate import Authorized, authorize, look_up
+from chalicelib.core.policy import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, Resource, decide, is_minor
 from chalicelib.core import history
 from chalicelib.core.history import ActorRef
-from chalicelib.core import clock, crypto, logs, pseudonyms
+from chalicelib.core import clock, crypto, logs
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import Conflict, InvalidRequest, InvalidRpps, NotFound
+from chalicelib.core.errors import Conflict, InvalidRequest, InvalidRpps
 from chalicelib.core.identifiers import InvalidIdentifier, normalize_rpps
-from chalicelib.core.notify import notify
-from chalicelib.core import spaces as store
+from chalicelib.core.notify import notify, recipients
 
 # --- access settings, search and emergency access (API.md § Patients, access and activity) -------
 SETTINGS = Resource(kind="access_settings")
@@ -60,27 +59,18 @@ def _changing() -> Conflict:
 
 
 def search(principal: Principal, request: SearchRequest) -> SearchResult:
-    """The space of the person with this INS and birth date, if open, and what the caller may do.
-
-    Unknown INS, wrong birth date and a space that is not open (invited, opposed, closed) all get
-    the same 404; a professional the patient blocked, or an occupational doctor without a grant,
-    gets 403 (the policy's ``search`` decision). A successful search is recorded in the patient's
-    history (``access.searched``): the patient sees who looked them up.
-    """
-    patient_id = store.patient_id_for(pseudonyms.ins_digest(request.ins))
-    items = store.load(patient_id) if patient_id else None
-    if items is None or items.account.get("birth_date") != request.birth_date.isoformat():
-        raise NotFound(NO_SPACE)
-    found = check(principal, items, SEARCH, WHOLE_SPACE)
+    """The space of the person with this INS and birth date, if open, and what the caller may do
+    (the rule and its history: ``gate.look_up``; a wrong birth date is the same 404)."""
+    birth_date = request.birth_date.isoformat()
+    found = look_up(principal, request.ins, lambda account: account.get("birth_date") == birth_date)
     now = clock.now()
-    result = SearchResult(
+    return SearchResult(
         patient_id=found.space.patient_id,
         status=found.space.status,
         can_read=decide(found.actor, found.space, READ, ANY_DOCUMENT, now).allowed,
         can_deposit=decide(found.actor, found.space, CREATE, ANY_DOCUMENT, now).allowed,
+        minor=is_minor(found.space.birth_date, now.date()),
     )
-    history.record(found.space.patient_id, found.actor_ref, "access.searched")
-    return result
 
 
 # Patient: read and change the settings ------------------------------------------------------------
@@ -279,13 +269,15 @@ def open_emergency_access(principal: Principal, patient_id: str, reason: str) ->
 def _tell_afterwards(found: Authorized, at: datetime) -> None:
     """The session is open whatever happens here: a failed notification is logged, not raised.
 
-    The patient gets an email (else a letter) without health content, name or INS. The treating
+    The patient (a minor's legal representatives) gets an email (else a letter) without health
+    content, name or INS. The treating
     doctor has no contact address in our data: the notice for them is an activity event
     (``emergency_access.notified``, actor system, resource their RPPS) in the history they may
     read as treating doctor (GET /v1/patients/{patient_id}/activity).
     """
     try:
-        notify(found.items.account, *notices.emergency_access(at), purpose="emergency_access")
+        for recipient in recipients(found.items.account, at.date()):
+            notify(recipient, *notices.emergency_access(at), purpose="emergency_access")
     except Exception:  # noqa: BLE001
         logs.error("emergency access: patient notification failed", exc_info=True)
     doctor = found.space.treating_doctor

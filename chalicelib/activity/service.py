@@ -1,11 +1,22 @@
-"""Reading a person's activity history (the chain itself is kept by core.history)."""
+"""Reading a person's activity history (the chain itself is kept by core.history).
+
+Every event is shown only if the policy lets the caller read it: a representative never sees the
+events about a document hidden from the representatives (the minor's secret). Pages stay full
+and the cursor names the last event shown, so the events left out leave no trace; the check of
+the chain covers every event but counts only those the caller may see.
+"""
 
 from __future__ import annotations
 
+from typing import Callable
+
 from chalicelib.activity.models import ActivityEvent, ActivityPage, ChainCheck
-from chalicelib.core import chain, history, layout
+from chalicelib.core import chain, clock, history
+from chalicelib.core.auth import Principal
+from chalicelib.core.gate import authorize
 from chalicelib.core.history import ActorRef
-from chalicelib.core.pagination import decode_cursor, encode_cursor
+from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.policy import ACTIVITY, READ, Resource, decide
 
 
 def _public(item: dict) -> ActivityEvent:
@@ -18,12 +29,27 @@ def _public(item: dict) -> ActivityEvent:
     )
 
 
-def list_events(patient_id: str, limit: int, cursor: str | None) -> ActivityPage:
-    start_key = decode_cursor(cursor, pk=layout.patient(patient_id))
-    items, last_key = history.page(patient_id, limit, start_key, newest_first=True)
-    return ActivityPage(items=[_public(item) for item in items], next_cursor=encode_cursor(last_key))
+def _readable(principal: Principal, patient_id: str) -> Callable[[dict], bool]:
+    """Which events the caller may read, once the policy let them read this history (else 403/404)."""
+    granted = authorize(principal, patient_id, READ, Resource(kind=ACTIVITY))
+    now = clock.now()
+
+    def visible(event: dict) -> bool:
+        resource = Resource(kind=ACTIVITY, hidden_from_representatives=bool(event.get("hidden_from_representatives")))
+        return decide(granted.actor, granted.space, READ, resource, now).allowed
+
+    return visible
 
 
-def verify(patient_id: str) -> ChainCheck:
+def list_events(principal: Principal, patient_id: str, limit: int, cursor: str | None) -> ActivityPage:
+    visible = _readable(principal, patient_id)
+    list_scope = scope("activity", principal, patient_id=patient_id)
+    items, next_key = history.visible_page(patient_id, limit, decode_cursor(cursor, list_scope), visible)
+    return ActivityPage(items=[_public(item) for item in items], next_cursor=encode_cursor(next_key, list_scope))
+
+
+def verify(principal: Principal, patient_id: str) -> ChainCheck:
+    visible = _readable(principal, patient_id)
     events = history.all_events(patient_id)
-    return ChainCheck(valid=chain.verify(events, history.get_head(patient_id)), events=len(events))
+    valid = chain.verify(events, history.get_head(patient_id))
+    return ChainCheck(valid=valid, events=sum(1 for event in events if visible(event)))

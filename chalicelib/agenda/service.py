@@ -27,7 +27,7 @@ from chalicelib.core.api import Raw
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, InvalidRequest, NotFound
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import decode_cursor, encode_cursor
+from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
 from chalicelib.core.notify import notify
 from chalicelib.core import spaces
 
@@ -88,12 +88,13 @@ def create(principal: Principal, patient_id: str, request: EventCreate) -> Agend
 
 def list_events(principal: Principal, patient_id: str, query: AgendaQuery) -> AgendaPage:
     granted = authorize(principal, patient_id, READ, AGENDA)
-    start_key = decode_cursor(query.cursor, pk=store.partition(patient_id))
+    list_scope = scope("agenda", principal, patient_id=patient_id, from_=query.from_, to=query.to)
+    start_key = decode_cursor(query.cursor, list_scope)
     low = clock.iso(query.from_ or clock.now())
     high = clock.iso(query.to) if query.to else None
     items, last_key = store.page(granted.space.patient_id, low, high, query.limit, start_key)
     _record_read(granted, "agenda.listed")
-    return AgendaPage(items=[_public(item) for item in items], next_cursor=encode_cursor(last_key))
+    return AgendaPage(items=[_public(item) for item in items], next_cursor=encode_cursor(last_key, list_scope))
 
 
 def _record_read(granted: Authorized, action: str) -> None:

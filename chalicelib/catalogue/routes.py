@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.core.api import PUBLIC, Call, Router, roles
+from chalicelib.core.api import PUBLIC, Call, Router, page_query, roles
 
 router = Router(__name__, tag="catalogue")
 
@@ -19,12 +19,6 @@ def service():
     from chalicelib.catalogue import service
 
     return service
-
-
-def page_query():
-    from chalicelib.core.pagination import PageQuery
-
-    return PageQuery
 
 ADMIN = roles("catalogue_admin")
 PATIENT = roles("patient", note="own space only")

@@ -13,12 +13,12 @@ from chalicelib.core.gate import authorize
 from chalicelib.core import history
 from chalicelib.catalogue import store
 from chalicelib.catalogue.models import App, AppCreate, AppPage, AppQuery, Connection, ConnectionCreate, ConnectionPage
-from chalicelib.core import clock, layout, purge
+from chalicelib.core import clock, purge
 from chalicelib.core.history import ActorRef
 from chalicelib.core.errors import Conflict, InvalidRequest, NotFound, is_condition_failure
 from chalicelib.core.auth import Principal
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import PageQuery, decode_cursor, encode_cursor
+from chalicelib.core.pagination import PageQuery, decode_cursor, encode_cursor, scope
 
 CONNECTIONS = Resource(kind=CONNECTION)
 
@@ -38,11 +38,9 @@ def _app(item: dict) -> App:
 
 # --- catalogue ----------------------------------------------------------------------------------
 def list_apps(query: AppQuery) -> AppPage:
-    start_key = decode_cursor(query.cursor, gsi1pk=store.LISTING)
-    if start_key and query.category and not start_key.get("gsi1sk", "").startswith(f"{query.category}#"):
-        raise InvalidRequest("The cursor is not valid for this list: pass the next_cursor you were given.", [{"field": "cursor", "message": "Unknown or foreign cursor."}])
-    items, last_key = store.listing(query.category, query.limit, start_key)
-    return AppPage(items=[_app(item) for item in items if item.get("status") == store.REFERENCED], next_cursor=encode_cursor(last_key))
+    list_scope = scope("apps", None, category=query.category)
+    items, last_key = store.listing(query.category, query.limit, decode_cursor(query.cursor, list_scope))
+    return AppPage(items=[_app(item) for item in items if item.get("status") == store.REFERENCED], next_cursor=encode_cursor(last_key, list_scope))
 
 
 def get_app(app_id: str) -> App:
@@ -119,12 +117,13 @@ def list_connections(principal: Principal, patient_id: str, query: PageQuery) ->
     """The connections, oldest first; they came with the space's query (a handful per person)."""
     granted = authorize(principal, patient_id, READ, CONNECTIONS)
     ordered = sorted(granted.items.connections.values(), key=lambda c: (c["created_at"], c["sk"]))
-    start_key = decode_cursor(query.cursor, pk=layout.patient(patient_id))
+    list_scope = scope("connections", principal, patient_id=patient_id)
+    start_key = decode_cursor(query.cursor, list_scope)
     if start_key:
         ordered = [c for c in ordered if (c["created_at"], c["sk"]) > (start_key.get("created_at", ""), start_key.get("sk", ""))]
     page, rest = ordered[: query.limit], ordered[query.limit :]
     last = page[-1] if rest else None
-    cursor = encode_cursor({"pk": last["pk"], "sk": last["sk"], "created_at": last["created_at"]}) if last else None
+    cursor = encode_cursor({"sk": last["sk"], "created_at": last["created_at"]}, list_scope) if last else None
     return ConnectionPage(items=[_connection(c) for c in page], next_cursor=cursor)
 
 

@@ -4,6 +4,10 @@
 one cannot be declared: deny by default), verifies the token, validates the body and the query
 against pydantic models, shapes the response and every error as in API.md, adds CORS headers and
 the request id, and records the operation for the OpenAPI document.
+
+Before any model sees them, a body is bounded (size, then nesting, before it is parsed) and
+parsed strictly (no repeated keys, no NaN), and no text of a body or a query may hold a control
+character: FHIR strings, XML, PDF metadata and mail headers cannot carry them.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import json
 import re
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from itertools import accumulate
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from chalice import Blueprint, Chalice, Response
 
@@ -26,6 +32,7 @@ from chalicelib.core.errors import (
     InvalidIns,
     InvalidRequest,
     InvalidRpps,
+    PayloadTooLarge,
     UnsupportedMediaType,
 )
 from chalicelib.core.settings import settings
@@ -79,6 +86,13 @@ class Raw:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def page_query() -> Any:
+    """The query model of a plain list (?limit=&cursor=), for routes that take nothing else."""
+    from chalicelib.core.pagination import PageQuery
+
+    return PageQuery
+
+
 def resolve(ref: ModelRef) -> Any:
     """The model a route's reference returns (None when the route has none)."""
     return ref() if ref is not None else None
@@ -96,6 +110,11 @@ class Operation:
     response_ref: ModelRef
     status: int
     raw_content_type: str | tuple[str, ...] | None
+    # How this router's errors look (the FHIR routes: OperationOutcome); None: API.md's shape.
+    render_error: Callable[[ApiError, Any], Response] | None = None
+    # OpenAPI fields replacing the generated ones, for bodies and answers that are not the
+    # contract's JSON (FHIR resources, form bodies).
+    openapi: Callable[[], dict] | None = None
 
     @property
     def body(self) -> Any:
@@ -127,12 +146,13 @@ def validation_details(error: ValidationError, prefix: str = "") -> list[dict[st
 
 
 def invalid_input(error: ValidationError, message: str) -> ApiError:
-    """A 400 whose code is the identifier's own (invalid_ins / invalid_rpps) when one is the cause."""
+    """A 400, or the code of the field type that failed (core.fields: invalid_ins, invalid_rpps,
+    a 415 unsupported_media_type) when one is the cause."""
     details = validation_details(error)
     codes = {item["type"] for item in error.errors(include_url=False, include_input=False)}
-    for identifier_error in (InvalidIns, InvalidRpps):
-        if identifier_error.code in codes:
-            return identifier_error(message, details)
+    for own_error in (InvalidIns, InvalidRpps, UnsupportedMediaType):
+        if own_error.code in codes:
+            return own_error(message, details)
     return InvalidRequest(message, details)
 
 
@@ -158,16 +178,86 @@ def error_response(error: ApiError, request: Any) -> Response:
     return json_response(error.status, error.body(), request, error.headers)
 
 
+MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's request payload limit: no larger body reaches a handler
+MAX_DEPTH = 32  # far more than any body of the API needs (a FHIR Bundle nests about 8 levels)
+_STRING = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"')  # a JSON string, escapes included
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # C0 controls but tab, LF and CR
+
+
+def _nesting(text: str) -> int:
+    """How deep a JSON text nests, read without parsing it (brackets in strings are text)."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
+
+
+class _Repeated(dict):
+    """A parsed JSON object that held some keys more than once (refused, with their paths)."""
+
+    __slots__ = ("repeated",)
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict:
+    parsed = dict(pairs)
+    if len(parsed) == len(pairs):
+        return parsed
+    repeated = _Repeated(parsed)
+    repeated.repeated = [key for key, times in Counter(key for key, _ in pairs).items() if times > 1]
+    return repeated
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _flaws(value: Any, path: tuple = ()) -> Iterator[dict[str, str]]:
+    """What no field may hold, wherever it is in a parsed body: control characters, repeated keys."""
+    where = ".".join(str(part) for part in path) or "body"
+    if isinstance(value, str):
+        if _CONTROL.search(value):
+            yield {"field": where, "message": "Control characters are not allowed (tab and line breaks are)."}
+    elif isinstance(value, dict):
+        for key in getattr(value, "repeated", ()):
+            yield {"field": ".".join(str(part) for part in (*path, key)), "message": "This key is repeated: send it once."}
+        for key, item in value.items():
+            yield from _flaws(key, (*path, key))
+            yield from _flaws(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _flaws(item, (*path, index))
+
+
+def _refuse_flaws(data: Any, message: str) -> None:
+    details = list(_flaws(data))
+    if details:
+        raise InvalidRequest(message, details)
+
+
+def _json_body(raw: bytes) -> Any:
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The body is over {MAX_BODY_BYTES // (1024 * 1024)} MiB: send less at a time.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest("The body is not UTF-8 text.") from exc
+    if _nesting(text) > MAX_DEPTH:
+        raise InvalidRequest(f"The body nests deeper than {MAX_DEPTH} levels.", [{"field": "body", "message": "Too deeply nested."}])
+    try:
+        data = json.loads(text, object_pairs_hook=_object, parse_constant=_not_json)
+    except ValueError as exc:
+        raise InvalidRequest("The body is not valid JSON.") from exc
+    _refuse_flaws(data, "Some fields hold what no text may: see details.")
+    return data
+
+
 def _parse_body(request: Any, model: type[BaseModel]) -> BaseModel:
     from pydantic import ValidationError
 
     content_type = (request.headers or {}).get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
-    try:
-        data = json.loads(request.raw_body or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequest("The body is not valid JSON.") from exc
+    data = _json_body(request.raw_body or b"null")
     if not isinstance(data, dict):
         raise InvalidRequest("The body must be a JSON object.", [{"field": "body", "message": "Expected a JSON object."}])
     try:
@@ -179,8 +269,10 @@ def _parse_body(request: Any, model: type[BaseModel]) -> BaseModel:
 def _parse_query(request: Any, model: type[BaseModel]) -> BaseModel:
     from pydantic import ValidationError
 
+    query = dict(request.query_params or {})
+    _refuse_flaws(query, "Some query parameters hold what no text may: see details.")
     try:
-        return model.model_validate(dict(request.query_params or {}))
+        return model.model_validate(query)
     except ValidationError as exc:
         raise invalid_input(exc, "Some query parameters are invalid: see details.") from exc
 
@@ -208,9 +300,10 @@ def authenticate(request: Any, access: Access) -> Principal | None:
 class Router:
     """A module's routes: a Chalice Blueprint plus what the OpenAPI document needs."""
 
-    def __init__(self, import_name: str, tag: str):
+    def __init__(self, import_name: str, tag: str, render_error: Callable[[ApiError, Any], Response] | None = None):
         self.blueprint = Blueprint(import_name)
         self.tag = tag
+        self.render_error = render_error
 
     def route(
         self,
@@ -223,6 +316,7 @@ class Router:
         response: ModelRef = None,
         status: int = 200,
         raw_content_type: str | tuple[str, ...] | None = None,
+        openapi: Callable[[], dict] | None = None,
     ) -> Callable:
         if not isinstance(access, Access):
             raise TypeError(f"{method} {path}: declare who may call it (access=...)")
@@ -241,6 +335,8 @@ class Router:
                 response_ref=response,
                 status=status,
                 raw_content_type=raw_content_type,
+                render_error=self.render_error,
+                openapi=openapi,
             )
             OPERATIONS.append(op)
 
@@ -283,6 +379,7 @@ def handle(op: Operation, handler: Callable, request: Any, path_params: dict[str
     logs.request_id.set(context.get("requestId") or str(uuid.uuid4()))
     started = time.perf_counter()
     principal = None
+    render_error = op.render_error or error_response
     try:
         principal = authenticate(request, op.access)
         call = Call(
@@ -293,10 +390,10 @@ def handle(op: Operation, handler: Callable, request: Any, path_params: dict[str
         )
         response = _render(handler(call, **path_params), op, request)
     except ApiError as error:
-        response = error_response(error, request)
+        response = render_error(error, request)
     except Exception:  # noqa: BLE001 - the one place an unexpected failure becomes a clean 500
         logs.error("unhandled error", exc_info=True, route=op.path, method=op.method)
-        response = error_response(InternalError("Something went wrong on our side. Try again later."), request)
+        response = render_error(InternalError("Something went wrong on our side. Try again later."), request)
     logs.info(
         "request",
         method=op.method,

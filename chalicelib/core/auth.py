@@ -55,6 +55,17 @@ class Principal:
     def scopes(self) -> frozenset[str]:
         return frozenset(str(self.claims.get("scope", "")).split())
 
+    @property
+    def identity(self) -> str:
+        """Who this is, whichever of their tokens they hold: the identifier of their role."""
+        if self.role == "patient":
+            return f"patient:{self.ins}"
+        if self.role == "professional":
+            return f"professional:{self.rpps}"
+        if self.role == "app":
+            return f"app:{self.client_id}:{self.app_patient_id}"
+        return f"{self.role}:{self.sub}"
+
 
 def _bad_token(reason: str) -> Unauthenticated:
     return Unauthenticated(f"{reason} Sign in again to get a fresh token.")
@@ -119,20 +130,38 @@ def verify(token: str) -> Principal:
     return _principal(claims)
 
 
-def _principal(claims: dict[str, Any]) -> Principal:
+# The claims read for each role (API.md § Tokens), all strings; ``name`` is optional for every role.
+ROLE_CLAIMS = {
+    "patient": ("ins",),
+    "professional": ("rpps", "profession"),
+    "app": ("client_id", "patient_id", "scope"),
+}
+OPTIONAL_CLAIMS = ("name",)
+
+
+def _check_types(claims: dict[str, Any]) -> None:
+    """Every claim the service reads is a string, checked here once: nothing downstream meets a
+    list where it expects a profession."""
     role = claims["role"]
-    if not isinstance(role, str) or not isinstance(claims["sub"], str):
-        raise _bad_token("The token's role and subject must be strings.")
+    required = ("sub", "role", *ROLE_CLAIMS.get(role, ())) if isinstance(role, str) else ("role",)
+    for name in required:
+        if not isinstance(claims.get(name), str):
+            raise _bad_token(f"The token's '{name}' claim is missing or not a string.")
+    for name in OPTIONAL_CLAIMS:
+        if name in claims and not isinstance(claims[name], str):
+            raise _bad_token(f"The token's '{name}' claim must be a string.")
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    _check_types(claims)
+    role = claims["role"]
     try:
         if role == "patient":
-            claims["ins"] = normalize_ins(str(claims.get("ins", "")))
+            claims["ins"] = normalize_ins(claims["ins"])
         elif role == "professional":
-            claims["rpps"] = normalize_rpps(str(claims.get("rpps", "")))
-            if claims.get("profession") not in PROFESSIONS:
+            claims["rpps"] = normalize_rpps(claims["rpps"])
+            if claims["profession"] not in PROFESSIONS:
                 raise _bad_token("The token's profession is not one this service knows.")
-        elif role == "app":
-            if not all(isinstance(claims.get(name), str) for name in ("client_id", "patient_id", "scope")):
-                raise _bad_token("An app token needs client_id, patient_id and scope.")
     except InvalidIdentifier as exc:
         raise _bad_token("The token's identifier is invalid.") from exc
     return Principal(role=role, sub=claims["sub"], claims=claims)

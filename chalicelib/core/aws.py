@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Any
+from typing import Any, Callable
 
 from chalicelib.core.memo import built_once
 from chalicelib.core.settings import settings
@@ -26,11 +26,30 @@ def client(service: str) -> Any:
 
 @built_once
 def table() -> Any:
-    """The DynamoDB table (resource API: plain Python values in and out)."""
+    """The DynamoDB table (resource API: plain Python values in and out), shared by threads."""
     import boto3
 
     resource = boto3.session.Session().resource("dynamodb", region_name=settings().region)
+    _one_condition_at_a_time(resource)
     return resource.Table(settings().table_name)
+
+
+def _one_condition_at_a_time(resource: Any) -> None:
+    """boto3 turns Key()/Attr() conditions into expressions with one placeholder counter per
+    resource, reset by every call: two threads building at once mix their placeholders (DynamoDB
+    then answers "Query condition missed key schema element"). A lock around that step, which
+    takes microseconds, makes the table's actions safe from several threads."""
+    import threading
+
+    lock, inject = threading.Lock(), resource._injector.inject_condition_expressions
+    event, name = "before-parameter-build.dynamodb", "dynamodb-condition-expression"
+
+    def one_at_a_time(**kwargs: Any) -> None:
+        with lock:
+            inject(**kwargs)
+
+    resource.meta.client.meta.events.unregister(event, unique_id=name)
+    resource.meta.client.meta.events.register_first(event, one_at_a_time, unique_id=name)  # before the values are typed
 
 
 def query_page(query: dict[str, Any], start_key: dict | None) -> tuple[list[dict], dict | None]:
@@ -42,14 +61,35 @@ def query_page(query: dict[str, Any], start_key: dict | None) -> tuple[list[dict
     try:
         result = table().query(**query)
     except ClientError as error:
-        # DynamoDB refuses a start key outside the query's key range (a cursor from another list,
-        # or the same list with other filters): the caller's mistake, not ours.
+        # DynamoDB refuses a start key outside the query's key range. Cursors only open on the
+        # list and filters that wrote them (core.pagination), but a range may still move under
+        # one (the agenda's "from" defaults to now): ask for a fresh first page.
         if start_key and error.response["Error"]["Code"] == "ValidationException":
             from chalicelib.core.pagination import foreign_cursor
 
             raise foreign_cursor() from None
         raise
     return result.get("Items", []), result.get("LastEvaluatedKey")
+
+
+def visible_page(
+    query: dict[str, Any], start_key: dict | None, limit: int, keep: Callable[[dict], bool], key_names: tuple[str, ...] = ("pk", "sk")
+) -> tuple[list[dict], dict | None]:
+    """Up to ``limit`` items of a query that ``keep`` accepts, from ``start_key`` on, and the start
+    key of the next page: the key of the last item returned, and only when another accepted item
+    follows. Pages and cursor depend on the accepted items alone, so the others (what this caller
+    may not see) leave no trace: no short page, no cursor pointing at one of them. Reading one
+    item past the page answers "is there more" in the same query when all are accepted."""
+    kept: list[dict] = []
+    while len(kept) <= limit:
+        items, start_key = query_page({**query, "Limit": limit + 1}, start_key)
+        kept += [item for item in items if keep(item)]
+        if not start_key:
+            break
+    if len(kept) <= limit:
+        return kept, None
+    page = kept[:limit]
+    return page, {name: page[-1][name] for name in key_names}
 
 
 def query_all(**query: Any) -> list[dict]:

@@ -12,10 +12,13 @@ import json
 
 GENESIS = "0" * 64
 CHAINED_FIELDS = ("seq", "event_id", "at", "actor_role", "actor_id", "action", "resource")
+# Chained only when the event carries them: events written before a field existed keep their hash.
+OPTIONAL_CHAINED_FIELDS = ("hidden_from_representatives",)
 
 
 def event_hash(prev_hash: str, event: dict) -> str:
     fields = {name: event.get(name) for name in CHAINED_FIELDS}
+    fields.update({name: event[name] for name in OPTIONAL_CHAINED_FIELDS if name in event})
     fields["seq"] = int(fields["seq"])  # DynamoDB gives it back as a Decimal
     content = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(f"{prev_hash}\n{content}".encode()).hexdigest()

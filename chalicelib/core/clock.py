@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def latest_date() -> date:
+    """The latest calendar date a person may call today, with a day's margin over UTC: a French
+    night is already tomorrow in Paris while UTC is still today, and so are the overseas
+    departments east of UTC."""
+    return (now() + timedelta(days=1)).date()
 
 
 def iso(moment: datetime) -> str:

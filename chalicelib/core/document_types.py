@@ -1,10 +1,11 @@
-"""Document types and their LOINC codes (DMP list JDV_J07-XdsTypeCode-CISIS, system LOINC
-2.16.840.1.113883.6.1): the one mapping used wherever a document arrives or leaves with a LOINC
-``typeCode`` (legacy XDM archives, the FHIR interface).
+"""This API's document ``type`` ↔ the LOINC codes of the DMP's document type list.
 
-``ACCEPTED`` maps every code we take to this API's ``type``; several codes share a type, and
-``loinc_of`` gives the one code we send for each type. A code not listed is refused (the
-document could not be placed in the profession × type matrix). Data only: stdlib, no I/O.
+Professional software (PDSm, IHE MHD) and the legacy DMP archives (XDS ``typeCode``) name a
+document's type with a LOINC code of the DMP's list (JDV_J66-TypeCode-DMP, a subset of
+JDV_J07-XdsTypeCode-CISIS, ANS CI-SIS nomenclatures); this API names it with one of
+``matrix.DOCUMENT_TYPES``. Several codes map to one type; the first code of each type is the one
+given for documents deposited without a code (the native API). The README shows the table and
+its source. Data only: stdlib, no I/O.
 """
 
 from __future__ import annotations
@@ -12,48 +13,68 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Mapping
 
-LOINC_OID = "2.16.840.1.113883.6.1"
-LOINC_SYSTEM = "http://loinc.org"
+from chalicelib.core.matrix import DOCUMENT_TYPES
 
-ACCEPTED: Mapping[str, str] = MappingProxyType(
+LOINC = "http://loinc.org"
+
+# type -> ((LOINC code, display as in the DMP's list), ...): the first is the type's own code.
+CODES: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
     {
-        "57833-6": "prescription",  # Prescription de produits de santé
-        "57832-8": "prescription",  # Prescription de soins ou d'examens
-        "11490-0": "hospital_report",  # Lettre de liaison à la sortie d'un établissement
-        "18842-5": "hospital_report",  # Synthèse de sortie (discharge summary)
-        "34112-3": "hospital_report",  # Compte rendu d'hospitalisation
-        "34874-8": "hospital_report",  # Compte rendu opératoire
-        "11488-4": "consultation_report",  # Compte rendu de consultation
-        "11502-2": "lab_result",  # Compte rendu d'examens de biologie médicale
-        "11526-1": "lab_result",  # Compte rendu d'anatomie et de cytologie pathologiques
-        "18748-4": "imaging_report",  # Compte rendu d'imagerie médicale
-        "87273-9": "vaccination_record",  # Note de vaccination
-        "11369-6": "vaccination_record",  # Historique des vaccinations
-        "60591-5": "care_summary",  # Synthèse médicale
-        "34133-9": "care_summary",  # Synthèse d'épisode de soins
-        "51851-4": "other",  # Document administratif
+        "prescription": (
+            ("57833-6", "Prescription de produits de santé"),
+            ("57832-8", "Prescription d'actes"),
+        ),
+        "hospital_report": (
+            ("34112-3", "CR d'hospitalisation (séjour)"),
+            ("11490-0", "Lettre de liaison à la sortie d'un établissement de soins"),
+            ("18842-5", "Synthèse de sortie"),
+            ("34874-8", "CR opératoire"),
+            ("15508-5", "CR d'accouchement"),
+        ),
+        "consultation_report": (
+            ("11488-4", "CR de consultation"),
+            ("11506-3", "CR de suivi"),
+            ("34794-8", "CR de réunion de concertation pluridisciplinaire"),
+        ),
+        "lab_result": (
+            ("11502-2", "CR d'examens biologiques"),
+            ("11526-1", "CR d'anatomie et de cytologie pathologiques"),
+        ),
+        "imaging_report": (("18748-4", "CR d'imagerie médicale"),),
+        "vaccination_record": (
+            ("87273-9", "Note de vaccination"),
+            ("11369-6", "Historique des vaccinations"),
+        ),
+        "care_summary": (
+            ("60591-5", "Synthèse"),
+            ("34133-9", "Synthèse d'épisode de soins"),
+            ("18776-5", "Plan personnalisé de soins"),
+        ),
+        "other": (
+            ("51851-4", "Document administratif"),
+            ("47420-5", "Bilan fonctionnel"),
+        ),
     }
 )
 
-_CANONICAL: Mapping[str, str] = MappingProxyType(
-    {
-        "prescription": "57833-6",
-        "hospital_report": "11490-0",
-        "consultation_report": "11488-4",
-        "lab_result": "11502-2",
-        "imaging_report": "18748-4",
-        "vaccination_record": "87273-9",
-        "care_summary": "60591-5",
-        "other": "51851-4",
-    }
+assert tuple(CODES) == DOCUMENT_TYPES, "every document type has its LOINC codes"
+
+TYPE_OF_CODE: Mapping[str, str] = MappingProxyType(
+    {code: document_type for document_type, codes in CODES.items() for code, _ in codes}
 )
+DISPLAY: Mapping[str, str] = MappingProxyType({code: display for codes in CODES.values() for code, display in codes})
+ACCEPTED = ", ".join(TYPE_OF_CODE)
 
 
-def type_of(loinc_code: str) -> str | None:
-    """This API's document type for a LOINC code of the DMP's list; None if we do not take it."""
-    return ACCEPTED.get(loinc_code.strip())
+def type_of(code: str) -> str | None:
+    """This API's type for a LOINC code of the list; None for a code outside it."""
+    return TYPE_OF_CODE.get(code)
 
 
-def loinc_of(document_type: str) -> str:
-    """The LOINC code we give a document of this type."""
-    return _CANONICAL[document_type]
+def code_of(document_type: str) -> str:
+    """The LOINC code standing for a type when none more precise was given."""
+    return CODES[document_type][0][0]
+
+
+def unknown_code_message(code: str | None) -> str:
+    return f"The document type code {code!r} is not in the DMP's list (LOINC, {LOINC}): use one of {ACCEPTED}."

@@ -1,7 +1,8 @@
 """Pydantic field types and rules the models share.
 
-Identifiers validate and normalise, and report the identifier's own error code (``invalid_ins`` /
-``invalid_rpps``) so the API answers with it. ``not_before`` orders two moments of a model."""
+Identifiers and media types validate, and report their own error code (``invalid_ins`` /
+``invalid_rpps`` / ``unsupported_media_type``) so the API answers with it (core.api.invalid_input).
+``not_before`` orders two moments of a model."""
 
 from __future__ import annotations
 
@@ -71,6 +72,19 @@ Rpps = Annotated[
     ),
 ]
 """Pydantic type: validates and normalises an RPPS number (see ``normalize_rpps``)."""
+
+
+MEDIA_TYPES = ("application/pdf", "image/jpeg", "image/png", "text/plain")
+
+
+def _allowed_media_type(value: str) -> str:
+    if value not in MEDIA_TYPES:
+        raise PydanticCustomError("unsupported_media_type", "Not an accepted media type: use one of {allowed}.", {"allowed": ", ".join(MEDIA_TYPES)})
+    return value
+
+
+MediaType = Annotated[str, AfterValidator(_allowed_media_type), WithJsonSchema({"type": "string", "enum": list(MEDIA_TYPES)})]
+"""Pydantic type: the media types a document or an attachment may have (API.md § Documents)."""
 
 
 def not_before(field: str, earlier: str, message: str):

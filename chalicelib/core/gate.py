@@ -1,24 +1,47 @@
 """The gate every endpoint touching a person's space goes through.
 
-``authorize`` loads the space (account, access settings and the activity head: one query),
-builds the actor from the token, and asks the pure policy (policy.py); a denial becomes 404
-when the resource's existence must not leak (the policy says which), else 403. ``check``
-decides one more action on a space already loaded (e.g. on a document once read).
+``authorize`` loads the space (account, access settings, guardians and the activity head: one
+query), builds the actor from the token, and asks the pure policy (policy.py); a denial becomes
+404 when the resource's existence must not leak (the policy says which), 400 when the request
+itself is wrong, else 403. ``check`` decides one more action on a space already loaded (e.g. on a
+document once read). ``look_up`` is a professional's search of a space by INS, the one rule
+of the native and FHIR searches.
+
+A patient token whose INS is that of a legal representative (on the account) or of a guardian
+(SPACE#GUARDIAN# items) of the space becomes a ``representative`` actor, under the person's own
+opaque id; the policy decides whether the relationship still holds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from types import MappingProxyType
+from typing import Callable
 
-from chalicelib.core import clock, pseudonyms, spaces
+from chalicelib.core import clock, history, pseudonyms, spaces
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import Forbidden, NotFound
+from chalicelib.core.errors import Forbidden, InvalidRequest, NotFound
 from chalicelib.core.history import ActorRef
-from chalicelib.core.policy import Actor, Decision, Resource, Space, decide
+from chalicelib.core.policy import (
+    BAD_REQUEST_REASONS,
+    GUARDIAN,
+    LEGAL_REPRESENTATIVE,
+    SEARCH,
+    Actor,
+    Decision,
+    Reason,
+    Representation,
+    Resource,
+    Space,
+    decide,
+    majority_day,
+)
 from chalicelib.core.spaces import SpaceItems
 
 NO_SPACE = "No such patient space, or you have no access to it."
+NOT_FOUND = {"space": NO_SPACE, "document": "No such document."}
+HIDDEN_MISUSE = "Only a professional may hide a document from the legal representatives, and only on a minor's space."
 
 
 @dataclass
@@ -33,11 +56,23 @@ class Authorized:
         return ActorRef(role=self.actor.role, id=self.actor.id)
 
 
+def _representatives(items: SpaceItems) -> list[tuple[dict, Representation]]:
+    """The space's legal representatives and guardians: (stored item, relationship)."""
+    legal = [(r, Representation(r["person_id"], LEGAL_REPRESENTATIVE)) for r in items.account.get("representatives", [])]
+    guardians = [
+        (g, Representation(g["person_id"], GUARDIAN, date.fromisoformat(g["until"]) if g.get("until") else None))
+        for g in items.guardians.values()
+    ]
+    return legal + guardians
+
+
 def to_space(items: SpaceItems) -> Space:
     account = items.account
     return Space(
         patient_id=items.patient_id,
         status=account["status"],
+        birth_date=date.fromisoformat(account["birth_date"]) if account.get("birth_date") else None,
+        representations=tuple(representation for _, representation in _representatives(items)),
         treating_doctor=account.get("treating_doctor"),
         emergency_access_allowed=bool(account.get("emergency_access_allowed", True)),
         grants=MappingProxyType(
@@ -52,9 +87,14 @@ def to_space(items: SpaceItems) -> Space:
 
 def actor_of(principal: Principal, items: SpaceItems | None) -> Actor:
     if principal.role == "patient":
-        own = items is not None and items.account.get("ins_digest") == pseudonyms.ins_digest(principal.ins)
-        patient_id = items.patient_id if own else None
-        return Actor(role="patient", id=patient_id or principal.sub, patient_id=patient_id)
+        digest = pseudonyms.ins_digest(principal.ins)
+        if items is not None:
+            if items.account.get("ins_digest") == digest:
+                return Actor(role="patient", id=items.patient_id, patient_id=items.patient_id)
+            for item, representation in _representatives(items):
+                if item.get("ins_digest") == digest:
+                    return Actor(role="representative", id=representation.person_id)
+        return Actor(role="patient", id=principal.sub)
     if principal.role == "professional":
         return Actor(role="professional", id=principal.rpps, profession=principal.profession)
     if principal.role == "app":
@@ -92,6 +132,32 @@ def check(principal: Principal, items: SpaceItems, action: str, resource: Resour
     decision = decide(actor, space, action, resource, clock.now())
     if not decision.allowed:
         if decision.hide_existence:
-            raise NotFound(NO_SPACE if resource.kind == "space" else "No such resource.")
+            # the same answer as for what does not exist at all
+            raise NotFound(NOT_FOUND.get(resource.kind, "No such resource."))
+        if decision.reason in BAD_REQUEST_REASONS:
+            raise InvalidRequest(HIDDEN_MISUSE, [{"field": "hidden_from_representatives", "message": HIDDEN_MISUSE}])
+        if decision.reason == Reason.MANAGED_BY_REPRESENTATIVES:
+            # who manages it and until when, without naming them
+            raise Forbidden(f"This space is managed by your legal representatives until {majority_day(space.birth_date).isoformat()}.")
         raise Forbidden(f"You may not do this on this space ({decision.reason.replace('_', ' ')}).")
     return Authorized(items=items, space=space, actor=actor, decision=decision)
+
+
+def find_by_ins(ins: str) -> SpaceItems | None:
+    """The space of the person with this INS, whatever its status (the INS only as its keyed hash)."""
+    patient_id = spaces.patient_id_for(pseudonyms.ins_digest(ins))
+    return spaces.load(patient_id) if patient_id else None
+
+
+def look_up(principal: Principal, ins: str, matches: Callable[[dict], bool] = lambda account: True) -> Authorized:
+    """A professional looks a person up by INS (``matches``: more the account must agree with,
+    e.g. the birth date). No space, ``matches`` false and a space not open (invited, opposed,
+    closed) all get the same 404; a refusal of the policy's ``search`` decision (blocked,
+    occupational doctor without a grant) 403. A search that finds is recorded in the patient's
+    history (``access.searched``): the patient sees who looked them up."""
+    items = find_by_ins(ins)
+    if items is None or not matches(items.account):
+        raise NotFound(NO_SPACE)
+    found = check(principal, items, SEARCH, Resource(kind="space"))
+    history.record(found.space.patient_id, found.actor_ref, "access.searched", head=items.activity_head)
+    return found

@@ -4,6 +4,10 @@
                                                                 the rest of the space (core.spaces)
     pk = PAT#<patient_id>   sk = ACT#<seq, 12 digits>  one event
 
+An event about a document hidden from the representatives (the minor's secret) carries
+``hidden_from_representatives: true``, inside its hash: the policy leaves it out of what a
+representative reads, while the chain stays whole.
+
 ``record`` appends one event; ``commit`` applies a module's writes together with the event that
 describes them, in one transaction: the head moves from seq n to n+1 only if it is still at n, the
 event n+1 is created only if absent, and the writes keep their own conditions. A racing appender
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 from pydantic import BaseModel
 
@@ -42,8 +46,7 @@ def get_head(patient_id: str) -> dict | None:
 
 
 def _chain_items(patient_id: str, head: dict | None, events: list[dict]) -> list[dict]:
-    """Transaction items appending ``events`` (each carrying its seq and hash) and moving the head
-    to the last one."""
+    """Transaction items moving the head to the last of ``events`` (each carries seq and hash)."""
     table = aws.table().name
     head_key = layout.activity_head(patient_id)
     last = events[-1]
@@ -79,9 +82,11 @@ def _chain_items(patient_id: str, head: dict | None, events: list[dict]) -> list
     return [move_head, *put_events]
 
 
-def record(patient_id: str, actor: ActorRef, action: str, resource: str | None = None, *, head: dict | None = None) -> dict:
+def record(
+    patient_id: str, actor: ActorRef, action: str, resource: str | None = None, *, head: dict | None = None, hidden_from_representatives: bool = False
+) -> dict:
     """Appends one event that comes with no write of its own (a read, a notice)."""
-    return commit(patient_id, actor, action, resource, writes=[], head=head)
+    return commit(patient_id, actor, action, resource, writes=[], head=head, hidden_from_representatives=hidden_from_representatives)
 
 
 def commit(
@@ -93,6 +98,7 @@ def commit(
     writes: list[dict],
     head: dict | None = None,
     new_space: bool = False,
+    hidden_from_representatives: bool = False,
 ) -> dict:
     """Applies ``writes`` (transaction items: the change the event describes) and appends the event,
     all or nothing. Returns the event.
@@ -100,20 +106,31 @@ def commit(
     ``head`` is the chain's head when the caller already loaded it with the space, and
     ``new_space`` says there is none yet: either spares a read (the write still checks it).
     """
-    return commit_all(patient_id, actor, [(action, resource)], writes=writes, head=head, new_space=new_space)[0]
+    return commit_events(
+        patient_id, actor, [Event(action, resource, hidden_from_representatives)], writes=writes, head=head, new_space=new_space
+    )[0]
 
 
-def commit_all(
+class Event(NamedTuple):
+    """One event of a change: what was done, on what, and whether it concerns a document hidden
+    from the representatives (then they never see the event)."""
+
+    action: str
+    resource: str | None = None
+    hidden_from_representatives: bool = False
+
+
+def commit_events(
     patient_id: str,
     actor: ActorRef,
-    actions: list[tuple[str, str | None]],
+    described_by: list[Event],
     *,
     writes: list[dict],
     head: dict | None = None,
     new_space: bool = False,
 ) -> list[dict]:
-    """``commit`` for several events of one actor at once (action, resource), chained in order:
-    e.g. the documents of one imported archive, each with its own event, in one transaction."""
+    """``commit`` for a change several events describe (a bundle of documents deposited at once):
+    the writes and every event, in one transaction. Returns the events, in order."""
     known = new_space or head is not None
     for attempt in range(MAX_ATTEMPTS):
         if attempt or not known:
@@ -121,7 +138,7 @@ def commit_all(
         seq = int(head["seq"]) if head else 0
         prev_hash = head["hash"] if head else chain.GENESIS
         events = []
-        for action, resource in actions:
+        for described in described_by:
             seq += 1
             event = {
                 "seq": seq,
@@ -129,10 +146,12 @@ def commit_all(
                 "at": clock.iso(clock.now()),
                 "actor_role": actor.role,
                 "actor_id": actor.id,
-                "action": action,
-                "resource": resource,
+                "action": described.action,
+                "resource": described.resource,
                 "prev_hash": prev_hash,
             }
+            if described.hidden_from_representatives:
+                event["hidden_from_representatives"] = True
             event["hash"] = prev_hash = chain.event_hash(prev_hash, event)
             events.append(event)
         chain_items = _chain_items(patient_id, head, events)
@@ -150,14 +169,21 @@ def commit_all(
     raise Conflict("Too many simultaneous changes on this space; try again.")
 
 
-def page(patient_id: str, limit: int, start_key: dict | None, newest_first: bool) -> tuple[list[dict], dict | None]:
-    query: dict[str, Any] = {
+def _events(patient_id: str, newest_first: bool) -> dict[str, Any]:
+    return {
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": {":pk": layout.patient(patient_id), ":prefix": layout.ACTIVITY_EVENT_PREFIX},
         "ScanIndexForward": not newest_first,
-        "Limit": limit,
     }
-    return aws.query_page(query, start_key)
+
+
+def page(patient_id: str, limit: int, start_key: dict | None, newest_first: bool) -> tuple[list[dict], dict | None]:
+    return aws.query_page({**_events(patient_id, newest_first), "Limit": limit}, start_key)
+
+
+def visible_page(patient_id: str, limit: int, start_key: dict | None, visible: Callable[[dict], bool]) -> tuple[list[dict], dict | None]:
+    """A full page of the events ``visible`` accepts, newest first (core.aws.visible_page)."""
+    return aws.visible_page(_events(patient_id, newest_first=True), start_key, limit, visible)
 
 
 def all_events(patient_id: str) -> list[dict]:

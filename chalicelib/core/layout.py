@@ -2,12 +2,15 @@
 that guard a space. Stores build their items from these; services build no keys.
 
 A person's space (partition PAT#<patient_id>)
-    sk = SPACE#ACCOUNT                    status, identity, enrolment, access settings
+    sk = SPACE#ACCOUNT                    status, identity, enrolment, access settings; a minor's
+                                          legal representatives ({person_id, ins_digest, identity,
+                                          contact} each: their notices and the access decision)
             gsi1pk = COHORT#<cohort_id>#<shard>   gsi1sk = PAT#<patient_id>   (enrolment timers)
     sk = SPACE#GRANT#<rpps>               {rpps, granted_at, expires_at?}
     sk = SPACE#BLOCK#<rpps>               {rpps, blocked_at}
     sk = SPACE#EMERGENCY#<rpps>           {rpps, profession, opened_at, expires_at, reason_sealed}
     sk = SPACE#CONNECTION#<connection_id> {connection_id, app_id, scopes, created_at}
+    sk = SPACE#GUARDIAN#<guardianship_id> a protected adult's guardian {person_id, ins_digest, until?, ...}
     sk = SPACE#ACTIVITY_HEAD              the activity chain's head {seq, hash}
     sk = ACT#<seq, 12 digits>             one activity event
     sk = DOC#<document_id>                a document's metadata (no content)
@@ -24,7 +27,13 @@ A person's space (partition PAT#<patient_id>)
                                           when the document is deleted: a re-import does not revive it)
 
 Other partitions
-    INS#<hmac(INS)> / INS                 {patient_id}: a space by INS
+    INS#<hmac(INS)> / INS                 {patient_id}: a person by INS: their space's id, or the
+                                          opaque id of a representative or guardian who has no
+                                          space (yet): it becomes their patient_id if invited
+    DEPENDANTS#<person_id> / PAT#<patient_id>#<relationship>   {patient_id, relationship, until?}:
+                                          the spaces a person acts on (GET /v1/me/dependants)
+    GUARDIANSHIP#<guardianship_id> / GUARDIANSHIP   {patient_id, person_id}: a guardianship by id
+    DOCID#<document_id> / DOCUMENT        {patient_id}: a document by its id alone (FHIR paths)
     CAMPAIGN#<id> / META                  an enrolment campaign
     CAMPAIGN#<id> / COUNT#<shard>         its sharded status counters
     NOTICE#<patient_id>#<template> / NOTICE   an enrolment notice waiting to be sent again
@@ -58,6 +67,7 @@ GRANT_PREFIX = "SPACE#GRANT#"
 BLOCK_PREFIX = "SPACE#BLOCK#"
 EMERGENCY_PREFIX = "SPACE#EMERGENCY#"
 CONNECTION_PREFIX = "SPACE#CONNECTION#"
+GUARDIAN_PREFIX = "SPACE#GUARDIAN#"
 DOCUMENT_PREFIX = "DOC#"
 PROFILE_PREFIX = "PROFILE#"
 MEASUREMENT_PREFIX = "MEAS#"
@@ -87,6 +97,23 @@ def account(patient_id: str) -> dict:
 
 def ins_index(ins_digest: str) -> dict:
     return {"pk": f"INS#{ins_digest}", "sk": "INS"}
+
+
+def guardian(patient_id: str, guardianship_id: str) -> dict:
+    return _in_space(patient_id, f"{GUARDIAN_PREFIX}{guardianship_id}")
+
+
+def dependants(person_id: str) -> str:
+    """Partition of the spaces a person acts on as legal representative or guardian."""
+    return f"DEPENDANTS#{person_id}"
+
+
+def dependant(person_id: str, patient_id: str, relationship: str) -> dict:
+    return {"pk": dependants(person_id), "sk": f"{patient(patient_id)}#{relationship}"}
+
+
+def guardianship(guardianship_id: str) -> dict:
+    return {"pk": f"GUARDIANSHIP#{guardianship_id}", "sk": "GUARDIANSHIP"}
 
 
 def grant(patient_id: str, rpps: str) -> dict:
@@ -129,6 +156,9 @@ def _digest(text: str) -> str:
 def legacy_document(patient_id: str, unique_id: str) -> dict:
     """The marker of a legacy DMP document (its XDS uniqueId) imported into this space."""
     return _in_space(patient_id, f"{LEGACY_PREFIX}{_digest(unique_id)}")
+def document_pointer(document_id: str) -> dict:
+    """Where a document is, by its id alone (``/v1/fhir/Binary/{id}`` names no space)."""
+    return {"pk": f"DOCID#{document_id}", "sk": "DOCUMENT"}
 
 
 def release_bucket(day: str) -> str:

@@ -1,14 +1,27 @@
 """Sends notifications: an email through SES when there is an address, else a letter job on the
 print provider's queue (SQS). Texts are built by the caller's templates and must carry no INS,
-no name and no health content; the channel is chosen here, in one place.
+no name and no health content; the channel is chosen here, in one place, and so is who is told
+about a space (``recipients``).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date
 
 from chalicelib.core import aws, logs
+from chalicelib.core.policy import is_minor
 from chalicelib.core.settings import settings
+
+
+def recipients(account: dict, today: date) -> list[dict]:
+    """Who is told about a space: its holder, or, while the holder is a minor, each of their legal
+    representatives, never the child (also after 18 when the holder gave no contact of their own:
+    the representatives are then the only ones who know of the enrolment)."""
+    representatives = account.get("representatives") or []
+    minor = is_minor(date.fromisoformat(account["birth_date"]), today) if account.get("birth_date") else False
+    reachable = account.get("email") or account.get("postal_address")
+    return list(representatives) if representatives and (minor or not reachable) else [account]
 
 
 def send_email(to: str, subject: str, body: str) -> None:

@@ -90,6 +90,8 @@ def _operation(op: Operation, refs: dict) -> dict:
     }
     if op.body:
         doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": refs[op.body]}}}
+    if op.openapi:
+        doc.update(op.openapi())
     return doc
 
 

@@ -7,13 +7,21 @@ timezone-aware (UTC).
 Order of checks
 1. The request: a known action and kind, the action meaningful for that kind (``search`` and
    ``emergency_access`` concern the whole space: ``Resource("space")`` only).
-2. The role: patient, professional and app go on. Insurers, mutual insurers, employers and any
-   unknown role get nothing (L1111-18, whatever the patient granted); enrolment agents,
-   catalogue admins and migration operators never reach a space's data.
+2. The role: patient, representative, professional and app go on. Insurers, mutual insurers,
+   employers and any unknown role get nothing (L1111-18, whatever the patient granted); enrolment
+   agents, catalogue admins and migration operators never reach a space's data.
 3. Per role, first matching rule wins:
-   - patient: own space -> professional-only actions -> cannot open a conversation -> space open
-     (except reading the activity history or the space itself) -> documents still invisible to the
-     patient are hidden -> release is the author's -> allowed.
+   - patient: own space -> a minor's own login reaches nothing (the representatives manage the
+     space until the 18th birthday) -> the holder's rules below.
+   - representative (a legal representative of a minor, or the guardian of a protected adult,
+     acting with their own patient token): named on the space -> the relationship still holds
+     (a legal representative until the holder's 18th birthday, a guardian until the end date) ->
+     documents hidden from the representatives (the minor's secret) do not exist for them, nor
+     the history events about them -> messaging is the holder's -> the holder's rules below.
+   - the holder's rules (patient, representative): professional-only actions -> cannot open a
+     conversation -> space open (except reading the activity history or the space itself, and
+     closing it) -> documents still invisible to the patient are hidden -> release and lifting
+     the minor's secret are the author's -> allowed.
    - professional: space open -> not blocked -> known profession -> patient-only kinds/actions ->
      occupational doctor needs a valid grant (never emergency) -> search / emergency access /
      messaging -> activity (treating doctor) -> documents (deposit freely; the author keeps every
@@ -21,17 +29,23 @@ Order of checks
      then the profession x document type matrix) -> profile, measurements, agenda (read or add
      with read access; agenda events also updated/deleted by their author while they have it).
    - app: the space it is connected to -> connection live -> space open -> scope -> masked and
-     invisible documents hidden.
+     invisible documents hidden, and (while the holder is a minor: the app was connected by a
+     representative) documents hidden from the representatives.
+   Depositing a document hidden from the representatives is for professionals, on a minor's
+   space: anything else is a bad request (``BAD_REQUEST_REASONS``: 400, not 403).
 
 ``hide_existence`` tells the endpoint to answer 404 rather than 403: a space the caller has no
-relationship with, a document masked or still invisible for this caller, or a document type the
-profession may not read.
+relationship with, a document masked or still invisible for this caller, a document type the
+profession may not read, or (for representatives) a document hidden from them.
+
+Majority is computed from the birth date at ``now`` (UTC date): on the 18th birthday the
+representatives lose everything at once and the young adult holds the space, with no job to run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Mapping
 
@@ -44,12 +58,13 @@ UPDATE = "update"
 DELETE = "delete"
 MASK = "mask"  # mask / unmask a document
 RELEASE = "release"  # make a document invisible to the patient visible
+DISCLOSE = "disclose"  # lift the minor's secret: a document hidden from the representatives
 MANAGE_ACCESS = "manage_access"  # grants, blocks, treating doctor, emergency setting, connections
 EMERGENCY_ACCESS = "emergency_access"  # open a break-glass session
 MESSAGE = "message"  # open or write in a conversation
 SEARCH = "search"  # a professional looks a patient up
 ACTIONS = frozenset(
-    {READ, CREATE, UPDATE, DELETE, MASK, RELEASE, MANAGE_ACCESS, EMERGENCY_ACCESS, MESSAGE, SEARCH}
+    {READ, CREATE, UPDATE, DELETE, MASK, RELEASE, DISCLOSE, MANAGE_ACCESS, EMERGENCY_ACCESS, MESSAGE, SEARCH}
 )
 
 # --- resource kinds -----------------------------------------------------------------------------
@@ -67,7 +82,7 @@ SPACE = "space"
 _CRUD = frozenset({READ, CREATE, UPDATE, DELETE})
 VALID_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        DOCUMENT: _CRUD | {MASK, RELEASE},
+        DOCUMENT: _CRUD | {MASK, RELEASE, DISCLOSE},
         PROFILE: _CRUD,
         MEASUREMENT: _CRUD,
         AGENDA: _CRUD,
@@ -83,6 +98,7 @@ KINDS = frozenset(VALID_ACTIONS)
 
 # --- roles and statuses -------------------------------------------------------------------------
 PATIENT = "patient"
+REPRESENTATIVE = "representative"  # a legal representative or a guardian, as their own person
 PROFESSIONAL = "professional"
 APP = "app"
 ENROLMENT_AGENT = "enrolment_agent"
@@ -92,13 +108,18 @@ OCCUPATIONAL_DOCTOR = "medecin_du_travail"
 
 OPEN_STATUSES = frozenset({"active", "auto_created"})
 INVISIBILITY_PERIOD = timedelta(days=30)
+MAJORITY_AGE = 18
+# Relationships of a representative to the space they act on.
+LEGAL_REPRESENTATIVE = "legal_representative"
+GUARDIAN = "guardian"
 
 # Kinds only the patient touches (professionals and apps are denied)...
 PATIENT_ONLY_KINDS = frozenset({ACCESS_SETTINGS, CONNECTION, EXPORT, SPACE})
 # ...except these space-level actions of professionals.
 PROFESSIONAL_SPACE_ACTIONS = frozenset({SEARCH, EMERGENCY_ACCESS, MESSAGE})
-# What a patient may still do on a space that is not open (invited, opposed, closed).
-PATIENT_ANY_STATUS = frozenset({(ACTIVITY, READ), (SPACE, READ)})
+# What the holder may still do on a space that is not open (invited, opposed, closed): closing
+# says itself why it cannot be done (enrolment's transitions).
+PATIENT_ANY_STATUS = frozenset({(ACTIVITY, READ), (SPACE, READ), (SPACE, DELETE)})
 # (kind, action) -> scopes of which the app needs one.
 APP_SCOPES: Mapping[tuple[str, str], frozenset[str]] = MappingProxyType(
     {
@@ -120,6 +141,8 @@ class Reason:
 
     # allowed
     PATIENT_OWN_SPACE = "patient_own_space"
+    LEGAL_REPRESENTATIVE = "legal_representative"
+    GUARDIAN = "guardian"
     TREATING_DOCTOR = "treating_doctor"
     GRANT = "grant"
     EMERGENCY_SESSION = "emergency_session"
@@ -142,6 +165,13 @@ class Reason:
     PATIENT_CANNOT_OPEN_CONVERSATION = "patient_cannot_open_conversation"
     INVISIBLE_TO_PATIENT = "invisible_to_patient"
     INVISIBLE_RESERVED_TO_PROFESSIONALS = "invisible_reserved_to_professionals"
+    MANAGED_BY_REPRESENTATIVES = "managed_by_representatives"
+    NOT_REPRESENTATIVE = "not_representative"
+    REPRESENTATION_ENDED = "representation_ended"
+    HIDDEN_FROM_REPRESENTATIVES = "hidden_from_representatives"
+    HIDDEN_RESERVED_TO_PROFESSIONALS = "hidden_reserved_to_professionals"
+    HIDDEN_ONLY_FOR_MINORS = "hidden_only_for_minors"
+    HOLDER_ONLY = "holder_only"
     BLOCKED = "blocked"
     UNKNOWN_PROFESSION = "unknown_profession"
     OCCUPATIONAL_DOCTOR_NEEDS_GRANT = "occupational_doctor_needs_grant"
@@ -159,6 +189,8 @@ class Reason:
 ALLOW_REASONS = frozenset(
     {
         Reason.PATIENT_OWN_SPACE,
+        Reason.LEGAL_REPRESENTATIVE,
+        Reason.GUARDIAN,
         Reason.TREATING_DOCTOR,
         Reason.GRANT,
         Reason.EMERGENCY_SESSION,
@@ -170,6 +202,9 @@ ALLOW_REASONS = frozenset(
         Reason.APP_SCOPE,
     }
 )
+
+# Denials that are the request's fault (400), not a refusal (403).
+BAD_REQUEST_REASONS = frozenset({Reason.HIDDEN_RESERVED_TO_PROFESSIONALS, Reason.HIDDEN_ONLY_FOR_MINORS})
 
 _EMPTY: Mapping = MappingProxyType({})
 
@@ -186,7 +221,9 @@ def _frozen_mapping(value: Mapping) -> Mapping:
 @dataclass(frozen=True)
 class Actor:
     role: str
-    id: str  # patient_id (patient), RPPS (professional), client_id (app), sub otherwise
+    # patient_id (patient), the person's own opaque id (representative: the same as their own
+    # patient_id when they have a space), RPPS (professional), client_id (app), sub otherwise
+    id: str
     profession: str | None = None  # professional only
     patient_id: str | None = None  # patient: own space; app: the space it is connected to
     scopes: frozenset[str] = frozenset()  # app: in its token AND its live connection
@@ -197,9 +234,20 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class Representation:
+    """A person who acts on the space for its holder: a legal representative (while the holder is
+    a minor) or a guardian appointed by a judge (until ``until``, when given)."""
+
+    person_id: str  # the representative's own opaque id (Actor.id)
+    relationship: str  # LEGAL_REPRESENTATIVE | GUARDIAN
+    until: date | None = None  # guardian: the day it ends (no access from that day on)
+
+
+@dataclass(frozen=True)
 class Space:
     patient_id: str
     status: str  # invited | active | opposed | auto_created | closed
+    birth_date: date | None = None  # the holder's; None: taken as an adult
     treating_doctor: str | None = None  # RPPS
     emergency_access_allowed: bool = True
     # RPPS -> expiry (None: no expiry)
@@ -207,8 +255,10 @@ class Space:
     blocked: frozenset[str] = frozenset()  # RPPS
     # RPPS -> end of the emergency session that professional opened
     emergency_sessions: Mapping[str, datetime] = field(default_factory=_empty_mapping, hash=False)
+    representations: tuple[Representation, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "representations", tuple(self.representations))
         object.__setattr__(self, "grants", _frozen_mapping(self.grants))
         object.__setattr__(self, "emergency_sessions", _frozen_mapping(self.emergency_sessions))
         object.__setattr__(self, "blocked", frozenset(self.blocked))
@@ -222,6 +272,8 @@ class Resource:
     masked: bool = False
     invisible_to_patient: bool = False
     invisible_since: datetime | None = None  # visible automatically INVISIBILITY_PERIOD later
+    # the minor's secret: a document (or a history event about one) the representatives never see
+    hidden_from_representatives: bool = False
 
 
 @dataclass(frozen=True)
@@ -240,6 +292,34 @@ def _deny(reason: str, *, hide: bool = False) -> Decision:
 
 
 # --- facts --------------------------------------------------------------------------------------
+def majority_day(birth_date: date) -> date:
+    """The 18th birthday (born on 29 February: 1 March, the day after 28 February in a common
+    year): from that day on the person is an adult."""
+    try:
+        return birth_date.replace(year=birth_date.year + MAJORITY_AGE)
+    except ValueError:
+        return date(birth_date.year + MAJORITY_AGE, 3, 1)
+
+
+def is_minor(birth_date: date | None, today: date) -> bool:
+    return birth_date is not None and today < majority_day(birth_date)
+
+
+def _minor_space(space: Space, now: datetime) -> bool:
+    return is_minor(space.birth_date, now.date())
+
+
+def representation_holds(representation: Representation, space: Space, now: datetime) -> bool:
+    """A legal representative acts until the holder's 18th birthday; a guardian until the end
+    date (exclusive), and only for an adult (a minor's space is the legal representatives')."""
+    if representation.relationship == LEGAL_REPRESENTATIVE:
+        return _minor_space(space, now)
+    if representation.relationship == GUARDIAN:
+        within = representation.until is None or now.date() < representation.until
+        return within and not _minor_space(space, now)
+    return False
+
+
 def _space_open(space: Space) -> bool:
     return space.status in OPEN_STATUSES
 
@@ -304,6 +384,8 @@ def decide(actor: Actor, space: Space, action: str, resource: Resource, now: dat
         return malformed
     if actor.role == PATIENT:
         return _decide_patient(actor, space, action, resource, now)
+    if actor.role == REPRESENTATIVE:
+        return _decide_representative(actor, space, action, resource, now)
     if actor.role == PROFESSIONAL:
         return _decide_professional(actor, space, action, resource, now)
     if actor.role == APP:
@@ -323,12 +405,39 @@ def _check_request(action: str, resource: Resource) -> Decision | None:
     return None
 
 
-# --- patient ------------------------------------------------------------------------------------
+# --- patient and representatives: the holder's rights --------------------------------------------
 def _decide_patient(
     actor: Actor, space: Space, action: str, resource: Resource, now: datetime
 ) -> Decision:
     if actor.patient_id is None or actor.patient_id != space.patient_id:
         return _deny(Reason.NOT_OWN_SPACE, hide=True)
+    if _minor_space(space, now):
+        return _deny(Reason.MANAGED_BY_REPRESENTATIVES)
+    return _decide_holder(actor, space, action, resource, now, Reason.PATIENT_OWN_SPACE)
+
+
+def _decide_representative(
+    actor: Actor, space: Space, action: str, resource: Resource, now: datetime
+) -> Decision:
+    mine = [r for r in space.representations if r.person_id == actor.id]
+    if not mine:
+        return _deny(Reason.NOT_REPRESENTATIVE, hide=True)
+    holding = next((r for r in mine if representation_holds(r, space, now)), None)
+    if holding is None:
+        return _deny(Reason.REPRESENTATION_ENDED)
+    if resource.hidden_from_representatives:  # what is hidden from them, or their hiding something
+        if action == CREATE:
+            return _deny(Reason.HIDDEN_RESERVED_TO_PROFESSIONALS)
+        return _deny(Reason.HIDDEN_FROM_REPRESENTATIVES, hide=True)
+    if resource.kind == CONVERSATION:
+        return _deny(Reason.HOLDER_ONLY)  # a conversation may carry the minor's secret
+    reason = Reason.GUARDIAN if holding.relationship == GUARDIAN else Reason.LEGAL_REPRESENTATIVE
+    return _decide_holder(actor, space, action, resource, now, reason)
+
+
+def _decide_holder(
+    actor: Actor, space: Space, action: str, resource: Resource, now: datetime, reason: str
+) -> Decision:
     if action in (SEARCH, EMERGENCY_ACCESS):
         return _deny(Reason.PROFESSIONAL_ONLY)
     if resource.kind == CONVERSATION and action == CREATE:
@@ -336,25 +445,31 @@ def _decide_patient(
     if not _space_open(space) and (resource.kind, action) not in PATIENT_ANY_STATUS:
         return _deny(Reason.SPACE_NOT_OPEN)
     if resource.kind == DOCUMENT:
-        hidden = _document_hidden_from_patient_side(actor, action, resource, now)
+        hidden = _document_hidden_from_patient_side(actor, space, action, resource, now)
         if hidden is not None:
             return hidden
-        if action == RELEASE and not _is_author(actor, resource):
+        if action in (RELEASE, DISCLOSE) and not _is_author(actor, resource):
             return _deny(Reason.AUTHOR_ONLY)
-    return _allow(Reason.PATIENT_OWN_SPACE)
+    return _allow(reason)
 
 
 def _document_hidden_from_patient_side(
-    actor: Actor, action: str, resource: Resource, now: datetime
+    actor: Actor, space: Space, action: str, resource: Resource, now: datetime
 ) -> Decision | None:
-    """Patient and apps: only professionals deposit invisible documents; still-invisible ones and
-    (for apps) masked ones they did not author do not exist for them."""
+    """Patient, representatives and apps: only professionals deposit invisible or hidden
+    documents; still-invisible ones, (for apps) masked ones they did not author and, while the
+    holder is a minor, those hidden from the representatives (an app there was connected by a
+    representative) do not exist for them."""
     if action == CREATE:
         if resource.invisible_to_patient:
             return _deny(Reason.INVISIBLE_RESERVED_TO_PROFESSIONALS)
+        if resource.hidden_from_representatives:
+            return _deny(Reason.HIDDEN_RESERVED_TO_PROFESSIONALS)
         return None
     if actor.role == APP and resource.masked and not _is_author(actor, resource):
         return _deny(Reason.MASKED, hide=True)
+    if actor.role == APP and resource.hidden_from_representatives and _minor_space(space, now):
+        return _deny(Reason.HIDDEN_FROM_REPRESENTATIVES, hide=True)
     if _still_invisible(resource, now):
         return _deny(Reason.INVISIBLE_TO_PATIENT, hide=True)
     return None
@@ -399,6 +514,8 @@ def _professional_document(
     actor: Actor, space: Space, action: str, resource: Resource, now: datetime
 ) -> Decision:
     if action == CREATE:
+        if resource.hidden_from_representatives and not _minor_space(space, now):
+            return _deny(Reason.HIDDEN_ONLY_FOR_MINORS)  # no minor's secret for an adult
         return _allow(Reason.DEPOSIT)  # feeding the record is their duty: no grant needed
     if _is_author(actor, resource):
         return _allow(Reason.AUTHOR)  # read (even masked), update/release, delete
@@ -453,7 +570,7 @@ def _decide_app(
     if not needed & actor.scopes:
         return _deny(Reason.MISSING_SCOPE)
     if resource.kind == DOCUMENT:
-        hidden = _document_hidden_from_patient_side(actor, action, resource, now)
+        hidden = _document_hidden_from_patient_side(actor, space, action, resource, now)
         if hidden is not None:
             return hidden
     return _allow(Reason.APP_SCOPE)

@@ -2,7 +2,7 @@
 
 The INS never appears in a DynamoDB key: the index item is keyed by HMAC-SHA256(INS) under a
 secret held in Secrets Manager, read once per process. Provisional codes are stored the same
-way, under a separate derived key.
+way, under a separate derived key; list cursors are sealed under another (core.pagination).
 """
 
 from __future__ import annotations
@@ -22,9 +22,13 @@ def _root_key() -> bytes:
     return json.loads(secret["SecretString"])["hmac_key"].encode()
 
 
+def derived_key(purpose: str) -> bytes:
+    """A 256-bit key of the stack for one purpose: knowing one tells nothing of the others."""
+    return hmac.new(_root_key(), purpose.encode(), hashlib.sha256).digest()
+
+
 def _digest(purpose: str, value: str) -> str:
-    key = hmac.new(_root_key(), purpose.encode(), hashlib.sha256).digest()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(derived_key(purpose), value.encode(), hashlib.sha256).hexdigest()
 
 
 def ins_digest(ins: str) -> str:

@@ -1,5 +1,6 @@
-"""Reading a person's space: the account, its access settings and the activity head (keys in
-core.layout). Everything the access decision needs shares the SPACE# prefix: one query loads it.
+"""Reading a person's space: the account (with a minor's legal representatives), its access
+settings, its guardians and the activity head (keys in core.layout). Everything the access
+decision needs shares the SPACE# prefix: one query loads it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class SpaceItems:
     blocks: dict[str, dict] = field(default_factory=dict)
     emergencies: dict[str, dict] = field(default_factory=dict)
     connections: dict[str, dict] = field(default_factory=dict)
+    guardians: dict[str, dict] = field(default_factory=dict)  # by guardianship_id
     activity_head: dict | None = None
 
     @property
@@ -30,6 +32,7 @@ _GROUPS = {
     layout.BLOCK_PREFIX: "blocks",
     layout.EMERGENCY_PREFIX: "emergencies",
     layout.CONNECTION_PREFIX: "connections",
+    layout.GUARDIAN_PREFIX: "guardians",
 }
 
 
@@ -88,8 +91,23 @@ def get_account(patient_id: str) -> dict | None:
 
 
 def patient_id_for(ins_digest: str) -> str | None:
+    """The person's opaque id (their space's, if they have one: see core.layout's INS index)."""
     item = aws.table().get_item(Key=layout.ins_index(ins_digest)).get("Item")
     return item["patient_id"] if item else None
+
+
+def person_id_for(ins_digest: str) -> str:
+    """The opaque id of the person with this INS, given them now if they have none: one atomic
+    write, so two callers naming the same new person get the same id."""
+    from chalicelib.core.ids import new_id
+
+    item = aws.table().update_item(
+        Key=layout.ins_index(ins_digest),
+        UpdateExpression="SET patient_id = if_not_exists(patient_id, :new)",
+        ExpressionAttributeValues={":new": new_id("pat")},
+        ReturnValues="ALL_NEW",
+    )["Attributes"]
+    return item["patient_id"]
 
 
 def app_is_referenced(app_id: str) -> bool:

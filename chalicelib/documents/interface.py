@@ -20,10 +20,15 @@ def as_resource(item: dict) -> Resource:
         masked=bool(item["masked"]),
         invisible_to_patient=bool(item["invisible_to_patient"]),
         invisible_since=clock.parse_iso(invisible_since) if invisible_since else None,
+        hidden_from_representatives=bool(item.get("hidden_from_representatives")),
     )
+
+
+def readable(actor: Actor, space: Space, items: list[dict], now: datetime) -> list[dict]:
+    """The document items of ``items`` that ``actor`` may read (the policy, document by document)."""
+    return [item for item in items if decide(actor, space, READ, as_resource(item), now).allowed]
 
 
 def readable_metadata(actor: Actor, space: Space, now: datetime) -> list[dict]:
     """The metadata items (no content) of the space's documents ``actor`` may read, by id."""
-    items = sorted(store.all_of(space.patient_id), key=lambda item: item["document_id"])
-    return [item for item in items if decide(actor, space, READ, as_resource(item), now).allowed]
+    return readable(actor, space, sorted(store.all_of(space.patient_id), key=lambda item: item["document_id"]), now)

@@ -11,8 +11,8 @@ One archive, by the deposit's own path:
 2. find the space by the patient's INS (keyed hash) and read, in one BatchGetItem, whether this
    migration already counted the archive, whether the space is open, the history's head, and
    which of its documents were imported before (LEGACY# markers, by uniqueId);
-3. store each new document as a deposit does (service.store_new: encrypted, opaque object key,
-   orphan marker), keeping its author (professional, RPPS), date, title, type and
+3. write the new documents by the deposit's own path (service.write: encrypted, opaque object key,
+   orphan marker, DOCID# pointer), keeping its author (professional, RPPS), date, title, type and
    confidentiality, and commit the metadata, the markers, one ``document.imported`` event per
    document (actor ``{"role": "migration", "id": <migration_id>}``) and the migration's counts
    in one transaction (TRANSACTION_DOCUMENTS documents at most: larger archives take several,
@@ -27,20 +27,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import get_args
 
-from chalicelib.core import aws, concurrency, content, document_types, history, logs, pseudonyms, spaces
+from chalicelib.core import aws, concurrency, content, document_types, fields, history, logs, pseudonyms, spaces
 from chalicelib.core.errors import Conflict
 from chalicelib.core.history import ActorRef
+from chalicelib.core.ids import new_sortable_id
 from chalicelib.core.settings import settings
 from chalicelib.documents import service, store, xdm
-from chalicelib.documents.models import MediaType
 from chalicelib.documents.xdm import Entry, Rejected
 
-# Four transaction items per document (metadata, orphan marker, LEGACY marker, event) and four per
-# transaction (head, space open, counts, "archive counted"): within DynamoDB's 100.
-TRANSACTION_DOCUMENTS = 24
-MEDIA_TYPES = (*get_args(MediaType), "text/xml")  # a deposit's, and CDA R2 (XML)
+# Five transaction items per document (metadata, pointer, orphan marker, LEGACY marker, event) and
+# four per transaction (head, space open, counts, "archive counted"): within DynamoDB's 100.
+TRANSACTION_DOCUMENTS = (100 - 4) // 5
+MEDIA_TYPES = (*fields.MEDIA_TYPES, "text/xml")  # a deposit's, and CDA R2 (XML)
 ATTEMPTS = 3
 # Answers to a task token already used: a batch delivered again after its answer was sent.
 SPENT_TOKEN = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
@@ -150,32 +149,30 @@ def _write(migration_id: str, archive_key: str, patient_id: str, entries: list[E
     chunks = [entries[start : start + TRANSACTION_DOCUMENTS] for start in range(0, len(entries), TRANSACTION_DOCUMENTS)]
     for number, chunk in enumerate(chunks, start=1):
         last = number == len(chunks)
-        items: list[dict] = []
-        try:
-            writes = [store.space_open_item(patient_id)]
-            for entry in chunk:
-                item, creating = service.store_new(
-                    patient_id,
-                    entry.content,
-                    ActorRef(role="professional", id=entry.author_rpps),
-                    document_type=document_types.type_of(entry.type_code),
-                    title=entry.title,
-                    date=entry.created.date().isoformat(),
-                    media_type=entry.media_type,
-                    invisible_to_patient=entry.invisible_to_patient,
-                    masked=entry.masked,
-                    hidden_from_representatives=entry.hidden_from_representatives,
-                    created=entry.created,
-                )
-                items.append(item)
-                writes += [*creating, store.legacy_marker_item(patient_id, entry.unique_id, item["document_id"], migration_id)]
-            counts = {"documents": len(chunk), **({"archives": 1, "imported": 1} if last else {})}
-            writes.append(store.count_item(migration_id, archive_key, counts))
-            if last:
-                writes.append(store.counted_item(migration_id, archive_key))
-            history.commit_all(patient_id, actor, [("document.imported", item["document_id"]) for item in items], writes=writes, head=head)
-        except Exception:
-            for item in items:
-                service.CONTENT.discard(item["object_key"])  # no content without its metadata
-            raise
+        drafts = [_draft(migration_id, patient_id, entry) for entry in chunk]
+        counts = {"documents": len(chunk), **({"archives": 1, "imported": 1} if last else {})}
+        writes = [store.space_open_item(patient_id), store.count_item(migration_id, archive_key, counts)]
+        if last:
+            writes.append(store.counted_item(migration_id, archive_key))
+        service.write(patient_id, actor, drafts, action="document.imported", writes=writes, head=head)
         head = None  # the next transaction reads the head the last one left
+
+
+def _draft(migration_id: str, patient_id: str, entry: Entry) -> service.Draft:
+    """A document of the archive as a deposit writes it, keeping its author (professional, RPPS),
+    date, title, type and confidentiality; its id orders it at its original time."""
+    document_id = new_sortable_id("doc", entry.created)
+    item = service.new_item(
+        patient_id,
+        document_id,
+        ActorRef(role="professional", id=entry.author_rpps),
+        type=document_types.type_of(entry.type_code),
+        type_code=entry.type_code,
+        title=entry.title,
+        date=entry.created.date().isoformat(),
+        media_type=entry.media_type,
+        invisible_to_patient=entry.invisible_to_patient,
+        hidden_from_representatives=entry.hidden_from_representatives,
+        masked=entry.masked,
+    )
+    return service.Draft(item, entry.content, with_items=[store.legacy_marker_item(patient_id, entry.unique_id, document_id, migration_id)])

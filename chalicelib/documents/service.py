@@ -1,27 +1,31 @@
 """The medical record's documents (DOMAIN.md § Who may see what; API.md § Documents).
 
 Every call is decided by the access policy on the document's own attributes (author, type,
-masked, invisible), and every read, deposit, mask, release and deletion lands in the activity
-history in the same transaction as the metadata change it describes.
+masked, invisible, hidden from the representatives), and every read, deposit, mask, release,
+disclosure and deletion lands in the activity history in the same transaction as the metadata
+change it describes. The events about a document hidden from the representatives carry the flag
+(core.history), so that the representatives' history leaves them out.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from chalicelib.core.policy import Resource, decide
-from chalicelib.core.gate import Authorized, authorize, check, load_space
+from chalicelib.core.policy import CREATE, READ, UPDATE, Resource, decide
+from chalicelib.core.gate import Authorized, check, load_space
 from chalicelib.core import history
 from chalicelib.core.history import ActorRef
-from chalicelib.core import blobs, clock, layout, logs, purge
+from chalicelib.core import blobs, clock, concurrency, document_types, layout, logs, purge
 from chalicelib.core.api import Raw
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import InvalidRequest, NotFound
+from chalicelib.core.errors import Conflict, Forbidden, InvalidRequest, NotFound, PayloadTooLarge
 from chalicelib.core.ids import new_sortable_id
-from chalicelib.core.pagination import decode_cursor, encode_cursor
+from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.spaces import SpaceItems
 from chalicelib.documents import store
 from chalicelib.core import content
-from chalicelib.documents.interface import as_resource
+from chalicelib.documents.interface import as_resource, readable
 from chalicelib.documents.models import Document, DocumentCreate, DocumentPage, DocumentPatch, DocumentQuery
 
 CONTENT = blobs.Bucket("documents")  # this module's encrypted content, in its own bucket
@@ -29,6 +33,7 @@ CONTENT = blobs.Bucket("documents")  # this module's encrypted content, in its o
 INVISIBILITY = timedelta(days=30)
 RELEASE_TIMER = ActorRef(role="system", id="release-timer")
 ANY_DOCUMENT = Resource(kind="document", document_type="other")
+CURRENT, SUPERSEDED = "current", "superseded"
 
 
 def _context(patient_id: str, document_id: str) -> dict[str, str]:
@@ -51,100 +56,296 @@ def _public(item: dict) -> Document:
         created_at=item["created_at"],
         masked=bool(item["masked"]),
         invisible_to_patient=invisible,
-        hidden_from_representatives=bool(item.get("hidden_from_representatives", False)),
+        hidden_from_representatives=_hidden(item),
+        type_code=_type_code(item),
+        status=item.get("status", CURRENT),
+        replaced_by=item.get("replaced_by"),
+        replaces=item.get("replaces"),
     )
 
 
-def _record(granted: Authorized, action: str, document_id: str, with_items: list[dict] | None = None) -> None:
+def _hidden(item: dict) -> bool:
+    return bool(item.get("hidden_from_representatives"))
+
+
+def _record(granted: Authorized, action: str, resource: str | None, with_items: list[dict] | None = None, hidden: bool = False) -> None:
     history.commit(
-        granted.space.patient_id, granted.actor_ref, action, document_id, writes=with_items or [], head=granted.items.activity_head
+        granted.space.patient_id,
+        granted.actor_ref,
+        action,
+        resource,
+        writes=with_items or [],
+        head=granted.items.activity_head,
+        hidden_from_representatives=hidden,
     )
+
+
+@dataclass
+class Checked:
+    """A document that passed every check of a deposit, not written yet."""
+
+    granted: Authorized
+    request: DocumentCreate
+    content: bytes
+    document_id: str
+    replaced: dict | None  # the older document it supersedes
+
+
+# One transaction holds a deposit (one document, or a bundle of them): head + per document its
+# metadata, pointer, marker removal, event, and when it replaces one, the older one and its event.
+MAX_AT_ONCE = (100 - 1) // 6
 
 
 def deposit(principal: Principal, patient_id: str, request: DocumentCreate) -> Document:
-    granted = authorize(
-        principal,
-        patient_id,
-        "create",
-        Resource(kind="document", document_type=request.type, invisible_to_patient=request.invisible_to_patient),
-    )
-    data = content.check(request.content_base64, request.media_type)
-    item, writes = store_new(
-        patient_id,
-        data,
-        granted.actor_ref,
+    return deposit_all([check_deposit(principal, load_space(patient_id), request)])[0]
+
+
+def check_deposit(principal: Principal, items: SpaceItems, request: DocumentCreate) -> Checked:
+    """Every check of one deposit, nothing written: the access decision, the bytes (size, base64,
+    media type) and the document it replaces (same author, still current)."""
+    resource = Resource(
+        kind="document",
         document_type=request.type,
+        invisible_to_patient=request.invisible_to_patient,
+        hidden_from_representatives=request.hidden_from_representatives,
+    )
+    granted = check(principal, items, CREATE, resource)
+    data = content.check(request.content_base64, request.media_type)
+    replaced = None
+    if request.replaces:
+        replaced = store.get(items.patient_id, request.replaces)
+        if replaced is None:
+            raise NotFound("No such document to replace.")
+        check(principal, items, UPDATE, as_resource(replaced))
+        if (replaced["author_role"], replaced["author_id"]) != (granted.actor.role, granted.actor.id):
+            raise Forbidden("Only the author of a document may replace it.")
+        if replaced.get("status", CURRENT) != CURRENT:
+            raise Conflict(f"The document {request.replaces} was already replaced by {replaced.get('replaced_by')}: replace that one.")
+    return Checked(granted, request, data, new_sortable_id("doc"), replaced)
+
+
+def deposit_all(documents: list[Checked]) -> list[Document]:
+    """Writes documents checked by ``check_deposit`` on one space, all or nothing (``write``)."""
+    if len(documents) > MAX_AT_ONCE:
+        raise PayloadTooLarge(f"At most {MAX_AT_ONCE} documents at once: split them.")
+    replaced = [document.replaced["document_id"] for document in documents if document.replaced]
+    if len(set(replaced)) < len(replaced):
+        raise Conflict("Two documents replace the same one: a document is replaced once.")
+    granted = documents[0].granted
+    drafts = [_draft(document) for document in documents]
+    items = write(granted.space.patient_id, granted.actor_ref, drafts, head=granted.items.activity_head)
+    return [_public(item) for item in items]
+
+
+@dataclass
+class Draft:
+    """A checked document ready to write: its metadata item (all but where its content goes), its
+    bytes, the older document it supersedes and any item of the caller's written with it."""
+
+    item: dict
+    content: bytes
+    replaced: dict | None = None
+    with_items: list[dict] = field(default_factory=list)
+
+
+def new_item(
+    patient_id: str,
+    document_id: str,
+    author: ActorRef,
+    *,
+    type: str,
+    type_code: str | None,
+    title: str,
+    date: str,
+    media_type: str,
+    invisible_to_patient: bool,
+    hidden_from_representatives: bool,
+    masked: bool = False,
+    replaces: str | None = None,
+) -> dict:
+    """The metadata of a new document (deposited or imported), before its content is stored."""
+    now = clock.now()
+    item = {
+        "patient_id": patient_id,
+        "document_id": document_id,
+        "type": type,
+        "type_code": type_code or document_types.code_of(type),
+        "title": title,
+        "date": date,
+        "media_type": media_type,
+        "author_role": author.role,
+        "author_id": author.id,
+        "created_at": clock.iso(now),
+        "masked": masked,
+        "invisible_to_patient": invisible_to_patient,
+        "hidden_from_representatives": hidden_from_representatives,
+        "status": CURRENT,
+    }
+    if replaces:
+        item["replaces"] = replaces
+    if invisible_to_patient:
+        item.update(invisible_since=item["created_at"], **store.release_index_keys(patient_id, document_id, now + INVISIBILITY))
+    return item
+
+
+def _draft(document: Checked) -> Draft:
+    request = document.request
+    item = new_item(
+        document.granted.space.patient_id,
+        document.document_id,
+        document.granted.actor_ref,
+        type=request.type,
+        type_code=request.type_code,
         title=request.title,
         date=request.date.isoformat(),
         media_type=request.media_type,
         invisible_to_patient=request.invisible_to_patient,
+        hidden_from_representatives=request.hidden_from_representatives,
+        replaces=request.replaces,
     )
+    return Draft(item, document.content, document.replaced)
+
+
+def write(
+    patient_id: str, actor: ActorRef, drafts: list[Draft], *, action: str = "document.created", writes: list[dict] | None = None, head: dict | None = None
+) -> list[dict]:
+    """The one write path of new documents (deposited, imported): their contents first (encrypted,
+    behind orphan markers), then every metadata item, pointer, ``writes`` and history event
+    (``action`` per document) in one transaction; if anything fails, the contents written are
+    discarded. Returns the metadata items written."""
+    object_keys = [store.object_key(draft.item["document_id"]) for draft in drafts]
     try:
-        _record(granted, "document.created", item["document_id"], writes)
+        hashes = concurrency.map_concurrently(lambda pair: _store_content(patient_id, *pair), zip(drafts, object_keys))
+        items = [
+            {**draft.item, "size": len(draft.content), "sha256": sha256, "object_key": object_key}
+            for draft, object_key, sha256 in zip(drafts, object_keys, hashes)
+        ]
+        all_writes, events = list(writes or []), []
+        for draft, item in zip(drafts, items):
+            document_id = item["document_id"]
+            all_writes += [store.put_item(item), store.put_pointer_item(patient_id, document_id), CONTENT.delete_marker_item(item["object_key"])]
+            all_writes += draft.with_items
+            events.append(history.Event(action, document_id, _hidden(item)))
+            if draft.replaced:
+                all_writes.append(_supersede(patient_id, draft.replaced["document_id"], document_id))
+                events.append(history.Event("document.superseded", draft.replaced["document_id"], _hidden(draft.replaced)))
+        history.commit_events(patient_id, actor, events, writes=all_writes, head=head)
     except Exception:
-        CONTENT.discard(item["object_key"])  # no content without its metadata
+        for object_key in object_keys:
+            CONTENT.discard(object_key)  # no content without its metadata
         raise
-    return _public(item)
+    return items
 
 
-def store_new(
-    patient_id: str,
-    data: bytes,
-    author: ActorRef,
-    *,
-    document_type: str,
-    title: str,
-    date: str,
-    media_type: str,
-    invisible_to_patient: bool = False,
-    masked: bool = False,
-    hidden_from_representatives: bool = False,
-    created: datetime | None = None,
-) -> tuple[dict, list[dict]]:
-    """Encrypts and stores a new document's content, the one path of every document (deposited,
-    imported); returns its metadata item and the transaction items creating it. The caller commits
-    them with the history event, and calls ``CONTENT.discard(item["object_key"])`` if that fails.
-    ``created`` (an imported document's original time) orders it among the others."""
-    document_id = new_sortable_id("doc", created)
-    object_key = store.object_key(document_id)
-    now = clock.iso(clock.now())
-    sha256 = CONTENT.store(object_key, data, _context(patient_id, document_id), store.owner(patient_id, document_id))
-    item = {
-        "patient_id": patient_id,
-        "document_id": document_id,
-        "type": document_type,
-        "title": title,
-        "date": date,
-        "media_type": media_type,
-        "size": len(data),
-        "sha256": sha256,
-        "author_role": author.role,
-        "author_id": author.id,
-        "created_at": now,
-        "masked": masked,
-        "invisible_to_patient": invisible_to_patient,
-        "hidden_from_representatives": hidden_from_representatives,
-        "object_key": object_key,
-    }
-    if invisible_to_patient:
-        release_at = clock.now() + INVISIBILITY
-        item.update(invisible_since=now, **store.release_index_keys(patient_id, document_id, release_at))
-    return item, [store.put_item(item), CONTENT.delete_marker_item(object_key)]
+def _store_content(patient_id: str, draft: Draft, object_key: str) -> str:
+    document_id = draft.item["document_id"]
+    return CONTENT.store(object_key, draft.content, _context(patient_id, document_id), store.owner(patient_id, document_id))
+
+
+def _supersede(patient_id: str, document_id: str, replaced_by: str) -> dict:
+    """The older document becomes superseded, if it still is current (a racing replacement loses)."""
+    return store.update_item(
+        patient_id,
+        document_id,
+        {"status": SUPERSEDED, "replaced_by": replaced_by},
+        condition="attribute_exists(pk) AND (attribute_not_exists(#status) OR #status = :current)",
+        names={"#status": "status"},
+        values={":current": CURRENT},
+    )
+
+
+def _listing(principal: Principal, items: SpaceItems) -> Authorized:
+    return check(principal, items, READ, ANY_DOCUMENT)
+
+
+def _visible(granted: Authorized, items: list[dict]) -> list[dict]:
+    return readable(granted.actor, granted.space, items, clock.now())
 
 
 def list_documents(principal: Principal, patient_id: str, query: DocumentQuery) -> DocumentPage:
-    granted = authorize(principal, patient_id, "read", ANY_DOCUMENT)
-    start_key = decode_cursor(query.cursor, pk=layout.patient(patient_id))
-    items, last_key = store.page(patient_id, query.limit, start_key, query.type)
+    granted = _listing(principal, load_space(patient_id))
+    list_scope = scope("documents", principal, patient_id=patient_id, type=query.type, status=query.status)
     now = clock.now()
-    visible = [item for item in items if decide(granted.actor, granted.space, "read", as_resource(item), now).allowed]
+
+    def visible(item: dict) -> bool:
+        return decide(granted.actor, granted.space, READ, as_resource(item), now).allowed
+
+    # Full pages, whatever the caller may not see (a masked or hidden document must not show as
+    # a short page), and a cursor naming the last document returned.
+    items, next_key = store.visible_page(patient_id, query.limit, decode_cursor(query.cursor, list_scope), query.type, visible, query.status)
     _record(granted, "document.listed", query.type)
-    return DocumentPage(items=[_public(item) for item in visible], next_cursor=encode_cursor(last_key))
+    return DocumentPage(items=[_public(item) for item in items], next_cursor=encode_cursor(next_key, list_scope))
+
+
+@dataclass(frozen=True)
+class Search:
+    """What a FHIR search (ITI-67) asks: each filter None when absent."""
+
+    type_codes: frozenset[str] | None = None
+    statuses: frozenset[str] | None = None
+    created_from: datetime | None = None  # deposited at or after
+    created_until: datetime | None = None  # deposited before
+    count: int = 50
+    cursor: str | None = None
+
+
+@dataclass
+class Found:
+    documents: list[Document]
+    total: int  # of the documents the caller may see, all pages
+    next_cursor: str | None
+
+
+def search(principal: Principal, items: SpaceItems, search: Search) -> Found:
+    """The documents matching ``search`` that the caller may see, a page of them: the visible ones
+    are chosen before paging, so neither ``total`` nor a page's size tells of one they may not."""
+    granted = _listing(principal, items)
+    patient_id = items.patient_id
+    list_scope = scope(
+        "fhir.documents",
+        principal,
+        patient_id=patient_id,
+        type_codes=sorted(search.type_codes) if search.type_codes is not None else None,
+        statuses=sorted(search.statuses) if search.statuses is not None else None,
+        created_from=search.created_from,
+        created_until=search.created_until,
+    )
+    start_key = decode_cursor(search.cursor, list_scope)
+    types = frozenset(document_types.type_of(code) for code in search.type_codes) if search.type_codes else None
+    matching = [item for item in store.matching(patient_id, types, search.statuses) if _matches(item, search)]
+    visible = _visible(granted, matching)
+    rest = store.after(visible, start_key) if start_key else visible
+    page = rest[: search.count]
+    _record(granted, "document.listed", next(iter(types)) if types and len(types) == 1 else None)
+    next_cursor = encode_cursor(store.position(page[-1]), list_scope) if len(rest) > len(page) else None
+    return Found([_public(item) for item in page], len(visible), next_cursor)
+
+
+def _matches(item: dict, search: Search) -> bool:
+    created = clock.parse_iso(item["created_at"])
+    return (
+        (search.type_codes is None or _type_code(item) in search.type_codes)
+        and (search.statuses is None or item.get("status", CURRENT) in search.statuses)
+        and (search.created_from is None or created >= search.created_from)
+        and (search.created_until is None or created < search.created_until)
+    )
+
+
+def _type_code(item: dict) -> str:
+    return item.get("type_code") or document_types.code_of(item["type"])
+
+
+def space_of(document_id: str) -> str:
+    """The space a document is in, for the paths naming it by id alone; 404 if there is none."""
+    patient_id = store.patient_of(document_id)
+    if patient_id is None:
+        raise NotFound("No such resource.")
+    return patient_id
 
 
 def metadata(principal: Principal, patient_id: str, document_id: str) -> Document:
     granted, item = _find(principal, patient_id, document_id, "read")
-    _record(granted, "document.read", document_id)
+    _record(granted, "document.read", document_id, hidden=_hidden(item))
     return _public(item)
 
 
@@ -160,14 +361,16 @@ def _find(principal: Principal, patient_id: str, document_id: str, action: str) 
 def read_content(principal: Principal, patient_id: str, document_id: str) -> Raw:
     granted, item = _find(principal, patient_id, document_id, "read")
     data = CONTENT.load(item["object_key"], _context(patient_id, document_id), item["sha256"])
-    _record(granted, "document.read", document_id)
+    _record(granted, "document.read", document_id, hidden=_hidden(item))
     body = data.decode("utf-8") if item["media_type"].startswith("text/") else data
     return Raw(body=body, content_type=item["media_type"])
 
 
 def update(principal: Principal, patient_id: str, document_id: str, request: DocumentPatch) -> Document:
-    if request.masked is None and request.invisible_to_patient is None:
-        raise InvalidRequest("Nothing to change: send masked (patient) or invisible_to_patient: false (author).")
+    if request.masked is None and request.invisible_to_patient is None and request.hidden_from_representatives is None:
+        raise InvalidRequest(
+            "Nothing to change: send masked (patient), invisible_to_patient: false or hidden_from_representatives: false (author)."
+        )
     items = load_space(patient_id)
     item = store.get(patient_id, document_id)
     if item is None:
@@ -175,14 +378,36 @@ def update(principal: Principal, patient_id: str, document_id: str, request: Doc
     if request.masked is not None:
         granted = check(principal, items, "mask", as_resource(item))
         change = store.update_item(patient_id, document_id, {"masked": request.masked})
-        _record(granted, "document.masked" if request.masked else "document.unmasked", document_id, [change])
+        _record(granted, "document.masked" if request.masked else "document.unmasked", document_id, [change], hidden=_hidden(item))
         item["masked"] = request.masked
         items = granted.items
     if request.invisible_to_patient is False:
         granted = check(principal, items, "release", as_resource(item))
         _release(granted.space.patient_id, item, granted.actor_ref)
         item["invisible_to_patient"] = False
+    if request.hidden_from_representatives is not None:
+        granted = check(principal, items, "disclose", as_resource(item))
+        _disclose(granted, item, request.hidden_from_representatives)
+        item["hidden_from_representatives"] = False
     return _public(item)
+
+
+def _disclose(granted: Authorized, item: dict, hidden: bool) -> None:
+    """The author lifts the minor's secret, once and for good: from then on the representatives
+    see the document (the events written while it was hidden stay out of their history)."""
+    if hidden:
+        raise Conflict("A document is hidden from the representatives at its deposit only: this cannot be set again.")
+    change = store.update_item(
+        granted.space.patient_id,
+        item["document_id"],
+        {"hidden_from_representatives": False, "disclosed_at": clock.iso(clock.now())},
+        condition="hidden_from_representatives = :true",
+        values={":true": True},
+    )
+    try:
+        _record(granted, "document.disclosed", item["document_id"], [change])
+    except history.StateChanged:
+        raise Conflict("This document is not hidden from the representatives.") from None
 
 
 def _release(patient_id: str, item: dict, actor: ActorRef) -> bool:
@@ -196,7 +421,7 @@ def _release(patient_id: str, item: dict, actor: ActorRef) -> bool:
         values={":true": True},
     )
     try:
-        history.commit(patient_id, actor, "document.released", item["document_id"], writes=[change])
+        history.commit(patient_id, actor, "document.released", item["document_id"], writes=[change], hidden_from_representatives=_hidden(item))
     except history.StateChanged:
         return False
     return True
@@ -209,8 +434,12 @@ def delete(principal: Principal, patient_id: str, document_id: str) -> None:
 
 def _remove(patient_id: str, item: dict, actor: ActorRef, head: dict | None = None) -> None:
     object_key = item["object_key"]
-    owned = [store.delete_item(patient_id, item["document_id"]), CONTENT.put_marker_item(object_key, store.owner(patient_id, item["document_id"]))]
-    history.commit(patient_id, actor, "document.deleted", item["document_id"], writes=owned, head=head)
+    owned = [
+        store.delete_item(patient_id, item["document_id"]),
+        store.delete_pointer_item(item["document_id"]),
+        CONTENT.put_marker_item(object_key, store.owner(patient_id, item["document_id"])),
+    ]
+    history.commit(patient_id, actor, "document.deleted", item["document_id"], writes=owned, head=head, hidden_from_representatives=_hidden(item))
     CONTENT.discard(object_key)  # a failure here leaves the marker: the sweeper finishes
 
 

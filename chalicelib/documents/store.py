@@ -1,13 +1,16 @@
 """Document metadata in DynamoDB (keys in core.layout: DOC#<document_id> in the space, in the
-release timer's index while invisible to the patient); content in S3 through core.blobs.
-Legacy DMP imports add a LEGACY# marker per imported document, and write their migration's
-progress (counters, rejects, "archive counted" markers) in the same transactions."""
+release timer's index while invisible to the patient, DOCID#<document_id> saying which space a
+document is in); content in S3 through core.blobs. Legacy DMP imports add a LEGACY# marker per
+imported document, and write their migration's progress (counters, rejects, "archive counted"
+markers) in the same transactions."""
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Callable
 
 from boto3.dynamodb.conditions import Attr, Key
 
@@ -49,6 +52,26 @@ def put_item(item: dict) -> dict:
     }
 
 
+def put_pointer_item(patient_id: str, document_id: str) -> dict:
+    return {
+        "Put": {
+            "TableName": aws.table().name,
+            "Item": {**layout.document_pointer(document_id), "patient_id": patient_id},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def delete_pointer_item(document_id: str) -> dict:
+    return {"Delete": {"TableName": aws.table().name, "Key": layout.document_pointer(document_id)}}
+
+
+def patient_of(document_id: str) -> str | None:
+    """The space a document is in, by its id alone."""
+    item = aws.table().get_item(Key=layout.document_pointer(document_id)).get("Item")
+    return item["patient_id"] if item else None
+
+
 def delete_item(patient_id: str, document_id: str) -> dict:
     return {
         "Delete": {
@@ -59,8 +82,16 @@ def delete_item(patient_id: str, document_id: str) -> dict:
     }
 
 
-def update_item(patient_id: str, document_id: str, sets: dict[str, Any], removes: tuple[str, ...] = (), condition: str = "attribute_exists(pk)", values: dict | None = None) -> dict:
-    names = {f"#f{i}": name for i, name in enumerate([*sets, *removes])}
+def update_item(
+    patient_id: str,
+    document_id: str,
+    sets: dict[str, Any],
+    removes: tuple[str, ...] = (),
+    condition: str = "attribute_exists(pk)",
+    values: dict | None = None,
+    names: dict | None = None,
+) -> dict:
+    names = {**{f"#f{i}": name for i, name in enumerate([*sets, *removes])}, **(names or {})}
     expression = "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(sets)))
     if removes:
         expression += " REMOVE " + ", ".join(f"#f{len(sets) + i}" for i in range(len(removes)))
@@ -76,15 +107,62 @@ def update_item(patient_id: str, document_id: str, sets: dict[str, Any], removes
     }
 
 
-def page(patient_id: str, limit: int, start_key: dict | None, document_type: str | None) -> tuple[list[dict], dict | None]:
-    query: dict[str, Any] = {
+CURRENT = Attr("status").not_exists() | Attr("status").eq("current")  # documents from before replacement had none
+
+
+def _of_status(status: str):
+    return CURRENT if status == "current" else Attr("status").eq(status)
+
+
+def _space_documents(patient_id: str) -> dict[str, Any]:
+    return {
         "KeyConditionExpression": Key("pk").eq(layout.patient(patient_id)) & Key("sk").begins_with(PREFIX),
-        "ScanIndexForward": False,
-        "Limit": limit,
+        "ScanIndexForward": False,  # newest first (sortable ids)
     }
-    if document_type:
-        query["FilterExpression"] = Attr("type").eq(document_type)
-    return aws.query_page(query, start_key)
+
+
+def _newest_first(patient_id: str, document_type: str | None, status: str | None) -> dict[str, Any]:
+    query = _space_documents(patient_id)
+    conditions = ([Attr("type").eq(document_type)] if document_type else []) + ([_of_status(status)] if status else [])
+    if conditions:
+        query["FilterExpression"] = functools.reduce(operator.and_, conditions)
+    return query
+
+
+def page(patient_id: str, limit: int, start_key: dict | None, document_type: str | None, status: str | None = None) -> tuple[list[dict], dict | None]:
+    return aws.query_page({**_newest_first(patient_id, document_type, status), "Limit": limit}, start_key)
+
+
+def visible_page(
+    patient_id: str, limit: int, start_key: dict | None, document_type: str | None, visible: Callable[[dict], bool], status: str | None = None
+) -> tuple[list[dict], dict | None]:
+    """A full page of the documents ``visible`` accepts, newest first (core.aws.visible_page: the
+    others leave no trace in the page or its cursor)."""
+    return aws.visible_page(_newest_first(patient_id, document_type, status), start_key, limit, visible)
+
+
+def matching(patient_id: str, types: frozenset[str] | None, statuses: frozenset[str] | None) -> list[dict]:
+    """Every document of the space of these types and statuses (None: any), newest first: one
+    query (DynamoDB pages of 1 MB, some 2,000 documents each)."""
+    conditions = []
+    if types:
+        conditions.append(Attr("type").is_in(sorted(types)))
+    if statuses:
+        conditions.append(functools.reduce(operator.or_, (_of_status(status) for status in sorted(statuses))))
+    query = _space_documents(patient_id)
+    if conditions:
+        query["FilterExpression"] = functools.reduce(operator.and_, conditions)
+    return aws.query_all(**query)
+
+
+def position(item: dict) -> dict:
+    """An item's place in ``matching``'s order, for a cursor."""
+    return key(item["patient_id"], item["document_id"])
+
+
+def after(items: list[dict], start_key: dict) -> list[dict]:
+    """The items of ``matching``'s list that come after ``start_key`` (newest first)."""
+    return [item for item in items if position(item)["sk"] < start_key["sk"]]
 
 
 def all_of(patient_id: str) -> list[dict]:

@@ -8,7 +8,11 @@ code); never its text, never the contact: the account is read again when it is s
 schedule sends it, unless the person's status has moved on since (a reminder after an
 activation would only confuse).
 
-    pk = NOTICE#<patient_id>#<template>  sk = NOTICE   patient_id, template, args_sealed, deferred_at
+A minor's notices go to each legal representative (core.notify.recipients): the record names
+the ones (by their place in that list) whose notice failed, and only they get it again.
+
+    pk = NOTICE#<patient_id>#<template>  sk = NOTICE   patient_id, template, args_sealed, deferred_at,
+                                                       recipients? (indexes; none: every recipient)
         gsi1pk = NOTICES  gsi1sk = <deferred_at>       what the schedule queries
 """
 
@@ -19,9 +23,9 @@ from datetime import datetime, timedelta
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws, clock, crypto, logs
+from chalicelib.core import aws, clock, crypto, layout, logs
 from chalicelib.enrolment import notices
-from chalicelib.core.notify import notify
+from chalicelib.core.notify import notify, recipients
 from chalicelib.core import spaces
 
 PENDING = "NOTICES"
@@ -34,13 +38,26 @@ TEMPLATES = {
 }
 
 
+def _send(account: dict, template: str, args: tuple, only: list[int] | None = None) -> list[int]:
+    """Sends the notice to the account's recipients (those at ``only``, if given); returns the
+    places of those it could not be sent to."""
+    text, _ = TEMPLATES[template]
+    failed = []
+    for index, recipient in enumerate(recipients(account, clock.now().date())):
+        if only is not None and index not in only:
+            continue
+        try:
+            notify(recipient, *text(*args, for_representative=recipient is not account), purpose=template)
+        except Exception:  # noqa: BLE001 - any sending failure: the notice waits, the step goes on
+            logs.error("notice deferred", purpose=template, patient_id=account["patient_id"], exc_info=True)
+            failed.append(index)
+    return failed
+
+
 def send(account: dict, template: str, *args: str) -> None:
     """Sends the notice now or, when sending fails, records it for ``resend_due``."""
-    text, _ = TEMPLATES[template]
-    try:
-        notify(account, *text(*args), purpose=template)
-    except Exception:  # noqa: BLE001 - any sending failure: the notice waits, the step goes on
-        logs.error("notice deferred", purpose=template, patient_id=account["patient_id"], exc_info=True)
+    failed = _send(account, template, args)
+    if failed:
         at = clock.iso(clock.now())
         aws.table().put_item(
             Item={
@@ -49,6 +66,7 @@ def send(account: dict, template: str, *args: str) -> None:
                 "template": template,
                 "args_sealed": crypto.seal(json.dumps(args), _context(account["patient_id"], template)),
                 "deferred_at": at,
+                "recipients": failed,
                 "gsi1pk": PENDING,
                 "gsi1sk": at,
             }
@@ -61,11 +79,15 @@ def resend_due(now: datetime | None = None) -> int:
     due = aws.query_all(IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(PENDING) & Key("gsi1sk").lte(cutoff))
     sent = 0
     for item in due:
-        text, status = TEMPLATES[item["template"]]
+        _, status = TEMPLATES[item["template"]]
         account = spaces.get_account(item["patient_id"])
         if account is not None and account["status"] == status:
             args = json.loads(crypto.unseal(item["args_sealed"], _context(item["patient_id"], item["template"])))
-            notify(account, *text(*args), purpose=item["template"])  # failing: stays, next hour
+            only = [int(index) for index in item["recipients"]] if "recipients" in item else None
+            failed = _send(account, item["template"], tuple(args), only)
+            if failed:  # still failing for them: stays, next hour
+                aws.table().update_item(Key=_key(item["patient_id"], item["template"]), UpdateExpression="SET recipients = :r", ExpressionAttributeValues={":r": failed})
+                continue
             sent += 1
         aws.table().delete_item(Key=_key(item["patient_id"], item["template"]))
     logs.info("deferred notices", sent=sent, dropped=len(due) - sent)

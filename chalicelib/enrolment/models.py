@@ -6,7 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chalicelib.core import clock
 from chalicelib.core.fields import Ins
+from chalicelib.core.pagination import Page
+from chalicelib.core.policy import is_minor
 
 STATUSES = ("invited", "active", "auto_created", "opposed", "closed")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -48,13 +51,15 @@ class CampaignWithCounts(Campaign):
     counts: Counts
 
 
-class Invitee(Strict):
+def _today() -> date:
+    return clock.now().date()  # UTC: minority is the policy's rule, on the day of the call
+
+
+class Identity(Strict):
     ins: Ins
     family_name: str = Field(min_length=1, max_length=200)
     given_names: str = Field(min_length=1, max_length=200)
     birth_date: date
-    email: str | None = Field(None, max_length=254)
-    postal_address: str | None = Field(None, min_length=5, max_length=500)
 
     @field_validator("birth_date")
     @classmethod
@@ -63,6 +68,25 @@ class Invitee(Strict):
             raise ValueError("birth_date cannot be in the future")
         return value
 
+    @property
+    def minor(self) -> bool:
+        return is_minor(self.birth_date, _today())
+
+
+class AdultIdentity(Identity):
+    """A representative or a guardian: an adult on the day of the call."""
+
+    @model_validator(mode="after")
+    def adult(self) -> "AdultIdentity":
+        if self.minor:
+            raise ValueError("a legal representative or guardian must be 18 or over")
+        return self
+
+
+class Reachable(Strict):
+    email: str | None = Field(None, max_length=254)
+    postal_address: str | None = Field(None, min_length=5, max_length=500)
+
     @field_validator("email")
     @classmethod
     def email_shape(cls, value: str | None) -> str | None:
@@ -70,11 +94,56 @@ class Invitee(Strict):
             raise ValueError("email must look like name@domain.tld")
         return value
 
-    @model_validator(mode="after")
-    def reachable(self) -> "Invitee":
+    def check_reachable(self) -> None:
         if not self.email and not self.postal_address:
             raise ValueError("give an email or a postal_address so the person can be told")
+
+
+class Representative(Reachable, AdultIdentity):
+    """A minor's legal representative: receives the minor's notices and manages the space."""
+
+    @model_validator(mode="after")
+    def reachable(self) -> "Representative":
+        self.check_reachable()
         return self
+
+
+class Invitee(Reachable, Identity):
+    representatives: list[Representative] | None = Field(
+        None,
+        min_length=1,
+        max_length=2,
+        description="Required for a person under 18 on the day of the call, and only then: 1 or 2 adults. The notices "
+        "(with the code) go to each of them, never to the child; they manage the space until the 18th birthday.",
+    )
+
+    @model_validator(mode="after")
+    def reachable(self) -> "Invitee":
+        if not self.minor:
+            if self.representatives:
+                raise ValueError("representatives are for minors only: record a guardianship for a protected adult")
+            self.check_reachable()
+            return self
+        if not self.representatives:
+            raise ValueError("a person under 18 needs 1 or 2 legal representatives (representatives)")
+        named = [self.ins, *(r.ins for r in self.representatives)]
+        if len(set(named)) != len(named):
+            raise ValueError("the child and each legal representative must be different people (INS)")
+        return self
+
+
+def _inlined(schema: dict) -> dict:
+    """A model's JSON schema with its nested models written in place (its ``$defs`` references
+    would not resolve once embedded in another schema)."""
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            name = node.get("$ref", "").removeprefix("#/$defs/")
+            return inline(definitions[name]) if name in definitions else {k: inline(v) for k, v in node.items()}
+        return [inline(v) for v in node] if isinstance(node, list) else node
+
+    return inline(schema)
 
 
 class InvitationsRequest(Strict):
@@ -84,7 +153,7 @@ class InvitationsRequest(Strict):
         min_length=1,
         max_length=500,
         description="1 to 500 people; each is checked on its own and listed in rejected if invalid.",
-        json_schema_extra={"items": Invitee.model_json_schema()},
+        json_schema_extra={"items": _inlined(Invitee.model_json_schema())},
     )
     deadline: datetime | None = Field(None, description="Defaults to now + the campaign's response_days; must be in the future.")
 
@@ -138,3 +207,48 @@ class Me(BaseModel):
 
 class CloseRequest(Strict):
     delete_now: bool = False
+
+
+# --- families ------------------------------------------------------------------------------------
+class Guardian(AdultIdentity):
+    pass
+
+
+class GuardianshipCreate(Strict):
+    ins: Ins = Field(description="The protected adult's INS.")
+    birth_date: date = Field(description="The protected adult's birth date (18 or over: a minor's space is the legal representatives').")
+    guardian: Guardian
+    court_reference: str = Field(min_length=1, max_length=100, description="The judgment appointing the guardian.")
+    until: date | None = Field(None, description="The day the guardianship ends (the guardian has no access from that day on); none: until ended.")
+
+    @model_validator(mode="after")
+    def coherent(self) -> "GuardianshipCreate":
+        if is_minor(self.birth_date, _today()):
+            raise ValueError("guardianship is for adults: a minor's space is managed by their legal representatives")
+        if self.until is not None and self.until <= _today():
+            raise ValueError("until must be a day in the future")
+        if self.guardian.ins == self.ins:
+            raise ValueError("the guardian must be another person than the protected adult")
+        return self
+
+
+class Guardianship(BaseModel):
+    guardianship_id: str
+    patient_id: str
+    until: str | None = Field(description="The day the guardianship ends, or null.")
+
+
+class Dependant(BaseModel):
+    patient_id: str
+    family_name: str
+    given_names: str
+    birth_date: str
+    status: str
+    relationship: Literal["legal_representative", "guardian"]
+    until: str | None = Field(
+        None, description="The day the caller's access ends: the 18th birthday (legal representative), the guardianship's end date."
+    )
+
+
+class DependantPage(Page[Dependant]):
+    pass

@@ -1,4 +1,8 @@
-"""The French texts of enrolment notifications. No INS, no name, no health content."""
+"""The French texts of enrolment notifications. No INS, no name, no health content.
+
+A minor's notices go to their legal representatives (core.notify.recipients), worded for them:
+the space is the child's, and they answer with the child's INS and birth date.
+"""
 
 from __future__ import annotations
 
@@ -9,38 +13,54 @@ def _day(deadline: str) -> str:
     return clock.parse_iso(deadline).strftime("%d/%m/%Y")
 
 
-def invitation(code: str, deadline: str) -> tuple[str, str]:
+def _space(for_representative: bool) -> str:
+    return "l'espace Mon espace santé de l'enfant dont vous êtes représentant légal" if for_representative else "votre espace Mon espace santé"
+
+
+def invitation(code: str, deadline: str, for_representative: bool = False) -> tuple[str, str]:
+    if for_representative:
+        intro = (
+            "L'Assurance Maladie crée Mon espace santé pour l'enfant dont vous êtes représentant légal : "
+            "son espace numérique personnel et sécurisé pour conserver et partager ses informations de "
+            "santé. Vous le gérerez jusqu'à ses 18 ans.\n\n"
+        )
+        how = "avec ce code, le numéro de sécurité sociale de l'enfant et sa date de naissance"
+    else:
+        intro = (
+            "L'Assurance Maladie crée pour vous Mon espace santé, votre espace numérique personnel et "
+            "sécurisé pour conserver et partager vos informations de santé.\n\n"
+        )
+        how = "avec ce code"
     return (
         "Votre profil Mon espace santé",
         "Madame, Monsieur,\n\n"
-        "L'Assurance Maladie crée pour vous Mon espace santé, votre espace numérique personnel et "
-        "sécurisé pour conserver et partager vos informations de santé.\n\n"
+        f"{intro}"
         f"Code provisoire : {code}\n"
         f"Date limite : {_day(deadline)}\n\n"
-        "Avant cette date, vous pouvez activer votre espace sur monespacesante.fr avec ce code, "
-        "ou vous opposer à sa création. Sans réponse de votre part, votre espace sera créé "
+        f"Avant cette date, vous pouvez activer {_space(for_representative)} sur monespacesante.fr {how}, "
+        "ou vous opposer à sa création. Sans réponse de votre part, l'espace sera créé "
         "automatiquement ; vous pourrez le fermer à tout moment.\n\n"
         "L'Assurance Maladie",
     )
 
 
-def reminder(deadline: str) -> tuple[str, str]:
+def reminder(deadline: str, for_representative: bool = False) -> tuple[str, str]:
     return (
         "Rappel : Mon espace santé",
         "Madame, Monsieur,\n\n"
-        f"Il vous reste jusqu'au {_day(deadline)} pour activer Mon espace santé ou vous opposer à sa "
+        f"Il vous reste jusqu'au {_day(deadline)} pour activer {_space(for_representative)} ou vous opposer à sa "
         "création, avec le code provisoire reçu dans notre premier message. Sans réponse de votre "
-        "part, votre espace sera créé automatiquement.\n\n"
+        "part, l'espace sera créé automatiquement.\n\n"
         "L'Assurance Maladie",
     )
 
 
-def auto_created(at: str) -> tuple[str, str]:
+def auto_created(at: str, for_representative: bool = False) -> tuple[str, str]:
     return (
         "Votre espace Mon espace santé a été créé",
         "Madame, Monsieur,\n\n"
-        f"Sans réponse de votre part, votre espace Mon espace santé a été créé le {_day(at)}. "
-        "Vous pouvez l'activer avec votre code provisoire sur monespacesante.fr, ou le fermer à "
+        f"Sans réponse de votre part, {_space(for_representative)} a été créé le {_day(at)}. "
+        "Vous pouvez l'activer avec le code provisoire sur monespacesante.fr, ou le fermer à "
         "tout moment.\n\n"
         "L'Assurance Maladie",
     )

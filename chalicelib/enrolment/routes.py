@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.core.api import PUBLIC, Call, Router, roles
+from chalicelib.core.api import PUBLIC, Call, Router, page_query, roles
 
 router = Router(__name__, tag="enrolment")
 
@@ -19,6 +19,13 @@ def service():
     from chalicelib.enrolment import service
 
     return service
+
+
+def families():
+    """Guardianships and dependants (the family rules themselves are the access policy's)."""
+    from chalicelib.enrolment import families
+
+    return families
 
 AGENT = roles("enrolment_agent")
 
@@ -82,3 +89,42 @@ def close(call: Call):
     """Closes the calling person's space; professional access stops at once."""
     service().close(call.principal, call.body.delete_now)
     return {"status": "closed"}
+
+
+# --- families (API.md § Families) ------------------------------------------------------------------
+@router.route(
+    "/v1/patients/{patient_id}/close",
+    "POST",
+    access=roles("patient", note="the holder, or their legal representative or guardian"),
+    body=lambda: models().CloseRequest,
+    response=lambda: models().StatusOnly,
+)
+def close_space(call: Call, patient_id: str):
+    """Closes a space, as /v1/me/close does: for a dependant's space, their representative closes it."""
+    service().close(call.principal, call.body.delete_now, patient_id)
+    return {"status": "closed"}
+
+
+@router.route("/v1/me/dependants", "GET", access=roles("patient"), query=page_query, response=lambda: models().DependantPage)
+def dependants(call: Call):
+    """The spaces the caller manages now, as legal representative of a minor or guardian of an adult."""
+    return families().dependants(call.principal, call.query)
+
+
+@router.route(
+    "/v1/enrolment/guardianships",
+    "POST",
+    access=AGENT,
+    body=lambda: models().GuardianshipCreate,
+    response=lambda: models().Guardianship,
+    status=201,
+)
+def record_guardianship(call: Call):
+    """Records a guardian appointed by a judge for a protected adult (adults only)."""
+    return families().record_guardianship(_agent(call), call.body)
+
+
+@router.route("/v1/enrolment/guardianships/{guardianship_id}", "DELETE", access=AGENT, status=204)
+def end_guardianship(call: Call, guardianship_id: str):
+    """Ends a guardianship: the guardian's access stops at once."""
+    families().end_guardianship(_agent(call), guardianship_id)

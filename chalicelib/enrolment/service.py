@@ -47,7 +47,12 @@ from chalicelib.enrolment.models import (
     StatusOnly,
 )
 from chalicelib.core import spaces
+from chalicelib.core.gate import authorize, check
+from chalicelib.core.policy import DELETE, READ, SPACE, Resource
+from chalicelib.core.spaces import SpaceItems
 
+NOT_INVITED = "You have not been invited to Mon espace santé yet."
+WHOLE_SPACE = Resource(kind=SPACE)
 MAX_FAILED_ATTEMPTS = 5
 CODE_VALIDITY = timedelta(days=365)
 TIMER = ActorRef(role="system", id="enrolment-timer")
@@ -78,20 +83,18 @@ def _refuse(current: str, wanted: str) -> Conflict:
     return Conflict(REFUSALS.get((current, wanted), f"A space that is {current} cannot become {wanted}."))
 
 
-def move(account: dict, to_status: str, actor: ActorRef, action: str, extra_set: dict | None = None, **conditions) -> dict:
+def move(account: dict, to_status: str, actor: ActorRef, action: str, extra_set: dict | None = None, give_back_attempt: bool = False) -> dict:
     """Applies one status change; on a lost race re-reads and tries again while the move is allowed."""
     for _ in range(3):
         if to_status not in TRANSITIONS[account["status"]]:
             raise _refuse(account["status"], to_status)
         try:
             history.commit(
-                account["patient_id"], actor, action, writes=store.transition_items(account, to_status, extra_set, **conditions)
+                account["patient_id"], actor, action, writes=store.transition_items(account, to_status, extra_set, give_back_attempt)
             )
             return {**account, "status": to_status, **(extra_set or {})}
         except StateChanged:
             account = spaces.get_account(account["patient_id"])
-            if conditions.get("max_failures") is not None and int(account.get("failed_attempts", 0)) >= MAX_FAILED_ATTEMPTS:
-                raise _locked() from None
     raise Conflict("This space is changing right now; try again in a moment.")
 
 
@@ -190,9 +193,45 @@ def invite(agent: ActorRef, campaign_id: str, request: InvitationsRequest) -> In
     return InvitationsResult(cohort_id=cohort_id, deadline=deadline_text, accepted=accepted, rejected=rejected)
 
 
+def _representatives(invitee: Invitee) -> list[dict]:
+    """A minor's legal representatives as the account keeps them: each under their own person id
+    (their patient_id if they have a space, or get one), found by the digest of their INS."""
+    people = []
+    for person in invitee.representatives or []:
+        digest = pseudonyms.ins_digest(person.ins)
+        people.append(
+            {
+                "person_id": spaces.person_id_for(digest),
+                "ins_digest": digest,
+                **person.model_dump(mode="json", exclude={"ins"}, exclude_none=True),
+            }
+        )
+    return people
+
+
 def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str, invitee: Invitee, digest: str) -> bool:
-    patient_id = new_id("pat")
+    representatives = _representatives(invitee)
     code = codes.new_code()
+    account = _new_account(new_id("pat"), campaign_id, cohort_id, deadline, invitee, digest, code, representatives)
+    try:
+        history.commit(account["patient_id"], agent, "enrolment.invited", writes=store.invitation_items(account), new_space=True)
+    except StateChanged:
+        # Someone's representative or guardian already has a person id but no space: it becomes theirs.
+        known = spaces.patient_id_for(digest)
+        if known is None or spaces.get_account(known) is not None:
+            return False
+        account = _new_account(known, campaign_id, cohort_id, deadline, invitee, digest, code, representatives)
+        try:
+            history.commit(known, agent, "enrolment.invited", writes=store.invitation_items(account, new_person=False), new_space=True)
+        except StateChanged:
+            return False
+    deferred_notices.send(account, "enrolment.invitation", code, deadline)
+    return True
+
+
+def _new_account(
+    patient_id: str, campaign_id: str, cohort_id: str, deadline: str, invitee: Invitee, digest: str, code: str, representatives: list[dict]
+) -> dict:
     now = clock.now()
     account = {
         "patient_id": patient_id,
@@ -211,15 +250,10 @@ def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str
         "code_digest": pseudonyms.code_digest(codes.normalize(code), patient_id),
         "code_expires_at": clock.iso(now + CODE_VALIDITY),
         "failed_attempts": 0,
+        "representatives": representatives or None,
         **store.cohort_index_keys(cohort_id, patient_id),
     }
-    account = {name: value for name, value in account.items() if value is not None}
-    try:
-        history.commit(patient_id, agent, "enrolment.invited", writes=store.invitation_items(account), new_space=True)
-    except StateChanged:
-        return False
-    deferred_notices.send(account, "enrolment.invitation", code, deadline)
-    return True
+    return {name: value for name, value in account.items() if value is not None}
 
 
 # Answers with the provisional code ------------------------------------------------------------
@@ -238,12 +272,13 @@ def _find(ins: str, birth_date) -> dict | None:
 
 
 def _check_code(answer: CodeAnswer) -> dict:
-    """The account the answer unlocks, or the same refusal whatever was wrong."""
+    """The account the answer unlocks, or the same refusal whatever was wrong. The answer is
+    counted as a failed attempt before anything is compared (store.admit_answer)."""
     patient_id = spaces.patient_id_for(pseudonyms.ins_digest(answer.ins))
-    account = spaces.get_account(patient_id) if patient_id else None
-    if account is None:
+    if patient_id is None:
         raise InvalidCode(WRONG_ANSWER)
-    if int(account.get("failed_attempts", 0)) >= MAX_FAILED_ATTEMPTS:
+    account = store.admit_answer(patient_id, MAX_FAILED_ATTEMPTS)
+    if account is None:
         raise _locked()
     expected = account.get("code_digest", "")
     given = pseudonyms.code_digest(codes.normalize(answer.code), patient_id)
@@ -253,22 +288,28 @@ def _check_code(answer: CodeAnswer) -> dict:
         and clock.parse_iso(account["code_expires_at"]) > clock.now()
     )
     if not valid:
-        store.record_failed_attempt(patient_id)
         raise InvalidCode(WRONG_ANSWER)
     return account
 
 
-def activate(answer: CodeAnswer) -> Activated:
+def _answer(answer: CodeAnswer, to_status: str, action: str, changes: dict) -> dict:
+    """A right answer moves the account and gives back its attempt, refused by the status or not."""
     account = _check_code(answer)
     actor = ActorRef(role="patient", id=account["patient_id"])
-    move(account, "active", actor, "enrolment.activated", {"activated_at": clock.iso(clock.now())}, max_failures=MAX_FAILED_ATTEMPTS)
+    try:
+        return move(account, to_status, actor, action, changes, give_back_attempt=True)
+    except Conflict:
+        store.give_back_attempt(account["patient_id"])
+        raise
+
+
+def activate(answer: CodeAnswer) -> Activated:
+    account = _answer(answer, "active", "enrolment.activated", {"activated_at": clock.iso(clock.now())})
     return Activated(patient_id=account["patient_id"], status="active")
 
 
 def oppose(answer: CodeAnswer) -> StatusOnly:
-    account = _check_code(answer)
-    actor = ActorRef(role="patient", id=account["patient_id"])
-    move(account, "opposed", actor, "enrolment.opposed", {"opposed_at": clock.iso(clock.now()), "opposition_channel": "online"}, max_failures=MAX_FAILED_ATTEMPTS)
+    _answer(answer, "opposed", "enrolment.opposed", {"opposed_at": clock.iso(clock.now()), "opposition_channel": "online"})
     return StatusOnly(status="opposed")
 
 
@@ -288,12 +329,13 @@ def own_account(principal: Principal) -> dict:
     patient_id = spaces.patient_id_for(pseudonyms.ins_digest(principal.ins))
     account = spaces.get_account(patient_id) if patient_id else None
     if account is None:
-        raise NotFound("You have not been invited to Mon espace santé yet.")
+        raise NotFound(NOT_INVITED)
     return account
 
 
 def me(principal: Principal) -> Me:
     account = own_account(principal)
+    check(principal, SpaceItems(account=account), READ, WHOLE_SPACE)  # a minor's own login: 403
     return Me(
         patient_id=account["patient_id"],
         status=account["status"],
@@ -304,13 +346,20 @@ def me(principal: Principal) -> Me:
     )
 
 
-def close(principal: Principal, delete_now: bool) -> dict:
+def close(principal: Principal, delete_now: bool, patient_id: str | None = None) -> dict:
     """Closing stops professional access at once (the policy opens nothing on a closed space);
     ``delete_now`` also asks every module to delete what it holds in the space (core.purge: each
     module in its own function), each deletion in the history. Asking again on a closed space
-    whose deletion was requested sends the request again (e.g. after a failure to send it)."""
-    account = own_account(principal)
-    actor = ActorRef(role="patient", id=account["patient_id"])
+    whose deletion was requested sends the request again (e.g. after a failure to send it).
+
+    ``patient_id``: the space to close, for a representative or guardian closing a dependant's
+    (the caller's own space otherwise); the policy decides who may."""
+    if patient_id is None:
+        patient_id = spaces.patient_id_for(pseudonyms.ins_digest(principal.ins))
+        if patient_id is None:
+            raise NotFound(NOT_INVITED)
+    granted = authorize(principal, patient_id, DELETE, WHOLE_SPACE)
+    account, actor = granted.items.account, granted.actor_ref
     if account["status"] == "closed" and delete_now and account.get("delete_requested"):
         purge.request(account["patient_id"], actor)
         return account

@@ -8,15 +8,23 @@
 
 Status changes are transaction items conditioned on the current status, built here and committed
 together with the activity event (core.history.commit).
+
+Families: a minor's legal representatives are on the account; each relationship (legal
+representative or guardian) also has an entry in the person's DEPENDANTS partition, for
+``GET /v1/me/dependants`` without a scan; a guardianship is an item of the adult's space, found
+by id through its own small item (core.layout).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws, counters, layout
+from chalicelib.core import aws, counters, layout, spaces
+from chalicelib.core.errors import is_condition_failure
+from chalicelib.core.policy import GUARDIAN, LEGAL_REPRESENTATIVE, majority_day
 from chalicelib.core.layout import account as account_key
 from chalicelib.core.layout import ins_index as ins_index_key
 
@@ -49,46 +57,53 @@ def _count_item(campaign_id: str, patient_id: str, add: dict[str, int]) -> dict:
     return counters.add_item(_shard_key(campaign_id, patient_id), add)
 
 
-def invitation_items(account: dict) -> list[dict]:
-    """A new person: the INS index entry and the account, both only if absent, and the count."""
-    table = aws.table().name
+def _put(item: dict, condition: str | None = "attribute_not_exists(pk)") -> dict:
+    put: dict[str, Any] = {"TableName": aws.table().name, "Item": item}
+    if condition:
+        put["ConditionExpression"] = condition
+    return {"Put": put}
+
+
+def _delete(key: dict) -> dict:
+    return {"Delete": {"TableName": aws.table().name, "Key": key, "ConditionExpression": "attribute_exists(pk)"}}
+
+
+def invitation_items(account: dict, new_person: bool = True) -> list[dict]:
+    """A new space: the INS index entry (unless the person already has an id: a representative or
+    guardian invited in turn) and the account, both only if absent, the count, and the
+    representatives' dependants entries."""
     patient_id = account["patient_id"]
+    index = [_put({**ins_index_key(account["ins_digest"]), "patient_id": patient_id})] if new_person else []
+    until = majority_day(date.fromisoformat(account["birth_date"])).isoformat()  # the representatives' end
+    dependants = [
+        _put(dependant_entry(r["person_id"], patient_id, LEGAL_REPRESENTATIVE, until), None) for r in account.get("representatives", [])
+    ]
     return [
-        {
-            "Put": {
-                "TableName": table,
-                "Item": {**ins_index_key(account["ins_digest"]), "patient_id": patient_id},
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
-        {
-            "Put": {
-                "TableName": table,
-                "Item": {**account_key(patient_id), **account},
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
+        *index,
+        _put({**account_key(patient_id), **account}),
         _count_item(account["campaign_id"], patient_id, {"invited": 1}),
+        *dependants,
     ]
 
 
-def transition_items(account: dict, to_status: str, extra_set: dict[str, Any] | None = None, max_failures: int | None = None) -> list[dict]:
-    """Moves an account from its current status to ``to_status`` iff nobody moved it first."""
+def transition_items(account: dict, to_status: str, extra_set: dict[str, Any] | None = None, give_back_attempt: bool = False) -> list[dict]:
+    """Moves an account from its current status to ``to_status`` iff nobody moved it first; a
+    right answer with the code gives back the attempt ``admit_answer`` counted, in the same write."""
     patient_id = account["patient_id"]
     sets = {"status": to_status, **(extra_set or {})}
     names = {f"#a{i}": name for i, name in enumerate(sets)}
     values = {f":a{i}": value for i, value in enumerate(sets.values())}
     values[":from"] = account["status"]
-    condition = "#a0 = :from"
-    if max_failures is not None:
-        condition += " AND (attribute_not_exists(failed_attempts) OR failed_attempts < :max_failures)"
-        values[":max_failures"] = max_failures
+    expression = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
+    if give_back_attempt:
+        expression += " ADD failed_attempts :given_back"
+        values[":given_back"] = -1
     update = {
         "Update": {
             "TableName": aws.table().name,
             "Key": account_key(patient_id),
-            "UpdateExpression": "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets))),
-            "ConditionExpression": condition,
+            "UpdateExpression": expression,
+            "ConditionExpression": "#a0 = :from",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
@@ -99,16 +114,36 @@ def transition_items(account: dict, to_status: str, extra_set: dict[str, Any] | 
     return items
 
 
-def record_failed_attempt(patient_id: str) -> int:
-    """Counts one wrong answer; returns the new total (atomic, so racing guesses all count)."""
-    result = aws.table().update_item(
+def admit_answer(patient_id: str, max_failures: int) -> dict | None:
+    """Counts an answer with the code as failed before it is compared, in the one conditional
+    write that admits it while fewer than ``max_failures`` are counted: racing answers each take
+    their own place, so no more than ``max_failures`` wrong codes are ever compared, whatever the
+    parallelism. Returns the account as admitted, or None once the code is locked."""
+    from botocore.exceptions import ClientError
+
+    try:
+        result = aws.table().update_item(
+            Key=account_key(patient_id),
+            UpdateExpression="ADD failed_attempts :one",
+            ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(failed_attempts) OR failed_attempts < :max)",
+            ExpressionAttributeValues={":one": 1, ":max": max_failures},
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if is_condition_failure(error):
+            return None
+        raise
+    return result["Attributes"]
+
+
+def give_back_attempt(patient_id: str) -> None:
+    """A right answer the status refused (409) was not a failed attempt."""
+    aws.table().update_item(
         Key=account_key(patient_id),
-        UpdateExpression="ADD failed_attempts :one",
+        UpdateExpression="ADD failed_attempts :given_back",
         ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeValues={":one": 1},
-        ReturnValues="UPDATED_NEW",
+        ExpressionAttributeValues={":given_back": -1},
     )
-    return int(result["Attributes"]["failed_attempts"])
 
 
 def mark_reminded(patient_id: str, at: str) -> bool:
@@ -150,3 +185,48 @@ def cohort_page(cohort_id: str, shard: int, start_key: dict | None) -> tuple[lis
         "Limit": COHORT_PAGE,
     }
     return aws.query_page(query, start_key)
+
+
+# Families ---------------------------------------------------------------------------------------
+
+
+def dependant_entry(person_id: str, patient_id: str, relationship: str, until: str | None) -> dict:
+    entry = {**layout.dependant(person_id, patient_id, relationship), "patient_id": patient_id, "relationship": relationship}
+    return {**entry, "until": until} if until else entry
+
+
+def guardianship_items(patient_id: str, guardian: dict) -> list[dict]:
+    """A guardian on the adult's space, in the guardian's dependants (only if they are not
+    already this adult's guardian) and by id."""
+    person_id, guardianship_id = guardian["person_id"], guardian["guardianship_id"]
+    return [
+        _put({**layout.guardian(patient_id, guardianship_id), **guardian}),
+        _put(dependant_entry(person_id, patient_id, GUARDIAN, guardian.get("until"))),
+        _put({**layout.guardianship(guardianship_id), "patient_id": patient_id, "person_id": person_id}),
+    ]
+
+
+def end_guardianship_items(guardianship: dict, guardianship_id: str) -> list[dict]:
+    patient_id, person_id = guardianship["patient_id"], guardianship["person_id"]
+    return [
+        _delete(layout.guardian(patient_id, guardianship_id)),
+        _delete(layout.dependant(person_id, patient_id, GUARDIAN)),
+        _delete(layout.guardianship(guardianship_id)),
+    ]
+
+
+def get_guardianship(guardianship_id: str) -> dict | None:
+    return aws.table().get_item(Key=layout.guardianship(guardianship_id), ConsistentRead=True).get("Item")
+
+
+def dependants_page(person_id: str, limit: int, start_key: dict | None, today: str) -> tuple[list[dict], dict | None]:
+    """A page of the spaces a person still acts on (an entry whose end has come is left out)."""
+    query = {"KeyConditionExpression": Key("pk").eq(layout.dependants(person_id)), "ConsistentRead": True}
+    return aws.visible_page(query, start_key, limit, lambda entry: entry.get("until") is None or entry["until"] > today)
+
+
+def accounts(patient_ids: list[str]) -> dict[str, dict]:
+    """Accounts by patient_id (one BatchGetItem per 100)."""
+    keys = [account_key(patient_id) for patient_id in patient_ids]
+    batches = [keys[start : start + spaces.BATCH_KEYS] for start in range(0, len(keys), spaces.BATCH_KEYS)]
+    return {item["patient_id"]: item for batch in batches for item in aws.batch_get(batch)}

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.core.history import ActorRef
+from chalicelib.core.fields import MediaType
 from chalicelib.core.pagination import Page, PageQuery
 
-MediaType = Literal["application/pdf", "image/jpeg", "image/png", "text/plain"]  # as documents
 MAX_ATTACHMENTS = 5
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.core.api import Call, Router, roles
+from chalicelib.core.api import Call, Router, page_query, roles
 
 router = Router(__name__, tag="messaging")
 
@@ -19,12 +19,6 @@ def service():
     from chalicelib.messaging import service
 
     return service
-
-
-def page_query():
-    from chalicelib.core.pagination import PageQuery
-
-    return PageQuery
 
 OPENERS = roles("professional", "patient", note="professionals open conversations; a patient gets 403")
 PARTICIPANTS = roles("professional", "patient", note="the conversation's two participants; anyone else gets 404")

@@ -29,7 +29,7 @@ from chalicelib.core.api import Raw
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, Forbidden, NotFound
 from chalicelib.core.ids import new_id, new_sortable_id
-from chalicelib.core.pagination import decode_cursor, encode_cursor
+from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
 from chalicelib.core import content
 from chalicelib.messaging import notices, store
 from chalicelib.messaging.models import (
@@ -278,12 +278,12 @@ def list_conversations(principal: Principal, limit: int, cursor: str | None) -> 
     else:
         role, participant_id = store.PROFESSIONAL, principal.rpps
         participant = store.inbox(role, participant_id)
-    start_key = decode_cursor(cursor, gsi1pk=participant)
-    items, last_key = store.inbox_page(role, participant_id, limit, start_key)
+    list_scope = scope("conversations", principal, inbox=participant)
+    items, last_key = store.inbox_page(role, participant_id, limit, decode_cursor(cursor, list_scope))
     if role == store.PROFESSIONAL:
         items = _still_readable_by(principal, items)
     subjects = _open_subjects(items)
-    return ConversationPage(items=[_conversation(i, s) for i, s in zip(items, subjects)], next_cursor=encode_cursor(last_key))
+    return ConversationPage(items=[_conversation(i, s) for i, s in zip(items, subjects)], next_cursor=encode_cursor(last_key, list_scope))
 
 
 def _still_readable_by(principal: Principal, entries: list[dict]) -> list[dict]:
@@ -319,8 +319,8 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
     """Oldest first; the messages of the other participant on this page are marked read."""
     granted, entries, role = _participant(principal, conversation_id, READ)
     patient_id = granted.space.patient_id
-    start_key = decode_cursor(cursor, pk=store.partition(conversation_id))
-    items, last_key = store.messages_page(conversation_id, limit, start_key)
+    list_scope = scope("messages", principal, conversation_id=conversation_id)
+    items, last_key = store.messages_page(conversation_id, limit, decode_cursor(cursor, list_scope))
     mine, other = entries[role], entries[store.PROFESSIONAL if role == store.PATIENT else store.PATIENT]
     previous = mine.get("last_read")
     other_read = other.get("last_read") or ""
@@ -349,7 +349,7 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
             history.commit(patient_id, granted.actor_ref, "conversation.read", conversation_id, writes=[mark], head=granted.items.activity_head)
         except history.StateChanged:
             pass  # another read of this inbox moved the mark first: it counted these
-    return MessagePage(items=out, next_cursor=encode_cursor(last_key))
+    return MessagePage(items=out, next_cursor=encode_cursor(last_key, list_scope))
 
 
 def _read_by_recipient(item: dict, reader_role: str, mine: dict, other_read: str) -> bool:

@@ -45,4 +45,4 @@ def progress(call: Call, migration_id: str):
 @router.route("/v1/migrations/{migration_id}/rejects", "GET", access=OPERATOR, query=lambda: models().RejectQuery, response=lambda: models().RejectPage)
 def rejects(call: Call, migration_id: str):
     """The archives a migration refused, each with its reason."""
-    return service().rejects(migration_id, call.query)
+    return service().rejects(call.principal, migration_id, call.query)

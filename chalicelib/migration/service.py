@@ -14,7 +14,7 @@ from chalicelib.core import aws, clock, logs
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import InvalidRequest, NotFound
 from chalicelib.core.ids import new_sortable_id
-from chalicelib.core.pagination import decode_cursor, encode_cursor
+from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
 from chalicelib.core.settings import settings
 from chalicelib.migration import store
 from chalicelib.migration.models import (
@@ -92,11 +92,12 @@ def progress(migration_id: str) -> MigrationProgress:
     )
 
 
-def rejects(migration_id: str, query: RejectQuery) -> RejectPage:
+def rejects(principal: Principal, migration_id: str, query: RejectQuery) -> RejectPage:
     _found(migration_id)
-    start_key = decode_cursor(query.cursor, pk=store.partition(migration_id))
+    list_scope = scope("migration.rejects", principal, migration_id=migration_id)
+    start_key = decode_cursor(query.cursor, list_scope)
     items, last_key = store.rejects_page(migration_id, query.limit, start_key)
     return RejectPage(
         items=[Reject(archive=i["archive"], error=ProblemDetail(code=i["code"], message=i["message"])) for i in items],
-        next_cursor=encode_cursor(last_key),
+        next_cursor=encode_cursor(last_key, list_scope),
     )

@@ -47,16 +47,10 @@ EARLIEST = date(1900, 1, 1)
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def _latest_date() -> date:
-    """Today, with a day's margin: a French evening is already tomorrow nowhere near UTC, but
-    clients in other time zones (overseas departments) may be a day ahead of UTC."""
-    return (clock.now() + timedelta(days=1)).date()
-
-
 def _past_date(value: date | None) -> date | None:
     if value is None:
         return None
-    if value > _latest_date():
+    if value > clock.latest_date():
         raise ValueError("cannot be in the future")
     if value < EARLIEST:
         raise ValueError(f"cannot be before {EARLIEST.isoformat()}")

@@ -125,7 +125,7 @@ def test_professional_search(api, enrolment, pro):
 
     found = search(api, pro(), person)
     assert found.status_code == 200
-    assert found.json_body == {"patient_id": patient_id, "status": "active", "can_read": False, "can_deposit": True}
+    assert found.json_body == {"patient_id": patient_id, "status": "active", "can_read": False, "can_deposit": True, "minor": False}
     api.put(access_path(patient_id, f"/grants/{DOC_A}"), {}, token=patient)
     assert search(api, pro(), person).json_body["can_read"] is True
 

@@ -114,7 +114,7 @@ def test_an_invitation_that_fails_to_send_is_sent_later_with_its_code(api, enrol
 
     from chalicelib.core import aws, clock
     from chalicelib.enrolment import deferred_notices
-    from chalicelib.notifications import service as notifications
+    from chalicelib.core import notify as notifications
 
     people = [invitee(200), invitee(201)]
     real_send = notifications.send_email

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import boto3
 
 from chalicelib.enrolment import events
-from devstack import workers
+from devstack.workers import drain_timers
 from chalicelib.core.settings import settings
 from chalicelib.enrolment.store import COHORT_SHARDS
 from devstack.outbox import sent
@@ -36,7 +36,7 @@ def _run_timer(cohort_id: str, timeout: float = 90) -> None:
         assert time.monotonic() < deadline, "the cohort's execution did not finish"
         time.sleep(0.5)
     assert sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
-    workers.drain_timers()
+    drain_timers()
 
 
 def _answer(api, enrolment, person, endpoint):
@@ -135,7 +135,7 @@ def test_duplicate_start_and_redelivery_change_nothing_twice(api, enrolment):
     # The queue delivers both steps once more (at-least-once delivery, a re-run execution).
     events.dispatch({"kind": "enrolment.remind", "cohort_id": result["cohort_id"], "remind_at": result["deadline"]})
     events.dispatch({"kind": "enrolment.deadline", "cohort_id": result["cohort_id"]})
-    assert workers.drain_timers() == 2 * COHORT_SHARDS  # each step, once per shard
+    assert drain_timers() == 2 * COHORT_SHARDS  # each step, once per shard
     assert len(sent()) == before
     assert api.get(f"/v1/enrolment/campaigns/{campaign}", token=enrolment.agent).json_body["counts"] == counts
     patient = enrolment.patient_token(people[0])
@@ -200,7 +200,7 @@ def _deliver_each(api) -> int:
 def test_a_notice_that_fails_to_send_is_sent_by_the_schedule_if_still_relevant(api, enrolment, monkeypatch):
     from chalicelib.core import clock
     from chalicelib.enrolment import deferred_notices
-    from chalicelib.notifications import service as notifications
+    from chalicelib.core import notify as notifications
 
     people = [invitee(5000 + n) for n in range(3)]
     campaign = enrolment.campaign()
@@ -215,7 +215,7 @@ def test_a_notice_that_fails_to_send_is_sent_by_the_schedule_if_still_relevant(a
 
     monkeypatch.setattr(notifications, "send_email", ses_down_for_some)
     events.dispatch({"kind": "enrolment.deadline", "cohort_id": result["cohort_id"]})
-    workers.drain_timers()  # the step goes on: everyone's space is created
+    drain_timers()  # the step goes on: everyone's space is created
     assert _counts(api, enrolment, campaign)["auto_created"] == 3
     assert [len(sent(to=p["email"])) for p in people] == [1, 1, 2]  # invitation (+ creation notice)
     monkeypatch.undo()

@@ -316,3 +316,32 @@ def test_http_post_uses_urllib(tmp_path):
         server.server_close()
     with pytest.raises(OSError):
         import_invitees.http_post(f"http://127.0.0.1:{server.server_port}", "tok", timeout=2)("/v1/x", {})
+
+
+def test_minors_come_with_their_representatives_columns(api, agent, campaign, poster, tmp_path):
+    from datetime import date
+
+    from devstack.outbox import sent
+
+    born = date.today().replace(year=date.today().year - 8, day=1).isoformat()
+    header = HEADER + [prefix + name for prefix in import_invitees.REPRESENTATIVES for name in HEADER]
+    adult, kid, alone = person(1), {**person(2), "birth_date": born, "email": ""}, {**person(6), "birth_date": born}
+    parents = [person(4), {**person(5), "email": "", "postal_address": "5 rue des Lilas, 75020 Paris"}]
+    rows = [
+        adult,
+        {**kid, **{f"representative{n + 1}_{k}": v for n, parent in enumerate(parents) for k, v in parent.items()}},
+        alone,  # a minor without representative
+    ]
+    path = tmp_path / "families.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    logs: list[str] = []
+    totals = importer(path, campaign, poster(agent), log=logs.append).run()
+    assert (totals.invited, totals.rejected) == (2, 1)
+    assert not any("Ignoring" in line for line in logs)  # the representatives' columns are the API's
+    _, rejected = rejected_rows(f"{path}.rejected.csv")
+    assert [(r["family_name"], r["error_code"]) for r in rejected] == [(alone["family_name"], "invalid_request")]
+    assert any("Code provisoire" in m["body"] for m in sent(to=parents[0]["email"]))
+    assert any("Code provisoire" in m["body"] for m in sent(to=parents[1]["postal_address"]))

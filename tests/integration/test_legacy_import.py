@@ -140,6 +140,11 @@ def test_imported_documents_keep_author_date_type_and_confidentiality(api, enrol
     assert (consultation["date"], consultation["type"], consultation["media_type"]) == ("2016-04-20", "consultation_report", "application/pdf")
     assert seen["Biologie"]["masked"] and seen["Biologie"]["type"] == "lab_result"
     assert seen["Contraception"]["hidden_from_representatives"] and not seen["Consultation"]["hidden_from_representatives"]
+    assert (consultation["type_code"], consultation["status"]) == ("11488-4", "current"), "the archive's LOINC code kept"
+    events = api.get(f"/v1/patients/{patient_id}/activity?limit=50", token=patient).json_body["items"]
+    imported = {e["resource"]: e["actor"] for e in events if e["action"] == "document.imported"}
+    assert {d["document_id"] for d in seen.values()} <= set(imported), "one document.imported event per document"
+    assert all(actor == {"role": "migration", "id": progress["migration_id"]} for actor in imported.values())
     content = api.get(f"/v1/patients/{patient_id}/documents/{consultation['document_id']}/content", token=patient, headers={"Accept": "*/*"})
     assert content.status_code == 200 and content.body == PDF and content.headers["Content-Type"] == "application/pdf"
     cda = api.get(f"/v1/patients/{patient_id}/documents/{seen['Biologie']['document_id']}/content", token=patient, headers={"Accept": "*/*"})
@@ -264,15 +269,15 @@ def test_an_archive_is_written_whole_even_across_transactions_and_failures(api, 
     docs = [Doc(content=PDF + str(n).encode(), title=f"Document {n}") for n in range(legacy.TRANSACTION_DOCUMENTS + 6)]
     put_archives({"big/record.zip": archive(person["ins"], docs)})
     migration_id = start(api, operator, "big/")
-    commit_all, calls = history.commit_all, []
+    commit_events, calls = history.commit_events, []
 
     def failing_second(*args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("DynamoDB is down")
-        return commit_all(*args, **kwargs)
+        return commit_events(*args, **kwargs)
 
-    monkeypatch.setattr(history, "commit_all", failing_second)
+    monkeypatch.setattr(history, "commit_events", failing_second)
     with pytest.raises(RuntimeError):
         legacy.import_archive(migration_id, "big/record.zip")
     patient = enrolment.patient_token(person)

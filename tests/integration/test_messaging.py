@@ -129,7 +129,7 @@ def test_attachments_are_encrypted_and_read_back(api, space):
     [
         ({"content_base64": base64.b64encode(b"%PDF-" + b"x" * (4 * 1024 * 1024)).decode()}, 413, "payload_too_large"),
         ({"content_base64": base64.b64encode(b"MZ\x90\x00 not a pdf").decode()}, 415, "unsupported_media_type"),
-        ({"media_type": "application/x-msdownload"}, 400, "invalid_request"),
+        ({"media_type": "application/x-msdownload"}, 415, "unsupported_media_type"),
         ({"content_base64": "%%% not base64"}, 400, "invalid_request"),
         ({"filename": "../../etc/passwd"}, 400, "invalid_request"),
     ],

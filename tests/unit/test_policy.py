@@ -7,12 +7,12 @@ Each row is written out literally — actor, space, action, resource, then the e
 from __future__ import annotations
 
 from dataclasses import FrozenInstanceError
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
 from chalicelib.core.matrix import DOCUMENT_TYPES, PROFESSION_READABLE_DOCUMENT_TYPES
-from chalicelib.core.policy import Actor, Decision, Resource, Space, decide
+from chalicelib.core.policy import Actor, Decision, Representation, Resource, Space, decide, majority_day
 
 NOW = datetime(2026, 1, 31, 9, 30, tzinfo=timezone.utc)
 YESTERDAY = NOW - timedelta(days=1)
@@ -68,6 +68,25 @@ OPTED_OUT = space(emergency_access_allowed=False)
 OCC_IS_TREATING = space(treating_doctor="O2")
 OCC_GRANTED_IS_TREATING = space(treating_doctor="O1")
 
+# --- families: NOW is 2026-01-31 ------------------------------------------------------------------
+LEGAL = (Representation("R1", "legal_representative"), Representation("R2", "legal_representative"))
+CHILD = space(birth_date=date(2016, 5, 14), representations=LEGAL)  # 9 years old
+EVE = space(birth_date=date(2008, 2, 1), representations=LEGAL)  # 18 tomorrow
+BIRTHDAY = space(birth_date=date(2008, 1, 31), representations=LEGAL)  # 18 today
+DAY_AFTER = space(birth_date=date(2008, 1, 30), representations=LEGAL)  # 18 yesterday
+CHILD_CLOSED = space("closed", birth_date=date(2016, 5, 14), representations=LEGAL)
+GUARDED = space(
+    birth_date=date(1950, 1, 1),
+    representations=(
+        Representation("GU", "guardian", until=date(2026, 6, 30)),
+        Representation("GX", "guardian", until=date(2026, 1, 31)),  # ends today
+        Representation("GY", "guardian", until=date(2026, 2, 1)),  # ends tomorrow
+        Representation("GO", "guardian"),  # no end date
+    ),
+)
+# a guardianship recorded for a minor never counts (a minor's space is the legal representatives')
+GUARDED_MINOR = space(birth_date=date(2016, 5, 14), representations=(Representation("GU", "guardian"),))
+
 # --- actors -------------------------------------------------------------------------------------
 PAT = Actor("patient", "P1", patient_id="P1")
 OTHER_PAT = Actor("patient", "P2", patient_id="P2")
@@ -102,6 +121,13 @@ MUTUAL = Actor("mutual_insurer", "G1")  # same id as a granted professional
 EMPLOYER = Actor("employer", "acme")
 UNKNOWN = Actor("hacker", "x")
 AGENT = Actor("enrolment_agent", "agent-1")
+R1 = Actor("representative", "R1")
+R3 = Actor("representative", "R3")  # named on no space
+GU = Actor("representative", "GU")
+GX = Actor("representative", "GX")
+GY = Actor("representative", "GY")
+GO = Actor("representative", "GO")
+KID = Actor("patient", "P1", patient_id="P1")  # the holder's own login
 ADMIN = Actor("catalogue_admin", "admin-1")
 OPERATOR = Actor("migration_operator", "operator-1")
 MIGRATION = Actor("migration", "mig_1")  # the importer's history actor: never a caller
@@ -155,6 +181,10 @@ CONN = Resource("connection")
 CONV = Resource("conversation")
 EXPORT = Resource("export")
 SPACE = Resource("space")
+SECRET = Resource("document", "other", author=BY_G1, hidden_from_representatives=True)
+NEW_SECRET = Resource("document", "other", hidden_from_representatives=True)
+SECRET_EVENT = Resource("activity", hidden_from_representatives=True)
+BY_R1 = Resource("document", "other", author=("representative", "R1"))
 
 T, F = True, False
 
@@ -346,6 +376,71 @@ ROWS = [
     ("app_invisible_doc", APP_FULL, ACTIVE, "read", INVIS_NEW, F, "invisible_to_patient", T),
     ("app_invisible_after_31_days", APP_FULL, ACTIVE, "read", INVIS_31, T, "app_scope", F),
     ("app_deposits_invisible", APP_FULL, ACTIVE, "create", NEW_INVIS, F, "invisible_reserved_to_professionals", F),
+    # --- legal representatives of a minor ---
+    ("rep_reads_doc", R1, CHILD, "read", LAB, T, "legal_representative", F),
+    ("rep_deposits", R1, CHILD, "create", NEW_DOC, T, "legal_representative", F),
+    ("rep_masks", R1, CHILD, "mask", LAB, T, "legal_representative", F),
+    ("rep_deletes_own_deposit", R1, CHILD, "delete", BY_R1, T, "legal_representative", F),
+    ("rep_manages_access", R1, CHILD, "manage_access", SETTINGS, T, "legal_representative", F),
+    ("rep_connects_app", R1, CHILD, "create", CONN, T, "legal_representative", F),
+    ("rep_reads_profile", R1, CHILD, "read", PROFILE, T, "legal_representative", F),
+    ("rep_adds_agenda", R1, CHILD, "create", AGENDA, T, "legal_representative", F),
+    ("rep_reads_activity", R1, CHILD, "read", ACTIVITY, T, "legal_representative", F),
+    ("rep_exports", R1, CHILD, "read", EXPORT, T, "legal_representative", F),
+    ("rep_closes", R1, CHILD, "delete", SPACE, T, "legal_representative", F),
+    ("rep_closes_closed", R1, CHILD_CLOSED, "delete", SPACE, T, "legal_representative", F),
+    ("rep_reads_closed_doc", R1, CHILD_CLOSED, "read", LAB, F, "space_not_open", F),
+    ("rep_messaging", R1, CHILD, "read", CONV, F, "holder_only", F),
+    ("rep_search", R1, CHILD, "search", SPACE, F, "professional_only", F),
+    ("rep_invisible_doc", R1, CHILD, "read", INVIS_NEW, F, "invisible_to_patient", T),
+    ("rep_releases", R1, CHILD, "release", INVIS_NEW, F, "invisible_to_patient", T),
+    ("rep_not_named", R3, CHILD, "read", LAB, F, "not_representative", T),
+    ("rep_of_another_space", R1, ACTIVE, "read", LAB, F, "not_representative", T),
+    # --- the minor's secret ---
+    ("rep_reads_secret", R1, CHILD, "read", SECRET, F, "hidden_from_representatives", T),
+    ("rep_deletes_secret", R1, CHILD, "delete", SECRET, F, "hidden_from_representatives", T),
+    ("rep_masks_secret", R1, CHILD, "mask", SECRET, F, "hidden_from_representatives", T),
+    ("rep_discloses_secret", R1, CHILD, "disclose", SECRET, F, "hidden_from_representatives", T),
+    ("rep_reads_secret_event", R1, CHILD, "read", SECRET_EVENT, F, "hidden_from_representatives", T),
+    ("rep_deposits_secret", R1, CHILD, "create", NEW_SECRET, F, "hidden_reserved_to_professionals", F),
+    ("pro_deposits_secret_minor", S1, CHILD, "create", NEW_SECRET, T, "deposit", F),
+    ("pro_deposits_secret_adult", S1, ACTIVE, "create", NEW_SECRET, F, "hidden_only_for_minors", F),
+    ("pro_deposits_secret_on_birthday", S1, BIRTHDAY, "create", NEW_SECRET, F, "hidden_only_for_minors", F),
+    ("patient_deposits_secret", PAT, ACTIVE, "create", NEW_SECRET, F, "hidden_reserved_to_professionals", F),
+    ("app_deposits_secret", APP_FULL, CHILD, "create", NEW_SECRET, F, "hidden_reserved_to_professionals", F),
+    ("author_reads_secret", G1, CHILD, "read", SECRET, T, "author", F),
+    ("author_discloses_secret", G1, CHILD, "disclose", SECRET, T, "author", F),
+    ("other_pro_discloses_secret", G2, CHILD, "disclose", SECRET, F, "author_only", F),
+    ("treating_reads_secret", TD, CHILD, "read", SECRET, T, "treating_doctor", F),
+    ("treating_reads_secret_event", TD, CHILD, "read", SECRET_EVENT, T, "treating_doctor", F),
+    ("app_reads_secret_of_minor", APP_FULL, CHILD, "read", SECRET, F, "hidden_from_representatives", T),
+    ("app_reads_secret_after_18", APP_FULL, BIRTHDAY, "read", SECRET, T, "app_scope", F),
+    ("young_adult_reads_secret", KID, BIRTHDAY, "read", SECRET, T, "patient_own_space", F),
+    ("young_adult_discloses", KID, BIRTHDAY, "disclose", SECRET, F, "author_only", F),
+    # --- majority: the day before, the day of, the day after the 18th birthday ---
+    ("kid_reads_doc", KID, CHILD, "read", LAB, F, "managed_by_representatives", F),
+    ("kid_reads_space", KID, CHILD, "read", SPACE, F, "managed_by_representatives", F),
+    ("kid_closes", KID, CHILD, "delete", SPACE, F, "managed_by_representatives", F),
+    ("kid_eve_reads", KID, EVE, "read", LAB, F, "managed_by_representatives", F),
+    ("kid_birthday_reads", KID, BIRTHDAY, "read", LAB, T, "patient_own_space", F),
+    ("kid_day_after_reads", KID, DAY_AFTER, "read", LAB, T, "patient_own_space", F),
+    ("rep_eve_reads", R1, EVE, "read", LAB, T, "legal_representative", F),
+    ("rep_eve_secret", R1, EVE, "read", SECRET, F, "hidden_from_representatives", T),
+    ("rep_birthday_reads", R1, BIRTHDAY, "read", LAB, F, "representation_ended", F),
+    ("rep_birthday_secret", R1, BIRTHDAY, "read", SECRET, F, "representation_ended", F),
+    ("rep_birthday_activity", R1, BIRTHDAY, "read", ACTIVITY, F, "representation_ended", F),
+    ("rep_day_after_reads", R1, DAY_AFTER, "read", LAB, F, "representation_ended", F),
+    ("rep_day_after_closes", R1, DAY_AFTER, "delete", SPACE, F, "representation_ended", F),
+    # --- guardians of protected adults ---
+    ("guardian_reads", GU, GUARDED, "read", LAB, T, "guardian", F),
+    ("guardian_manages_access", GU, GUARDED, "manage_access", SETTINGS, T, "guardian", F),
+    ("guardian_no_end_reads", GO, GUARDED, "read", LAB, T, "guardian", F),
+    ("guardian_ends_tomorrow", GY, GUARDED, "read", LAB, T, "guardian", F),
+    ("guardian_ended_today", GX, GUARDED, "read", LAB, F, "representation_ended", F),
+    ("guardian_of_a_minor", GU, GUARDED_MINOR, "read", LAB, F, "representation_ended", F),
+    ("guardian_secret", GU, GUARDED, "read", SECRET, F, "hidden_from_representatives", T),
+    ("guarded_adult_keeps_access", PAT, GUARDED, "read", LAB, T, "patient_own_space", F),
+    ("guardian_elsewhere", GU, CHILD, "read", LAB, F, "not_representative", T),
 ]
 # fmt: on
 
@@ -377,6 +472,13 @@ def test_matrix_covers_every_profession_and_only_known_types():
     for types in PROFESSION_READABLE_DOCUMENT_TYPES.values():
         assert types <= set(DOCUMENT_TYPES)
     assert "hospital_report" not in PROFESSION_READABLE_DOCUMENT_TYPES["pedicure_podologue"]
+
+
+def test_majority_day():
+    assert majority_day(date(2008, 1, 31)) == date(2026, 1, 31)
+    assert majority_day(date(2008, 2, 29)) == date(2026, 3, 1)  # no 29 February in 2026
+    assert majority_day(date(2012, 2, 29)) == date(2030, 3, 1)
+    assert majority_day(date(2010, 2, 28)) == date(2028, 2, 28)
 
 
 def test_inputs_are_immutable_and_copied():

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.core.policy import ALLOW_REASONS, Actor, Resource, Space, decide
+from chalicelib.core.policy import ALLOW_REASONS, Actor, Representation, Resource, Space, decide
 
 SETTINGS = settings(max_examples=300, deadline=None)
 
@@ -57,6 +57,7 @@ ACTIONS = [
     "delete",
     "mask",
     "release",
+    "disclose",
     "manage_access",
     "emergency_access",
     "message",
@@ -112,7 +113,7 @@ ID_POOLS = {"professional": RPPS, "patient": PATIENTS, "app": APPS}
 CRUD = ["read", "create", "update", "delete"]
 # Requests an endpoint could make (most draws), so that allowed decisions are common enough.
 MEANINGFUL = (
-    [("document", a) for a in CRUD + ["mask", "release"]]
+    [("document", a) for a in CRUD + ["mask", "release", "disclose"]]
     + [(k, a) for k in ("profile", "measurement", "agenda") for a in CRUD]
     + [("activity", "read"), ("export", "read")]
     + [(k, a) for k in ("access_settings", "connection") for a in CRUD + ["manage_access"]]
@@ -123,7 +124,7 @@ MEANINGFUL = (
 ANY_PAIRS = [(k, a) for k in KINDS + ["bogus"] for a in ACTIONS + ["bogus"]]
 # about one draw in six is any pair at all, malformed ones included
 PAIRS = st.sampled_from(MEANINGFUL * 12 + ANY_PAIRS)
-DOCUMENT_PAIRS = st.sampled_from([("document", a) for a in CRUD + ["mask", "release"]])
+DOCUMENT_PAIRS = st.sampled_from([("document", a) for a in CRUD + ["mask", "release", "disclose"]])
 APP_PAIRS = st.sampled_from(sorted(SCOPES_FOR) * 12 + MEANINGFUL * 2 + ANY_PAIRS)
 # The roles that may be allowed something are drawn more often.
 WEIGHTED_ROLES = ["patient"] * 3 + ["professional"] * 4 + ["app"] * 3 + ROLES
@@ -405,3 +406,107 @@ def test_profession_matrix_holds_for_other_peoples_documents(case, document_type
         assert not decision.allowed
     if decision.allowed:
         assert actor.profession in PROFESSIONS
+
+
+# --- families ------------------------------------------------------------------------------------
+# Holders' ages in days around the 18th birthday (the day before, of, after) and far from it.
+AGE_DAYS = [0, 365, 9 * 365, 18 * 365 - 1, 18 * 365 + 3, 18 * 365 + 4, 18 * 365 + 5, 18 * 365 + 6, 40 * 365]
+RELATIONSHIPS = ["legal_representative", "guardian"]
+END_OFFSETS = [None, -400, -1, 0, 1, 400]  # a guardianship's end, in days from today
+PEOPLE = ["R1", "R2"]
+FAMILY_CHOICES = 12  # bytes build_family draws after build's (at most 9)
+
+
+def age(birth: date, today: date) -> int:
+    """Whole years lived, written independently of the policy."""
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def build_family(pair, raw):
+    """A representative (R1) acting on a space whose holder is of any age, named there under any
+    relationship (or not at all), on any resource, hidden or not."""
+    actor, space, action, resource, now = build("representative", pair, raw[:CHOICES])
+    p = Picks(raw[CHOICES:])
+    birth = now.date() - timedelta(days=p.one(AGE_DAYS) + p.byte() % 3)
+    representations = tuple(
+        Representation(person, p.one(RELATIONSHIPS), None if (end := p.one(END_OFFSETS)) is None else now.date() + timedelta(days=end))
+        for person in PEOPLE
+        if p.one(MOSTLY_TRUE)
+    )
+    actor = Actor(role="representative", id="R1")
+    space = replace(space, birth_date=birth, representations=representations)
+    resource = replace(resource, hidden_from_representatives=p.one([False, True]))
+    return actor, space, action, resource, now
+
+
+def family_scenarios(pairs=PAIRS):
+    return st.builds(build_family, pairs, st.binary(min_size=CHOICES + FAMILY_CHOICES, max_size=CHOICES + FAMILY_CHOICES))
+
+
+@SETTINGS
+@given(family_scenarios())
+def test_a_representative_never_reaches_a_hidden_document_or_its_events(case):
+    actor, space, action, resource, now = case
+    for kind in ("document", "activity"):  # reading, listing, counting, exporting: each asks this
+        hidden = replace(resource, kind=kind, hidden_from_representatives=True)
+        decision = decide(actor, space, action, hidden, now)
+        assert not decision.allowed
+        if action != "create" and decision.reason in ("hidden_from_representatives",):
+            assert decision.hide_existence  # 404: it does not exist for them
+
+
+@SETTINGS
+@given(family_scenarios())
+def test_after_majority_a_legal_representative_is_denied_everything(case):
+    actor, space, action, resource, now = case
+    space = replace(space, representations=tuple(replace(r, relationship="legal_representative") for r in space.representations))
+    if age(space.birth_date, now.date()) >= 18:
+        assert not decide(actor, space, action, resource, now).allowed
+
+
+@SETTINGS
+@given(family_scenarios(), st.integers(0, 400))
+def test_a_guardian_past_the_end_date_is_denied_everything(case, days_ago):
+    actor, space, action, resource, now = case
+    ended = now.date() - timedelta(days=days_ago)  # the end came today or earlier
+    space = replace(space, representations=tuple(replace(r, relationship="guardian", until=ended) for r in space.representations))
+    assert not decide(actor, space, action, resource, now).allowed
+
+
+@SETTINGS
+@given(family_scenarios())
+def test_a_representative_acts_only_through_a_relationship_that_holds(case):
+    actor, space, action, resource, now = case
+    decision = decide(actor, space, action, resource, now)
+    if decision.allowed:
+        mine = [r for r in space.representations if r.person_id == actor.id]
+        minor = age(space.birth_date, now.date()) < 18
+        assert any(
+            (r.relationship == "legal_representative" and minor)
+            or (r.relationship == "guardian" and not minor and (r.until is None or now.date() < r.until))
+            for r in mine
+        )
+        assert not resource.hidden_from_representatives
+    unnamed = replace(space, representations=tuple(r for r in space.representations if r.person_id != actor.id))
+    assert not decide(actor, unnamed, action, resource, now).allowed
+
+
+@SETTINGS
+@given(scenarios(roles=st.just("patient")), st.sampled_from(AGE_DAYS))
+def test_a_minors_own_login_reaches_nothing(case, days):
+    actor, space, action, resource, now = case
+    space = replace(space, birth_date=now.date() - timedelta(days=days))
+    if age(space.birth_date, now.date()) < 18:
+        assert not decide(actor, space, action, resource, now).allowed
+
+
+@SETTINGS
+@given(professionals(), st.sampled_from(AGE_DAYS))
+def test_the_secret_changes_nothing_for_professionals_but_where_it_may_be_set(case, days):
+    actor, space, action, resource, now = case
+    space = replace(space, birth_date=now.date() - timedelta(days=days))
+    plain = decide(actor, space, action, replace(resource, hidden_from_representatives=False), now)
+    hidden = decide(actor, space, action, replace(resource, hidden_from_representatives=True), now)
+    if hidden != plain:  # only a deposit on an adult's space is refused, as a bad request
+        assert action == "create" and resource.kind == "document" and age(space.birth_date, now.date()) >= 18
+        assert hidden.reason == "hidden_only_for_minors" and plain.allowed

@@ -1,0 +1,582 @@
+"""The medical record's FHIR R4 face for professional software (PDSm, a French profile of IHE MHD;
+API.md § FHIR interface): resources in, the documents service's own calls, resources out.
+
+Nothing is decided here: every deposit, search and read goes through ``documents.service`` (the
+same access decision, encryption, history, limits and type checks as the native API), and the
+patient search through ``gate.look_up`` (the rule of ``POST /v1/patients/search``). Incoming
+resources are validated with the ``fhir.resources`` R4B models, imported on first use (about a
+second): only FHIR deposits pay it, not the module's cold start.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Iterator
+from urllib.parse import parse_qs, urlencode
+
+from chalicelib.core import document_types, gate
+# The kernel's bounded, strict JSON and its refusal of control characters, as for every body.
+from chalicelib.core.api import _json_body, _refuse_flaws, json_response
+from chalicelib.core.auth import Principal
+from chalicelib.core.fields import MEDIA_TYPES
+from chalicelib.core.errors import ApiError, InvalidIns, InvalidRequest, NotFound, UnsupportedMediaType
+from chalicelib.core.identifiers import InvalidIdentifier, normalize_ins
+
+FHIR_JSON = "application/fhir+json"
+JSON_TYPES = (FHIR_JSON, "application/json")  # FHIR servers take both for JSON
+FORM = "application/x-www-form-urlencoded"
+INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
+CONFIDENTIALITY_SYSTEM = "urn:oid:1.2.250.1.213.1.1.4.13"
+RPPS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"  # identifiant national PS: "8" + RPPS
+INVISIBLE_PATIENT = "INVISIBLE_PATIENT"
+HIDDEN_FROM_REPRESENTATIVES = "INVISIBLE_REPRESENTANTS_LEGAUX"
+MASKED = "MASQUE_PS"
+MASKED_REFUSED = (
+    "MASQUE_PS is the patient's choice, made in their space: deposit the document without it "
+    "(the patient can mask it; INVISIBLE_PATIENT keeps it from the patient until you explain it)."
+)
+STATUSES = ("current", "superseded")
+MAX_COUNT = 200
+
+# --- errors: OperationOutcome with the native API's statuses ---------------------------------
+ISSUE_TYPES = {
+    "invalid_request": "invalid",
+    "invalid_ins": "value",
+    "invalid_rpps": "value",
+    "unauthenticated": "login",
+    "forbidden": "forbidden",
+    "invalid_code": "security",
+    "not_found": "not-found",
+    "method_not_allowed": "not-supported",
+    "conflict": "conflict",
+    "payload_too_large": "too-long",
+    "unsupported_media_type": "not-supported",
+    "too_many_attempts": "throttled",
+}
+
+
+def operation_outcome(error: ApiError) -> dict:
+    """The contract's error as FHIR says it: one issue for the error (its code in ``details``),
+    one more per invalid field."""
+    code = ISSUE_TYPES.get(error.code, "exception")
+    issues = [{"severity": "error", "code": code, "details": {"text": error.code}, "diagnostics": error.message}]
+    issues += [
+        {"severity": "error", "code": code, "diagnostics": f"{detail['field']}: {detail['message']}", "expression": [detail["field"]]}
+        for detail in error.details or []
+    ]
+    return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+def error_response(error: ApiError, request: Any):
+    """The FHIR router's error renderer (core.api calls it for every error of these routes)."""
+    return json_response(error.status, operation_outcome(error), request, {**error.headers, "Content-Type": FHIR_JSON})
+
+
+@contextmanager
+def naming(where: str) -> Iterator[None]:
+    """Errors raised inside say which part of the request they are about."""
+    try:
+        yield
+    except ApiError as error:
+        raise type(error)(f"{where}: {error.message}", error.details, error.headers) from None
+
+
+def _invalid(where: str, message: str) -> InvalidRequest:
+    return InvalidRequest(f"{where}: {message}", [{"field": where, "message": message}])
+
+
+# --- request bodies ---------------------------------------------------------------------------
+def _media_type(request: Any) -> str:
+    return (request.headers or {}).get("content-type", "").split(";")[0].strip().lower()
+
+
+def json_body(request: Any) -> dict:
+    if _media_type(request) not in JSON_TYPES:
+        raise UnsupportedMediaType(f"Send the resource as FHIR JSON with 'Content-Type: {FHIR_JSON}'.")
+    data = _json_body(request.raw_body or b"null")
+    if not isinstance(data, dict):
+        raise InvalidRequest("The body must be a FHIR resource (a JSON object).")
+    return data
+
+
+def form_body(request: Any) -> dict[str, list[str]]:
+    if _media_type(request) != FORM:
+        raise UnsupportedMediaType(f"Send the search parameters as a form, with 'Content-Type: {FORM}'.")
+    try:
+        return parse_qs((request.raw_body or b"").decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest("The form is not UTF-8.") from exc
+
+
+def _only(params: dict[str, list[str]], accepted: tuple[str, ...]) -> None:
+    _refuse_flaws(params, "Some search parameters hold what no text may: see details.")
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown search parameters: {', '.join(unknown)}. Accepted: {', '.join(accepted)}.",
+            [{"field": name, "message": "Unknown search parameter."} for name in unknown],
+        )
+
+
+def _one(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise _invalid(name, "give it once.")
+    return values[0]
+
+
+def _ins(value: str, where: str) -> str:
+    try:
+        return normalize_ins(value)
+    except InvalidIdentifier as error:
+        raise InvalidIns(f"{where}: {error.message}", [{"field": where, "message": error.message}]) from None
+
+
+def _ins_token(value: str, where: str) -> str:
+    """``urn:oid:1.2.250.1.213.1.4.8|<INS>`` → the INS."""
+    system, bar, ins = value.partition("|")
+    if not bar or system != INS_SYSTEM:
+        raise _invalid(where, f"give the INS as {INS_SYSTEM}|<INS>.")
+    return _ins(ins, where)
+
+
+# --- ITI-65: Provide Document Bundle ----------------------------------------------------------
+@dataclass
+class Submitted:
+    """One DocumentReference of a bundle, as this module's deposit request."""
+
+    where: str  # "entry[i] (fullUrl)": how errors name it
+    request: Any  # models.DocumentCreate
+    index: int  # its entry
+    binary_index: int  # its Binary's entry
+
+
+def _validate_bundle(data: dict) -> Any:
+    from fhir.resources.R4B.bundle import Bundle
+    from pydantic import ValidationError
+
+    try:
+        return Bundle.model_validate(data)
+    except (ValidationError, ValueError, TypeError) as error:
+        details = _fhir_details(error)
+        first = details[0] if details else {"field": "Bundle", "message": str(error)[:200]}
+        raise InvalidRequest(f"The Bundle is not a valid FHIR R4 resource ({first['field']}: {first['message']}).", details) from None
+
+
+def _fhir_details(error: Exception) -> list[dict[str, str]]:
+    if not hasattr(error, "errors"):
+        return []
+    details = []
+    for item in error.errors(include_url=False, include_input=False)[:20]:
+        path = "Bundle"
+        for part in item["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        details.append({"field": path, "message": item["msg"]})
+    return details
+
+
+def submitted_documents(data: dict) -> tuple[str, list[Submitted]]:
+    """The INS and the documents of an ITI-65 transaction Bundle, every entry checked: a List
+    (the submission set), DocumentReferences and, for each, the Binary its attachment points to."""
+    from chalicelib.documents.models import DocumentCreate
+
+    bundle = _validate_bundle(data)
+    if bundle.type != "transaction":
+        raise _invalid("Bundle.type", "an ITI-65 bundle is a transaction.")
+    raw_entries = data.get("entry") or []
+    binaries: dict[str, int] = {}
+    references: list[int] = []
+    lists = 0
+    for index, entry in enumerate(bundle.entry or []):
+        where = f"entry[{index}]" + (f" ({entry.fullUrl})" if entry.fullUrl else "")
+        kind = entry.resource.get_resource_type() if entry.resource is not None else None
+        if entry.request is None or entry.request.method != "POST":
+            raise _invalid(where, "each entry of an ITI-65 transaction is created: request.method POST.")
+        if kind == "Binary":
+            if not entry.fullUrl:
+                raise _invalid(where, "a Binary needs its fullUrl (urn:uuid:...), the attachment.url of its DocumentReference.")
+            binaries[entry.fullUrl] = index
+        elif kind == "DocumentReference":
+            references.append(index)
+        elif kind == "List":
+            lists += 1
+        else:
+            raise _invalid(where, "an ITI-65 bundle holds one List (the submission set), DocumentReferences and their Binaries.")
+    if lists != 1:
+        raise _invalid("Bundle.entry", "an ITI-65 bundle holds exactly one List, the submission set.")
+    if not references:
+        raise _invalid("Bundle.entry", "the bundle holds no DocumentReference.")
+    documents, patients, used = [], set(), set()
+    for index in references:
+        entry = bundle.entry[index]
+        where = f"entry[{index}]" + (f" ({entry.fullUrl})" if entry.fullUrl else "")
+        with naming(where):
+            ins, fields, binary_url = _document_fields(entry.resource)
+            if binary_url not in binaries:
+                raise _invalid("content[0].attachment.url", "point to the fullUrl of a Binary of this bundle.")
+            if binary_url in used:
+                raise _invalid("content[0].attachment.url", "each document has its own Binary.")
+            used.add(binary_url)
+            binary = bundle.entry[binaries[binary_url]].resource
+            raw_binary = raw_entries[binaries[binary_url]]["resource"]
+            fields.update(_content_fields(binary, raw_binary, fields.pop("attachment_type")))
+            patients.add(ins)
+            documents.append(Submitted(where, _deposit_request(DocumentCreate, fields), index, binaries[binary_url]))
+    unused = sorted(set(binaries) - used)
+    if unused:
+        raise _invalid(f"entry[{binaries[unused[0]]}] ({unused[0]})", "this Binary is no document's content.")
+    if len(patients) != 1:
+        raise _invalid("Bundle.entry", "every document of a bundle is for the same patient (one subject.identifier).")
+    return patients.pop(), documents
+
+
+def _document_fields(reference: Any) -> tuple[str, dict, str]:
+    if reference.status != "current":
+        raise _invalid("status", "a document is deposited current.")
+    identifier = reference.subject.identifier if reference.subject else None
+    if identifier is None or identifier.system != INS_SYSTEM or not identifier.value:
+        raise _invalid("subject.identifier", f"name the patient by INS: system {INS_SYSTEM}, value the INS.")
+    ins = _ins(identifier.value, "subject.identifier.value")
+    codes = [coding.code for coding in (reference.type.coding or [] if reference.type else []) if coding.system == document_types.LOINC]
+    if len(codes) != 1 or document_types.type_of(codes[0]) is None:
+        raise _invalid("type.coding", document_types.unknown_code_message(codes[0] if codes else None))
+    if not reference.content or len(reference.content) != 1:
+        raise _invalid("content", "one content entry, whose attachment points to the Binary.")
+    attachment = reference.content[0].attachment
+    title = attachment.title or reference.description
+    when = attachment.creation or reference.date
+    if not title:
+        raise _invalid("content[0].attachment.title", "give the document's title.")
+    if when is None:
+        raise _invalid("content[0].attachment.creation", "give the document's date.")
+    fields = {
+        "type": document_types.type_of(codes[0]),
+        "type_code": codes[0],
+        "title": title,
+        "date": (when if isinstance(when, date) and not isinstance(when, datetime) else _utc(when).date()).isoformat(),
+        "attachment_type": attachment.contentType,
+        **_security_labels(reference.securityLabel or []),
+    }
+    replaces = _replaces(reference.relatesTo or [])
+    if replaces:
+        fields["replaces"] = replaces
+    return ins, fields, attachment.url
+
+
+def _utc(moment: Any) -> datetime:
+    if isinstance(moment, str):  # a partial date the models keep as text (YYYY, YYYY-MM)
+        raise _invalid("content[0].attachment.creation", "give the document's date as YYYY-MM-DD at least.")
+    return moment.replace(tzinfo=moment.tzinfo or timezone.utc).astimezone(timezone.utc)
+
+
+def _security_labels(labels: list) -> dict:
+    codes = {coding.code for label in labels for coding in label.coding or [] if coding.system == CONFIDENTIALITY_SYSTEM}
+    if MASKED in codes:
+        raise _invalid("securityLabel", MASKED_REFUSED)
+    unknown = codes - {INVISIBLE_PATIENT, HIDDEN_FROM_REPRESENTATIVES}
+    if unknown:
+        raise _invalid("securityLabel", f"unknown code {sorted(unknown)[0]!r} of {CONFIDENTIALITY_SYSTEM}: use {INVISIBLE_PATIENT} or {HIDDEN_FROM_REPRESENTATIVES}.")
+    return {"invisible_to_patient": INVISIBLE_PATIENT in codes, "hidden_from_representatives": HIDDEN_FROM_REPRESENTATIVES in codes}
+
+
+def _replaces(relations: list) -> str | None:
+    targets = []
+    for relation in relations:
+        reference = relation.target.reference if relation.target else None
+        if relation.code != "replaces" or not reference or not reference.startswith("DocumentReference/"):
+            raise _invalid("relatesTo", "only replaces is supported, its target DocumentReference/<document_id>.")
+        targets.append(reference.removeprefix("DocumentReference/"))
+    if len(targets) > 1:
+        raise _invalid("relatesTo", "a document replaces one older document.")
+    return targets[0] if targets else None
+
+
+def _content_fields(binary: Any, raw_binary: dict, attachment_type: str | None) -> dict:
+    accepted = MEDIA_TYPES
+    if binary.contentType not in accepted:
+        raise UnsupportedMediaType(f"Binary.contentType {binary.contentType!r} is not accepted: use one of {', '.join(accepted)}.")
+    if attachment_type and attachment_type != binary.contentType:
+        raise _invalid("content[0].attachment.contentType", "must be the Binary's contentType.")
+    if not raw_binary.get("data"):
+        raise _invalid("Binary.data", "give the document's bytes, base64 encoded.")
+    return {"media_type": binary.contentType, "content_base64": raw_binary["data"]}
+
+
+def _deposit_request(model: Any, fields: dict) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(fields)
+    except ValidationError as error:
+        details = [{"field": ".".join(map(str, item["loc"])) or "document", "message": item["msg"]} for item in error.errors(include_url=False, include_input=False)]
+        raise InvalidRequest(f"{details[0]['field']}: {details[0]['message']}", details) from None
+
+
+def provide(principal: Principal, data: dict) -> dict:
+    """ITI-65: every entry is checked (FHIR, then the deposit's own checks, document by document)
+    before anything is written; then the documents are written together, all or nothing."""
+    from chalicelib.documents import service
+
+    ins, submitted = submitted_documents(data)
+    items = gate.find_by_ins(ins)
+    if items is None:
+        raise NotFound(gate.NO_SPACE)
+    checked = []
+    for document in submitted:
+        with naming(document.where):
+            checked.append(service.check_deposit(principal, items, document.request))
+    locations: dict[int, str] = {}
+    for document, written in zip(submitted, service.deposit_all(checked)):
+        locations[document.index] = f"DocumentReference/{written.document_id}"
+        locations[document.binary_index] = f"Binary/{written.document_id}"
+    entries = []
+    for index in range(len(data.get("entry") or [])):
+        response = {"status": "201 Created"}
+        if index in locations:
+            response["location"] = locations[index]
+        entries.append({"response": response})
+    return {"resourceType": "Bundle", "type": "transaction-response", "entry": entries}
+
+
+# --- resources out ----------------------------------------------------------------------------
+def _author(document: Any, patient_id: str) -> dict:
+    if document.author.role == "professional":
+        return {"identifier": {"system": RPPS_SYSTEM, "value": f"8{document.author.id}"}}
+    if document.author.role == "patient":
+        return {"reference": f"Patient/{document.author.id}"}
+    return {"display": f"{document.author.role} {document.author.id}"}
+
+
+def document_reference(document: Any, patient_id: str) -> dict:
+    """A document's metadata (documents.models.Document) as a DocumentReference."""
+    labels = [
+        code
+        for code, on in (
+            (INVISIBLE_PATIENT, document.invisible_to_patient),
+            (HIDDEN_FROM_REPRESENTATIVES, document.hidden_from_representatives),
+            (MASKED, document.masked),
+        )
+        if on
+    ]
+    resource: dict[str, Any] = {
+        "resourceType": "DocumentReference",
+        "id": document.document_id,
+        "status": document.status,
+        "type": {"coding": [{"system": document_types.LOINC, "code": document.type_code, "display": document_types.DISPLAY.get(document.type_code, document.type)}]},
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "date": document.created_at,
+        "author": [_author(document, patient_id)],
+        "description": document.title,
+        "content": [
+            {
+                "attachment": {
+                    "contentType": document.media_type,
+                    "url": f"Binary/{document.document_id}",
+                    "size": document.size,
+                    "title": document.title,
+                    "creation": document.date,
+                }
+            }
+        ],
+    }
+    if labels:
+        resource["securityLabel"] = [{"coding": [{"system": CONFIDENTIALITY_SYSTEM, "code": code}]} for code in labels]
+    if document.replaces:
+        resource["relatesTo"] = [{"code": "replaces", "target": {"reference": f"DocumentReference/{document.replaces}"}}]
+    return resource
+
+
+def searchset(entries: list[dict], total: int, links: list[dict]) -> dict:
+    bundle = {"resourceType": "Bundle", "type": "searchset", "total": total, "entry": entries}
+    if links:
+        bundle["link"] = links
+    return bundle
+
+
+# --- ITI-67: Find Document References ---------------------------------------------------------
+SEARCH_PARAMETERS = ("patient", "patient.identifier", "type", "status", "date", "_count", "_cursor")
+_PREFIXES = ("eq", "ge", "gt", "le", "lt")
+
+
+def _codes(values: list[str]) -> frozenset[str]:
+    """``type`` values: each a comma-separated list (any of), repeated parameters all apply."""
+    chosen: frozenset[str] | None = None
+    for value in values:
+        codes = set()
+        for token in value.split(","):
+            system, bar, code = token.rpartition("|")
+            if (bar and system not in ("", document_types.LOINC)) or document_types.type_of(code) is None:
+                raise _invalid("type", document_types.unknown_code_message(code or token))
+            codes.add(code)
+        chosen = frozenset(codes) if chosen is None else chosen & codes
+    return chosen or frozenset()
+
+
+def _statuses(values: list[str]) -> frozenset[str]:
+    chosen: frozenset[str] | None = None
+    for value in values:
+        statuses = set(value.split(","))
+        if not statuses <= set(STATUSES):
+            raise _invalid("status", f"use {' or '.join(STATUSES)}.")
+        chosen = frozenset(statuses) if chosen is None else chosen & statuses
+    return chosen or frozenset()
+
+
+def _moment_range(text: str) -> tuple[datetime, datetime]:
+    """The instants a FHIR date or dateTime of some precision covers: [start, end)."""
+    precisions = (("%Y", None), ("%Y-%m", None), ("%Y-%m-%d", timedelta(days=1)))
+    for pattern, step in precisions:
+        try:
+            start = datetime.strptime(text, pattern).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+        if step is None:
+            end = start.replace(year=start.year + 1) if pattern == "%Y" else (start + timedelta(days=32)).replace(day=1)
+        else:
+            end = start + step
+        return start, end
+    try:
+        start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise _invalid("date", "give a date (YYYY, YYYY-MM, YYYY-MM-DD) or a dateTime, after an optional eq, ge, gt, le or lt.") from None
+    start = start.replace(tzinfo=start.tzinfo or timezone.utc).astimezone(timezone.utc)
+    return start, start + timedelta(seconds=1)
+
+
+def _created_range(values: list[str]) -> tuple[datetime | None, datetime | None]:
+    """``date`` values (DocumentReference.date: when the document was deposited), all applying."""
+    since, until = None, None
+    for value in values:
+        prefix = value[:2] if value[:2] in _PREFIXES else "eq"
+        start, end = _moment_range(value[2:] if value[:2] in _PREFIXES else value)
+        low = {"eq": start, "ge": start, "gt": end}.get(prefix)
+        high = {"eq": end, "le": end, "lt": start}.get(prefix)
+        since = low if since is None or (low and low > since) else since
+        until = high if until is None or (high and high < until) else until
+    return since, until
+
+
+def _count(value: str | None) -> int:
+    if value is None:
+        return 50
+    if not value.isdigit() or not 1 <= int(value) <= MAX_COUNT:
+        raise _invalid("_count", f"give a number from 1 to {MAX_COUNT}.")
+    return int(value)
+
+
+def _patient_id(reference: str) -> str:
+    patient_id = reference.rsplit("Patient/", 1)[-1]
+    if not patient_id or "/" in patient_id:
+        raise _invalid("patient", "give Patient/<patient_id> or the patient_id.")
+    return patient_id
+
+
+def find(principal: Principal, params: dict[str, list[str]], in_url: bool, base: str) -> dict:
+    """ITI-67: a searchset of the DocumentReferences the caller may see, a page at a time; the
+    INS (``patient.identifier``) only in a form body, and never in the links given back."""
+    from chalicelib.documents import service
+
+    _only(params, SEARCH_PARAMETERS)
+    patient, identifier = _one(params, "patient"), _one(params, "patient.identifier")
+    if identifier is not None and in_url:
+        raise _invalid("patient.identifier", "the INS never travels in a URL: POST /v1/fhir/DocumentReference/_search with it in the form body.")
+    if (patient is None) == (identifier is None):
+        raise _invalid("patient", "give the patient: patient=<patient_id>, or patient.identifier in a POST _search.")
+    since, until = _created_range(params.get("date", []))
+    search = service.Search(
+        type_codes=_codes(params["type"]) if "type" in params else None,
+        statuses=_statuses(params["status"]) if "status" in params else None,
+        created_from=since,
+        created_until=until,
+        count=_count(_one(params, "_count")),
+        cursor=_one(params, "_cursor"),
+    )
+    if identifier is not None:
+        items = gate.find_by_ins(_ins_token(identifier, "patient.identifier"))
+        if items is None:
+            raise NotFound(gate.NO_SPACE)
+    else:
+        items = gate.load_space(_patient_id(patient))
+    found = service.search(principal, items, search)
+    patient_id = items.patient_id
+    query = {name: values for name, values in params.items() if name not in ("patient", "patient.identifier", "_cursor")}
+    query = {"patient": [patient_id], **query}
+
+    def link(relation: str, cursor: str | None) -> dict:
+        page = {**query, **({"_cursor": [cursor]} if cursor else {})}
+        return {"relation": relation, "url": f"{base}/DocumentReference?{urlencode(page, doseq=True)}"}
+
+    links = [link("self", search.cursor)] + ([link("next", found.next_cursor)] if found.next_cursor else [])
+    entries = [
+        {"fullUrl": f"{base}/DocumentReference/{document.document_id}", "resource": document_reference(document, patient_id), "search": {"mode": "match"}}
+        for document in found.documents
+    ]
+    return searchset(entries, found.total, links)
+
+
+# --- Patient search (PDQm-like, by INS) -------------------------------------------------------
+def find_patient(principal: Principal, params: dict[str, list[str]], base: str) -> dict:
+    """The Patient (id = patient_id) of an open space, by INS; an empty searchset when there is
+    none, as the native search's 404. Same rule and history: ``gate.look_up``."""
+    _only(params, ("identifier",))
+    identifier = _one(params, "identifier")
+    if identifier is None:
+        raise _invalid("identifier", f"give the INS: identifier={INS_SYSTEM}|<INS>.")
+    ins = _ins_token(identifier, "identifier")
+    try:
+        found = gate.look_up(principal, ins)
+    except NotFound:
+        return searchset([], 0, [])
+    patient = {"resourceType": "Patient", "id": found.space.patient_id, "identifier": [{"system": INS_SYSTEM, "value": ins}], "active": True}
+    return searchset([{"fullUrl": f"{base}/Patient/{patient['id']}", "resource": patient, "search": {"mode": "match"}}], 1, [])
+
+
+# --- CapabilityStatement ----------------------------------------------------------------------
+def capability_statement() -> dict:
+    """What this server really answers (API.md § FHIR interface)."""
+    token = "token"
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2026-12-01",
+        "publisher": "Mon espace santé",
+        "kind": "instance",
+        "software": {"name": "Mon espace santé API"},
+        "implementation": {"description": "Medical record for professional software: PDSm / IHE MHD (ITI-65, ITI-67, ITI-68)"},
+        "fhirVersion": "4.0.1",
+        "format": [FHIR_JSON],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": "Bearer JWT of Pro Santé Connect (role professional). Errors are OperationOutcome resources. The INS only in bodies.",
+                "security": {
+                    "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "OAuth"}]}],
+                    "description": "Authorization: Bearer <JWT>",
+                },
+                "interaction": [{"code": "transaction", "documentation": "ITI-65 Provide Document Bundle: POST /v1/fhir"}],
+                "resource": [
+                    {
+                        "type": "DocumentReference",
+                        "interaction": [{"code": "read"}, {"code": "search-type", "documentation": "ITI-67; POST _search for patient.identifier"}],
+                        "searchParam": [
+                            {"name": "patient", "type": "reference"},
+                            {"name": "patient.identifier", "type": token, "documentation": f"{INS_SYSTEM}|<INS>, POST _search only"},
+                            {"name": "type", "type": token, "documentation": "LOINC codes of the DMP's list"},
+                            {"name": "status", "type": token},
+                            {"name": "date", "type": "date"},
+                        ],
+                    },
+                    {"type": "Binary", "interaction": [{"code": "read", "documentation": "ITI-68: the document's bytes"}]},
+                    {
+                        "type": "Patient",
+                        "interaction": [{"code": "search-type", "documentation": "POST _search only"}],
+                        "searchParam": [{"name": "identifier", "type": token, "documentation": f"{INS_SYSTEM}|<INS>"}],
+                    },
+                ],
+            }
+        ],
+    }
