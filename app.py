@@ -21,11 +21,12 @@ from chalicelib.enrolment.routes import router as enrolment
 from chalicelib.export.routes import router as export
 from chalicelib.messaging import events as messaging_events
 from chalicelib.messaging.routes import router as messaging
+from chalicelib.migration.routes import router as migration
 from chalicelib.platform.routes import router as platform
 from chalicelib.profile import events as profile_events
 from chalicelib.profile.routes import router as profile
 
-ROUTERS = (platform, enrolment, access, activity, documents, fhir, profile, catalogue, export, messaging, agenda)
+ROUTERS = (platform, enrolment, access, activity, documents, fhir, profile, catalogue, export, messaging, agenda, migration)
 EVENTS = (enrolment_events, documents_events, messaging_events, profile_events, catalogue_events, agenda_events)
 
 app = function_app(

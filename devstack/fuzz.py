@@ -17,7 +17,7 @@ from devstack.run import API_PORT, _wait_for
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 STACK_LOG = keys.ROOT / "build" / "fuzz-stack.log"
-ROLES = ("enrolment_agent", "patient", "professional", "catalogue_admin", "insurer")
+ROLES = ("enrolment_agent", "patient", "professional", "catalogue_admin", "migration_operator", "insurer")
 
 
 def main() -> None:

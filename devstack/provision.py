@@ -3,7 +3,9 @@
 moto's CloudFormation creates most resources from the rendered template. The few it does not
 model (secret, SES identity) are created here through their APIs from the same template, and
 the state machines through the Step Functions API from the same ASL files, because a state
-machine made by moto's CloudFormation is not one its executor can run.
+machine made by moto's CloudFormation is not one its executor can run. moto's ASL parser does
+not know a Distributed Map's ItemBatcher: there each archive of the legacy import is handed over
+as a batch of one, in the very shape a batch has in the cloud (``for_moto``).
 
 Two kinds of resource are left out on purpose. The bucket policies: their only rule refuses
 requests not made over TLS; the local endpoint is plain HTTP and moto applies the Deny without
@@ -111,9 +113,19 @@ def _complete(session: Any, template: dict, physical: dict) -> None:
             )
 
 
+def for_moto(definition: dict) -> dict:
+    """The ASL with each Map's ItemBatcher (unknown to moto 5.2's parser) replaced by an
+    ItemSelector making every item a batch of one: ``{"Items": [item], "BatchInput": ...}``."""
+    for state in definition["States"].values():
+        batcher = state.pop("ItemBatcher", None)
+        if batcher is not None:
+            state["ItemSelector"] = {"Items.$": "States.Array($$.Map.Item.Value)", "BatchInput": batcher.get("BatchInput", {})}
+    return definition
+
+
 def _state_machine(session: Any, resolver: _Resolver, resource: dict) -> str:
     props = resolver.resolve(resource["Properties"])
-    definition = json.dumps(asl_definition(resource))
+    definition = json.dumps(for_moto(asl_definition(resource)))
     for name, value in props.get("DefinitionSubstitutions", {}).items():
         definition = definition.replace("${" + name + "}", value)
     return session.client("stepfunctions").create_state_machine(
@@ -162,4 +174,7 @@ def provision(stage: str = "local") -> dict[str, str]:
         "TIMERS_QUEUE_URL": outputs["TimersQueueUrl"],
         "SENDER_EMAIL": outputs["SenderEmail"],
         "ENROLMENT_STATE_MACHINE_ARN": machine_arns["EnrolmentCohortStateMachine"],
+        "IMPORT_BUCKET": outputs["ImportBucketName"],
+        "IMPORT_QUEUE_URL": outputs["ImportQueueUrl"],
+        "LEGACY_IMPORT_STATE_MACHINE_ARN": machine_arns["LegacyImportStateMachine"],
     }

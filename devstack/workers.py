@@ -1,8 +1,9 @@
 """What Lambda event sources do in the cloud, done locally by polling.
 
-``chalice local`` serves HTTP only; the timer queue (fed by the enrolment state machine), the purge
-queues (fed by the purge topic) and the schedules are driven from here by calling the very handlers
-the cloud would invoke (each module's events.py).
+``chalice local`` serves HTTP only; the timer queue (fed by the enrolment state machine), the legacy
+import queue (fed by the legacy import state machine), the purge queues (fed by the purge topic) and
+the schedules are driven from here by calling the very handlers the cloud would invoke (each
+module's events.py).
 """
 
 from __future__ import annotations
@@ -39,6 +40,14 @@ def drain_timers() -> int:
     from chalicelib.enrolment import events
 
     return drain(settings().timers_queue_url, lambda body: events.dispatch(json.loads(body)))
+
+
+def drain_imports() -> int:
+    """The legacy import queue, as the documents module's import function would run it."""
+    from chalicelib.core.settings import settings
+    from chalicelib.documents import events
+
+    return drain(settings().import_queue_url, lambda body: events.import_batch(json.loads(body)))
 
 
 def _purging_modules() -> dict[str, Callable]:
@@ -85,6 +94,7 @@ def run_workers() -> None:
     while True:
         try:
             drain_timers()
+            drain_imports()
             drain_purges()
             if time.monotonic() >= next_schedule:
                 run_schedules()

@@ -51,6 +51,8 @@ STACK_ENVIRONMENT: dict[str, dict] = {
     "TIMERS_QUEUE_URL": ref("TimersQueue"),
     "ENROLMENT_STATE_MACHINE_ARN": ref("EnrolmentCohortStateMachine"),
     "SENDER_EMAIL": ref("SenderEmail"),
+    "IMPORT_BUCKET": ref("ImportBucket"),
+    "LEGACY_IMPORT_STATE_MACHINE_ARN": ref("LegacyImportStateMachine"),
 }
 
 # ---- Permission building blocks ----------------------------------------------------------------
@@ -234,6 +236,18 @@ MODULES: dict[str, Module] = {
         (*SPACE_ENV, "SENDER_EMAIL"),
         (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers(), *emails()),
     ),
+    # Legacy DMP migrations: their items, counts and rejects (rejects' cursors sealed with a key
+    # derived from the peppers), a look at the prefix, the start of the import state machine.
+    # Never a space, a document or a key that opens one.
+    "migration": Module(
+        (*SPACE_ENV, "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
+        (
+            *table("GetItem", "Query", "PutItem", "DeleteItem"),
+            *peppers(),
+            allow("ImportListing", ["s3:ListBucket"], [arn("ImportBucket")]),
+            allow("ImportStart", ["states:StartExecution"], [ref("LegacyImportStateMachine")]),
+        ),
+    ),
 }
 
 # ---- Functions --------------------------------------------------------------------------------
@@ -300,6 +314,7 @@ FUNCTIONS: dict[str, Function] = dict(
         _api("export", 1024, 29, 20),
         _api("messaging", 1769, 29, 100),
         _api("agenda", 512, 10, 50),
+        _api("migration", 512, 10, 2),
         (
             "OnTimer",
             Function(
@@ -318,6 +333,34 @@ FUNCTIONS: dict[str, Function] = dict(
                 trigger="TimersQueue",
                 environment=("TIMERS_QUEUE_URL",),
                 statements=tuple(sends_to("TimersQueue")),  # one message per shard; the hand-over
+            ),
+        ),
+        (
+            "LegacyImport",
+            Function(
+                "documents",
+                "documents-legacy-import",
+                2048,  # more than one vCPU: 8 archives checked and encrypted side by side
+                300,  # a batch of 100 archives (the state machine's ItemBatcher)
+                Concurrency(
+                    50,
+                    "LegacyImportConcurrency",
+                    "Most legacy import batches at once: keep it at the legacy import state "
+                    "machine's MaxConcurrency (infra/statemachines/legacy_import.asl.json).",
+                ),
+                trigger="ImportQueue",
+                environment=("IMPORT_BUCKET",),
+                statements=(
+                    # One BatchGetItem reads all an archive's import needs (documents/store.py
+                    # import_state); the space-open check sits in its transaction.
+                    allow("ImportReads", ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"], [arn("Table")]),
+                    # ListBucket: without it a missing archive answers 403, not NoSuchKey.
+                    allow("ImportArchives", ["s3:GetObject"], [sub("${ImportBucket.Arn}/*")]),
+                    allow("ImportArchivesListing", ["s3:ListBucket"], [arn("ImportBucket")]),
+                    allow("ImportArchivesKey", ["kms:Decrypt"], [KEY], via("s3", {"aws:s3:arn": arn("ImportBucket")})),
+                    # IAM cannot scope the task tokens of a service integration: Resource "*".
+                    allow("ImportAnswers", ["states:SendTaskSuccess", "states:SendTaskFailure"], ["*"]),
+                ),
             ),
         ),
         _hourly("enrolment"),

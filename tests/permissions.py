@@ -92,6 +92,8 @@ def needs(service: str, operation: str, params: dict, names: dict[str, str]) -> 
         bucket = names[params["Bucket"]]
         if operation == "ListObjectVersions":
             return [Need("s3:ListBucketVersions", f"{bucket}.Arn")]
+        if operation == "ListObjectsV2":
+            return [Need("s3:ListBucket", f"{bucket}.Arn")]
         if operation == "DeleteObjects":
             versioned = any("VersionId" in o for o in params["Delete"]["Objects"])
             return [Need("s3:DeleteObjectVersion" if versioned else "s3:DeleteObject", f"${{{bucket}.Arn}}/*")]
@@ -102,6 +104,8 @@ def needs(service: str, operation: str, params: dict, names: dict[str, str]) -> 
     if service == "sns":
         return [Need(f"sns:{operation}", names[params["TopicArn"].rsplit(":", 1)[1]])]
     if service == "stepfunctions":
+        if operation in ("SendTaskSuccess", "SendTaskFailure"):  # a task token names no resource
+            return [Need(f"states:{operation}", "*")]
         return [Need(f"states:{operation}", names[params["stateMachineArn"].rsplit(":", 1)[1]])]
     if service == "secretsmanager":
         return [Need(f"secretsmanager:{operation}", names[params["SecretId"]])]

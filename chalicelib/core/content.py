@@ -1,5 +1,6 @@
 """What a document's bytes must be: base64 that decodes, 4 MiB at most, and really of the
-declared type (magic numbers), so a client cannot label an executable as a PDF."""
+declared type (magic numbers), so a client cannot label an executable as a PDF. ``text/xml``
+(CDA R2 documents of the legacy DMP) must be UTF-8 XML that parses without a DTD or entities."""
 
 from __future__ import annotations
 
@@ -31,12 +32,28 @@ def decode(content_base64: str, field: str = "content_base64") -> bytes:
 
 
 def matches(content: bytes, media_type: str) -> bool:
+    if media_type == "text/xml":
+        return _is_safe_xml(content)
     if media_type == "text/plain":
         try:
             return b"\x00" not in content and bool(content.decode("utf-8"))
         except UnicodeDecodeError:
             return False
     return content.startswith(_SIGNATURES[media_type])
+
+
+def _is_safe_xml(content: bytes) -> bool:
+    from xml.etree.ElementTree import ParseError
+
+    import defusedxml.ElementTree as safe_xml
+    from defusedxml import DefusedXmlException
+
+    try:
+        content.decode("utf-8")
+        safe_xml.fromstring(content, forbid_dtd=True)
+    except (UnicodeDecodeError, ParseError, DefusedXmlException):
+        return False
+    return True
 
 
 def check(content_base64: str, media_type: str, field: str = "content_base64") -> bytes:

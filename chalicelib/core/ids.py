@@ -5,14 +5,16 @@ DocumentReference's id, a patient_id its Patient's: API.md § FHIR interface).""
 from __future__ import annotations
 
 import secrets
+import time
+from datetime import datetime
 
 
 def new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_urlsafe(16).replace('-', 'x').replace('_', 'y')}"
 
 
-def new_sortable_id(prefix: str) -> str:
-    """Random like ``new_id`` but ordered by creation time (milliseconds first), for newest-first lists."""
-    import time
-
-    return f"{prefix}-{int(time.time() * 1000):012x}{secrets.token_hex(8)}"
+def new_sortable_id(prefix: str, at: datetime | None = None) -> str:
+    """Random like ``new_id`` but ordered by creation time (milliseconds first), for newest-first
+    lists; ``at`` places it at another moment (a legacy document, at its original date)."""
+    millis = int((at.timestamp() if at else time.time()) * 1000)
+    return f"{prefix}-{millis:012x}{secrets.token_hex(8)}"

@@ -23,6 +23,8 @@ A person's space (partition PAT#<patient_id>)
             gsi1pk = REMIND#<YYYY-MM-DDTHH>  gsi1sk = <start>#<patient_id>#<event_id>
     sk = AGENDA_ID#<event_id>             {event_sk}: an agenda event by id
     sk = CONNAPP#<app_id>                 {connection_id}: one connection per app
+    sk = LEGACY#<sha256(uniqueId)>        {document_id}: a legacy DMP document imported here (kept
+                                          when the document is deleted: a re-import does not revive it)
 
 Other partitions
     INS#<hmac(INS)> / INS                 {patient_id}: a person by INS: their space's id, or the
@@ -42,11 +44,18 @@ Other partitions
             gsi1pk = CATALOGUE   gsi1sk = <category>#<name>#<app_id>   (referenced apps only)
     ORPHAN#<object_key> / CONTENT         content whose write or deletion may be unfinished
             gsi1pk = ORPHANS#<bucket kind>  gsi1sk = <marked at>
+    MIGRATION#<id> / META                 a legacy DMP migration {prefix, status, started_at...}
+    MIGRATION#<id> / COUNT#<shard>        its sharded counters {archives, imported, duplicates...}
+    MIGRATION#<id> / REJECT#<sha256(archive key)>   a rejected archive {archive, code, message}
+    MIGRATION#<id>#ARCHIVE#<sha256(archive key)> / ARCHIVE   the migration counted this archive
+                                          (its own partition: millions are written side by side)
 
 Everything the access decision reads shares the SPACE# prefix: one query loads it.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 # --- a person's space -------------------------------------------------------------------------
 PATIENT_PREFIX = "PAT#"
@@ -66,6 +75,7 @@ MEASUREMENT_POINTER_PREFIX = "MEASID#"
 AGENDA_PREFIX = "AGENDA#"
 AGENDA_POINTER_PREFIX = "AGENDA_ID#"
 APP_CONNECTION_PREFIX = "CONNAPP#"
+LEGACY_PREFIX = "LEGACY#"
 OPEN_STATUSES = ("active", "auto_created")
 
 
@@ -138,6 +148,16 @@ def document(patient_id: str, document_id: str) -> dict:
     return _in_space(patient_id, f"{DOCUMENT_PREFIX}{document_id}")
 
 
+def _digest(text: str) -> str:
+    """Names taken from outside (archive keys, uniqueIds) enter keys only hashed."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def legacy_document(patient_id: str, unique_id: str) -> dict:
+    """The marker of a legacy DMP document (its XDS uniqueId) imported into this space."""
+    return _in_space(patient_id, f"{LEGACY_PREFIX}{_digest(unique_id)}")
+
+
 def document_pointer(document_id: str) -> dict:
     """Where a document is, by its id alone (``/v1/fhir/Binary/{id}`` names no space)."""
     return {"pk": f"DOCID#{document_id}", "sk": "DOCUMENT"}
@@ -205,6 +225,31 @@ def cohort_shard(cohort_id: str, shard: int) -> str:
 
 def deferred_notice(patient_id: str, template: str) -> dict:
     return {"pk": f"NOTICE#{patient_id}#{template}", "sk": "NOTICE"}
+
+
+# --- legacy DMP migrations -------------------------------------------------------------------
+REJECT_PREFIX = "REJECT#"
+
+
+def migration_partition(migration_id: str) -> str:
+    return f"MIGRATION#{migration_id}"
+
+
+def migration(migration_id: str) -> dict:
+    return {"pk": migration_partition(migration_id), "sk": "META"}
+
+
+def migration_counter(migration_id: str, shard: int) -> dict:
+    return {"pk": migration_partition(migration_id), "sk": f"{COUNTER_PREFIX}{shard:02d}"}
+
+
+def migration_reject(migration_id: str, archive_key: str) -> dict:
+    return {"pk": migration_partition(migration_id), "sk": f"{REJECT_PREFIX}{_digest(archive_key)}"}
+
+
+def migration_archive(migration_id: str, archive_key: str) -> dict:
+    """"This migration has counted this archive": a retried batch counts nothing twice."""
+    return {"pk": f"{migration_partition(migration_id)}#ARCHIVE#{_digest(archive_key)}", "sk": "ARCHIVE"}
 
 
 # --- messaging --------------------------------------------------------------------------------

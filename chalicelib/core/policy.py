@@ -9,7 +9,7 @@ Order of checks
    ``emergency_access`` concern the whole space: ``Resource("space")`` only).
 2. The role: patient, representative, professional and app go on. Insurers, mutual insurers,
    employers and any unknown role get nothing (L1111-18, whatever the patient granted); enrolment
-   agents and catalogue admins never reach a space's data.
+   agents, catalogue admins and migration operators never reach a space's data.
 3. Per role, first matching rule wins:
    - patient: own space -> a minor's own login reaches nothing (the representatives manage the
      space until the 18th birthday) -> the holder's rules below.
@@ -103,6 +103,7 @@ PROFESSIONAL = "professional"
 APP = "app"
 ENROLMENT_AGENT = "enrolment_agent"
 CATALOGUE_ADMIN = "catalogue_admin"
+MIGRATION_OPERATOR = "migration_operator"  # starts and follows legacy DMP imports
 OCCUPATIONAL_DOCTOR = "medecin_du_travail"
 
 OPEN_STATUSES = frozenset({"active", "auto_created"})
@@ -389,7 +390,7 @@ def decide(actor: Actor, space: Space, action: str, resource: Resource, now: dat
         return _decide_professional(actor, space, action, resource, now)
     if actor.role == APP:
         return _decide_app(actor, space, action, resource, now)
-    if actor.role in (ENROLMENT_AGENT, CATALOGUE_ADMIN):
+    if actor.role in (ENROLMENT_AGENT, CATALOGUE_ADMIN, MIGRATION_OPERATOR):
         return _deny(Reason.NO_HEALTH_DATA)
     return _deny(Reason.FORBIDDEN_ROLE)  # insurer, mutual_insurer, employer, unknown...
 

@@ -25,6 +25,9 @@ class Settings:
     letters_queue_url: str = ""
     timers_queue_url: str = ""
     enrolment_state_machine_arn: str = ""
+    import_bucket: str = ""  # where legacy DMP archives (IHE XDM) are put for a migration
+    import_queue_url: str = ""
+    legacy_import_state_machine_arn: str = ""
     sender_email: str = "no-reply@monespacesante.example"
     # Authentication: trusted issuers and where their keys are (inline JWKS or a URL).
     token_issuers: tuple[str, ...] = ()
@@ -48,6 +51,9 @@ class Settings:
             letters_queue_url=env("LETTERS_QUEUE_URL", ""),
             timers_queue_url=env("TIMERS_QUEUE_URL", ""),
             enrolment_state_machine_arn=env("ENROLMENT_STATE_MACHINE_ARN", ""),
+            import_bucket=env("IMPORT_BUCKET", ""),
+            import_queue_url=env("IMPORT_QUEUE_URL", ""),
+            legacy_import_state_machine_arn=env("LEGACY_IMPORT_STATE_MACHINE_ARN", ""),
             sender_email=env("SENDER_EMAIL", "no-reply@monespacesante.example"),
             token_issuers=_list("TOKEN_ISSUERS"),
             token_audience=env("TOKEN_AUDIENCE", "mon-espace-sante-api"),

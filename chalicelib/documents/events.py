@@ -1,13 +1,19 @@
 """The documents module's event handlers (each its own Lambda function, with this module's role):
-the hourly schedule and the purge requests of closed spaces."""
+the hourly schedule, the purge requests of closed spaces and the legacy DMP import queue (fed
+by the legacy import state machine; locally devstack/workers.py drains it)."""
 
 from __future__ import annotations
+
+import json
+import os
 
 from chalice import Blueprint, Rate
 
 from chalicelib.core import purge
 
 blueprint = Blueprint(__name__)
+# The queue's name is fixed per stage (infra/template.yaml: mes-<stage>-legacy-import).
+IMPORT_QUEUE = f"mes-{os.environ.get('STAGE', 'prod')}-legacy-import"
 
 
 def scheduled_work() -> None:
@@ -30,3 +36,16 @@ def documents_hourly(event) -> None:
 
 
 purge_documents = purge.subscriber(blueprint, "documents", purge_space)
+
+
+def import_batch(message: dict) -> None:
+    """One batch of legacy DMP archives, as the state machine queued it (with its task token)."""
+    from chalicelib.documents import legacy
+
+    legacy.import_batch(message)
+
+
+@blueprint.on_sqs_message(queue=IMPORT_QUEUE, batch_size=1)
+def legacy_import(event) -> None:
+    for record in event:
+        import_batch(json.loads(record.body))

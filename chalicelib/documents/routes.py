@@ -22,7 +22,7 @@ def service():
 
 RECORD = roles("patient", "professional", "app", note="decided per document by the access policy")
 BASE = "/v1/patients/{patient_id}/documents"
-MEDIA_TYPES = ("application/pdf", "image/jpeg", "image/png", "text/plain")  # models.MediaType
+MEDIA_TYPES = ("application/pdf", "image/jpeg", "image/png", "text/plain", "text/xml")  # models.MediaType + CDA (legacy imports)
 
 
 @router.route(BASE, "POST", access=RECORD, body=lambda: models().DocumentCreate, response=lambda: models().Document, status=201)

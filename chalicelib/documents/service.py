@@ -9,14 +9,14 @@ change it describes. The events about a document hidden from the representatives
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chalicelib.core.policy import CREATE, READ, UPDATE, Resource, decide
 from chalicelib.core.gate import Authorized, check, load_space
 from chalicelib.core import history
 from chalicelib.core.history import ActorRef
-from chalicelib.core import blobs, clock, concurrency, document_types, logs
+from chalicelib.core import blobs, clock, concurrency, document_types, layout, logs, purge
 from chalicelib.core.api import Raw
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, Forbidden, InvalidRequest, NotFound, PayloadTooLarge
@@ -125,65 +125,121 @@ def check_deposit(principal: Principal, items: SpaceItems, request: DocumentCrea
 
 
 def deposit_all(documents: list[Checked]) -> list[Document]:
-    """Writes documents checked by ``check_deposit`` on one space, all or nothing: their contents
-    first (encrypted, behind orphan markers), then every metadata item and history event in one
-    transaction; if anything fails, the contents written are discarded."""
+    """Writes documents checked by ``check_deposit`` on one space, all or nothing (``write``)."""
     if len(documents) > MAX_AT_ONCE:
         raise PayloadTooLarge(f"At most {MAX_AT_ONCE} documents at once: split them.")
     replaced = [document.replaced["document_id"] for document in documents if document.replaced]
     if len(set(replaced)) < len(replaced):
         raise Conflict("Two documents replace the same one: a document is replaced once.")
     granted = documents[0].granted
-    patient_id = granted.space.patient_id
-    object_keys = [store.object_key(document.document_id) for document in documents]
+    drafts = [_draft(document) for document in documents]
+    items = write(granted.space.patient_id, granted.actor_ref, drafts, head=granted.items.activity_head)
+    return [_public(item) for item in items]
+
+
+@dataclass
+class Draft:
+    """A checked document ready to write: its metadata item (all but where its content goes), its
+    bytes, the older document it supersedes and any item of the caller's written with it."""
+
+    item: dict
+    content: bytes
+    replaced: dict | None = None
+    with_items: list[dict] = field(default_factory=list)
+
+
+def new_item(
+    patient_id: str,
+    document_id: str,
+    author: ActorRef,
+    *,
+    type: str,
+    type_code: str | None,
+    title: str,
+    date: str,
+    media_type: str,
+    invisible_to_patient: bool,
+    hidden_from_representatives: bool,
+    masked: bool = False,
+    replaces: str | None = None,
+) -> dict:
+    """The metadata of a new document (deposited or imported), before its content is stored."""
+    now = clock.now()
+    item = {
+        "patient_id": patient_id,
+        "document_id": document_id,
+        "type": type,
+        "type_code": type_code or document_types.code_of(type),
+        "title": title,
+        "date": date,
+        "media_type": media_type,
+        "author_role": author.role,
+        "author_id": author.id,
+        "created_at": clock.iso(now),
+        "masked": masked,
+        "invisible_to_patient": invisible_to_patient,
+        "hidden_from_representatives": hidden_from_representatives,
+        "status": CURRENT,
+    }
+    if replaces:
+        item["replaces"] = replaces
+    if invisible_to_patient:
+        item.update(invisible_since=item["created_at"], **store.release_index_keys(patient_id, document_id, now + INVISIBILITY))
+    return item
+
+
+def _draft(document: Checked) -> Draft:
+    request = document.request
+    item = new_item(
+        document.granted.space.patient_id,
+        document.document_id,
+        document.granted.actor_ref,
+        type=request.type,
+        type_code=request.type_code,
+        title=request.title,
+        date=request.date.isoformat(),
+        media_type=request.media_type,
+        invisible_to_patient=request.invisible_to_patient,
+        hidden_from_representatives=request.hidden_from_representatives,
+        replaces=request.replaces,
+    )
+    return Draft(item, document.content, document.replaced)
+
+
+def write(
+    patient_id: str, actor: ActorRef, drafts: list[Draft], *, action: str = "document.created", writes: list[dict] | None = None, head: dict | None = None
+) -> list[dict]:
+    """The one write path of new documents (deposited, imported): their contents first (encrypted,
+    behind orphan markers), then every metadata item, pointer, ``writes`` and history event
+    (``action`` per document) in one transaction; if anything fails, the contents written are
+    discarded. Returns the metadata items written."""
+    object_keys = [store.object_key(draft.item["document_id"]) for draft in drafts]
     try:
-        hashes = concurrency.map_concurrently(lambda pair: _store_content(patient_id, *pair), zip(documents, object_keys))
-        items = [_item(document, object_key, sha256) for document, object_key, sha256 in zip(documents, object_keys, hashes)]
-        writes, events = [], []
-        for document, item in zip(documents, items):
-            writes += [store.put_item(item), store.put_pointer_item(patient_id, item["document_id"]), CONTENT.delete_marker_item(item["object_key"])]
-            events.append(history.Event("document.created", item["document_id"], _hidden(item)))
-            if document.replaced:
-                writes.append(_supersede(patient_id, document.replaced["document_id"], item["document_id"]))
-                events.append(history.Event("document.superseded", document.replaced["document_id"], _hidden(document.replaced)))
-        history.commit_events(patient_id, granted.actor_ref, events, writes=writes, head=granted.items.activity_head)
+        hashes = concurrency.map_concurrently(lambda pair: _store_content(patient_id, *pair), zip(drafts, object_keys))
+        items = [
+            {**draft.item, "size": len(draft.content), "sha256": sha256, "object_key": object_key}
+            for draft, object_key, sha256 in zip(drafts, object_keys, hashes)
+        ]
+        all_writes, events = list(writes or []), []
+        for draft, item in zip(drafts, items):
+            document_id = item["document_id"]
+            all_writes += [store.put_item(item), store.put_pointer_item(patient_id, document_id), CONTENT.delete_marker_item(item["object_key"])]
+            all_writes += draft.with_items
+            events.append(history.Event(action, document_id, _hidden(item)))
+            if draft.replaced:
+                all_writes.append(_supersede(patient_id, draft.replaced["document_id"], document_id))
+                events.append(history.Event("document.superseded", draft.replaced["document_id"], _hidden(draft.replaced)))
+        history.commit_events(patient_id, actor, events, writes=all_writes, head=head)
     except Exception:
         for object_key in object_keys:
             CONTENT.discard(object_key)  # no content without its metadata
         raise
-    return [_public(item) for item in items]
+    return items
 
 
-def _store_content(patient_id: str, document: Checked, object_key: str) -> str:
-    return CONTENT.store(object_key, document.content, _context(patient_id, document.document_id), store.owner(patient_id, document.document_id))
-
-
-def _item(document: Checked, object_key: str, sha256: str) -> dict:
-    request, actor, now = document.request, document.granted.actor, clock.now()
-    item = {
-        "patient_id": document.granted.space.patient_id,
-        "document_id": document.document_id,
-        "type": request.type,
-        "type_code": request.type_code or document_types.code_of(request.type),
-        "title": request.title,
-        "date": request.date.isoformat(),
-        "media_type": request.media_type,
-        "size": len(document.content),
-        "sha256": sha256,
-        "author_role": actor.role,
-        "author_id": actor.id,
-        "created_at": clock.iso(now),
-        "masked": False,
-        "invisible_to_patient": request.invisible_to_patient,
-        "hidden_from_representatives": request.hidden_from_representatives,
-        "status": CURRENT,
-        "object_key": object_key,
-    }
-    if request.replaces:
-        item["replaces"] = request.replaces
-    if request.invisible_to_patient:
-        item.update(invisible_since=item["created_at"], **store.release_index_keys(item["patient_id"], item["document_id"], now + INVISIBILITY))
-    return item
+def _store_content(patient_id: str, draft: Draft, object_key: str) -> str:
+    document_id = draft.item["document_id"]
+    return CONTENT.store(object_key, draft.content, _context(patient_id, document_id), store.owner(patient_id, document_id))
 
 
 def _supersede(patient_id: str, document_id: str, replaced_by: str) -> dict:
@@ -306,7 +362,7 @@ def read_content(principal: Principal, patient_id: str, document_id: str) -> Raw
     granted, item = _find(principal, patient_id, document_id, "read")
     data = CONTENT.load(item["object_key"], _context(patient_id, document_id), item["sha256"])
     _record(granted, "document.read", document_id, hidden=_hidden(item))
-    body = data.decode("utf-8") if item["media_type"] == "text/plain" else data
+    body = data.decode("utf-8") if item["media_type"].startswith("text/") else data
     return Raw(body=body, content_type=item["media_type"])
 
 
@@ -388,10 +444,12 @@ def _remove(patient_id: str, item: dict, actor: ActorRef, head: dict | None = No
 
 
 def purge_space(patient_id: str, actor: ActorRef) -> int:
-    """Closure with immediate deletion: every document's content (all versions) and metadata."""
+    """Closure with immediate deletion: every document's content (all versions) and metadata,
+    and the markers of the legacy documents imported."""
     documents = store.all_of(patient_id)
     for item in documents:
         _remove(patient_id, item, actor)
+    purge.delete(purge.space_items(patient_id, [layout.LEGACY_PREFIX]))
     return len(documents)
 
 

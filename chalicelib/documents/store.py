@@ -1,16 +1,21 @@
 """Document metadata in DynamoDB (keys in core.layout: DOC#<document_id> in the space, in the
 release timer's index while invisible to the patient, DOCID#<document_id> saying which space a
-document is in); content in S3 through core.blobs."""
+document is in); content in S3 through core.blobs. Legacy DMP imports add a LEGACY# marker per
+imported document, and write their migration's progress (counters, rejects, "archive counted"
+markers) in the same transactions."""
 
 from __future__ import annotations
 
 import functools
 import operator
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Callable
 
 from boto3.dynamodb.conditions import Attr, Key
 
-from chalicelib.core import aws, clock, layout
+from chalicelib.core import aws, clock, counters, layout, spaces
+from chalicelib.core.errors import is_condition_failure
 from chalicelib.core.layout import DOCUMENT_PREFIX as PREFIX
 
 key = layout.document
@@ -173,3 +178,86 @@ def due_for_release(day: str, until: str) -> list[dict]:
     return aws.table().query(
         IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(layout.release_bucket(day)) & Key("gsi1sk").lte(until)
     ).get("Items", [])
+
+
+# --- legacy DMP imports (keys in core.layout; the migration module reads the progress) ---------
+MIGRATION_SHARDS = 16  # a migration's counters: its archives are counted side by side
+COUNTED_FOR_DAYS = 90  # a migration's "archive counted" markers expire (TTL) long after it ends
+
+
+@dataclass
+class ImportState:
+    """What an archive's import finds, in one read: has this migration counted it, is the space
+    open, the chain's head, and which of its documents are already in the space."""
+
+    counted: bool
+    space_open: bool
+    head: dict | None
+    imported: set[str]  # uniqueIds
+
+
+def import_state(migration_id: str, archive_key: str, patient_id: str, unique_ids: list[str]) -> ImportState:
+    def at(key: dict) -> tuple[str, str]:
+        return key["pk"], key["sk"]
+
+    counted, account, head = layout.migration_archive(migration_id, archive_key), layout.account(patient_id), layout.activity_head(patient_id)
+    markers = {at(layout.legacy_document(patient_id, unique_id)): unique_id for unique_id in unique_ids}
+    keys = [counted, account, head, *({"pk": pk, "sk": sk} for pk, sk in markers)]
+    found: dict[tuple[str, str], dict] = {}
+    for start in range(0, len(keys), spaces.BATCH_KEYS):
+        found.update({at(item): item for item in aws.batch_get(keys[start : start + spaces.BATCH_KEYS])})
+    status = found.get(at(account), {}).get("status")
+    return ImportState(
+        counted=at(counted) in found,
+        space_open=status in layout.OPEN_STATUSES,
+        head=found.get(at(head)),
+        imported={unique_id for key, unique_id in markers.items() if key in found},
+    )
+
+
+def legacy_marker_item(patient_id: str, unique_id: str, document_id: str, migration_id: str) -> dict:
+    return {
+        "Put": {
+            "TableName": aws.table().name,
+            "Item": {**layout.legacy_document(patient_id, unique_id), "document_id": document_id, "migration_id": migration_id},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def space_open_item(patient_id: str) -> dict:
+    return layout.space_is_open(aws.table().name, patient_id)
+
+
+def count_item(migration_id: str, archive_key: str, add: dict[str, int]) -> dict:
+    shard = counters.shard_of(archive_key, MIGRATION_SHARDS)
+    return counters.add_item(layout.migration_counter(migration_id, shard), add)
+
+
+def counted_item(migration_id: str, archive_key: str) -> dict:
+    """Written with an archive's last change: this migration counts the archive once."""
+    expires = int((clock.now() + timedelta(days=COUNTED_FOR_DAYS)).timestamp())
+    return {
+        "Put": {
+            "TableName": aws.table().name,
+            "Item": {**layout.migration_archive(migration_id, archive_key), "ttl": expires},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def settle(migration_id: str, archive_key: str, outcome: str, reject: dict | None = None) -> bool:
+    """Counts an archive that changes nothing in a space (a duplicate, a reject); False if this
+    migration had already counted it."""
+    from botocore.exceptions import ClientError
+
+    items = [counted_item(migration_id, archive_key), count_item(migration_id, archive_key, {"archives": 1, outcome: 1})]
+    if reject:
+        items.append({"Put": {"TableName": aws.table().name, "Item": {**layout.migration_reject(migration_id, archive_key), **reject}}})
+    try:
+        aws.table().meta.client.transact_write_items(TransactItems=items)
+    except ClientError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True

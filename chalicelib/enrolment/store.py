@@ -17,13 +17,12 @@ by id through its own small item (core.layout).
 
 from __future__ import annotations
 
-import zlib
 from datetime import date
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws, layout, spaces
+from chalicelib.core import aws, counters, layout, spaces
 from chalicelib.core.errors import is_condition_failure
 from chalicelib.core.policy import GUARDIAN, LEGAL_REPRESENTATIVE, majority_day
 from chalicelib.core.layout import account as account_key
@@ -35,7 +34,7 @@ campaign_key = layout.campaign
 
 def _shard_of(patient_id: str, shards: int) -> int:
     """A person's shard among ``shards``: stable, and spread evenly (patient ids are random)."""
-    return zlib.crc32(patient_id.encode()) % shards
+    return counters.shard_of(patient_id, shards)
 
 
 def _shard_key(campaign_id: str, patient_id: str) -> dict:
@@ -51,30 +50,11 @@ def get_campaign(campaign_id: str) -> dict | None:
 
 
 def counts(campaign_id: str) -> dict[str, int]:
-    result = aws.table().query(
-        KeyConditionExpression=Key("pk").eq(layout.campaign_partition(campaign_id)) & Key("sk").begins_with(layout.COUNTER_PREFIX),
-        ConsistentRead=True,
-    )
-    totals: dict[str, int] = {}
-    for shard in result.get("Items", []):
-        for status, value in shard.items():
-            if status not in ("pk", "sk"):
-                totals[status] = totals.get(status, 0) + int(value)
-    return totals
+    return counters.totals(layout.campaign_partition(campaign_id))
 
 
 def _count_item(campaign_id: str, patient_id: str, add: dict[str, int]) -> dict:
-    names = {f"#s{i}": status for i, status in enumerate(add)}
-    values = {f":v{i}": delta for i, delta in enumerate(add.values())}
-    return {
-        "Update": {
-            "TableName": aws.table().name,
-            "Key": _shard_key(campaign_id, patient_id),
-            "UpdateExpression": "ADD " + ", ".join(f"#s{i} :v{i}" for i in range(len(add))),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
-    }
+    return counters.add_item(_shard_key(campaign_id, patient_id), add)
 
 
 def _put(item: dict, condition: str | None = "attribute_not_exists(pk)") -> dict:

@@ -13,6 +13,7 @@ from tests.permissions import Recorder, allows, granted, needs, physical_names
 HOURLY = ("enrolment", "documents", "messaging", "agenda")
 EVENT_HANDLERS = {
     ("chalicelib.enrolment.events", "dispatch"): "OnTimer",
+    ("chalicelib.documents.events", "import_batch"): "LegacyImport",
     **{(f"chalicelib.{module}.events", "scheduled_work"): f"{module.title()}Hourly" for module in HOURLY},
 }
 

@@ -1,43 +1,82 @@
 """What the template promises that the local stack cannot show (see devstack/provision.py)."""
 
+import json
+
 from infra.render import render
 
-
-def _resources(kind: str) -> list[dict]:
-    return [r["Properties"] for r in render()["Resources"].values() if r["Type"] == kind]
+def _resources(kind: str) -> dict[str, dict]:
+    return {name: r["Properties"] for name, r in render()["Resources"].items() if r["Type"] == kind}
 
 
 def test_every_bucket_refuses_plain_http():
     policies = _resources("AWS::S3::BucketPolicy")
-    assert len(policies) == len(_resources("AWS::S3::Bucket"))
-    for policy in policies:
-        statement = policy["PolicyDocument"]["Statement"][0]
+    assert {policy["Bucket"]["Ref"] for policy in policies.values()} == set(_resources("AWS::S3::Bucket"))
+    for policy in policies.values():
+        statement = policy["PolicyDocument"]["Statement"][0]  # the first: TLS only
         assert statement["Effect"] == "Deny" and statement["Action"] == "s3:*"
         assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_content_buckets_are_private_versioned_kms_encrypted_and_logged():
-    # mes-<stage>-<kind>-<account>
-    buckets = {b["BucketName"]["Fn::Sub"].split("-")[2]: b for b in _resources("AWS::S3::Bucket")}
-    assert set(buckets) == {"documents", "messages", "access"}
-    for kind in ("documents", "messages"):
-        bucket = buckets[kind]
-        assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+def test_buckets_are_private_and_those_holding_health_data_kms_encrypted_and_logged():
+    buckets = _resources("AWS::S3::Bucket")
+    assert set(buckets) == {"DocumentsBucket", "MessagesBucket", "ImportBucket", "AccessLogsBucket"}
+    for bucket in buckets.values():
         assert all(bucket["PublicAccessBlockConfiguration"].values())
+    for name in ("DocumentsBucket", "MessagesBucket", "ImportBucket"):
+        bucket = buckets[name]
         (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+        assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["DataKey", "Arn"]}}
         assert bucket["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogsBucket"}
-    assert all(buckets["access"]["PublicAccessBlockConfiguration"].values())
+    for name in ("DocumentsBucket", "MessagesBucket"):
+        assert buckets[name]["VersioningConfiguration"] == {"Status": "Enabled"}
 
 
 def test_key_rotates_and_table_is_recoverable():
-    (key,) = _resources("AWS::KMS::Key")
+    (key,) = _resources("AWS::KMS::Key").values()
     assert key["EnableKeyRotation"] is True
-    (table,) = _resources("AWS::DynamoDB::Table")
+    (table,) = _resources("AWS::DynamoDB::Table").values()
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert table["SSESpecification"]["SSEType"] == "KMS"
 
 
 def test_state_machines_carry_their_asl():
-    (machine,) = _resources("AWS::StepFunctions::StateMachine")
-    assert machine["Definition"]["StartAt"] == "WaitForReminder"
+    machines = _resources("AWS::StepFunctions::StateMachine")
+    assert machines["EnrolmentCohortStateMachine"]["Definition"]["StartAt"] == "WaitForReminder"
+    legacy = machines["LegacyImportStateMachine"]["Definition"]
+    import_map = legacy["States"][legacy["StartAt"]]
+    assert import_map["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    assert import_map["ItemReader"]["Resource"] == "arn:aws:states:::s3:listObjectsV2"
+    assert import_map["ItemBatcher"]["MaxItemsPerBatch"] > 1
+    (task,) = import_map["ItemProcessor"]["States"].values()
+    assert task["Resource"] == "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+
+
+def test_the_import_queue_outlasts_six_runs_of_its_function():
+    from infra.functions import FUNCTIONS, VISIBILITY_PER_TIMEOUT
+
+    (importer,) = [f for f in FUNCTIONS.values() if f.trigger == "ImportQueue"]
+    queue = _resources("AWS::SQS::Queue")["ImportQueue"]
+    assert queue["VisibilityTimeout"] >= VISIBILITY_PER_TIMEOUT * importer.timeout
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["ImportDeadLetterQueue", "Arn"]}
+
+
+def test_the_legacy_import_role_lists_queues_and_marks_done_only():
+    role = _resources("AWS::IAM::Role")["LegacyImportRole"]
+    (policy,) = role["Policies"]
+    granted = {(action, json.dumps(s["Resource"], sort_keys=True)) for s in policy["PolicyDocument"]["Statement"] for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    actions = {action for action, _ in granted}
+    assert actions == {"s3:ListBucket", "sqs:SendMessage", "kms:GenerateDataKey", "kms:Decrypt", "dynamodb:UpdateItem", "states:StartExecution", "states:DescribeExecution", "states:StopExecution"}
+    assert ("s3:ListBucket", json.dumps({"Fn::GetAtt": ["ImportBucket", "Arn"]})) in granted
+    assert ("dynamodb:UpdateItem", json.dumps({"Fn::GetAtt": ["Table", "Arn"]})) in granted
+
+
+def test_moto_runs_the_same_definition_with_batches_of_one():
+    """moto's ASL parser lacks ItemBatcher: each item becomes a batch of one, of the same shape."""
+    from devstack.provision import for_moto
+
+    definition = render()["Resources"]["LegacyImportStateMachine"]["Properties"]["Definition"]
+    batcher = definition["States"]["ImportArchives"]["ItemBatcher"]
+    local = for_moto(json.loads(json.dumps(definition)))["States"]["ImportArchives"]
+    assert "ItemBatcher" not in local
+    assert local["ItemSelector"] == {"Items.$": "States.Array($$.Map.Item.Value)", "BatchInput": batcher["BatchInput"]}
+    assert local["ItemProcessor"] == definition["States"]["ImportArchives"]["ItemProcessor"]

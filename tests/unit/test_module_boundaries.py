@@ -40,8 +40,8 @@ def allowed(module: str, name: str) -> bool:
     )
 
 
-def test_the_ten_modules_have_an_entry():
-    assert MODULES == ["access", "activity", "agenda", "catalogue", "documents", "enrolment", "export", "messaging", "platform", "profile"]
+def test_the_eleven_modules_have_an_entry():
+    assert MODULES == ["access", "activity", "agenda", "catalogue", "documents", "enrolment", "export", "messaging", "migration", "platform", "profile"]
 
 
 @pytest.mark.parametrize("module", [*MODULES, "core"])

@@ -25,7 +25,7 @@ SOURCES = [
     *ROOT.glob("chalicelib/**/*.py"),
     *(path for pattern in ("*.py", "*.yaml", "*.json") for path in ROOT.glob(f"infra/**/{pattern}")),
 ]
-MODULES = ("platform", "enrolment", "access", "activity", "documents", "profile", "catalogue", "export", "messaging", "agenda")
+MODULES = ("platform", "enrolment", "access", "activity", "documents", "profile", "catalogue", "export", "messaging", "agenda", "migration")
 
 
 @pytest.fixture(scope="session")
@@ -138,6 +138,10 @@ MODULE_GRANTS = {
     | bucket("MessagesBucket")
     | EMAILS,
     "agenda": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS | EMAILS,
+    "migration": table("GetItem Query PutItem DeleteItem")
+    | PEPPERS
+    | grants("s3:ListBucket", "ImportBucket.Arn")
+    | grants("states:StartExecution", "LegacyImportStateMachine"),
 }
 
 # function -> (module, memory MB, timeout s, reserved concurrency: parameter or number, its default)
@@ -152,6 +156,8 @@ SIZES = {
     "ExportApi": ("export", 1024, 29, "ExportConcurrency", 20),
     "MessagingApi": ("messaging", 1769, 29, "MessagingConcurrency", 100),
     "AgendaApi": ("agenda", 512, 10, "AgendaConcurrency", 50),
+    "MigrationApi": ("migration", 512, 10, "MigrationConcurrency", 2),
+    "LegacyImport": ("documents", 2048, 300, "LegacyImportConcurrency", 50),
     "OnTimer": ("enrolment", 1024, 900, "TimerConcurrency", 16),
     "EnrolmentHourly": ("enrolment", 512, 900, None, 1),
     "DocumentsHourly": ("documents", 512, 900, None, 1),
@@ -167,6 +173,14 @@ PURGED = ("documents", "messaging", "profile", "catalogue", "agenda")  # the mod
 TRIGGERS = {
     "OnTimer": receives("TimersQueue") | sends("TimersQueue"),  # a step re-queues per shard and hands over
     **{f"Purge{m.title()}": receives(f"Purge{m.title()}Queue") for m in PURGED},
+    # Reads archives (a missing one answers NoSuchKey, not 403), finds spaces in batches, answers
+    # the batch's task token (IAM cannot scope those tokens).
+    "LegacyImport": receives("ImportQueue")
+    | grants("dynamodb:BatchGetItem dynamodb:ConditionCheckItem", TABLE)
+    | grants("s3:GetObject", "${ImportBucket.Arn}/*")
+    | grants("s3:ListBucket", "ImportBucket.Arn")
+    | grants("kms:Decrypt", KEY, via("s3", aws__s3__arn="ImportBucket.Arn"))
+    | grants("states:SendTaskSuccess states:SendTaskFailure", "*"),
 }
 
 SPACE = ("TABLE_NAME", "PEPPERS_SECRET_ID")
@@ -181,8 +195,10 @@ MODULE_ENVIRONMENT = {
     "export": SPACE,
     "messaging": (*SPACE, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL"),
     "agenda": (*SPACE, "SENDER_EMAIL"),
+    "migration": (*SPACE, "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
 }
-STACK_VARIABLES = {name for names in MODULE_ENVIRONMENT.values() for name in names} | {"STAGE", "TIMERS_QUEUE_URL"}
+OWN_ENVIRONMENT = {"OnTimer": ("TIMERS_QUEUE_URL",), "LegacyImport": ("IMPORT_BUCKET",)}  # beyond the module's
+STACK_VARIABLES = {name for names in (*MODULE_ENVIRONMENT.values(), *OWN_ENVIRONMENT.values()) for name in names} | {"STAGE"}
 
 
 def expected_grants(name: str) -> set:
@@ -264,12 +280,14 @@ def test_a_content_bucket_is_reached_only_by_its_module(sam):
         module = SIZES[name][0]
         assert any("DocumentsBucket" in r for r in resources) == (module == "documents"), name
         assert any("MessagesBucket" in r for r in resources) == (module == "messaging"), name
+        # The legacy archives: listed by the migration routes, read by the importer alone.
+        assert any("ImportBucket" in r for r in resources) == (name in ("MigrationApi", "LegacyImport")), name
 
 
 def test_each_function_gets_only_the_stack_variables_its_module_reads(sam):
     for name, properties in functions(sam).items():
         variables = properties["Environment"]["Variables"]
-        expected = {"STAGE", *MODULE_ENVIRONMENT[SIZES[name][0]], *(("TIMERS_QUEUE_URL",) if name == "OnTimer" else ())}
+        expected = {"STAGE", *MODULE_ENVIRONMENT[SIZES[name][0]], *OWN_ENVIRONMENT.get(name, ())}
         assert {v for v in variables if v in STACK_VARIABLES} == expected, name
         assert all(isinstance(variables[v], dict) for v in expected), name  # from the stack, not the config
         assert properties["KmsKeyArn"] == {"Fn::GetAtt": ["DataKey", "Arn"]}

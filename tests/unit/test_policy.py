@@ -129,6 +129,8 @@ GY = Actor("representative", "GY")
 GO = Actor("representative", "GO")
 KID = Actor("patient", "P1", patient_id="P1")  # the holder's own login
 ADMIN = Actor("catalogue_admin", "admin-1")
+OPERATOR = Actor("migration_operator", "operator-1")
+MIGRATION = Actor("migration", "mig_1")  # the importer's history actor: never a caller
 
 # --- resources ----------------------------------------------------------------------------------
 BY_G1 = ("professional", "G1")
@@ -238,6 +240,11 @@ ROWS = [
     ("agent_reads_space", AGENT, ACTIVE, "read", SPACE, F, "no_health_data", F),
     ("agent_reads_doc", AGENT, INVITED, "read", LAB, F, "no_health_data", F),
     ("admin_reads_connection", ADMIN, ACTIVE, "read", CONN, F, "no_health_data", F),
+    ("operator_reads_doc", OPERATOR, ACTIVE, "read", LAB, F, "no_health_data", F),
+    ("operator_reads_space", OPERATOR, ACTIVE, "read", SPACE, F, "no_health_data", F),
+    ("operator_deposits", OPERATOR, ACTIVE, "create", LAB, F, "no_health_data", F),
+    ("operator_reads_history", OPERATOR, ACTIVE, "read", ACTIVITY, F, "no_health_data", F),
+    ("migration_actor_reads_doc", MIGRATION, ACTIVE, "read", LAB, F, "forbidden_role", F),
     # --- professional: reading ---
     ("stranger_reads", S1, ACTIVE, "read", LAB, F, "no_grant", F),
     ("granted_reads_lab", G1, ACTIVE, "read", BY_S1, T, "grant", F),

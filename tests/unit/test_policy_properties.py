@@ -18,6 +18,7 @@ ROLES = [
     "app",
     "enrolment_agent",
     "catalogue_admin",
+    "migration_operator",
     "insurer",
     "mutual_insurer",
     "employer",
@@ -247,7 +248,7 @@ def test_insurers_employers_and_unknown_roles_never_allowed(case, granted):
 
 
 @SETTINGS
-@given(scenarios(roles=st.sampled_from(["enrolment_agent", "catalogue_admin"])))
+@given(scenarios(roles=st.sampled_from(["enrolment_agent", "catalogue_admin", "migration_operator"])))
 def test_agents_and_catalogue_admins_never_reach_health_data(case):
     actor, space, action, resource, now = case
     assert not decide(actor, space, action, resource, now).allowed
