@@ -36,7 +36,7 @@ class Doc:
 
     content: bytes = PDF
     media_type: str = "application/pdf"
-    type_code: str = "11488-4"  # consultation note
+    type_code: str = "11488-4"  # CR ou fiche de consultation ou de visite (JDV_J66)
     type_scheme: str = "2.16.840.1.113883.6.1"
     title: str = "Compte rendu de consultation"
     author: str = field(default_factory=lambda: rpps(1))

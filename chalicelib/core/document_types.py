@@ -6,6 +6,12 @@ JDV_J07-XdsTypeCode-CISIS, ANS CI-SIS nomenclatures); this API names it with one
 ``matrix.DOCUMENT_TYPES``. Several codes map to one type; the first code of each type is the one
 given for documents deposited without a code (the native API). The README shows the table and
 its source. Data only: stdlib, no I/O.
+
+Checked against the ANS terminology IG release (github.com/ansforge/IG-terminology-website-release,
+commit 08e32a7dc7b4911e3e45c034e3dea7a890a2604b, www/terminologies/1.14.0/): JDV_J66-TypeCode-DMP
+version 20240927120000 and JDV_J07-XdsTypeCode-CISIS version 20260629120000. Every code below is in
+J66 with exactly its display there, except 51851-4 "Document administratif", which is in J07 only
+(J66 has no LOINC code for an administrative document), kept as ``other``'s own code.
 """
 
 from __future__ import annotations
@@ -17,28 +23,27 @@ from chalicelib.core.matrix import DOCUMENT_TYPES
 
 LOINC = "http://loinc.org"
 
-# type -> ((LOINC code, display as in the DMP's list), ...): the first is the type's own code.
+# type -> ((LOINC code, display exactly as in JDV_J66 / JDV_J07), ...): the first is the type's own code.
 CODES: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
     {
         "prescription": (
             ("57833-6", "Prescription de produits de santé"),
-            ("57832-8", "Prescription d'actes"),
+            ("57832-8", "Prescription de soins"),
         ),
         "hospital_report": (
-            ("34112-3", "CR d'hospitalisation (séjour)"),
+            ("34112-3", "CR hospitalier (séjour)"),
             ("11490-0", "Lettre de liaison à la sortie d'un établissement de soins"),
-            ("18842-5", "Synthèse de sortie"),
             ("34874-8", "CR opératoire"),
             ("15508-5", "CR d'accouchement"),
         ),
         "consultation_report": (
-            ("11488-4", "CR de consultation"),
-            ("11506-3", "CR de suivi"),
+            ("11488-4", "CR ou fiche de consultation ou de visite"),
+            ("11506-3", "CR ou fiche de suivi de soins par auxiliaire médical"),
             ("34794-8", "CR de réunion de concertation pluridisciplinaire"),
         ),
         "lab_result": (
             ("11502-2", "CR d'examens biologiques"),
-            ("11526-1", "CR d'anatomie et de cytologie pathologiques"),
+            ("60568-3", "CR d'anatomie et de cytologie pathologiques"),
         ),
         "imaging_report": (("18748-4", "CR d'imagerie médicale"),),
         "vaccination_record": (
@@ -46,13 +51,13 @@ CODES: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
             ("11369-6", "Historique des vaccinations"),
         ),
         "care_summary": (
-            ("60591-5", "Synthèse"),
+            ("60591-5", "Synthèse médicale"),
             ("34133-9", "Synthèse d'épisode de soins"),
             ("18776-5", "Plan personnalisé de soins"),
         ),
         "other": (
             ("51851-4", "Document administratif"),
-            ("47420-5", "Bilan fonctionnel"),
+            ("47420-5", "CR de bilan fonctionnel"),
         ),
     }
 )
