@@ -81,5 +81,11 @@ def code_of(document_type: str) -> str:
     return CODES[document_type][0][0]
 
 
+def code_of_item(item: Mapping) -> str:
+    """The code of a stored document: the one it came with, else its type's (documents stored
+    before codes were kept)."""
+    return item.get("type_code") or code_of(item["type"])
+
+
 def unknown_code_message(code: str | None) -> str:
     return f"The document type code {code!r} is not in the DMP's list (LOINC, {LOINC}): use one of {ACCEPTED}."

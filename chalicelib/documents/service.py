@@ -57,7 +57,7 @@ def _public(item: dict) -> Document:
         masked=bool(item["masked"]),
         invisible_to_patient=invisible,
         hidden_from_representatives=_hidden(item),
-        type_code=_type_code(item),
+        type_code=document_types.code_of_item(item),
         status=item.get("status", CURRENT),
         replaced_by=item.get("replaced_by"),
         replaces=item.get("replaces"),
@@ -324,15 +324,11 @@ def search(principal: Principal, items: SpaceItems, search: Search) -> Found:
 def _matches(item: dict, search: Search) -> bool:
     created = clock.parse_iso(item["created_at"])
     return (
-        (search.type_codes is None or _type_code(item) in search.type_codes)
+        (search.type_codes is None or document_types.code_of_item(item) in search.type_codes)
         and (search.statuses is None or item.get("status", CURRENT) in search.statuses)
         and (search.created_from is None or created >= search.created_from)
         and (search.created_until is None or created < search.created_until)
     )
-
-
-def _type_code(item: dict) -> str:
-    return item.get("type_code") or document_types.code_of(item["type"])
 
 
 def space_of(document_id: str) -> str:

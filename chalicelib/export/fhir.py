@@ -10,6 +10,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from chalicelib.core import document_types
+
 INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
 IDNATPS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
 FR_CORE_V2_0203 = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203"
@@ -35,15 +37,6 @@ GLUCOSE = {
 }
 SYSTOLIC = ("8480-6", "Systolic blood pressure")
 DIASTOLIC = ("8462-4", "Diastolic blood pressure")
-DOCUMENT_TYPES = {
-    "prescription": ("57833-6", "Prescription for medication"),
-    "hospital_report": ("34105-7", "Hospital Discharge summary"),
-    "consultation_report": ("11488-4", "Consult note"),
-    "lab_result": ("11502-2", "Laboratory report"),
-    "imaging_report": ("18748-4", "Diagnostic imaging study"),
-    "vaccination_record": ("11369-6", "History of Immunization Narrative"),
-    "care_summary": ("60591-5", "Patient summary Document"),
-}
 SEVERITIES = {"mild", "moderate", "severe"}
 
 
@@ -213,7 +206,7 @@ class Builder:
         return resource
 
     def document(self, item: dict) -> dict:
-        code = DOCUMENT_TYPES.get(item["type"])
+        code = document_types.code_of_item(item)  # the DMP's list, as the FHIR interface gives it
         attachment: dict[str, Any] = {
             "contentType": item["media_type"],
             "url": f"/v1/patients/{self.patient_id}/documents/{item['document_id']}/content",
@@ -226,7 +219,7 @@ class Builder:
             "id": resource_id("DocumentReference", item["document_id"]),
             "identifier": _identifier(DOCUMENT_ID_SYSTEM, item["document_id"]),
             "status": "current",
-            "type": _concept(item["type"], code),
+            "type": _concept(item["type"], (code, document_types.DISPLAY.get(code, item["type"]))),
             "subject": self.subject(),
             "date": item["created_at"],
             "author": [self.author(item["author_role"], item["author_id"])],

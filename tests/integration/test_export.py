@@ -133,7 +133,8 @@ def test_export_is_a_valid_fhir_r4_bundle_of_the_whole_space(api, filled):
     attachment = reference.content[0].attachment
     assert attachment.url == f"/v1/patients/{patient_id}/documents/{document['document_id']}/content"
     assert attachment.contentType == "application/pdf" and attachment.data is None
-    assert reference.type.coding[0].code == "11488-4"
+    (coding,) = reference.type.coding  # as the FHIR interface gives it: the DMP's list
+    assert (coding.system, coding.code, coding.display) == ("http://loinc.org", "11488-4", "CR ou fiche de consultation ou de visite")
     assert base64.b64encode(PDF).decode() not in response.body.decode() and "Compte rendu" not in response.body.decode()
 
     (allergy,) = by_type["AllergyIntolerance"]
