@@ -32,7 +32,7 @@ def request(patient_id: str, actor: Any) -> None:
 
 def handle(body: str, purge: Purge) -> None:
     """One purge request, as its queue delivers it (an SNS notification, or the bare message)."""
-    from chalicelib.core.history import ActorRef
+    from chalicelib.core.models import ActorRef
 
     message = json.loads(body)
     if message.get("Type") == "Notification":

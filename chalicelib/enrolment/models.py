@@ -4,19 +4,16 @@ import re
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from chalicelib.core import clock
 from chalicelib.core.fields import Ins
+from chalicelib.core.models import Model, Strict
 from chalicelib.core.pagination import Page
 from chalicelib.core.policy import is_minor
 
 STATUSES = ("invited", "active", "auto_created", "opposed", "closed")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class CampaignCreate(Strict):
@@ -31,7 +28,7 @@ class CampaignCreate(Strict):
         return self
 
 
-class Counts(BaseModel):
+class Counts(Model):
     invited: int = 0
     active: int = 0
     auto_created: int = 0
@@ -39,7 +36,7 @@ class Counts(BaseModel):
     closed: int = 0
 
 
-class Campaign(BaseModel):
+class Campaign(Model):
     campaign_id: str
     name: str
     response_days: int
@@ -146,6 +143,12 @@ def _inlined(schema: dict) -> dict:
     return inline(schema)
 
 
+def _invitee_items(schema: dict) -> None:
+    """Documents the items as Invitees, when the schema is asked for (the OpenAPI document), not
+    when this module is imported: no request needs it."""
+    schema["items"] = _inlined(Invitee.model_json_schema())
+
+
 class InvitationsRequest(Strict):
     # Items stay plain objects here: each is validated on its own so that one bad row is listed in
     # `rejected` instead of failing the whole call. The schema still documents them as Invitees.
@@ -153,22 +156,22 @@ class InvitationsRequest(Strict):
         min_length=1,
         max_length=500,
         description="1 to 500 people; each is checked on its own and listed in rejected if invalid.",
-        json_schema_extra={"items": _inlined(Invitee.model_json_schema())},
+        json_schema_extra=_invitee_items,
     )
     deadline: datetime | None = Field(None, description="Defaults to now + the campaign's response_days; must be in the future.")
 
 
-class ItemError(BaseModel):
+class ItemError(Model):
     code: str
     message: str
 
 
-class Rejected(BaseModel):
+class Rejected(Model):
     index: int
     error: ItemError
 
 
-class InvitationsResult(BaseModel):
+class InvitationsResult(Model):
     cohort_id: str
     deadline: str
     accepted: int
@@ -187,16 +190,16 @@ class AgentOpposition(Strict):
     channel: Literal["phone", "in_person", "mail"]
 
 
-class Activated(BaseModel):
+class Activated(Model):
     patient_id: str
     status: Literal["active"]
 
 
-class StatusOnly(BaseModel):
+class StatusOnly(Model):
     status: str
 
 
-class Me(BaseModel):
+class Me(Model):
     patient_id: str
     status: str
     family_name: str
@@ -232,13 +235,13 @@ class GuardianshipCreate(Strict):
         return self
 
 
-class Guardianship(BaseModel):
+class Guardianship(Model):
     guardianship_id: str
     patient_id: str
     until: str | None = Field(description="The day the guardianship ends, or null.")
 
 
-class Dependant(BaseModel):
+class Dependant(Model):
     patient_id: str
     family_name: str
     given_names: str
