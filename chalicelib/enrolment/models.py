@@ -10,7 +10,6 @@ from chalicelib.core import clock
 from chalicelib.core.fields import Ins
 from chalicelib.core.models import Model, Strict
 from chalicelib.core.pagination import Page
-from chalicelib.core.policy import is_minor
 
 STATUSES = ("invited", "active", "auto_created", "opposed", "closed")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -49,7 +48,15 @@ class CampaignWithCounts(Campaign):
 
 
 def _today() -> date:
-    return clock.now().date()  # UTC: minority is the policy's rule, on the day of the call
+    return clock.now().date()  # UTC
+
+
+def _minor(birth_date: date) -> bool:
+    """Under 18 on the day of the call: the access policy's rule. The policy loads with the first
+    body that holds a birth date to check, not with every first request of the function."""
+    from chalicelib.core.policy import is_minor
+
+    return is_minor(birth_date, _today())
 
 
 class Identity(Strict):
@@ -67,7 +74,7 @@ class Identity(Strict):
 
     @property
     def minor(self) -> bool:
-        return is_minor(self.birth_date, _today())
+        return _minor(self.birth_date)
 
 
 class AdultIdentity(Identity):
@@ -226,7 +233,7 @@ class GuardianshipCreate(Strict):
 
     @model_validator(mode="after")
     def coherent(self) -> "GuardianshipCreate":
-        if is_minor(self.birth_date, _today()):
+        if _minor(self.birth_date):
             raise ValueError("guardianship is for adults: a minor's space is managed by their legal representatives")
         if self.until is not None and self.until <= _today():
             raise ValueError("until must be a day in the future")
