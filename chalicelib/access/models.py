@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from chalicelib.core.fields import Ins, Rpps
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+from chalicelib.core.models import Model, Strict
 
 
 # --- professional: search, emergency access ------------------------------------------------------
@@ -19,7 +16,7 @@ class SearchRequest(Strict):
     birth_date: date
 
 
-class SearchResult(BaseModel):
+class SearchResult(Model):
     patient_id: str
     status: str
     can_read: bool = Field(description="May consult the record in general now (grant, treating doctor or emergency session); the profession x document type matrix and masking still apply per document.")
@@ -31,7 +28,7 @@ class EmergencyRequest(Strict):
     reason: str = Field(min_length=10, max_length=1000, description="Why the record must be opened in emergency (at least 10 characters).")
 
 
-class EmergencySession(BaseModel):
+class EmergencySession(Model):
     expires_at: str
 
 
@@ -40,13 +37,13 @@ class GrantRequest(Strict):
     expires_at: datetime | None = Field(None, description="End of the grant (must be in the future); none: until revoked.")
 
 
-class Grant(BaseModel):
+class Grant(Model):
     rpps: str
     granted_at: str
     expires_at: str | None = None
 
 
-class Block(BaseModel):
+class Block(Model):
     rpps: str
     blocked_at: str
 
@@ -55,7 +52,7 @@ class TreatingDoctor(Strict):
     rpps: Rpps
 
 
-class TreatingDoctorOut(BaseModel):
+class TreatingDoctorOut(Model):
     rpps: str
 
 
@@ -63,17 +60,17 @@ class EmergencySetting(Strict):
     allowed: bool
 
 
-class EmergencySettingOut(BaseModel):
+class EmergencySettingOut(Model):
     emergency_access_allowed: bool
 
 
-class OpenEmergencySession(BaseModel):
+class OpenEmergencySession(Model):
     rpps: str
     opened_at: str
     expires_at: str
 
 
-class AccessSettings(BaseModel):
+class AccessSettings(Model):
     grants: list[Grant] = Field(description="Grants in force (expired ones are not listed).")
     blocked: list[Block]
     treating_doctor: TreatingDoctorOut | None

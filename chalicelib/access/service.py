@@ -25,7 +25,7 @@ from chalicelib.access.models import (
 from chalicelib.core.gate import Authorized, authorize, look_up
 from chalicelib.core.policy import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, Resource, decide, is_minor
 from chalicelib.core import history
-from chalicelib.core.history import ActorRef
+from chalicelib.core.models import ActorRef
 from chalicelib.core import clock, crypto, logs
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, InvalidRequest, InvalidRpps

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
-
-from chalicelib.core.history import ActorRef
+from chalicelib.core.models import ActorRef, Model
 from chalicelib.core.pagination import Page
 
 
-class ActivityEvent(BaseModel):
+class ActivityEvent(Model):
     event_id: str
     at: str
     actor: ActorRef
@@ -18,6 +16,6 @@ class ActivityPage(Page[ActivityEvent]):
     pass
 
 
-class ChainCheck(BaseModel):
+class ChainCheck(Model):
     valid: bool
     events: int

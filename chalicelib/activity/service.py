@@ -14,7 +14,7 @@ from chalicelib.activity.models import ActivityEvent, ActivityPage, ChainCheck
 from chalicelib.core import chain, clock, history
 from chalicelib.core.auth import Principal
 from chalicelib.core.gate import authorize
-from chalicelib.core.history import ActorRef
+from chalicelib.core.models import ActorRef
 from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
 from chalicelib.core.policy import ACTIVITY, READ, Resource, decide
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, field_validator
 
-from chalicelib.core.history import ActorRef
 from chalicelib.core.fields import not_before
+from chalicelib.core.models import ActorRef, Model, Strict
 from chalicelib.core.pagination import Page, PageQuery
 
 Kind = Literal["appointment", "hospitalisation", "vaccination_reminder", "exam_reminder"]
@@ -21,9 +21,7 @@ def utc(value: datetime) -> datetime:
 Moment = Annotated[AwareDatetime, AfterValidator(utc)]
 
 
-class EventCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class EventCreate(Strict):
     kind: Kind
     title: str = Field(min_length=1, max_length=200)
     start: Moment = Field(description=_MOMENT)
@@ -34,10 +32,8 @@ class EventCreate(BaseModel):
     end_not_before_start = not_before("end", "start", "the end cannot be before the start")
 
 
-class EventPatch(BaseModel):
+class EventPatch(Strict):
     """Only the fields sent change; ``end``, ``location`` and ``professional_name`` sent as null are removed."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     kind: Kind | None = None
     title: str | None = Field(None, min_length=1, max_length=200)
@@ -63,7 +59,7 @@ class AgendaQuery(PageQuery):
     to_not_before_from = not_before("to", "from_", "'to' cannot be before 'from'")
 
 
-class AgendaEvent(BaseModel):
+class AgendaEvent(Model):
     event_id: str
     kind: str
     title: str

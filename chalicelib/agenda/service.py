@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from chalicelib.core.policy import CREATE, DELETE, READ, UPDATE, Resource
 from chalicelib.core.gate import Authorized, authorize, check, load_space
 from chalicelib.core import history
-from chalicelib.core.history import ActorRef
+from chalicelib.core.models import ActorRef
 from chalicelib.agenda import notices, store
 from chalicelib.agenda.models import AgendaEvent, AgendaPage, AgendaQuery, EventCreate, EventPatch
 from chalicelib.core import clock, logs, purge

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
+from chalicelib.core.models import Model, Strict
 from chalicelib.core.pagination import Page, PageQuery
 
 Scope = Literal[
@@ -29,9 +30,7 @@ def _distinct(value: list[str]) -> list[str]:
     return value
 
 
-class AppCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class AppCreate(Strict):
     app_id: str | None = Field(None, pattern=APP_ID, description="The app's OAuth client_id, if already registered; generated otherwise.")
     name: str = Field(min_length=1, max_length=100)
     publisher: str = Field(min_length=1, max_length=200)
@@ -42,13 +41,13 @@ class AppCreate(BaseModel):
     _distinct = field_validator("scopes")(classmethod(lambda cls, value: _distinct(value)))
 
 
-class AppPatch(BaseModel):
+class AppPatch(Model):
     model_config = ConfigDict(extra="forbid")
 
     status: Status
 
 
-class App(BaseModel):
+class App(Model):
     app_id: str
     name: str
     publisher: str
@@ -67,16 +66,14 @@ class AppPage(Page[App]):
     pass
 
 
-class ConnectionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class ConnectionCreate(Strict):
     app_id: str = Field(pattern=APP_ID)
     scopes: list[Scope] = Field(min_length=1, max_length=7, description="A subset of the app's scopes.")
 
     _distinct = field_validator("scopes")(classmethod(lambda cls, value: _distinct(value)))
 
 
-class Connection(BaseModel):
+class Connection(Model):
     connection_id: str
     app_id: str
     scopes: list[str]

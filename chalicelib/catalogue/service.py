@@ -14,7 +14,7 @@ from chalicelib.core import history
 from chalicelib.catalogue import store
 from chalicelib.catalogue.models import App, AppCreate, AppPage, AppQuery, Connection, ConnectionCreate, ConnectionPage
 from chalicelib.core import clock, purge
-from chalicelib.core.history import ActorRef
+from chalicelib.core.models import ActorRef
 from chalicelib.core.errors import Conflict, InvalidRequest, NotFound, is_condition_failure
 from chalicelib.core.auth import Principal
 from chalicelib.core.ids import new_id

@@ -22,7 +22,7 @@ from typing import Callable
 from chalicelib.core import clock, history, pseudonyms, spaces
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Forbidden, InvalidRequest, NotFound
-from chalicelib.core.history import ActorRef
+from chalicelib.core.models import ActorRef
 from chalicelib.core.policy import (
     BAD_REQUEST_REASONS,
     GUARDIAN,

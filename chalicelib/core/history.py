@@ -21,20 +21,12 @@ import random
 import time
 from typing import Any, Callable, NamedTuple
 
-from pydantic import BaseModel
-
 from chalicelib.core import aws, chain, clock, layout
 from chalicelib.core.errors import Conflict, cancellation_reasons, is_condition_failure
 from chalicelib.core.ids import new_id
+from chalicelib.core.models import ActorRef
 
 MAX_ATTEMPTS = 25
-
-
-class ActorRef(BaseModel):
-    """Who did something, as the history and the API name them (API.md: ``{"role", "id"}``)."""
-
-    role: str
-    id: str
 
 
 class StateChanged(Conflict):

@@ -16,9 +16,10 @@ import json
 import os
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.core.errors import InvalidRequest
+from chalicelib.core.models import Model
 
 if TYPE_CHECKING:
     from chalicelib.core.auth import Principal
@@ -27,14 +28,14 @@ T = TypeVar("T")
 _NONCE = 12
 
 
-class PageQuery(BaseModel):
+class PageQuery(Model):
     model_config = ConfigDict(extra="ignore")
 
     limit: int = Field(50, ge=1, le=200, description="How many items to return (1-200).")
     cursor: str | None = Field(None, max_length=2048, description="The next_cursor of the previous page.")
 
 
-class Page(BaseModel, Generic[T]):
+class Page(Model, Generic[T]):
     items: list[T]
     next_cursor: str | None
 

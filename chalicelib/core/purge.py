@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 from chalicelib.core import aws, layout, logs, spaces
 from chalicelib.core.settings import settings
 
-Purge = Callable[[str, Any], None]  # (patient_id, actor: history.ActorRef)
+Purge = Callable[[str, Any], None]  # (patient_id, actor: core.models.ActorRef)
 
 
 def queue_name(module: str) -> str:
@@ -32,7 +32,7 @@ def request(patient_id: str, actor: Any) -> None:
 
 def handle(body: str, purge: Purge) -> None:
     """One purge request, as its queue delivers it (an SNS notification, or the bare message)."""
-    from chalicelib.core.history import ActorRef
+    from chalicelib.core.models import ActorRef
 
     message = json.loads(body)
     if message.get("Type") == "Notification":

@@ -30,7 +30,7 @@ from collections import Counter
 
 from chalicelib.core import aws, concurrency, content, document_types, fields, history, logs, pseudonyms, spaces
 from chalicelib.core.errors import Conflict
-from chalicelib.core.history import ActorRef
+from chalicelib.core.models import ActorRef
 from chalicelib.core.ids import new_sortable_id
 from chalicelib.core.settings import settings
 from chalicelib.documents import service, store, xdm

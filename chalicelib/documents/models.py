@@ -3,21 +3,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.core import clock, document_types
-from chalicelib.core.history import ActorRef
 from chalicelib.core.fields import MediaType
 from chalicelib.core.matrix import DOCUMENT_TYPES
+from chalicelib.core.models import ActorRef, Model, Strict
 from chalicelib.core.pagination import Page, PageQuery
 
 DocumentType = Literal[DOCUMENT_TYPES]
 Status = Literal["current", "superseded"]
 
 
-class DocumentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class DocumentCreate(Strict):
     type: DocumentType
     title: str = Field(min_length=1, max_length=200)
     date: date
@@ -46,7 +44,7 @@ class DocumentCreate(BaseModel):
         return self
 
 
-class DocumentPatch(BaseModel):
+class DocumentPatch(Model):
     model_config = ConfigDict(extra="forbid")
 
     masked: bool | None = Field(None, description="Patient only: hide from every professional but the author and the treating doctor.")
@@ -61,7 +59,7 @@ class DocumentQuery(PageQuery):
     status: Status = Field("current", description="current (default), or superseded: the documents a newer one replaced.")
 
 
-class Document(BaseModel):
+class Document(Model):
     document_id: str
     type: str
     title: str

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from chalicelib.core.policy import CREATE, READ, UPDATE, Resource, decide
 from chalicelib.core.gate import Authorized, check, load_space
 from chalicelib.core import history
-from chalicelib.core.history import ActorRef
+from chalicelib.core.models import ActorRef
 from chalicelib.core import blobs, clock, concurrency, document_types, layout, logs, purge
 from chalicelib.core.api import Raw
 from chalicelib.core.auth import Principal

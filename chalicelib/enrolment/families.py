@@ -12,8 +12,9 @@ from __future__ import annotations
 from chalicelib.core import clock, history, pseudonyms, spaces
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.history import ActorRef, StateChanged
+from chalicelib.core.history import StateChanged
 from chalicelib.core.ids import new_id
+from chalicelib.core.models import ActorRef
 from chalicelib.core.pagination import PageQuery, decode_cursor, encode_cursor, scope
 from chalicelib.enrolment import store
 from chalicelib.enrolment.models import Dependant, DependantPage, Guardianship, GuardianshipCreate

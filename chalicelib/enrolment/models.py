@@ -4,19 +4,15 @@ import re
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from chalicelib.core import clock
 from chalicelib.core.fields import Ins
+from chalicelib.core.models import Model, Strict
 from chalicelib.core.pagination import Page
-from chalicelib.core.policy import is_minor
 
 STATUSES = ("invited", "active", "auto_created", "opposed", "closed")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class CampaignCreate(Strict):
@@ -31,7 +27,7 @@ class CampaignCreate(Strict):
         return self
 
 
-class Counts(BaseModel):
+class Counts(Model):
     invited: int = 0
     active: int = 0
     auto_created: int = 0
@@ -39,7 +35,7 @@ class Counts(BaseModel):
     closed: int = 0
 
 
-class Campaign(BaseModel):
+class Campaign(Model):
     campaign_id: str
     name: str
     response_days: int
@@ -52,7 +48,15 @@ class CampaignWithCounts(Campaign):
 
 
 def _today() -> date:
-    return clock.now().date()  # UTC: minority is the policy's rule, on the day of the call
+    return clock.now().date()  # UTC
+
+
+def _minor(birth_date: date) -> bool:
+    """Under 18 on the day of the call: the access policy's rule. The policy loads with the first
+    body that holds a birth date to check, not with every first request of the function."""
+    from chalicelib.core.policy import is_minor
+
+    return is_minor(birth_date, _today())
 
 
 class Identity(Strict):
@@ -70,7 +74,7 @@ class Identity(Strict):
 
     @property
     def minor(self) -> bool:
-        return is_minor(self.birth_date, _today())
+        return _minor(self.birth_date)
 
 
 class AdultIdentity(Identity):
@@ -146,6 +150,12 @@ def _inlined(schema: dict) -> dict:
     return inline(schema)
 
 
+def _invitee_items(schema: dict) -> None:
+    """Documents the items as Invitees, when the schema is asked for (the OpenAPI document), not
+    when this module is imported: no request needs it."""
+    schema["items"] = _inlined(Invitee.model_json_schema())
+
+
 class InvitationsRequest(Strict):
     # Items stay plain objects here: each is validated on its own so that one bad row is listed in
     # `rejected` instead of failing the whole call. The schema still documents them as Invitees.
@@ -153,22 +163,22 @@ class InvitationsRequest(Strict):
         min_length=1,
         max_length=500,
         description="1 to 500 people; each is checked on its own and listed in rejected if invalid.",
-        json_schema_extra={"items": _inlined(Invitee.model_json_schema())},
+        json_schema_extra=_invitee_items,
     )
     deadline: datetime | None = Field(None, description="Defaults to now + the campaign's response_days; must be in the future.")
 
 
-class ItemError(BaseModel):
+class ItemError(Model):
     code: str
     message: str
 
 
-class Rejected(BaseModel):
+class Rejected(Model):
     index: int
     error: ItemError
 
 
-class InvitationsResult(BaseModel):
+class InvitationsResult(Model):
     cohort_id: str
     deadline: str
     accepted: int
@@ -187,16 +197,16 @@ class AgentOpposition(Strict):
     channel: Literal["phone", "in_person", "mail"]
 
 
-class Activated(BaseModel):
+class Activated(Model):
     patient_id: str
     status: Literal["active"]
 
 
-class StatusOnly(BaseModel):
+class StatusOnly(Model):
     status: str
 
 
-class Me(BaseModel):
+class Me(Model):
     patient_id: str
     status: str
     family_name: str
@@ -223,7 +233,7 @@ class GuardianshipCreate(Strict):
 
     @model_validator(mode="after")
     def coherent(self) -> "GuardianshipCreate":
-        if is_minor(self.birth_date, _today()):
+        if _minor(self.birth_date):
             raise ValueError("guardianship is for adults: a minor's space is managed by their legal representatives")
         if self.until is not None and self.until <= _today():
             raise ValueError("until must be a day in the future")
@@ -232,13 +242,13 @@ class GuardianshipCreate(Strict):
         return self
 
 
-class Guardianship(BaseModel):
+class Guardianship(Model):
     guardianship_id: str
     patient_id: str
     until: str | None = Field(description="The day the guardianship ends, or null.")
 
 
-class Dependant(BaseModel):
+class Dependant(Model):
     patient_id: str
     family_name: str
     given_names: str

@@ -31,7 +31,7 @@ AGENT = roles("enrolment_agent")
 
 
 def _agent(call: Call):
-    from chalicelib.core.history import ActorRef
+    from chalicelib.core.models import ActorRef
 
     return ActorRef(role="enrolment_agent", id=call.principal.sub)
 

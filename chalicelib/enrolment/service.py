@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from chalicelib.core import history
-from chalicelib.core.history import ActorRef
+from chalicelib.core.models import ActorRef
 from chalicelib.core.history import StateChanged
 from chalicelib.core import aws, clock, concurrency, logs, pseudonyms, purge
 from chalicelib.core.api import invalid_input

@@ -1,17 +1,15 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from chalicelib.core.history import ActorRef
 from chalicelib.core.fields import MediaType
+from chalicelib.core.models import ActorRef, Model, Strict
 from chalicelib.core.pagination import Page, PageQuery
 
 MAX_ATTACHMENTS = 5
 
 
-class AttachmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class AttachmentIn(Strict):
     filename: str = Field(min_length=1, max_length=255)
     media_type: MediaType
     content_base64: str = Field(min_length=1, description="The file's bytes, base64 encoded (4 MiB at most once decoded).")
@@ -24,40 +22,36 @@ class AttachmentIn(BaseModel):
         return value
 
 
-class ConversationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class ConversationCreate(Strict):
     patient_id: str = Field(min_length=1, max_length=100)
     subject: str = Field(min_length=1, max_length=200)
     body: str = Field(min_length=1, max_length=20000)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
 
 
-class MessageCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class MessageCreate(Strict):
     body: str = Field(min_length=1, max_length=20000)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
 
 
-class Opened(BaseModel):
+class Opened(Model):
     conversation_id: str
     message_id: str
     sent_at: str
 
 
-class Sent(BaseModel):
+class Sent(Model):
     conversation_id: str
     message_id: str
     sent_at: str
 
 
-class ProfessionalRef(BaseModel):
+class ProfessionalRef(Model):
     rpps: str
     name: str
 
 
-class Conversation(BaseModel):
+class Conversation(Model):
     conversation_id: str
     subject: str
     professional: ProfessionalRef
@@ -71,14 +65,14 @@ class ConversationPage(Page[Conversation]):
     pass
 
 
-class AttachmentOut(BaseModel):
+class AttachmentOut(Model):
     index: int
     filename: str
     media_type: str
     size: int
 
 
-class Message(BaseModel):
+class Message(Model):
     message_id: str
     author: ActorRef
     body: str

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from chalicelib.core.policy import CREATE, MESSAGE, READ, Resource, decide
 from chalicelib.core.gate import Authorized, actor_of, check, load_space, to_space
 from chalicelib.core import history
-from chalicelib.core.history import ActorRef
+from chalicelib.core.models import ActorRef
 from chalicelib.core import blobs, clock, concurrency, crypto, layout, logs, pseudonyms, purge
 from chalicelib.core.api import Raw
 from chalicelib.core.auth import Principal

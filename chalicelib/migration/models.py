@@ -2,19 +2,20 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
+from chalicelib.core.models import Model
 from chalicelib.core.pagination import Page, PageQuery
 
 Status = Literal["running", "done", "failed"]
 
 
-class MigrationSource(BaseModel):
+class MigrationSource(Model):
     bucket: str = Field(description="The stack's import bucket: put the archives (IHE XDM ZIPs) there, under a prefix.")
 
 
-class MigrationStart(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MigrationStart(Model):
+    model_config = ConfigDict(extra="forbid")  # not Strict: a key prefix is kept as given, spaces and all
 
     prefix: str = Field(min_length=1, max_length=1024, description="The key prefix of the archives in the import bucket, e.g. \"dmp/2026-01/\".")
 
@@ -26,14 +27,14 @@ class MigrationStart(BaseModel):
         return value
 
 
-class Migration(BaseModel):
+class Migration(Model):
     migration_id: str
     prefix: str
     status: Status
     started_at: str
 
 
-class Counts(BaseModel):
+class Counts(Model):
     archives: int = Field(description="Archives processed so far: imported + duplicates + rejected.")
     imported: int
     duplicates: int = Field(description="Archives whose documents were all imported before (by an earlier migration).")
@@ -41,7 +42,7 @@ class Counts(BaseModel):
     documents: int = Field(description="Documents imported.")
 
 
-class ProblemDetail(BaseModel):
+class ProblemDetail(Model):
     code: str
     message: str
 
@@ -56,7 +57,7 @@ class RejectQuery(PageQuery):
     pass
 
 
-class Reject(BaseModel):
+class Reject(Model):
     archive: str = Field(description="The archive's key in the import bucket.")
     error: ProblemDetail
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
+from chalicelib.core.models import Model
 
 
-class Health(BaseModel):
+class Health(Model):
     status: str

@@ -12,11 +12,11 @@ import datetime as dt
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from chalicelib.core.history import ActorRef
 from chalicelib.core import clock
 from chalicelib.core.fields import not_before
+from chalicelib.core.models import ActorRef, Model, Strict
 from chalicelib.core.pagination import Page, PageQuery
 
 SECTIONS = ("allergies", "treatments", "vaccinations", "conditions", "measurements")
@@ -63,18 +63,14 @@ def _number(value: Any, what: str) -> float:
     return value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
 # --- bodies -------------------------------------------------------------------------------------
-class AllergyCreate(_Strict):
+class AllergyCreate(Strict):
     substance: str = Field(min_length=1, max_length=200)
     reaction: str | None = Field(None, min_length=1, max_length=500)
     severity: Literal["mild", "moderate", "severe"] | None = None
 
 
-class TreatmentCreate(_Strict):
+class TreatmentCreate(Strict):
     medication: str = Field(min_length=1, max_length=200)
     dosage: str | None = Field(None, min_length=1, max_length=500)
     start_date: date | None = Field(None, description="May be in the future (a treatment planned).")
@@ -90,7 +86,7 @@ class TreatmentCreate(_Strict):
     end_date_not_before_start = not_before("end_date", "start_date", "must be on or after start_date")
 
 
-class VaccinationCreate(_Strict):
+class VaccinationCreate(Strict):
     vaccine: str = Field(min_length=1, max_length=200)
     date: dt.date = Field(description="The day it was given: not in the future.")
     lot: str | None = Field(None, min_length=1, max_length=100)
@@ -101,7 +97,7 @@ class VaccinationCreate(_Strict):
         return _past_date(value)
 
 
-class ConditionCreate(_Strict):
+class ConditionCreate(Strict):
     label: str = Field(min_length=1, max_length=200)
     since: date | None = Field(None, description="Onset: not in the future.")
     status: Literal["active", "resolved"] | None = None
@@ -112,12 +108,12 @@ class ConditionCreate(_Strict):
         return _past_date(value)
 
 
-class BloodPressureValue(_Strict):
+class BloodPressureValue(Strict):
     systolic: float
     diastolic: float
 
 
-class MeasurementCreate(_Strict):
+class MeasurementCreate(Strict):
     kind: Kind
     unit: Unit = Field(description="weight kg, height cm, heart_rate /min, temperature Cel, glucose g/L or mmol/L, blood_pressure mm[Hg].")
     value: float | BloodPressureValue = Field(description='A number; for blood_pressure {"systolic", "diastolic"}.')
@@ -174,7 +170,7 @@ BODIES: dict[str, type[BaseModel]] = {
 
 
 # --- responses ----------------------------------------------------------------------------------
-class _Entry(BaseModel):
+class _Entry(Model):
     entry_id: str
     recorded_at: str
     author: ActorRef
@@ -222,7 +218,7 @@ RESPONSES: dict[str, type[_Entry]] = {
 }
 
 
-class Profile(BaseModel):
+class Profile(Model):
     allergies: list[Allergy]
     treatments: list[Treatment]
     vaccinations: list[Vaccination]

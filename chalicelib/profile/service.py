@@ -18,7 +18,7 @@ from chalicelib.core.policy import CREATE, DELETE, MEASUREMENT, PROFILE, READ, R
 from chalicelib.core.gate import Authorized, authorize
 from chalicelib.core import history
 from chalicelib.core import clock, concurrency, purge
-from chalicelib.core.history import ActorRef
+from chalicelib.core.models import ActorRef
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import NotFound
 from chalicelib.core.ids import new_sortable_id
