@@ -406,7 +406,12 @@ def role_statements(logical_id: str) -> list[dict]:
     return statements
 
 
-def environment(logical_id: str) -> dict[str, dict]:
+# Every function's, beside the stack's: no pydantic plugin is used, and looking for them reads the
+# metadata of every installed package when the first model is built (a cold start's cost).
+RUNTIME_ENVIRONMENT = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
+
+
+def environment(logical_id: str) -> dict[str, Any]:
     function = FUNCTIONS[logical_id]
     names = ("STAGE", *MODULES[function.module].environment, *function.environment)
-    return {name: STACK_ENVIRONMENT[name] for name in names}
+    return {**RUNTIME_ENVIRONMENT, **{name: STACK_ENVIRONMENT[name] for name in names}}

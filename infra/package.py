@@ -20,7 +20,8 @@
 7. checks the result (check_wiring): a route served by no module or by two, a Chalice handler
    infra/functions.py does not know, a variable naming a resource the role cannot reach, an SQS
    visibility timeout shorter than 6 times its function's timeout: no package;
-8. builds the portal's static site for the stage (build/package/portal).
+8. compiles the bytecode of every module into the Lambda package (with_bytecode);
+9. builds the portal's static site for the stage (build/package/portal).
 """
 
 from __future__ import annotations
@@ -339,6 +340,43 @@ def check_wiring(sam: dict, routes: Routes, overlays: list[dict]) -> list[str]:
     return problems
 
 
+def with_bytecode(archive: Path, sam: dict) -> None:
+    """Lambda's /var/task is read-only: without bytecode in the package, every cold start compiles
+    each module it imports from source. Adds ``__pycache__/<module>.cpython-3XX.pyc`` beside each
+    ``.py``: unchecked-hash pycs (valid whatever the files' times), compiled by this interpreter,
+    which must be the functions' runtime; files that do not compile (some packages' test data)
+    are left as they are."""
+    import compileall
+    import py_compile
+    import zipfile
+
+    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    runtimes = {r["Properties"].get("Runtime") for r in sam["Resources"].values() if r["Type"] == "AWS::Serverless::Function"}
+    if runtimes != {runtime}:
+        raise SystemExit(f"bytecode compiled by {runtime} would not serve the functions' runtimes {sorted(runtimes)}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "task"
+        with zipfile.ZipFile(archive) as source:
+            infos = source.infolist()
+            source.extractall(tree)
+        prefix, sys.pycache_prefix = sys.pycache_prefix, None  # beside the sources, as Lambda looks
+        try:
+            compileall.compile_dir(
+                tree, ddir="/var/task", quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+            )
+        finally:
+            sys.pycache_prefix = prefix
+        rebuilt = Path(tmp) / archive.name
+        with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in infos:
+                target.writestr(info, (tree / info.filename).read_bytes() if not info.is_dir() else b"")
+            for pyc in sorted(tree.rglob("__pycache__/*.pyc")):
+                info = zipfile.ZipInfo(pyc.relative_to(tree).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
+                info.external_attr = 0o644 << 16
+                target.writestr(info, pyc.read_bytes(), zipfile.ZIP_DEFLATED)
+        shutil.move(rebuilt, archive)
+
+
 def package(stage: str, out: Path) -> Path:
     template = merge_template(stage)
     if out.exists():
@@ -367,6 +405,7 @@ def package(stage: str, out: Path) -> Path:
     problems = check_wiring(sam, routes, [load_template(overlay) for overlay in OVERLAYS])
     if problems:
         raise SystemExit("the package is not wired as infra/functions.py says:\n  " + "\n  ".join(problems))
+    with_bytecode(out / "deployment.zip", sam)
     portal.build_site(stage, out / "portal")
     return sam_path
 

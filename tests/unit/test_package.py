@@ -29,13 +29,17 @@ MODULES = ("platform", "enrolment", "access", "activity", "documents", "profile"
 
 
 @pytest.fixture(scope="session")
-def sam(tmp_path_factory) -> dict:
-    path = BUILT
-    if not path.exists() or path.stat().st_mtime < max(source.stat().st_mtime for source in SOURCES):
-        out = tmp_path_factory.mktemp("package")
-        subprocess.run([sys.executable, "-m", "infra.package", "--stage", "prod", "--out", str(out)], cwd=ROOT, check=True)
-        path = out / "sam.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+def package_dir(tmp_path_factory) -> Path:
+    if BUILT.exists() and BUILT.stat().st_mtime >= max(source.stat().st_mtime for source in SOURCES):
+        return BUILT.parent
+    out = tmp_path_factory.mktemp("package")
+    subprocess.run([sys.executable, "-m", "infra.package", "--stage", "prod", "--out", str(out)], cwd=ROOT, check=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def sam(package_dir) -> dict:
+    return json.loads((package_dir / "sam.json").read_text(encoding="utf-8"))
 
 
 def functions(sam: dict) -> dict[str, dict]:
@@ -290,6 +294,7 @@ def test_each_function_gets_only_the_stack_variables_its_module_reads(sam):
         expected = {"STAGE", *MODULE_ENVIRONMENT[SIZES[name][0]], *OWN_ENVIRONMENT.get(name, ())}
         assert {v for v in variables if v in STACK_VARIABLES} == expected, name
         assert all(isinstance(variables[v], dict) for v in expected), name  # from the stack, not the config
+        assert variables["PYDANTIC_DISABLE_PLUGINS"] == "__all__", name  # no plugin scan at cold start
         assert properties["KmsKeyArn"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
 
 
@@ -352,3 +357,25 @@ def test_the_api_keeps_its_overlay(sam):
     assert managed == {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"}
     assert any("RateBasedStatement" in s for s in rules)
     assert sam["Parameters"]["Stage"]["AllowedValues"] == ["prod"]
+
+
+def test_the_package_holds_the_bytecode_lambda_cannot_write(package_dir):
+    """Each module's pyc beside it, for the runtime's Python, valid whatever the files' times
+    (unchecked hash of its very source): a cold start compiles nothing."""
+    import importlib.util
+    import zipfile
+
+    with zipfile.ZipFile(package_dir / "deployment.zip") as archive:
+        names = set(archive.namelist())
+        sources = [name for name in names if name.endswith(".py")]
+        assert any(name.startswith("chalicelib/core/") for name in sources)
+        tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}"
+        for source in sources:
+            folder, _, file = source.rpartition("/")
+            pyc = f"{folder}/__pycache__/{file[:-3]}.{tag}.pyc".lstrip("/")
+            if not source.startswith("chalicelib/") and pyc not in names:
+                continue  # a package's file that does not compile (test data)
+            header = archive.read(pyc)[:16]
+            assert header[:4] == importlib.util.MAGIC_NUMBER, source
+            assert int.from_bytes(header[4:8], "little") == 0b01, f"{source}: hash-based, unchecked"
+            assert header[8:16] == importlib.util.source_hash(archive.read(source)), source
