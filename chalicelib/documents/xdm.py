@@ -71,6 +71,9 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 _TIME_FORMATS = {8: "%Y%m%d", 10: "%Y%m%d%H", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
+# What zipfile raises on a broken archive: BadZipFile, a corrupt stream (zlib/lzma), truncation
+# (EOFError, OSError), bad fields (ValueError), a compression method it lacks (NotImplementedError),
+# an encrypted entry (RuntimeError).
 _UNREADABLE = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError, NotImplementedError, RuntimeError)
 
 
