@@ -77,13 +77,7 @@ def block_items(patient_id: str, block: dict, treating_doctor: str | None) -> li
     rpps = block["rpps"]
     table = _table()
     items: list[dict] = [
-        {
-            "Put": {
-                "TableName": table,
-                "Item": {**layout.block(patient_id, rpps), **block},
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
+        aws.put_new({**layout.block(patient_id, rpps), **block}),
         {"Delete": {"TableName": table, "Key": layout.grant(patient_id, rpps)}},
         {"Delete": {"TableName": table, "Key": layout.emergency(patient_id, rpps)}},
     ]

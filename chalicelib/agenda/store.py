@@ -83,14 +83,8 @@ def with_keys(item: dict, now: datetime) -> dict:
 
 def put_new(item: dict) -> list[dict]:
     return [
-        {"Put": {"TableName": _table(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
-        {
-            "Put": {
-                "TableName": _table(),
-                "Item": {**pointer_key(item["patient_id"], item["event_id"]), "event_sk": item["sk"]},
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
+        aws.put_new(item),
+        aws.put_new({**pointer_key(item["patient_id"], item["event_id"]), "event_sk": item["sk"]}),
     ]
 
 
@@ -109,7 +103,7 @@ def replace(old: dict, new: dict) -> list[dict]:
         return [{"Put": {"TableName": _table(), "Item": new, "ConditionExpression": condition, "ExpressionAttributeValues": seen}}]
     return [
         _delete_unchanged(old),
-        {"Put": {"TableName": _table(), "Item": new, "ConditionExpression": "attribute_not_exists(pk)"}},
+        aws.put_new(new),
         {
             "Update": {
                 "TableName": _table(),

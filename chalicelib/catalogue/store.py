@@ -68,16 +68,9 @@ def listing(category: str | None, limit: int, start_key: dict | None) -> tuple[l
 
 # --- connections (transaction items, committed with their history event) ------------------------
 def connect_items(patient_id: str, item: dict) -> list[dict]:
-    table = aws.table().name
     return [
-        {"Put": {"TableName": table, "Item": {**connection_key(patient_id, item["connection_id"]), **item}, "ConditionExpression": "attribute_not_exists(pk)"}},
-        {
-            "Put": {
-                "TableName": table,
-                "Item": {**guard_key(patient_id, item["app_id"]), "connection_id": item["connection_id"]},
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
+        aws.put_new({**connection_key(patient_id, item["connection_id"]), **item}),
+        aws.put_new({**guard_key(patient_id, item["app_id"]), "connection_id": item["connection_id"]}),
     ]
 
 

@@ -34,6 +34,11 @@ def table() -> Any:
     return resource.Table(settings().table_name)
 
 
+
+def put_new(item: dict) -> dict:
+    """A transaction item writing ``item`` unless an item with its key is there already."""
+    return {"Put": {"TableName": table().name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+
 def _one_condition_at_a_time(resource: Any) -> None:
     """boto3 turns Key()/Attr() conditions into expressions with one placeholder counter per
     resource, reset by every call: two threads building at once mix their placeholders (DynamoDB

@@ -43,13 +43,7 @@ def _chain_items(patient_id: str, head: dict | None, events: list[dict]) -> list
     head_key = layout.activity_head(patient_id)
     last = events[-1]
     if head is None:
-        move_head = {
-            "Put": {
-                "TableName": table,
-                "Item": {**head_key, "seq": last["seq"], "hash": last["hash"]},
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
+        move_head = aws.put_new({**head_key, "seq": last["seq"], "hash": last["hash"]})
     else:
         move_head = {
             "Update": {
@@ -62,13 +56,7 @@ def _chain_items(patient_id: str, head: dict | None, events: list[dict]) -> list
             }
         }
     put_events = [
-        {
-            "Put": {
-                "TableName": table,
-                "Item": {**layout.activity_event(patient_id, event["seq"]), **event},
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
+        aws.put_new({**layout.activity_event(patient_id, event["seq"]), **event})
         for event in events
     ]
     return [move_head, *put_events]

@@ -43,23 +43,11 @@ def get(patient_id: str, document_id: str) -> dict | None:
 
 
 def put_item(item: dict) -> dict:
-    return {
-        "Put": {
-            "TableName": aws.table().name,
-            "Item": {**key(item["patient_id"], item["document_id"]), **item},
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
+    return aws.put_new({**key(item["patient_id"], item["document_id"]), **item})
 
 
 def put_pointer_item(patient_id: str, document_id: str) -> dict:
-    return {
-        "Put": {
-            "TableName": aws.table().name,
-            "Item": {**layout.document_pointer(document_id), "patient_id": patient_id},
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
+    return aws.put_new({**layout.document_pointer(document_id), "patient_id": patient_id})
 
 
 def delete_pointer_item(document_id: str) -> dict:
@@ -216,13 +204,7 @@ def import_state(migration_id: str, archive_key: str, patient_id: str, unique_id
 
 
 def legacy_marker_item(patient_id: str, unique_id: str, document_id: str, migration_id: str) -> dict:
-    return {
-        "Put": {
-            "TableName": aws.table().name,
-            "Item": {**layout.legacy_document(patient_id, unique_id), "document_id": document_id, "migration_id": migration_id},
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
+    return aws.put_new({**layout.legacy_document(patient_id, unique_id), "document_id": document_id, "migration_id": migration_id})
 
 
 def space_open_item(patient_id: str) -> dict:
@@ -237,13 +219,7 @@ def count_item(migration_id: str, archive_key: str, add: dict[str, int]) -> dict
 def counted_item(migration_id: str, archive_key: str) -> dict:
     """Written with an archive's last change: this migration counts the archive once."""
     expires = int((clock.now() + timedelta(days=COUNTED_FOR_DAYS)).timestamp())
-    return {
-        "Put": {
-            "TableName": aws.table().name,
-            "Item": {**layout.migration_archive(migration_id, archive_key), "ttl": expires},
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
+    return aws.put_new({**layout.migration_archive(migration_id, archive_key), "ttl": expires})
 
 
 def settle(migration_id: str, archive_key: str, outcome: str, reject: dict | None = None) -> bool:

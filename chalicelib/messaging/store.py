@@ -95,12 +95,12 @@ def put_participant(entry: dict) -> dict:
         "gsi1pk": inbox(entry["role"], entry["patient_id"] if entry["role"] == PATIENT else entry["rpps"]),
         "gsi1sk": f"{entry['last_message_at']}#{entry['conversation_id']}",
     }
-    return {"Put": {"TableName": _table(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+    return aws.put_new(item)
 
 
 def put_message(conversation_id: str, message: dict) -> dict:
     item = {**message_key(conversation_id, message["message_id"]), **message}
-    return {"Put": {"TableName": _table(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+    return aws.put_new(item)
 
 
 def touch_participant(conversation_id: str, role: str, sent_at: str, *, recipient: bool) -> dict:

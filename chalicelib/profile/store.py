@@ -42,7 +42,7 @@ def from_dynamo(value: Any) -> Any:
 
 
 def _put(item: dict) -> dict:
-    return {"Put": {"TableName": aws.table().name, "Item": to_dynamo(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+    return aws.put_new(to_dynamo(item))
 
 
 def _delete(key: dict) -> dict:
