@@ -8,9 +8,7 @@ step marks it done. Operators see counts and the reasons of rejects, never a doc
 
 from __future__ import annotations
 
-import json
-
-from chalicelib.core import aws, clock, logs
+from chalicelib.core import clock, logs
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import InvalidRequest, NotFound
 from chalicelib.core.ids import new_sortable_id
@@ -52,11 +50,7 @@ def start(operator: Principal, request: MigrationStart) -> Migration:
     }
     store.put(item)
     try:
-        aws.client("stepfunctions").start_execution(
-            stateMachineArn=settings().legacy_import_state_machine_arn,
-            name=migration_id,
-            input=json.dumps(store.execution_input(migration_id, request.prefix)),
-        )
+        store.start_import(migration_id, request.prefix)
     except Exception:
         store.delete(migration_id)  # not started: leave nothing that says it runs
         raise

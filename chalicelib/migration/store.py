@@ -1,10 +1,11 @@
 """A migration in DynamoDB (keys in core.layout): its item, its sharded counters and its rejects;
-and the listing of the import bucket it starts from.
+the listing of the import bucket it starts from, and the start of its state machine.
 The counters and rejects are written by the importer (the documents module) in the very
 transactions that import or refuse each archive, and by the state machine's last step (status)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -33,9 +34,14 @@ def has_archives(prefix: str) -> bool:
     return listing.get("KeyCount", 0) > 0
 
 
-def execution_input(migration_id: str, prefix: str) -> dict:
-    """What the state machine needs: the prefix to list, and the item its last step updates."""
-    return {"migration_id": migration_id, "prefix": prefix, "record": layout.migration(migration_id)}
+def start_import(migration_id: str, prefix: str) -> None:
+    """Starts the legacy import state machine (its execution named after the migration) with what
+    it needs: the prefix to list, and the item its last step updates."""
+    aws.client("stepfunctions").start_execution(
+        stateMachineArn=settings().legacy_import_state_machine_arn,
+        name=migration_id,
+        input=json.dumps({"migration_id": migration_id, "prefix": prefix, "record": layout.migration(migration_id)}),
+    )
 
 
 def counts(migration_id: str) -> dict[str, int]:
