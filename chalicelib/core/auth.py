@@ -1,22 +1,27 @@
 """Bearer token verification (API.md § Tokens).
 
-Signature against the configured JWKS, ``iss``, ``aud``, ``exp``; the algorithm is pinned to
-the asymmetric ones and must match the key it names, so ``none`` and the HMAC-with-public-key
-confusion are refused. PyJWT and cryptography are imported on first use, not at cold start.
+Signature against the configured JWKS (core/jws.py), ``iss``, ``aud``, ``exp``; the algorithm is
+pinned to the asymmetric ones and must match the key it names, so ``none`` and the
+HMAC-with-public-key confusion are refused. cryptography is imported on first use (the routes
+import this module; a request without a token never loads it).
 """
 
 from __future__ import annotations
 
+import json
+import math
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.matrix import PROFESSIONS
 from chalicelib.core.errors import Unauthenticated
 from chalicelib.core.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
 from chalicelib.core.settings import settings
 
-ALLOWED_ALGORITHMS = ("RS256", "PS256", "ES256")
+if TYPE_CHECKING:
+    from chalicelib.core import jws
 
 
 @dataclass(frozen=True)
@@ -71,63 +76,65 @@ def _bad_token(reason: str) -> Unauthenticated:
     return Unauthenticated(f"{reason} Sign in again to get a fresh token.")
 
 
-@lru_cache(maxsize=1)
-def _jwks_client() -> Any:
-    import jwt
+@lru_cache(maxsize=8)
+def _remote_keys(jwks_url: str) -> jws.RemoteKeySet:
+    from chalicelib.core import jws
 
-    return jwt.PyJWKClient(settings().jwks_url, cache_keys=True, lifespan=3600)
+    return jws.RemoteKeySet(jwks_url)
 
 
 @lru_cache(maxsize=8)
-def _inline_keys(jwks_json: str) -> dict[str, Any]:
-    import jwt
+def _inline_keys(jwks_json: str) -> dict[str, jws.PublicKey]:
+    from chalicelib.core import jws
 
-    keys = jwt.PyJWKSet.from_json(jwks_json).keys if jwks_json else []
-    return {key.key_id: key for key in keys}
+    return jws.key_set(json.loads(jwks_json)) if jwks_json else {}
 
 
-def _signing_key(kid: str) -> Any:
+def _signing_key(kid: str) -> jws.PublicKey:
     if settings().jwks_url:
-        import jwt
-
-        try:
-            return _jwks_client().get_signing_key(kid)
-        except jwt.PyJWKClientError as exc:
-            raise _bad_token("The token is signed by an unknown key.") from exc
-    key = _inline_keys(settings().jwks_json).get(kid)
+        key = _remote_keys(settings().jwks_url).get(kid)
+    else:
+        key = _inline_keys(settings().jwks_json).get(kid)
     if key is None:
         raise _bad_token("The token is signed by an unknown key.")
     return key
 
 
 def verify(token: str) -> Principal:
-    import jwt
+    from chalicelib.core import jws  # cryptography with it: on the first request that has a token
 
     try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as exc:
-        raise _bad_token("The bearer token is malformed.") from exc
-    algorithm = header.get("alg")
-    if algorithm not in ALLOWED_ALGORITHMS:
-        raise _bad_token("The token's signing algorithm is not accepted.")
-    key = _signing_key(str(header.get("kid", "")))
-    if getattr(key, "algorithm_name", algorithm) != algorithm:
-        raise _bad_token("The token's algorithm does not match its key.")
-    try:
-        claims = jwt.decode(
-            token,
-            key=key.key,
-            algorithms=[algorithm],
-            audience=settings().token_audience,
-            issuer=list(settings().token_issuers),
-            leeway=30,
-            options={"require": ["iss", "aud", "exp", "iat", "sub", "role"]},
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise _bad_token("The token has expired.") from exc
-    except jwt.PyJWTError as exc:
-        raise _bad_token("The token is invalid.") from exc
-    return _principal(claims)
+        parsed = jws.parse(token)
+        kid = parsed.header.get("kid", "")
+        _signing_key(kid if isinstance(kid, str) else "").verify(parsed)
+    except jws.InvalidToken as exc:
+        raise _bad_token(str(exc)) from exc
+    _check_registered_claims(parsed.payload)
+    return _principal(parsed.payload)
+
+
+REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "sub", "role")
+LEEWAY_SECONDS = 30  # clock skew between the issuer and us
+
+
+def _check_registered_claims(claims: dict[str, Any]) -> None:
+    """RFC 7519 § 4.1: issued by an issuer we trust, for this API, within its validity."""
+    for name in REQUIRED_CLAIMS:
+        if claims.get(name) is None:
+            raise _bad_token(f"The token lacks its '{name}' claim.")
+    times = {name: claims[name] for name in ("exp", "iat", "nbf") if name in claims}
+    if any(isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) for value in times.values()):
+        raise _bad_token("The token's times (exp, iat, nbf) must be numbers.")
+    now = time.time()
+    if times["exp"] <= now - LEEWAY_SECONDS:
+        raise _bad_token("The token has expired.")
+    if max(times["iat"], times.get("nbf", times["iat"])) > now + LEEWAY_SECONDS:
+        raise _bad_token("The token is not valid yet.")
+    if not isinstance(claims["iss"], str) or claims["iss"] not in settings().token_issuers:
+        raise _bad_token("The token is not from an issuer this service trusts.")
+    audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    if settings().token_audience not in audiences:
+        raise _bad_token("The token is not meant for this service.")
 
 
 # The claims read for each role (API.md § Tokens), all strings; ``name`` is optional for every role.

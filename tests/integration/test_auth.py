@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devstack import keys
+from tests.jwks_issuer import JwksIssuer
 
 CAMPAIGNS = "/v1/enrolment/campaigns"
 
@@ -94,3 +95,22 @@ def test_patient_token_needs_a_valid_ins(api, token):
 def test_unknown_roles_are_authenticated_but_allowed_nothing(api, token, role):
     assert api.get("/v1/me", token=token(role)).status_code == 403
     assert api.post(CAMPAIGNS, {"name": "x"}, token=token(role)).status_code == 403
+
+
+def test_keys_published_at_a_jwks_url_are_fetched_and_kept(api, key_file, token, monkeypatch):
+    """As deployed (JWKS_URL): the function fetches the issuer's keys once, not per request."""
+    from chalicelib.core.settings import settings
+
+    issuer = JwksIssuer(json.loads(keys.jwks(key_file)))
+    try:
+        monkeypatch.setenv("JWKS_URL", issuer.url)
+        monkeypatch.delenv("JWKS_JSON")
+        settings.cache_clear()
+        assert _status(api, token("enrolment_agent")) == 201
+        assert _status(api, token("enrolment_agent")) == 201
+        forged = jwt.encode(_claims(), keys._private_key(key_file), algorithm="RS256", headers={"kid": "rotated-away"})
+        assert _status(api, forged) == 401
+        assert issuer.requests == 1  # an unknown key id just after the fetch does not fetch again
+    finally:
+        issuer.close()
+        settings.cache_clear()

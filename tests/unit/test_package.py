@@ -22,6 +22,7 @@ BUILT = ROOT / "build" / "package" / "sam.json"
 SOURCES = [
     ROOT / "app.py",
     ROOT / ".chalice" / "config.json",
+    ROOT / "requirements.txt",
     *ROOT.glob("chalicelib/**/*.py"),
     *(path for pattern in ("*.py", "*.yaml", "*.json") for path in ROOT.glob(f"infra/**/{pattern}")),
 ]
@@ -379,3 +380,24 @@ def test_the_package_holds_the_bytecode_lambda_cannot_write(package_dir):
             assert header[:4] == importlib.util.MAGIC_NUMBER, source
             assert int.from_bytes(header[4:8], "little") == 0b01, f"{source}: hash-based, unchecked"
             assert header[8:16] == importlib.util.source_hash(archive.read(source)), source
+
+
+def test_the_package_holds_every_library_the_functions_import(package_dir):
+    """What chalicelib imports (at the top or on first use) is in deployment.zip: a library moved
+    out of requirements.txt (PyJWT is a test dependency only) cannot still be needed at run time."""
+    import ast
+    import zipfile
+
+    imported = set()
+    for path in (ROOT / "chalicelib").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+    libraries = imported - set(sys.stdlib_module_names) - {"chalicelib", "__future__"}
+    with zipfile.ZipFile(package_dir / "deployment.zip") as archive:
+        tops = {name.split("/")[0].removesuffix(".py") for name in archive.namelist()}
+    assert "jwt" not in tops
+    assert libraries - tops == set()
+    assert {"cryptography", "pydantic", "boto3"} <= libraries
