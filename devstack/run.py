@@ -69,6 +69,9 @@ def _start(children: list[subprocess.Popen]) -> None:
     api_env = {**provision(), **keys.api_environment(), "CORS_ALLOWED_ORIGINS": LOCAL_ORIGINS}
     portal = portal_server.start(PORTAL_PORT, API_PORT)
     api_env["TOKEN_ISSUERS"] += "," + portal.config["issuer"]  # the portal's sign-in provider
+    # As deployed: the API fetches the issuer's published keys (the same key signs both issuers' tokens).
+    api_env["JWKS_URL"] = portal.config["issuer"] + "/jwks"
+    del api_env["JWKS_JSON"]
     os.environ.update(api_env)
     ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
     ENV_FILE.write_text(json.dumps(api_env, indent=2))
