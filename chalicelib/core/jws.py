@@ -75,13 +75,17 @@ class PublicKey:
 
 
 def _b64decode(segment: str) -> bytes:
-    """base64url without padding, refusing any character outside its alphabet."""
+    """base64url without padding, refusing any character outside its alphabet and any encoding
+    but the canonical one (unused trailing bits set would give one token many spellings)."""
     if not BASE64URL.issuperset(segment):
         raise InvalidToken("The bearer token is malformed.")
     try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
     except (binascii.Error, ValueError):
         raise InvalidToken("The bearer token is malformed.") from None
+    if base64.urlsafe_b64encode(decoded).rstrip(b"=") != segment.encode():
+        raise InvalidToken("The bearer token is malformed.")
+    return decoded
 
 
 def _refuse_constant(name: str) -> None:

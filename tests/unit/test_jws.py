@@ -128,6 +128,7 @@ def test_a_critical_extension_is_refused():
         "e30.bnVsbA.AA",  # payload is null
         "e30.e30.A=A",  # a padding character
         "e30.e30.A+A/",  # base64, not base64url
+        "e30.e30.AB",  # not canonical: "AB" has unused bits set ("AA" spells the same byte)
         "e30.é.AA",
         _b64(b'{"alg":"RS256","kid":"RS256"}') + "." + _b64(b'{"exp":NaN}') + ".AA",
     ],
@@ -138,13 +139,22 @@ def test_what_is_not_a_compact_jws_is_malformed(token):
 
 
 @settings(max_examples=150, deadline=None)
-@given(algorithm=st.sampled_from(jws.ALGORITHMS), position=st.integers(min_value=0), replacement=st.sampled_from("AQgw_-.xyz0="))
+@given(algorithm=st.sampled_from(jws.ALGORITHMS), position=st.integers(min_value=0), replacement=st.sampled_from("AQRSgw_-.xyz0="))
 def test_any_one_character_changed_is_judged_as_pyjwt_judges_it(algorithm, position, replacement):
     token = _sign(algorithm)
     position %= len(token)
     tampered = token[:position] + replacement + token[position + 1 :]
-    # Changing a character may leave the bytes alone (base64's unused trailing bits): then both accept.
+    # A last character changed in its unused bits only spells the same bytes: both refuse it.
     assert _ours(tampered) == _pyjwt(tampered)
+
+
+@pytest.mark.parametrize("algorithm", jws.ALGORITHMS)
+def test_every_spelling_of_a_signatures_last_character_is_judged_as_pyjwt_judges_it(algorithm):
+    """Where base64url has unused bits: only the canonical spelling is the token."""
+    token = _sign(algorithm)
+    for character in sorted(jws.BASE64URL):
+        tampered = token[:-1] + character
+        assert (_ours(tampered) is None) == (_pyjwt(tampered) is None) == (tampered != token)
 
 
 @settings(max_examples=50, deadline=None)
