@@ -138,7 +138,7 @@ def public_key(jwk: dict[str, Any]) -> PublicKey | None:
             key = ec.EllipticCurvePublicNumbers(_integer(jwk, "x"), _integer(jwk, "y"), ec.SECP256R1()).public_key()
         else:
             return None
-    except (InvalidToken, ValueError):  # not base64url, or a point off the curve
+    except ValueError:  # not base64url (InvalidToken is one), or a point off the curve
         return None
     return PublicKey(kid=jwk.get("kid", ""), algorithm=algorithm, key=key)
 
@@ -167,12 +167,11 @@ class RemoteKeySet:
         return self._keys.get(kid)
 
     def _refresh(self) -> None:
-        from urllib.error import URLError
         from urllib.request import urlopen  # only where keys are fetched: http.client is heavy to import
 
         self._fetched_at = time.monotonic()  # a failed fetch waits like a successful one
         try:
             with urlopen(self.url, timeout=self.timeout) as response:  # noqa: S310 (the configured https URL)
                 self._keys = key_set(json.loads(response.read()))
-        except (URLError, OSError, ValueError):
+        except (OSError, ValueError):  # unreachable (URLError is an OSError), or not a JWK Set's JSON
             pass  # keep the keys already known: the issuer being down must not log everybody out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -65,9 +64,6 @@ class Settings:
     def bucket(self, kind: str) -> str:
         """The bucket of a module's content (core.blobs.Bucket): documents or messages."""
         return {"documents": self.documents_bucket, "messages": self.messages_bucket}[kind]
-
-    def jwks(self) -> dict:
-        return json.loads(self.jwks_json) if self.jwks_json else {"keys": []}
 
 
 @lru_cache(maxsize=1)
