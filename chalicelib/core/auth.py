@@ -134,10 +134,11 @@ class RemoteKeySet:
         age = time.monotonic() - self._fetched_at
         if age >= self.lifespan or (kid not in self._keys and age >= self.refetch_after):
             self._fetched_at = time.monotonic()  # a failed fetch waits like a successful one
+            # The keys already known are kept when the fetch fails or brings none we can use: the
+            # issuer being down or misconfigured must not log everybody out.
             try:
-                self._keys = _usable_keys(self._fetch())
-            except (OSError, ValueError, RecursionError):  # unreachable, too slow, too large, not JSON
-                # The keys already known are kept: the issuer being down must not log everybody out.
+                self._keys = _usable_keys(self._fetch()) or self._keys
+            except Exception:  # unreachable, too slow, too large, not JSON, not HTTP: the issuer's answer
                 logs.error("JWKS_URL could not be read; the keys known are kept", exc_info=True)
         return self._keys.get(kid)
 
@@ -149,7 +150,7 @@ class RemoteKeySet:
         def read() -> None:
             try:
                 outcome["jwks"] = json.loads(self._read(time.monotonic() + self.deadline))
-            except Exception as exc:  # handed to the caller's thread, which decides
+            except Exception as exc:  # handed to the caller's thread
                 outcome["error"] = exc
 
         worker = threading.Thread(target=read, name="jwks-fetch", daemon=True)
