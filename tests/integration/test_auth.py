@@ -242,10 +242,10 @@ def test_a_huge_jwks_body_is_not_read(api, token, remote):
     assert _refused(api.get(ME, token=token("patient")))
 
 
-@pytest.mark.parametrize("slowness", [{"silence": 3.0}, {"trickle": 0.1}], ids=["silent", "trickling"])
+@pytest.mark.parametrize("slowness", [{"silence": 10.0}, {"trickle": 0.3}], ids=["silent", "trickling"])
 def test_a_slow_jwks_endpoint_is_given_up_on_at_the_deadline(api, token, remote, slowness):
     for name, value in slowness.items():
         setattr(remote, name, value)
     started = time.monotonic()
     assert _refused(api.get(ME, token=token("patient")))
-    assert time.monotonic() - started < 1.5  # the deadline (0.5 s), not the issuer's pace
+    assert time.monotonic() - started < 4  # the deadline (0.5 s), not the issuer's pace (~10 s)
