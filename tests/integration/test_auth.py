@@ -121,9 +121,9 @@ def test_keys_published_at_a_jwks_url_are_fetched_and_kept(api, key_file, token,
 ME = "/v1/me"
 
 
-def _signed(key_file, payload: bytes, **header) -> str:
+def _signed(key_file, payload: bytes) -> str:
     """A token the devstack issuer really signed, whatever its payload's bytes (JSON or not)."""
-    return jwt.api_jws.PyJWS().encode(payload, keys._private_key(key_file), algorithm="RS256", headers={"kid": keys.KEY_ID, **header})
+    return jwt.api_jws.PyJWS().encode(payload, keys._private_key(key_file), algorithm="RS256", headers={"kid": keys.KEY_ID})
 
 
 def _refused(response) -> bool:
