@@ -1,27 +1,30 @@
 """Bearer token verification (API.md § Tokens).
 
-Signature against the configured JWKS (core/jws.py), ``iss``, ``aud``, ``exp``; the algorithm is
-pinned to the asymmetric ones and must match the key it names, so ``none`` and the
-HMAC-with-public-key confusion are refused. cryptography is imported on first use (the routes
-import this module; a request without a token never loads it).
+PyJWT checks the signature against the configured JWKS (inline JWKS_JSON, or fetched from
+JWKS_URL); the claims (``iss``, ``aud``, the times, the role's own) are checked here. The algorithm
+is pinned to the asymmetric ones and must be the one its key is for, so ``none`` and the
+HMAC-with-public-key confusion are refused. Whatever a token holds, reading it ends in a 401,
+never a 500. PyJWT (and cryptography) are imported on first use: the routes import this module,
+and a request without a token never loads them.
 """
 
 from __future__ import annotations
 
 import json
-import math
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.core import logs
 from chalicelib.core.matrix import PROFESSIONS
 from chalicelib.core.errors import Unauthenticated
 from chalicelib.core.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
 from chalicelib.core.settings import settings
 
 if TYPE_CHECKING:
-    from chalicelib.core import jws
+    from jwt import PyJWK
 
 
 @dataclass(frozen=True)
@@ -76,45 +79,148 @@ def _bad_token(reason: str) -> Unauthenticated:
     return Unauthenticated(f"{reason} Sign in again to get a fresh token.")
 
 
-@lru_cache(maxsize=8)
-def _remote_keys(jwks_url: str) -> jws.RemoteKeySet:
-    from chalicelib.core import jws
-
-    return jws.RemoteKeySet(jwks_url)
-
-
-@lru_cache(maxsize=8)
-def _inline_keys(jwks_json: str) -> dict[str, jws.PublicKey]:
-    from chalicelib.core import jws
-
-    return jws.key_set(json.loads(jwks_json)) if jwks_json else {}
+ALGORITHMS = ("RS256", "PS256", "ES256")
+# The algorithm a key is for when its JWK names none (RFC 7518 § 3: one key, one algorithm).
+DEFAULT_ALGORITHM = {"RSA": "RS256", "EC": "ES256"}
+MIN_RSA_BITS = 2048
 
 
-def _signing_key(kid: str) -> jws.PublicKey:
-    if settings().jwks_url:
-        key = _remote_keys(settings().jwks_url).get(kid)
-    else:
-        key = _inline_keys(settings().jwks_json).get(kid)
-    if key is None:
-        raise _bad_token("The token is signed by an unknown key.")
+def _usable_key(member: Any) -> PyJWK | None:
+    """The signing key a JWK Set member describes, or None if it is not one this service can use:
+    not a JSON object, another use, type, curve or algorithm, a member of an odd type, an RSA key
+    under 2048 bits. One odd member must not take the set's other keys down with it."""
+    import jwt
+
+    if not isinstance(member, dict) or not isinstance(member.get("kid", ""), str) or member.get("use", "sig") != "sig":
+        return None
+    kty = member.get("kty")
+    algorithm = member.get("alg", DEFAULT_ALGORITHM.get(kty) if isinstance(kty, str) else None)
+    if algorithm not in ALGORITHMS or (algorithm == "ES256" and member.get("crv") != "P-256"):
+        return None
+    try:
+        key = jwt.PyJWK(member, algorithm)  # refuses a kty that is not the algorithm's
+    except (jwt.PyJWTError, ValueError, TypeError, LookupError, OverflowError):
+        return None
+    if kty == "RSA" and key.key.key_size < MIN_RSA_BITS:
+        return None
     return key
 
 
-def verify(token: str) -> Principal:
-    from chalicelib.core import jws  # cryptography with it: on the first request that has a token
+def _usable_keys(jwks: Any) -> dict[str, PyJWK]:
+    """The keys of a JWK Set this service verifies with, by key id; the members left out are logged
+    (a misconfigured issuer is ours to see, and a JWK holds no secret: only the count is)."""
+    members = jwks.get("keys") if isinstance(jwks, dict) else None
+    members = members if isinstance(members, list) else []
+    keys = {key.key_id or "": key for key in map(_usable_key, members) if key is not None}
+    if len(keys) < len(members) or not keys:
+        logs.warning("JWK Set members left out: not signing keys this service can use", left_out=len(members) - len(keys))
+    return keys
 
+
+class RemoteKeySet:
+    """The JWK Set at JWKS_URL, kept ``lifespan`` seconds; a key id it lacks fetches it again (the
+    issuer rotated its keys), but not more often than every ``refetch_after`` seconds, so tokens
+    naming made-up key ids cannot flood the issuer. A fetch takes ``deadline`` seconds at most in
+    all (a slow issuer cannot hold the function) and ``max_bytes`` of body at most."""
+
+    lifespan, refetch_after, deadline, max_bytes = 3600.0, 30.0, 5.0, 256 * 1024  # a JWK Set is a few KB
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._keys: dict[str, PyJWK] = {}
+        self._fetched_at = float("-inf")
+
+    def get(self, kid: str) -> PyJWK | None:
+        age = time.monotonic() - self._fetched_at
+        if age >= self.lifespan or (kid not in self._keys and age >= self.refetch_after):
+            self._fetched_at = time.monotonic()  # a failed fetch waits like a successful one
+            # The keys already known are kept when the fetch fails or brings none we can use: the
+            # issuer being down or misconfigured must not log everybody out.
+            try:
+                self._keys = _usable_keys(self._fetch()) or self._keys
+            except Exception:  # unreachable, too slow, too large, not JSON, not HTTP: the issuer's answer
+                logs.error("JWKS_URL could not be read; the keys known are kept", exc_info=True)
+        return self._keys.get(kid)
+
+    def _fetch(self) -> Any:
+        """The JSON at the URL, read in a worker thread joined for ``deadline`` seconds: urllib's
+        timeout bounds each socket read, not the whole (an issuer trickling bytes would hold us)."""
+        outcome: dict[str, Any] = {}
+
+        def read() -> None:
+            try:
+                outcome["jwks"] = json.loads(self._read(time.monotonic() + self.deadline))
+            except Exception as exc:  # handed to the caller's thread
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=read, name="jwks-fetch", daemon=True)
+        worker.start()
+        worker.join(self.deadline)
+        if worker.is_alive():
+            raise TimeoutError(f"JWKS_URL did not answer within {self.deadline} s")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["jwks"]
+
+    def _read(self, deadline: float) -> bytes:
+        from urllib.request import urlopen  # only where keys are fetched: http.client is heavy to import
+
+        body = bytearray()
+        with urlopen(self.url, timeout=self.deadline) as response:  # noqa: S310 (the configured https URL)
+            while chunk := response.read1(64 * 1024):  # one socket read at a time, to watch the clock
+                body += chunk
+                if len(body) > self.max_bytes:
+                    raise ValueError(f"the JWK Set at JWKS_URL is over {self.max_bytes} bytes")
+                if time.monotonic() > deadline:  # the caller has given up: stop reading
+                    raise TimeoutError("JWKS_URL is too slow")
+        return bytes(body)
+
+
+@lru_cache(maxsize=8)
+def _remote_keys(jwks_url: str) -> RemoteKeySet:
+    return RemoteKeySet(jwks_url)
+
+
+@lru_cache(maxsize=8)
+def _inline_keys(jwks_json: str) -> dict[str, PyJWK]:
+    return _usable_keys(json.loads(jwks_json) if jwks_json else {})
+
+
+def _signing_keys() -> RemoteKeySet | dict[str, PyJWK]:
+    """Our configuration: a JWKS_JSON that is not JSON fails here, as our error, not the caller's."""
+    return _remote_keys(settings().jwks_url) if settings().jwks_url else _inline_keys(settings().jwks_json)
+
+
+# Claims are checked here (_check_registered_claims), once: PyJWT checks the signature only.
+SIGNATURE_ONLY = {f"verify_{claim}": False for claim in ("exp", "iat", "nbf", "iss", "aud")}
+
+
+def verify(token: str) -> Principal:
+    import jwt  # and cryptography with it: on the first request that has a token, not at cold start
+
+    keys = _signing_keys()
     try:
-        parsed = jws.parse(token)
-        kid = parsed.header.get("kid", "")
-        _signing_key(kid if isinstance(kid, str) else "").verify(parsed)
-    except jws.InvalidToken as exc:
-        raise _bad_token(str(exc)) from exc
-    _check_registered_claims(parsed.payload)
-    return _principal(parsed.payload)
+        key = keys.get(jwt.get_unverified_header(token).get("kid", ""))  # PyJWT refuses a kid not a string
+        if key is None:
+            raise _bad_token("The token is signed by an unknown key.")
+        claims = jwt.decode(token, key, algorithms=[key.algorithm_name], options=SIGNATURE_ONLY)
+        _check_registered_claims(claims)
+        return _principal(claims)
+    except (jwt.PyJWTError, ValueError, TypeError, LookupError, OverflowError, RecursionError) as exc:
+        # Whatever a token's content makes its reading raise is the token's fault: 401. The type
+        # is logged, never the message (it may quote the token).
+        logs.info("bearer token refused", reason=type(exc).__name__)
+        raise _bad_token("The token is invalid.") from None
 
 
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "sub", "role")
 LEEWAY_SECONDS = 30  # clock skew between the issuer and us
+LATEST_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z: past it, no date (nor float) holds a time
+
+
+def _is_timestamp(value: Any) -> bool:
+    """A JSON number of seconds a date can hold: not a boolean, NaN, an infinity or 10**400."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= LATEST_TIMESTAMP
 
 
 def _check_registered_claims(claims: dict[str, Any]) -> None:
@@ -123,7 +229,7 @@ def _check_registered_claims(claims: dict[str, Any]) -> None:
         if claims.get(name) is None:
             raise _bad_token(f"The token lacks its '{name}' claim.")
     times = {name: claims[name] for name in ("exp", "iat", "nbf") if name in claims}
-    if any(isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) for value in times.values()):
+    if not all(map(_is_timestamp, times.values())):
         raise _bad_token("The token's times (exp, iat, nbf) must be numbers.")
     now = time.time()
     if times["exp"] <= now - LEEWAY_SECONDS:
