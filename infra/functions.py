@@ -203,7 +203,7 @@ MODULES: dict[str, Module] = {
             *sends_to("LettersQueue"),
         ),
     ),
-    # Reads the chain: nothing else.
+    # Reads the chain, and the documents' metadata to show only the events of what the reader sees.
     "activity": Module(SPACE_ENV, (*table(*READ), *peppers())),
     # The medical record: metadata in the table (release timer and orphan markers indexed),
     # content in its own bucket, sealed for the "document" purpose.

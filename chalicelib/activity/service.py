@@ -1,9 +1,11 @@
 """Reading a person's activity history (the chain itself is kept by core.history).
 
-Every event is shown only if the policy lets the caller read it: a representative never sees the
-events about a document hidden from the representatives (the minor's secret). Pages stay full
-and the cursor names the last event shown, so the events left out leave no trace; the check of
-the chain covers every event but counts only those the caller may see.
+Every event is shown only if the caller may see what it is about, as the documents module tells
+(documents.interface: the one access decision on the document, or on what the event recorded):
+nobody learns from their history that a document hidden from them exists. Pages stay full and
+the cursor names the last event shown, so the events left out leave no trace; the check of the
+chain covers every event but counts only those the caller may see (the whole count would tell
+how many are hidden from them).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.gate import authorize
 from chalicelib.core.models import ActorRef
 from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
-from chalicelib.core.policy import ACTIVITY, READ, Resource, decide
+from chalicelib.core.policy import ACTIVITY, READ, Resource
+from chalicelib.documents import interface as documents
 
 
 def _public(item: dict) -> ActivityEvent:
@@ -32,13 +35,7 @@ def _public(item: dict) -> ActivityEvent:
 def _readable(principal: Principal, patient_id: str) -> Callable[[dict], bool]:
     """Which events the caller may read, once the policy let them read this history (else 403/404)."""
     granted = authorize(principal, patient_id, READ, Resource(kind=ACTIVITY))
-    now = clock.now()
-
-    def visible(event: dict) -> bool:
-        resource = Resource(kind=ACTIVITY, hidden_from_representatives=bool(event.get("hidden_from_representatives")))
-        return decide(granted.actor, granted.space, READ, resource, now).allowed
-
-    return visible
+    return documents.of_space(granted.actor, granted.space, clock.now()).sees_event
 
 
 def list_events(principal: Principal, patient_id: str, limit: int, cursor: str | None) -> ActivityPage:

@@ -13,7 +13,7 @@ import json
 GENESIS = "0" * 64
 CHAINED_FIELDS = ("seq", "event_id", "at", "actor_role", "actor_id", "action", "resource")
 # Chained only when the event carries them: events written before a field existed keep their hash.
-OPTIONAL_CHAINED_FIELDS = ("hidden_from_representatives",)
+OPTIONAL_CHAINED_FIELDS = ("hidden_from_representatives", "invisible_to_patient")
 
 
 def event_hash(prev_hash: str, event: dict) -> str:

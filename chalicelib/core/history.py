@@ -5,8 +5,9 @@
     pk = PAT#<patient_id>   sk = ACT#<seq, 12 digits>  one event
 
 An event about a document hidden from the representatives (the minor's secret) carries
-``hidden_from_representatives: true``, inside its hash: the policy leaves it out of what a
-representative reads, while the chain stays whole.
+``hidden_from_representatives: true``, and one about a document still invisible to the patient
+``invisible_to_patient: true``, inside its hash: what the event was about when it was written,
+for the reader of the history to decide who sees it, while the chain stays whole.
 
 ``record`` appends one event; ``commit`` applies a module's writes together with the event that
 describes them, in one transaction: the head moves from seq n to n+1 only if it is still at n, the
@@ -63,10 +64,26 @@ def _chain_items(patient_id: str, head: dict | None, events: list[dict]) -> list
 
 
 def record(
-    patient_id: str, actor: ActorRef, action: str, resource: str | None = None, *, head: dict | None = None, hidden_from_representatives: bool = False
+    patient_id: str,
+    actor: ActorRef,
+    action: str,
+    resource: str | None = None,
+    *,
+    head: dict | None = None,
+    hidden_from_representatives: bool = False,
+    invisible_to_patient: bool = False,
 ) -> dict:
     """Appends one event that comes with no write of its own (a read, a notice)."""
-    return commit(patient_id, actor, action, resource, writes=[], head=head, hidden_from_representatives=hidden_from_representatives)
+    return commit(
+        patient_id,
+        actor,
+        action,
+        resource,
+        writes=[],
+        head=head,
+        hidden_from_representatives=hidden_from_representatives,
+        invisible_to_patient=invisible_to_patient,
+    )
 
 
 def commit(
@@ -79,6 +96,7 @@ def commit(
     head: dict | None = None,
     new_space: bool = False,
     hidden_from_representatives: bool = False,
+    invisible_to_patient: bool = False,
 ) -> dict:
     """Applies ``writes`` (transaction items: the change the event describes) and appends the event,
     all or nothing. Returns the event.
@@ -87,17 +105,23 @@ def commit(
     ``new_space`` says there is none yet: either spares a read (the write still checks it).
     """
     return commit_events(
-        patient_id, actor, [Event(action, resource, hidden_from_representatives)], writes=writes, head=head, new_space=new_space
+        patient_id,
+        actor,
+        [Event(action, resource, hidden_from_representatives, invisible_to_patient)],
+        writes=writes,
+        head=head,
+        new_space=new_space,
     )[0]
 
 
 class Event(NamedTuple):
     """One event of a change: what was done, on what, and whether it concerns a document hidden
-    from the representatives (then they never see the event)."""
+    from the representatives (then they never see the event) or still invisible to the patient."""
 
     action: str
     resource: str | None = None
     hidden_from_representatives: bool = False
+    invisible_to_patient: bool = False
 
 
 def commit_events(
@@ -130,8 +154,9 @@ def commit_events(
                 "resource": described.resource,
                 "prev_hash": prev_hash,
             }
-            if described.hidden_from_representatives:
-                event["hidden_from_representatives"] = True
+            for flag in chain.OPTIONAL_CHAINED_FIELDS:  # written only when true: older events keep their hash
+                if getattr(described, flag):
+                    event[flag] = True
             event["hash"] = prev_hash = chain.event_hash(prev_hash, event)
             events.append(event)
         chain_items = _chain_items(patient_id, head, events)

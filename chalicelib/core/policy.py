@@ -20,7 +20,8 @@ Order of checks
      the history events about them -> messaging is the holder's -> the holder's rules below.
    - the holder's rules (patient, representative): professional-only actions -> cannot open a
      conversation -> space open (except reading the activity history or the space itself, and
-     closing it) -> documents still invisible to the patient are hidden -> release and lifting
+     closing it) -> documents still invisible to the patient, and the history events about
+     them, are hidden -> release and lifting
      the minor's secret are the author's -> allowed.
    - professional: space open -> not blocked -> known profession -> patient-only kinds/actions ->
      occupational doctor needs a valid grant (never emergency) -> search / emergency access /
@@ -270,6 +271,7 @@ class Resource:
     document_type: str | None = None
     author: tuple[str, str] | None = None  # (role, id)
     masked: bool = False
+    # a document (or a history event about one) hidden from the patient until released
     invisible_to_patient: bool = False
     invisible_since: datetime | None = None  # visible automatically INVISIBILITY_PERIOD later
     # the minor's secret: a document (or a history event about one) the representatives never see
@@ -328,7 +330,7 @@ def _is_author(actor: Actor, resource: Resource) -> bool:
     return resource.author is not None and tuple(resource.author) == (actor.role, actor.id)
 
 
-def _still_invisible(resource: Resource, now: datetime) -> bool:
+def still_invisible(resource: Resource, now: datetime) -> bool:
     """Invisible to the patient until released (flag cleared) or INVISIBILITY_PERIOD elapsed."""
     if not resource.invisible_to_patient:
         return False
@@ -444,6 +446,8 @@ def _decide_holder(
         return _deny(Reason.PATIENT_CANNOT_OPEN_CONVERSATION)
     if not _space_open(space) and (resource.kind, action) not in PATIENT_ANY_STATUS:
         return _deny(Reason.SPACE_NOT_OPEN)
+    if resource.kind == ACTIVITY and still_invisible(resource, now):
+        return _deny(Reason.INVISIBLE_TO_PATIENT, hide=True)  # an event about a document still invisible
     if resource.kind == DOCUMENT:
         hidden = _document_hidden_from_patient_side(actor, space, action, resource, now)
         if hidden is not None:
@@ -470,7 +474,7 @@ def _document_hidden_from_patient_side(
         return _deny(Reason.MASKED, hide=True)
     if actor.role == APP and resource.hidden_from_representatives and _minor_space(space, now):
         return _deny(Reason.HIDDEN_FROM_REPRESENTATIVES, hide=True)
-    if _still_invisible(resource, now):
+    if still_invisible(resource, now):
         return _deny(Reason.INVISIBLE_TO_PATIENT, hide=True)
     return None
 

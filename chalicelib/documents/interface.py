@@ -1,13 +1,19 @@
 """What other modules may ask of the documents module, and nothing more: the export reads the
-metadata of the documents its caller may read. Everything else of documents is documents' own."""
+metadata of the documents its caller may read, the activity history which events its caller may
+see. Everything else of documents is documents' own."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from chalicelib.core import clock
-from chalicelib.core.policy import READ, Actor, Resource, Space, decide
+from chalicelib.core.policy import ACTIVITY, READ, Actor, Resource, Space, decide
 from chalicelib.documents import store
+
+CURRENT, SUPERSEDED = "current", "superseded"
+ID_PREFIX = "doc-"  # core.ids.new_sortable_id("doc"): how a history event names a document
+SUPERSEDED_EVENT = "document.superseded"  # names the older document; its replacement is what it tells
 
 
 def as_resource(item: dict) -> Resource:
@@ -22,6 +28,69 @@ def as_resource(item: dict) -> Resource:
         invisible_since=clock.parse_iso(invisible_since) if invisible_since else None,
         hidden_from_representatives=bool(item.get("hidden_from_representatives")),
     )
+
+
+class Reader:
+    """A space's documents as one caller sees them, by the one access decision: a document they may
+    not read does not exist for them, nor does any trace of it: the links to it (an older document
+    it replaced is current for them), nor the history events about it.
+
+    ``known``: document items already read (the others are read when a link names them);
+    ``complete``: they are all the space's documents (an id not among them was deleted)."""
+
+    def __init__(self, actor: Actor, space: Space, now: datetime, known: Iterable[dict] = (), complete: bool = False):
+        self.actor, self.space, self.now = actor, space, now
+        self._items: dict[str, dict | None] = {item["document_id"]: item for item in known}
+        self._complete = complete
+
+    def may_read(self, item: dict) -> bool:
+        return decide(self.actor, self.space, READ, as_resource(item), self.now).allowed
+
+    def _item(self, document_id: str) -> dict | None:
+        if document_id not in self._items and not self._complete:
+            self._items[document_id] = store.get(self.space.patient_id, document_id)
+        return self._items.get(document_id)
+
+    def _may_read_id(self, document_id: str) -> bool:
+        item = self._item(document_id)
+        return item is not None and self.may_read(item)
+
+    def seen(self, item: dict) -> dict:
+        """A document item as this caller sees it: its links to a document they may not read (or
+        one since deleted) are left out, and a document superseded by such a one is current."""
+        seen = {"status": CURRENT, **item}  # documents from before replacement had none
+        if item.get("replaced_by") and not self._may_read_id(item["replaced_by"]):
+            seen.pop("replaced_by")
+            seen["status"] = CURRENT
+        if item.get("replaces") and not self._may_read_id(item["replaces"]):
+            seen.pop("replaces")
+        return seen
+
+    def sees_event(self, event: dict) -> bool:
+        """Whether this caller sees a history event (one of core.history's). The events written
+        while a document was hidden from the representatives never reach them; an event about an
+        existing document shows once they may read it (released: by its author or after 30 days),
+        ``document.superseded`` once they may read the replacement too; an event about a document
+        since deleted is judged on what it recorded (hidden, still invisible)."""
+        resource = event.get("resource")
+        item = self._item(resource) if resource and resource.startswith(ID_PREFIX) else None
+        recorded = Resource(
+            kind=ACTIVITY,
+            hidden_from_representatives=bool(event.get("hidden_from_representatives")),
+            invisible_to_patient=item is None and bool(event.get("invisible_to_patient")),
+        )
+        if not decide(self.actor, self.space, READ, recorded, self.now).allowed:
+            return False
+        if item is None:
+            return True
+        if not self.may_read(item):
+            return False
+        return event["action"] != SUPERSEDED_EVENT or self.seen(item).get("status") == SUPERSEDED
+
+
+def of_space(actor: Actor, space: Space, now: datetime) -> Reader:
+    """A reader knowing every document of the space (one query): for the activity history."""
+    return Reader(actor, space, now, store.all_of(space.patient_id), complete=True)
 
 
 def readable(actor: Actor, space: Space, items: list[dict], now: datetime) -> list[dict]:

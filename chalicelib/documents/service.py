@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from chalicelib.core.policy import CREATE, READ, UPDATE, Resource, decide
+from chalicelib.core.policy import CREATE, READ, UPDATE, Resource, still_invisible
 from chalicelib.core.gate import Authorized, check, load_space
 from chalicelib.core import history
 from chalicelib.core.models import ActorRef
@@ -25,7 +25,7 @@ from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
 from chalicelib.core.spaces import SpaceItems
 from chalicelib.documents import store
 from chalicelib.core import content
-from chalicelib.documents.interface import as_resource, readable
+from chalicelib.documents.interface import CURRENT, SUPERSEDED, Reader, as_resource
 from chalicelib.documents.models import Document, DocumentCreate, DocumentPage, DocumentPatch, DocumentQuery
 
 CONTENT = blobs.Bucket("documents")  # this module's encrypted content, in its own bucket
@@ -33,7 +33,6 @@ CONTENT = blobs.Bucket("documents")  # this module's encrypted content, in its o
 INVISIBILITY = timedelta(days=30)
 RELEASE_TIMER = ActorRef(role="system", id="release-timer")
 ANY_DOCUMENT = Resource(kind="document", document_type="other")
-CURRENT, SUPERSEDED = "current", "superseded"
 
 
 def _context(patient_id: str, document_id: str) -> dict[str, str]:
@@ -68,7 +67,19 @@ def _hidden(item: dict) -> bool:
     return bool(item.get("hidden_from_representatives"))
 
 
-def _record(granted: Authorized, action: str, resource: str | None, with_items: list[dict] | None = None, hidden: bool = False) -> None:
+def _concealed(*items: dict) -> dict[str, bool]:
+    """What an event about these documents records of them (core.history): hidden from the
+    representatives, still invisible to the patient, for the history to show it only to whom may
+    see them all."""
+    now = clock.now()
+    return {
+        "hidden_from_representatives": any(_hidden(item) for item in items),
+        "invisible_to_patient": any(still_invisible(as_resource(item), now) for item in items),
+    }
+
+
+def _record(granted: Authorized, action: str, resource: str | None, with_items: list[dict] | None = None, about: dict | None = None) -> None:
+    """Appends the event of a call (with its writes); ``about``: the document it concerns."""
     history.commit(
         granted.space.patient_id,
         granted.actor_ref,
@@ -76,7 +87,7 @@ def _record(granted: Authorized, action: str, resource: str | None, with_items: 
         resource,
         writes=with_items or [],
         head=granted.items.activity_head,
-        hidden_from_representatives=hidden,
+        **(_concealed(about) if about else {}),
     )
 
 
@@ -225,10 +236,11 @@ def write(
             document_id = item["document_id"]
             all_writes += [store.put_item(item), store.put_pointer_item(patient_id, document_id), CONTENT.delete_marker_item(item["object_key"])]
             all_writes += draft.with_items
-            events.append(history.Event(action, document_id, _hidden(item)))
+            events.append(history.Event(action, document_id, **_concealed(item)))
             if draft.replaced:
                 all_writes.append(_supersede(patient_id, draft.replaced["document_id"], document_id))
-                events.append(history.Event("document.superseded", draft.replaced["document_id"], _hidden(draft.replaced)))
+                # names the older document but tells of the newer: concealed from whom either is
+                events.append(history.Event("document.superseded", draft.replaced["document_id"], **_concealed(draft.replaced, item)))
         history.commit_events(patient_id, actor, events, writes=all_writes, head=head)
     except Exception:
         for object_key in object_keys:
@@ -258,23 +270,20 @@ def _listing(principal: Principal, items: SpaceItems) -> Authorized:
     return check(principal, items, READ, ANY_DOCUMENT)
 
 
-def _visible(granted: Authorized, items: list[dict]) -> list[dict]:
-    return readable(granted.actor, granted.space, items, clock.now())
-
-
 def list_documents(principal: Principal, patient_id: str, query: DocumentQuery) -> DocumentPage:
     granted = _listing(principal, load_space(patient_id))
     list_scope = scope("documents", principal, patient_id=patient_id, type=query.type, status=query.status)
-    now = clock.now()
+    reader = Reader(granted.actor, granted.space, clock.now())
 
     def visible(item: dict) -> bool:
-        return decide(granted.actor, granted.space, READ, as_resource(item), now).allowed
+        # the status as the caller sees it: superseded by a document they may not read is current
+        return reader.may_read(item) and reader.seen(item)["status"] == query.status
 
     # Full pages, whatever the caller may not see (a masked or hidden document must not show as
     # a short page), and a cursor naming the last document returned.
-    items, next_key = store.visible_page(patient_id, query.limit, decode_cursor(query.cursor, list_scope), query.type, visible, query.status)
+    items, next_key = store.visible_page(patient_id, query.limit, decode_cursor(query.cursor, list_scope), query.type, visible)
     _record(granted, "document.listed", query.type)
-    return DocumentPage(items=[_public(item) for item in items], next_cursor=encode_cursor(next_key, list_scope))
+    return DocumentPage(items=[_public(reader.seen(item)) for item in items], next_cursor=encode_cursor(next_key, list_scope))
 
 
 @dataclass(frozen=True)
@@ -312,8 +321,10 @@ def search(principal: Principal, items: SpaceItems, search: Search) -> Found:
     )
     start_key = decode_cursor(search.cursor, list_scope)
     types = frozenset(document_types.type_of(code) for code in search.type_codes) if search.type_codes else None
-    matching = [item for item in store.matching(patient_id, types, search.statuses) if _matches(item, search)]
-    visible = _visible(granted, matching)
+    # every status: whether a document is superseded depends on who reads (interface.Reader)
+    of_types = store.matching(patient_id, types)
+    reader = Reader(granted.actor, granted.space, clock.now(), of_types)
+    visible = [seen for seen in (reader.seen(item) for item in of_types if reader.may_read(item)) if _matches(seen, search)]
     rest = store.after(visible, start_key) if start_key else visible
     page = rest[: search.count]
     _record(granted, "document.listed", next(iter(types)) if types and len(types) == 1 else None)
@@ -341,8 +352,13 @@ def space_of(document_id: str) -> str:
 
 def metadata(principal: Principal, patient_id: str, document_id: str) -> Document:
     granted, item = _find(principal, patient_id, document_id, "read")
-    _record(granted, "document.read", document_id, hidden=_hidden(item))
-    return _public(item)
+    _record(granted, "document.read", document_id, about=item)
+    return _seen(granted, item)
+
+
+def _seen(granted: Authorized, item: dict) -> Document:
+    """A document as the caller sees it: no link to one they may not read (interface.Reader)."""
+    return _public(Reader(granted.actor, granted.space, clock.now()).seen(item))
 
 
 def _find(principal: Principal, patient_id: str, document_id: str, action: str) -> tuple[Authorized, dict]:
@@ -357,7 +373,7 @@ def _find(principal: Principal, patient_id: str, document_id: str, action: str) 
 def read_content(principal: Principal, patient_id: str, document_id: str) -> Raw:
     granted, item = _find(principal, patient_id, document_id, "read")
     data = CONTENT.load(item["object_key"], _context(patient_id, document_id), item["sha256"])
-    _record(granted, "document.read", document_id, hidden=_hidden(item))
+    _record(granted, "document.read", document_id, about=item)
     body = data.decode("utf-8") if item["media_type"].startswith("text/") else data
     return Raw(body=body, content_type=item["media_type"])
 
@@ -374,7 +390,7 @@ def update(principal: Principal, patient_id: str, document_id: str, request: Doc
     if request.masked is not None:
         granted = check(principal, items, "mask", as_resource(item))
         change = store.update_item(patient_id, document_id, {"masked": request.masked})
-        _record(granted, "document.masked" if request.masked else "document.unmasked", document_id, [change], hidden=_hidden(item))
+        _record(granted, "document.masked" if request.masked else "document.unmasked", document_id, [change], about=item)
         item["masked"] = request.masked
         items = granted.items
     if request.invisible_to_patient is False:
@@ -385,7 +401,7 @@ def update(principal: Principal, patient_id: str, document_id: str, request: Doc
         granted = check(principal, items, "disclose", as_resource(item))
         _disclose(granted, item, request.hidden_from_representatives)
         item["hidden_from_representatives"] = False
-    return _public(item)
+    return _seen(granted, item)
 
 
 def _disclose(granted: Authorized, item: dict, hidden: bool) -> None:
@@ -401,7 +417,7 @@ def _disclose(granted: Authorized, item: dict, hidden: bool) -> None:
         values={":true": True},
     )
     try:
-        _record(granted, "document.disclosed", item["document_id"], [change])
+        _record(granted, "document.disclosed", item["document_id"], [change], about={**item, "hidden_from_representatives": False})
     except history.StateChanged:
         raise Conflict("This document is not hidden from the representatives.") from None
 
@@ -435,7 +451,7 @@ def _remove(patient_id: str, item: dict, actor: ActorRef, head: dict | None = No
         store.delete_pointer_item(item["document_id"]),
         CONTENT.put_marker_item(object_key, store.owner(patient_id, item["document_id"])),
     ]
-    history.commit(patient_id, actor, "document.deleted", item["document_id"], writes=owned, head=head, hidden_from_representatives=_hidden(item))
+    history.commit(patient_id, actor, "document.deleted", item["document_id"], writes=owned, head=head, **_concealed(item))
     CONTENT.discard(object_key)  # a failure here leaves the marker: the sweeper finishes
 
 

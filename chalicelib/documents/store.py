@@ -6,8 +6,6 @@ markers) in the same transactions."""
 
 from __future__ import annotations
 
-import functools
-import operator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Callable
@@ -95,13 +93,6 @@ def update_item(
     }
 
 
-CURRENT = Attr("status").not_exists() | Attr("status").eq("current")  # documents from before replacement had none
-
-
-def _of_status(status: str):
-    return CURRENT if status == "current" else Attr("status").eq(status)
-
-
 def _space_documents(patient_id: str) -> dict[str, Any]:
     return {
         "KeyConditionExpression": Key("pk").eq(layout.patient(patient_id)) & Key("sk").begins_with(PREFIX),
@@ -109,37 +100,32 @@ def _space_documents(patient_id: str) -> dict[str, Any]:
     }
 
 
-def _newest_first(patient_id: str, document_type: str | None, status: str | None) -> dict[str, Any]:
+def _newest_first(patient_id: str, document_type: str | None) -> dict[str, Any]:
     query = _space_documents(patient_id)
-    conditions = ([Attr("type").eq(document_type)] if document_type else []) + ([_of_status(status)] if status else [])
-    if conditions:
-        query["FilterExpression"] = functools.reduce(operator.and_, conditions)
+    if document_type:
+        query["FilterExpression"] = Attr("type").eq(document_type)
     return query
 
 
-def page(patient_id: str, limit: int, start_key: dict | None, document_type: str | None, status: str | None = None) -> tuple[list[dict], dict | None]:
-    return aws.query_page({**_newest_first(patient_id, document_type, status), "Limit": limit}, start_key)
+def page(patient_id: str, limit: int, start_key: dict | None, document_type: str | None) -> tuple[list[dict], dict | None]:
+    return aws.query_page({**_newest_first(patient_id, document_type), "Limit": limit}, start_key)
 
 
 def visible_page(
-    patient_id: str, limit: int, start_key: dict | None, document_type: str | None, visible: Callable[[dict], bool], status: str | None = None
+    patient_id: str, limit: int, start_key: dict | None, document_type: str | None, visible: Callable[[dict], bool]
 ) -> tuple[list[dict], dict | None]:
     """A full page of the documents ``visible`` accepts, newest first (core.aws.visible_page: the
-    others leave no trace in the page or its cursor)."""
-    return aws.visible_page(_newest_first(patient_id, document_type, status), start_key, limit, visible)
+    others leave no trace in the page or its cursor). Their status is the caller's to filter: a
+    document superseded by one the caller may not read is current for them."""
+    return aws.visible_page(_newest_first(patient_id, document_type), start_key, limit, visible)
 
 
-def matching(patient_id: str, types: frozenset[str] | None, statuses: frozenset[str] | None) -> list[dict]:
-    """Every document of the space of these types and statuses (None: any), newest first: one
-    query (DynamoDB pages of 1 MB, some 2,000 documents each)."""
-    conditions = []
-    if types:
-        conditions.append(Attr("type").is_in(sorted(types)))
-    if statuses:
-        conditions.append(functools.reduce(operator.or_, (_of_status(status) for status in sorted(statuses))))
+def matching(patient_id: str, types: frozenset[str] | None) -> list[dict]:
+    """Every document of the space of these types (None: any), newest first: one query
+    (DynamoDB pages of 1 MB, some 2,000 documents each)."""
     query = _space_documents(patient_id)
-    if conditions:
-        query["FilterExpression"] = functools.reduce(operator.and_, conditions)
+    if types:
+        query["FilterExpression"] = Attr("type").is_in(sorted(types))
     return aws.query_all(**query)
 
 

@@ -274,3 +274,64 @@ def test_a_cursor_dynamodb_refuses_is_the_callers_400(api, space, monkeypatch):
     response = api.get(f"/v1/patients/{patient_id}/documents?cursor={cursor}", token=patient)
     assert response.status_code == 400, response.json_body
     assert response.json_body["error"]["details"] == [{"field": "cursor", "message": "Unknown or foreign cursor."}]
+
+
+def whole_history(api, patient_id, reader) -> list[dict]:
+    """A reader's whole history in pages of one: each page full (a filtered-out event leaves no
+    short page), as many events as verify counts."""
+    events, cursor = [], None
+    while True:
+        page = api.get(f"/v1/patients/{patient_id}/activity?limit=1" + (f"&cursor={cursor}" if cursor else ""), token=reader).json_body
+        assert len(page["items"]) == 1
+        events += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert api.get(f"/v1/patients/{patient_id}/activity/verify", token=reader).json_body == {"valid": True, "events": len(events)}
+    return events
+
+
+def test_a_replacement_invisible_to_the_patient_leaves_no_trace_until_released(api, space):
+    patient_id, patient, doctor = space
+    base = f"/v1/patients/{patient_id}/documents"
+    older = _deposit(api, patient_id, doctor, title="Bilan")
+    newer = _deposit(api, patient_id, doctor, title="Bilan corrigé", invisible_to_patient=True, replaces=older["document_id"])
+    # for the patient, the older one is current and nothing names the newer
+    seen = api.get(f"{base}/{older['document_id']}", token=patient).json_body
+    assert (seen["status"], seen["replaced_by"]) == ("current", None)
+    assert [d["document_id"] for d in api.get(base, token=patient).json_body["items"]] == [older["document_id"]]
+    assert api.get(f"{base}?status=superseded", token=patient).json_body == {"items": [], "next_cursor": None}
+    events = whole_history(api, patient_id, patient)
+    assert newer["document_id"] not in str(events) and "document.superseded" not in {e["action"] for e in events}
+    assert newer["document_id"] not in str(api.get(f"/v1/patients/{patient_id}/export", token=patient).json_body)
+    # its author explains and releases it: now the patient sees the replacement, and its events
+    assert api.patch(f"{base}/{newer['document_id']}", {"invisible_to_patient": False}, token=doctor).status_code == 200
+    seen = api.get(f"{base}/{older['document_id']}", token=patient).json_body
+    assert (seen["status"], seen["replaced_by"]) == ("superseded", newer["document_id"])
+    assert [d["document_id"] for d in api.get(f"{base}?status=superseded", token=patient).json_body["items"]] == [older["document_id"]]
+    events = {(e["action"], e.get("resource")) for e in whole_history(api, patient_id, patient)}
+    assert {("document.created", newer["document_id"]), ("document.superseded", older["document_id"]), ("document.released", newer["document_id"])} <= events
+
+
+def test_the_patients_history_shows_an_invisible_documents_events_once_released(api, space):
+    patient_id, patient, doctor = space
+    base = f"/v1/patients/{patient_id}/documents"
+    explained = _deposit(api, patient_id, doctor, title="Annonce", invisible_to_patient=True)
+    later = _deposit(api, patient_id, doctor, title="Résultat", invisible_to_patient=True)
+    withdrawn = _deposit(api, patient_id, doctor, title="Retiré", invisible_to_patient=True)
+    for document_id in (explained["document_id"], withdrawn["document_id"]):
+        assert api.get(f"{base}/{document_id}", token=doctor).status_code == 200
+    assert api.delete(f"{base}/{withdrawn['document_id']}", token=doctor).status_code == 204  # before it was ever shown
+    invisible = {explained["document_id"], later["document_id"], withdrawn["document_id"]}
+    assert not invisible & {e.get("resource") for e in whole_history(api, patient_id, patient)}
+    assert api.patch(f"{base}/{explained['document_id']}", {"invisible_to_patient": False}, token=doctor).status_code == 200
+    events = {(e["action"], e.get("resource")) for e in whole_history(api, patient_id, patient)}
+    assert {(action, explained["document_id"]) for action in ("document.created", "document.read", "document.released")} <= events
+    assert not {later["document_id"], withdrawn["document_id"]} & {resource for _, resource in events}
+    # 30 days on, the one never released shows too; the one deleted unseen never does
+    from chalicelib.documents import service
+
+    assert service.release_due(clock.now() + timedelta(days=30, minutes=1)) == 1
+    events = {(e["action"], e.get("resource")) for e in whole_history(api, patient_id, patient)}
+    assert ("document.created", later["document_id"]) in events
+    assert withdrawn["document_id"] not in {resource for _, resource in events}

@@ -10,7 +10,7 @@ import pytest
 from chalicelib.core import clock
 from chalicelib.core.identifiers import rpps_check_digit
 from tests.conftest import code_from, invitee, make_ins
-from tests.integration.test_documents import PDF, document
+from tests.integration.test_documents import PDF, document, whole_history
 
 
 
@@ -343,3 +343,39 @@ def test_a_guardian_acts_for_a_protected_adult_until_the_end_date(api, enrolment
     again = api.post("/v1/enrolment/guardianships", body, token=enrolment.agent)
     assert again.status_code == 201 and again.json_body["until"] is None
     assert api.get(f"{base}/documents", token=guardian_token).status_code == 200
+
+
+def test_a_hidden_replacement_leaves_no_trace_for_the_representatives(api, family):
+    """A document hidden from the representatives that replaces a visible one: for them the older
+    one is still current, and nothing (link, status, event, count, page, export) names the newer."""
+    older = family.deposit(family.doctor, title="Bilan")
+    family.deposit(family.doctor, title="Vaccins")
+    older_path = f"{family.base}/documents/{older['document_id']}"
+
+    def seen_by(parent: str) -> dict:
+        events = [(e["action"], e.get("resource")) for e in family.activity(parent) if e["actor"]["role"] != "representative"]
+        return {
+            "current": api.get(f"{family.base}/documents", token=parent).json_body["items"],
+            "superseded": api.get(f"{family.base}/documents?status=superseded", token=parent).json_body["items"],
+            "older": api.get(older_path, token=parent).json_body,
+            "events": events,
+        }
+
+    before = {parent: seen_by(parent) for parent in (family.parent, family.other_parent)}
+    newer = family.deposit(family.doctor, title="Bilan corrigé", hidden_from_representatives=True, replaces=older["document_id"])
+    for parent in (family.parent, family.other_parent):
+        after = seen_by(parent)
+        assert after == before[parent]
+        assert after["older"]["status"] == "current" and after["older"]["replaced_by"] is None
+        assert after["superseded"] == []
+        bundle = api.get(f"{family.base}/export", token=parent).json_body
+        assert newer["document_id"] not in str(bundle)
+        # the history in pages of one: each full, none about the newer, as many as verify counts
+        listed = whole_history(api, family.patient_id, parent)
+        assert newer["document_id"] not in str(listed) and "document.superseded" not in {e["action"] for e in listed}
+    assert api.get(older_path, token=family.doctor).json_body["replaced_by"] == newer["document_id"]
+    # once its author lifts the secret, the replacement shows (its past events stay theirs)
+    assert api.patch(f"{family.base}/documents/{newer['document_id']}", {"hidden_from_representatives": False}, token=family.doctor).status_code == 200
+    lifted = api.get(older_path, token=family.parent).json_body
+    assert (lifted["status"], lifted["replaced_by"]) == ("superseded", newer["document_id"])
+    assert [d["document_id"] for d in api.get(f"{family.base}/documents?status=superseded", token=family.parent).json_body["items"]] == [older["document_id"]]

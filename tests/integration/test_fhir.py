@@ -356,3 +356,40 @@ def test_native_replacement_supersedes_the_older_document(api, person, doctor, t
     superseded = api.get(f"{base}?status=superseded", token=person["token"]).json_body["items"]
     assert [(d["document_id"], d["status"], d["replaced_by"]) for d in superseded] == [(older["document_id"], "superseded", newer.json_body["document_id"])]
     assert "document.superseded" in actions(api, person)
+
+
+def test_a_replacement_the_reader_may_not_see_leaves_no_trace_in_fhir(api, person, doctor, token):
+    """A professional without the right to see one side of a replacement (masked by the patient):
+    the older document is current for them and no relatesTo names the one they may not see."""
+    base = f"/v1/patients/{person['patient_id']}/documents"
+    lab = {"code": "11502-2", "media_type": "text/plain", "bytes": b"Glycemie 1,2 g/L"}
+
+    def push(title: str, replaces: str | None = None) -> str:
+        response = provide(api, submitted(person["ins"], {**lab, "title": title, **({"replaces": replaces} if replaces else {})}), doctor)
+        assert response.status_code == 200, response.json_body
+        return response.json_body["entry"][1]["response"]["location"].split("/")[1]
+
+    def mask(document_id: str) -> None:
+        assert api.patch(f"{base}/{document_id}", {"masked": True}, token=person["token"]).status_code == 200
+
+    kept = push("Bilan")
+    mask(masked_newer := push("Bilan corrigé", replaces=kept))
+    mask(masked_older := push("Bilan initial"))
+    newer = push("Bilan initial corrigé", replaces=masked_older)
+    colleague = token("professional", rpps=rpps(2), profession="medecin")
+    grant(api, person, 2)
+    found = search(api, colleague, patient=person["patient_id"]).json_body
+    Bundle.model_validate(found)
+    resources = {entry["resource"]["id"]: entry["resource"] for entry in found["entry"]}
+    assert found["total"] == 2 and set(resources) == {kept, newer}
+    assert resources[kept]["status"] == "current" and "relatesTo" not in resources[newer]
+    assert masked_newer not in str(found) and masked_older not in str(found)
+    assert search(api, colleague, patient=person["patient_id"], status="superseded").json_body["total"] == 0
+    assert search(api, colleague, patient=person["patient_id"], status="current").json_body["total"] == 2
+    assert api.get(f"/v1/fhir/DocumentReference/{kept}", token=colleague).json_body["status"] == "current"
+    native = api.get(f"{base}/{newer}", token=colleague).json_body
+    assert native["replaces"] is None
+    # their author sees both sides
+    grant(api, person, 1)
+    assert search(api, doctor, patient=person["patient_id"], status="superseded").json_body["total"] == 2
+    assert api.get(f"/v1/fhir/DocumentReference/{newer}", token=doctor).json_body["relatesTo"][0]["target"]["reference"] == f"DocumentReference/{masked_older}"

@@ -184,6 +184,7 @@ SPACE = Resource("space")
 SECRET = Resource("document", "other", author=BY_G1, hidden_from_representatives=True)
 NEW_SECRET = Resource("document", "other", hidden_from_representatives=True)
 SECRET_EVENT = Resource("activity", hidden_from_representatives=True)
+INVISIBLE_EVENT = Resource("activity", invisible_to_patient=True)  # about a document deleted while still invisible
 BY_R1 = Resource("document", "other", author=("representative", "R1"))
 
 T, F = True, False
@@ -402,6 +403,10 @@ ROWS = [
     ("rep_masks_secret", R1, CHILD, "mask", SECRET, F, "hidden_from_representatives", T),
     ("rep_discloses_secret", R1, CHILD, "disclose", SECRET, F, "hidden_from_representatives", T),
     ("rep_reads_secret_event", R1, CHILD, "read", SECRET_EVENT, F, "hidden_from_representatives", T),
+    ("patient_reads_invisible_event", PAT, ACTIVE, "read", INVISIBLE_EVENT, F, "invisible_to_patient", T),
+    ("patient_reads_invisible_event_closed", PAT, CLOSED, "read", INVISIBLE_EVENT, F, "invisible_to_patient", T),
+    ("rep_reads_invisible_event", R1, CHILD, "read", INVISIBLE_EVENT, F, "invisible_to_patient", T),
+    ("treating_reads_invisible_event", TD, ACTIVE, "read", INVISIBLE_EVENT, T, "treating_doctor", F),
     ("rep_deposits_secret", R1, CHILD, "create", NEW_SECRET, F, "hidden_reserved_to_professionals", F),
     ("pro_deposits_secret_minor", S1, CHILD, "create", NEW_SECRET, T, "deposit", F),
     ("pro_deposits_secret_adult", S1, ACTIVE, "create", NEW_SECRET, F, "hidden_only_for_minors", F),
