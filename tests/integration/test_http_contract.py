@@ -46,6 +46,8 @@ def test_cors_for_allowed_origin_only(api):
 def test_cors_on_errors_and_preflight(api):
     error = api.get("/v1/me", headers={"Origin": ORIGIN})
     assert error.status_code == 401 and error.headers["Access-Control-Allow-Origin"] == ORIGIN
+    too_large = api.post("/v1/enrolment/activate", raw=b" " * 5000, headers={"Origin": ORIGIN, "Content-Type": "application/json"})
+    assert too_large.status_code == 413 and too_large.headers["Access-Control-Allow-Origin"] == ORIGIN
     preflight = api.client.http.request("OPTIONS", "/v1/me", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == ORIGIN
