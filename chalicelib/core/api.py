@@ -211,20 +211,21 @@ def _size(count: int) -> str:
     return f"{count // MIB} MiB" if count % MIB == 0 else f"{count // KIB} KiB"
 
 
-def _refuse_oversized(raw: bytes | None, limit: int) -> None:
-    if raw is not None and len(raw) > limit:
+def _refuse_oversized(raw: bytes, limit: int) -> None:
+    if len(raw) > limit:
         message = f"At most {_size(limit)}."
         raise PayloadTooLarge(f"The body is over {_size(limit)}, the most this endpoint takes: send less.", [{"field": "body", "message": message}])
 
 
 def query_integer(text: str, name: str, *, minimum: int = 0, maximum: int) -> int:
-    """A query parameter read as a whole number between the bounds, in ASCII digits only (str.isdigit
-    and int() also take "²", "٣", " 7", "+7", "1_0"): anything else is a 400 naming the parameter."""
-    significant = text.lstrip("0") if text.isascii() and text.isdigit() else None
-    if significant is None or len(significant) > len(str(maximum)) or not minimum <= int(significant or "0") <= maximum:
-        message = f"Give a whole number from {minimum} to {maximum}, in digits 0-9."
-        raise InvalidRequest(f"{name}: {message}", [{"field": name, "message": message}])
-    return int(significant or "0")
+    """A query parameter read as a whole number between the bounds, in ASCII digits only ("²".isdigit()
+    is true, and int() reads "٣", " 7", "+7" and "1_0"): anything else is a 400 naming the parameter."""
+    if text.isascii() and text.isdigit():
+        significant = text.lstrip("0") or "0"  # int() refuses over 4,300 digits: compare lengths first
+        if len(significant) <= len(str(maximum)) and minimum <= int(significant) <= maximum:
+            return int(significant)
+    message = f"Give a whole number from {minimum} to {maximum}, in digits 0-9."
+    raise InvalidRequest(f"{name}: {message}", [{"field": name, "message": message}])
 
 
 class _Repeated(dict):
@@ -418,7 +419,7 @@ def handle(op: Operation, handler: Callable, request: Any, path_params: dict[str
     principal = None
     render_error = op.render_error or error_response
     try:
-        _refuse_oversized(request.raw_body, op.body_limit)  # before anything reads the body
+        _refuse_oversized(request.raw_body or b"", op.body_limit)  # before anything reads the body
         principal = authenticate(request, op.access)
         call = Call(
             principal=principal,

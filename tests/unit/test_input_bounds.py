@@ -71,6 +71,24 @@ def test_too_deep_and_not_json_are_refused_before_any_model():
             api.parse_json(constant)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=6) | st.integers(-3, 300).map(str))
+def test_a_query_integer_is_ascii_digits_within_its_bounds_or_a_400(text):
+    in_bounds = text.isascii() and text.isdigit() and 1 <= int(text) <= 200
+    try:
+        value = api.query_integer(text, "limit", minimum=1, maximum=200)
+    except InvalidRequest as error:
+        assert not in_bounds and [detail["field"] for detail in error.details] == ["limit"]
+    else:
+        assert in_bounds and value == int(text)
+
+
+def test_a_query_integer_of_any_length_is_read_or_refused_cleanly():
+    assert api.query_integer("0" * 5000 + "7", "limit", minimum=1, maximum=200) == 7  # int() refuses 5,001 digits
+    with pytest.raises(InvalidRequest):
+        api.query_integer("9" * 5000, "limit", minimum=1, maximum=200)
+
+
 def test_flaws_name_each_path():
     body = json.loads('{"a": [{"b": "x\\u0000"}, "ok\\t\\r\\n"], "c\\u001f": 1}', object_pairs_hook=api._object)
     assert [d["field"] for d in api._flaws(body)] == ["a.0.b", "c\u001f"]
