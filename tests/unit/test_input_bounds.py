@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import json.scanner
 import time
 
 import pytest
@@ -36,6 +37,45 @@ def test_nesting_is_read_without_parsing_whatever_the_strings_hold(value, ascii_
     """Differential: the reader's depth is the depth of what json.loads builds from the text."""
     text = json.dumps(value, ensure_ascii=ascii_only, indent=indent)
     assert api._nesting(text) == depth(json.loads(text))
+
+
+def depth_the_parser_reaches(text: str) -> int:
+    """How deep json's parser goes into a text before it returns or fails (its pure-Python scanner,
+    which nests as the C one does, with its array and object readers counted)."""
+    reached = [0, 0]  # now, deepest
+
+    def counted(parse):
+        def nested(*args, **kwargs):
+            reached[0] += 1
+            reached[1] = max(reached)
+            try:
+                return parse(*args, **kwargs)
+            finally:
+                reached[0] -= 1
+
+        return nested
+
+    decoder = json.JSONDecoder()
+    decoder.parse_array, decoder.parse_object = counted(decoder.parse_array), counted(decoder.parse_object)
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)
+    try:
+        decoder.decode(text)
+    except ValueError:
+        pass
+    return reached[1]
+
+
+JSON_SYMBOLS = '[]{}"\\a,:1 u0'
+# Texts that are not JSON but that the parser reads far into: JSON cut anywhere, then anything.
+BROKEN_JSON = st.builds(lambda value, cut, tail: json.dumps(value)[:cut] + tail, JSON_VALUES, st.integers(0, 300), st.text(alphabet=JSON_SYMBOLS, max_size=8))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=JSON_SYMBOLS, max_size=40) | BROKEN_JSON)
+def test_nesting_is_never_read_shallower_than_the_parser_goes(text):
+    """On any text, JSON or not: the parser never nests deeper than the reader said (MAX_DEPTH keeps
+    it from recursing without end)."""
+    assert depth_the_parser_reaches(text) <= max(0, api._nesting(text))
 
 
 # What makes a scanner of JSON strings retry: quotes, escaped quotes, lone backslashes, brackets.
