@@ -81,7 +81,7 @@ def test_nesting_is_never_read_shallower_than_the_parser_goes(text):
 # What makes a scanner of JSON strings retry: quotes, escaped quotes, lone backslashes, brackets.
 HOSTILE_PIECES = st.text(alphabet='"\\[]{}a:,', min_size=1, max_size=8) | st.sampled_from(['\\"', '"\\"', "[", '"["'])
 # The reader's worst case is about 0.1 µs a character; a quadratic one took 240 µs a character at
-# 160 KB (and more on longer texts). Measured in CPU time, with a slack of 20 times: never flaky.
+# 160 KB (and more on longer texts). CPU time, and a slack of 20 times: a busy machine does not fail it.
 SECONDS_PER_CHARACTER = 2e-6
 SECONDS_FOR_ANY_TEXT = 0.05
 
