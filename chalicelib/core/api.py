@@ -5,9 +5,10 @@ one cannot be declared: deny by default), verifies the token, validates the body
 against pydantic models, shapes the response and every error as in API.md, adds CORS headers and
 the request id, and records the operation for the OpenAPI document.
 
-Before any model sees them, a body is bounded (size, then nesting, before it is parsed) and
-parsed strictly (no repeated keys, no NaN), and no text of a body or a query may hold a control
-character: FHIR strings, XML, PDF metadata and mail headers cannot carry them.
+Before any model sees them, a body is bounded (the route's size limit, checked before anything
+else; then its nesting, read in linear time, before it is parsed) and parsed strictly (no repeated
+keys, no NaN), and no text of a body or a query may hold a control character: FHIR strings, XML,
+PDF metadata and mail headers cannot carry them. Numeric query parameters are ASCII digits only.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ if TYPE_CHECKING:
 # where ``models()`` imports the module's models): pydantic and the models load on the first
 # request that needs them, not at cold start, while a reader and a type checker follow the import.
 ModelRef = Callable[[], Any] | None
+
+# The body sizes a route declares (Router.route's body_limit): each route takes what it needs.
+KIB, MIB = 1024, 1024 * 1024
+JSON_BODY_LIMIT = 64 * KIB  # a body of fields, the default: far more than any form of the API needs
+CONTENT_BODY_LIMIT = 6 * MIB  # Lambda's request payload limit: bodies carrying content (4 MiB decoded, in base64)
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,8 @@ class Operation:
     # OpenAPI fields replacing the generated ones, for bodies and answers that are not the
     # contract's JSON (FHIR resources, form bodies).
     openapi: Callable[[], dict] | None = None
+    # The largest body this route takes, in bytes: a larger one is refused (413) unread.
+    body_limit: int = JSON_BODY_LIMIT
 
     @property
     def body(self) -> Any:
@@ -178,18 +186,46 @@ def error_response(error: ApiError, request: Any) -> Response:
     return json_response(error.status, error.body(), request, error.headers)
 
 
-MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's request payload limit: no larger body reaches a handler
 MAX_DEPTH = 32  # far more than any body of the API needs (a FHIR Bundle nests about 8 levels)
-_STRING = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"')  # a JSON string, escapes included
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_ESCAPE = re.compile(r"\\.", re.DOTALL)  # a backslash and the character it escapes
+_STRING = re.compile(r'"[^"]*+"')  # a JSON string once its escapes are gone
+_NOT_BRACKET = re.compile(r"[^\[\]{}]++")
 _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # C0 controls but tab, LF and CR
 
 
 def _nesting(text: str) -> int:
-    """How deep a JSON text nests, read without parsing it (brackets in strings are text)."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    """How deep a JSON text nests, read without parsing it (brackets in strings are text).
+
+    Linear in the text's length whatever it holds: each step is one left-to-right pass of a
+    pattern that cannot backtrack (possessive, or a single character), so no text makes it
+    retry (a string pattern that also handled escapes restarted at every quote of an
+    unterminated string: quadratic). The escapes go first, so every quote left is a string's
+    start or end; a text that is not JSON may be read as deeper than it is, never shallower than
+    the parser would go before failing (it stops at the first backslash out of a string)."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", _ESCAPE.sub("", text)))
     return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
+
+
+def _size(count: int) -> str:
+    return f"{count // MIB} MiB" if count % MIB == 0 else f"{count // KIB} KiB"
+
+
+def _refuse_oversized(raw: bytes, limit: int) -> None:
+    if len(raw) > limit:
+        message = f"At most {_size(limit)}."
+        raise PayloadTooLarge(f"The body is over {_size(limit)}, the most this endpoint takes: send less.", [{"field": "body", "message": message}])
+
+
+def query_integer(text: str, name: str, *, minimum: int = 0, maximum: int) -> int:
+    """A query parameter read as a whole number between the bounds, in ASCII digits only ("²".isdigit()
+    is true, and int() reads "٣", " 7", "+7" and "1_0"): anything else is a 400 naming the parameter."""
+    if text.isascii() and text.isdigit():
+        significant = text.lstrip("0") or "0"  # int() refuses over 4,300 digits: compare lengths first
+        if len(significant) <= len(str(maximum)) and minimum <= int(significant) <= maximum:
+            return int(significant)
+    message = f"Give a whole number from {minimum} to {maximum}, in digits 0-9."
+    raise InvalidRequest(f"{name}: {message}", [{"field": name, "message": message}])
 
 
 class _Repeated(dict):
@@ -228,15 +264,15 @@ def _flaws(value: Any, path: tuple = ()) -> Iterator[dict[str, str]]:
             yield from _flaws(item, (*path, index))
 
 
-def _refuse_flaws(data: Any, message: str) -> None:
+def refuse_flaws(data: Any, message: str) -> None:
     details = list(_flaws(data))
     if details:
         raise InvalidRequest(message, details)
 
 
-def _json_body(raw: bytes) -> Any:
-    if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The body is over {MAX_BODY_BYTES // (1024 * 1024)} MiB: send less at a time.")
+def parse_json(raw: bytes) -> Any:
+    """A body's JSON, parsed strictly once its nesting is known to be bounded (its size already is:
+    ``handle`` checked the route's limit)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -247,7 +283,7 @@ def _json_body(raw: bytes) -> Any:
         data = json.loads(text, object_pairs_hook=_object, parse_constant=_not_json)
     except ValueError as exc:
         raise InvalidRequest("The body is not valid JSON.") from exc
-    _refuse_flaws(data, "Some fields hold what no text may: see details.")
+    refuse_flaws(data, "Some fields hold what no text may: see details.")
     return data
 
 
@@ -257,7 +293,7 @@ def _parse_body(request: Any, model: type[BaseModel]) -> BaseModel:
     content_type = (request.headers or {}).get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
-    data = _json_body(request.raw_body or b"null")
+    data = parse_json(request.raw_body or b"null")
     if not isinstance(data, dict):
         raise InvalidRequest("The body must be a JSON object.", [{"field": "body", "message": "Expected a JSON object."}])
     try:
@@ -270,7 +306,7 @@ def _parse_query(request: Any, model: type[BaseModel]) -> BaseModel:
     from pydantic import ValidationError
 
     query = dict(request.query_params or {})
-    _refuse_flaws(query, "Some query parameters hold what no text may: see details.")
+    refuse_flaws(query, "Some query parameters hold what no text may: see details.")
     try:
         return model.model_validate(query)
     except ValidationError as exc:
@@ -317,6 +353,7 @@ class Router:
         status: int = 200,
         raw_content_type: str | tuple[str, ...] | None = None,
         openapi: Callable[[], dict] | None = None,
+        body_limit: int = JSON_BODY_LIMIT,
     ) -> Callable:
         if not isinstance(access, Access):
             raise TypeError(f"{method} {path}: declare who may call it (access=...)")
@@ -337,6 +374,7 @@ class Router:
                 raw_content_type=raw_content_type,
                 render_error=self.render_error,
                 openapi=openapi,
+                body_limit=body_limit,
             )
             OPERATIONS.append(op)
 
@@ -381,6 +419,7 @@ def handle(op: Operation, handler: Callable, request: Any, path_params: dict[str
     principal = None
     render_error = op.render_error or error_response
     try:
+        _refuse_oversized(request.raw_body or b"", op.body_limit)  # before anything reads the body
         principal = authenticate(request, op.access)
         call = Call(
             principal=principal,

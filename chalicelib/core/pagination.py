@@ -16,8 +16,9 @@ import json
 import os
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
+from chalicelib.core.api import query_integer
 from chalicelib.core.errors import InvalidRequest
 from chalicelib.core.models import Model
 
@@ -26,13 +27,19 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _NONCE = 12
+MAX_LIMIT = 200
 
 
 class PageQuery(Model):
     model_config = ConfigDict(extra="ignore")
 
-    limit: int = Field(50, ge=1, le=200, description="How many items to return (1-200).")
+    limit: int = Field(50, ge=1, le=MAX_LIMIT, description=f"How many items to return (1-{MAX_LIMIT}).")
     cursor: str | None = Field(None, max_length=2048, description="The next_cursor of the previous page.")
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def _limit_in_digits(cls, value: Any) -> Any:
+        return query_integer(value, "limit", minimum=1, maximum=MAX_LIMIT) if isinstance(value, str) else value
 
 
 class Page(Model, Generic[T]):

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlencode
 
 from chalicelib.core import document_types, gate
 # The kernel's bounded, strict JSON and its refusal of control characters, as for every body.
-from chalicelib.core.api import _json_body, _refuse_flaws, json_response
+from chalicelib.core.api import json_response, parse_json, query_integer, refuse_flaws
 from chalicelib.core.auth import Principal
 from chalicelib.core.fields import MEDIA_TYPES
 from chalicelib.core.errors import ApiError, InvalidIns, InvalidRequest, NotFound, UnsupportedMediaType
@@ -95,7 +95,7 @@ def _media_type(request: Any) -> str:
 def json_body(request: Any) -> dict:
     if _media_type(request) not in JSON_TYPES:
         raise UnsupportedMediaType(f"Send the resource as FHIR JSON with 'Content-Type: {FHIR_JSON}'.")
-    data = _json_body(request.raw_body or b"null")
+    data = parse_json(request.raw_body or b"null")
     if not isinstance(data, dict):
         raise InvalidRequest("The body must be a FHIR resource (a JSON object).")
     return data
@@ -111,7 +111,7 @@ def form_body(request: Any) -> dict[str, list[str]]:
 
 
 def _only(params: dict[str, list[str]], accepted: tuple[str, ...]) -> None:
-    _refuse_flaws(params, "Some search parameters hold what no text may: see details.")
+    refuse_flaws(params, "Some search parameters hold what no text may: see details.")
     unknown = sorted(set(params) - set(accepted))
     if unknown:
         raise InvalidRequest(
@@ -467,9 +467,7 @@ def _created_range(values: list[str]) -> tuple[datetime | None, datetime | None]
 def _count(value: str | None) -> int:
     if value is None:
         return 50
-    if not value.isdigit() or not 1 <= int(value) <= MAX_COUNT:
-        raise _invalid("_count", f"give a number from 1 to {MAX_COUNT}.")
-    return int(value)
+    return query_integer(value, "_count", minimum=1, maximum=MAX_COUNT)
 
 
 def _patient_id(reference: str) -> str:

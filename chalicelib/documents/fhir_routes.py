@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from chalicelib.core.api import Call, Raw, Router, roles, PUBLIC
+from chalicelib.core.api import CONTENT_BODY_LIMIT, PUBLIC, Call, Raw, Router, roles
 from chalicelib.documents.routes import MEDIA_TYPES
 
 
@@ -108,7 +108,7 @@ def metadata(call: Call):
     return resource(fhir().capability_statement())
 
 
-@router.route(BASE, "POST", access=PROFESSIONAL, openapi=spec(BUNDLE, body=(FHIR_JSON, TRANSACTION)))
+@router.route(BASE, "POST", access=PROFESSIONAL, openapi=spec(BUNDLE, body=(FHIR_JSON, TRANSACTION)), body_limit=CONTENT_BODY_LIMIT)
 def provide(call: Call):
     """ITI-65 Provide Document Bundle: a transaction of a List, DocumentReferences and Binaries."""
     return resource(fhir().provide(call.principal, fhir().json_body(call.request)))

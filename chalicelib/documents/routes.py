@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.core.api import Call, Router, roles
+from chalicelib.core.api import CONTENT_BODY_LIMIT, Call, Router, roles
 
 router = Router(__name__, tag="documents")
 
@@ -25,7 +25,7 @@ BASE = "/v1/patients/{patient_id}/documents"
 MEDIA_TYPES = ("application/pdf", "image/jpeg", "image/png", "text/plain", "text/xml")  # models.MediaType + CDA (legacy imports)
 
 
-@router.route(BASE, "POST", access=RECORD, body=lambda: models().DocumentCreate, response=lambda: models().Document, status=201)
+@router.route(BASE, "POST", access=RECORD, body=lambda: models().DocumentCreate, response=lambda: models().Document, status=201, body_limit=CONTENT_BODY_LIMIT)
 def deposit(call: Call, patient_id: str):
     """Deposits a document (encrypted before it is stored)."""
     return service().deposit(call.principal, patient_id, call.body)

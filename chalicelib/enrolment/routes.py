@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.core.api import PUBLIC, Call, Router, page_query, roles
+from chalicelib.core.api import KIB, MIB, PUBLIC, Call, Router, page_query, roles
 
 router = Router(__name__, tag="enrolment")
 
@@ -28,6 +28,8 @@ def families():
     return families
 
 AGENT = roles("enrolment_agent")
+CODE_ANSWER_LIMIT = 4 * KIB  # an INS, a birth date and a code: under 200 bytes
+INVITATIONS_LIMIT = 2 * MIB  # 500 invitees, each with up to 2 representatives: about 4 KiB each
 
 
 def _agent(call: Call):
@@ -54,19 +56,20 @@ def get_campaign(call: Call, campaign_id: str):
     access=AGENT,
     body=lambda: models().InvitationsRequest,
     response=lambda: models().InvitationsResult,
+    body_limit=INVITATIONS_LIMIT,
 )
 def invite(call: Call, campaign_id: str):
     """Invites up to 500 people (one cohort, one timer)."""
     return service().invite(_agent(call), campaign_id, call.body)
 
 
-@router.route("/v1/enrolment/activate", "POST", access=PUBLIC, body=lambda: models().CodeAnswer, response=lambda: models().Activated)
+@router.route("/v1/enrolment/activate", "POST", access=PUBLIC, body=lambda: models().CodeAnswer, response=lambda: models().Activated, body_limit=CODE_ANSWER_LIMIT)
 def activate(call: Call):
     """Activates a space with the provisional code."""
     return service().activate(call.body)
 
 
-@router.route("/v1/enrolment/oppose", "POST", access=PUBLIC, body=lambda: models().CodeAnswer, response=lambda: models().StatusOnly)
+@router.route("/v1/enrolment/oppose", "POST", access=PUBLIC, body=lambda: models().CodeAnswer, response=lambda: models().StatusOnly, body_limit=CODE_ANSWER_LIMIT)
 def oppose(call: Call):
     """Opposes the creation of a space with the provisional code."""
     return service().oppose(call.body)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.core.api import Call, Router, page_query, roles
+from chalicelib.core.api import CONTENT_BODY_LIMIT, Call, Router, page_query, roles
 
 router = Router(__name__, tag="messaging")
 
@@ -26,7 +26,7 @@ BASE = "/v1/conversations"
 ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png", "text/plain")  # models.MediaType
 
 
-@router.route(BASE, "POST", access=OPENERS, body=lambda: models().ConversationCreate, response=lambda: models().Opened, status=201)
+@router.route(BASE, "POST", access=OPENERS, body=lambda: models().ConversationCreate, response=lambda: models().Opened, status=201, body_limit=CONTENT_BODY_LIMIT)
 def open_conversation(call: Call):
     """Opens a conversation with a patient, with its first message (professionals only)."""
     return service().open_conversation(call.principal, call.body)
@@ -44,7 +44,15 @@ def list_messages(call: Call, conversation_id: str):
     return service().list_messages(call.principal, conversation_id, call.query.limit, call.query.cursor)
 
 
-@router.route(BASE + "/{conversation_id}/messages", "POST", access=PARTICIPANTS, body=lambda: models().MessageCreate, response=lambda: models().Sent, status=201)
+@router.route(
+    BASE + "/{conversation_id}/messages",
+    "POST",
+    access=PARTICIPANTS,
+    body=lambda: models().MessageCreate,
+    response=lambda: models().Sent,
+    status=201,
+    body_limit=CONTENT_BODY_LIMIT,
+)
 def reply(call: Call, conversation_id: str):
     """Writes a message in a conversation (either participant)."""
     return service().reply(call.principal, conversation_id, call.body)

@@ -337,6 +337,25 @@ def test_errors_are_operation_outcomes(api):
     assert response.status_code == 401 and outcome(response)["issue"][0]["code"] == "login"
 
 
+@pytest.mark.parametrize("count", ["²", "٣", "-1", "1e3", "+5", "0", "201"])
+def test_count_is_ascii_digits_within_its_bounds(api, person, doctor, count):
+    grant(api, person, 1)
+    response = search(api, doctor, patient=person["patient_id"], _count=count)
+    assert response.status_code == 400 and outcome(response)["issue"][0]["details"]["text"] == "invalid_request"
+    assert outcome(response)["issue"][1]["expression"] == ["_count"]
+    form = f"patient={person['patient_id']}&_count={count}".encode()
+    assert api.post("/v1/fhir/DocumentReference/_search", token=doctor, raw=form, headers=FORM).status_code == 400
+
+
+def test_a_body_over_the_route_limit_is_an_operation_outcome(api, doctor):
+    """A search form takes 64 KiB at most, a transaction Bundle 6 MiB (its documents): refused unread."""
+    form = b"patient=x&type=" + b"1" * (64 * 1024)
+    response = api.post("/v1/fhir/DocumentReference/_search", token=doctor, raw=form, headers=FORM)
+    assert response.status_code == 413 and outcome(response)["issue"][0]["code"] == "too-long"
+    response = provide(api, {"resourceType": "Bundle", "padding": "x" * (6 * 1024 * 1024)}, doctor)
+    assert response.status_code == 413 and outcome(response)["issue"][0]["details"]["text"] == "payload_too_large"
+
+
 # --- the native API's view of replacement -----------------------------------------------------
 def test_native_replacement_supersedes_the_older_document(api, person, doctor, token):
     base = f"/v1/patients/{person['patient_id']}/documents"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
@@ -84,8 +85,9 @@ def test_right_answers_do_not_use_up_the_attempts(api, enrolment):
     ],
     ids=["deep-arrays", "deep-objects", "nan", "not-utf8"],
 )
-def test_bodies_the_parser_cannot_take_are_400(api, raw):
-    response = api.post(ACTIVATE, raw=raw, headers={"Content-Type": "application/json"})
+def test_bodies_the_parser_cannot_take_are_400(api, token, raw):
+    agent = token("enrolment_agent")  # a route that takes 64 KiB: room for 10,000 levels
+    response = api.post("/v1/enrolment/campaigns", raw=raw, token=agent, headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and error_of(response)["code"] == "invalid_request", response.body[:300]
 
 
@@ -96,10 +98,53 @@ def test_nesting_inside_strings_is_only_text(api, enrolment):
     assert error_of(api.post(ACTIVATE, body))["code"] == "invalid_code"
 
 
-def test_a_body_over_the_platform_limit_is_413(api):
-    raw = json.dumps({"code": "A" * (6 * 1024 * 1024)}).encode()
-    response = api.post(ACTIVATE, raw=raw, headers={"Content-Type": "application/json"})
-    assert response.status_code == 413 and error_of(response)["code"] == "payload_too_large"
+# An unterminated string of escaped quotes: the string scanner restarted at each quote (160 KB: 39 s).
+def hostile(length: int) -> bytes:
+    return b'"' + b'\\"' * (length // 2)
+
+
+QUICK = 1.0  # CPU seconds: generous, such a refusal takes milliseconds
+
+
+def timed(request):
+    """The response and the CPU time it took (the client runs the app in this process; CPU time,
+    not wall time, so that other work on the machine does not count)."""
+    started = time.process_time()
+    response = request()
+    return response, time.process_time() - started
+
+
+def test_a_hostile_body_is_answered_at_once(api):
+    response, took = timed(lambda: api.post(ACTIVATE, raw=hostile(160_000), headers={"Content-Type": "application/json"}))
+    assert response.status_code in (400, 413) and took < QUICK, (response.status_code, took)
+
+
+def test_a_hostile_body_under_the_limit_is_answered_at_once(api, enrolment):
+    response, took = timed(lambda: api.post(ACTIVATE, raw=hostile(3_000), headers={"Content-Type": "application/json"}))
+    assert response.status_code == 400 and took < QUICK, (response.status_code, took)
+    patient_id, patient = enrolment.active_patient()
+    in_a_document = b'{"title": ' + hostile(5_000_000)  # a deposit takes up to 6 MiB
+    deposit = f"/v1/patients/{patient_id}/documents"
+    response, took = timed(lambda: api.post(deposit, raw=in_a_document, token=patient, headers={"Content-Type": "application/json"}))
+    assert response.status_code == 400 and took < QUICK, (response.status_code, took)
+
+
+def test_each_route_takes_the_body_it_needs(api, enrolment):
+    """Over its route's limit a body is refused unread (413); content routes keep their room."""
+    too_long = json.dumps({"ins": "185057512345641", "birth_date": "1985-05-01", "code": "A" * 4096}).encode()
+    for path in (ACTIVATE, "/v1/enrolment/oppose"):
+        response = api.post(path, raw=too_long, headers={"Content-Type": "application/json"})
+        assert response.status_code == 413 and error_of(response)["code"] == "payload_too_large", path
+        assert fields_of(response) == {"body"} and "4 KiB" in error_of(response)["message"]
+    patient_id, patient = enrolment.active_patient()
+    space = f"/v1/patients/{patient_id}"
+    many_words = {"substance": "arachide", "reaction": "urticaire " * 7_000}
+    response = api.post(f"{space}/profile/allergies", many_words, token=patient)
+    assert response.status_code == 413 and "64 KiB" in error_of(response)["message"]
+    content = base64.b64encode(b"%PDF-" + b"x" * (4 * 1024 * 1024 - 5)).decode()  # 4 MiB exactly
+    assert api.post(f"{space}/documents", document(content_base64=content), token=patient).status_code == 201
+    response = api.post(f"{space}/documents", raw=b" " * (6 * 1024 * 1024 + 1), token=patient, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and "6 MiB" in error_of(response)["message"]
 
 
 # 3. Claims of the wrong type -------------------------------------------------------------------
@@ -292,3 +337,14 @@ def test_duplicate_keys_are_refused(api, enrolment):
     response = api.post(f"/v1/enrolment/campaigns/{enrolment.campaign()}/invitations", raw=nested.encode(), token=agent, headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and fields_of(response) == {"invitees.0.email"}
     assert api.get(f"/v1/patients/{patient_id}/profile", token=patient).json_body["allergies"] == []
+
+
+# 8. Numeric query parameters -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "１２", "-1", "1e3", "+5", " 7", "1_0", "12.0", "0", "201", "9" * 5000])
+def test_a_limit_is_ascii_digits_within_its_bounds(api, value):
+    response = api.get(f"/v1/catalogue/apps?limit={quote(value)}")
+    assert response.status_code == 400 and error_of(response)["code"] == "invalid_request", response.json_body
+    assert fields_of(response) == {"limit"}
+    assert api.get("/v1/catalogue/apps?limit=007").status_code == 200

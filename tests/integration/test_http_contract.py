@@ -4,7 +4,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from app import app
-from chalicelib.core.api import OPERATIONS
+from chalicelib.core.api import JSON_BODY_LIMIT, OPERATIONS
 
 ORIGIN = "https://app.example.test"
 
@@ -46,6 +46,8 @@ def test_cors_for_allowed_origin_only(api):
 def test_cors_on_errors_and_preflight(api):
     error = api.get("/v1/me", headers={"Origin": ORIGIN})
     assert error.status_code == 401 and error.headers["Access-Control-Allow-Origin"] == ORIGIN
+    too_large = api.post("/v1/enrolment/activate", raw=b" " * 5000, headers={"Origin": ORIGIN, "Content-Type": "application/json"})
+    assert too_large.status_code == 413 and too_large.headers["Access-Control-Allow-Origin"] == ORIGIN
     preflight = api.client.http.request("OPTIONS", "/v1/me", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == ORIGIN
@@ -58,6 +60,17 @@ def test_every_route_declares_its_access_rule():
         for method in methods:
             if method != "OPTIONS":
                 assert (path, method) in declared, f"{method} {path} has no access rule"
+
+
+def test_only_routes_carrying_content_or_batches_take_large_bodies():
+    large = {(op.method, op.path) for op in OPERATIONS if op.body_limit > JSON_BODY_LIMIT}
+    assert large == {
+        ("POST", "/v1/patients/{patient_id}/documents"),
+        ("POST", "/v1/conversations"),
+        ("POST", "/v1/conversations/{conversation_id}/messages"),
+        ("POST", "/v1/fhir"),
+        ("POST", "/v1/enrolment/campaigns/{campaign_id}/invitations"),
+    }
 
 
 def test_openapi_document_is_valid_and_complete(api):
