@@ -326,9 +326,7 @@ def provide(principal: Principal, data: dict) -> dict:
     from chalicelib.documents import service
 
     ins, submitted = submitted_documents(data)
-    items = gate.find_by_ins(ins)
-    if items is None:
-        raise NotFound(gate.NO_SPACE)
+    items = gate.open_space_by_ins(ins)
     checked = []
     for document in submitted:
         with naming(document.where):
@@ -500,9 +498,7 @@ def find(principal: Principal, params: dict[str, list[str]], in_url: bool, base:
         cursor=_one(params, "_cursor"),
     )
     if identifier is not None:
-        items = gate.find_by_ins(_ins_token(identifier, "patient.identifier"))
-        if items is None:
-            raise NotFound(gate.NO_SPACE)
+        items = gate.open_space_by_ins(_ins_token(identifier, "patient.identifier"))
     else:
         items = gate.load_space(_patient_id(patient))
     found = service.search(principal, items, search)
