@@ -23,6 +23,7 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.fields import MEDIA_TYPES
 from chalicelib.core.errors import ApiError, InvalidIns, InvalidRequest, NotFound, UnsupportedMediaType
 from chalicelib.core.identifiers import InvalidIdentifier, normalize_ins
+from chalicelib.documents.interface import master_identifier
 
 FHIR_JSON = "application/fhir+json"
 JSON_TYPES = (FHIR_JSON, "application/json")  # FHIR servers take both for JSON
@@ -387,6 +388,8 @@ def document_reference(document: Any, patient_id: str) -> dict:
     }
     if labels:
         resource["securityLabel"] = [{"coding": [{"system": CONFIDENTIALITY_SYSTEM, "code": code}]} for code in labels]
+    if document.master_identifier:
+        resource["masterIdentifier"] = master_identifier(document.master_identifier)
     if document.replaces:
         resource["relatesTo"] = [{"code": "replaces", "target": {"reference": f"DocumentReference/{document.replaces}"}}]
     return resource

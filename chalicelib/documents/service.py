@@ -61,6 +61,7 @@ def _public(item: dict) -> Document:
         status=item.get("status", CURRENT),
         replaced_by=item.get("replaced_by"),
         replaces=item.get("replaces"),
+        master_identifier=item.get("master_identifier"),
     )
 
 
@@ -162,6 +163,7 @@ def new_item(
     hidden_from_representatives: bool,
     masked: bool = False,
     replaces: str | None = None,
+    master_identifier: str | None = None,
 ) -> dict:
     """The metadata of a new document (deposited or imported), before its content is stored."""
     now = clock.now()
@@ -183,6 +185,8 @@ def new_item(
     }
     if replaces:
         item["replaces"] = replaces
+    if master_identifier:
+        item["master_identifier"] = master_identifier
     if invisible_to_patient:
         item.update(invisible_since=item["created_at"], **store.release_index_keys(patient_id, document_id, now + INVISIBILITY))
     return item
