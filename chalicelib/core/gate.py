@@ -143,10 +143,15 @@ def check(principal: Principal, items: SpaceItems, action: str, resource: Resour
     return Authorized(items=items, space=space, actor=actor, decision=decision)
 
 
-def find_by_ins(ins: str) -> SpaceItems | None:
-    """The space of the person with this INS, whatever its status (the INS only as its keyed hash)."""
+def open_space_by_ins(ins: str) -> SpaceItems:
+    """The open space of the person with this INS (the INS only as its keyed hash): the one
+    lookup of every entry point naming a person by INS. No space and a space not open (invited,
+    opposed, closed) get the same 404: an INS never tells whether its space was opposed or closed."""
     patient_id = spaces.patient_id_for(pseudonyms.ins_digest(ins))
-    return spaces.load(patient_id) if patient_id else None
+    items = spaces.load(patient_id) if patient_id else None
+    if items is None or not items.is_open:
+        raise NotFound(NO_SPACE)
+    return items
 
 
 def look_up(principal: Principal, ins: str, matches: Callable[[dict], bool] = lambda account: True) -> Authorized:
@@ -155,8 +160,8 @@ def look_up(principal: Principal, ins: str, matches: Callable[[dict], bool] = la
     closed) all get the same 404; a refusal of the policy's ``search`` decision (blocked,
     occupational doctor without a grant) 403. A search that finds is recorded in the patient's
     history (``access.searched``): the patient sees who looked them up."""
-    items = find_by_ins(ins)
-    if items is None or not matches(items.account):
+    items = open_space_by_ins(ins)
+    if not matches(items.account):
         raise NotFound(NO_SPACE)
     found = check(principal, items, SEARCH, Resource(kind="space"))
     history.record(found.space.patient_id, found.actor_ref, "access.searched", head=items.activity_head)

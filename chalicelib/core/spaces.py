@@ -26,6 +26,11 @@ class SpaceItems:
     def patient_id(self) -> str:
         return layout.patient_id_of(self.account["pk"])
 
+    @property
+    def is_open(self) -> bool:
+        """Active or auto-created: not invited, opposed or closed."""
+        return self.account.get("status") in layout.OPEN_STATUSES
+
 
 _GROUPS = {
     layout.GRANT_PREFIX: "grants",

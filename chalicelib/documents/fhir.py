@@ -23,6 +23,7 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.fields import MEDIA_TYPES
 from chalicelib.core.errors import ApiError, InvalidIns, InvalidRequest, NotFound, UnsupportedMediaType
 from chalicelib.core.identifiers import InvalidIdentifier, normalize_ins
+from chalicelib.documents.interface import master_identifier
 
 FHIR_JSON = "application/fhir+json"
 JSON_TYPES = (FHIR_JSON, "application/json")  # FHIR servers take both for JSON
@@ -326,9 +327,7 @@ def provide(principal: Principal, data: dict) -> dict:
     from chalicelib.documents import service
 
     ins, submitted = submitted_documents(data)
-    items = gate.find_by_ins(ins)
-    if items is None:
-        raise NotFound(gate.NO_SPACE)
+    items = gate.open_space_by_ins(ins)
     checked = []
     for document in submitted:
         with naming(document.where):
@@ -389,6 +388,8 @@ def document_reference(document: Any, patient_id: str) -> dict:
     }
     if labels:
         resource["securityLabel"] = [{"coding": [{"system": CONFIDENTIALITY_SYSTEM, "code": code}]} for code in labels]
+    if document.master_identifier:
+        resource["masterIdentifier"] = master_identifier(document.master_identifier)
     if document.replaces:
         resource["relatesTo"] = [{"code": "replaces", "target": {"reference": f"DocumentReference/{document.replaces}"}}]
     return resource
@@ -498,9 +499,7 @@ def find(principal: Principal, params: dict[str, list[str]], in_url: bool, base:
         cursor=_one(params, "_cursor"),
     )
     if identifier is not None:
-        items = gate.find_by_ins(_ins_token(identifier, "patient.identifier"))
-        if items is None:
-            raise NotFound(gate.NO_SPACE)
+        items = gate.open_space_by_ins(_ins_token(identifier, "patient.identifier"))
     else:
         items = gate.load_space(_patient_id(patient))
     found = service.search(principal, items, search)

@@ -4,6 +4,7 @@ see. Everything else of documents is documents' own."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -28,6 +29,22 @@ def as_resource(item: dict) -> Resource:
         invisible_since=clock.parse_iso(invisible_since) if invisible_since else None,
         hidden_from_representatives=bool(item.get("hidden_from_representatives")),
     )
+
+
+_OID = re.compile(r"[0-2](?:\.(?:0|[1-9][0-9]*))+")
+
+
+def master_identifier(unique_id: str) -> dict:
+    """A document's master identifier (an imported document's XDS uniqueId) as FHIR's
+    ``DocumentReference.masterIdentifier`` (IHE MHD): ``urn:oid:<uniqueId>`` in the URI system.
+    An ``<OID>^<extension>`` (ITI TF-3 4.2.3.2.26) is kept whole, as XDS writes it: the extension
+    is what makes the document unique under its root, and one spelling everywhere lets a client
+    match what the DMP gave it (a strict RFC 3061 urn:oid holds digits and dots only: this one
+    is a URN of the uniqueId, not of an OID). A uniqueId that does not begin with an OID is not
+    claimed as a URI: its value alone."""
+    if _OID.fullmatch(unique_id.split("^", 1)[0]):
+        return {"system": "urn:ietf:rfc:3986", "value": f"urn:oid:{unique_id}"}
+    return {"value": unique_id}
 
 
 class Reader:

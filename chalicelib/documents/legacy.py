@@ -12,11 +12,12 @@ One archive, by the deposit's own path:
    migration already counted the archive, whether the space is open, the history's head, and
    which of its documents were imported before (LEGACY# markers, by uniqueId);
 3. write the new documents by the deposit's own path (service.write: encrypted, opaque object key,
-   orphan marker, DOCID# pointer), keeping its author (professional, RPPS), date, title, type and
-   confidentiality, and commit the metadata, the markers, one ``document.imported`` event per
-   document (actor ``{"role": "migration", "id": <migration_id>}``) and the migration's counts
-   in one transaction (TRANSACTION_DOCUMENTS documents at most: larger archives take several,
-   each whole; a failure discards the content not committed, and the retry finishes the rest);
+   orphan marker, DOCID# pointer), keeping its uniqueId (as its master identifier), author
+   (professional, RPPS), date, title, type and confidentiality, and commit the metadata, the
+   markers, one ``document.imported`` event per document (actor ``{"role": "migration", "id":
+   <migration_id>}``) and the migration's counts in one transaction (TRANSACTION_DOCUMENTS
+   documents at most: larger archives take several, each whole; a failure discards the content
+   not committed, and the retry finishes the rest);
 4. an archive whose documents are all there already counts as a duplicate; a refused archive is
    listed with its reason, nothing of it stored.
 Each archive is counted once per migration (a marker in the counting transaction): a retried
@@ -159,8 +160,9 @@ def _write(migration_id: str, archive_key: str, patient_id: str, entries: list[E
 
 
 def _draft(migration_id: str, patient_id: str, entry: Entry) -> service.Draft:
-    """A document of the archive as a deposit writes it, keeping its author (professional, RPPS),
-    date, title, type and confidentiality; its id orders it at its original time."""
+    """A document of the archive as a deposit writes it, keeping its uniqueId (its master
+    identifier), author (professional, RPPS), date, title, type and confidentiality; its id
+    orders it at its original time."""
     document_id = new_sortable_id("doc", entry.created)
     item = service.new_item(
         patient_id,
@@ -174,5 +176,6 @@ def _draft(migration_id: str, patient_id: str, entry: Entry) -> service.Draft:
         invisible_to_patient=entry.invisible_to_patient,
         hidden_from_representatives=entry.hidden_from_representatives,
         masked=entry.masked,
+        master_identifier=entry.unique_id,
     )
     return service.Draft(item, entry.content, with_items=[store.legacy_marker_item(patient_id, entry.unique_id, document_id, migration_id)])

@@ -76,6 +76,9 @@ class Document(Model):
     status: Status = "current"
     replaced_by: str | None = Field(None, description="The document that superseded this one.")
     replaces: str | None = Field(None, description="The document this one superseded.")
+    master_identifier: str | None = Field(
+        None, description="Its identifier at its source, as written there: for a document imported from the legacy DMP, its XDS uniqueId (FHIR: masterIdentifier)."
+    )
 
 
 class DocumentPage(Page[Document]):

@@ -60,6 +60,7 @@ def _public(item: dict) -> Document:
         status=item.get("status", CURRENT),
         replaced_by=item.get("replaced_by"),
         replaces=item.get("replaces"),
+        master_identifier=item.get("master_identifier"),
     )
 
 
@@ -173,6 +174,7 @@ def new_item(
     hidden_from_representatives: bool,
     masked: bool = False,
     replaces: str | None = None,
+    master_identifier: str | None = None,
 ) -> dict:
     """The metadata of a new document (deposited or imported), before its content is stored."""
     now = clock.now()
@@ -194,6 +196,8 @@ def new_item(
     }
     if replaces:
         item["replaces"] = replaces
+    if master_identifier:
+        item["master_identifier"] = master_identifier
     if invisible_to_patient:
         item.update(invisible_since=item["created_at"], **store.release_index_keys(patient_id, document_id, now + INVISIBILITY))
     return item
@@ -379,6 +383,10 @@ def read_content(principal: Principal, patient_id: str, document_id: str) -> Raw
 
 
 def update(principal: Principal, patient_id: str, document_id: str, request: DocumentPatch) -> Document:
+    """Masks or unmasks (patient), releases to the patient or lifts the minor's secret (author).
+    Every requested change is authorized before anything is written, then all of them are written
+    at once: one conditional update of the document and its events, in one transaction. A refused
+    change leaves the document and the history as they were."""
     if request.masked is None and request.invisible_to_patient is None and request.hidden_from_representatives is None:
         raise InvalidRequest(
             "Nothing to change: send masked (patient), invisible_to_patient: false or hidden_from_representatives: false (author)."
@@ -387,51 +395,60 @@ def update(principal: Principal, patient_id: str, document_id: str, request: Doc
     item = store.get(patient_id, document_id)
     if item is None:
         raise NotFound("No such document.")
+    resource, hidden = as_resource(item), _hidden(item)
+    sets, removes, conditions, actions = {}, (), [], []
     if request.masked is not None:
-        granted = check(principal, items, "mask", as_resource(item))
-        change = store.update_item(patient_id, document_id, {"masked": request.masked})
-        _record(granted, "document.masked" if request.masked else "document.unmasked", document_id, [change], about=item)
-        item["masked"] = request.masked
-        items = granted.items
+        granted = check(principal, items, "mask", resource)
+        sets["masked"] = request.masked
+        actions.append("document.masked" if request.masked else "document.unmasked")
     if request.invisible_to_patient is False:
-        granted = check(principal, items, "release", as_resource(item))
-        _release(granted.space.patient_id, item, granted.actor_ref)
-        item["invisible_to_patient"] = False
+        granted = check(principal, items, "release", resource)
+        if item["invisible_to_patient"]:  # releasing a visible document changes nothing
+            released, removes, condition = _release_change()
+            sets.update(released)
+            conditions.append(condition)
+            actions.append("document.released")
     if request.hidden_from_representatives is not None:
-        granted = check(principal, items, "disclose", as_resource(item))
-        _disclose(granted, item, request.hidden_from_representatives)
-        item["hidden_from_representatives"] = False
+        granted = check(principal, items, "disclose", resource)
+        sets.update(_disclosure(request.hidden_from_representatives, hidden))
+        conditions.append("hidden_from_representatives = :true")
+        actions.append("document.disclosed")
+    if actions:
+        change = store.update_item(
+            patient_id,
+            document_id,
+            sets,
+            removes,
+            condition=" AND ".join(["attribute_exists(pk)", *conditions]),
+            values={":true": True} if conditions else None,
+        )
+        item.update(sets)
+        # each event records the document as the change leaves it (released, disclosed)
+        events = [history.Event(action, document_id, **_concealed(item)) for action in actions]
+        history.commit_events(patient_id, granted.actor_ref, events, writes=[change], head=items.activity_head)
     return _seen(granted, item)
 
 
-def _disclose(granted: Authorized, item: dict, hidden: bool) -> None:
+def _disclosure(hide: bool, hidden: bool) -> dict:
     """The author lifts the minor's secret, once and for good: from then on the representatives
     see the document (the events written while it was hidden stay out of their history)."""
-    if hidden:
+    if hide:
         raise Conflict("A document is hidden from the representatives at its deposit only: this cannot be set again.")
-    change = store.update_item(
-        granted.space.patient_id,
-        item["document_id"],
-        {"hidden_from_representatives": False, "disclosed_at": clock.iso(clock.now())},
-        condition="hidden_from_representatives = :true",
-        values={":true": True},
-    )
-    try:
-        _record(granted, "document.disclosed", item["document_id"], [change], about={**item, "hidden_from_representatives": False})
-    except history.StateChanged:
-        raise Conflict("This document is not hidden from the representatives.") from None
+    if not hidden:
+        raise Conflict("This document is not hidden from the representatives.")
+    return {"hidden_from_representatives": False, "disclosed_at": clock.iso(clock.now())}
+
+
+def _release_change() -> tuple[dict, tuple[str, ...], str]:
+    """What releasing a document to its patient sets, removes (its entry in the release timer's
+    index) and requires (it is still invisible)."""
+    return {"invisible_to_patient": False, "released_at": clock.iso(clock.now())}, ("gsi1pk", "gsi1sk"), "invisible_to_patient = :true"
 
 
 def _release(patient_id: str, item: dict, actor: ActorRef) -> bool:
     """Makes a document visible to the patient; False if it already was (idempotent timer)."""
-    change = store.update_item(
-        patient_id,
-        item["document_id"],
-        {"invisible_to_patient": False, "released_at": clock.iso(clock.now())},
-        removes=("gsi1pk", "gsi1sk"),
-        condition="invisible_to_patient = :true",
-        values={":true": True},
-    )
+    released, removes, condition = _release_change()
+    change = store.update_item(patient_id, item["document_id"], released, removes=removes, condition=condition, values={":true": True})
     try:
         history.commit(patient_id, actor, "document.released", item["document_id"], writes=[change], hidden_from_representatives=_hidden(item))
     except history.StateChanged:

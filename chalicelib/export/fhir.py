@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from chalicelib.core import document_types
+from chalicelib.documents import interface as documents
 
 INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
 IDNATPS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
@@ -214,7 +215,7 @@ class Builder:
             "title": item["title"],
             "creation": item["date"],
         }
-        return {
+        resource = {
             "resourceType": "DocumentReference",
             "id": resource_id("DocumentReference", item["document_id"]),
             "identifier": _identifier(DOCUMENT_ID_SYSTEM, item["document_id"]),
@@ -226,6 +227,9 @@ class Builder:
             "description": item["title"],
             "content": [{"attachment": attachment}],
         }
+        if item.get("master_identifier"):
+            resource["masterIdentifier"] = documents.master_identifier(item["master_identifier"])  # as the FHIR interface gives it
+        return resource
 
 
 def _quantity(value: float, unit: str) -> dict:

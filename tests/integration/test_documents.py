@@ -219,6 +219,35 @@ def test_invisible_document_released_by_author_or_after_30_days(api, space):
     assert [e["actor"]["role"] for e in releases] == ["system", "professional"]
 
 
+def _activity(api, patient_id, patient) -> list[dict]:
+    return api.get(f"/v1/patients/{patient_id}/activity?limit=200", token=patient).json_body["items"]
+
+
+@pytest.mark.parametrize("change", [{"masked": True, "invisible_to_patient": False}, {"masked": True, "hidden_from_representatives": False}])
+def test_a_patch_refused_in_part_writes_nothing(api, space, change):
+    """Masking is the patient's, releasing and disclosing the author's: asking both is refused as
+    a whole, the mask is not applied on the way."""
+    patient_id, patient, doctor = space
+    meta = _deposit(api, patient_id, doctor)
+    doc = f"/v1/patients/{patient_id}/documents/{meta['document_id']}"
+    before = _activity(api, patient_id, patient)
+    assert api.patch(doc, change, token=patient).status_code == 403
+    assert _activity(api, patient_id, patient) == before
+    assert api.get(doc, token=patient).json_body == meta
+
+
+def test_an_authors_release_with_a_refused_change_stays_invisible(api, space):
+    patient_id, patient, doctor = space
+    meta = _deposit(api, patient_id, doctor, invisible_to_patient=True)
+    doc = f"/v1/patients/{patient_id}/documents/{meta['document_id']}"
+    before = _activity(api, patient_id, patient)
+    refused = api.patch(doc, {"invisible_to_patient": False, "hidden_from_representatives": True}, token=doctor)
+    assert refused.status_code == 409
+    assert _activity(api, patient_id, patient) == before
+    assert api.get(doc, token=patient).status_code == 404
+    assert api.get(doc, token=doctor).json_body["invisible_to_patient"] is True
+
+
 def test_delete_by_patient_removes_every_version(api, space):
     patient_id, patient, doctor = space
     meta = _deposit(api, patient_id, doctor)

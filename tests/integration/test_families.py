@@ -268,6 +268,35 @@ def test_the_minors_secret_leaves_no_trace_for_the_representatives(api, family, 
     assert api.get(secret_path + "/content", token=family.parent, headers=ANY).status_code == 200
 
 
+@pytest.mark.parametrize("change", [{"masked": True, "hidden_from_representatives": False}, {"masked": True, "invisible_to_patient": False}])
+def test_a_representatives_patch_refused_in_part_writes_nothing(api, family, change):
+    visible = family.deposit(family.doctor, title="Vaccins")
+    path = f"{family.base}/documents/{visible['document_id']}"
+    before = family.activity(family.parent)
+    assert api.patch(path, change, token=family.parent).status_code == 403  # releasing and disclosing are the author's
+    assert family.activity(family.parent) == before
+    assert api.get(path, token=family.parent).json_body == visible
+
+
+def test_the_authors_release_and_disclosure_are_written_at_once(api, family, monkeypatch):
+    from chalicelib.core import history
+
+    secret = family.deposit(family.doctor, title="Contraception", invisible_to_patient=True, hidden_from_representatives=True)
+    path = f"{family.base}/documents/{secret['document_id']}"
+    commit_events, commits = history.commit_events, []
+
+    def counted(patient_id, actor, events, **kwargs):
+        commits.append([event.action for event in events])
+        return commit_events(patient_id, actor, events, **kwargs)
+
+    monkeypatch.setattr(history, "commit_events", counted)
+    both = api.patch(path, {"invisible_to_patient": False, "hidden_from_representatives": False}, token=family.doctor)
+    assert both.status_code == 200
+    assert (both.json_body["invisible_to_patient"], both.json_body["hidden_from_representatives"]) == (False, False)
+    assert commits == [["document.released", "document.disclosed"]]  # one transaction
+    assert api.get(path, token=family.parent).json_body == both.json_body
+
+
 def test_majority_on_the_18th_birthday(api, enrolment, token, clock_at):
     family = Family(api, enrolment, token, birth_date=years_ago(18, days=1), n=200)  # 18 tomorrow
     tomorrow = date.fromisoformat(family.child["birth_date"]).replace(year=date.fromisoformat(family.child["birth_date"]).year + 18)

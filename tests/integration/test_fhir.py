@@ -218,12 +218,35 @@ def test_bad_entries_are_named_and_nothing_is_stored(api, person, doctor):
     assert stored_objects() == []
 
 
-def test_an_unknown_or_closed_space_answers_as_the_native_api(api, enrolment, doctor):
-    stranger = invitee(7)
-    assert provide(api, submitted(stranger["ins"], {}), doctor).status_code == 404
-    enrolment.invite(enrolment.campaign(), [stranger])  # invited, not open
-    response = provide(api, submitted(stranger["ins"], {}), doctor)
-    assert response.status_code == 404 and outcome(response)["issue"][0]["code"] == "not-found"
+def _spaces_by_status(api, enrolment) -> dict[str, str]:
+    """An INS per state of its space: unknown, invited, opposed, closed and open (the doctor
+    rpps(1) granted access)."""
+    unknown, invited, opposed, closed, open_ = (invitee(n) for n in range(20, 25))
+    enrolment.invite(enrolment.campaign(), [invited, opposed, closed, open_])
+    answer = {"ins": opposed["ins"], "birth_date": opposed["birth_date"], "code": enrolment.code_of(opposed)}
+    assert api.post("/v1/enrolment/oppose", answer).json_body == {"status": "opposed"}
+    enrolment.activate(closed)
+    assert api.post("/v1/me/close", {}, token=enrolment.patient_token(closed)).json_body == {"status": "closed"}
+    grant(api, {"patient_id": enrolment.activate(open_), "token": enrolment.patient_token(open_)}, 1)
+    return {"unknown": unknown["ins"], "invited": invited["ins"], "opposed": opposed["ins"], "closed": closed["ins"], "open": open_["ins"]}
+
+
+def test_a_space_not_open_answers_by_ins_as_an_unknown_one(api, enrolment, doctor):
+    """ITI-65 and the search by patient.identifier: the same bytes for an unknown INS and for one
+    whose space is invited, opposed or closed, so that an INS never tells what its person chose."""
+    by_status = _spaces_by_status(api, enrolment)
+
+    def search_by_ins(ins: str):
+        return api.post("/v1/fhir/DocumentReference/_search", token=doctor, raw=f"patient.identifier={INS_SYSTEM}|{ins}".encode(), headers=FORM)
+
+    for ask in (lambda ins: provide(api, submitted(ins, {}), doctor), search_by_ins):
+        answers = {status: ask(ins) for status, ins in by_status.items()}
+        unknown = answers.pop("unknown")
+        assert unknown.status_code == 404 and outcome(unknown)["issue"][0]["code"] == "not-found"
+        assert answers.pop("open").status_code == 200
+        for status, answer in answers.items():
+            assert (answer.status_code, answer.headers["Content-Type"], answer.body) == (unknown.status_code, unknown.headers["Content-Type"], unknown.body), status
+    assert len(stored_objects()) == 1  # the open space's document only
 
 
 # --- access -----------------------------------------------------------------------------------

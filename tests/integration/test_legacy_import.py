@@ -230,6 +230,34 @@ def test_imported_documents_read_back_through_the_fhir_interface(api, enrolment,
     assert {d["title"] for d in _documents(api, patient_id, patient)} == {"Consultation", "Biologie"}
 
 
+def test_imported_documents_keep_their_unique_id_as_master_identifier(api, enrolment, operator, token):
+    """The XDS uniqueId, natively as the DMP wrote it, and in FHIR (read, search, export) as the
+    DocumentReference's masterIdentifier: an OID as its urn:oid, an OID^extension kept whole."""
+    from fhir.resources.R4B.documentreference import DocumentReference
+
+    (person, patient_id), = open_spaces(enrolment, 650, 1)
+    unique_ids = {"Consultation": "1.2.250.1.999.3.41", "Biologie": "1.2.250.1.999.3^BIO-42"}
+    put_archives({"master/record.zip": archive(person["ins"], [Doc(author=AUTHOR_A, title=title, unique_id=uid) for title, uid in unique_ids.items()])})
+    assert run(api, operator, "master/")["counts"]["documents"] == 2
+    patient = enrolment.patient_token(person)
+    native = {d["title"]: d for d in _documents(api, patient_id, patient)}
+    assert {title: d["master_identifier"] for title, d in native.items()} == unique_ids
+    one = native["Consultation"]["document_id"]
+    assert api.get(f"/v1/patients/{patient_id}/documents/{one}", token=patient).json_body["master_identifier"] == unique_ids["Consultation"]
+    expected = {title: {"system": "urn:ietf:rfc:3986", "value": f"urn:oid:{uid}"} for title, uid in unique_ids.items()}
+
+    assert api.put(f"/v1/patients/{patient_id}/access/grants/{AUTHOR_A}", {}, token=patient).status_code == 200
+    author = token("professional", rpps=AUTHOR_A, profession="medecin")
+    read = api.get(f"/v1/fhir/DocumentReference/{one}", token=author).json_body
+    DocumentReference.model_validate(read)
+    assert read["masterIdentifier"] == expected["Consultation"]
+    found = api.get(f"/v1/fhir/DocumentReference?patient={patient_id}", token=author).json_body["entry"]
+    assert {entry["resource"]["description"]: entry["resource"]["masterIdentifier"] for entry in found} == expected
+    exported = api.get(f"/v1/patients/{patient_id}/export", token=patient).json_body["entry"]
+    references = [entry["resource"] for entry in exported if entry["resource"]["resourceType"] == "DocumentReference"]
+    assert {resource["description"]: resource["masterIdentifier"] for resource in references} == expected
+
+
 def test_hostile_archives_are_rejected_and_nothing_of_them_is_stored(api, enrolment, operator):
     (person, patient_id), = open_spaces(enrolment, 600, 1)
     ins = person["ins"]
