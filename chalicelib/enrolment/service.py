@@ -86,9 +86,12 @@ def _refuse(current: str, wanted: str) -> Conflict:
     return Conflict(REFUSALS.get((current, wanted), f"A space that is {current} cannot become {wanted}."))
 
 
-def move(account: dict, to_status: str, actor: ActorRef, action: str, extra_set: dict | None = None, with_code: bool = False) -> dict:
+def move(
+    account: dict, to_status: str, actor: ActorRef, action: str, extra_set: dict | None = None, with_code: bool = False, notice: dict | None = None
+) -> dict:
     """Applies one status change; on a lost race re-reads and tries again while the move is allowed.
-    A move ``with_code`` (an answer with the provisional code) is refused once the code is locked."""
+    A move ``with_code`` (an answer with the provisional code) is refused once the code is locked;
+    ``notice`` (deferred_notices.pending) is recorded with the change."""
     for _ in range(3):
         if with_code and _is_locked(account):
             raise _locked()
@@ -96,7 +99,8 @@ def move(account: dict, to_status: str, actor: ActorRef, action: str, extra_set:
             raise _refuse(account["status"], to_status)
         lock = MAX_FAILED_ATTEMPTS if with_code else None
         try:
-            history.commit(account["patient_id"], actor, action, writes=store.transition_items(account, to_status, extra_set, lock))
+            writes = store.transition_items(account, to_status, extra_set, lock) + ([notice] if notice else [])
+            history.commit(account["patient_id"], actor, action, writes=writes)
             return {**account, "status": to_status, **(extra_set or {})}
         except StateChanged:
             account = spaces.get_account(account["patient_id"])
@@ -215,11 +219,18 @@ def _representatives(invitee: Invitee) -> list[dict]:
 
 
 def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str, invitee: Invitee, digest: str) -> bool:
+    """Creates the account with its invitation pending in one transaction, then sends it: the
+    code, of which only a keyed hash is kept, reaches the person even if the function dies
+    in between (deferred_notices)."""
     representatives = _representatives(invitee)
     code = codes.new_code()
+
+    def invitation_items(account: dict, new_person: bool = True) -> list[dict]:
+        return [*store.invitation_items(account, new_person), deferred_notices.pending(account, "enrolment.invitation", code, deadline)]
+
     account = _new_account(new_id("pat"), campaign_id, cohort_id, deadline, invitee, digest, code, representatives)
     try:
-        history.commit(account["patient_id"], agent, "enrolment.invited", writes=store.invitation_items(account), new_space=True)
+        history.commit(account["patient_id"], agent, "enrolment.invited", writes=invitation_items(account), new_space=True)
     except StateChanged:
         # Someone's representative or guardian already has a person id but no space: it becomes theirs.
         known = spaces.patient_id_for(digest)
@@ -227,7 +238,7 @@ def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str
             return False
         account = _new_account(known, campaign_id, cohort_id, deadline, invitee, digest, code, representatives)
         try:
-            history.commit(known, agent, "enrolment.invited", writes=store.invitation_items(account, new_person=False), new_space=True)
+            history.commit(known, agent, "enrolment.invited", writes=invitation_items(account, new_person=False), new_space=True)
         except StateChanged:
             return False
     deferred_notices.send(account, "enrolment.invitation", code, deadline)
@@ -423,7 +434,8 @@ def remind_shard(step: ShardStep, remind_at: str) -> Progress:
     def remind(member: dict) -> bool:
         if member["status"] != "invited" or member["invited_at"] > remind_at:
             return False
-        if not store.mark_reminded(member["patient_id"], clock.iso(clock.now())):
+        notice = deferred_notices.pending(member, "enrolment.reminder", member["deadline"])
+        if not store.mark_reminded(member["patient_id"], clock.iso(clock.now()), notice):
             return False  # a duplicate run got there first
         deferred_notices.send(member, "enrolment.reminder", member["deadline"])
         return True
@@ -439,7 +451,8 @@ def auto_create_shard(step: ShardStep) -> Progress:
             return False
         now = clock.iso(clock.now())
         try:
-            move(member, "auto_created", TIMER, "enrolment.auto_created", {"auto_created_at": now})
+            notice = deferred_notices.pending(member, "enrolment.auto_created", now)
+            move(member, "auto_created", TIMER, "enrolment.auto_created", {"auto_created_at": now}, notice=notice)
         except Conflict:
             return False  # the person answered first: their choice stands
         deferred_notices.send(member, "enrolment.auto_created", now)

@@ -21,9 +21,10 @@ from datetime import date
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
 
 from chalicelib.core import aws, counters, layout, spaces
-from chalicelib.core.errors import is_condition_failure
+from chalicelib.core.errors import cancellation_reasons, is_condition_failure
 from chalicelib.core.policy import GUARDIAN, LEGAL_REPRESENTATIVE, majority_day
 from chalicelib.core.layout import account as account_key
 from chalicelib.core.layout import ins_index as ins_index_key
@@ -122,8 +123,6 @@ def count_failed_attempt(patient_id: str, live_statuses: tuple[str, ...], max_fa
     """Counts a wrong answer to the account's code, in one conditional write: only while the code
     is live (the account in one of ``live_statuses``) and fewer than ``max_failures`` are counted.
     False when it was not counted: the code is locked, or was used in the meantime."""
-    from botocore.exceptions import ClientError
-
     statuses = {f":s{i}": status for i, status in enumerate(live_statuses)}
     try:
         aws.table().update_item(
@@ -140,21 +139,24 @@ def count_failed_attempt(patient_id: str, live_statuses: tuple[str, ...], max_fa
         raise
 
 
-def mark_reminded(patient_id: str, at: str) -> bool:
-    """True only for the first caller: a duplicate timer run does not remind twice."""
-    from botocore.exceptions import ClientError
-
+def mark_reminded(patient_id: str, at: str, notice: dict) -> bool:
+    """Marks the account reminded, with its reminder ``notice`` pending, in one transaction; True
+    only for the first caller: a duplicate timer run does not remind twice."""
+    reminded = {
+        "Update": {
+            "TableName": aws.table().name,
+            "Key": account_key(patient_id),
+            "UpdateExpression": "SET reminded_at = :at",
+            "ConditionExpression": "#s = :invited AND attribute_not_exists(reminded_at)",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":at": at, ":invited": "invited"},
+        }
+    }
     try:
-        aws.table().update_item(
-            Key=account_key(patient_id),
-            UpdateExpression="SET reminded_at = :at",
-            ConditionExpression="#s = :invited AND attribute_not_exists(reminded_at)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":at": at, ":invited": "invited"},
-        )
+        aws.table().meta.client.transact_write_items(TransactItems=[reminded, notice])
         return True
     except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if "ConditionalCheckFailed" in cancellation_reasons(error):
             return False
         raise
 

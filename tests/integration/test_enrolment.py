@@ -198,3 +198,52 @@ def test_racing_right_answers_one_wins_and_none_is_counted(api, enrolment, actio
     wrong = {**right, "code": "AAAA-AAAA-AA"}
     assert {api.post("/v1/enrolment/activate", wrong).status_code for _ in range(5)} == {403}
     assert api.post("/v1/enrolment/activate", right).status_code == (409 if final == "active" else 429)
+
+
+class LambdaDied(BaseException):
+    """Stands for the function dying (a timeout, a crash): nothing of it catches this."""
+
+
+def dies_when_sending(to, subject, body):
+    raise LambdaDied
+
+
+def _pending_notices() -> list[dict]:
+    from chalicelib.core import aws
+
+    return [item for item in aws.table().scan()["Items"] if item["pk"].startswith("NOTICE#")]
+
+
+def test_an_invitation_is_sent_even_if_the_function_dies_between_commit_and_send(api, enrolment, monkeypatch):
+    from datetime import timedelta
+
+    from chalicelib.core import clock
+    from chalicelib.core import notify as notifications
+    from chalicelib.enrolment import deferred_notices
+
+    person, campaign = invitee(210), enrolment.campaign()
+    monkeypatch.setattr(notifications, "send_email", dies_when_sending)
+    with pytest.raises(LambdaDied):
+        api.post(f"/v1/enrolment/campaigns/{campaign}/invitations", {"invitees": [person]}, token=enrolment.agent)
+    monkeypatch.undo()
+    assert enrolment.invite(campaign, [person])["rejected"][0]["error"]["code"] == "already_enrolled"  # the retry
+    assert sent(to=person["email"]) == [] and len(_pending_notices()) == 1
+    later = clock.now() + timedelta(hours=1)
+    assert deferred_notices.resend_due(later) == 1
+    assert deferred_notices.resend_due(later) == 0
+    assert len(sent(to=person["email"])) == 1 and _pending_notices() == []
+    answer = {"ins": person["ins"], "birth_date": person["birth_date"], "code": enrolment.code_of(person)}
+    assert api.post("/v1/enrolment/activate", answer).status_code == 200
+
+
+def test_a_sent_invitation_leaves_nothing_pending(api, enrolment):
+    from datetime import timedelta
+
+    from chalicelib.core import clock
+    from chalicelib.enrolment import deferred_notices
+
+    person = invitee(211)
+    enrolment.invite(enrolment.campaign(), [person])
+    assert _pending_notices() == []
+    assert deferred_notices.resend_due(clock.now() + timedelta(hours=1)) == 0
+    assert len(sent(to=person["email"])) == 1
