@@ -97,10 +97,9 @@ def move(
             raise _locked()
         if to_status not in TRANSITIONS[account["status"]]:
             raise _refuse(account["status"], to_status)
-        lock = MAX_FAILED_ATTEMPTS if with_code else None
+        writes = store.transition_items(account, to_status, extra_set, MAX_FAILED_ATTEMPTS if with_code else None)
         try:
-            writes = store.transition_items(account, to_status, extra_set, lock) + ([notice] if notice else [])
-            history.commit(account["patient_id"], actor, action, writes=writes)
+            history.commit(account["patient_id"], actor, action, writes=writes + ([notice] if notice else []))
             return {**account, "status": to_status, **(extra_set or {})}
         except StateChanged:
             account = spaces.get_account(account["patient_id"])
