@@ -36,6 +36,9 @@ PENDING_SHARDS = 16
 # Longer than any function runs between its commit and its send (a timer step's Lambda: 15 min),
 # so the schedule never sends a notice its change is still sending.
 RESEND_AFTER = timedelta(minutes=15)
+# One encryption context for every notice, so that the data key is cached (core.crypto) rather than
+# asked of KMS for each person invited; the notice the arguments belong to is sealed with them.
+SEALED = {"purpose": "deferred_notice"}
 # template -> (its text, the status the person must still have for it to make sense)
 TEMPLATES = {
     "enrolment.invitation": (notices.invitation, "invited"),
@@ -68,7 +71,7 @@ def pending(account: dict, template: str, *args: str) -> dict:
         **_key(patient_id, template),
         "patient_id": patient_id,
         "template": template,
-        "args_sealed": crypto.seal(json.dumps(args), _context(patient_id, template)),
+        "args_sealed": crypto.seal(json.dumps({"patient_id": patient_id, "template": template, "args": args}), SEALED),
         "deferred_at": at,
         "gsi1pk": f"{PENDING}#{counters.shard_of(patient_id, PENDING_SHARDS)}",
         "gsi1sk": at,
@@ -98,7 +101,7 @@ def resend_due(now: datetime | None = None) -> int:
         if account is None or account["status"] != status:
             _settle(patient_id, template, [])  # no longer makes sense
             continue
-        args = json.loads(crypto.unseal(item["args_sealed"], _context(patient_id, template)))
+        args = _unseal_args(item)
         only = [int(index) for index in item["recipients"]] if "recipients" in item else None
         failed = _send(account, template, tuple(args), only)
         _settle(patient_id, template, failed)  # those still failing: next hour
@@ -115,8 +118,11 @@ def _settle(patient_id: str, template: str, failed: list[int]) -> None:
         aws.table().delete_item(Key=_key(patient_id, template))
 
 
-def _context(patient_id: str, template: str) -> dict[str, str]:
-    return {"purpose": "deferred_notice", "patient_id": patient_id, "template": template}
+def _unseal_args(item: dict) -> list:
+    sealed = json.loads(crypto.unseal(item["args_sealed"], SEALED))
+    if (sealed["patient_id"], sealed["template"]) != (item["patient_id"], item["template"]):
+        raise crypto.CannotDecrypt("the arguments belong to another notice")
+    return sealed["args"]
 
 
 def _key(patient_id: str, template: str) -> dict:
