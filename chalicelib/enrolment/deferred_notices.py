@@ -1,19 +1,22 @@
-"""Timer notices that could not be sent when their change was made, sent again by the schedule.
+"""Enrolment notices, recorded as pending with the change they tell of, sent, then cleared.
 
-An invitation or a timer step changes a person's status, then tells them. When sending fails for
-good (SES down after botocore's retries), failing the request or the step would not help: the
-change is made, a retry skips the person, and the notice would be lost. It is recorded instead,
-by template name and arguments, the arguments encrypted (an invitation's carry the provisional
-code); never its text, never the contact: the account is read again when it is sent. The hourly
-schedule sends it, unless the person's status has moved on since (a reminder after an
-activation would only confuse).
+An invitation or a timer step changes a person's status, then tells them. The notice is recorded
+as pending in the change's own transaction (``pending``), by template name and arguments, the
+arguments encrypted (an invitation's carry the provisional code, of which the account keeps only
+a keyed hash); never its text, never the contact: the account is read again when it is sent.
+``send`` then sends it and clears the record. If the function dies in between (a timeout, a
+crash), or sending fails for good (SES down after botocore's retries), the record stays: failing
+the request or the step would not help (the change is made, a retry skips the person), and the
+hourly schedule (``resend_due``) sends it, unless the person's status has moved on since (a
+reminder after an activation would only confuse).
 
-A minor's notices go to each legal representative (core.notify.recipients): the record names
-the ones (by their place in that list) whose notice failed, and only they get it again.
+A minor's notices go to each legal representative (core.notify.recipients): when some of them
+failed, the record names those (by their place in that list), and only they get it again.
 
     pk = NOTICE#<patient_id>#<template>  sk = NOTICE   patient_id, template, args_sealed, deferred_at,
                                                        recipients? (indexes; none: every recipient)
-        gsi1pk = NOTICES  gsi1sk = <deferred_at>       what the schedule queries
+        gsi1pk = NOTICES#<shard>  gsi1sk = <deferred_at>   what the schedule queries (every
+                                                       change writes one: sharded as cohorts are)
 """
 
 from __future__ import annotations
@@ -23,13 +26,19 @@ from datetime import datetime, timedelta
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws, clock, crypto, layout, logs
+from chalicelib.core import aws, clock, counters, crypto, layout, logs
 from chalicelib.enrolment import notices
 from chalicelib.core.notify import notify, recipients
 from chalicelib.core import spaces
 
 PENDING = "NOTICES"
+PENDING_SHARDS = 16
+# Longer than any function runs between its commit and its send (a timer step's Lambda: 15 min),
+# so the schedule never sends a notice its change is still sending.
 RESEND_AFTER = timedelta(minutes=15)
+# One encryption context for every notice, so that the data key is cached (core.crypto) rather than
+# asked of KMS for each person invited; the notice the arguments belong to is sealed with them.
+SEALED = {"purpose": "deferred_notice"}
 # template -> (its text, the status the person must still have for it to make sense)
 TEMPLATES = {
     "enrolment.invitation": (notices.invitation, "invited"),
@@ -54,48 +63,66 @@ def _send(account: dict, template: str, args: tuple, only: list[int] | None = No
     return failed
 
 
+def pending(account: dict, template: str, *args: str) -> dict:
+    """The transaction item recording the notice as pending: commit it with the change it tells of,
+    then ``send`` it."""
+    patient_id, at = account["patient_id"], clock.iso(clock.now())
+    item = {
+        **_key(patient_id, template),
+        "patient_id": patient_id,
+        "template": template,
+        "args_sealed": crypto.seal(json.dumps({"patient_id": patient_id, "template": template, "args": args}), SEALED),
+        "deferred_at": at,
+        "gsi1pk": f"{PENDING}#{counters.shard_of(patient_id, PENDING_SHARDS)}",
+        "gsi1sk": at,
+    }
+    return {"Put": {"TableName": aws.table().name, "Item": item}}
+
+
 def send(account: dict, template: str, *args: str) -> None:
-    """Sends the notice now or, when sending fails, records it for ``resend_due``."""
-    failed = _send(account, template, args)
-    if failed:
-        at = clock.iso(clock.now())
-        aws.table().put_item(
-            Item={
-                **_key(account["patient_id"], template),
-                "patient_id": account["patient_id"],
-                "template": template,
-                "args_sealed": crypto.seal(json.dumps(args), _context(account["patient_id"], template)),
-                "deferred_at": at,
-                "recipients": failed,
-                "gsi1pk": PENDING,
-                "gsi1sk": at,
-            }
-        )
+    """Sends the notice ``pending`` recorded, and clears the record but for those it could not be
+    sent to (they get it from ``resend_due``)."""
+    _settle(account["patient_id"], template, _send(account, template, args))
 
 
 def resend_due(now: datetime | None = None) -> int:
-    """Scheduled: sends the notices deferred more than RESEND_AFTER ago that still make sense."""
+    """Scheduled: sends the notices pending for more than RESEND_AFTER that still make sense."""
     cutoff = clock.iso((now or clock.now()) - RESEND_AFTER)
-    due = aws.query_all(IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(PENDING) & Key("gsi1sk").lte(cutoff))
+    due = [
+        item
+        for shard in range(PENDING_SHARDS)
+        for item in aws.query_all(IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(f"{PENDING}#{shard}") & Key("gsi1sk").lte(cutoff))
+    ]
     sent = 0
     for item in due:
-        _, status = TEMPLATES[item["template"]]
-        account = spaces.get_account(item["patient_id"])
-        if account is not None and account["status"] == status:
-            args = json.loads(crypto.unseal(item["args_sealed"], _context(item["patient_id"], item["template"])))
-            only = [int(index) for index in item["recipients"]] if "recipients" in item else None
-            failed = _send(account, item["template"], tuple(args), only)
-            if failed:  # still failing for them: stays, next hour
-                aws.table().update_item(Key=_key(item["patient_id"], item["template"]), UpdateExpression="SET recipients = :r", ExpressionAttributeValues={":r": failed})
-                continue
-            sent += 1
-        aws.table().delete_item(Key=_key(item["patient_id"], item["template"]))
+        patient_id, template = item["patient_id"], item["template"]
+        _, status = TEMPLATES[template]
+        account = spaces.get_account(patient_id)
+        if account is None or account["status"] != status:
+            _settle(patient_id, template, [])  # no longer makes sense
+            continue
+        args = _unseal_args(item)
+        only = [int(index) for index in item["recipients"]] if "recipients" in item else None
+        failed = _send(account, template, tuple(args), only)
+        _settle(patient_id, template, failed)  # those still failing: next hour
+        sent += not failed
     logs.info("deferred notices", sent=sent, dropped=len(due) - sent)
     return sent
 
 
-def _context(patient_id: str, template: str) -> dict[str, str]:
-    return {"purpose": "deferred_notice", "patient_id": patient_id, "template": template}
+def _settle(patient_id: str, template: str, failed: list[int]) -> None:
+    """Clears a pending notice once sent; keeps it for the recipients it could not be sent to."""
+    if failed:
+        aws.table().update_item(Key=_key(patient_id, template), UpdateExpression="SET recipients = :r", ExpressionAttributeValues={":r": failed})
+    else:
+        aws.table().delete_item(Key=_key(patient_id, template))
+
+
+def _unseal_args(item: dict) -> list:
+    sealed = json.loads(crypto.unseal(item["args_sealed"], SEALED))
+    if (sealed["patient_id"], sealed["template"]) != (item["patient_id"], item["template"]):
+        raise crypto.CannotDecrypt("the arguments belong to another notice")
+    return sealed["args"]
 
 
 def _key(patient_id: str, template: str) -> dict:

@@ -54,6 +54,9 @@ from chalicelib.core.spaces import SpaceItems
 NOT_INVITED = "You have not been invited to Mon espace santé yet."
 WHOLE_SPACE = Resource(kind=SPACE)
 MAX_FAILED_ATTEMPTS = 5
+# The statuses in which the provisional code can still move the account (TRANSITIONS): the lock
+# guards it then only.
+LIVE_CODE = ("invited", "opposed", "auto_created")
 CODE_VALIDITY = timedelta(days=365)
 TIMER = ActorRef(role="system", id="enrolment-timer")
 WRONG_ANSWER = "The code, the INS or the birth date is wrong, or the code has expired. Check the letter or email you received."
@@ -83,15 +86,20 @@ def _refuse(current: str, wanted: str) -> Conflict:
     return Conflict(REFUSALS.get((current, wanted), f"A space that is {current} cannot become {wanted}."))
 
 
-def move(account: dict, to_status: str, actor: ActorRef, action: str, extra_set: dict | None = None, give_back_attempt: bool = False) -> dict:
-    """Applies one status change; on a lost race re-reads and tries again while the move is allowed."""
+def move(
+    account: dict, to_status: str, actor: ActorRef, action: str, extra_set: dict | None = None, with_code: bool = False, notice: dict | None = None
+) -> dict:
+    """Applies one status change; on a lost race re-reads and tries again while the move is allowed.
+    A move ``with_code`` (an answer with the provisional code) is refused once the code is locked;
+    ``notice`` (deferred_notices.pending) is recorded with the change."""
     for _ in range(3):
+        if with_code and _is_locked(account):
+            raise _locked()
         if to_status not in TRANSITIONS[account["status"]]:
             raise _refuse(account["status"], to_status)
+        writes = store.transition_items(account, to_status, extra_set, MAX_FAILED_ATTEMPTS if with_code else None)
         try:
-            history.commit(
-                account["patient_id"], actor, action, writes=store.transition_items(account, to_status, extra_set, give_back_attempt)
-            )
+            history.commit(account["patient_id"], actor, action, writes=writes + ([notice] if notice else []))
             return {**account, "status": to_status, **(extra_set or {})}
         except StateChanged:
             account = spaces.get_account(account["patient_id"])
@@ -210,11 +218,18 @@ def _representatives(invitee: Invitee) -> list[dict]:
 
 
 def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str, invitee: Invitee, digest: str) -> bool:
+    """Creates the account with its invitation pending in one transaction, then sends it: the
+    code, of which only a keyed hash is kept, reaches the person even if the function dies
+    in between (deferred_notices)."""
     representatives = _representatives(invitee)
     code = codes.new_code()
+
+    def invitation_items(account: dict, new_person: bool = True) -> list[dict]:
+        return [*store.invitation_items(account, new_person), deferred_notices.pending(account, "enrolment.invitation", code, deadline)]
+
     account = _new_account(new_id("pat"), campaign_id, cohort_id, deadline, invitee, digest, code, representatives)
     try:
-        history.commit(account["patient_id"], agent, "enrolment.invited", writes=store.invitation_items(account), new_space=True)
+        history.commit(account["patient_id"], agent, "enrolment.invited", writes=invitation_items(account), new_space=True)
     except StateChanged:
         # Someone's representative or guardian already has a person id but no space: it becomes theirs.
         known = spaces.patient_id_for(digest)
@@ -222,7 +237,7 @@ def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str
             return False
         account = _new_account(known, campaign_id, cohort_id, deadline, invitee, digest, code, representatives)
         try:
-            history.commit(known, agent, "enrolment.invited", writes=store.invitation_items(account, new_person=False), new_space=True)
+            history.commit(known, agent, "enrolment.invited", writes=invitation_items(account, new_person=False), new_space=True)
         except StateChanged:
             return False
     deferred_notices.send(account, "enrolment.invitation", code, deadline)
@@ -271,36 +286,47 @@ def _find(ins: str, birth_date) -> dict | None:
     return account
 
 
+def _is_locked(account: dict) -> bool:
+    return account["status"] in LIVE_CODE and int(account.get("failed_attempts", 0)) >= MAX_FAILED_ATTEMPTS
+
+
 def _check_code(answer: CodeAnswer) -> dict:
-    """The account the answer unlocks, or the same refusal whatever was wrong. The answer is
-    counted as a failed attempt before anything is compared (store.admit_answer)."""
+    """The account the answer unlocks, or the same refusal whatever was wrong.
+
+    The lock bounds the guesses at one live code: a wrong answer to it is counted, and a right one
+    moves the account, each in one write conditional on fewer than MAX_FAILED_ATTEMPTS counted, so
+    whatever the parallelism no more than that many wrong answers are ever written before the
+    lock, and a right answer is never counted (racing right answers: one wins, the others 409).
+    Once the space is active or closed the code is used: answers to it are never counted.
+
+    An INS without a code of its own (unknown, or a representative's or guardian's person id)
+    answers as a wrong code does, every time, and never locks: there is no code to guess, and
+    counting there would store a count for any INS anyone types (and could lock a person before
+    they are even invited). A real invitee's lock tells only what 5 wrong answers to their own
+    code earn, and what the contract promises them (API.md: 5 wrong codes → 429)."""
     patient_id = spaces.patient_id_for(pseudonyms.ins_digest(answer.ins))
-    if patient_id is None:
+    account = spaces.get_account(patient_id) if patient_id else None
+    if account is None or "code_digest" not in account:
         raise InvalidCode(WRONG_ANSWER)
-    account = store.admit_answer(patient_id, MAX_FAILED_ATTEMPTS)
-    if account is None:
+    if _is_locked(account):
         raise _locked()
-    expected = account.get("code_digest", "")
     given = pseudonyms.code_digest(codes.normalize(answer.code), patient_id)
-    valid = (
-        hmac.compare_digest(expected, given)
+    right = (
+        hmac.compare_digest(account["code_digest"], given)
         and account["birth_date"] == answer.birth_date.isoformat()
         and clock.parse_iso(account["code_expires_at"]) > clock.now()
     )
-    if not valid:
-        raise InvalidCode(WRONG_ANSWER)
-    return account
+    if right:
+        return account
+    if account["status"] in LIVE_CODE and not store.count_failed_attempt(patient_id, LIVE_CODE, MAX_FAILED_ATTEMPTS):
+        if _is_locked(spaces.get_account(patient_id)):  # locked in the meantime (else the code was used)
+            raise _locked()
+    raise InvalidCode(WRONG_ANSWER)
 
 
 def _answer(answer: CodeAnswer, to_status: str, action: str, changes: dict) -> dict:
-    """A right answer moves the account and gives back its attempt, refused by the status or not."""
     account = _check_code(answer)
-    actor = ActorRef(role="patient", id=account["patient_id"])
-    try:
-        return move(account, to_status, actor, action, changes, give_back_attempt=True)
-    except Conflict:
-        store.give_back_attempt(account["patient_id"])
-        raise
+    return move(account, to_status, ActorRef(role="patient", id=account["patient_id"]), action, changes, with_code=True)
 
 
 def activate(answer: CodeAnswer) -> Activated:
@@ -407,7 +433,8 @@ def remind_shard(step: ShardStep, remind_at: str) -> Progress:
     def remind(member: dict) -> bool:
         if member["status"] != "invited" or member["invited_at"] > remind_at:
             return False
-        if not store.mark_reminded(member["patient_id"], clock.iso(clock.now())):
+        notice = deferred_notices.pending(member, "enrolment.reminder", member["deadline"])
+        if not store.mark_reminded(member["patient_id"], clock.iso(clock.now()), notice):
             return False  # a duplicate run got there first
         deferred_notices.send(member, "enrolment.reminder", member["deadline"])
         return True
@@ -423,7 +450,8 @@ def auto_create_shard(step: ShardStep) -> Progress:
             return False
         now = clock.iso(clock.now())
         try:
-            move(member, "auto_created", TIMER, "enrolment.auto_created", {"auto_created_at": now})
+            notice = deferred_notices.pending(member, "enrolment.auto_created", now)
+            move(member, "auto_created", TIMER, "enrolment.auto_created", {"auto_created_at": now}, notice=notice)
         except Conflict:
             return False  # the person answered first: their choice stands
         deferred_notices.send(member, "enrolment.auto_created", now)

@@ -21,9 +21,10 @@ from datetime import date
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
 
 from chalicelib.core import aws, counters, layout, spaces
-from chalicelib.core.errors import is_condition_failure
+from chalicelib.core.errors import cancellation_reasons, is_condition_failure
 from chalicelib.core.policy import GUARDIAN, LEGAL_REPRESENTATIVE, majority_day
 from chalicelib.core.layout import account as account_key
 from chalicelib.core.layout import ins_index as ins_index_key
@@ -86,24 +87,25 @@ def invitation_items(account: dict, new_person: bool = True) -> list[dict]:
     ]
 
 
-def transition_items(account: dict, to_status: str, extra_set: dict[str, Any] | None = None, give_back_attempt: bool = False) -> list[dict]:
-    """Moves an account from its current status to ``to_status`` iff nobody moved it first; a
-    right answer with the code gives back the attempt ``admit_answer`` counted, in the same write."""
+def transition_items(account: dict, to_status: str, extra_set: dict[str, Any] | None = None, unless_locked_at: int | None = None) -> list[dict]:
+    """Moves an account from its current status to ``to_status`` iff nobody moved it first and,
+    for a move made with the code, iff fewer than ``unless_locked_at`` failed attempts are counted:
+    a wrong answer counted at the same moment (count_failed_attempt) and this move are ordered."""
     patient_id = account["patient_id"]
     sets = {"status": to_status, **(extra_set or {})}
     names = {f"#a{i}": name for i, name in enumerate(sets)}
     values = {f":a{i}": value for i, value in enumerate(sets.values())}
     values[":from"] = account["status"]
-    expression = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
-    if give_back_attempt:
-        expression += " ADD failed_attempts :given_back"
-        values[":given_back"] = -1
+    condition = "#a0 = :from"
+    if unless_locked_at is not None:
+        condition += f" AND {_UNLOCKED}"
+        values[":max"] = unless_locked_at
     update = {
         "Update": {
             "TableName": aws.table().name,
             "Key": account_key(patient_id),
-            "UpdateExpression": expression,
-            "ConditionExpression": "#a0 = :from",
+            "UpdateExpression": "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets))),
+            "ConditionExpression": condition,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
@@ -114,53 +116,47 @@ def transition_items(account: dict, to_status: str, extra_set: dict[str, Any] | 
     return items
 
 
-def admit_answer(patient_id: str, max_failures: int) -> dict | None:
-    """Counts an answer with the code as failed before it is compared, in the one conditional
-    write that admits it while fewer than ``max_failures`` are counted: racing answers each take
-    their own place, so no more than ``max_failures`` wrong codes are ever compared, whatever the
-    parallelism. Returns the account as admitted, or None once the code is locked."""
-    from botocore.exceptions import ClientError
-
-    try:
-        result = aws.table().update_item(
-            Key=account_key(patient_id),
-            UpdateExpression="ADD failed_attempts :one",
-            ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(failed_attempts) OR failed_attempts < :max)",
-            ExpressionAttributeValues={":one": 1, ":max": max_failures},
-            ReturnValues="ALL_NEW",
-        )
-    except ClientError as error:
-        if is_condition_failure(error):
-            return None
-        raise
-    return result["Attributes"]
+_UNLOCKED = "(attribute_not_exists(failed_attempts) OR failed_attempts < :max)"
 
 
-def give_back_attempt(patient_id: str) -> None:
-    """A right answer the status refused (409) was not a failed attempt."""
-    aws.table().update_item(
-        Key=account_key(patient_id),
-        UpdateExpression="ADD failed_attempts :given_back",
-        ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeValues={":given_back": -1},
-    )
-
-
-def mark_reminded(patient_id: str, at: str) -> bool:
-    """True only for the first caller: a duplicate timer run does not remind twice."""
-    from botocore.exceptions import ClientError
-
+def count_failed_attempt(patient_id: str, live_statuses: tuple[str, ...], max_failures: int) -> bool:
+    """Counts a wrong answer to the account's code, in one conditional write: only while the code
+    is live (the account in one of ``live_statuses``) and fewer than ``max_failures`` are counted.
+    False when it was not counted: the code is locked, or was used in the meantime."""
+    statuses = {f":s{i}": status for i, status in enumerate(live_statuses)}
     try:
         aws.table().update_item(
             Key=account_key(patient_id),
-            UpdateExpression="SET reminded_at = :at",
-            ConditionExpression="#s = :invited AND attribute_not_exists(reminded_at)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":at": at, ":invited": "invited"},
+            UpdateExpression="ADD failed_attempts :one",
+            ConditionExpression=f"#status IN ({', '.join(statuses)}) AND {_UNLOCKED}",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":one": 1, ":max": max_failures, **statuses},
         )
         return True
     except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if is_condition_failure(error):
+            return False
+        raise
+
+
+def mark_reminded(patient_id: str, at: str, notice: dict) -> bool:
+    """Marks the account reminded, with its reminder ``notice`` pending, in one transaction; True
+    only for the first caller: a duplicate timer run does not remind twice."""
+    reminded = {
+        "Update": {
+            "TableName": aws.table().name,
+            "Key": account_key(patient_id),
+            "UpdateExpression": "SET reminded_at = :at",
+            "ConditionExpression": "#s = :invited AND attribute_not_exists(reminded_at)",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":at": at, ":invited": "invited"},
+        }
+    }
+    try:
+        aws.table().meta.client.transact_write_items(TransactItems=[reminded, notice])
+        return True
+    except ClientError as error:
+        if "ConditionalCheckFailed" in cancellation_reasons(error):
             return False
         raise
 

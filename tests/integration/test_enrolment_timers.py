@@ -9,6 +9,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import boto3
+import pytest
 
 from chalicelib.enrolment import events
 from devstack.workers import drain_timers
@@ -227,3 +228,32 @@ def test_a_notice_that_fails_to_send_is_sent_by_the_schedule_if_still_relevant(a
     assert sent(to=people[0]["email"])[-1]["subject"] == "Votre espace Mon espace santé a été créé"
     assert [len(sent(to=p["email"])) for p in people] == [2, 1, 2]
     assert deferred_notices.resend_due(later) == 0  # sent once
+
+
+@pytest.mark.parametrize(
+    "kind, status, subject",
+    [("enrolment.deadline", "auto_created", "Votre espace Mon espace santé a été créé"), ("enrolment.remind", "invited", "Rappel : Mon espace santé")],
+)
+def test_a_timer_notice_is_sent_even_if_the_step_dies_between_commit_and_send(api, enrolment, monkeypatch, kind, status, subject):
+    from chalicelib.core import clock
+    from chalicelib.enrolment import deferred_notices
+    from chalicelib.core import notify as notifications
+    from tests.integration.test_enrolment import LambdaDied, _pending_notices, dies_when_sending
+
+    person, campaign = invitee(5100), enrolment.campaign()
+    result = enrolment.invite(campaign, [person], deadline=_in(3600))
+    step = {"kind": kind, "cohort_id": result["cohort_id"], "remind_at": _in(1)}
+    monkeypatch.setattr(notifications, "send_email", dies_when_sending)
+    with pytest.raises(LambdaDied):
+        for shard in range(COHORT_SHARDS):
+            events.dispatch({**step, "shard": shard})
+    monkeypatch.undo()
+    for shard in range(COHORT_SHARDS):  # the queue delivers the steps again: the person is done already
+        events.dispatch({**step, "shard": shard})
+    assert _counts(api, enrolment, campaign)[status] == 1
+    assert [n["subject"] for n in sent(to=person["email"])] == ["Votre profil Mon espace santé"]
+    later = clock.now() + timedelta(hours=1)
+    assert deferred_notices.resend_due(later) == 1
+    assert deferred_notices.resend_due(later) == 0
+    assert [n["subject"] for n in sent(to=person["email"])][1:] == [subject]
+    assert _pending_notices() == []
