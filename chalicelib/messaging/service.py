@@ -92,7 +92,7 @@ class _Stored:
 
 def _store_message(patient_id: str, conversation_id: str, author: ActorRef, body: str, attachments: list[AttachmentIn]) -> _Stored:
     """Checks the attachments (type and size, as documents), encrypts and uploads body and files.
-    The caller's transaction must delete the markers of ``object_keys``; on failure it discards."""
+    The caller's transaction must delete the markers of ``object_keys``; on failure it abandons them."""
     files = [
         content.check(a.content_base64, a.media_type, field=f"attachments.{i}.content_base64") for i, a in enumerate(attachments)
     ]
@@ -111,7 +111,7 @@ def _store_message(patient_id: str, conversation_id: str, author: ActorRef, body
             sha = CONTENT.store(key, data, _context(patient_id, conversation_id, message_id, f"attachment-{index}"), owner)
             parts.append({"index": index, "media_type": attachment.media_type, "size": len(data), "sha256": sha, "object_key": key})
     except BaseException:
-        _discard(stored)
+        CONTENT.discard_all(stored)  # before the transaction: nothing owns them
         raise
     item = {
         "conversation_id": conversation_id,
@@ -125,14 +125,6 @@ def _store_message(patient_id: str, conversation_id: str, author: ActorRef, body
         "attachments": parts,
     }
     return _Stored(item, stored)
-
-
-def _discard(object_keys: list[str]) -> None:
-    for key in object_keys:
-        try:
-            CONTENT.discard(key)
-        except Exception:  # noqa: BLE001 - the marker stays: the sweeper finishes
-            logs.error("message content discard failed", exc_info=True)
 
 
 def _commit(granted: Authorized, action: str, resource: str, stored: _Stored, items: list[dict]) -> None:
@@ -152,11 +144,11 @@ def _commit(granted: Authorized, action: str, resource: str, stored: _Stored, it
     try:
         history.commit(patient_id, granted.actor_ref, action, resource, writes=transaction, head=granted.items.activity_head)
     except history.StateChanged:
-        _discard(stored.object_keys)
+        CONTENT.discard_all(stored.object_keys)  # refused: nothing was written
         _decide_again(granted)
         raise Conflict("This conversation changed in the meantime; try again.") from None
-    except BaseException:
-        _discard(stored.object_keys)
+    except BaseException as error:
+        CONTENT.abandon(stored.object_keys, error)  # at once only if nothing was written: else the sweeper decides
         raise
 
 
