@@ -138,3 +138,15 @@ def test_a_guardian_reads_and_answers_beside_the_protected_adult(api, enrolment,
     assert api.post(f"/v1/conversations/{conversation}/messages", {"body": "Je suis son tuteur."}, token=guardian_token).status_code == 201
     assert [m["author"]["role"] for m in messages(api, conversation, own)] == ["professional", "representative"]  # the adult keeps access
     assert len(message_notices(person["email"])) == 1  # the adult is told, as before
+
+
+def test_a_childs_agenda_reminder_goes_to_the_representatives(api, enrolment, token):
+    from chalicelib.agenda import service as agenda
+
+    family = Family(api, enrolment, token, n=900)
+    event = {"kind": "vaccination_reminder", "title": "Rappel DTP", "start": clock.iso(clock.now() + timedelta(hours=3))}
+    assert api.post(f"{family.base}/agenda", event, token=family.parent).status_code == 201
+    assert agenda.send_reminders() == 1
+    reminders = [n for n in sent_to(family.parents[0]["email"]) if n["subject"].startswith("Rappel")]
+    assert len(reminders) == 1 and "DTP" not in reminders[0]["body"]
+    assert sent_to(family.child["email"]) == []
