@@ -30,7 +30,7 @@ from chalicelib.core import clock, crypto, logs
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, InvalidRequest, InvalidRpps
 from chalicelib.core.identifiers import InvalidIdentifier, normalize_rpps
-from chalicelib.core.notify import notify, recipients
+from chalicelib.core.notify import notify_space
 
 # --- access settings, search and emergency access (API.md § Patients, access and activity) -------
 SETTINGS = Resource(kind="access_settings")
@@ -276,8 +276,7 @@ def _tell_afterwards(found: Authorized, at: datetime) -> None:
     read as treating doctor (GET /v1/patients/{patient_id}/activity).
     """
     try:
-        for recipient in recipients(found.items.account, at.date()):
-            notify(recipient, *notices.emergency_access(at), purpose="emergency_access")
+        notify_space(found.items.account, *notices.emergency_access(at), purpose="emergency_access", today=at.date())
     except Exception:  # noqa: BLE001
         logs.error("emergency access: patient notification failed", exc_info=True)
     doctor = found.space.treating_doctor

@@ -28,7 +28,7 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, InvalidRequest, NotFound
 from chalicelib.core.ids import new_id
 from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
-from chalicelib.core.notify import notify
+from chalicelib.core.notify import notify_space
 from chalicelib.core import spaces
 
 AGENDA = Resource(kind="agenda")
@@ -194,7 +194,8 @@ def send_reminders(now: datetime | None = None) -> int:
 
 
 def remind(item: dict, now: datetime) -> bool:
-    """Claims the event's reminder (conditional write + history event), then emails the patient.
+    """Claims the event's reminder (conditional write + history event), then emails the patient (a
+    minor's representatives).
     False when another run claimed it first, or when the space is not open any more."""
     patient_id = item["patient_id"]
     account = spaces.get_account(patient_id)
@@ -204,8 +205,8 @@ def remind(item: dict, now: datetime) -> bool:
         history.commit(patient_id, REMINDER, "agenda.reminded", item["event_id"], writes=[store.claim_reminder(item, clock.iso(now))])
     except history.StateChanged:
         return False  # already reminded (another run), moved or deleted meanwhile
-    channel = notify({"email": account.get("email")}, *notices.reminder(clock.parse_iso(item["start"])), purpose="agenda_reminder")
-    return channel == "email"
+    channels = notify_space(account, *notices.reminder(clock.parse_iso(item["start"])), purpose="agenda_reminder", today=now.date(), letters=False)
+    return "email" in channels
 
 
 def purge_space(patient_id: str, actor: ActorRef) -> int:

@@ -29,12 +29,12 @@ from chalicelib.core.auth import Principal, from_authorization_header
 from chalicelib.core.errors import (
     ApiError,
     Forbidden,
-    InternalError,
     InvalidIns,
     InvalidRequest,
     InvalidRpps,
     PayloadTooLarge,
     UnsupportedMediaType,
+    unexpected,
 )
 from chalicelib.core.settings import settings
 
@@ -430,9 +430,9 @@ def handle(op: Operation, handler: Callable, request: Any, path_params: dict[str
         response = _render(handler(call, **path_params), op, request)
     except ApiError as error:
         response = render_error(error, request)
-    except Exception:  # noqa: BLE001 - the one place an unexpected failure becomes a clean 500
+    except Exception as error:  # noqa: BLE001 - the one place an unexpected failure becomes a clean 5xx
         logs.error("unhandled error", exc_info=True, route=op.path, method=op.method)
-        response = render_error(InternalError("Something went wrong on our side. Try again later."), request)
+        response = render_error(unexpected(error), request)
     logs.info(
         "request",
         method=op.method,

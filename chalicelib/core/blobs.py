@@ -10,6 +10,12 @@ Writes are guarded by an orphan marker: a DynamoDB item saying "this object may 
   are deleted → marker deleted.
 Any failure in between leaves a marker, and ``sweep`` (a scheduled handler) finishes the job, so
 there is never metadata without content nor content that nobody cleans up.
+
+When the caller's transaction fails, the content goes at once only if the failure proves nothing
+was written (``abandon``): a write may have committed before its answer was lost (a read timeout,
+a closed connection, the function stopped), and deleting then would leave metadata whose content
+is gone for ever. Whatever is not proven unwritten keeps its marker: the sweeper, once the outcome
+is settled, keeps the object if its owner exists and deletes it otherwise.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from chalicelib.core import aws, clock, crypto, layout, logs
-from chalicelib.core.errors import ApiError
+from chalicelib.core.errors import ApiError, is_condition_failure
 from chalicelib.core.settings import settings
 
 SWEEP_AFTER = timedelta(minutes=15)
@@ -30,6 +36,13 @@ SWEEP_AFTER = timedelta(minutes=15)
 class IntegrityError(ApiError):
     status = 500
     code = "integrity_error"
+
+
+def nothing_written(error: BaseException) -> bool:
+    """Whether a failed write is known to have written nothing: DynamoDB cancelled the transaction
+    (a condition failed), or our own code refused before or instead of writing (an ApiError: a lost
+    race, a policy decision). Anything else may have come after a commit."""
+    return isinstance(error, ApiError) or is_condition_failure(error)
 
 
 class Bucket:
@@ -58,7 +71,7 @@ class Bucket:
 
     def store(self, object_key: str, content: bytes, context: dict[str, str], owner: str) -> str:
         """Encrypts and uploads; returns the plaintext's SHA-256. The caller's transaction must
-        include ``delete_marker_item(object_key)``; on failure the caller calls ``discard``."""
+        include ``delete_marker_item(object_key)``; on failure the caller calls ``abandon``."""
         aws.table().put_item(Item=self._marker(object_key, owner))
         ciphertext = crypto.cipher().encrypt(content, context)
         aws.client("s3").put_object(Bucket=self.name, Key=object_key, Body=ciphertext)
@@ -75,6 +88,22 @@ class Bucket:
             logs.error("content failed its integrity check", object_key=object_key)
             raise IntegrityError("This content cannot be read: its stored copy is not the one deposited.")
         return content
+
+    def abandon(self, object_keys: list[str], error: BaseException) -> None:
+        """The caller's transaction failed with ``error``: discards the objects if it wrote nothing,
+        else leaves them, behind their markers, to the sweeper."""
+        if nothing_written(error):
+            self.discard_all(object_keys)
+        else:
+            logs.warning("write outcome unknown: its content is left to the sweeper", bucket=self.kind, objects=len(object_keys))
+
+    def discard_all(self, object_keys: list[str]) -> None:
+        """Discards each object; one that fails keeps its marker, and the sweeper finishes."""
+        for object_key in object_keys:
+            try:
+                self.discard(object_key)
+            except Exception:  # noqa: BLE001
+                logs.error("content discard failed", exc_info=True, bucket=self.kind)
 
     def discard(self, object_key: str) -> None:
         """Deletes every version of the object, then its marker."""

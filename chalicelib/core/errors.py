@@ -1,7 +1,9 @@
 """Domain errors carrying the contract's status and code (API.md § Errors).
 
-Services raise these; the HTTP layer turns them into ``{"error": {...}}``. AWS ``ClientError``
-codes are translated here too, in one place.
+Services raise these; the HTTP layer turns them into ``{"error": {...}}``. AWS errors are
+translated here too, in one place: a lost condition is the services' to interpret
+(``is_condition_failure``); an AWS service that did not answer, or answered that it cannot now,
+is a 503 (``unexpected``), any other failure a 500, both in the contract's error shape.
 """
 
 from __future__ import annotations
@@ -49,13 +51,55 @@ class InternalError(ApiError):
     code = "internal_error"
 
 
-def is_condition_failure(error: Exception) -> bool:
-    """True when a DynamoDB conditional write (or a transaction) lost its condition."""
-    code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
-    return code in {"ConditionalCheckFailedException", "TransactionCanceledException"}
+class ServiceUnavailable(ApiError):
+    status = 503
+    code = "service_unavailable"
 
 
-def cancellation_reasons(error: Exception) -> list[str]:
+# AWS answers meaning "not now" rather than "no": throttled, or failing on its side.
+_AWS_BUSY = {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "SlowDown"}
+
+
+def _aws_response(error: BaseException) -> dict:
+    """The parsed AWS answer a botocore error carries: empty when there was none (a timeout, a
+    closed connection: botocore's ``response`` is then None) or for any other exception."""
+    return getattr(error, "response", None) or {}
+
+
+def _aws_code(error: BaseException) -> str:
+    return _aws_response(error).get("Error", {}).get("Code", "")
+
+
+def is_condition_failure(error: BaseException) -> bool:
+    """True when a DynamoDB conditional write (or a transaction) lost its condition: refused,
+    nothing written."""
+    return _aws_code(error) in {"ConditionalCheckFailedException", "TransactionCanceledException"}
+
+
+def cancellation_reasons(error: BaseException) -> list[str]:
     """The per-item codes of a cancelled DynamoDB transaction ("None" for items that passed)."""
-    reasons = getattr(error, "response", {}).get("CancellationReasons", [])
+    reasons = _aws_response(error).get("CancellationReasons", [])
     return [reason.get("Code", "None") for reason in reasons]
+
+
+def _aws_unavailable(error: BaseException) -> bool:
+    """An AWS service did not answer (timeout, connection refused or closed) or said it cannot now."""
+    from botocore.exceptions import ConnectionError as AwsConnectionError
+    from botocore.exceptions import HTTPClientError
+
+    if isinstance(error, (HTTPClientError, AwsConnectionError)):
+        return True
+    status = _aws_response(error).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return _aws_code(error) in _AWS_BUSY or status >= 500
+
+
+def unexpected(error: BaseException) -> ApiError:
+    """The contract's answer to a failure no service turned into an ApiError (the caller logs it).
+    An unanswered AWS call may still have done its work (a write committed before the read timed
+    out): the message says to check before sending again, not to retry blindly."""
+    if _aws_unavailable(error):
+        return ServiceUnavailable(
+            "A service we depend on did not answer in time. If you were saving something, it may have "
+            "been saved: check before sending it again."
+        )
+    return InternalError("Something went wrong on our side. Try again later.")

@@ -1,7 +1,8 @@
 """Sends notifications: an email through SES when there is an address, else a letter job on the
 print provider's queue (SQS). Texts are built by the caller's templates and must carry no INS,
 no name and no health content; the channel is chosen here, in one place, and so is who is told
-about a space (``recipients``).
+about a space (``recipients``): every notice about a space goes through ``notify_space`` (or,
+for notices worded per recipient, ``recipients``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ def send_email(to: str, subject: str, body: str) -> None:
 def send_letter(postal_address: str, subject: str, body: str) -> None:
     letter = {"channel": "letter", "to": postal_address, "subject": subject, "body": body}
     aws.client("sqs").send_message(QueueUrl=settings().letters_queue_url, MessageBody=json.dumps(letter, ensure_ascii=False))
+
+
+def notify_space(account: dict, subject: str, body: str, purpose: str, *, today: date, letters: bool = True) -> list[str]:
+    """Tells whoever is told about this space (``recipients``: a minor's representatives, never the
+    child), each by email, else by letter unless ``letters`` is False (a message or a reminder
+    by post would arrive after it mattered). Returns the channel used for each."""
+    contacts = recipients(account, today)
+    return [notify(contact if letters else {"email": contact.get("email")}, subject, body, purpose) for contact in contacts]
 
 
 def notify(contact: dict, subject: str, body: str, purpose: str) -> str:

@@ -17,7 +17,8 @@ Order of checks
      acting with their own patient token): named on the space -> the relationship still holds
      (a legal representative until the holder's 18th birthday, a guardian until the end date) ->
      documents hidden from the representatives (the minor's secret) do not exist for them, nor
-     the history events about them -> messaging is the holder's -> the holder's rules below.
+     the history events about them -> the holder's rules below (messaging included: they read
+     and answer the holder's conversations, as they do the record).
    - the holder's rules (patient, representative): professional-only actions -> cannot open a
      conversation -> space open (except reading the activity history or the space itself, and
      closing it) -> documents still invisible to the patient, and the history events about
@@ -172,7 +173,6 @@ class Reason:
     HIDDEN_FROM_REPRESENTATIVES = "hidden_from_representatives"
     HIDDEN_RESERVED_TO_PROFESSIONALS = "hidden_reserved_to_professionals"
     HIDDEN_ONLY_FOR_MINORS = "hidden_only_for_minors"
-    HOLDER_ONLY = "holder_only"
     BLOCKED = "blocked"
     UNKNOWN_PROFESSION = "unknown_profession"
     OCCUPATIONAL_DOCTOR_NEEDS_GRANT = "occupational_doctor_needs_grant"
@@ -431,8 +431,6 @@ def _decide_representative(
         if action == CREATE:
             return _deny(Reason.HIDDEN_RESERVED_TO_PROFESSIONALS)
         return _deny(Reason.HIDDEN_FROM_REPRESENTATIVES, hide=True)
-    if resource.kind == CONVERSATION:
-        return _deny(Reason.HOLDER_ONLY)  # a conversation may carry the minor's secret
     reason = Reason.GUARDIAN if holding.relationship == GUARDIAN else Reason.LEGAL_REPRESENTATIVE
     return _decide_holder(actor, space, action, resource, now, reason)
 

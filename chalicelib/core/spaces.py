@@ -91,6 +91,17 @@ def load_as_seen_by(patient_ids: list[str], rpps: str) -> dict[str, SpaceItems]:
     }
 
 
+def represented_by(person_id: str) -> list[str]:
+    """The spaces a person is recorded as acting on, as legal representative or guardian (their
+    DEPENDANTS partition); whether they still may is the policy's to decide."""
+    entries = aws.query_all(
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": layout.dependants(person_id)},
+        ConsistentRead=True,
+    )
+    return list(dict.fromkeys(entry["patient_id"] for entry in entries))
+
+
 def get_account(patient_id: str) -> dict | None:
     return aws.table().get_item(Key=layout.account(patient_id), ConsistentRead=True).get("Item")
 

@@ -55,6 +55,7 @@ ISSUE_TYPES = {
     "payload_too_large": "too-long",
     "unsupported_media_type": "not-supported",
     "too_many_attempts": "throttled",
+    "service_unavailable": "transient",
 }
 
 

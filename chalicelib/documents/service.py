@@ -226,8 +226,8 @@ def write(
 ) -> list[dict]:
     """The one write path of new documents (deposited, imported): their contents first (encrypted,
     behind orphan markers), then every metadata item, pointer, ``writes`` and history event
-    (``action`` per document) in one transaction; if anything fails, the contents written are
-    discarded. Returns the metadata items written."""
+    (``action`` per document) in one transaction; if that is refused, the contents written are
+    discarded (core.blobs ``abandon``). Returns the metadata items written."""
     object_keys = [store.object_key(draft.item["document_id"]) for draft in drafts]
     try:
         hashes = concurrency.map_concurrently(lambda pair: _store_content(patient_id, *pair), zip(drafts, object_keys))
@@ -246,9 +246,8 @@ def write(
                 # names the older document but tells of the newer: concealed from whom either is
                 events.append(history.Event("document.superseded", draft.replaced["document_id"], **_concealed(draft.replaced, item)))
         history.commit_events(patient_id, actor, events, writes=all_writes, head=head)
-    except Exception:
-        for object_key in object_keys:
-            CONTENT.discard(object_key)  # no content without its metadata
+    except Exception as error:
+        CONTENT.abandon(object_keys, error)  # at once only if nothing was written: else the sweeper decides
         raise
     return items
 

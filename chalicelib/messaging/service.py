@@ -2,7 +2,9 @@
 
 - The access policy is the only gate: ``create`` on a conversation (a professional opens one, a
   patient never), ``message`` (write in one), ``read``. Being one of the two participants is the
-  conversation's own fact, checked here first: anyone else gets 404, as if it did not exist.
+  conversation's own fact, checked here first: anyone else gets 404, as if it did not exist. The
+  patient's side is the space's: its holder, or whoever acts for them (a minor's legal
+  representatives, a protected adult's guardian, under their own actor), as for the record.
 - Everything a person wrote is encrypted (Encryption SDK) under a context naming the patient, the
   conversation and the part: bodies and attachments in S3 (core.blobs), the body stored as an
   envelope that also holds the attachments' file names; the subject on the inbox entries, opened
@@ -12,7 +14,8 @@
 - A message, its inbox updates, the markers' removal and its history event are one transaction,
   which also re-checks that the space is still open and the professional still not blocked: a
   block or a closure that lands while the message is being sent stops it.
-- The other participant is told by email that a new message arrived, nothing more.
+- The other participant is told by email that a new message arrived, nothing more: on the
+  patient's side, whoever core.notify says is told about the space (a minor's representatives).
 """
 
 from __future__ import annotations
@@ -20,14 +23,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from chalicelib.core.policy import CREATE, MESSAGE, READ, Resource, decide
+from chalicelib.core.policy import CREATE, MESSAGE, READ, REPRESENTATIVE, Resource, decide
 from chalicelib.core.gate import Authorized, actor_of, check, load_space, to_space
 from chalicelib.core import history
 from chalicelib.core.models import ActorRef
 from chalicelib.core import blobs, clock, concurrency, crypto, layout, logs, pseudonyms, purge
 from chalicelib.core.api import Raw
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import Conflict, Forbidden, NotFound
+from chalicelib.core.errors import ApiError, Conflict, Forbidden, NotFound
 from chalicelib.core.ids import new_id, new_sortable_id
 from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
 from chalicelib.core import content
@@ -45,7 +48,7 @@ from chalicelib.messaging.models import (
     ProfessionalRef,
     Sent,
 )
-from chalicelib.core.notify import notify
+from chalicelib.core.notify import notify_space
 from chalicelib.core import spaces
 
 CONTENT = blobs.Bucket("messages")  # this module's encrypted content, in its own bucket
@@ -92,7 +95,7 @@ class _Stored:
 
 def _store_message(patient_id: str, conversation_id: str, author: ActorRef, body: str, attachments: list[AttachmentIn]) -> _Stored:
     """Checks the attachments (type and size, as documents), encrypts and uploads body and files.
-    The caller's transaction must delete the markers of ``object_keys``; on failure it discards."""
+    The caller's transaction must delete the markers of ``object_keys``; on failure it abandons them."""
     files = [
         content.check(a.content_base64, a.media_type, field=f"attachments.{i}.content_base64") for i, a in enumerate(attachments)
     ]
@@ -111,7 +114,7 @@ def _store_message(patient_id: str, conversation_id: str, author: ActorRef, body
             sha = CONTENT.store(key, data, _context(patient_id, conversation_id, message_id, f"attachment-{index}"), owner)
             parts.append({"index": index, "media_type": attachment.media_type, "size": len(data), "sha256": sha, "object_key": key})
     except BaseException:
-        _discard(stored)
+        CONTENT.discard_all(stored)  # before the transaction: nothing owns them
         raise
     item = {
         "conversation_id": conversation_id,
@@ -125,14 +128,6 @@ def _store_message(patient_id: str, conversation_id: str, author: ActorRef, body
         "attachments": parts,
     }
     return _Stored(item, stored)
-
-
-def _discard(object_keys: list[str]) -> None:
-    for key in object_keys:
-        try:
-            CONTENT.discard(key)
-        except Exception:  # noqa: BLE001 - the marker stays: the sweeper finishes
-            logs.error("message content discard failed", exc_info=True)
 
 
 def _commit(granted: Authorized, action: str, resource: str, stored: _Stored, items: list[dict]) -> None:
@@ -152,11 +147,11 @@ def _commit(granted: Authorized, action: str, resource: str, stored: _Stored, it
     try:
         history.commit(patient_id, granted.actor_ref, action, resource, writes=transaction, head=granted.items.activity_head)
     except history.StateChanged:
-        _discard(stored.object_keys)
+        CONTENT.discard_all(stored.object_keys)  # refused: nothing was written
         _decide_again(granted)
         raise Conflict("This conversation changed in the meantime; try again.") from None
-    except BaseException:
-        _discard(stored.object_keys)
+    except BaseException as error:
+        CONTENT.abandon(stored.object_keys, error)  # at once only if nothing was written: else the sweeper decides
         raise
 
 
@@ -211,13 +206,13 @@ def reply(principal: Principal, conversation_id: str, request: MessageCreate) ->
 
 def _tell(account: dict, recipient: str) -> None:
     """The message is sent whatever happens here: a failed notification is logged, not raised.
-    Patients are emailed (no letter for a message: it would arrive after the next login).
+    The patient's side is emailed (no letter for a message: it would arrive after the next login).
     Professionals have no email address in our data (Pro Santé Connect gives none): skipped."""
     if recipient == store.PROFESSIONAL:
         logs.info("message notification skipped: professionals have no email address in our data", purpose="message")
         return
     try:
-        notify({"email": account.get("email")}, *notices.new_message(), purpose="message")
+        notify_space(account, *notices.new_message(), purpose="message", today=clock.now().date(), letters=False)
     except Exception:  # noqa: BLE001
         logs.error("message notification failed", exc_info=True)
 
@@ -226,8 +221,9 @@ def _tell(account: dict, recipient: str) -> None:
 
 
 def _participant(principal: Principal, conversation_id: str, action: str) -> tuple[Authorized, dict[str, dict], str]:
-    """The conversation if the caller is one of its two participants (else 404), and the policy's
-    decision on ``action`` in the patient's space (a block or a closure applies at once)."""
+    """The conversation if the caller is one of its two participants (else 404), the policy's
+    decision on ``action`` in the patient's space (a block, a closure, the end of a representation
+    apply at once) and the caller's side (``store.PATIENT`` for whoever acts for the holder)."""
     entries = store.participants(conversation_id)
     if set(entries) != set(store.ROLES):
         raise NotFound(NO_CONVERSATION)
@@ -237,8 +233,8 @@ def _participant(principal: Principal, conversation_id: str, action: str) -> tup
     except NotFound:
         raise NotFound(NO_CONVERSATION) from None
     actor = actor_of(principal, items)
-    if actor.role == store.PATIENT and actor.patient_id == patient_id:
-        role = store.PATIENT
+    if (actor.role == store.PATIENT and actor.patient_id == patient_id) or actor.role == REPRESENTATIVE:
+        role = store.PATIENT  # a representative is one named on this space (core.gate): the policy decides the rest
     elif actor.role == store.PROFESSIONAL and actor.id == entries[store.PROFESSIONAL]["rpps"]:
         role = store.PROFESSIONAL
     else:
@@ -263,27 +259,46 @@ def _conversation(entry: dict, subject: str) -> Conversation:
 
 
 def list_conversations(principal: Principal, limit: int, cursor: str | None) -> ConversationPage:
-    """The caller's conversations, newest activity first, from their inbox index.
+    """The caller's conversations, newest activity first, from the inbox index.
 
-    A patient's inbox is their space's: the policy decides ``read`` there (a closed space has
-    none). A professional's inbox is their own: the conversations they opened, each still subject
-    to the policy's ``read`` in its patient's space (a page may hold fewer than ``limit``)."""
+    A patient token reads the patient's side of the spaces it may (``_patient_side``): its own and
+    those it manages, merged; each entry's ``patient_id`` says whose space it is. A professional's
+    inbox is their own: the conversations they opened, each still subject to the policy's ``read``
+    in its patient's space (a page may hold fewer than ``limit``)."""
     if principal.role == store.PATIENT:
-        patient_id = spaces.patient_id_for(pseudonyms.ins_digest(principal.ins))
-        if patient_id is None:
-            raise NotFound("You have no Mon espace santé space.")
-        granted = check(principal, load_space(patient_id), READ, CONVERSATION)
-        participant = store.inbox(store.PATIENT, granted.space.patient_id)
-        role, participant_id = store.PATIENT, granted.space.patient_id
+        list_scope = scope("conversations", principal, side=store.PATIENT)
+        items, last_key = store.patient_inboxes_page(_patient_side(principal), limit, decode_cursor(cursor, list_scope))
     else:
-        role, participant_id = store.PROFESSIONAL, principal.rpps
-        participant = store.inbox(role, participant_id)
-    list_scope = scope("conversations", principal, inbox=participant)
-    items, last_key = store.inbox_page(role, participant_id, limit, decode_cursor(cursor, list_scope))
-    if role == store.PROFESSIONAL:
+        list_scope = scope("conversations", principal, inbox=store.inbox(store.PROFESSIONAL, principal.rpps))
+        items, last_key = store.inbox_page(store.PROFESSIONAL, principal.rpps, limit, decode_cursor(cursor, list_scope))
         items = _still_readable_by(principal, items)
     subjects = _open_subjects(items)
     return ConversationPage(items=[_conversation(i, s) for i, s in zip(items, subjects)], next_cursor=encode_cursor(last_key, list_scope))
+
+
+def _patient_side(principal: Principal) -> list[str]:
+    """The spaces whose conversations this patient token reads: the person's own and those they act
+    on as legal representative or guardian, each as the policy decides ``read`` now (a minor's
+    own login reaches nothing, a representation ends on the 18th birthday). When none is readable,
+    the refusal of their own space (a minor: 403), else 404."""
+    no_space = NotFound("You have no Mon espace santé space.")
+    person_id = spaces.patient_id_for(pseudonyms.ins_digest(principal.ins))
+    if person_id is None:
+        raise no_space
+    readable: list[str] = []
+    refusal: ApiError = no_space
+    for patient_id in [person_id, *spaces.represented_by(person_id)]:
+        items = spaces.load(patient_id)
+        if items is None:
+            continue  # a representative with no space of their own
+        try:
+            readable.append(check(principal, items, READ, CONVERSATION).space.patient_id)
+        except (Forbidden, NotFound) as refused:
+            if patient_id == person_id:
+                refusal = refused  # their own space's answer: a minor's login is told who manages it
+    if not readable:
+        raise refusal
+    return readable
 
 
 def _still_readable_by(principal: Principal, entries: list[dict]) -> list[dict]:
@@ -341,7 +356,7 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
                 read=_read_by_recipient(item, role, mine, other_read),
             )
         )
-    newly = [i for i in items if i["author_role"] != role and (previous is None or i["message_id"] > previous)]
+    newly = [i for i in items if _side(i) != role and (previous is None or i["message_id"] > previous)]
     if newly:
         last = max(i["message_id"] for i in newly)
         mark = store.mark_read(conversation_id, role, previous, last, len(newly))
@@ -352,8 +367,13 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
     return MessagePage(items=out, next_cursor=encode_cursor(last_key, list_scope))
 
 
+def _side(message: dict) -> str:
+    """The side its author wrote for: a representative writes on the patient's side."""
+    return store.PROFESSIONAL if message["author_role"] == store.PROFESSIONAL else store.PATIENT
+
+
 def _read_by_recipient(item: dict, reader_role: str, mine: dict, other_read: str) -> bool:
-    if item["author_role"] == reader_role:  # mine: has the other side read it?
+    if _side(item) == reader_role:  # my side's: has the other side read it?
         return bool(other_read) and item["message_id"] <= other_read
     return True  # theirs: the caller is reading it now
 

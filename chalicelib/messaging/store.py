@@ -81,6 +81,24 @@ def inbox_page(role: str, participant_id: str, limit: int, start_key: dict | Non
     return aws.query_page(query, start_key)
 
 
+def patient_inboxes_page(patient_ids: list[str], limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
+    """A page of several spaces' patient inboxes merged, newest activity first. The next page starts
+    before the sort key of the last entry given (unique: it ends with the conversation id, and
+    comparable across inboxes); each inbox is read from there for one more than a page, so the
+    merge knows whether more follow."""
+    before = (start_key or {}).get("before")
+    entries: list[dict] = []
+    for patient_id in patient_ids:
+        condition = Key("gsi1pk").eq(inbox(PATIENT, patient_id))
+        if before:
+            condition &= Key("gsi1sk").lt(before)
+        query = {"IndexName": "gsi1", "KeyConditionExpression": condition, "ScanIndexForward": False, "Limit": limit + 1}
+        entries += aws.table().query(**query).get("Items", [])
+    entries.sort(key=lambda entry: entry["gsi1sk"], reverse=True)
+    page = entries[:limit]
+    return page, ({"before": page[-1]["gsi1sk"]} if len(entries) > limit else None)
+
+
 # --- transaction items --------------------------------------------------------------------------
 
 
