@@ -21,13 +21,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSIONS = ("md", "py", "json", "yaml", "yml", "txt", "toml", "ini", "cfg", "sh")
 URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+")
+SECTION = re.compile(r"([\w/.-]+\.md)\)? § ([^)\n;:,.]+)")  # docs/api.md § Tokens, [api.md](api.md) § Tokens
 WORD = re.compile(r"/?[\w.<>{}*\[\]-]+(?:/[\w.<>{}*\[\]-]+)*/?")
 
 # Named, never kept in the repository, each for a reason.
 NOT_IN_THE_REPOSITORY = {
     "build/": "build outputs: make package, make lint, the browser tests' screenshots",
     "chalicelib/platform/openapi.json": "written into the package by infra/package.py, removed afterwards",
-    "config.json": "the portal's configuration as uploaded (portal/config/<stage>.json)",
 }
 
 
@@ -79,6 +79,19 @@ def cited_paths(text: str) -> list[str]:
     return paths
 
 
+def resolve(path: str, citing: Path) -> Path | None:
+    folder = citing.parent.relative_to(ROOT)
+    for base in (Path("."), folder, Path("chalicelib")):
+        candidate = os.path.normpath(base / path)
+        if candidate in FILES:
+            return ROOT / candidate
+    return None
+
+
+def headings(page: Path) -> list[str]:
+    return [line.lstrip("#").strip() for line in page.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
+
+
 def exists(path: str, citing: Path) -> bool:
     if any(mark in path for mark in "<>{}*[]"):  # a pattern: portal/config/<stage>.json, statemachines/*.asl.json
         return True
@@ -102,6 +115,18 @@ def commentary(path: Path) -> list[tuple[int, str]]:
     return list(enumerate(text.splitlines(), 1))
 
 
+def missing_sections(text: str, citing: Path) -> list[str]:
+    """Cited sections (``docs/<page>.md § <section>``) the page has no heading for."""
+    missing = []
+    for page, section in SECTION.findall(text):
+        resolved, section = resolve(page, citing), section.strip()
+        if not resolved or not section:
+            continue
+        if not any(heading.startswith(section) or section.startswith(heading) for heading in headings(resolved)):
+            missing.append(f"{page} § {section}")
+    return missing
+
+
 def missing_references() -> list[str]:
     missing = []
     for name in sorted(FILES):
@@ -112,17 +137,22 @@ def missing_references() -> list[str]:
             for cited in cited_paths(text):
                 if not exists(cited, path):
                     missing.append(f"{name}:{line}: {cited}")
+            missing += [f"{name}:{line}: {cited}" for cited in missing_sections(text, path)]
     return missing
 
 
 def test_comments_docstrings_and_pages_name_only_files_of_the_repository():
     missing = missing_references()
-    assert not missing, "no such file in the repository (cite docs/ or the law):\n" + "\n".join(missing)
+    assert not missing, "no such file or section in the repository (cite docs/ or the law):\n" + "\n".join(missing)
 
 
 def test_the_finder_sees_a_missing_file_and_lets_patterns_and_urls_be():
-    assert cited_paths("(API.md § Agenda) see core/gate.py and https://example.org/a/b.md") == ["API.md", "core/gate.py"]
+    text = "(API.md § Agenda) see core/gate.py and https://example.org/a/b.md"
+    assert cited_paths(text) == ["API.md", "core/gate.py"]
     citing = ROOT / "chalicelib" / "documents" / "service.py"
     assert not exists("API.md", citing)
     assert exists("core/gate.py", citing) and exists("infra/statemachines/*.asl.json", citing)
     assert not exists("core/no_such_module.py", citing)
+    assert missing_sections("docs/api.md § Tokens; docs/api.md § No such section)", citing) == [
+        "docs/api.md § No such section"
+    ]
