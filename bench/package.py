@@ -47,6 +47,17 @@ def checkov_summary(sam_path: Path) -> str:
     return f"checkov {summary['checkov_version']}: {summary['passed']} passed, {summary['failed']} failed, {summary['skipped']} skipped"
 
 
+def reserved_concurrency(properties: dict, parameters: dict) -> tuple[int, str]:
+    """A function's reserved concurrency as the package's parameter defaults give it: (value, shown).
+    Absent, or its parameter at 0: nothing reserved (infra/package.py reserved_concurrency)."""
+    reserved = properties.get("ReservedConcurrentExecutions")
+    if reserved is None:
+        return 0, "none"
+    parameter = reserved["Fn::If"][1]["Ref"]
+    value = parameters[parameter]["Default"]
+    return value, f"{parameter}={value}" if value else f"{parameter}=0 (none)"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench package")
     parser.add_argument("--stage", default="prod")
@@ -63,16 +74,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'function':<17} {'handler':<48} {'MB':>5} {'s':>4} {'reserved':>25} {'grants':>7} {'of shared':>10}")
     reserved_total = 0
     for name, p in functions.items():
-        reserved = p["ReservedConcurrentExecutions"]
-        if isinstance(reserved, dict):
-            value = parameters[reserved["Ref"]]["Default"]
-            shown = f"{reserved['Ref']}={value}"
-        else:
-            value, shown = reserved, str(reserved)
+        value, shown = reserved_concurrency(p, parameters)
         reserved_total += value
         share = len(roles[name]) / len(shared)
         print(f"{name:<17} {p['Handler']:<48} {p['MemorySize']:>5} {p['Timeout']:>4} {shown:>25} {len(roles[name]):>7} {share:>10.0%}")
-    print(f"reserved concurrency, defaults: {reserved_total} of the account's 1,000 (100 stay unreserved)")
+    print(f"reserved concurrency of the {args.stage} package: {reserved_total}; "
+          f"the account's Lambda quota must be at least {reserved_total + 100} (100 stay unreserved)")
     print(checkov_summary(sam_path))
 
 

@@ -254,12 +254,12 @@ MODULES: dict[str, Module] = {
 
 
 @dataclass(frozen=True)
-class Concurrency:
-    """Reserved concurrency: a fixed number, or a stack parameter (with this default)."""
+class Parameter:
+    """A stack parameter: its default fits a new AWS account; a stage's file (infra/stages/) sets its own."""
 
+    name: str
     default: int
-    parameter: str | None = None
-    description: str = ""
+    description: str
 
 
 @dataclass(frozen=True)
@@ -268,53 +268,58 @@ class Function:
     name: str  # the Lambda function is mes-<stage>-<name>
     memory: int  # MB; CPU grows with it (1,769 MB = one vCPU)
     timeout: int  # seconds
-    concurrency: Concurrency
+    # Reserved concurrency: that many always available to the function, never more, taken from the
+    # account's quota (of which Lambda keeps 100 unreserved; a new account may have only 10): 0, none.
+    reserved: Parameter | None = None
+    most: Parameter | int | None = None  # an SQS source's MaximumConcurrency: a cap, no quota taken
     trigger: str | None = None  # the queue of an SQS event source (template logical id)
     environment: tuple[str, ...] = ()  # beyond the module's
     statements: tuple[dict, ...] = field(default=())  # beyond the module's
 
 
-def api_concurrency(module: str, default: int) -> Concurrency:
-    return Concurrency(
-        default,
+def api_reserved(module: str) -> Parameter:
+    return Parameter(
         f"{module.title()}Concurrency",
+        0,
         f"Reserved concurrency of the {module} API function: at most this many of its requests at "
-        "once, and always this many available to it whatever the other modules do.",
+        "once, and always this many available to it whatever the other modules do; 0: none reserved.",
     )
 
 
-PURGE = Concurrency(2)  # closures are rare; the queue holds the rest (MaximumConcurrency follows)
-HOURLY = Concurrency(1)  # one run at a time: the next hour's catches up on what is left
+PURGES_AT_ONCE = 2  # closures are rare; the queue holds the rest (SQS's least MaximumConcurrency)
 
 
-def _api(module: str, memory: int, timeout: int, concurrency: int) -> tuple[str, Function]:
-    return f"{module.title()}Api", Function(module, module, memory, timeout, api_concurrency(module, concurrency))
+def _api(module: str, memory: int, timeout: int) -> tuple[str, Function]:
+    return f"{module.title()}Api", Function(module, module, memory, timeout, reserved=api_reserved(module))
 
 
 def _hourly(module: str, memory: int = 512) -> tuple[str, Function]:
-    return f"{module.title()}Hourly", Function(module, f"{module}-hourly", memory, 900, HOURLY)
+    # Nothing reserved: a run ends within 900 s, before the next hour's starts.
+    return f"{module.title()}Hourly", Function(module, f"{module}-hourly", memory, 900)
 
 
 def _purge(module: str, timeout: int) -> tuple[str, Function]:
     queue = f"Purge{module.title()}Queue"
-    return f"Purge{module.title()}", Function(module, f"{module}-purge", 512, timeout, PURGE, trigger=queue)
+    return f"Purge{module.title()}", Function(
+        module, f"{module}-purge", 512, timeout, most=PURGES_AT_ONCE, trigger=queue
+    )
 
 
 # Keyed by logical id: Chalice's for the event handlers (its name of the handler), <Module>Api for
 # the functions infra/package.py makes out of Chalice's one API handler. Why each size: infra/README.md.
 FUNCTIONS: dict[str, Function] = dict(
     [
-        _api("platform", 512, 10, 10),
-        _api("enrolment", 1024, 29, 100),
-        _api("access", 512, 10, 50),
-        _api("activity", 1024, 29, 20),
-        _api("documents", 1769, 29, 200),
-        _api("profile", 512, 10, 50),
-        _api("catalogue", 512, 10, 20),
-        _api("export", 1024, 29, 20),
-        _api("messaging", 1769, 29, 100),
-        _api("agenda", 512, 10, 50),
-        _api("migration", 512, 10, 2),
+        _api("platform", 512, 10),
+        _api("enrolment", 1024, 29),
+        _api("access", 512, 10),
+        _api("activity", 1024, 29),
+        _api("documents", 1769, 29),
+        _api("profile", 512, 10),
+        _api("catalogue", 512, 10),
+        _api("export", 1024, 29),
+        _api("messaging", 1769, 29),
+        _api("agenda", 512, 10),
+        _api("migration", 512, 10),
         (
             "OnTimer",
             Function(
@@ -322,9 +327,9 @@ FUNCTIONS: dict[str, Function] = dict(
                 "enrolment-timers",
                 1024,
                 900,  # Lambda's most: a run hands over a minute before (events.HANDOVER_MARGIN_SECONDS)
-                Concurrency(
-                    16,
+                most=Parameter(
                     "TimerConcurrency",
+                    16,
                     "Most timer runs at once (a cohort step runs one per shard: chalicelib/enrolment/"
                     "store.py COHORT_SHARDS). Each run notifies from 8 workers (chalicelib/core/"
                     "concurrency.py), each ~10-20 people a second: keep TimerConcurrency x 8 x 20 "
@@ -342,9 +347,9 @@ FUNCTIONS: dict[str, Function] = dict(
                 "documents-legacy-import",
                 2048,  # more than one vCPU: 8 archives checked and encrypted side by side
                 300,  # a batch of 100 archives (the state machine's ItemBatcher)
-                Concurrency(
-                    50,
+                most=Parameter(
                     "LegacyImportConcurrency",
+                    50,
                     "Most legacy import batches at once: keep it at the legacy import state "
                     "machine's MaxConcurrency (infra/statemachines/legacy_import.asl.json).",
                 ),
@@ -381,6 +386,8 @@ VISIBILITY_PER_TIMEOUT = 6
 # Checks of checkov's that do not apply to these functions (infra/package.py writes them into each
 # function's Metadata, where checkov reads its skips).
 FUNCTION_CHECKOV_SKIPS = {
+    "CKV_AWS_115": "Reserved concurrency is taken from the account's quota: a stage reserves it through its "
+    "parameters (infra/stages/), none by default; SQS sources are capped by MaximumConcurrency.",
     "CKV_AWS_116": "No dead-letter queue on the function: API calls are synchronous (the caller gets "
     "the error), SQS sources have their queue's, schedules are redone by the next run.",
     "CKV_AWS_117": "No VPC: the function reaches only AWS APIs, over TLS, each allowed by its role; "

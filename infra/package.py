@@ -15,8 +15,9 @@
    template's intrinsic functions are re-applied as whole values (see pin_intrinsics);
 5. splits Chalice's one API handler into one function per module, each route's integration and
    invoke permission pointing at its module's function (split_api);
-6. makes every function what infra/functions.py says: size, reserved concurrency, environment,
-   its own role and encrypted log group, tracing (wire_functions);
+6. makes every function what infra/functions.py says: size, concurrency (the stack parameters'
+   defaults: the stage's infra/stages/<stage>.json, else none reserved), environment, its own role
+   and encrypted log group, tracing (wire_functions);
 7. checks the result (check_wiring): a route served by no module or by two, a Chalice handler
    infra/functions.py does not know, a variable naming a resource the role cannot reach, an SQS
    visibility timeout shorter than 6 times its function's timeout: no package;
@@ -195,21 +196,53 @@ def queue_names(sam: dict, stage: str) -> dict[str, str]:
     }
 
 
-def concurrency_value(concurrency: functions.Concurrency) -> Any:
-    return ref(concurrency.parameter) if concurrency.parameter else concurrency.default
+STAGES_DIR = INFRA_DIR / "stages"  # <stage>.json: the stage's values of the stack parameters below
 
 
-def add_parameters(sam: dict) -> None:
+def stage_parameters(stage: str) -> dict[str, int]:
+    """The stage's values of FUNCTIONS' parameters (infra/stages/<stage>.json); a stage without a
+    file keeps the defaults, which fit a new AWS account."""
+    path = STAGES_DIR / f"{stage}.json"
+    values = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    unknown = set(values) - {p.name for p in function_parameters()}
+    if unknown:
+        raise SystemExit(f"{path}: no such parameter {sorted(unknown)}")
+    return values
+
+
+def function_parameters() -> list[functions.Parameter]:
+    found = [f.reserved for f in FUNCTIONS.values()] + [f.most for f in FUNCTIONS.values()]
+    return [p for p in found if isinstance(p, functions.Parameter)]
+
+
+def reserved_condition(parameter: functions.Parameter) -> str:
+    return f"{parameter.name}Reserved"
+
+
+def add_parameters(sam: dict, stage: str) -> None:
+    values = stage_parameters(stage)
     for function in FUNCTIONS.values():
-        concurrency = function.concurrency
-        if concurrency.parameter:
-            sam["Parameters"][concurrency.parameter] = {
-                "Type": "Number",
-                "Default": concurrency.default,
-                "MinValue": 2 if function.trigger else 1,  # an SQS source runs at least 2 at once
-                "MaxValue": 1000,
-                "Description": concurrency.description,
+        for parameter, least in ((function.reserved, 0), (function.most, 2)):  # an SQS source runs 2 at once
+            if isinstance(parameter, functions.Parameter):
+                sam["Parameters"][parameter.name] = {
+                    "Type": "Number",
+                    "Default": values.get(parameter.name, parameter.default),
+                    "MinValue": least,
+                    "MaxValue": 1000,
+                    "Description": parameter.description,
+                }
+        if function.reserved:  # reserving 0 would stop the function: 0 reserves nothing instead
+            sam.setdefault("Conditions", {})[reserved_condition(function.reserved)] = {
+                "Fn::Not": [{"Fn::Equals": [ref(function.reserved.name), 0]}]
             }
+
+
+def reserved_concurrency(parameter: functions.Parameter) -> Any:
+    return {"Fn::If": [reserved_condition(parameter), ref(parameter.name), ref("AWS::NoValue")]}
+
+
+def most_at_once(function: functions.Function) -> Any:
+    return ref(function.most.name) if isinstance(function.most, functions.Parameter) else function.most
 
 
 def log_group(logical_id: str) -> dict:
@@ -248,7 +281,7 @@ def role(logical_id: str) -> dict:
 def wire_functions(sam: dict, stage: str) -> None:
     """Each function as infra/functions.py says, with its own role and log group."""
     resources, queues = sam["Resources"], queue_names(sam, stage)
-    add_parameters(sam)
+    add_parameters(sam, stage)
     for logical_id, resource in list(resources.items()):
         if resource["Type"] != "AWS::Serverless::Function" or logical_id not in FUNCTIONS:
             continue  # check_wiring refuses functions infra/functions.py does not know
@@ -261,12 +294,13 @@ def wire_functions(sam: dict, stage: str) -> None:
             FunctionName={"Fn::Sub": f"mes-${{Stage}}-{function.name}"},
             MemorySize=function.memory,
             Timeout=function.timeout,
-            ReservedConcurrentExecutions=concurrency_value(function.concurrency),
             Tracing="Active",
             KmsKeyArn=arn("DataKey"),
             Role=arn(f"{logical_id}Role"),
             LoggingConfig={"LogGroup": ref(f"{logical_id}Logs")},
         )
+        if function.reserved:
+            properties["ReservedConcurrentExecutions"] = reserved_concurrency(function.reserved)
         for event in properties.get("Events", {}).values():
             if event["Type"] == "SQS":
                 queue_name = event["Properties"]["Queue"]["Fn::Sub"].rsplit(":", 1)[1]
@@ -274,7 +308,7 @@ def wire_functions(sam: dict, stage: str) -> None:
                     raise SystemExit(f"{logical_id}: consumes {queue_name}, infra/functions.py says {function.trigger}")
                 # The reference also orders the creation; never more runs than the function may.
                 event["Properties"]["Queue"] = arn(function.trigger)
-                event["Properties"]["ScalingConfig"] = {"MaximumConcurrency": concurrency_value(function.concurrency)}
+                event["Properties"]["ScalingConfig"] = {"MaximumConcurrency": most_at_once(function)}
         resource["Metadata"] = {
             "checkov": {"skip": [{"id": c, "comment": why} for c, why in functions.FUNCTION_CHECKOV_SKIPS.items()]}
         }

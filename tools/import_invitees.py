@@ -1,4 +1,4 @@
-"""Bulk import of invitees into an enrolment campaign (API.md § Enrolment).
+"""Bulk import of invitees into an enrolment campaign (docs/api.md § Enrolment).
 
 Usage::
 
@@ -11,7 +11,7 @@ Input: a UTF-8 CSV (a BOM is accepted) whose header names the fields of the invi
 ``postal_address`` cells are left out of the request. Other columns are ignored (but kept in the
 rejected file). The file is streamed: it is never held in memory, whatever its size.
 
-A person under 18 needs 1 or 2 legal representatives (API.md § Families), given in the optional
+A person under 18 needs 1 or 2 legal representatives (docs/api.md § Families), given in the optional
 columns ``representative1_ins, representative1_family_name, representative1_given_names,
 representative1_birth_date, representative1_email, representative1_postal_address`` and the
 same with ``representative2_``. A representative whose cells are all empty is left out; the

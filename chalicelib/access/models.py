@@ -1,4 +1,4 @@
-"""Bodies and responses of the access endpoints (API.md § Patients, access and activity)."""
+"""Bodies and responses of the access endpoints (docs/api.md § Patients, access and activity)."""
 
 from __future__ import annotations
 

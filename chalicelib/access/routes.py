@@ -1,4 +1,4 @@
-"""Patients and access endpoints (API.md § Patients, access and activity).
+"""Patients and access endpoints (docs/api.md § Patients, access and activity).
 
 Thin: the rules are in ``chalicelib.access.service`` and every decision in the policy.
 """

@@ -32,7 +32,7 @@ from chalicelib.core.errors import Conflict, InvalidRequest, InvalidRpps
 from chalicelib.core.identifiers import InvalidIdentifier, normalize_rpps
 from chalicelib.core.notify import notify_space
 
-# --- access settings, search and emergency access (API.md § Patients, access and activity) -------
+# --- access settings, search and emergency access (docs/api.md § Patients, access and activity) -------
 SETTINGS = Resource(kind="access_settings")
 WHOLE_SPACE = Resource(kind="space")
 # "Can read" means access to the record in general (grant, treating doctor, emergency session):
@@ -166,7 +166,7 @@ def revoke(principal: Principal, patient_id: str, rpps: str) -> None:
 
 def block(principal: Principal, patient_id: str, rpps: str) -> Block:
     """Blocks a professional: their grant and emergency session go in the same transaction, and
-    so does their treating-doctor designation (a blocked professional gets nothing, DOMAIN.md).
+    so does their treating-doctor designation (a blocked professional gets nothing, docs/domain.md § Who may see what).
     Blocking again returns the existing block."""
 
     def plan(found: Authorized) -> _Change:

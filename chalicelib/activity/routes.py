@@ -1,4 +1,4 @@
-"""GET /v1/patients/{patient_id}/activity and /activity/verify (API.md § Patients, access and activity)."""
+"""GET /v1/patients/{patient_id}/activity and /activity/verify (docs/api.md § Patients, access and activity)."""
 
 from __future__ import annotations
 

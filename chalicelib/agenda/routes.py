@@ -1,4 +1,4 @@
-"""Agenda endpoints (API.md § Agenda)."""
+"""Agenda endpoints (docs/api.md § Agenda)."""
 
 from __future__ import annotations
 

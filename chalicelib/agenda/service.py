@@ -1,4 +1,4 @@
-"""The health agenda (DOMAIN.md § Four modules; API.md § Agenda).
+"""The health agenda (docs/domain.md § Four modules; docs/api.md § Agenda).
 
 Events are pushed by the patient, by professionals with read access (grant, treating doctor,
 emergency session) and by apps with ``agenda:write``; the access policy decides every call, on

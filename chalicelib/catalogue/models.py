@@ -1,5 +1,5 @@
 """The catalogue of referenced digital health services, and patients' connections to them
-(API.md § Catalogue and connected apps)."""
+(docs/api.md § Catalogue and connected apps)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Catalogue and connected apps endpoints (API.md § Catalogue and connected apps)."""
+"""Catalogue and connected apps endpoints (docs/api.md § Catalogue and connected apps)."""
 
 from __future__ import annotations
 

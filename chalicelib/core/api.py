@@ -2,7 +2,7 @@
 
 ``Router.route`` wraps a Chalice route: it checks the declared access rule (an endpoint without
 one cannot be declared: deny by default), verifies the token, validates the body and the query
-against pydantic models, shapes the response and every error as in API.md, adds CORS headers and
+against pydantic models, shapes the response and every error as in docs/api.md, adds CORS headers and
 the request id, and records the operation for the OpenAPI document.
 
 Before any model sees them, a body is bounded (the route's size limit, checked before anything
@@ -116,7 +116,7 @@ class Operation:
     response_ref: ModelRef
     status: int
     raw_content_type: str | tuple[str, ...] | None
-    # How this router's errors look (the FHIR routes: OperationOutcome); None: API.md's shape.
+    # How this router's errors look (the FHIR routes: OperationOutcome); None: docs/api.md § Errors.
     render_error: Callable[[ApiError, Any], Response] | None = None
     # OpenAPI fields replacing the generated ones, for bodies and answers that are not the
     # contract's JSON (FHIR resources, form bodies).

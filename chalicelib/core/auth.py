@@ -1,4 +1,4 @@
-"""Bearer token verification (API.md § Tokens).
+"""Bearer token verification (docs/api.md § Tokens).
 
 PyJWT checks the signature against the configured JWKS (inline JWKS_JSON, or fetched from
 JWKS_URL); the claims (``iss``, ``aud``, the times, the role's own) are checked here. The algorithm
@@ -243,7 +243,7 @@ def _check_registered_claims(claims: dict[str, Any]) -> None:
         raise _bad_token("The token is not meant for this service.")
 
 
-# The claims read for each role (API.md § Tokens), all strings; ``name`` is optional for every role.
+# The claims read for each role (docs/api.md § Tokens), all strings; ``name`` is optional for every role.
 ROLE_CLAIMS = {
     "patient": ("ins",),
     "professional": ("rpps", "profession"),

@@ -4,7 +4,7 @@ Professional software (PDSm, IHE MHD) and the legacy DMP archives (XDS ``typeCod
 document's type with a LOINC code of the DMP's list (JDV_J66-TypeCode-DMP, a subset of
 JDV_J07-XdsTypeCode-CISIS, ANS CI-SIS nomenclatures); this API names it with one of
 ``matrix.DOCUMENT_TYPES``. Several codes map to one type; the first code of each type is the one
-given for documents deposited without a code (the native API). The README shows the table and
+given for documents deposited without a code (the native API). docs/fhir.md shows the table and
 its source. Data only: stdlib, no I/O.
 
 Checked against the ANS terminology IG release (github.com/ansforge/IG-terminology-website-release,

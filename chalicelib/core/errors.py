@@ -1,4 +1,4 @@
-"""Domain errors carrying the contract's status and code (API.md § Errors).
+"""Domain errors carrying the contract's status and code (docs/api.md § Errors).
 
 Services raise these; the HTTP layer turns them into ``{"error": {...}}``. AWS errors are
 translated here too, in one place: a lost condition is the services' to interpret

@@ -84,7 +84,7 @@ def _allowed_media_type(value: str) -> str:
 
 
 MediaType = Annotated[str, AfterValidator(_allowed_media_type), WithJsonSchema({"type": "string", "enum": list(MEDIA_TYPES)})]
-"""Pydantic type: the media types a document or an attachment may have (API.md § Documents)."""
+"""Pydantic type: the media types a document or an attachment may have (docs/api.md § Documents)."""
 
 
 def not_before(field: str, earlier: str, message: str):

@@ -1,6 +1,6 @@
 """Opaque identifiers: random, URL-safe, meaning nothing about the person they name; made of
 letters, digits and "-" only, so that each is also a valid FHIR id (a document_id is its
-DocumentReference's id, a patient_id its Patient's: API.md § FHIR interface)."""
+DocumentReference's id, a patient_id its Patient's: docs/api.md § FHIR interface)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Profession × document type matrix: which document types each profession may READ.
 
-DOMAIN.md (§ Who may see what) requires such a matrix ("a podiatrist does not read hospital
+docs/domain.md (§ Who may see what) requires such a matrix ("a podiatrist does not read hospital
 reports") but does not give its content. The table below is OUR DEFAULT; it must be described in
-the README as such. It only limits reading documents deposited by others: depositing is not
+docs/choices.md as such. It only limits reading documents deposited by others: depositing is not
 limited by profession, an author always reads their own document, and the occupational doctor
 still needs the patient's explicit grant on top of this table.
 

@@ -21,7 +21,7 @@ class Strict(Model):
 
 
 class ActorRef(Model):
-    """Who did something, as the history and the API name them (API.md: ``{"role", "id"}``)."""
+    """Who did something, as the history and the API name them (docs/api.md § Tokens: ``{"role", "id"}``)."""
 
     role: str
     id: str

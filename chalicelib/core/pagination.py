@@ -1,4 +1,4 @@
-"""Lists: ``?limit=`` (default 50, max 200) and an opaque ``?cursor=`` (API.md § Conventions).
+"""Lists: ``?limit=`` (default 50, max 200) and an opaque ``?cursor=`` (docs/api.md § Conventions).
 
 A cursor is DynamoDB's LastEvaluatedKey sealed with AES-256-GCM under a key of the stack
 (core.pseudonyms), the list's scope as associated data. Each list declares its scope once, for

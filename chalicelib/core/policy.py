@@ -1,6 +1,6 @@
 """The one access decision every endpoint calls: ``decide(actor, space, action, resource, now)``.
 
-Pure: no I/O, no AWS, stdlib only. DOMAIN.md (§ Who may see what, § Account lifecycle) is the
+Pure: no I/O, no AWS, stdlib only. docs/domain.md (§ Who may see what, § Account lifecycle) is the
 source; whatever it does not allow is denied. ``now`` and every datetime given must be
 timezone-aware (UTC).
 

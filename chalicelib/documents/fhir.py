@@ -1,5 +1,5 @@
 """The medical record's FHIR R4 face for professional software (PDSm, a French profile of IHE MHD;
-API.md § FHIR interface): resources in, the documents service's own calls, resources out.
+docs/api.md § FHIR interface): resources in, the documents service's own calls, resources out.
 
 Nothing is decided here: every deposit, search and read goes through ``documents.service`` (the
 same access decision, encryption, history, limits and type checks as the native API), and the
@@ -539,7 +539,7 @@ def find_patient(principal: Principal, params: dict[str, list[str]], base: str) 
 
 # --- CapabilityStatement ----------------------------------------------------------------------
 def capability_statement() -> dict:
-    """What this server really answers (API.md § FHIR interface)."""
+    """What this server really answers (docs/api.md § FHIR interface)."""
     token = "token"
     return {
         "resourceType": "CapabilityStatement",

@@ -1,4 +1,4 @@
-"""FHIR endpoints for professional software (API.md § FHIR interface: PDSm, IHE MHD ITI-65/67/68).
+"""FHIR endpoints for professional software (docs/api.md § FHIR interface: PDSm, IHE MHD ITI-65/67/68).
 
 Thin: translation and orchestration in ``chalicelib.documents.fhir``, rules in the documents
 service. Errors are OperationOutcome resources (the router's error renderer); bodies and answers

@@ -1,4 +1,4 @@
-"""Importing legacy DMP archives (IHE XDM) into the spaces (API.md § Legacy DMP import).
+"""Importing legacy DMP archives (IHE XDM) into the spaces (docs/api.md § Legacy DMP import).
 
 The legacy import state machine (infra/statemachines/legacy_import.asl.json) lists the import
 bucket under a migration's prefix and hands batches of archive keys to the import queue, each

@@ -27,7 +27,7 @@ class DocumentCreate(Strict):
         description="Professionals only, on a minor's space (else 400): the minor's secret (CSP L1111-5). The legal "
         "representatives never learn the document exists (lists, counts, export, history); its author may lift it once.",
     )
-    type_code: str | None = Field(None, description="The LOINC code of the DMP's list refining `type` (README § FHIR); default: the type's own code.")
+    type_code: str | None = Field(None, description="The LOINC code of the DMP's list refining `type` (docs/fhir.md); default: the type's own code.")
     replaces: str | None = Field(None, min_length=1, max_length=64, description="The document_id of an older document of the same author: it becomes superseded.")
 
     @field_validator("date")
@@ -72,7 +72,7 @@ class Document(Model):
     masked: bool
     invisible_to_patient: bool
     hidden_from_representatives: bool = Field(False, description="Kept secret from the legal representatives of the minor (the minor's secret).")
-    type_code: str = Field(description="The LOINC code of the type (README § FHIR).")
+    type_code: str = Field(description="The LOINC code of the type (docs/fhir.md).")
     status: Status = "current"
     replaced_by: str | None = Field(None, description="The document that superseded this one.")
     replaces: str | None = Field(None, description="The document this one superseded.")

@@ -1,4 +1,4 @@
-"""Document endpoints (API.md § Documents)."""
+"""Document endpoints (docs/api.md § Documents)."""
 
 from __future__ import annotations
 

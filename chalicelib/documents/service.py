@@ -1,4 +1,4 @@
-"""The medical record's documents (DOMAIN.md § Who may see what; API.md § Documents).
+"""The medical record's documents (docs/domain.md § Who may see what; docs/api.md § Documents).
 
 Every call is decided by the access policy on the document's own attributes (author, type,
 masked, invisible, hidden from the representatives), and every read, deposit, mask, release,

@@ -1,4 +1,4 @@
-"""Families (DOMAIN.md § Families; API.md § Families): who acts on whose space.
+"""Families (docs/domain.md § Families; docs/api.md § Families): who acts on whose space.
 
 A minor's legal representatives are named at the invitation (service.invite) and kept on the
 child's account; a protected adult's guardian is recorded here by an insurer agent. Each is a

@@ -1,4 +1,4 @@
-"""Enrolment endpoints (API.md § Enrolment)."""
+"""Enrolment endpoints (docs/api.md § Enrolment)."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def close(call: Call):
     return {"status": "closed"}
 
 
-# --- families (API.md § Families) ------------------------------------------------------------------
+# --- families (docs/api.md § Families) ------------------------------------------------------------------
 @router.route(
     "/v1/patients/{patient_id}/close",
     "POST",

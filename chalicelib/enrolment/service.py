@@ -1,4 +1,4 @@
-"""Opt-out enrolment (DOMAIN.md § Enrolment, § Account lifecycle).
+"""Opt-out enrolment (docs/domain.md § Enrolment, § Account lifecycle).
 
 Every status change is one DynamoDB transaction: the account moves only from the status it was
 read in, the campaign counters follow, and the activity event is appended. When two changes race
@@ -303,7 +303,7 @@ def _check_code(answer: CodeAnswer) -> dict:
     answers as a wrong code does, every time, and never locks: there is no code to guess, and
     counting there would store a count for any INS anyone types (and could lock a person before
     they are even invited). A real invitee's lock tells only what 5 wrong answers to their own
-    code earn, and what the contract promises them (API.md: 5 wrong codes → 429)."""
+    code earn, and what the contract promises them (docs/api.md § Errors: 5 wrong codes → 429)."""
     patient_id = spaces.patient_id_for(pseudonyms.ins_digest(answer.ins))
     account = spaces.get_account(patient_id) if patient_id else None
     if account is None or "code_digest" not in account:

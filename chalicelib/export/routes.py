@@ -1,4 +1,4 @@
-"""FHIR export endpoint (API.md § Health profile)."""
+"""FHIR export endpoint (docs/api.md § Health profile)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""FHIR export of a whole space (API.md § Health profile: GET /v1/patients/{id}/export).
+"""FHIR export of a whole space (docs/api.md § Health profile: GET /v1/patients/{id}/export).
 
 Patient only (policy kind ``export``). Reads: the space (one query, with the access decision),
 the profile entries (one query), the measurements (one query, paged by 1 MB), the document

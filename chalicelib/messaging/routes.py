@@ -1,4 +1,4 @@
-"""Messaging endpoints (API.md § Messaging)."""
+"""Messaging endpoints (docs/api.md § Messaging)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Secure messaging between a professional and a patient (DOMAIN.md § Four modules; API.md § Messaging).
+"""Secure messaging between a professional and a patient (docs/domain.md § Four modules; docs/api.md § Messaging).
 
 - The access policy is the only gate: ``create`` on a conversation (a professional opens one, a
   patient never), ``message`` (write in one), ``read``. Being one of the two participants is the

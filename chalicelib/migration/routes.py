@@ -1,4 +1,4 @@
-"""Legacy DMP import endpoints for migration operators (API.md § Legacy DMP import)."""
+"""Legacy DMP import endpoints for migration operators (docs/api.md § Legacy DMP import)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Legacy DMP migrations (API.md § Legacy DMP import; DOMAIN.md § Legacy DMPs).
+"""Legacy DMP migrations (docs/api.md § Legacy DMP import; docs/domain.md § Legacy DMPs).
 
 A migration is one execution of the legacy import state machine over a prefix of the import
 bucket: the request only records it and starts the execution (named after it); the cloud lists

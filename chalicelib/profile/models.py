@@ -1,4 +1,4 @@
-"""Health profile entries and measurements (API.md § Health profile).
+"""Health profile entries and measurements (docs/api.md § Health profile).
 
 Validation is strict and names the field at fault: kinds and their UCUM units, plausible ranges,
 blood pressure as ``{"systolic", "diastolic"}``, dates not in the future where that makes no

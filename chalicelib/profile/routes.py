@@ -1,4 +1,4 @@
-"""Health profile endpoints (API.md § Health profile)."""
+"""Health profile endpoints (docs/api.md § Health profile)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The health profile kept by the patient (DOMAIN.md § Four modules, 2; API.md § Health profile).
+"""The health profile kept by the patient (docs/domain.md § Four modules, 2; docs/api.md § Health profile).
 
 Who may do what is the access policy's call, on the kind ``profile`` (allergies, treatments,
 vaccinations, conditions) or ``measurement``: the patient; professionals with read access (add

@@ -1,4 +1,4 @@
-// The API as API.md states it. The token goes in the Authorization header, never in a URL;
+// The API as docs/api.md states it. The token goes in the Authorization header, never in a URL;
 // binary content is fetched the same way and shown from blob: URLs.
 
 import { accessToken, signIn } from "./auth.js";

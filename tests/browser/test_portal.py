@@ -333,7 +333,7 @@ def test_every_screen_fits_a_phone(phone):
 
 
 def api_serves_dependants() -> bool:
-    """Whether this checkout's API, which the stack runs, has GET /v1/me/dependants (API.md §
+    """Whether this checkout's API, which the stack runs, has GET /v1/me/dependants (docs/api.md §
     Families): without a token a route it has answers 401 in the contract's shape; one it lacks
     answers 403 "Missing Authentication Token" (API Gateway's 404/405 when deployed)."""
     from chalice.test import Client
@@ -345,7 +345,7 @@ def api_serves_dependants() -> bool:
     return response.status_code == 401
 
 
-@pytest.mark.skipif(not api_serves_dependants(), reason="the API does not serve GET /v1/me/dependants yet (API.md § Families)")
+@pytest.mark.skipif(not api_serves_dependants(), reason="the API does not serve GET /v1/me/dependants yet (docs/api.md § Families)")
 def test_a_parent_switches_to_their_childs_space(desktop):
     page = desktop.page
     sophie = person("Sophie", "Leroy", "1988-06-02")

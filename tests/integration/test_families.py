@@ -1,5 +1,5 @@
 """Families through the API on moto: minors' spaces managed by their legal representatives, the
-minor's secret, majority, guardians of protected adults (DOMAIN.md § Families, API.md § Families)."""
+minor's secret, majority, guardians of protected adults (docs/domain.md § Families, docs/api.md § Families)."""
 
 from __future__ import annotations
 

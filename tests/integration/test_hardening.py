@@ -1,4 +1,4 @@
-"""What external clients found running the stack against API.md (issue "Hardening"): each test is
+"""What external clients found running the stack against its contract, docs/api.md (issue "Hardening"): each test is
 one defect, driven through the public HTTP API on moto."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""An XDS uniqueId as FHIR's DocumentReference.masterIdentifier (README § Legacy import)."""
+"""An XDS uniqueId as FHIR's DocumentReference.masterIdentifier (docs/legacy-import.md)."""
 
 import pytest
 

@@ -149,7 +149,7 @@ MODULE_GRANTS = {
     | grants("states:StartExecution", "LegacyImportStateMachine"),
 }
 
-# function -> (module, memory MB, timeout s, reserved concurrency: parameter or number, its default)
+# function -> (module, memory MB, timeout s, reserved concurrency: its parameter and prod's value)
 SIZES = {
     "PlatformApi": ("platform", 512, 10, "PlatformConcurrency", 10),
     "EnrolmentApi": ("enrolment", 1024, 29, "EnrolmentConcurrency", 100),
@@ -162,17 +162,23 @@ SIZES = {
     "MessagingApi": ("messaging", 1769, 29, "MessagingConcurrency", 100),
     "AgendaApi": ("agenda", 512, 10, "AgendaConcurrency", 50),
     "MigrationApi": ("migration", 512, 10, "MigrationConcurrency", 2),
-    "LegacyImport": ("documents", 2048, 300, "LegacyImportConcurrency", 50),
-    "OnTimer": ("enrolment", 1024, 900, "TimerConcurrency", 16),
-    "EnrolmentHourly": ("enrolment", 512, 900, None, 1),
-    "DocumentsHourly": ("documents", 512, 900, None, 1),
-    "MessagingHourly": ("messaging", 512, 900, None, 1),
-    "AgendaHourly": ("agenda", 512, 900, None, 1),
-    "PurgeDocuments": ("documents", 512, 900, None, 2),
-    "PurgeMessaging": ("messaging", 512, 900, None, 2),
-    "PurgeProfile": ("profile", 512, 120, None, 2),
-    "PurgeCatalogue": ("catalogue", 512, 120, None, 2),
-    "PurgeAgenda": ("agenda", 512, 120, None, 2),
+    "LegacyImport": ("documents", 2048, 300, None, 0),
+    "OnTimer": ("enrolment", 1024, 900, None, 0),
+    "EnrolmentHourly": ("enrolment", 512, 900, None, 0),
+    "DocumentsHourly": ("documents", 512, 900, None, 0),
+    "MessagingHourly": ("messaging", 512, 900, None, 0),
+    "AgendaHourly": ("agenda", 512, 900, None, 0),
+    "PurgeDocuments": ("documents", 512, 900, None, 0),
+    "PurgeMessaging": ("messaging", 512, 900, None, 0),
+    "PurgeProfile": ("profile", 512, 120, None, 0),
+    "PurgeCatalogue": ("catalogue", 512, 120, None, 0),
+    "PurgeAgenda": ("agenda", 512, 120, None, 0),
+}
+# An SQS source's MaximumConcurrency: a cap, which takes nothing from the account's quota.
+MOST_AT_ONCE = {
+    "OnTimer": ("TimerConcurrency", 16),
+    "LegacyImport": ("LegacyImportConcurrency", 50),  # the legacy import state machine's MaxConcurrency
+    **{f"Purge{m.title()}": (None, 2) for m in ("documents", "messaging", "profile", "catalogue", "agenda")},
 }
 PURGED = ("documents", "messaging", "profile", "catalogue", "agenda")  # the modules holding data in a space
 TRIGGERS = {
@@ -302,13 +308,16 @@ def test_each_function_gets_only_the_stack_variables_its_module_reads(sam):
 def test_functions_are_sized_on_purpose(sam):
     parameters = sam["Parameters"]
     for name, properties in functions(sam).items():
-        _, memory, timeout, parameter, default = SIZES[name]
+        _, memory, timeout, parameter, prod_value = SIZES[name]
         assert (properties["MemorySize"], properties["Timeout"]) == (memory, timeout), name
         if parameter:
-            assert properties["ReservedConcurrentExecutions"] == {"Ref": parameter}, name
-            assert parameters[parameter]["Default"] == default, name
+            condition = f"{parameter}Reserved"  # 0 reserves nothing: reserving 0 would stop the function
+            assert sam["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, 0]}]}
+            reserved = {"Fn::If": [condition, {"Ref": parameter}, {"Ref": "AWS::NoValue"}]}
+            assert properties["ReservedConcurrentExecutions"] == reserved, name
+            assert parameters[parameter]["Default"] == prod_value, name  # from infra/stages/prod.json
         else:
-            assert properties["ReservedConcurrentExecutions"] == default, name
+            assert "ReservedConcurrentExecutions" not in properties, name
         assert properties["Tracing"] == "Active"
         if name.endswith("Api"):
             assert timeout <= 29, f"{name}: API Gateway gives up after 29 s"
@@ -320,7 +329,7 @@ def test_the_timer_function_outlasts_its_hand_over_margin():
     assert SIZES["OnTimer"][2] == 900 and SIZES["OnTimer"][2] > 10 * HANDOVER_MARGIN_SECONDS
 
 
-def test_sqs_sources_hide_a_message_6_times_the_function_timeout_and_run_within_its_concurrency(sam):
+def test_sqs_sources_hide_a_message_6_times_the_function_timeout_and_run_at_most_their_cap(sam):
     sources = 0
     for name, properties in functions(sam).items():
         for event in properties.get("Events", {}).values():
@@ -329,15 +338,41 @@ def test_sqs_sources_hide_a_message_6_times_the_function_timeout_and_run_within_
             sources += 1
             queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
             assert sam["Resources"][queue]["Properties"]["VisibilityTimeout"] >= 6 * properties["Timeout"], name
+            parameter, most = MOST_AT_ONCE[name]
             maximum = event["Properties"]["ScalingConfig"]["MaximumConcurrency"]
-            assert maximum == properties["ReservedConcurrentExecutions"], name
-    assert sources == len(TRIGGERS)
+            assert maximum == ({"Ref": parameter} if parameter else most), name
+            if parameter:
+                assert sam["Parameters"][parameter]["Default"] == most, name
+    assert sources == len(TRIGGERS) == len(MOST_AT_ONCE)
 
 
-def test_reserved_concurrency_leaves_the_account_unreserved_room(sam):
-    # Lambda keeps 100 of an account's (default 1,000) concurrency unreserved.
-    defaults = [default for *_, default in SIZES.values()]
-    assert sum(defaults) <= 900
+def test_prod_reserves_its_parameters_and_leaves_the_account_unreserved_room(sam):
+    # Lambda keeps 100 of an account's concurrency unreserved: prod's quota must be at least this + 100.
+    prod = json.loads((ROOT / "infra" / "stages" / "prod.json").read_text(encoding="utf-8"))
+    reserved = {parameter: value for _, _, _, parameter, value in SIZES.values() if parameter}
+    assert prod == reserved
+    assert sum(reserved.values()) == 622  # the README's deploy section asks for a quota of 722
+
+
+def test_a_stage_without_parameters_reserves_nothing():
+    """A new AWS account may have a concurrency quota of 10, of which Lambda keeps 100 unreserved
+    (or all of it): a stage without infra/stages/<stage>.json reserves nothing."""
+    from infra import package
+
+    template: dict = {"Parameters": {}}
+    package.add_parameters(template, "dev")
+    reservations = {p for *_, p, _ in SIZES.values() if p}
+    assert reservations and all(template["Parameters"][p]["Default"] == 0 for p in reservations)
+    assert set(template["Conditions"]) == {f"{p}Reserved" for p in reservations}
+
+
+def test_a_stage_file_naming_an_unknown_parameter_is_refused(tmp_path, monkeypatch):
+    from infra import package
+
+    (tmp_path / "typo.json").write_text('{"DocumentConcurrency": 200}', encoding="utf-8")
+    monkeypatch.setattr(package, "STAGES_DIR", tmp_path)
+    with pytest.raises(SystemExit, match="DocumentConcurrency"):
+        package.stage_parameters("typo")
 
 
 def test_every_log_group_is_encrypted_and_kept_a_year(sam):

@@ -1,4 +1,4 @@
-"""Access policy: a hand-written table of expected decisions (DOMAIN.md § Who may see what).
+"""Access policy: a hand-written table of expected decisions (docs/domain.md § Who may see what).
 
 Each row is written out literally — actor, space, action, resource, then the expected
 (allowed, reason, hide_existence) — so the table is an oracle independent of the implementation.
