@@ -41,6 +41,9 @@ from chalicelib.core.spaces import SpaceItems
 
 NO_SPACE = "No such patient space, or you have no access to it."
 NOT_FOUND = {"space": NO_SPACE, "document": "No such document."}
+# Refusals about the space rather than what is asked of it: they answer as a space that does not
+# exist, whatever was asked (a closed or opposed space never answers "No such document.").
+SPACE_REASONS = {Reason.SPACE_NOT_OPEN, Reason.NOT_OWN_SPACE, Reason.NOT_REPRESENTATIVE, Reason.REPRESENTATION_ENDED}
 HIDDEN_MISUSE = "Only a professional may hide a document from the legal representatives, and only on a minor's space."
 
 
@@ -133,7 +136,7 @@ def check(principal: Principal, items: SpaceItems, action: str, resource: Resour
     if not decision.allowed:
         if decision.hide_existence:
             # the same answer as for what does not exist at all
-            raise NotFound(NOT_FOUND.get(resource.kind, "No such resource."))
+            raise NotFound(NO_SPACE if decision.reason in SPACE_REASONS else NOT_FOUND.get(resource.kind, "No such resource."))
         if decision.reason in BAD_REQUEST_REASONS:
             raise InvalidRequest(HIDDEN_MISUSE, [{"field": "hidden_from_representatives", "message": HIDDEN_MISUSE}])
         if decision.reason == Reason.MANAGED_BY_REPRESENTATIVES:

@@ -249,6 +249,27 @@ def test_a_space_not_open_answers_by_ins_as_an_unknown_one(api, enrolment, docto
     assert len(stored_objects()) == 1  # the open space's document only
 
 
+def test_a_closed_space_answers_by_patient_id_as_an_unknown_one(api, person, doctor):
+    """The paths naming a space by its patient_id, native and FHIR: once the space is closed, a
+    professional who read it gets the bytes an unknown space gets, never "No such document."."""
+    grant(api, person, 1)
+    document_id = _deposit_two(api, person, doctor)[0]
+    patient_id, unknown_id = person["patient_id"], "pat-" + "x" * 22
+
+    def asks(space: str) -> list:
+        return [
+            api.get(f"/v1/patients/{space}/documents/{document_id}", token=doctor),
+            api.get(f"/v1/patients/{space}/documents", token=doctor),
+            search(api, doctor, patient=space),
+        ]
+
+    assert [answer.status_code for answer in asks(patient_id)] == [200, 200, 200]
+    assert api.post("/v1/me/close", {}, token=person["token"]).status_code == 200
+    for closed, unknown in zip(asks(patient_id), asks(unknown_id), strict=True):
+        assert closed.status_code == 404
+        assert (closed.status_code, closed.headers["Content-Type"], closed.body) == (unknown.status_code, unknown.headers["Content-Type"], unknown.body)
+
+
 # --- access -----------------------------------------------------------------------------------
 def _deposit_two(api, person, doctor) -> list[str]:
     response = provide(api, submitted(person["ins"], {"title": "Un"}, {"title": "Deux", "code": "18748-4"}), doctor)
