@@ -8,7 +8,7 @@ buckets, queues, sent emails, executions, ...) is exactly as just provisioned an
 sees another's data; backends first used after the capture are reset, as moto would. One copy for
 all keeps what the services share (a stack's resources are the tables' and queues' own objects);
 the backend objects themselves are not copied, so a model pointing to its backend keeps pointing
-to the live one. Locks are copied as new, released locks.
+to the live one. Locks are copied as new, released locks (``_REDUCERS``).
 """
 
 from __future__ import annotations
@@ -33,12 +33,28 @@ def _live() -> dict[Key, BaseBackend]:
     }
 
 
+def _event(is_set: bool) -> threading.Event:
+    event = threading.Event()
+    if is_set:
+        event.set()
+    return event
+
+
+# How each kind of synchronisation object is copied: new and released; a condition on a new lock
+# of its lock's kind (copying its fields would leave it calling the old lock's methods); an event
+# set or not as it was.
+_REDUCERS: dict[type, Any] = {
+    _thread.LockType: lambda _: (threading.Lock, ()),
+    _thread.RLock: lambda _: (threading.RLock, ()),
+    threading.Condition: lambda condition: (threading.Condition, (condition._lock,)),
+    threading.Event: lambda event: (_event, (event.is_set(),)),
+}
+
+
 @contextmanager
 def _fresh_locks() -> Iterator[None]:
-    kinds = {_thread.LockType: threading.Lock, _thread.RLock: threading.RLock}
-    saved = {kind: copyreg.dispatch_table.get(kind) for kind in kinds}
-    for kind, make in kinds.items():
-        copyreg.dispatch_table[kind] = lambda _, make=make: (make, ())
+    saved = {kind: copyreg.dispatch_table.get(kind) for kind in _REDUCERS}
+    copyreg.dispatch_table.update(_REDUCERS)
     try:
         yield
     finally:
