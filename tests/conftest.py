@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from moto import mock_aws
+from moto.core.model_instances import reset_model_data
 
 from devstack import keys, moto_speedups
 from tests.moto_snapshot import Snapshot
@@ -105,6 +106,7 @@ def cloud(key_file, monkeypatch):
         yield
     finally:
         mock.stop(remove_data=False)  # the next test restores the snapshot
+        reset_model_data()  # moto's list of every model built, for its dashboard: dropped as moto's own stop does
         reset_caches()
 
 
