@@ -10,7 +10,7 @@ CHECKOV_VENV := .venv-checkov
 CHROMIUM := /usr/lib/chromium/locales/fr.pak
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint package security fuzz bench clean browser-tools
+.PHONY: run test check lint package security fuzz bench clean browser-tools
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -26,8 +26,14 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 run: $(VENV)/.installed  ## moto + infra/ + chalice local at http://127.0.0.1:8000, the portal at :3000
 	$(PY) -m devstack run
 
-test: $(VENV)/.installed browser-tools  ## the whole suite, the browser one included
-	$(PY) -m pytest
+# On every core (pytest-xdist), each file on one worker (tests/conftest.py says why).
+XDIST := -n auto --dist loadfile
+
+test: $(VENV)/.installed browser-tools  ## the whole suite, the browser one included, and its 15 slowest tests
+	$(PY) -m pytest $(XDIST) --durations=15
+
+check: $(VENV)/.installed  ## the inner loop: unit and integration tests, no browser, no local stack, no fuzzing
+	$(PY) -m pytest $(XDIST) -m "not devstack" --ignore=tests/browser
 
 browser-tools: $(CHROMIUM) $(AXE)  ## what tests/browser needs besides Python packages
 

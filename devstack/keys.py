@@ -5,6 +5,7 @@ Only for the local stack and tests: the deployed API trusts the real identity pr
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import time
@@ -25,12 +26,21 @@ ROLE_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+@functools.lru_cache(maxsize=4)
+def _loaded(path: Path, modified_ns: int) -> Any:
+    """The key read from its file once per version of the file (reading checks the RSA key: tens
+    of milliseconds, paid by every token the tests mint otherwise)."""
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+
+
 def _private_key(path: Path = KEY_FILE) -> Any:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     if path.exists():
-        return serialization.load_pem_private_key(path.read_bytes(), password=None)
+        return _loaded(path, path.stat().st_mtime_ns)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(

@@ -1,4 +1,4 @@
-"""Fixtures: a fresh moto world per test, provisioned from infra/ exactly as the devstack does,
+"""Fixtures: a moto world per test as freshly provisioned from infra/ exactly as the devstack does,
 and the Chalice test client calling the real app through its public HTTP interface."""
 
 from __future__ import annotations
@@ -9,16 +9,50 @@ from pathlib import Path
 
 import pytest
 from moto import mock_aws
+from moto.core.model_instances import reset_model_data
 
 from devstack import keys, moto_speedups
+from tests.moto_snapshot import Snapshot
 
 moto_speedups.apply()
+
+
+def _one_botocore_loader() -> None:
+    """Every boto3 session of the tests' process reads the service models through one loader.
+
+    The app builds its clients from a new session (once per cold start in the cloud) and the tests
+    build them again for each test (``reset_caches``): each new session's loader would parse the
+    services' JSON models again, the larger part of a short test's time. A loader only reads
+    botocore's data files, the same for every session."""
+    import botocore.session
+
+    loaders: dict = {}
+    create_loader = botocore.session.create_loader
+
+    def shared_loader(search_path_string=None):
+        if search_path_string not in loaders:
+            loaders[search_path_string] = create_loader(search_path_string)
+        return loaders[search_path_string]
+
+    botocore.session.create_loader = shared_loader
+
+
+_one_botocore_loader()
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-3")
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+
+
+def pytest_configure(config) -> None:
+    """`make test` runs the files on every core (pytest-xdist, ``--dist loadfile``: a file's tests
+    share one worker, so its module and session fixtures start one stack, build one package).
+    The stacks that tests/browser and test_devstack.py start sign with the devstack's key: made
+    here, before any worker starts, so that two of them never both make it."""
+    if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
+        keys.jwks()
 
 
 def reset_caches() -> None:
@@ -38,16 +72,42 @@ def key_file(tmp_path_factory) -> Path:
     return path
 
 
+class _ProvisionedCloud:
+    """The stack provisioned from infra/ once per process, then put back as provisioned before each
+    test (tests/moto_snapshot.py): provisioning takes seconds, putting it back milliseconds."""
+
+    def __init__(self) -> None:
+        self.environment: dict[str, str] = {}
+        self.snapshot: Snapshot | None = None
+
+    def enter(self, mock) -> dict[str, str]:
+        if self.snapshot is not None and self.snapshot.restorable():
+            mock.start(reset=False)
+            self.snapshot.restore()
+        else:  # the first test, or moto was reset by another mock since
+            mock.start(reset=True)
+            from devstack.provision import provision
+
+            self.environment = provision()
+            self.snapshot = Snapshot()
+        return self.environment
+
+
+_provisioned = _ProvisionedCloud()
+
+
 @pytest.fixture
 def cloud(key_file, monkeypatch):
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        from devstack.provision import provision
-
-        for name, value in provision().items():
-            monkeypatch.setenv(name, value)
-        reset_caches()
-        yield
+    mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+    for name, value in _provisioned.enter(mock).items():
+        monkeypatch.setenv(name, value)
     reset_caches()
+    try:
+        yield
+    finally:
+        mock.stop(remove_data=False)  # the next test restores the snapshot
+        reset_model_data()  # moto's list of every model built, for its dashboard: dropped as moto's own stop does
+        reset_caches()
 
 
 @pytest.fixture

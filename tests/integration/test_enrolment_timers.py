@@ -1,5 +1,7 @@
-"""The cohort timer for real: the state machine executes in moto (Wait states really wait), feeds
-the timer queue, and the queue's handler is invoked as the Lambda event source would."""
+"""The cohort timer for real: the state machine executes in moto, feeds the timer queue, and the
+queue's handler is invoked as the Lambda event source would. Its Wait states wait for a clock the
+tests move (``timer_clock``) rather than for real seconds: a deadline is reached when a test says
+so, however long the steps before it took."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 import boto3
 import pytest
 
+from chalicelib.core import clock
 from chalicelib.enrolment import events
 from devstack.workers import drain_timers
 from chalicelib.core.settings import settings
@@ -23,18 +26,53 @@ def _in(seconds: float) -> str:
     return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class TimerClock:
+    """The clock of the state machines' Wait states: an execution waiting for a timestamp goes on
+    once the test has moved this clock past it (``reach``); moto runs everything else as before."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta(0)
+        self.moved = threading.Condition()
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self.ahead
+
+    def reach(self, timestamp: str) -> None:
+        with self.moved:
+            self.ahead = max(self.ahead, clock.parse_iso(timestamp) - datetime.now(timezone.utc))
+            self.moved.notify_all()
+
+    def wait(self, wait_function, env) -> None:
+        """In place of moto's Wait for a timestamp: its seconds left, counted on this clock."""
+        until = datetime.now(timezone.utc) + timedelta(seconds=wait_function._get_wait_seconds(env))
+        with self.moved:
+            while env.is_running() and self.now() < until:
+                self.moved.wait(timeout=1)  # and look again whether the execution was stopped
+
+
+@pytest.fixture(autouse=True)
+def timer_clock(monkeypatch) -> TimerClock:
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
+
+    timer = TimerClock()
+    monkeypatch.setattr(Timestamp, "_eval_body", lambda wait_function, env: timer.wait(wait_function, env))
+    return timer
+
+
 def _executions() -> list[dict]:
     sfn = boto3.client("stepfunctions", region_name="eu-west-3")
     return sfn.list_executions(stateMachineArn=settings().enrolment_state_machine_arn)["executions"]
 
 
-def _run_timer(cohort_id: str, timeout: float = 90) -> None:
-    """Waits for the cohort's execution to end, then delivers what it queued."""
+def _run_timer(timer: TimerClock, cohort_id: str, deadline: str, timeout: float = 90) -> None:
+    """Moves the clock to the cohort's deadline, waits for its execution to end, then delivers
+    what it queued."""
+    timer.reach(deadline)
     sfn = boto3.client("stepfunctions", region_name="eu-west-3")
     arn = next(e["executionArn"] for e in _executions() if e["name"] == cohort_id)
-    deadline = time.monotonic() + timeout
+    give_up_at = time.monotonic() + timeout
     while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
-        assert time.monotonic() < deadline, "the cohort's execution did not finish"
+        assert time.monotonic() < give_up_at, "the cohort's execution did not finish"
         time.sleep(0.5)
     assert sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
     drain_timers()
@@ -45,10 +83,10 @@ def _answer(api, enrolment, person, endpoint):
     return api.post(f"/v1/enrolment/{endpoint}", body)
 
 
-def test_cohort_of_1000(api, enrolment):
+def test_cohort_of_1000(api, enrolment, timer_clock):
     campaign = enrolment.campaign(reminder_days_before=0)
     people = [invitee(n) for n in range(1000)]
-    deadline = _in(100)
+    deadline = _in(3600)
     started = time.monotonic()
     first = enrolment.invite(campaign, people[:500], deadline=deadline)
     second = enrolment.invite(campaign, people[500:], deadline=deadline)
@@ -61,7 +99,7 @@ def test_cohort_of_1000(api, enrolment):
         assert _answer(api, enrolment, person, "oppose").status_code == 200
     print("answered 250 at", time.monotonic() - started)
 
-    _run_timer(first["cohort_id"])
+    _run_timer(timer_clock, first["cohort_id"], first["deadline"])
 
     counts = api.get(f"/v1/enrolment/campaigns/{campaign}", token=enrolment.agent).json_body["counts"]
     assert counts == {"invited": 0, "active": 150, "opposed": 100, "auto_created": 750, "closed": 0}
@@ -75,7 +113,7 @@ def test_cohort_of_1000(api, enrolment):
     assert _answer(api, enrolment, silent, "activate").status_code == 200
 
 
-def test_answers_racing_the_deadline_win_or_lose_cleanly(api, enrolment):
+def test_answers_racing_the_deadline_win_or_lose_cleanly(api, enrolment, timer_clock):
     """People answer while the timer auto-creates: each ends in exactly one coherent state."""
     from chalicelib.enrolment import service
     from chalicelib.enrolment.models import CodeAnswer
@@ -83,7 +121,7 @@ def test_answers_racing_the_deadline_win_or_lose_cleanly(api, enrolment):
 
     campaign = enrolment.campaign(reminder_days_before=0)
     people = [invitee(2000 + n) for n in range(40)]
-    cohort = enrolment.invite(campaign, people, deadline=_in(6))["cohort_id"]
+    invited = enrolment.invite(campaign, people, deadline=_in(3600))
     answers = [CodeAnswer(ins=p["ins"], birth_date=p["birth_date"], code=enrolment.code_of(p)) for p in people]
     outcomes: dict[int, str] = {}
 
@@ -96,10 +134,11 @@ def test_answers_racing_the_deadline_win_or_lose_cleanly(api, enrolment):
                 outcomes[n] = error.code
 
     racer = threading.Thread(target=answer_all)
-    sfn_wait_then = threading.Thread(target=_run_timer, args=(cohort,))
-    sfn_wait_then.start()
-    time.sleep(5.5)  # the answers start just before the deadline and run through it
+    sfn_wait_then = threading.Thread(target=_run_timer, args=(timer_clock, invited["cohort_id"], invited["deadline"]))
     racer.start()
+    while len(outcomes) < 2:  # the answers start just before the deadline and run through it
+        time.sleep(0.01)
+    sfn_wait_then.start()
     racer.join()
     sfn_wait_then.join()
 
@@ -122,15 +161,15 @@ def test_answers_racing_the_deadline_win_or_lose_cleanly(api, enrolment):
     assert {k: v for k, v in counts.items() if v} == statuses
 
 
-def test_duplicate_start_and_redelivery_change_nothing_twice(api, enrolment):
+def test_duplicate_start_and_redelivery_change_nothing_twice(api, enrolment, timer_clock):
     campaign = enrolment.campaign(reminder_days_before=0)
     people = [invitee(3000 + n) for n in range(5)]
-    result = enrolment.invite(campaign, people, deadline=_in(5))
+    result = enrolment.invite(campaign, people, deadline=_in(3600))
     # The same invitations again (a retried call): same cohort, same execution, nobody twice.
     again = enrolment.invite(campaign, people, deadline=result["deadline"])
     assert again["cohort_id"] == result["cohort_id"] and again["accepted"] == 0
     assert len(_executions()) == 1
-    _run_timer(result["cohort_id"])
+    _run_timer(timer_clock, result["cohort_id"], result["deadline"])
     before = len(sent())
     counts = api.get(f"/v1/enrolment/campaigns/{campaign}", token=enrolment.agent).json_body["counts"]
     # The queue delivers both steps once more (at-least-once delivery, a re-run execution).
@@ -145,12 +184,12 @@ def test_duplicate_start_and_redelivery_change_nothing_twice(api, enrolment):
     assert [e["action"] for e in history] == ["enrolment.auto_created", "enrolment.invited"]
 
 
-def test_reminder_goes_only_to_those_still_invited(api, enrolment):
+def test_reminder_goes_only_to_those_still_invited(api, enrolment, timer_clock):
     campaign = enrolment.campaign(reminder_days_before=0)
     people = [invitee(4000 + n, email=None, postal_address=f"{n} rue de la Paix, 75002 Paris") for n in range(3)]
-    cohort = enrolment.invite(campaign, people, deadline=_in(5))["cohort_id"]
+    invited = enrolment.invite(campaign, people, deadline=_in(3600))
     assert _answer(api, enrolment, people[0], "activate").status_code == 200
-    _run_timer(cohort)
+    _run_timer(timer_clock, invited["cohort_id"], invited["deadline"])
     reminded = [n for n in sent() if n["subject"] == "Rappel : Mon espace santé"]
     assert sorted(n["to"] for n in reminded) == sorted(p["postal_address"] for p in people[1:])
     assert all(n["channel"] == "letter" and "Code provisoire" not in n["body"] for n in reminded)
