@@ -54,9 +54,6 @@ from chalicelib.core.spaces import SpaceItems
 NOT_INVITED = "You have not been invited to Mon espace santé yet."
 WHOLE_SPACE = Resource(kind=SPACE)
 MAX_FAILED_ATTEMPTS = 5
-# The statuses in which the provisional code can still move the account (TRANSITIONS): the lock
-# guards it then only.
-LIVE_CODE = ("invited", "opposed", "auto_created")
 CODE_VALIDITY = timedelta(days=365)
 TIMER = ActorRef(role="system", id="enrolment-timer")
 WRONG_ANSWER = "The code, the INS or the birth date is wrong, or the code has expired. Check the letter or email you received."
@@ -69,6 +66,10 @@ TRANSITIONS = {
     "active": {"closed"},
     "closed": set(),
 }
+# The statuses in which the provisional code can still move the account (to what an answer with it
+# asks: activation or opposition): the lock guards it then only.
+CODE_ANSWERS = {"active", "opposed"}
+LIVE_CODE = tuple(status for status, moves in TRANSITIONS.items() if moves & CODE_ANSWERS)
 REFUSALS = {
     ("active", "active"): "This space is already active.",
     ("closed", "active"): "This space has been closed and cannot be activated again.",
