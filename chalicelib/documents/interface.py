@@ -110,11 +110,7 @@ def of_space(actor: Actor, space: Space, now: datetime) -> Reader:
     return Reader(actor, space, now, store.all_of(space.patient_id), complete=True)
 
 
-def readable(actor: Actor, space: Space, items: list[dict], now: datetime) -> list[dict]:
-    """The document items of ``items`` that ``actor`` may read (the policy, document by document)."""
-    return [item for item in items if decide(actor, space, READ, as_resource(item), now).allowed]
-
-
 def readable_metadata(actor: Actor, space: Space, now: datetime) -> list[dict]:
     """The metadata items (no content) of the space's documents ``actor`` may read, by id."""
-    return readable(actor, space, sorted(store.all_of(space.patient_id), key=lambda item: item["document_id"]), now)
+    reader = Reader(actor, space, now)
+    return [item for item in sorted(store.all_of(space.patient_id), key=lambda item: item["document_id"]) if reader.may_read(item)]
