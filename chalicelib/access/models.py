@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import Field
 
-from chalicelib.core.fields import Ins, Rpps
+from chalicelib.core.fields import Ins, Rpps, UtcMoment
 from chalicelib.core.models import Model, Strict
 
 
@@ -34,7 +34,7 @@ class EmergencySession(Model):
 
 # --- patient: access settings ------------------------------------------------------------------
 class GrantRequest(Strict):
-    expires_at: datetime | None = Field(None, description="End of the grant (must be in the future); none: until revoked.")
+    expires_at: UtcMoment | None = Field(None, description="End of the grant (must be in the future); none: until revoked.")
 
 
 class Grant(Model):

@@ -137,10 +137,9 @@ def grant(principal: Principal, patient_id: str, rpps: str, request: GrantReques
     now = clock.now()
     expires_at = None
     if request.expires_at is not None:
-        expiry = request.expires_at if request.expires_at.tzinfo else request.expires_at.replace(tzinfo=now.tzinfo)
-        if expiry <= now:
+        if request.expires_at <= now:
             raise InvalidRequest("The end of the grant must be in the future.", [{"field": "expires_at", "message": "Must be in the future."}])
-        expires_at = clock.iso(expiry)
+        expires_at = clock.iso(request.expires_at)
 
     def plan(found: Authorized) -> _Change:
         if rpps in found.items.blocks:

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
-from chalicelib.core.fields import not_before
+from chalicelib.core.fields import AwareUtcMoment, not_before
 from chalicelib.core.models import ActorRef, Model, Strict
 from chalicelib.core.pagination import Page, PageQuery
 
@@ -13,12 +13,12 @@ Kind = Literal["appointment", "hospitalisation", "vaccination_reminder", "exam_r
 _MOMENT = "A date and time with its time zone, e.g. 2026-01-31T09:30:00Z or 2026-01-31T10:30:00+01:00; stored in UTC."
 
 
-def utc(value: datetime) -> datetime:
-    """Normalised to UTC, to the second (the wire precision)."""
-    return value.astimezone(timezone.utc).replace(microsecond=0)
+def _to_the_second(value: datetime) -> datetime:
+    """The wire's precision."""
+    return value.replace(microsecond=0)
 
 
-Moment = Annotated[AwareDatetime, AfterValidator(utc)]
+Moment = Annotated[AwareUtcMoment, AfterValidator(_to_the_second)]
 
 
 class EventCreate(Strict):
@@ -53,8 +53,8 @@ class EventPatch(Strict):
 class AgendaQuery(PageQuery):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    from_: AwareDatetime | None = Field(None, alias="from", description="Events starting at or after this moment (default: now).")
-    to: AwareDatetime | None = Field(None, description="Events starting at or before this moment.")
+    from_: AwareUtcMoment | None = Field(None, alias="from", description="Events starting at or after this moment (default: now).")
+    to: AwareUtcMoment | None = Field(None, description="Events starting at or before this moment.")
 
     to_not_before_from = not_before("to", "from_", "'to' cannot be before 'from'")
 

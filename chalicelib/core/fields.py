@@ -2,13 +2,14 @@
 
 Identifiers and media types validate, and report their own error code (``invalid_ins`` /
 ``invalid_rpps`` / ``unsupported_media_type``) so the API answers with it (core.api.invalid_input).
-``not_before`` orders two moments of a model."""
+``UtcMoment`` takes a moment in any offset and keeps it in UTC; ``not_before`` orders two moments of a model."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Annotated
 
-from pydantic import AfterValidator, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import AfterValidator, AwareDatetime, ValidationInfo, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.core.identifiers import (
@@ -85,6 +86,30 @@ def _allowed_media_type(value: str) -> str:
 
 MediaType = Annotated[str, AfterValidator(_allowed_media_type), WithJsonSchema({"type": "string", "enum": list(MEDIA_TYPES)})]
 """Pydantic type: the media types a document or an attachment may have (docs/api.md § Documents)."""
+
+
+FIRST_YEAR = 1000
+"""Moments are stored as ISO texts that sort as time does only with four-digit years."""
+
+
+def in_utc(value: datetime) -> datetime:
+    """The moment in UTC (a moment without an offset is taken as UTC). A ValueError, which the API
+    answers as a 400 naming the field, when UTC cannot hold it: 0001-01-01T00:00:00+01:00 is the
+    year 0 in UTC, 9999-12-31T23:00:00-05:00 the year 10000."""
+    try:
+        moment = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except OverflowError:
+        moment = None
+    if moment is None or moment.year < FIRST_YEAR:
+        raise ValueError(f"give a moment between the years {FIRST_YEAR} and 9999 in UTC")
+    return moment
+
+
+UtcMoment = Annotated[datetime, AfterValidator(in_utc)]
+"""Pydantic type: an ISO 8601 date-time, without an offset taken as UTC, kept in UTC."""
+
+AwareUtcMoment = Annotated[AwareDatetime, AfterValidator(in_utc)]
+"""Pydantic type: an ISO 8601 date-time that must carry its offset, kept in UTC."""
 
 
 def not_before(field: str, earlier: str, message: str):

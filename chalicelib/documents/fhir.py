@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any, Iterator
 from urllib.parse import parse_qs, urlencode
 
@@ -20,7 +20,7 @@ from chalicelib.core import document_types, gate
 # The kernel's bounded, strict JSON and its refusal of control characters, as for every body.
 from chalicelib.core.api import json_response, parse_json, query_integer, refuse_flaws
 from chalicelib.core.auth import Principal
-from chalicelib.core.fields import MEDIA_TYPES
+from chalicelib.core.fields import MEDIA_TYPES, in_utc
 from chalicelib.core.errors import ApiError, InvalidIns, InvalidRequest, NotFound, UnsupportedMediaType
 from chalicelib.core.identifiers import InvalidIdentifier, normalize_ins
 from chalicelib.documents.interface import master_identifier
@@ -274,9 +274,13 @@ def _document_fields(reference: Any) -> tuple[str, dict, str]:
 
 
 def _utc(moment: Any) -> datetime:
+    field = "content[0].attachment.creation"
     if isinstance(moment, str):  # a partial date the models keep as text (YYYY, YYYY-MM)
-        raise _invalid("content[0].attachment.creation", "give the document's date as YYYY-MM-DD at least.")
-    return moment.replace(tzinfo=moment.tzinfo or timezone.utc).astimezone(timezone.utc)
+        raise _invalid(field, "give the document's date as YYYY-MM-DD at least.")
+    try:
+        return in_utc(moment)
+    except ValueError as exc:
+        raise _invalid(field, f"{exc}.") from None
 
 
 def _security_labels(labels: list) -> dict:
@@ -434,23 +438,35 @@ def _statuses(values: list[str]) -> frozenset[str]:
 
 def _moment_range(text: str) -> tuple[datetime, datetime]:
     """The instants a FHIR date or dateTime of some precision covers: [start, end)."""
-    precisions = (("%Y", None), ("%Y-%m", None), ("%Y-%m-%d", timedelta(days=1)))
-    for pattern, step in precisions:
+    try:
+        return _covered(text)
+    except ValueError as exc:  # a date-time UTC cannot hold, or a period ending after 9999
+        raise _invalid("date", f"{exc}.") from None
+
+
+def _covered(text: str) -> tuple[datetime, datetime]:
+    for pattern, precision in (("%Y", "year"), ("%Y-%m", "month"), ("%Y-%m-%d", "day")):
         try:
-            start = datetime.strptime(text, pattern).replace(tzinfo=timezone.utc)
+            given = datetime.strptime(text, pattern)
         except ValueError:
             continue
-        if step is None:
-            end = start.replace(year=start.year + 1) if pattern == "%Y" else (start + timedelta(days=32)).replace(day=1)
-        else:
-            end = start + step
-        return start, end
+        return _period(in_utc(given), precision)
     try:
-        start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        given = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise _invalid("date", "give a date (YYYY, YYYY-MM, YYYY-MM-DD) or a dateTime, after an optional eq, ge, gt, le or lt.") from None
-    start = start.replace(tzinfo=start.tzinfo or timezone.utc).astimezone(timezone.utc)
-    return start, start + timedelta(seconds=1)
+        raise ValueError("give a date (YYYY, YYYY-MM, YYYY-MM-DD) or a dateTime, after an optional eq, ge, gt, le or lt") from None
+    return _period(in_utc(given), "second")
+
+
+def _period(start: datetime, precision: str) -> tuple[datetime, datetime]:
+    try:
+        if precision == "year":
+            return start, start.replace(year=start.year + 1)
+        if precision == "month":
+            return start, start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+        return start, start + (timedelta(days=1) if precision == "day" else timedelta(seconds=1))
+    except (OverflowError, ValueError):  # the period would end after 9999
+        raise ValueError("give a moment before the last second of the year 9999") from None
 
 
 def _created_range(values: list[str]) -> tuple[datetime | None, datetime | None]:

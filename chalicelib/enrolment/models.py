@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from chalicelib.core import clock
-from chalicelib.core.fields import Ins
+from chalicelib.core.fields import Ins, UtcMoment
 from chalicelib.core.models import Model, Strict
 from chalicelib.core.pagination import Page
 
@@ -165,7 +165,7 @@ class InvitationsRequest(Strict):
         description="1 to 500 people; each is checked on its own and listed in rejected if invalid.",
         json_schema_extra=_invitee_items,
     )
-    deadline: datetime | None = Field(None, description="Defaults to now + the campaign's response_days; must be in the future.")
+    deadline: UtcMoment | None = Field(None, description="Defaults to now + the campaign's response_days; must be in the future.")
 
 
 class ItemError(Model):

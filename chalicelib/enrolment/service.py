@@ -137,10 +137,9 @@ def _deadline(request: InvitationsRequest, campaign: dict):
     if request.deadline is None:
         day = (now + timedelta(days=int(campaign["response_days"]))).date()
         return datetime.combine(day, time(23, 59, 59), tzinfo=timezone.utc)
-    deadline = request.deadline if request.deadline.tzinfo else request.deadline.replace(tzinfo=now.tzinfo)
-    if deadline <= now:
+    if request.deadline <= now:
         raise InvalidRequest("The deadline must be in the future.", [{"field": "deadline", "message": "Must be in the future."}])
-    return deadline.replace(microsecond=0)
+    return request.deadline.replace(microsecond=0)
 
 
 def cohort_of(campaign_id: str, deadline: str) -> str:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 import datetime as dt
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from chalicelib.core import clock
-from chalicelib.core.fields import not_before
+from chalicelib.core.fields import UtcMoment, not_before
 from chalicelib.core.models import ActorRef, Model, Strict
 from chalicelib.core.pagination import Page, PageQuery
 
@@ -117,7 +117,7 @@ class MeasurementCreate(Strict):
     kind: Kind
     unit: Unit = Field(description="weight kg, height cm, heart_rate /min, temperature Cel, glucose g/L or mmol/L, blood_pressure mm[Hg].")
     value: float | BloodPressureValue = Field(description='A number; for blood_pressure {"systolic", "diastolic"}.')
-    measured_at: datetime = Field(description="When it was measured: not in the future.")
+    measured_at: UtcMoment = Field(description="When it was measured: not in the future.")
     device: str | None = Field(None, min_length=1, max_length=200, description="The device that took it (connected apps).")
 
     @field_validator("unit")
@@ -152,12 +152,11 @@ class MeasurementCreate(Strict):
     @field_validator("measured_at")
     @classmethod
     def taken_in_the_past(cls, value: datetime) -> datetime:
-        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         if value > clock.now() + CLOCK_SKEW:
             raise ValueError("cannot be in the future")
         if value.date() < EARLIEST:
             raise ValueError(f"cannot be before {EARLIEST.isoformat()}")
-        return value.astimezone(timezone.utc)
+        return value
 
 
 BODIES: dict[str, type[BaseModel]] = {
@@ -228,15 +227,8 @@ class Profile(Model):
 
 class MeasurementQuery(PageQuery):
     kind: Kind | None = Field(None, description="One kind's series; without it, every kind's measurements together, oldest first.")
-    from_: datetime | None = Field(None, alias="from", description="Start of the period (included).")
-    to: datetime | None = Field(None, description="End of the period (included).")
-
-    @field_validator("from_", "to")
-    @classmethod
-    def utc(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    from_: UtcMoment | None = Field(None, alias="from", description="Start of the period (included).")
+    to: UtcMoment | None = Field(None, description="End of the period (included).")
 
     to_not_before_from = not_before("to", "from_", "must be on or after from")
 

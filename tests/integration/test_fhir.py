@@ -335,6 +335,17 @@ def test_fhir_reads_are_in_the_history_like_native_ones(api, person, doctor):
 
 
 # --- searches ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "date", ["9999", "9999-12", "9999-12-31", "ge9999-12-31T23:59:59Z", "0001-01-01T00:03:00+01:00", "0999-05-01"]
+)
+def test_a_date_utc_cannot_hold_is_a_400_naming_it(api, person, doctor, date):
+    """Found by fuzzing: the period of 9999 ends in the year 10000, and 00:03 at +01:00 on the first
+    day of the year 1 is in the year 0 in UTC; both were a 500."""
+    grant(api, person, 1)
+    refused = search(api, doctor, patient=person["patient_id"], date=date)
+    assert refused.status_code == 400 and "date: " in diagnostics(refused) and "9999" in diagnostics(refused)
+
+
 def test_search_by_ins_only_in_a_form_body(api, person, doctor):
     grant(api, person, 1)
     _deposit_two(api, person, doctor)

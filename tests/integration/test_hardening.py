@@ -349,3 +349,34 @@ def test_a_limit_is_ascii_digits_within_its_bounds(api, value):
     assert response.status_code == 400 and error_of(response)["code"] == "invalid_request", response.json_body
     assert fields_of(response) == {"limit"}
     assert api.get("/v1/catalogue/apps?limit=007").status_code == 200
+
+
+# Moments UTC cannot hold (found by fuzzing: a 500) --------------------------------------------
+
+YEAR_0 = "0001-01-01T00:03:00+01:00"  # the year 0 in UTC
+YEAR_10000 = "9999-12-31T23:00:00-05:00"  # the year 10000 in UTC
+
+
+@pytest.mark.parametrize("moment", [YEAR_0, YEAR_10000, "0999-12-31T00:00:00Z"])
+def test_a_moment_utc_cannot_hold_is_a_400_naming_its_field(api, enrolment, moment):
+    patient_id, patient = enrolment.active_patient(1)
+    space = f"/v1/patients/{patient_id}"
+    calls = {
+        "from": lambda: api.get(f"{space}/profile/measurements?from={quote(moment)}", token=patient),
+        "to": lambda: api.get(f"{space}/agenda?to={quote(moment)}", token=patient),
+        "measured_at": lambda: api.post(
+            f"{space}/profile/measurements", {"kind": "weight", "value": 70, "unit": "kg", "measured_at": moment}, token=patient
+        ),
+        "start": lambda: api.post(f"{space}/agenda", {"kind": "appointment", "title": "Visite", "start": moment}, token=patient),
+        "expires_at": lambda: api.put(f"{space}/access/grants/{rpps(7)}", {"expires_at": moment}, token=patient),
+        "deadline": lambda: api.post(
+            f"/v1/enrolment/campaigns/{enrolment.campaign()}/invitations",
+            {"invitees": [invitee(99)], "deadline": moment},
+            token=enrolment.agent,
+        ),
+    }
+    for field, call in calls.items():
+        response = call()
+        assert response.status_code == 400 and error_of(response)["code"] == "invalid_request", (field, response.json_body)
+        assert fields_of(response) == {field}
+        assert "9999" in json.dumps(error_of(response)), (field, response.json_body)
