@@ -3,7 +3,7 @@
 gives each module its own function: chalicelib/<module>/function.py, chalicelib/<module>/events.py).
 
 Thin on purpose: rules live in chalicelib/<module>/service.py, HTTP plumbing in
-chalicelib/core/api.py.
+chalicelib/core/http/api.py.
 """
 
 from chalicelib.access.routes import router as access
@@ -12,7 +12,7 @@ from chalicelib.agenda import events as agenda_events
 from chalicelib.agenda.routes import router as agenda
 from chalicelib.catalogue import events as catalogue_events
 from chalicelib.catalogue.routes import router as catalogue
-from chalicelib.core.api import function_app
+from chalicelib.core.http.api import function_app
 from chalicelib.documents import events as documents_events
 from chalicelib.documents.fhir_routes import router as fhir
 from chalicelib.documents.routes import router as documents

@@ -17,8 +17,8 @@ from bench.harness import LATENCY, Calls, calls_table, cloud, code_of, count_cal
 
 
 def _invitations_with_latency(bench, invitations: str, agent: str) -> list[tuple[int, float]]:
-    """The 500-person call, one person at a time and then side by side (core.concurrency)."""
-    from chalicelib.core import concurrency
+    """The 500-person call, one person at a time and then side by side (core.data.concurrency)."""
+    from chalicelib.core.data import concurrency
 
     waits = []
     for start, workers in ((2000, 1), (3000, concurrency.WORKERS)):
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from chalicelib.enrolment import events
     from devstack.workers import drain_timers
-    from chalicelib.core import pseudonyms
+    from chalicelib.core.security import pseudonyms
     from chalicelib.enrolment.store import COHORT_SHARDS
 
     rows: list[tuple[str, Calls] | tuple[str, Calls, float]] = []

@@ -20,7 +20,7 @@ PDF = b"%PDF-1.7\n" + b"Ordonnance\n" * 200 + b"%%EOF"
 
 
 def rpps(n: int) -> str:
-    from chalicelib.core.identifiers import rpps_check_digit
+    from chalicelib.core.security.identifiers import rpps_check_digit
 
     first = f"{n:010d}"
     return first + rpps_check_digit(first)
@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--inbox", type=int, default=50, help="conversations, each with another patient, in a professional's inbox")
     args = parser.parse_args(argv)
     from chalicelib.agenda import service as agenda
-    from chalicelib.core import aws, crypto, pseudonyms
+    from chalicelib.core.data import aws
+    from chalicelib.core.security import crypto, pseudonyms
 
     rows: list[tuple[str, Calls] | tuple[str, Calls, float]] = []
     with cloud() as bench:
@@ -126,7 +127,7 @@ PAGE = 20
 def _message_page_with_latency(bench, patient_id: str, doctor: str, patient: str, crypto) -> list[tuple[int, float]]:
     """A conversation of PAGE messages read by the patient, bodies one at a time, then side by
     side (each is an S3 read and a KMS decryption)."""
-    from chalicelib.core import concurrency
+    from chalicelib.core.data import concurrency
 
     opened = bench.call("POST", "/v1/conversations", {"patient_id": patient_id, "subject": "Suivi", "body": "1"}, doctor)
     messages = f"/v1/conversations/{opened['conversation_id']}/messages"
@@ -134,7 +135,7 @@ def _message_page_with_latency(bench, patient_id: str, doctor: str, patient: str
         bench.call("POST", messages, {"body": f"Message {n}"}, doctor)
     waits = []
     for workers in (1, concurrency.WORKERS):
-        crypto.reset()
+        crypto.cipher.cache_clear()
         with network(workers):
             started = time.perf_counter()
             page = bench.call("GET", f"{messages}?limit={PAGE}", token=patient)
@@ -153,7 +154,7 @@ def _busy_inbox(bench, size: int, campaign_id: str, agent: str, rows: list, cryp
         activated = {"ins": person["ins"], "birth_date": person["birth_date"], "code": code_of(person)}
         patient_id = bench.call("POST", "/v1/enrolment/activate", activated)["patient_id"]
         bench.call("POST", "/v1/conversations", {"patient_id": patient_id, "subject": "Suivi", "body": "Bonjour"}, doctor)
-    crypto.reset()
+    crypto.cipher.cache_clear()
     with count_calls() as calls:
         started = time.perf_counter()
         page = bench.call("GET", f"/v1/conversations?limit={size}", token=doctor)

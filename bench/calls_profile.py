@@ -31,7 +31,7 @@ def _at(minutes_ago: int) -> str:
 
 
 def _rpps() -> str:
-    from chalicelib.core.identifiers import rpps_check_digit
+    from chalicelib.core.security.identifiers import rpps_check_digit
 
     return "1000000001" + rpps_check_digit("1000000001")
 
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--documents", type=int, default=100, help="documents in the exported space")
     parser.add_argument("--runs", type=int, default=3, help="export runs timed (median shown)")
     args = parser.parse_args(argv)
-    from chalicelib.core import pseudonyms
+    from chalicelib.core.security import pseudonyms
 
     rows: list[tuple[str, Calls] | tuple[str, Calls, float]] = []
     with cloud() as bench:

@@ -3,7 +3,7 @@
 Same machine, same run, KMS from moto in-process. Each figure is the best of N runs of encrypting
 then decrypting one document (KMS calls included: one GenerateDataKey per encryption; decryption
 goes through the caching materials manager, as in the app). Also compares frame sizes, which is
-how FRAME_LENGTH in chalicelib/core/crypto.py was chosen.
+how FRAME_LENGTH in chalicelib/core/security/crypto.py was chosen.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args(argv)
     with cloud():
-        from chalicelib.core import crypto
+        from chalicelib.core.security import crypto
         from chalicelib.core.settings import settings
 
         defaults = _defaults(settings().data_key_id)
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
         chosen = crypto.FRAME_LENGTH
         for frame in (4 * 1024, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024, 0):
             crypto.FRAME_LENGTH = frame
-            crypto.reset()
+            crypto.cipher.cache_clear()
             took = _best(args.runs, lambda: _sdk(crypto.cipher(), data))
             mark = "  <- chosen" if frame == chosen else ""
             label = f"{frame // 1024:>5} KiB frames" if frame else "   non-framed"

@@ -5,7 +5,7 @@ in the future make one cohort; its deadline step (the timer message, fanned out 
 shards, each shard's message handled in turn) is then timed. moto in-process on this machine, so the figure compares designs and
 revisions here; it is not DynamoDB's speed. A second run makes every AWS call wait a round trip
 (moto answers at once) to show what handling people side by side does, one at a time vs
-core.concurrency's workers, and how many people one 14-minute timer run then gets through (each
+core.data.concurrency's workers, and how many people one 14-minute timer run then gets through (each
 shard has its own runs, in parallel). It runs first, on a small table: moto's CPU per call grows
 with the table, and bounds the side-by-side figure here (a real round trip would).
 """
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from chalicelib.enrolment import events
     from devstack.workers import drain_timers
-    from chalicelib.core import concurrency
+    from chalicelib.core.data import concurrency
     from chalicelib.enrolment.store import COHORT_SHARDS
 
     with cloud() as bench:

@@ -2,13 +2,13 @@
 
 The counter hooks botocore's event system. ``install()`` wraps
 ``botocore.session.Session.create_client`` once, so every client created afterwards, whichever
-session makes it (the app's ``boto3.session.Session()`` in chalicelib/core/aws.py, the client
+session makes it (the app's ``boto3.session.Session()`` in chalicelib/core/data/aws.py, the client
 under a boto3 resource, boto3's default session), gets two handlers on its own event emitter:
 ``before-parameter-build.*.*`` fires exactly once per API call (retries are inside the call) with
 the caller's parameters, ``after-call.*.*`` with the parsed answer (used to size reads). Clients
 cached before ``install()`` would be missed: ``cloud()`` installs it and then resets the app's
 caches. Only calls made in the context that opened ``count_calls()`` count, the app's worker
-threads included (chalicelib/core/concurrency.py runs them in copies of it): moto runs the state
+threads included (chalicelib/core/data/concurrency.py runs them in copies of it): moto runs the state
 machines on threads of its own, and their calls are Step Functions' work, not the app's.
 """
 
@@ -123,9 +123,9 @@ LATENCY = 0.02  # the simulated round trip of one AWS call
 @contextmanager
 def network(workers: int, latency: float = LATENCY) -> Iterator[None]:
     """Inside the block every AWS call first waits ``latency``, as a real round trip would, and
-    chalicelib/core/concurrency.py runs ``workers`` calls at a time: shows what running calls side
+    chalicelib/core/data/concurrency.py runs ``workers`` calls at a time: shows what running calls side
     by side saves, which moto in-process (it answers at once) cannot."""
-    from chalicelib.core import concurrency
+    from chalicelib.core.data import concurrency
 
     chosen = concurrency.WORKERS
     _latency["seconds"], concurrency.WORKERS = latency, workers
@@ -156,12 +156,11 @@ def _figure(value: float) -> str:
 
 
 def reset_caches() -> None:
-    from chalicelib.core import aws, pseudonyms
+    from chalicelib.core import memo
     from chalicelib.core.settings import settings
 
     settings.cache_clear()
-    aws.reset()
-    pseudonyms.reset()
+    memo.forget_all()
 
 
 class Bench:
@@ -226,7 +225,7 @@ def deadline_in(delta: timedelta) -> str:
 
 
 def make_ins(n: int) -> str:
-    from chalicelib.core.identifiers import ins_key
+    from chalicelib.core.security.identifiers import ins_key
 
     nir = f"185{(n % 12) + 1:02d}75{(n // 1000) % 1000:03d}{n % 1000:03d}"
     return nir + ins_key(nir)

@@ -13,7 +13,7 @@ and reads one page of the listing (1,000 keys; the cloud reads them all): per-ba
 scaled to the cloud's batches of MaxItemsPerBatch. moto in-process on this machine (2 cores, ~30 ms
 of CPU per AWS call): the rate compares designs here, it is not the cloud's speed. A last run
 hands two cloud-sized batches to the import function with a round trip per AWS call, one
-archive at a time vs core.concurrency's workers, for the Lambda's timeout.
+archive at a time vs core.data.concurrency's workers, for the Lambda's timeout.
 
 Billed units only (no prices): Step Functions Standard bills state transitions; DynamoDB on
 demand request units; S3 and KMS requests; SQS requests (each batch: one send by the state
@@ -147,7 +147,7 @@ def _side_by_side(records: list[str], batch: int) -> None:
     task token is not one of a running execution: the function logs that it was answered)."""
     import logging
 
-    from chalicelib.core import concurrency
+    from chalicelib.core.data import concurrency
     from chalicelib.documents import legacy
     from chalicelib.core.ids import new_sortable_id
 

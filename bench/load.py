@@ -128,7 +128,7 @@ class World:
 
 
 def _rpps(n: int) -> str:
-    from chalicelib.core.identifiers import rpps_check_digit
+    from chalicelib.core.security.identifiers import rpps_check_digit
 
     first10 = f"1{n:09d}"
     return first10 + rpps_check_digit(first10)

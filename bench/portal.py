@@ -21,7 +21,7 @@ import statistics
 import time
 from datetime import date
 
-from chalicelib.core.identifiers import ins_key
+from chalicelib.core.security.identifiers import ins_key
 from devstack import keys
 from tests.browser import stack
 

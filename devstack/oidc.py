@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from chalicelib.core.identifiers import InvalidIdentifier, normalize_ins
+from chalicelib.core.security.identifiers import InvalidIdentifier, normalize_ins
 from devstack import keys
 
 CODE_SECONDS = 60

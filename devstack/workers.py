@@ -20,7 +20,7 @@ SCHEDULE_SECONDS = 60.0  # the deployed schedules are hourly; locally, every min
 
 def drain(queue_url: str, handle: Callable[[str], None], max_messages: int = 10) -> int:
     """Local stand-in for an SQS event source: handles and deletes what the queue holds."""
-    from chalicelib.core import aws
+    from chalicelib.core.data import aws
 
     sqs = aws.client("sqs")
     handled = 0
@@ -68,7 +68,7 @@ def _purging_modules() -> dict[str, Callable]:
 
 def drain_purges() -> int:
     """Every module's purge queue, as each module's purge function would run it."""
-    from chalicelib.core import aws, purge
+    from chalicelib.core.data import aws, purge
 
     sqs = aws.client("sqs")
     handled = 0

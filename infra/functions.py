@@ -9,7 +9,7 @@ get a function each, with the module's permissions and what their trigger needs.
 Permissions are read from the modules' code: which table actions (the activity chain, the gate's
 space load and the peppers are used by every module that authorises a caller), which bucket,
 queue, topic, state machine, sender identity. KMS is split in two:
-- direct use by the Encryption SDK (chalicelib/core/crypto.py), allowed only for the purposes the
+- direct use by the Encryption SDK (chalicelib/core/security/crypto.py), allowed only for the purposes the
   module seals (``kms:EncryptionContext:purpose``): no other module can open a document, a message,
   an emergency reason or a deferred notice;
 - use by a service on the function's behalf (table, queues, topic, secret, buckets, the function's
@@ -85,15 +85,15 @@ def table(*actions: str, index: bool = False) -> list[dict]:
     return statements
 
 
-# Reading a space, the activity chain and its head (core.spaces, core.history): every module that
+# Reading a space, the activity chain and its head (core.data.spaces, core.history.journal): every module that
 # authorises a caller. Appending to the chain is a transaction: PutItem (event) + UpdateItem (head).
 READ = ("GetItem", "Query")
 APPEND = ("PutItem", "UpdateItem")
 
 
 def peppers() -> list[dict]:
-    """The HMAC key of core/pseudonyms.py: a patient's token is matched to a space by ins_digest
-    (core/gate.py actor_of), so every module that authorises patients needs it."""
+    """The HMAC key of core/security/pseudonyms.py: a patient's token is matched to a space by ins_digest
+    (core/policy/gate.py actor_of), so every module that authorises patients needs it."""
     return [
         allow("Peppers", ["secretsmanager:GetSecretValue"], [ref("Peppers")]),
         allow("PeppersKey", ["kms:Decrypt"], [KEY], via("secretsmanager", {"SecretARN": ref("Peppers")})),
@@ -109,7 +109,7 @@ def sealed(purpose: str, *, opens: bool = True) -> list[dict]:
 
 
 def content(bucket: str) -> list[dict]:
-    """A module's own bucket (core/blobs.py): objects written, read, every version deleted; the
+    """A module's own bucket (core/security/blobs.py): objects written, read, every version deleted; the
     versions listed; SSE-KMS through S3 for this bucket only (bucket keys: the context is the
     bucket's ARN)."""
     return [
@@ -129,7 +129,7 @@ def content(bucket: str) -> list[dict]:
 
 
 def emails() -> list[dict]:
-    """core/notify.py send_email: only as the stack's sender."""
+    """core/policy/notify.py send_email: only as the stack's sender."""
     identity = sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderEmail}")
     return [allow("Emails", ["ses:SendEmail"], [identity], {"StringEquals": {"ses:FromAddress": ref("SenderEmail")}})]
 
@@ -155,7 +155,7 @@ def cohort_timers() -> list[dict]:
 
 
 def purge_requests() -> list[dict]:
-    """core/purge.py request: one message on the SSE-KMS topic (the closure)."""
+    """core/data/purge.py request: one message on the SSE-KMS topic (the closure)."""
     return [
         allow("PurgeRequests", ["sns:Publish"], [ref("PurgeTopic")]),
         allow("PurgeRequestsKey", ["kms:GenerateDataKey", "kms:Decrypt"], [KEY], via("sns")),

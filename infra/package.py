@@ -144,7 +144,7 @@ def route_modules() -> Routes:
 def packaged_openapi() -> Iterator[None]:
     """The platform function serves only its own routes: the whole document goes in its package.
     Every module's routes are declared once route_modules() imported them."""
-    from chalicelib.core import openapi
+    from chalicelib.core.http import openapi
     from chalicelib.platform.service import PACKAGED_DOCUMENT
 
     PACKAGED_DOCUMENT.write_text(json.dumps(openapi.document()), encoding="utf-8")

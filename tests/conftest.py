@@ -56,12 +56,11 @@ def pytest_configure(config) -> None:
 
 
 def reset_caches() -> None:
-    from chalicelib.core import aws, pseudonyms
+    from chalicelib.core import memo
     from chalicelib.core.settings import settings
 
     settings.cache_clear()
-    aws.reset()
-    pseudonyms.reset()
+    memo.forget_all()
 
 
 @pytest.fixture(scope="session")
@@ -160,7 +159,7 @@ def token(key_file):
 
 def make_ins(n: int, sex: str = "1", dept: str = "75") -> str:
     """A valid INS, different for each n."""
-    from chalicelib.core.identifiers import ins_key
+    from chalicelib.core.security.identifiers import ins_key
 
     nir = f"{sex}85{(n % 12) + 1:02d}{dept}{(n // 1000) % 1000:03d}{n % 1000:03d}"
     return nir + ins_key(nir)

@@ -155,7 +155,8 @@ class Recorder:
     def install(self, monkeypatch: Any, events: dict[tuple[str, str], str]) -> None:
         """Hooks clients created from now on, the routes (the module of the handler) and the
         event handlers (``events``: (module path, attribute) -> function)."""
-        from chalicelib.core import api, purge
+        from chalicelib.core.http import api
+        from chalicelib.core.data import purge
 
         original = botocore.session.Session.create_client
 

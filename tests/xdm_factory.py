@@ -11,7 +11,8 @@ import zipfile
 from dataclasses import dataclass, field
 from xml.sax.saxutils import quoteattr
 
-from chalicelib.core.identifiers import rpps_check_digit
+from chalicelib.core.policy.document_types import CONFIDENTIALITY_OID
+from chalicelib.core.security.identifiers import IDNATPS_OID, INS_OID, rpps_check_digit
 from chalicelib.documents import xdm
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -64,16 +65,16 @@ def _classification(scheme: str, obj: str, code: str, coding_scheme: str, *slots
 
 
 def _cx(ins: str) -> str:
-    return f"{ins}^^^&amp;{xdm.INS_OID}&amp;ISO"
+    return f"{ins}^^^&amp;{INS_OID}&amp;ISO"
 
 
 def metadata(ins: str, docs: list[Doc], names: list[str]) -> str:
     entries = []
     for n, (doc, name) in enumerate(zip(docs, names), start=1):
         obj = f"Document{n:02d}"
-        xcn = f"{doc.author_id or xdm.RPPS_PREFIX + doc.author}^MARTIN^Jeanne^^^^^^&amp;{xdm.PROFESSIONAL_OID}&amp;ISO"
+        xcn = f"{doc.author_id or xdm.RPPS_PREFIX + doc.author}^MARTIN^Jeanne^^^^^^&amp;{IDNATPS_OID}&amp;ISO"
         confidentiality = "".join(
-            _classification(xdm.CONFIDENTIALITY, obj, code, f"urn:oid:{xdm.DMP_CONFIDENTIALITY_OID}") for code in doc.confidentiality
+            _classification(xdm.CONFIDENTIALITY, obj, code, f"urn:oid:{CONFIDENTIALITY_OID}") for code in doc.confidentiality
         )
         entries.append(
             f'<rim:ExtrinsicObject id="{obj}" mimeType="{doc.media_type}" objectType="{xdm.DOCUMENT_ENTRY}">'

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import Field
 
-from chalicelib.core.fields import Ins, Rpps, UtcMoment
+from chalicelib.core.http.fields import Ins, Rpps, UtcMoment
 from chalicelib.core.models import Model, Strict
 
 

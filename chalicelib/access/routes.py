@@ -5,7 +5,7 @@ Thin: the rules are in ``chalicelib.access.service`` and every decision in the p
 
 from __future__ import annotations
 
-from chalicelib.core.api import Call, Router, roles
+from chalicelib.core.http.api import Call, Router, roles
 
 router = Router(__name__, tag="access")
 

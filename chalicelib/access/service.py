@@ -22,15 +22,16 @@ from chalicelib.access.models import (
     SearchResult,
     TreatingDoctorOut,
 )
-from chalicelib.core.gate import Authorized, authorize, look_up
-from chalicelib.core.policy import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, Resource, decide, is_minor
-from chalicelib.core import history
+from chalicelib.core.policy.gate import Authorized, authorize, look_up
+from chalicelib.core.policy.decision import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, Resource, decide, is_minor
+from chalicelib.core.history import journal
 from chalicelib.core.models import ActorRef
-from chalicelib.core import clock, crypto, logs
-from chalicelib.core.auth import Principal
+from chalicelib.core import clock, logs
+from chalicelib.core.security import crypto
+from chalicelib.core.security.auth import Principal
 from chalicelib.core.errors import Conflict, InvalidRequest, InvalidRpps
-from chalicelib.core.identifiers import InvalidIdentifier, normalize_rpps
-from chalicelib.core.notify import notify_space
+from chalicelib.core.security.identifiers import InvalidIdentifier, normalize_rpps
+from chalicelib.core.policy.notify import notify_space
 
 # --- access settings, search and emergency access (docs/api.md § Patients, access and activity) -------
 SETTINGS = Resource(kind="access_settings")
@@ -122,9 +123,9 @@ def _change(principal: Principal, patient_id: str, plan: Callable[[Authorized], 
         if change.action is None:
             return change.result
         try:
-            history.commit(patient_id, found.actor_ref, change.action, change.resource, writes=change.items)
+            journal.commit(patient_id, found.actor_ref, change.action, change.resource, writes=change.items)
             return change.result
-        except history.StateChanged:
+        except journal.StateChanged:
             continue
     raise _changing()
 
@@ -255,9 +256,9 @@ def open_emergency_access(principal: Principal, patient_id: str, reason: str) ->
         session["reason_sealed"] = crypto.seal(reason, emergency_reason_context(patient_id, session))
         items = access_store.emergency_session_items(patient_id, session)
         try:
-            history.commit(patient_id, found.actor_ref, "emergency_access", found.actor.id, writes=items)
+            journal.commit(patient_id, found.actor_ref, "emergency_access", found.actor.id, writes=items)
             break
-        except history.StateChanged:
+        except journal.StateChanged:
             continue  # blocked, opted out or closed meanwhile: the policy says so on the next read
     else:
         raise _changing()
@@ -281,6 +282,6 @@ def _tell_afterwards(found: Authorized, at: datetime) -> None:
     doctor = found.space.treating_doctor
     if doctor and doctor != found.actor.id:
         try:
-            history.record(found.space.patient_id, NOTIFIER, "emergency_access.notified", doctor)
+            journal.record(found.space.patient_id, NOTIFIER, "emergency_access.notified", doctor)
         except Exception:  # noqa: BLE001
             logs.error("emergency access: treating doctor notice failed", exc_info=True)

@@ -1,8 +1,8 @@
-"""Transaction items for the access settings of a space (keys in core.layout: the account, SPACE#GRANT#,
+"""Transaction items for the access settings of a space (keys in core.data.layout: the account, SPACE#GRANT#,
 SPACE#BLOCK#, SPACE#EMERGENCY#).
 
 Nothing here writes on its own: each builder returns DynamoDB transaction items that the service
-commits together with the activity event (``core.history.commit(..., writes=...)``).
+commits together with the activity event (``core.history.journal.commit(..., writes=...)``).
 Every item carries a condition so that a concurrent change makes the transaction fail (and the
 caller answer 409) instead of being silently overwritten:
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.core import aws, layout
-from chalicelib.core.layout import SPACE_OPEN_CONDITION, SPACE_OPEN_NAMES, SPACE_OPEN_VALUES
+from chalicelib.core.data import aws, layout
+from chalicelib.core.data.layout import SPACE_OPEN_CONDITION, SPACE_OPEN_NAMES, SPACE_OPEN_VALUES
 
 
 def _table() -> str:

@@ -1,4 +1,4 @@
-"""Reading a person's activity history (the chain itself is kept by core.history).
+"""Reading a person's activity history (the chain itself is kept by core.history.journal).
 
 Every event is shown only if the caller may see what it is about, as the documents module tells
 (documents.interface: the one access decision on the document, or on what the event recorded):
@@ -13,12 +13,13 @@ from __future__ import annotations
 from typing import Callable
 
 from chalicelib.activity.models import ActivityEvent, ActivityPage, ChainCheck
-from chalicelib.core import chain, clock, history
-from chalicelib.core.auth import Principal
-from chalicelib.core.gate import authorize
+from chalicelib.core.history import chain, journal
+from chalicelib.core import clock
+from chalicelib.core.security.auth import Principal
+from chalicelib.core.policy.gate import authorize
 from chalicelib.core.models import ActorRef
-from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
-from chalicelib.core.policy import ACTIVITY, READ, Resource
+from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.policy.decision import ACTIVITY, READ, Resource
 from chalicelib.documents import interface as documents
 
 
@@ -41,12 +42,12 @@ def _readable(principal: Principal, patient_id: str) -> Callable[[dict], bool]:
 def list_events(principal: Principal, patient_id: str, limit: int, cursor: str | None) -> ActivityPage:
     visible = _readable(principal, patient_id)
     list_scope = scope("activity", principal, patient_id=patient_id)
-    items, next_key = history.visible_page(patient_id, limit, decode_cursor(cursor, list_scope), visible)
+    items, next_key = journal.visible_page(patient_id, limit, decode_cursor(cursor, list_scope), visible)
     return ActivityPage(items=[_public(item) for item in items], next_cursor=encode_cursor(next_key, list_scope))
 
 
 def verify(principal: Principal, patient_id: str) -> ChainCheck:
     visible = _readable(principal, patient_id)
-    events = history.all_events(patient_id)
-    valid = chain.verify(events, history.get_head(patient_id))
+    events = journal.all_events(patient_id)
+    valid = chain.verify(events, journal.get_head(patient_id))
     return ChainCheck(valid=valid, events=sum(1 for event in events if visible(event)))

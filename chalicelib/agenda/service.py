@@ -16,20 +16,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from chalicelib.core.policy import CREATE, DELETE, READ, UPDATE, Resource
-from chalicelib.core.gate import Authorized, authorize, check, load_space
-from chalicelib.core import history
+from chalicelib.core.policy.decision import CREATE, DELETE, READ, UPDATE, Resource
+from chalicelib.core.policy.gate import Authorized, authorize, check, load_space
+from chalicelib.core.history import journal
 from chalicelib.core.models import ActorRef
 from chalicelib.agenda import notices, store
 from chalicelib.agenda.models import AgendaEvent, AgendaPage, AgendaQuery, EventCreate, EventPatch
-from chalicelib.core import clock, logs, purge
-from chalicelib.core.api import Raw
-from chalicelib.core.auth import Principal
+from chalicelib.core import clock, logs
+from chalicelib.core.data import purge
+from chalicelib.core.http.api import Raw
+from chalicelib.core.security.auth import Principal
 from chalicelib.core.errors import Conflict, InvalidRequest, NotFound
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
-from chalicelib.core.notify import notify_space
-from chalicelib.core import spaces
+from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.policy.notify import notify_space
+from chalicelib.core.data import layout, spaces
 
 AGENDA = Resource(kind="agenda")
 REMINDER = ActorRef(role="system", id="agenda-reminders")
@@ -59,8 +60,8 @@ def _public(item: dict) -> AgendaEvent:
 
 def _record(granted: Authorized, action: str, event_id: str, items: list[dict]) -> None:
     try:
-        history.commit(granted.space.patient_id, granted.actor_ref, action, event_id, writes=items, head=granted.items.activity_head)
-    except history.StateChanged:
+        journal.commit(granted.space.patient_id, granted.actor_ref, action, event_id, writes=items, head=granted.items.activity_head)
+    except journal.StateChanged:
         raise Conflict("This agenda event changed in the meantime; reload it and try again.") from None
 
 
@@ -101,7 +102,7 @@ def _record_read(granted: Authorized, action: str) -> None:
     """Reads by a professional or an app go in the patient's history; the patient's own reads of
     their agenda (a calendar client polls the feed) would only bury the rest."""
     if granted.actor.role != "patient":
-        history.record(granted.space.patient_id, granted.actor_ref, action, head=granted.items.activity_head)
+        journal.record(granted.space.patient_id, granted.actor_ref, action, head=granted.items.activity_head)
 
 
 def _find(principal: Principal, patient_id: str, event_id: str, action: str) -> tuple[Authorized, dict]:
@@ -199,11 +200,11 @@ def remind(item: dict, now: datetime) -> bool:
     False when another run claimed it first, or when the space is not open any more."""
     patient_id = item["patient_id"]
     account = spaces.get_account(patient_id)
-    if account is None or account.get("status") not in ("active", "auto_created"):
+    if account is None or account.get("status") not in layout.OPEN_STATUSES:
         return False
     try:
-        history.commit(patient_id, REMINDER, "agenda.reminded", item["event_id"], writes=[store.claim_reminder(item, clock.iso(now))])
-    except history.StateChanged:
+        journal.commit(patient_id, REMINDER, "agenda.reminded", item["event_id"], writes=[store.claim_reminder(item, clock.iso(now))])
+    except journal.StateChanged:
         return False  # already reminded (another run), moved or deleted meanwhile
     channels = notify_space(account, *notices.reminder(clock.parse_iso(item["start"])), purpose="agenda_reminder", today=now.date(), letters=False)
     return "email" in channels
@@ -213,5 +214,5 @@ def purge_space(patient_id: str, actor: ActorRef) -> int:
     """Closure with immediate deletion: every agenda event."""
     items = purge.space_items(patient_id, store.OWNED_PREFIXES)
     purge.delete(items)
-    history.record(patient_id, actor, "space.purged", f"agenda: {len(items)} items")
+    journal.record(patient_id, actor, "space.purged", f"agenda: {len(items)} items")
     return len(items)

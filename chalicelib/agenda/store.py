@@ -1,4 +1,4 @@
-"""Agenda events in DynamoDB, in the patient's partition, ordered by start (keys in core.layout).
+"""Agenda events in DynamoDB, in the patient's partition, ordered by start (keys in core.data.layout).
 
     sk = AGENDA#<start>#<event_id>   the event: kind, title, start, end?, location?,
         professional_name?, author_role, author_id, created_at, updated_at, reminded_at (once its
@@ -17,9 +17,10 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws, clock, layout
-from chalicelib.core.layout import AGENDA_PREFIX as PREFIX
-from chalicelib.core.layout import patient as partition
+from chalicelib.core.data import aws, layout
+from chalicelib.core import clock
+from chalicelib.core.data.layout import AGENDA_PREFIX as PREFIX
+from chalicelib.core.data.layout import patient as partition
 
 END = "~"  # sorts after every character of a timestamp or an id
 event_sk = layout.agenda_sort_key

@@ -8,17 +8,18 @@ asks ``store.referenced`` on every request, so revocation and withdrawal apply a
 
 from __future__ import annotations
 
-from chalicelib.core.policy import CONNECTION, CREATE, DELETE, READ, Resource
-from chalicelib.core.gate import authorize
-from chalicelib.core import history
+from chalicelib.core.policy.decision import CONNECTION, CREATE, DELETE, READ, Resource
+from chalicelib.core.policy.gate import authorize
+from chalicelib.core.history import journal
 from chalicelib.catalogue import store
 from chalicelib.catalogue.models import App, AppCreate, AppPage, AppQuery, Connection, ConnectionCreate, ConnectionPage
-from chalicelib.core import clock, purge
+from chalicelib.core import clock
+from chalicelib.core.data import purge
 from chalicelib.core.models import ActorRef
 from chalicelib.core.errors import Conflict, InvalidRequest, NotFound, is_condition_failure
-from chalicelib.core.auth import Principal
+from chalicelib.core.security.auth import Principal
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import PageQuery, decode_cursor, encode_cursor, scope
+from chalicelib.core.http.pagination import PageQuery, decode_cursor, encode_cursor, scope
 
 CONNECTIONS = Resource(kind=CONNECTION)
 
@@ -104,11 +105,11 @@ def connect(principal: Principal, patient_id: str, request: ConnectionCreate) ->
         "created_at": clock.iso(clock.now()),
     }
     try:
-        history.commit(
+        journal.commit(
             patient_id, granted.actor_ref, "connection.created", item["connection_id"],
             writes=store.connect_items(patient_id, item), head=granted.items.activity_head,
         )
-    except history.StateChanged:
+    except journal.StateChanged:
         raise Conflict("This app is already connected: revoke the connection first to change its scopes.") from None
     return _connection(item)
 
@@ -133,11 +134,11 @@ def revoke(principal: Principal, patient_id: str, connection_id: str) -> None:
     if connection is None:
         raise NotFound("No such connection.")
     try:
-        history.commit(
+        journal.commit(
             patient_id, granted.actor_ref, "connection.revoked", connection_id,
             writes=store.revoke_items(patient_id, connection), head=granted.items.activity_head,
         )
-    except history.StateChanged:
+    except journal.StateChanged:
         raise NotFound("No such connection.") from None
 
 
@@ -145,5 +146,5 @@ def purge_space(patient_id: str, actor: ActorRef) -> int:
     """Closure with immediate deletion: every connected app goes (their tokens stop at once)."""
     items = purge.space_items(patient_id, store.OWNED_PREFIXES)
     purge.delete(items)
-    history.record(patient_id, actor, "space.purged", f"connections: {len(items)} items")
+    journal.record(patient_id, actor, "space.purged", f"connections: {len(items)} items")
     return len(items)

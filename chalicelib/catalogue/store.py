@@ -1,9 +1,9 @@
-"""The catalogue and the patients' connections in DynamoDB (keys in core.layout).
+"""The catalogue and the patients' connections in DynamoDB (keys in core.data.layout).
 
 An app (APP#<app_id>) holds name, publisher, category, description, scopes, status,
 referenced_at, withdrawn_at; it is in the public listing's index only while referenced (a sparse
 index). A connection (SPACE#CONNECTION#<connection_id>) shares the SPACE# prefix, so the query
-that loads a space for the access decision finds it (core.gate.actor_of); CONNAPP#<app_id> keeps
+that loads a space for the access decision finds it (core.policy.gate.actor_of); CONNAPP#<app_id> keeps
 one connection per app.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.core import aws, layout
+from chalicelib.core.data import aws, layout
 
 LISTING = layout.CATALOGUE_LISTING
 REFERENCED = "referenced"

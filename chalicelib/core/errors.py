@@ -46,6 +46,14 @@ UnsupportedMediaType = _error("UnsupportedMediaType", 415, "unsupported_media_ty
 TooManyAttempts = _error("TooManyAttempts", 429, "too_many_attempts")
 
 
+def foreign_cursor() -> ApiError:
+    """A list's cursor that is not this list's, or that its range no longer holds (core.http.pagination)."""
+    return InvalidRequest(
+        "The cursor is not valid for this list: pass the next_cursor you were given.",
+        [{"field": "cursor", "message": "Unknown or foreign cursor."}],
+    )
+
+
 class InternalError(ApiError):
     status = 500
     code = "internal_error"

@@ -1,8 +1,9 @@
-"""``built_once``: functools.cache for costly builders called from several threads.
+"""``built_once``: functools.cache for costly builders called from several threads;
+``forget_all`` forgets what every one of them built (a new moto world in tests).
 
 functools.cache may call the builder once per thread that asks before the first build ends.
 Building a boto3 client or a Cipher costs tens of milliseconds of CPU: eight workers
-(core.concurrency) asking at once on a cold container would build eight. Here the others wait.
+(core.data.concurrency) asking at once on a cold container would build eight. Here the others wait.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import threading
 from typing import Any, Callable, TypeVar
 
 Built = TypeVar("Built")
+_CACHES: list[dict] = []
 
 
 def built_once(builder: Callable[..., Built]) -> Callable[..., Built]:
     cache: dict[tuple, Any] = {}
     lock = threading.Lock()
+    _CACHES.append(cache)
 
     @functools.wraps(builder)
     def get(*args: Any) -> Built:
@@ -29,3 +32,8 @@ def built_once(builder: Callable[..., Built]) -> Callable[..., Built]:
 
     get.cache_clear = cache.clear  # type: ignore[attr-defined]
     return get
+
+
+def forget_all() -> None:
+    for cache in _CACHES:
+        cache.clear()

@@ -61,8 +61,13 @@ class Settings:
             cors_allowed_origins=_list("CORS_ALLOWED_ORIGINS"),
         )
 
+    def queue_name(self, purpose: str) -> str:
+        """A queue a function is subscribed to by name, fixed per stage (infra/template.yaml:
+        mes-<stage>-<purpose>): Chalice needs the name when the module is imported."""
+        return f"mes-{self.stage}-{purpose}"
+
     def bucket(self, kind: str) -> str:
-        """The bucket of a module's content (core.blobs.Bucket): documents or messages."""
+        """The bucket of a module's content (core.security.blobs.Bucket): documents or messages."""
         return {"documents": self.documents_bucket, "messages": self.messages_bucket}[kind]
 
 

@@ -5,15 +5,14 @@ by the legacy import state machine; locally devstack/workers.py drains it)."""
 from __future__ import annotations
 
 import json
-import os
 
 from chalice import Blueprint, Rate
 
-from chalicelib.core import purge
+from chalicelib.core.data import purge
+from chalicelib.core.settings import settings
 
 blueprint = Blueprint(__name__)
-# The queue's name is fixed per stage (infra/template.yaml: mes-<stage>-legacy-import).
-IMPORT_QUEUE = f"mes-{os.environ.get('STAGE', 'prod')}-legacy-import"
+IMPORT_QUEUE = settings().queue_name("legacy-import")
 
 
 def scheduled_work() -> None:

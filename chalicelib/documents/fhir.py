@@ -16,21 +16,18 @@ from datetime import date, datetime, timedelta
 from typing import Any, Iterator
 from urllib.parse import parse_qs, urlencode
 
-from chalicelib.core import document_types, gate
+from chalicelib.core.policy import document_types, gate
 # The kernel's bounded, strict JSON and its refusal of control characters, as for every body.
-from chalicelib.core.api import json_response, parse_json, query_integer, refuse_flaws
-from chalicelib.core.auth import Principal
-from chalicelib.core.fields import MEDIA_TYPES, in_utc
+from chalicelib.core.http.api import json_response, parse_json, query_integer, refuse_flaws
+from chalicelib.core.security.auth import Principal
+from chalicelib.core.http.fields import MEDIA_TYPES, in_utc
 from chalicelib.core.errors import ApiError, InvalidIns, InvalidRequest, NotFound, UnsupportedMediaType
-from chalicelib.core.identifiers import InvalidIdentifier, normalize_ins
+from chalicelib.core.security.identifiers import IDNATPS_SYSTEM, INS_SYSTEM, InvalidIdentifier, normalize_ins
 from chalicelib.documents.interface import master_identifier
 
 FHIR_JSON = "application/fhir+json"
 JSON_TYPES = (FHIR_JSON, "application/json")  # FHIR servers take both for JSON
 FORM = "application/x-www-form-urlencoded"
-INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
-CONFIDENTIALITY_SYSTEM = "urn:oid:1.2.250.1.213.1.1.4.13"
-RPPS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"  # identifiant national PS: "8" + RPPS
 INVISIBLE_PATIENT = "INVISIBLE_PATIENT"
 HIDDEN_FROM_REPRESENTATIVES = "INVISIBLE_REPRESENTANTS_LEGAUX"
 MASKED = "MASQUE_PS"
@@ -72,7 +69,7 @@ def operation_outcome(error: ApiError) -> dict:
 
 
 def error_response(error: ApiError, request: Any):
-    """The FHIR router's error renderer (core.api calls it for every error of these routes)."""
+    """The FHIR router's error renderer (core.http.api calls it for every error of these routes)."""
     return json_response(error.status, operation_outcome(error), request, {**error.headers, "Content-Type": FHIR_JSON})
 
 
@@ -284,12 +281,12 @@ def _utc(moment: Any) -> datetime:
 
 
 def _security_labels(labels: list) -> dict:
-    codes = {coding.code for label in labels for coding in label.coding or [] if coding.system == CONFIDENTIALITY_SYSTEM}
+    codes = {coding.code for label in labels for coding in label.coding or [] if coding.system == document_types.CONFIDENTIALITY_SYSTEM}
     if MASKED in codes:
         raise _invalid("securityLabel", MASKED_REFUSED)
     unknown = codes - {INVISIBLE_PATIENT, HIDDEN_FROM_REPRESENTATIVES}
     if unknown:
-        raise _invalid("securityLabel", f"unknown code {sorted(unknown)[0]!r} of {CONFIDENTIALITY_SYSTEM}: use {INVISIBLE_PATIENT} or {HIDDEN_FROM_REPRESENTATIVES}.")
+        raise _invalid("securityLabel", f"unknown code {sorted(unknown)[0]!r} of {document_types.CONFIDENTIALITY_SYSTEM}: use {INVISIBLE_PATIENT} or {HIDDEN_FROM_REPRESENTATIVES}.")
     return {"invisible_to_patient": INVISIBLE_PATIENT in codes, "hidden_from_representatives": HIDDEN_FROM_REPRESENTATIVES in codes}
 
 
@@ -353,7 +350,7 @@ def provide(principal: Principal, data: dict) -> dict:
 # --- resources out ----------------------------------------------------------------------------
 def _author(document: Any, patient_id: str) -> dict:
     if document.author.role == "professional":
-        return {"identifier": {"system": RPPS_SYSTEM, "value": f"8{document.author.id}"}}
+        return {"identifier": {"system": IDNATPS_SYSTEM, "value": f"8{document.author.id}"}}
     if document.author.role == "patient":
         return {"reference": f"Patient/{document.author.id}"}
     return {"display": f"{document.author.role} {document.author.id}"}
@@ -392,7 +389,7 @@ def document_reference(document: Any, patient_id: str) -> dict:
         ],
     }
     if labels:
-        resource["securityLabel"] = [{"coding": [{"system": CONFIDENTIALITY_SYSTEM, "code": code}]} for code in labels]
+        resource["securityLabel"] = [{"coding": [{"system": document_types.CONFIDENTIALITY_SYSTEM, "code": code}]} for code in labels]
     if document.master_identifier:
         resource["masterIdentifier"] = master_identifier(document.master_identifier)
     if document.replaces:

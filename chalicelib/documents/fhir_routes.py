@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from chalicelib.core.api import CONTENT_BODY_LIMIT, PUBLIC, Call, Raw, Router, roles
+from chalicelib.core.http.api import CONTENT_BODY_LIMIT, PUBLIC, Call, Raw, Router, roles
 from chalicelib.documents.routes import MEDIA_TYPES
 
 
@@ -84,7 +84,7 @@ def spec(answer: dict | None = None, *, status: int = 200, body: tuple[str, dict
     its errors as OperationOutcome."""
 
     def fields() -> dict:
-        from chalicelib.core.openapi import ERROR_STATUSES
+        from chalicelib.core.http.openapi import ERROR_STATUSES
 
         ok = {t: {"schema": {}} for t in contents} if contents else {FHIR_JSON: {"schema": answer}}
         responses = {str(status): {"description": "OK", "content": ok}}

@@ -1,7 +1,7 @@
 """The documents module's API function: a Chalice app of this module's routes alone (Lambda handler
 ``chalicelib.documents.function.app``; infra/package.py points the module's routes at it)."""
 
-from chalicelib.core.api import function_app
+from chalicelib.core.http.api import function_app
 from chalicelib.documents.fhir_routes import router as fhir_router
 from chalicelib.documents.routes import router
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from chalicelib.core import clock
-from chalicelib.core.policy import ACTIVITY, READ, Actor, Resource, Space, decide
+from chalicelib.core.policy.decision import ACTIVITY, READ, Actor, Resource, Space, decide
 from chalicelib.documents import store
 
 CURRENT, SUPERSEDED = "current", "superseded"
@@ -84,7 +84,7 @@ class Reader:
         return seen
 
     def sees_event(self, event: dict) -> bool:
-        """Whether this caller sees a history event (one of core.history's). The events written
+        """Whether this caller sees a history event (one of core.history.journal's). The events written
         while a document was hidden from the representatives never reach them; an event about an
         existing document shows once they may read it (released: by its author or after 30 days),
         ``document.superseded`` once they may read the replacement too; an event about a document

@@ -7,7 +7,7 @@ side and answers the token.
 
 One archive, by the deposit's own path:
 1. read and check it whole (xdm.read), then what a deposit checks: a type of the DMP's list
-   (core.document_types), an accepted media type whose bytes match it (core.content), 4 MiB;
+   (core.policy.document_types), an accepted media type whose bytes match it (core.http.content), 4 MiB;
 2. find the space by the patient's INS (keyed hash) and read, in one BatchGetItem, whether this
    migration already counted the archive, whether the space is open, the history's head, and
    which of its documents were imported before (LEGACY# markers, by uniqueId);
@@ -26,14 +26,17 @@ batch, or a message delivered twice, changes nothing.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
-from chalicelib.core import aws, concurrency, content, document_types, fields, history, logs, pseudonyms, spaces
+from chalicelib.core.data import concurrency, spaces
+from chalicelib.core.http import content, fields
+from chalicelib.core.policy import document_types
+from chalicelib.core.history import journal
+from chalicelib.core import logs
+from chalicelib.core.security import pseudonyms
 from chalicelib.core.errors import Conflict
 from chalicelib.core.models import ActorRef
 from chalicelib.core.ids import new_sortable_id
-from chalicelib.core.settings import settings
 from chalicelib.documents import service, store, xdm
 from chalicelib.documents.xdm import Entry, Rejected
 
@@ -42,30 +45,19 @@ from chalicelib.documents.xdm import Entry, Rejected
 TRANSACTION_DOCUMENTS = (100 - 4) // 5
 MEDIA_TYPES = (*fields.MEDIA_TYPES, "text/xml")  # a deposit's, and CDA R2 (XML)
 ATTEMPTS = 3
-# Answers to a task token already used: a batch delivered again after its answer was sent.
-SPENT_TOKEN = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
 
 
 def import_batch(message: dict) -> None:
     """One batch of the state machine: its archives side by side, then the answer to its token
     (a failure is answered too: the state machine retries the batch, nothing is counted twice)."""
-    from botocore.exceptions import ClientError
-
     migration_id, archives, token = message["migration_id"], message["archives"], message["task_token"]
-    sfn = aws.client("stepfunctions")
     try:
         outcomes = concurrency.map_concurrently(lambda key: import_archive(migration_id, key), archives)
-        answer = {"taskToken": token, "output": json.dumps(Counter(outcome for outcome in outcomes if outcome))}
-        send = sfn.send_task_success
+        answered = store.answer_task(token, output=dict(Counter(outcome for outcome in outcomes if outcome)))
     except Exception as error:  # noqa: BLE001 - any failure: the state machine retries the batch
         logs.error("legacy import batch failed", exc_info=True, migration_id=migration_id, archives=len(archives))
-        answer = {"taskToken": token, "error": "LegacyImportFailed", "cause": type(error).__name__}
-        send = sfn.send_task_failure
-    try:
-        send(**answer)
-    except ClientError as error:
-        if error.response["Error"]["Code"] not in SPENT_TOKEN:
-            raise
+        answered = store.answer_task(token, error=("LegacyImportFailed", type(error).__name__))
+    if not answered:
         logs.warning("legacy import batch answered already", migration_id=migration_id)
 
 
@@ -91,24 +83,19 @@ def import_archive(migration_id: str, archive_key: str) -> str | None:
         try:
             _write(migration_id, archive_key, patient_id, new, state.head)
             return "imported"
-        except history.StateChanged:
+        except journal.StateChanged:
             continue  # another run, a closure or an earlier migration came first: look again
     raise Conflict("The archive's space kept changing during its import.")
 
 
 def _fetch(archive_key: str) -> bytes:
-    from botocore.exceptions import ClientError
-
     try:
-        answer = aws.client("s3").get_object(Bucket=settings().import_bucket, Key=archive_key)
-    except ClientError as error:
-        if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
-            raise Rejected("unreadable_archive", "The archive is no longer in the import bucket.") from error
-        raise
-    if answer["ContentLength"] > xdm.MAX_ARCHIVE_BYTES:
-        answer["Body"].close()
-        raise Rejected("archive_too_large", f"The archive is over {xdm.MAX_ARCHIVE_BYTES // xdm.MIB} MiB: split the record.")
-    return answer["Body"].read()
+        archive = store.archive(archive_key, xdm.MAX_ARCHIVE_BYTES)
+    except store.ArchiveTooLarge:
+        raise Rejected("archive_too_large", f"The archive is over {xdm.MAX_ARCHIVE_BYTES // xdm.MIB} MiB: split the record.") from None
+    if archive is None:
+        raise Rejected("unreadable_archive", "The archive is no longer in the import bucket.")
+    return archive
 
 
 def _checked(entries: list[Entry]) -> list[Entry]:

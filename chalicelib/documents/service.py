@@ -4,7 +4,7 @@ Every call is decided by the access policy on the document's own attributes (aut
 masked, invisible, hidden from the representatives), and every read, deposit, mask, release,
 disclosure and deletion lands in the activity history in the same transaction as the metadata
 change it describes. The events about a document hidden from the representatives carry the flag
-(core.history), so that the representatives' history leaves them out.
+(core.history.journal), so that the representatives' history leaves them out.
 """
 
 from __future__ import annotations
@@ -12,25 +12,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from chalicelib.core.policy import CREATE, READ, UPDATE, Resource, still_invisible
-from chalicelib.core.gate import Authorized, check, load_space
-from chalicelib.core import history
+from chalicelib.core.policy.decision import CREATE, INVISIBILITY_PERIOD, READ, UPDATE, Resource, still_invisible
+from chalicelib.core.policy.gate import Authorized, check, load_space
+from chalicelib.core.history import journal
 from chalicelib.core.models import ActorRef
-from chalicelib.core import blobs, clock, concurrency, document_types, layout, logs, purge
-from chalicelib.core.api import Raw
-from chalicelib.core.auth import Principal
+from chalicelib.core.security import blobs
+from chalicelib.core import clock, logs
+from chalicelib.core.data import concurrency, layout, purge
+from chalicelib.core.policy import document_types
+from chalicelib.core.http.api import Raw
+from chalicelib.core.security.auth import Principal
 from chalicelib.core.errors import Conflict, Forbidden, InvalidRequest, NotFound, PayloadTooLarge
 from chalicelib.core.ids import new_sortable_id
-from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
-from chalicelib.core.spaces import SpaceItems
+from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.data.spaces import SpaceItems
 from chalicelib.documents import store
-from chalicelib.core import content
+from chalicelib.core.http import content
 from chalicelib.documents.interface import CURRENT, SUPERSEDED, Reader, as_resource
 from chalicelib.documents.models import Document, DocumentCreate, DocumentPage, DocumentPatch, DocumentQuery
 
 CONTENT = blobs.Bucket("documents")  # this module's encrypted content, in its own bucket
 
-INVISIBILITY = timedelta(days=30)
 RELEASE_TIMER = ActorRef(role="system", id="release-timer")
 ANY_DOCUMENT = Resource(kind="document", document_type="other")
 
@@ -42,7 +44,7 @@ def _context(patient_id: str, document_id: str) -> dict[str, str]:
 def _public(item: dict) -> Document:
     invisible = bool(item["invisible_to_patient"])
     if invisible and item.get("invisible_since"):
-        invisible = clock.parse_iso(item["invisible_since"]) + INVISIBILITY > clock.now()
+        invisible = clock.parse_iso(item["invisible_since"]) + INVISIBILITY_PERIOD > clock.now()
     return Document(
         document_id=item["document_id"],
         type=item["type"],
@@ -69,7 +71,7 @@ def _hidden(item: dict) -> bool:
 
 
 def _concealed(*items: dict) -> dict[str, bool]:
-    """What an event about these documents records of them (core.history): hidden from the
+    """What an event about these documents records of them (core.history.journal): hidden from the
     representatives, still invisible to the patient, for the history to show it only to whom may
     see them all."""
     now = clock.now()
@@ -81,7 +83,7 @@ def _concealed(*items: dict) -> dict[str, bool]:
 
 def _record(granted: Authorized, action: str, resource: str | None, with_items: list[dict] | None = None, about: dict | None = None) -> None:
     """Appends the event of a call (with its writes); ``about``: the document it concerns."""
-    history.commit(
+    journal.commit(
         granted.space.patient_id,
         granted.actor_ref,
         action,
@@ -199,7 +201,7 @@ def new_item(
     if master_identifier:
         item["master_identifier"] = master_identifier
     if invisible_to_patient:
-        item.update(invisible_since=item["created_at"], **store.release_index_keys(patient_id, document_id, now + INVISIBILITY))
+        item.update(invisible_since=item["created_at"], **store.release_index_keys(patient_id, document_id, now + INVISIBILITY_PERIOD))
     return item
 
 
@@ -227,7 +229,7 @@ def write(
     """The one write path of new documents (deposited, imported): their contents first (encrypted,
     behind orphan markers), then every metadata item, pointer, ``writes`` and history event
     (``action`` per document) in one transaction; if that is refused, the contents written are
-    discarded (core.blobs ``abandon``). Returns the metadata items written."""
+    discarded (core.security.blobs ``abandon``). Returns the metadata items written."""
     object_keys = [store.object_key(draft.item["document_id"]) for draft in drafts]
     try:
         hashes = concurrency.map_concurrently(lambda pair: _store_content(patient_id, *pair), zip(drafts, object_keys))
@@ -240,12 +242,12 @@ def write(
             document_id = item["document_id"]
             all_writes += [store.put_item(item), store.put_pointer_item(patient_id, document_id), CONTENT.delete_marker_item(item["object_key"])]
             all_writes += draft.with_items
-            events.append(history.Event(action, document_id, **_concealed(item)))
+            events.append(journal.Event(action, document_id, **_concealed(item)))
             if draft.replaced:
                 all_writes.append(_supersede(patient_id, draft.replaced["document_id"], document_id))
                 # names the older document but tells of the newer: concealed from whom either is
-                events.append(history.Event("document.superseded", draft.replaced["document_id"], **_concealed(draft.replaced, item)))
-        history.commit_events(patient_id, actor, events, writes=all_writes, head=head)
+                events.append(journal.Event("document.superseded", draft.replaced["document_id"], **_concealed(draft.replaced, item)))
+        journal.commit_events(patient_id, actor, events, writes=all_writes, head=head)
     except Exception as error:
         CONTENT.abandon(object_keys, error)  # at once only if nothing was written: else the sweeper decides
         raise
@@ -423,8 +425,8 @@ def update(principal: Principal, patient_id: str, document_id: str, request: Doc
         )
         item.update(sets)
         # each event records the document as the change leaves it (released, disclosed)
-        events = [history.Event(action, document_id, **_concealed(item)) for action in actions]
-        history.commit_events(patient_id, granted.actor_ref, events, writes=[change], head=items.activity_head)
+        events = [journal.Event(action, document_id, **_concealed(item)) for action in actions]
+        journal.commit_events(patient_id, granted.actor_ref, events, writes=[change], head=items.activity_head)
     return _seen(granted, item)
 
 
@@ -449,8 +451,8 @@ def _release(patient_id: str, item: dict, actor: ActorRef) -> bool:
     released, removes, condition = _release_change()
     change = store.update_item(patient_id, item["document_id"], released, removes=removes, condition=condition, values={":true": True})
     try:
-        history.commit(patient_id, actor, "document.released", item["document_id"], writes=[change], hidden_from_representatives=_hidden(item))
-    except history.StateChanged:
+        journal.commit(patient_id, actor, "document.released", item["document_id"], writes=[change], hidden_from_representatives=_hidden(item))
+    except journal.StateChanged:
         return False
     return True
 
@@ -467,7 +469,7 @@ def _remove(patient_id: str, item: dict, actor: ActorRef, head: dict | None = No
         store.delete_pointer_item(item["document_id"]),
         CONTENT.put_marker_item(object_key, store.owner(patient_id, item["document_id"])),
     ]
-    history.commit(patient_id, actor, "document.deleted", item["document_id"], writes=owned, head=head, **_concealed(item))
+    journal.commit(patient_id, actor, "document.deleted", item["document_id"], writes=owned, head=head, **_concealed(item))
     CONTENT.discard(object_key)  # a failure here leaves the marker: the sweeper finishes
 
 

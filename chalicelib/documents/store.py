@@ -1,20 +1,23 @@
-"""Document metadata in DynamoDB (keys in core.layout: DOC#<document_id> in the space, in the
+"""Document metadata in DynamoDB (keys in core.data.layout: DOC#<document_id> in the space, in the
 release timer's index while invisible to the patient, DOCID#<document_id> saying which space a
-document is in); content in S3 through core.blobs. Legacy DMP imports add a LEGACY# marker per
+document is in); content in S3 through core.security.blobs. Legacy DMP imports add a LEGACY# marker per
 imported document, and write their migration's progress (counters, rejects, "archive counted"
 markers) in the same transactions."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Callable
 
 from boto3.dynamodb.conditions import Attr, Key
 
-from chalicelib.core import aws, clock, counters, layout, spaces
+from chalicelib.core.data import aws, counters, layout, spaces
+from chalicelib.core import clock
 from chalicelib.core.errors import is_condition_failure
-from chalicelib.core.layout import DOCUMENT_PREFIX as PREFIX
+from chalicelib.core.settings import settings
+from chalicelib.core.data.layout import DOCUMENT_PREFIX as PREFIX
 
 key = layout.document
 
@@ -114,7 +117,7 @@ def page(patient_id: str, limit: int, start_key: dict | None, document_type: str
 def visible_page(
     patient_id: str, limit: int, start_key: dict | None, document_type: str | None, visible: Callable[[dict], bool]
 ) -> tuple[list[dict], dict | None]:
-    """A full page of the documents ``visible`` accepts, newest first (core.aws.visible_page: the
+    """A full page of the documents ``visible`` accepts, newest first (core.data.aws.visible_page: the
     others leave no trace in the page or its cursor). Their status is the caller's to filter: a
     document superseded by one the caller may not read is current for them."""
     return aws.visible_page(_newest_first(patient_id, document_type), start_key, limit, visible)
@@ -154,7 +157,7 @@ def due_for_release(day: str, until: str) -> list[dict]:
     ).get("Items", [])
 
 
-# --- legacy DMP imports (keys in core.layout; the migration module reads the progress) ---------
+# --- legacy DMP imports (keys in core.data.layout; the migration module reads the progress) ---------
 MIGRATION_SHARDS = 16  # a migration's counters: its archives are counted side by side
 COUNTED_FOR_DAYS = 90  # a migration's "archive counted" markers expire (TTL) long after it ends
 
@@ -222,4 +225,48 @@ def settle(migration_id: str, archive_key: str, outcome: str, reject: dict | Non
         if is_condition_failure(error):
             return False
         raise
+    return True
+
+
+# --- The legacy import's archives and its state machine (documents/legacy.py) -----------------------
+# Answers to a task token already used: a batch delivered again after its answer was sent.
+SPENT_TOKEN = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
+
+
+class ArchiveTooLarge(Exception):
+    pass
+
+
+def archive(archive_key: str, max_bytes: int) -> bytes | None:
+    """An archive of the import bucket, None when it is not there any more; ArchiveTooLarge over
+    ``max_bytes``, read no further."""
+    from botocore.exceptions import ClientError
+
+    try:
+        answer = aws.client("s3").get_object(Bucket=settings().import_bucket, Key=archive_key)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            return None
+        raise
+    if answer["ContentLength"] > max_bytes:
+        answer["Body"].close()
+        raise ArchiveTooLarge(archive_key)
+    return answer["Body"].read()
+
+
+def answer_task(token: str, output: dict | None = None, error: tuple[str, str] | None = None) -> bool:
+    """Answers the state machine's task: its output, or an (error, cause). False when the token
+    was answered already."""
+    from botocore.exceptions import ClientError
+
+    sfn = aws.client("stepfunctions")
+    try:
+        if error is None:
+            sfn.send_task_success(taskToken=token, output=json.dumps(output))
+        else:
+            sfn.send_task_failure(taskToken=token, error=error[0], cause=error[1])
+    except ClientError as failure:
+        if failure.response["Error"]["Code"] not in SPENT_TOKEN:
+            raise
+        return False
     return True

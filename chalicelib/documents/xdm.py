@@ -37,7 +37,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from xml.etree.ElementTree import Element, ParseError
 
-from chalicelib.core import content, identifiers
+from chalicelib.core.http import content
+from chalicelib.core.policy import document_types
+from chalicelib.core.security import identifiers
 
 LCM = "urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0"
 RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
@@ -48,11 +50,7 @@ CONFIDENTIALITY = "urn:uuid:f4f85eac-e6cb-4883-b524-f2705394840f"
 TYPE_CODE = "urn:uuid:f0306f51-975f-434e-a61c-c59651d33983"
 PATIENT_ID = "urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427"
 UNIQUE_ID = "urn:uuid:2e82c1f6-a085-4c72-9da3-8640a32e42ab"
-# French OIDs
-INS_OID = "1.2.250.1.213.1.4.8"  # INS-NIR
-PROFESSIONAL_OID = "1.2.250.1.71.4.2.1"  # IdNatPs: national identifier of health professionals
 RPPS_PREFIX = "8"  # an IdNatPs built from an RPPS number: "8" + the 11 digits
-DMP_CONFIDENTIALITY_OID = "1.2.250.1.213.1.1.4.13"
 CONFIDENTIALITY_FLAGS = {
     "INVISIBLE_PATIENT": "invisible_to_patient",
     "INVISIBLE_REPRESENTANTS_LEGAUX": "hidden_from_representatives",
@@ -259,7 +257,7 @@ def _entry(position: int, obj: Element, attached: _Attached, file_of) -> Entry:
     if len(types) != 1:
         raise invalid("it needs exactly one typeCode")
     type_code = (types[0].get("nodeRepresentation") or "").strip()
-    if _slots(types[0]).get("codingScheme", [""])[0].removeprefix("urn:oid:") != "2.16.840.1.113883.6.1":
+    if _slots(types[0]).get("codingScheme", [""])[0].removeprefix("urn:oid:") != document_types.LOINC_OID:
         raise Rejected("unknown_type_code", f"Document entry {position}: its typeCode {type_code[:20]!r} is not a LOINC code.")
     flags = _confidentiality(position, attached.classified(CONFIDENTIALITY))
     sha1, size = (slots.get("hash") or [""])[0].lower(), (slots.get("size") or [""])[0]
@@ -289,7 +287,7 @@ def _confidentiality(position: int, classifications: list[Element]) -> set[str]:
     flags = set()
     for classification in classifications:
         scheme = _slots(classification).get("codingScheme", [""])[0].removeprefix("urn:oid:")
-        if scheme != DMP_CONFIDENTIALITY_OID:
+        if scheme != document_types.CONFIDENTIALITY_OID:
             continue
         code = classification.get("nodeRepresentation", "")
         if code not in CONFIDENTIALITY_FLAGS:
@@ -309,13 +307,13 @@ def _ins(position: int, patient_ids: list[str]) -> str:
     found = set()
     for value in patient_ids:
         components = value.split("^")
-        if len(components) > 3 and _authority(components[3]) == INS_OID:
+        if len(components) > 3 and _authority(components[3]) == identifiers.INS_OID:
             try:
                 found.add(identifiers.normalize_ins(components[0]))
             except identifiers.InvalidIdentifier as error:
                 raise Rejected("invalid_ins", f"Document entry {position}: its patient's INS is not valid (format or key).") from error
     if not found:
-        raise Rejected("invalid_ins", f"Document entry {position} names no patient by INS (patientId with assigning authority {INS_OID}).")
+        raise Rejected("invalid_ins", f"Document entry {position} names no patient by INS (patientId with assigning authority {identifiers.INS_OID}).")
     if len(found) > 1:
         raise Rejected("invalid_metadata", f"Document entry {position}: its patientId and sourcePatientId name different people.")
     return found.pop()
@@ -327,14 +325,14 @@ def _rpps(position: int, authors: list[Element]) -> str:
     for author in authors:
         for xcn in _slots(author).get("authorPerson", []):
             components = xcn.split("^")
-            if len(components) > 8 and _authority(components[8]) == PROFESSIONAL_OID:
+            if len(components) > 8 and _authority(components[8]) == identifiers.IDNATPS_OID:
                 number = components[0].strip()
                 if len(number) == identifiers.RPPS_LENGTH + 1 and number.startswith(RPPS_PREFIX):
                     number = number[1:]
                 if identifiers.is_valid_rpps(number):
                     return number
                 raise Rejected("invalid_rpps", f"Document entry {position}: its author is not identified by a valid RPPS number.")
-    raise Rejected("invalid_author", f"Document entry {position} has no author identified by RPPS (authorPerson with assigning authority {PROFESSIONAL_OID}).")
+    raise Rejected("invalid_author", f"Document entry {position} has no author identified by RPPS (authorPerson with assigning authority {identifiers.IDNATPS_OID}).")
 
 
 def _creation_time(position: int, value: str) -> datetime:

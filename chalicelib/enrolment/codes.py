@@ -1,5 +1,5 @@
 """Provisional codes: random, 50 bits, no look-alike characters, typed back in any case with
-spaces or dashes. Only a keyed hash is ever stored (see core.pseudonyms)."""
+spaces or dashes. Only a keyed hash is ever stored (see core.security.pseudonyms)."""
 
 from __future__ import annotations
 

@@ -10,13 +10,9 @@ the request or the step would not help (the change is made, a retry skips the pe
 hourly schedule (``resend_due``) sends it, unless the person's status has moved on since (a
 reminder after an activation would only confuse).
 
-A minor's notices go to each legal representative (core.notify.recipients): when some of them
+A minor's notices go to each legal representative (core.policy.notify.recipients): when some of them
 failed, the record names those (by their place in that list), and only they get it again.
-
-    pk = NOTICE#<patient_id>#<template>  sk = NOTICE   patient_id, template, args_sealed, deferred_at,
-                                                       recipients? (indexes; none: every recipient)
-        gsi1pk = NOTICES#<shard>  gsi1sk = <deferred_at>   what the schedule queries (every
-                                                       change writes one: sharded as cohorts are)
+Their items: enrolment/store.py (§ Pending notices).
 """
 
 from __future__ import annotations
@@ -24,19 +20,17 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws, clock, counters, crypto, layout, logs
-from chalicelib.enrolment import notices
-from chalicelib.core.notify import notify, recipients
-from chalicelib.core import spaces
+from chalicelib.core import clock, logs
+from chalicelib.core.security import crypto
+from chalicelib.enrolment import notices, store
+from chalicelib.core.policy.notify import notify, recipients
+from chalicelib.core.data import spaces
 
-PENDING = "NOTICES"
-PENDING_SHARDS = 16
 # Longer than any function runs between its commit and its send (a timer step's Lambda: 15 min),
 # so the schedule never sends a notice its change is still sending.
 RESEND_AFTER = timedelta(minutes=15)
-# One encryption context for every notice, so that the data key is cached (core.crypto) rather than
+# One encryption context for every notice, so that the data key is cached (core.security.crypto) rather than
 # asked of KMS for each person invited; the notice the arguments belong to is sealed with them.
 SEALED = {"purpose": "deferred_notice"}
 # template -> (its text, the status the person must still have for it to make sense)
@@ -66,17 +60,9 @@ def _send(account: dict, template: str, args: tuple, only: list[int] | None = No
 def pending(account: dict, template: str, *args: str) -> dict:
     """The transaction item recording the notice as pending: commit it with the change it tells of,
     then ``send`` it."""
-    patient_id, at = account["patient_id"], clock.iso(clock.now())
-    item = {
-        **_key(patient_id, template),
-        "patient_id": patient_id,
-        "template": template,
-        "args_sealed": crypto.seal(json.dumps({"patient_id": patient_id, "template": template, "args": args}), SEALED),
-        "deferred_at": at,
-        "gsi1pk": f"{PENDING}#{counters.shard_of(patient_id, PENDING_SHARDS)}",
-        "gsi1sk": at,
-    }
-    return {"Put": {"TableName": aws.table().name, "Item": item}}
+    patient_id = account["patient_id"]
+    sealed = crypto.seal(json.dumps({"patient_id": patient_id, "template": template, "args": args}), SEALED)
+    return store.pending_notice_item(patient_id, template, sealed, clock.iso(clock.now()))
 
 
 def send(account: dict, template: str, *args: str) -> None:
@@ -88,11 +74,7 @@ def send(account: dict, template: str, *args: str) -> None:
 def resend_due(now: datetime | None = None) -> int:
     """Scheduled: sends the notices pending for more than RESEND_AFTER that still make sense."""
     cutoff = clock.iso((now or clock.now()) - RESEND_AFTER)
-    due = [
-        item
-        for shard in range(PENDING_SHARDS)
-        for item in aws.query_all(IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(f"{PENDING}#{shard}") & Key("gsi1sk").lte(cutoff))
-    ]
+    due = store.notices_pending_since(cutoff)
     sent = 0
     for item in due:
         patient_id, template = item["patient_id"], item["template"]
@@ -113,9 +95,9 @@ def resend_due(now: datetime | None = None) -> int:
 def _settle(patient_id: str, template: str, failed: list[int]) -> None:
     """Clears a pending notice once sent; keeps it for the recipients it could not be sent to."""
     if failed:
-        aws.table().update_item(Key=_key(patient_id, template), UpdateExpression="SET recipients = :r", ExpressionAttributeValues={":r": failed})
+        store.keep_notice_for(patient_id, template, failed)
     else:
-        aws.table().delete_item(Key=_key(patient_id, template))
+        store.clear_notice(patient_id, template)
 
 
 def _unseal_args(item: dict) -> list:
@@ -123,7 +105,3 @@ def _unseal_args(item: dict) -> list:
     if (sealed["patient_id"], sealed["template"]) != (item["patient_id"], item["template"]):
         raise crypto.CannotDecrypt("the arguments belong to another notice")
     return sealed["args"]
-
-
-def _key(patient_id: str, template: str) -> dict:
-    return layout.deferred_notice(patient_id, template)

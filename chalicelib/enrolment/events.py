@@ -8,17 +8,16 @@ queue and calls the same dispatch function (``chalice local`` serves HTTP only).
 from __future__ import annotations
 
 import json
-import os
 import time
 
 from chalice import Blueprint, Rate
 
-from chalicelib.core import aws, logs
+from chalicelib.core.data import aws
+from chalicelib.core import logs
 from chalicelib.core.settings import settings
 
 blueprint = Blueprint(__name__)
-# The queue's name is fixed per stage (infra/template.yaml: mes-<stage>-timers).
-TIMERS_QUEUE = f"mes-{os.environ.get('STAGE', 'prod')}-timers"
+TIMERS_QUEUE = settings().queue_name("timers")
 
 
 # Time kept back from a Lambda's 15 minutes to finish the page in hand and hand over the rest.

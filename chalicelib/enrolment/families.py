@@ -2,20 +2,23 @@
 
 A minor's legal representatives are named at the invitation (service.invite) and kept on the
 child's account; a protected adult's guardian is recorded here by an insurer agent. Each is a
-person under their own opaque id (core.spaces.person_id_for) and has an entry in their
-DEPENDANTS partition (core.layout), which ``GET /v1/me/dependants`` reads. What they may do on
-the space, and until when, is the access policy's (core.policy: representatives).
+person under their own opaque id (core.data.spaces.person_id_for) and has an entry in their
+DEPENDANTS partition (core.data.layout), which ``GET /v1/me/dependants`` reads. What they may do on
+the space, and until when, is the access policy's (core.policy.decision: representatives).
 """
 
 from __future__ import annotations
 
-from chalicelib.core import clock, history, pseudonyms, spaces
-from chalicelib.core.auth import Principal
+from chalicelib.core import clock
+from chalicelib.core.history import journal
+from chalicelib.core.security import pseudonyms
+from chalicelib.core.data import spaces
+from chalicelib.core.security.auth import Principal
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.history import StateChanged
+from chalicelib.core.history.journal import StateChanged
 from chalicelib.core.ids import new_id
 from chalicelib.core.models import ActorRef
-from chalicelib.core.pagination import PageQuery, decode_cursor, encode_cursor, scope
+from chalicelib.core.http.pagination import PageQuery, decode_cursor, encode_cursor, scope
 from chalicelib.enrolment import store
 from chalicelib.enrolment.models import Dependant, DependantPage, Guardianship, GuardianshipCreate
 
@@ -44,7 +47,7 @@ def record_guardianship(agent: ActorRef, request: GuardianshipCreate) -> Guardia
     }
     guardian = {name: value for name, value in guardian.items() if value is not None}
     try:
-        history.commit(
+        journal.commit(
             patient_id, agent, "guardianship.recorded", guardian["guardianship_id"], writes=store.guardianship_items(patient_id, guardian)
         )
     except StateChanged:
@@ -58,7 +61,7 @@ def end_guardianship(agent: ActorRef, guardianship_id: str) -> None:
     if guardianship is None:
         raise NotFound("No such guardianship.")
     try:
-        history.commit(
+        journal.commit(
             guardianship["patient_id"],
             agent,
             "guardianship.ended",

@@ -1,7 +1,7 @@
 """The enrolment module's API function: a Chalice app of this module's routes alone (Lambda handler
 ``chalicelib.enrolment.function.app``; infra/package.py points the module's routes at it)."""
 
-from chalicelib.core.api import function_app
+from chalicelib.core.http.api import function_app
 from chalicelib.enrolment.routes import router
 
 app = function_app("mes-enrolment", router.blueprint)

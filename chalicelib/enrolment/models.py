@@ -7,9 +7,9 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from chalicelib.core import clock
-from chalicelib.core.fields import Ins, UtcMoment
+from chalicelib.core.http.fields import Ins, UtcMoment
 from chalicelib.core.models import Model, Strict
-from chalicelib.core.pagination import Page
+from chalicelib.core.http.pagination import Page
 
 STATUSES = ("invited", "active", "auto_created", "opposed", "closed")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -54,7 +54,7 @@ def _today() -> date:
 def _minor(birth_date: date) -> bool:
     """Under 18 on the day of the call: the access policy's rule. The policy loads with the first
     body that holds a birth date to check, not with every first request of the function."""
-    from chalicelib.core.policy import is_minor
+    from chalicelib.core.policy.decision import is_minor
 
     return is_minor(birth_date, _today())
 

@@ -1,6 +1,6 @@
 """The French texts of enrolment notifications. No INS, no name, no health content.
 
-A minor's notices go to their legal representatives (core.notify.recipients), worded for them:
+A minor's notices go to their legal representatives (core.policy.notify.recipients), worded for them:
 the space is the child's, and they answer with the child's INS and birth date.
 """
 

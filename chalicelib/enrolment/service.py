@@ -10,25 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from time import monotonic
 from typing import Callable
 
-from botocore.exceptions import ClientError
 
 from pydantic import ValidationError
 
-from chalicelib.core import history
+from chalicelib.core.history import journal
 from chalicelib.core.models import ActorRef
-from chalicelib.core.history import StateChanged
-from chalicelib.core import aws, clock, concurrency, logs, pseudonyms, purge
-from chalicelib.core.api import invalid_input
-from chalicelib.core.auth import Principal
+from chalicelib.core.history.journal import StateChanged
+from chalicelib.core.data import concurrency, purge
+from chalicelib.core import clock, logs
+from chalicelib.core.security import pseudonyms
+from chalicelib.core.http.api import invalid_input
+from chalicelib.core.security.auth import Principal
 from chalicelib.core.errors import Conflict, InvalidCode, InvalidRequest, NotFound, TooManyAttempts
 from chalicelib.core.ids import new_id
-from chalicelib.core.settings import settings
 from chalicelib.enrolment import codes, deferred_notices, store
 from chalicelib.enrolment.models import (
     Activated,
@@ -46,10 +45,10 @@ from chalicelib.enrolment.models import (
     Rejected,
     StatusOnly,
 )
-from chalicelib.core import spaces
-from chalicelib.core.gate import authorize, check
-from chalicelib.core.policy import DELETE, READ, SPACE, Resource
-from chalicelib.core.spaces import SpaceItems
+from chalicelib.core.data import spaces
+from chalicelib.core.policy.gate import authorize, check
+from chalicelib.core.policy.decision import DELETE, READ, SPACE, Resource
+from chalicelib.core.data.spaces import SpaceItems
 
 NOT_INVITED = "You have not been invited to Mon espace santé yet."
 WHOLE_SPACE = Resource(kind=SPACE)
@@ -100,7 +99,7 @@ def move(
             raise _refuse(account["status"], to_status)
         writes = store.transition_items(account, to_status, extra_set, MAX_FAILED_ATTEMPTS if with_code else None)
         try:
-            history.commit(account["patient_id"], actor, action, writes=writes + ([notice] if notice else []))
+            journal.commit(account["patient_id"], actor, action, writes=writes + ([notice] if notice else []))
             return {**account, "status": to_status, **(extra_set or {})}
         except StateChanged:
             account = spaces.get_account(account["patient_id"])
@@ -152,14 +151,8 @@ def _start_timer(cohort_id: str, campaign: dict, deadline: datetime) -> None:
     timer_input = {"cohort_id": cohort_id, "remind_at": clock.iso(remind_at), "deadline": clock.iso(deadline)}
     # Named after the cohort, with an input that depends on the cohort only: starting it again
     # (a retry, or another invitations call joining the cohort) returns the running execution.
-    try:
-        aws.client("stepfunctions").start_execution(
-            stateMachineArn=settings().enrolment_state_machine_arn, name=cohort_id, input=json.dumps(timer_input)
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
-            raise
-        raise Conflict("This cohort's timer has already ended: choose another deadline.") from error
+    if not store.start_timer(cohort_id, timer_input):
+        raise Conflict("This cohort's timer has already ended: choose another deadline.")
 
 
 ALREADY_INVITED = ItemError(code="already_enrolled", message="This person has already been invited.")
@@ -229,7 +222,7 @@ def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str
 
     account = _new_account(new_id("pat"), campaign_id, cohort_id, deadline, invitee, digest, code, representatives)
     try:
-        history.commit(account["patient_id"], agent, "enrolment.invited", writes=invitation_items(account), new_space=True)
+        journal.commit(account["patient_id"], agent, "enrolment.invited", writes=invitation_items(account), new_space=True)
     except StateChanged:
         # Someone's representative or guardian already has a person id but no space: it becomes theirs.
         known = spaces.patient_id_for(digest)
@@ -237,7 +230,7 @@ def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str
             return False
         account = _new_account(known, campaign_id, cohort_id, deadline, invitee, digest, code, representatives)
         try:
-            history.commit(known, agent, "enrolment.invited", writes=invitation_items(account, new_person=False), new_space=True)
+            journal.commit(known, agent, "enrolment.invited", writes=invitation_items(account, new_person=False), new_space=True)
         except StateChanged:
             return False
     deferred_notices.send(account, "enrolment.invitation", code, deadline)
@@ -374,7 +367,7 @@ def me(principal: Principal) -> Me:
 
 def close(principal: Principal, delete_now: bool, patient_id: str | None = None) -> dict:
     """Closing stops professional access at once (the policy opens nothing on a closed space);
-    ``delete_now`` also asks every module to delete what it holds in the space (core.purge: each
+    ``delete_now`` also asks every module to delete what it holds in the space (core.data.purge: each
     module in its own function), each deletion in the history. Asking again on a closed space
     whose deletion was requested sends the request again (e.g. after a failure to send it).
 

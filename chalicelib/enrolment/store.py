@@ -1,33 +1,35 @@
-"""Enrolment data in DynamoDB (keys in core.layout).
+"""Enrolment data in DynamoDB (keys in core.data.layout).
 
 - A campaign and its status counters, sharded so that a national wave's concurrent writers do
   not queue on one item; reading them is one query of COUNTER_SHARDS items.
-- The person's account (core.spaces) carries its cohort's shard as index key, for the timer to
+- The person's account (core.data.spaces) carries its cohort's shard as index key, for the timer to
   find its members: a wave's cohort holds millions, and one index partition takes ~1,000
   writes/s; the timer works the shards in parallel.
 
 Status changes are transaction items conditioned on the current status, built here and committed
-together with the activity event (core.history.commit).
+together with the activity event (core.history.journal.commit).
 
 Families: a minor's legal representatives are on the account; each relationship (legal
 representative or guardian) also has an entry in the person's DEPENDANTS partition, for
 ``GET /v1/me/dependants`` without a scan; a guardianship is an item of the adult's space, found
-by id through its own small item (core.layout).
+by id through its own small item (core.data.layout).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from chalicelib.core import aws, counters, layout, spaces
+from chalicelib.core.data import aws, counters, layout, spaces
 from chalicelib.core.errors import cancellation_reasons, is_condition_failure
-from chalicelib.core.policy import GUARDIAN, LEGAL_REPRESENTATIVE, majority_day
-from chalicelib.core.layout import account as account_key
-from chalicelib.core.layout import ins_index as ins_index_key
+from chalicelib.core.settings import settings
+from chalicelib.core.policy.decision import GUARDIAN, LEGAL_REPRESENTATIVE, majority_day
+from chalicelib.core.data.layout import account as account_key
+from chalicelib.core.data.layout import ins_index as ins_index_key
 
 COUNTER_SHARDS = 16
 campaign_key = layout.campaign
@@ -226,3 +228,58 @@ def accounts(patient_ids: list[str]) -> dict[str, dict]:
     keys = [account_key(patient_id) for patient_id in patient_ids]
     batches = [keys[start : start + spaces.BATCH_KEYS] for start in range(0, len(keys), spaces.BATCH_KEYS)]
     return {item["patient_id"]: item for batch in batches for item in aws.batch_get(batch)}
+
+
+# --- Pending notices (enrolment/deferred_notices.py) -----------------------------------------------
+#     pk = NOTICE#<patient_id>#<template>  sk = NOTICE   patient_id, template, args_sealed, deferred_at,
+#                                                        recipients? (indexes; none: every recipient)
+#         gsi1pk = NOTICES#<shard>  gsi1sk = <deferred_at>   what the schedule queries (every change
+#                                                        writes one: sharded as cohorts are)
+PENDING = "NOTICES"
+PENDING_SHARDS = 16
+
+
+def pending_notice_item(patient_id: str, template: str, args_sealed: str, at: str) -> dict:
+    """The transaction item recording a notice as pending, to commit with the change it tells of."""
+    item = {
+        **layout.deferred_notice(patient_id, template),
+        "patient_id": patient_id,
+        "template": template,
+        "args_sealed": args_sealed,
+        "deferred_at": at,
+        "gsi1pk": f"{PENDING}#{counters.shard_of(patient_id, PENDING_SHARDS)}",
+        "gsi1sk": at,
+    }
+    return {"Put": {"TableName": aws.table().name, "Item": item}}
+
+
+def notices_pending_since(cutoff: str) -> list[dict]:
+    """Every notice recorded as pending at or before ``cutoff``, from every shard."""
+    return [
+        item
+        for shard in range(PENDING_SHARDS)
+        for item in aws.query_all(IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(f"{PENDING}#{shard}") & Key("gsi1sk").lte(cutoff))
+    ]
+
+
+def keep_notice_for(patient_id: str, template: str, recipients: list[int]) -> None:
+    key = layout.deferred_notice(patient_id, template)
+    aws.table().update_item(Key=key, UpdateExpression="SET recipients = :r", ExpressionAttributeValues={":r": recipients})
+
+
+def clear_notice(patient_id: str, template: str) -> None:
+    aws.table().delete_item(Key=layout.deferred_notice(patient_id, template))
+
+
+def start_timer(cohort_id: str, timer_input: dict) -> bool:
+    """Starts the cohort's timer, named after the cohort; starting it again with the same input
+    returns the running execution. False when that execution has already ended."""
+    try:
+        aws.client("stepfunctions").start_execution(
+            stateMachineArn=settings().enrolment_state_machine_arn, name=cohort_id, input=json.dumps(timer_input)
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
+            raise
+        return False
+    return True

@@ -10,13 +10,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from chalicelib.core import document_types
+from chalicelib.core.policy import document_types
+from chalicelib.core.security.identifiers import IDNATPS_SYSTEM, INS_SYSTEM
 from chalicelib.documents import interface as documents
 
-INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
-IDNATPS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
 FR_CORE_V2_0203 = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203"
-LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
@@ -50,7 +48,7 @@ def _entry(resource: dict) -> dict:
     return {"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource}
 
 
-def _concept(text: str, code: tuple[str, str] | None = None, system: str = LOINC) -> dict:
+def _concept(text: str, code: tuple[str, str] | None = None, system: str = document_types.LOINC) -> dict:
     concept: dict[str, Any] = {"text": text}
     if code:
         concept["coding"] = [{"system": system, "code": code[0], "display": code[1]}]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Rate
 
-from chalicelib.core import purge
+from chalicelib.core.data import purge
 
 blueprint = Blueprint(__name__)
 

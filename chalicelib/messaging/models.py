@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from chalicelib.core.fields import MediaType
+from chalicelib.core.http.fields import MediaType
 from chalicelib.core.models import ActorRef, Model, Strict
-from chalicelib.core.pagination import Page, PageQuery
+from chalicelib.core.http.pagination import Page, PageQuery
 
 MAX_ATTACHMENTS = 5
 

@@ -6,7 +6,7 @@
   patient's side is the space's: its holder, or whoever acts for them (a minor's legal
   representatives, a protected adult's guardian, under their own actor), as for the record.
 - Everything a person wrote is encrypted (Encryption SDK) under a context naming the patient, the
-  conversation and the part: bodies and attachments in S3 (core.blobs), the body stored as an
+  conversation and the part: bodies and attachments in S3 (core.security.blobs), the body stored as an
   envelope that also holds the attachments' file names; the subject on the inbox entries, opened
   when an inbox is listed (one KMS call per conversation, run side by side, fewer when cached).
 - A professional's inbox lists only the conversations the policy still lets them read: a patient
@@ -15,7 +15,7 @@
   which also re-checks that the space is still open and the professional still not blocked: a
   block or a closure that lands while the message is being sent stops it.
 - The other participant is told by email that a new message arrived, nothing more: on the
-  patient's side, whoever core.notify says is told about the space (a minor's representatives).
+  patient's side, whoever core.policy.notify says is told about the space (a minor's representatives).
 """
 
 from __future__ import annotations
@@ -23,17 +23,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from chalicelib.core.policy import CREATE, MESSAGE, READ, REPRESENTATIVE, Resource, decide
-from chalicelib.core.gate import Authorized, actor_of, check, load_space, to_space
-from chalicelib.core import history
+from chalicelib.core.policy.decision import CREATE, MESSAGE, READ, REPRESENTATIVE, Resource, decide
+from chalicelib.core.policy.gate import Authorized, actor_of, check, load_space, to_space
+from chalicelib.core.history import journal
 from chalicelib.core.models import ActorRef
-from chalicelib.core import blobs, clock, concurrency, crypto, layout, logs, pseudonyms, purge
-from chalicelib.core.api import Raw
-from chalicelib.core.auth import Principal
+from chalicelib.core.security import blobs, crypto, pseudonyms
+from chalicelib.core import clock, logs
+from chalicelib.core.data import concurrency, layout, purge
+from chalicelib.core.http.api import Raw
+from chalicelib.core.security.auth import Principal
 from chalicelib.core.errors import ApiError, Conflict, Forbidden, NotFound
 from chalicelib.core.ids import new_id, new_sortable_id
-from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
-from chalicelib.core import content
+from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.http import content
 from chalicelib.messaging import notices, store
 from chalicelib.messaging.models import (
     AttachmentIn,
@@ -48,8 +50,8 @@ from chalicelib.messaging.models import (
     ProfessionalRef,
     Sent,
 )
-from chalicelib.core.notify import notify_space
-from chalicelib.core import spaces
+from chalicelib.core.policy.notify import notify_space
+from chalicelib.core.data import spaces
 
 CONTENT = blobs.Bucket("messages")  # this module's encrypted content, in its own bucket
 
@@ -145,8 +147,8 @@ def _commit(granted: Authorized, action: str, resource: str, stored: _Stored, it
         + guard
     )
     try:
-        history.commit(patient_id, granted.actor_ref, action, resource, writes=transaction, head=granted.items.activity_head)
-    except history.StateChanged:
+        journal.commit(patient_id, granted.actor_ref, action, resource, writes=transaction, head=granted.items.activity_head)
+    except journal.StateChanged:
         CONTENT.discard_all(stored.object_keys)  # refused: nothing was written
         _decide_again(granted)
         raise Conflict("This conversation changed in the meantime; try again.") from None
@@ -234,7 +236,7 @@ def _participant(principal: Principal, conversation_id: str, action: str) -> tup
         raise NotFound(NO_CONVERSATION) from None
     actor = actor_of(principal, items)
     if (actor.role == store.PATIENT and actor.patient_id == patient_id) or actor.role == REPRESENTATIVE:
-        role = store.PATIENT  # a representative is one named on this space (core.gate): the policy decides the rest
+        role = store.PATIENT  # a representative is one named on this space (core.policy.gate): the policy decides the rest
     elif actor.role == store.PROFESSIONAL and actor.id == entries[store.PROFESSIONAL]["rpps"]:
         role = store.PROFESSIONAL
     else:
@@ -361,8 +363,8 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
         last = max(i["message_id"] for i in newly)
         mark = store.mark_read(conversation_id, role, previous, last, len(newly))
         try:
-            history.commit(patient_id, granted.actor_ref, "conversation.read", conversation_id, writes=[mark], head=granted.items.activity_head)
-        except history.StateChanged:
+            journal.commit(patient_id, granted.actor_ref, "conversation.read", conversation_id, writes=[mark], head=granted.items.activity_head)
+        except journal.StateChanged:
             pass  # another read of this inbox moved the mark first: it counted these
     return MessagePage(items=out, next_cursor=encode_cursor(last_key, list_scope))
 
@@ -388,7 +390,7 @@ def attachment(principal: Principal, conversation_id: str, message_id: str, inde
     patient_id = granted.space.patient_id
     context = _context(patient_id, conversation_id, message_id, f"attachment-{int(part['index'])}")
     data = CONTENT.load(part["object_key"], context, part["sha256"])
-    history.record(patient_id, granted.actor_ref, "message.attachment_read", message_id, head=granted.items.activity_head)
+    journal.record(patient_id, granted.actor_ref, "message.attachment_read", message_id, head=granted.items.activity_head)
     body = data.decode("utf-8") if part["media_type"] == "text/plain" else data
     return Raw(body=body, content_type=part["media_type"])
 
@@ -405,5 +407,5 @@ def purge_space(patient_id: str, actor: ActorRef) -> int:
             for key in [message["object_key"], *(part["object_key"] for part in message.get("attachments", []))]:
                 CONTENT.discard(key)
         purge.delete(items)
-        history.record(patient_id, actor, "conversation.deleted", entry["conversation_id"])
+        journal.record(patient_id, actor, "conversation.deleted", entry["conversation_id"])
     return len(inbox)

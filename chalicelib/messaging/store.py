@@ -1,4 +1,4 @@
-"""Conversations and messages in DynamoDB; bodies and attachments in S3 through core.blobs.
+"""Conversations and messages in DynamoDB; bodies and attachments in S3 through core.security.blobs.
 
     pk = CONV#<conversation_id>  sk = PARTICIPANT#patient        the patient's inbox entry
         gsi1pk = INBOX#patient#<patient_id>       gsi1sk = <last_message_at>#<conversation_id>
@@ -22,7 +22,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws, layout
+from chalicelib.core.data import aws, layout
 
 PATIENT = "patient"
 PROFESSIONAL = "professional"

@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.core.models import Model
-from chalicelib.core.pagination import Page, PageQuery
+from chalicelib.core.http.pagination import Page, PageQuery
 
 Status = Literal["running", "done", "failed"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.core.api import Call, Router, roles
+from chalicelib.core.http.api import Call, Router, roles
 
 router = Router(__name__, tag="migration")
 

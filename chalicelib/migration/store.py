@@ -1,4 +1,4 @@
-"""A migration in DynamoDB (keys in core.layout): its item, its sharded counters and its rejects;
+"""A migration in DynamoDB (keys in core.data.layout): its item, its sharded counters and its rejects;
 the listing of the import bucket it starts from, and the start of its state machine.
 The counters and rejects are written by the importer (the documents module) in the very
 transactions that import or refuse each archive, and by the state machine's last step (status)."""
@@ -10,7 +10,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws, counters, layout
+from chalicelib.core.data import aws, counters, layout
 from chalicelib.core.settings import settings
 
 partition = layout.migration_partition

@@ -1,7 +1,7 @@
 """The platform module's API function: a Chalice app of this module's routes alone (Lambda handler
 ``chalicelib.platform.function.app``; infra/package.py points the module's routes at it)."""
 
-from chalicelib.core.api import function_app
+from chalicelib.core.http.api import function_app
 from chalicelib.platform.routes import router
 
 app = function_app("mes-platform", router.blueprint)

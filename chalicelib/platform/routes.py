@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.core.api import PUBLIC, Call, Router
+from chalicelib.core.http.api import PUBLIC, Call, Router
 
 router = Router(__name__, tag="platform")
 

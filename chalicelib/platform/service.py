@@ -13,6 +13,6 @@ PACKAGED_DOCUMENT = Path(__file__).with_name("openapi.json")
 def openapi_document() -> dict:
     if PACKAGED_DOCUMENT.exists():
         return json.loads(PACKAGED_DOCUMENT.read_text(encoding="utf-8"))
-    from chalicelib.core import openapi  # the whole API is served here (make run, tests)
+    from chalicelib.core.http import openapi  # the whole API is served here (make run, tests
 
     return openapi.document()

@@ -15,9 +15,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from chalicelib.core import clock
-from chalicelib.core.fields import UtcMoment, not_before
+from chalicelib.core.http.fields import UtcMoment, not_before
 from chalicelib.core.models import ActorRef, Model, Strict
-from chalicelib.core.pagination import Page, PageQuery
+from chalicelib.core.http.pagination import Page, PageQuery
 
 SECTIONS = ("allergies", "treatments", "vaccinations", "conditions", "measurements")
 Section = Literal["allergies", "treatments", "vaccinations", "conditions", "measurements"]

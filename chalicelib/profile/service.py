@@ -14,15 +14,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.core.policy import CREATE, DELETE, MEASUREMENT, PROFILE, READ, Resource, decide
-from chalicelib.core.gate import Authorized, authorize
-from chalicelib.core import history
-from chalicelib.core import clock, concurrency, purge
+from chalicelib.core.policy.decision import CREATE, DELETE, MEASUREMENT, PROFILE, READ, Resource, decide
+from chalicelib.core.policy.gate import Authorized, authorize
+from chalicelib.core.history import journal
+from chalicelib.core import clock
+from chalicelib.core.data import concurrency, purge
 from chalicelib.core.models import ActorRef
-from chalicelib.core.auth import Principal
+from chalicelib.core.security.auth import Principal
 from chalicelib.core.errors import NotFound
 from chalicelib.core.ids import new_sortable_id
-from chalicelib.core.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
 from chalicelib.profile import store
 from chalicelib.profile.models import (
     RESPONSES,
@@ -52,7 +53,7 @@ def _read_action(granted: Authorized, fallback: str) -> str:
 
 
 def _record(granted: Authorized, action: str, resource: str | None, with_items: list[dict] | None = None) -> None:
-    history.commit(
+    journal.commit(
         granted.space.patient_id, granted.actor_ref, action, resource, writes=with_items or [], head=granted.items.activity_head
     )
 
@@ -93,7 +94,7 @@ def remove(principal: Principal, patient_id: str, section: str, entry_id: str) -
         items, action = store.delete_entry_items(patient_id, section, entry_id), "profile.deleted"
     try:
         _record(granted, action, entry_id, items)
-    except history.StateChanged:
+    except journal.StateChanged:
         raise NotFound("No such entry.") from None
 
 
@@ -130,5 +131,5 @@ def purge_space(patient_id: str, actor: ActorRef) -> int:
     """Closure with immediate deletion: every profile entry and measurement."""
     items = purge.space_items(patient_id, store.owned_prefixes())
     purge.delete(items)
-    history.record(patient_id, actor, "space.purged", f"profile: {len(items)} items")
+    journal.record(patient_id, actor, "space.purged", f"profile: {len(items)} items")
     return len(items)

@@ -1,4 +1,4 @@
-"""Health profile entries and measurements in DynamoDB (the space's partition; keys in core.layout:
+"""Health profile entries and measurements in DynamoDB (the space's partition; keys in core.data.layout:
 PROFILE#, MEAS# with its by-time index, MEASID#).
 
 The measurement sort key puts kind first and the UTC time (ISO 8601, fixed width) second, so a
@@ -13,12 +13,12 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws, layout
-from chalicelib.core.layout import MEASUREMENT_POINTER_PREFIX as POINTER
-from chalicelib.core.layout import MEASUREMENT_PREFIX as MEASUREMENT
-from chalicelib.core.layout import PROFILE_PREFIX as PROFILE
-from chalicelib.core.layout import measurement_kind_prefix as kind_prefix
-from chalicelib.core.layout import patient as partition
+from chalicelib.core.data import aws, layout
+from chalicelib.core.data.layout import MEASUREMENT_POINTER_PREFIX as POINTER
+from chalicelib.core.data.layout import MEASUREMENT_PREFIX as MEASUREMENT
+from chalicelib.core.data.layout import PROFILE_PREFIX as PROFILE
+from chalicelib.core.data.layout import measurement_kind_prefix as kind_prefix
+from chalicelib.core.data.layout import patient as partition
 
 END = "~"  # sorts after every character used in sort keys
 entry_key = layout.profile_entry

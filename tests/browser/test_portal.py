@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.core.identifiers import ins_key, rpps_check_digit
+from chalicelib.core.security.identifiers import ins_key, rpps_check_digit
 from devstack import keys, portal_server
 from infra.portal import security_headers
 from tests.browser import stack

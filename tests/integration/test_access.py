@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.core.identifiers import rpps_check_digit
+from chalicelib.core.security.identifiers import rpps_check_digit
 from devstack.outbox import sent
 from tests.conftest import invitee, make_ins
 
@@ -214,7 +214,8 @@ def test_emergency_access(api, enrolment, pro):
 
     # The reason is kept for audit, encrypted: not in the table in clear, readable with KMS.
     from chalicelib.access.service import emergency_reason_context
-    from chalicelib.core import aws, crypto
+    from chalicelib.core.data import aws
+    from chalicelib.core.security import crypto
 
     stored = aws.table().get_item(Key={"pk": f"PAT#{patient_id}", "sk": f"SPACE#EMERGENCY#{DOC_A}"})["Item"]
     assert reason not in repr(stored) and "Patient inconscient" not in repr(stored)

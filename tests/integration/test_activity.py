@@ -6,7 +6,7 @@ import threading
 
 import boto3
 
-from chalicelib.core import history as service
+from chalicelib.core.history import journal as service
 from chalicelib.core.models import ActorRef
 from chalicelib.core.settings import settings
 

@@ -9,7 +9,7 @@ import pytest
 from icalendar import Calendar
 
 from chalicelib.core import clock
-from chalicelib.core.identifiers import rpps_check_digit
+from chalicelib.core.security.identifiers import rpps_check_digit
 from chalicelib.core.settings import settings
 
 

@@ -222,7 +222,7 @@ def test_a_jwks_of_an_odd_shape_is_401_not_500(api, token, monkeypatch, jwks):
 @pytest.fixture
 def remote(key_file, monkeypatch):
     """The API reading its keys from a JWKS_URL, as deployed; fetches bounded to 0.5 s for the test."""
-    from chalicelib.core import auth
+    from chalicelib.core.security import auth
     from chalicelib.core.settings import settings
 
     issuer = JwksIssuer(json.loads(keys.jwks(key_file)))

@@ -7,7 +7,7 @@ import pytest
 from aws_encryption_sdk import CommitmentPolicy
 from aws_encryption_sdk.identifiers import Algorithm, ContentType
 
-from chalicelib.core import crypto
+from chalicelib.core.security import crypto
 from chalicelib.core.settings import settings
 
 CONTEXT = {"purpose": "test", "owner": "pat_1"}

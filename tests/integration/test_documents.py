@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from chalicelib.core import clock
-from chalicelib.core.identifiers import rpps_check_digit
+from chalicelib.core.security.identifiers import rpps_check_digit
 from chalicelib.core.settings import settings
 from devstack import workers
 
@@ -116,7 +116,7 @@ def test_todays_date_in_paris_is_accepted_while_utc_is_still_yesterday(api, spac
 def test_failure_between_content_and_metadata_leaves_nothing_once_swept(api, space, monkeypatch):
     """An unknown failure may have come after the commit: the content waits for the sweeper, which
     deletes it since its metadata was never written (tests/integration/test_lost_answers.py)."""
-    from chalicelib.core import history
+    from chalicelib.core.history import journal
     from chalicelib.documents.service import CONTENT
 
     patient_id, patient, doctor = space
@@ -124,7 +124,7 @@ def test_failure_between_content_and_metadata_leaves_nothing_once_swept(api, spa
     def broken(*args, **kwargs):
         raise RuntimeError("DynamoDB unavailable")
 
-    monkeypatch.setattr(history, "commit_events", broken)
+    monkeypatch.setattr(journal, "commit_events", broken)
     assert api.post(f"/v1/patients/{patient_id}/documents", document(), token=doctor).status_code == 500
     monkeypatch.undo()
     assert api.get(f"/v1/patients/{patient_id}/documents", token=patient).json_body["items"] == []
@@ -133,7 +133,7 @@ def test_failure_between_content_and_metadata_leaves_nothing_once_swept(api, spa
 
 
 def test_crash_between_content_and_metadata_is_swept(api, space, monkeypatch):
-    from chalicelib.core import history
+    from chalicelib.core.history import journal
     from chalicelib.documents.service import CONTENT
 
     patient_id, patient, doctor = space
@@ -144,7 +144,7 @@ def test_crash_between_content_and_metadata_is_swept(api, space, monkeypatch):
     def crash(*args, **kwargs):
         raise Crash()
 
-    monkeypatch.setattr(history, "commit_events", crash)
+    monkeypatch.setattr(journal, "commit_events", crash)
     with pytest.raises(Crash):
         api.post(f"/v1/patients/{patient_id}/documents", document(), token=doctor)
     monkeypatch.undo()
@@ -289,7 +289,7 @@ def test_a_cursor_dynamodb_refuses_is_the_callers_400(api, space, monkeypatch):
     not check; a range can move under a list's own cursor): 400, not 500."""
     from botocore.exceptions import ClientError
 
-    from chalicelib.core import aws
+    from chalicelib.core.data import aws
 
     patient_id, patient, doctor = space
     for _ in range(2):

@@ -114,9 +114,10 @@ def test_only_agents_run_campaigns(api, token):
 def test_an_invitation_that_fails_to_send_is_sent_later_with_its_code(api, enrolment, monkeypatch):
     from datetime import timedelta
 
-    from chalicelib.core import aws, clock
+    from chalicelib.core.data import aws
+    from chalicelib.core import clock
     from chalicelib.enrolment import deferred_notices
-    from chalicelib.core import notify as notifications
+    from chalicelib.core.policy import notify as notifications
 
     people = [invitee(200), invitee(201)]
     real_send = notifications.send_email
@@ -209,7 +210,7 @@ def dies_when_sending(to, subject, body):
 
 
 def _pending_notices() -> list[dict]:
-    from chalicelib.core import aws
+    from chalicelib.core.data import aws
 
     return [item for item in aws.table().scan()["Items"] if item["pk"].startswith("NOTICE#")]
 
@@ -218,7 +219,7 @@ def test_an_invitation_is_sent_even_if_the_function_dies_between_commit_and_send
     from datetime import timedelta
 
     from chalicelib.core import clock
-    from chalicelib.core import notify as notifications
+    from chalicelib.core.policy import notify as notifications
     from chalicelib.enrolment import deferred_notices
 
     person, campaign = invitee(210), enrolment.campaign()

@@ -240,7 +240,7 @@ def _deliver_each(api) -> int:
 def test_a_notice_that_fails_to_send_is_sent_by_the_schedule_if_still_relevant(api, enrolment, monkeypatch):
     from chalicelib.core import clock
     from chalicelib.enrolment import deferred_notices
-    from chalicelib.core import notify as notifications
+    from chalicelib.core.policy import notify as notifications
 
     people = [invitee(5000 + n) for n in range(3)]
     campaign = enrolment.campaign()
@@ -276,7 +276,7 @@ def test_a_notice_that_fails_to_send_is_sent_by_the_schedule_if_still_relevant(a
 def test_a_timer_notice_is_sent_even_if_the_step_dies_between_commit_and_send(api, enrolment, monkeypatch, kind, status, subject):
     from chalicelib.core import clock
     from chalicelib.enrolment import deferred_notices
-    from chalicelib.core import notify as notifications
+    from chalicelib.core.policy import notify as notifications
     from tests.integration.test_enrolment import LambdaDied, _pending_notices, dies_when_sending
 
     person, campaign = invitee(5100), enrolment.campaign()

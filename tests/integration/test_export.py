@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from chalicelib.core.identifiers import rpps_check_digit
+from chalicelib.core.security.identifiers import rpps_check_digit
 from tests.conftest import invitee
 
 PDF = b"%PDF-1.7\nCompte rendu de consultation.\n%%EOF"

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from chalicelib.core import clock
-from chalicelib.core.identifiers import rpps_check_digit
+from chalicelib.core.security.identifiers import rpps_check_digit
 from tests.conftest import code_from, invitee, make_ins
 from tests.integration.test_documents import PDF, document, whole_history
 
@@ -280,17 +280,17 @@ def test_a_representatives_patch_refused_in_part_writes_nothing(api, family, cha
 
 
 def test_the_authors_release_and_disclosure_are_written_at_once(api, family, monkeypatch):
-    from chalicelib.core import history
+    from chalicelib.core.history import journal
 
     secret = family.deposit(family.doctor, title="Contraception", invisible_to_patient=True, hidden_from_representatives=True)
     path = f"{family.base}/documents/{secret['document_id']}"
-    commit_events, commits = history.commit_events, []
+    commit_events, commits = journal.commit_events, []
 
     def counted(patient_id, actor, events, **kwargs):
         commits.append([event.action for event in events])
         return commit_events(patient_id, actor, events, **kwargs)
 
-    monkeypatch.setattr(history, "commit_events", counted)
+    monkeypatch.setattr(journal, "commit_events", counted)
     both = api.patch(path, {"invisible_to_patient": False, "hidden_from_representatives": False}, token=family.doctor)
     assert both.status_code == 200
     assert (both.json_body["invisible_to_patient"], both.json_body["hidden_from_representatives"]) == (False, False)

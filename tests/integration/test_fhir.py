@@ -18,7 +18,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
-from chalicelib.core.identifiers import rpps_check_digit
+from chalicelib.core.security.identifiers import rpps_check_digit
 from chalicelib.core.settings import settings
 from tests.conftest import invitee
 

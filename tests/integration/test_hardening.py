@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from chalicelib.core.identifiers import rpps_check_digit
+from chalicelib.core.security.identifiers import rpps_check_digit
 from tests.conftest import invitee
 
 ACTIVATE = "/v1/enrolment/activate"
@@ -222,7 +222,7 @@ def _refused(response) -> bool:
 
 
 def test_a_cursor_works_only_on_its_own_list(api, lists, monkeypatch):
-    from chalicelib.core import aws
+    from chalicelib.core.data import aws
 
     _, patient, _, paths = lists
     cursors = {name: _page(api, path, patient)["next_cursor"] for name, path in paths.items()}

@@ -4,7 +4,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from app import app
-from chalicelib.core.api import JSON_BODY_LIMIT, OPERATIONS
+from chalicelib.core.http.api import JSON_BODY_LIMIT, OPERATIONS
 
 ORIGIN = "https://app.example.test"
 

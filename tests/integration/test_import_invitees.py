@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from chalicelib.core.identifiers import ins_key
+from chalicelib.core.security.identifiers import ins_key
 from tools import import_invitees
 from tools.import_invitees import Importer, ImportStopped, State
 

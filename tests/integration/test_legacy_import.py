@@ -10,7 +10,7 @@ import time
 import boto3
 import pytest
 
-from chalicelib.core import layout
+from chalicelib.core.data import layout
 from chalicelib.core.settings import settings
 from devstack import workers
 from tests.conftest import invitee
@@ -342,7 +342,8 @@ def test_an_archive_is_written_whole_even_across_transactions_and_failures(api, 
     finishes the archive, counting it and its documents once."""
     from datetime import timedelta
 
-    from chalicelib.core import clock, history
+    from chalicelib.core import clock
+    from chalicelib.core.history import journal
     from chalicelib.documents import legacy
     from chalicelib.documents.service import CONTENT
 
@@ -350,7 +351,7 @@ def test_an_archive_is_written_whole_even_across_transactions_and_failures(api, 
     docs = [Doc(content=PDF + str(n).encode(), title=f"Document {n}") for n in range(legacy.TRANSACTION_DOCUMENTS + 6)]
     put_archives({"big/record.zip": archive(person["ins"], docs)})
     migration_id = start(api, operator, "big/")
-    commit_events, calls = history.commit_events, []
+    commit_events, calls = journal.commit_events, []
 
     def failing_second(*args, **kwargs):
         calls.append(1)
@@ -358,7 +359,7 @@ def test_an_archive_is_written_whole_even_across_transactions_and_failures(api, 
             raise RuntimeError("DynamoDB is down")
         return commit_events(*args, **kwargs)
 
-    monkeypatch.setattr(history, "commit_events", failing_second)
+    monkeypatch.setattr(journal, "commit_events", failing_second)
     with pytest.raises(RuntimeError):
         legacy.import_archive(migration_id, "big/record.zip")
     patient = enrolment.patient_token(person)

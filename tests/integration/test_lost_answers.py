@@ -29,7 +29,7 @@ def space(enrolment, token):
 @pytest.fixture
 def transactions(monkeypatch):
     """Replaces DynamoDB's TransactWriteItems with ``fault(real call, request)``."""
-    from chalicelib.core import aws
+    from chalicelib.core.data import aws
 
     client = aws.table().meta.client
     real = client.transact_write_items

@@ -7,7 +7,7 @@ import base64
 import boto3
 import pytest
 
-from chalicelib.core.identifiers import rpps_check_digit
+from chalicelib.core.security.identifiers import rpps_check_digit
 from chalicelib.core.settings import settings
 
 SECRET = "Vos résultats de glycémie sont à 1,45 g/L"

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.core.identifiers import rpps_check_digit
+from chalicelib.core.security.identifiers import rpps_check_digit
 
 
 def rpps(n: int) -> str:
@@ -27,7 +27,7 @@ def ago(**delta) -> str:
 
 def grant(patient_id: str, number: str) -> None:
     """A grant written as the access module stores it (the access routes are another module's)."""
-    from chalicelib.core import aws
+    from chalicelib.core.data import aws
 
     aws.table().put_item(Item={"pk": f"PAT#{patient_id}", "sk": f"SPACE#GRANT#{number}", "rpps": number, "granted_at": ago(days=1)})
 
@@ -193,7 +193,7 @@ def test_time_series_by_kind_and_period_oldest_first(api, space):
 
 
 def test_series_is_a_query_never_a_scan(api, space, monkeypatch):
-    from chalicelib.core import aws
+    from chalicelib.core.data import aws
 
     patient_id, patient = space
     api.post(path(patient_id, "/measurements"), glucose(), token=patient)

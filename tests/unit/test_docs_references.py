@@ -147,11 +147,11 @@ def test_comments_docstrings_and_pages_name_only_files_of_the_repository():
 
 
 def test_the_finder_sees_a_missing_file_and_lets_patterns_and_urls_be():
-    text = "(API.md § Agenda) see core/gate.py and https://example.org/a/b.md"
-    assert cited_paths(text) == ["API.md", "core/gate.py"]
+    text = "(API.md § Agenda) see core/policy/gate.py and https://example.org/a/b.md"
+    assert cited_paths(text) == ["API.md", "core/policy/gate.py"]
     citing = ROOT / "chalicelib" / "documents" / "service.py"
     assert not exists("API.md", citing)
-    assert exists("core/gate.py", citing) and exists("infra/statemachines/*.asl.json", citing)
+    assert exists("core/policy/gate.py", citing) and exists("infra/statemachines/*.asl.json", citing)
     assert not exists("core/no_such_module.py", citing)
     assert missing_sections("docs/api.md § Tokens; docs/api.md § No such section)", citing) == [
         "docs/api.md § No such section"

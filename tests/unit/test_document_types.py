@@ -1,4 +1,4 @@
-"""The document type ↔ LOINC table (chalicelib/core/document_types.py): pure data, no network.
+"""The document type ↔ LOINC table (chalicelib/core/policy/document_types.py): pure data, no network.
 
 The pinned pairs were checked against the ANS terminology IG release 1.14.0
 (ansforge/IG-terminology-website-release, commit 08e32a7dc7b4911e3e45c034e3dea7a890a2604b):
@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from chalicelib.core import document_types
-from chalicelib.core.matrix import DOCUMENT_TYPES
+from chalicelib.core.policy import document_types
+from chalicelib.core.policy.matrix import DOCUMENT_TYPES
 
 # (code, official display) as in JDV_J66-TypeCode-DMP 20240927120000.
 IN_J66 = {

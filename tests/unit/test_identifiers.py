@@ -6,8 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.core.fields import Ins, Rpps
-from chalicelib.core.identifiers import (
+from chalicelib.core.http.fields import Ins, Rpps
+from chalicelib.core.security.identifiers import (
     INS_INPUT_PATTERN,
     InvalidIdentifier,
     ins_key,

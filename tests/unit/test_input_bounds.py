@@ -1,4 +1,4 @@
-"""What the HTTP layer refuses before any model sees it (core.api) and the claims' types (core.auth)."""
+"""What the HTTP layer refuses before any model sees it (core.http.api) and the claims' types (core.security.auth)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.core import api
-from chalicelib.core.auth import NUMERIC_IDENTIFIERS, OPTIONAL_CLAIMS, ROLE_CLAIMS, _principal
+from chalicelib.core.http import api
+from chalicelib.core.security.auth import NUMERIC_IDENTIFIERS, OPTIONAL_CLAIMS, ROLE_CLAIMS, _principal
 from chalicelib.core.errors import InvalidRequest, Unauthenticated
 
 # Strings full of what confuses a scanner: brackets, quotes, backslashes, escapes.

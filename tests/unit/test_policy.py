@@ -11,8 +11,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.core.matrix import DOCUMENT_TYPES, PROFESSION_READABLE_DOCUMENT_TYPES
-from chalicelib.core.policy import Actor, Decision, Representation, Resource, Space, decide, majority_day
+from chalicelib.core.policy.matrix import DOCUMENT_TYPES, PROFESSION_READABLE_DOCUMENT_TYPES
+from chalicelib.core.security.identifiers import PROFESSIONS
+from chalicelib.core.policy.decision import Actor, Decision, Representation, Resource, Space, decide, majority_day
 
 NOW = datetime(2026, 1, 31, 9, 30, tzinfo=timezone.utc)
 YESTERDAY = NOW - timedelta(days=1)
@@ -468,7 +469,7 @@ def test_table_is_large_and_ids_unique():
 
 
 def test_matrix_covers_every_profession_and_only_known_types():
-    assert set(PROFESSION_READABLE_DOCUMENT_TYPES) == {
+    assert set(PROFESSION_READABLE_DOCUMENT_TYPES) == PROFESSIONS == {
         "medecin",
         "pharmacien",
         "infirmier",
@@ -509,7 +510,7 @@ def test_policy_module_imports_nothing_heavy():
     from pathlib import Path
 
     code = (
-        "import sys; import chalicelib.core.policy; "
+        "import sys; import chalicelib.core.policy.decision; "
         "bad = [m for m in ('boto3', 'botocore', 'chalice', 'pydantic') if m in sys.modules]; "
         "print(','.join(bad))"
     )

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.core.policy import ALLOW_REASONS, Actor, Representation, Resource, Space, decide
+from chalicelib.core.policy.decision import ALLOW_REASONS, Actor, Representation, Resource, Space, decide
 
 SETTINGS = settings(max_examples=300, deadline=None)
 

@@ -1,8 +1,8 @@
-"""core/auth.py's verifier on tokens and keys of every kind: what the issuer signs verifies, every
+"""core/security/auth.py's verifier on tokens and keys of every kind: what the issuer signs verifies, every
 tampering (payload, header, algorithm, key, signature, any one character) is refused, and whatever
 a token or a JWK Set holds, the answer is a Principal or Unauthenticated, nothing else.
 
-PyJWT signs the tokens here and checks their signatures in core/auth.py: these tests hold the
+PyJWT signs the tokens here and checks their signatures in core/security/auth.py: these tests hold the
 choices made around it (the algorithms, the keys it may use, the JWKS_URL cache).
 """
 
@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from hypothesis import given, settings, strategies as st
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from chalicelib.core import auth
+from chalicelib.core.security import auth
 from chalicelib.core.errors import Unauthenticated
 from tests.jwks_issuer import JwksIssuer
 

@@ -18,9 +18,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.core import logs
-from chalicelib.core.matrix import PROFESSIONS
 from chalicelib.core.errors import Unauthenticated
-from chalicelib.core.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
+from chalicelib.core.security.identifiers import PROFESSIONS, InvalidIdentifier, normalize_ins, normalize_rpps
 from chalicelib.core.settings import settings
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 The INS never appears in a DynamoDB key: the index item is keyed by HMAC-SHA256(INS) under a
 secret held in Secrets Manager, read once per process. Provisional codes are stored the same
-way, under a separate derived key; list cursors are sealed under another (core.pagination).
+way, under a separate derived key; list cursors are sealed under another (core.http.pagination).
 """
 
 from __future__ import annotations
@@ -10,13 +10,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from functools import lru_cache
-
-from chalicelib.core import aws
+from chalicelib.core.data import aws
+from chalicelib.core.memo import built_once
 from chalicelib.core.settings import settings
 
 
-@lru_cache(maxsize=1)
+@built_once
 def _root_key() -> bytes:
     secret = aws.client("secretsmanager").get_secret_value(SecretId=settings().peppers_secret_id)
     return json.loads(secret["SecretString"])["hmac_key"].encode()
@@ -38,7 +37,3 @@ def ins_digest(ins: str) -> str:
 def code_digest(code: str, patient_id: str) -> str:
     """Bound to the person so a stored hash is useless for another invitation."""
     return _digest("provisional-code", f"{patient_id}:{code}")
-
-
-def reset() -> None:
-    _root_key.cache_clear()

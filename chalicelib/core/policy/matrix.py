@@ -63,9 +63,6 @@ PROFESSION_READABLE_DOCUMENT_TYPES: Mapping[str, frozenset[str]] = MappingProxyT
     }
 )
 
-PROFESSIONS: frozenset[str] = frozenset(PROFESSION_READABLE_DOCUMENT_TYPES)
-
-
 def readable_document_types(profession: str | None) -> frozenset[str]:
     """Document types this profession may read; empty for an unknown profession."""
     return PROFESSION_READABLE_DOCUMENT_TYPES.get(profession or "", frozenset())

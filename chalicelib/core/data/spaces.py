@@ -1,5 +1,5 @@
 """Reading a person's space: the account (with a minor's legal representatives), its access
-settings, its guardians and the activity head (keys in core.layout). Everything the access
+settings, its guardians and the activity head (keys in core.data.layout). Everything the access
 decision needs shares the SPACE# prefix: one query loads it.
 """
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chalicelib.core import aws, layout
+from chalicelib.core.data import aws, layout
 
 
 @dataclass
@@ -107,7 +107,7 @@ def get_account(patient_id: str) -> dict | None:
 
 
 def patient_id_for(ins_digest: str) -> str | None:
-    """The person's opaque id (their space's, if they have one: see core.layout's INS index)."""
+    """The person's opaque id (their space's, if they have one: see core.data.layout's INS index)."""
     item = aws.table().get_item(Key=layout.ins_index(ins_digest)).get("Item")
     return item["patient_id"] if item else None
 

@@ -19,9 +19,12 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Mapping
 
-from chalicelib.core.matrix import DOCUMENT_TYPES
+from chalicelib.core.policy.matrix import DOCUMENT_TYPES
 
 LOINC = "http://loinc.org"
+LOINC_OID = "2.16.840.1.113883.6.1"  # LOINC's system in XDS metadata
+CONFIDENTIALITY_OID = "1.2.250.1.213.1.1.4.13"  # the DMP's confidentiality codes (masking, invisibility)
+CONFIDENTIALITY_SYSTEM = f"urn:oid:{CONFIDENTIALITY_OID}"
 
 # type -> ((LOINC code, display exactly as in JDV_J66 / JDV_J07), ...): the first is the type's own code.
 CODES: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(

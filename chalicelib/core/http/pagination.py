@@ -1,7 +1,7 @@
 """Lists: ``?limit=`` (default 50, max 200) and an opaque ``?cursor=`` (docs/api.md § Conventions).
 
 A cursor is DynamoDB's LastEvaluatedKey sealed with AES-256-GCM under a key of the stack
-(core.pseudonyms), the list's scope as associated data. Each list declares its scope once, for
+(core.security.pseudonyms), the list's scope as associated data. Each list declares its scope once, for
 both ends: ``scope(list name, caller, **what it lists and its filters)``. A cursor used on another
 list, with other filters, by another caller, or altered, does not open: 400 on ``cursor``, and
 DynamoDB only ever sees start keys we wrote for the very same query. Sealed, not only signed:
@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import ConfigDict, Field, field_validator
 
-from chalicelib.core.api import query_integer
-from chalicelib.core.errors import InvalidRequest
+from chalicelib.core.http.api import query_integer
+from chalicelib.core.errors import foreign_cursor
 from chalicelib.core.models import Model
 
 if TYPE_CHECKING:
-    from chalicelib.core.auth import Principal
+    from chalicelib.core.security.auth import Principal
 
 T = TypeVar("T")
 _NONCE = 12
@@ -57,7 +57,7 @@ def scope(list_name: str, caller: Principal | None, **filters: Any) -> bytes:
 def _cipher() -> Any:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    from chalicelib.core import pseudonyms
+    from chalicelib.core.security import pseudonyms
 
     return AESGCM(pseudonyms.derived_key("list-cursor"))
 
@@ -82,9 +82,3 @@ def decode_cursor(cursor: str | None, list_scope: bytes) -> dict | None:
     except (ValueError, InvalidTag):  # bad base64 and short nonces are ValueErrors
         raise foreign_cursor() from None
 
-
-def foreign_cursor() -> InvalidRequest:
-    return InvalidRequest(
-        "The cursor is not valid for this list: pass the next_cursor you were given.",
-        [{"field": "cursor", "message": "Unknown or foreign cursor."}],
-    )

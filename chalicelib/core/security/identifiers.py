@@ -1,7 +1,7 @@
 """French health identifiers: INS (NIR + key) and RPPS.
 
 Pure functions, no I/O, standard library only (imported at cold start by token verification);
-the pydantic field types built on them are in ``chalicelib.core.fields``.
+the pydantic field types built on them are in ``chalicelib.core.http.fields``.
 
 * INS: the 13-character NIR (sex, year, month, département, commune, order
   number) followed by a 2-digit key equal to ``97 - (NIR mod 97)``, where for
@@ -29,6 +29,27 @@ __all__ = [
     "normalize_rpps",
     "rpps_check_digit",
 ]
+
+PROFESSIONS: frozenset[str] = frozenset(
+    {
+        "medecin",
+        "sage_femme",
+        "pharmacien",
+        "infirmier",
+        "chirurgien_dentiste",
+        "masseur_kinesitherapeute",
+        "pedicure_podologue",
+        "medecin_du_travail",
+    }
+)
+"""The professions a token's ``profession`` claim may name (docs/api.md § Tokens); the access
+matrix (core.policy.matrix) has one row for each."""
+
+# The identifiers' systems in HL7 messages (OIDs of the ANS): FHIR systems are "urn:oid:" + OID.
+INS_OID = "1.2.250.1.213.1.4.8"  # INS-NIR
+IDNATPS_OID = "1.2.250.1.71.4.2.1"  # IdNatPS, national identifier of professionals: "8" + RPPS
+INS_SYSTEM = f"urn:oid:{INS_OID}"
+IDNATPS_SYSTEM = f"urn:oid:{IDNATPS_OID}"
 
 INS_CODE = "invalid_ins"
 RPPS_CODE = "invalid_rpps"

@@ -106,7 +106,3 @@ def _read_all(stream: Any) -> bytes:
 @built_once
 def cipher() -> Cipher:
     return Cipher(settings().data_key_id)
-
-
-def reset() -> None:
-    cipher.cache_clear()

@@ -11,6 +11,7 @@ import itertools
 import time
 from typing import Any, Callable
 
+from chalicelib.core.errors import foreign_cursor
 from chalicelib.core.memo import built_once
 from chalicelib.core.settings import settings
 
@@ -67,11 +68,9 @@ def query_page(query: dict[str, Any], start_key: dict | None) -> tuple[list[dict
         result = table().query(**query)
     except ClientError as error:
         # DynamoDB refuses a start key outside the query's key range. Cursors only open on the
-        # list and filters that wrote them (core.pagination), but a range may still move under
+        # list and filters that wrote them (core.http.pagination), but a range may still move under
         # one (the agenda's "from" defaults to now): ask for a fresh first page.
         if start_key and error.response["Error"]["Code"] == "ValidationException":
-            from chalicelib.core.pagination import foreign_cursor
-
             raise foreign_cursor() from None
         raise
     return result.get("Items", []), result.get("LastEvaluatedKey")
@@ -121,13 +120,3 @@ def batch_get(keys: list[dict]) -> list[dict]:
         if not request:
             return items
         time.sleep(min(1.0, 0.05 * 2**attempt))
-
-
-def reset() -> None:
-    """Forgets every client and what was built on them (a new moto world in tests)."""
-    from chalicelib.core import crypto, pseudonyms
-
-    client.cache_clear()
-    table.cache_clear()
-    crypto.reset()
-    pseudonyms.reset()

@@ -4,7 +4,7 @@ Only for work whose clients are thread-safe: botocore clients (``aws.client()``)
 SDK (its KMS clients, its materials cache) and the table's actions (``aws.table().get_item()``,
 ``.update_item()``, ``.meta.client.transact_write_items()``...), which only read the resource's
 name and call its botocore client (boto3's building of Key()/Attr() conditions, which is not
-thread-safe, holds a lock: core.aws); a resource's load()/reload(), which are not, are never used.
+thread-safe, holds a lock: core.data.aws); a resource's load()/reload(), which are not, are never used.
 Clients are built once whichever thread asks first (core.memo). Each task runs in its own copy
 of the caller's context, so its log lines keep the request id.
 """

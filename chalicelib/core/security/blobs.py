@@ -2,7 +2,7 @@
 
 Each module owning content has its own bucket (a ``Bucket`` here: documents, messages), so that a
 function's role reaches only its own module's content. Objects are keyed by an opaque id only. Content is encrypted before it leaves the process
-(core.crypto), with an encryption context naming its owner; the bucket adds SSE-KMS underneath.
+(core.security.crypto), with an encryption context naming its owner; the bucket adds SSE-KMS underneath.
 
 Writes are guarded by an orphan marker: a DynamoDB item saying "this object may be unowned".
 - storing: marker → object → the caller's transaction creates the metadata AND deletes the marker;
@@ -26,7 +26,9 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws, clock, crypto, layout, logs
+from chalicelib.core.data import aws, layout
+from chalicelib.core import clock, logs
+from chalicelib.core.security import crypto
 from chalicelib.core.errors import ApiError, is_condition_failure
 from chalicelib.core.settings import settings
 

@@ -1,7 +1,7 @@
 """The activity history every module writes to: append-only, hash-chained, race-safe.
 
     pk = PAT#<patient_id>   sk = SPACE#ACTIVITY_HEAD   {seq, hash}   the chain's head, loaded with
-                                                                the rest of the space (core.spaces)
+                                                                the rest of the space (core.data.spaces)
     pk = PAT#<patient_id>   sk = ACT#<seq, 12 digits>  one event
 
 An event about a document hidden from the representatives (the minor's secret) carries
@@ -22,7 +22,9 @@ import random
 import time
 from typing import Any, Callable, NamedTuple
 
-from chalicelib.core import aws, chain, clock, layout
+from chalicelib.core.data import aws, layout
+from chalicelib.core.history import chain
+from chalicelib.core import clock
 from chalicelib.core.errors import Conflict, cancellation_reasons, is_condition_failure
 from chalicelib.core.ids import new_id
 from chalicelib.core.models import ActorRef
@@ -187,7 +189,7 @@ def page(patient_id: str, limit: int, start_key: dict | None, newest_first: bool
 
 
 def visible_page(patient_id: str, limit: int, start_key: dict | None, visible: Callable[[dict], bool]) -> tuple[list[dict], dict | None]:
-    """A full page of the events ``visible`` accepts, newest first (core.aws.visible_page)."""
+    """A full page of the events ``visible`` accepts, newest first (core.data.aws.visible_page)."""
     return aws.visible_page(_events(patient_id, newest_first=True), start_key, limit, visible)
 
 

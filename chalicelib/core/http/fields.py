@@ -1,7 +1,7 @@
 """Pydantic field types and rules the models share.
 
 Identifiers and media types validate, and report their own error code (``invalid_ins`` /
-``invalid_rpps`` / ``unsupported_media_type``) so the API answers with it (core.api.invalid_input).
+``invalid_rpps`` / ``unsupported_media_type``) so the API answers with it (core.http.api.invalid_input).
 ``UtcMoment`` takes a moment in any offset and keeps it in UTC; ``not_before`` orders two moments of a model."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, ValidationInfo, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
-from chalicelib.core.identifiers import (
+from chalicelib.core.security.identifiers import (
     INS_INPUT_PATTERN,
     RPPS_INPUT_PATTERN,
     InvalidIdentifier,

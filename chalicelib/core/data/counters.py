@@ -1,6 +1,6 @@
 """Sharded counters: a count spread over the ``COUNT#<shard>`` items of one partition, so that
 concurrent writers do not queue on one item, and read back with one query of those few items,
-whatever the number counted (enrolment campaigns, legacy DMP migrations). Keys in core.layout.
+whatever the number counted (enrolment campaigns, legacy DMP migrations). Keys in core.data.layout.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import zlib
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core import aws, layout
+from chalicelib.core.data import aws, layout
 
 
 def shard_of(value: str, shards: int) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.core.api import OPERATIONS, Operation, path_params
+from chalicelib.core.http.api import OPERATIONS, Operation, path_params
 
 REF = "#/components/schemas/{model}"
 ERROR_STATUSES = {

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from chalice import Blueprint, Chalice, Response
 
 from chalicelib.core import logs
-from chalicelib.core.auth import Principal, from_authorization_header
+from chalicelib.core.security.auth import Principal, from_authorization_header
 from chalicelib.core.errors import (
     ApiError,
     Forbidden,
@@ -94,7 +94,7 @@ class Raw:
 
 def page_query() -> Any:
     """The query model of a plain list (?limit=&cursor=), for routes that take nothing else."""
-    from chalicelib.core.pagination import PageQuery
+    from chalicelib.core.http.pagination import PageQuery
 
     return PageQuery
 
@@ -154,7 +154,7 @@ def validation_details(error: ValidationError, prefix: str = "") -> list[dict[st
 
 
 def invalid_input(error: ValidationError, message: str) -> ApiError:
-    """A 400, or the code of the field type that failed (core.fields: invalid_ins, invalid_rpps,
+    """A 400, or the code of the field type that failed (core.http.fields: invalid_ins, invalid_rpps,
     a 415 unsupported_media_type) when one is the cause."""
     details = validation_details(error)
     codes = {item["type"] for item in error.errors(include_url=False, include_input=False)}

@@ -10,18 +10,18 @@ what is already gone changes nothing, so a request delivered twice is harmless.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Callable, Iterable
 
-from chalicelib.core import aws, layout, logs, spaces
+from chalicelib.core.data import aws, layout, spaces
+from chalicelib.core import logs
 from chalicelib.core.settings import settings
 
 Purge = Callable[[str, Any], None]  # (patient_id, actor: core.models.ActorRef)
 
 
 def queue_name(module: str) -> str:
-    """Fixed per stage (infra/template.yaml: the topic's subscriptions)."""
-    return f"mes-{os.environ.get('STAGE', 'prod')}-purge-{module}"
+    """The module's subscription to the closure's topic (infra/template.yaml)."""
+    return settings().queue_name(f"purge-{module}")
 
 
 def request(patient_id: str, actor: Any) -> None:

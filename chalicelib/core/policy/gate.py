@@ -1,7 +1,7 @@
 """The gate every endpoint touching a person's space goes through.
 
 ``authorize`` loads the space (account, access settings, guardians and the activity head: one
-query), builds the actor from the token, and asks the pure policy (policy.py); a denial becomes
+query), builds the actor from the token, and asks the pure policy (core/policy/decision.py); a denial becomes
 404 when the resource's existence must not leak (the policy says which), 400 when the request
 itself is wrong, else 403. ``check`` decides one more action on a space already loaded (e.g. on a
 document once read). ``look_up`` is a professional's search of a space by INS, the one rule
@@ -19,11 +19,14 @@ from datetime import date
 from types import MappingProxyType
 from typing import Callable
 
-from chalicelib.core import clock, history, pseudonyms, spaces
-from chalicelib.core.auth import Principal
+from chalicelib.core import clock
+from chalicelib.core.history import journal
+from chalicelib.core.security import pseudonyms
+from chalicelib.core.data import spaces
+from chalicelib.core.security.auth import Principal
 from chalicelib.core.errors import Forbidden, InvalidRequest, NotFound
 from chalicelib.core.models import ActorRef
-from chalicelib.core.policy import (
+from chalicelib.core.policy.decision import (
     BAD_REQUEST_REASONS,
     GUARDIAN,
     LEGAL_REPRESENTATIVE,
@@ -37,7 +40,7 @@ from chalicelib.core.policy import (
     decide,
     majority_day,
 )
-from chalicelib.core.spaces import SpaceItems
+from chalicelib.core.data.spaces import SpaceItems
 
 NO_SPACE = "No such patient space, or you have no access to it."
 NOT_FOUND = {"space": NO_SPACE, "document": "No such document."}
@@ -167,5 +170,5 @@ def look_up(principal: Principal, ins: str, matches: Callable[[dict], bool] = la
     if not matches(items.account):
         raise NotFound(NO_SPACE)
     found = check(principal, items, SEARCH, Resource(kind="space"))
-    history.record(found.space.patient_id, found.actor_ref, "access.searched", head=items.activity_head)
+    journal.record(found.space.patient_id, found.actor_ref, "access.searched", head=items.activity_head)
     return found

@@ -51,7 +51,9 @@ from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Mapping
 
-from chalicelib.core.matrix import PROFESSIONS, readable_document_types
+from chalicelib.core.data.layout import OPEN_STATUSES
+from chalicelib.core.policy.matrix import readable_document_types
+from chalicelib.core.security.identifiers import PROFESSIONS
 
 # --- actions ------------------------------------------------------------------------------------
 READ = "read"
@@ -108,7 +110,6 @@ CATALOGUE_ADMIN = "catalogue_admin"
 MIGRATION_OPERATOR = "migration_operator"  # starts and follows legacy DMP imports
 OCCUPATIONAL_DOCTOR = "medecin_du_travail"
 
-OPEN_STATUSES = frozenset({"active", "auto_created"})
 INVISIBILITY_PERIOD = timedelta(days=30)
 MAJORITY_AGE = 18
 # Relationships of a representative to the space they act on.
