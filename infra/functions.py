@@ -75,13 +75,14 @@ def via(service: str, context: dict | None = None) -> dict:
     return condition
 
 
-def table(*actions: str, index: bool = False) -> list[dict]:
-    """Item actions on the table (a transaction is authorised item by item: Put, Update, Delete,
-    ConditionCheckItem), queries of its index if ``index``, and the table's key through DynamoDB."""
-    statements = [allow("Table", [f"dynamodb:{a}" for a in actions], [arn("Table")])]
+def table(*actions: str, index: bool = False, of: str = "Table") -> list[dict]:
+    """Item actions on a table (``of``: the spaces table, or a module's, infra/tables.py; a
+    transaction is authorised item by item: Put, Update, Delete, ConditionCheckItem), queries of
+    its index if ``index``, and the stack's key through DynamoDB for that table only."""
+    statements = [allow(of, [f"dynamodb:{a}" for a in actions], [arn(of)])]
     if index:
-        statements.append(allow("TableIndex", ["dynamodb:Query"], [sub("${Table.Arn}/index/gsi1")]))
-    statements.append(allow("TableKey", ["kms:Decrypt"], [KEY], via("dynamodb", {"aws:dynamodb:tableName": ref("Table")})))
+        statements.append(allow(f"{of}Index", ["dynamodb:Query"], [sub(f"${{{of}.Arn}}/index/gsi1")]))
+    statements.append(allow(f"{of}Key", ["kms:Decrypt"], [KEY], via("dynamodb", {"aws:dynamodb:tableName": ref(of)})))
     return statements
 
 
@@ -236,13 +237,13 @@ MODULES: dict[str, Module] = {
         (*SPACE_ENV, "SENDER_EMAIL"),
         (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers(), *emails()),
     ),
-    # Legacy DMP migrations: their items, counts and rejects (rejects' cursors sealed with a key
-    # derived from the peppers), a look at the prefix, the start of the import state machine.
-    # Never a space, a document or a key that opens one.
+    # Legacy DMP migrations: their items, counts and rejects, in their own table (rejects' cursors
+    # sealed with a key derived from the peppers), a look at the prefix, the start of the import
+    # state machine. Never a space, a document or a key that opens one.
     "migration": Module(
-        (*SPACE_ENV, "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
+        ("PEPPERS_SECRET_ID", "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
         (
-            *table("GetItem", "Query", "PutItem", "DeleteItem"),
+            *table("GetItem", "Query", "PutItem", "DeleteItem", of="MigrationTable"),
             *peppers(),
             allow("ImportListing", ["s3:ListBucket"], [arn("ImportBucket")]),
             allow("ImportStart", ["states:StartExecution"], [ref("LegacyImportStateMachine")]),
@@ -359,6 +360,9 @@ FUNCTIONS: dict[str, Function] = dict(
                     # One BatchGetItem reads all an archive's import needs (documents/store.py
                     # import_state); the space-open check sits in its transaction.
                     allow("ImportReads", ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"], [arn("Table")]),
+                    # Its migration's progress, in the transactions that import or refuse each
+                    # archive: counters, rejects, "archive counted" markers (read in the same batch).
+                    *table("BatchGetItem", "PutItem", "UpdateItem", of="MigrationTable"),
                     # ListBucket: without it a missing archive answers 403, not NoSuchKey.
                     allow("ImportArchives", ["s3:GetObject"], [sub("${ImportBucket.Arn}/*")]),
                     allow("ImportArchivesListing", ["s3:ListBucket"], [arn("ImportBucket")]),

@@ -2,7 +2,7 @@
 
 The state machines' ASL lives in its own files (a resource's ``Metadata.AslFile``) so that the
 deployed and the local stack run the very same definition: this module inlines it as
-``Definition``. Used by ``make package`` and by the devstack; never deployed.
+``Definition``. The modules' tables are written once, in infra/tables.py: this module adds them. Used by ``make package`` and by the devstack; never deployed.
 
     python -m infra.render [--out build/infra.json]
 """
@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 
 import yaml
+
+from infra.tables import add_tables
 
 INFRA_DIR = Path(__file__).resolve().parent
 TEMPLATE = INFRA_DIR / "template.yaml"
@@ -57,8 +59,9 @@ def state_machines(template: dict) -> dict[str, dict]:
 
 
 def render(template: dict | None = None) -> dict:
-    """The template with every state machine's ASL inlined."""
+    """The template with every state machine's ASL inlined and the modules' tables added."""
     template = json.loads(json.dumps(template or load_template()))
+    add_tables(template)
     for resource in state_machines(template).values():
         resource["Properties"]["Definition"] = asl_definition(resource)
     return template

@@ -61,6 +61,10 @@ class Settings:
             cors_allowed_origins=_list("CORS_ALLOWED_ORIGINS"),
         )
 
+    def module_table(self, kind: str) -> str:
+        """The table of a module's data, fixed per stage (infra/tables.py: mes-<stage>-<kind>)."""
+        return f"mes-{self.stage}-{kind}"
+
     def queue_name(self, purpose: str) -> str:
         """A queue a function is subscribed to by name, fixed per stage (infra/template.yaml:
         mes-<stage>-<purpose>): Chalice needs the name when the module is imported."""

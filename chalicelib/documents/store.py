@@ -179,10 +179,11 @@ def import_state(migration_id: str, archive_key: str, patient_id: str, unique_id
 
     counted, account, head = layout.migration_archive(migration_id, archive_key), layout.account(patient_id), layout.activity_head(patient_id)
     markers = {at(layout.legacy_document(patient_id, unique_id)): unique_id for unique_id in unique_ids}
-    keys = [counted, account, head, *({"pk": pk, "sk": sk} for pk, sk in markers)]
+    keys = [account, head, *({"pk": pk, "sk": sk} for pk, sk in markers)]
     found: dict[tuple[str, str], dict] = {}
-    for start in range(0, len(keys), spaces.BATCH_KEYS):
-        found.update({at(item): item for item in aws.batch_get(keys[start : start + spaces.BATCH_KEYS])})
+    for start in range(0, len(keys), spaces.BATCH_KEYS - 1):
+        batch = aws.batch_get_tables({None: keys[start : start + spaces.BATCH_KEYS - 1], layout.MIGRATION_TABLE: [counted] if start == 0 else []})
+        found.update({at(item): item for items in batch.values() for item in items})
     status = found.get(at(account), {}).get("status")
     return ImportState(
         counted=at(counted) in found,
@@ -202,13 +203,13 @@ def space_open_item(patient_id: str) -> dict:
 
 def count_item(migration_id: str, archive_key: str, add: dict[str, int]) -> dict:
     shard = counters.shard_of(archive_key, MIGRATION_SHARDS)
-    return counters.add_item(layout.migration_counter(migration_id, shard), add)
+    return counters.add_item(layout.migration_counter(migration_id, shard), add, layout.MIGRATION_TABLE)
 
 
 def counted_item(migration_id: str, archive_key: str) -> dict:
     """Written with an archive's last change: this migration counts the archive once."""
     expires = int((clock.now() + timedelta(days=COUNTED_FOR_DAYS)).timestamp())
-    return aws.put_new({**layout.migration_archive(migration_id, archive_key), "ttl": expires})
+    return aws.put_new({**layout.migration_archive(migration_id, archive_key), "ttl": expires}, layout.MIGRATION_TABLE)
 
 
 def settle(migration_id: str, archive_key: str, outcome: str, reject: dict | None = None) -> bool:
@@ -218,7 +219,8 @@ def settle(migration_id: str, archive_key: str, outcome: str, reject: dict | Non
 
     items = [counted_item(migration_id, archive_key), count_item(migration_id, archive_key, {"archives": 1, outcome: 1})]
     if reject:
-        items.append({"Put": {"TableName": aws.table().name, "Item": {**layout.migration_reject(migration_id, archive_key), **reject}}})
+        reject_item = {**layout.migration_reject(migration_id, archive_key), **reject}
+        items.append({"Put": {"TableName": aws.table(layout.MIGRATION_TABLE).name, "Item": reject_item}})
     try:
         aws.table().meta.client.transact_write_items(TransactItems=items)
     except ClientError as error:

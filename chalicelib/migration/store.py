@@ -14,18 +14,19 @@ from chalicelib.core.data import aws, counters, layout
 from chalicelib.core.settings import settings
 
 partition = layout.migration_partition
+TABLE = layout.MIGRATION_TABLE
 
 
 def put(item: dict) -> None:
-    aws.table().put_item(Item={**layout.migration(item["migration_id"]), **item}, ConditionExpression="attribute_not_exists(pk)")
+    aws.table(TABLE).put_item(Item={**layout.migration(item["migration_id"]), **item}, ConditionExpression="attribute_not_exists(pk)")
 
 
 def delete(migration_id: str) -> None:
-    aws.table().delete_item(Key=layout.migration(migration_id))
+    aws.table(TABLE).delete_item(Key=layout.migration(migration_id))
 
 
 def get(migration_id: str) -> dict | None:
-    return aws.table().get_item(Key=layout.migration(migration_id), ConsistentRead=True).get("Item")
+    return aws.table(TABLE).get_item(Key=layout.migration(migration_id), ConsistentRead=True).get("Item")
 
 
 def has_archives(prefix: str) -> bool:
@@ -45,7 +46,7 @@ def start_import(migration_id: str, prefix: str) -> None:
 
 
 def counts(migration_id: str) -> dict[str, int]:
-    return counters.totals(layout.migration_partition(migration_id))
+    return counters.totals(layout.migration_partition(migration_id), TABLE)
 
 
 def rejects_page(migration_id: str, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
@@ -53,4 +54,4 @@ def rejects_page(migration_id: str, limit: int, start_key: dict | None) -> tuple
         "KeyConditionExpression": Key("pk").eq(layout.migration_partition(migration_id)) & Key("sk").begins_with(layout.REJECT_PREFIX),
         "Limit": limit,
     }
-    return aws.query_page(query, start_key)
+    return aws.query_page(query, start_key, TABLE)

@@ -3,6 +3,7 @@
 import json
 
 from infra.render import render
+from infra.tables import MODULE_TABLES
 
 def _resources(kind: str) -> dict[str, dict]:
     return {name: r["Properties"] for name, r in render()["Resources"].items() if r["Type"] == kind}
@@ -31,12 +32,15 @@ def test_buckets_are_private_and_those_holding_health_data_kms_encrypted_and_log
         assert buckets[name]["VersioningConfiguration"] == {"Status": "Enabled"}
 
 
-def test_key_rotates_and_table_is_recoverable():
+def test_key_rotates_and_tables_are_recoverable():
     (key,) = _resources("AWS::KMS::Key").values()
     assert key["EnableKeyRotation"] is True
-    (table,) = _resources("AWS::DynamoDB::Table").values()
-    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert table["SSESpecification"]["SSEType"] == "KMS"
+    tables = _resources("AWS::DynamoDB::Table")
+    assert set(tables) == {"Table", *MODULE_TABLES}
+    for table in tables.values():
+        assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert table["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"Fn::GetAtt": ["DataKey", "Arn"]}}
+        assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
 
 
 def test_state_machines_carry_their_asl():
@@ -67,7 +71,7 @@ def test_the_legacy_import_role_lists_queues_and_marks_done_only():
     actions = {action for action, _ in granted}
     assert actions == {"s3:ListBucket", "sqs:SendMessage", "kms:GenerateDataKey", "kms:Decrypt", "dynamodb:UpdateItem", "states:StartExecution", "states:DescribeExecution", "states:StopExecution"}
     assert ("s3:ListBucket", json.dumps({"Fn::GetAtt": ["ImportBucket", "Arn"]})) in granted
-    assert ("dynamodb:UpdateItem", json.dumps({"Fn::GetAtt": ["Table", "Arn"]})) in granted
+    assert ("dynamodb:UpdateItem", json.dumps({"Fn::GetAtt": ["MigrationTable", "Arn"]})) in granted
 
 
 def test_moto_runs_the_same_definition_with_batches_of_one():

@@ -75,14 +75,13 @@ def purpose(name: str) -> str:
 
 KEY = "DataKey.Arn"
 TABLE = "Table.Arn"
-INDEX = "${Table.Arn}/index/gsi1"
 
 
-def table(actions: str, index: bool = False) -> set:
+def table(actions: str, index: bool = False, of: str = "Table") -> set:
     return (
-        grants(" ".join(f"dynamodb:{a}" for a in actions.split()), TABLE)
-        | (grants("dynamodb:Query", INDEX) if index else set())
-        | grants("kms:Decrypt", KEY, via("dynamodb", aws__dynamodb__tableName="Table"))
+        grants(" ".join(f"dynamodb:{a}" for a in actions.split()), f"{of}.Arn")
+        | (grants("dynamodb:Query", f"${{{of}.Arn}}/index/gsi1") if index else set())
+        | grants("kms:Decrypt", KEY, via("dynamodb", aws__dynamodb__tableName=of))
     )
 
 
@@ -143,7 +142,7 @@ MODULE_GRANTS = {
     | bucket("MessagesBucket")
     | EMAILS,
     "agenda": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS | EMAILS,
-    "migration": table("GetItem Query PutItem DeleteItem")
+    "migration": table("GetItem Query PutItem DeleteItem", of="MigrationTable")
     | PEPPERS
     | grants("s3:ListBucket", "ImportBucket.Arn")
     | grants("states:StartExecution", "LegacyImportStateMachine"),
@@ -188,6 +187,7 @@ TRIGGERS = {
     # the batch's task token (IAM cannot scope those tokens).
     "LegacyImport": receives("ImportQueue")
     | grants("dynamodb:BatchGetItem dynamodb:ConditionCheckItem", TABLE)
+    | table("BatchGetItem PutItem UpdateItem", of="MigrationTable")
     | grants("s3:GetObject", "${ImportBucket.Arn}/*")
     | grants("s3:ListBucket", "ImportBucket.Arn")
     | grants("kms:Decrypt", KEY, via("s3", aws__s3__arn="ImportBucket.Arn"))
@@ -206,7 +206,7 @@ MODULE_ENVIRONMENT = {
     "export": SPACE,
     "messaging": (*SPACE, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL"),
     "agenda": (*SPACE, "SENDER_EMAIL"),
-    "migration": (*SPACE, "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
+    "migration": ("PEPPERS_SECRET_ID", "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
 }
 OWN_ENVIRONMENT = {"OnTimer": ("TIMERS_QUEUE_URL",), "LegacyImport": ("IMPORT_BUCKET",)}  # beyond the module's
 STACK_VARIABLES = {name for names in (*MODULE_ENVIRONMENT.values(), *OWN_ENVIRONMENT.values()) for name in names} | {"STAGE"}

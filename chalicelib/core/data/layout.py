@@ -1,5 +1,13 @@
-"""The single-table layout: every key, key prefix and index key of the table, and the conditions
-that guard a space. Stores build their items from these; services build no keys.
+"""The tables' layout: every table, key, key prefix and index key, and the conditions that guard
+a space. Stores build their items from these; services build no keys.
+
+Each module's data is in a table of its own where the function of no other module can reach it
+(docs/decisions/0005-a-table-per-module.md); the *_TABLE names below are those tables' kinds
+(infra/tables.py). What is not yet moved to its module's table is in the spaces table.
+
+The migration table (MIGRATION_TABLE): see § legacy DMP migrations below.
+
+The spaces table:
 
 A person's space (partition PAT#<patient_id>)
     sk = SPACE#ACCOUNT                    status, identity, enrolment, access settings; a minor's
@@ -44,11 +52,6 @@ Other partitions
             gsi1pk = CATALOGUE   gsi1sk = <category>#<name>#<app_id>   (referenced apps only)
     ORPHAN#<object_key> / CONTENT         content whose write or deletion may be unfinished
             gsi1pk = ORPHANS#<bucket kind>  gsi1sk = <marked at>
-    MIGRATION#<id> / META                 a legacy DMP migration {prefix, status, started_at...}
-    MIGRATION#<id> / COUNT#<shard>        its sharded counters {archives, imported, duplicates...}
-    MIGRATION#<id> / REJECT#<sha256(archive key)>   a rejected archive {archive, code, message}
-    MIGRATION#<id>#ARCHIVE#<sha256(archive key)> / ARCHIVE   the migration counted this archive
-                                          (its own partition: millions are written side by side)
 
 Everything the access decision reads shares the SPACE# prefix: one query loads it.
 """
@@ -227,7 +230,15 @@ def deferred_notice(patient_id: str, template: str) -> dict:
     return {"pk": f"NOTICE#{patient_id}#{template}", "sk": "NOTICE"}
 
 
-# --- legacy DMP migrations -------------------------------------------------------------------
+# --- legacy DMP migrations: the migration table ------------------------------------------------
+#     MIGRATION#<id> / META                 a legacy DMP migration {prefix, status, started_at...}
+#     MIGRATION#<id> / COUNT#<shard>        its sharded counters {archives, imported, duplicates...}
+#     MIGRATION#<id> / REJECT#<sha256(archive key)>   a rejected archive {archive, code, message}
+#     MIGRATION#<id>#ARCHIVE#<sha256(archive key)> / ARCHIVE   the migration counted this archive
+#                                           (its own partition: millions are written side by side)
+# Written by the migration module and, in the very transactions that import or refuse each
+# archive, by the legacy import (documents module) and its state machine's last step.
+MIGRATION_TABLE = "migration"
 REJECT_PREFIX = "REJECT#"
 
 
