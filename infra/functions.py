@@ -179,11 +179,13 @@ MODULES: dict[str, Module] = {
     "platform": Module((), ()),
     # Campaigns, invitations, answers, closure (publishes the purge request), cohort timers,
     # deferred notices (sealed arguments, reopened by the hourly run), dependants (accounts read
-    # in batches). No health content.
+    # in batches): the accounts in the spaces table, campaigns and notices in its own. No health
+    # content.
     "enrolment": Module(
         (*SPACE_ENV, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL", "ENROLMENT_STATE_MACHINE_ARN", "PURGE_TOPIC_ARN"),
         (
             *table(*READ, "BatchGetItem", *APPEND, "DeleteItem", index=True),
+            *table(*READ, *APPEND, "DeleteItem", index=True, of="EnrolmentTable"),
             *peppers(),
             *sealed("deferred_notice"),
             *emails(),

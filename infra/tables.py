@@ -11,6 +11,7 @@ from typing import Any
 # Logical id -> the table's kind: its physical name is mes-<stage>-<kind> (core.settings table_name).
 MODULE_TABLES: dict[str, str] = {
     "MigrationTable": "migration",
+    "EnrolmentTable": "enrolment",
 }
 
 

@@ -114,7 +114,7 @@ def test_only_agents_run_campaigns(api, token):
 def test_an_invitation_that_fails_to_send_is_sent_later_with_its_code(api, enrolment, monkeypatch):
     from datetime import timedelta
 
-    from chalicelib.core.data import aws
+    from chalicelib.core.data import aws, layout
     from chalicelib.core import clock
     from chalicelib.enrolment import deferred_notices
     from chalicelib.core.policy import notify as notifications
@@ -132,7 +132,7 @@ def test_an_invitation_that_fails_to_send_is_sent_later_with_its_code(api, enrol
     assert result["accepted"] == 2 and not result["rejected"]  # the call does not fail half-way
     monkeypatch.undo()
     assert sent(to=people[0]["email"]) == []
-    stored = repr(aws.table().scan()["Items"])
+    stored = repr([aws.table(kind).scan()["Items"] for kind in (None, layout.ENROLMENT_TABLE)])
     assert deferred_notices.resend_due(clock.now() + timedelta(hours=1)) == 1
     code = enrolment.code_of(people[0])  # from the invitation sent late
     assert code not in stored  # it waited sealed
@@ -210,9 +210,9 @@ def dies_when_sending(to, subject, body):
 
 
 def _pending_notices() -> list[dict]:
-    from chalicelib.core.data import aws
+    from chalicelib.core.data import aws, layout
 
-    return [item for item in aws.table().scan()["Items"] if item["pk"].startswith("NOTICE#")]
+    return [item for item in aws.table(layout.ENROLMENT_TABLE).scan()["Items"] if item["pk"].startswith("NOTICE#")]
 
 
 def test_an_invitation_is_sent_even_if_the_function_dies_between_commit_and_send(api, enrolment, monkeypatch):

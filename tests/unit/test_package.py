@@ -116,6 +116,7 @@ def bucket(name: str) -> set:
 MODULE_GRANTS = {
     "platform": set(),
     "enrolment": table("GetItem Query BatchGetItem PutItem UpdateItem DeleteItem", index=True)
+    | table("GetItem Query PutItem UpdateItem DeleteItem", index=True, of="EnrolmentTable")
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("deferred_notice"))
     | EMAILS

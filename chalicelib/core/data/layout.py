@@ -5,7 +5,8 @@ Each module's data is in a table of its own where the function of no other modul
 (docs/decisions/0005-a-table-per-module.md); the *_TABLE names below are those tables' kinds
 (infra/tables.py). What is not yet moved to its module's table is in the spaces table.
 
-The migration table (MIGRATION_TABLE): see § legacy DMP migrations below.
+The migration table (MIGRATION_TABLE) and the enrolment table (ENROLMENT_TABLE): see their
+sections below.
 
 The spaces table:
 
@@ -42,9 +43,6 @@ Other partitions
                                           the spaces a person acts on (GET /v1/me/dependants)
     GUARDIANSHIP#<guardianship_id> / GUARDIANSHIP   {patient_id, person_id}: a guardianship by id
     DOCID#<document_id> / DOCUMENT        {patient_id}: a document by its id alone (FHIR paths)
-    CAMPAIGN#<id> / META                  an enrolment campaign
-    CAMPAIGN#<id> / COUNT#<shard>         its sharded status counters
-    NOTICE#<patient_id>#<template> / NOTICE   an enrolment notice waiting to be sent again
     CONV#<conversation_id> / PARTICIPANT#<role>   an inbox entry
             gsi1pk = INBOX#<role>#<participant_id>  gsi1sk = <last_message_at>#<conversation_id>
     CONV#<conversation_id> / MSG#<message_id>     one message
@@ -205,7 +203,15 @@ def reminder_bucket(hour: str) -> str:
     return f"REMIND#{hour}"
 
 
-# --- enrolment --------------------------------------------------------------------------------
+# --- enrolment: the enrolment table ----------------------------------------------------------
+#     CAMPAIGN#<id> / META                  an enrolment campaign
+#     CAMPAIGN#<id> / COUNT#<shard>         its sharded status counters
+#     NOTICE#<patient_id>#<template> / NOTICE   an enrolment notice waiting to be sent again
+#             gsi1pk = NOTICES#<shard>  gsi1sk = <deferred_at>   (enrolment/store.py)
+# The accounts they count and tell of are the spaces table's (their cohort index too).
+ENROLMENT_TABLE = "enrolment"
+
+
 def campaign(campaign_id: str) -> dict:
     return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "META"}
 
