@@ -223,12 +223,14 @@ MODULES: dict[str, Module] = {
     "catalogue": Module(SPACE_ENV, (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers())),
     # The record as a FHIR bundle: documents' metadata and the profile, never the content.
     "export": Module(SPACE_ENV, (*table(*READ, *APPEND), *peppers())),
-    # Conversations (inboxes indexed, a professional's spaces read in batches), bodies and
-    # attachments in their own bucket, subjects sealed: all for the "message" purpose.
+    # Conversations (inboxes indexed) in its own table, the spaces they are about read (a
+    # professional's in batches) and checked in its transactions; bodies and attachments in their
+    # own bucket, subjects sealed: all for the "message" purpose.
     "messaging": Module(
         (*SPACE_ENV, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL"),
         (
-            *table(*READ, "BatchGetItem", *APPEND, "DeleteItem", "ConditionCheckItem", "BatchWriteItem", index=True),
+            *table(*READ, "BatchGetItem", *APPEND, "ConditionCheckItem"),
+            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="MessagingTable"),
             *peppers(),
             *sealed("message"),
             *content("MessagesBucket"),

@@ -12,6 +12,7 @@ from typing import Any
 MODULE_TABLES: dict[str, str] = {
     "MigrationTable": "migration",
     "EnrolmentTable": "enrolment",
+    "MessagingTable": "messaging",
 }
 
 

@@ -31,7 +31,7 @@ from chalicelib.core.http import content
 from chalicelib.documents.interface import CURRENT, SUPERSEDED, Reader, as_resource
 from chalicelib.documents.models import Document, DocumentCreate, DocumentPage, DocumentPatch, DocumentQuery
 
-CONTENT = blobs.Bucket("documents")  # this module's encrypted content, in its own bucket
+CONTENT = blobs.Bucket("documents", None)  # this module's encrypted content, in its own bucket
 
 RELEASE_TIMER = ActorRef(role="system", id="release-timer")
 ANY_DOCUMENT = Resource(kind="document", document_type="other")

@@ -53,7 +53,7 @@ from chalicelib.messaging.models import (
 from chalicelib.core.policy.notify import notify_space
 from chalicelib.core.data import spaces
 
-CONTENT = blobs.Bucket("messages")  # this module's encrypted content, in its own bucket
+CONTENT = blobs.Bucket("messages", layout.MESSAGING_TABLE)  # this module's encrypted content, in its own bucket
 
 CONVERSATION = Resource(kind="conversation")
 NO_CONVERSATION = "No such conversation, or you are not one of its participants."
@@ -406,6 +406,6 @@ def purge_space(patient_id: str, actor: ActorRef) -> int:
         for message in (item for item in items if item["sk"].startswith(layout.MESSAGE_PREFIX)):
             for key in [message["object_key"], *(part["object_key"] for part in message.get("attachments", []))]:
                 CONTENT.discard(key)
-        purge.delete(items)
+        purge.delete(items, layout.MESSAGING_TABLE)
         journal.record(patient_id, actor, "conversation.deleted", entry["conversation_id"])
     return len(inbox)

@@ -6,6 +6,7 @@ import boto3
 from boto3.dynamodb.conditions import Key
 
 from chalicelib.core.settings import settings
+from tests.conftest import every_stored_item
 from devstack import workers
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).decode()
@@ -40,7 +41,7 @@ def test_delete_now_leaves_only_account_settings_and_history(api, enrolment, tok
     left = {item["sk"].split("#")[0] + "#" + item["sk"].split("#")[1] if item["sk"].startswith("SPACE#") else item["sk"].split("#")[0] for item in table.query(KeyConditionExpression=Key("pk").eq(f"PAT#{patient_id}"))["Items"]}
     assert left == {"SPACE#ACCOUNT", "SPACE#ACTIVITY_HEAD", "SPACE#GRANT", "ACT"}
     conversation = opened.json_body["conversation_id"]
-    assert table.query(KeyConditionExpression=Key("pk").eq(f"CONV#{conversation}"))["Items"] == []
+    assert [item for item in every_stored_item() if item["pk"] == f"CONV#{conversation}"] == []
     history = [e["action"] for e in api.get(f"{base}/activity?limit=200", token=patient).json_body["items"]]
     purged = {e["resource"] for e in api.get(f"{base}/activity?limit=200", token=patient).json_body["items"] if e["action"] == "space.purged"}
     assert purged == {"profile: 3 items", "agenda: 2 items", "connections: 0 items"}

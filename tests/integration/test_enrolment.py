@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import invitee, make_ins
+from tests.conftest import every_stored_item, invitee, make_ins
 
 from devstack.outbox import sent
 
@@ -132,7 +132,7 @@ def test_an_invitation_that_fails_to_send_is_sent_later_with_its_code(api, enrol
     assert result["accepted"] == 2 and not result["rejected"]  # the call does not fail half-way
     monkeypatch.undo()
     assert sent(to=people[0]["email"]) == []
-    stored = repr([aws.table(kind).scan()["Items"] for kind in (None, layout.ENROLMENT_TABLE)])
+    stored = repr(every_stored_item())
     assert deferred_notices.resend_due(clock.now() + timedelta(hours=1)) == 1
     code = enrolment.code_of(people[0])  # from the invitation sent late
     assert code not in stored  # it waited sealed

@@ -137,7 +137,8 @@ MODULE_GRANTS = {
     "profile": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS,
     "catalogue": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS,
     "export": table("GetItem Query PutItem UpdateItem") | PEPPERS,
-    "messaging": table("GetItem Query BatchGetItem PutItem UpdateItem DeleteItem ConditionCheckItem BatchWriteItem", index=True)
+    "messaging": table("GetItem Query BatchGetItem PutItem UpdateItem ConditionCheckItem")
+    | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="MessagingTable")
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("message"))
     | bucket("MessagesBucket")

@@ -5,8 +5,7 @@ Each module's data is in a table of its own where the function of no other modul
 (docs/decisions/0005-a-table-per-module.md); the *_TABLE names below are those tables' kinds
 (infra/tables.py). What is not yet moved to its module's table is in the spaces table.
 
-The migration table (MIGRATION_TABLE) and the enrolment table (ENROLMENT_TABLE): see their
-sections below.
+The migration, enrolment and messaging tables (*_TABLE): see their sections below.
 
 The spaces table:
 
@@ -43,13 +42,11 @@ Other partitions
                                           the spaces a person acts on (GET /v1/me/dependants)
     GUARDIANSHIP#<guardianship_id> / GUARDIANSHIP   {patient_id, person_id}: a guardianship by id
     DOCID#<document_id> / DOCUMENT        {patient_id}: a document by its id alone (FHIR paths)
-    CONV#<conversation_id> / PARTICIPANT#<role>   an inbox entry
-            gsi1pk = INBOX#<role>#<participant_id>  gsi1sk = <last_message_at>#<conversation_id>
-    CONV#<conversation_id> / MSG#<message_id>     one message
     APP#<app_id> / APP                    a catalogue app
             gsi1pk = CATALOGUE   gsi1sk = <category>#<name>#<app_id>   (referenced apps only)
-    ORPHAN#<object_key> / CONTENT         content whose write or deletion may be unfinished
-            gsi1pk = ORPHANS#<bucket kind>  gsi1sk = <marked at>
+    ORPHAN#<object_key> / CONTENT         documents' content whose write or deletion may be unfinished
+            gsi1pk = ORPHANS#documents  gsi1sk = <marked at>   (core.security.blobs; a module's
+                                          markers are in its own table, beside their owners)
 
 Everything the access decision reads shares the SPACE# prefix: one query loads it.
 """
@@ -269,7 +266,13 @@ def migration_archive(migration_id: str, archive_key: str) -> dict:
     return {"pk": f"{migration_partition(migration_id)}#ARCHIVE#{_digest(archive_key)}", "sk": "ARCHIVE"}
 
 
-# --- messaging --------------------------------------------------------------------------------
+# --- messaging: the messaging table -------------------------------------------------------------
+#     CONV#<conversation_id> / PARTICIPANT#<role>   an inbox entry
+#             gsi1pk = INBOX#<role>#<participant_id>  gsi1sk = <last_message_at>#<conversation_id>
+#     CONV#<conversation_id> / MSG#<message_id>     one message
+#     ORPHAN#<object_key> / CONTENT   messages' content whose write or deletion may be unfinished
+#             gsi1pk = ORPHANS#messages  gsi1sk = <marked at>
+MESSAGING_TABLE = "messaging"
 PARTICIPANT_PREFIX = "PARTICIPANT#"
 MESSAGE_PREFIX = "MSG#"
 

@@ -69,7 +69,8 @@ def space_items(patient_id: str, prefixes: Iterable[str]) -> list[dict]:
     return items
 
 
-def delete(keys: list[dict]) -> None:
-    with aws.table().batch_writer() as batch:
+def delete(keys: list[dict], kind: str | None = None) -> None:
+    """Deletes the items at ``keys`` of the table of ``kind`` (None: the spaces table)."""
+    with aws.table(kind).batch_writer() as batch:
         for key in keys:
             batch.delete_item(Key={"pk": key["pk"], "sk": key["sk"]})
