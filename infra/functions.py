@@ -47,6 +47,7 @@ STACK_ENVIRONMENT: dict[str, dict] = {
     "PURGE_TOPIC_ARN": ref("PurgeTopic"),
     "DATA_KEY_ID": arn("DataKey"),
     "PEPPERS_SECRET_ID": ref("Peppers"),
+    "CURSOR_SECRET_ID": ref("CursorKey"),
     "LETTERS_QUEUE_URL": ref("LettersQueue"),
     "TIMERS_QUEUE_URL": ref("TimersQueue"),
     "ENROLMENT_STATE_MACHINE_ARN": ref("EnrolmentCohortStateMachine"),
@@ -90,6 +91,14 @@ def table(*actions: str, index: bool = False, of: str = "Table") -> list[dict]:
 # authorises a caller. Appending to the chain is a transaction: PutItem (event) + UpdateItem (head).
 READ = ("GetItem", "Query")
 APPEND = ("PutItem", "UpdateItem")
+
+
+def cursors() -> list[dict]:
+    """The key that seals list cursors (core/security/pseudonyms.py cursor_key): every module that lists."""
+    return [
+        allow("Cursors", ["secretsmanager:GetSecretValue"], [ref("CursorKey")]),
+        allow("CursorsKey", ["kms:Decrypt"], [KEY], via("secretsmanager", {"SecretARN": ref("CursorKey")})),
+    ]
 
 
 def peppers() -> list[dict]:
@@ -172,7 +181,7 @@ class Module:
     statements: tuple[dict, ...]  # what it does with the stack's resources
 
 
-SPACE_ENV = ("TABLE_NAME", "PEPPERS_SECRET_ID")
+SPACE_ENV = ("TABLE_NAME", "PEPPERS_SECRET_ID", "CURSOR_SECRET_ID")
 
 MODULES: dict[str, Module] = {
     # Health and the OpenAPI document (a file in its package): no AWS call at all.
@@ -187,6 +196,7 @@ MODULES: dict[str, Module] = {
             *table(*READ, "BatchGetItem", *APPEND, "DeleteItem", index=True),
             *table(*READ, *APPEND, "DeleteItem", index=True, of="EnrolmentTable"),
             *peppers(),
+            *cursors(),
             *sealed("deferred_notice"),
             *emails(),
             *sends_to("LettersQueue"),
@@ -201,13 +211,14 @@ MODULES: dict[str, Module] = {
         (
             *table(*READ, *APPEND, "DeleteItem", "ConditionCheckItem"),
             *peppers(),
+            *cursors(),
             *sealed("emergency_reason", opens=False),
             *emails(),
             *sends_to("LettersQueue"),
         ),
     ),
     # Reads the chain, and the documents' metadata to show only the events of what the reader sees.
-    "activity": Module(SPACE_ENV, (*table(*READ), *peppers())),
+    "activity": Module(SPACE_ENV, (*table(*READ), *peppers(), *cursors())),
     # The medical record: metadata in the table (release timer and orphan markers indexed),
     # content in its own bucket, sealed for the "document" purpose.
     "documents": Module(
@@ -215,14 +226,15 @@ MODULES: dict[str, Module] = {
         (
             *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True),
             *peppers(),
+            *cursors(),
             *sealed("document"),
             *content("DocumentsBucket"),
         ),
     ),
-    "profile": Module(SPACE_ENV, (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers())),
-    "catalogue": Module(SPACE_ENV, (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers())),
+    "profile": Module(SPACE_ENV, (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers(), *cursors())),
+    "catalogue": Module(SPACE_ENV, (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers(), *cursors())),
     # The record as a FHIR bundle: documents' metadata and the profile, never the content.
-    "export": Module(SPACE_ENV, (*table(*READ, *APPEND), *peppers())),
+    "export": Module(SPACE_ENV, (*table(*READ, *APPEND), *peppers(), *cursors())),
     # Conversations (inboxes indexed) in its own table, the spaces they are about read (a
     # professional's in batches) and checked in its transactions; bodies and attachments in their
     # own bucket, subjects sealed: all for the "message" purpose.
@@ -232,6 +244,7 @@ MODULES: dict[str, Module] = {
             *table(*READ, "BatchGetItem", *APPEND, "ConditionCheckItem"),
             *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="MessagingTable"),
             *peppers(),
+            *cursors(),
             *sealed("message"),
             *content("MessagesBucket"),
             *emails(),
@@ -239,16 +252,16 @@ MODULES: dict[str, Module] = {
     ),
     "agenda": Module(
         (*SPACE_ENV, "SENDER_EMAIL"),
-        (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers(), *emails()),
+        (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers(), *cursors(), *emails()),
     ),
     # Legacy DMP migrations: their items, counts and rejects, in their own table (rejects' cursors
-    # sealed with a key derived from the peppers), a look at the prefix, the start of the import
-    # state machine. Never a space, a document or a key that opens one.
+    # sealed), a look at the prefix, the start of the import state machine. Never a space, a
+    # document, an account or the peppers that find one.
     "migration": Module(
-        ("PEPPERS_SECRET_ID", "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
+        ("CURSOR_SECRET_ID", "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
         (
             *table("GetItem", "Query", "PutItem", "DeleteItem", of="MigrationTable"),
-            *peppers(),
+            *cursors(),
             allow("ImportListing", ["s3:ListBucket"], [arn("ImportBucket")]),
             allow("ImportStart", ["states:StartExecution"], [ref("LegacyImportStateMachine")]),
         ),

@@ -85,7 +85,14 @@ def table(actions: str, index: bool = False, of: str = "Table") -> set:
     )
 
 
-PEPPERS = grants("secretsmanager:GetSecretValue", "Peppers") | grants("kms:Decrypt", KEY, via("secretsmanager", SecretARN="Peppers"))
+CURSORS = grants("secretsmanager:GetSecretValue", "CursorKey") | grants(
+    "kms:Decrypt", KEY, via("secretsmanager", SecretARN="CursorKey")
+)
+PEPPERS = (
+    grants("secretsmanager:GetSecretValue", "Peppers")
+    | grants("kms:Decrypt", KEY, via("secretsmanager", SecretARN="Peppers"))
+    | CURSORS  # every module that finds spaces also lists
+)
 EMAILS = grants(
     "ses:SendEmail",
     "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderEmail}",
@@ -145,7 +152,7 @@ MODULE_GRANTS = {
     | EMAILS,
     "agenda": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS | EMAILS,
     "migration": table("GetItem Query PutItem DeleteItem", of="MigrationTable")
-    | PEPPERS
+    | CURSORS  # and no peppers: nothing that finds a person
     | grants("s3:ListBucket", "ImportBucket.Arn")
     | grants("states:StartExecution", "LegacyImportStateMachine"),
 }
@@ -196,7 +203,7 @@ TRIGGERS = {
     | grants("states:SendTaskSuccess states:SendTaskFailure", "*"),
 }
 
-SPACE = ("TABLE_NAME", "PEPPERS_SECRET_ID")
+SPACE = ("TABLE_NAME", "PEPPERS_SECRET_ID", "CURSOR_SECRET_ID")
 MODULE_ENVIRONMENT = {
     "platform": (),
     "enrolment": (*SPACE, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL", "ENROLMENT_STATE_MACHINE_ARN", "PURGE_TOPIC_ARN"),
@@ -208,7 +215,7 @@ MODULE_ENVIRONMENT = {
     "export": SPACE,
     "messaging": (*SPACE, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL"),
     "agenda": (*SPACE, "SENDER_EMAIL"),
-    "migration": ("PEPPERS_SECRET_ID", "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
+    "migration": ("CURSOR_SECRET_ID", "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
 }
 OWN_ENVIRONMENT = {"OnTimer": ("TIMERS_QUEUE_URL",), "LegacyImport": ("IMPORT_BUCKET",)}  # beyond the module's
 STACK_VARIABLES = {name for names in (*MODULE_ENVIRONMENT.values(), *OWN_ENVIRONMENT.values()) for name in names} | {"STAGE"}
