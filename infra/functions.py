@@ -231,10 +231,19 @@ MODULES: dict[str, Module] = {
             *content("DocumentsBucket"),
         ),
     ),
-    "profile": Module(SPACE_ENV, (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers(), *cursors())),
+    # The health profile in its own table; the spaces table read (the gate) and appended (history).
+    "profile": Module(
+        SPACE_ENV,
+        (
+            *table(*READ, *APPEND),
+            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="ProfileTable"),
+            *peppers(),
+            *cursors(),
+        ),
+    ),
     "catalogue": Module(SPACE_ENV, (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers(), *cursors())),
     # The record as a FHIR bundle: documents' metadata and the profile, never the content.
-    "export": Module(SPACE_ENV, (*table(*READ, *APPEND), *peppers(), *cursors())),
+    "export": Module(SPACE_ENV, (*table(*READ, *APPEND), *table(*READ, of="ProfileTable"), *peppers(), *cursors())),
     # Conversations (inboxes indexed) in its own table, the spaces they are about read (a
     # professional's in batches) and checked in its transactions; bodies and attachments in their
     # own bucket, subjects sealed: all for the "message" purpose.

@@ -141,9 +141,11 @@ MODULE_GRANTS = {
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("document"))
     | bucket("DocumentsBucket"),
-    "profile": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS,
+    "profile": table("GetItem Query PutItem UpdateItem")
+    | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="ProfileTable")
+    | PEPPERS,
     "catalogue": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS,
-    "export": table("GetItem Query PutItem UpdateItem") | PEPPERS,
+    "export": table("GetItem Query PutItem UpdateItem") | table("GetItem Query", of="ProfileTable") | PEPPERS,
     "messaging": table("GetItem Query BatchGetItem PutItem UpdateItem ConditionCheckItem")
     | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="MessagingTable")
     | PEPPERS

@@ -5,7 +5,7 @@ Each module's data is in a table of its own where the function of no other modul
 (docs/decisions/0005-a-table-per-module.md); the *_TABLE names below are those tables' kinds
 (infra/tables.py). What is not yet moved to its module's table is in the spaces table.
 
-The migration, enrolment and messaging tables (*_TABLE): see their sections below.
+The migration, enrolment, messaging and profile tables (*_TABLE): see their sections below.
 
 The spaces table:
 
@@ -23,10 +23,6 @@ A person's space (partition PAT#<patient_id>)
     sk = ACT#<seq, 12 digits>             one activity event
     sk = DOC#<document_id>                a document's metadata (no content)
             gsi1pk = RELEASE#<YYYY-MM-DD>   gsi1sk = <release_at>#<patient_id>#<document_id>
-    sk = PROFILE#<section>#<entry_id>     allergies, treatments, vaccinations, conditions
-    sk = MEAS#<kind>#<measured_at>#<entry_id>   a measurement
-            gsi1pk = MEAS#<patient_id>      gsi1sk = <measured_at>#<entry_id>   (every kind, by time)
-    sk = MEASID#<entry_id>                {measurement_sk}: a measurement by id
     sk = AGENDA#<start>#<event_id>        an agenda event
             gsi1pk = REMIND#<YYYY-MM-DDTHH>  gsi1sk = <start>#<patient_id>#<event_id>
     sk = AGENDA_ID#<event_id>             {event_sk}: an agenda event by id
@@ -164,6 +160,14 @@ def document_pointer(document_id: str) -> dict:
 def release_bucket(day: str) -> str:
     """Index partition of the documents to release to their patient on ``day`` (YYYY-MM-DD)."""
     return f"RELEASE#{day}"
+
+
+# --- the health profile: the profile table (a space's partition, as in the spaces table) ---------
+#     PAT#<patient_id> / PROFILE#<section>#<entry_id>    allergies, treatments, vaccinations, conditions
+#     PAT#<patient_id> / MEAS#<kind>#<measured_at>#<entry_id>   a measurement
+#             gsi1pk = MEAS#<patient_id>      gsi1sk = <measured_at>#<entry_id>   (every kind, by time)
+#     PAT#<patient_id> / MEASID#<entry_id>     {measurement_sk}: a measurement by id
+PROFILE_TABLE = "profile"
 
 
 def profile_entry(patient_id: str, section: str, entry_id: str) -> dict:

@@ -57,11 +57,13 @@ def subscriber(blueprint: Any, module: str, purge: Purge) -> Any:
     return blueprint.on_sqs_message(queue=queue_name(module), batch_size=1)(on_purge)
 
 
-def space_items(patient_id: str, prefixes: Iterable[str]) -> list[dict]:
-    """The keys of a space's items under these sort-key prefixes (one query each)."""
+def space_items(patient_id: str, prefixes: Iterable[str], kind: str | None = None) -> list[dict]:
+    """The keys of a space's items under these sort-key prefixes (one query each), in the table of
+    ``kind`` (None: the spaces table)."""
     items: list[dict] = []
     for prefix in prefixes:
         items += aws.query_all(
+            kind,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
             ExpressionAttributeValues={":pk": layout.patient(patient_id), ":prefix": prefix},
             ProjectionExpression="pk, sk",
