@@ -261,7 +261,13 @@ MODULES: dict[str, Module] = {
     ),
     "agenda": Module(
         (*SPACE_ENV, "SENDER_EMAIL"),
-        (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers(), *cursors(), *emails()),
+        (
+            *table(*READ, *APPEND),
+            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="AgendaTable"),
+            *peppers(),
+            *cursors(),
+            *emails(),
+        ),
     ),
     # Legacy DMP migrations: their items, counts and rejects, in their own table (rejects' cursors
     # sealed), a look at the prefix, the start of the import state machine. Never a space, a

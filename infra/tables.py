@@ -14,6 +14,7 @@ MODULE_TABLES: dict[str, str] = {
     "EnrolmentTable": "enrolment",
     "MessagingTable": "messaging",
     "ProfileTable": "profile",
+    "AgendaTable": "agenda",
 }
 
 

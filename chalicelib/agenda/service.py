@@ -212,7 +212,7 @@ def remind(item: dict, now: datetime) -> bool:
 
 def purge_space(patient_id: str, actor: ActorRef) -> int:
     """Closure with immediate deletion: every agenda event."""
-    items = purge.space_items(patient_id, store.OWNED_PREFIXES)
-    purge.delete(items)
+    items = purge.space_items(patient_id, store.OWNED_PREFIXES, store.TABLE)
+    purge.delete(items, store.TABLE)
     journal.record(patient_id, actor, "space.purged", f"agenda: {len(items)} items")
     return len(items)

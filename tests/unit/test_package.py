@@ -152,7 +152,10 @@ MODULE_GRANTS = {
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("message"))
     | bucket("MessagesBucket")
     | EMAILS,
-    "agenda": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS | EMAILS,
+    "agenda": table("GetItem Query PutItem UpdateItem")
+    | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="AgendaTable")
+    | PEPPERS
+    | EMAILS,
     "migration": table("GetItem Query PutItem DeleteItem", of="MigrationTable")
     | CURSORS  # and no peppers: nothing that finds a person
     | grants("s3:ListBucket", "ImportBucket.Arn")

@@ -5,7 +5,7 @@ Each module's data is in a table of its own where the function of no other modul
 (docs/decisions/0005-a-table-per-module.md); the *_TABLE names below are those tables' kinds
 (infra/tables.py). What is not yet moved to its module's table is in the spaces table.
 
-The migration, enrolment, messaging and profile tables (*_TABLE): see their sections below.
+The migration, enrolment, messaging, profile and agenda tables (*_TABLE): see their sections below.
 
 The spaces table:
 
@@ -23,9 +23,6 @@ A person's space (partition PAT#<patient_id>)
     sk = ACT#<seq, 12 digits>             one activity event
     sk = DOC#<document_id>                a document's metadata (no content)
             gsi1pk = RELEASE#<YYYY-MM-DD>   gsi1sk = <release_at>#<patient_id>#<document_id>
-    sk = AGENDA#<start>#<event_id>        an agenda event
-            gsi1pk = REMIND#<YYYY-MM-DDTHH>  gsi1sk = <start>#<patient_id>#<event_id>
-    sk = AGENDA_ID#<event_id>             {event_sk}: an agenda event by id
     sk = CONNAPP#<app_id>                 {connection_id}: one connection per app
     sk = LEGACY#<sha256(uniqueId)>        {document_id}: a legacy DMP document imported here (kept
                                           when the document is deleted: a re-import does not revive it)
@@ -189,6 +186,13 @@ def measurement_pointer(patient_id: str, entry_id: str) -> dict:
 def measurements_by_time(patient_id: str) -> str:
     """Index partition of a person's measurements of every kind, by time."""
     return f"{MEASUREMENT_PREFIX}{patient_id}"
+
+
+# --- the agenda: the agenda table (a space's partition) ------------------------------------------
+#     PAT#<patient_id> / AGENDA#<start>#<event_id>   an agenda event
+#             gsi1pk = REMIND#<YYYY-MM-DDTHH>  gsi1sk = <start>#<patient_id>#<event_id>
+#     PAT#<patient_id> / AGENDA_ID#<event_id>        {event_sk}: an agenda event by id
+AGENDA_TABLE = "agenda"
 
 
 def agenda_sort_key(start: str, event_id: str) -> str:
