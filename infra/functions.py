@@ -218,13 +218,14 @@ MODULES: dict[str, Module] = {
         ),
     ),
     # Reads the chain, and the documents' metadata to show only the events of what the reader sees.
-    "activity": Module(SPACE_ENV, (*table(*READ), *peppers(), *cursors())),
-    # The medical record: metadata in the table (release timer and orphan markers indexed),
+    "activity": Module(SPACE_ENV, (*table(*READ), *table(*READ, of="DocumentsTable"), *peppers(), *cursors())),
+    # The medical record: metadata in its own table (release timer and orphan markers indexed),
     # content in its own bucket, sealed for the "document" purpose.
     "documents": Module(
         (*SPACE_ENV, "DATA_KEY_ID", "DOCUMENTS_BUCKET"),
         (
-            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True),
+            *table(*READ, *APPEND),
+            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="DocumentsTable"),
             *peppers(),
             *cursors(),
             *sealed("document"),
@@ -243,7 +244,16 @@ MODULES: dict[str, Module] = {
     ),
     "catalogue": Module(SPACE_ENV, (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers(), *cursors())),
     # The record as a FHIR bundle: documents' metadata and the profile, never the content.
-    "export": Module(SPACE_ENV, (*table(*READ, *APPEND), *table(*READ, of="ProfileTable"), *peppers(), *cursors())),
+    "export": Module(
+        SPACE_ENV,
+        (
+            *table(*READ, *APPEND),
+            *table(*READ, of="DocumentsTable"),
+            *table(*READ, of="ProfileTable"),
+            *peppers(),
+            *cursors(),
+        ),
+    ),
     # Conversations (inboxes indexed) in its own table, the spaces they are about read (a
     # professional's in batches) and checked in its transactions; bodies and attachments in their
     # own bucket, subjects sealed: all for the "message" purpose.
@@ -395,6 +405,8 @@ FUNCTIONS: dict[str, Function] = dict(
                     # Its migration's progress, in the transactions that import or refuse each
                     # archive: counters, rejects, "archive counted" markers (read in the same batch).
                     *table("BatchGetItem", "PutItem", "UpdateItem", of="MigrationTable"),
+                    # Which of an archive's documents are in the space already: the same batch.
+                    allow("ImportMarkers", ["dynamodb:BatchGetItem"], [arn("DocumentsTable")]),
                     # ListBucket: without it a missing archive answers 403, not NoSuchKey.
                     allow("ImportArchives", ["s3:GetObject"], [sub("${ImportBucket.Arn}/*")]),
                     allow("ImportArchivesListing", ["s3:ListBucket"], [arn("ImportBucket")]),

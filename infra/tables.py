@@ -15,6 +15,7 @@ MODULE_TABLES: dict[str, str] = {
     "MessagingTable": "messaging",
     "ProfileTable": "profile",
     "AgendaTable": "agenda",
+    "DocumentsTable": "documents",
 }
 
 

@@ -31,7 +31,7 @@ from chalicelib.core.http import content
 from chalicelib.documents.interface import CURRENT, SUPERSEDED, Reader, as_resource
 from chalicelib.documents.models import Document, DocumentCreate, DocumentPage, DocumentPatch, DocumentQuery
 
-CONTENT = blobs.Bucket("documents", None)  # this module's encrypted content, in its own bucket
+CONTENT = blobs.Bucket("documents", layout.DOCUMENTS_TABLE)  # this module's encrypted content, in its own bucket
 
 RELEASE_TIMER = ActorRef(role="system", id="release-timer")
 ANY_DOCUMENT = Resource(kind="document", document_type="other")
@@ -479,7 +479,7 @@ def purge_space(patient_id: str, actor: ActorRef) -> int:
     documents = store.all_of(patient_id)
     for item in documents:
         _remove(patient_id, item, actor)
-    purge.delete(purge.space_items(patient_id, [layout.LEGACY_PREFIX]))
+    purge.delete(purge.space_items(patient_id, [layout.LEGACY_PREFIX], store.TABLE), store.TABLE)
     return len(documents)
 
 

@@ -20,6 +20,7 @@ from chalicelib.core.settings import settings
 from chalicelib.core.data.layout import DOCUMENT_PREFIX as PREFIX
 
 key = layout.document
+TABLE = layout.DOCUMENTS_TABLE  # metadata, pointers, legacy markers, content markers; the space's access inputs are the spaces table's
 
 
 def owner(patient_id: str, document_id: str) -> str:
@@ -40,31 +41,31 @@ def object_key(document_id: str) -> str:
 
 
 def get(patient_id: str, document_id: str) -> dict | None:
-    return aws.table().get_item(Key=key(patient_id, document_id)).get("Item")
+    return aws.table(TABLE).get_item(Key=key(patient_id, document_id)).get("Item")
 
 
 def put_item(item: dict) -> dict:
-    return aws.put_new({**key(item["patient_id"], item["document_id"]), **item})
+    return aws.put_new({**key(item["patient_id"], item["document_id"]), **item}, TABLE)
 
 
 def put_pointer_item(patient_id: str, document_id: str) -> dict:
-    return aws.put_new({**layout.document_pointer(document_id), "patient_id": patient_id})
+    return aws.put_new({**layout.document_pointer(document_id), "patient_id": patient_id}, TABLE)
 
 
 def delete_pointer_item(document_id: str) -> dict:
-    return {"Delete": {"TableName": aws.table().name, "Key": layout.document_pointer(document_id)}}
+    return {"Delete": {"TableName": aws.table(TABLE).name, "Key": layout.document_pointer(document_id)}}
 
 
 def patient_of(document_id: str) -> str | None:
     """The space a document is in, by its id alone."""
-    item = aws.table().get_item(Key=layout.document_pointer(document_id)).get("Item")
+    item = aws.table(TABLE).get_item(Key=layout.document_pointer(document_id)).get("Item")
     return item["patient_id"] if item else None
 
 
 def delete_item(patient_id: str, document_id: str) -> dict:
     return {
         "Delete": {
-            "TableName": aws.table().name,
+            "TableName": aws.table(TABLE).name,
             "Key": key(patient_id, document_id),
             "ConditionExpression": "attribute_exists(pk)",
         }
@@ -86,7 +87,7 @@ def update_item(
         expression += " REMOVE " + ", ".join(f"#f{len(sets) + i}" for i in range(len(removes)))
     return {
         "Update": {
-            "TableName": aws.table().name,
+            "TableName": aws.table(TABLE).name,
             "Key": key(patient_id, document_id),
             "UpdateExpression": expression,
             "ConditionExpression": condition,
@@ -111,7 +112,7 @@ def _newest_first(patient_id: str, document_type: str | None) -> dict[str, Any]:
 
 
 def page(patient_id: str, limit: int, start_key: dict | None, document_type: str | None) -> tuple[list[dict], dict | None]:
-    return aws.query_page({**_newest_first(patient_id, document_type), "Limit": limit}, start_key)
+    return aws.query_page({**_newest_first(patient_id, document_type), "Limit": limit}, start_key, TABLE)
 
 
 def visible_page(
@@ -120,7 +121,7 @@ def visible_page(
     """A full page of the documents ``visible`` accepts, newest first (core.data.aws.visible_page: the
     others leave no trace in the page or its cursor). Their status is the caller's to filter: a
     document superseded by one the caller may not read is current for them."""
-    return aws.visible_page(_newest_first(patient_id, document_type), start_key, limit, visible)
+    return aws.visible_page(_newest_first(patient_id, document_type), start_key, limit, visible, kind=TABLE)
 
 
 def matching(patient_id: str, types: frozenset[str] | None) -> list[dict]:
@@ -129,7 +130,7 @@ def matching(patient_id: str, types: frozenset[str] | None) -> list[dict]:
     query = _space_documents(patient_id)
     if types:
         query["FilterExpression"] = Attr("type").is_in(sorted(types))
-    return aws.query_all(**query)
+    return aws.query_all(TABLE, **query)
 
 
 def position(item: dict) -> dict:
@@ -152,7 +153,7 @@ def all_of(patient_id: str) -> list[dict]:
 
 
 def due_for_release(day: str, until: str) -> list[dict]:
-    return aws.table().query(
+    return aws.table(TABLE).query(
         IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(layout.release_bucket(day)) & Key("gsi1sk").lte(until)
     ).get("Items", [])
 
@@ -179,11 +180,15 @@ def import_state(migration_id: str, archive_key: str, patient_id: str, unique_id
 
     counted, account, head = layout.migration_archive(migration_id, archive_key), layout.account(patient_id), layout.activity_head(patient_id)
     markers = {at(layout.legacy_document(patient_id, unique_id)): unique_id for unique_id in unique_ids}
-    keys = [account, head, *({"pk": pk, "sk": sk} for pk, sk in markers)]
+    marker_keys = [{"pk": pk, "sk": sk} for pk, sk in markers]
+    first = spaces.BATCH_KEYS - 3  # the first batch also reads the account, the head and the counted marker
+    batches = [
+        {None: [account, head], layout.MIGRATION_TABLE: [counted], TABLE: marker_keys[:first]},
+        *({TABLE: marker_keys[start : start + spaces.BATCH_KEYS]} for start in range(first, len(marker_keys), spaces.BATCH_KEYS)),
+    ]
     found: dict[tuple[str, str], dict] = {}
-    for start in range(0, len(keys), spaces.BATCH_KEYS - 1):
-        batch = aws.batch_get_tables({None: keys[start : start + spaces.BATCH_KEYS - 1], layout.MIGRATION_TABLE: [counted] if start == 0 else []})
-        found.update({at(item): item for items in batch.values() for item in items})
+    for batch in batches:
+        found.update({at(item): item for items in aws.batch_get_tables(batch).values() for item in items})
     status = found.get(at(account), {}).get("status")
     return ImportState(
         counted=at(counted) in found,
@@ -194,11 +199,11 @@ def import_state(migration_id: str, archive_key: str, patient_id: str, unique_id
 
 
 def legacy_marker_item(patient_id: str, unique_id: str, document_id: str, migration_id: str) -> dict:
-    return aws.put_new({**layout.legacy_document(patient_id, unique_id), "document_id": document_id, "migration_id": migration_id})
+    return aws.put_new({**layout.legacy_document(patient_id, unique_id), "document_id": document_id, "migration_id": migration_id}, TABLE)
 
 
 def space_open_item(patient_id: str) -> dict:
-    return layout.space_is_open(aws.table().name, patient_id)
+    return layout.space_is_open(aws.table().name, patient_id)  # the spaces table's account
 
 
 def count_item(migration_id: str, archive_key: str, add: dict[str, int]) -> dict:

@@ -43,6 +43,12 @@ def test_key_rotates_and_tables_are_recoverable():
         assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
 
 
+def test_the_layout_names_the_tables_the_template_declares():
+    from chalicelib.core.data import layout
+
+    assert set(layout.MODULE_TABLES) == set(MODULE_TABLES.values())
+
+
 def test_state_machines_carry_their_asl():
     machines = _resources("AWS::StepFunctions::StateMachine")
     assert machines["EnrolmentCohortStateMachine"]["Definition"]["StartAt"] == "WaitForReminder"

@@ -136,8 +136,9 @@ MODULE_GRANTS = {
     | grants("kms:GenerateDataKey", KEY, purpose("emergency_reason"))
     | EMAILS
     | sends("LettersQueue"),
-    "activity": table("GetItem Query") | PEPPERS,
-    "documents": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True)
+    "activity": table("GetItem Query") | table("GetItem Query", of="DocumentsTable") | PEPPERS,
+    "documents": table("GetItem Query PutItem UpdateItem")
+    | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="DocumentsTable")
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("document"))
     | bucket("DocumentsBucket"),
@@ -145,7 +146,10 @@ MODULE_GRANTS = {
     | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="ProfileTable")
     | PEPPERS,
     "catalogue": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS,
-    "export": table("GetItem Query PutItem UpdateItem") | table("GetItem Query", of="ProfileTable") | PEPPERS,
+    "export": table("GetItem Query PutItem UpdateItem")
+    | table("GetItem Query", of="DocumentsTable")
+    | table("GetItem Query", of="ProfileTable")
+    | PEPPERS,
     "messaging": table("GetItem Query BatchGetItem PutItem UpdateItem ConditionCheckItem")
     | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="MessagingTable")
     | PEPPERS
@@ -202,6 +206,7 @@ TRIGGERS = {
     "LegacyImport": receives("ImportQueue")
     | grants("dynamodb:BatchGetItem dynamodb:ConditionCheckItem", TABLE)
     | table("BatchGetItem PutItem UpdateItem", of="MigrationTable")
+    | grants("dynamodb:BatchGetItem", "DocumentsTable.Arn")
     | grants("s3:GetObject", "${ImportBucket.Arn}/*")
     | grants("s3:ListBucket", "ImportBucket.Arn")
     | grants("kms:Decrypt", KEY, via("s3", aws__s3__arn="ImportBucket.Arn"))

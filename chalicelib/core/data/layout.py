@@ -5,7 +5,9 @@ Each module's data is in a table of its own where the function of no other modul
 (docs/decisions/0005-a-table-per-module.md); the *_TABLE names below are those tables' kinds
 (infra/tables.py). What is not yet moved to its module's table is in the spaces table.
 
-The migration, enrolment, messaging, profile and agenda tables (*_TABLE): see their sections below.
+The documents, profile, agenda, messaging, enrolment and migration tables (*_TABLE): see their
+sections below. A module's content markers (ORPHAN#, core.security.blobs) are in its own table,
+beside the items owning the content.
 
 The spaces table:
 
@@ -21,11 +23,7 @@ A person's space (partition PAT#<patient_id>)
     sk = SPACE#GUARDIAN#<guardianship_id> a protected adult's guardian {person_id, ins_digest, until?, ...}
     sk = SPACE#ACTIVITY_HEAD              the activity chain's head {seq, hash}
     sk = ACT#<seq, 12 digits>             one activity event
-    sk = DOC#<document_id>                a document's metadata (no content)
-            gsi1pk = RELEASE#<YYYY-MM-DD>   gsi1sk = <release_at>#<patient_id>#<document_id>
     sk = CONNAPP#<app_id>                 {connection_id}: one connection per app
-    sk = LEGACY#<sha256(uniqueId)>        {document_id}: a legacy DMP document imported here (kept
-                                          when the document is deleted: a re-import does not revive it)
 
 Other partitions
     INS#<hmac(INS)> / INS                 {patient_id}: a person by INS: their space's id, or the
@@ -34,12 +32,8 @@ Other partitions
     DEPENDANTS#<person_id> / PAT#<patient_id>#<relationship>   {patient_id, relationship, until?}:
                                           the spaces a person acts on (GET /v1/me/dependants)
     GUARDIANSHIP#<guardianship_id> / GUARDIANSHIP   {patient_id, person_id}: a guardianship by id
-    DOCID#<document_id> / DOCUMENT        {patient_id}: a document by its id alone (FHIR paths)
     APP#<app_id> / APP                    a catalogue app
             gsi1pk = CATALOGUE   gsi1sk = <category>#<name>#<app_id>   (referenced apps only)
-    ORPHAN#<object_key> / CONTENT         documents' content whose write or deletion may be unfinished
-            gsi1pk = ORPHANS#documents  gsi1sk = <marked at>   (core.security.blobs; a module's
-                                          markers are in its own table, beside their owners)
 
 Everything the access decision reads shares the SPACE# prefix: one query loads it.
 """
@@ -133,6 +127,18 @@ def activity_head(patient_id: str) -> dict:
 
 def activity_event(patient_id: str, seq: int) -> dict:
     return _in_space(patient_id, f"ACT#{seq:012d}")
+
+
+# --- documents: the documents table -------------------------------------------------------------
+#     PAT#<patient_id> / DOC#<document_id>     a document's metadata (no content)
+#             gsi1pk = RELEASE#<YYYY-MM-DD>   gsi1sk = <release_at>#<patient_id>#<document_id>
+#     PAT#<patient_id> / LEGACY#<sha256(uniqueId)>   {document_id}: a legacy DMP document imported
+#                                           here (kept when the document is deleted: a re-import
+#                                           does not revive it)
+#     DOCID#<document_id> / DOCUMENT        {patient_id}: a document by its id alone (FHIR paths)
+#     ORPHAN#<object_key> / CONTENT         content whose write or deletion may be unfinished
+#             gsi1pk = ORPHANS#documents  gsi1sk = <marked at>
+DOCUMENTS_TABLE = "documents"
 
 
 def document(patient_id: str, document_id: str) -> dict:
@@ -321,6 +327,10 @@ def orphan(object_key: str) -> dict:
 def orphans_index(bucket_kind: str) -> str:
     """Index partition of one bucket's orphan markers (each module sweeps its own)."""
     return f"ORPHANS#{bucket_kind}"
+
+
+# Every module's table, beside the spaces table (infra/tables.py declares each).
+MODULE_TABLES = (DOCUMENTS_TABLE, PROFILE_TABLE, AGENDA_TABLE, MESSAGING_TABLE, ENROLMENT_TABLE, MIGRATION_TABLE)
 
 
 # --- conditions -------------------------------------------------------------------------------
