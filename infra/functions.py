@@ -87,10 +87,15 @@ def table(*actions: str, index: bool = False, of: str = "Table") -> list[dict]:
     return statements
 
 
-# Reading a space, the activity chain and its head (core.data.spaces, core.history.journal): every module that
-# authorises a caller. Appending to the chain is a transaction: PutItem (event) + UpdateItem (head).
+# Reading a space (core.data.spaces): every module that authorises a caller.
 READ = ("GetItem", "Query")
 APPEND = ("PutItem", "UpdateItem")
+
+
+def history() -> list[dict]:
+    """Appending to the activity history (core/history/journal.py): the head read, then moved
+    (UpdateItem) and the event put (PutItem) in the change's own transaction."""
+    return table("GetItem", *APPEND, of="HistoryTable")
 
 
 def cursors() -> list[dict]:
@@ -148,7 +153,9 @@ def sends_to(queue: str) -> list[dict]:
     """Messages onto an SSE-KMS queue: SQS needs a data key for it."""
     return [
         allow(f"{queue}Send", ["sqs:SendMessage"], [arn(queue)]),
-        allow(f"{queue}SendKey", ["kms:GenerateDataKey", "kms:Decrypt"], [KEY], via("sqs", {"aws:sqs:arn": arn(queue)})),
+        allow(
+            f"{queue}SendKey", ["kms:GenerateDataKey", "kms:Decrypt"], [KEY], via("sqs", {"aws:sqs:arn": arn(queue)})
+        ),
     ]
 
 
@@ -191,10 +198,18 @@ MODULES: dict[str, Module] = {
     # in batches): the accounts in the spaces table, campaigns and notices in its own. No health
     # content.
     "enrolment": Module(
-        (*SPACE_ENV, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL", "ENROLMENT_STATE_MACHINE_ARN", "PURGE_TOPIC_ARN"),
+        (
+            *SPACE_ENV,
+            "DATA_KEY_ID",
+            "SENDER_EMAIL",
+            "LETTERS_QUEUE_URL",
+            "ENROLMENT_STATE_MACHINE_ARN",
+            "PURGE_TOPIC_ARN",
+        ),
         (
             *table(*READ, "BatchGetItem", *APPEND, "DeleteItem", index=True),
             *table(*READ, *APPEND, "DeleteItem", index=True, of="EnrolmentTable"),
+            *history(),
             *peppers(),
             *cursors(),
             *sealed("deferred_notice"),
@@ -210,6 +225,7 @@ MODULES: dict[str, Module] = {
         (*SPACE_ENV, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL"),
         (
             *table(*READ, *APPEND, "DeleteItem", "ConditionCheckItem"),
+            *history(),
             *peppers(),
             *cursors(),
             *sealed("emergency_reason", opens=False),
@@ -218,13 +234,23 @@ MODULES: dict[str, Module] = {
         ),
     ),
     # Reads the chain, and the documents' metadata to show only the events of what the reader sees.
-    "activity": Module(SPACE_ENV, (*table(*READ), *table(*READ, of="DocumentsTable"), *peppers(), *cursors())),
+    "activity": Module(
+        SPACE_ENV,
+        (
+            *table(*READ),
+            *table(*READ, of="HistoryTable"),
+            *table(*READ, of="DocumentsTable"),
+            *peppers(),
+            *cursors(),
+        ),
+    ),
     # The medical record: metadata in its own table (release timer and orphan markers indexed),
     # content in its own bucket, sealed for the "document" purpose.
     "documents": Module(
         (*SPACE_ENV, "DATA_KEY_ID", "DOCUMENTS_BUCKET"),
         (
-            *table(*READ, *APPEND),
+            *table(*READ),
+            *history(),
             *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="DocumentsTable"),
             *peppers(),
             *cursors(),
@@ -236,18 +262,24 @@ MODULES: dict[str, Module] = {
     "profile": Module(
         SPACE_ENV,
         (
-            *table(*READ, *APPEND),
+            *table(*READ),
+            *history(),
             *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="ProfileTable"),
             *peppers(),
             *cursors(),
         ),
     ),
-    "catalogue": Module(SPACE_ENV, (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers(), *cursors())),
+    # The apps (their listing indexed) and the patients' connections, read by the gate with the space.
+    "catalogue": Module(
+        SPACE_ENV,
+        (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *history(), *peppers(), *cursors()),
+    ),
     # The record as a FHIR bundle: documents' metadata and the profile, never the content.
     "export": Module(
         SPACE_ENV,
         (
-            *table(*READ, *APPEND),
+            *table(*READ),
+            *history(),
             *table(*READ, of="DocumentsTable"),
             *table(*READ, of="ProfileTable"),
             *peppers(),
@@ -260,8 +292,9 @@ MODULES: dict[str, Module] = {
     "messaging": Module(
         (*SPACE_ENV, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL"),
         (
-            *table(*READ, "BatchGetItem", *APPEND, "ConditionCheckItem"),
+            *table(*READ, "BatchGetItem", "ConditionCheckItem"),
             *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="MessagingTable"),
+            *history(),
             *peppers(),
             *cursors(),
             *sealed("message"),
@@ -272,7 +305,8 @@ MODULES: dict[str, Module] = {
     "agenda": Module(
         (*SPACE_ENV, "SENDER_EMAIL"),
         (
-            *table(*READ, *APPEND),
+            *table(*READ),
+            *history(),
             *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="AgendaTable"),
             *peppers(),
             *cursors(),
@@ -405,8 +439,9 @@ FUNCTIONS: dict[str, Function] = dict(
                     # Its migration's progress, in the transactions that import or refuse each
                     # archive: counters, rejects, "archive counted" markers (read in the same batch).
                     *table("BatchGetItem", "PutItem", "UpdateItem", of="MigrationTable"),
-                    # Which of an archive's documents are in the space already: the same batch.
-                    allow("ImportMarkers", ["dynamodb:BatchGetItem"], [arn("DocumentsTable")]),
+                    # Which of an archive's documents are in the space already, and the history's
+                    # head: the same batch.
+                    allow("ImportMarkers", ["dynamodb:BatchGetItem"], [arn("DocumentsTable"), arn("HistoryTable")]),
                     # ListBucket: without it a missing archive answers 403, not NoSuchKey.
                     allow("ImportArchives", ["s3:GetObject"], [sub("${ImportBucket.Arn}/*")]),
                     allow("ImportArchivesListing", ["s3:ListBucket"], [arn("ImportBucket")]),

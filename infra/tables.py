@@ -16,6 +16,7 @@ MODULE_TABLES: dict[str, str] = {
     "ProfileTable": "profile",
     "AgendaTable": "agenda",
     "DocumentsTable": "documents",
+    "HistoryTable": "history",
 }
 
 
@@ -37,12 +38,20 @@ def module_table(kind: str) -> dict[str, Any]:
         "Properties": {
             "TableName": _sub(f"mes-${{Stage}}-{kind}"),
             "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gsi1pk", "gsi1sk")],
+            "AttributeDefinitions": [
+                {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gsi1pk", "gsi1sk")
+            ],
             "KeySchema": _key("pk", "sk"),
-            "GlobalSecondaryIndexes": [{"IndexName": "gsi1", "KeySchema": _key("gsi1pk", "gsi1sk"), "Projection": {"ProjectionType": "ALL"}}],
+            "GlobalSecondaryIndexes": [
+                {"IndexName": "gsi1", "KeySchema": _key("gsi1pk", "gsi1sk"), "Projection": {"ProjectionType": "ALL"}}
+            ],
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
             "TimeToLiveSpecification": {"AttributeName": "ttl", "Enabled": True},
-            "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"Fn::GetAtt": ["DataKey", "Arn"]}},
+            "SSESpecification": {
+                "SSEEnabled": True,
+                "SSEType": "KMS",
+                "KMSMasterKeyId": {"Fn::GetAtt": ["DataKey", "Arn"]},
+            },
         },
     }
 

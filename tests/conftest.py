@@ -125,7 +125,15 @@ class Api:
     def __init__(self, client):
         self.client = client
 
-    def call(self, method: str, path: str, body=None, token: str | None = None, headers: dict | None = None, raw: bytes | None = None):
+    def call(
+        self,
+        method: str,
+        path: str,
+        body=None,
+        token: str | None = None,
+        headers: dict | None = None,
+        raw: bytes | None = None,
+    ):
         all_headers = {"Content-Type": "application/json"} if body is not None else {}
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
@@ -162,7 +170,11 @@ def every_stored_item() -> list[dict]:
     import boto3
 
     dynamodb = boto3.resource("dynamodb", region_name="eu-west-3")
-    return [item for name in dynamodb.meta.client.list_tables()["TableNames"] for item in dynamodb.Table(name).scan()["Items"]]
+    return [
+        item
+        for name in dynamodb.meta.client.list_tables()["TableNames"]
+        for item in dynamodb.Table(name).scan()["Items"]
+    ]
 
 
 def make_ins(n: int, sex: str = "1", dept: str = "75") -> str:
@@ -211,7 +223,9 @@ class Enrolment:
     def code_of(self, person: dict) -> str:
         from devstack.outbox import sent
 
-        messages = [m for m in sent(to=person.get("email") or person.get("postal_address")) if "Code provisoire" in m["body"]]
+        messages = [
+            m for m in sent(to=person.get("email") or person.get("postal_address")) if "Code provisoire" in m["body"]
+        ]
         return code_from(messages[-1])
 
     def activate(self, person: dict) -> str:

@@ -7,20 +7,23 @@ markers) in the same transactions."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
-from chalicelib.core.data import aws, counters, layout, spaces
 from chalicelib.core import clock
+from chalicelib.core.data import aws, counters, layout, spaces
+from chalicelib.core.data.layout import DOCUMENT_PREFIX as PREFIX
 from chalicelib.core.errors import is_condition_failure
 from chalicelib.core.settings import settings
-from chalicelib.core.data.layout import DOCUMENT_PREFIX as PREFIX
 
 key = layout.document
-TABLE = layout.DOCUMENTS_TABLE  # metadata, pointers, legacy markers, content markers; the space's access inputs are the spaces table's
+TABLE = (
+    layout.DOCUMENTS_TABLE
+)  # metadata, pointers, legacy markers, content markers; the space's access inputs are the spaces table's
 
 
 def owner(patient_id: str, document_id: str) -> str:
@@ -111,7 +114,9 @@ def _newest_first(patient_id: str, document_type: str | None) -> dict[str, Any]:
     return query
 
 
-def page(patient_id: str, limit: int, start_key: dict | None, document_type: str | None) -> tuple[list[dict], dict | None]:
+def page(
+    patient_id: str, limit: int, start_key: dict | None, document_type: str | None
+) -> tuple[list[dict], dict | None]:
     return aws.query_page({**_newest_first(patient_id, document_type), "Limit": limit}, start_key, TABLE)
 
 
@@ -153,9 +158,14 @@ def all_of(patient_id: str) -> list[dict]:
 
 
 def due_for_release(day: str, until: str) -> list[dict]:
-    return aws.table(TABLE).query(
-        IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(layout.release_bucket(day)) & Key("gsi1sk").lte(until)
-    ).get("Items", [])
+    return (
+        aws.table(TABLE)
+        .query(
+            IndexName="gsi1",
+            KeyConditionExpression=Key("gsi1pk").eq(layout.release_bucket(day)) & Key("gsi1sk").lte(until),
+        )
+        .get("Items", [])
+    )
 
 
 # --- legacy DMP imports (keys in core.data.layout; the migration module reads the progress) ---------
@@ -178,13 +188,20 @@ def import_state(migration_id: str, archive_key: str, patient_id: str, unique_id
     def at(key: dict) -> tuple[str, str]:
         return key["pk"], key["sk"]
 
-    counted, account, head = layout.migration_archive(migration_id, archive_key), layout.account(patient_id), layout.activity_head(patient_id)
+    counted, account, head = (
+        layout.migration_archive(migration_id, archive_key),
+        layout.account(patient_id),
+        layout.activity_head(patient_id),
+    )
     markers = {at(layout.legacy_document(patient_id, unique_id)): unique_id for unique_id in unique_ids}
     marker_keys = [{"pk": pk, "sk": sk} for pk, sk in markers]
     first = spaces.BATCH_KEYS - 3  # the first batch also reads the account, the head and the counted marker
     batches = [
-        {None: [account, head], layout.MIGRATION_TABLE: [counted], TABLE: marker_keys[:first]},
-        *({TABLE: marker_keys[start : start + spaces.BATCH_KEYS]} for start in range(first, len(marker_keys), spaces.BATCH_KEYS)),
+        {None: [account], layout.HISTORY_TABLE: [head], layout.MIGRATION_TABLE: [counted], TABLE: marker_keys[:first]},
+        *(
+            {TABLE: marker_keys[start : start + spaces.BATCH_KEYS]}
+            for start in range(first, len(marker_keys), spaces.BATCH_KEYS)
+        ),
     ]
     found: dict[tuple[str, str], dict] = {}
     for batch in batches:
@@ -199,7 +216,10 @@ def import_state(migration_id: str, archive_key: str, patient_id: str, unique_id
 
 
 def legacy_marker_item(patient_id: str, unique_id: str, document_id: str, migration_id: str) -> dict:
-    return aws.put_new({**layout.legacy_document(patient_id, unique_id), "document_id": document_id, "migration_id": migration_id}, TABLE)
+    return aws.put_new(
+        {**layout.legacy_document(patient_id, unique_id), "document_id": document_id, "migration_id": migration_id},
+        TABLE,
+    )
 
 
 def space_open_item(patient_id: str) -> dict:
@@ -222,7 +242,10 @@ def settle(migration_id: str, archive_key: str, outcome: str, reject: dict | Non
     migration had already counted it."""
     from botocore.exceptions import ClientError
 
-    items = [counted_item(migration_id, archive_key), count_item(migration_id, archive_key, {"archives": 1, outcome: 1})]
+    items = [
+        counted_item(migration_id, archive_key),
+        count_item(migration_id, archive_key, {"archives": 1, outcome: 1}),
+    ]
     if reject:
         reject_item = {**layout.migration_reject(migration_id, archive_key), **reject}
         items.append({"Put": {"TableName": aws.table(layout.MIGRATION_TABLE).name, "Item": reject_item}})

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from chalicelib.core import clock
 from chalicelib.core.history import journal
-from chalicelib.core.security.auth import Principal
-from chalicelib.core.policy.gate import authorize
 from chalicelib.core.policy.decision import EXPORT, READ, Resource
+from chalicelib.core.policy.gate import authorize
+from chalicelib.core.security.auth import Principal
 from chalicelib.documents import interface as documents
 from chalicelib.export import fhir
 from chalicelib.profile import interface as profile
@@ -37,5 +37,5 @@ def export(principal: Principal, patient_id: str) -> dict:
     resources += [build.observation(item) for item in profile.measurements(patient_id)]
     # what the caller may read: documents still invisible to the patient stay out of the export
     resources += [build.document(item) for item in documents.readable_metadata(granted.actor, granted.space, now)]
-    event = journal.record(patient_id, granted.actor_ref, "export.created", None, head=granted.items.activity_head)
+    event = journal.record(patient_id, granted.actor_ref, "export.created", None)
     return fhir.bundle(fhir.resource_id("Bundle", event["event_id"]), clock.iso(now), resources)

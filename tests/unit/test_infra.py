@@ -5,6 +5,7 @@ import json
 from infra.render import render
 from infra.tables import MODULE_TABLES
 
+
 def _resources(kind: str) -> dict[str, dict]:
     return {name: r["Properties"] for name, r in render()["Resources"].items() if r["Type"] == kind}
 
@@ -26,7 +27,10 @@ def test_buckets_are_private_and_those_holding_health_data_kms_encrypted_and_log
     for name in ("DocumentsBucket", "MessagesBucket", "ImportBucket"):
         bucket = buckets[name]
         (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-        assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["DataKey", "Arn"]}}
+        assert rule["ServerSideEncryptionByDefault"] == {
+            "SSEAlgorithm": "aws:kms",
+            "KMSMasterKeyID": {"Fn::GetAtt": ["DataKey", "Arn"]},
+        }
         assert bucket["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogsBucket"}
     for name in ("DocumentsBucket", "MessagesBucket"):
         assert buckets[name]["VersioningConfiguration"] == {"Status": "Enabled"}
@@ -39,7 +43,11 @@ def test_key_rotates_and_tables_are_recoverable():
     assert set(tables) == {"Table", *MODULE_TABLES}
     for table in tables.values():
         assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-        assert table["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"Fn::GetAtt": ["DataKey", "Arn"]}}
+        assert table["SSESpecification"] == {
+            "SSEEnabled": True,
+            "SSEType": "KMS",
+            "KMSMasterKeyId": {"Fn::GetAtt": ["DataKey", "Arn"]},
+        }
         assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
 
 
@@ -73,9 +81,22 @@ def test_the_import_queue_outlasts_six_runs_of_its_function():
 def test_the_legacy_import_role_lists_queues_and_marks_done_only():
     role = _resources("AWS::IAM::Role")["LegacyImportRole"]
     (policy,) = role["Policies"]
-    granted = {(action, json.dumps(s["Resource"], sort_keys=True)) for s in policy["PolicyDocument"]["Statement"] for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    granted = {
+        (action, json.dumps(s["Resource"], sort_keys=True))
+        for s in policy["PolicyDocument"]["Statement"]
+        for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
     actions = {action for action, _ in granted}
-    assert actions == {"s3:ListBucket", "sqs:SendMessage", "kms:GenerateDataKey", "kms:Decrypt", "dynamodb:UpdateItem", "states:StartExecution", "states:DescribeExecution", "states:StopExecution"}
+    assert actions == {
+        "s3:ListBucket",
+        "sqs:SendMessage",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+        "dynamodb:UpdateItem",
+        "states:StartExecution",
+        "states:DescribeExecution",
+        "states:StopExecution",
+    }
     assert ("s3:ListBucket", json.dumps({"Fn::GetAtt": ["ImportBucket", "Arn"]})) in granted
     assert ("dynamodb:UpdateItem", json.dumps({"Fn::GetAtt": ["MigrationTable", "Arn"]})) in granted
 

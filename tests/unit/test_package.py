@@ -26,7 +26,19 @@ SOURCES = [
     *ROOT.glob("chalicelib/**/*.py"),
     *(path for pattern in ("*.py", "*.yaml", "*.json") for path in ROOT.glob(f"infra/**/{pattern}")),
 ]
-MODULES = ("platform", "enrolment", "access", "activity", "documents", "profile", "catalogue", "export", "messaging", "agenda", "migration")
+MODULES = (
+    "platform",
+    "enrolment",
+    "access",
+    "activity",
+    "documents",
+    "profile",
+    "catalogue",
+    "export",
+    "messaging",
+    "agenda",
+    "migration",
+)
 
 
 @pytest.fixture(scope="session")
@@ -88,6 +100,7 @@ def table(actions: str, index: bool = False, of: str = "Table") -> set:
 CURSORS = grants("secretsmanager:GetSecretValue", "CursorKey") | grants(
     "kms:Decrypt", KEY, via("secretsmanager", SecretARN="CursorKey")
 )
+HISTORY = table("GetItem PutItem UpdateItem", of="HistoryTable")  # appending to the activity history
 PEPPERS = (
     grants("secretsmanager:GetSecretValue", "Peppers")
     | grants("kms:Decrypt", KEY, via("secretsmanager", SecretARN="Peppers"))
@@ -123,6 +136,7 @@ def bucket(name: str) -> set:
 MODULE_GRANTS = {
     "platform": set(),
     "enrolment": table("GetItem Query BatchGetItem PutItem UpdateItem DeleteItem", index=True)
+    | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem", index=True, of="EnrolmentTable")
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("deferred_notice"))
@@ -132,31 +146,40 @@ MODULE_GRANTS = {
     | grants("sns:Publish", "PurgeTopic")
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, via("sns")),
     "access": table("GetItem Query PutItem UpdateItem DeleteItem ConditionCheckItem")
+    | HISTORY
     | PEPPERS
     | grants("kms:GenerateDataKey", KEY, purpose("emergency_reason"))
     | EMAILS
     | sends("LettersQueue"),
-    "activity": table("GetItem Query") | table("GetItem Query", of="DocumentsTable") | PEPPERS,
-    "documents": table("GetItem Query PutItem UpdateItem")
+    "activity": table("GetItem Query")
+    | table("GetItem Query", of="HistoryTable")
+    | table("GetItem Query", of="DocumentsTable")
+    | PEPPERS,
+    "documents": table("GetItem Query")
+    | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="DocumentsTable")
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("document"))
     | bucket("DocumentsBucket"),
-    "profile": table("GetItem Query PutItem UpdateItem")
+    "profile": table("GetItem Query")
+    | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="ProfileTable")
     | PEPPERS,
-    "catalogue": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS,
-    "export": table("GetItem Query PutItem UpdateItem")
+    "catalogue": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | HISTORY | PEPPERS,
+    "export": table("GetItem Query")
+    | HISTORY
     | table("GetItem Query", of="DocumentsTable")
     | table("GetItem Query", of="ProfileTable")
     | PEPPERS,
-    "messaging": table("GetItem Query BatchGetItem PutItem UpdateItem ConditionCheckItem")
+    "messaging": table("GetItem Query BatchGetItem ConditionCheckItem")
+    | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="MessagingTable")
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("message"))
     | bucket("MessagesBucket")
     | EMAILS,
-    "agenda": table("GetItem Query PutItem UpdateItem")
+    "agenda": table("GetItem Query")
+    | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="AgendaTable")
     | PEPPERS
     | EMAILS,
@@ -207,6 +230,7 @@ TRIGGERS = {
     | grants("dynamodb:BatchGetItem dynamodb:ConditionCheckItem", TABLE)
     | table("BatchGetItem PutItem UpdateItem", of="MigrationTable")
     | grants("dynamodb:BatchGetItem", "DocumentsTable.Arn")
+    | grants("dynamodb:BatchGetItem", "HistoryTable.Arn")
     | grants("s3:GetObject", "${ImportBucket.Arn}/*")
     | grants("s3:ListBucket", "ImportBucket.Arn")
     | grants("kms:Decrypt", KEY, via("s3", aws__s3__arn="ImportBucket.Arn"))
@@ -216,7 +240,14 @@ TRIGGERS = {
 SPACE = ("TABLE_NAME", "PEPPERS_SECRET_ID", "CURSOR_SECRET_ID")
 MODULE_ENVIRONMENT = {
     "platform": (),
-    "enrolment": (*SPACE, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL", "ENROLMENT_STATE_MACHINE_ARN", "PURGE_TOPIC_ARN"),
+    "enrolment": (
+        *SPACE,
+        "DATA_KEY_ID",
+        "SENDER_EMAIL",
+        "LETTERS_QUEUE_URL",
+        "ENROLMENT_STATE_MACHINE_ARN",
+        "PURGE_TOPIC_ARN",
+    ),
     "access": (*SPACE, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL"),
     "activity": SPACE,
     "documents": (*SPACE, "DATA_KEY_ID", "DOCUMENTS_BUCKET"),
@@ -228,7 +259,9 @@ MODULE_ENVIRONMENT = {
     "migration": ("CURSOR_SECRET_ID", "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
 }
 OWN_ENVIRONMENT = {"OnTimer": ("TIMERS_QUEUE_URL",), "LegacyImport": ("IMPORT_BUCKET",)}  # beyond the module's
-STACK_VARIABLES = {name for names in (*MODULE_ENVIRONMENT.values(), *OWN_ENVIRONMENT.values()) for name in names} | {"STAGE"}
+STACK_VARIABLES = {name for names in (*MODULE_ENVIRONMENT.values(), *OWN_ENVIRONMENT.values()) for name in names} | {
+    "STAGE"
+}
 
 
 def expected_grants(name: str) -> set:
@@ -284,7 +317,9 @@ def test_each_function_has_exactly_the_permissions_of_the_table(sam):
     for name, properties in functions(sam).items():
         assert properties["Role"] == {"Fn::GetAtt": [f"{name}Role", "Arn"]}
         role = sam["Resources"][f"{name}Role"]
-        assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+        assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+            "Service": "lambda.amazonaws.com"
+        }
         assert "ManagedPolicyArns" not in role["Properties"]
         actual, expected = role_grants(role), expected_grants(name)
         assert actual == expected, f"{name}: more {sorted(actual - expected)}; missing {sorted(expected - actual)}"

@@ -8,7 +8,8 @@ here touches boto3 until a client is first asked for. ``memo.forget_all()`` drop
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib.core.errors import foreign_cursor
 from chalicelib.core.memo import built_once
@@ -58,7 +59,9 @@ def _one_condition_at_a_time(resource: Any) -> None:
     resource.meta.client.meta.events.register_first(event, one_at_a_time, unique_id=name)  # before the values are typed
 
 
-def query_page(query: dict[str, Any], start_key: dict | None, kind: str | None = None) -> tuple[list[dict], dict | None]:
+def query_page(
+    query: dict[str, Any], start_key: dict | None, kind: str | None = None
+) -> tuple[list[dict], dict | None]:
     """One page of a table query from ``start_key``: its items and the key of the next page."""
     from botocore.exceptions import ClientError
 
@@ -121,7 +124,9 @@ def batch_get_tables(keys: dict[str | None, list[dict]]) -> dict[str | None, lis
     """The items at ``keys`` of each table (by kind; at most 100 keys in all) in one call,
     strongly consistent, retrying what DynamoDB leaves unprocessed under load."""
     kinds = {table(kind).name: kind for kind in keys}
-    request: dict[str, Any] = {table(kind).name: {"Keys": wanted, "ConsistentRead": True} for kind, wanted in keys.items() if wanted}
+    request: dict[str, Any] = {
+        table(kind).name: {"Keys": wanted, "ConsistentRead": True} for kind, wanted in keys.items() if wanted
+    }
     found: dict[str | None, list[dict]] = {kind: [] for kind in keys}
     attempt = 0
     while request:

@@ -5,8 +5,8 @@ Each module's data is in a table of its own where the function of no other modul
 (docs/decisions/0005-a-table-per-module.md); the *_TABLE names below are those tables' kinds
 (infra/tables.py). What is not yet moved to its module's table is in the spaces table.
 
-The documents, profile, agenda, messaging, enrolment and migration tables (*_TABLE): see their
-sections below. A module's content markers (ORPHAN#, core.security.blobs) are in its own table,
+The history, documents, profile, agenda, messaging, enrolment and migration tables (*_TABLE): see
+their sections below. A module's content markers (ORPHAN#, core.security.blobs) are in its own table,
 beside the items owning the content.
 
 The spaces table:
@@ -21,8 +21,6 @@ A person's space (partition PAT#<patient_id>)
     sk = SPACE#EMERGENCY#<rpps>           {rpps, profession, opened_at, expires_at, reason_sealed}
     sk = SPACE#CONNECTION#<connection_id> {connection_id, app_id, scopes, created_at}
     sk = SPACE#GUARDIAN#<guardianship_id> a protected adult's guardian {person_id, ins_digest, until?, ...}
-    sk = SPACE#ACTIVITY_HEAD              the activity chain's head {seq, hash}
-    sk = ACT#<seq, 12 digits>             one activity event
     sk = CONNAPP#<app_id>                 {connection_id}: one connection per app
 
 Other partitions
@@ -119,6 +117,12 @@ def connection(patient_id: str, connection_id: str) -> dict:
 
 def app_connection(patient_id: str, app_id: str) -> dict:
     return _in_space(patient_id, f"{APP_CONNECTION_PREFIX}{app_id}")
+
+
+# --- the activity history: the history table (core.history.journal) ------------------------------
+#     PAT#<patient_id> / SPACE#ACTIVITY_HEAD   the chain's head {seq, hash}
+#     PAT#<patient_id> / ACT#<seq, 12 digits>  one event
+HISTORY_TABLE = "history"
 
 
 def activity_head(patient_id: str) -> dict:
@@ -276,7 +280,7 @@ def migration_reject(migration_id: str, archive_key: str) -> dict:
 
 
 def migration_archive(migration_id: str, archive_key: str) -> dict:
-    """"This migration has counted this archive": a retried batch counts nothing twice."""
+    """ "This migration has counted this archive": a retried batch counts nothing twice."""
     return {"pk": f"{migration_partition(migration_id)}#ARCHIVE#{_digest(archive_key)}", "sk": "ARCHIVE"}
 
 
@@ -330,7 +334,15 @@ def orphans_index(bucket_kind: str) -> str:
 
 
 # Every module's table, beside the spaces table (infra/tables.py declares each).
-MODULE_TABLES = (DOCUMENTS_TABLE, PROFILE_TABLE, AGENDA_TABLE, MESSAGING_TABLE, ENROLMENT_TABLE, MIGRATION_TABLE)
+MODULE_TABLES = (
+    HISTORY_TABLE,
+    DOCUMENTS_TABLE,
+    PROFILE_TABLE,
+    AGENDA_TABLE,
+    MESSAGING_TABLE,
+    ENROLMENT_TABLE,
+    MIGRATION_TABLE,
+)
 
 
 # --- conditions -------------------------------------------------------------------------------

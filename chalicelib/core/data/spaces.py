@@ -1,6 +1,7 @@
 """Reading a person's space: the account (with a minor's legal representatives), its access
-settings, its guardians and the activity head (keys in core.data.layout). Everything the access
-decision needs shares the SPACE# prefix: one query loads it.
+settings and its guardians (keys in core.data.layout). Everything the access decision needs shares
+the SPACE# prefix of the spaces table: one query loads it. (The activity history's head is the
+history table's: core.history.journal reads it when an event is appended.)
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ class SpaceItems:
     emergencies: dict[str, dict] = field(default_factory=dict)
     connections: dict[str, dict] = field(default_factory=dict)
     guardians: dict[str, dict] = field(default_factory=dict)  # by guardianship_id
-    activity_head: dict | None = None
 
     @property
     def patient_id(self) -> str:
@@ -54,8 +54,6 @@ def load(patient_id: str) -> SpaceItems | None:
 def _assemble(account: dict, items: list[dict]) -> SpaceItems:
     space = SpaceItems(account=account)
     for item in items:
-        if item["sk"] == layout.ACTIVITY_HEAD:
-            space.activity_head = item
         for prefix, group in _GROUPS.items():
             if item["sk"].startswith(prefix):
                 getattr(space, group)[item["sk"].removeprefix(prefix)] = item
@@ -129,7 +127,14 @@ def person_id_for(ins_digest: str) -> str:
 def app_is_referenced(app_id: str) -> bool:
     """Is this catalogue app referenced right now? One strongly consistent GetItem: a withdrawal
     applies to the very next request of its tokens."""
-    item = aws.table().get_item(
-        Key=layout.app(app_id), ConsistentRead=True, ProjectionExpression="#s", ExpressionAttributeNames={"#s": "status"}
-    ).get("Item")
+    item = (
+        aws.table()
+        .get_item(
+            Key=layout.app(app_id),
+            ConsistentRead=True,
+            ProjectionExpression="#s",
+            ExpressionAttributeNames={"#s": "status"},
+        )
+        .get("Item")
+    )
     return bool(item) and item.get("status") == "referenced"

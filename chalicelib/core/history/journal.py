@@ -1,7 +1,9 @@
 """The activity history every module writes to: append-only, hash-chained, race-safe.
 
-    pk = PAT#<patient_id>   sk = SPACE#ACTIVITY_HEAD   {seq, hash}   the chain's head, loaded with
-                                                                the rest of the space (core.data.spaces)
+In the history table (core.data.layout HISTORY_TABLE), appended by every module's function, read
+by the activity module's:
+    pk = PAT#<patient_id>   sk = SPACE#ACTIVITY_HEAD   {seq, hash}   the chain's head, read when
+                                                                an event is appended
     pk = PAT#<patient_id>   sk = ACT#<seq, 12 digits>  one event
 
 An event about a document hidden from the representatives (the minor's secret) carries
@@ -20,16 +22,18 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
-from chalicelib.core.data import aws, layout
-from chalicelib.core.history import chain
 from chalicelib.core import clock
+from chalicelib.core.data import aws, layout
 from chalicelib.core.errors import Conflict, cancellation_reasons, is_condition_failure
+from chalicelib.core.history import chain
 from chalicelib.core.ids import new_id
 from chalicelib.core.models import ActorRef
 
 MAX_ATTEMPTS = 25
+TABLE = layout.HISTORY_TABLE
 
 
 class StateChanged(Conflict):
@@ -37,16 +41,16 @@ class StateChanged(Conflict):
 
 
 def get_head(patient_id: str) -> dict | None:
-    return aws.table().get_item(Key=layout.activity_head(patient_id), ConsistentRead=True).get("Item")
+    return aws.table(TABLE).get_item(Key=layout.activity_head(patient_id), ConsistentRead=True).get("Item")
 
 
 def _chain_items(patient_id: str, head: dict | None, events: list[dict]) -> list[dict]:
     """Transaction items moving the head to the last of ``events`` (each carries seq and hash)."""
-    table = aws.table().name
+    table = aws.table(TABLE).name
     head_key = layout.activity_head(patient_id)
     last = events[-1]
     if head is None:
-        move_head = aws.put_new({**head_key, "seq": last["seq"], "hash": last["hash"]})
+        move_head = aws.put_new({**head_key, "seq": last["seq"], "hash": last["hash"]}, TABLE)
     else:
         move_head = {
             "Update": {
@@ -58,10 +62,7 @@ def _chain_items(patient_id: str, head: dict | None, events: list[dict]) -> list
                 "ExpressionAttributeValues": {":seq": last["seq"], ":hash": last["hash"], ":prev": head["seq"]},
             }
         }
-    put_events = [
-        aws.put_new({**layout.activity_event(patient_id, event["seq"]), **event})
-        for event in events
-    ]
+    put_events = [aws.put_new({**layout.activity_event(patient_id, event["seq"]), **event}, TABLE) for event in events]
     return [move_head, *put_events]
 
 
@@ -165,7 +166,7 @@ def commit_events(
         try:
             aws.table().meta.client.transact_write_items(TransactItems=chain_items + writes)
             return events
-        except Exception as error:  # noqa: BLE001 - only condition failures are retried
+        except Exception as error:
             if not is_condition_failure(error):
                 raise
             # DynamoDB gives one reason per item, in order: the writes' reasons follow the chain's.
@@ -185,12 +186,14 @@ def _events(patient_id: str, newest_first: bool) -> dict[str, Any]:
 
 
 def page(patient_id: str, limit: int, start_key: dict | None, newest_first: bool) -> tuple[list[dict], dict | None]:
-    return aws.query_page({**_events(patient_id, newest_first), "Limit": limit}, start_key)
+    return aws.query_page({**_events(patient_id, newest_first), "Limit": limit}, start_key, TABLE)
 
 
-def visible_page(patient_id: str, limit: int, start_key: dict | None, visible: Callable[[dict], bool]) -> tuple[list[dict], dict | None]:
+def visible_page(
+    patient_id: str, limit: int, start_key: dict | None, visible: Callable[[dict], bool]
+) -> tuple[list[dict], dict | None]:
     """A full page of the events ``visible`` accepts, newest first (core.data.aws.visible_page)."""
-    return aws.visible_page(_events(patient_id, newest_first=True), start_key, limit, visible)
+    return aws.visible_page(_events(patient_id, newest_first=True), start_key, limit, visible, kind=TABLE)
 
 
 def all_events(patient_id: str) -> list[dict]:
