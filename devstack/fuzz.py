@@ -52,7 +52,7 @@ def operations_by_caller(document: dict) -> dict[str | None, list[str]]:
     """The served document's operation ids by who may call them: a role, or None (public).
     Who may call an operation is its route's access rule, read from the app itself."""
     import app  # noqa: F401 - registers every module's routes
-    from chalicelib.core.api import OPERATIONS
+    from chalicelib.core.http.api import OPERATIONS
 
     access = {(op.path, op.method.lower()): op.access for op in OPERATIONS}
     callers: dict[str | None, list[str]] = {}
