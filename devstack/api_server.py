@@ -51,7 +51,12 @@ def gateway_responses() -> dict[str, dict]:
     def static(kind: str, name: str, value: Any) -> str:
         if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
             value = re.sub(r"\$\{(\w+)\}", lambda m: parameters[m.group(1)], value["Fn::Sub"])
-        if not (name.startswith("gatewayresponse.header.") and isinstance(value, str) and len(value) > 1 and value[0] == value[-1] == "'"):
+        if not (
+            name.startswith("gatewayresponse.header.")
+            and isinstance(value, str)
+            and len(value) > 1
+            and value[0] == value[-1] == "'"
+        ):
             raise ValueError(f"{kind}: only static header values are served locally, not {name}: {value}")
         return value[1:-1]
 

@@ -102,7 +102,9 @@ def _complete(session: Any, template: dict, physical: dict) -> None:
         if resource["Type"] == "AWS::S3::Bucket":
             s3 = session.client("s3")
             if "VersioningConfiguration" in props:
-                s3.put_bucket_versioning(Bucket=physical[name], VersioningConfiguration=props["VersioningConfiguration"])
+                s3.put_bucket_versioning(
+                    Bucket=physical[name], VersioningConfiguration=props["VersioningConfiguration"]
+                )
             if "PublicAccessBlockConfiguration" in props:
                 s3.put_public_access_block(
                     Bucket=physical[name], PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
@@ -119,7 +121,10 @@ def for_moto(definition: dict) -> dict:
     for state in definition["States"].values():
         batcher = state.pop("ItemBatcher", None)
         if batcher is not None:
-            state["ItemSelector"] = {"Items.$": "States.Array($$.Map.Item.Value)", "BatchInput": batcher.get("BatchInput", {})}
+            state["ItemSelector"] = {
+                "Items.$": "States.Array($$.Map.Item.Value)",
+                "BatchInput": batcher.get("BatchInput", {}),
+            }
     return definition
 
 
@@ -154,7 +159,10 @@ def provision(stage: str = "local") -> dict[str, str]:
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         )
     stack = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
-    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in cfn.describe_stack_resources(StackName=STACK)["StackResources"]}
+    physical = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cfn.describe_stack_resources(StackName=STACK)["StackResources"]
+    }
     resolver = _Resolver(render(), parameters, physical, session)
     _complete(session, template, physical)
     for name, resource in by_api.items():

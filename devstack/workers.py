@@ -25,7 +25,9 @@ def drain(queue_url: str, handle: Callable[[str], None], max_messages: int = 10)
     sqs = aws.client("sqs")
     handled = 0
     while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=0).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
         if not messages:
             return handled
         for message in messages:

@@ -81,7 +81,9 @@ def table(*actions: str, index: bool = False) -> list[dict]:
     statements = [allow("Table", [f"dynamodb:{a}" for a in actions], [arn("Table")])]
     if index:
         statements.append(allow("TableIndex", ["dynamodb:Query"], [sub("${Table.Arn}/index/gsi1")]))
-    statements.append(allow("TableKey", ["kms:Decrypt"], [KEY], via("dynamodb", {"aws:dynamodb:tableName": ref("Table")})))
+    statements.append(
+        allow("TableKey", ["kms:Decrypt"], [KEY], via("dynamodb", {"aws:dynamodb:tableName": ref("Table")}))
+    )
     return statements
 
 
@@ -138,7 +140,9 @@ def sends_to(queue: str) -> list[dict]:
     """Messages onto an SSE-KMS queue: SQS needs a data key for it."""
     return [
         allow(f"{queue}Send", ["sqs:SendMessage"], [arn(queue)]),
-        allow(f"{queue}SendKey", ["kms:GenerateDataKey", "kms:Decrypt"], [KEY], via("sqs", {"aws:sqs:arn": arn(queue)})),
+        allow(
+            f"{queue}SendKey", ["kms:GenerateDataKey", "kms:Decrypt"], [KEY], via("sqs", {"aws:sqs:arn": arn(queue)})
+        ),
     ]
 
 
@@ -180,7 +184,14 @@ MODULES: dict[str, Module] = {
     # deferred notices (sealed arguments, reopened by the hourly run), dependants (accounts read
     # in batches). No health content.
     "enrolment": Module(
-        (*SPACE_ENV, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL", "ENROLMENT_STATE_MACHINE_ARN", "PURGE_TOPIC_ARN"),
+        (
+            *SPACE_ENV,
+            "DATA_KEY_ID",
+            "SENDER_EMAIL",
+            "LETTERS_QUEUE_URL",
+            "ENROLMENT_STATE_MACHINE_ARN",
+            "PURGE_TOPIC_ARN",
+        ),
         (
             *table(*READ, "BatchGetItem", *APPEND, "DeleteItem", index=True),
             *peppers(),

@@ -385,7 +385,9 @@ def with_bytecode(archive: Path, sam: dict) -> None:
     import zipfile
 
     runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    runtimes = {r["Properties"].get("Runtime") for r in sam["Resources"].values() if r["Type"] == "AWS::Serverless::Function"}
+    runtimes = {
+        r["Properties"].get("Runtime") for r in sam["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
+    }
     if runtimes != {runtime}:
         raise SystemExit(f"bytecode compiled by {runtime} would not serve the functions' runtimes {sorted(runtimes)}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -396,7 +398,11 @@ def with_bytecode(archive: Path, sam: dict) -> None:
         prefix, sys.pycache_prefix = sys.pycache_prefix, None  # beside the sources, as Lambda looks
         try:
             compileall.compile_dir(
-                tree, ddir="/var/task", quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+                tree,
+                ddir="/var/task",
+                quiet=2,
+                workers=0,
+                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
             )
         finally:
             sys.pycache_prefix = prefix
@@ -424,8 +430,19 @@ def package(stage: str, out: Path) -> Path:
         merge_path = Path(tmp) / "merge-template.json"
         merge_path.write_text(json.dumps(template, indent=2), encoding="utf-8")
         subprocess.run(
-            [sys.executable, "-c", _CHALICE, "--project-dir", str(PROJECT_DIR), "package",
-             "--stage", stage, "--merge-template", str(merge_path), str(out.resolve())],
+            [
+                sys.executable,
+                "-c",
+                _CHALICE,
+                "--project-dir",
+                str(PROJECT_DIR),
+                "package",
+                "--stage",
+                stage,
+                "--merge-template",
+                str(merge_path),
+                str(out.resolve()),
+            ],
             check=True,
             env=env,
             cwd=PROJECT_DIR,

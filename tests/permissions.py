@@ -47,7 +47,12 @@ def granted(statements: list[dict]) -> set[Grant]:
 FUNCTION: ContextVar[str | None] = ContextVar("function", default=None)
 IAM_PREFIX = {"stepfunctions": "states"}
 SES_IDENTITY = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderEmail}"
-ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 
 
 @dataclass(frozen=True)
@@ -171,7 +176,9 @@ class Recorder:
             api, "handle", lambda op, handler, *rest: _in_function(_api_function(handler), handle)(op, handler, *rest)
         )
         purge_handle = purge.handle
-        monkeypatch.setattr(purge, "handle", lambda body, work: _in_function(_purge_function(work), purge_handle)(body, work))
+        monkeypatch.setattr(
+            purge, "handle", lambda body, work: _in_function(_purge_function(work), purge_handle)(body, work)
+        )
         for (path, attribute), function in events.items():
             module = importlib.import_module(path)
             monkeypatch.setattr(module, attribute, _in_function(function, getattr(module, attribute)))

@@ -60,7 +60,7 @@ def _slot(name: str, *values: str) -> str:
 def _classification(scheme: str, obj: str, code: str, coding_scheme: str, *slots: str) -> str:
     return (
         f'<rim:Classification classificationScheme="{scheme}" classifiedObject="{obj}" nodeRepresentation="{code}">'
-        f'{"".join(slots)}{_slot("codingScheme", coding_scheme)}</rim:Classification>'
+        f"{''.join(slots)}{_slot('codingScheme', coding_scheme)}</rim:Classification>"
     )
 
 
@@ -74,7 +74,8 @@ def metadata(ins: str, docs: list[Doc], names: list[str]) -> str:
         obj = f"Document{n:02d}"
         xcn = f"{doc.author_id or xdm.RPPS_PREFIX + doc.author}^MARTIN^Jeanne^^^^^^&amp;{IDNATPS_OID}&amp;ISO"
         confidentiality = "".join(
-            _classification(xdm.CONFIDENTIALITY, obj, code, f"urn:oid:{CONFIDENTIALITY_OID}") for code in doc.confidentiality
+            _classification(xdm.CONFIDENTIALITY, obj, code, f"urn:oid:{CONFIDENTIALITY_OID}")
+            for code in doc.confidentiality
         )
         entries.append(
             f'<rim:ExtrinsicObject id="{obj}" mimeType="{doc.media_type}" objectType="{xdm.DOCUMENT_ENTRY}">'
@@ -103,11 +104,24 @@ def metadata(ins: str, docs: list[Doc], names: list[str]) -> str:
 
 
 def _name(n: int, doc: Doc) -> str:
-    extension = {"application/pdf": "PDF", "text/xml": "XML", "text/plain": "TXT", "image/png": "PNG", "image/jpeg": "JPG"}
+    extension = {
+        "application/pdf": "PDF",
+        "text/xml": "XML",
+        "text/plain": "TXT",
+        "image/png": "PNG",
+        "image/jpeg": "JPG",
+    }
     return doc.file_name or f"DOC{n:04d}.{extension.get(doc.media_type, 'BIN')}"
 
 
-def archive(ins: str, docs: list[Doc], *, metadata_xml: str | None = None, extra: dict[str, bytes] | None = None, skip: set[str] = frozenset()) -> bytes:
+def archive(
+    ins: str,
+    docs: list[Doc],
+    *,
+    metadata_xml: str | None = None,
+    extra: dict[str, bytes] | None = None,
+    skip: set[str] = frozenset(),
+) -> bytes:
     """An XDM ZIP: README, IHE_XDM/SUBSET01/METADATA.XML and the documents (minus ``skip``), plus ``extra`` entries."""
     names = [_name(n, doc) for n, doc in enumerate(docs, start=1)]
     buffer = io.BytesIO()

@@ -139,7 +139,10 @@ def grant(principal: Principal, patient_id: str, rpps: str, request: GrantReques
     expires_at = None
     if request.expires_at is not None:
         if request.expires_at <= now:
-            raise InvalidRequest("The end of the grant must be in the future.", [{"field": "expires_at", "message": "Must be in the future."}])
+            raise InvalidRequest(
+                "The end of the grant must be in the future.",
+                [{"field": "expires_at", "message": "Must be in the future."}],
+            )
         expires_at = clock.iso(request.expires_at)
 
     def plan(found: Authorized) -> _Change:
@@ -209,7 +212,12 @@ def remove_treating_doctor(principal: Principal, patient_id: str) -> None:
         current = found.space.treating_doctor
         if current is None:
             return _Change(None)
-        return _Change(None, "access.treating_doctor_removed", current, access_store.remove_treating_doctor_items(patient_id, current))
+        return _Change(
+            None,
+            "access.treating_doctor_removed",
+            current,
+            access_store.remove_treating_doctor_items(patient_id, current),
+        )
 
     _change(principal, patient_id, plan)
 
@@ -232,7 +240,12 @@ def set_emergency_setting(principal: Principal, patient_id: str, allowed: bool) 
 
 
 def emergency_reason_context(patient_id: str, session: dict) -> dict[str, str]:
-    return {"purpose": "emergency_reason", "patient_id": patient_id, "rpps": session["rpps"], "opened_at": session["opened_at"]}
+    return {
+        "purpose": "emergency_reason",
+        "patient_id": patient_id,
+        "rpps": session["rpps"],
+        "opened_at": session["opened_at"],
+    }
 
 
 def open_emergency_access(principal: Principal, patient_id: str, reason: str) -> EmergencySession:

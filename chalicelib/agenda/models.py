@@ -53,7 +53,9 @@ class EventPatch(Strict):
 class AgendaQuery(PageQuery):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    from_: AwareUtcMoment | None = Field(None, alias="from", description="Events starting at or after this moment (default: now).")
+    from_: AwareUtcMoment | None = Field(
+        None, alias="from", description="Events starting at or after this moment (default: now)."
+    )
     to: AwareUtcMoment | None = Field(None, description="Events starting at or before this moment.")
 
     to_not_before_from = not_before("to", "from_", "'to' cannot be before 'from'")

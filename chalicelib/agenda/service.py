@@ -60,7 +60,14 @@ def _public(item: dict) -> AgendaEvent:
 
 def _record(granted: Authorized, action: str, event_id: str, items: list[dict]) -> None:
     try:
-        journal.commit(granted.space.patient_id, granted.actor_ref, action, event_id, writes=items, head=granted.items.activity_head)
+        journal.commit(
+            granted.space.patient_id,
+            granted.actor_ref,
+            action,
+            event_id,
+            writes=items,
+            head=granted.items.activity_head,
+        )
     except journal.StateChanged:
         raise Conflict("This agenda event changed in the meantime; reload it and try again.") from None
 
@@ -129,7 +136,9 @@ def update(principal: Principal, patient_id: str, event_id: str, request: EventP
         else:
             new[name] = value
     if "end" in new and new["end"] < new["start"]:
-        raise InvalidRequest("The end cannot be before the start.", [{"field": "end", "message": "Must not be before start."}])
+        raise InvalidRequest(
+            "The end cannot be before the start.", [{"field": "end", "message": "Must not be before start."}]
+        )
     if new["start"] != old["start"]:
         new.pop("reminded_at", None)  # moved: it will be reminded for its new date
     new["updated_at"] = clock.iso(now)
@@ -203,10 +212,22 @@ def remind(item: dict, now: datetime) -> bool:
     if account is None or account.get("status") not in layout.OPEN_STATUSES:
         return False
     try:
-        journal.commit(patient_id, REMINDER, "agenda.reminded", item["event_id"], writes=[store.claim_reminder(item, clock.iso(now))])
+        journal.commit(
+            patient_id,
+            REMINDER,
+            "agenda.reminded",
+            item["event_id"],
+            writes=[store.claim_reminder(item, clock.iso(now))],
+        )
     except journal.StateChanged:
         return False  # already reminded (another run), moved or deleted meanwhile
-    channels = notify_space(account, *notices.reminder(clock.parse_iso(item["start"])), purpose="agenda_reminder", today=now.date(), letters=False)
+    channels = notify_space(
+        account,
+        *notices.reminder(clock.parse_iso(item["start"])),
+        purpose="agenda_reminder",
+        today=now.date(),
+        letters=False,
+    )
     return "email" in channels
 
 

@@ -48,7 +48,11 @@ def record_guardianship(agent: ActorRef, request: GuardianshipCreate) -> Guardia
     guardian = {name: value for name, value in guardian.items() if value is not None}
     try:
         journal.commit(
-            patient_id, agent, "guardianship.recorded", guardian["guardianship_id"], writes=store.guardianship_items(patient_id, guardian)
+            patient_id,
+            agent,
+            "guardianship.recorded",
+            guardian["guardianship_id"],
+            writes=store.guardianship_items(patient_id, guardian),
         )
     except StateChanged:
         raise Conflict("This person is already this adult's guardian: end that guardianship first.") from None

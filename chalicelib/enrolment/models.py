@@ -165,7 +165,9 @@ class InvitationsRequest(Strict):
         description="1 to 500 people; each is checked on its own and listed in rejected if invalid.",
         json_schema_extra=_invitee_items,
     )
-    deadline: UtcMoment | None = Field(None, description="Defaults to now + the campaign's response_days; must be in the future.")
+    deadline: UtcMoment | None = Field(
+        None, description="Defaults to now + the campaign's response_days; must be in the future."
+    )
 
 
 class ItemError(Model):
@@ -226,10 +228,15 @@ class Guardian(AdultIdentity):
 
 class GuardianshipCreate(Strict):
     ins: Ins = Field(description="The protected adult's INS.")
-    birth_date: date = Field(description="The protected adult's birth date (18 or over: a minor's space is the legal representatives').")
+    birth_date: date = Field(
+        description="The protected adult's birth date (18 or over: a minor's space is the legal representatives')."
+    )
     guardian: Guardian
     court_reference: str = Field(min_length=1, max_length=100, description="The judgment appointing the guardian.")
-    until: date | None = Field(None, description="The day the guardianship ends (the guardian has no access from that day on); none: until ended.")
+    until: date | None = Field(
+        None,
+        description="The day the guardianship ends (the guardian has no access from that day on); none: until ended.",
+    )
 
     @model_validator(mode="after")
     def coherent(self) -> "GuardianshipCreate":
@@ -256,7 +263,8 @@ class Dependant(Model):
     status: str
     relationship: Literal["legal_representative", "guardian"]
     until: str | None = Field(
-        None, description="The day the caller's access ends: the 18th birthday (legal representative), the guardianship's end date."
+        None,
+        description="The day the caller's access ends: the 18th birthday (legal representative), the guardianship's end date.",
     )
 
 

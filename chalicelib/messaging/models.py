@@ -12,7 +12,9 @@ MAX_ATTACHMENTS = 5
 class AttachmentIn(Strict):
     filename: str = Field(min_length=1, max_length=255)
     media_type: MediaType
-    content_base64: str = Field(min_length=1, description="The file's bytes, base64 encoded (4 MiB at most once decoded).")
+    content_base64: str = Field(
+        min_length=1, description="The file's bytes, base64 encoded (4 MiB at most once decoded)."
+    )
 
     @field_validator("filename")
     @classmethod

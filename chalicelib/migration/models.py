@@ -17,7 +17,11 @@ class MigrationSource(Model):
 class MigrationStart(Model):
     model_config = ConfigDict(extra="forbid")  # not Strict: a key prefix is kept as given, spaces and all
 
-    prefix: str = Field(min_length=1, max_length=1024, description="The key prefix of the archives in the import bucket, e.g. \"dmp/2026-01/\".")
+    prefix: str = Field(
+        min_length=1,
+        max_length=1024,
+        description='The key prefix of the archives in the import bucket, e.g. "dmp/2026-01/".',
+    )
 
     @field_validator("prefix")
     @classmethod

@@ -106,7 +106,11 @@ def test_cohort_of_1000(api, enrolment, timer_clock):
     silent = people[999]
     assert api.get("/v1/me", token=enrolment.patient_token(silent)).json_body["status"] == "auto_created"
     notices = [n["subject"] for n in sent(to=silent["email"])]
-    assert notices == ["Votre profil Mon espace santé", "Rappel : Mon espace santé", "Votre espace Mon espace santé a été créé"]
+    assert notices == [
+        "Votre profil Mon espace santé",
+        "Rappel : Mon espace santé",
+        "Votre espace Mon espace santé a été créé",
+    ]
     assert [n["subject"] for n in sent(to=people[0]["email"])] == ["Votre profil Mon espace santé"]
     # An auto-created space can still be activated with the code; opposing is refused.
     assert _answer(api, enrolment, silent, "oppose").status_code == 409
@@ -146,7 +150,9 @@ def test_answers_racing_the_deadline_win_or_lose_cleanly(api, enrolment, timer_c
     for n, person in enumerate(people):
         patient = enrolment.patient_token(person)
         me = api.get("/v1/me", token=patient).json_body
-        history = [e["action"] for e in api.get(f"/v1/patients/{me['patient_id']}/activity", token=patient).json_body["items"]]
+        history = [
+            e["action"] for e in api.get(f"/v1/patients/{me['patient_id']}/activity", token=patient).json_body["items"]
+        ]
         statuses[me["status"]] = statuses.get(me["status"], 0) + 1
         assert history.count("enrolment.auto_created") <= 1
         if n % 2:  # activation always wins: before the timer, or on top of the auto-created space
@@ -271,9 +277,14 @@ def test_a_notice_that_fails_to_send_is_sent_by_the_schedule_if_still_relevant(a
 
 @pytest.mark.parametrize(
     "kind, status, subject",
-    [("enrolment.deadline", "auto_created", "Votre espace Mon espace santé a été créé"), ("enrolment.remind", "invited", "Rappel : Mon espace santé")],
+    [
+        ("enrolment.deadline", "auto_created", "Votre espace Mon espace santé a été créé"),
+        ("enrolment.remind", "invited", "Rappel : Mon espace santé"),
+    ],
 )
-def test_a_timer_notice_is_sent_even_if_the_step_dies_between_commit_and_send(api, enrolment, monkeypatch, kind, status, subject):
+def test_a_timer_notice_is_sent_even_if_the_step_dies_between_commit_and_send(
+    api, enrolment, monkeypatch, kind, status, subject
+):
     from chalicelib.core import clock
     from chalicelib.enrolment import deferred_notices
     from chalicelib.core.policy import notify as notifications

@@ -67,7 +67,12 @@ def depth_the_parser_reaches(text: str) -> int:
 
 JSON_SYMBOLS = '[]{}"\\a,:1 u0'
 # Texts that are not JSON but that the parser reads far into: JSON cut anywhere, then anything.
-BROKEN_JSON = st.builds(lambda value, cut, tail: json.dumps(value)[:cut] + tail, JSON_VALUES, st.integers(0, 300), st.text(alphabet=JSON_SYMBOLS, max_size=8))
+BROKEN_JSON = st.builds(
+    lambda value, cut, tail: json.dumps(value)[:cut] + tail,
+    JSON_VALUES,
+    st.integers(0, 300),
+    st.text(alphabet=JSON_SYMBOLS, max_size=8),
+)
 
 
 @settings(max_examples=1000, deadline=None)

@@ -429,7 +429,11 @@ def build_family(pair, raw):
     p = Picks(raw[CHOICES:])
     birth = now.date() - timedelta(days=p.one(AGE_DAYS) + p.byte() % 3)
     representations = tuple(
-        Representation(person, p.one(RELATIONSHIPS), None if (end := p.one(END_OFFSETS)) is None else now.date() + timedelta(days=end))
+        Representation(
+            person,
+            p.one(RELATIONSHIPS),
+            None if (end := p.one(END_OFFSETS)) is None else now.date() + timedelta(days=end),
+        )
         for person in PEOPLE
         if p.one(MOSTLY_TRUE)
     )
@@ -440,7 +444,9 @@ def build_family(pair, raw):
 
 
 def family_scenarios(pairs=PAIRS):
-    return st.builds(build_family, pairs, st.binary(min_size=CHOICES + FAMILY_CHOICES, max_size=CHOICES + FAMILY_CHOICES))
+    return st.builds(
+        build_family, pairs, st.binary(min_size=CHOICES + FAMILY_CHOICES, max_size=CHOICES + FAMILY_CHOICES)
+    )
 
 
 @SETTINGS
@@ -459,7 +465,9 @@ def test_a_representative_never_reaches_a_hidden_document_or_its_events(case):
 @given(family_scenarios())
 def test_after_majority_a_legal_representative_is_denied_everything(case):
     actor, space, action, resource, now = case
-    space = replace(space, representations=tuple(replace(r, relationship="legal_representative") for r in space.representations))
+    space = replace(
+        space, representations=tuple(replace(r, relationship="legal_representative") for r in space.representations)
+    )
     if age(space.birth_date, now.date()) >= 18:
         assert not decide(actor, space, action, resource, now).allowed
 
@@ -469,7 +477,9 @@ def test_after_majority_a_legal_representative_is_denied_everything(case):
 def test_a_guardian_past_the_end_date_is_denied_everything(case, days_ago):
     actor, space, action, resource, now = case
     ended = now.date() - timedelta(days=days_ago)  # the end came today or earlier
-    space = replace(space, representations=tuple(replace(r, relationship="guardian", until=ended) for r in space.representations))
+    space = replace(
+        space, representations=tuple(replace(r, relationship="guardian", until=ended) for r in space.representations)
+    )
     assert not decide(actor, space, action, resource, now).allowed
 
 

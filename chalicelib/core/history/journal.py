@@ -58,10 +58,7 @@ def _chain_items(patient_id: str, head: dict | None, events: list[dict]) -> list
                 "ExpressionAttributeValues": {":seq": last["seq"], ":hash": last["hash"], ":prev": head["seq"]},
             }
         }
-    put_events = [
-        aws.put_new({**layout.activity_event(patient_id, event["seq"]), **event})
-        for event in events
-    ]
+    put_events = [aws.put_new({**layout.activity_event(patient_id, event["seq"]), **event}) for event in events]
     return [move_head, *put_events]
 
 
@@ -188,7 +185,9 @@ def page(patient_id: str, limit: int, start_key: dict | None, newest_first: bool
     return aws.query_page({**_events(patient_id, newest_first), "Limit": limit}, start_key)
 
 
-def visible_page(patient_id: str, limit: int, start_key: dict | None, visible: Callable[[dict], bool]) -> tuple[list[dict], dict | None]:
+def visible_page(
+    patient_id: str, limit: int, start_key: dict | None, visible: Callable[[dict], bool]
+) -> tuple[list[dict], dict | None]:
     """A full page of the events ``visible`` accepts, newest first (core.data.aws.visible_page)."""
     return aws.visible_page(_events(patient_id, newest_first=True), start_key, limit, visible)
 

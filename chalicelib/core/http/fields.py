@@ -80,11 +80,17 @@ MEDIA_TYPES = ("application/pdf", "image/jpeg", "image/png", "text/plain")
 
 def _allowed_media_type(value: str) -> str:
     if value not in MEDIA_TYPES:
-        raise PydanticCustomError("unsupported_media_type", "Not an accepted media type: use one of {allowed}.", {"allowed": ", ".join(MEDIA_TYPES)})
+        raise PydanticCustomError(
+            "unsupported_media_type",
+            "Not an accepted media type: use one of {allowed}.",
+            {"allowed": ", ".join(MEDIA_TYPES)},
+        )
     return value
 
 
-MediaType = Annotated[str, AfterValidator(_allowed_media_type), WithJsonSchema({"type": "string", "enum": list(MEDIA_TYPES)})]
+MediaType = Annotated[
+    str, AfterValidator(_allowed_media_type), WithJsonSchema({"type": "string", "enum": list(MEDIA_TYPES)})
+]
 """Pydantic type: the media types a document or an attachment may have (docs/api.md § Documents)."""
 
 

@@ -81,4 +81,3 @@ def decode_cursor(cursor: str | None, list_scope: bytes) -> dict | None:
         return json.loads(_cipher().decrypt(raw[:_NONCE], raw[_NONCE:], list_scope))
     except (ValueError, InvalidTag):  # bad base64 and short nonces are ValueErrors
         raise foreign_cursor() from None
-
