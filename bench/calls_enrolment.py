@@ -36,10 +36,10 @@ def main(argv: list[str] | None = None) -> None:
         "--cohort", type=int, default=100, help="people in the cohort the timer handlers run on (≤ 500)"
     )
     args = parser.parse_args(argv)
-    from chalicelib.enrolment import events
-    from devstack.workers import drain_timers
     from chalicelib.core.security import pseudonyms
+    from chalicelib.enrolment import events
     from chalicelib.enrolment.store import COHORT_SHARDS
+    from devstack.workers import drain_timers
 
     rows: list[tuple[str, Calls] | tuple[str, Calls, float]] = []
     with cloud() as bench:

@@ -12,7 +12,7 @@ import argparse
 import base64
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bench.harness import LATENCY, Calls, calls_table, cloud, code_of, count_calls, invitee, network
 
@@ -27,7 +27,7 @@ def rpps(n: int) -> str:
 
 
 def iso(delta: timedelta) -> str:
-    return (datetime.now(timezone.utc) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def main(argv: list[str] | None = None) -> None:

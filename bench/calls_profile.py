@@ -13,7 +13,7 @@ import base64
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bench.harness import Calls, calls_table, cloud, code_of, count_calls, invitee
 
@@ -27,7 +27,7 @@ KINDS = (
 
 
 def _at(minutes_ago: int) -> str:
-    return (datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _rpps() -> str:

@@ -30,9 +30,9 @@ def run(people: int) -> tuple[dict[str, Calls], list[str]]:
     """Calls per phase (invitation, reminder, auto-creation) and the states the execution entered."""
     import boto3
 
+    from chalicelib.core.settings import settings
     from chalicelib.enrolment import events
     from devstack.workers import drain_timers
-    from chalicelib.core.settings import settings
 
     with cloud() as bench:
         agent = bench.token("enrolment_agent")

@@ -33,10 +33,10 @@ def main(argv: list[str] | None = None) -> None:
         help="cohort size for the runs with a round trip per call (~1/16 in the shard timed)",
     )
     args = parser.parse_args(argv)
-    from chalicelib.enrolment import events
-    from devstack.workers import drain_timers
     from chalicelib.core.data import concurrency
+    from chalicelib.enrolment import events
     from chalicelib.enrolment.store import COHORT_SHARDS
+    from devstack.workers import drain_timers
 
     with cloud() as bench:
         agent = bench.token("enrolment_agent")

@@ -22,12 +22,12 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 import botocore.session
 
@@ -223,7 +223,7 @@ def cloud() -> Iterator[Bench]:
 
 def deadline_in(delta: timedelta) -> str:
     """An explicit invitations deadline, ``delta`` from now."""
-    return (datetime.now(timezone.utc) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def make_ins(n: int) -> str:

@@ -29,8 +29,8 @@ import sys
 import time
 from collections import Counter
 
-from bench.harness import LATENCY, Calls, breakdown, cloud, code_of, count_calls, invitee, network
 from bench.cost_model import dynamodb
+from bench.harness import LATENCY, Calls, breakdown, cloud, code_of, count_calls, invitee, network
 
 MILLION = 1_000_000
 INVITATIONS = 500
@@ -173,8 +173,8 @@ def _side_by_side(records: list[str], batch: int) -> None:
     import logging
 
     from chalicelib.core.data import concurrency
-    from chalicelib.documents import legacy
     from chalicelib.core.ids import new_sortable_id
+    from chalicelib.documents import legacy
 
     print(f"\none batch of {batch} archives in the import function, {LATENCY * 1000:.0f} ms per AWS call")
     for run, workers in enumerate((1, concurrency.WORKERS)):

@@ -26,7 +26,6 @@ import itertools
 import json
 import os
 import random
-import statistics
 import sys
 import threading
 import time
@@ -34,7 +33,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from bench.harness import code_of, invitee
@@ -70,7 +69,7 @@ OVERHEAD_GOAL, FULL_GOAL, PROFILE_GOAL = 1.5, 1.2, 2.0
 
 
 def _at(minutes_ago: float) -> str:
-    return (datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -204,7 +203,7 @@ def setup(target: Target, moto: str) -> World:
                 201,
             )
         for days in (3, 10):
-            start = (datetime.now(timezone.utc) + timedelta(days=days)).strftime("%Y-%m-%dT09:00:00Z")
+            start = (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT09:00:00Z")
             target.json(
                 "POST", f"{base}/agenda", token, {"kind": "appointment", "title": "Consultation", "start": start}, 201
             )

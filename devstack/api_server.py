@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 import uuid
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import botocore.session
@@ -37,7 +37,7 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 AWS_TIME_HEADER = "X-Devstack-Aws-Ms"
 
 
-@lru_cache(maxsize=None)
+@cache
 def gateway_responses() -> dict[str, dict]:
     """infra/api.yaml's gateway responses by type: ``{"status"?, "headers", "body"}``. ``${Param}``
     is substituted: WebOrigin by the stage's first allowed origin (as infra/package.py does for a

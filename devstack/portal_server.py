@@ -59,7 +59,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: PortalServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet: the API logs enough
+    def log_message(self, format: str, *args) -> None:  # quiet: the API logs enough
         pass
 
     def do_GET(self) -> None:
@@ -106,7 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
         target = (PORTAL_DIR / relative).resolve()
         inside = PORTAL_DIR in target.parents and target.relative_to(PORTAL_DIR).parts[0] != "config"
         if not inside or target.suffix not in TYPES or not target.is_file():
-            return oidc.Reply(404, "Page introuvable.".encode())
+            return oidc.Reply(404, b"Page introuvable.")
         kind = TYPES[target.suffix]
         charset = "; charset=utf-8" if target.suffix in COMPRESSED else ""
         return oidc.Reply(200, target.read_bytes(), kind + charset, {"Cache-Control": "no-cache"})

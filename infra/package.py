@@ -37,13 +37,13 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from infra import functions
+from infra import functions, portal
 from infra.functions import FUNCTIONS, STACK_ENVIRONMENT, arn, ref
-from infra import portal
 from infra.render import INFRA_DIR, load_template, render
 
 PROJECT_DIR = INFRA_DIR.parent

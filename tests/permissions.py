@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import functools
 import importlib
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import botocore.session
 
@@ -160,8 +161,8 @@ class Recorder:
     def install(self, monkeypatch: Any, events: dict[tuple[str, str], str]) -> None:
         """Hooks clients created from now on, the routes (the module of the handler) and the
         event handlers (``events``: (module path, attribute) -> function)."""
-        from chalicelib.core.http import api
         from chalicelib.core.data import purge
+        from chalicelib.core.http import api
 
         original = botocore.session.Session.create_client
 

@@ -17,11 +17,11 @@ from chalicelib.documents import xdm
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 CDA = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<ClinicalDocument xmlns="urn:hl7-org:v3"><title>Compte rendu</title>'
-    "<component><nonXMLBody><text>Patient vu en consultation. Examen normal.</text></nonXMLBody></component>"
-    "</ClinicalDocument>\n"
-).encode()
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<ClinicalDocument xmlns="urn:hl7-org:v3"><title>Compte rendu</title>'
+    b"<component><nonXMLBody><text>Patient vu en consultation. Examen normal.</text></nonXMLBody></component>"
+    b"</ClinicalDocument>\n"
+)
 _unique = itertools.count(1)
 
 

@@ -67,13 +67,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from http.client import HTTPException
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterator
 
 from tqdm import tqdm
 
@@ -116,7 +116,7 @@ class State:
     totals: Totals = field(default_factory=Totals)
 
     @classmethod
-    def load(cls, path: Path) -> "State | None":
+    def load(cls, path: Path) -> State | None:
         if not path.exists():
             return None
         try:

@@ -4,9 +4,10 @@ through the gate (gate.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.access import notices
 from chalicelib.access import store as access_store
@@ -22,16 +23,16 @@ from chalicelib.access.models import (
     SearchResult,
     TreatingDoctorOut,
 )
-from chalicelib.core.policy.gate import Authorized, authorize, look_up
-from chalicelib.core.policy.decision import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, Resource, decide, is_minor
+from chalicelib.core import clock, logs
+from chalicelib.core.errors import Conflict, InvalidRequest, InvalidRpps
 from chalicelib.core.history import journal
 from chalicelib.core.models import ActorRef
-from chalicelib.core import clock, logs
+from chalicelib.core.policy.decision import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, Resource, decide, is_minor
+from chalicelib.core.policy.gate import Authorized, authorize, look_up
+from chalicelib.core.policy.notify import notify_space
 from chalicelib.core.security import crypto
 from chalicelib.core.security.auth import Principal
-from chalicelib.core.errors import Conflict, InvalidRequest, InvalidRpps
 from chalicelib.core.security.identifiers import InvalidIdentifier, normalize_rpps
-from chalicelib.core.policy.notify import notify_space
 
 # --- access settings, search and emergency access (docs/api.md § Patients, access and activity) -------
 SETTINGS = Resource(kind="access_settings")

@@ -16,21 +16,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from chalicelib.core.policy.decision import CREATE, DELETE, READ, UPDATE, Resource
-from chalicelib.core.policy.gate import Authorized, authorize, check, load_space
-from chalicelib.core.history import journal
-from chalicelib.core.models import ActorRef
 from chalicelib.agenda import notices, store
 from chalicelib.agenda.models import AgendaEvent, AgendaPage, AgendaQuery, EventCreate, EventPatch
 from chalicelib.core import clock, logs
-from chalicelib.core.data import purge
-from chalicelib.core.http.api import Raw
-from chalicelib.core.security.auth import Principal
+from chalicelib.core.data import layout, purge, spaces
 from chalicelib.core.errors import Conflict, InvalidRequest, NotFound
-from chalicelib.core.ids import new_id
+from chalicelib.core.history import journal
+from chalicelib.core.http.api import Raw
 from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.ids import new_id
+from chalicelib.core.models import ActorRef
+from chalicelib.core.policy.decision import CREATE, DELETE, READ, UPDATE, Resource
+from chalicelib.core.policy.gate import Authorized, authorize, check, load_space
 from chalicelib.core.policy.notify import notify_space
-from chalicelib.core.data import layout, spaces
+from chalicelib.core.security.auth import Principal
 
 AGENDA = Resource(kind="agenda")
 REMINDER = ActorRef(role="system", id="agenda-reminders")

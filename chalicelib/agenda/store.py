@@ -17,8 +17,8 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core.data import aws, layout
 from chalicelib.core import clock
+from chalicelib.core.data import aws, layout
 from chalicelib.core.data.layout import AGENDA_PREFIX as PREFIX
 from chalicelib.core.data.layout import patient as partition
 

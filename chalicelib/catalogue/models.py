@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from chalicelib.core.models import Model, Strict
 from chalicelib.core.http.pagination import Page, PageQuery
+from chalicelib.core.models import Model, Strict
 
 Scope = Literal[
     "measurements:read",

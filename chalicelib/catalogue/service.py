@@ -8,18 +8,18 @@ asks ``store.referenced`` on every request, so revocation and withdrawal apply a
 
 from __future__ import annotations
 
-from chalicelib.core.policy.decision import CONNECTION, CREATE, DELETE, READ, Resource
-from chalicelib.core.policy.gate import authorize
-from chalicelib.core.history import journal
 from chalicelib.catalogue import store
 from chalicelib.catalogue.models import App, AppCreate, AppPage, AppQuery, Connection, ConnectionCreate, ConnectionPage
 from chalicelib.core import clock
 from chalicelib.core.data import purge
-from chalicelib.core.models import ActorRef
 from chalicelib.core.errors import Conflict, InvalidRequest, NotFound, is_condition_failure
-from chalicelib.core.security.auth import Principal
-from chalicelib.core.ids import new_id
+from chalicelib.core.history import journal
 from chalicelib.core.http.pagination import PageQuery, decode_cursor, encode_cursor, scope
+from chalicelib.core.ids import new_id
+from chalicelib.core.models import ActorRef
+from chalicelib.core.policy.decision import CONNECTION, CREATE, DELETE, READ, Resource
+from chalicelib.core.policy.gate import authorize
+from chalicelib.core.security.auth import Principal
 
 CONNECTIONS = Resource(kind=CONNECTION)
 
@@ -67,7 +67,7 @@ def add_app(request: AppCreate) -> App:
     }
     try:
         store.create_app(item)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         if is_condition_failure(error):
             raise Conflict("An app with this app_id is already in the catalogue.") from None
         raise

@@ -10,19 +10,20 @@ second): only FHIR deposits pay it, not the module's cold start.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from chalicelib.core.policy import document_types, gate
+from chalicelib.core.errors import ApiError, InvalidIns, InvalidRequest, NotFound, UnsupportedMediaType
 
 # The kernel's bounded, strict JSON and its refusal of control characters, as for every body.
 from chalicelib.core.http.api import json_response, parse_json, query_integer, refuse_flaws
-from chalicelib.core.security.auth import Principal
 from chalicelib.core.http.fields import MEDIA_TYPES, in_utc
-from chalicelib.core.errors import ApiError, InvalidIns, InvalidRequest, NotFound, UnsupportedMediaType
+from chalicelib.core.policy import document_types, gate
+from chalicelib.core.security.auth import Principal
 from chalicelib.core.security.identifiers import IDNATPS_SYSTEM, INS_SYSTEM, InvalidIdentifier, normalize_ins
 from chalicelib.documents.interface import master_identifier
 

@@ -8,7 +8,8 @@ are FHIR JSON, search forms are form-encoded: the OpenAPI document says so per o
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib.core.http.api import CONTENT_BODY_LIMIT, PUBLIC, Call, Raw, Router, roles
 from chalicelib.documents.routes import MEDIA_TYPES

@@ -28,15 +28,15 @@ from __future__ import annotations
 
 from collections import Counter
 
-from chalicelib.core.data import concurrency, spaces
-from chalicelib.core.http import content, fields
-from chalicelib.core.policy import document_types
-from chalicelib.core.history import journal
 from chalicelib.core import logs
-from chalicelib.core.security import pseudonyms
+from chalicelib.core.data import concurrency, spaces
 from chalicelib.core.errors import Conflict
-from chalicelib.core.models import ActorRef
+from chalicelib.core.history import journal
+from chalicelib.core.http import content, fields
 from chalicelib.core.ids import new_sortable_id
+from chalicelib.core.models import ActorRef
+from chalicelib.core.policy import document_types
+from chalicelib.core.security import pseudonyms
 from chalicelib.documents import service, store, xdm
 from chalicelib.documents.xdm import Entry, Rejected
 

@@ -6,11 +6,11 @@ from typing import Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.core import clock
-from chalicelib.core.policy import document_types
 from chalicelib.core.http.fields import MediaType
-from chalicelib.core.policy.matrix import DOCUMENT_TYPES
-from chalicelib.core.models import ActorRef, Model, Strict
 from chalicelib.core.http.pagination import Page, PageQuery
+from chalicelib.core.models import ActorRef, Model, Strict
+from chalicelib.core.policy import document_types
+from chalicelib.core.policy.matrix import DOCUMENT_TYPES
 
 DocumentType = Literal[DOCUMENT_TYPES]
 Status = Literal["current", "superseded"]

@@ -12,22 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from chalicelib.core.policy.decision import CREATE, INVISIBILITY_PERIOD, READ, UPDATE, Resource, still_invisible
-from chalicelib.core.policy.gate import Authorized, check, load_space
-from chalicelib.core.history import journal
-from chalicelib.core.models import ActorRef
-from chalicelib.core.security import blobs
 from chalicelib.core import clock, logs
 from chalicelib.core.data import concurrency, layout, purge
-from chalicelib.core.policy import document_types
-from chalicelib.core.http.api import Raw
-from chalicelib.core.security.auth import Principal
-from chalicelib.core.errors import Conflict, Forbidden, InvalidRequest, NotFound, PayloadTooLarge
-from chalicelib.core.ids import new_sortable_id
-from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
 from chalicelib.core.data.spaces import SpaceItems
-from chalicelib.documents import store
+from chalicelib.core.errors import Conflict, Forbidden, InvalidRequest, NotFound, PayloadTooLarge
+from chalicelib.core.history import journal
 from chalicelib.core.http import content
+from chalicelib.core.http.api import Raw
+from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.ids import new_sortable_id
+from chalicelib.core.models import ActorRef
+from chalicelib.core.policy import document_types
+from chalicelib.core.policy.decision import CREATE, INVISIBILITY_PERIOD, READ, UPDATE, Resource, still_invisible
+from chalicelib.core.policy.gate import Authorized, check, load_space
+from chalicelib.core.security import blobs
+from chalicelib.core.security.auth import Principal
+from chalicelib.documents import store
 from chalicelib.documents.interface import CURRENT, SUPERSEDED, Reader, as_resource
 from chalicelib.documents.models import Document, DocumentCreate, DocumentPage, DocumentPatch, DocumentQuery
 

@@ -7,17 +7,18 @@ markers) in the same transactions."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
-from chalicelib.core.data import aws, counters, layout, spaces
 from chalicelib.core import clock
+from chalicelib.core.data import aws, counters, layout, spaces
+from chalicelib.core.data.layout import DOCUMENT_PREFIX as PREFIX
 from chalicelib.core.errors import is_condition_failure
 from chalicelib.core.settings import settings
-from chalicelib.core.data.layout import DOCUMENT_PREFIX as PREFIX
 
 key = layout.document
 

@@ -34,7 +34,7 @@ import zipfile
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from xml.etree.ElementTree import Element, ParseError
 
 from chalicelib.core.http import content
@@ -387,10 +387,10 @@ def _rpps(position: int, authors: list[Element]) -> str:
 def _creation_time(position: int, value: str) -> datetime:
     form = _TIME_FORMATS.get(len(value)) if value.isdigit() else None
     try:
-        moment = datetime.strptime(value, form).replace(tzinfo=timezone.utc) if form else None
+        moment = datetime.strptime(value, form).replace(tzinfo=UTC) if form else None
     except ValueError:
         moment = None
-    if moment is None or moment.year < 1970 or moment > datetime.now(timezone.utc):
+    if moment is None or moment.year < 1970 or moment > datetime.now(UTC):
         raise Rejected(
             "invalid_metadata",
             f"Document entry {position}: its creationTime is missing, malformed (YYYYMMDD[HH[MM[SS]]], UTC) or in the future.",

@@ -12,8 +12,8 @@ import time
 
 from chalice import Blueprint, Rate
 
-from chalicelib.core.data import aws
 from chalicelib.core import logs
+from chalicelib.core.data import aws
 from chalicelib.core.settings import settings
 
 blueprint = Blueprint(__name__)

@@ -8,8 +8,8 @@ from pydantic import Field, field_validator, model_validator
 
 from chalicelib.core import clock
 from chalicelib.core.http.fields import Ins, UtcMoment
-from chalicelib.core.models import Model, Strict
 from chalicelib.core.http.pagination import Page
+from chalicelib.core.models import Model, Strict
 
 STATUSES = ("invited", "active", "auto_created", "opposed", "closed")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -21,7 +21,7 @@ class CampaignCreate(Strict):
     reminder_days_before: int = Field(10, ge=0, le=119, description="Days before the deadline the reminder goes out.")
 
     @model_validator(mode="after")
-    def reminder_inside_window(self) -> "CampaignCreate":
+    def reminder_inside_window(self) -> CampaignCreate:
         if self.reminder_days_before >= self.response_days:
             raise ValueError("reminder_days_before must be smaller than response_days")
         return self
@@ -81,7 +81,7 @@ class AdultIdentity(Identity):
     """A representative or a guardian: an adult on the day of the call."""
 
     @model_validator(mode="after")
-    def adult(self) -> "AdultIdentity":
+    def adult(self) -> AdultIdentity:
         if self.minor:
             raise ValueError("a legal representative or guardian must be 18 or over")
         return self
@@ -107,7 +107,7 @@ class Representative(Reachable, AdultIdentity):
     """A minor's legal representative: receives the minor's notices and manages the space."""
 
     @model_validator(mode="after")
-    def reachable(self) -> "Representative":
+    def reachable(self) -> Representative:
         self.check_reachable()
         return self
 
@@ -122,7 +122,7 @@ class Invitee(Reachable, Identity):
     )
 
     @model_validator(mode="after")
-    def reachable(self) -> "Invitee":
+    def reachable(self) -> Invitee:
         if not self.minor:
             if self.representatives:
                 raise ValueError("representatives are for minors only: record a guardianship for a protected adult")
@@ -239,7 +239,7 @@ class GuardianshipCreate(Strict):
     )
 
     @model_validator(mode="after")
-    def coherent(self) -> "GuardianshipCreate":
+    def coherent(self) -> GuardianshipCreate:
         if _minor(self.birth_date):
             raise ValueError("guardianship is for adults: a minor's space is managed by their legal representatives")
         if self.until is not None and self.until <= _today():

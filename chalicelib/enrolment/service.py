@@ -10,24 +10,26 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from time import monotonic
-from typing import Callable
-
 
 from pydantic import ValidationError
 
-from chalicelib.core.history import journal
-from chalicelib.core.models import ActorRef
-from chalicelib.core.history.journal import StateChanged
-from chalicelib.core.data import concurrency, purge
 from chalicelib.core import clock, logs
-from chalicelib.core.security import pseudonyms
-from chalicelib.core.http.api import invalid_input
-from chalicelib.core.security.auth import Principal
+from chalicelib.core.data import concurrency, purge, spaces
+from chalicelib.core.data.spaces import SpaceItems
 from chalicelib.core.errors import Conflict, InvalidCode, InvalidRequest, NotFound, TooManyAttempts
+from chalicelib.core.history import journal
+from chalicelib.core.history.journal import StateChanged
+from chalicelib.core.http.api import invalid_input
 from chalicelib.core.ids import new_id
+from chalicelib.core.models import ActorRef
+from chalicelib.core.policy.decision import DELETE, READ, SPACE, Resource
+from chalicelib.core.policy.gate import authorize, check
+from chalicelib.core.security import pseudonyms
+from chalicelib.core.security.auth import Principal
 from chalicelib.enrolment import codes, deferred_notices, store
 from chalicelib.enrolment.models import (
     Activated,
@@ -45,10 +47,6 @@ from chalicelib.enrolment.models import (
     Rejected,
     StatusOnly,
 )
-from chalicelib.core.data import spaces
-from chalicelib.core.policy.gate import authorize, check
-from chalicelib.core.policy.decision import DELETE, READ, SPACE, Resource
-from chalicelib.core.data.spaces import SpaceItems
 
 NOT_INVITED = "You have not been invited to Mon espace santé yet."
 WHOLE_SPACE = Resource(kind=SPACE)
@@ -146,7 +144,7 @@ def _deadline(request: InvitationsRequest, campaign: dict):
     now = clock.now()
     if request.deadline is None:
         day = (now + timedelta(days=int(campaign["response_days"]))).date()
-        return datetime.combine(day, time(23, 59, 59), tzinfo=timezone.utc)
+        return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
     if request.deadline <= now:
         raise InvalidRequest(
             "The deadline must be in the future.", [{"field": "deadline", "message": "Must be in the future."}]

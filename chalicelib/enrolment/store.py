@@ -25,11 +25,11 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from chalicelib.core.data import aws, counters, layout, spaces
-from chalicelib.core.errors import cancellation_reasons, is_condition_failure
-from chalicelib.core.settings import settings
-from chalicelib.core.policy.decision import GUARDIAN, LEGAL_REPRESENTATIVE, majority_day
 from chalicelib.core.data.layout import account as account_key
 from chalicelib.core.data.layout import ins_index as ins_index_key
+from chalicelib.core.errors import cancellation_reasons, is_condition_failure
+from chalicelib.core.policy.decision import GUARDIAN, LEGAL_REPRESENTATIVE, majority_day
+from chalicelib.core.settings import settings
 
 COUNTER_SHARDS = 16
 campaign_key = layout.campaign

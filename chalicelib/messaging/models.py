@@ -3,8 +3,8 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from chalicelib.core.http.fields import MediaType
-from chalicelib.core.models import ActorRef, Model, Strict
 from chalicelib.core.http.pagination import Page, PageQuery
+from chalicelib.core.models import ActorRef, Model, Strict
 
 MAX_ATTACHMENTS = 5
 

@@ -23,19 +23,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from chalicelib.core import clock, logs
+from chalicelib.core.data import concurrency, layout, purge, spaces
+from chalicelib.core.errors import ApiError, Conflict, Forbidden, NotFound
+from chalicelib.core.history import journal
+from chalicelib.core.http import content
+from chalicelib.core.http.api import Raw
+from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.ids import new_id, new_sortable_id
+from chalicelib.core.models import ActorRef
 from chalicelib.core.policy.decision import CREATE, MESSAGE, READ, REPRESENTATIVE, Resource, decide
 from chalicelib.core.policy.gate import Authorized, actor_of, check, load_space, to_space
-from chalicelib.core.history import journal
-from chalicelib.core.models import ActorRef
+from chalicelib.core.policy.notify import notify_space
 from chalicelib.core.security import blobs, crypto, pseudonyms
-from chalicelib.core import clock, logs
-from chalicelib.core.data import concurrency, layout, purge
-from chalicelib.core.http.api import Raw
 from chalicelib.core.security.auth import Principal
-from chalicelib.core.errors import ApiError, Conflict, Forbidden, NotFound
-from chalicelib.core.ids import new_id, new_sortable_id
-from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
-from chalicelib.core.http import content
 from chalicelib.messaging import notices, store
 from chalicelib.messaging.models import (
     AttachmentIn,
@@ -50,8 +51,6 @@ from chalicelib.messaging.models import (
     ProfessionalRef,
     Sent,
 )
-from chalicelib.core.policy.notify import notify_space
-from chalicelib.core.data import spaces
 
 CONTENT = blobs.Bucket("messages")  # this module's encrypted content, in its own bucket
 

@@ -4,8 +4,8 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from chalicelib.core.models import Model
 from chalicelib.core.http.pagination import Page, PageQuery
+from chalicelib.core.models import Model
 
 Status = Literal["running", "done", "failed"]
 

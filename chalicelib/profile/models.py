@@ -7,8 +7,8 @@ sense (a vaccination done, a condition's onset, a measurement taken), end ≥ st
 
 from __future__ import annotations
 
-import math
 import datetime as dt
+import math
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from chalicelib.core import clock
 from chalicelib.core.http.fields import UtcMoment, not_before
-from chalicelib.core.models import ActorRef, Model, Strict
 from chalicelib.core.http.pagination import Page, PageQuery
+from chalicelib.core.models import ActorRef, Model, Strict
 
 SECTIONS = ("allergies", "treatments", "vaccinations", "conditions", "measurements")
 Section = Literal["allergies", "treatments", "vaccinations", "conditions", "measurements"]

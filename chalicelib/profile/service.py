@@ -14,16 +14,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.core.policy.decision import CREATE, DELETE, MEASUREMENT, PROFILE, READ, Resource, decide
-from chalicelib.core.policy.gate import Authorized, authorize
-from chalicelib.core.history import journal
 from chalicelib.core import clock
 from chalicelib.core.data import concurrency, purge
-from chalicelib.core.models import ActorRef
-from chalicelib.core.security.auth import Principal
 from chalicelib.core.errors import NotFound
-from chalicelib.core.ids import new_sortable_id
+from chalicelib.core.history import journal
 from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.ids import new_sortable_id
+from chalicelib.core.models import ActorRef
+from chalicelib.core.policy.decision import CREATE, DELETE, MEASUREMENT, PROFILE, READ, Resource, decide
+from chalicelib.core.policy.gate import Authorized, authorize
+from chalicelib.core.security.auth import Principal
 from chalicelib.profile import store
 from chalicelib.profile.models import (
     RESPONSES,

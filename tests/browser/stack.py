@@ -15,9 +15,10 @@ import time
 import urllib.error
 import urllib.request
 import zlib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from devstack import keys, outbox
 

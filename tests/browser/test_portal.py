@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import itertools
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -95,7 +95,7 @@ def test_a_person_walks_through_the_portal(desktop):
     card(page, "Photo de l’ordonnance").wait_for()
     page.get_by_label("Titre").fill(XSS_TITLE)
     page.get_by_label("Fichier").set_input_files(
-        {"name": "cr.txt", "mimeType": "text/plain", "buffer": "Compte rendu".encode()}
+        {"name": "cr.txt", "mimeType": "text/plain", "buffer": b"Compte rendu"}
     )
     page.get_by_role("button", name="Déposer").click()
     card(page, XSS_TITLE).wait_for()
@@ -212,7 +212,7 @@ def test_a_person_walks_through_the_portal(desktop):
     paris = start.replace(
         hour=10, minute=30, second=0, microsecond=0, tzinfo=ZoneInfo("Europe/Paris")
     )  # the browser's zone
-    assert event["start"] == paris.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert event["start"] == paris.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     desktop.screen("agenda")
 
     # The health profile: two weights make a chart, an allergy.

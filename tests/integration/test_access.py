@@ -1,7 +1,7 @@
 """Access settings, professional search and emergency access, through the API on moto."""
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,7 +19,7 @@ DOC_A, DOC_B, DOC_C = rpps(1), rpps(2), rpps(3)
 
 
 def later(**delta) -> str:
-    return (datetime.now(timezone.utc) + timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) + timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.fixture
@@ -193,8 +193,7 @@ def test_expired_grant_gives_no_access(api, enrolment, pro):
     )
     assert search(api, pro(), person).json_body["can_read"] is True
     time.sleep(
-        max(0.0, (datetime.fromisoformat(expiry.replace("Z", "+00:00")) - datetime.now(timezone.utc)).total_seconds())
-        + 0.2
+        max(0.0, (datetime.fromisoformat(expiry.replace("Z", "+00:00")) - datetime.now(UTC)).total_seconds()) + 0.2
     )
     assert search(api, pro(), person).json_body["can_read"] is False
     assert api.get(access_path(patient_id), token=patient).json_body["grants"] == []  # expired: not listed
@@ -228,7 +227,7 @@ def test_emergency_access(api, enrolment, pro):
     opened = api.post(path, {"reason": reason}, token=pro())
     assert opened.status_code == 200
     expires = datetime.fromisoformat(opened.json_body["expires_at"].replace("Z", "+00:00"))
-    assert abs((expires - datetime.now(timezone.utc)) - timedelta(hours=4)) < timedelta(minutes=1)
+    assert abs((expires - datetime.now(UTC)) - timedelta(hours=4)) < timedelta(minutes=1)
     assert search(api, pro(), person).json_body["can_read"] is True
     sessions = api.get(access_path(patient_id), token=patient).json_body["emergency_sessions"]
     assert [(s["rpps"], s["expires_at"]) for s in sessions] == [(DOC_A, opened.json_body["expires_at"])]
@@ -248,7 +247,7 @@ def test_emergency_access(api, enrolment, pro):
     text = emails[0]["subject"] + emails[0]["body"]
     for secret in (person["ins"], person["family_name"], person["given_names"], reason, DOC_A):
         assert secret not in text
-    assert "historique" in text and datetime.now(timezone.utc).strftime("%d/%m/%Y") in text
+    assert "historique" in text and datetime.now(UTC).strftime("%d/%m/%Y") in text
 
     history = [event for event in actions(api, patient_id, patient) if event[0].startswith("emergency")]
     assert history == [("emergency_access", "professional", DOC_A), ("emergency_access.notified", "system", DOC_C)]

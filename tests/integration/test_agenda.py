@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -230,22 +230,21 @@ def test_ics_feed_parses_and_is_in_utc(api, space):
     events = {str(e["uid"]): e for e in calendar.walk("VEVENT")}
     assert set(events) == {f"{first['event_id']}@monespacesante.fr", f"{second['event_id']}@monespacesante.fr"}
     one = events[f"{first['event_id']}@monespacesante.fr"]
-    assert one.decoded("dtstart") == datetime(2030, 5, 10, 8, 30, tzinfo=timezone.utc)
+    assert one.decoded("dtstart") == datetime(2030, 5, 10, 8, 30, tzinfo=UTC)
     assert one.decoded("dtstart").utcoffset() == timedelta(0)
-    assert one.decoded("dtend") == datetime(2030, 5, 10, 9, 0, tzinfo=timezone.utc)
+    assert one.decoded("dtend") == datetime(2030, 5, 10, 9, 0, tzinfo=UTC)
     assert str(one["summary"]) == "Consultation cardiologie" and str(one["location"]) == "Hôpital Saint-Louis, Paris"
     two = events[f"{second['event_id']}@monespacesante.fr"]
-    assert "dtend" not in two and two.decoded("dtstart") == datetime(2030, 6, 1, 7, 0, tzinfo=timezone.utc)
+    assert "dtend" not in two and two.decoded("dtstart") == datetime(2030, 6, 1, 7, 0, tzinfo=UTC)
     text = response.body.decode()
     assert "DTSTART:20300510T083000Z" in text and "\r\n" in text
 
 
 def test_reminder_is_sent_exactly_once(api, space, enrolment):
-    from devstack.outbox import sent
-
-    from devstack import workers
     from chalicelib.agenda import service as agenda
     from chalicelib.agenda import store
+    from devstack import workers
+    from devstack.outbox import sent
     from tests.conftest import invitee
 
     patient_id, patient, _ = space

@@ -291,7 +291,7 @@ def test_closure_cuts_access_and_delete_now_purges(api, space):
         patient,
         type="other",
         media_type="text/plain",
-        content_base64=base64.b64encode("Photo du compte rendu".encode()).decode(),
+        content_base64=base64.b64encode(b"Photo du compte rendu").decode(),
     )
     assert api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}", token=doctor).status_code == 200
     assert api.post("/v1/me/close", {"delete_now": True}, token=patient).status_code == 200

@@ -1,8 +1,7 @@
 import pytest
 
-from tests.conftest import invitee, make_ins
-
 from devstack.outbox import sent
+from tests.conftest import invitee, make_ins
 
 
 def test_campaign_defaults_and_counts(api, enrolment):
@@ -118,10 +117,10 @@ def test_only_agents_run_campaigns(api, token):
 def test_an_invitation_that_fails_to_send_is_sent_later_with_its_code(api, enrolment, monkeypatch):
     from datetime import timedelta
 
-    from chalicelib.core.data import aws
     from chalicelib.core import clock
-    from chalicelib.enrolment import deferred_notices
+    from chalicelib.core.data import aws
     from chalicelib.core.policy import notify as notifications
+    from chalicelib.enrolment import deferred_notices
 
     people = [invitee(200), invitee(201)]
     real_send = notifications.send_email

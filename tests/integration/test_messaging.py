@@ -299,7 +299,6 @@ def test_closed_space_accepts_no_new_message(api, space):
 
 def test_notification_says_only_that_a_message_arrived(api, space, enrolment):
     from devstack.outbox import sent
-
     from tests.conftest import invitee
 
     patient_id, patient, doctor = space

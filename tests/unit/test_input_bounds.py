@@ -10,9 +10,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from chalicelib.core.errors import InvalidRequest, Unauthenticated
 from chalicelib.core.http import api
 from chalicelib.core.security.auth import NUMERIC_IDENTIFIERS, OPTIONAL_CLAIMS, ROLE_CLAIMS, _principal
-from chalicelib.core.errors import InvalidRequest, Unauthenticated
 
 # Strings full of what confuses a scanner: brackets, quotes, backslashes, escapes.
 TRICKY_TEXT = st.text(alphabet='[]{}"\\ab/\u00e9\u2028', max_size=12)

@@ -7,15 +7,15 @@ Each row is written out literally — actor, space, action, resource, then the e
 from __future__ import annotations
 
 from dataclasses import FrozenInstanceError
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from chalicelib.core.policy.decision import Actor, Decision, Representation, Resource, Space, decide, majority_day
 from chalicelib.core.policy.matrix import DOCUMENT_TYPES, PROFESSION_READABLE_DOCUMENT_TYPES
 from chalicelib.core.security.identifiers import PROFESSIONS
-from chalicelib.core.policy.decision import Actor, Decision, Representation, Resource, Space, decide, majority_day
 
-NOW = datetime(2026, 1, 31, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 31, 9, 30, tzinfo=UTC)
 YESTERDAY = NOW - timedelta(days=1)
 TOMORROW = NOW + timedelta(days=1)
 ALL_SCOPES = frozenset(

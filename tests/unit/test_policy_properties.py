@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -99,7 +99,7 @@ PATIENTS = ["P1", "P2"]
 APPS = ["app-1", "app-2"]
 IDS = RPPS + PATIENTS + APPS
 
-NOW_BASE = datetime(2026, 1, 31, 9, 30, tzinfo=timezone.utc)
+NOW_BASE = datetime(2026, 1, 31, 9, 30, tzinfo=UTC)
 DAY = 24 * 60
 # Offsets from "now", in minutes, concentrated on the boundaries that matter (expiry == now, the
 # 30 days of invisibility).

@@ -18,11 +18,12 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from chalicelib.core.security import auth
 from chalicelib.core.errors import Unauthenticated
+from chalicelib.core.security import auth
 from tests.jwks_issuer import JwksIssuer
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

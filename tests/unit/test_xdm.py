@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -46,7 +46,7 @@ def test_a_valid_archive_gives_every_entry_with_its_metadata():
     ]
     first, second, third = xdm.read(archive(INS, docs))
     assert (first.position, first.ins, first.unique_id, first.author_rpps) == (1, INS, docs[0].unique_id, rpps(1))
-    assert first.created == datetime(2015, 3, 12, 9, 30, tzinfo=timezone.utc)
+    assert first.created == datetime(2015, 3, 12, 9, 30, tzinfo=UTC)
     assert (first.title, first.type_code, first.media_type, first.content) == (
         "Compte rendu de consultation",
         "11488-4",
@@ -62,7 +62,7 @@ def test_a_valid_archive_gives_every_entry_with_its_metadata():
     )
     assert second.masked and not second.invisible_to_patient and not second.hidden_from_representatives
     assert third.invisible_to_patient and third.hidden_from_representatives and not third.masked
-    assert third.created == datetime(2019, 1, 1, tzinfo=timezone.utc)
+    assert third.created == datetime(2019, 1, 1, tzinfo=UTC)
     assert len(third.title) == xdm.MAX_TITLE and third.title.endswith("…")
 
 

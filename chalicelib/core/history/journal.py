@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
-from chalicelib.core.data import aws, layout
-from chalicelib.core.history import chain
 from chalicelib.core import clock
+from chalicelib.core.data import aws, layout
 from chalicelib.core.errors import Conflict, cancellation_reasons, is_condition_failure
+from chalicelib.core.history import chain
 from chalicelib.core.ids import new_id
 from chalicelib.core.models import ActorRef
 
@@ -162,7 +163,7 @@ def commit_events(
         try:
             aws.table().meta.client.transact_write_items(TransactItems=chain_items + writes)
             return events
-        except Exception as error:  # noqa: BLE001 - only condition failures are retried
+        except Exception as error:  # only condition failures are retried
             if not is_condition_failure(error):
                 raise
             # DynamoDB gives one reason per item, in order: the writes' reasons follow the chain's.

@@ -18,14 +18,14 @@ import re
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Chalice, Response
 
 from chalicelib.core import logs
-from chalicelib.core.security.auth import Principal, from_authorization_header
 from chalicelib.core.errors import (
     ApiError,
     Forbidden,
@@ -36,6 +36,7 @@ from chalicelib.core.errors import (
     UnsupportedMediaType,
     unexpected,
 )
+from chalicelib.core.security.auth import Principal, from_authorization_header
 from chalicelib.core.settings import settings
 
 if TYPE_CHECKING:

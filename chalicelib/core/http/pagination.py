@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import ConfigDict, Field, field_validator
 
-from chalicelib.core.http.api import query_integer
 from chalicelib.core.errors import foreign_cursor
+from chalicelib.core.http.api import query_integer
 from chalicelib.core.models import Model
 
 if TYPE_CHECKING:

@@ -46,10 +46,10 @@ representatives lose everything at once and the young adult holds the space, wit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
-from typing import Mapping
 
 from chalicelib.core.data.layout import OPEN_STATUSES
 from chalicelib.core.policy.matrix import readable_document_types

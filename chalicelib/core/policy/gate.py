@@ -14,17 +14,16 @@ opaque id; the policy decides whether the relationship still holds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
-from typing import Callable
 
 from chalicelib.core import clock
-from chalicelib.core.history import journal
-from chalicelib.core.security import pseudonyms
 from chalicelib.core.data import spaces
-from chalicelib.core.security.auth import Principal
+from chalicelib.core.data.spaces import SpaceItems
 from chalicelib.core.errors import Forbidden, InvalidRequest, NotFound
+from chalicelib.core.history import journal
 from chalicelib.core.models import ActorRef
 from chalicelib.core.policy.decision import (
     BAD_REQUEST_REASONS,
@@ -40,7 +39,8 @@ from chalicelib.core.policy.decision import (
     decide,
     majority_day,
 )
-from chalicelib.core.data.spaces import SpaceItems
+from chalicelib.core.security import pseudonyms
+from chalicelib.core.security.auth import Principal
 
 NO_SPACE = "No such patient space, or you have no access to it."
 NOT_FOUND = {"space": NO_SPACE, "document": "No such document."}

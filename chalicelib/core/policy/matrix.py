@@ -11,8 +11,8 @@ Data only: stdlib, no I/O, immutable.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 DOCUMENT_TYPES: tuple[str, ...] = (
     "prescription",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from chalicelib.core.data import aws
 from chalicelib.core import logs
+from chalicelib.core.data import aws
 from chalicelib.core.policy.decision import is_minor
 from chalicelib.core.settings import settings
 

@@ -26,10 +26,10 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core.data import aws, layout
 from chalicelib.core import clock, logs
-from chalicelib.core.security import crypto
+from chalicelib.core.data import aws, layout
 from chalicelib.core.errors import ApiError, is_condition_failure
+from chalicelib.core.security import crypto
 from chalicelib.core.settings import settings
 
 SWEEP_AFTER = timedelta(minutes=15)

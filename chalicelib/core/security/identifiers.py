@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-
 __all__ = [
     "INS_CODE",
     "RPPS_CODE",
