@@ -342,8 +342,16 @@ def fill(moto: str, items: int) -> float:
             for m in range(per_patient):
                 kind = list(MEASURES)[m % len(MEASURES)]
                 unit, value = MEASURES[kind]
-                entry = {"entry_id": new_sortable_id("mea"), "kind": kind, "unit": unit, "value": value, "measured_at": _at(m * 30),
-                         "recorded_at": _at(0), "author_role": "patient", "author_id": f"pat_fill{n:05d}"}  # fmt: skip
+                entry = {
+                    "entry_id": new_sortable_id("mea"),
+                    "kind": kind,
+                    "unit": unit,
+                    "value": value,
+                    "measured_at": _at(m * 30),
+                    "recorded_at": _at(0),
+                    "author_role": "patient",
+                    "author_id": f"pat_fill{n:05d}",
+                }
                 for put in put_measurement_items(f"pat_fill{n:05d}", entry):
                     writer.put_item(Item=put["Put"]["Item"])
 
@@ -359,11 +367,15 @@ def _ms(seconds: float) -> str:
 
 def report(rows: list[tuple[str, Figures]]) -> None:
     print(
-        f"{'run':<28} {'requests':>8} {'req/s':>7} {'p50':>8} {'p95':>8} {'dropped':>7} {'failed':>6}  own time / AWS time"
+        f"{'run':<28} {'requests':>8} {'req/s':>7} {'p50':>8} {'p95':>8} {'dropped':>7} {'failed':>6}  "
+        "own time / AWS time"
     )
     for label, f in rows:
-        print(f"{label:<28} {len(f.results):>8} {f.throughput:>7.1f} {_ms(f.percentile(0.5)):>8} {_ms(f.percentile(0.95)):>8} "
-              f"{f.dropped:>7} {f.failed:>6}  {f.overhead:.2f}")  # fmt: skip
+        print(
+            f"{label:<28} {len(f.results):>8} {f.throughput:>7.1f} "
+            f"{_ms(f.percentile(0.5)):>8} {_ms(f.percentile(0.95)):>8} "
+            f"{f.dropped:>7} {f.failed:>6}  {f.overhead:.2f}"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

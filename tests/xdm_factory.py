@@ -91,8 +91,10 @@ def metadata(ins: str, docs: list[Doc], names: list[str]) -> str:
             + _classification(xdm.TYPE_CODE, obj, doc.type_code, doc.type_scheme)
             + _classification(xdm.CONFIDENTIALITY, obj, "N", "2.16.840.1.113883.5.25")
             + confidentiality
-            + f'<rim:ExternalIdentifier identificationScheme="{xdm.PATIENT_ID}" registryObject="{obj}" value="{_cx(doc.ins or ins)}"/>'
-            + f'<rim:ExternalIdentifier identificationScheme="{xdm.UNIQUE_ID}" registryObject="{obj}" value="{doc.unique_id}"/>'
+            + f'<rim:ExternalIdentifier identificationScheme="{xdm.PATIENT_ID}" registryObject="{obj}" '
+            + f'value="{_cx(doc.ins or ins)}"/>'
+            + f'<rim:ExternalIdentifier identificationScheme="{xdm.UNIQUE_ID}" registryObject="{obj}" '
+            + f'value="{doc.unique_id}"/>'
             + "</rim:ExtrinsicObject>"
         )
     return (
@@ -139,7 +141,8 @@ def archive(
 # --- hostile archives -----------------------------------------------------------------------------
 
 BILLION_LAUGHS = (
-    '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+    '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 '
+    '"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
     '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>\n'
     f'<lcm:SubmitObjectsRequest xmlns:lcm="{xdm.LCM}">&lol3;</lcm:SubmitObjectsRequest>'
 )

@@ -107,7 +107,9 @@ def connect(principal: Principal, patient_id: str, request: ConnectionCreate) ->
             [
                 {
                     "field": "scopes",
-                    "message": f"Not declared by this app: {', '.join(extra)}. It declares: {', '.join(app['scopes'])}.",
+                    "message": (
+                        f"Not declared by this app: {', '.join(extra)}. It declares: {', '.join(app['scopes'])}."
+                    ),
                 }
             ],
         )

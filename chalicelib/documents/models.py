@@ -30,7 +30,8 @@ class DocumentCreate(Strict):
     hidden_from_representatives: bool = Field(
         False,
         description="Professionals only, on a minor's space (else 400): the minor's secret (CSP L1111-5). The legal "
-        "representatives never learn the document exists (lists, counts, export, history); its author may lift it once.",
+        "representatives never learn the document exists (lists, counts, export, history); "
+        "its author may lift it once.",
     )
     type_code: str | None = Field(
         None,
@@ -54,7 +55,8 @@ class DocumentCreate(Strict):
     def code_of_type(self) -> DocumentCreate:
         if self.type_code is not None and document_types.type_of(self.type_code) != self.type:
             raise ValueError(
-                f"type_code must be a LOINC code of the type {self.type}: one of {', '.join(code for code, _ in document_types.CODES[self.type])}"
+                f"type_code must be a LOINC code of the type {self.type}: one of "
+                f"{', '.join(code for code, _ in document_types.CODES[self.type])}"
             )
         return self
 
@@ -70,7 +72,8 @@ class DocumentPatch(Model):
     )
     hidden_from_representatives: bool | None = Field(
         None,
-        description="Author only: false lifts the minor's secret, for good; true is refused (409): a secret is set at deposit only.",
+        description="Author only: false lifts the minor's secret, for good; "
+        "true is refused (409): a secret is set at deposit only.",
     )
 
 
@@ -102,7 +105,8 @@ class Document(Model):
     replaces: str | None = Field(None, description="The document this one superseded.")
     master_identifier: str | None = Field(
         None,
-        description="Its identifier at its source, as written there: for a document imported from the legacy DMP, its XDS uniqueId (FHIR: masterIdentifier).",
+        description="Its identifier at its source, as written there: "
+        "for a document imported from the legacy DMP, its XDS uniqueId (FHIR: masterIdentifier).",
     )
 
 

@@ -141,7 +141,8 @@ def check_deposit(principal: Principal, items: SpaceItems, request: DocumentCrea
             raise Forbidden("Only the author of a document may replace it.")
         if replaced.get("status", CURRENT) != CURRENT:
             raise Conflict(
-                f"The document {request.replaces} was already replaced by {replaced.get('replaced_by')}: replace that one."
+                f"The document {request.replaces} was already replaced by {replaced.get('replaced_by')}: replace that "
+                "one."
             )
     return Checked(granted, request, data, new_sortable_id("doc"), replaced)
 
@@ -423,7 +424,8 @@ def update(principal: Principal, patient_id: str, document_id: str, request: Doc
     change leaves the document and the history as they were."""
     if request.masked is None and request.invisible_to_patient is None and request.hidden_from_representatives is None:
         raise InvalidRequest(
-            "Nothing to change: send masked (patient), invisible_to_patient: false or hidden_from_representatives: false (author)."
+            "Nothing to change: send masked (patient), invisible_to_patient: false or hidden_from_representatives: "
+            "false (author)."
         )
     items = load_space(patient_id)
     item = store.get(patient_id, document_id)

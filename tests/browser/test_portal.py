@@ -342,10 +342,18 @@ def test_every_screen_fits_a_phone(phone):
     activate(phone, lucas, stack.invite(lucas))
     token = patient_token(lucas)
     me = stack.ok("GET", "/v1/me", token=token)
-    stack.ok("POST", f"/v1/patients/{me['patient_id']}/documents", {
-        "type": "lab_result", "title": "Bilan sanguin de contrôle annuel", "date": "2026-01-15", "media_type": "text/plain",
-        "content_base64": base64.b64encode(b"Glycemie 0.95 g/L").decode(),
-    }, token)  # fmt: skip
+    stack.ok(
+        "POST",
+        f"/v1/patients/{me['patient_id']}/documents",
+        {
+            "type": "lab_result",
+            "title": "Bilan sanguin de contrôle annuel",
+            "date": "2026-01-15",
+            "media_type": "text/plain",
+            "content_base64": base64.b64encode(b"Glycemie 0.95 g/L").decode(),
+        },
+        token,
+    )
     stack.ok("PUT", f"/v1/patients/{me['patient_id']}/access/grants/{rpps('1000000002')}", {}, token)
     stack.ok(
         "POST",

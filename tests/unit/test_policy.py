@@ -301,7 +301,8 @@ ROWS = [
     ("granted_updates_others_agenda", G2, ACTIVE, "update", AGENDA_BY_G1, F, "author_only", F),
     ("treating_deletes_patients_agenda", TD, ACTIVE, "delete", AGENDA, F, "author_only", F),
     ("author_expired_grant_updates_agenda", X1, ACTIVE, "update", AGENDA_BY_X1, F, "no_grant", F),
-    ("blocked_author_deletes_agenda", B1, ACTIVE, "delete", Resource("agenda", author=("professional", "B1")), F, "blocked", F),
+    ("blocked_author_deletes_agenda", B1, ACTIVE, "delete", Resource("agenda", author=("professional", "B1")), F,
+     "blocked", F),
     ("author_agenda_closed", G1, CLOSED, "update", AGENDA_BY_G1, F, "space_not_open", T),
     # --- professional: author rights ---
     ("author_deletes", G1, ACTIVE, "delete", LAB, T, "author", F),
@@ -342,7 +343,8 @@ ROWS = [
     ("occ_expired_grant", O3, ACTIVE, "read", VACC, F, "occupational_doctor_needs_grant", F),
     ("occ_granted_activity", O1, ACTIVE, "read", ACTIVITY, F, "treating_doctor_only", F),
     ("occ_granted_treating_activity", O1, OCC_GRANTED_IS_TREATING, "read", ACTIVITY, F, "treating_doctor_only", F),
-    ("occ_granted_treating_masked", O1, OCC_GRANTED_IS_TREATING, "read", Resource("document", "other", masked=True), F, "masked", T),
+    ("occ_granted_treating_masked", O1, OCC_GRANTED_IS_TREATING, "read", Resource("document", "other", masked=True), F,
+     "masked", T),
     ("occ_granted_treating_reads", O1, OCC_GRANTED_IS_TREATING, "read", VACC, T, "grant", F),
     # --- apps ---
     ("app_reads_doc", APP_FULL, ACTIVE, "read", LAB, T, "app_scope", F),

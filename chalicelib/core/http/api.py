@@ -346,6 +346,12 @@ def authenticate(request: Any, access: Access) -> Principal | None:
     return principal
 
 
+def _summary(handler: Callable) -> str:
+    """The operation's summary: its handler's docstring's first paragraph (wrapped at 120 columns)."""
+    first = (handler.__doc__ or handler.__name__).strip().split("\n\n")[0]
+    return " ".join(line.strip() for line in first.splitlines())
+
+
 class Router:
     """A module's routes: a Chalice Blueprint plus what the OpenAPI document needs."""
 
@@ -377,7 +383,7 @@ class Router:
             op = Operation(
                 method=method,
                 path=path,
-                summary=(handler.__doc__ or handler.__name__).strip().splitlines()[0],
+                summary=_summary(handler),
                 tag=self.tag,
                 access=access,
                 body_ref=body,

@@ -152,7 +152,8 @@ def check(principal: Principal, items: SpaceItems, action: str, resource: Resour
         if decision.reason == Reason.MANAGED_BY_REPRESENTATIVES:
             # who manages it and until when, without naming them
             raise Forbidden(
-                f"This space is managed by your legal representatives until {majority_day(space.birth_date).isoformat()}."
+                "This space is managed by your legal representatives until "
+                f"{majority_day(space.birth_date).isoformat()}."
             )
         raise Forbidden(f"You may not do this on this space ({decision.reason.replace('_', ' ')}).")
     return Authorized(items=items, space=space, actor=actor, decision=decision)

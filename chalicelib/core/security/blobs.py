@@ -1,8 +1,9 @@
 """Encrypted content in S3 (documents; message bodies and attachments), never left half-written.
 
 Each module owning content has its own bucket (a ``Bucket`` here: documents, messages), so that a
-function's role reaches only its own module's content. Objects are keyed by an opaque id only. Content is encrypted before it leaves the process
-(core.security.crypto), with an encryption context naming its owner; the bucket adds SSE-KMS underneath.
+function's role reaches only its own module's content. Objects are keyed by an opaque id only.
+Content is encrypted before it leaves the process (core.security.crypto), with an encryption
+context naming its owner; the bucket adds SSE-KMS underneath.
 
 Writes are guarded by an orphan marker: a DynamoDB item saying "this object may be unowned".
 - storing: marker → object → the caller's transaction creates the metadata AND deletes the marker;
