@@ -139,7 +139,9 @@ def main(argv: list[str] | None = None) -> None:
                 )
                 for _ in range(args.runs)
             ]
-            bare_import, ours_import, bare_request, ours_request = (min(column) for column in zip(*samples))
+            bare_import, ours_import, bare_request, ours_request = (
+                min(column) for column in zip(*samples, strict=True)
+            )
             rows.append((module, ours_import, bare_import, ours_request, bare_request))
     print(f"cold start per module function, best of {args.runs} fresh interpreters, beside a bare Chalice + boto3 app")
     print(f"  {'module':10} {'import':>8} {'bare':>8} {'ratio':>6}   {'+1st req':>8} {'bare':>8} {'ratio':>6}")

@@ -368,7 +368,7 @@ def check_wiring(sam: dict, routes: Routes, overlays: list[dict]) -> list[str]:
             if visibility < functions.VISIBILITY_PER_TIMEOUT * FUNCTIONS[name].timeout:
                 problems.append(f"{trigger}: visibility {visibility} s < 6 x {name}'s timeout")
     for overlay in overlays:
-        for name, resource in overlay.get("Resources", {}).items():
+        for name, _resource in overlay.get("Resources", {}).items():
             if "Type" not in resources.get(name, {}):
                 problems.append(f"{name}: an overlay extends a resource Chalice no longer generates")
     return problems

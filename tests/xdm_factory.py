@@ -70,7 +70,7 @@ def _cx(ins: str) -> str:
 
 def metadata(ins: str, docs: list[Doc], names: list[str]) -> str:
     entries = []
-    for n, (doc, name) in enumerate(zip(docs, names), start=1):
+    for n, (doc, name) in enumerate(zip(docs, names, strict=True), start=1):
         obj = f"Document{n:02d}"
         xcn = f"{doc.author_id or xdm.RPPS_PREFIX + doc.author}^MARTIN^Jeanne^^^^^^&amp;{IDNATPS_OID}&amp;ISO"
         confidentiality = "".join(
@@ -130,7 +130,7 @@ def archive(
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("README.TXT", "Export du DMP\n")
         zf.writestr("IHE_XDM/SUBSET01/METADATA.XML", metadata_xml or metadata(ins, docs, names))
-        for doc, name in zip(docs, names):
+        for doc, name in zip(docs, names, strict=True):
             if name not in skip:
                 zf.writestr(f"IHE_XDM/SUBSET01/{name}", doc.content)
         for name, data in (extra or {}).items():

@@ -370,7 +370,7 @@ def provide(principal: Principal, data: dict) -> dict:
         with naming(document.where):
             checked.append(service.check_deposit(principal, items, document.request))
     locations: dict[int, str] = {}
-    for document, written in zip(submitted, service.deposit_all(checked)):
+    for document, written in zip(submitted, service.deposit_all(checked), strict=True):
         locations[document.index] = f"DocumentReference/{written.document_id}"
         locations[document.binary_index] = f"Binary/{written.document_id}"
     entries = []

@@ -250,13 +250,15 @@ def write(
     discarded (core.security.blobs ``abandon``). Returns the metadata items written."""
     object_keys = [store.object_key(draft.item["document_id"]) for draft in drafts]
     try:
-        hashes = concurrency.map_concurrently(lambda pair: _store_content(patient_id, *pair), zip(drafts, object_keys))
+        hashes = concurrency.map_concurrently(
+            lambda pair: _store_content(patient_id, *pair), zip(drafts, object_keys, strict=True)
+        )
         items = [
             {**draft.item, "size": len(draft.content), "sha256": sha256, "object_key": object_key}
-            for draft, object_key, sha256 in zip(drafts, object_keys, hashes)
+            for draft, object_key, sha256 in zip(drafts, object_keys, hashes, strict=True)
         ]
         all_writes, events = list(writes or []), []
-        for draft, item in zip(drafts, items):
+        for draft, item in zip(drafts, items, strict=True):
             document_id = item["document_id"]
             all_writes += [
                 store.put_item(item),

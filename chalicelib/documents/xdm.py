@@ -131,7 +131,12 @@ def read(archive: bytes) -> list[Entry]:
                 subset = posixpath.dirname(metadata)
                 for obj, attached in _document_objects(root):
                     entries.append(
-                        _entry(len(entries) + 1, obj, attached, lambda uri, n: _file(zf, files, subset, uri, n, budget))
+                        _entry(
+                            len(entries) + 1,
+                            obj,
+                            attached,
+                            lambda uri, n, subset=subset: _file(zf, files, subset, uri, n, budget),
+                        )
                     )
             for info in files.values():  # the rest too: a bomb must not hide in a README
                 if info.filename not in budget.done and not info.is_dir():

@@ -198,7 +198,9 @@ def invite(agent: ActorRef, campaign_id: str, request: InvitationsRequest) -> In
     invited = concurrency.map_concurrently(
         lambda person: _invite_one(agent, campaign_id, cohort_id, deadline_text, person[1], person[2]), valid
     )
-    rejected += [Rejected(index=index, error=ALREADY_INVITED) for (index, _, _), ok in zip(valid, invited) if not ok]
+    rejected += [
+        Rejected(index=index, error=ALREADY_INVITED) for (index, _, _), ok in zip(valid, invited, strict=True) if not ok
+    ]
     rejected.sort(key=lambda r: r.index)
     accepted = sum(invited)
     logs.info("invitations", campaign_id=campaign_id, cohort_id=cohort_id, accepted=accepted, rejected=len(rejected))

@@ -112,7 +112,7 @@ def _store_message(
         stored.append(body_key)
         body_sha = CONTENT.store(body_key, envelope, _context(patient_id, conversation_id, message_id, "body"), owner)
         parts = []
-        for index, (attachment, data) in enumerate(zip(attachments, files)):
+        for index, (attachment, data) in enumerate(zip(attachments, files, strict=True)):
             key = store.attachment_object_key(message_id, index)
             stored.append(key)
             sha = CONTENT.store(
@@ -294,7 +294,8 @@ def list_conversations(principal: Principal, limit: int, cursor: str | None) -> 
         items = _still_readable_by(principal, items)
     subjects = _open_subjects(items)
     return ConversationPage(
-        items=[_conversation(i, s) for i, s in zip(items, subjects)], next_cursor=encode_cursor(last_key, list_scope)
+        items=[_conversation(i, s) for i, s in zip(items, subjects, strict=True)],
+        next_cursor=encode_cursor(last_key, list_scope),
     )
 
 
@@ -363,7 +364,7 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
     other_read = other.get("last_read") or ""
     out = []
     envelopes = concurrency.map_concurrently(lambda item: _load_body(patient_id, item), items)  # S3 + KMS each
-    for item, envelope in zip(items, envelopes):
+    for item, envelope in zip(items, envelopes, strict=True):
         names = envelope.get("filenames", [])
         out.append(
             Message(

@@ -85,7 +85,7 @@ def submitted(ins: str, *documents: dict) -> dict:
     entries = [
         {"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": submission, "request": {"method": "POST", "url": "List"}}
     ]
-    for reference, binary in zip(references, binaries):
+    for reference, binary in zip(references, binaries, strict=True):
         entries += [reference, binary]
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
 

@@ -403,7 +403,7 @@ def test_a_batch_delivered_again_counts_nothing_twice(api, enrolment, operator):
 
     spaces = open_spaces(enrolment, 900, 3)
     keys = [f"again/{n}.zip" for n in range(3)]
-    put_archives({key: archive(person["ins"], [Doc(), Doc()]) for key, (person, _) in zip(keys, spaces)})
+    put_archives({key: archive(person["ins"], [Doc(), Doc()]) for key, (person, _) in zip(keys, spaces, strict=True)})
     progress = run(api, operator, "again/")
     # SQS delivers at least once: the same batch again, its task token already answered.
     events.import_batch({"migration_id": progress["migration_id"], "archives": keys, "task_token": "spent-token"})

@@ -202,7 +202,10 @@ def build(role, pair, raw):
     return actor, space, action, resource, now
 
 
-def scenarios(roles=st.sampled_from(WEIGHTED_ROLES), pairs=PAIRS):
+WEIGHTED_ROLE = st.sampled_from(WEIGHTED_ROLES)
+
+
+def scenarios(roles=WEIGHTED_ROLE, pairs=PAIRS):
     return st.builds(build, roles, pairs, st.binary(min_size=CHOICES, max_size=CHOICES))
 
 
