@@ -17,7 +17,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import IO
 
 from devstack import keys, portal_server
@@ -138,10 +138,9 @@ def started(
         try:
             stack.wait(timeout=15)
         finally:
-            try:  # whatever of its session is left (it hung, or died before stopping its children)
+            # whatever of its session is left (it hung, or died before stopping its children)
+            with suppress(ProcessLookupError):
                 os.killpg(stack.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             stack.wait()
 
 

@@ -68,7 +68,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from http.client import HTTPException
@@ -146,10 +146,8 @@ class State:
                 os.fsync(handle.fileno())
             os.replace(temp, path)
         except BaseException:
-            try:
+            with suppress(FileNotFoundError):
                 os.unlink(temp)
-            except FileNotFoundError:
-                pass
             raise
 
 
@@ -338,7 +336,7 @@ class Importer:
                 resent = state.in_flight == state.rows_done
                 state.in_flight = state.rows_done
                 state.save(self.state_path)
-                status, body, resent_now = self._send(chunk, state.totals.chunks + 1)
+                _status, body, resent_now = self._send(chunk, state.totals.chunks + 1)
                 self._handle(chunk, body, resent or resent_now, state, writer)
                 rejected_file.flush()
                 os.fsync(rejected_file.fileno())

@@ -340,9 +340,12 @@ def _check_code(answer: CodeAnswer) -> dict:
     )
     if right:
         return account
-    if account["status"] in LIVE_CODE and not store.count_failed_attempt(patient_id, LIVE_CODE, MAX_FAILED_ATTEMPTS):
-        if _is_locked(spaces.get_account(patient_id)):  # locked in the meantime (else the code was used)
-            raise _locked()
+    if (
+        account["status"] in LIVE_CODE
+        and not store.count_failed_attempt(patient_id, LIVE_CODE, MAX_FAILED_ATTEMPTS)
+        and _is_locked(spaces.get_account(patient_id))  # locked in the meantime (else the code was used)
+    ):
+        raise _locked()
     raise InvalidCode(WRONG_ANSWER)
 
 

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 
@@ -208,7 +209,7 @@ def open_conversation(principal: Principal, request: ConversationCreate) -> Open
 
 
 def reply(principal: Principal, conversation_id: str, request: MessageCreate) -> Sent:
-    granted, entries, role = _participant(principal, conversation_id, MESSAGE)
+    granted, _entries, role = _participant(principal, conversation_id, MESSAGE)
     patient_id = granted.space.patient_id
     stored = _store_message(patient_id, conversation_id, granted.actor_ref, request.body, request.attachments)
     sent_at = stored.item["sent_at"]
@@ -388,7 +389,7 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
     if newly:
         last = max(i["message_id"] for i in newly)
         mark = store.mark_read(conversation_id, role, previous, last, len(newly))
-        try:
+        with contextlib.suppress(journal.StateChanged):  # another read of this inbox moved the mark first
             journal.commit(
                 patient_id,
                 granted.actor_ref,
@@ -397,8 +398,6 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
                 writes=[mark],
                 head=granted.items.activity_head,
             )
-        except journal.StateChanged:
-            pass  # another read of this inbox moved the mark first: it counted these
     return MessagePage(items=out, next_cursor=encode_cursor(last_key, list_scope))
 
 

@@ -105,7 +105,7 @@ def invite(person: dict, representatives: list[dict] | None = None) -> str:
     )
     assert answer["accepted"] == 1, answer
     to = (representatives or [person])[0]["email"]
-    (notice,) = [n for n in outbox.sent(outbox.server_records(f"http://127.0.0.1:{MOTO_PORT}"), to=to)]
+    (notice,) = list(outbox.sent(outbox.server_records(f"http://127.0.0.1:{MOTO_PORT}"), to=to))
     line = next(line for line in notice["body"].splitlines() if line.startswith("Code provisoire"))
     return line.split(":", 1)[1].strip()
 

@@ -148,7 +148,7 @@ def test_crash_then_resume_invites_nobody_twice(api, agent, campaign, poster, cs
     )
     assert totals.invited + totals.done_earlier == UNIQUE_VALID
     header, rows = rejected_rows(csv_file.with_name("invitees.csv.rejected.csv"))
-    assert header == HEADER + ["error_code", "error_message"]
+    assert header == [*HEADER, "error_code", "error_message"]
     assert {row["family_name"]: row["error_code"] for row in rows} == expected_rejections(people)
     assert len(rows) == 6  # no line twice, chunk 2's already_enrolled are not there
     for row in rows:

@@ -368,7 +368,7 @@ def test_hostile_archives_are_rejected_and_nothing_of_them_is_stored(api, enrolm
 
 
 def test_a_closed_or_opposed_space_rejects_its_archive(api, enrolment, operator):
-    (closed, closed_id), (kept, _) = open_spaces(enrolment, 700, 2)
+    (closed, _closed_id), (kept, _) = open_spaces(enrolment, 700, 2)
     assert api.post("/v1/me/close", {}, token=enrolment.patient_token(closed)).status_code == 200
     put_archives({"mixed/closed.zip": archive(closed["ins"], [Doc()]), "mixed/open.zip": archive(kept["ins"], [Doc()])})
     progress = run(api, operator, "mixed/")

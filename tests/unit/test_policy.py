@@ -47,15 +47,15 @@ SESSIONS = {"E1": TOMORROW, "E2": YESTERDAY, "O2": TOMORROW}
 
 
 def space(status: str = "active", **overrides) -> Space:
-    fields = dict(
-        patient_id="P1",
-        status=status,
-        treating_doctor="TD",
-        emergency_access_allowed=True,
-        grants=GRANTS,
-        blocked=frozenset({"B1"}),
-        emergency_sessions=SESSIONS,
-    )
+    fields = {
+        "patient_id": "P1",
+        "status": status,
+        "treating_doctor": "TD",
+        "emergency_access_allowed": True,
+        "grants": GRANTS,
+        "blocked": frozenset({"B1"}),
+        "emergency_sessions": SESSIONS,
+    }
     fields.update(overrides)
     return Space(**fields)
 
