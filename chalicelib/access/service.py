@@ -291,11 +291,11 @@ def _tell_afterwards(found: Authorized, at: datetime) -> None:
     """
     try:
         notify_space(found.items.account, *notices.emergency_access(at), purpose="emergency_access", today=at.date())
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a failed notice is logged: the access is granted whatever happens
         logs.error("emergency access: patient notification failed", exc_info=True)
     doctor = found.space.treating_doctor
     if doctor and doctor != found.actor.id:
         try:
             journal.record(found.space.patient_id, NOTIFIER, "emergency_access.notified", doctor)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - as above, logged
             logs.error("emergency access: treating doctor notice failed", exc_info=True)

@@ -232,7 +232,7 @@ def _tell(account: dict, recipient: str) -> None:
         return
     try:
         notify_space(account, *notices.new_message(), purpose="message", today=clock.now().date(), letters=False)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - the message is sent whatever happens here
         logs.error("message notification failed", exc_info=True)
 
 

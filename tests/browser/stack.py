@@ -79,7 +79,7 @@ def call(method: str, path: str, body: Any = None, token: str | None = None) -> 
     if token:
         headers["Authorization"] = f"Bearer {token}"
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(API + path, data=data, headers=headers, method=method)
+    request = urllib.request.Request(API + path, data=data, headers=headers, method=method)  # noqa: S310 - loopback
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
             raw = response.read()

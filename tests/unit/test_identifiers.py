@@ -135,7 +135,7 @@ def test_ins_key_rejects_malformed_nir(raw):
 
 
 def test_invalid_identifier_pickles():
-    exc = pickle.loads(pickle.dumps(InvalidIdentifier("invalid_rpps", "fix it")))
+    exc = pickle.loads(pickle.dumps(InvalidIdentifier("invalid_rpps", "fix it")))  # noqa: S301 - its own bytes
     assert (exc.code, exc.message, str(exc)) == ("invalid_rpps", "fix it", "fix it")
 
 

@@ -203,7 +203,7 @@ def test_any_claims_signed_by_the_issuer_end_in_a_principal_or_a_401(algorithm, 
 
 
 def test_keys_this_service_cannot_use_are_left_out_of_the_set():
-    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - too small on purpose
     p384 = ec.generate_private_key(ec.SECP384R1())
     unusable = [
         _jwk("RS256", small, kid="small"),

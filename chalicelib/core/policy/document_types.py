@@ -65,7 +65,7 @@ CODES: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
     }
 )
 
-assert tuple(CODES) == DOCUMENT_TYPES, "every document type has its LOINC codes"
+assert tuple(CODES) == DOCUMENT_TYPES, "every document type has its LOINC codes"  # noqa: S101 - a check of this table
 
 TYPE_OF_CODE: Mapping[str, str] = MappingProxyType(
     {code: document_type for document_type, codes in CODES.items() for code, _ in codes}

@@ -139,7 +139,8 @@ class RemoteKeySet:
             # issuer being down or misconfigured must not log everybody out.
             try:
                 self._keys = _usable_keys(self._fetch()) or self._keys
-            except Exception:  # unreachable, too slow, too large, not JSON, not HTTP: the issuer's answer
+            # unreachable, too slow, too large, not JSON, not HTTP: the issuer's answer
+            except Exception:  # noqa: BLE001 - any failure of the fetch keeps the keys known
                 logs.error("JWKS_URL could not be read; the keys known are kept", exc_info=True)
         return self._keys.get(kid)
 
@@ -151,7 +152,7 @@ class RemoteKeySet:
         def read() -> None:
             try:
                 outcome["jwks"] = json.loads(self._read(time.monotonic() + self.deadline))
-            except Exception as exc:  # handed to the caller's thread
+            except Exception as exc:  # noqa: BLE001 - any failure, handed to the caller's thread
                 outcome["error"] = exc
 
         worker = threading.Thread(target=read, name="jwks-fetch", daemon=True)
@@ -167,7 +168,7 @@ class RemoteKeySet:
         from urllib.request import urlopen  # only where keys are fetched: http.client is heavy to import
 
         body = bytearray()
-        with urlopen(self.url, timeout=self.deadline) as response:  # noqa: S310 (the configured https URL)
+        with urlopen(self.url, timeout=self.deadline) as response:  # noqa: S310 - the configured https URL
             while chunk := response.read1(64 * 1024):  # one socket read at a time, to watch the clock
                 body += chunk
                 if len(body) > self.max_bytes:
