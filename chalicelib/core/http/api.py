@@ -121,7 +121,7 @@ class Operation:
     render_error: Callable[[ApiError, Any], Response] | None = None
     # OpenAPI fields replacing the generated ones, for bodies and answers that are not the
     # contract's JSON (FHIR resources, form bodies).
-    openapi: Callable[[], dict] | None = None
+    openapi: Callable[[], dict[str, Any]] | None = None
     # The largest body this route takes, in bytes: a larger one is refused (413) unread.
     body_limit: int = JSON_BODY_LIMIT
 
@@ -165,7 +165,7 @@ def invalid_input(error: ValidationError, message: str) -> ApiError:
     return InvalidRequest(message, details)
 
 
-def _cors_headers(request: Any) -> dict[str, str]:
+def _cors_headers(request: Any) -> dict[str, str | list[str]]:
     origin = (request.headers or {}).get("origin") if request is not None else None
     if origin and origin in settings().cors_allowed_origins:
         return {
@@ -177,8 +177,12 @@ def _cors_headers(request: Any) -> dict[str, str]:
     return {}
 
 
-def json_response(status: int, body: Any, request: Any, headers: dict | None = None) -> Response:
-    all_headers = {"Content-Type": "application/json", "X-Request-Id": logs.request_id.get(), **_cors_headers(request)}
+def json_response(status: int, body: Any, request: Any, headers: dict[str, Any] | None = None) -> Response:
+    all_headers: dict[str, str | list[str]] = {
+        "Content-Type": "application/json",
+        "X-Request-Id": logs.request_id.get(),
+        **_cors_headers(request),
+    }
     all_headers.update(headers or {})
     return Response(
         body=json.dumps(body, ensure_ascii=False) if body is not None else "", status_code=status, headers=all_headers
@@ -234,13 +238,14 @@ def query_integer(text: str, name: str, *, minimum: int = 0, maximum: int) -> in
     raise InvalidRequest(f"{name}: {message}", [{"field": name, "message": message}])
 
 
-class _Repeated(dict):
+class _Repeated(dict[str, Any]):
     """A parsed JSON object that held some keys more than once (refused, with their paths)."""
 
     __slots__ = ("repeated",)
+    repeated: list[str]
 
 
-def _object(pairs: list[tuple[str, Any]]) -> dict:
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     parsed = dict(pairs)
     if len(parsed) == len(pairs):
         return parsed
@@ -253,7 +258,7 @@ def _not_json(constant: str) -> None:
     raise ValueError(f"{constant} is not JSON")
 
 
-def _flaws(value: Any, path: tuple = ()) -> Iterator[dict[str, str]]:
+def _flaws(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[dict[str, str]]:
     """What no field may hold, wherever it is in a parsed body: control characters, repeated keys."""
     where = ".".join(str(part) for part in path) or "body"
     if isinstance(value, str):
@@ -338,7 +343,7 @@ def _render(result: Any, op: Operation, request: Any) -> Response:
 
 
 def authenticate(request: Any, access: Access) -> Principal | None:
-    if access.public:
+    if access.roles is None:  # public
         return None
     principal = from_authorization_header((request.headers or {}).get("authorization"))
     if principal.role not in access.roles:
@@ -346,7 +351,7 @@ def authenticate(request: Any, access: Access) -> Principal | None:
     return principal
 
 
-def _summary(handler: Callable) -> str:
+def _summary(handler: Callable[..., Any]) -> str:
     """The operation's summary: its handler's docstring's first paragraph (wrapped at 120 columns)."""
     first = (handler.__doc__ or handler.__name__).strip().split("\n\n")[0]
     return " ".join(line.strip() for line in first.splitlines())
@@ -371,15 +376,15 @@ class Router:
         response: ModelRef = None,
         status: int = 200,
         raw_content_type: str | tuple[str, ...] | None = None,
-        openapi: Callable[[], dict] | None = None,
+        openapi: Callable[[], dict[str, Any]] | None = None,
         body_limit: int = JSON_BODY_LIMIT,
-    ) -> Callable:
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         if not isinstance(access, Access):
             raise TypeError(f"{method} {path}: declare who may call it (access=...)")
         if any(isinstance(ref, str) for ref in (body, query, response)):
             raise TypeError(f"{method} {path}: give models as functions returning them, not names")
 
-        def register(handler: Callable) -> Callable:
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
             op = Operation(
                 method=method,
                 path=path,
@@ -431,7 +436,7 @@ class Router:
         self.blueprint.route(path, methods=["OPTIONS"], content_types=["*/*"])(preflight)
 
 
-def handle(op: Operation, handler: Callable, request: Any, path_params: dict[str, str]) -> Response:
+def handle(op: Operation, handler: Callable[..., Any], request: Any, path_params: dict[str, str]) -> Response:
     context = getattr(request, "context", None) or {}
     logs.request_id.set(context.get("requestId") or str(uuid.uuid4()))
     started = time.perf_counter()

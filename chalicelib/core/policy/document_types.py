@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
 from chalicelib.core.policy.matrix import DOCUMENT_TYPES
 
@@ -84,7 +85,7 @@ def code_of(document_type: str) -> str:
     return CODES[document_type][0][0]
 
 
-def code_of_item(item: Mapping) -> str:
+def code_of_item(item: Mapping[str, Any]) -> str:
     """The code of a stored document: the one it came with, else its type's (documents stored
     before codes were kept)."""
     return item.get("type_code") or code_of(item["type"])

@@ -24,6 +24,7 @@ from chalicelib.core.settings import settings
 
 if TYPE_CHECKING:
     from jwt import PyJWK
+    from jwt.types import Options
 
 
 @dataclass(frozen=True)
@@ -36,27 +37,33 @@ class Principal:
 
     @property
     def ins(self) -> str:
-        return self.claims["ins"]
+        claim: str = self.claims["ins"]  # checked a string when the token was read (core.security.auth)
+        return claim
 
     @property
     def rpps(self) -> str:
-        return self.claims["rpps"]
+        claim: str = self.claims["rpps"]  # checked a string when the token was read (core.security.auth)
+        return claim
 
     @property
     def profession(self) -> str:
-        return self.claims["profession"]
+        claim: str = self.claims["profession"]  # checked a string when the token was read (core.security.auth)
+        return claim
 
     @property
     def name(self) -> str:
-        return self.claims.get("name", "")
+        claim: str = self.claims.get("name", "")  # checked a string when the token was read (core.security.auth)
+        return claim
 
     @property
     def client_id(self) -> str:
-        return self.claims["client_id"]
+        claim: str = self.claims["client_id"]  # checked a string when the token was read (core.security.auth)
+        return claim
 
     @property
     def app_patient_id(self) -> str:
-        return self.claims["patient_id"]
+        claim: str = self.claims["patient_id"]  # checked a string when the token was read (core.security.auth)
+        return claim
 
     @property
     def scopes(self) -> frozenset[str]:
@@ -194,7 +201,13 @@ def _signing_keys() -> RemoteKeySet | dict[str, PyJWK]:
 
 
 # Claims are checked here (_check_registered_claims), once: PyJWT checks the signature only.
-SIGNATURE_ONLY = {f"verify_{claim}": False for claim in ("exp", "iat", "nbf", "iss", "aud")}
+SIGNATURE_ONLY: Options = {
+    "verify_exp": False,
+    "verify_iat": False,
+    "verify_nbf": False,
+    "verify_iss": False,
+    "verify_aud": False,
+}
 
 
 def verify(token: str) -> Principal:

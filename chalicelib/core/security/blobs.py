@@ -61,7 +61,7 @@ class Bucket:
     def name(self) -> str:
         return settings().bucket(self.kind)
 
-    def _marker(self, object_key: str, owner: str) -> dict:
+    def _marker(self, object_key: str, owner: str) -> dict[str, Any]:
         """A marker: the object is unowned unless ``owner`` (a table key "pk|sk") exists."""
         now = clock.iso(clock.now())
         return {
@@ -72,10 +72,10 @@ class Bucket:
             "gsi1sk": now,
         }
 
-    def put_marker_item(self, object_key: str, owner: str) -> dict:
+    def put_marker_item(self, object_key: str, owner: str) -> dict[str, Any]:
         return {"Put": {"TableName": aws.table().name, "Item": self._marker(object_key, owner)}}
 
-    def delete_marker_item(self, object_key: str) -> dict:
+    def delete_marker_item(self, object_key: str) -> dict[str, Any]:
         return {"Delete": {"TableName": aws.table().name, "Key": layout.orphan(object_key)}}
 
     def store(self, object_key: str, content: bytes, context: dict[str, str], owner: str) -> str:
