@@ -124,7 +124,7 @@ def _change(principal: Principal, patient_id: str, plan: Callable[[Authorized], 
         if change.action is None:
             return change.result
         try:
-            journal.commit(patient_id, found.actor_ref, change.action, change.resource, writes=change.items)
+            journal.commit(patient_id, found.actor_ref, change.action, change.resource, writes=change.items or [])
             return change.result
         except journal.StateChanged:
             continue
@@ -261,7 +261,7 @@ def open_emergency_access(principal: Principal, patient_id: str, reason: str) ->
     for _ in range(ATTEMPTS):
         found = authorize(principal, patient_id, EMERGENCY_ACCESS, WHOLE_SPACE)
         now = clock.now()
-        session = {
+        session: dict[str, Any] = {
             "rpps": found.actor.id,
             "profession": found.actor.profession,
             "opened_at": clock.iso(now),

@@ -566,7 +566,7 @@ def find(principal: Principal, params: dict[str, list[str]], in_url: bool, base:
     )
     if identifier is not None:
         items = gate.open_space_by_ins(_ins_token(identifier, "patient.identifier"))
-    else:
+    elif patient is not None:  # one of the two, checked above
         items = gate.load_space(_patient_id(patient))
     found = service.search(principal, items, search)
     patient_id = items.patient_id

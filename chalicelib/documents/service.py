@@ -359,7 +359,8 @@ def search(principal: Principal, items: SpaceItems, search: Search) -> Found:
         created_until=search.created_until,
     )
     start_key = decode_cursor(search.cursor, list_scope)
-    types = frozenset(document_types.type_of(code) for code in search.type_codes) if search.type_codes else None
+    # codes of the list only (documents.fhir refuses the others)
+    types = frozenset(document_types.TYPE_OF_CODE[code] for code in search.type_codes) if search.type_codes else None
     # every status: whether a document is superseded depends on who reads (interface.Reader)
     of_types = store.matching(patient_id, types)
     reader = Reader(granted.actor, granted.space, clock.now(), of_types)
@@ -434,7 +435,8 @@ def update(principal: Principal, patient_id: str, document_id: str, request: Doc
     if item is None:
         raise NotFound("No such document.")
     resource, hidden = as_resource(item), _hidden(item)
-    sets, removes, conditions, actions = {}, (), [], []
+    sets, conditions, actions = {}, [], []
+    removes: tuple[str, ...] = ()
     if request.masked is not None:
         granted = check(principal, items, "mask", resource)
         sets["masked"] = request.masked

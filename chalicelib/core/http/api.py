@@ -33,6 +33,7 @@ from chalicelib.core.errors import (
     InvalidRequest,
     InvalidRpps,
     PayloadTooLarge,
+    Unauthenticated,
     UnsupportedMediaType,
     unexpected,
 )
@@ -81,6 +82,13 @@ class Call:
     body: Any
     query: Any
     request: Any
+
+    @property
+    def caller(self) -> Principal:
+        """The principal, on a route that is not public (its access rule let no anonymous call in)."""
+        if self.principal is None:
+            raise Unauthenticated("This endpoint needs an 'Authorization: Bearer <token>' header.")
+        return self.principal
 
 
 @dataclass
