@@ -95,6 +95,8 @@ class Target:
 
     def __init__(self, base: str):
         parts = urlsplit(base)
+        if parts.hostname is None:
+            raise SystemExit(f"{base}: give the API's URL, with its host")
         self.host, self.port = parts.hostname, parts.port or 80
 
     def send(
@@ -300,7 +302,7 @@ class Figures:
     def overhead(self) -> float:
         """The API's own time (latency less time in AWS calls) over the time in AWS calls."""
         timed = [r for r in self.results if r.aws_seconds is not None]
-        aws = sum(r.aws_seconds for r in timed)
+        aws = sum(r.aws_seconds or 0.0 for r in timed)  # all timed: 0.0 never used
         return (sum(r.seconds for r in timed) - aws) / aws if aws else float("nan")
 
 

@@ -137,7 +137,7 @@ def time_aws_calls() -> None:
         client.meta.events.register("after-call-error.*.*", _call_ended)
         return client
 
-    botocore.session.Session.create_client = timed_client  # type: ignore[method-assign]
+    botocore.session.Session.create_client = timed_client
 
 
 # The local gateway ------------------------------------------------------------------------------
@@ -172,8 +172,8 @@ def _any_method(handler: local.ChaliceRequestHandler, name: str):
 
 def install() -> None:
     time_aws_calls()
-    local.LocalGateway.handle_request = handle_request  # type: ignore[method-assign]
-    local.ChaliceRequestHandler.__getattr__ = _any_method  # type: ignore[attr-defined]
+    local.LocalGateway.handle_request = handle_request  # type: ignore[method-assign]  # chalice's, replaced
+    local.ChaliceRequestHandler.__getattr__ = _any_method
     local.ThreadedHTTPServer.request_queue_size = BACKLOG
 
 

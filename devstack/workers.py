@@ -8,6 +8,7 @@ module's events.py).
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -76,7 +77,7 @@ def drain_purges() -> int:
     handled = 0
     for module, purge_space in _purging_modules().items():
         url = sqs.get_queue_url(QueueName=purge.queue_name(module))["QueueUrl"]
-        handled += drain(url, lambda body, purge_space=purge_space: purge.handle(body, purge_space))
+        handled += drain(url, functools.partial(purge.handle, purge=purge_space))
     return handled
 
 

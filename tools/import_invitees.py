@@ -198,7 +198,7 @@ def _describe(status: int, body: object) -> str:
     if isinstance(error, dict):
         text = f"HTTP {status} {error.get('code', '')}: {error.get('message', '')}".strip()
         # Field paths only (e.g. "deadline"): the API never echoes submitted values.
-        fields = [d.get("field") for d in error.get("details") or [] if isinstance(d, dict) and d.get("field")]
+        fields = [d["field"] for d in error.get("details") or [] if isinstance(d, dict) and d.get("field")]
         return text + (f" (fields: {', '.join(fields[:5])})" if fields else "")
     return f"HTTP {status}"
 
@@ -295,20 +295,20 @@ class Importer:
 
     def __post_init__(self) -> None:
         self.csv_path = Path(self.csv_path)
-        self.rejected_path = Path(self.rejected_path or f"{self.csv_path}.rejected.csv")
-        self.state_path = Path(self.state_path or f"{self.csv_path}.state.json")
+        self.rejected_csv = Path(self.rejected_path or f"{self.csv_path}.rejected.csv")
+        self.state_file = Path(self.state_path or f"{self.csv_path}.state.json")
         self.path = f"/v1/enrolment/campaigns/{self.campaign_id}/invitations"
 
     def run(self) -> Totals:
         if not self.csv_path.is_file():
             raise BadInput(f"{self.csv_path}: no such file.")
         csv_size = self.csv_path.stat().st_size
-        state = State.load(self.state_path)
+        state = State.load(self.state_file)
         if state is None:
             state = State(campaign_id=self.campaign_id, csv_size=csv_size)
         elif state.campaign_id != self.campaign_id or state.csv_size != csv_size:
             raise BadInput(
-                f"The state file {self.state_path} belongs to another campaign or to another version of the CSV; "
+                f"The state file {self.state_file} belongs to another campaign or to another version of the CSV; "
                 "use a different --state, or remove it only if you are sure no row of this file was imported."
             )
         elif state.rows_done or state.in_flight is not None:
@@ -335,7 +335,7 @@ class Importer:
             for chunk in _chunks((row for _, row in rows), self.chunk_size):
                 resent = state.in_flight == state.rows_done
                 state.in_flight = state.rows_done
-                state.save(self.state_path)
+                state.save(self.state_file)
                 _status, body, resent_now = self._send(chunk, state.totals.chunks + 1)
                 self._handle(chunk, body, resent or resent_now, state, writer)
                 rejected_file.flush()
@@ -344,7 +344,7 @@ class Importer:
                 state.rows_done += len(chunk)
                 state.in_flight = None
                 state.totals.chunks += 1
-                state.save(self.state_path)
+                state.save(self.state_file)
                 bar.update(len(chunk))
         return state.totals
 
@@ -353,7 +353,7 @@ class Importer:
 
         @contextmanager
         def opened():
-            path = self.rejected_path
+            path = self.rejected_csv
             if path.exists() and path.stat().st_size > state.rejected_bytes:
                 with open(path, "r+b") as raw:
                     raw.truncate(state.rejected_bytes)
@@ -484,14 +484,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ImportStopped, csv.Error, UnicodeDecodeError) as error:
         # csv.Error and UnicodeDecodeError messages give positions, never cell contents.
         print(f"import stopped: {error}", file=sys.stderr)
-        state = State.load(importer.state_path)
+        state = State.load(importer.state_file)
         if state:
             print(f"so far: {summary(state.totals)}; run the same command again to resume.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume.", file=sys.stderr)
         return 130
-    print(f"Done. {summary(totals)}. Rejected rows: {importer.rejected_path}")
+    print(f"Done. {summary(totals)}. Rejected rows: {importer.rejected_csv}")
     return 0
 
 

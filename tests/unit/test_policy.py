@@ -497,9 +497,9 @@ def test_inputs_are_immutable_and_copied():
     grants["S1"] = None  # the caller's dict changing later does not change the space
     assert "S1" not in built.grants
     with pytest.raises(TypeError):
-        built.grants["S1"] = None  # type: ignore[index]
+        built.grants["S1"] = None  # type: ignore[index]  # what the test tries: a read-only mapping
     with pytest.raises(FrozenInstanceError):
-        built.status = "closed"  # type: ignore[misc]
+        built.status = "closed"  # type: ignore[misc]  # what the test tries: a frozen dataclass
     assert Space("P1", "active").grants == {}
     assert hash(built) == hash(Space("P1", "active", grants={"G1": None}))
 
