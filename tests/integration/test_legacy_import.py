@@ -225,10 +225,10 @@ def test_imported_documents_keep_author_date_type_and_confidentiality(api, enrol
     assert "Annonce" in {d["title"] for d in _documents(api, patient_id, patient)}
 
     history = _history(api, patient_id, patient)
-    imported = [e for e in history if e["action"] == "document.imported"]
-    assert len(imported) == 4
-    assert all(e["actor"] == {"role": "migration", "id": progress["migration_id"]} for e in imported)
-    assert {e["resource"] for e in imported} == {d["document_id"] for d in _documents(api, patient_id, author_a)}
+    imports = [e for e in history if e["action"] == "document.imported"]
+    assert len(imports) == 4
+    assert all(e["actor"] == {"role": "migration", "id": progress["migration_id"]} for e in imports)
+    assert {e["resource"] for e in imports} == {d["document_id"] for d in _documents(api, patient_id, author_a)}
     assert api.get(f"/v1/patients/{patient_id}/activity/verify", token=patient).json_body["valid"] is True
 
 

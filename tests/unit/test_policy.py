@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import FrozenInstanceError
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -47,7 +48,7 @@ SESSIONS = {"E1": TOMORROW, "E2": YESTERDAY, "O2": TOMORROW}
 
 
 def space(status: str = "active", **overrides) -> Space:
-    fields = {
+    fields: dict[str, Any] = {
         "patient_id": "P1",
         "status": status,
         "treating_doctor": "TD",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -154,7 +155,7 @@ class Picks:
 
     def moments(self, now, pool):
         """Per item: absent, no expiry, or now + one of OFFSETS."""
-        out = {}
+        out: dict[str, Any] = {}
         for item in pool:
             code = self.byte() % (len(OFFSETS) + 2)
             if code == 1:
@@ -217,7 +218,8 @@ def professionals():
 
 
 def valid_grant(space: Space, rpps: str, now: datetime) -> bool:
-    return rpps in space.grants and (space.grants[rpps] is None or space.grants[rpps] > now)
+    expiry = space.grants.get(rpps)
+    return rpps in space.grants and (expiry is None or expiry > now)
 
 
 @SETTINGS

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import time
+from typing import Any
 
 import jwt
 import pytest
@@ -29,7 +30,11 @@ from tests.jwks_issuer import JwksIssuer
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
-PRIVATE = {"RS256": RSA_KEY, "PS256": RSA_KEY, "ES256": EC_KEY}
+PRIVATE: dict[str, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey] = {
+    "RS256": RSA_KEY,
+    "PS256": RSA_KEY,
+    "ES256": EC_KEY,
+}
 ISSUER, AUDIENCE = "https://idp.example", "api"
 CLAIMS = {
     "iss": ISSUER,
@@ -225,7 +230,8 @@ def test_keys_this_service_cannot_use_are_left_out_of_the_set():
         None,
     ]
     assert list(auth._usable_keys({"keys": [*unusable, _jwk("RS256", kid="good")]})) == ["good"]
-    for odd in ({"keys": "nope"}, {"keys": {"a": 1}}, {"keys": None}, [], "x", None):
+    odds: list[Any] = [{"keys": "nope"}, {"keys": {"a": 1}}, {"keys": None}, [], "x", None]
+    for odd in odds:
         assert auth._usable_keys(odd) == {}
 
 
