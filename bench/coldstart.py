@@ -66,8 +66,12 @@ def lambda_event(routes, method: str, path: str, headers: dict, body: str | None
     from chalice.local import LambdaEventConverter, RouteMatcher
 
     converter = LambdaEventConverter(RouteMatcher(list(routes)))
-    # chalice's hint says bytes; the event carries the text, as chalice local's own caller gives it
-    event = converter.create_lambda_event(method.upper(), path, headers, body)  # type: ignore[arg-type]
+    event = converter.create_lambda_event(
+        method.upper(),
+        path,
+        headers,
+        body,  # type: ignore[arg-type]  # chalice hints bytes; local passes text
+    )
     event["requestContext"]["stage"] = "v1"
     return json.dumps(event)
 

@@ -42,7 +42,7 @@ import functools
 import inspect
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import moto.core.responses
@@ -101,9 +101,8 @@ def _apply(backend: DynamoDBBackend, op_type: str, op: dict, key: dict) -> None:
             name,
             key,
             update_expression=op["UpdateExpression"],
-            # None when absent, as moto's own transact_write_items passes them
-            expression_attribute_names=op.get("ExpressionAttributeNames"),  # type: ignore[arg-type]
-            expression_attribute_values=op.get("ExpressionAttributeValues"),  # type: ignore[arg-type]
+            expression_attribute_names=op.get("ExpressionAttributeNames"),  # type: ignore[arg-type]  # None as moto
+            expression_attribute_values=op.get("ExpressionAttributeValues"),  # type: ignore[arg-type]  # passes it
         )
 
 
@@ -172,21 +171,21 @@ class _Candidates:
         return getattr(self._table, name)
 
 
+# A table's part is an Item, or a dict of them when the table has a range key: moto types it as
+# either, so these read it as Any.
 def _stored(table: Table) -> list[Item]:
-    parts = table.items.values()
-    # moto types a part as an Item or a dict of them: range_key_attr says which
-    return [item for part in parts for item in (part.values() if table.range_key_attr else [part])]  # type: ignore[misc]
+    parts: Iterable[Any] = table.items.values()
+    return [item for part in parts for item in (part.values() if table.range_key_attr else [part])]
 
 
 def _at(table: Table, key: Key) -> Item | None:
-    part = table.items.get(key[0])
-    # as in _stored: a part is a dict of items when the table has a range key
-    return part.get(key[1]) if part is not None and table.range_key_attr else part  # type: ignore[return-value]
+    part: Any = table.items.get(key[0])
+    return part.get(key[1]) if part is not None and table.range_key_attr else part
 
 
 def _partition(table: Table, hash_value: DynamoType) -> list[Item]:
-    part = table.items.get(hash_value)
-    return [] if part is None else list(part.values()) if table.range_key_attr else [part]  # type: ignore[list-item]  # as in _stored
+    part: Any = table.items.get(hash_value)
+    return [] if part is None else list(part.values()) if table.range_key_attr else [part]
 
 
 def _members(table: Table, attribute: str) -> dict[DynamoType, set[Key]]:
@@ -372,20 +371,20 @@ def _host_cached(method: Callable) -> Callable:
 def apply() -> None:
     if getattr(DynamoDBBackend.put_item, "atomic", False):
         return
-    Table.query = query  # type: ignore[method-assign]  # moto's, replaced in place
-    Table.put_item = _reindexing(Table.put_item, _put_key)  # type: ignore[method-assign]  # moto's, replaced in place
-    Table.delete_item = _reindexing(Table.delete_item, _delete_key)  # type: ignore[method-assign]  # moto's, replaced in place
+    Table.query = query  # type: ignore[method-assign]  # patched
+    Table.put_item = _reindexing(Table.put_item, _put_key)  # type: ignore[method-assign]  # patched
+    Table.delete_item = _reindexing(Table.delete_item, _delete_key)  # type: ignore[method-assign]  # patched
     update_item = _reindexing(DynamoDBBackend.update_item, _update_key)
-    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]  # moto's, replaced in place
-    DynamoDBBackend.transact_write_items = _atomic(transact_write_items)  # type: ignore[method-assign]  # moto's, replaced in place
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]  # patched
+    DynamoDBBackend.transact_write_items = _atomic(transact_write_items)  # type: ignore[method-assign]  # patched
     for name in ("put_item", "update_item", "delete_item"):  # the lock around the reindexing too
         setattr(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
-    Item.__new__ = staticmethod(_untracked)  # type: ignore[method-assign]  # moto's, replaced in place
+    Item.__new__ = staticmethod(_untracked)  # type: ignore[method-assign]  # patched
     Item.instances_tracked.clear()  # type: ignore[attr-defined]  # set by moto's metaclass, untyped
     serialize = _plain_attribute_values(BaseJSONSerializer._serialize_type_structure)
-    BaseJSONSerializer._serialize_type_structure = serialize  # type: ignore[method-assign]  # botocore's, replaced
+    BaseJSONSerializer._serialize_type_structure = serialize  # type: ignore[method-assign]  # patched
     backend_for_host = _host_cached(DomainDispatcherApplication.get_backend_for_host)
-    DomainDispatcherApplication.get_backend_for_host = backend_for_host  # type: ignore[method-assign]  # moto's, replaced in place
+    DomainDispatcherApplication.get_backend_for_host = backend_for_host  # type: ignore[method-assign]  # patched
     moto.core.responses.method_names_from_class = functools.lru_cache(maxsize=None)(
         moto.core.responses.method_names_from_class
     )

@@ -173,7 +173,8 @@ def commit_events(
             writes_reasons = cancellation_reasons(error)[len(chain_items) :]
             if "ConditionalCheckFailed" in writes_reasons:
                 raise StateChanged("This changed in the meantime; reload and try again.") from error
-            time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))  # noqa: S311 - jitter: another appender won, back off
+            # another appender won: back off
+            time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))  # noqa: S311 - jitter, not a secret
     raise Conflict("Too many simultaneous changes on this space; try again.")
 
 
