@@ -8,7 +8,6 @@ module's events.py).
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 from collections.abc import Callable
@@ -77,7 +76,11 @@ def drain_purges() -> int:
     handled = 0
     for module, purge_space in _purging_modules().items():
         url = sqs.get_queue_url(QueueName=purge.queue_name(module))["QueueUrl"]
-        handled += drain(url, functools.partial(purge.handle, purge=purge_space))
+
+        def handle(body: str, purge_space: purge.Purge = purge_space) -> None:  # this module's, bound now
+            purge.handle(body, purge_space)
+
+        handled += drain(url, handle)
     return handled
 
 
