@@ -26,7 +26,20 @@ from chalicelib.platform.routes import router as platform
 from chalicelib.profile import events as profile_events
 from chalicelib.profile.routes import router as profile
 
-ROUTERS = (platform, enrolment, access, activity, documents, fhir, profile, catalogue, export, messaging, agenda, migration)
+ROUTERS = (
+    platform,
+    enrolment,
+    access,
+    activity,
+    documents,
+    fhir,
+    profile,
+    catalogue,
+    export,
+    messaging,
+    agenda,
+    migration,
+)
 EVENTS = (enrolment_events, documents_events, messaging_events, profile_events, catalogue_events, agenda_events)
 
 app = function_app(

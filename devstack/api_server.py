@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 import uuid
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import botocore.session
@@ -40,7 +40,7 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 AWS_TIME_HEADER = "X-Devstack-Aws-Ms"
 
 
-@lru_cache(maxsize=None)
+@cache
 def gateway_responses() -> dict[str, dict]:
     """infra/api.yaml's gateway responses by type: ``{"status"?, "headers", "body"}``. ``${Param}``
     is substituted: WebOrigin by the stage's first allowed origin (as infra/package.py does for a
@@ -54,7 +54,12 @@ def gateway_responses() -> dict[str, dict]:
     def static(kind: str, name: str, value: Any) -> str:
         if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
             value = re.sub(r"\$\{(\w+)\}", lambda m: parameters[m.group(1)], value["Fn::Sub"])
-        if not (name.startswith("gatewayresponse.header.") and isinstance(value, str) and len(value) > 1 and value[0] == value[-1] == "'"):
+        if not (
+            name.startswith("gatewayresponse.header.")
+            and isinstance(value, str)
+            and len(value) > 1
+            and value[0] == value[-1] == "'"
+        ):
             raise ValueError(f"{kind}: only static header values are served locally, not {name}: {value}")
         return value[1:-1]
 
@@ -135,7 +140,7 @@ def time_aws_calls() -> None:
         client.meta.events.register("after-call-error.*.*", _call_ended)
         return client
 
-    botocore.session.Session.create_client = timed_client  # type: ignore[method-assign]
+    botocore.session.Session.create_client = timed_client
 
 
 # The local gateway ------------------------------------------------------------------------------
@@ -170,8 +175,8 @@ def _any_method(handler: local.ChaliceRequestHandler, name: str):
 
 def install() -> None:
     time_aws_calls()
-    local.LocalGateway.handle_request = handle_request  # type: ignore[method-assign]
-    local.ChaliceRequestHandler.__getattr__ = _any_method  # type: ignore[attr-defined]
+    local.LocalGateway.handle_request = handle_request  # type: ignore[method-assign]  # chalice's, replaced
+    local.ChaliceRequestHandler.__getattr__ = _any_method
     local.ThreadedHTTPServer.request_queue_size = BACKLOG
     local.ChaliceRequestHandler.disable_nagle_algorithm = True
 

@@ -42,8 +42,11 @@ import functools
 import inspect
 import threading
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
+import moto.core.responses
+from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     MultipleTransactionsException,
@@ -51,8 +54,6 @@ from moto.dynamodb.exceptions import (
     TransactionCanceledException,
     TransactWriteSingleOpException,
 )
-import moto.core.responses
-from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
@@ -76,10 +77,16 @@ def _check(backend: DynamoDBBackend, op: dict, current: Any) -> tuple:
     condition = op.get("ConditionExpression")
     if condition is None:
         return (None, None, None)
-    expression = get_filter_expression(condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues"))
+    expression = get_filter_expression(
+        condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+    )
     if expression.expr(current):
         return (None, None, None)
-    old = current.to_json()["Attributes"] if current and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else None
+    old = (
+        current.to_json()["Attributes"]
+        if current and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+        else None
+    )
     return ("ConditionalCheckFailed", "The conditional request failed", old)
 
 
@@ -94,8 +101,8 @@ def _apply(backend: DynamoDBBackend, op_type: str, op: dict, key: dict) -> None:
             name,
             key,
             update_expression=op["UpdateExpression"],
-            expression_attribute_names=op.get("ExpressionAttributeNames"),
-            expression_attribute_values=op.get("ExpressionAttributeValues"),
+            expression_attribute_names=op.get("ExpressionAttributeNames"),  # type: ignore[arg-type]  # None as moto
+            expression_attribute_values=op.get("ExpressionAttributeValues"),  # type: ignore[arg-type]  # passes it
         )
 
 
@@ -139,7 +146,7 @@ def _atomic(method: Callable) -> Callable:
         with _WRITE_LOCK:
             return method(self, *args, **kwargs)
 
-    locked.atomic = True  # type: ignore[attr-defined]
+    locked.atomic = True  # type: ignore[attr-defined]  # a mark on the function: apply() runs once
     return locked
 
 
@@ -164,17 +171,20 @@ class _Candidates:
         return getattr(self._table, name)
 
 
+# A table's part is an Item, or a dict of them when the table has a range key: moto types it as
+# either, so these read it as Any.
 def _stored(table: Table) -> list[Item]:
-    return [item for part in table.items.values() for item in (part.values() if table.range_key_attr else [part])]
+    parts: Iterable[Any] = table.items.values()
+    return [item for part in parts for item in (part.values() if table.range_key_attr else [part])]
 
 
 def _at(table: Table, key: Key) -> Item | None:
-    part = table.items.get(key[0])
+    part: Any = table.items.get(key[0])
     return part.get(key[1]) if part is not None and table.range_key_attr else part
 
 
 def _partition(table: Table, hash_value: DynamoType) -> list[Item]:
-    part = table.items.get(hash_value)
+    part: Any = table.items.get(hash_value)
     return [] if part is None else list(part.values()) if table.range_key_attr else [part]
 
 
@@ -190,13 +200,19 @@ def _members(table: Table, attribute: str) -> dict[DynamoType, set[Key]]:
     return maps[attribute]
 
 
-def _candidates(table: Table, hash_key: DynamoType | None, index_name: str | None, conditions: list | None) -> list[Item] | None:
+def _candidates(
+    table: Table, hash_key: DynamoType | None, index_name: str | None, conditions: list | None
+) -> list[Item] | None:
     """The items having the queried hash key, or None to let moto look at every item."""
     if index_name is None:
         return None if hash_key is None else _partition(table, hash_key)
     index = next((i for i in table.all_indexes() if i.name == index_name), None)
     wanted = dict(conditions or [])
-    hashed = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH" and k["AttributeName"] in wanted] if index else []
+    hashed = (
+        [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH" and k["AttributeName"] in wanted]
+        if index
+        else []
+    )
     if not hashed:
         return None
     if hashed[0] == table.hash_key_attr:  # a local index: the partition
@@ -219,7 +235,11 @@ def _in_range(table: Table, items: list[Item], index_name: str | None, call: dic
         return items
 
     def order(item: Item) -> tuple:
-        return (item.attrs[attribute].cast_value, item.hash_key.cast_value, item.range_key.cast_value if item.range_key else None)
+        return (
+            item.attrs[attribute].cast_value,
+            item.hash_key.cast_value,
+            item.range_key.cast_value if item.range_key else None,
+        )
 
     ranged = [item for item in items if attribute in item.attrs]
     inside = [item for item in ranged if item.attrs[attribute].compare(comparison, call["range_objs"])]
@@ -237,7 +257,8 @@ def query(self: Table, *args: Any, **kwargs: Any) -> Any:
         found = _candidates(self, call["hash_key"], call.get("index_name"), call.get("hash_key_conditions"))
     if found is None:
         return _moto_query(self, *args, **kwargs)
-    return _moto_query(_Candidates(self, _in_range(self, found, call.get("index_name"), call)), *args, **kwargs)
+    candidates = _Candidates(self, _in_range(self, found, call.get("index_name"), call))
+    return _moto_query(candidates, *args, **kwargs)  # type: ignore[arg-type]  # a Table's stand-in (__getattr__)
 
 
 def _indexed(table: Table, key: Key | None) -> dict[str, DynamoType]:
@@ -281,7 +302,9 @@ def _put_key(table: Table, item_attrs: dict, *_: Any, **__: Any) -> tuple[Table,
     return table, _typed_key(table, item_attrs)
 
 
-def _delete_key(table: Table, hash_key: DynamoType, range_key: DynamoType | None = None, *_: Any, **__: Any) -> tuple[Table, Key]:
+def _delete_key(
+    table: Table, hash_key: DynamoType, range_key: DynamoType | None = None, *_: Any, **__: Any
+) -> tuple[Table, Key]:
     return table, (hash_key, range_key)
 
 
@@ -348,15 +371,20 @@ def _host_cached(method: Callable) -> Callable:
 def apply() -> None:
     if getattr(DynamoDBBackend.put_item, "atomic", False):
         return
-    Table.query = query  # type: ignore[method-assign]
-    Table.put_item = _reindexing(Table.put_item, _put_key)  # type: ignore[method-assign]
-    Table.delete_item = _reindexing(Table.delete_item, _delete_key)  # type: ignore[method-assign]
-    DynamoDBBackend.update_item = _reindexing(DynamoDBBackend.update_item, _update_key)  # type: ignore[method-assign]
-    DynamoDBBackend.transact_write_items = _atomic(transact_write_items)  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign]  # patched
+    Table.put_item = _reindexing(Table.put_item, _put_key)  # type: ignore[method-assign]  # patched
+    Table.delete_item = _reindexing(Table.delete_item, _delete_key)  # type: ignore[method-assign]  # patched
+    update_item = _reindexing(DynamoDBBackend.update_item, _update_key)
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]  # patched
+    DynamoDBBackend.transact_write_items = _atomic(transact_write_items)  # type: ignore[method-assign]  # patched
     for name in ("put_item", "update_item", "delete_item"):  # the lock around the reindexing too
         setattr(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
-    Item.__new__ = staticmethod(_untracked)  # type: ignore[method-assign, assignment]
-    Item.instances_tracked.clear()  # type: ignore[attr-defined]
-    BaseJSONSerializer._serialize_type_structure = _plain_attribute_values(BaseJSONSerializer._serialize_type_structure)  # type: ignore[method-assign]
-    DomainDispatcherApplication.get_backend_for_host = _host_cached(DomainDispatcherApplication.get_backend_for_host)  # type: ignore[method-assign]
-    moto.core.responses.method_names_from_class = functools.lru_cache(maxsize=None)(moto.core.responses.method_names_from_class)
+    Item.__new__ = staticmethod(_untracked)  # type: ignore[method-assign]  # patched
+    Item.instances_tracked.clear()  # type: ignore[attr-defined]  # set by moto's metaclass, untyped
+    serialize = _plain_attribute_values(BaseJSONSerializer._serialize_type_structure)
+    BaseJSONSerializer._serialize_type_structure = serialize  # type: ignore[method-assign]  # patched
+    backend_for_host = _host_cached(DomainDispatcherApplication.get_backend_for_host)
+    DomainDispatcherApplication.get_backend_for_host = backend_for_host  # type: ignore[method-assign]  # patched
+    moto.core.responses.method_names_from_class = functools.lru_cache(maxsize=None)(
+        moto.core.responses.method_names_from_class
+    )

@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 import secrets
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import boto3
 
@@ -65,7 +66,7 @@ class _Resolver:
             return self.ref(value["Ref"])
         if set(value) == {"Fn::GetAtt"}:
             logical, attribute = value["Fn::GetAtt"]
-            assert attribute == "Arn", attribute
+            assert attribute == "Arn", attribute  # noqa: S101 - the only attribute infra/ asks for
             return self.arn(logical)
         if set(value) == {"Fn::Sub"}:
             text = value["Fn::Sub"]
@@ -102,7 +103,9 @@ def _complete(session: Any, template: dict, physical: dict) -> None:
         if resource["Type"] == "AWS::S3::Bucket":
             s3 = session.client("s3")
             if "VersioningConfiguration" in props:
-                s3.put_bucket_versioning(Bucket=physical[name], VersioningConfiguration=props["VersioningConfiguration"])
+                s3.put_bucket_versioning(
+                    Bucket=physical[name], VersioningConfiguration=props["VersioningConfiguration"]
+                )
             if "PublicAccessBlockConfiguration" in props:
                 s3.put_public_access_block(
                     Bucket=physical[name], PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
@@ -119,7 +122,10 @@ def for_moto(definition: dict) -> dict:
     for state in definition["States"].values():
         batcher = state.pop("ItemBatcher", None)
         if batcher is not None:
-            state["ItemSelector"] = {"Items.$": "States.Array($$.Map.Item.Value)", "BatchInput": batcher.get("BatchInput", {})}
+            state["ItemSelector"] = {
+                "Items.$": "States.Array($$.Map.Item.Value)",
+                "BatchInput": batcher.get("BatchInput", {}),
+            }
     return definition
 
 
@@ -154,10 +160,13 @@ def provision(stage: str = "local") -> dict[str, str]:
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         )
     stack = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
-    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in cfn.describe_stack_resources(StackName=STACK)["StackResources"]}
+    physical = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cfn.describe_stack_resources(StackName=STACK)["StackResources"]
+    }
     resolver = _Resolver(render(), parameters, physical, session)
     _complete(session, template, physical)
-    for name, resource in by_api.items():
+    for resource in by_api.values():
         _BY_API[resource["Type"]](session, resolver.resolve(resource["Properties"]))
     machine_arns = {name: _state_machine(session, resolver, resource) for name, resource in machines.items()}
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}

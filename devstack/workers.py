@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from chalicelib.core import logs
 
@@ -25,7 +25,9 @@ def drain(queue_url: str, handle: Callable[[str], None], max_messages: int = 10)
     sqs = aws.client("sqs")
     handled = 0
     while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=0).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
         if not messages:
             return handled
         for message in messages:
@@ -74,7 +76,11 @@ def drain_purges() -> int:
     handled = 0
     for module, purge_space in _purging_modules().items():
         url = sqs.get_queue_url(QueueName=purge.queue_name(module))["QueueUrl"]
-        handled += drain(url, lambda body, purge_space=purge_space: purge.handle(body, purge_space))
+
+        def handle(body: str, purge_space: purge.Purge = purge_space) -> None:  # this module's, bound now
+            purge.handle(body, purge_space)
+
+        handled += drain(url, handle)
     return handled
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import functools
 import importlib
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import botocore.session
 
@@ -47,7 +48,12 @@ def granted(statements: list[dict]) -> set[Grant]:
 FUNCTION: ContextVar[str | None] = ContextVar("function", default=None)
 IAM_PREFIX = {"stepfunctions": "states"}
 SES_IDENTITY = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderEmail}"
-ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 
 
 @dataclass(frozen=True)
@@ -155,8 +161,8 @@ class Recorder:
     def install(self, monkeypatch: Any, events: dict[tuple[str, str], str]) -> None:
         """Hooks clients created from now on, the routes (the module of the handler) and the
         event handlers (``events``: (module path, attribute) -> function)."""
-        from chalicelib.core.http import api
         from chalicelib.core.data import purge
+        from chalicelib.core.http import api
 
         original = botocore.session.Session.create_client
 
@@ -171,7 +177,9 @@ class Recorder:
             api, "handle", lambda op, handler, *rest: _in_function(_api_function(handler), handle)(op, handler, *rest)
         )
         purge_handle = purge.handle
-        monkeypatch.setattr(purge, "handle", lambda body, work: _in_function(_purge_function(work), purge_handle)(body, work))
+        monkeypatch.setattr(
+            purge, "handle", lambda body, work: _in_function(_purge_function(work), purge_handle)(body, work)
+        )
         for (path, attribute), function in events.items():
             module = importlib.import_module(path)
             monkeypatch.setattr(module, attribute, _in_function(function, getattr(module, attribute)))

@@ -67,13 +67,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from http.client import HTTPException
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterator
 
 from tqdm import tqdm
 
@@ -116,7 +116,7 @@ class State:
     totals: Totals = field(default_factory=Totals)
 
     @classmethod
-    def load(cls, path: Path) -> "State | None":
+    def load(cls, path: Path) -> State | None:
         if not path.exists():
             return None
         try:
@@ -132,7 +132,9 @@ class State:
                 totals=Totals(**data["totals"]),
             )
         except (ValueError, KeyError, TypeError) as error:
-            raise BadInput(f"The state file {path} cannot be read ({error}); remove it only if no import ran with it.") from None
+            raise BadInput(
+                f"The state file {path} cannot be read ({error}); remove it only if no import ran with it."
+            ) from None
 
     def save(self, path: Path) -> None:
         data = {"version": STATE_VERSION, **asdict(self)}
@@ -144,10 +146,8 @@ class State:
                 os.fsync(handle.fileno())
             os.replace(temp, path)
         except BaseException:
-            try:
+            with suppress(FileNotFoundError):
                 os.unlink(temp)
-            except FileNotFoundError:
-                pass
             raise
 
 
@@ -159,14 +159,18 @@ def http_post(api: str, token: str, timeout: float = 120.0) -> Post:
     base = api.rstrip("/")
 
     def post(path: str, body: dict) -> tuple[int, object]:
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - the API's https URL, given by its operator
             base + path,
             data=json.dumps(body).encode("utf-8"),
             method="POST",
-            headers={"Content-Type": "application/json", "Accept": "application/json", "Authorization": f"Bearer {token}"},
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "Authorization": f"Bearer {token}",
+            },
         )
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - as above
                 return response.status, _json(response.read())
         except urllib.error.HTTPError as error:
             with error:
@@ -194,7 +198,7 @@ def _describe(status: int, body: object) -> str:
     if isinstance(error, dict):
         text = f"HTTP {status} {error.get('code', '')}: {error.get('message', '')}".strip()
         # Field paths only (e.g. "deadline"): the API never echoes submitted values.
-        fields = [d.get("field") for d in error.get("details") or [] if isinstance(d, dict) and d.get("field")]
+        fields = [d["field"] for d in error.get("details") or [] if isinstance(d, dict) and d.get("field")]
         return text + (f" (fields: {', '.join(fields[:5])})" if fields else "")
     return f"HTTP {status}"
 
@@ -210,7 +214,7 @@ HINTS = {
 
 
 def _open_csv(path: Path):
-    handle = open(path, encoding="utf-8-sig", newline="")
+    handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - returned open, with its reader
     reader = csv.DictReader(handle)
     header = reader.fieldnames
     if not header:
@@ -243,7 +247,9 @@ def _person(row: dict, prefix: str = "") -> dict:
 def _invitee(row: dict) -> dict:
     invitee = _person(row)
     representatives = [
-        _person(row, prefix) for prefix in REPRESENTATIVES if any((row.get(prefix + name) or "").strip() for name in FIELDS)
+        _person(row, prefix)
+        for prefix in REPRESENTATIVES
+        if any((row.get(prefix + name) or "").strip() for name in FIELDS)
     ]
     if representatives:
         invitee["representatives"] = representatives
@@ -289,20 +295,20 @@ class Importer:
 
     def __post_init__(self) -> None:
         self.csv_path = Path(self.csv_path)
-        self.rejected_path = Path(self.rejected_path or f"{self.csv_path}.rejected.csv")
-        self.state_path = Path(self.state_path or f"{self.csv_path}.state.json")
+        self.rejected_csv = Path(self.rejected_path or f"{self.csv_path}.rejected.csv")
+        self.state_file = Path(self.state_path or f"{self.csv_path}.state.json")
         self.path = f"/v1/enrolment/campaigns/{self.campaign_id}/invitations"
 
     def run(self) -> Totals:
         if not self.csv_path.is_file():
             raise BadInput(f"{self.csv_path}: no such file.")
         csv_size = self.csv_path.stat().st_size
-        state = State.load(self.state_path)
+        state = State.load(self.state_file)
         if state is None:
             state = State(campaign_id=self.campaign_id, csv_size=csv_size)
         elif state.campaign_id != self.campaign_id or state.csv_size != csv_size:
             raise BadInput(
-                f"The state file {self.state_path} belongs to another campaign or to another version of the CSV; "
+                f"The state file {self.state_file} belongs to another campaign or to another version of the CSV; "
                 "use a different --state, or remove it only if you are sure no row of this file was imported."
             )
         elif state.rows_done or state.in_flight is not None:
@@ -313,18 +319,24 @@ class Importer:
         if extra:
             self.log(f"Ignoring column(s) not in the API: {', '.join(extra)}.")
         total = _count_rows(self.csv_path) if self.progress else None
-        with handle, self._rejected_file(state, header) as (rejected_file, writer), tqdm(
-            total=total, initial=state.rows_done, unit="rows", disable=not self.progress, dynamic_ncols=True
-        ) as bar:
+        with (
+            handle,
+            self._rejected_file(state, header) as (rejected_file, writer),
+            tqdm(
+                total=total, initial=state.rows_done, unit="rows", disable=not self.progress, dynamic_ncols=True
+            ) as bar,
+        ):
             rows = enumerate(reader, start=0)
             skipped = sum(1 for _ in islice(rows, state.rows_done))
             if skipped < state.rows_done:
-                raise BadInput(f"The state file says {state.rows_done} rows were processed but {self.csv_path} has only {skipped}.")
+                raise BadInput(
+                    f"The state file says {state.rows_done} rows were processed but {self.csv_path} has only {skipped}."
+                )
             for chunk in _chunks((row for _, row in rows), self.chunk_size):
                 resent = state.in_flight == state.rows_done
                 state.in_flight = state.rows_done
-                state.save(self.state_path)
-                status, body, resent_now = self._send(chunk, state.totals.chunks + 1)
+                state.save(self.state_file)
+                _status, body, resent_now = self._send(chunk, state.totals.chunks + 1)
                 self._handle(chunk, body, resent or resent_now, state, writer)
                 rejected_file.flush()
                 os.fsync(rejected_file.fileno())
@@ -332,15 +344,16 @@ class Importer:
                 state.rows_done += len(chunk)
                 state.in_flight = None
                 state.totals.chunks += 1
-                state.save(self.state_path)
+                state.save(self.state_file)
                 bar.update(len(chunk))
         return state.totals
 
     def _rejected_file(self, state: State, header: list[str]):
         """The rejected CSV opened for appending, cut back to what the last completed chunk left."""
+
         @contextmanager
         def opened():
-            path = self.rejected_path
+            path = self.rejected_csv
             if path.exists() and path.stat().st_size > state.rejected_bytes:
                 with open(path, "r+b") as raw:
                     raw.truncate(state.rejected_bytes)
@@ -375,11 +388,16 @@ class Importer:
                     maybe_delivered = maybe_delivered or status != 429
                 else:
                     hint = HINTS.get(status)
-                    raise ImportStopped(f"Chunk {number} refused: {_describe(status, answer)}" + (f" — {hint}." if hint else "."))
+                    raise ImportStopped(
+                        f"Chunk {number} refused: {_describe(status, answer)}" + (f" — {hint}." if hint else ".")
+                    )
             if attempt == self.max_attempts:
                 raise ImportStopped(f"Chunk {number}: giving up after {attempt} attempts, last: {problem}.")
-            delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
-            self.log(f"Chunk {number}: {problem}; retrying in {delay:.1f}s (attempt {attempt + 1}/{self.max_attempts}).")
+            jitter = random.uniform(0.5, 1.0)  # noqa: S311 - not a secret
+            delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * jitter
+            self.log(
+                f"Chunk {number}: {problem}; retrying in {delay:.1f}s (attempt {attempt + 1}/{self.max_attempts})."
+            )
             self.sleep(delay)
         raise AssertionError("unreachable")
 
@@ -421,12 +439,16 @@ def _check_deadline(value: str) -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tools.import_invitees", description="Invite the people of a CSV into an enrolment campaign.")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.import_invitees", description="Invite the people of a CSV into an enrolment campaign."
+    )
     parser.add_argument("csv", type=Path, help="UTF-8 CSV with the columns " + ", ".join(FIELDS))
     parser.add_argument("--api", required=True, help="base URL of the API, e.g. https://api.example.fr")
     parser.add_argument("--campaign", required=True, help="campaign_id")
     parser.add_argument("--token", help="enrolment_agent bearer token (default: the MES_TOKEN environment variable)")
-    parser.add_argument("--deadline", type=_check_deadline, help="ISO 8601 response deadline (default: the campaign's response_days)")
+    parser.add_argument(
+        "--deadline", type=_check_deadline, help="ISO 8601 response deadline (default: the campaign's response_days)"
+    )
     parser.add_argument("--rejected", type=Path, help="rejected rows CSV (default: <csv>.rejected.csv)")
     parser.add_argument("--state", type=Path, help="resume state file (default: <csv>.state.json)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -463,14 +485,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ImportStopped, csv.Error, UnicodeDecodeError) as error:
         # csv.Error and UnicodeDecodeError messages give positions, never cell contents.
         print(f"import stopped: {error}", file=sys.stderr)
-        state = State.load(importer.state_path)
+        state = State.load(importer.state_file)
         if state:
             print(f"so far: {summary(state.totals)}; run the same command again to resume.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume.", file=sys.stderr)
         return 130
-    print(f"Done. {summary(totals)}. Rejected rows: {importer.rejected_path}")
+    print(f"Done. {summary(totals)}. Rejected rows: {importer.rejected_csv}")
     return 0
 
 

@@ -4,9 +4,10 @@ through the gate (gate.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.access import notices
 from chalicelib.access import store as access_store
@@ -22,16 +23,16 @@ from chalicelib.access.models import (
     SearchResult,
     TreatingDoctorOut,
 )
-from chalicelib.core.policy.gate import Authorized, authorize, look_up
-from chalicelib.core.policy.decision import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, Resource, decide, is_minor
+from chalicelib.core import clock, logs
+from chalicelib.core.errors import Conflict, InvalidRequest, InvalidRpps
 from chalicelib.core.history import journal
 from chalicelib.core.models import ActorRef
-from chalicelib.core import clock, logs
+from chalicelib.core.policy.decision import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, Resource, decide, is_minor
+from chalicelib.core.policy.gate import Authorized, authorize, look_up
+from chalicelib.core.policy.notify import notify_space
 from chalicelib.core.security import crypto
 from chalicelib.core.security.auth import Principal
-from chalicelib.core.errors import Conflict, InvalidRequest, InvalidRpps
 from chalicelib.core.security.identifiers import InvalidIdentifier, normalize_rpps
-from chalicelib.core.policy.notify import notify_space
 
 # --- access settings, search and emergency access (docs/api.md § Patients, access and activity) -------
 SETTINGS = Resource(kind="access_settings")
@@ -123,7 +124,7 @@ def _change(principal: Principal, patient_id: str, plan: Callable[[Authorized], 
         if change.action is None:
             return change.result
         try:
-            journal.commit(patient_id, found.actor_ref, change.action, change.resource, writes=change.items)
+            journal.commit(patient_id, found.actor_ref, change.action, change.resource, writes=change.items or [])
             return change.result
         except journal.StateChanged:
             continue
@@ -139,7 +140,10 @@ def grant(principal: Principal, patient_id: str, rpps: str, request: GrantReques
     expires_at = None
     if request.expires_at is not None:
         if request.expires_at <= now:
-            raise InvalidRequest("The end of the grant must be in the future.", [{"field": "expires_at", "message": "Must be in the future."}])
+            raise InvalidRequest(
+                "The end of the grant must be in the future.",
+                [{"field": "expires_at", "message": "Must be in the future."}],
+            )
         expires_at = clock.iso(request.expires_at)
 
     def plan(found: Authorized) -> _Change:
@@ -209,7 +213,12 @@ def remove_treating_doctor(principal: Principal, patient_id: str) -> None:
         current = found.space.treating_doctor
         if current is None:
             return _Change(None)
-        return _Change(None, "access.treating_doctor_removed", current, access_store.remove_treating_doctor_items(patient_id, current))
+        return _Change(
+            None,
+            "access.treating_doctor_removed",
+            current,
+            access_store.remove_treating_doctor_items(patient_id, current),
+        )
 
     _change(principal, patient_id, plan)
 
@@ -232,7 +241,12 @@ def set_emergency_setting(principal: Principal, patient_id: str, allowed: bool) 
 
 
 def emergency_reason_context(patient_id: str, session: dict) -> dict[str, str]:
-    return {"purpose": "emergency_reason", "patient_id": patient_id, "rpps": session["rpps"], "opened_at": session["opened_at"]}
+    return {
+        "purpose": "emergency_reason",
+        "patient_id": patient_id,
+        "rpps": session["rpps"],
+        "opened_at": session["opened_at"],
+    }
 
 
 def open_emergency_access(principal: Principal, patient_id: str, reason: str) -> EmergencySession:
@@ -247,7 +261,7 @@ def open_emergency_access(principal: Principal, patient_id: str, reason: str) ->
     for _ in range(ATTEMPTS):
         found = authorize(principal, patient_id, EMERGENCY_ACCESS, WHOLE_SPACE)
         now = clock.now()
-        session = {
+        session: dict[str, Any] = {
             "rpps": found.actor.id,
             "profession": found.actor.profession,
             "opened_at": clock.iso(now),
@@ -277,11 +291,11 @@ def _tell_afterwards(found: Authorized, at: datetime) -> None:
     """
     try:
         notify_space(found.items.account, *notices.emergency_access(at), purpose="emergency_access", today=at.date())
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a failed notice is logged: the access is granted whatever happens
         logs.error("emergency access: patient notification failed", exc_info=True)
     doctor = found.space.treating_doctor
     if doctor and doctor != found.actor.id:
         try:
             journal.record(found.space.patient_id, NOTIFIER, "emergency_access.notified", doctor)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - as above, logged
             logs.error("emergency access: treating doctor notice failed", exc_info=True)

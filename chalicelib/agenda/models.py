@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
 from chalicelib.core.http.fields import AwareUtcMoment, not_before
-from chalicelib.core.models import ActorRef, Model, Strict
 from chalicelib.core.http.pagination import Page, PageQuery
+from chalicelib.core.models import ActorRef, Model, Strict
 
 Kind = Literal["appointment", "hospitalisation", "vaccination_reminder", "exam_reminder"]
 _MOMENT = "A date and time with its time zone, e.g. 2026-01-31T09:30:00Z or 2026-01-31T10:30:00+01:00; stored in UTC."
@@ -29,7 +29,9 @@ class EventCreate(Strict):
     location: str | None = Field(None, min_length=1, max_length=300)
     professional_name: str | None = Field(None, min_length=1, max_length=200)
 
-    end_not_before_start = not_before("end", "start", "the end cannot be before the start")
+    end_not_before_start = not_before(  # type: ignore[pydantic-field]  # a validator (core.http.fields)
+        "end", "start", "the end cannot be before the start"
+    )
 
 
 class EventPatch(Strict):
@@ -53,10 +55,14 @@ class EventPatch(Strict):
 class AgendaQuery(PageQuery):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    from_: AwareUtcMoment | None = Field(None, alias="from", description="Events starting at or after this moment (default: now).")
+    from_: AwareUtcMoment | None = Field(
+        None, alias="from", description="Events starting at or after this moment (default: now)."
+    )
     to: AwareUtcMoment | None = Field(None, description="Events starting at or before this moment.")
 
-    to_not_before_from = not_before("to", "from_", "'to' cannot be before 'from'")
+    to_not_before_from = not_before(  # type: ignore[pydantic-field]  # a validator (core.http.fields)
+        "to", "from_", "'to' cannot be before 'from'"
+    )
 
 
 class AgendaEvent(Model):

@@ -20,7 +20,7 @@ class Settings:
     messages_bucket: str = ""
     purge_topic_arn: str = ""
     data_key_id: str = "alias/mes-local"
-    peppers_secret_id: str = "mes/local/peppers"
+    peppers_secret_id: str = "mes/local/peppers"  # noqa: S105 - the secret's name, not a secret
     letters_queue_url: str = ""
     timers_queue_url: str = ""
     enrolment_state_machine_arn: str = ""
@@ -30,13 +30,13 @@ class Settings:
     sender_email: str = "no-reply@monespacesante.example"
     # Authentication: trusted issuers and where their keys are (inline JWKS or a URL).
     token_issuers: tuple[str, ...] = ()
-    token_audience: str = "mon-espace-sante-api"
+    token_audience: str = "mon-espace-sante-api"  # noqa: S105 - an audience, not a secret
     jwks_json: str = ""
     jwks_url: str = ""
     cors_allowed_origins: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
-    def from_environ(cls) -> "Settings":
+    def from_environ(cls) -> Settings:
         env = os.environ.get
         return cls(
             stage=env("STAGE", "local"),

@@ -18,14 +18,14 @@ Their items: enrolment/store.py (§ Pending notices).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-
 from chalicelib.core import clock, logs
+from chalicelib.core.data import spaces
+from chalicelib.core.policy.notify import notify, recipients
 from chalicelib.core.security import crypto
 from chalicelib.enrolment import notices, store
-from chalicelib.core.policy.notify import notify, recipients
-from chalicelib.core.data import spaces
 
 # Longer than any function runs between its commit and its send (a timer step's Lambda: 15 min),
 # so the schedule never sends a notice its change is still sending.
@@ -34,7 +34,7 @@ RESEND_AFTER = timedelta(minutes=15)
 # asked of KMS for each person invited; the notice the arguments belong to is sealed with them.
 SEALED = {"purpose": "deferred_notice"}
 # template -> (its text, the status the person must still have for it to make sense)
-TEMPLATES = {
+TEMPLATES: dict[str, tuple[Callable[..., tuple[str, str]], str]] = {
     "enrolment.invitation": (notices.invitation, "invited"),
     "enrolment.reminder": (notices.reminder, "invited"),
     "enrolment.auto_created": (notices.auto_created, "auto_created"),

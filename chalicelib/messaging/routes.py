@@ -20,17 +20,27 @@ def service():
 
     return service
 
+
 OPENERS = roles("professional", "patient", note="professionals open conversations; a patient gets 403")
 PARTICIPANTS = roles(
     "professional",
     "patient",
-    note="the conversation's two participants (the patient's side: the holder, or a legal representative or guardian acting for them); anyone else gets 404",
+    note="the conversation's two participants (the patient's side: the holder, "
+    "or a legal representative or guardian acting for them); anyone else gets 404",
 )
 BASE = "/v1/conversations"
 ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png", "text/plain")  # models.MediaType
 
 
-@router.route(BASE, "POST", access=OPENERS, body=lambda: models().ConversationCreate, response=lambda: models().Opened, status=201, body_limit=CONTENT_BODY_LIMIT)
+@router.route(
+    BASE,
+    "POST",
+    access=OPENERS,
+    body=lambda: models().ConversationCreate,
+    response=lambda: models().Opened,
+    status=201,
+    body_limit=CONTENT_BODY_LIMIT,
+)
 def open_conversation(call: Call):
     """Opens a conversation with a patient, with its first message (professionals only)."""
     return service().open_conversation(call.principal, call.body)
@@ -38,11 +48,18 @@ def open_conversation(call: Call):
 
 @router.route(BASE, "GET", access=PARTICIPANTS, query=page_query, response=lambda: models().ConversationPage)
 def list_conversations(call: Call):
-    """The caller's conversations and those of the spaces they manage (each item's patient_id says whose), newest activity first, with their unread counts."""
+    """The caller's conversations and those of the spaces they manage (each item's patient_id says
+    whose), newest activity first, with their unread counts."""
     return service().list_conversations(call.principal, call.query.limit, call.query.cursor)
 
 
-@router.route(BASE + "/{conversation_id}/messages", "GET", access=PARTICIPANTS, query=lambda: models().MessageQuery, response=lambda: models().MessagePage)
+@router.route(
+    BASE + "/{conversation_id}/messages",
+    "GET",
+    access=PARTICIPANTS,
+    query=lambda: models().MessageQuery,
+    response=lambda: models().MessagePage,
+)
 def list_messages(call: Call, conversation_id: str):
     """A conversation's messages, oldest first; marks them read for the caller."""
     return service().list_messages(call.principal, conversation_id, call.query.limit, call.query.cursor)

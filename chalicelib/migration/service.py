@@ -9,10 +9,10 @@ step marks it done. Operators see counts and the reasons of rejects, never a doc
 from __future__ import annotations
 
 from chalicelib.core import clock, logs
-from chalicelib.core.security.auth import Principal
 from chalicelib.core.errors import InvalidRequest, NotFound
-from chalicelib.core.ids import new_sortable_id
 from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.ids import new_sortable_id
+from chalicelib.core.security.auth import Principal
 from chalicelib.core.settings import settings
 from chalicelib.migration import store
 from chalicelib.migration.models import (
@@ -37,7 +37,8 @@ def source() -> MigrationSource:
 def start(operator: Principal, request: MigrationStart) -> Migration:
     if not store.has_archives(request.prefix):
         raise InvalidRequest(
-            "No archive under this prefix in the import bucket: put the archives there first (GET /v1/migrations/source).",
+            "No archive under this prefix in the import bucket: put the archives there first (GET "
+            "/v1/migrations/source).",
             [{"field": "prefix", "message": "Nothing under this prefix."}],
         )
     migration_id = new_sortable_id("mig")
@@ -79,7 +80,8 @@ def progress(migration_id: str) -> MigrationProgress:
         counts=Counts(**{name: totals.get(name, 0) for name in COUNTS}),
         error=ProblemDetail(
             code="migration_failed",
-            message=f"The import stopped ({failure}). What was imported stays: start a migration over the same prefix to finish, nothing is imported twice.",
+            message=f"The import stopped ({failure}). What was imported stays: "
+            "start a migration over the same prefix to finish, nothing is imported twice.",
         )
         if failure
         else None,

@@ -19,7 +19,9 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+document.addEventListener(
+    "securitypolicyviolation", (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`)
+);
 """
 
 
@@ -44,7 +46,9 @@ class Visit:
 
     def __init__(self, browser, viewport: dict, label: str):
         self.label = label
-        self.context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", viewport=viewport, accept_downloads=True)
+        self.context = browser.new_context(
+            locale="fr-FR", timezone_id="Europe/Paris", viewport=viewport, accept_downloads=True
+        )
         self.context.set_default_timeout(20000)
         self.context.add_init_script(path=str(stack.AXE))
         self.context.add_init_script(script=RECORD_VIOLATIONS)
@@ -68,7 +72,9 @@ class Visit:
         violations = page.evaluate(
             """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
                 .filter((v) => v.impact === "serious" || v.impact === "critical")
-                .map((v) => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5)}))"""
+                .map((v) => ({
+                    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5)
+                }))"""
         )
         assert violations == [], f"{name}: {json.dumps(violations, ensure_ascii=False, indent=1)}"
         stack.SCREENSHOTS.mkdir(parents=True, exist_ok=True)

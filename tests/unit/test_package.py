@@ -26,7 +26,19 @@ SOURCES = [
     *ROOT.glob("chalicelib/**/*.py"),
     *(path for pattern in ("*.py", "*.yaml", "*.json") for path in ROOT.glob(f"infra/**/{pattern}")),
 ]
-MODULES = ("platform", "enrolment", "access", "activity", "documents", "profile", "catalogue", "export", "messaging", "agenda", "migration")
+MODULES = (
+    "platform",
+    "enrolment",
+    "access",
+    "activity",
+    "documents",
+    "profile",
+    "catalogue",
+    "export",
+    "messaging",
+    "agenda",
+    "migration",
+)
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +98,9 @@ def table(actions: str, index: bool = False) -> set:
     )
 
 
-PEPPERS = grants("secretsmanager:GetSecretValue", "Peppers") | grants("kms:Decrypt", KEY, via("secretsmanager", SecretARN="Peppers"))
+PEPPERS = grants("secretsmanager:GetSecretValue", "Peppers") | grants(
+    "kms:Decrypt", KEY, via("secretsmanager", SecretARN="Peppers")
+)
 EMAILS = grants(
     "ses:SendEmail",
     "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderEmail}",
@@ -137,7 +151,9 @@ MODULE_GRANTS = {
     "profile": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS,
     "catalogue": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS,
     "export": table("GetItem Query PutItem UpdateItem") | PEPPERS,
-    "messaging": table("GetItem Query BatchGetItem PutItem UpdateItem DeleteItem ConditionCheckItem BatchWriteItem", index=True)
+    "messaging": table(
+        "GetItem Query BatchGetItem PutItem UpdateItem DeleteItem ConditionCheckItem BatchWriteItem", index=True
+    )
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("message"))
     | bucket("MessagesBucket")
@@ -197,7 +213,14 @@ TRIGGERS = {
 SPACE = ("TABLE_NAME", "PEPPERS_SECRET_ID")
 MODULE_ENVIRONMENT = {
     "platform": (),
-    "enrolment": (*SPACE, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL", "ENROLMENT_STATE_MACHINE_ARN", "PURGE_TOPIC_ARN"),
+    "enrolment": (
+        *SPACE,
+        "DATA_KEY_ID",
+        "SENDER_EMAIL",
+        "LETTERS_QUEUE_URL",
+        "ENROLMENT_STATE_MACHINE_ARN",
+        "PURGE_TOPIC_ARN",
+    ),
     "access": (*SPACE, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL"),
     "activity": SPACE,
     "documents": (*SPACE, "DATA_KEY_ID", "DOCUMENTS_BUCKET"),
@@ -209,7 +232,9 @@ MODULE_ENVIRONMENT = {
     "migration": (*SPACE, "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
 }
 OWN_ENVIRONMENT = {"OnTimer": ("TIMERS_QUEUE_URL",), "LegacyImport": ("IMPORT_BUCKET",)}  # beyond the module's
-STACK_VARIABLES = {name for names in (*MODULE_ENVIRONMENT.values(), *OWN_ENVIRONMENT.values()) for name in names} | {"STAGE"}
+STACK_VARIABLES = {name for names in (*MODULE_ENVIRONMENT.values(), *OWN_ENVIRONMENT.values()) for name in names} | {
+    "STAGE"
+}
 
 
 def expected_grants(name: str) -> set:
@@ -238,7 +263,8 @@ def test_every_route_goes_to_the_function_of_the_module_that_serves_it(sam):
     script = (
         "import importlib, json\n"
         f"modules = {MODULES!r}\n"
-        "print(json.dumps({m: [[p, x] for p, ms in importlib.import_module(f'chalicelib.{m}.function').app.routes.items()"
+        "print(json.dumps({m: [[p, x]"
+        " for p, ms in importlib.import_module(f'chalicelib.{m}.function').app.routes.items()"
         " for x in ms] for m in modules}))"
     )
     # In a process of its own: a Chalice blueprint registers into one app only, and app.py has them.
@@ -265,7 +291,9 @@ def test_each_function_has_exactly_the_permissions_of_the_table(sam):
     for name, properties in functions(sam).items():
         assert properties["Role"] == {"Fn::GetAtt": [f"{name}Role", "Arn"]}
         role = sam["Resources"][f"{name}Role"]
-        assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+        assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+            "Service": "lambda.amazonaws.com"
+        }
         assert "ManagedPolicyArns" not in role["Properties"]
         actual, expected = role_grants(role), expected_grants(name)
         assert actual == expected, f"{name}: more {sorted(actual - expected)}; missing {sorted(expected - actual)}"

@@ -7,15 +7,16 @@ Each row is written out literally — actor, space, action, resource, then the e
 from __future__ import annotations
 
 from dataclasses import FrozenInstanceError
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from chalicelib.core.policy.decision import Actor, Decision, Representation, Resource, Space, decide, majority_day
 from chalicelib.core.policy.matrix import DOCUMENT_TYPES, PROFESSION_READABLE_DOCUMENT_TYPES
 from chalicelib.core.security.identifiers import PROFESSIONS
-from chalicelib.core.policy.decision import Actor, Decision, Representation, Resource, Space, decide, majority_day
 
-NOW = datetime(2026, 1, 31, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 31, 9, 30, tzinfo=UTC)
 YESTERDAY = NOW - timedelta(days=1)
 TOMORROW = NOW + timedelta(days=1)
 ALL_SCOPES = frozenset(
@@ -47,15 +48,15 @@ SESSIONS = {"E1": TOMORROW, "E2": YESTERDAY, "O2": TOMORROW}
 
 
 def space(status: str = "active", **overrides) -> Space:
-    fields = dict(
-        patient_id="P1",
-        status=status,
-        treating_doctor="TD",
-        emergency_access_allowed=True,
-        grants=GRANTS,
-        blocked=frozenset({"B1"}),
-        emergency_sessions=SESSIONS,
-    )
+    fields: dict[str, Any] = {
+        "patient_id": "P1",
+        "status": status,
+        "treating_doctor": "TD",
+        "emergency_access_allowed": True,
+        "grants": GRANTS,
+        "blocked": frozenset({"B1"}),
+        "emergency_sessions": SESSIONS,
+    }
     fields.update(overrides)
     return Space(**fields)
 
@@ -108,12 +109,8 @@ PH = Actor("professional", "PH", profession="pharmacien")
 K1 = Actor("professional", "K1", profession="masseur_kinesitherapeute")
 WEIRD_PRO = Actor("professional", "G1", profession="astrologue")
 APP_FULL = Actor("app", "app-1", patient_id="P1", scopes=ALL_SCOPES, app_connected=True)
-APP_MW = Actor(
-    "app", "app-2", patient_id="P1", scopes=frozenset({"measurements:write"}), app_connected=True
-)
-APP_PR = Actor(
-    "app", "app-3", patient_id="P1", scopes=frozenset({"profile:read"}), app_connected=True
-)
+APP_MW = Actor("app", "app-2", patient_id="P1", scopes=frozenset({"measurements:write"}), app_connected=True)
+APP_PR = Actor("app", "app-3", patient_id="P1", scopes=frozenset({"profile:read"}), app_connected=True)
 APP_OFF = Actor("app", "app-1", patient_id="P1", scopes=ALL_SCOPES, app_connected=False)
 APP_ELSEWHERE = Actor("app", "app-1", patient_id="P2", scopes=ALL_SCOPES, app_connected=True)
 INSURER = Actor("insurer", "cpam-1")
@@ -143,9 +140,7 @@ VACC = Resource("document", "vaccination_record", author=BY_G1)
 MASKED = Resource("document", "lab_result", author=BY_G1, masked=True)
 BY_S1 = Resource("document", "lab_result", author=("professional", "S1"))
 HOSP_BY_PH = Resource("document", "hospital_report", author=("professional", "PH"))
-INVIS_NEW = Resource(
-    "document", "lab_result", author=BY_G1, invisible_to_patient=True, invisible_since=YESTERDAY
-)
+INVIS_NEW = Resource("document", "lab_result", author=BY_G1, invisible_to_patient=True, invisible_since=YESTERDAY)
 INVIS_NONE = Resource("document", "lab_result", author=BY_G1, invisible_to_patient=True)
 INVIS_30 = Resource(
     "document",
@@ -307,7 +302,8 @@ ROWS = [
     ("granted_updates_others_agenda", G2, ACTIVE, "update", AGENDA_BY_G1, F, "author_only", F),
     ("treating_deletes_patients_agenda", TD, ACTIVE, "delete", AGENDA, F, "author_only", F),
     ("author_expired_grant_updates_agenda", X1, ACTIVE, "update", AGENDA_BY_X1, F, "no_grant", F),
-    ("blocked_author_deletes_agenda", B1, ACTIVE, "delete", Resource("agenda", author=("professional", "B1")), F, "blocked", F),
+    ("blocked_author_deletes_agenda", B1, ACTIVE, "delete", Resource("agenda", author=("professional", "B1")), F,
+     "blocked", F),
     ("author_agenda_closed", G1, CLOSED, "update", AGENDA_BY_G1, F, "space_not_open", T),
     # --- professional: author rights ---
     ("author_deletes", G1, ACTIVE, "delete", LAB, T, "author", F),
@@ -348,7 +344,8 @@ ROWS = [
     ("occ_expired_grant", O3, ACTIVE, "read", VACC, F, "occupational_doctor_needs_grant", F),
     ("occ_granted_activity", O1, ACTIVE, "read", ACTIVITY, F, "treating_doctor_only", F),
     ("occ_granted_treating_activity", O1, OCC_GRANTED_IS_TREATING, "read", ACTIVITY, F, "treating_doctor_only", F),
-    ("occ_granted_treating_masked", O1, OCC_GRANTED_IS_TREATING, "read", Resource("document", "other", masked=True), F, "masked", T),
+    ("occ_granted_treating_masked", O1, OCC_GRANTED_IS_TREATING, "read", Resource("document", "other", masked=True), F,
+     "masked", T),
     ("occ_granted_treating_reads", O1, OCC_GRANTED_IS_TREATING, "read", VACC, T, "grant", F),
     # --- apps ---
     ("app_reads_doc", APP_FULL, ACTIVE, "read", LAB, T, "app_scope", F),
@@ -469,16 +466,20 @@ def test_table_is_large_and_ids_unique():
 
 
 def test_matrix_covers_every_profession_and_only_known_types():
-    assert set(PROFESSION_READABLE_DOCUMENT_TYPES) == PROFESSIONS == {
-        "medecin",
-        "pharmacien",
-        "infirmier",
-        "sage_femme",
-        "chirurgien_dentiste",
-        "masseur_kinesitherapeute",
-        "pedicure_podologue",
-        "medecin_du_travail",
-    }
+    assert (
+        set(PROFESSION_READABLE_DOCUMENT_TYPES)
+        == PROFESSIONS
+        == {
+            "medecin",
+            "pharmacien",
+            "infirmier",
+            "sage_femme",
+            "chirurgien_dentiste",
+            "masseur_kinesitherapeute",
+            "pedicure_podologue",
+            "medecin_du_travail",
+        }
+    )
     for types in PROFESSION_READABLE_DOCUMENT_TYPES.values():
         assert types <= set(DOCUMENT_TYPES)
     assert "hospital_report" not in PROFESSION_READABLE_DOCUMENT_TYPES["pedicure_podologue"]
@@ -497,9 +498,9 @@ def test_inputs_are_immutable_and_copied():
     grants["S1"] = None  # the caller's dict changing later does not change the space
     assert "S1" not in built.grants
     with pytest.raises(TypeError):
-        built.grants["S1"] = None  # type: ignore[index]
+        built.grants["S1"] = None  # type: ignore[index]  # what the test tries: a read-only mapping
     with pytest.raises(FrozenInstanceError):
-        built.status = "closed"  # type: ignore[misc]
+        built.status = "closed"  # type: ignore[misc]  # what the test tries: a frozen dataclass
     assert Space("P1", "active").grants == {}
     assert hash(built) == hash(Space("P1", "active", grants={"G1": None}))
 

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
-from chalicelib.core.data import aws, layout
-from chalicelib.core.history import chain
 from chalicelib.core import clock
+from chalicelib.core.data import aws, layout
 from chalicelib.core.errors import Conflict, cancellation_reasons, is_condition_failure
+from chalicelib.core.history import chain
 from chalicelib.core.ids import new_id
 from chalicelib.core.models import ActorRef
 
@@ -36,11 +37,14 @@ class StateChanged(Conflict):
     """A write the event came with lost its condition: someone changed the state first."""
 
 
-def get_head(patient_id: str) -> dict | None:
-    return aws.table().get_item(Key=layout.activity_head(patient_id), ConsistentRead=True).get("Item")
+def get_head(patient_id: str) -> dict[str, Any] | None:
+    head: dict[str, Any] | None = (
+        aws.table().get_item(Key=layout.activity_head(patient_id), ConsistentRead=True).get("Item")
+    )
+    return head
 
 
-def _chain_items(patient_id: str, head: dict | None, events: list[dict]) -> list[dict]:
+def _chain_items(patient_id: str, head: dict[str, Any] | None, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Transaction items moving the head to the last of ``events`` (each carries seq and hash)."""
     table = aws.table().name
     head_key = layout.activity_head(patient_id)
@@ -58,10 +62,7 @@ def _chain_items(patient_id: str, head: dict | None, events: list[dict]) -> list
                 "ExpressionAttributeValues": {":seq": last["seq"], ":hash": last["hash"], ":prev": head["seq"]},
             }
         }
-    put_events = [
-        aws.put_new({**layout.activity_event(patient_id, event["seq"]), **event})
-        for event in events
-    ]
+    put_events = [aws.put_new({**layout.activity_event(patient_id, event["seq"]), **event}) for event in events]
     return [move_head, *put_events]
 
 
@@ -71,10 +72,10 @@ def record(
     action: str,
     resource: str | None = None,
     *,
-    head: dict | None = None,
+    head: dict[str, Any] | None = None,
     hidden_from_representatives: bool = False,
     invisible_to_patient: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """Appends one event that comes with no write of its own (a read, a notice)."""
     return commit(
         patient_id,
@@ -94,12 +95,12 @@ def commit(
     action: str,
     resource: str | None = None,
     *,
-    writes: list[dict],
-    head: dict | None = None,
+    writes: list[dict[str, Any]],
+    head: dict[str, Any] | None = None,
     new_space: bool = False,
     hidden_from_representatives: bool = False,
     invisible_to_patient: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """Applies ``writes`` (transaction items: the change the event describes) and appends the event,
     all or nothing. Returns the event.
 
@@ -131,10 +132,10 @@ def commit_events(
     actor: ActorRef,
     described_by: list[Event],
     *,
-    writes: list[dict],
-    head: dict | None = None,
+    writes: list[dict[str, Any]],
+    head: dict[str, Any] | None = None,
     new_space: bool = False,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """``commit`` for a change several events describe (a bundle of documents deposited at once):
     the writes and every event, in one transaction. Returns the events, in order."""
     known = new_space or head is not None
@@ -165,14 +166,15 @@ def commit_events(
         try:
             aws.table().meta.client.transact_write_items(TransactItems=chain_items + writes)
             return events
-        except Exception as error:  # noqa: BLE001 - only condition failures are retried
+        except Exception as error:  # only condition failures are retried
             if not is_condition_failure(error):
                 raise
             # DynamoDB gives one reason per item, in order: the writes' reasons follow the chain's.
             writes_reasons = cancellation_reasons(error)[len(chain_items) :]
             if "ConditionalCheckFailed" in writes_reasons:
                 raise StateChanged("This changed in the meantime; reload and try again.") from error
-            time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))  # another appender won: back off
+            # another appender won: back off
+            time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))  # noqa: S311 - jitter, not a secret
     raise Conflict("Too many simultaneous changes on this space; try again.")
 
 
@@ -184,16 +186,20 @@ def _events(patient_id: str, newest_first: bool) -> dict[str, Any]:
     }
 
 
-def page(patient_id: str, limit: int, start_key: dict | None, newest_first: bool) -> tuple[list[dict], dict | None]:
+def page(
+    patient_id: str, limit: int, start_key: dict[str, Any] | None, newest_first: bool
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     return aws.query_page({**_events(patient_id, newest_first), "Limit": limit}, start_key)
 
 
-def visible_page(patient_id: str, limit: int, start_key: dict | None, visible: Callable[[dict], bool]) -> tuple[list[dict], dict | None]:
+def visible_page(
+    patient_id: str, limit: int, start_key: dict[str, Any] | None, visible: Callable[[dict[str, Any]], bool]
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """A full page of the events ``visible`` accepts, newest first (core.data.aws.visible_page)."""
     return aws.visible_page(_events(patient_id, newest_first=True), start_key, limit, visible)
 
 
-def all_events(patient_id: str) -> list[dict]:
+def all_events(patient_id: str) -> list[dict[str, Any]]:
     events, start_key = [], None
     while True:
         items, start_key = page(patient_id, 1000, start_key, newest_first=False)

@@ -18,14 +18,14 @@ import re
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Chalice, Response
 
 from chalicelib.core import logs
-from chalicelib.core.security.auth import Principal, from_authorization_header
 from chalicelib.core.errors import (
     ApiError,
     Forbidden,
@@ -33,9 +33,11 @@ from chalicelib.core.errors import (
     InvalidRequest,
     InvalidRpps,
     PayloadTooLarge,
+    Unauthenticated,
     UnsupportedMediaType,
     unexpected,
 )
+from chalicelib.core.security.auth import Principal, from_authorization_header
 from chalicelib.core.settings import settings
 
 if TYPE_CHECKING:
@@ -81,6 +83,13 @@ class Call:
     query: Any
     request: Any
 
+    @property
+    def caller(self) -> Principal:
+        """The principal, on a route that is not public (its access rule let no anonymous call in)."""
+        if self.principal is None:
+            raise Unauthenticated("This endpoint needs an 'Authorization: Bearer <token>' header.")
+        return self.principal
+
 
 @dataclass
 class Raw:
@@ -120,7 +129,7 @@ class Operation:
     render_error: Callable[[ApiError, Any], Response] | None = None
     # OpenAPI fields replacing the generated ones, for bodies and answers that are not the
     # contract's JSON (FHIR resources, form bodies).
-    openapi: Callable[[], dict] | None = None
+    openapi: Callable[[], dict[str, Any]] | None = None
     # The largest body this route takes, in bytes: a larger one is refused (413) unread.
     body_limit: int = JSON_BODY_LIMIT
 
@@ -164,7 +173,7 @@ def invalid_input(error: ValidationError, message: str) -> ApiError:
     return InvalidRequest(message, details)
 
 
-def _cors_headers(request: Any) -> dict[str, str]:
+def _cors_headers(request: Any) -> dict[str, str | list[str]]:
     origin = (request.headers or {}).get("origin") if request is not None else None
     if origin and origin in settings().cors_allowed_origins:
         return {
@@ -176,10 +185,16 @@ def _cors_headers(request: Any) -> dict[str, str]:
     return {}
 
 
-def json_response(status: int, body: Any, request: Any, headers: dict | None = None) -> Response:
-    all_headers = {"Content-Type": "application/json", "X-Request-Id": logs.request_id.get(), **_cors_headers(request)}
+def json_response(status: int, body: Any, request: Any, headers: dict[str, Any] | None = None) -> Response:
+    all_headers: dict[str, str | list[str]] = {
+        "Content-Type": "application/json",
+        "X-Request-Id": logs.request_id.get(),
+        **_cors_headers(request),
+    }
     all_headers.update(headers or {})
-    return Response(body=json.dumps(body, ensure_ascii=False) if body is not None else "", status_code=status, headers=all_headers)
+    return Response(
+        body=json.dumps(body, ensure_ascii=False) if body is not None else "", status_code=status, headers=all_headers
+    )
 
 
 def error_response(error: ApiError, request: Any) -> Response:
@@ -214,7 +229,10 @@ def _size(count: int) -> str:
 def _refuse_oversized(raw: bytes, limit: int) -> None:
     if len(raw) > limit:
         message = f"At most {_size(limit)}."
-        raise PayloadTooLarge(f"The body is over {_size(limit)}, the most this endpoint takes: send less.", [{"field": "body", "message": message}])
+        raise PayloadTooLarge(
+            f"The body is over {_size(limit)}, the most this endpoint takes: send less.",
+            [{"field": "body", "message": message}],
+        )
 
 
 def query_integer(text: str, name: str, *, minimum: int = 0, maximum: int) -> int:
@@ -228,13 +246,14 @@ def query_integer(text: str, name: str, *, minimum: int = 0, maximum: int) -> in
     raise InvalidRequest(f"{name}: {message}", [{"field": name, "message": message}])
 
 
-class _Repeated(dict):
+class _Repeated(dict[str, Any]):
     """A parsed JSON object that held some keys more than once (refused, with their paths)."""
 
     __slots__ = ("repeated",)
+    repeated: list[str]
 
 
-def _object(pairs: list[tuple[str, Any]]) -> dict:
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     parsed = dict(pairs)
     if len(parsed) == len(pairs):
         return parsed
@@ -247,7 +266,7 @@ def _not_json(constant: str) -> None:
     raise ValueError(f"{constant} is not JSON")
 
 
-def _flaws(value: Any, path: tuple = ()) -> Iterator[dict[str, str]]:
+def _flaws(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[dict[str, str]]:
     """What no field may hold, wherever it is in a parsed body: control characters, repeated keys."""
     where = ".".join(str(part) for part in path) or "body"
     if isinstance(value, str):
@@ -255,7 +274,10 @@ def _flaws(value: Any, path: tuple = ()) -> Iterator[dict[str, str]]:
             yield {"field": where, "message": "Control characters are not allowed (tab and line breaks are)."}
     elif isinstance(value, dict):
         for key in getattr(value, "repeated", ()):
-            yield {"field": ".".join(str(part) for part in (*path, key)), "message": "This key is repeated: send it once."}
+            yield {
+                "field": ".".join(str(part) for part in (*path, key)),
+                "message": "This key is repeated: send it once.",
+            }
         for key, item in value.items():
             yield from _flaws(key, (*path, key))
             yield from _flaws(item, (*path, key))
@@ -278,7 +300,9 @@ def parse_json(raw: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise InvalidRequest("The body is not UTF-8 text.") from exc
     if _nesting(text) > MAX_DEPTH:
-        raise InvalidRequest(f"The body nests deeper than {MAX_DEPTH} levels.", [{"field": "body", "message": "Too deeply nested."}])
+        raise InvalidRequest(
+            f"The body nests deeper than {MAX_DEPTH} levels.", [{"field": "body", "message": "Too deeply nested."}]
+        )
     try:
         data = json.loads(text, object_pairs_hook=_object, parse_constant=_not_json)
     except ValueError as exc:
@@ -295,7 +319,9 @@ def _parse_body(request: Any, model: type[BaseModel]) -> BaseModel:
         raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
     data = parse_json(request.raw_body or b"null")
     if not isinstance(data, dict):
-        raise InvalidRequest("The body must be a JSON object.", [{"field": "body", "message": "Expected a JSON object."}])
+        raise InvalidRequest(
+            "The body must be a JSON object.", [{"field": "body", "message": "Expected a JSON object."}]
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -325,12 +351,18 @@ def _render(result: Any, op: Operation, request: Any) -> Response:
 
 
 def authenticate(request: Any, access: Access) -> Principal | None:
-    if access.public:
+    if access.roles is None:  # public
         return None
     principal = from_authorization_header((request.headers or {}).get("authorization"))
     if principal.role not in access.roles:
         raise Forbidden(f"Your role ({principal.role}) may not use this endpoint.")
     return principal
+
+
+def _summary(handler: Callable[..., Any]) -> str:
+    """The operation's summary: its handler's docstring's first paragraph (wrapped at 120 columns)."""
+    first = (handler.__doc__ or handler.__name__).strip().split("\n\n")[0]
+    return " ".join(line.strip() for line in first.splitlines())
 
 
 class Router:
@@ -352,19 +384,19 @@ class Router:
         response: ModelRef = None,
         status: int = 200,
         raw_content_type: str | tuple[str, ...] | None = None,
-        openapi: Callable[[], dict] | None = None,
+        openapi: Callable[[], dict[str, Any]] | None = None,
         body_limit: int = JSON_BODY_LIMIT,
-    ) -> Callable:
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         if not isinstance(access, Access):
             raise TypeError(f"{method} {path}: declare who may call it (access=...)")
         if any(isinstance(ref, str) for ref in (body, query, response)):
             raise TypeError(f"{method} {path}: give models as functions returning them, not names")
 
-        def register(handler: Callable) -> Callable:
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
             op = Operation(
                 method=method,
                 path=path,
-                summary=(handler.__doc__ or handler.__name__).strip().splitlines()[0],
+                summary=_summary(handler),
                 tag=self.tag,
                 access=access,
                 body_ref=body,
@@ -412,7 +444,7 @@ class Router:
         self.blueprint.route(path, methods=["OPTIONS"], content_types=["*/*"])(preflight)
 
 
-def handle(op: Operation, handler: Callable, request: Any, path_params: dict[str, str]) -> Response:
+def handle(op: Operation, handler: Callable[..., Any], request: Any, path_params: dict[str, str]) -> Response:
     context = getattr(request, "context", None) or {}
     logs.request_id.set(context.get("requestId") or str(uuid.uuid4()))
     started = time.perf_counter()

@@ -1,8 +1,9 @@
 """Encrypted content in S3 (documents; message bodies and attachments), never left half-written.
 
 Each module owning content has its own bucket (a ``Bucket`` here: documents, messages), so that a
-function's role reaches only its own module's content. Objects are keyed by an opaque id only. Content is encrypted before it leaves the process
-(core.security.crypto), with an encryption context naming its owner; the bucket adds SSE-KMS underneath.
+function's role reaches only its own module's content. Objects are keyed by an opaque id only.
+Content is encrypted before it leaves the process (core.security.crypto), with an encryption
+context naming its owner; the bucket adds SSE-KMS underneath.
 
 Writes are guarded by an orphan marker: a DynamoDB item saying "this object may be unowned".
 - storing: marker → object → the caller's transaction creates the metadata AND deletes the marker;
@@ -26,10 +27,10 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core.data import aws, layout
 from chalicelib.core import clock, logs
-from chalicelib.core.security import crypto
+from chalicelib.core.data import aws, layout
 from chalicelib.core.errors import ApiError, is_condition_failure
+from chalicelib.core.security import crypto
 from chalicelib.core.settings import settings
 
 SWEEP_AFTER = timedelta(minutes=15)
@@ -60,15 +61,21 @@ class Bucket:
     def name(self) -> str:
         return settings().bucket(self.kind)
 
-    def _marker(self, object_key: str, owner: str) -> dict:
+    def _marker(self, object_key: str, owner: str) -> dict[str, Any]:
         """A marker: the object is unowned unless ``owner`` (a table key "pk|sk") exists."""
         now = clock.iso(clock.now())
-        return {**layout.orphan(object_key), "object_key": object_key, "owner": owner, "gsi1pk": self._orphans, "gsi1sk": now}
+        return {
+            **layout.orphan(object_key),
+            "object_key": object_key,
+            "owner": owner,
+            "gsi1pk": self._orphans,
+            "gsi1sk": now,
+        }
 
-    def put_marker_item(self, object_key: str, owner: str) -> dict:
+    def put_marker_item(self, object_key: str, owner: str) -> dict[str, Any]:
         return {"Put": {"TableName": aws.table().name, "Item": self._marker(object_key, owner)}}
 
-    def delete_marker_item(self, object_key: str) -> dict:
+    def delete_marker_item(self, object_key: str) -> dict[str, Any]:
         return {"Delete": {"TableName": aws.table().name, "Key": layout.orphan(object_key)}}
 
     def store(self, object_key: str, content: bytes, context: dict[str, str], owner: str) -> str:
@@ -97,14 +104,16 @@ class Bucket:
         if nothing_written(error):
             self.discard_all(object_keys)
         else:
-            logs.warning("write outcome unknown: its content is left to the sweeper", bucket=self.kind, objects=len(object_keys))
+            logs.warning(
+                "write outcome unknown: its content is left to the sweeper", bucket=self.kind, objects=len(object_keys)
+            )
 
     def discard_all(self, object_keys: list[str]) -> None:
         """Discards each object; one that fails keeps its marker, and the sweeper finishes."""
         for object_key in object_keys:
             try:
                 self.discard(object_key)
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - one that fails keeps its marker: the sweeper finishes
                 logs.error("content discard failed", exc_info=True, bucket=self.kind)
 
     def discard(self, object_key: str) -> None:
@@ -123,9 +132,11 @@ class Bucket:
     def sweep(self, now: Any = None) -> int:
         """Scheduled: finishes the stores and removals a failure interrupted."""
         cutoff = clock.iso((now or clock.now()) - SWEEP_AFTER)
-        markers = aws.table().query(
-            IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(self._orphans) & Key("gsi1sk").lte(cutoff)
-        ).get("Items", [])
+        markers = (
+            aws.table()
+            .query(IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(self._orphans) & Key("gsi1sk").lte(cutoff))
+            .get("Items", [])
+        )
         swept = 0
         for marker in markers:
             owner_pk, owner_sk = marker["owner"].split("|", 1)
