@@ -76,7 +76,13 @@ def runs(document: dict, max_examples: int) -> list[Run]:
         Run("public operations, no token", None, tuple(callers.get(None, [])), full, max_examples),
         *(Run(role, keys.mint(role), tuple(callers[role]), full, max_examples) for role in ROLES if callers.get(role)),
         Run("protected operations, no token (401)", None, protected, "fuzzing", DENIED_EXAMPLES),
-        Run(f"protected operations as {DENIED_ROLE} (403)", keys.mint(DENIED_ROLE), protected, "fuzzing", DENIED_EXAMPLES),
+        Run(
+            f"protected operations as {DENIED_ROLE} (403)",
+            keys.mint(DENIED_ROLE),
+            protected,
+            "fuzzing",
+            DENIED_EXAMPLES,
+        ),
     ]
 
 
@@ -111,7 +117,9 @@ def main() -> None:
         started = time.monotonic()
         done = subprocess.run(command(run, base, args.seed), check=False, capture_output=True, text=True)
         with printing:  # each run's report whole, in the order the runs end
-            print(f"--- schemathesis: {run.name}, {len(run.operation_ids)} operations, {time.monotonic() - started:.0f} s")
+            print(
+                f"--- schemathesis: {run.name}, {len(run.operation_ids)} operations, {time.monotonic() - started:.0f} s"
+            )
             print(done.stdout + done.stderr, flush=True)
         return done.returncode == 0
 
@@ -121,7 +129,9 @@ def main() -> None:
         with urllib.request.urlopen(f"{base}/v1/openapi.json", timeout=10) as served:  # noqa: S310 - loopback only
             planned = runs(json.load(served), args.max_examples)
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            passed = all(list(pool.map(fuzz, sorted(planned, key=lambda run: -len(run.operation_ids) * run.max_examples))))
+            passed = all(
+                list(pool.map(fuzz, sorted(planned, key=lambda run: -len(run.operation_ids) * run.max_examples)))
+            )
     finally:
         stack.send_signal(signal.SIGTERM)
         stack.wait(timeout=30)
