@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     header = ("", "DDB reads", "RCU", "DDB writes", "WCU", "emails", "letters", "SFN starts")
     print("".join(f"{h:>14}" for h in header))
     total = Calls()
-    for name, calls in phases.items():
+    for calls in phases.values():
         total.ops.update(calls.ops)
         total.rcu, total.wcu = total.rcu + calls.rcu, total.wcu + calls.wcu
     for name, calls in [*phases.items(), ("total", total)]:

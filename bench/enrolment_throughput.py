@@ -2,12 +2,13 @@
 
 A cohort is a campaign + a deadline, so N/500 invitations calls sharing one explicit deadline far
 in the future make one cohort; its deadline step (the timer message, fanned out into the cohort's
-shards, each shard's message handled in turn) is then timed. moto in-process on this machine, so the figure compares designs and
-revisions here; it is not DynamoDB's speed. A second run makes every AWS call wait a round trip
-(moto answers at once) to show what handling people side by side does, one at a time vs
-core.data.concurrency's workers, and how many people one 14-minute timer run then gets through (each
-shard has its own runs, in parallel). It runs first, on a small table: moto's CPU per call grows
-with the table, and bounds the side-by-side figure here (a real round trip would).
+shards, each shard's message handled in turn) is then timed. moto in-process on this machine, so
+the figure compares designs and revisions here; it is not DynamoDB's speed. A second run makes
+every AWS call wait a round trip (moto answers at once) to show what handling people side by side
+does, one at a time vs core.data.concurrency's workers, and how many people one 14-minute timer
+run then gets through (each shard has its own runs, in parallel). It runs first, on a small table:
+moto's CPU per call grows with the table, and bounds the side-by-side figure here (a real round
+trip would).
 """
 
 from __future__ import annotations

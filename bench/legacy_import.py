@@ -137,6 +137,7 @@ def _per_million(archives: int, documents: int, calls: Calls, execution: dict, b
     child_states = 1  # ImportBatch, the ItemProcessor's one state (its retries bill more)
     reads, writes = dynamodb(own)
     answers = own.ops["stepfunctions.SendTaskSuccess"] + own.ops["stepfunctions.SendTaskFailure"]
+    kms = Counter({op: n for op, n in own.ops.items() if op.startswith("kms.")})
     rows = [
         ("archives / documents", f"{MILLION:,} / {round(documents * scale):,}"),
         (

@@ -53,7 +53,10 @@ def checkov_summary(sam_path: Path) -> str:
         )
         report.write_text(run.stdout, encoding="utf-8")
     summary = json.loads(report.read_text(encoding="utf-8"))["summary"]
-    return f"checkov {summary['checkov_version']}: {summary['passed']} passed, {summary['failed']} failed, {summary['skipped']} skipped"
+    return (
+        f"checkov {summary['checkov_version']}: {summary['passed']} passed, {summary['failed']} failed, "
+        f"{summary['skipped']} skipped"
+    )
 
 
 def reserved_concurrency(properties: dict, parameters: dict) -> tuple[int, str]:

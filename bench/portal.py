@@ -51,10 +51,18 @@ def _person(documents: int) -> dict:
     token = keys.mint("patient", {"ins": someone["ins"]})
     patient_id = stack.ok("GET", "/v1/me", token=token)["patient_id"]
     for i in range(documents):
-        stack.ok("POST", f"/v1/patients/{patient_id}/documents", {
-            "type": "lab_result", "title": f"Bilan {i + 1}", "date": date.today().isoformat(), "media_type": "text/plain",
-            "content_base64": base64.b64encode(f"Résultat {i + 1}".encode()).decode(),
-        }, token)  # fmt: skip
+        stack.ok(
+            "POST",
+            f"/v1/patients/{patient_id}/documents",
+            {
+                "type": "lab_result",
+                "title": f"Bilan {i + 1}",
+                "date": date.today().isoformat(),
+                "media_type": "text/plain",
+                "content_base64": base64.b64encode(f"Résultat {i + 1}".encode()).decode(),
+            },
+            token,
+        )
     return {**someone, "token": token, "patient_id": patient_id}
 
 

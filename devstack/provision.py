@@ -66,7 +66,7 @@ class _Resolver:
             return self.ref(value["Ref"])
         if set(value) == {"Fn::GetAtt"}:
             logical, attribute = value["Fn::GetAtt"]
-            assert attribute == "Arn", attribute
+            assert attribute == "Arn", attribute  # noqa: S101 - the only attribute infra/ asks for
             return self.arn(logical)
         if set(value) == {"Fn::Sub"}:
             text = value["Fn::Sub"]
@@ -166,7 +166,7 @@ def provision(stage: str = "local") -> dict[str, str]:
     }
     resolver = _Resolver(render(), parameters, physical, session)
     _complete(session, template, physical)
-    for name, resource in by_api.items():
+    for resource in by_api.values():
         _BY_API[resource["Type"]](session, resolver.resolve(resource["Properties"]))
     machine_arns = {name: _state_machine(session, resolver, resource) for name, resource in machines.items()}
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}

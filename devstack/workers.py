@@ -76,7 +76,11 @@ def drain_purges() -> int:
     handled = 0
     for module, purge_space in _purging_modules().items():
         url = sqs.get_queue_url(QueueName=purge.queue_name(module))["QueueUrl"]
-        handled += drain(url, lambda body, purge_space=purge_space: purge.handle(body, purge_space))
+
+        def handle(body: str, purge_space: purge.Purge = purge_space) -> None:  # this module's, bound now
+            purge.handle(body, purge_space)
+
+        handled += drain(url, handle)
     return handled
 
 

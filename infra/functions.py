@@ -25,21 +25,21 @@ from typing import Any
 # ---- CloudFormation values ---------------------------------------------------------------------
 
 
-def ref(name: str) -> dict:
+def ref(name: str) -> dict[str, Any]:
     return {"Ref": name}
 
 
-def arn(name: str) -> dict:
+def arn(name: str) -> dict[str, Any]:
     return {"Fn::GetAtt": [name, "Arn"]}
 
 
-def sub(text: str) -> dict:
+def sub(text: str) -> dict[str, Any]:
     return {"Fn::Sub": text}
 
 
 # Every variable of chalicelib/core/settings.py that names a resource of the stack, and that
 # resource. A function gets only those its module reads (Module.environment), and STAGE.
-STACK_ENVIRONMENT: dict[str, dict] = {
+STACK_ENVIRONMENT: dict[str, dict[str, Any]] = {
     "STAGE": ref("Stage"),
     "TABLE_NAME": ref("Table"),
     "DOCUMENTS_BUCKET": ref("DocumentsBucket"),
@@ -61,16 +61,18 @@ STACK_ENVIRONMENT: dict[str, dict] = {
 KEY = arn("DataKey")
 
 
-def allow(sid: str, actions: list[str], resources: list[Any], condition: dict | None = None) -> dict:
-    statement = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+def allow(
+    sid: str, actions: list[str], resources: list[Any], condition: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
     if condition:
         statement["Condition"] = condition
     return statement
 
 
-def via(service: str, context: dict | None = None) -> dict:
+def via(service: str, context: dict[str, Any] | None = None) -> dict[str, Any]:
     """KMS used by ``service`` on the caller's behalf, for the resource its context names."""
-    condition: dict = {"StringEquals": {"kms:ViaService": sub(f"{service}.${{AWS::Region}}.amazonaws.com")}}
+    condition: dict[str, Any] = {"StringEquals": {"kms:ViaService": sub(f"{service}.${{AWS::Region}}.amazonaws.com")}}
     if context:
         condition["StringEquals"].update({f"kms:EncryptionContext:{k}": v for k, v in context.items()})
     return condition
@@ -115,7 +117,7 @@ def peppers() -> list[dict]:
     ]
 
 
-def sealed(purpose: str, *, opens: bool = True) -> list[dict]:
+def sealed(purpose: str, *, opens: bool = True) -> list[dict[str, Any]]:
     """The Encryption SDK for this purpose only: a data key to seal (GenerateDataKey) and, if
     ``opens``, to open (Decrypt) what was sealed for it."""
     actions = ["kms:GenerateDataKey"] + (["kms:Decrypt"] if opens else [])
@@ -123,7 +125,7 @@ def sealed(purpose: str, *, opens: bool = True) -> list[dict]:
     return [allow(sid, actions, [KEY], {"StringEquals": {"kms:EncryptionContext:purpose": purpose}})]
 
 
-def content(bucket: str) -> list[dict]:
+def content(bucket: str) -> list[dict[str, Any]]:
     """A module's own bucket (core/security/blobs.py): objects written, read, every version deleted; the
     versions listed; SSE-KMS through S3 for this bucket only (bucket keys: the context is the
     bucket's ARN)."""
@@ -143,13 +145,13 @@ def content(bucket: str) -> list[dict]:
     ]
 
 
-def emails() -> list[dict]:
+def emails() -> list[dict[str, Any]]:
     """core/policy/notify.py send_email: only as the stack's sender."""
     identity = sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderEmail}")
     return [allow("Emails", ["ses:SendEmail"], [identity], {"StringEquals": {"ses:FromAddress": ref("SenderEmail")}})]
 
 
-def sends_to(queue: str) -> list[dict]:
+def sends_to(queue: str) -> list[dict[str, Any]]:
     """Messages onto an SSE-KMS queue: SQS needs a data key for it."""
     return [
         allow(f"{queue}Send", ["sqs:SendMessage"], [arn(queue)]),
@@ -159,7 +161,7 @@ def sends_to(queue: str) -> list[dict]:
     ]
 
 
-def receives_from(queue: str) -> list[dict]:
+def receives_from(queue: str) -> list[dict[str, Any]]:
     """What Lambda's event source mapping needs of its SSE-KMS queue."""
     return [
         allow(f"{queue}Receive", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], [arn(queue)]),
@@ -167,11 +169,11 @@ def receives_from(queue: str) -> list[dict]:
     ]
 
 
-def cohort_timers() -> list[dict]:
+def cohort_timers() -> list[dict[str, Any]]:
     return [allow("CohortTimers", ["states:StartExecution"], [ref("EnrolmentCohortStateMachine")])]
 
 
-def purge_requests() -> list[dict]:
+def purge_requests() -> list[dict[str, Any]]:
     """core/data/purge.py request: one message on the SSE-KMS topic (the closure)."""
     return [
         allow("PurgeRequests", ["sns:Publish"], [ref("PurgeTopic")]),
@@ -185,7 +187,7 @@ def purge_requests() -> list[dict]:
 @dataclass(frozen=True)
 class Module:
     environment: tuple[str, ...]  # the stack variables its code reads (besides STAGE)
-    statements: tuple[dict, ...]  # what it does with the stack's resources
+    statements: tuple[dict[str, Any], ...]  # what it does with the stack's resources
 
 
 SPACE_ENV = ("TABLE_NAME", "PEPPERS_SECRET_ID", "CURSOR_SECRET_ID")
@@ -351,7 +353,7 @@ class Function:
     most: Parameter | int | None = None  # an SQS source's MaximumConcurrency: a cap, no quota taken
     trigger: str | None = None  # the queue of an SQS event source (template logical id)
     environment: tuple[str, ...] = ()  # beyond the module's
-    statements: tuple[dict, ...] = field(default=())  # beyond the module's
+    statements: tuple[dict[str, Any], ...] = field(default=())  # beyond the module's
 
 
 def api_reserved(module: str) -> Parameter:
@@ -478,7 +480,7 @@ FUNCTION_CHECKOV_SKIPS = {
 }
 
 
-def role_statements(logical_id: str) -> list[dict]:
+def role_statements(logical_id: str) -> list[dict[str, Any]]:
     """Everything one function's role allows: its module's, its own, its trigger's, its logs,
     traces and environment."""
     function = FUNCTIONS[logical_id]

@@ -55,7 +55,7 @@ def get_app(app_id: str) -> App:
 
 
 def add_app(request: AppCreate) -> App:
-    item = {
+    item: dict[str, Any] = {
         "app_id": request.app_id or new_id("app"),
         "name": request.name,
         "publisher": request.publisher,
@@ -113,7 +113,7 @@ def connect(principal: Principal, patient_id: str, request: ConnectionCreate) ->
         )
     if any(c.get("app_id") == request.app_id for c in granted.items.connections.values()):
         raise Conflict("This app is already connected: revoke the connection first to change its scopes.")
-    item = {
+    item: dict[str, Any] = {
         "connection_id": new_id("con"),
         "app_id": request.app_id,
         "scopes": list(request.scopes),

@@ -31,7 +31,7 @@ class Settings:
     sender_email: str = "no-reply@monespacesante.example"
     # Authentication: trusted issuers and where their keys are (inline JWKS or a URL).
     token_issuers: tuple[str, ...] = ()
-    token_audience: str = "mon-espace-sante-api"
+    token_audience: str = "mon-espace-sante-api"  # noqa: S105 - an audience, not a secret
     jwks_json: str = ""
     jwks_url: str = ""
     cors_allowed_origins: tuple[str, ...] = field(default_factory=tuple)

@@ -12,8 +12,9 @@ from chalicelib.core.models import ActorRef, Model, Strict
 from chalicelib.core.policy import document_types
 from chalicelib.core.policy.matrix import DOCUMENT_TYPES
 
-DocumentType = Literal[DOCUMENT_TYPES]
+DocumentType = Literal[DOCUMENT_TYPES]  # type: ignore[valid-type]  # pydantic reads a tuple in Literal, mypy cannot
 Status = Literal["current", "superseded"]
+Day = date  # in DocumentCreate, the field named date hides the type
 
 
 class DocumentCreate(Strict):
@@ -30,7 +31,18 @@ class DocumentCreate(Strict):
     hidden_from_representatives: bool = Field(
         False,
         description="Professionals only, on a minor's space (else 400): the minor's secret (CSP L1111-5). The legal "
-        "representatives never learn the document exists (lists, counts, export, history); its author may lift it once.",
+        "representatives never learn the document exists (lists, counts, export, history); "
+        "its author may lift it once.",
+    )
+    type_code: str | None = Field(
+        None,
+        description="The LOINC code of the DMP's list refining `type` (docs/fhir.md); default: the type's own code.",
+    )
+    replaces: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="The document_id of an older document of the same author: it becomes superseded.",
     )
     type_code: str | None = Field(
         None,
@@ -45,7 +57,7 @@ class DocumentCreate(Strict):
 
     @field_validator("date")
     @classmethod
-    def not_in_future(cls, value: date) -> date:
+    def not_in_future(cls, value: Day) -> Day:
         if value > clock.latest_date():
             raise ValueError("the document's date cannot be in the future")
         return value

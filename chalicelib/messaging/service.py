@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 
@@ -112,7 +113,7 @@ def _store_message(
         stored.append(body_key)
         body_sha = CONTENT.store(body_key, envelope, _context(patient_id, conversation_id, message_id, "body"), owner)
         parts = []
-        for index, (attachment, data) in enumerate(zip(attachments, files)):
+        for index, (attachment, data) in enumerate(zip(attachments, files, strict=True)):
             key = store.attachment_object_key(message_id, index)
             stored.append(key)
             sha = CONTENT.store(
@@ -206,7 +207,7 @@ def open_conversation(principal: Principal, request: ConversationCreate) -> Open
 
 
 def reply(principal: Principal, conversation_id: str, request: MessageCreate) -> Sent:
-    granted, entries, role = _participant(principal, conversation_id, MESSAGE)
+    granted, _entries, role = _participant(principal, conversation_id, MESSAGE)
     patient_id = granted.space.patient_id
     stored = _store_message(patient_id, conversation_id, granted.actor_ref, request.body, request.attachments)
     sent_at = stored.item["sent_at"]
@@ -229,7 +230,7 @@ def _tell(account: dict, recipient: str) -> None:
         return
     try:
         notify_space(account, *notices.new_message(), purpose="message", today=clock.now().date(), letters=False)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - the message is sent whatever happens here
         logs.error("message notification failed", exc_info=True)
 
 
@@ -361,7 +362,7 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
     other_read = other.get("last_read") or ""
     out = []
     envelopes = concurrency.map_concurrently(lambda item: _load_body(patient_id, item), items)  # S3 + KMS each
-    for item, envelope in zip(items, envelopes):
+    for item, envelope in zip(items, envelopes, strict=True):
         names = envelope.get("filenames", [])
         out.append(
             Message(

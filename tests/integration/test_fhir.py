@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import threading
 import uuid
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
@@ -41,7 +42,7 @@ def submitted(ins: str, *documents: dict) -> dict:
     references, binaries = [], []
     for document in documents:
         binary_url, reference_url = f"urn:uuid:{uuid.uuid4()}", f"urn:uuid:{uuid.uuid4()}"
-        reference = {
+        reference: dict[str, Any] = {
             "resourceType": "DocumentReference",
             "status": "current",
             "type": {"coding": [{"system": "http://loinc.org", "code": document.get("code", "11488-4")}]},
@@ -75,7 +76,7 @@ def submitted(ins: str, *documents: dict) -> dict:
             {"fullUrl": reference_url, "resource": reference, "request": {"method": "POST", "url": "DocumentReference"}}
         )
         binaries.append({"fullUrl": binary_url, "resource": binary, "request": {"method": "POST", "url": "Binary"}})
-    submission = {
+    submission: dict[str, Any] = {
         "resourceType": "List",
         "status": "current",
         "mode": "working",

@@ -182,7 +182,7 @@ def test_patient_cannot_open_a_conversation(api, space):
 
 
 def test_only_the_two_participants_see_it(api, space, enrolment, token):
-    patient_id, patient, doctor = space
+    patient_id, _patient, doctor = space
     opened = _open(api, patient_id, doctor)
     cid, mid = opened["conversation_id"], opened["message_id"]
     _, other_patient = enrolment.active_patient(2)

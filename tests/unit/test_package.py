@@ -290,7 +290,8 @@ def test_every_route_goes_to_the_function_of_the_module_that_serves_it(sam):
     script = (
         "import importlib, json\n"
         f"modules = {MODULES!r}\n"
-        "print(json.dumps({m: [[p, x] for p, ms in importlib.import_module(f'chalicelib.{m}.function').app.routes.items()"
+        "print(json.dumps({m: [[p, x]"
+        " for p, ms in importlib.import_module(f'chalicelib.{m}.function').app.routes.items()"
         " for x in ms] for m in modules}))"
     )
     # In a process of its own: a Chalice blueprint registers into one app only, and app.py has them.

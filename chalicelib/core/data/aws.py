@@ -41,6 +41,7 @@ def put_new(item: dict, kind: str | None = None) -> dict:
     return {"Put": {"TableName": table(kind).name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
+
 def _one_condition_at_a_time(resource: Any) -> None:
     """boto3 turns Key()/Attr() conditions into expressions with one placeholder counter per
     resource, reset by every call: two threads building at once mix their placeholders (DynamoDB
@@ -92,7 +93,7 @@ def visible_page(
     follows. Pages and cursor depend on the accepted items alone, so the others (what this caller
     may not see) leave no trace: no short page, no cursor pointing at one of them. Reading one
     item past the page answers "is there more" in the same query when all are accepted."""
-    kept: list[dict] = []
+    kept: list[dict[str, Any]] = []
     while len(kept) <= limit:
         items, start_key = query_page({**query, "Limit": limit + 1}, start_key, kind)
         kept += [item for item in items if keep(item)]
@@ -106,7 +107,7 @@ def visible_page(
 
 def query_all(kind: str | None = None, **query: Any) -> list[dict]:
     """Every item a table query matches, page after page (DynamoDB answers 1 MB at a time)."""
-    items: list[dict] = []
+    items: list[dict[str, Any]] = []
     while True:
         result = table(kind).query(**query)
         items += result.get("Items", [])

@@ -6,6 +6,7 @@ whatever the number counted (enrolment campaigns, legacy DMP migrations). Keys i
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 from boto3.dynamodb.conditions import Key
 

@@ -44,7 +44,7 @@ def get_head(patient_id: str) -> dict | None:
     return aws.table(TABLE).get_item(Key=layout.activity_head(patient_id), ConsistentRead=True).get("Item")
 
 
-def _chain_items(patient_id: str, head: dict | None, events: list[dict]) -> list[dict]:
+def _chain_items(patient_id: str, head: dict[str, Any] | None, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Transaction items moving the head to the last of ``events`` (each carries seq and hash)."""
     table = aws.table(TABLE).name
     head_key = layout.activity_head(patient_id)
@@ -72,10 +72,10 @@ def record(
     action: str,
     resource: str | None = None,
     *,
-    head: dict | None = None,
+    head: dict[str, Any] | None = None,
     hidden_from_representatives: bool = False,
     invisible_to_patient: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """Appends one event that comes with no write of its own (a read, a notice)."""
     return commit(
         patient_id,
@@ -95,12 +95,12 @@ def commit(
     action: str,
     resource: str | None = None,
     *,
-    writes: list[dict],
-    head: dict | None = None,
+    writes: list[dict[str, Any]],
+    head: dict[str, Any] | None = None,
     new_space: bool = False,
     hidden_from_representatives: bool = False,
     invisible_to_patient: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """Applies ``writes`` (transaction items: the change the event describes) and appends the event,
     all or nothing. Returns the event.
 
@@ -132,10 +132,10 @@ def commit_events(
     actor: ActorRef,
     described_by: list[Event],
     *,
-    writes: list[dict],
-    head: dict | None = None,
+    writes: list[dict[str, Any]],
+    head: dict[str, Any] | None = None,
     new_space: bool = False,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """``commit`` for a change several events describe (a bundle of documents deposited at once):
     the writes and every event, in one transaction. Returns the events, in order."""
     known = new_space or head is not None
@@ -173,7 +173,8 @@ def commit_events(
             writes_reasons = cancellation_reasons(error)[len(chain_items) :]
             if "ConditionalCheckFailed" in writes_reasons:
                 raise StateChanged("This changed in the meantime; reload and try again.") from error
-            time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))  # another appender won: back off
+            # another appender won: back off
+            time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))  # noqa: S311 - jitter, not a secret
     raise Conflict("Too many simultaneous changes on this space; try again.")
 
 
@@ -196,7 +197,7 @@ def visible_page(
     return aws.visible_page(_events(patient_id, newest_first=True), start_key, limit, visible, kind=TABLE)
 
 
-def all_events(patient_id: str) -> list[dict]:
+def all_events(patient_id: str) -> list[dict[str, Any]]:
     events, start_key = [], None
     while True:
         items, start_key = page(patient_id, 1000, start_key, newest_first=False)
