@@ -160,10 +160,12 @@ def main(argv: list[str] | None = None) -> None:
             f"   {ours_request * 1000:6.1f}ms {bare_request * 1000:6.1f}ms {r_first:5.2f}×"
         )
     print(
-        f"  worst import ratio {worst_import:.2f}× (goal ≤ {IMPORT_GOAL}×: {'met' if worst_import <= IMPORT_GOAL else 'NOT met'})"
+        f"  worst import ratio {worst_import:.2f}× (goal ≤ {IMPORT_GOAL}×: "
+        f"{'met' if worst_import <= IMPORT_GOAL else 'NOT met'})"
     )
     print(
-        f"  worst import + first request ratio {worst_first:.2f}× (goal ≤ {FIRST_GOAL}×: {'met' if worst_first <= FIRST_GOAL else 'NOT met'})"
+        f"  worst import + first request ratio {worst_first:.2f}× (goal ≤ {FIRST_GOAL}×: "
+        f"{'met' if worst_first <= FIRST_GOAL else 'NOT met'})"
     )
 
 

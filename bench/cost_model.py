@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> None:
 
     transitions = len(states)
     print(
-        f"\nStep Functions: one execution entered {transitions} states ({' → '.join(states)}) = {transitions} billed transitions"
+        f"\nStep Functions: one execution entered {transitions} states ({' → '.join(states)}) = {transitions} billed "
+        "transitions"
     )
     designs = [
         ("per cohort: a 1M wave on one day, one deadline", 1),

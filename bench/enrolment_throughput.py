@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> None:
             return bench.call("GET", f"/v1/enrolment/campaigns/{campaign}", token=agent)["counts"]["auto_created"]
 
         print(
-            f"auto-creation of one shard with {LATENCY * 1000:.0f} ms per AWS call ({args.latency_people} people invited)"
+            f"auto-creation of one shard with {LATENCY * 1000:.0f} ms per AWS call ({args.latency_people} people "
+            "invited)"
         )
         for run, workers in enumerate((1, concurrency.WORKERS)):
             cohort, _ = invite_cohort(1_000_000 * (run + 1), args.latency_people, 61 + run)
@@ -80,7 +81,8 @@ def main(argv: list[str] | None = None) -> None:
                 rate = created / (time.perf_counter() - started)
             per_run = rate * RUN_SECONDS
             print(
-                f"  {workers} at a time  {created} people, {rate:4.0f} people/s → {per_run:7,.0f} per shard run, {per_run * COHORT_SHARDS:9,.0f} per step run"
+                f"  {workers} at a time  {created} people, {rate:4.0f} people/s → {per_run:7,.0f} per shard run, "
+                f"{per_run * COHORT_SHARDS:9,.0f} per step run"
             )
 
         cohort, invited_in = invite_cohort(0, args.people, 60)
@@ -89,11 +91,13 @@ def main(argv: list[str] | None = None) -> None:
             created = auto_create({"kind": "enrolment.deadline", "cohort_id": cohort})
         created_in = time.perf_counter() - started
         print(
-            f"\ncohort of {args.people:,} people ({-(-args.people // BATCH)} invitations calls, 1 cohort), moto in-process"
+            f"\ncohort of {args.people:,} people ({-(-args.people // BATCH)} invitations calls, 1 cohort), moto "
+            "in-process"
         )
         print(f"  invitations      {invited_in:7.1f} s  {args.people / invited_in:7.0f} people/s")
         print(
-            f"  auto-creation    {created_in:7.1f} s  {created / created_in:7.0f} people/s  ({created:,} spaces created)"
+            f"  auto-creation    {created_in:7.1f} s  {created / created_in:7.0f} people/s  ({created:,} spaces "
+            "created)"
         )
         print(f"  calls/person     {calls.total / created:.2f}  ({breakdown(calls, created)})")
 

@@ -369,7 +369,8 @@ def _ms(seconds: float) -> str:
 
 def report(rows: list[tuple[str, Figures]]) -> None:
     print(
-        f"{'run':<28} {'requests':>8} {'req/s':>7} {'p50':>8} {'p95':>8} {'dropped':>7} {'failed':>6}  own time / AWS time"
+        f"{'run':<28} {'requests':>8} {'req/s':>7} {'p50':>8} {'p95':>8} {'dropped':>7} {'failed':>6}  "
+        "own time / AWS time"
     )
     for label, f in rows:
         print(

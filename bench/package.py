@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> None:
         reserved_total += value
         share = len(roles[name]) / len(shared)
         print(
-            f"{name:<17} {p['Handler']:<48} {p['MemorySize']:>5} {p['Timeout']:>4} {shown:>25} {len(roles[name]):>7} {share:>10.0%}"
+            f"{name:<17} {p['Handler']:<48} {p['MemorySize']:>5} {p['Timeout']:>4} {shown:>25} {len(roles[name]):>7} "
+            f"{share:>10.0%}"
         )
     print(
         f"reserved concurrency of the {args.stage} package: {reserved_total}; "

@@ -92,10 +92,12 @@ def main(argv: list[str]) -> None:
         extra = [a for a in loaded if a["name"] not in first and a["name"] != "/"]
         sent, size = sum(a["sent"] for a in welcome), sum(a["size"] for a in welcome)
         print(
-            f"first load (welcome): {len(welcome)} files, {_kib(sent)} transferred, {_kib(size)} decoded ({sent / size:.0%})"
+            f"first load (welcome): {len(welcome)} files, {_kib(sent)} transferred, {_kib(size)} decoded "
+            f"({sent / size:.0%})"
         )
         print(
-            f"  + documents screen: {len(extra)} files, {_kib(sum(a['sent'] for a in extra))} transferred, {_kib(sum(a['size'] for a in extra))} decoded"
+            f"  + documents screen: {len(extra)} files, {_kib(sum(a['sent'] for a in extra))} transferred, "
+            f"{_kib(sum(a['size'] for a in extra))} decoded"
         )
 
         reloads, switches, floors = [], [], []
@@ -119,5 +121,6 @@ def main(argv: list[str]) -> None:
     print(f"documents list ({args.documents} documents), median of {args.runs}:")
     print(f"  after a reload (sign-in redirect + token + /v1/me + list): {reload:.0f} ms")
     print(
-        f"  from another screen: {switch:.0f} ms vs {floor:.0f} ms for the API calls alone from Python ({switch / floor:.2f}×)"
+        f"  from another screen: {switch:.0f} ms vs {floor:.0f} ms for the API calls alone from Python "
+        f"({switch / floor:.2f}×)"
     )

@@ -42,7 +42,7 @@ import functools
 import inspect
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import moto.core.responses
@@ -379,10 +379,12 @@ def apply() -> None:
     DynamoDBBackend.transact_write_items = _atomic(transact_write_items)  # type: ignore[method-assign]  # patched
     for name in ("put_item", "update_item", "delete_item"):  # the lock around the reindexing too
         setattr(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
-    Item.__new__ = staticmethod(_untracked)  # type: ignore[method-assign, assignment]
-    Item.instances_tracked.clear()  # type: ignore[attr-defined]
-    BaseJSONSerializer._serialize_type_structure = _plain_attribute_values(BaseJSONSerializer._serialize_type_structure)  # type: ignore[method-assign]
-    DomainDispatcherApplication.get_backend_for_host = _host_cached(DomainDispatcherApplication.get_backend_for_host)  # type: ignore[method-assign]
+    Item.__new__ = staticmethod(_untracked)  # type: ignore[method-assign]  # patched
+    Item.instances_tracked.clear()  # type: ignore[attr-defined]  # set by moto's metaclass, untyped
+    serialize = _plain_attribute_values(BaseJSONSerializer._serialize_type_structure)
+    BaseJSONSerializer._serialize_type_structure = serialize  # type: ignore[method-assign]  # patched
+    backend_for_host = _host_cached(DomainDispatcherApplication.get_backend_for_host)
+    DomainDispatcherApplication.get_backend_for_host = backend_for_host  # type: ignore[method-assign]  # patched
     moto.core.responses.method_names_from_class = functools.lru_cache(maxsize=None)(
         moto.core.responses.method_names_from_class
     )

@@ -78,7 +78,7 @@ def via(service: str, context: dict[str, Any] | None = None) -> dict[str, Any]:
     return condition
 
 
-def table(*actions: str, index: bool = False, of: str = "Table") -> list[dict]:
+def table(*actions: str, index: bool = False, of: str = "Table") -> list[dict[str, Any]]:
     """Item actions on a table (``of``: the spaces table, or a module's, infra/tables.py; a
     transaction is authorised item by item: Put, Update, Delete, ConditionCheckItem), queries of
     its index if ``index``, and the stack's key through DynamoDB for that table only."""
@@ -94,13 +94,13 @@ READ = ("GetItem", "Query")
 APPEND = ("PutItem", "UpdateItem")
 
 
-def history() -> list[dict]:
+def history() -> list[dict[str, Any]]:
     """Appending to the activity history (core/history/journal.py): the head read, then moved
     (UpdateItem) and the event put (PutItem) in the change's own transaction."""
     return table("GetItem", *APPEND, of="HistoryTable")
 
 
-def cursors() -> list[dict]:
+def cursors() -> list[dict[str, Any]]:
     """The key that seals list cursors (core/security/pseudonyms.py cursor_key): every module that lists."""
     return [
         allow("Cursors", ["secretsmanager:GetSecretValue"], [ref("CursorKey")]),
@@ -108,7 +108,7 @@ def cursors() -> list[dict]:
     ]
 
 
-def peppers() -> list[dict]:
+def peppers() -> list[dict[str, Any]]:
     """The HMAC key of core/security/pseudonyms.py: a patient's token is matched to a space by ins_digest
     (core/policy/gate.py actor_of), so every module that authorises patients needs it."""
     return [

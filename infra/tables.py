@@ -20,11 +20,11 @@ MODULE_TABLES: dict[str, str] = {
 }
 
 
-def _sub(text: str) -> dict:
+def _sub(text: str) -> dict[str, Any]:
     return {"Fn::Sub": text}
 
 
-def _key(hash_key: str, range_key: str) -> list[dict]:
+def _key(hash_key: str, range_key: str) -> list[dict[str, Any]]:
     return [{"AttributeName": hash_key, "KeyType": "HASH"}, {"AttributeName": range_key, "KeyType": "RANGE"}]
 
 
@@ -56,6 +56,6 @@ def module_table(kind: str) -> dict[str, Any]:
     }
 
 
-def add_tables(template: dict) -> None:
+def add_tables(template: dict[str, Any]) -> None:
     for logical_id, kind in MODULE_TABLES.items():
         template["Resources"][logical_id] = module_table(kind)

@@ -122,7 +122,7 @@ def archive(
     *,
     metadata_xml: str | None = None,
     extra: dict[str, bytes] | None = None,
-    skip: set[str] = frozenset(),
+    skip: frozenset[str] | set[str] = frozenset(),
 ) -> bytes:
     """An XDM ZIP: README, IHE_XDM/SUBSET01/METADATA.XML and the documents (minus ``skip``), plus ``extra`` entries."""
     names = [_name(n, doc) for n, doc in enumerate(docs, start=1)]

@@ -68,7 +68,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from http.client import HTTPException
@@ -393,7 +393,8 @@ class Importer:
                     )
             if attempt == self.max_attempts:
                 raise ImportStopped(f"Chunk {number}: giving up after {attempt} attempts, last: {problem}.")
-            delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+            jitter = random.uniform(0.5, 1.0)  # noqa: S311 - not a secret
+            delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * jitter
             self.log(
                 f"Chunk {number}: {problem}; retrying in {delay:.1f}s (attempt {attempt + 1}/{self.max_attempts})."
             )

@@ -60,7 +60,13 @@ def _public(item: dict) -> AgendaEvent:
 
 def _record(granted: Authorized, action: str, event_id: str, items: list[dict]) -> None:
     try:
-        journal.commit(granted.space.patient_id, granted.actor_ref, action, event_id, writes=items)
+        journal.commit(
+            granted.space.patient_id,
+            granted.actor_ref,
+            action,
+            event_id,
+            writes=items,
+        )
     except journal.StateChanged:
         raise Conflict("This agenda event changed in the meantime; reload it and try again.") from None
 

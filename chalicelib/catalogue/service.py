@@ -8,6 +8,8 @@ asks ``store.referenced`` on every request, so revocation and withdrawal apply a
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.catalogue import store
 from chalicelib.catalogue.models import App, AppCreate, AppPage, AppQuery, Connection, ConnectionCreate, ConnectionPage
 from chalicelib.core import clock
@@ -107,7 +109,9 @@ def connect(principal: Principal, patient_id: str, request: ConnectionCreate) ->
             [
                 {
                     "field": "scopes",
-                    "message": f"Not declared by this app: {', '.join(extra)}. It declares: {', '.join(app['scopes'])}.",
+                    "message": (
+                        f"Not declared by this app: {', '.join(extra)}. It declares: {', '.join(app['scopes'])}."
+                    ),
                 }
             ],
         )

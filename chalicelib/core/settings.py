@@ -20,8 +20,8 @@ class Settings:
     messages_bucket: str = ""
     purge_topic_arn: str = ""
     data_key_id: str = "alias/mes-local"
-    peppers_secret_id: str = "mes/local/peppers"
-    cursor_secret_id: str = "mes/local/cursors"
+    peppers_secret_id: str = "mes/local/peppers"  # noqa: S105 - the secret's name, not a secret
+    cursor_secret_id: str = "mes/local/cursors"  # noqa: S105 - the secret's name, not a secret
     letters_queue_url: str = ""
     timers_queue_url: str = ""
     enrolment_state_machine_arn: str = ""

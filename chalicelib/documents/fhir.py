@@ -311,7 +311,8 @@ def _security_labels(labels: list) -> dict:
     if unknown:
         raise _invalid(
             "securityLabel",
-            f"unknown code {sorted(unknown)[0]!r} of {document_types.CONFIDENTIALITY_SYSTEM}: use {INVISIBLE_PATIENT} or {HIDDEN_FROM_REPRESENTATIVES}.",
+            f"unknown code {sorted(unknown)[0]!r} of {document_types.CONFIDENTIALITY_SYSTEM}: use {INVISIBLE_PATIENT} "
+            f"or {HIDDEN_FROM_REPRESENTATIVES}.",
         )
     return {
         "invisible_to_patient": INVISIBLE_PATIENT in codes,

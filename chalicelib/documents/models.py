@@ -44,16 +44,6 @@ class DocumentCreate(Strict):
         max_length=64,
         description="The document_id of an older document of the same author: it becomes superseded.",
     )
-    type_code: str | None = Field(
-        None,
-        description="The LOINC code of the DMP's list refining `type` (docs/fhir.md); default: the type's own code.",
-    )
-    replaces: str | None = Field(
-        None,
-        min_length=1,
-        max_length=64,
-        description="The document_id of an older document of the same author: it becomes superseded.",
-    )
 
     @field_validator("date")
     @classmethod
@@ -66,7 +56,8 @@ class DocumentCreate(Strict):
     def code_of_type(self) -> DocumentCreate:
         if self.type_code is not None and document_types.type_of(self.type_code) != self.type:
             raise ValueError(
-                f"type_code must be a LOINC code of the type {self.type}: one of {', '.join(code for code, _ in document_types.CODES[self.type])}"
+                f"type_code must be a LOINC code of the type {self.type}: one of "
+                f"{', '.join(code for code, _ in document_types.CODES[self.type])}"
             )
         return self
 
@@ -82,7 +73,8 @@ class DocumentPatch(Model):
     )
     hidden_from_representatives: bool | None = Field(
         None,
-        description="Author only: false lifts the minor's secret, for good; true is refused (409): a secret is set at deposit only.",
+        description="Author only: false lifts the minor's secret, for good; "
+        "true is refused (409): a secret is set at deposit only.",
     )
 
 
@@ -114,7 +106,8 @@ class Document(Model):
     replaces: str | None = Field(None, description="The document this one superseded.")
     master_identifier: str | None = Field(
         None,
-        description="Its identifier at its source, as written there: for a document imported from the legacy DMP, its XDS uniqueId (FHIR: masterIdentifier).",
+        description="Its identifier at its source, as written there: "
+        "for a document imported from the legacy DMP, its XDS uniqueId (FHIR: masterIdentifier).",
     )
 
 

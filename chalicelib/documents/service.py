@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from chalicelib.core import clock, logs
 from chalicelib.core.data import concurrency, layout, purge
@@ -70,15 +71,22 @@ def _hidden(item: dict) -> bool:
     return bool(item.get("hidden_from_representatives"))
 
 
-def _concealed(*items: dict) -> dict[str, bool]:
+class Concealed(TypedDict):
+    """What an event records of the documents it is about (core.history.journal commit's flags)."""
+
+    hidden_from_representatives: bool
+    invisible_to_patient: bool
+
+
+def _concealed(*items: dict) -> Concealed:
     """What an event about these documents records of them (core.history.journal): hidden from the
     representatives, still invisible to the patient, for the history to show it only to whom may
     see them all."""
     now = clock.now()
-    return {
-        "hidden_from_representatives": any(_hidden(item) for item in items),
-        "invisible_to_patient": any(still_invisible(as_resource(item), now) for item in items),
-    }
+    return Concealed(
+        hidden_from_representatives=any(_hidden(item) for item in items),
+        invisible_to_patient=any(still_invisible(as_resource(item), now) for item in items),
+    )
 
 
 def _record(
@@ -95,7 +103,7 @@ def _record(
         action,
         resource,
         writes=with_items or [],
-        **(_concealed(about) if about else {}),
+        **_concealed(*([about] if about else [])),
     )
 
 
@@ -140,7 +148,8 @@ def check_deposit(principal: Principal, items: SpaceItems, request: DocumentCrea
             raise Forbidden("Only the author of a document may replace it.")
         if replaced.get("status", CURRENT) != CURRENT:
             raise Conflict(
-                f"The document {request.replaces} was already replaced by {replaced.get('replaced_by')}: replace that one."
+                f"The document {request.replaces} was already replaced by {replaced.get('replaced_by')}: replace that "
+                "one."
             )
     return Checked(granted, request, data, new_sortable_id("doc"), replaced)
 

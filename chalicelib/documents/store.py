@@ -196,13 +196,12 @@ def import_state(migration_id: str, archive_key: str, patient_id: str, unique_id
     markers = {at(layout.legacy_document(patient_id, unique_id)): unique_id for unique_id in unique_ids}
     marker_keys = [{"pk": pk, "sk": sk} for pk, sk in markers]
     first = spaces.BATCH_KEYS - 3  # the first batch also reads the account, the head and the counted marker
-    batches = [
-        {None: [account], layout.HISTORY_TABLE: [head], layout.MIGRATION_TABLE: [counted], TABLE: marker_keys[:first]},
-        *(
-            {TABLE: marker_keys[start : start + spaces.BATCH_KEYS]}
-            for start in range(first, len(marker_keys), spaces.BATCH_KEYS)
-        ),
+    batches: list[dict[str | None, list[dict[str, Any]]]] = [
+        {None: [account], layout.HISTORY_TABLE: [head], layout.MIGRATION_TABLE: [counted], TABLE: marker_keys[:first]}
     ]
+    for start in range(first, len(marker_keys), spaces.BATCH_KEYS):
+        more: dict[str | None, list[dict[str, Any]]] = {TABLE: marker_keys[start : start + spaces.BATCH_KEYS]}
+        batches.append(more)
     found: dict[tuple[str, str], dict] = {}
     for batch in batches:
         found.update({at(item): item for items in aws.batch_get_tables(batch).values() for item in items})

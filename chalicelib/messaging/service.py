@@ -293,7 +293,8 @@ def list_conversations(principal: Principal, limit: int, cursor: str | None) -> 
         items = _still_readable_by(principal, items)
     subjects = _open_subjects(items)
     return ConversationPage(
-        items=[_conversation(i, s) for i, s in zip(items, subjects)], next_cursor=encode_cursor(last_key, list_scope)
+        items=[_conversation(i, s) for i, s in zip(items, subjects, strict=True)],
+        next_cursor=encode_cursor(last_key, list_scope),
     )
 
 
@@ -386,10 +387,14 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
     if newly:
         last = max(i["message_id"] for i in newly)
         mark = store.mark_read(conversation_id, role, previous, last, len(newly))
-        try:
-            journal.commit(patient_id, granted.actor_ref, "conversation.read", conversation_id, writes=[mark])
-        except journal.StateChanged:
-            pass  # another read of this inbox moved the mark first: it counted these
+        with contextlib.suppress(journal.StateChanged):  # another read of this inbox moved the mark first
+            journal.commit(
+                patient_id,
+                granted.actor_ref,
+                "conversation.read",
+                conversation_id,
+                writes=[mark],
+            )
     return MessagePage(items=out, next_cursor=encode_cursor(last_key, list_scope))
 
 

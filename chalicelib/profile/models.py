@@ -118,7 +118,8 @@ class BloodPressureValue(Strict):
 class MeasurementCreate(Strict):
     kind: Kind
     unit: Unit = Field(
-        description="weight kg, height cm, heart_rate /min, temperature Cel, glucose g/L or mmol/L, blood_pressure mm[Hg]."
+        description="weight kg, height cm, heart_rate /min, temperature Cel, glucose g/L or mmol/L, "
+        "blood_pressure mm[Hg]."
     )
     value: float | BloodPressureValue = Field(description='A number; for blood_pressure {"systolic", "diastolic"}.')
     measured_at: UtcMoment = Field(description="When it was measured: not in the future.")

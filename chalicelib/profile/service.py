@@ -55,7 +55,13 @@ def _read_action(granted: Authorized, fallback: str) -> str:
 
 
 def _record(granted: Authorized, action: str, resource: str | None, with_items: list[dict] | None = None) -> None:
-    journal.commit(granted.space.patient_id, granted.actor_ref, action, resource, writes=with_items or [])
+    journal.commit(
+        granted.space.patient_id,
+        granted.actor_ref,
+        action,
+        resource,
+        writes=with_items or [],
+    )
 
 
 # --- writes -------------------------------------------------------------------------------------

@@ -383,12 +383,12 @@ def test_a_replacement_invisible_to_the_patient_leaves_no_trace_until_released(a
     assert [d["document_id"] for d in api.get(f"{base}?status=superseded", token=patient).json_body["items"]] == [
         older["document_id"]
     ]
-    events = {(e["action"], e.get("resource")) for e in whole_history(api, patient_id, patient)}
+    actions = {(e["action"], e.get("resource")) for e in whole_history(api, patient_id, patient)}
     assert {
         ("document.created", newer["document_id"]),
         ("document.superseded", older["document_id"]),
         ("document.released", newer["document_id"]),
-    } <= events
+    } <= actions
 
 
 def test_the_patients_history_shows_an_invisible_documents_events_once_released(api, space):

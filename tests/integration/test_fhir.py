@@ -67,7 +67,7 @@ def submitted(ins: str, *documents: dict) -> dict:
             reference["relatesTo"] = [
                 {"code": "replaces", "target": {"reference": f"DocumentReference/{document['replaces']}"}}
             ]
-        binary = {
+        binary: dict[str, Any] = {
             "resourceType": "Binary",
             "contentType": document.get("binary_type", document.get("media_type", "application/pdf")),
             "data": base64.b64encode(document.get("bytes", PDF)).decode(),
@@ -83,10 +83,10 @@ def submitted(ins: str, *documents: dict) -> dict:
         "subject": {"identifier": {"system": INS_SYSTEM, "value": ins}},
         "entry": [{"item": {"reference": entry["fullUrl"]}} for entry in references],
     }
-    entries = [
+    entries: list[dict[str, Any]] = [
         {"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": submission, "request": {"method": "POST", "url": "List"}}
     ]
-    for reference, binary in zip(references, binaries):
+    for reference, binary in zip(references, binaries, strict=True):
         entries += [reference, binary]
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
 

@@ -173,7 +173,7 @@ def test_bad_attachments_are_refused_and_nothing_is_written(api, space, override
 
 
 def test_patient_cannot_open_a_conversation(api, space):
-    patient_id, patient, doctor = space
+    patient_id, patient, _doctor = space
     response = api.post(
         "/v1/conversations", {"patient_id": patient_id, "subject": "Question", "body": "Bonjour"}, token=patient
     )

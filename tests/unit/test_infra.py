@@ -6,7 +6,6 @@ from infra.render import render
 from infra.tables import MODULE_TABLES
 
 
-
 def _resources(kind: str) -> dict[str, dict]:
     return {name: r["Properties"] for name, r in render()["Resources"].items() if r["Type"] == kind}
 

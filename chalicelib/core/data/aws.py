@@ -36,10 +36,9 @@ def table(kind: str | None = None) -> Any:
     return resource.Table(settings().table_name if kind is None else settings().module_table(kind))
 
 
-def put_new(item: dict, kind: str | None = None) -> dict:
+def put_new(item: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
     """A transaction item writing ``item`` unless an item with its key is there already."""
     return {"Put": {"TableName": table(kind).name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
-
 
 
 def _one_condition_at_a_time(resource: Any) -> None:
@@ -61,8 +60,8 @@ def _one_condition_at_a_time(resource: Any) -> None:
 
 
 def query_page(
-    query: dict[str, Any], start_key: dict | None, kind: str | None = None
-) -> tuple[list[dict], dict | None]:
+    query: dict[str, Any], start_key: dict[str, Any] | None, kind: str | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """One page of a table query from ``start_key``: its items and the key of the next page."""
     from botocore.exceptions import ClientError
 
@@ -82,12 +81,12 @@ def query_page(
 
 def visible_page(
     query: dict[str, Any],
-    start_key: dict | None,
+    start_key: dict[str, Any] | None,
     limit: int,
-    keep: Callable[[dict], bool],
+    keep: Callable[[dict[str, Any]], bool],
     key_names: tuple[str, ...] = ("pk", "sk"),
     kind: str | None = None,
-) -> tuple[list[dict], dict | None]:
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """Up to ``limit`` items of a query that ``keep`` accepts, from ``start_key`` on, and the start
     key of the next page: the key of the last item returned, and only when another accepted item
     follows. Pages and cursor depend on the accepted items alone, so the others (what this caller
@@ -105,7 +104,7 @@ def visible_page(
     return page, {name: page[-1][name] for name in key_names}
 
 
-def query_all(kind: str | None = None, **query: Any) -> list[dict]:
+def query_all(kind: str | None = None, **query: Any) -> list[dict[str, Any]]:
     """Every item a table query matches, page after page (DynamoDB answers 1 MB at a time)."""
     items: list[dict[str, Any]] = []
     while True:
@@ -116,19 +115,19 @@ def query_all(kind: str | None = None, **query: Any) -> list[dict]:
         query["ExclusiveStartKey"] = result["LastEvaluatedKey"]
 
 
-def batch_get(keys: list[dict], kind: str | None = None) -> list[dict]:
+def batch_get(keys: list[dict[str, Any]], kind: str | None = None) -> list[dict[str, Any]]:
     """The items of one table at ``keys`` (at most 100), strongly consistent."""
     return batch_get_tables({kind: keys})[kind]
 
 
-def batch_get_tables(keys: dict[str | None, list[dict]]) -> dict[str | None, list[dict]]:
+def batch_get_tables(keys: dict[str | None, list[dict[str, Any]]]) -> dict[str | None, list[dict[str, Any]]]:
     """The items at ``keys`` of each table (by kind; at most 100 keys in all) in one call,
     strongly consistent, retrying what DynamoDB leaves unprocessed under load."""
     kinds = {table(kind).name: kind for kind in keys}
     request: dict[str, Any] = {
         table(kind).name: {"Keys": wanted, "ConsistentRead": True} for kind, wanted in keys.items() if wanted
     }
-    found: dict[str | None, list[dict]] = {kind: [] for kind in keys}
+    found: dict[str | None, list[dict[str, Any]]] = {kind: [] for kind in keys}
     attempt = 0
     while request:
         result = table().meta.client.batch_get_item(RequestItems=request)

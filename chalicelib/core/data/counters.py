@@ -18,7 +18,7 @@ def shard_of(value: str, shards: int) -> int:
     return zlib.crc32(value.encode()) % shards
 
 
-def add_item(key: dict, add: dict[str, int], kind: str | None = None) -> dict:
+def add_item(key: dict[str, Any], add: dict[str, int], kind: str | None = None) -> dict[str, Any]:
     """A transaction item adding ``add`` (name → delta) to the counter item at ``key`` (in the
     table of ``kind``)."""
     names = {f"#s{i}": name for i, name in enumerate(add)}

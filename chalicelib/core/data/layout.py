@@ -126,7 +126,7 @@ def app_connection(patient_id: str, app_id: str) -> dict[str, Any]:
 HISTORY_TABLE = "history"
 
 
-def activity_head(patient_id: str) -> dict:
+def activity_head(patient_id: str) -> dict[str, Any]:
     return _in_space(patient_id, ACTIVITY_HEAD)
 
 
@@ -146,7 +146,7 @@ def activity_event(patient_id: str, seq: int) -> dict[str, Any]:
 DOCUMENTS_TABLE = "documents"
 
 
-def document(patient_id: str, document_id: str) -> dict:
+def document(patient_id: str, document_id: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{DOCUMENT_PREFIX}{document_id}")
 
 
@@ -178,7 +178,7 @@ def release_bucket(day: str) -> str:
 PROFILE_TABLE = "profile"
 
 
-def profile_entry(patient_id: str, section: str, entry_id: str) -> dict:
+def profile_entry(patient_id: str, section: str, entry_id: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{PROFILE_PREFIX}{section}#{entry_id}")
 
 
@@ -228,7 +228,7 @@ def reminder_bucket(hour: str) -> str:
 ENROLMENT_TABLE = "enrolment"
 
 
-def campaign(campaign_id: str) -> dict:
+def campaign(campaign_id: str) -> dict[str, Any]:
     return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "META"}
 
 
@@ -280,7 +280,7 @@ def migration_reject(migration_id: str, archive_key: str) -> dict[str, Any]:
     return {"pk": migration_partition(migration_id), "sk": f"{REJECT_PREFIX}{_digest(archive_key)}"}
 
 
-def migration_archive(migration_id: str, archive_key: str) -> dict:
+def migration_archive(migration_id: str, archive_key: str) -> dict[str, Any]:
     """ "This migration has counted this archive": a retried batch counts nothing twice."""
     return {"pk": f"{migration_partition(migration_id)}#ARCHIVE#{_digest(archive_key)}", "sk": "ARCHIVE"}
 

@@ -16,12 +16,12 @@ from chalicelib.core.data import aws, layout
 class SpaceItems:
     """The raw items of one space, grouped by kind."""
 
-    account: dict
-    grants: dict[str, dict] = field(default_factory=dict)
-    blocks: dict[str, dict] = field(default_factory=dict)
-    emergencies: dict[str, dict] = field(default_factory=dict)
-    connections: dict[str, dict] = field(default_factory=dict)
-    guardians: dict[str, dict] = field(default_factory=dict)  # by guardianship_id
+    account: dict[str, Any]
+    grants: dict[str, dict[str, Any]] = field(default_factory=dict)
+    blocks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    emergencies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    connections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    guardians: dict[str, dict[str, Any]] = field(default_factory=dict)  # by guardianship_id
 
     @property
     def patient_id(self) -> str:

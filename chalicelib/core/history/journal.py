@@ -40,8 +40,11 @@ class StateChanged(Conflict):
     """A write the event came with lost its condition: someone changed the state first."""
 
 
-def get_head(patient_id: str) -> dict | None:
-    return aws.table(TABLE).get_item(Key=layout.activity_head(patient_id), ConsistentRead=True).get("Item")
+def get_head(patient_id: str) -> dict[str, Any] | None:
+    head: dict[str, Any] | None = (
+        aws.table(TABLE).get_item(Key=layout.activity_head(patient_id), ConsistentRead=True).get("Item")
+    )
+    return head
 
 
 def _chain_items(patient_id: str, head: dict[str, Any] | None, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -166,7 +169,7 @@ def commit_events(
         try:
             aws.table().meta.client.transact_write_items(TransactItems=chain_items + writes)
             return events
-        except Exception as error:
+        except Exception as error:  # only condition failures are retried
             if not is_condition_failure(error):
                 raise
             # DynamoDB gives one reason per item, in order: the writes' reasons follow the chain's.
@@ -186,13 +189,15 @@ def _events(patient_id: str, newest_first: bool) -> dict[str, Any]:
     }
 
 
-def page(patient_id: str, limit: int, start_key: dict | None, newest_first: bool) -> tuple[list[dict], dict | None]:
+def page(
+    patient_id: str, limit: int, start_key: dict[str, Any] | None, newest_first: bool
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     return aws.query_page({**_events(patient_id, newest_first), "Limit": limit}, start_key, TABLE)
 
 
 def visible_page(
-    patient_id: str, limit: int, start_key: dict | None, visible: Callable[[dict], bool]
-) -> tuple[list[dict], dict | None]:
+    patient_id: str, limit: int, start_key: dict[str, Any] | None, visible: Callable[[dict[str, Any]], bool]
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """A full page of the events ``visible`` accepts, newest first (core.data.aws.visible_page)."""
     return aws.visible_page(_events(patient_id, newest_first=True), start_key, limit, visible, kind=TABLE)
 

@@ -7,7 +7,7 @@ Identifiers and media types validate, and report their own error code (``invalid
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, ValidationInfo, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError

@@ -50,6 +50,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
+from typing import Any
 
 from chalicelib.core.data.layout import OPEN_STATUSES
 from chalicelib.core.policy.matrix import readable_document_types

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
 from chalicelib.core.policy.matrix import DOCUMENT_TYPES
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
+from typing import Any
 
 from chalicelib.core import clock
 from chalicelib.core.data import spaces
@@ -152,7 +153,8 @@ def check(principal: Principal, items: SpaceItems, action: str, resource: Resour
         if decision.reason == Reason.MANAGED_BY_REPRESENTATIVES and space.birth_date is not None:
             # who manages it and until when, without naming them
             raise Forbidden(
-                f"This space is managed by your legal representatives until {majority_day(space.birth_date).isoformat()}."
+                "This space is managed by your legal representatives until "
+                f"{majority_day(space.birth_date).isoformat()}."
             )
         raise Forbidden(f"You may not do this on this space ({decision.reason.replace('_', ' ')}).")
     return Authorized(items=items, space=space, actor=actor, decision=decision)

@@ -46,7 +46,7 @@ def send_letter(postal_address: str, subject: str, body: str) -> None:
 
 
 def notify_space(
-    account: dict, subject: str, body: str, purpose: str, *, today: date, letters: bool = True
+    account: dict[str, Any], subject: str, body: str, purpose: str, *, today: date, letters: bool = True
 ) -> list[str]:
     """Tells whoever is told about this space (``recipients``: a minor's representatives, never the
     child), each by email, else by letter unless ``letters`` is False (a message or a reminder

@@ -73,10 +73,10 @@ class Bucket:
             "gsi1sk": now,
         }
 
-    def put_marker_item(self, object_key: str, owner: str) -> dict:
+    def put_marker_item(self, object_key: str, owner: str) -> dict[str, Any]:
         return {"Put": {"TableName": aws.table(self.table).name, "Item": self._marker(object_key, owner)}}
 
-    def delete_marker_item(self, object_key: str) -> dict:
+    def delete_marker_item(self, object_key: str) -> dict[str, Any]:
         return {"Delete": {"TableName": aws.table(self.table).name, "Key": layout.orphan(object_key)}}
 
     def store(self, object_key: str, content: bytes, context: dict[str, str], owner: str) -> str:

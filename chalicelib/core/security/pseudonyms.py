@@ -21,7 +21,8 @@ from chalicelib.core.settings import settings
 @built_once
 def _secret(secret_id: str, field: str) -> bytes:
     secret = aws.client("secretsmanager").get_secret_value(SecretId=secret_id)
-    return json.loads(secret["SecretString"])[field].encode()
+    value: str = json.loads(secret["SecretString"])[field]
+    return value.encode()
 
 
 def _root_key() -> bytes:
