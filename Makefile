@@ -45,8 +45,11 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	npm ci --prefix tests/browser --no-audit --no-fund
 	touch $@
 
-# cfn-lint on the rendered template: the source names the modules' tables infra/render.py adds.
-lint: $(VENV)/.installed  ## cfn-lint on the rendered template
+# cfn-lint on the rendered template only: the source names the modules' tables infra/render.py adds.
+lint: $(VENV)/.installed  ## ruff (lint, format) and mypy (pyproject.toml), cfn-lint on the rendered template
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) -m infra.render --out build/infra.json
 	$(VENV)/bin/cfn-lint build/infra.json
 
