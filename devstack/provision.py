@@ -179,6 +179,7 @@ def provision(stage: str = "local") -> dict[str, str]:
         "PURGE_TOPIC_ARN": outputs["PurgeTopicArn"],
         "DATA_KEY_ID": outputs["DataKeyArn"],
         "PEPPERS_SECRET_ID": f"mes/{stage}/peppers",
+        "CURSOR_SECRET_ID": f"mes/{stage}/cursors",
         "LETTERS_QUEUE_URL": outputs["LettersQueueUrl"],
         "TIMERS_QUEUE_URL": outputs["TimersQueueUrl"],
         "SENDER_EMAIL": outputs["SenderEmail"],

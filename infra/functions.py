@@ -47,6 +47,7 @@ STACK_ENVIRONMENT: dict[str, dict[str, Any]] = {
     "PURGE_TOPIC_ARN": ref("PurgeTopic"),
     "DATA_KEY_ID": arn("DataKey"),
     "PEPPERS_SECRET_ID": ref("Peppers"),
+    "CURSOR_SECRET_ID": ref("CursorKey"),
     "LETTERS_QUEUE_URL": ref("LettersQueue"),
     "TIMERS_QUEUE_URL": ref("TimersQueue"),
     "ENROLMENT_STATE_MACHINE_ARN": ref("EnrolmentCohortStateMachine"),
@@ -77,22 +78,34 @@ def via(service: str, context: dict[str, Any] | None = None) -> dict[str, Any]:
     return condition
 
 
-def table(*actions: str, index: bool = False) -> list[dict[str, Any]]:
-    """Item actions on the table (a transaction is authorised item by item: Put, Update, Delete,
-    ConditionCheckItem), queries of its index if ``index``, and the table's key through DynamoDB."""
-    statements = [allow("Table", [f"dynamodb:{a}" for a in actions], [arn("Table")])]
+def table(*actions: str, index: bool = False, of: str = "Table") -> list[dict[str, Any]]:
+    """Item actions on a table (``of``: the spaces table, or a module's, infra/tables.py; a
+    transaction is authorised item by item: Put, Update, Delete, ConditionCheckItem), queries of
+    its index if ``index``, and the stack's key through DynamoDB for that table only."""
+    statements = [allow(of, [f"dynamodb:{a}" for a in actions], [arn(of)])]
     if index:
-        statements.append(allow("TableIndex", ["dynamodb:Query"], [sub("${Table.Arn}/index/gsi1")]))
-    statements.append(
-        allow("TableKey", ["kms:Decrypt"], [KEY], via("dynamodb", {"aws:dynamodb:tableName": ref("Table")}))
-    )
+        statements.append(allow(f"{of}Index", ["dynamodb:Query"], [sub(f"${{{of}.Arn}}/index/gsi1")]))
+    statements.append(allow(f"{of}Key", ["kms:Decrypt"], [KEY], via("dynamodb", {"aws:dynamodb:tableName": ref(of)})))
     return statements
 
 
-# Reading a space, the activity chain and its head (core.data.spaces, core.history.journal): every module that
-# authorises a caller. Appending to the chain is a transaction: PutItem (event) + UpdateItem (head).
+# Reading a space (core.data.spaces): every module that authorises a caller.
 READ = ("GetItem", "Query")
 APPEND = ("PutItem", "UpdateItem")
+
+
+def history() -> list[dict[str, Any]]:
+    """Appending to the activity history (core/history/journal.py): the head read, then moved
+    (UpdateItem) and the event put (PutItem) in the change's own transaction."""
+    return table("GetItem", *APPEND, of="HistoryTable")
+
+
+def cursors() -> list[dict[str, Any]]:
+    """The key that seals list cursors (core/security/pseudonyms.py cursor_key): every module that lists."""
+    return [
+        allow("Cursors", ["secretsmanager:GetSecretValue"], [ref("CursorKey")]),
+        allow("CursorsKey", ["kms:Decrypt"], [KEY], via("secretsmanager", {"SecretARN": ref("CursorKey")})),
+    ]
 
 
 def peppers() -> list[dict[str, Any]]:
@@ -177,14 +190,15 @@ class Module:
     statements: tuple[dict[str, Any], ...]  # what it does with the stack's resources
 
 
-SPACE_ENV = ("TABLE_NAME", "PEPPERS_SECRET_ID")
+SPACE_ENV = ("TABLE_NAME", "PEPPERS_SECRET_ID", "CURSOR_SECRET_ID")
 
 MODULES: dict[str, Module] = {
     # Health and the OpenAPI document (a file in its package): no AWS call at all.
     "platform": Module((), ()),
     # Campaigns, invitations, answers, closure (publishes the purge request), cohort timers,
     # deferred notices (sealed arguments, reopened by the hourly run), dependants (accounts read
-    # in batches). No health content.
+    # in batches): the accounts in the spaces table, campaigns and notices in its own. No health
+    # content.
     "enrolment": Module(
         (
             *SPACE_ENV,
@@ -196,7 +210,10 @@ MODULES: dict[str, Module] = {
         ),
         (
             *table(*READ, "BatchGetItem", *APPEND, "DeleteItem", index=True),
+            *table(*READ, *APPEND, "DeleteItem", index=True, of="EnrolmentTable"),
+            *history(),
             *peppers(),
+            *cursors(),
             *sealed("deferred_notice"),
             *emails(),
             *sends_to("LettersQueue"),
@@ -210,36 +227,78 @@ MODULES: dict[str, Module] = {
         (*SPACE_ENV, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL"),
         (
             *table(*READ, *APPEND, "DeleteItem", "ConditionCheckItem"),
+            *history(),
             *peppers(),
+            *cursors(),
             *sealed("emergency_reason", opens=False),
             *emails(),
             *sends_to("LettersQueue"),
         ),
     ),
     # Reads the chain, and the documents' metadata to show only the events of what the reader sees.
-    "activity": Module(SPACE_ENV, (*table(*READ), *peppers())),
-    # The medical record: metadata in the table (release timer and orphan markers indexed),
+    "activity": Module(
+        SPACE_ENV,
+        (
+            *table(*READ),
+            *table(*READ, of="HistoryTable"),
+            *table(*READ, of="DocumentsTable"),
+            *peppers(),
+            *cursors(),
+        ),
+    ),
+    # The medical record: metadata in its own table (release timer and orphan markers indexed),
     # content in its own bucket, sealed for the "document" purpose.
     "documents": Module(
         (*SPACE_ENV, "DATA_KEY_ID", "DOCUMENTS_BUCKET"),
         (
-            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True),
+            *table(*READ),
+            *history(),
+            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="DocumentsTable"),
             *peppers(),
+            *cursors(),
             *sealed("document"),
             *content("DocumentsBucket"),
         ),
     ),
-    "profile": Module(SPACE_ENV, (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers())),
-    "catalogue": Module(SPACE_ENV, (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers())),
+    # The health profile in its own table; the spaces table read (the gate) and appended (history).
+    "profile": Module(
+        SPACE_ENV,
+        (
+            *table(*READ),
+            *history(),
+            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="ProfileTable"),
+            *peppers(),
+            *cursors(),
+        ),
+    ),
+    # The apps (their listing indexed) and the patients' connections, read by the gate with the space.
+    "catalogue": Module(
+        SPACE_ENV,
+        (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *history(), *peppers(), *cursors()),
+    ),
     # The record as a FHIR bundle: documents' metadata and the profile, never the content.
-    "export": Module(SPACE_ENV, (*table(*READ, *APPEND), *peppers())),
-    # Conversations (inboxes indexed, a professional's spaces read in batches), bodies and
-    # attachments in their own bucket, subjects sealed: all for the "message" purpose.
+    "export": Module(
+        SPACE_ENV,
+        (
+            *table(*READ),
+            *history(),
+            *table(*READ, of="DocumentsTable"),
+            *table(*READ, of="ProfileTable"),
+            *peppers(),
+            *cursors(),
+        ),
+    ),
+    # Conversations (inboxes indexed) in its own table, the spaces they are about read (a
+    # professional's in batches) and checked in its transactions; bodies and attachments in their
+    # own bucket, subjects sealed: all for the "message" purpose.
     "messaging": Module(
         (*SPACE_ENV, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL"),
         (
-            *table(*READ, "BatchGetItem", *APPEND, "DeleteItem", "ConditionCheckItem", "BatchWriteItem", index=True),
+            *table(*READ, "BatchGetItem", "ConditionCheckItem"),
+            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="MessagingTable"),
+            *history(),
             *peppers(),
+            *cursors(),
             *sealed("message"),
             *content("MessagesBucket"),
             *emails(),
@@ -247,16 +306,23 @@ MODULES: dict[str, Module] = {
     ),
     "agenda": Module(
         (*SPACE_ENV, "SENDER_EMAIL"),
-        (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers(), *emails()),
-    ),
-    # Legacy DMP migrations: their items, counts and rejects (rejects' cursors sealed with a key
-    # derived from the peppers), a look at the prefix, the start of the import state machine.
-    # Never a space, a document or a key that opens one.
-    "migration": Module(
-        (*SPACE_ENV, "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
         (
-            *table("GetItem", "Query", "PutItem", "DeleteItem"),
+            *table(*READ),
+            *history(),
+            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="AgendaTable"),
             *peppers(),
+            *cursors(),
+            *emails(),
+        ),
+    ),
+    # Legacy DMP migrations: their items, counts and rejects, in their own table (rejects' cursors
+    # sealed), a look at the prefix, the start of the import state machine. Never a space, a
+    # document, an account or the peppers that find one.
+    "migration": Module(
+        ("CURSOR_SECRET_ID", "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
+        (
+            *table("GetItem", "Query", "PutItem", "DeleteItem", of="MigrationTable"),
+            *cursors(),
             allow("ImportListing", ["s3:ListBucket"], [arn("ImportBucket")]),
             allow("ImportStart", ["states:StartExecution"], [ref("LegacyImportStateMachine")]),
         ),
@@ -372,6 +438,12 @@ FUNCTIONS: dict[str, Function] = dict(
                     # One BatchGetItem reads all an archive's import needs (documents/store.py
                     # import_state); the space-open check sits in its transaction.
                     allow("ImportReads", ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"], [arn("Table")]),
+                    # Its migration's progress, in the transactions that import or refuse each
+                    # archive: counters, rejects, "archive counted" markers (read in the same batch).
+                    *table("BatchGetItem", "PutItem", "UpdateItem", of="MigrationTable"),
+                    # Which of an archive's documents are in the space already, and the history's
+                    # head: the same batch.
+                    allow("ImportMarkers", ["dynamodb:BatchGetItem"], [arn("DocumentsTable"), arn("HistoryTable")]),
                     # ListBucket: without it a missing archive answers 403, not NoSuchKey.
                     allow("ImportArchives", ["s3:GetObject"], [sub("${ImportBucket.Arn}/*")]),
                     allow("ImportArchivesListing", ["s3:ListBucket"], [arn("ImportBucket")]),

@@ -319,13 +319,13 @@ def test_a_cursor_dynamodb_refuses_is_the_callers_400(api, space, monkeypatch):
     not check; a range can move under a list's own cursor): 400, not 500."""
     from botocore.exceptions import ClientError
 
-    from chalicelib.core.data import aws
+    from chalicelib.core.data import aws, layout
 
     patient_id, patient, doctor = space
     for _ in range(2):
         _deposit(api, patient_id, doctor)
     cursor = api.get(f"/v1/patients/{patient_id}/documents?limit=1", token=patient).json_body["next_cursor"]
-    table = aws.table()
+    table = aws.table(layout.DOCUMENTS_TABLE)
     real_query = table.query
 
     def refusing_start_keys(**query):

@@ -87,19 +87,24 @@ def purpose(name: str) -> str:
 
 KEY = "DataKey.Arn"
 TABLE = "Table.Arn"
-INDEX = "${Table.Arn}/index/gsi1"
 
 
-def table(actions: str, index: bool = False) -> set:
+def table(actions: str, index: bool = False, of: str = "Table") -> set:
     return (
-        grants(" ".join(f"dynamodb:{a}" for a in actions.split()), TABLE)
-        | (grants("dynamodb:Query", INDEX) if index else set())
-        | grants("kms:Decrypt", KEY, via("dynamodb", aws__dynamodb__tableName="Table"))
+        grants(" ".join(f"dynamodb:{a}" for a in actions.split()), f"{of}.Arn")
+        | (grants("dynamodb:Query", f"${{{of}.Arn}}/index/gsi1") if index else set())
+        | grants("kms:Decrypt", KEY, via("dynamodb", aws__dynamodb__tableName=of))
     )
 
 
-PEPPERS = grants("secretsmanager:GetSecretValue", "Peppers") | grants(
-    "kms:Decrypt", KEY, via("secretsmanager", SecretARN="Peppers")
+CURSORS = grants("secretsmanager:GetSecretValue", "CursorKey") | grants(
+    "kms:Decrypt", KEY, via("secretsmanager", SecretARN="CursorKey")
+)
+HISTORY = table("GetItem PutItem UpdateItem", of="HistoryTable")  # appending to the activity history
+PEPPERS = (
+    grants("secretsmanager:GetSecretValue", "Peppers")
+    | grants("kms:Decrypt", KEY, via("secretsmanager", SecretARN="Peppers"))
+    | CURSORS  # every module that finds spaces also lists
 )
 EMAILS = grants(
     "ses:SendEmail",
@@ -131,6 +136,8 @@ def bucket(name: str) -> set:
 MODULE_GRANTS = {
     "platform": set(),
     "enrolment": table("GetItem Query BatchGetItem PutItem UpdateItem DeleteItem", index=True)
+    | HISTORY
+    | table("GetItem Query PutItem UpdateItem DeleteItem", index=True, of="EnrolmentTable")
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("deferred_notice"))
     | EMAILS
@@ -139,28 +146,45 @@ MODULE_GRANTS = {
     | grants("sns:Publish", "PurgeTopic")
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, via("sns")),
     "access": table("GetItem Query PutItem UpdateItem DeleteItem ConditionCheckItem")
+    | HISTORY
     | PEPPERS
     | grants("kms:GenerateDataKey", KEY, purpose("emergency_reason"))
     | EMAILS
     | sends("LettersQueue"),
-    "activity": table("GetItem Query") | PEPPERS,
-    "documents": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True)
+    "activity": table("GetItem Query")
+    | table("GetItem Query", of="HistoryTable")
+    | table("GetItem Query", of="DocumentsTable")
+    | PEPPERS,
+    "documents": table("GetItem Query")
+    | HISTORY
+    | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="DocumentsTable")
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("document"))
     | bucket("DocumentsBucket"),
-    "profile": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS,
-    "catalogue": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS,
-    "export": table("GetItem Query PutItem UpdateItem") | PEPPERS,
-    "messaging": table(
-        "GetItem Query BatchGetItem PutItem UpdateItem DeleteItem ConditionCheckItem BatchWriteItem", index=True
-    )
+    "profile": table("GetItem Query")
+    | HISTORY
+    | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="ProfileTable")
+    | PEPPERS,
+    "catalogue": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | HISTORY | PEPPERS,
+    "export": table("GetItem Query")
+    | HISTORY
+    | table("GetItem Query", of="DocumentsTable")
+    | table("GetItem Query", of="ProfileTable")
+    | PEPPERS,
+    "messaging": table("GetItem Query BatchGetItem ConditionCheckItem")
+    | HISTORY
+    | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="MessagingTable")
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("message"))
     | bucket("MessagesBucket")
     | EMAILS,
-    "agenda": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS | EMAILS,
-    "migration": table("GetItem Query PutItem DeleteItem")
+    "agenda": table("GetItem Query")
+    | HISTORY
+    | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="AgendaTable")
     | PEPPERS
+    | EMAILS,
+    "migration": table("GetItem Query PutItem DeleteItem", of="MigrationTable")
+    | CURSORS  # and no peppers: nothing that finds a person
     | grants("s3:ListBucket", "ImportBucket.Arn")
     | grants("states:StartExecution", "LegacyImportStateMachine"),
 }
@@ -204,13 +228,16 @@ TRIGGERS = {
     # the batch's task token (IAM cannot scope those tokens).
     "LegacyImport": receives("ImportQueue")
     | grants("dynamodb:BatchGetItem dynamodb:ConditionCheckItem", TABLE)
+    | table("BatchGetItem PutItem UpdateItem", of="MigrationTable")
+    | grants("dynamodb:BatchGetItem", "DocumentsTable.Arn")
+    | grants("dynamodb:BatchGetItem", "HistoryTable.Arn")
     | grants("s3:GetObject", "${ImportBucket.Arn}/*")
     | grants("s3:ListBucket", "ImportBucket.Arn")
     | grants("kms:Decrypt", KEY, via("s3", aws__s3__arn="ImportBucket.Arn"))
     | grants("states:SendTaskSuccess states:SendTaskFailure", "*"),
 }
 
-SPACE = ("TABLE_NAME", "PEPPERS_SECRET_ID")
+SPACE = ("TABLE_NAME", "PEPPERS_SECRET_ID", "CURSOR_SECRET_ID")
 MODULE_ENVIRONMENT = {
     "platform": (),
     "enrolment": (
@@ -229,7 +256,7 @@ MODULE_ENVIRONMENT = {
     "export": SPACE,
     "messaging": (*SPACE, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL"),
     "agenda": (*SPACE, "SENDER_EMAIL"),
-    "migration": (*SPACE, "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
+    "migration": ("CURSOR_SECRET_ID", "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
 }
 OWN_ENVIRONMENT = {"OnTimer": ("TIMERS_QUEUE_URL",), "LegacyImport": ("IMPORT_BUCKET",)}  # beyond the module's
 STACK_VARIABLES = {name for names in (*MODULE_ENVIRONMENT.values(), *OWN_ENVIRONMENT.values()) for name in names} | {

@@ -1,7 +1,9 @@
 """The activity history every module writes to: append-only, hash-chained, race-safe.
 
-    pk = PAT#<patient_id>   sk = SPACE#ACTIVITY_HEAD   {seq, hash}   the chain's head, loaded with
-                                                                the rest of the space (core.data.spaces)
+In the history table (core.data.layout HISTORY_TABLE), appended by every module's function, read
+by the activity module's:
+    pk = PAT#<patient_id>   sk = SPACE#ACTIVITY_HEAD   {seq, hash}   the chain's head, read when
+                                                                an event is appended
     pk = PAT#<patient_id>   sk = ACT#<seq, 12 digits>  one event
 
 An event about a document hidden from the representatives (the minor's secret) carries
@@ -31,6 +33,7 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.models import ActorRef
 
 MAX_ATTEMPTS = 25
+TABLE = layout.HISTORY_TABLE
 
 
 class StateChanged(Conflict):
@@ -39,18 +42,18 @@ class StateChanged(Conflict):
 
 def get_head(patient_id: str) -> dict[str, Any] | None:
     head: dict[str, Any] | None = (
-        aws.table().get_item(Key=layout.activity_head(patient_id), ConsistentRead=True).get("Item")
+        aws.table(TABLE).get_item(Key=layout.activity_head(patient_id), ConsistentRead=True).get("Item")
     )
     return head
 
 
 def _chain_items(patient_id: str, head: dict[str, Any] | None, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Transaction items moving the head to the last of ``events`` (each carries seq and hash)."""
-    table = aws.table().name
+    table = aws.table(TABLE).name
     head_key = layout.activity_head(patient_id)
     last = events[-1]
     if head is None:
-        move_head = aws.put_new({**head_key, "seq": last["seq"], "hash": last["hash"]})
+        move_head = aws.put_new({**head_key, "seq": last["seq"], "hash": last["hash"]}, TABLE)
     else:
         move_head = {
             "Update": {
@@ -62,7 +65,7 @@ def _chain_items(patient_id: str, head: dict[str, Any] | None, events: list[dict
                 "ExpressionAttributeValues": {":seq": last["seq"], ":hash": last["hash"], ":prev": head["seq"]},
             }
         }
-    put_events = [aws.put_new({**layout.activity_event(patient_id, event["seq"]), **event}) for event in events]
+    put_events = [aws.put_new({**layout.activity_event(patient_id, event["seq"]), **event}, TABLE) for event in events]
     return [move_head, *put_events]
 
 
@@ -189,14 +192,14 @@ def _events(patient_id: str, newest_first: bool) -> dict[str, Any]:
 def page(
     patient_id: str, limit: int, start_key: dict[str, Any] | None, newest_first: bool
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    return aws.query_page({**_events(patient_id, newest_first), "Limit": limit}, start_key)
+    return aws.query_page({**_events(patient_id, newest_first), "Limit": limit}, start_key, TABLE)
 
 
 def visible_page(
     patient_id: str, limit: int, start_key: dict[str, Any] | None, visible: Callable[[dict[str, Any]], bool]
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """A full page of the events ``visible`` accepts, newest first (core.data.aws.visible_page)."""
-    return aws.visible_page(_events(patient_id, newest_first=True), start_key, limit, visible)
+    return aws.visible_page(_events(patient_id, newest_first=True), start_key, limit, visible, kind=TABLE)
 
 
 def all_events(patient_id: str) -> list[dict[str, Any]]:
