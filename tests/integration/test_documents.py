@@ -320,7 +320,7 @@ def whole_history(api, patient_id, reader) -> list[dict]:
         cursor = page["next_cursor"]
         if not cursor:
             break
-    assert api.get(f"/v1/patients/{patient_id}/activity/verify", token=reader).json_body == {"valid": True, "events": len(events)}
+    assert api.get(f"/v1/patients/{patient_id}/activity/verify", token=reader).json_body == {"valid": True, "events": len(events), "signed": False}
     return events
 
 
