@@ -304,6 +304,7 @@ class Stream:
 
     table: str  # template logical id
     patterns: tuple[dict, ...]
+    retries: int = 10  # tries of a failing batch before it is given up (halved each time)
 
 
 @dataclass(frozen=True)

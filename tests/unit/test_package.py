@@ -487,6 +487,8 @@ def test_the_signer_reads_only_head_changes_of_the_table_stream(sam):
     properties = event["Properties"]
     assert properties["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
     assert (properties["BatchSize"], properties["MaximumBatchingWindowInSeconds"], properties["StartingPosition"]) == (100, 5, "TRIM_HORIZON")
+    # A failing batch must not hold the shard back for a day: halved, then given up after 10 tries.
+    assert (properties["BisectBatchOnFunctionError"], properties["MaximumRetryAttempts"]) == (True, 10)
     (only,) = [json.loads(f["Pattern"]) for f in properties["FilterCriteria"]["Filters"]]
     assert only == {"eventName": ["INSERT", "MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["SPACE#ACTIVITY_HEAD"]}}}}
     streams = [n for n, p in functions(sam).items() for e in p.get("Events", {}).values() if e["Type"] == "DynamoDB"]
