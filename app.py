@@ -27,8 +27,29 @@ from chalicelib.platform.routes import router as platform
 from chalicelib.profile import events as profile_events
 from chalicelib.profile.routes import router as profile
 
-ROUTERS = (platform, enrolment, access, activity, documents, fhir, profile, catalogue, export, messaging, agenda, migration)
-EVENTS = (activity_events, enrolment_events, documents_events, messaging_events, profile_events, catalogue_events, agenda_events)
+ROUTERS = (
+    platform,
+    enrolment,
+    access,
+    activity,
+    documents,
+    fhir,
+    profile,
+    catalogue,
+    export,
+    messaging,
+    agenda,
+    migration,
+)
+EVENTS = (
+    activity_events,
+    enrolment_events,
+    documents_events,
+    messaging_events,
+    profile_events,
+    catalogue_events,
+    agenda_events,
+)
 
 app = function_app(
     "mon-espace-sante",

@@ -17,7 +17,13 @@ PDF = base64.b64encode(b"%PDF-1.7\n" + b"x" * 50_000).decode()
 
 
 def _document(n: int = 0) -> dict:
-    return {"type": "lab_result", "title": f"Bilan {n}", "date": "2026-01-15", "media_type": "application/pdf", "content_base64": PDF}
+    return {
+        "type": "lab_result",
+        "title": f"Bilan {n}",
+        "date": "2026-01-15",
+        "media_type": "application/pdf",
+        "content_base64": PDF,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -63,14 +69,18 @@ def main(argv: list[str] | None = None) -> None:
         with count_calls() as calls:
             cursor = None
             while True:
-                page = bench.call("GET", f"{base}/documents?limit=200" + (f"&cursor={cursor}" if cursor else ""), None, patient)
+                page = bench.call(
+                    "GET", f"{base}/documents?limit=200" + (f"&cursor={cursor}" if cursor else ""), None, patient
+                )
                 pages += 1
                 cursor = page["next_cursor"]
                 if not cursor:
                     break
         took = time.perf_counter() - started
-        print(f"\nlisting a space of {args.n} documents: {pages} pages of 200, {calls.total} AWS calls "
-              f"({', '.join(f'{k}×{v}' for k, v in sorted(calls.ops.items()))}), {took:.2f} s in moto; a query, never a scan")
+        print(
+            f"\nlisting a space of {args.n} documents: {pages} pages of 200, {calls.total} AWS calls "
+            f"({', '.join(f'{k}×{v}' for k, v in sorted(calls.ops.items()))}), {took:.2f} s in moto; a query, never a scan"
+        )
 
 
 if __name__ == "__main__":

@@ -32,12 +32,14 @@ def _invitations_with_latency(bench, invitations: str, agent: str) -> list[tuple
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench calls_enrolment")
-    parser.add_argument("--cohort", type=int, default=100, help="people in the cohort the timer handlers run on (≤ 500)")
+    parser.add_argument(
+        "--cohort", type=int, default=100, help="people in the cohort the timer handlers run on (≤ 500)"
+    )
     args = parser.parse_args(argv)
-    from chalicelib.enrolment import events
-    from devstack.workers import drain_timers
     from chalicelib.core.security import pseudonyms
+    from chalicelib.enrolment import events
     from chalicelib.enrolment.store import COHORT_SHARDS
+    from devstack.workers import drain_timers
 
     rows: list[tuple[str, Calls] | tuple[str, Calls, float]] = []
     with cloud() as bench:
@@ -54,10 +56,20 @@ def main(argv: list[str] | None = None) -> None:
         invitations = f"/v1/enrolment/campaigns/{campaign['campaign_id']}/invitations"
         people = [invitee(n) for n in range(503)]
         measure("POST …/invitations (1 person)", "POST", invitations, {"invitees": people[:1]}, agent)
-        measure("POST …/invitations (500 people)", "POST", invitations, {"invitees": people[1:501], "deadline": deadline_in(timedelta(days=60))}, agent)
-        measure("GET /v1/enrolment/campaigns/{id}", "GET", f"/v1/enrolment/campaigns/{campaign['campaign_id']}", token=agent)
+        measure(
+            "POST …/invitations (500 people)",
+            "POST",
+            invitations,
+            {"invitees": people[1:501], "deadline": deadline_in(timedelta(days=60))},
+            agent,
+        )
+        measure(
+            "GET /v1/enrolment/campaigns/{id}", "GET", f"/v1/enrolment/campaigns/{campaign['campaign_id']}", token=agent
+        )
         answer = {"ins": people[0]["ins"], "birth_date": people[0]["birth_date"], "code": code_of(people[0])}
-        patient_id = measure("POST /v1/enrolment/activate", "POST", "/v1/enrolment/activate", answer, None)["patient_id"]
+        patient_id = measure("POST /v1/enrolment/activate", "POST", "/v1/enrolment/activate", answer, None)[
+            "patient_id"
+        ]
         opposed = {"ins": people[1]["ins"], "birth_date": people[1]["birth_date"], "code": code_of(people[1])}
         measure("POST /v1/enrolment/oppose", "POST", "/v1/enrolment/oppose", opposed, None)
         by_phone = {"ins": people[2]["ins"], "birth_date": people[2]["birth_date"], "channel": "phone"}
@@ -65,15 +77,24 @@ def main(argv: list[str] | None = None) -> None:
         patient = bench.token("patient", ins=people[0]["ins"])
         measure("GET /v1/me", "GET", "/v1/me", token=patient)
         measure("GET /v1/patients/{id}/activity", "GET", f"/v1/patients/{patient_id}/activity", token=patient)
-        measure("GET /v1/patients/{id}/activity/verify", "GET", f"/v1/patients/{patient_id}/activity/verify", token=patient)
+        measure(
+            "GET /v1/patients/{id}/activity/verify", "GET", f"/v1/patients/{patient_id}/activity/verify", token=patient
+        )
         measure("POST /v1/me/close", "POST", "/v1/me/close", {"delete_now": False}, patient)
 
-        cohort = bench.call("POST", invitations, {"invitees": [invitee(1000 + n) for n in range(args.cohort)], "deadline": deadline_in(timedelta(days=90))}, agent)
+        cohort = bench.call(
+            "POST",
+            invitations,
+            {"invitees": [invitee(1000 + n) for n in range(args.cohort)], "deadline": deadline_in(timedelta(days=90))},
+            agent,
+        )
         for kind, extra in (("enrolment.remind", {"remind_at": cohort["deadline"]}), ("enrolment.deadline", {})):
             with count_calls() as calls:  # the step's message, its shards' messages, as Lambda runs them
                 events.dispatch({"kind": kind, "cohort_id": cohort["cohort_id"], **extra})
                 drain_timers()
-            rows.append((f"timer: {kind}, per person ({args.cohort} people, {COHORT_SHARDS} shards)", calls, args.cohort))
+            rows.append(
+                (f"timer: {kind}, per person ({args.cohort} people, {COHORT_SHARDS} shards)", calls, args.cohort)
+            )
         waits = _invitations_with_latency(bench, invitations, agent)
     calls_table(rows)
     print(f"\n500 invitations in one call, each AWS call made to wait {LATENCY * 1000:.0f} ms (a real round trip):")

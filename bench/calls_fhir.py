@@ -20,7 +20,13 @@ PDF = b"%PDF-1.7\n" + b"x" * 50_000  # as bench/calls_documents.py's
 
 def _bundle(ins: str, n: int) -> dict:
     """An ITI-65 transaction of ``n`` lab reports."""
-    entries = [{"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": {"resourceType": "List", "status": "current", "mode": "working"}, "request": {"method": "POST", "url": "List"}}]
+    entries = [
+        {
+            "fullUrl": f"urn:uuid:{uuid.uuid4()}",
+            "resource": {"resourceType": "List", "status": "current", "mode": "working"},
+            "request": {"method": "POST", "url": "List"},
+        }
+    ]
     for i in range(n):
         binary = f"urn:uuid:{uuid.uuid4()}"
         reference = {
@@ -28,10 +34,35 @@ def _bundle(ins: str, n: int) -> dict:
             "status": "current",
             "type": {"coding": [{"system": "http://loinc.org", "code": "11502-2"}]},
             "subject": {"identifier": {"system": INS_SYSTEM, "value": ins}},
-            "content": [{"attachment": {"contentType": "application/pdf", "url": binary, "title": f"Bilan {i}", "creation": "2026-01-15"}}],
+            "content": [
+                {
+                    "attachment": {
+                        "contentType": "application/pdf",
+                        "url": binary,
+                        "title": f"Bilan {i}",
+                        "creation": "2026-01-15",
+                    }
+                }
+            ],
         }
-        entries.append({"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": reference, "request": {"method": "POST", "url": "DocumentReference"}})
-        entries.append({"fullUrl": binary, "resource": {"resourceType": "Binary", "contentType": "application/pdf", "data": base64.b64encode(PDF).decode()}, "request": {"method": "POST", "url": "Binary"}})
+        entries.append(
+            {
+                "fullUrl": f"urn:uuid:{uuid.uuid4()}",
+                "resource": reference,
+                "request": {"method": "POST", "url": "DocumentReference"},
+            }
+        )
+        entries.append(
+            {
+                "fullUrl": binary,
+                "resource": {
+                    "resourceType": "Binary",
+                    "contentType": "application/pdf",
+                    "data": base64.b64encode(PDF).decode(),
+                },
+                "request": {"method": "POST", "url": "Binary"},
+            }
+        )
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
 
 
@@ -47,14 +78,20 @@ def main(argv: list[str] | None = None) -> None:
         base = f"/v1/patients/{patient_id}/documents"
 
         def http(method: str, path: str, body: bytes | None = None, content_type: str | None = None):
-            headers = {"Authorization": f"Bearer {doctor}", "Accept": "*/*", **({"Content-Type": content_type} if content_type else {})}
+            headers = {
+                "Authorization": f"Bearer {doctor}",
+                "Accept": "*/*",
+                **({"Content-Type": content_type} if content_type else {}),
+            }
             response = getattr(bench.client.http, method.lower())(path, headers=headers, body=body)
             if response.status_code >= 300:
                 raise RuntimeError(f"{method} {path}: {response.status_code} {response.body[:300]!r}")
             return response
 
         def provide(n: int) -> list[str]:
-            answer = json.loads(http("POST", "/v1/fhir", json.dumps(_bundle(person["ins"], n)).encode(), "application/fhir+json").body)
+            answer = json.loads(
+                http("POST", "/v1/fhir", json.dumps(_bundle(person["ins"], n)).encode(), "application/fhir+json").body
+            )
             return [entry["response"]["location"].split("/")[1] for entry in answer["entry"][1::2]]
 
         def measured(label: str, work) -> object:
@@ -67,7 +104,9 @@ def main(argv: list[str] | None = None) -> None:
         provide(1)  # and fhir.resources' models
         measured("native: POST …/documents ×1", lambda: bench.call("POST", base, _native(), doctor))
         document_id = measured("ITI-65: POST /v1/fhir, 1 document", lambda: provide(1))[0]
-        measured("native: POST …/documents ×10", lambda: [bench.call("POST", base, _native(i), doctor) for i in range(10)])
+        measured(
+            "native: POST …/documents ×10", lambda: [bench.call("POST", base, _native(i), doctor) for i in range(10)]
+        )
         measured("ITI-65: POST /v1/fhir, 10 documents", lambda: provide(10))
         measured("native: GET …/documents/{id}", lambda: http("GET", f"{base}/{document_id}"))
         measured("FHIR: GET DocumentReference/{id}", lambda: http("GET", f"/v1/fhir/DocumentReference/{document_id}"))
@@ -77,7 +116,10 @@ def main(argv: list[str] | None = None) -> None:
         search = {"ins": person["ins"], "birth_date": person["birth_date"]}
         measured("native: POST /v1/patients/search", lambda: bench.call("POST", "/v1/patients/search", search, doctor))
         form = f"identifier={INS_SYSTEM}|{person['ins']}".encode()
-        measured("FHIR: POST Patient/_search", lambda: http("POST", "/v1/fhir/Patient/_search", form, "application/x-www-form-urlencoded"))
+        measured(
+            "FHIR: POST Patient/_search",
+            lambda: http("POST", "/v1/fhir/Patient/_search", form, "application/x-www-form-urlencoded"),
+        )
         calls_table(rows)
 
         have = 1 + 1 + 1 + 1 + 10 + 10
@@ -95,18 +137,38 @@ def main(argv: list[str] | None = None) -> None:
                     return pages
 
         def walk_fhir(first: str, body: bytes | None = None, every_page: bool = True) -> int:
-            page = json.loads(http("POST" if body else "GET", first, body, "application/x-www-form-urlencoded" if body else None).body)
+            page = json.loads(
+                http("POST" if body else "GET", first, body, "application/x-www-form-urlencoded" if body else None).body
+            )
             pages = 1
-            while every_page and (next_link := next((link["url"] for link in page.get("link", []) if link["relation"] == "next"), None)):
-                page = json.loads(http("GET", next_link[next_link.index("/v1/fhir"):]).body)
+            while every_page and (
+                next_link := next((link["url"] for link in page.get("link", []) if link["relation"] == "next"), None)
+            ):
+                page = json.loads(http("GET", next_link[next_link.index("/v1/fhir") :]).body)
                 pages += 1
             return pages
 
         for label, work in (
             ("native: GET …/documents?limit=200", walk_native),
-            ("ITI-67: GET DocumentReference?patient=&_count=200", lambda: walk_fhir("/v1/fhir/DocumentReference?" + urlencode({"patient": patient_id, "_count": 200}))),
-            ("ITI-67: POST _search patient.identifier, _count=200", lambda: walk_fhir("/v1/fhir/DocumentReference/_search", f"patient.identifier={INS_SYSTEM}|{person['ins']}&_count=200".encode())),
-            ("ITI-67: first page only, _count=50", lambda: walk_fhir("/v1/fhir/DocumentReference?" + urlencode({"patient": patient_id, "_count": 50, "status": "current"}), every_page=False)),
+            (
+                "ITI-67: GET DocumentReference?patient=&_count=200",
+                lambda: walk_fhir("/v1/fhir/DocumentReference?" + urlencode({"patient": patient_id, "_count": 200})),
+            ),
+            (
+                "ITI-67: POST _search patient.identifier, _count=200",
+                lambda: walk_fhir(
+                    "/v1/fhir/DocumentReference/_search",
+                    f"patient.identifier={INS_SYSTEM}|{person['ins']}&_count=200".encode(),
+                ),
+            ),
+            (
+                "ITI-67: first page only, _count=50",
+                lambda: walk_fhir(
+                    "/v1/fhir/DocumentReference?"
+                    + urlencode({"patient": patient_id, "_count": 50, "status": "current"}),
+                    every_page=False,
+                ),
+            ),
         ):
             started = time.perf_counter()
             with count_calls() as calls:

@@ -12,7 +12,7 @@ import argparse
 import base64
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bench.harness import LATENCY, Calls, calls_table, cloud, code_of, count_calls, invitee, network
 
@@ -27,13 +27,15 @@ def rpps(n: int) -> str:
 
 
 def iso(delta: timedelta) -> str:
-    return (datetime.now(timezone.utc) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench calls_messaging")
     parser.add_argument("--events", type=int, default=20, help="agenda events due the reminder run handles")
-    parser.add_argument("--inbox", type=int, default=50, help="conversations, each with another patient, in a professional's inbox")
+    parser.add_argument(
+        "--inbox", type=int, default=50, help="conversations, each with another patient, in a professional's inbox"
+    )
     args = parser.parse_args(argv)
     from chalicelib.agenda import service as agenda
     from chalicelib.core.data import aws
@@ -52,19 +54,42 @@ def main(argv: list[str] | None = None) -> None:
         pseudonyms.ins_digest("warm-up")
         campaign = bench.call("POST", "/v1/enrolment/campaigns", {"name": "Vague"}, agent)
         person = invitee(1)
-        bench.call("POST", f"/v1/enrolment/campaigns/{campaign['campaign_id']}/invitations", {"invitees": [person]}, agent)
-        patient_id = bench.call("POST", "/v1/enrolment/activate", {"ins": person["ins"], "birth_date": person["birth_date"], "code": code_of(person)})["patient_id"]
+        bench.call(
+            "POST", f"/v1/enrolment/campaigns/{campaign['campaign_id']}/invitations", {"invitees": [person]}, agent
+        )
+        patient_id = bench.call(
+            "POST",
+            "/v1/enrolment/activate",
+            {"ins": person["ins"], "birth_date": person["birth_date"], "code": code_of(person)},
+        )["patient_id"]
         patient = bench.token("patient", ins=person["ins"])
         doctor = bench.token("professional", rpps=rpps(1), profession="medecin", name="Dr Martin")
-        aws.table().put_item(Item={"pk": f"PAT#{patient_id}", "sk": f"SPACE#GRANT#{rpps(1)}", "rpps": rpps(1), "granted_at": iso(timedelta(0))})
+        aws.table().put_item(
+            Item={
+                "pk": f"PAT#{patient_id}",
+                "sk": f"SPACE#GRANT#{rpps(1)}",
+                "rpps": rpps(1),
+                "granted_at": iso(timedelta(0)),
+            }
+        )
 
         # Messaging ---------------------------------------------------------------------------
-        bench.call("POST", "/v1/conversations", {"patient_id": patient_id, "subject": "Chauffe", "body": "warm-up"}, doctor)  # KMS cache
+        bench.call(
+            "POST", "/v1/conversations", {"patient_id": patient_id, "subject": "Chauffe", "body": "warm-up"}, doctor
+        )  # KMS cache
         opened = measure(
-            "POST /v1/conversations (open)", "POST", "/v1/conversations", {"patient_id": patient_id, "subject": "Résultats", "body": "Bonjour"}, doctor
+            "POST /v1/conversations (open)",
+            "POST",
+            "/v1/conversations",
+            {"patient_id": patient_id, "subject": "Résultats", "body": "Bonjour"},
+            doctor,
         )
         cid = opened["conversation_id"]
-        attachment = {"filename": "ordonnance.pdf", "media_type": "application/pdf", "content_base64": base64.b64encode(PDF).decode()}
+        attachment = {
+            "filename": "ordonnance.pdf",
+            "media_type": "application/pdf",
+            "content_base64": base64.b64encode(PDF).decode(),
+        }
         measure(
             "POST /v1/conversations (open, 1 attachment)",
             "POST",
@@ -74,14 +99,21 @@ def main(argv: list[str] | None = None) -> None:
         )
         messages = f"/v1/conversations/{cid}/messages"
         measure("POST …/messages (patient reply)", "POST", messages, {"body": "Merci"}, patient)
-        reply = measure("POST …/messages (professional reply, 1 attachment)", "POST", messages, {"body": "Voici", "attachments": [attachment]}, doctor)
+        reply = measure(
+            "POST …/messages (professional reply, 1 attachment)",
+            "POST",
+            messages,
+            {"body": "Voici", "attachments": [attachment]},
+            doctor,
+        )
         measure("GET /v1/conversations (patient)", "GET", "/v1/conversations", token=patient)
         measure("GET /v1/conversations (professional)", "GET", "/v1/conversations", token=doctor)
         measure("GET …/messages (patient, 3 messages, marks read)", "GET", messages, token=patient)
         measure("GET …/messages (patient, nothing new)", "GET", messages, token=patient)
         with count_calls() as calls:
             response = bench.client.http.get(
-                f"{messages}/{reply['message_id']}/attachments/0", headers={"Authorization": f"Bearer {patient}", "Accept": "*/*"}
+                f"{messages}/{reply['message_id']}/attachments/0",
+                headers={"Authorization": f"Bearer {patient}", "Accept": "*/*"},
             )
             assert response.status_code == 200, response.body[:200]
         rows.append(("GET …/messages/{id}/attachments/0", calls))
@@ -90,7 +122,12 @@ def main(argv: list[str] | None = None) -> None:
 
         # Agenda ------------------------------------------------------------------------------
         base = f"/v1/patients/{patient_id}/agenda"
-        event = {"kind": "appointment", "title": "Consultation", "start": iso(timedelta(days=3)), "end": iso(timedelta(days=3, hours=1))}
+        event = {
+            "kind": "appointment",
+            "title": "Consultation",
+            "start": iso(timedelta(days=3)),
+            "end": iso(timedelta(days=3, hours=1)),
+        }
         created = measure("POST …/agenda (patient)", "POST", base, event, patient)
         measure("POST …/agenda (granted professional)", "POST", base, event, doctor)
         measure("GET …/agenda (patient)", "GET", base, token=patient)
@@ -99,10 +136,24 @@ def main(argv: list[str] | None = None) -> None:
             response = bench.client.http.get(f"{base}.ics", headers={"Authorization": f"Bearer {patient}"})
             assert response.status_code == 200, response.body[:200]
         rows.append(("GET …/agenda.ics (patient)", calls))
-        measure("PATCH …/agenda/{id} (title)", "PATCH", f"{base}/{created['event_id']}", {"title": "Consultation de suivi"}, patient)
-        measure("PATCH …/agenda/{id} (start moved)", "PATCH", f"{base}/{created['event_id']}", {"start": iso(timedelta(days=4)), "end": iso(timedelta(days=4, hours=1))}, patient)
+        measure(
+            "PATCH …/agenda/{id} (title)",
+            "PATCH",
+            f"{base}/{created['event_id']}",
+            {"title": "Consultation de suivi"},
+            patient,
+        )
+        measure(
+            "PATCH …/agenda/{id} (start moved)",
+            "PATCH",
+            f"{base}/{created['event_id']}",
+            {"start": iso(timedelta(days=4)), "end": iso(timedelta(days=4, hours=1))},
+            patient,
+        )
         with count_calls() as calls:
-            response = bench.client.http.delete(f"{base}/{created['event_id']}", headers={"Authorization": f"Bearer {patient}"})
+            response = bench.client.http.delete(
+                f"{base}/{created['event_id']}", headers={"Authorization": f"Bearer {patient}"}
+            )
             assert response.status_code == 204
         rows.append(("DELETE …/agenda/{id}", calls))
 
@@ -115,8 +166,12 @@ def main(argv: list[str] | None = None) -> None:
             again = agenda.send_reminders()
         rows.append((f"schedule: send_reminders again (sent {again}, 25 hourly buckets)", calls))
     calls_table(rows)
-    print(f"\nprofessional inbox of {args.inbox} conversations with {args.inbox} patients, cold KMS cache: {inbox_seconds:.2f} s in moto")
-    print(f"\na page of {PAGE} messages, cold KMS cache, each AWS call made to wait {LATENCY * 1000:.0f} ms (a real round trip):")
+    print(
+        f"\nprofessional inbox of {args.inbox} conversations with {args.inbox} patients, cold KMS cache: {inbox_seconds:.2f} s in moto"
+    )
+    print(
+        f"\na page of {PAGE} messages, cold KMS cache, each AWS call made to wait {LATENCY * 1000:.0f} ms (a real round trip):"
+    )
     for workers, seconds in page_waits:
         print(f"  bodies loaded {workers} at a time: {seconds:.2f} s")
 
@@ -129,7 +184,9 @@ def _message_page_with_latency(bench, patient_id: str, doctor: str, patient: str
     side (each is an S3 read and a KMS decryption)."""
     from chalicelib.core.data import concurrency
 
-    opened = bench.call("POST", "/v1/conversations", {"patient_id": patient_id, "subject": "Suivi", "body": "1"}, doctor)
+    opened = bench.call(
+        "POST", "/v1/conversations", {"patient_id": patient_id, "subject": "Suivi", "body": "1"}, doctor
+    )
     messages = f"/v1/conversations/{opened['conversation_id']}/messages"
     for n in range(PAGE - 1):
         bench.call("POST", messages, {"body": f"Message {n}"}, doctor)
@@ -153,7 +210,9 @@ def _busy_inbox(bench, size: int, campaign_id: str, agent: str, rows: list, cryp
     for person in people:
         activated = {"ins": person["ins"], "birth_date": person["birth_date"], "code": code_of(person)}
         patient_id = bench.call("POST", "/v1/enrolment/activate", activated)["patient_id"]
-        bench.call("POST", "/v1/conversations", {"patient_id": patient_id, "subject": "Suivi", "body": "Bonjour"}, doctor)
+        bench.call(
+            "POST", "/v1/conversations", {"patient_id": patient_id, "subject": "Suivi", "body": "Bonjour"}, doctor
+        )
     crypto.cipher.cache_clear()
     with count_calls() as calls:
         started = time.perf_counter()

@@ -13,7 +13,7 @@ import base64
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bench.harness import Calls, calls_table, cloud, code_of, count_calls, invitee
 
@@ -27,7 +27,7 @@ KINDS = (
 
 
 def _at(minutes_ago: int) -> str:
-    return (datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _rpps() -> str:
@@ -63,39 +63,103 @@ def main(argv: list[str] | None = None) -> None:
             rows.append((label, calls))
             return result
 
-        app = measure("POST /v1/catalogue/apps", "POST", "/v1/catalogue/apps", {
-            "name": "GlucoSuivi", "publisher": "Diabète Connecté", "category": "diabetes",
-            "description": "Carnet de glycémie", "scopes": ["measurements:write", "measurements:read"],
-        }, admin)
+        app = measure(
+            "POST /v1/catalogue/apps",
+            "POST",
+            "/v1/catalogue/apps",
+            {
+                "name": "GlucoSuivi",
+                "publisher": "Diabète Connecté",
+                "category": "diabetes",
+                "description": "Carnet de glycémie",
+                "scopes": ["measurements:write", "measurements:read"],
+            },
+            admin,
+        )
         measure("GET /v1/catalogue/apps?category= (public)", "GET", "/v1/catalogue/apps?category=diabetes")
-        measure("POST …/connections", "POST", f"{base}/connections", {"app_id": app["app_id"], "scopes": ["measurements:write", "measurements:read"]}, patient)
+        measure(
+            "POST …/connections",
+            "POST",
+            f"{base}/connections",
+            {"app_id": app["app_id"], "scopes": ["measurements:write", "measurements:read"]},
+            patient,
+        )
         measure("GET …/connections", "GET", f"{base}/connections", token=patient)
-        app_token = bench.token("app", client_id=app["app_id"], patient_id=patient_id, scope="measurements:write measurements:read")
+        app_token = bench.token(
+            "app", client_id=app["app_id"], patient_id=patient_id, scope="measurements:write measurements:read"
+        )
         glucose = {"kind": "glucose", "value": 1.05, "unit": "g/L", "device": "Accu-Chek"}
         bench.call("POST", f"{base}/profile/measurements", {**glucose, "measured_at": _at(1)}, app_token)  # warm-up
-        pushed = measure("POST …/profile/measurements (app push)", "POST", f"{base}/profile/measurements", {**glucose, "measured_at": _at(2)}, app_token)
-        measure("POST …/profile/measurements (patient)", "POST", f"{base}/profile/measurements", {**glucose, "measured_at": _at(3)}, patient)
-        measure("POST …/profile/allergies (patient)", "POST", f"{base}/profile/allergies", {"substance": "Pollen"}, patient)
+        pushed = measure(
+            "POST …/profile/measurements (app push)",
+            "POST",
+            f"{base}/profile/measurements",
+            {**glucose, "measured_at": _at(2)},
+            app_token,
+        )
+        measure(
+            "POST …/profile/measurements (patient)",
+            "POST",
+            f"{base}/profile/measurements",
+            {**glucose, "measured_at": _at(3)},
+            patient,
+        )
+        measure(
+            "POST …/profile/allergies (patient)", "POST", f"{base}/profile/allergies", {"substance": "Pollen"}, patient
+        )
 
         started = time.perf_counter()
         for i in range(args.measurements - 3):
             kind, unit, value = KINDS[i % len(KINDS)]
-            bench.call("POST", f"{base}/profile/measurements", {"kind": kind, "unit": unit, "value": value(i), "measured_at": _at(10 + i * 7)}, patient)
+            bench.call(
+                "POST",
+                f"{base}/profile/measurements",
+                {"kind": kind, "unit": unit, "value": value(i), "measured_at": _at(10 + i * 7)},
+                patient,
+            )
         fill_measurements = time.perf_counter() - started
         started = time.perf_counter()
         for i in range(args.documents):
-            bench.call("POST", f"{base}/documents", {
-                "type": "consultation_report", "title": f"Consultation {i}", "date": "2026-01-15",
-                "media_type": "application/pdf", "content_base64": base64.b64encode(PDF).decode(),
-            }, doctor)
+            bench.call(
+                "POST",
+                f"{base}/documents",
+                {
+                    "type": "consultation_report",
+                    "title": f"Consultation {i}",
+                    "date": "2026-01-15",
+                    "media_type": "application/pdf",
+                    "content_base64": base64.b64encode(PDF).decode(),
+                },
+                doctor,
+            )
         fill_documents = time.perf_counter() - started
 
         period = f"from={_at(60 * 24 * 7)}&to={_at(0)}"
-        series = measure("GET …/profile/measurements?kind=glucose&from&to (app, 1 week)", "GET", f"{base}/profile/measurements?kind=glucose&{period}", token=app_token)
-        measure("GET …/profile/measurements?kind=glucose (patient, page of 200)", "GET", f"{base}/profile/measurements?kind=glucose&limit=200", token=patient)
-        measure("GET …/profile/measurements (patient, every kind, page of 200)", "GET", f"{base}/profile/measurements?limit=200", token=patient)
+        series = measure(
+            "GET …/profile/measurements?kind=glucose&from&to (app, 1 week)",
+            "GET",
+            f"{base}/profile/measurements?kind=glucose&{period}",
+            token=app_token,
+        )
+        measure(
+            "GET …/profile/measurements?kind=glucose (patient, page of 200)",
+            "GET",
+            f"{base}/profile/measurements?kind=glucose&limit=200",
+            token=patient,
+        )
+        measure(
+            "GET …/profile/measurements (patient, every kind, page of 200)",
+            "GET",
+            f"{base}/profile/measurements?limit=200",
+            token=patient,
+        )
         measure("GET …/profile (patient)", "GET", f"{base}/profile", token=patient)
-        measure("DELETE …/profile/measurements/{id}", "DELETE", f"{base}/profile/measurements/{pushed['entry_id']}", token=patient)
+        measure(
+            "DELETE …/profile/measurements/{id}",
+            "DELETE",
+            f"{base}/profile/measurements/{pushed['entry_id']}",
+            token=patient,
+        )
 
         timings, exported = [], None
         for run in range(args.runs):
@@ -112,10 +176,14 @@ def main(argv: list[str] | None = None) -> None:
     size = len(__import__("json").dumps(exported))
     print(f"\nseries page returned {len(series['items'])} glucose measurements of the last week")
     print(f"export: {len(exported['entry'])} resources {kinds}, {size / 1024:.0f} KiB JSON")
-    print(f"export time (moto in-process, median of {args.runs}): {statistics.median(timings) * 1000:.0f} ms"
-          f" (min {min(timings) * 1000:.0f}, max {max(timings) * 1000:.0f})")
-    print(f"filling the space through the API: {args.measurements - 3} measurements {fill_measurements:.1f} s, "
-          f"{args.documents} documents {fill_documents:.1f} s")
+    print(
+        f"export time (moto in-process, median of {args.runs}): {statistics.median(timings) * 1000:.0f} ms"
+        f" (min {min(timings) * 1000:.0f}, max {max(timings) * 1000:.0f})"
+    )
+    print(
+        f"filling the space through the API: {args.measurements - 3} measurements {fill_measurements:.1f} s, "
+        f"{args.documents} documents {fill_documents:.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -73,7 +73,9 @@ def lambda_event(routes, method: str, path: str, headers: dict, body: str | None
 def routes_of(entry: str) -> list[str]:
     """The entry's route paths, read in a process of its own (a blueprint registers into one app)."""
     script = f"import json, {entry} as entry; print(json.dumps(list(entry.app.routes)))"
-    return json.loads(subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+    return json.loads(
+        subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    )
 
 
 def timed(directory: Path, script: str, env: dict) -> float:
@@ -104,7 +106,13 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         from infra.functions import RUNTIME_ENVIRONMENT  # the functions' own settings, on both sides
 
-        env = {**os.environ, **auth_env, **RUNTIME_ENVIRONMENT, "AWS_DEFAULT_REGION": "eu-west-3", "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache")}
+        env = {
+            **os.environ,
+            **auth_env,
+            **RUNTIME_ENVIRONMENT,
+            "AWS_DEFAULT_REGION": "eu-west-3",
+            "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache"),
+        }
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         bare_dir = Path(tmp) / "bare"
         bare_dir.mkdir()
@@ -116,7 +124,9 @@ def main(argv: list[str] | None = None) -> None:
             headers = {"Content-Type": "application/json"} if body is not None else {}
             if role:
                 headers["Authorization"] = f"Bearer {tokens[role]}"
-            event = lambda_event(routes_of(entry), method, path, headers, json.dumps(body) if body is not None else None)
+            event = lambda_event(
+                routes_of(entry), method, path, headers, json.dumps(body) if body is not None else None
+            )
             first = FIRST_REQUEST.format(entry=entry, event=event, status=status)
             for directory, script in ((bare_dir, bare_first), (ROOT, first)):
                 timed(directory, script, env)  # writes the bytecode the package ships
@@ -141,8 +151,12 @@ def main(argv: list[str] | None = None) -> None:
             f"  {module:10} {ours_import * 1000:6.1f}ms {bare_import * 1000:6.1f}ms {r_import:5.2f}×"
             f"   {ours_request * 1000:6.1f}ms {bare_request * 1000:6.1f}ms {r_first:5.2f}×"
         )
-    print(f"  worst import ratio {worst_import:.2f}× (goal ≤ {IMPORT_GOAL}×: {'met' if worst_import <= IMPORT_GOAL else 'NOT met'})")
-    print(f"  worst import + first request ratio {worst_first:.2f}× (goal ≤ {FIRST_GOAL}×: {'met' if worst_first <= FIRST_GOAL else 'NOT met'})")
+    print(
+        f"  worst import ratio {worst_import:.2f}× (goal ≤ {IMPORT_GOAL}×: {'met' if worst_import <= IMPORT_GOAL else 'NOT met'})"
+    )
+    print(
+        f"  worst import + first request ratio {worst_first:.2f}× (goal ≤ {FIRST_GOAL}×: {'met' if worst_first <= FIRST_GOAL else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

@@ -30,13 +30,15 @@ def run(people: int) -> tuple[dict[str, Calls], list[str]]:
     """Calls per phase (invitation, reminder, auto-creation) and the states the execution entered."""
     import boto3
 
+    from chalicelib.core.settings import settings
     from chalicelib.enrolment import events
     from devstack.workers import drain_timers
-    from chalicelib.core.settings import settings
 
     with cloud() as bench:
         agent = bench.token("enrolment_agent")
-        campaign = bench.call("POST", "/v1/enrolment/campaigns", {"name": "Vague", "reminder_days_before": 0}, agent)["campaign_id"]
+        campaign = bench.call("POST", "/v1/enrolment/campaigns", {"name": "Vague", "reminder_days_before": 0}, agent)[
+            "campaign_id"
+        ]
         # Reminder and deadline both after the call ends (the reminder skips people invited later).
         deadline = deadline_in(timedelta(seconds=5 + people * 0.02))
         invitees = [invitee(n, letter=n % 2 == 1) for n in range(people)]
@@ -65,6 +67,7 @@ def run(people: int) -> tuple[dict[str, Calls], list[str]]:
 
 def dynamodb(calls: Calls) -> tuple[int, int]:
     """(read requests, write requests)"""
+
     def requests(operations: set[str]) -> int:
         return sum(n for op, n in calls.ops.items() if op.removeprefix("dynamodb.") in operations)
 
@@ -89,11 +92,21 @@ def main(argv: list[str] | None = None) -> None:
         total.rcu, total.wcu = total.rcu + calls.rcu, total.wcu + calls.wcu
     for name, calls in [*phases.items(), ("total", total)]:
         reads, writes = dynamodb(calls)
-        figures = (reads, calls.rcu, writes, calls.wcu, calls.ops["ses.SendEmail"], calls.ops["sqs.SendMessage"], calls.ops["stepfunctions.StartExecution"])
+        figures = (
+            reads,
+            calls.rcu,
+            writes,
+            calls.wcu,
+            calls.ops["ses.SendEmail"],
+            calls.ops["sqs.SendMessage"],
+            calls.ops["stepfunctions.StartExecution"],
+        )
         print(f"{name:>14}" + "".join(f"{round(f * scale):>14,}" for f in figures))
 
     transitions = len(states)
-    print(f"\nStep Functions: one execution entered {transitions} states ({' → '.join(states)}) = {transitions} billed transitions")
+    print(
+        f"\nStep Functions: one execution entered {transitions} states ({' → '.join(states)}) = {transitions} billed transitions"
+    )
     designs = [
         ("per cohort: a 1M wave on one day, one deadline", 1),
         ("per cohort: worst case, one cohort per 500-person call", MILLION // BATCH),
@@ -102,8 +115,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'design, per 1,000,000 people':<58}{'open executions':>16}{'transitions':>14}{'vs per person':>15}")
     for name, executions in designs:
         print(f"{name:<58}{executions:>16,}{executions * transitions:>14,}{MILLION // executions:>14,}×")
-    print("open executions = cohorts (a campaign × a deadline); StartExecution is called once per invitations call,"
-          " and returns the running execution when the cohort already has one")
+    print(
+        "open executions = cohorts (a campaign × a deadline); StartExecution is called once per invitations call,"
+        " and returns the running execution when the cohort already has one"
+    )
 
 
 if __name__ == "__main__":

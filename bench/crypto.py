@@ -89,7 +89,9 @@ def main(argv: list[str] | None = None) -> None:
             data = os.urandom(size)
             raw = _best(args.runs, lambda: _raw_aes_encrypt(data))
             ours = _best(args.runs, lambda: crypto.cipher().encrypt(data, CONTEXT))
-            print(f"  {size // MIB} MiB  raw {size / MIB / raw:>6.0f} MB/s  ours {size / MIB / ours:>6.0f} MB/s  ({raw / ours:.0%})")
+            print(
+                f"  {size // MIB} MiB  raw {size / MIB / raw:>6.0f} MB/s  ours {size / MIB / ours:>6.0f} MB/s  ({raw / ours:.0%})"
+            )
         print("\nframe size, 4 MiB document (same unsigned suite; 0 = non-framed)")
         data = os.urandom(4 * MIB)
         raw = _best(args.runs, lambda: _raw_aes(data))

@@ -22,12 +22,12 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 import botocore.session
 
@@ -178,7 +178,9 @@ class Bench:
         headers = {"Content-Type": "application/json"} if body is not None else {}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        response = getattr(self.client.http, method.lower())(path, headers=headers, body=None if body is None else json.dumps(body))
+        response = getattr(self.client.http, method.lower())(
+            path, headers=headers, body=None if body is None else json.dumps(body)
+        )
         if response.status_code >= 300:
             raise RuntimeError(f"{method} {path}: {response.status_code} {response.body[:300]!r}")
         return response.json_body
@@ -221,7 +223,7 @@ def cloud() -> Iterator[Bench]:
 
 def deadline_in(delta: timedelta) -> str:
     """An explicit invitations deadline, ``delta`` from now."""
-    return (datetime.now(timezone.utc) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def make_ins(n: int) -> str:
@@ -233,7 +235,13 @@ def make_ins(n: int) -> str:
 
 def invitee(n: int, letter: bool = False) -> dict:
     contact = {"postal_address": f"{n} rue de la Paix, 75002 Paris"} if letter else {"email": f"person{n}@example.test"}
-    return {"ins": make_ins(n), "family_name": "Durand", "given_names": "Camille", "birth_date": "1985-03-14", **contact}
+    return {
+        "ins": make_ins(n),
+        "family_name": "Durand",
+        "given_names": "Camille",
+        "birth_date": "1985-03-14",
+        **contact,
+    }
 
 
 def active_person(bench: Bench, n: int = 1) -> tuple[dict, str, str]:

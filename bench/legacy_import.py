@@ -29,8 +29,8 @@ import sys
 import time
 from collections import Counter
 
-from bench.harness import LATENCY, Calls, breakdown, cloud, code_of, count_calls, invitee, network
 from bench.cost_model import dynamodb
+from bench.harness import LATENCY, Calls, breakdown, cloud, code_of, count_calls, invitee, network
 
 MILLION = 1_000_000
 INVITATIONS = 500
@@ -42,9 +42,18 @@ def _open_spaces(bench, count: int) -> list[str]:
     campaign = bench.call("POST", "/v1/enrolment/campaigns", {"name": "Vague DMP"}, agent)["campaign_id"]
     people = [invitee(n) for n in range(count)]
     for start in range(0, count, INVITATIONS):
-        bench.call("POST", f"/v1/enrolment/campaigns/{campaign}/invitations", {"invitees": people[start : start + INVITATIONS]}, agent)
+        bench.call(
+            "POST",
+            f"/v1/enrolment/campaigns/{campaign}/invitations",
+            {"invitees": people[start : start + INVITATIONS]},
+            agent,
+        )
     for person in people:
-        bench.call("POST", "/v1/enrolment/activate", {"ins": person["ins"], "birth_date": person["birth_date"], "code": code_of(person)})
+        bench.call(
+            "POST",
+            "/v1/enrolment/activate",
+            {"ins": person["ins"], "birth_date": person["birth_date"], "code": code_of(person)},
+        )
     return [person["ins"] for person in people]
 
 
@@ -59,7 +68,9 @@ def _put(prefix: str, records: list[str], documents_of) -> int:
     for n, ins in enumerate(records):
         count = documents_of(n)
         codes = [(), ("MASQUE_PS",), ("INVISIBLE_PATIENT",)]
-        body = archive(ins, [Doc(content=b"%PDF-1.7\n" + b"x" * 20_000, confidentiality=codes[(n + d) % 3]) for d in range(count)])
+        body = archive(
+            ins, [Doc(content=b"%PDF-1.7\n" + b"x" * 20_000, confidentiality=codes[(n + d) % 3]) for d in range(count)]
+        )
         s3.put_object(Bucket=settings().import_bucket, Key=f"{prefix}{n:07d}.zip", Body=body)
         total += count
     return total
@@ -114,7 +125,9 @@ def _app_calls(calls: Calls) -> Calls:
 
 def _report(label: str, archives: int, documents: int, seconds: float, calls: Calls) -> None:
     own = _app_calls(calls)
-    print(f"  {label:<26} {seconds:7.1f} s  {archives / seconds:6.1f} archives/s  {own.total / archives:5.2f} calls/archive  ({breakdown(own, archives)})")
+    print(
+        f"  {label:<26} {seconds:7.1f} s  {archives / seconds:6.1f} archives/s  {own.total / archives:5.2f} calls/archive  ({breakdown(own, archives)})"
+    )
 
 
 def _per_million(archives: int, documents: int, calls: Calls, execution: dict, batch: int) -> None:
@@ -126,14 +139,26 @@ def _per_million(archives: int, documents: int, calls: Calls, execution: dict, b
     answers = own.ops["stepfunctions.SendTaskSuccess"] + own.ops["stepfunctions.SendTaskFailure"]
     rows = [
         ("archives / documents", f"{MILLION:,} / {round(documents * scale):,}"),
-        ("Step Functions transitions", f"{len(execution['states'])} ({' → '.join(execution['states'])}) + {batches:,} batches × {child_states} = {len(execution['states']) + batches * child_states:,}"),
-        ("Step Functions child executions", f"{batches:,} (one per batch of {batch}; moto ran {execution['children']:,} for {archives:,} archives)"),
+        (
+            "Step Functions transitions",
+            f"{len(execution['states'])} ({' → '.join(execution['states'])}) + {batches:,} batches × {child_states} = {len(execution['states']) + batches * child_states:,}",
+        ),
+        (
+            "Step Functions child executions",
+            f"{batches:,} (one per batch of {batch}; moto ran {execution['children']:,} for {archives:,} archives)",
+        ),
         ("Lambda invocations (import)", f"{batches:,} (one batch each)"),
         ("Step Functions task answers", f"{batches:,} (measured {answers:,} for {execution['children']:,} batches)"),
         ("SQS requests", f"{3 * batches:,} (send, receive, delete per batch)"),
         ("S3 ListObjectsV2 (state machine)", f"{math.ceil(MILLION / 1000):,} (1,000 keys a page)"),
-        ("S3 GetObject / PutObject", f"{round(own.ops['s3.GetObject'] * scale):,} / {round(own.ops['s3.PutObject'] * scale):,}"),
-        ("KMS requests", f"{round(sum(n for op, n in own.ops.items() if op.startswith('kms.')) * scale):,} ({breakdown(Calls(ops=Counter({op: n for op, n in own.ops.items() if op.startswith('kms.')})), archives / MILLION)})"),
+        (
+            "S3 GetObject / PutObject",
+            f"{round(own.ops['s3.GetObject'] * scale):,} / {round(own.ops['s3.PutObject'] * scale):,}",
+        ),
+        (
+            "KMS requests",
+            f"{round(sum(n for op, n in own.ops.items() if op.startswith('kms.')) * scale):,} ({breakdown(Calls(ops=Counter({op: n for op, n in own.ops.items() if op.startswith('kms.')})), archives / MILLION)})",
+        ),
         ("DynamoDB requests read / write", f"{round(reads * scale):,} / {round(writes * scale):,}"),
         ("DynamoDB RCU / WCU", f"{round(own.rcu * scale):,} / {round(own.wcu * scale):,}"),
     ]
@@ -148,14 +173,18 @@ def _side_by_side(records: list[str], batch: int) -> None:
     import logging
 
     from chalicelib.core.data import concurrency
-    from chalicelib.documents import legacy
     from chalicelib.core.ids import new_sortable_id
+    from chalicelib.documents import legacy
 
     print(f"\none batch of {batch} archives in the import function, {LATENCY * 1000:.0f} ms per AWS call")
     for run, workers in enumerate((1, concurrency.WORKERS)):
         prefix = f"side-{run}/"
         _put(prefix, records[run * batch : (run + 1) * batch], lambda n: n % 3 + 1)
-        message = {"migration_id": new_sortable_id("mig"), "archives": [f"{prefix}{n:07d}.zip" for n in range(batch)], "task_token": "bench"}
+        message = {
+            "migration_id": new_sortable_id("mig"),
+            "archives": [f"{prefix}{n:07d}.zip" for n in range(batch)],
+            "task_token": "bench",
+        }
         logging.getLogger("mes").setLevel(logging.ERROR)
         with network(workers):
             started = time.perf_counter()
@@ -167,7 +196,9 @@ def _side_by_side(records: list[str], batch: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench legacy_import")
-    parser.add_argument("-n", "--archives", type=int, default=1000, help="archives (moto's listing reads 1,000 keys at most)")
+    parser.add_argument(
+        "-n", "--archives", type=int, default=1000, help="archives (moto's listing reads 1,000 keys at most)"
+    )
     args = parser.parse_args(argv)
     archives = min(args.archives, 1000)
     batch = _cloud_batch()
@@ -179,10 +210,14 @@ def main(argv: list[str] | None = None) -> None:
         second, second_seconds, second_calls, _, _ = _migrate(bench, operator, "dmp/")
         assert first["counts"]["imported"] == archives and first["counts"]["documents"] == documents, first
         assert second["counts"]["duplicates"] == archives and second["counts"]["documents"] == 0, second
-        print(f"measured on moto: {archives:,} archives, {documents:,} documents (1-3 of 20 KB each), one migration then the same again")
+        print(
+            f"measured on moto: {archives:,} archives, {documents:,} documents (1-3 of 20 KB each), one migration then the same again"
+        )
         _report("import", archives, documents, first_seconds, first_calls)
         _report("again: all duplicates", archives, documents, second_seconds, second_calls)
-        print(f"  re-importing costs {_app_calls(second_calls).total / _app_calls(first_calls).total:.2f}× the calls of importing, and runs {first_seconds / second_seconds:.1f}× faster")
+        print(
+            f"  re-importing costs {_app_calls(second_calls).total / _app_calls(first_calls).total:.2f}× the calls of importing, and runs {first_seconds / second_seconds:.1f}× faster"
+        )
         print(f"\nper {MILLION:,} archives (measured × {MILLION / archives:g}; batches of {batch} as in the cloud)")
         _per_million(archives, documents, first_calls, execution, batch)
         _side_by_side(records, batch)

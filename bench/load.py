@@ -26,7 +26,6 @@ import itertools
 import json
 import os
 import random
-import statistics
 import sys
 import threading
 import time
@@ -34,7 +33,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from bench.harness import code_of, invitee
@@ -50,7 +49,19 @@ MEASURES = {
     "glucose": ("g/L", 1.02),
     "blood_pressure": ("mm[Hg]", {"systolic": 120, "diastolic": 80}),
 }
-MIX = ("deposit", "documents", "metadata", "profile", "activity", "documents", "metadata", "agenda", "measurement", "profile", "content")
+MIX = (
+    "deposit",
+    "documents",
+    "metadata",
+    "profile",
+    "activity",
+    "documents",
+    "metadata",
+    "agenda",
+    "measurement",
+    "profile",
+    "content",
+)
 PATIENTS, DOCTORS, BURSTS = 8, 4, 3
 FILL_PATIENTS = 1000
 # Goals (the issue "Hardening", item 11)
@@ -58,7 +69,7 @@ OVERHEAD_GOAL, FULL_GOAL, PROFILE_GOAL = 1.5, 1.2, 2.0
 
 
 def _at(minutes_ago: float) -> str:
-    return (datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -86,7 +97,9 @@ class Target:
         parts = urlsplit(base)
         self.host, self.port = parts.hostname, parts.port or 80
 
-    def send(self, method: str, path: str, token: str | None = None, body: dict | None = None) -> tuple[int, bytes, float | None]:
+    def send(
+        self, method: str, path: str, token: str | None = None, body: dict | None = None
+    ) -> tuple[int, bytes, float | None]:
         headers = {"Connection": "close", "Accept": "*/*"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -103,7 +116,9 @@ class Target:
         finally:
             connection.close()
 
-    def json(self, method: str, path: str, token: str | None = None, body: dict | None = None, expected: int = 200) -> dict:
+    def json(
+        self, method: str, path: str, token: str | None = None, body: dict | None = None, expected: int = 200
+    ) -> dict:
         status, data, _ = self.send(method, path, token, body)
         if status != expected:
             raise RuntimeError(f"{method} {path}: {status} {data[:300]!r}")
@@ -135,7 +150,13 @@ def _rpps(n: int) -> str:
 
 
 def _document(title: str) -> dict:
-    return {"type": "lab_result", "title": title, "date": "2026-01-15", "media_type": "application/pdf", "content_base64": PDF}
+    return {
+        "type": "lab_result",
+        "title": title,
+        "date": "2026-01-15",
+        "media_type": "application/pdf",
+        "content_base64": PDF,
+    }
 
 
 def setup(target: Target, moto: str) -> World:
@@ -157,7 +178,9 @@ def setup(target: Target, moto: str) -> World:
         world.patients.append((patient_id, keys.mint("patient", {"ins": person["ins"]})))
     for n in range(DOCTORS):
         rpps = _rpps(first + n)
-        world.doctors.append((rpps, keys.mint("professional", {"rpps": rpps, "profession": "medecin", "name": f"Dr Charge {n}"})))
+        world.doctors.append(
+            (rpps, keys.mint("professional", {"rpps": rpps, "profession": "medecin", "name": f"Dr Charge {n}"}))
+        )
 
     def furnish(index: int) -> None:
         patient_id, token = world.patients[index]
@@ -165,14 +188,25 @@ def setup(target: Target, moto: str) -> World:
         for rpps, _ in world.doctors:
             target.json("PUT", f"{base}/access/grants/{rpps}", token, {})
         doctor = world.doctors[index % DOCTORS][1]
-        world.documents[patient_id] = [target.json("POST", f"{base}/documents", doctor, _document(f"Bilan {n}"), 201)["document_id"] for n in range(2)]
+        world.documents[patient_id] = [
+            target.json("POST", f"{base}/documents", doctor, _document(f"Bilan {n}"), 201)["document_id"]
+            for n in range(2)
+        ]
         for substance in ("Pollen", "Pénicilline"):
             target.json("POST", f"{base}/profile/allergies", token, {"substance": substance}, 201)
         for n, (kind, (unit, value)) in enumerate(MEASURES.items()):
-            target.json("POST", f"{base}/profile/measurements", token, {"kind": kind, "unit": unit, "value": value, "measured_at": _at(60 + n)}, 201)
+            target.json(
+                "POST",
+                f"{base}/profile/measurements",
+                token,
+                {"kind": kind, "unit": unit, "value": value, "measured_at": _at(60 + n)},
+                201,
+            )
         for days in (3, 10):
-            start = (datetime.now(timezone.utc) + timedelta(days=days)).strftime("%Y-%m-%dT09:00:00Z")
-            target.json("POST", f"{base}/agenda", token, {"kind": "appointment", "title": "Consultation", "start": start}, 201)
+            start = (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT09:00:00Z")
+            target.json(
+                "POST", f"{base}/agenda", token, {"kind": "appointment", "title": "Consultation", "start": start}, 201
+            )
 
     with ThreadPoolExecutor(PATIENTS) as pool:
         list(pool.map(furnish, range(PATIENTS)))
@@ -187,7 +221,14 @@ def request(world: World, op: str, n: int) -> Request:
     if op == "deposit":
         return Request(op, "POST", f"{base}/documents", world.doctors[n % DOCTORS][1], _document(f"Résultat {n}"), 201)
     if op == "measurement":
-        return Request(op, "POST", f"{base}/profile/measurements", token, {"kind": "heart_rate", "unit": "/min", "value": 60 + n % 30, "measured_at": _at(n / 60)}, 201)
+        return Request(
+            op,
+            "POST",
+            f"{base}/profile/measurements",
+            token,
+            {"kind": "heart_rate", "unit": "/min", "value": 60 + n % 30, "measured_at": _at(n / 60)},
+            201,
+        )
     paths = {
         "documents": f"{base}/documents?limit=20",
         "metadata": document,
@@ -317,7 +358,9 @@ def _ms(seconds: float) -> str:
 
 
 def report(rows: list[tuple[str, Figures]]) -> None:
-    print(f"{'run':<28} {'requests':>8} {'req/s':>7} {'p50':>8} {'p95':>8} {'dropped':>7} {'failed':>6}  own time / AWS time")
+    print(
+        f"{'run':<28} {'requests':>8} {'req/s':>7} {'p50':>8} {'p95':>8} {'dropped':>7} {'failed':>6}  own time / AWS time"
+    )
     for label, f in rows:
         print(f"{label:<28} {len(f.results):>8} {f.throughput:>7.1f} {_ms(f.percentile(0.5)):>8} {_ms(f.percentile(0.95)):>8} "
               f"{f.dropped:>7} {f.failed:>6}  {f.overhead:.2f}")  # fmt: skip
@@ -342,7 +385,10 @@ def main(argv: list[str] | None = None) -> None:
             log_path = keys.ROOT / "build" / "load-stack.log"
             log_path.parent.mkdir(parents=True, exist_ok=True)
             log = stack.enter_context(log_path.open("w"))
-            ports = [int(os.environ[f"MES_{name}_PORT"]) if f"MES_{name}_PORT" in os.environ else None for name in ("MOTO", "API", "PORTAL")]
+            ports = [
+                int(os.environ[f"MES_{name}_PORT"]) if f"MES_{name}_PORT" in os.environ else None
+                for name in ("MOTO", "API", "PORTAL")
+            ]
             api, moto, _ = stack.enter_context(started(log, *ports))
             print(f"stack at {api} (moto {moto}), log {log_path}")
         target = Target(api)
@@ -357,7 +403,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"filled the table with {args.fill:,} items in {filled:.0f} s")
         full = measure(target, world, args.requests, args.clients)
     print()
-    report([(f"{BURSTS} bursts of {args.clients} deposits", burst), ("mixed, fresh stack", fresh), (f"mixed, +{args.fill:,} items", full)])
+    report(
+        [
+            (f"{BURSTS} bursts of {args.clients} deposits", burst),
+            ("mixed, fresh stack", fresh),
+            (f"mixed, +{args.fill:,} items", full),
+        ]
+    )
     print(f"\np50 by request ({args.clients} clients): fresh → +{args.fill:,} items")
     for op in dict.fromkeys(MIX):
         print(f"  {op:<12} {_ms(fresh.percentile(0.5, op)):>8} → {_ms(full.percentile(0.5, op)):>8}")
@@ -374,9 +426,17 @@ def main(argv: list[str] | None = None) -> None:
     print()
     for goal, figure, met in goals:
         print(f"{'met    ' if met else 'NOT MET'}  {goal}: {figure}")
-    unexpected = Counter(f"{r.op} {r.status}" for f in (burst, fresh, full) for r in f.results if r.status not in (None, f.expected[r.op]))
+    unexpected = Counter(
+        f"{r.op} {r.status}"
+        for f in (burst, fresh, full)
+        for r in f.results
+        if r.status not in (None, f.expected[r.op])
+    )
     if unexpected:
-        print("unexpected answers (see the stack's log): " + ", ".join(f"{what} ×{n}" for what, n in sorted(unexpected.items())))
+        print(
+            "unexpected answers (see the stack's log): "
+            + ", ".join(f"{what} ×{n}" for what, n in sorted(unexpected.items()))
+        )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,17 @@ def checkov_summary(sam_path: Path) -> str:
         if not CHECKOV.exists():
             return "checkov: not run (make security installs and runs it)"
         run = subprocess.run(
-            [str(CHECKOV), "--file", str(sam_path), "--framework", "cloudformation", "--skip-download", "--quiet",
-             "--output", "json"],
+            [
+                str(CHECKOV),
+                "--file",
+                str(sam_path),
+                "--framework",
+                "cloudformation",
+                "--skip-download",
+                "--quiet",
+                "--output",
+                "json",
+            ],
             check=False,
             capture_output=True,
             text=True,
@@ -64,7 +73,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sam_path = OUT / "sam.json"
     if not sam_path.exists():
-        subprocess.run([sys.executable, "-m", "infra.package", "--stage", args.stage, "--out", str(OUT)], cwd=ROOT, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "infra.package", "--stage", args.stage, "--out", str(OUT)], cwd=ROOT, check=True
+        )
     sam = json.loads(sam_path.read_text(encoding="utf-8"))
     resources, parameters = sam["Resources"], sam["Parameters"]
     functions = {n: r["Properties"] for n, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
@@ -77,9 +88,13 @@ def main(argv: list[str] | None = None) -> None:
         value, shown = reserved_concurrency(p, parameters)
         reserved_total += value
         share = len(roles[name]) / len(shared)
-        print(f"{name:<17} {p['Handler']:<48} {p['MemorySize']:>5} {p['Timeout']:>4} {shown:>25} {len(roles[name]):>7} {share:>10.0%}")
-    print(f"reserved concurrency of the {args.stage} package: {reserved_total}; "
-          f"the account's Lambda quota must be at least {reserved_total + 100} (100 stay unreserved)")
+        print(
+            f"{name:<17} {p['Handler']:<48} {p['MemorySize']:>5} {p['Timeout']:>4} {shown:>25} {len(roles[name]):>7} {share:>10.0%}"
+        )
+    print(
+        f"reserved concurrency of the {args.stage} package: {reserved_total}; "
+        f"the account's Lambda quota must be at least {reserved_total + 100} (100 stay unreserved)"
+    )
     print(checkov_summary(sam_path))
 
 

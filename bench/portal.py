@@ -36,8 +36,18 @@ def _kib(n: float) -> str:
 
 def _person(documents: int) -> dict:
     nir = f"2900175056{int(time.time()) % 1000:03d}"
-    someone = {"ins": nir + ins_key(nir), "family_name": "Bench", "given_names": "Alice", "birth_date": "1990-01-01", "email": f"bench.{time.time_ns()}@example.test"}
-    stack.ok("POST", "/v1/enrolment/activate", {"ins": someone["ins"], "birth_date": someone["birth_date"], "code": stack.invite(someone)})
+    someone = {
+        "ins": nir + ins_key(nir),
+        "family_name": "Bench",
+        "given_names": "Alice",
+        "birth_date": "1990-01-01",
+        "email": f"bench.{time.time_ns()}@example.test",
+    }
+    stack.ok(
+        "POST",
+        "/v1/enrolment/activate",
+        {"ins": someone["ins"], "birth_date": someone["birth_date"], "code": stack.invite(someone)},
+    )
     token = keys.mint("patient", {"ins": someone["ins"]})
     patient_id = stack.ok("GET", "/v1/me", token=token)["patient_id"]
     for i in range(documents):
@@ -73,8 +83,12 @@ def main(argv: list[str]) -> None:
         first = {a["name"]: a for a in welcome}
         extra = [a for a in loaded if a["name"] not in first and a["name"] != "/"]
         sent, size = sum(a["sent"] for a in welcome), sum(a["size"] for a in welcome)
-        print(f"first load (welcome): {len(welcome)} files, {_kib(sent)} transferred, {_kib(size)} decoded ({sent / size:.0%})")
-        print(f"  + documents screen: {len(extra)} files, {_kib(sum(a['sent'] for a in extra))} transferred, {_kib(sum(a['size'] for a in extra))} decoded")
+        print(
+            f"first load (welcome): {len(welcome)} files, {_kib(sent)} transferred, {_kib(size)} decoded ({sent / size:.0%})"
+        )
+        print(
+            f"  + documents screen: {len(extra)} files, {_kib(sum(a['sent'] for a in extra))} transferred, {_kib(sum(a['size'] for a in extra))} decoded"
+        )
 
         reloads, switches, floors = [], [], []
         for _ in range(args.runs):
@@ -96,4 +110,6 @@ def main(argv: list[str]) -> None:
     reload, switch, floor = (statistics.median(x) * 1000 for x in (reloads, switches, floors))
     print(f"documents list ({args.documents} documents), median of {args.runs}:")
     print(f"  after a reload (sign-in redirect + token + /v1/me + list): {reload:.0f} ms")
-    print(f"  from another screen: {switch:.0f} ms vs {floor:.0f} ms for the API calls alone from Python ({switch / floor:.2f}×)")
+    print(
+        f"  from another screen: {switch:.0f} ms vs {floor:.0f} ms for the API calls alone from Python ({switch / floor:.2f}×)"
+    )

@@ -57,7 +57,9 @@ def _signature_checks(patient_id: str, checks: int) -> tuple[float, float]:
     from chalicelib.core.settings import settings
 
     s3 = aws.client("s3")
-    key = s3.list_objects_v2(Bucket=settings().heads_bucket, Prefix=f"heads/{patient_id}/", MaxKeys=1)["Contents"][0]["Key"]
+    key = s3.list_objects_v2(Bucket=settings().heads_bucket, Prefix=f"heads/{patient_id}/", MaxKeys=1)["Contents"][0][
+        "Key"
+    ]
     body = json.loads(s3.get_object(Bucket=settings().heads_bucket, Key=key)["Body"].read())
     head, signature = heads.SignedHead(body["seq"], body["hash"]), base64.b64decode(body["signature"])
     heads.is_signed(patient_id, head, signature)  # the public key fetched once
@@ -117,7 +119,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--events", type=int, default=10_000, help="events in the verified space")
     parser.add_argument("--runs", type=int, default=3, help="verify runs timed (median shown)")
     parser.add_argument("--latency", type=float, default=0.0, help="simulated seconds per AWS call")
-    parser.add_argument("--spaces", type=int, nargs="+", default=[200, 5], help="spaces the signer's events are spread over (one run each)")
+    parser.add_argument(
+        "--spaces",
+        type=int,
+        nargs="+",
+        default=[200, 5],
+        help="spaces the signer's events are spread over (one run each)",
+    )
     parser.add_argument("--signed-events", type=int, default=2_000, help="events whose heads the signer signs")
     args = parser.parse_args(argv)
     from devstack import workers
@@ -130,20 +138,26 @@ def main(argv: list[str] | None = None) -> None:
             workers.drain_stream(_positions)  # the signer catches up: the newest head signed
             after, after_s, after_calls = _verify(bench, patient_id, patient, args.runs)
         assert before["valid"] and not before["signed"] and after["valid"] and after["signed"], (before, after)
-        print(f"verify, a space of {args.events + 2:,} events (median of {args.runs}, moto in-process, latency {args.latency} s/call)")
+        print(
+            f"verify, a space of {args.events + 2:,} events (median of {args.runs}, moto in-process, latency {args.latency} s/call)"
+        )
         print(f"  {'':<34}{'before':>10}{'after':>10}")
         print(f"  {'checked from':<34}{'genesis':>10}{'signed':>10}")
         print(f"  {'events checked, caller sees':<34}{before['events']:>10,}{after['events']:>10,}")
         print(f"  {'time (ms)':<34}{before_s * 1000:>10.1f}{after_s * 1000:>10.1f}")
         print(f"  {'AWS calls':<34}{before_calls.total:>10}{after_calls.total:>10}")
         print(f"  {'DynamoDB read units':<34}{before_calls.rcu:>10.0f}{after_calls.rcu:>10.0f}")
-        print(f"  ratio before/after: {before_s / after_s:.0f}x faster, {before_calls.rcu / max(after_calls.rcu, 1):.0f}x fewer read units")
+        print(
+            f"  ratio before/after: {before_s / after_s:.0f}x faster, {before_calls.rcu / max(after_calls.rcu, 1):.0f}x fewer read units"
+        )
         print(f"  before: {breakdown(before_calls)}")
         print(f"  after:  {breakdown(after_calls)}")
 
         local, remote = _signature_checks(patient_id, 200)
         print("\nchecking a head's signature (moto in-process: kms:Verify has no network here)")
-        print(f"  local, public key cached: {local * 1e6:.0f} µs; kms:Verify: {remote * 1e6:.0f} µs + a round trip in the cloud")
+        print(
+            f"  local, public key cached: {local * 1e6:.0f} µs; kms:Verify: {remote * 1e6:.0f} µs + a round trip in the cloud"
+        )
 
         for spaces in args.spaces:
             calls, invocations, signed = _signer_cost(spaces, args.signed_events)
@@ -152,7 +166,9 @@ def main(argv: list[str] | None = None) -> None:
             calls_table([("signer, per million history events", calls, per)])
             print(f"  invocations: {invocations / per:,.0f} per million events ({invocations} batches)")
             print(f"  heads signed (kms:Sign, s3:PutObject): {signed / per:,.0f} per million events")
-            print(f"  DynamoDB read units (chain since the last signed head): {calls.rcu / per:,.0f} per million events")
+            print(
+                f"  DynamoDB read units (chain since the last signed head): {calls.rcu / per:,.0f} per million events"
+            )
 
 
 if __name__ == "__main__":

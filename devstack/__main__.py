@@ -1,8 +1,8 @@
 """Local developer stack.
 
-    python -m devstack run                                  start everything (make run)
-    python -m devstack token --role ROLE [--claim K=V ...]  print a token the local stack accepts
-    python -m devstack outbox [--to ADDRESS]                print the notifications sent
+python -m devstack run                                  start everything (make run)
+python -m devstack token --role ROLE [--claim K=V ...]  print a token the local stack accepts
+python -m devstack outbox [--to ADDRESS]                print the notifications sent
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 import uuid
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import botocore.session
@@ -37,7 +37,7 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 AWS_TIME_HEADER = "X-Devstack-Aws-Ms"
 
 
-@lru_cache(maxsize=None)
+@cache
 def gateway_responses() -> dict[str, dict]:
     """infra/api.yaml's gateway responses by type: ``{"status"?, "headers", "body"}``. ``${Param}``
     is substituted: WebOrigin by the stage's first allowed origin (as infra/package.py does for a
@@ -51,7 +51,12 @@ def gateway_responses() -> dict[str, dict]:
     def static(kind: str, name: str, value: Any) -> str:
         if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
             value = re.sub(r"\$\{(\w+)\}", lambda m: parameters[m.group(1)], value["Fn::Sub"])
-        if not (name.startswith("gatewayresponse.header.") and isinstance(value, str) and len(value) > 1 and value[0] == value[-1] == "'"):
+        if not (
+            name.startswith("gatewayresponse.header.")
+            and isinstance(value, str)
+            and len(value) > 1
+            and value[0] == value[-1] == "'"
+        ):
             raise ValueError(f"{kind}: only static header values are served locally, not {name}: {value}")
         return value[1:-1]
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from devstack import moto_speedups, outbox
 

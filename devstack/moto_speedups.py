@@ -45,8 +45,11 @@ import functools
 import inspect
 import threading
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+import moto.core.responses
+from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     MultipleTransactionsException,
@@ -54,8 +57,6 @@ from moto.dynamodb.exceptions import (
     TransactionCanceledException,
     TransactWriteSingleOpException,
 )
-import moto.core.responses
-from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
@@ -79,10 +80,16 @@ def _check(backend: DynamoDBBackend, op: dict, current: Any) -> tuple:
     condition = op.get("ConditionExpression")
     if condition is None:
         return (None, None, None)
-    expression = get_filter_expression(condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues"))
+    expression = get_filter_expression(
+        condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+    )
     if expression.expr(current):
         return (None, None, None)
-    old = current.to_json()["Attributes"] if current and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else None
+    old = (
+        current.to_json()["Attributes"]
+        if current and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+        else None
+    )
     return ("ConditionalCheckFailed", "The conditional request failed", old)
 
 
@@ -193,13 +200,19 @@ def _members(table: Table, attribute: str) -> dict[DynamoType, set[Key]]:
     return maps[attribute]
 
 
-def _candidates(table: Table, hash_key: DynamoType | None, index_name: str | None, conditions: list | None) -> list[Item] | None:
+def _candidates(
+    table: Table, hash_key: DynamoType | None, index_name: str | None, conditions: list | None
+) -> list[Item] | None:
     """The items having the queried hash key, or None to let moto look at every item."""
     if index_name is None:
         return None if hash_key is None else _partition(table, hash_key)
     index = next((i for i in table.all_indexes() if i.name == index_name), None)
     wanted = dict(conditions or [])
-    hashed = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH" and k["AttributeName"] in wanted] if index else []
+    hashed = (
+        [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH" and k["AttributeName"] in wanted]
+        if index
+        else []
+    )
     if not hashed:
         return None
     if hashed[0] == table.hash_key_attr:  # a local index: the partition
@@ -222,7 +235,11 @@ def _in_range(table: Table, items: list[Item], index_name: str | None, call: dic
         return items
 
     def order(item: Item) -> tuple:
-        return (item.attrs[attribute].cast_value, item.hash_key.cast_value, item.range_key.cast_value if item.range_key else None)
+        return (
+            item.attrs[attribute].cast_value,
+            item.hash_key.cast_value,
+            item.range_key.cast_value if item.range_key else None,
+        )
 
     ranged = [item for item in items if attribute in item.attrs]
     inside = [item for item in ranged if item.attrs[attribute].compare(comparison, call["range_objs"])]
@@ -284,7 +301,9 @@ def _put_key(table: Table, item_attrs: dict, *_: Any, **__: Any) -> tuple[Table,
     return table, _typed_key(table, item_attrs)
 
 
-def _delete_key(table: Table, hash_key: DynamoType, range_key: DynamoType | None = None, *_: Any, **__: Any) -> tuple[Table, Key]:
+def _delete_key(
+    table: Table, hash_key: DynamoType, range_key: DynamoType | None = None, *_: Any, **__: Any
+) -> tuple[Table, Key]:
     return table, (hash_key, range_key)
 
 
@@ -376,4 +395,6 @@ def apply() -> None:
     Item.instances_tracked.clear()  # type: ignore[attr-defined]
     BaseJSONSerializer._serialize_type_structure = _plain_attribute_values(BaseJSONSerializer._serialize_type_structure)  # type: ignore[method-assign]
     DomainDispatcherApplication.get_backend_for_host = _host_cached(DomainDispatcherApplication.get_backend_for_host)  # type: ignore[method-assign]
-    moto.core.responses.method_names_from_class = functools.lru_cache(maxsize=None)(moto.core.responses.method_names_from_class)
+    moto.core.responses.method_names_from_class = functools.lru_cache(maxsize=None)(
+        moto.core.responses.method_names_from_class
+    )

@@ -56,14 +56,19 @@ class Provider:
     def __init__(self, issuer: str, client_id: str, redirect_uris: list[str], key_file: Path = keys.KEY_FILE):
         self.issuer, self.client_id, self.redirect_uris, self.key_file = issuer, client_id, redirect_uris, key_file
         # The sign-in form's answer is a redirect to the portal, which form-action must allow.
-        self.page_csp = "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self' " + " ".join(redirect_uris)
+        self.page_csp = (
+            "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self' "
+            + " ".join(redirect_uris)
+        )
         self._lock = threading.Lock()
         self._codes: dict[str, dict] = {}
         self._sessions: dict[str, str] = {}  # session id -> INS
         self._recent: list[str] = []
 
     # --- endpoints ------------------------------------------------------------------------------
-    def handle(self, method: str, path: str, query: dict[str, str], form: dict[str, str], cookies: dict[str, str]) -> Reply:
+    def handle(
+        self, method: str, path: str, query: dict[str, str], form: dict[str, str], cookies: dict[str, str]
+    ) -> Reply:
         routes = {
             ("GET", "/.well-known/openid-configuration"): lambda: _json(200, self.discovery()),
             ("GET", "/jwks"): lambda: Reply(200, keys.jwks(self.key_file).encode(), "application/json"),
@@ -129,12 +134,23 @@ class Provider:
             or form.get("redirect_uri") != grant["redirect_uri"]
             or _s256(form.get("code_verifier", "")) != grant["code_challenge"]
         ):
-            return _json(400, {"error": "invalid_grant", "error_description": "unknown, used or expired code, or wrong verifier"})
+            return _json(
+                400, {"error": "invalid_grant", "error_description": "unknown, used or expired code, or wrong verifier"}
+            )
         subject = "patient-" + hashlib.sha256(grant["ins"].encode()).hexdigest()[:16]
         common = {"iss": self.issuer, "sub": subject, "exp": int(time.time()) + TOKEN_SECONDS, "ins": grant["ins"]}
         access = keys.mint("patient", common, self.key_file)
         identity = keys.mint("patient", {**common, "aud": self.client_id, "nonce": grant["nonce"]}, self.key_file)
-        return _json(200, {"access_token": access, "token_type": "Bearer", "expires_in": TOKEN_SECONDS, "id_token": identity, "scope": "openid"})
+        return _json(
+            200,
+            {
+                "access_token": access,
+                "token_type": "Bearer",
+                "expires_in": TOKEN_SECONDS,
+                "id_token": identity,
+                "scope": "openid",
+            },
+        )
 
     def logout(self, query: dict[str, str], session: str | None) -> Reply:
         with self._lock:
@@ -143,7 +159,9 @@ class Provider:
         expired = f"{SESSION_COOKIE}=; Path=/oidc; HttpOnly; SameSite=Lax; Max-Age=0"
         if target in self.redirect_uris:
             return _redirect(target, **{"Set-Cookie": expired})
-        return self._page(200, "Vous êtes déconnecté", "<p>Vous pouvez fermer cette page.</p>", **{"Set-Cookie": expired})
+        return self._page(
+            200, "Vous êtes déconnecté", "<p>Vous pouvez fermer cette page.</p>", **{"Set-Cookie": expired}
+        )
 
     # --- helpers --------------------------------------------------------------------------------
     def _request_problem(self, params: dict[str, str]) -> str | None:
@@ -174,10 +192,17 @@ class Provider:
         return _redirect(f"{params['redirect_uri']}?{answer}", **headers)
 
     def _login_page(self, params: dict[str, str], error: str | None = None) -> Reply:
-        names = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge", "code_challenge_method")
-        hidden = "".join(
-            f'<input type="hidden" name="{n}" value="{html.escape(params.get(n, ""))}">' for n in names
+        names = (
+            "client_id",
+            "redirect_uri",
+            "response_type",
+            "scope",
+            "state",
+            "nonce",
+            "code_challenge",
+            "code_challenge_method",
         )
+        hidden = "".join(f'<input type="hidden" name="{n}" value="{html.escape(params.get(n, ""))}">' for n in names)
         with self._lock:
             recent = list(self._recent)
         recent_forms = "".join(
@@ -195,7 +220,7 @@ class Provider:
             '<label for="ins">INS (matricule à 15 caractères)</label>'
             '<input id="ins" name="ins" required autocomplete="off" inputmode="text" maxlength="21">'
             '<button type="submit">Se connecter</button></form>'
-            + (f"<h2>Personnes connectées récemment</h2><ul class=\"plain\">{recent_forms}</ul>" if recent else "")
+            + (f'<h2>Personnes connectées récemment</h2><ul class="plain">{recent_forms}</ul>' if recent else "")
         )
         return self._page(200, "Connexion à Mon espace santé", body)
 
@@ -203,9 +228,14 @@ class Provider:
         page = (
             '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{html.escape(title)} — fournisseur d’identité (devstack)</title>'
+            f"<title>{html.escape(title)} — fournisseur d’identité (devstack)</title>"
             '<link rel="stylesheet" href="/css/portal.css"></head><body>'
             '<main id="contenu" class="narrow">'
             f"<h1>{html.escape(title)}</h1>{body}</main></body></html>"
         )
-        return Reply(status, page.encode(), "text/html; charset=utf-8", {"Content-Security-Policy": self.page_csp, "Cache-Control": "no-store", **headers})
+        return Reply(
+            status,
+            page.encode(),
+            "text/html; charset=utf-8",
+            {"Content-Security-Policy": self.page_csp, "Cache-Control": "no-store", **headers},
+        )

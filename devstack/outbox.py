@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 MOTO = f"http://127.0.0.1:{os.environ.get('MES_MOTO_PORT', '5000')}"
 ROUTE = "/devstack/outbox"

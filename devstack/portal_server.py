@@ -18,13 +18,25 @@ from devstack import oidc
 from infra.portal import PORTAL_DIR, security_headers
 
 CLIENT_ID = "mon-espace-sante-portail-local"
-TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
+TYPES = {
+    ".html": "text/html",
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
 COMPRESSED = {".html", ".js", ".css", ".json", ".svg"}
 MAX_FORM = 16 * 1024
 
 
 def local_config(portal_port: int, api_port: int) -> dict[str, str]:
-    return {"api": f"http://127.0.0.1:{api_port}", "issuer": f"http://127.0.0.1:{portal_port}/oidc", "client_id": CLIENT_ID}
+    return {
+        "api": f"http://127.0.0.1:{api_port}",
+        "issuer": f"http://127.0.0.1:{portal_port}/oidc",
+        "client_id": CLIENT_ID,
+    }
 
 
 def local_origins(portal_port: int) -> list[str]:
@@ -47,7 +59,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: PortalServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet: the API logs enough
+    def log_message(self, format: str, *args) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -70,7 +82,12 @@ class _Handler(BaseHTTPRequestHandler):
         elif method == "POST":
             self._send(oidc.Reply(405, b"method not allowed"))
         elif url.path == "/config.json":
-            self._send(oidc.Reply(200, json.dumps(self.server.config).encode(), "application/json", {"Cache-Control": "no-cache"}), head=method == "HEAD")
+            self._send(
+                oidc.Reply(
+                    200, json.dumps(self.server.config).encode(), "application/json", {"Cache-Control": "no-cache"}
+                ),
+                head=method == "HEAD",
+            )
         else:
             self._send(self._file(url.path), head=method == "HEAD")
 
@@ -79,15 +96,17 @@ class _Handler(BaseHTTPRequestHandler):
         if length > MAX_FORM:
             return oidc.Reply(413, b"form too large")
         form = dict(parse_qsl(self.rfile.read(length).decode("utf-8", "replace"))) if method == "POST" else {}
-        cookies = dict(part.strip().split("=", 1) for part in (self.headers.get("Cookie") or "").split(";") if "=" in part)
-        return self.server.provider.handle(method, url.path[len("/oidc"):], dict(parse_qsl(url.query)), form, cookies)
+        cookies = dict(
+            part.strip().split("=", 1) for part in (self.headers.get("Cookie") or "").split(";") if "=" in part
+        )
+        return self.server.provider.handle(method, url.path[len("/oidc") :], dict(parse_qsl(url.query)), form, cookies)
 
     def _file(self, path: str) -> oidc.Reply:
         relative = "index.html" if path == "/" else path.lstrip("/")
         target = (PORTAL_DIR / relative).resolve()
         inside = PORTAL_DIR in target.parents and target.relative_to(PORTAL_DIR).parts[0] != "config"
         if not inside or target.suffix not in TYPES or not target.is_file():
-            return oidc.Reply(404, "Page introuvable.".encode())
+            return oidc.Reply(404, b"Page introuvable.")
         kind = TYPES[target.suffix]
         charset = "; charset=utf-8" if target.suffix in COMPRESSED else ""
         return oidc.Reply(200, target.read_bytes(), kind + charset, {"Cache-Control": "no-cache"})
@@ -95,7 +114,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, reply: oidc.Reply, head: bool = False) -> None:
         body = reply.body
         headers = {**self.server.headers, **reply.headers, "Content-Type": reply.content_type}
-        if len(body) > 512 and "gzip" in (self.headers.get("Accept-Encoding") or "") and reply.content_type.split(";")[0] in {TYPES[s] for s in COMPRESSED}:
+        if (
+            len(body) > 512
+            and "gzip" in (self.headers.get("Accept-Encoding") or "")
+            and reply.content_type.split(";")[0] in {TYPES[s] for s in COMPRESSED}
+        ):
             body = gzip.compress(body, compresslevel=6)
             headers.update({"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
         self.send_response(reply.status)
@@ -112,4 +135,3 @@ def start(portal_port: int, api_port: int) -> PortalServer:
     server = PortalServer(portal_port, api_port)
     threading.Thread(target=server.serve_forever, daemon=True, name="portal").start()
     return server
-

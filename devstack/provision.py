@@ -20,7 +20,8 @@ from __future__ import annotations
 import json
 import secrets
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import boto3
 
@@ -92,7 +93,10 @@ def _email_identity(session: Any, props: dict) -> None:
 
 def _asymmetric_key(session: Any, props: dict) -> str:
     return session.client("kms").create_key(
-        Description=props["Description"], KeySpec=props["KeySpec"], KeyUsage=props["KeyUsage"], Policy=json.dumps(props["KeyPolicy"])
+        Description=props["Description"],
+        KeySpec=props["KeySpec"],
+        KeyUsage=props["KeyUsage"],
+        Policy=json.dumps(props["KeyPolicy"]),
     )["KeyMetadata"]["Arn"]
 
 
@@ -116,9 +120,13 @@ def _complete(session: Any, template: dict, physical: dict) -> None:
         if resource["Type"] == "AWS::S3::Bucket":
             s3 = session.client("s3")
             if "VersioningConfiguration" in props:
-                s3.put_bucket_versioning(Bucket=physical[name], VersioningConfiguration=props["VersioningConfiguration"])
+                s3.put_bucket_versioning(
+                    Bucket=physical[name], VersioningConfiguration=props["VersioningConfiguration"]
+                )
             if "ObjectLockConfiguration" in props:  # after versioning, which Object Lock needs
-                s3.put_object_lock_configuration(Bucket=physical[name], ObjectLockConfiguration=props["ObjectLockConfiguration"])
+                s3.put_object_lock_configuration(
+                    Bucket=physical[name], ObjectLockConfiguration=props["ObjectLockConfiguration"]
+                )
             if "PublicAccessBlockConfiguration" in props:
                 s3.put_public_access_block(
                     Bucket=physical[name], PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
@@ -135,7 +143,10 @@ def for_moto(definition: dict) -> dict:
     for state in definition["States"].values():
         batcher = state.pop("ItemBatcher", None)
         if batcher is not None:
-            state["ItemSelector"] = {"Items.$": "States.Array($$.Map.Item.Value)", "BatchInput": batcher.get("BatchInput", {})}
+            state["ItemSelector"] = {
+                "Items.$": "States.Array($$.Map.Item.Value)",
+                "BatchInput": batcher.get("BatchInput", {}),
+            }
     return definition
 
 
@@ -170,10 +181,16 @@ def provision(stage: str = "local") -> dict[str, str]:
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         )
     stack = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
-    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in cfn.describe_stack_resources(StackName=STACK)["StackResources"]}
+    physical = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cfn.describe_stack_resources(StackName=STACK)["StackResources"]
+    }
     resolver = _Resolver(render(), parameters, physical, session)
     _complete(session, template, physical)
-    made = {name: _BY_API[resource["Type"]](session, resolver.resolve(resource["Properties"])) for name, resource in by_api.items()}
+    made = {
+        name: _BY_API[resource["Type"]](session, resolver.resolve(resource["Properties"]))
+        for name, resource in by_api.items()
+    }
     machine_arns = {name: _state_machine(session, resolver, resource) for name, resource in machines.items()}
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     return {

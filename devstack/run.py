@@ -16,8 +16,9 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Iterator
+from typing import IO
 
 from devstack import keys, portal_server
 from devstack.provision import REGION, provision
@@ -75,7 +76,18 @@ def _start(children: list[subprocess.Popen]) -> None:
     os.environ.update(api_env)
     ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
     ENV_FILE.write_text(json.dumps(api_env, indent=2))
-    chalice = [sys.executable, "-m", "devstack.api_server", "--stage", "local", "--no-autoreload", "--host", "127.0.0.1", "--port", str(API_PORT)]
+    chalice = [
+        sys.executable,
+        "-m",
+        "devstack.api_server",
+        "--stage",
+        "local",
+        "--no-autoreload",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(API_PORT),
+    ]
     children.append(subprocess.Popen(chalice, cwd=keys.ROOT))
     _wait_for(f"http://127.0.0.1:{API_PORT}/v1/health", children, timeout=60)
     threading.Thread(target=run_workers, daemon=True).start()
@@ -99,14 +111,23 @@ def free_port() -> int:
 
 
 @contextmanager
-def started(log: IO, moto_port: int | None = None, api_port: int | None = None, portal_port: int | None = None) -> Iterator[tuple[str, str, str]]:
+def started(
+    log: IO, moto_port: int | None = None, api_port: int | None = None, portal_port: int | None = None
+) -> Iterator[tuple[str, str, str]]:
     """A whole stack (``python -m devstack run``) in a subprocess, on free ports unless given:
     yields the API's, moto's and the portal's URLs once the API answers; stops it, and everything
     it started, on exit."""
-    ports = {name: port or free_port() for name, port in (("MOTO", moto_port), ("API", api_port), ("PORTAL", portal_port))}
+    ports = {
+        name: port or free_port() for name, port in (("MOTO", moto_port), ("API", api_port), ("PORTAL", portal_port))
+    }
     env = {**os.environ, **{f"MES_{name}_PORT": str(port) for name, port in ports.items()}}
     stack = subprocess.Popen(
-        [sys.executable, "-m", "devstack", "run"], cwd=keys.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        [sys.executable, "-m", "devstack", "run"],
+        cwd=keys.ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     api = f"http://127.0.0.1:{ports['API']}"
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from chalicelib.core import logs
 
@@ -26,7 +26,9 @@ def drain(queue_url: str, handle: Callable[[str], None], max_messages: int = 10)
     sqs = aws.client("sqs")
     handled = 0
     while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=0).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
         if not messages:
             return handled
         for message in messages:
@@ -80,7 +82,11 @@ def drain_stream(positions: dict[str, str] | None = None) -> int:
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
         shard_id = shard["ShardId"]
         after = positions.get(shard_id)
-        start = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after} if after else {"ShardIteratorType": "TRIM_HORIZON"}
+        start = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+            if after
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
         iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, **start)["ShardIterator"]
         while True:
             records = streams.get_records(ShardIterator=iterator, Limit=events.BATCH_SIZE)

@@ -83,7 +83,9 @@ def table(*actions: str, index: bool = False) -> list[dict]:
     statements = [allow("Table", [f"dynamodb:{a}" for a in actions], [arn("Table")])]
     if index:
         statements.append(allow("TableIndex", ["dynamodb:Query"], [sub("${Table.Arn}/index/gsi1")]))
-    statements.append(allow("TableKey", ["kms:Decrypt"], [KEY], via("dynamodb", {"aws:dynamodb:tableName": ref("Table")})))
+    statements.append(
+        allow("TableKey", ["kms:Decrypt"], [KEY], via("dynamodb", {"aws:dynamodb:tableName": ref("Table")}))
+    )
     return statements
 
 
@@ -140,7 +142,9 @@ def sends_to(queue: str) -> list[dict]:
     """Messages onto an SSE-KMS queue: SQS needs a data key for it."""
     return [
         allow(f"{queue}Send", ["sqs:SendMessage"], [arn(queue)]),
-        allow(f"{queue}SendKey", ["kms:GenerateDataKey", "kms:Decrypt"], [KEY], via("sqs", {"aws:sqs:arn": arn(queue)})),
+        allow(
+            f"{queue}SendKey", ["kms:GenerateDataKey", "kms:Decrypt"], [KEY], via("sqs", {"aws:sqs:arn": arn(queue)})
+        ),
     ]
 
 
@@ -165,8 +169,19 @@ def signed_heads() -> list[dict]:
 # The chain's fields of an event (core/history/chain.py) and the keys: all the signer may read of
 # the table (journal.events_from), to check that a new head extends the last signed one.
 CHAIN_ATTRIBUTES = (
-    "pk", "sk", "seq", "prev_hash", "hash", "event_id", "at", "actor_role", "actor_id", "action", "resource",
-    "hidden_from_representatives", "invisible_to_patient",
+    "pk",
+    "sk",
+    "seq",
+    "prev_hash",
+    "hash",
+    "event_id",
+    "at",
+    "actor_role",
+    "actor_id",
+    "action",
+    "resource",
+    "hidden_from_representatives",
+    "invisible_to_patient",
 )
 
 
@@ -174,9 +189,18 @@ def reads_stream(table_name: str) -> list[dict]:
     """What Lambda's event source mapping needs of a table's stream (the table's key decrypts it)."""
     stream = arn_of_stream(table_name)
     return [
-        allow(f"{table_name}StreamRead", ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"], [stream]),
+        allow(
+            f"{table_name}StreamRead",
+            ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+            [stream],
+        ),
         allow(f"{table_name}StreamList", ["dynamodb:ListStreams"], [sub(f"${{{table_name}.Arn}}/stream/*")]),
-        allow(f"{table_name}StreamKey", ["kms:Decrypt"], [KEY], via("dynamodb", {"aws:dynamodb:tableName": ref(table_name)})),
+        allow(
+            f"{table_name}StreamKey",
+            ["kms:Decrypt"],
+            [KEY],
+            via("dynamodb", {"aws:dynamodb:tableName": ref(table_name)}),
+        ),
     ]
 
 
@@ -214,7 +238,14 @@ MODULES: dict[str, Module] = {
     # deferred notices (sealed arguments, reopened by the hourly run), dependants (accounts read
     # in batches). No health content.
     "enrolment": Module(
-        (*SPACE_ENV, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL", "ENROLMENT_STATE_MACHINE_ARN", "PURGE_TOPIC_ARN"),
+        (
+            *SPACE_ENV,
+            "DATA_KEY_ID",
+            "SENDER_EMAIL",
+            "LETTERS_QUEUE_URL",
+            "ENROLMENT_STATE_MACHINE_ARN",
+            "PURGE_TOPIC_ARN",
+        ),
         (
             *table(*READ, "BatchGetItem", *APPEND, "DeleteItem", index=True),
             *peppers(),
@@ -436,7 +467,12 @@ FUNCTIONS: dict[str, Function] = dict(
                 60,
                 stream=Stream(
                     "Table",
-                    ({"eventName": ["INSERT", "MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["SPACE#ACTIVITY_HEAD"]}}}},),
+                    (
+                        {
+                            "eventName": ["INSERT", "MODIFY"],
+                            "dynamodb": {"Keys": {"sk": {"S": ["SPACE#ACTIVITY_HEAD"]}}},
+                        },
+                    ),
                 ),
                 environment=("TABLE_NAME", "HEADS_BUCKET", "HEADS_KEY_ID"),
                 statements=(
@@ -449,7 +485,12 @@ FUNCTIONS: dict[str, Function] = dict(
                             "StringEquals": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
                         },
                     ),
-                    allow("HeadsSign", ["kms:Sign"], [arn("HeadsKey")], {"StringEquals": {"kms:SigningAlgorithm": "ECDSA_SHA_256"}}),
+                    allow(
+                        "HeadsSign",
+                        ["kms:Sign"],
+                        [arn("HeadsKey")],
+                        {"StringEquals": {"kms:SigningAlgorithm": "ECDSA_SHA_256"}},
+                    ),
                     allow("SignedHeadsListing", ["s3:ListBucket"], [arn("HeadsBucket")]),
                     allow("SignedHeadsPut", ["s3:PutObject"], [sub("${HeadsBucket.Arn}/*")]),
                 ),

@@ -38,13 +38,13 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from infra import functions
+from infra import functions, portal
 from infra.functions import FUNCTIONS, STACK_ENVIRONMENT, arn, ref
-from infra import portal
 from infra.render import INFRA_DIR, load_template, render
 
 PROJECT_DIR = INFRA_DIR.parent
@@ -260,7 +260,11 @@ def log_group(logical_id: str) -> dict:
 
 
 def role(logical_id: str) -> dict:
-    named = {"RoleName": {"Fn::Sub": f"mes-${{Stage}}-{FUNCTIONS[logical_id].name}"}} if FUNCTIONS[logical_id].named_role else {}
+    named = (
+        {"RoleName": {"Fn::Sub": f"mes-${{Stage}}-{FUNCTIONS[logical_id].name}"}}
+        if FUNCTIONS[logical_id].named_role
+        else {}
+    )
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
@@ -318,12 +322,16 @@ def wire_functions(sam: dict, stage: str) -> None:
                 # Chalice's ARN is a placeholder (the stream's is known once the table is made).
                 event["Properties"]["Stream"] = functions.arn_of_stream(function.stream.table)
                 event["Properties"]["FilterCriteria"] = {
-                    "Filters": [{"Pattern": json.dumps(pattern, separators=(",", ":"))} for pattern in function.stream.patterns]
+                    "Filters": [
+                        {"Pattern": json.dumps(pattern, separators=(",", ":"))} for pattern in function.stream.patterns
+                    ]
                 }
                 # A failing batch would hold its shard back until its records expire (24 h): halved to
                 # find the record that fails, given up after a few tries: verify then starts at the
                 # space's previous signed head, and its next head change is signed from there.
-                event["Properties"].update(BisectBatchOnFunctionError=True, MaximumRetryAttempts=function.stream.retries)
+                event["Properties"].update(
+                    BisectBatchOnFunctionError=True, MaximumRetryAttempts=function.stream.retries
+                )
         resource["Metadata"] = {
             "checkov": {"skip": [{"id": c, "comment": why} for c, why in functions.FUNCTION_CHECKOV_SKIPS.items()]}
         }
@@ -383,7 +391,11 @@ def check_wiring(sam: dict, routes: Routes, overlays: list[dict]) -> list[str]:
             if visibility < functions.VISIBILITY_PER_TIMEOUT * FUNCTIONS[name].timeout:
                 problems.append(f"{trigger}: visibility {visibility} s < 6 x {name}'s timeout")
         stream = FUNCTIONS[name].stream
-        if stream and resources[stream.table]["Properties"].get("StreamSpecification", {}).get("StreamViewType") != "NEW_IMAGE":
+        if (
+            stream
+            and resources[stream.table]["Properties"].get("StreamSpecification", {}).get("StreamViewType")
+            != "NEW_IMAGE"
+        ):
             problems.append(f"{stream.table}: no NEW_IMAGE stream for {name}")
     for overlay in overlays:
         for name, resource in overlay.get("Resources", {}).items():
@@ -403,7 +415,9 @@ def with_bytecode(archive: Path, sam: dict) -> None:
     import zipfile
 
     runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    runtimes = {r["Properties"].get("Runtime") for r in sam["Resources"].values() if r["Type"] == "AWS::Serverless::Function"}
+    runtimes = {
+        r["Properties"].get("Runtime") for r in sam["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
+    }
     if runtimes != {runtime}:
         raise SystemExit(f"bytecode compiled by {runtime} would not serve the functions' runtimes {sorted(runtimes)}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -414,7 +428,11 @@ def with_bytecode(archive: Path, sam: dict) -> None:
         prefix, sys.pycache_prefix = sys.pycache_prefix, None  # beside the sources, as Lambda looks
         try:
             compileall.compile_dir(
-                tree, ddir="/var/task", quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+                tree,
+                ddir="/var/task",
+                quiet=2,
+                workers=0,
+                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
             )
         finally:
             sys.pycache_prefix = prefix
@@ -442,8 +460,19 @@ def package(stage: str, out: Path) -> Path:
         merge_path = Path(tmp) / "merge-template.json"
         merge_path.write_text(json.dumps(template, indent=2), encoding="utf-8")
         subprocess.run(
-            [sys.executable, "-c", _CHALICE, "--project-dir", str(PROJECT_DIR), "package",
-             "--stage", stage, "--merge-template", str(merge_path), str(out.resolve())],
+            [
+                sys.executable,
+                "-c",
+                _CHALICE,
+                "--project-dir",
+                str(PROJECT_DIR),
+                "package",
+                "--stage",
+                stage,
+                "--merge-template",
+                str(merge_path),
+                str(out.resolve()),
+            ],
             check=True,
             env=env,
             cwd=PROJECT_DIR,

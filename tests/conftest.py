@@ -125,7 +125,15 @@ class Api:
     def __init__(self, client):
         self.client = client
 
-    def call(self, method: str, path: str, body=None, token: str | None = None, headers: dict | None = None, raw: bytes | None = None):
+    def call(
+        self,
+        method: str,
+        path: str,
+        body=None,
+        token: str | None = None,
+        headers: dict | None = None,
+        raw: bytes | None = None,
+    ):
         all_headers = {"Content-Type": "application/json"} if body is not None else {}
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
@@ -203,7 +211,9 @@ class Enrolment:
     def code_of(self, person: dict) -> str:
         from devstack.outbox import sent
 
-        messages = [m for m in sent(to=person.get("email") or person.get("postal_address")) if "Code provisoire" in m["body"]]
+        messages = [
+            m for m in sent(to=person.get("email") or person.get("postal_address")) if "Code provisoire" in m["body"]
+        ]
         return code_from(messages[-1])
 
     def activate(self, person: dict) -> str:

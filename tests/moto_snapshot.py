@@ -17,8 +17,9 @@ import _thread
 import copy
 import copyreg
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from moto.core.base_backend import BackendDict, BaseBackend
 

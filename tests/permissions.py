@@ -12,9 +12,10 @@ from __future__ import annotations
 import ast
 import functools
 import importlib
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import botocore.session
 
@@ -48,7 +49,12 @@ def granted(statements: list[dict]) -> set[Grant]:
 FUNCTION: ContextVar[str | None] = ContextVar("function", default=None)
 IAM_PREFIX = {"stepfunctions": "states"}
 SES_IDENTITY = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderEmail}"
-ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 SIGNING = {"Sign", "Verify", "GetPublicKey"}  # only the stack's asymmetric key signs (HeadsKey)
 
 
@@ -131,7 +137,11 @@ def allows(grants: set[Grant], need: Need, sender: str) -> bool:
     for action, resource, condition in grants:
         if (action, resource) != (need.action, need.resource):
             continue
-        terms = [(term.split(" ", 1)[0], *term.split(" ", 1)[1].split("=", 1)) for term in condition.split("; ")] if condition else []
+        terms = (
+            [(term.split(" ", 1)[0], *term.split(" ", 1)[1].split("=", 1)) for term in condition.split("; ")]
+            if condition
+            else []
+        )
         values = {**need.context}
         if "ses:FromAddress" in values:  # the stack's SenderEmail is the sender of this world
             values["ses:FromAddress"] = "SenderEmail" if values["ses:FromAddress"] == sender else None
@@ -171,8 +181,8 @@ class Recorder:
     def install(self, monkeypatch: Any, events: dict[tuple[str, str], str]) -> None:
         """Hooks clients created from now on, the routes (the module of the handler) and the
         event handlers (``events``: (module path, attribute) -> function)."""
-        from chalicelib.core.http import api
         from chalicelib.core.data import purge
+        from chalicelib.core.http import api
 
         original = botocore.session.Session.create_client
 
@@ -187,7 +197,9 @@ class Recorder:
             api, "handle", lambda op, handler, *rest: _in_function(_api_function(handler), handle)(op, handler, *rest)
         )
         purge_handle = purge.handle
-        monkeypatch.setattr(purge, "handle", lambda body, work: _in_function(_purge_function(work), purge_handle)(body, work))
+        monkeypatch.setattr(
+            purge, "handle", lambda body, work: _in_function(_purge_function(work), purge_handle)(body, work)
+        )
         for (path, attribute), function in events.items():
             module = importlib.import_module(path)
             monkeypatch.setattr(module, attribute, _in_function(function, getattr(module, attribute)))

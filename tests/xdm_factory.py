@@ -17,11 +17,11 @@ from chalicelib.documents import xdm
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 CDA = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<ClinicalDocument xmlns="urn:hl7-org:v3"><title>Compte rendu</title>'
-    "<component><nonXMLBody><text>Patient vu en consultation. Examen normal.</text></nonXMLBody></component>"
-    "</ClinicalDocument>\n"
-).encode()
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<ClinicalDocument xmlns="urn:hl7-org:v3"><title>Compte rendu</title>'
+    b"<component><nonXMLBody><text>Patient vu en consultation. Examen normal.</text></nonXMLBody></component>"
+    b"</ClinicalDocument>\n"
+)
 _unique = itertools.count(1)
 
 
@@ -60,7 +60,7 @@ def _slot(name: str, *values: str) -> str:
 def _classification(scheme: str, obj: str, code: str, coding_scheme: str, *slots: str) -> str:
     return (
         f'<rim:Classification classificationScheme="{scheme}" classifiedObject="{obj}" nodeRepresentation="{code}">'
-        f'{"".join(slots)}{_slot("codingScheme", coding_scheme)}</rim:Classification>'
+        f"{''.join(slots)}{_slot('codingScheme', coding_scheme)}</rim:Classification>"
     )
 
 
@@ -74,7 +74,8 @@ def metadata(ins: str, docs: list[Doc], names: list[str]) -> str:
         obj = f"Document{n:02d}"
         xcn = f"{doc.author_id or xdm.RPPS_PREFIX + doc.author}^MARTIN^Jeanne^^^^^^&amp;{IDNATPS_OID}&amp;ISO"
         confidentiality = "".join(
-            _classification(xdm.CONFIDENTIALITY, obj, code, f"urn:oid:{CONFIDENTIALITY_OID}") for code in doc.confidentiality
+            _classification(xdm.CONFIDENTIALITY, obj, code, f"urn:oid:{CONFIDENTIALITY_OID}")
+            for code in doc.confidentiality
         )
         entries.append(
             f'<rim:ExtrinsicObject id="{obj}" mimeType="{doc.media_type}" objectType="{xdm.DOCUMENT_ENTRY}">'
@@ -103,11 +104,24 @@ def metadata(ins: str, docs: list[Doc], names: list[str]) -> str:
 
 
 def _name(n: int, doc: Doc) -> str:
-    extension = {"application/pdf": "PDF", "text/xml": "XML", "text/plain": "TXT", "image/png": "PNG", "image/jpeg": "JPG"}
+    extension = {
+        "application/pdf": "PDF",
+        "text/xml": "XML",
+        "text/plain": "TXT",
+        "image/png": "PNG",
+        "image/jpeg": "JPG",
+    }
     return doc.file_name or f"DOC{n:04d}.{extension.get(doc.media_type, 'BIN')}"
 
 
-def archive(ins: str, docs: list[Doc], *, metadata_xml: str | None = None, extra: dict[str, bytes] | None = None, skip: set[str] = frozenset()) -> bytes:
+def archive(
+    ins: str,
+    docs: list[Doc],
+    *,
+    metadata_xml: str | None = None,
+    extra: dict[str, bytes] | None = None,
+    skip: set[str] = frozenset(),
+) -> bytes:
     """An XDM ZIP: README, IHE_XDM/SUBSET01/METADATA.XML and the documents (minus ``skip``), plus ``extra`` entries."""
     names = [_name(n, doc) for n, doc in enumerate(docs, start=1)]
     buffer = io.BytesIO()

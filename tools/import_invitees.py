@@ -67,13 +67,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from http.client import HTTPException
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterator
 
 from tqdm import tqdm
 
@@ -116,7 +116,7 @@ class State:
     totals: Totals = field(default_factory=Totals)
 
     @classmethod
-    def load(cls, path: Path) -> "State | None":
+    def load(cls, path: Path) -> State | None:
         if not path.exists():
             return None
         try:
@@ -132,7 +132,9 @@ class State:
                 totals=Totals(**data["totals"]),
             )
         except (ValueError, KeyError, TypeError) as error:
-            raise BadInput(f"The state file {path} cannot be read ({error}); remove it only if no import ran with it.") from None
+            raise BadInput(
+                f"The state file {path} cannot be read ({error}); remove it only if no import ran with it."
+            ) from None
 
     def save(self, path: Path) -> None:
         data = {"version": STATE_VERSION, **asdict(self)}
@@ -163,7 +165,11 @@ def http_post(api: str, token: str, timeout: float = 120.0) -> Post:
             base + path,
             data=json.dumps(body).encode("utf-8"),
             method="POST",
-            headers={"Content-Type": "application/json", "Accept": "application/json", "Authorization": f"Bearer {token}"},
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "Authorization": f"Bearer {token}",
+            },
         )
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -243,7 +249,9 @@ def _person(row: dict, prefix: str = "") -> dict:
 def _invitee(row: dict) -> dict:
     invitee = _person(row)
     representatives = [
-        _person(row, prefix) for prefix in REPRESENTATIVES if any((row.get(prefix + name) or "").strip() for name in FIELDS)
+        _person(row, prefix)
+        for prefix in REPRESENTATIVES
+        if any((row.get(prefix + name) or "").strip() for name in FIELDS)
     ]
     if representatives:
         invitee["representatives"] = representatives
@@ -313,13 +321,19 @@ class Importer:
         if extra:
             self.log(f"Ignoring column(s) not in the API: {', '.join(extra)}.")
         total = _count_rows(self.csv_path) if self.progress else None
-        with handle, self._rejected_file(state, header) as (rejected_file, writer), tqdm(
-            total=total, initial=state.rows_done, unit="rows", disable=not self.progress, dynamic_ncols=True
-        ) as bar:
+        with (
+            handle,
+            self._rejected_file(state, header) as (rejected_file, writer),
+            tqdm(
+                total=total, initial=state.rows_done, unit="rows", disable=not self.progress, dynamic_ncols=True
+            ) as bar,
+        ):
             rows = enumerate(reader, start=0)
             skipped = sum(1 for _ in islice(rows, state.rows_done))
             if skipped < state.rows_done:
-                raise BadInput(f"The state file says {state.rows_done} rows were processed but {self.csv_path} has only {skipped}.")
+                raise BadInput(
+                    f"The state file says {state.rows_done} rows were processed but {self.csv_path} has only {skipped}."
+                )
             for chunk in _chunks((row for _, row in rows), self.chunk_size):
                 resent = state.in_flight == state.rows_done
                 state.in_flight = state.rows_done
@@ -338,6 +352,7 @@ class Importer:
 
     def _rejected_file(self, state: State, header: list[str]):
         """The rejected CSV opened for appending, cut back to what the last completed chunk left."""
+
         @contextmanager
         def opened():
             path = self.rejected_path
@@ -375,11 +390,15 @@ class Importer:
                     maybe_delivered = maybe_delivered or status != 429
                 else:
                     hint = HINTS.get(status)
-                    raise ImportStopped(f"Chunk {number} refused: {_describe(status, answer)}" + (f" — {hint}." if hint else "."))
+                    raise ImportStopped(
+                        f"Chunk {number} refused: {_describe(status, answer)}" + (f" — {hint}." if hint else ".")
+                    )
             if attempt == self.max_attempts:
                 raise ImportStopped(f"Chunk {number}: giving up after {attempt} attempts, last: {problem}.")
             delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
-            self.log(f"Chunk {number}: {problem}; retrying in {delay:.1f}s (attempt {attempt + 1}/{self.max_attempts}).")
+            self.log(
+                f"Chunk {number}: {problem}; retrying in {delay:.1f}s (attempt {attempt + 1}/{self.max_attempts})."
+            )
             self.sleep(delay)
         raise AssertionError("unreachable")
 
@@ -421,12 +440,16 @@ def _check_deadline(value: str) -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tools.import_invitees", description="Invite the people of a CSV into an enrolment campaign.")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.import_invitees", description="Invite the people of a CSV into an enrolment campaign."
+    )
     parser.add_argument("csv", type=Path, help="UTF-8 CSV with the columns " + ", ".join(FIELDS))
     parser.add_argument("--api", required=True, help="base URL of the API, e.g. https://api.example.fr")
     parser.add_argument("--campaign", required=True, help="campaign_id")
     parser.add_argument("--token", help="enrolment_agent bearer token (default: the MES_TOKEN environment variable)")
-    parser.add_argument("--deadline", type=_check_deadline, help="ISO 8601 response deadline (default: the campaign's response_days)")
+    parser.add_argument(
+        "--deadline", type=_check_deadline, help="ISO 8601 response deadline (default: the campaign's response_days)"
+    )
     parser.add_argument("--rejected", type=Path, help="rejected rows CSV (default: <csv>.rejected.csv)")
     parser.add_argument("--state", type=Path, help="resume state file (default: <csv>.state.json)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -19,13 +19,21 @@ class SearchRequest(Strict):
 class SearchResult(Model):
     patient_id: str
     status: str
-    can_read: bool = Field(description="May consult the record in general now (grant, treating doctor or emergency session); the profession x document type matrix and masking still apply per document.")
+    can_read: bool = Field(
+        description="May consult the record in general now (grant, treating doctor or emergency session); the profession x document type matrix and masking still apply per document."
+    )
     can_deposit: bool = Field(description="May deposit documents in this space.")
-    minor: bool = Field(description="The holder is under 18 today: the space is managed by their legal representatives; a document may be hidden from them (hidden_from_representatives).")
+    minor: bool = Field(
+        description="The holder is under 18 today: the space is managed by their legal representatives; a document may be hidden from them (hidden_from_representatives)."
+    )
 
 
 class EmergencyRequest(Strict):
-    reason: str = Field(min_length=10, max_length=1000, description="Why the record must be opened in emergency (at least 10 characters).")
+    reason: str = Field(
+        min_length=10,
+        max_length=1000,
+        description="Why the record must be opened in emergency (at least 10 characters).",
+    )
 
 
 class EmergencySession(Model):
@@ -34,7 +42,9 @@ class EmergencySession(Model):
 
 # --- patient: access settings ------------------------------------------------------------------
 class GrantRequest(Strict):
-    expires_at: UtcMoment | None = Field(None, description="End of the grant (must be in the future); none: until revoked.")
+    expires_at: UtcMoment | None = Field(
+        None, description="End of the grant (must be in the future); none: until revoked."
+    )
 
 
 class Grant(Model):

@@ -23,12 +23,19 @@ def service():
 
     return service
 
+
 PATIENT = roles("patient", note="the patient, on their own space")
 PROFESSIONAL = roles("professional")
 SETTINGS_PATH = "/v1/patients/{patient_id}/access"
 
 
-@router.route("/v1/patients/search", "POST", access=PROFESSIONAL, body=lambda: models().SearchRequest, response=lambda: models().SearchResult)
+@router.route(
+    "/v1/patients/search",
+    "POST",
+    access=PROFESSIONAL,
+    body=lambda: models().SearchRequest,
+    response=lambda: models().SearchResult,
+)
 def search(call: Call):
     """Finds an open space by INS and birth date, with what the caller may do in it."""
     return service().search(call.principal, call.body)
@@ -40,7 +47,13 @@ def get_access(call: Call, patient_id: str):
     return service().access_settings(call.principal, patient_id)
 
 
-@router.route(SETTINGS_PATH + "/grants/{rpps}", "PUT", access=PATIENT, body=lambda: models().GrantRequest, response=lambda: models().Grant)
+@router.route(
+    SETTINGS_PATH + "/grants/{rpps}",
+    "PUT",
+    access=PATIENT,
+    body=lambda: models().GrantRequest,
+    response=lambda: models().Grant,
+)
 def put_grant(call: Call, patient_id: str, rpps: str):
     """Lets a professional consult the record, optionally until a date; 409 if blocked."""
     grant = service().grant(call.principal, patient_id, service().rpps_from_path(rpps), call.body)
@@ -65,7 +78,13 @@ def delete_block(call: Call, patient_id: str, rpps: str):
     service().unblock(call.principal, patient_id, service().rpps_from_path(rpps))
 
 
-@router.route(SETTINGS_PATH + "/treating-doctor", "PUT", access=PATIENT, body=lambda: models().TreatingDoctor, response=lambda: models().TreatingDoctorOut)
+@router.route(
+    SETTINGS_PATH + "/treating-doctor",
+    "PUT",
+    access=PATIENT,
+    body=lambda: models().TreatingDoctor,
+    response=lambda: models().TreatingDoctorOut,
+)
 def put_treating_doctor(call: Call, patient_id: str):
     """Names the treating doctor (médecin traitant); 409 if that professional is blocked."""
     return service().set_treating_doctor(call.principal, patient_id, call.body.rpps)
@@ -77,7 +96,13 @@ def delete_treating_doctor(call: Call, patient_id: str):
     service().remove_treating_doctor(call.principal, patient_id)
 
 
-@router.route(SETTINGS_PATH + "/emergency", "PUT", access=PATIENT, body=lambda: models().EmergencySetting, response=lambda: models().EmergencySettingOut)
+@router.route(
+    SETTINGS_PATH + "/emergency",
+    "PUT",
+    access=PATIENT,
+    body=lambda: models().EmergencySetting,
+    response=lambda: models().EmergencySettingOut,
+)
 def put_emergency_setting(call: Call, patient_id: str):
     """Allows or refuses emergency access to the record."""
     return service().set_emergency_setting(call.principal, patient_id, call.body.allowed)

@@ -4,9 +4,10 @@ through the gate (gate.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.access import notices
 from chalicelib.access import store as access_store
@@ -22,16 +23,16 @@ from chalicelib.access.models import (
     SearchResult,
     TreatingDoctorOut,
 )
-from chalicelib.core.policy.gate import Authorized, authorize, look_up
-from chalicelib.core.policy.decision import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, Resource, decide, is_minor
+from chalicelib.core import clock, logs
+from chalicelib.core.errors import Conflict, InvalidRequest, InvalidRpps
 from chalicelib.core.history import journal
 from chalicelib.core.models import ActorRef
-from chalicelib.core import clock, logs
+from chalicelib.core.policy.decision import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, Resource, decide, is_minor
+from chalicelib.core.policy.gate import Authorized, authorize, look_up
+from chalicelib.core.policy.notify import notify_space
 from chalicelib.core.security import crypto
 from chalicelib.core.security.auth import Principal
-from chalicelib.core.errors import Conflict, InvalidRequest, InvalidRpps
 from chalicelib.core.security.identifiers import InvalidIdentifier, normalize_rpps
-from chalicelib.core.policy.notify import notify_space
 
 # --- access settings, search and emergency access (docs/api.md § Patients, access and activity) -------
 SETTINGS = Resource(kind="access_settings")
@@ -139,7 +140,10 @@ def grant(principal: Principal, patient_id: str, rpps: str, request: GrantReques
     expires_at = None
     if request.expires_at is not None:
         if request.expires_at <= now:
-            raise InvalidRequest("The end of the grant must be in the future.", [{"field": "expires_at", "message": "Must be in the future."}])
+            raise InvalidRequest(
+                "The end of the grant must be in the future.",
+                [{"field": "expires_at", "message": "Must be in the future."}],
+            )
         expires_at = clock.iso(request.expires_at)
 
     def plan(found: Authorized) -> _Change:
@@ -209,7 +213,12 @@ def remove_treating_doctor(principal: Principal, patient_id: str) -> None:
         current = found.space.treating_doctor
         if current is None:
             return _Change(None)
-        return _Change(None, "access.treating_doctor_removed", current, access_store.remove_treating_doctor_items(patient_id, current))
+        return _Change(
+            None,
+            "access.treating_doctor_removed",
+            current,
+            access_store.remove_treating_doctor_items(patient_id, current),
+        )
 
     _change(principal, patient_id, plan)
 
@@ -232,7 +241,12 @@ def set_emergency_setting(principal: Principal, patient_id: str, allowed: bool) 
 
 
 def emergency_reason_context(patient_id: str, session: dict) -> dict[str, str]:
-    return {"purpose": "emergency_reason", "patient_id": patient_id, "rpps": session["rpps"], "opened_at": session["opened_at"]}
+    return {
+        "purpose": "emergency_reason",
+        "patient_id": patient_id,
+        "rpps": session["rpps"],
+        "opened_at": session["opened_at"],
+    }
 
 
 def open_emergency_access(principal: Principal, patient_id: str, reason: str) -> EmergencySession:

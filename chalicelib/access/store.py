@@ -131,14 +131,26 @@ def set_treating_doctor_items(patient_id: str, rpps: str, previous: str | None) 
 
 def remove_treating_doctor_items(patient_id: str, previous: str) -> list[dict]:
     names = {"#td": "treating_doctor"}
-    return [_account_update(patient_id, "REMOVE #td", "attribute_exists(pk) AND #td = :previous", names, {":previous": previous})]
+    return [
+        _account_update(
+            patient_id, "REMOVE #td", "attribute_exists(pk) AND #td = :previous", names, {":previous": previous}
+        )
+    ]
 
 
 # --- emergency access --------------------------------------------------------------------------
 def emergency_setting_items(patient_id: str, allowed: bool, open_sessions: list[str]) -> list[dict]:
     """Sets the patient's emergency choice; opting out also closes the sessions still open."""
     names = {"#allowed": "emergency_access_allowed", **SPACE_OPEN_NAMES}
-    items = [_account_update(patient_id, "SET #allowed = :allowed", SPACE_OPEN_CONDITION, names, {":allowed": allowed, **SPACE_OPEN_VALUES})]
+    items = [
+        _account_update(
+            patient_id,
+            "SET #allowed = :allowed",
+            SPACE_OPEN_CONDITION,
+            names,
+            {":allowed": allowed, **SPACE_OPEN_VALUES},
+        )
+    ]
     if not allowed:
         table = _table()
         items += [{"Delete": {"TableName": table, "Key": layout.emergency(patient_id, rpps)}} for rpps in open_sessions]
@@ -157,7 +169,8 @@ def emergency_session_items(patient_id: str, session: dict) -> list[dict]:
             "ConditionCheck": {
                 "TableName": table,
                 "Key": layout.account(patient_id),
-                "ConditionExpression": SPACE_OPEN_CONDITION + " AND (attribute_not_exists(#allowed) OR #allowed = :true)",
+                "ConditionExpression": SPACE_OPEN_CONDITION
+                + " AND (attribute_not_exists(#allowed) OR #allowed = :true)",
                 "ExpressionAttributeNames": {"#allowed": "emergency_access_allowed", **SPACE_OPEN_NAMES},
                 "ExpressionAttributeValues": {":true": True, **SPACE_OPEN_VALUES},
             }

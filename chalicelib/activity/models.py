@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from chalicelib.core.models import ActorRef, Model
 from chalicelib.core.http.pagination import Page
+from chalicelib.core.models import ActorRef, Model
 
 
 class ActivityEvent(Model):

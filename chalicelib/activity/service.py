@@ -13,16 +13,16 @@ count, or the signed head's seq, would tell how many are hidden from them).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from chalicelib.activity.models import ActivityEvent, ActivityPage, ChainCheck
-from chalicelib.core.history import chain, heads, journal
 from chalicelib.core import clock
-from chalicelib.core.security.auth import Principal
-from chalicelib.core.policy.gate import authorize
-from chalicelib.core.models import ActorRef
+from chalicelib.core.history import chain, heads, journal
 from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.models import ActorRef
 from chalicelib.core.policy.decision import ACTIVITY, READ, Resource
+from chalicelib.core.policy.gate import authorize
+from chalicelib.core.security.auth import Principal
 from chalicelib.documents import interface as documents
 
 

@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
 from chalicelib.core.http.fields import AwareUtcMoment, not_before
-from chalicelib.core.models import ActorRef, Model, Strict
 from chalicelib.core.http.pagination import Page, PageQuery
+from chalicelib.core.models import ActorRef, Model, Strict
 
 Kind = Literal["appointment", "hospitalisation", "vaccination_reminder", "exam_reminder"]
 _MOMENT = "A date and time with its time zone, e.g. 2026-01-31T09:30:00Z or 2026-01-31T10:30:00+01:00; stored in UTC."
@@ -53,7 +53,9 @@ class EventPatch(Strict):
 class AgendaQuery(PageQuery):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    from_: AwareUtcMoment | None = Field(None, alias="from", description="Events starting at or after this moment (default: now).")
+    from_: AwareUtcMoment | None = Field(
+        None, alias="from", description="Events starting at or after this moment (default: now)."
+    )
     to: AwareUtcMoment | None = Field(None, description="Events starting at or before this moment.")
 
     to_not_before_from = not_before("to", "from_", "'to' cannot be before 'from'")

@@ -20,11 +20,19 @@ def service():
 
     return service
 
-AGENDA = roles("patient", "professional", "app", note="decided by the access policy (grant; author for changes; agenda:read/agenda:write scopes)")
+
+AGENDA = roles(
+    "patient",
+    "professional",
+    "app",
+    note="decided by the access policy (grant; author for changes; agenda:read/agenda:write scopes)",
+)
 BASE = "/v1/patients/{patient_id}/agenda"
 
 
-@router.route(BASE, "POST", access=AGENDA, body=lambda: models().EventCreate, response=lambda: models().AgendaEvent, status=201)
+@router.route(
+    BASE, "POST", access=AGENDA, body=lambda: models().EventCreate, response=lambda: models().AgendaEvent, status=201
+)
 def create(call: Call, patient_id: str):
     """Adds an event (appointment, hospitalisation, vaccination or exam reminder)."""
     return service().create(call.principal, patient_id, call.body)
@@ -42,7 +50,13 @@ def feed(call: Call, patient_id: str):
     return service().ics(call.principal, patient_id)
 
 
-@router.route(BASE + "/{event_id}", "PATCH", access=AGENDA, body=lambda: models().EventPatch, response=lambda: models().AgendaEvent)
+@router.route(
+    BASE + "/{event_id}",
+    "PATCH",
+    access=AGENDA,
+    body=lambda: models().EventPatch,
+    response=lambda: models().AgendaEvent,
+)
 def update(call: Call, patient_id: str, event_id: str):
     """Changes an event (the patient, its author, an app with agenda:write)."""
     return service().update(call.principal, patient_id, event_id, call.body)

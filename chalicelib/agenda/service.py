@@ -16,21 +16,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from chalicelib.core.policy.decision import CREATE, DELETE, READ, UPDATE, Resource
-from chalicelib.core.policy.gate import Authorized, authorize, check, load_space
-from chalicelib.core.history import journal
-from chalicelib.core.models import ActorRef
 from chalicelib.agenda import notices, store
 from chalicelib.agenda.models import AgendaEvent, AgendaPage, AgendaQuery, EventCreate, EventPatch
 from chalicelib.core import clock, logs
-from chalicelib.core.data import purge
-from chalicelib.core.http.api import Raw
-from chalicelib.core.security.auth import Principal
+from chalicelib.core.data import layout, purge, spaces
 from chalicelib.core.errors import Conflict, InvalidRequest, NotFound
-from chalicelib.core.ids import new_id
+from chalicelib.core.history import journal
+from chalicelib.core.http.api import Raw
 from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.ids import new_id
+from chalicelib.core.models import ActorRef
+from chalicelib.core.policy.decision import CREATE, DELETE, READ, UPDATE, Resource
+from chalicelib.core.policy.gate import Authorized, authorize, check, load_space
 from chalicelib.core.policy.notify import notify_space
-from chalicelib.core.data import layout, spaces
+from chalicelib.core.security.auth import Principal
 
 AGENDA = Resource(kind="agenda")
 REMINDER = ActorRef(role="system", id="agenda-reminders")
@@ -60,7 +59,14 @@ def _public(item: dict) -> AgendaEvent:
 
 def _record(granted: Authorized, action: str, event_id: str, items: list[dict]) -> None:
     try:
-        journal.commit(granted.space.patient_id, granted.actor_ref, action, event_id, writes=items, head=granted.items.activity_head)
+        journal.commit(
+            granted.space.patient_id,
+            granted.actor_ref,
+            action,
+            event_id,
+            writes=items,
+            head=granted.items.activity_head,
+        )
     except journal.StateChanged:
         raise Conflict("This agenda event changed in the meantime; reload it and try again.") from None
 
@@ -129,7 +135,9 @@ def update(principal: Principal, patient_id: str, event_id: str, request: EventP
         else:
             new[name] = value
     if "end" in new and new["end"] < new["start"]:
-        raise InvalidRequest("The end cannot be before the start.", [{"field": "end", "message": "Must not be before start."}])
+        raise InvalidRequest(
+            "The end cannot be before the start.", [{"field": "end", "message": "Must not be before start."}]
+        )
     if new["start"] != old["start"]:
         new.pop("reminded_at", None)  # moved: it will be reminded for its new date
     new["updated_at"] = clock.iso(now)
@@ -203,10 +211,22 @@ def remind(item: dict, now: datetime) -> bool:
     if account is None or account.get("status") not in layout.OPEN_STATUSES:
         return False
     try:
-        journal.commit(patient_id, REMINDER, "agenda.reminded", item["event_id"], writes=[store.claim_reminder(item, clock.iso(now))])
+        journal.commit(
+            patient_id,
+            REMINDER,
+            "agenda.reminded",
+            item["event_id"],
+            writes=[store.claim_reminder(item, clock.iso(now))],
+        )
     except journal.StateChanged:
         return False  # already reminded (another run), moved or deleted meanwhile
-    channels = notify_space(account, *notices.reminder(clock.parse_iso(item["start"])), purpose="agenda_reminder", today=now.date(), letters=False)
+    channels = notify_space(
+        account,
+        *notices.reminder(clock.parse_iso(item["start"])),
+        purpose="agenda_reminder",
+        today=now.date(),
+        letters=False,
+    )
     return "email" in channels
 
 

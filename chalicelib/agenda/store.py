@@ -17,8 +17,8 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core.data import aws, layout
 from chalicelib.core import clock
+from chalicelib.core.data import aws, layout
 from chalicelib.core.data.layout import AGENDA_PREFIX as PREFIX
 from chalicelib.core.data.layout import patient as partition
 
@@ -36,10 +36,16 @@ def find(patient_id: str, event_id: str) -> dict | None:
     pointer = aws.table().get_item(Key=pointer_key(patient_id, event_id), ConsistentRead=True).get("Item")
     if pointer is None:
         return None
-    return aws.table().get_item(Key={"pk": partition(patient_id), "sk": pointer["event_sk"]}, ConsistentRead=True).get("Item")
+    return (
+        aws.table()
+        .get_item(Key={"pk": partition(patient_id), "sk": pointer["event_sk"]}, ConsistentRead=True)
+        .get("Item")
+    )
 
 
-def page(patient_id: str, start: str, end: str | None, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
+def page(
+    patient_id: str, start: str, end: str | None, limit: int, start_key: dict | None
+) -> tuple[list[dict], dict | None]:
     high = f"{PREFIX}{end}#{END}" if end else f"{PREFIX}{END}"
     query: dict[str, Any] = {
         "KeyConditionExpression": Key("pk").eq(partition(patient_id)) & Key("sk").between(f"{PREFIX}{start}", high),
@@ -101,7 +107,16 @@ def replace(old: dict, new: dict) -> list[dict]:
             seen[":reminded"] = old["reminded_at"]
         else:
             condition += "attribute_not_exists(reminded_at)"
-        return [{"Put": {"TableName": _table(), "Item": new, "ConditionExpression": condition, "ExpressionAttributeValues": seen}}]
+        return [
+            {
+                "Put": {
+                    "TableName": _table(),
+                    "Item": new,
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": seen,
+                }
+            }
+        ]
     return [
         _delete_unchanged(old),
         aws.put_new(new),

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from chalicelib.core.models import Model, Strict
 from chalicelib.core.http.pagination import Page, PageQuery
+from chalicelib.core.models import Model, Strict
 
 Scope = Literal[
     "measurements:read",
@@ -31,10 +31,14 @@ def _distinct(value: list[str]) -> list[str]:
 
 
 class AppCreate(Strict):
-    app_id: str | None = Field(None, pattern=APP_ID, description="The app's OAuth client_id, if already registered; generated otherwise.")
+    app_id: str | None = Field(
+        None, pattern=APP_ID, description="The app's OAuth client_id, if already registered; generated otherwise."
+    )
     name: str = Field(min_length=1, max_length=100)
     publisher: str = Field(min_length=1, max_length=200)
-    category: str = Field(pattern=CATEGORY, description="Lower-case slug, e.g. diabetes, prevention, physical_activity.")
+    category: str = Field(
+        pattern=CATEGORY, description="Lower-case slug, e.g. diabetes, prevention, physical_activity."
+    )
     description: str = Field(min_length=1, max_length=2000)
     scopes: list[Scope] = Field(min_length=1, max_length=7)
 

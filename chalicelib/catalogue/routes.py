@@ -20,12 +20,15 @@ def service():
 
     return service
 
+
 ADMIN = roles("catalogue_admin")
 PATIENT = roles("patient", note="own space only")
 CONNECTIONS = "/v1/patients/{patient_id}/connections"
 
 
-@router.route("/v1/catalogue/apps", "GET", access=PUBLIC, query=lambda: models().AppQuery, response=lambda: models().AppPage)
+@router.route(
+    "/v1/catalogue/apps", "GET", access=PUBLIC, query=lambda: models().AppQuery, response=lambda: models().AppPage
+)
 def list_apps(call: Call):
     """The referenced apps, by category then name."""
     return service().list_apps(call.query)
@@ -37,19 +40,35 @@ def get_app(call: Call, app_id: str):
     return service().get_app(app_id)
 
 
-@router.route("/v1/catalogue/apps", "POST", access=ADMIN, body=lambda: models().AppCreate, response=lambda: models().App, status=201)
+@router.route(
+    "/v1/catalogue/apps",
+    "POST",
+    access=ADMIN,
+    body=lambda: models().AppCreate,
+    response=lambda: models().App,
+    status=201,
+)
 def add_app(call: Call):
     """References an app in the catalogue."""
     return service().add_app(call.body)
 
 
-@router.route("/v1/catalogue/apps/{app_id}", "PATCH", access=ADMIN, body=lambda: models().AppPatch, response=lambda: models().App)
+@router.route(
+    "/v1/catalogue/apps/{app_id}", "PATCH", access=ADMIN, body=lambda: models().AppPatch, response=lambda: models().App
+)
 def set_status(call: Call, app_id: str):
     """Withdraws an app (its tokens stop working at once) or references it again."""
     return service().set_status(app_id, call.body.status)
 
 
-@router.route(CONNECTIONS, "POST", access=PATIENT, body=lambda: models().ConnectionCreate, response=lambda: models().Connection, status=201)
+@router.route(
+    CONNECTIONS,
+    "POST",
+    access=PATIENT,
+    body=lambda: models().ConnectionCreate,
+    response=lambda: models().Connection,
+    status=201,
+)
 def connect(call: Call, patient_id: str):
     """Connects an app with a subset of its scopes."""
     return service().connect(call.principal, patient_id, call.body)

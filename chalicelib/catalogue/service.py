@@ -8,18 +8,18 @@ asks ``store.referenced`` on every request, so revocation and withdrawal apply a
 
 from __future__ import annotations
 
-from chalicelib.core.policy.decision import CONNECTION, CREATE, DELETE, READ, Resource
-from chalicelib.core.policy.gate import authorize
-from chalicelib.core.history import journal
 from chalicelib.catalogue import store
 from chalicelib.catalogue.models import App, AppCreate, AppPage, AppQuery, Connection, ConnectionCreate, ConnectionPage
 from chalicelib.core import clock
 from chalicelib.core.data import purge
-from chalicelib.core.models import ActorRef
 from chalicelib.core.errors import Conflict, InvalidRequest, NotFound, is_condition_failure
-from chalicelib.core.security.auth import Principal
-from chalicelib.core.ids import new_id
+from chalicelib.core.history import journal
 from chalicelib.core.http.pagination import PageQuery, decode_cursor, encode_cursor, scope
+from chalicelib.core.ids import new_id
+from chalicelib.core.models import ActorRef
+from chalicelib.core.policy.decision import CONNECTION, CREATE, DELETE, READ, Resource
+from chalicelib.core.policy.gate import authorize
+from chalicelib.core.security.auth import Principal
 
 CONNECTIONS = Resource(kind=CONNECTION)
 
@@ -41,7 +41,10 @@ def _app(item: dict) -> App:
 def list_apps(query: AppQuery) -> AppPage:
     list_scope = scope("apps", None, category=query.category)
     items, last_key = store.listing(query.category, query.limit, decode_cursor(query.cursor, list_scope))
-    return AppPage(items=[_app(item) for item in items if item.get("status") == store.REFERENCED], next_cursor=encode_cursor(last_key, list_scope))
+    return AppPage(
+        items=[_app(item) for item in items if item.get("status") == store.REFERENCED],
+        next_cursor=encode_cursor(last_key, list_scope),
+    )
 
 
 def get_app(app_id: str) -> App:
@@ -64,7 +67,7 @@ def add_app(request: AppCreate) -> App:
     }
     try:
         store.create_app(item)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         if is_condition_failure(error):
             raise Conflict("An app with this app_id is already in the catalogue.") from None
         raise
@@ -82,19 +85,31 @@ def set_status(app_id: str, status: str) -> App:
 
 # --- connections --------------------------------------------------------------------------------
 def _connection(item: dict) -> Connection:
-    return Connection(connection_id=item["connection_id"], app_id=item["app_id"], scopes=list(item["scopes"]), created_at=item["created_at"])
+    return Connection(
+        connection_id=item["connection_id"],
+        app_id=item["app_id"],
+        scopes=list(item["scopes"]),
+        created_at=item["created_at"],
+    )
 
 
 def connect(principal: Principal, patient_id: str, request: ConnectionCreate) -> Connection:
     granted = authorize(principal, patient_id, CREATE, CONNECTIONS)
     app = store.get_app(request.app_id)
     if app is None or app["status"] != store.REFERENCED:
-        raise InvalidRequest("This app is not in the catalogue.", [{"field": "app_id", "message": "No referenced app with this id."}])
+        raise InvalidRequest(
+            "This app is not in the catalogue.", [{"field": "app_id", "message": "No referenced app with this id."}]
+        )
     extra = sorted(set(request.scopes) - set(app["scopes"]))
     if extra:
         raise InvalidRequest(
             "Grant the app only scopes it declares.",
-            [{"field": "scopes", "message": f"Not declared by this app: {', '.join(extra)}. It declares: {', '.join(app['scopes'])}."}],
+            [
+                {
+                    "field": "scopes",
+                    "message": f"Not declared by this app: {', '.join(extra)}. It declares: {', '.join(app['scopes'])}.",
+                }
+            ],
         )
     if any(c.get("app_id") == request.app_id for c in granted.items.connections.values()):
         raise Conflict("This app is already connected: revoke the connection first to change its scopes.")
@@ -106,8 +121,12 @@ def connect(principal: Principal, patient_id: str, request: ConnectionCreate) ->
     }
     try:
         journal.commit(
-            patient_id, granted.actor_ref, "connection.created", item["connection_id"],
-            writes=store.connect_items(patient_id, item), head=granted.items.activity_head,
+            patient_id,
+            granted.actor_ref,
+            "connection.created",
+            item["connection_id"],
+            writes=store.connect_items(patient_id, item),
+            head=granted.items.activity_head,
         )
     except journal.StateChanged:
         raise Conflict("This app is already connected: revoke the connection first to change its scopes.") from None
@@ -121,7 +140,11 @@ def list_connections(principal: Principal, patient_id: str, query: PageQuery) ->
     list_scope = scope("connections", principal, patient_id=patient_id)
     start_key = decode_cursor(query.cursor, list_scope)
     if start_key:
-        ordered = [c for c in ordered if (c["created_at"], c["sk"]) > (start_key.get("created_at", ""), start_key.get("sk", ""))]
+        ordered = [
+            c
+            for c in ordered
+            if (c["created_at"], c["sk"]) > (start_key.get("created_at", ""), start_key.get("sk", ""))
+        ]
     page, rest = ordered[: query.limit], ordered[query.limit :]
     last = page[-1] if rest else None
     cursor = encode_cursor({"sk": last["sk"], "created_at": last["created_at"]}, list_scope) if last else None
@@ -135,8 +158,12 @@ def revoke(principal: Principal, patient_id: str, connection_id: str) -> None:
         raise NotFound("No such connection.")
     try:
         journal.commit(
-            patient_id, granted.actor_ref, "connection.revoked", connection_id,
-            writes=store.revoke_items(patient_id, connection), head=granted.items.activity_head,
+            patient_id,
+            granted.actor_ref,
+            "connection.revoked",
+            connection_id,
+            writes=store.revoke_items(patient_id, connection),
+            head=granted.items.activity_head,
         )
     except journal.StateChanged:
         raise NotFound("No such connection.") from None

@@ -27,12 +27,15 @@ def get_app(app_id: str, consistent: bool = True) -> dict | None:
     return aws.table().get_item(Key=app_key(app_id), ConsistentRead=consistent).get("Item")
 
 
-
-
 def create_app(item: dict) -> None:
     """Raises a ClientError (condition) if the app_id is taken."""
     aws.table().put_item(
-        Item={**app_key(item["app_id"]), **item, "gsi1pk": LISTING, "gsi1sk": listing_sk(item["category"], item["name"], item["app_id"])},
+        Item={
+            **app_key(item["app_id"]),
+            **item,
+            "gsi1pk": LISTING,
+            "gsi1sk": listing_sk(item["category"], item["name"], item["app_id"]),
+        },
         ConditionExpression="attribute_not_exists(pk)",
     )
 
@@ -41,7 +44,12 @@ def set_status(app: dict, status: str, at: str) -> dict:
     """Moves the app to ``status``; returns the new item."""
     if status == REFERENCED:
         expression = "SET #s = :s, referenced_at = :at, gsi1pk = :pk, gsi1sk = :sk REMOVE withdrawn_at"
-        values = {":s": status, ":at": at, ":pk": LISTING, ":sk": listing_sk(app["category"], app["name"], app["app_id"])}
+        values = {
+            ":s": status,
+            ":at": at,
+            ":pk": LISTING,
+            ":sk": listing_sk(app["category"], app["name"], app["app_id"]),
+        }
     else:
         expression = "SET #s = :s, withdrawn_at = :at REMOVE gsi1pk, gsi1sk"
         values = {":s": status, ":at": at}
@@ -77,6 +85,12 @@ def connect_items(patient_id: str, item: dict) -> list[dict]:
 def revoke_items(patient_id: str, connection: dict) -> list[dict]:
     table = aws.table().name
     return [
-        {"Delete": {"TableName": table, "Key": connection_key(patient_id, connection["connection_id"]), "ConditionExpression": "attribute_exists(pk)"}},
+        {
+            "Delete": {
+                "TableName": table,
+                "Key": connection_key(patient_id, connection["connection_id"]),
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        },
         {"Delete": {"TableName": table, "Key": guard_key(patient_id, connection["app_id"])}},
     ]

@@ -39,7 +39,7 @@ class Settings:
     cors_allowed_origins: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
-    def from_environ(cls) -> "Settings":
+    def from_environ(cls) -> Settings:
         env = os.environ.get
         return cls(
             stage=env("STAGE", "local"),

@@ -10,18 +10,20 @@ second): only FHIR deposits pay it, not the module's cold start.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from chalicelib.core.policy import document_types, gate
+from chalicelib.core.errors import ApiError, InvalidIns, InvalidRequest, NotFound, UnsupportedMediaType
+
 # The kernel's bounded, strict JSON and its refusal of control characters, as for every body.
 from chalicelib.core.http.api import json_response, parse_json, query_integer, refuse_flaws
-from chalicelib.core.security.auth import Principal
 from chalicelib.core.http.fields import MEDIA_TYPES, in_utc
-from chalicelib.core.errors import ApiError, InvalidIns, InvalidRequest, NotFound, UnsupportedMediaType
+from chalicelib.core.policy import document_types, gate
+from chalicelib.core.security.auth import Principal
 from chalicelib.core.security.identifiers import IDNATPS_SYSTEM, INS_SYSTEM, InvalidIdentifier, normalize_ins
 from chalicelib.documents.interface import master_identifier
 
@@ -62,7 +64,12 @@ def operation_outcome(error: ApiError) -> dict:
     code = ISSUE_TYPES.get(error.code, "exception")
     issues = [{"severity": "error", "code": code, "details": {"text": error.code}, "diagnostics": error.message}]
     issues += [
-        {"severity": "error", "code": code, "diagnostics": f"{detail['field']}: {detail['message']}", "expression": [detail["field"]]}
+        {
+            "severity": "error",
+            "code": code,
+            "diagnostics": f"{detail['field']}: {detail['message']}",
+            "expression": [detail["field"]],
+        }
         for detail in error.details or []
     ]
     return {"resourceType": "OperationOutcome", "issue": issues}
@@ -163,7 +170,9 @@ def _validate_bundle(data: dict) -> Any:
     except (ValidationError, ValueError, TypeError) as error:
         details = _fhir_details(error)
         first = details[0] if details else {"field": "Bundle", "message": str(error)[:200]}
-        raise InvalidRequest(f"The Bundle is not a valid FHIR R4 resource ({first['field']}: {first['message']}).", details) from None
+        raise InvalidRequest(
+            f"The Bundle is not a valid FHIR R4 resource ({first['field']}: {first['message']}).", details
+        ) from None
 
 
 def _fhir_details(error: Exception) -> list[dict[str, str]]:
@@ -197,14 +206,19 @@ def submitted_documents(data: dict) -> tuple[str, list[Submitted]]:
             raise _invalid(where, "each entry of an ITI-65 transaction is created: request.method POST.")
         if kind == "Binary":
             if not entry.fullUrl or entry.fullUrl in binaries:
-                raise _invalid(where, "a Binary needs a fullUrl of its own (urn:uuid:...), the attachment.url of its DocumentReference.")
+                raise _invalid(
+                    where,
+                    "a Binary needs a fullUrl of its own (urn:uuid:...), the attachment.url of its DocumentReference.",
+                )
             binaries[entry.fullUrl] = index
         elif kind == "DocumentReference":
             references.append(index)
         elif kind == "List":
             lists += 1
         else:
-            raise _invalid(where, "an ITI-65 bundle holds one List (the submission set), DocumentReferences and their Binaries.")
+            raise _invalid(
+                where, "an ITI-65 bundle holds one List (the submission set), DocumentReferences and their Binaries."
+            )
     if lists != 1:
         raise _invalid("Bundle.entry", "an ITI-65 bundle holds exactly one List, the submission set.")
     if not references:
@@ -244,7 +258,11 @@ def _document_fields(reference: Any) -> tuple[str, dict, str]:
     if identifier is None or identifier.system != INS_SYSTEM or not identifier.value:
         raise _invalid("subject.identifier", f"name the patient by INS: system {INS_SYSTEM}, value the INS.")
     ins = _ins(identifier.value, "subject.identifier.value")
-    codes = [coding.code for coding in (reference.type.coding or [] if reference.type else []) if coding.system == document_types.LOINC]
+    codes = [
+        coding.code
+        for coding in (reference.type.coding or [] if reference.type else [])
+        if coding.system == document_types.LOINC
+    ]
     if len(codes) != 1 or document_types.type_of(codes[0]) is None:
         raise _invalid("type.coding", document_types.unknown_code_message(codes[0] if codes else None))
     if not reference.content or len(reference.content) != 1:
@@ -281,13 +299,24 @@ def _utc(moment: Any) -> datetime:
 
 
 def _security_labels(labels: list) -> dict:
-    codes = {coding.code for label in labels for coding in label.coding or [] if coding.system == document_types.CONFIDENTIALITY_SYSTEM}
+    codes = {
+        coding.code
+        for label in labels
+        for coding in label.coding or []
+        if coding.system == document_types.CONFIDENTIALITY_SYSTEM
+    }
     if MASKED in codes:
         raise _invalid("securityLabel", MASKED_REFUSED)
     unknown = codes - {INVISIBLE_PATIENT, HIDDEN_FROM_REPRESENTATIVES}
     if unknown:
-        raise _invalid("securityLabel", f"unknown code {sorted(unknown)[0]!r} of {document_types.CONFIDENTIALITY_SYSTEM}: use {INVISIBLE_PATIENT} or {HIDDEN_FROM_REPRESENTATIVES}.")
-    return {"invisible_to_patient": INVISIBLE_PATIENT in codes, "hidden_from_representatives": HIDDEN_FROM_REPRESENTATIVES in codes}
+        raise _invalid(
+            "securityLabel",
+            f"unknown code {sorted(unknown)[0]!r} of {document_types.CONFIDENTIALITY_SYSTEM}: use {INVISIBLE_PATIENT} or {HIDDEN_FROM_REPRESENTATIVES}.",
+        )
+    return {
+        "invisible_to_patient": INVISIBLE_PATIENT in codes,
+        "hidden_from_representatives": HIDDEN_FROM_REPRESENTATIVES in codes,
+    }
 
 
 def _replaces(relations: list) -> str | None:
@@ -305,7 +334,9 @@ def _replaces(relations: list) -> str | None:
 def _content_fields(binary: Any, raw_binary: dict, attachment_type: str | None) -> dict:
     accepted = MEDIA_TYPES
     if binary.contentType not in accepted:
-        raise UnsupportedMediaType(f"Binary.contentType {binary.contentType!r} is not accepted: use one of {', '.join(accepted)}.")
+        raise UnsupportedMediaType(
+            f"Binary.contentType {binary.contentType!r} is not accepted: use one of {', '.join(accepted)}."
+        )
     if attachment_type and attachment_type != binary.contentType:
         raise _invalid("content[0].attachment.contentType", "must be the Binary's contentType.")
     if not raw_binary.get("data"):
@@ -319,7 +350,10 @@ def _deposit_request(model: Any, fields: dict) -> Any:
     try:
         return model.model_validate(fields)
     except ValidationError as error:
-        details = [{"field": ".".join(map(str, item["loc"])) or "document", "message": item["msg"]} for item in error.errors(include_url=False, include_input=False)]
+        details = [
+            {"field": ".".join(map(str, item["loc"])) or "document", "message": item["msg"]}
+            for item in error.errors(include_url=False, include_input=False)
+        ]
         raise InvalidRequest(f"{details[0]['field']}: {details[0]['message']}", details) from None
 
 
@@ -371,7 +405,15 @@ def document_reference(document: Any, patient_id: str) -> dict:
         "resourceType": "DocumentReference",
         "id": document.document_id,
         "status": document.status,
-        "type": {"coding": [{"system": document_types.LOINC, "code": document.type_code, "display": document_types.DISPLAY.get(document.type_code, document.type)}]},
+        "type": {
+            "coding": [
+                {
+                    "system": document_types.LOINC,
+                    "code": document.type_code,
+                    "display": document_types.DISPLAY.get(document.type_code, document.type),
+                }
+            ]
+        },
         "subject": {"reference": f"Patient/{patient_id}"},
         "date": document.created_at,
         "author": [_author(document, patient_id)],
@@ -389,11 +431,15 @@ def document_reference(document: Any, patient_id: str) -> dict:
         ],
     }
     if labels:
-        resource["securityLabel"] = [{"coding": [{"system": document_types.CONFIDENTIALITY_SYSTEM, "code": code}]} for code in labels]
+        resource["securityLabel"] = [
+            {"coding": [{"system": document_types.CONFIDENTIALITY_SYSTEM, "code": code}]} for code in labels
+        ]
     if document.master_identifier:
         resource["masterIdentifier"] = master_identifier(document.master_identifier)
     if document.replaces:
-        resource["relatesTo"] = [{"code": "replaces", "target": {"reference": f"DocumentReference/{document.replaces}"}}]
+        resource["relatesTo"] = [
+            {"code": "replaces", "target": {"reference": f"DocumentReference/{document.replaces}"}}
+        ]
     return resource
 
 
@@ -451,7 +497,9 @@ def _covered(text: str) -> tuple[datetime, datetime]:
     try:
         given = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError("give a date (YYYY, YYYY-MM, YYYY-MM-DD) or a dateTime, after an optional eq, ge, gt, le or lt") from None
+        raise ValueError(
+            "give a date (YYYY, YYYY-MM, YYYY-MM-DD) or a dateTime, after an optional eq, ge, gt, le or lt"
+        ) from None
     return _period(in_utc(given), "second")
 
 
@@ -500,7 +548,10 @@ def find(principal: Principal, params: dict[str, list[str]], in_url: bool, base:
     _only(params, SEARCH_PARAMETERS)
     patient, identifier = _one(params, "patient"), _one(params, "patient.identifier")
     if identifier is not None and in_url:
-        raise _invalid("patient.identifier", "the INS never travels in a URL: POST /v1/fhir/DocumentReference/_search with it in the form body.")
+        raise _invalid(
+            "patient.identifier",
+            "the INS never travels in a URL: POST /v1/fhir/DocumentReference/_search with it in the form body.",
+        )
     if (patient is None) == (identifier is None):
         raise _invalid("patient", "give the patient: patient=<patient_id>, or patient.identifier in a POST _search.")
     since, until = _created_range(params.get("date", []))
@@ -518,7 +569,9 @@ def find(principal: Principal, params: dict[str, list[str]], in_url: bool, base:
         items = gate.load_space(_patient_id(patient))
     found = service.search(principal, items, search)
     patient_id = items.patient_id
-    query = {name: values for name, values in params.items() if name not in ("patient", "patient.identifier", "_cursor")}
+    query = {
+        name: values for name, values in params.items() if name not in ("patient", "patient.identifier", "_cursor")
+    }
     query = {"patient": [patient_id], **query}
 
     def link(relation: str, cursor: str | None) -> dict:
@@ -527,7 +580,11 @@ def find(principal: Principal, params: dict[str, list[str]], in_url: bool, base:
 
     links = [link("self", search.cursor)] + ([link("next", found.next_cursor)] if found.next_cursor else [])
     entries = [
-        {"fullUrl": f"{base}/DocumentReference/{document.document_id}", "resource": document_reference(document, patient_id), "search": {"mode": "match"}}
+        {
+            "fullUrl": f"{base}/DocumentReference/{document.document_id}",
+            "resource": document_reference(document, patient_id),
+            "search": {"mode": "match"},
+        }
         for document in found.documents
     ]
     return searchset(entries, found.total, links)
@@ -546,8 +603,15 @@ def find_patient(principal: Principal, params: dict[str, list[str]], base: str) 
         found = gate.look_up(principal, ins)
     except NotFound:
         return searchset([], 0, [])
-    patient = {"resourceType": "Patient", "id": found.space.patient_id, "identifier": [{"system": INS_SYSTEM, "value": ins}], "active": True}
-    return searchset([{"fullUrl": f"{base}/Patient/{patient['id']}", "resource": patient, "search": {"mode": "match"}}], 1, [])
+    patient = {
+        "resourceType": "Patient",
+        "id": found.space.patient_id,
+        "identifier": [{"system": INS_SYSTEM, "value": ins}],
+        "active": True,
+    }
+    return searchset(
+        [{"fullUrl": f"{base}/Patient/{patient['id']}", "resource": patient, "search": {"mode": "match"}}], 1, []
+    )
 
 
 # --- CapabilityStatement ----------------------------------------------------------------------
@@ -561,7 +625,9 @@ def capability_statement() -> dict:
         "publisher": "Mon espace santé",
         "kind": "instance",
         "software": {"name": "Mon espace santé API"},
-        "implementation": {"description": "Medical record for professional software: PDSm / IHE MHD (ITI-65, ITI-67, ITI-68)"},
+        "implementation": {
+            "description": "Medical record for professional software: PDSm / IHE MHD (ITI-65, ITI-67, ITI-68)"
+        },
         "fhirVersion": "4.0.1",
         "format": [FHIR_JSON],
         "rest": [
@@ -569,23 +635,44 @@ def capability_statement() -> dict:
                 "mode": "server",
                 "documentation": "Bearer JWT of Pro Santé Connect (role professional). Errors are OperationOutcome resources. The INS only in bodies.",
                 "security": {
-                    "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "OAuth"}]}],
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                    "code": "OAuth",
+                                }
+                            ]
+                        }
+                    ],
                     "description": "Authorization: Bearer <JWT>",
                 },
-                "interaction": [{"code": "transaction", "documentation": "ITI-65 Provide Document Bundle: POST /v1/fhir"}],
+                "interaction": [
+                    {"code": "transaction", "documentation": "ITI-65 Provide Document Bundle: POST /v1/fhir"}
+                ],
                 "resource": [
                     {
                         "type": "DocumentReference",
-                        "interaction": [{"code": "read"}, {"code": "search-type", "documentation": "ITI-67; POST _search for patient.identifier"}],
+                        "interaction": [
+                            {"code": "read"},
+                            {"code": "search-type", "documentation": "ITI-67; POST _search for patient.identifier"},
+                        ],
                         "searchParam": [
                             {"name": "patient", "type": "reference"},
-                            {"name": "patient.identifier", "type": token, "documentation": f"{INS_SYSTEM}|<INS>, POST _search only"},
+                            {
+                                "name": "patient.identifier",
+                                "type": token,
+                                "documentation": f"{INS_SYSTEM}|<INS>, POST _search only",
+                            },
                             {"name": "type", "type": token, "documentation": "LOINC codes of the DMP's list"},
                             {"name": "status", "type": token},
                             {"name": "date", "type": "date"},
                         ],
                     },
-                    {"type": "Binary", "interaction": [{"code": "read", "documentation": "ITI-68: the document's bytes"}]},
+                    {
+                        "type": "Binary",
+                        "interaction": [{"code": "read", "documentation": "ITI-68: the document's bytes"}],
+                    },
                     {
                         "type": "Patient",
                         "interaction": [{"code": "search-type", "documentation": "POST _search only"}],

@@ -8,7 +8,8 @@ are FHIR JSON, search forms are form-encoded: the OpenAPI document says so per o
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib.core.http.api import CONTENT_BODY_LIMIT, PUBLIC, Call, Raw, Router, roles
 from chalicelib.documents.routes import MEDIA_TYPES
@@ -49,37 +50,110 @@ def _params(request: Any) -> dict[str, list[str]]:
     query = request.query_params
     if not query:
         return {}
-    return {name: query.getlist(name) for name in query} if hasattr(query, "getlist") else {k: [v] for k, v in query.items()}
+    return (
+        {name: query.getlist(name) for name in query}
+        if hasattr(query, "getlist")
+        else {k: [v] for k, v in query.items()}
+    )
 
 
 # --- OpenAPI: FHIR bodies and OperationOutcome errors -----------------------------------------
 def _resource_schema(resource_type: str, **properties: dict) -> dict:
-    return {"type": "object", "required": ["resourceType"], "properties": {"resourceType": {"const": resource_type}, **properties}}
+    return {
+        "type": "object",
+        "required": ["resourceType"],
+        "properties": {"resourceType": {"const": resource_type}, **properties},
+    }
 
 
 OUTCOME = _resource_schema(
     "OperationOutcome",
-    issue={"type": "array", "minItems": 1, "items": {"type": "object", "required": ["severity", "code"], "properties": {"severity": {"type": "string"}, "code": {"type": "string"}, "diagnostics": {"type": "string"}}}},
+    issue={
+        "type": "array",
+        "minItems": 1,
+        "items": {
+            "type": "object",
+            "required": ["severity", "code"],
+            "properties": {
+                "severity": {"type": "string"},
+                "code": {"type": "string"},
+                "diagnostics": {"type": "string"},
+            },
+        },
+    },
 )
 _ENTRIES = {"type": "array", "items": {"type": "object"}}
-BUNDLE = _resource_schema("Bundle", type={"type": "string"}, total={"type": "integer", "minimum": 0}, entry=_ENTRIES, link=_ENTRIES)
+BUNDLE = _resource_schema(
+    "Bundle", type={"type": "string"}, total={"type": "integer", "minimum": 0}, entry=_ENTRIES, link=_ENTRIES
+)
 TRANSACTION = _resource_schema("Bundle", type={"const": "transaction"}, entry={**_ENTRIES, "minItems": 1})
 SEARCH_FORM = {
     "type": "object",
-    "properties": {name: {"type": "string"} for name in ("patient", "patient.identifier", "type", "status", "date", "_count", "_cursor")},
+    "properties": {
+        name: {"type": "string"}
+        for name in ("patient", "patient.identifier", "type", "status", "date", "_count", "_cursor")
+    },
 }
-PATIENT_FORM = {"type": "object", "required": ["identifier"], "properties": {"identifier": {"type": "string", "description": "urn:oid:1.2.250.1.213.1.4.8|<INS>"}}}
+PATIENT_FORM = {
+    "type": "object",
+    "required": ["identifier"],
+    "properties": {"identifier": {"type": "string", "description": "urn:oid:1.2.250.1.213.1.4.8|<INS>"}},
+}
 QUERY = [
-    {"name": "patient", "in": "query", "required": True, "schema": {"type": "string"}, "description": "Patient/<patient_id> or the patient_id"},
-    {"name": "type", "in": "query", "required": False, "schema": {"type": "string"}, "description": "LOINC codes of the DMP's list, comma-separated"},
-    {"name": "status", "in": "query", "required": False, "schema": {"type": "string"}, "description": "current, superseded"},
-    {"name": "date", "in": "query", "required": False, "schema": {"type": "string"}, "description": "when deposited: [eq|ge|gt|le|lt]YYYY[-MM[-DD]] or a dateTime"},
-    {"name": "_count", "in": "query", "required": False, "schema": {"type": "string"}, "description": "page size, 1-200 (50)"},
-    {"name": "_cursor", "in": "query", "required": False, "schema": {"type": "string"}, "description": "from the next link"},
+    {
+        "name": "patient",
+        "in": "query",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "Patient/<patient_id> or the patient_id",
+    },
+    {
+        "name": "type",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "LOINC codes of the DMP's list, comma-separated",
+    },
+    {
+        "name": "status",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "current, superseded",
+    },
+    {
+        "name": "date",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "when deposited: [eq|ge|gt|le|lt]YYYY[-MM[-DD]] or a dateTime",
+    },
+    {
+        "name": "_count",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "page size, 1-200 (50)",
+    },
+    {
+        "name": "_cursor",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "from the next link",
+    },
 ]
 
 
-def spec(answer: dict | None = None, *, status: int = 200, body: tuple[str, dict] | None = None, public: bool = False, contents: tuple[str, ...] = (), query: list | None = None) -> Callable[[], dict]:
+def spec(
+    answer: dict | None = None,
+    *,
+    status: int = 200,
+    body: tuple[str, dict] | None = None,
+    public: bool = False,
+    contents: tuple[str, ...] = (),
+    query: list | None = None,
+) -> Callable[[], dict]:
     """The OpenAPI fields of a FHIR operation: its body's media type and schema, its answer and
     its errors as OperationOutcome."""
 
@@ -102,13 +176,21 @@ def spec(answer: dict | None = None, *, status: int = 200, body: tuple[str, dict
 
 
 # --- routes -----------------------------------------------------------------------------------
-@router.route(BASE + "/metadata", "GET", access=PUBLIC, openapi=spec(_resource_schema("CapabilityStatement"), public=True))
+@router.route(
+    BASE + "/metadata", "GET", access=PUBLIC, openapi=spec(_resource_schema("CapabilityStatement"), public=True)
+)
 def metadata(call: Call):
     """The CapabilityStatement: what this FHIR server answers."""
     return resource(fhir().capability_statement())
 
 
-@router.route(BASE, "POST", access=PROFESSIONAL, openapi=spec(BUNDLE, body=(FHIR_JSON, TRANSACTION)), body_limit=CONTENT_BODY_LIMIT)
+@router.route(
+    BASE,
+    "POST",
+    access=PROFESSIONAL,
+    openapi=spec(BUNDLE, body=(FHIR_JSON, TRANSACTION)),
+    body_limit=CONTENT_BODY_LIMIT,
+)
 def provide(call: Call):
     """ITI-65 Provide Document Bundle: a transaction of a List, DocumentReferences and Binaries."""
     return resource(fhir().provide(call.principal, fhir().json_body(call.request)))
@@ -120,13 +202,20 @@ def find_documents(call: Call):
     return resource(fhir().find(call.principal, _params(call.request), True, base_url(call.request)))
 
 
-@router.route(BASE + "/DocumentReference/_search", "POST", access=PROFESSIONAL, openapi=spec(BUNDLE, body=(FORM, SEARCH_FORM)))
+@router.route(
+    BASE + "/DocumentReference/_search", "POST", access=PROFESSIONAL, openapi=spec(BUNDLE, body=(FORM, SEARCH_FORM))
+)
 def search_documents(call: Call):
     """ITI-67 by form, also by patient.identifier (the INS)."""
     return resource(fhir().find(call.principal, fhir().form_body(call.request), False, base_url(call.request)))
 
 
-@router.route(BASE + "/DocumentReference/{document_id}", "GET", access=PROFESSIONAL, openapi=spec(_resource_schema("DocumentReference")))
+@router.route(
+    BASE + "/DocumentReference/{document_id}",
+    "GET",
+    access=PROFESSIONAL,
+    openapi=spec(_resource_schema("DocumentReference")),
+)
 def read_document_reference(call: Call, document_id: str):
     """A DocumentReference by document_id (the native metadata read)."""
     from chalicelib.documents import service

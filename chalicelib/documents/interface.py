@@ -113,4 +113,8 @@ def of_space(actor: Actor, space: Space, now: datetime) -> Reader:
 def readable_metadata(actor: Actor, space: Space, now: datetime) -> list[dict]:
     """The metadata items (no content) of the space's documents ``actor`` may read, by id."""
     reader = Reader(actor, space, now)
-    return [item for item in sorted(store.all_of(space.patient_id), key=lambda item: item["document_id"]) if reader.may_read(item)]
+    return [
+        item
+        for item in sorted(store.all_of(space.patient_id), key=lambda item: item["document_id"])
+        if reader.may_read(item)
+    ]

@@ -28,15 +28,15 @@ from __future__ import annotations
 
 from collections import Counter
 
-from chalicelib.core.data import concurrency, spaces
-from chalicelib.core.http import content, fields
-from chalicelib.core.policy import document_types
-from chalicelib.core.history import journal
 from chalicelib.core import logs
-from chalicelib.core.security import pseudonyms
+from chalicelib.core.data import concurrency, spaces
 from chalicelib.core.errors import Conflict
-from chalicelib.core.models import ActorRef
+from chalicelib.core.history import journal
+from chalicelib.core.http import content, fields
 from chalicelib.core.ids import new_sortable_id
+from chalicelib.core.models import ActorRef
+from chalicelib.core.policy import document_types
+from chalicelib.core.security import pseudonyms
 from chalicelib.documents import service, store, xdm
 from chalicelib.documents.xdm import Entry, Rejected
 
@@ -92,7 +92,9 @@ def _fetch(archive_key: str) -> bytes:
     try:
         archive = store.archive(archive_key, xdm.MAX_ARCHIVE_BYTES)
     except store.ArchiveTooLarge:
-        raise Rejected("archive_too_large", f"The archive is over {xdm.MAX_ARCHIVE_BYTES // xdm.MIB} MiB: split the record.") from None
+        raise Rejected(
+            "archive_too_large", f"The archive is over {xdm.MAX_ARCHIVE_BYTES // xdm.MIB} MiB: split the record."
+        ) from None
     if archive is None:
         raise Rejected("unreadable_archive", "The archive is no longer in the import bucket.")
     return archive
@@ -103,7 +105,10 @@ def _checked(entries: list[Entry]) -> list[Entry]:
     for entry in entries:
         where = f"Document entry {entry.position}"
         if document_types.type_of(entry.type_code) is None:
-            raise Rejected("unknown_type_code", f"{where}: its typeCode {entry.type_code[:20]!r} is not a code of the DMP's list we take.")
+            raise Rejected(
+                "unknown_type_code",
+                f"{where}: its typeCode {entry.type_code[:20]!r} is not a code of the DMP's list we take.",
+            )
         if entry.media_type not in MEDIA_TYPES:
             raise Rejected("unsupported_media_type", f"{where}: its mimeType is not one of {', '.join(MEDIA_TYPES)}.")
         if not content.matches(entry.content, entry.media_type):
@@ -112,7 +117,9 @@ def _checked(entries: list[Entry]) -> list[Entry]:
 
 
 def _not_open() -> Rejected:
-    return Rejected("space_not_open", "The patient of this archive has no open space (never created, opposed or closed).")
+    return Rejected(
+        "space_not_open", "The patient of this archive has no open space (never created, opposed or closed)."
+    )
 
 
 def _patient(entries: list[Entry]) -> str | None:
@@ -165,4 +172,8 @@ def _draft(migration_id: str, patient_id: str, entry: Entry) -> service.Draft:
         masked=entry.masked,
         master_identifier=entry.unique_id,
     )
-    return service.Draft(item, entry.content, with_items=[store.legacy_marker_item(patient_id, entry.unique_id, document_id, migration_id)])
+    return service.Draft(
+        item,
+        entry.content,
+        with_items=[store.legacy_marker_item(patient_id, entry.unique_id, document_id, migration_id)],
+    )

@@ -20,12 +20,27 @@ def service():
 
     return service
 
+
 RECORD = roles("patient", "professional", "app", note="decided per document by the access policy")
 BASE = "/v1/patients/{patient_id}/documents"
-MEDIA_TYPES = ("application/pdf", "image/jpeg", "image/png", "text/plain", "text/xml")  # models.MediaType + CDA (legacy imports)
+MEDIA_TYPES = (
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "text/plain",
+    "text/xml",
+)  # models.MediaType + CDA (legacy imports)
 
 
-@router.route(BASE, "POST", access=RECORD, body=lambda: models().DocumentCreate, response=lambda: models().Document, status=201, body_limit=CONTENT_BODY_LIMIT)
+@router.route(
+    BASE,
+    "POST",
+    access=RECORD,
+    body=lambda: models().DocumentCreate,
+    response=lambda: models().Document,
+    status=201,
+    body_limit=CONTENT_BODY_LIMIT,
+)
 def deposit(call: Call, patient_id: str):
     """Deposits a document (encrypted before it is stored)."""
     return service().deposit(call.principal, patient_id, call.body)
@@ -49,7 +64,13 @@ def content(call: Call, patient_id: str, document_id: str):
     return service().read_content(call.principal, patient_id, document_id)
 
 
-@router.route(BASE + "/{document_id}", "PATCH", access=RECORD, body=lambda: models().DocumentPatch, response=lambda: models().Document)
+@router.route(
+    BASE + "/{document_id}",
+    "PATCH",
+    access=RECORD,
+    body=lambda: models().DocumentPatch,
+    response=lambda: models().Document,
+)
 def update(call: Call, patient_id: str, document_id: str):
     """Masks/unmasks (patient) or releases to the patient (author)."""
     return service().update(call.principal, patient_id, document_id, call.body)

@@ -12,22 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from chalicelib.core.policy.decision import CREATE, INVISIBILITY_PERIOD, READ, UPDATE, Resource, still_invisible
-from chalicelib.core.policy.gate import Authorized, check, load_space
-from chalicelib.core.history import journal
-from chalicelib.core.models import ActorRef
-from chalicelib.core.security import blobs
 from chalicelib.core import clock, logs
 from chalicelib.core.data import concurrency, layout, purge
-from chalicelib.core.policy import document_types
-from chalicelib.core.http.api import Raw
-from chalicelib.core.security.auth import Principal
-from chalicelib.core.errors import Conflict, Forbidden, InvalidRequest, NotFound, PayloadTooLarge
-from chalicelib.core.ids import new_sortable_id
-from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
 from chalicelib.core.data.spaces import SpaceItems
-from chalicelib.documents import store
+from chalicelib.core.errors import Conflict, Forbidden, InvalidRequest, NotFound, PayloadTooLarge
+from chalicelib.core.history import journal
 from chalicelib.core.http import content
+from chalicelib.core.http.api import Raw
+from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.ids import new_sortable_id
+from chalicelib.core.models import ActorRef
+from chalicelib.core.policy import document_types
+from chalicelib.core.policy.decision import CREATE, INVISIBILITY_PERIOD, READ, UPDATE, Resource, still_invisible
+from chalicelib.core.policy.gate import Authorized, check, load_space
+from chalicelib.core.security import blobs
+from chalicelib.core.security.auth import Principal
+from chalicelib.documents import store
 from chalicelib.documents.interface import CURRENT, SUPERSEDED, Reader, as_resource
 from chalicelib.documents.models import Document, DocumentCreate, DocumentPage, DocumentPatch, DocumentQuery
 
@@ -81,7 +81,13 @@ def _concealed(*items: dict) -> dict[str, bool]:
     }
 
 
-def _record(granted: Authorized, action: str, resource: str | None, with_items: list[dict] | None = None, about: dict | None = None) -> None:
+def _record(
+    granted: Authorized,
+    action: str,
+    resource: str | None,
+    with_items: list[dict] | None = None,
+    about: dict | None = None,
+) -> None:
     """Appends the event of a call (with its writes); ``about``: the document it concerns."""
     journal.commit(
         granted.space.patient_id,
@@ -134,7 +140,9 @@ def check_deposit(principal: Principal, items: SpaceItems, request: DocumentCrea
         if (replaced["author_role"], replaced["author_id"]) != (granted.actor.role, granted.actor.id):
             raise Forbidden("Only the author of a document may replace it.")
         if replaced.get("status", CURRENT) != CURRENT:
-            raise Conflict(f"The document {request.replaces} was already replaced by {replaced.get('replaced_by')}: replace that one.")
+            raise Conflict(
+                f"The document {request.replaces} was already replaced by {replaced.get('replaced_by')}: replace that one."
+            )
     return Checked(granted, request, data, new_sortable_id("doc"), replaced)
 
 
@@ -201,7 +209,10 @@ def new_item(
     if master_identifier:
         item["master_identifier"] = master_identifier
     if invisible_to_patient:
-        item.update(invisible_since=item["created_at"], **store.release_index_keys(patient_id, document_id, now + INVISIBILITY_PERIOD))
+        item.update(
+            invisible_since=item["created_at"],
+            **store.release_index_keys(patient_id, document_id, now + INVISIBILITY_PERIOD),
+        )
     return item
 
 
@@ -224,7 +235,13 @@ def _draft(document: Checked) -> Draft:
 
 
 def write(
-    patient_id: str, actor: ActorRef, drafts: list[Draft], *, action: str = "document.created", writes: list[dict] | None = None, head: dict | None = None
+    patient_id: str,
+    actor: ActorRef,
+    drafts: list[Draft],
+    *,
+    action: str = "document.created",
+    writes: list[dict] | None = None,
+    head: dict | None = None,
 ) -> list[dict]:
     """The one write path of new documents (deposited, imported): their contents first (encrypted,
     behind orphan markers), then every metadata item, pointer, ``writes`` and history event
@@ -240,13 +257,21 @@ def write(
         all_writes, events = list(writes or []), []
         for draft, item in zip(drafts, items):
             document_id = item["document_id"]
-            all_writes += [store.put_item(item), store.put_pointer_item(patient_id, document_id), CONTENT.delete_marker_item(item["object_key"])]
+            all_writes += [
+                store.put_item(item),
+                store.put_pointer_item(patient_id, document_id),
+                CONTENT.delete_marker_item(item["object_key"]),
+            ]
             all_writes += draft.with_items
             events.append(journal.Event(action, document_id, **_concealed(item)))
             if draft.replaced:
                 all_writes.append(_supersede(patient_id, draft.replaced["document_id"], document_id))
                 # names the older document but tells of the newer: concealed from whom either is
-                events.append(journal.Event("document.superseded", draft.replaced["document_id"], **_concealed(draft.replaced, item)))
+                events.append(
+                    journal.Event(
+                        "document.superseded", draft.replaced["document_id"], **_concealed(draft.replaced, item)
+                    )
+                )
         journal.commit_events(patient_id, actor, events, writes=all_writes, head=head)
     except Exception as error:
         CONTENT.abandon(object_keys, error)  # at once only if nothing was written: else the sweeper decides
@@ -256,7 +281,9 @@ def write(
 
 def _store_content(patient_id: str, draft: Draft, object_key: str) -> str:
     document_id = draft.item["document_id"]
-    return CONTENT.store(object_key, draft.content, _context(patient_id, document_id), store.owner(patient_id, document_id))
+    return CONTENT.store(
+        object_key, draft.content, _context(patient_id, document_id), store.owner(patient_id, document_id)
+    )
 
 
 def _supersede(patient_id: str, document_id: str, replaced_by: str) -> dict:
@@ -286,9 +313,13 @@ def list_documents(principal: Principal, patient_id: str, query: DocumentQuery) 
 
     # Full pages, whatever the caller may not see (a masked or hidden document must not show as
     # a short page), and a cursor naming the last document returned.
-    items, next_key = store.visible_page(patient_id, query.limit, decode_cursor(query.cursor, list_scope), query.type, visible)
+    items, next_key = store.visible_page(
+        patient_id, query.limit, decode_cursor(query.cursor, list_scope), query.type, visible
+    )
     _record(granted, "document.listed", query.type)
-    return DocumentPage(items=[_public(reader.seen(item)) for item in items], next_cursor=encode_cursor(next_key, list_scope))
+    return DocumentPage(
+        items=[_public(reader.seen(item)) for item in items], next_cursor=encode_cursor(next_key, list_scope)
+    )
 
 
 @dataclass(frozen=True)
@@ -329,7 +360,9 @@ def search(principal: Principal, items: SpaceItems, search: Search) -> Found:
     # every status: whether a document is superseded depends on who reads (interface.Reader)
     of_types = store.matching(patient_id, types)
     reader = Reader(granted.actor, granted.space, clock.now(), of_types)
-    visible = [seen for seen in (reader.seen(item) for item in of_types if reader.may_read(item)) if _matches(seen, search)]
+    visible = [
+        seen for seen in (reader.seen(item) for item in of_types if reader.may_read(item)) if _matches(seen, search)
+    ]
     rest = store.after(visible, start_key) if start_key else visible
     page = rest[: search.count]
     _record(granted, "document.listed", next(iter(types)) if types and len(types) == 1 else None)
@@ -443,15 +476,28 @@ def _disclosure(hide: bool, hidden: bool) -> dict:
 def _release_change() -> tuple[dict, tuple[str, ...], str]:
     """What releasing a document to its patient sets, removes (its entry in the release timer's
     index) and requires (it is still invisible)."""
-    return {"invisible_to_patient": False, "released_at": clock.iso(clock.now())}, ("gsi1pk", "gsi1sk"), "invisible_to_patient = :true"
+    return (
+        {"invisible_to_patient": False, "released_at": clock.iso(clock.now())},
+        ("gsi1pk", "gsi1sk"),
+        "invisible_to_patient = :true",
+    )
 
 
 def _release(patient_id: str, item: dict, actor: ActorRef) -> bool:
     """Makes a document visible to the patient; False if it already was (idempotent timer)."""
     released, removes, condition = _release_change()
-    change = store.update_item(patient_id, item["document_id"], released, removes=removes, condition=condition, values={":true": True})
+    change = store.update_item(
+        patient_id, item["document_id"], released, removes=removes, condition=condition, values={":true": True}
+    )
     try:
-        journal.commit(patient_id, actor, "document.released", item["document_id"], writes=[change], hidden_from_representatives=_hidden(item))
+        journal.commit(
+            patient_id,
+            actor,
+            "document.released",
+            item["document_id"],
+            writes=[change],
+            hidden_from_representatives=_hidden(item),
+        )
     except journal.StateChanged:
         return False
     return True
@@ -469,7 +515,9 @@ def _remove(patient_id: str, item: dict, actor: ActorRef, head: dict | None = No
         store.delete_pointer_item(item["document_id"]),
         CONTENT.put_marker_item(object_key, store.owner(patient_id, item["document_id"])),
     ]
-    journal.commit(patient_id, actor, "document.deleted", item["document_id"], writes=owned, head=head, **_concealed(item))
+    journal.commit(
+        patient_id, actor, "document.deleted", item["document_id"], writes=owned, head=head, **_concealed(item)
+    )
     CONTENT.discard(object_key)  # a failure here leaves the marker: the sweeper finishes
 
 

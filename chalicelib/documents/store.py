@@ -7,17 +7,18 @@ markers) in the same transactions."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
-from chalicelib.core.data import aws, counters, layout, spaces
 from chalicelib.core import clock
+from chalicelib.core.data import aws, counters, layout, spaces
+from chalicelib.core.data.layout import DOCUMENT_PREFIX as PREFIX
 from chalicelib.core.errors import is_condition_failure
 from chalicelib.core.settings import settings
-from chalicelib.core.data.layout import DOCUMENT_PREFIX as PREFIX
 
 key = layout.document
 
@@ -110,7 +111,9 @@ def _newest_first(patient_id: str, document_type: str | None) -> dict[str, Any]:
     return query
 
 
-def page(patient_id: str, limit: int, start_key: dict | None, document_type: str | None) -> tuple[list[dict], dict | None]:
+def page(
+    patient_id: str, limit: int, start_key: dict | None, document_type: str | None
+) -> tuple[list[dict], dict | None]:
     return aws.query_page({**_newest_first(patient_id, document_type), "Limit": limit}, start_key)
 
 
@@ -152,9 +155,14 @@ def all_of(patient_id: str) -> list[dict]:
 
 
 def due_for_release(day: str, until: str) -> list[dict]:
-    return aws.table().query(
-        IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(layout.release_bucket(day)) & Key("gsi1sk").lte(until)
-    ).get("Items", [])
+    return (
+        aws.table()
+        .query(
+            IndexName="gsi1",
+            KeyConditionExpression=Key("gsi1pk").eq(layout.release_bucket(day)) & Key("gsi1sk").lte(until),
+        )
+        .get("Items", [])
+    )
 
 
 # --- legacy DMP imports (keys in core.data.layout; the migration module reads the progress) ---------
@@ -177,7 +185,11 @@ def import_state(migration_id: str, archive_key: str, patient_id: str, unique_id
     def at(key: dict) -> tuple[str, str]:
         return key["pk"], key["sk"]
 
-    counted, account, head = layout.migration_archive(migration_id, archive_key), layout.account(patient_id), layout.activity_head(patient_id)
+    counted, account, head = (
+        layout.migration_archive(migration_id, archive_key),
+        layout.account(patient_id),
+        layout.activity_head(patient_id),
+    )
     markers = {at(layout.legacy_document(patient_id, unique_id)): unique_id for unique_id in unique_ids}
     keys = [counted, account, head, *({"pk": pk, "sk": sk} for pk, sk in markers)]
     found: dict[tuple[str, str], dict] = {}
@@ -193,7 +205,9 @@ def import_state(migration_id: str, archive_key: str, patient_id: str, unique_id
 
 
 def legacy_marker_item(patient_id: str, unique_id: str, document_id: str, migration_id: str) -> dict:
-    return aws.put_new({**layout.legacy_document(patient_id, unique_id), "document_id": document_id, "migration_id": migration_id})
+    return aws.put_new(
+        {**layout.legacy_document(patient_id, unique_id), "document_id": document_id, "migration_id": migration_id}
+    )
 
 
 def space_open_item(patient_id: str) -> dict:
@@ -216,9 +230,19 @@ def settle(migration_id: str, archive_key: str, outcome: str, reject: dict | Non
     migration had already counted it."""
     from botocore.exceptions import ClientError
 
-    items = [counted_item(migration_id, archive_key), count_item(migration_id, archive_key, {"archives": 1, outcome: 1})]
+    items = [
+        counted_item(migration_id, archive_key),
+        count_item(migration_id, archive_key, {"archives": 1, outcome: 1}),
+    ]
     if reject:
-        items.append({"Put": {"TableName": aws.table().name, "Item": {**layout.migration_reject(migration_id, archive_key), **reject}}})
+        items.append(
+            {
+                "Put": {
+                    "TableName": aws.table().name,
+                    "Item": {**layout.migration_reject(migration_id, archive_key), **reject},
+                }
+            }
+        )
     try:
         aws.table().meta.client.transact_write_items(TransactItems=items)
     except ClientError as error:

@@ -34,7 +34,7 @@ import zipfile
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from xml.etree.ElementTree import Element, ParseError
 
 from chalicelib.core.http import content
@@ -72,7 +72,16 @@ _TIME_FORMATS = {8: "%Y%m%d", 10: "%Y%m%d%H", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%
 # What zipfile raises on a broken archive: BadZipFile, a corrupt stream (zlib/lzma), truncation
 # (EOFError, OSError), bad fields (ValueError), a compression method it lacks (NotImplementedError),
 # an encrypted entry (RuntimeError).
-_UNREADABLE = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError, NotImplementedError, RuntimeError)
+_UNREADABLE = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 class Rejected(Exception):
@@ -112,19 +121,26 @@ def read(archive: bytes) -> list[Entry]:
             files = _checked_files(zf)
             subsets = sorted(name for name in files if _METADATA.fullmatch(name))
             if not subsets:
-                raise Rejected("missing_metadata", "No IHE_XDM/SUBSET01/METADATA.XML in the archive: it is not an IHE XDM archive.")
+                raise Rejected(
+                    "missing_metadata", "No IHE_XDM/SUBSET01/METADATA.XML in the archive: it is not an IHE XDM archive."
+                )
             budget = _Budget()
             entries: list[Entry] = []
             for metadata in subsets:
                 root = _parse(budget.read(zf, files[metadata], MAX_METADATA_BYTES, "entry_too_large", "METADATA.XML"))
                 subset = posixpath.dirname(metadata)
                 for obj, attached in _document_objects(root):
-                    entries.append(_entry(len(entries) + 1, obj, attached, lambda uri, n: _file(zf, files, subset, uri, n, budget)))
+                    entries.append(
+                        _entry(len(entries) + 1, obj, attached, lambda uri, n: _file(zf, files, subset, uri, n, budget))
+                    )
             for info in files.values():  # the rest too: a bomb must not hide in a README
                 if info.filename not in budget.done and not info.is_dir():
                     budget.read(zf, info, MAX_METADATA_BYTES, "entry_too_large", "An entry of the archive")
     except _UNREADABLE as error:
-        raise Rejected("unreadable_archive", "The archive is not a readable ZIP (corrupt, truncated, encrypted or with an unknown compression).") from error
+        raise Rejected(
+            "unreadable_archive",
+            "The archive is not a readable ZIP (corrupt, truncated, encrypted or with an unknown compression).",
+        ) from error
     _check_together(entries)
     return entries
 
@@ -153,7 +169,9 @@ def _checked_files(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
     for info in infos:
         name = info.orig_filename  # as written: zipfile's own name is cut at a NUL
         if not _safe_path(name):
-            raise Rejected("unsafe_path", "An entry's path leaves the archive (.., an absolute path or a drive letter): refused.")
+            raise Rejected(
+                "unsafe_path", "An entry's path leaves the archive (.., an absolute path or a drive letter): refused."
+            )
         if name in files:
             raise Rejected("unreadable_archive", "Two entries of the archive have the same name.")
         if info.flag_bits & 0x1:
@@ -162,7 +180,10 @@ def _checked_files(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
             raise Rejected("entry_too_large", "An entry of the archive declares more bytes than any entry may hold.")
         files[name] = info
     if sum(info.file_size for info in infos) > MAX_TOTAL_BYTES:
-        raise Rejected("archive_too_large", f"The archive's entries add up to more than {MAX_TOTAL_BYTES // MIB} MiB: split the record.")
+        raise Rejected(
+            "archive_too_large",
+            f"The archive's entries add up to more than {MAX_TOTAL_BYTES // MIB} MiB: split the record.",
+        )
     return files
 
 
@@ -181,9 +202,14 @@ class _Budget:
         if len(data) > cap:
             raise Rejected(code, f"{what} is over {cap // MIB} MiB.")
         if len(data) > self.left:
-            raise Rejected("archive_too_large", f"The archive's entries add up to more than {MAX_TOTAL_BYTES // MIB} MiB: split the record.")
+            raise Rejected(
+                "archive_too_large",
+                f"The archive's entries add up to more than {MAX_TOTAL_BYTES // MIB} MiB: split the record.",
+            )
         if len(data) != info.file_size:
-            raise Rejected("unreadable_archive", f"{what} does not hold the bytes its header declares: the archive is corrupt.")
+            raise Rejected(
+                "unreadable_archive", f"{what} does not hold the bytes its header declares: the archive is corrupt."
+            )
         self.left -= len(data)
         self.done.add(info.filename)
         return data
@@ -196,7 +222,10 @@ def _parse(data: bytes) -> Element:
     try:
         root = safe_xml.fromstring(data, forbid_dtd=True)
     except DefusedXmlException as error:
-        raise Rejected("unsafe_xml", "METADATA.XML declares a DTD or entities: refused (they can expand without bound or read files).") from error
+        raise Rejected(
+            "unsafe_xml",
+            "METADATA.XML declares a DTD or entities: refused (they can expand without bound or read files).",
+        ) from error
     except ParseError as error:
         raise Rejected("invalid_metadata", "METADATA.XML is not well-formed XML.") from error
     if root.tag != f"{{{LCM}}}SubmitObjectsRequest":
@@ -258,14 +287,19 @@ def _entry(position: int, obj: Element, attached: _Attached, file_of) -> Entry:
         raise invalid("it needs exactly one typeCode")
     type_code = (types[0].get("nodeRepresentation") or "").strip()
     if _slots(types[0]).get("codingScheme", [""])[0].removeprefix("urn:oid:") != document_types.LOINC_OID:
-        raise Rejected("unknown_type_code", f"Document entry {position}: its typeCode {type_code[:20]!r} is not a LOINC code.")
+        raise Rejected(
+            "unknown_type_code", f"Document entry {position}: its typeCode {type_code[:20]!r} is not a LOINC code."
+        )
     flags = _confidentiality(position, attached.classified(CONFIDENTIALITY))
     sha1, size = (slots.get("hash") or [""])[0].lower(), (slots.get("size") or [""])[0]
     if not _SHA1.fullmatch(sha1) or not size.isdigit():
         raise invalid("its hash (SHA-1, 40 hex digits) or size slot is missing or malformed")
     data = file_of(_uri(slots.get("URI", [])), position)
     if len(data) != int(size):
-        raise Rejected("size_mismatch", f"Document entry {position}: its file holds {len(data)} bytes, its size slot says {int(size)}.")
+        raise Rejected(
+            "size_mismatch",
+            f"Document entry {position}: its file holds {len(data)} bytes, its size slot says {int(size)}.",
+        )
     if hashlib.sha1(data).hexdigest() != sha1:  # noqa: S324 - XDS's hash slot is SHA-1: an integrity check
         raise Rejected("hash_mismatch", f"Document entry {position}: its file's SHA-1 is not its hash slot.")
     return Entry(
@@ -291,7 +325,10 @@ def _confidentiality(position: int, classifications: list[Element]) -> set[str]:
             continue
         code = classification.get("nodeRepresentation", "")
         if code not in CONFIDENTIALITY_FLAGS:
-            raise Rejected("unknown_confidentiality_code", f"Document entry {position}: an unknown DMP confidentiality code: it cannot be honoured.")
+            raise Rejected(
+                "unknown_confidentiality_code",
+                f"Document entry {position}: an unknown DMP confidentiality code: it cannot be honoured.",
+            )
         flags.add(CONFIDENTIALITY_FLAGS[code])
     return flags
 
@@ -311,11 +348,18 @@ def _ins(position: int, patient_ids: list[str]) -> str:
             try:
                 found.add(identifiers.normalize_ins(components[0]))
             except identifiers.InvalidIdentifier as error:
-                raise Rejected("invalid_ins", f"Document entry {position}: its patient's INS is not valid (format or key).") from error
+                raise Rejected(
+                    "invalid_ins", f"Document entry {position}: its patient's INS is not valid (format or key)."
+                ) from error
     if not found:
-        raise Rejected("invalid_ins", f"Document entry {position} names no patient by INS (patientId with assigning authority {identifiers.INS_OID}).")
+        raise Rejected(
+            "invalid_ins",
+            f"Document entry {position} names no patient by INS (patientId with assigning authority {identifiers.INS_OID}).",
+        )
     if len(found) > 1:
-        raise Rejected("invalid_metadata", f"Document entry {position}: its patientId and sourcePatientId name different people.")
+        raise Rejected(
+            "invalid_metadata", f"Document entry {position}: its patientId and sourcePatientId name different people."
+        )
     return found.pop()
 
 
@@ -331,18 +375,26 @@ def _rpps(position: int, authors: list[Element]) -> str:
                     number = number[1:]
                 if identifiers.is_valid_rpps(number):
                     return number
-                raise Rejected("invalid_rpps", f"Document entry {position}: its author is not identified by a valid RPPS number.")
-    raise Rejected("invalid_author", f"Document entry {position} has no author identified by RPPS (authorPerson with assigning authority {identifiers.IDNATPS_OID}).")
+                raise Rejected(
+                    "invalid_rpps", f"Document entry {position}: its author is not identified by a valid RPPS number."
+                )
+    raise Rejected(
+        "invalid_author",
+        f"Document entry {position} has no author identified by RPPS (authorPerson with assigning authority {identifiers.IDNATPS_OID}).",
+    )
 
 
 def _creation_time(position: int, value: str) -> datetime:
     form = _TIME_FORMATS.get(len(value)) if value.isdigit() else None
     try:
-        moment = datetime.strptime(value, form).replace(tzinfo=timezone.utc) if form else None
+        moment = datetime.strptime(value, form).replace(tzinfo=UTC) if form else None
     except ValueError:
         moment = None
-    if moment is None or moment.year < 1970 or moment > datetime.now(timezone.utc):
-        raise Rejected("invalid_metadata", f"Document entry {position}: its creationTime is missing, malformed (YYYYMMDD[HH[MM[SS]]], UTC) or in the future.")
+    if moment is None or moment.year < 1970 or moment > datetime.now(UTC):
+        raise Rejected(
+            "invalid_metadata",
+            f"Document entry {position}: its creationTime is missing, malformed (YYYYMMDD[HH[MM[SS]]], UTC) or in the future.",
+        )
     return moment
 
 
@@ -353,18 +405,24 @@ def _uri(values: list[str]) -> str:
     return values[0] if values else ""
 
 
-def _file(zf: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo], subset: str, uri: str, position: int, budget: _Budget) -> bytes:
+def _file(
+    zf: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo], subset: str, uri: str, position: int, budget: _Budget
+) -> bytes:
     """The bytes of the file an entry's URI names, beside its METADATA.XML."""
     if not uri or "://" in uri or not _safe_path(uri):
         raise Rejected("unsafe_path", f"Document entry {position}: its URI is not a path inside the archive.")
     path = posixpath.normpath(posixpath.join(subset, uri))
     if path not in files:
-        raise Rejected("missing_document", f"Document entry {position}: its URI names a file that is not in the archive.")
+        raise Rejected(
+            "missing_document", f"Document entry {position}: its URI names a file that is not in the archive."
+        )
     return budget.read(zf, files[path], MAX_DOCUMENT_BYTES, "payload_too_large", f"Document entry {position}'s file")
 
 
 def _check_together(entries: list[Entry]) -> None:
     if len({entry.ins for entry in entries}) > 1:
-        raise Rejected("several_patients", "The archive's entries name several patients: one archive is one person's record.")
+        raise Rejected(
+            "several_patients", "The archive's entries name several patients: one archive is one person's record."
+        )
     if len({entry.unique_id for entry in entries}) != len(entries):
         raise Rejected("invalid_metadata", "Two document entries of the archive have the same uniqueId.")

@@ -20,12 +20,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-
 from chalicelib.core import clock, logs
+from chalicelib.core.data import spaces
+from chalicelib.core.policy.notify import notify, recipients
 from chalicelib.core.security import crypto
 from chalicelib.enrolment import notices, store
-from chalicelib.core.policy.notify import notify, recipients
-from chalicelib.core.data import spaces
 
 # Longer than any function runs between its commit and its send (a timer step's Lambda: 15 min),
 # so the schedule never sends a notice its change is still sending.

@@ -12,8 +12,8 @@ import time
 
 from chalice import Blueprint, Rate
 
-from chalicelib.core.data import aws
 from chalicelib.core import logs
+from chalicelib.core.data import aws
 from chalicelib.core.settings import settings
 
 blueprint = Blueprint(__name__)
@@ -53,7 +53,9 @@ def dispatch(message: dict, stop_at: float | None = None) -> None:
 def _enqueue(messages: list[dict]) -> None:
     sqs, url = aws.client("sqs"), settings().timers_queue_url
     for start in range(0, len(messages), SQS_BATCH):
-        entries = [{"Id": str(n), "MessageBody": json.dumps(m)} for n, m in enumerate(messages[start : start + SQS_BATCH])]
+        entries = [
+            {"Id": str(n), "MessageBody": json.dumps(m)} for n, m in enumerate(messages[start : start + SQS_BATCH])
+        ]
         failed = sqs.send_message_batch(QueueUrl=url, Entries=entries).get("Failed", [])
         if failed:  # the step fails and SQS delivers it again: the shards sent twice are harmless
             raise RuntimeError(f"{len(failed)} timer messages were not queued")

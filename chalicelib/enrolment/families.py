@@ -10,15 +10,15 @@ the space, and until when, is the access policy's (core.policy.decision: represe
 from __future__ import annotations
 
 from chalicelib.core import clock
-from chalicelib.core.history import journal
-from chalicelib.core.security import pseudonyms
 from chalicelib.core.data import spaces
-from chalicelib.core.security.auth import Principal
 from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.history import journal
 from chalicelib.core.history.journal import StateChanged
+from chalicelib.core.http.pagination import PageQuery, decode_cursor, encode_cursor, scope
 from chalicelib.core.ids import new_id
 from chalicelib.core.models import ActorRef
-from chalicelib.core.http.pagination import PageQuery, decode_cursor, encode_cursor, scope
+from chalicelib.core.security import pseudonyms
+from chalicelib.core.security.auth import Principal
 from chalicelib.enrolment import store
 from chalicelib.enrolment.models import Dependant, DependantPage, Guardianship, GuardianshipCreate
 
@@ -48,7 +48,11 @@ def record_guardianship(agent: ActorRef, request: GuardianshipCreate) -> Guardia
     guardian = {name: value for name, value in guardian.items() if value is not None}
     try:
         journal.commit(
-            patient_id, agent, "guardianship.recorded", guardian["guardianship_id"], writes=store.guardianship_items(patient_id, guardian)
+            patient_id,
+            agent,
+            "guardianship.recorded",
+            guardian["guardianship_id"],
+            writes=store.guardianship_items(patient_id, guardian),
         )
     except StateChanged:
         raise Conflict("This person is already this adult's guardian: end that guardianship first.") from None

@@ -8,8 +8,8 @@ from pydantic import Field, field_validator, model_validator
 
 from chalicelib.core import clock
 from chalicelib.core.http.fields import Ins, UtcMoment
-from chalicelib.core.models import Model, Strict
 from chalicelib.core.http.pagination import Page
+from chalicelib.core.models import Model, Strict
 
 STATUSES = ("invited", "active", "auto_created", "opposed", "closed")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -21,7 +21,7 @@ class CampaignCreate(Strict):
     reminder_days_before: int = Field(10, ge=0, le=119, description="Days before the deadline the reminder goes out.")
 
     @model_validator(mode="after")
-    def reminder_inside_window(self) -> "CampaignCreate":
+    def reminder_inside_window(self) -> CampaignCreate:
         if self.reminder_days_before >= self.response_days:
             raise ValueError("reminder_days_before must be smaller than response_days")
         return self
@@ -81,7 +81,7 @@ class AdultIdentity(Identity):
     """A representative or a guardian: an adult on the day of the call."""
 
     @model_validator(mode="after")
-    def adult(self) -> "AdultIdentity":
+    def adult(self) -> AdultIdentity:
         if self.minor:
             raise ValueError("a legal representative or guardian must be 18 or over")
         return self
@@ -107,7 +107,7 @@ class Representative(Reachable, AdultIdentity):
     """A minor's legal representative: receives the minor's notices and manages the space."""
 
     @model_validator(mode="after")
-    def reachable(self) -> "Representative":
+    def reachable(self) -> Representative:
         self.check_reachable()
         return self
 
@@ -122,7 +122,7 @@ class Invitee(Reachable, Identity):
     )
 
     @model_validator(mode="after")
-    def reachable(self) -> "Invitee":
+    def reachable(self) -> Invitee:
         if not self.minor:
             if self.representatives:
                 raise ValueError("representatives are for minors only: record a guardianship for a protected adult")
@@ -165,7 +165,9 @@ class InvitationsRequest(Strict):
         description="1 to 500 people; each is checked on its own and listed in rejected if invalid.",
         json_schema_extra=_invitee_items,
     )
-    deadline: UtcMoment | None = Field(None, description="Defaults to now + the campaign's response_days; must be in the future.")
+    deadline: UtcMoment | None = Field(
+        None, description="Defaults to now + the campaign's response_days; must be in the future."
+    )
 
 
 class ItemError(Model):
@@ -226,13 +228,18 @@ class Guardian(AdultIdentity):
 
 class GuardianshipCreate(Strict):
     ins: Ins = Field(description="The protected adult's INS.")
-    birth_date: date = Field(description="The protected adult's birth date (18 or over: a minor's space is the legal representatives').")
+    birth_date: date = Field(
+        description="The protected adult's birth date (18 or over: a minor's space is the legal representatives')."
+    )
     guardian: Guardian
     court_reference: str = Field(min_length=1, max_length=100, description="The judgment appointing the guardian.")
-    until: date | None = Field(None, description="The day the guardianship ends (the guardian has no access from that day on); none: until ended.")
+    until: date | None = Field(
+        None,
+        description="The day the guardianship ends (the guardian has no access from that day on); none: until ended.",
+    )
 
     @model_validator(mode="after")
-    def coherent(self) -> "GuardianshipCreate":
+    def coherent(self) -> GuardianshipCreate:
         if _minor(self.birth_date):
             raise ValueError("guardianship is for adults: a minor's space is managed by their legal representatives")
         if self.until is not None and self.until <= _today():
@@ -256,7 +263,8 @@ class Dependant(Model):
     status: str
     relationship: Literal["legal_representative", "guardian"]
     until: str | None = Field(
-        None, description="The day the caller's access ends: the 18th birthday (legal representative), the guardianship's end date."
+        None,
+        description="The day the caller's access ends: the 18th birthday (legal representative), the guardianship's end date.",
     )
 
 

@@ -14,7 +14,11 @@ def _day(deadline: str) -> str:
 
 
 def _space(for_representative: bool) -> str:
-    return "l'espace Mon espace santé de l'enfant dont vous êtes représentant légal" if for_representative else "votre espace Mon espace santé"
+    return (
+        "l'espace Mon espace santé de l'enfant dont vous êtes représentant légal"
+        if for_representative
+        else "votre espace Mon espace santé"
+    )
 
 
 def invitation(code: str, deadline: str, for_representative: bool = False) -> tuple[str, str]:

@@ -27,6 +27,7 @@ def families():
 
     return families
 
+
 AGENT = roles("enrolment_agent")
 CODE_ANSWER_LIMIT = 4 * KIB  # an INS, a birth date and a code: under 200 bytes
 INVITATIONS_LIMIT = 2 * MIB  # 500 invitees, each with up to 2 representatives: about 4 KiB each
@@ -38,13 +39,22 @@ def _agent(call: Call):
     return ActorRef(role="enrolment_agent", id=call.principal.sub)
 
 
-@router.route("/v1/enrolment/campaigns", "POST", access=AGENT, body=lambda: models().CampaignCreate, response=lambda: models().Campaign, status=201)
+@router.route(
+    "/v1/enrolment/campaigns",
+    "POST",
+    access=AGENT,
+    body=lambda: models().CampaignCreate,
+    response=lambda: models().Campaign,
+    status=201,
+)
 def create_campaign(call: Call):
     """Creates an enrolment campaign."""
     return service().create_campaign(call.body)
 
 
-@router.route("/v1/enrolment/campaigns/{campaign_id}", "GET", access=AGENT, response=lambda: models().CampaignWithCounts)
+@router.route(
+    "/v1/enrolment/campaigns/{campaign_id}", "GET", access=AGENT, response=lambda: models().CampaignWithCounts
+)
 def get_campaign(call: Call, campaign_id: str):
     """A campaign and how many of its people are in each status."""
     return service().get_campaign(campaign_id)
@@ -63,19 +73,39 @@ def invite(call: Call, campaign_id: str):
     return service().invite(_agent(call), campaign_id, call.body)
 
 
-@router.route("/v1/enrolment/activate", "POST", access=PUBLIC, body=lambda: models().CodeAnswer, response=lambda: models().Activated, body_limit=CODE_ANSWER_LIMIT)
+@router.route(
+    "/v1/enrolment/activate",
+    "POST",
+    access=PUBLIC,
+    body=lambda: models().CodeAnswer,
+    response=lambda: models().Activated,
+    body_limit=CODE_ANSWER_LIMIT,
+)
 def activate(call: Call):
     """Activates a space with the provisional code."""
     return service().activate(call.body)
 
 
-@router.route("/v1/enrolment/oppose", "POST", access=PUBLIC, body=lambda: models().CodeAnswer, response=lambda: models().StatusOnly, body_limit=CODE_ANSWER_LIMIT)
+@router.route(
+    "/v1/enrolment/oppose",
+    "POST",
+    access=PUBLIC,
+    body=lambda: models().CodeAnswer,
+    response=lambda: models().StatusOnly,
+    body_limit=CODE_ANSWER_LIMIT,
+)
 def oppose(call: Call):
     """Opposes the creation of a space with the provisional code."""
     return service().oppose(call.body)
 
 
-@router.route("/v1/enrolment/oppositions", "POST", access=AGENT, body=lambda: models().AgentOpposition, response=lambda: models().StatusOnly)
+@router.route(
+    "/v1/enrolment/oppositions",
+    "POST",
+    access=AGENT,
+    body=lambda: models().AgentOpposition,
+    response=lambda: models().StatusOnly,
+)
 def oppose_for(call: Call):
     """Records an opposition received by phone, in person or by mail."""
     return service().oppose_for(_agent(call), call.body)
@@ -87,7 +117,13 @@ def me(call: Call):
     return service().me(call.principal)
 
 
-@router.route("/v1/me/close", "POST", access=roles("patient"), body=lambda: models().CloseRequest, response=lambda: models().StatusOnly)
+@router.route(
+    "/v1/me/close",
+    "POST",
+    access=roles("patient"),
+    body=lambda: models().CloseRequest,
+    response=lambda: models().StatusOnly,
+)
 def close(call: Call):
     """Closes the calling person's space; professional access stops at once."""
     service().close(call.principal, call.body.delete_now)
@@ -108,7 +144,9 @@ def close_space(call: Call, patient_id: str):
     return {"status": "closed"}
 
 
-@router.route("/v1/me/dependants", "GET", access=roles("patient"), query=page_query, response=lambda: models().DependantPage)
+@router.route(
+    "/v1/me/dependants", "GET", access=roles("patient"), query=page_query, response=lambda: models().DependantPage
+)
 def dependants(call: Call):
     """The spaces the caller manages now, as legal representative of a minor or guardian of an adult."""
     return families().dependants(call.principal, call.query)

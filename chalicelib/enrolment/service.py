@@ -10,24 +10,26 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from time import monotonic
-from typing import Callable
-
 
 from pydantic import ValidationError
 
-from chalicelib.core.history import journal
-from chalicelib.core.models import ActorRef
-from chalicelib.core.history.journal import StateChanged
-from chalicelib.core.data import concurrency, purge
 from chalicelib.core import clock, logs
-from chalicelib.core.security import pseudonyms
-from chalicelib.core.http.api import invalid_input
-from chalicelib.core.security.auth import Principal
+from chalicelib.core.data import concurrency, purge, spaces
+from chalicelib.core.data.spaces import SpaceItems
 from chalicelib.core.errors import Conflict, InvalidCode, InvalidRequest, NotFound, TooManyAttempts
+from chalicelib.core.history import journal
+from chalicelib.core.history.journal import StateChanged
+from chalicelib.core.http.api import invalid_input
 from chalicelib.core.ids import new_id
+from chalicelib.core.models import ActorRef
+from chalicelib.core.policy.decision import DELETE, READ, SPACE, Resource
+from chalicelib.core.policy.gate import authorize, check
+from chalicelib.core.security import pseudonyms
+from chalicelib.core.security.auth import Principal
 from chalicelib.enrolment import codes, deferred_notices, store
 from chalicelib.enrolment.models import (
     Activated,
@@ -45,17 +47,15 @@ from chalicelib.enrolment.models import (
     Rejected,
     StatusOnly,
 )
-from chalicelib.core.data import spaces
-from chalicelib.core.policy.gate import authorize, check
-from chalicelib.core.policy.decision import DELETE, READ, SPACE, Resource
-from chalicelib.core.data.spaces import SpaceItems
 
 NOT_INVITED = "You have not been invited to Mon espace santé yet."
 WHOLE_SPACE = Resource(kind=SPACE)
 MAX_FAILED_ATTEMPTS = 5
 CODE_VALIDITY = timedelta(days=365)
 TIMER = ActorRef(role="system", id="enrolment-timer")
-WRONG_ANSWER = "The code, the INS or the birth date is wrong, or the code has expired. Check the letter or email you received."
+WRONG_ANSWER = (
+    "The code, the INS or the birth date is wrong, or the code has expired. Check the letter or email you received."
+)
 
 # Allowed moves, and what to tell a person who asks for another one.
 TRANSITIONS = {
@@ -72,7 +72,10 @@ LIVE_CODE = tuple(status for status, moves in TRANSITIONS.items() if moves & COD
 REFUSALS = {
     ("active", "active"): "This space is already active.",
     ("closed", "active"): "This space has been closed and cannot be activated again.",
-    ("auto_created", "opposed"): "The space has already been created automatically: close it instead (POST /v1/me/close).",
+    (
+        "auto_created",
+        "opposed",
+    ): "The space has already been created automatically: close it instead (POST /v1/me/close).",
     ("active", "opposed"): "The space is active: close it instead (POST /v1/me/close).",
     ("opposed", "opposed"): "The opposition is already recorded; activate the space if you changed your mind.",
     ("closed", "opposed"): "This space has been closed already.",
@@ -87,7 +90,13 @@ def _refuse(current: str, wanted: str) -> Conflict:
 
 
 def move(
-    account: dict, to_status: str, actor: ActorRef, action: str, extra_set: dict | None = None, with_code: bool = False, notice: dict | None = None
+    account: dict,
+    to_status: str,
+    actor: ActorRef,
+    action: str,
+    extra_set: dict | None = None,
+    with_code: bool = False,
+    notice: dict | None = None,
 ) -> dict:
     """Applies one status change; on a lost race re-reads and tries again while the move is allowed.
     A move ``with_code`` (an answer with the provisional code) is refused once the code is locked;
@@ -135,9 +144,11 @@ def _deadline(request: InvitationsRequest, campaign: dict):
     now = clock.now()
     if request.deadline is None:
         day = (now + timedelta(days=int(campaign["response_days"]))).date()
-        return datetime.combine(day, time(23, 59, 59), tzinfo=timezone.utc)
+        return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
     if request.deadline <= now:
-        raise InvalidRequest("The deadline must be in the future.", [{"field": "deadline", "message": "Must be in the future."}])
+        raise InvalidRequest(
+            "The deadline must be in the future.", [{"field": "deadline", "message": "Must be in the future."}]
+        )
     return request.deadline.replace(microsecond=0)
 
 
@@ -210,7 +221,9 @@ def _representatives(invitee: Invitee) -> list[dict]:
     return people
 
 
-def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str, invitee: Invitee, digest: str) -> bool:
+def _invite_one(
+    agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str, invitee: Invitee, digest: str
+) -> bool:
     """Creates the account with its invitation pending in one transaction, then sends it: the
     code, of which only a keyed hash is kept, reaches the person even if the function dies
     in between (deferred_notices)."""
@@ -218,11 +231,16 @@ def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str
     code = codes.new_code()
 
     def invitation_items(account: dict, new_person: bool = True) -> list[dict]:
-        return [*store.invitation_items(account, new_person), deferred_notices.pending(account, "enrolment.invitation", code, deadline)]
+        return [
+            *store.invitation_items(account, new_person),
+            deferred_notices.pending(account, "enrolment.invitation", code, deadline),
+        ]
 
     account = _new_account(new_id("pat"), campaign_id, cohort_id, deadline, invitee, digest, code, representatives)
     try:
-        journal.commit(account["patient_id"], agent, "enrolment.invited", writes=invitation_items(account), new_space=True)
+        journal.commit(
+            account["patient_id"], agent, "enrolment.invited", writes=invitation_items(account), new_space=True
+        )
     except StateChanged:
         # Someone's representative or guardian already has a person id but no space: it becomes theirs.
         known = spaces.patient_id_for(digest)
@@ -230,7 +248,9 @@ def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str
             return False
         account = _new_account(known, campaign_id, cohort_id, deadline, invitee, digest, code, representatives)
         try:
-            journal.commit(known, agent, "enrolment.invited", writes=invitation_items(account, new_person=False), new_space=True)
+            journal.commit(
+                known, agent, "enrolment.invited", writes=invitation_items(account, new_person=False), new_space=True
+            )
         except StateChanged:
             return False
     deferred_notices.send(account, "enrolment.invitation", code, deadline)
@@ -238,7 +258,14 @@ def _invite_one(agent: ActorRef, campaign_id: str, cohort_id: str, deadline: str
 
 
 def _new_account(
-    patient_id: str, campaign_id: str, cohort_id: str, deadline: str, invitee: Invitee, digest: str, code: str, representatives: list[dict]
+    patient_id: str,
+    campaign_id: str,
+    cohort_id: str,
+    deadline: str,
+    invitee: Invitee,
+    digest: str,
+    code: str,
+    representatives: list[dict],
 ) -> dict:
     now = clock.now()
     account = {
@@ -328,7 +355,9 @@ def activate(answer: CodeAnswer) -> Activated:
 
 
 def oppose(answer: CodeAnswer) -> StatusOnly:
-    _answer(answer, "opposed", "enrolment.opposed", {"opposed_at": clock.iso(clock.now()), "opposition_channel": "online"})
+    _answer(
+        answer, "opposed", "enrolment.opposed", {"opposed_at": clock.iso(clock.now()), "opposition_channel": "online"}
+    )
     return StatusOnly(status="opposed")
 
 
@@ -433,7 +462,13 @@ def remind_shard(step: ShardStep, remind_at: str) -> Progress:
         return True
 
     progress = _walk_shard(step, remind)
-    logs.info("cohort reminded", cohort_id=step.cohort_id, shard=step.shard, reminded=progress.done, finished=progress.cursor is None)
+    logs.info(
+        "cohort reminded",
+        cohort_id=step.cohort_id,
+        shard=step.shard,
+        reminded=progress.done,
+        finished=progress.cursor is None,
+    )
     return progress
 
 
@@ -451,5 +486,11 @@ def auto_create_shard(step: ShardStep) -> Progress:
         return True
 
     progress = _walk_shard(step, auto_create)
-    logs.info("cohort auto-created", cohort_id=step.cohort_id, shard=step.shard, created=progress.done, finished=progress.cursor is None)
+    logs.info(
+        "cohort auto-created",
+        cohort_id=step.cohort_id,
+        shard=step.shard,
+        created=progress.done,
+        finished=progress.cursor is None,
+    )
     return progress

@@ -25,11 +25,11 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from chalicelib.core.data import aws, counters, layout, spaces
-from chalicelib.core.errors import cancellation_reasons, is_condition_failure
-from chalicelib.core.settings import settings
-from chalicelib.core.policy.decision import GUARDIAN, LEGAL_REPRESENTATIVE, majority_day
 from chalicelib.core.data.layout import account as account_key
 from chalicelib.core.data.layout import ins_index as ins_index_key
+from chalicelib.core.errors import cancellation_reasons, is_condition_failure
+from chalicelib.core.policy.decision import GUARDIAN, LEGAL_REPRESENTATIVE, majority_day
+from chalicelib.core.settings import settings
 
 COUNTER_SHARDS = 16
 campaign_key = layout.campaign
@@ -45,7 +45,9 @@ def _shard_key(campaign_id: str, patient_id: str) -> dict:
 
 
 def put_campaign(item: dict) -> None:
-    aws.table().put_item(Item={**campaign_key(item["campaign_id"]), **item}, ConditionExpression="attribute_not_exists(pk)")
+    aws.table().put_item(
+        Item={**campaign_key(item["campaign_id"]), **item}, ConditionExpression="attribute_not_exists(pk)"
+    )
 
 
 def get_campaign(campaign_id: str) -> dict | None:
@@ -79,7 +81,8 @@ def invitation_items(account: dict, new_person: bool = True) -> list[dict]:
     index = [_put({**ins_index_key(account["ins_digest"]), "patient_id": patient_id})] if new_person else []
     until = majority_day(date.fromisoformat(account["birth_date"])).isoformat()  # the representatives' end
     dependants = [
-        _put(dependant_entry(r["person_id"], patient_id, LEGAL_REPRESENTATIVE, until), None) for r in account.get("representatives", [])
+        _put(dependant_entry(r["person_id"], patient_id, LEGAL_REPRESENTATIVE, until), None)
+        for r in account.get("representatives", [])
     ]
     return [
         *index,
@@ -89,7 +92,9 @@ def invitation_items(account: dict, new_person: bool = True) -> list[dict]:
     ]
 
 
-def transition_items(account: dict, to_status: str, extra_set: dict[str, Any] | None = None, unless_locked_at: int | None = None) -> list[dict]:
+def transition_items(
+    account: dict, to_status: str, extra_set: dict[str, Any] | None = None, unless_locked_at: int | None = None
+) -> list[dict]:
     """Moves an account from its current status to ``to_status`` iff nobody moved it first and,
     for a move made with the code, iff fewer than ``unless_locked_at`` failed attempts are counted:
     a wrong answer counted at the same moment (count_failed_attempt) and this move are ordered."""
@@ -172,7 +177,10 @@ cohort_partition = layout.cohort_shard
 
 def cohort_index_keys(cohort_id: str, patient_id: str) -> dict:
     """The account's index keys: its cohort's shard, for the timer to find it."""
-    return {"gsi1pk": cohort_partition(cohort_id, _shard_of(patient_id, COHORT_SHARDS)), "gsi1sk": layout.patient(patient_id)}
+    return {
+        "gsi1pk": cohort_partition(cohort_id, _shard_of(patient_id, COHORT_SHARDS)),
+        "gsi1sk": layout.patient(patient_id),
+    }
 
 
 def cohort_page(cohort_id: str, shard: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
@@ -189,7 +197,11 @@ def cohort_page(cohort_id: str, shard: int, start_key: dict | None) -> tuple[lis
 
 
 def dependant_entry(person_id: str, patient_id: str, relationship: str, until: str | None) -> dict:
-    entry = {**layout.dependant(person_id, patient_id, relationship), "patient_id": patient_id, "relationship": relationship}
+    entry = {
+        **layout.dependant(person_id, patient_id, relationship),
+        "patient_id": patient_id,
+        "relationship": relationship,
+    }
     return {**entry, "until": until} if until else entry
 
 
@@ -258,13 +270,17 @@ def notices_pending_since(cutoff: str) -> list[dict]:
     return [
         item
         for shard in range(PENDING_SHARDS)
-        for item in aws.query_all(IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(f"{PENDING}#{shard}") & Key("gsi1sk").lte(cutoff))
+        for item in aws.query_all(
+            IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(f"{PENDING}#{shard}") & Key("gsi1sk").lte(cutoff)
+        )
     ]
 
 
 def keep_notice_for(patient_id: str, template: str, recipients: list[int]) -> None:
     key = layout.deferred_notice(patient_id, template)
-    aws.table().update_item(Key=key, UpdateExpression="SET recipients = :r", ExpressionAttributeValues={":r": recipients})
+    aws.table().update_item(
+        Key=key, UpdateExpression="SET recipients = :r", ExpressionAttributeValues={":r": recipients}
+    )
 
 
 def clear_notice(patient_id: str, template: str) -> None:

@@ -198,7 +198,10 @@ class Builder:
         if kind == "blood_pressure":
             resource["component"] = [
                 {"code": _concept(SYSTOLIC[1], SYSTOLIC), "valueQuantity": _quantity(item["value"]["systolic"], unit)},
-                {"code": _concept(DIASTOLIC[1], DIASTOLIC), "valueQuantity": _quantity(item["value"]["diastolic"], unit)},
+                {
+                    "code": _concept(DIASTOLIC[1], DIASTOLIC),
+                    "valueQuantity": _quantity(item["value"]["diastolic"], unit),
+                },
             ]
         else:
             resource["valueQuantity"] = _quantity(item["value"], unit)
@@ -226,7 +229,9 @@ class Builder:
             "content": [{"attachment": attachment}],
         }
         if item.get("master_identifier"):
-            resource["masterIdentifier"] = documents.master_identifier(item["master_identifier"])  # as the FHIR interface gives it
+            resource["masterIdentifier"] = documents.master_identifier(
+                item["master_identifier"]
+            )  # as the FHIR interface gives it
         return resource
 
 

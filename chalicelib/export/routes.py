@@ -21,8 +21,12 @@ def service():
     return service
 
 
-
-@router.route("/v1/patients/{patient_id}/export", "GET", access=roles("patient", note="own space only"), response=lambda: models().FhirBundle)
+@router.route(
+    "/v1/patients/{patient_id}/export",
+    "GET",
+    access=roles("patient", note="own space only"),
+    response=lambda: models().FhirBundle,
+)
 def export(call: Call, patient_id: str):
     """The whole space as a FHIR R4 Bundle (collection): patient, profile, measurements, document metadata."""
     return service().export(call.principal, patient_id)

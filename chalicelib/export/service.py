@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from chalicelib.core import clock
 from chalicelib.core.history import journal
-from chalicelib.core.security.auth import Principal
-from chalicelib.core.policy.gate import authorize
 from chalicelib.core.policy.decision import EXPORT, READ, Resource
+from chalicelib.core.policy.gate import authorize
+from chalicelib.core.security.auth import Principal
 from chalicelib.documents import interface as documents
 from chalicelib.export import fhir
 from chalicelib.profile import interface as profile

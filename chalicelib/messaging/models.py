@@ -3,8 +3,8 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from chalicelib.core.http.fields import MediaType
-from chalicelib.core.models import ActorRef, Model, Strict
 from chalicelib.core.http.pagination import Page, PageQuery
+from chalicelib.core.models import ActorRef, Model, Strict
 
 MAX_ATTACHMENTS = 5
 
@@ -12,7 +12,9 @@ MAX_ATTACHMENTS = 5
 class AttachmentIn(Strict):
     filename: str = Field(min_length=1, max_length=255)
     media_type: MediaType
-    content_base64: str = Field(min_length=1, description="The file's bytes, base64 encoded (4 MiB at most once decoded).")
+    content_base64: str = Field(
+        min_length=1, description="The file's bytes, base64 encoded (4 MiB at most once decoded)."
+    )
 
     @field_validator("filename")
     @classmethod

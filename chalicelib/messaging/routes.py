@@ -20,6 +20,7 @@ def service():
 
     return service
 
+
 OPENERS = roles("professional", "patient", note="professionals open conversations; a patient gets 403")
 PARTICIPANTS = roles(
     "professional",
@@ -30,7 +31,15 @@ BASE = "/v1/conversations"
 ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png", "text/plain")  # models.MediaType
 
 
-@router.route(BASE, "POST", access=OPENERS, body=lambda: models().ConversationCreate, response=lambda: models().Opened, status=201, body_limit=CONTENT_BODY_LIMIT)
+@router.route(
+    BASE,
+    "POST",
+    access=OPENERS,
+    body=lambda: models().ConversationCreate,
+    response=lambda: models().Opened,
+    status=201,
+    body_limit=CONTENT_BODY_LIMIT,
+)
 def open_conversation(call: Call):
     """Opens a conversation with a patient, with its first message (professionals only)."""
     return service().open_conversation(call.principal, call.body)
@@ -42,7 +51,13 @@ def list_conversations(call: Call):
     return service().list_conversations(call.principal, call.query.limit, call.query.cursor)
 
 
-@router.route(BASE + "/{conversation_id}/messages", "GET", access=PARTICIPANTS, query=lambda: models().MessageQuery, response=lambda: models().MessagePage)
+@router.route(
+    BASE + "/{conversation_id}/messages",
+    "GET",
+    access=PARTICIPANTS,
+    query=lambda: models().MessageQuery,
+    response=lambda: models().MessagePage,
+)
 def list_messages(call: Call, conversation_id: str):
     """A conversation's messages, oldest first; marks them read for the caller."""
     return service().list_messages(call.principal, conversation_id, call.query.limit, call.query.cursor)

@@ -23,19 +23,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from chalicelib.core import clock, logs
+from chalicelib.core.data import concurrency, layout, purge, spaces
+from chalicelib.core.errors import ApiError, Conflict, Forbidden, NotFound
+from chalicelib.core.history import journal
+from chalicelib.core.http import content
+from chalicelib.core.http.api import Raw
+from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.ids import new_id, new_sortable_id
+from chalicelib.core.models import ActorRef
 from chalicelib.core.policy.decision import CREATE, MESSAGE, READ, REPRESENTATIVE, Resource, decide
 from chalicelib.core.policy.gate import Authorized, actor_of, check, load_space, to_space
-from chalicelib.core.history import journal
-from chalicelib.core.models import ActorRef
+from chalicelib.core.policy.notify import notify_space
 from chalicelib.core.security import blobs, crypto, pseudonyms
-from chalicelib.core import clock, logs
-from chalicelib.core.data import concurrency, layout, purge
-from chalicelib.core.http.api import Raw
 from chalicelib.core.security.auth import Principal
-from chalicelib.core.errors import ApiError, Conflict, Forbidden, NotFound
-from chalicelib.core.ids import new_id, new_sortable_id
-from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
-from chalicelib.core.http import content
 from chalicelib.messaging import notices, store
 from chalicelib.messaging.models import (
     AttachmentIn,
@@ -50,8 +51,6 @@ from chalicelib.messaging.models import (
     ProfessionalRef,
     Sent,
 )
-from chalicelib.core.policy.notify import notify_space
-from chalicelib.core.data import spaces
 
 CONTENT = blobs.Bucket("messages")  # this module's encrypted content, in its own bucket
 
@@ -95,11 +94,14 @@ class _Stored:
     object_keys: list[str]
 
 
-def _store_message(patient_id: str, conversation_id: str, author: ActorRef, body: str, attachments: list[AttachmentIn]) -> _Stored:
+def _store_message(
+    patient_id: str, conversation_id: str, author: ActorRef, body: str, attachments: list[AttachmentIn]
+) -> _Stored:
     """Checks the attachments (type and size, as documents), encrypts and uploads body and files.
     The caller's transaction must delete the markers of ``object_keys``; on failure it abandons them."""
     files = [
-        content.check(a.content_base64, a.media_type, field=f"attachments.{i}.content_base64") for i, a in enumerate(attachments)
+        content.check(a.content_base64, a.media_type, field=f"attachments.{i}.content_base64")
+        for i, a in enumerate(attachments)
     ]
     message_id = new_sortable_id("msg")
     owner = store.owner(conversation_id, message_id)
@@ -113,8 +115,18 @@ def _store_message(patient_id: str, conversation_id: str, author: ActorRef, body
         for index, (attachment, data) in enumerate(zip(attachments, files)):
             key = store.attachment_object_key(message_id, index)
             stored.append(key)
-            sha = CONTENT.store(key, data, _context(patient_id, conversation_id, message_id, f"attachment-{index}"), owner)
-            parts.append({"index": index, "media_type": attachment.media_type, "size": len(data), "sha256": sha, "object_key": key})
+            sha = CONTENT.store(
+                key, data, _context(patient_id, conversation_id, message_id, f"attachment-{index}"), owner
+            )
+            parts.append(
+                {
+                    "index": index,
+                    "media_type": attachment.media_type,
+                    "size": len(data),
+                    "sha256": sha,
+                    "object_key": key,
+                }
+            )
     except BaseException:
         CONTENT.discard_all(stored)  # before the transaction: nothing owns them
         raise
@@ -147,7 +159,9 @@ def _commit(granted: Authorized, action: str, resource: str, stored: _Stored, it
         + guard
     )
     try:
-        journal.commit(patient_id, granted.actor_ref, action, resource, writes=transaction, head=granted.items.activity_head)
+        journal.commit(
+            patient_id, granted.actor_ref, action, resource, writes=transaction, head=granted.items.activity_head
+        )
     except journal.StateChanged:
         CONTENT.discard_all(stored.object_keys)  # refused: nothing was written
         _decide_again(granted)
@@ -184,7 +198,9 @@ def open_conversation(principal: Principal, request: ConversationCreate) -> Open
     }
     entries = [
         store.put_participant({**common, "role": store.PATIENT, "unread": 1}),
-        store.put_participant({**common, "role": store.PROFESSIONAL, "unread": 0, "last_read": stored.item["message_id"]}),
+        store.put_participant(
+            {**common, "role": store.PROFESSIONAL, "unread": 0, "last_read": stored.item["message_id"]}
+        ),
     ]
     _commit(granted, "conversation.opened", conversation_id, stored, entries)
     _tell(granted.items.account, recipient=store.PATIENT)
@@ -236,7 +252,9 @@ def _participant(principal: Principal, conversation_id: str, action: str) -> tup
         raise NotFound(NO_CONVERSATION) from None
     actor = actor_of(principal, items)
     if (actor.role == store.PATIENT and actor.patient_id == patient_id) or actor.role == REPRESENTATIVE:
-        role = store.PATIENT  # a representative is one named on this space (core.policy.gate): the policy decides the rest
+        role = (
+            store.PATIENT
+        )  # a representative is one named on this space (core.policy.gate): the policy decides the rest
     elif actor.role == store.PROFESSIONAL and actor.id == entries[store.PROFESSIONAL]["rpps"]:
         role = store.PROFESSIONAL
     else:
@@ -275,7 +293,9 @@ def list_conversations(principal: Principal, limit: int, cursor: str | None) -> 
         items, last_key = store.inbox_page(store.PROFESSIONAL, principal.rpps, limit, decode_cursor(cursor, list_scope))
         items = _still_readable_by(principal, items)
     subjects = _open_subjects(items)
-    return ConversationPage(items=[_conversation(i, s) for i, s in zip(items, subjects)], next_cursor=encode_cursor(last_key, list_scope))
+    return ConversationPage(
+        items=[_conversation(i, s) for i, s in zip(items, subjects)], next_cursor=encode_cursor(last_key, list_scope)
+    )
 
 
 def _patient_side(principal: Principal) -> list[str]:
@@ -352,7 +372,12 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
                 body=envelope["body"],
                 sent_at=item["sent_at"],
                 attachments=[
-                    AttachmentOut(index=int(a["index"]), filename=names[int(a["index"])], media_type=a["media_type"], size=int(a["size"]))
+                    AttachmentOut(
+                        index=int(a["index"]),
+                        filename=names[int(a["index"])],
+                        media_type=a["media_type"],
+                        size=int(a["size"]),
+                    )
                     for a in item.get("attachments", [])
                 ],
                 read=_read_by_recipient(item, role, mine, other_read),
@@ -363,7 +388,14 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
         last = max(i["message_id"] for i in newly)
         mark = store.mark_read(conversation_id, role, previous, last, len(newly))
         try:
-            journal.commit(patient_id, granted.actor_ref, "conversation.read", conversation_id, writes=[mark], head=granted.items.activity_head)
+            journal.commit(
+                patient_id,
+                granted.actor_ref,
+                "conversation.read",
+                conversation_id,
+                writes=[mark],
+                head=granted.items.activity_head,
+            )
         except journal.StateChanged:
             pass  # another read of this inbox moved the mark first: it counted these
     return MessagePage(items=out, next_cursor=encode_cursor(last_key, list_scope))
@@ -390,10 +422,11 @@ def attachment(principal: Principal, conversation_id: str, message_id: str, inde
     patient_id = granted.space.patient_id
     context = _context(patient_id, conversation_id, message_id, f"attachment-{int(part['index'])}")
     data = CONTENT.load(part["object_key"], context, part["sha256"])
-    journal.record(patient_id, granted.actor_ref, "message.attachment_read", message_id, head=granted.items.activity_head)
+    journal.record(
+        patient_id, granted.actor_ref, "message.attachment_read", message_id, head=granted.items.activity_head
+    )
     body = data.decode("utf-8") if part["media_type"] == "text/plain" else data
     return Raw(body=body, content_type=part["media_type"])
-
 
 
 def purge_space(patient_id: str, actor: ActorRef) -> int:

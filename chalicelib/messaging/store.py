@@ -50,10 +50,15 @@ def attachment_object_key(message_id: str, index: int) -> str:
 
 def participants(conversation_id: str) -> dict[str, dict]:
     """Both inbox entries ({role: item}); empty when there is no such conversation."""
-    items = aws.table().query(
-        KeyConditionExpression=Key("pk").eq(partition(conversation_id)) & Key("sk").begins_with(layout.PARTICIPANT_PREFIX),
-        ConsistentRead=True,
-    ).get("Items", [])
+    items = (
+        aws.table()
+        .query(
+            KeyConditionExpression=Key("pk").eq(partition(conversation_id))
+            & Key("sk").begins_with(layout.PARTICIPANT_PREFIX),
+            ConsistentRead=True,
+        )
+        .get("Items", [])
+    )
     return {item["sk"].removeprefix(layout.PARTICIPANT_PREFIX): item for item in items}
 
 
@@ -63,7 +68,8 @@ def get_message(conversation_id: str, message_id: str) -> dict | None:
 
 def messages_page(conversation_id: str, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
     query: dict[str, Any] = {
-        "KeyConditionExpression": Key("pk").eq(partition(conversation_id)) & Key("sk").begins_with(layout.MESSAGE_PREFIX),
+        "KeyConditionExpression": Key("pk").eq(partition(conversation_id))
+        & Key("sk").begins_with(layout.MESSAGE_PREFIX),
         "ScanIndexForward": True,
         "Limit": limit,
         "ConsistentRead": True,
@@ -92,7 +98,12 @@ def patient_inboxes_page(patient_ids: list[str], limit: int, start_key: dict | N
         condition = Key("gsi1pk").eq(inbox(PATIENT, patient_id))
         if before:
             condition &= Key("gsi1sk").lt(before)
-        query = {"IndexName": "gsi1", "KeyConditionExpression": condition, "ScanIndexForward": False, "Limit": limit + 1}
+        query = {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": condition,
+            "ScanIndexForward": False,
+            "Limit": limit + 1,
+        }
         entries += aws.table().query(**query).get("Items", [])
     entries.sort(key=lambda entry: entry["gsi1sk"], reverse=True)
     page = entries[:limit]

@@ -4,8 +4,8 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from chalicelib.core.models import Model
 from chalicelib.core.http.pagination import Page, PageQuery
+from chalicelib.core.models import Model
 
 Status = Literal["running", "done", "failed"]
 
@@ -17,7 +17,11 @@ class MigrationSource(Model):
 class MigrationStart(Model):
     model_config = ConfigDict(extra="forbid")  # not Strict: a key prefix is kept as given, spaces and all
 
-    prefix: str = Field(min_length=1, max_length=1024, description="The key prefix of the archives in the import bucket, e.g. \"dmp/2026-01/\".")
+    prefix: str = Field(
+        min_length=1,
+        max_length=1024,
+        description='The key prefix of the archives in the import bucket, e.g. "dmp/2026-01/".',
+    )
 
     @field_validator("prefix")
     @classmethod

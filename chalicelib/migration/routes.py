@@ -30,7 +30,14 @@ def source(call: Call):
     return service().source()
 
 
-@router.route("/v1/migrations", "POST", access=OPERATOR, body=lambda: models().MigrationStart, response=lambda: models().Migration, status=202)
+@router.route(
+    "/v1/migrations",
+    "POST",
+    access=OPERATOR,
+    body=lambda: models().MigrationStart,
+    response=lambda: models().Migration,
+    status=202,
+)
 def start(call: Call):
     """Starts importing every archive under a prefix of the import bucket (in the cloud, in parallel)."""
     return service().start(call.principal, call.body)
@@ -42,7 +49,13 @@ def progress(call: Call, migration_id: str):
     return service().progress(migration_id)
 
 
-@router.route("/v1/migrations/{migration_id}/rejects", "GET", access=OPERATOR, query=lambda: models().RejectQuery, response=lambda: models().RejectPage)
+@router.route(
+    "/v1/migrations/{migration_id}/rejects",
+    "GET",
+    access=OPERATOR,
+    query=lambda: models().RejectQuery,
+    response=lambda: models().RejectPage,
+)
 def rejects(call: Call, migration_id: str):
     """The archives a migration refused, each with its reason."""
     return service().rejects(call.principal, migration_id, call.query)

@@ -9,10 +9,10 @@ step marks it done. Operators see counts and the reasons of rejects, never a doc
 from __future__ import annotations
 
 from chalicelib.core import clock, logs
-from chalicelib.core.security.auth import Principal
 from chalicelib.core.errors import InvalidRequest, NotFound
-from chalicelib.core.ids import new_sortable_id
 from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.ids import new_sortable_id
+from chalicelib.core.security.auth import Principal
 from chalicelib.core.settings import settings
 from chalicelib.migration import store
 from chalicelib.migration.models import (

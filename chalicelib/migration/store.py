@@ -17,7 +17,9 @@ partition = layout.migration_partition
 
 
 def put(item: dict) -> None:
-    aws.table().put_item(Item={**layout.migration(item["migration_id"]), **item}, ConditionExpression="attribute_not_exists(pk)")
+    aws.table().put_item(
+        Item={**layout.migration(item["migration_id"]), **item}, ConditionExpression="attribute_not_exists(pk)"
+    )
 
 
 def delete(migration_id: str) -> None:
@@ -50,7 +52,8 @@ def counts(migration_id: str) -> dict[str, int]:
 
 def rejects_page(migration_id: str, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
     query: dict[str, Any] = {
-        "KeyConditionExpression": Key("pk").eq(layout.migration_partition(migration_id)) & Key("sk").begins_with(layout.REJECT_PREFIX),
+        "KeyConditionExpression": Key("pk").eq(layout.migration_partition(migration_id))
+        & Key("sk").begins_with(layout.REJECT_PREFIX),
         "Limit": limit,
     }
     return aws.query_page(query, start_key)

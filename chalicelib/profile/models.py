@@ -7,8 +7,8 @@ sense (a vaccination done, a condition's onset, a measurement taken), end ≥ st
 
 from __future__ import annotations
 
-import math
 import datetime as dt
+import math
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from chalicelib.core import clock
 from chalicelib.core.http.fields import UtcMoment, not_before
-from chalicelib.core.models import ActorRef, Model, Strict
 from chalicelib.core.http.pagination import Page, PageQuery
+from chalicelib.core.models import ActorRef, Model, Strict
 
 SECTIONS = ("allergies", "treatments", "vaccinations", "conditions", "measurements")
 Section = Literal["allergies", "treatments", "vaccinations", "conditions", "measurements"]
@@ -115,10 +115,14 @@ class BloodPressureValue(Strict):
 
 class MeasurementCreate(Strict):
     kind: Kind
-    unit: Unit = Field(description="weight kg, height cm, heart_rate /min, temperature Cel, glucose g/L or mmol/L, blood_pressure mm[Hg].")
+    unit: Unit = Field(
+        description="weight kg, height cm, heart_rate /min, temperature Cel, glucose g/L or mmol/L, blood_pressure mm[Hg]."
+    )
     value: float | BloodPressureValue = Field(description='A number; for blood_pressure {"systolic", "diastolic"}.')
     measured_at: UtcMoment = Field(description="When it was measured: not in the future.")
-    device: str | None = Field(None, min_length=1, max_length=200, description="The device that took it (connected apps).")
+    device: str | None = Field(
+        None, min_length=1, max_length=200, description="The device that took it (connected apps)."
+    )
 
     @field_validator("unit")
     @classmethod
@@ -222,11 +226,15 @@ class Profile(Model):
     treatments: list[Treatment]
     vaccinations: list[Vaccination]
     conditions: list[Condition]
-    measurements: list[Measurement] = Field(description="The latest measurement of each kind; the series are at /profile/measurements.")
+    measurements: list[Measurement] = Field(
+        description="The latest measurement of each kind; the series are at /profile/measurements."
+    )
 
 
 class MeasurementQuery(PageQuery):
-    kind: Kind | None = Field(None, description="One kind's series; without it, every kind's measurements together, oldest first.")
+    kind: Kind | None = Field(
+        None, description="One kind's series; without it, every kind's measurements together, oldest first."
+    )
     from_: UtcMoment | None = Field(None, alias="from", description="Start of the period (included).")
     to: UtcMoment | None = Field(None, description="End of the period (included).")
 

@@ -20,6 +20,7 @@ def service():
 
     return service
 
+
 RECORD = roles("patient", "professional", "app", note="decided by the access policy (apps: by scope)")
 BASE = "/v1/patients/{patient_id}/profile"
 
@@ -30,37 +31,78 @@ def read_profile(call: Call, patient_id: str):
     return service().profile(call.principal, patient_id)
 
 
-@router.route(BASE + "/allergies", "POST", access=RECORD, body=lambda: models().AllergyCreate, response=lambda: models().Allergy, status=201)
+@router.route(
+    BASE + "/allergies",
+    "POST",
+    access=RECORD,
+    body=lambda: models().AllergyCreate,
+    response=lambda: models().Allergy,
+    status=201,
+)
 def add_allergy(call: Call, patient_id: str):
     """Adds an allergy."""
     return service().add(call.principal, patient_id, "allergies", call.body)
 
 
-@router.route(BASE + "/treatments", "POST", access=RECORD, body=lambda: models().TreatmentCreate, response=lambda: models().Treatment, status=201)
+@router.route(
+    BASE + "/treatments",
+    "POST",
+    access=RECORD,
+    body=lambda: models().TreatmentCreate,
+    response=lambda: models().Treatment,
+    status=201,
+)
 def add_treatment(call: Call, patient_id: str):
     """Adds a treatment."""
     return service().add(call.principal, patient_id, "treatments", call.body)
 
 
-@router.route(BASE + "/vaccinations", "POST", access=RECORD, body=lambda: models().VaccinationCreate, response=lambda: models().Vaccination, status=201)
+@router.route(
+    BASE + "/vaccinations",
+    "POST",
+    access=RECORD,
+    body=lambda: models().VaccinationCreate,
+    response=lambda: models().Vaccination,
+    status=201,
+)
 def add_vaccination(call: Call, patient_id: str):
     """Adds a vaccination."""
     return service().add(call.principal, patient_id, "vaccinations", call.body)
 
 
-@router.route(BASE + "/conditions", "POST", access=RECORD, body=lambda: models().ConditionCreate, response=lambda: models().Condition, status=201)
+@router.route(
+    BASE + "/conditions",
+    "POST",
+    access=RECORD,
+    body=lambda: models().ConditionCreate,
+    response=lambda: models().Condition,
+    status=201,
+)
 def add_condition(call: Call, patient_id: str):
     """Adds a condition (medical history)."""
     return service().add(call.principal, patient_id, "conditions", call.body)
 
 
-@router.route(BASE + "/measurements", "POST", access=RECORD, body=lambda: models().MeasurementCreate, response=lambda: models().Measurement, status=201)
+@router.route(
+    BASE + "/measurements",
+    "POST",
+    access=RECORD,
+    body=lambda: models().MeasurementCreate,
+    response=lambda: models().Measurement,
+    status=201,
+)
 def add_measurement(call: Call, patient_id: str):
     """Adds a measurement (patient, professional with read access, app with measurements:write)."""
     return service().add(call.principal, patient_id, "measurements", call.body)
 
 
-@router.route(BASE + "/measurements", "GET", access=RECORD, query=lambda: models().MeasurementQuery, response=lambda: models().MeasurementPage)
+@router.route(
+    BASE + "/measurements",
+    "GET",
+    access=RECORD,
+    query=lambda: models().MeasurementQuery,
+    response=lambda: models().MeasurementPage,
+)
 def measurement_series(call: Call, patient_id: str):
     """One kind's measurements over a period, oldest first."""
     return service().series(call.principal, patient_id, call.query)

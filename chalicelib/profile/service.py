@@ -14,16 +14,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.core.policy.decision import CREATE, DELETE, MEASUREMENT, PROFILE, READ, Resource, decide
-from chalicelib.core.policy.gate import Authorized, authorize
-from chalicelib.core.history import journal
 from chalicelib.core import clock
 from chalicelib.core.data import concurrency, purge
-from chalicelib.core.models import ActorRef
-from chalicelib.core.security.auth import Principal
 from chalicelib.core.errors import NotFound
-from chalicelib.core.ids import new_sortable_id
+from chalicelib.core.history import journal
 from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
+from chalicelib.core.ids import new_sortable_id
+from chalicelib.core.models import ActorRef
+from chalicelib.core.policy.decision import CREATE, DELETE, MEASUREMENT, PROFILE, READ, Resource, decide
+from chalicelib.core.policy.gate import Authorized, authorize
+from chalicelib.core.security.auth import Principal
 from chalicelib.profile import store
 from chalicelib.profile.models import (
     RESPONSES,
@@ -44,7 +44,9 @@ def kind_of(section: str) -> str:
 
 def public(section: str, item: dict) -> Any:
     """The API shape of a stored entry."""
-    fields = {k: v for k, v in item.items() if k not in ("pk", "sk", "author_role", "author_id", "section", "patient_id")}
+    fields = {
+        k: v for k, v in item.items() if k not in ("pk", "sk", "author_role", "author_id", "section", "patient_id")
+    }
     return RESPONSES[section](**fields, author={"role": item["author_role"], "id": item["author_id"]})
 
 
@@ -54,7 +56,12 @@ def _read_action(granted: Authorized, fallback: str) -> str:
 
 def _record(granted: Authorized, action: str, resource: str | None, with_items: list[dict] | None = None) -> None:
     journal.commit(
-        granted.space.patient_id, granted.actor_ref, action, resource, writes=with_items or [], head=granted.items.activity_head
+        granted.space.patient_id,
+        granted.actor_ref,
+        action,
+        resource,
+        writes=with_items or [],
+        head=granted.items.activity_head,
     )
 
 
@@ -118,13 +125,17 @@ def series(principal: Principal, patient_id: str, query: MeasurementQuery) -> Me
     """Measurements over a period, oldest first: one kind's (a Query on the sort key range) or
     every kind's (a Query on the index, by time)."""
     granted = authorize(principal, patient_id, READ, Resource(kind=MEASUREMENT))
-    list_scope = scope("measurements", principal, patient_id=patient_id, kind=query.kind, from_=query.from_, to=query.to)
+    list_scope = scope(
+        "measurements", principal, patient_id=patient_id, kind=query.kind, from_=query.from_, to=query.to
+    )
     start_key = decode_cursor(query.cursor, list_scope)
     start = clock.iso(query.from_) if query.from_ else None
     end = clock.iso(query.to) if query.to else None
     items, last_key = store.series(patient_id, query.kind, start, end, query.limit, start_key)
     _record(granted, _read_action(granted, "measurement.read"), f"measurements:{query.kind or 'all'}")
-    return MeasurementPage(items=[public("measurements", item) for item in items], next_cursor=encode_cursor(last_key, list_scope))
+    return MeasurementPage(
+        items=[public("measurements", item) for item in items], next_cursor=encode_cursor(last_key, list_scope)
+    )
 
 
 def purge_space(patient_id: str, actor: ActorRef) -> int:

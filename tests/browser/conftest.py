@@ -44,7 +44,9 @@ class Visit:
 
     def __init__(self, browser, viewport: dict, label: str):
         self.label = label
-        self.context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", viewport=viewport, accept_downloads=True)
+        self.context = browser.new_context(
+            locale="fr-FR", timezone_id="Europe/Paris", viewport=viewport, accept_downloads=True
+        )
         self.context.set_default_timeout(20000)
         self.context.add_init_script(path=str(stack.AXE))
         self.context.add_init_script(script=RECORD_VIOLATIONS)

@@ -15,9 +15,10 @@ import time
 import urllib.error
 import urllib.request
 import zlib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from devstack import keys, outbox
 
@@ -48,7 +49,9 @@ def running_stack(log: Path) -> Iterator[None]:
     }
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
-        stack = subprocess.Popen([sys.executable, "-m", "devstack", "run"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        stack = subprocess.Popen(
+            [sys.executable, "-m", "devstack", "run"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         _wait(f"{API}/v1/health", stack)
         _wait(f"{PORTAL}/config.json", stack)
@@ -97,7 +100,9 @@ def invite(person: dict, representatives: list[dict] | None = None) -> str:
     agent = keys.mint("enrolment_agent")
     campaign = ok("POST", "/v1/enrolment/campaigns", {"name": "Vague portail"}, agent)
     invitee = {**person, **({"representatives": representatives} if representatives else {})}
-    answer = ok("POST", f"/v1/enrolment/campaigns/{campaign['campaign_id']}/invitations", {"invitees": [invitee]}, agent)
+    answer = ok(
+        "POST", f"/v1/enrolment/campaigns/{campaign['campaign_id']}/invitations", {"invitees": [invitee]}, agent
+    )
     assert answer["accepted"] == 1, answer
     to = (representatives or [person])[0]["email"]
     (notice,) = [n for n in outbox.sent(outbox.server_records(f"http://127.0.0.1:{MOTO_PORT}"), to=to)]
@@ -111,7 +116,9 @@ def professional(rpps: str, name: str = "Dr Claire Martin") -> str:
 
 def png(width: int = 24, height: int = 16) -> bytes:
     """A real PNG image (a colour gradient), made here."""
-    rows = b"".join(b"\x00" + bytes(v for x in range(width) for v in (x * 10 % 256, y * 15 % 256, 160)) for y in range(height))
+    rows = b"".join(
+        b"\x00" + bytes(v for x in range(width) for v in (x * 10 % 256, y * 15 % 256, 160)) for y in range(height)
+    )
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
@@ -122,7 +129,9 @@ def png(width: int = 24, height: int = 16) -> bytes:
 
 def launch(playwright: Any) -> Any:
     # LANGUAGE: the browser's own words (file pickers, date fields) in French, from chromium-l10n.
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={**os.environ, "LANGUAGE": "fr"})
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={**os.environ, "LANGUAGE": "fr"}
+    )
 
 
 def sign_in(page: Any, ins: str) -> None:

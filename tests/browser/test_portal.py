@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import itertools
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,8 +24,16 @@ _serial = itertools.count(int(datetime.now().timestamp()) % 100000)
 
 
 def person(given: str, family: str, birth: str) -> dict:
-    nir = f"{'2' if given in ('Marie', 'Léa', 'Sophie') else '1'}{birth[2:4]}{birth[5:7]}75056{next(_serial) % 1000:03d}"
-    return {"ins": nir + ins_key(nir), "family_name": family, "given_names": given, "birth_date": birth, "email": f"{given.lower()}.{next(_serial)}@example.test"}
+    nir = (
+        f"{'2' if given in ('Marie', 'Léa', 'Sophie') else '1'}{birth[2:4]}{birth[5:7]}75056{next(_serial) % 1000:03d}"
+    )
+    return {
+        "ins": nir + ins_key(nir),
+        "family_name": family,
+        "given_names": given,
+        "birth_date": birth,
+        "email": f"{given.lower()}.{next(_serial)}@example.test",
+    }
 
 
 def rpps(first10: str) -> str:
@@ -86,14 +94,19 @@ def test_a_person_walks_through_the_portal(desktop):
     page.get_by_role("button", name="Déposer").click()
     card(page, "Photo de l’ordonnance").wait_for()
     page.get_by_label("Titre").fill(XSS_TITLE)
-    page.get_by_label("Fichier").set_input_files({"name": "cr.txt", "mimeType": "text/plain", "buffer": "Compte rendu".encode()})
+    page.get_by_label("Fichier").set_input_files(
+        {"name": "cr.txt", "mimeType": "text/plain", "buffer": b"Compte rendu"}
+    )
     page.get_by_role("button", name="Déposer").click()
     card(page, XSS_TITLE).wait_for()
     assert page.locator("img[src=x]").count() == 0
     prescriptions = page.locator("section.group").filter(has=page.get_by_role("heading", name="Ordonnance", level=3))
     assert prescriptions.locator("li.card").count() == 1  # listed by type; the text file is "other"
     stored = {d["title"]: d for d in stack.ok("GET", documents, token=token)["items"]}
-    assert stored["Photo de l’ordonnance"]["media_type"] == "image/png" and stored["Photo de l’ordonnance"]["type"] == "prescription"
+    assert (
+        stored["Photo de l’ordonnance"]["media_type"] == "image/png"
+        and stored["Photo de l’ordonnance"]["type"] == "prescription"
+    )
     assert stored[XSS_TITLE]["media_type"] == "text/plain"
 
     # Masking, seen on the page and by the API.
@@ -108,7 +121,9 @@ def test_a_person_walks_through_the_portal(desktop):
     preview = page.get_by_role("img", name="Aperçu du document « Photo de l’ordonnance »")
     preview.wait_for()
     assert preview.get_attribute("src").startswith("blob:")
-    page.wait_for_function("() => document.querySelector('img.preview').naturalWidth === 24")  # a function: the CSP refuses eval
+    page.wait_for_function(
+        "() => document.querySelector('img.preview').naturalWidth === 24"
+    )  # a function: the CSP refuses eval
     desktop.screen("document")
     page.get_by_role("link", name="← Retour aux documents").click()
     card(page, XSS_TITLE).get_by_role("link").click()
@@ -118,7 +133,9 @@ def test_a_person_walks_through_the_portal(desktop):
     # Unmasking, and deleting after a confirmation.
     page.get_by_role("link", name="← Retour aux documents").click()
     card(page, "Photo de l’ordonnance").get_by_role("button", name="Démasquer Photo de l’ordonnance").click()
-    card(page, "Photo de l’ordonnance").get_by_role("button", name="Masquer Photo de l’ordonnance", exact=True).wait_for()
+    card(page, "Photo de l’ordonnance").get_by_role(
+        "button", name="Masquer Photo de l’ordonnance", exact=True
+    ).wait_for()
     assert stack.ok("GET", f"{documents}/{photo}", token=token)["masked"] is False
     card(page, XSS_TITLE).get_by_role("button", name=f"Supprimer {XSS_TITLE}").click()
     card(page, XSS_TITLE).wait_for(state="detached")
@@ -159,7 +176,9 @@ def test_a_person_walks_through_the_portal(desktop):
     assert download.value.suggested_filename == "resultats.txt"
     assert open(download.value.path(), "rb").read() == b"Resultats normaux."
     page.get_by_label("Votre message").fill("Merci docteur, voici ma tension.")
-    page.get_by_label("Pièces jointes").set_input_files({"name": "tension.png", "mimeType": "image/png", "buffer": stack.png()})
+    page.get_by_label("Pièces jointes").set_input_files(
+        {"name": "tension.png", "mimeType": "image/png", "buffer": stack.png()}
+    )
     page.get_by_role("button", name="Envoyer").click()
     page.locator("li.message.mine").get_by_text("Merci docteur, voici ma tension.").wait_for()
     desktop.screen("conversation")
@@ -190,8 +209,10 @@ def test_a_person_walks_through_the_portal(desktop):
         page.get_by_role("button", name="Télécharger l’agenda (.ics)").click()
     assert "SUMMARY:Consultation de cardiologie" in open(download.value.path(), encoding="utf-8").read()
     (event,) = stack.ok("GET", f"/v1/patients/{me['patient_id']}/agenda", token=token)["items"]
-    paris = start.replace(hour=10, minute=30, second=0, microsecond=0, tzinfo=ZoneInfo("Europe/Paris"))  # the browser's zone
-    assert event["start"] == paris.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    paris = start.replace(
+        hour=10, minute=30, second=0, microsecond=0, tzinfo=ZoneInfo("Europe/Paris")
+    )  # the browser's zone
+    assert event["start"] == paris.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     desktop.screen("agenda")
 
     # The health profile: two weights make a chart, an allergy.
@@ -224,7 +245,9 @@ def test_a_person_walks_through_the_portal(desktop):
     offer = page.get_by_role("form", name=f"Connecter {app['name']}")
     offer.get_by_label("Lire vos mesures").uncheck()
     offer.get_by_role("button", name=f"Connecter {app['name']}").click()
-    connected = page.get_by_role("region", name="Applications connectées").locator("li.card").filter(has_text=app["name"])
+    connected = (
+        page.get_by_role("region", name="Applications connectées").locator("li.card").filter(has_text=app["name"])
+    )
     connected.get_by_text("Ajouter des mesures").wait_for()
     (connection,) = stack.ok("GET", f"/v1/patients/{me['patient_id']}/connections", token=token)["items"]
     assert connection["scopes"] == ["measurements:write"]
@@ -267,7 +290,9 @@ def test_the_csp_refuses_scripts_and_requests_the_portal_never_makes(desktop):
         page.add_script_tag(content="document.title = 'injecté'")
     with pytest.raises(Exception, match="TrustedScriptURL"):
         page.evaluate("() => { document.createElement('script').src = 'https://cdn.example.test/x.js'; }")
-    page.evaluate("() => { const i = new Image(); i.src = 'https://tracker.example.test/p.gif'; document.body.append(i); }")
+    page.evaluate(
+        "() => { const i = new Image(); i.src = 'https://tracker.example.test/p.gif'; document.body.append(i); }"
+    )
     page.wait_for_function("() => window.__cspViolations.length > 0")
     assert desktop.csp_violations() == [
         "require-trusted-types-for trusted-types-sink",
@@ -322,7 +347,12 @@ def test_every_screen_fits_a_phone(phone):
         "content_base64": base64.b64encode(b"Glycemie 0.95 g/L").decode(),
     }, token)  # fmt: skip
     stack.ok("PUT", f"/v1/patients/{me['patient_id']}/access/grants/{rpps('1000000002')}", {}, token)
-    stack.ok("POST", "/v1/conversations", {"patient_id": me["patient_id"], "subject": "Rendez-vous de suivi", "body": "Bonjour."}, stack.professional(rpps("1000000002")))
+    stack.ok(
+        "POST",
+        "/v1/conversations",
+        {"patient_id": me["patient_id"], "subject": "Rendez-vous de suivi", "body": "Bonjour."},
+        stack.professional(rpps("1000000002")),
+    )
     page.goto(f"{stack.PORTAL}/#/documents")
     stack.sign_in(page, lucas["ins"])
     page.get_by_role("heading", name="Documents", level=1).wait_for()
@@ -345,14 +375,22 @@ def api_serves_dependants() -> bool:
     return response.status_code == 401
 
 
-@pytest.mark.skipif(not api_serves_dependants(), reason="the API does not serve GET /v1/me/dependants yet (docs/api.md § Families)")
+@pytest.mark.skipif(
+    not api_serves_dependants(), reason="the API does not serve GET /v1/me/dependants yet (docs/api.md § Families)"
+)
 def test_a_parent_switches_to_their_childs_space(desktop):
     page = desktop.page
     sophie = person("Sophie", "Leroy", "1988-06-02")
-    stack.ok("POST", "/v1/enrolment/activate", {"ins": sophie["ins"], "birth_date": sophie["birth_date"], "code": stack.invite(sophie)})
+    stack.ok(
+        "POST",
+        "/v1/enrolment/activate",
+        {"ins": sophie["ins"], "birth_date": sophie["birth_date"], "code": stack.invite(sophie)},
+    )
     born = date.today().replace(year=date.today().year - 8, day=1).isoformat()
     lea = {k: v for k, v in person("Léa", "Leroy", born).items() if k != "email"}  # notices go to the parent
-    guardian = {k: sophie[k] for k in ("ins", "family_name", "given_names", "birth_date")} | {"email": f"famille.{next(_serial)}@example.test"}
+    guardian = {k: sophie[k] for k in ("ins", "family_name", "given_names", "birth_date")} | {
+        "email": f"famille.{next(_serial)}@example.test"
+    }
     activate(desktop, lea, stack.invite(lea, representatives=[guardian]))  # the parent types the child's code
     page.goto(f"{stack.PORTAL}/#/documents")
     stack.sign_in(page, sophie["ins"])
@@ -363,7 +401,9 @@ def test_a_parent_switches_to_their_childs_space(desktop):
     (child,) = stack.ok("GET", "/v1/me/dependants", token=patient_token(sophie))["items"]
     assert page.url == f"{stack.PORTAL}/#/proche/{child['patient_id']}/documents"
     page.get_by_label("Titre").fill("Carnet de vaccination")
-    page.get_by_label("Fichier").set_input_files({"name": "carnet.txt", "mimeType": "text/plain", "buffer": b"DTP 2024"})
+    page.get_by_label("Fichier").set_input_files(
+        {"name": "carnet.txt", "mimeType": "text/plain", "buffer": b"DTP 2024"}
+    )
     page.get_by_role("button", name="Déposer").click()
     card(page, "Carnet de vaccination").wait_for()
     (stored,) = stack.ok("GET", f"/v1/patients/{child['patient_id']}/documents", token=patient_token(sophie))["items"]

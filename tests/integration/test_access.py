@@ -1,7 +1,7 @@
 """Access settings, professional search and emergency access, through the API on moto."""
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,7 +19,7 @@ DOC_A, DOC_B, DOC_C = rpps(1), rpps(2), rpps(3)
 
 
 def later(**delta) -> str:
-    return (datetime.now(timezone.utc) + timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) + timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.fixture
@@ -68,7 +68,11 @@ def test_settings_cycle_and_history(api, enrolment):
     assert api.delete(access_path(patient_id, f"/grants/{DOC_A}"), token=patient).status_code == 204  # idempotent
 
     blocked = api.put(access_path(patient_id, f"/blocks/{DOC_B}"), token=patient)
-    assert blocked.status_code == 200 and blocked.json_body["rpps"] == DOC_B and blocked.json_body["blocked_at"].endswith("Z")
+    assert (
+        blocked.status_code == 200
+        and blocked.json_body["rpps"] == DOC_B
+        and blocked.json_body["blocked_at"].endswith("Z")
+    )
     again = api.put(access_path(patient_id, f"/blocks/{DOC_B}"), token=patient)
     assert again.json_body == blocked.json_body
     settings = api.get(access_path(patient_id), token=patient).json_body
@@ -107,7 +111,9 @@ def test_bad_input(api, enrolment):
     patient_id, patient = enrolment.active_patient(2)
     bad_path = api.put(access_path(patient_id, "/grants/10000000000"), {}, token=patient)
     assert bad_path.status_code == 400 and bad_path.json_body["error"]["code"] == "invalid_rpps"
-    assert api.delete(access_path(patient_id, "/blocks/123"), token=patient).json_body["error"]["code"] == "invalid_rpps"
+    assert (
+        api.delete(access_path(patient_id, "/blocks/123"), token=patient).json_body["error"]["code"] == "invalid_rpps"
+    )
     bad_body = api.put(access_path(patient_id, "/treating-doctor"), {"rpps": "10000000000"}, token=patient)
     assert bad_body.status_code == 400 and bad_body.json_body["error"]["code"] == "invalid_rpps"
     past = api.put(access_path(patient_id, f"/grants/{DOC_A}"), {"expires_at": "2020-01-01T00:00:00Z"}, token=patient)
@@ -125,7 +131,13 @@ def test_professional_search(api, enrolment, pro):
 
     found = search(api, pro(), person)
     assert found.status_code == 200
-    assert found.json_body == {"patient_id": patient_id, "status": "active", "can_read": False, "can_deposit": True, "minor": False}
+    assert found.json_body == {
+        "patient_id": patient_id,
+        "status": "active",
+        "can_read": False,
+        "can_deposit": True,
+        "minor": False,
+    }
     api.put(access_path(patient_id, f"/grants/{DOC_A}"), {}, token=patient)
     assert search(api, pro(), person).json_body["can_read"] is True
 
@@ -162,7 +174,11 @@ def test_occupational_doctor_needs_a_grant(api, enrolment, pro):
     assert search(api, occupational, person).status_code == 403
     api.put(access_path(patient_id, f"/grants/{DOC_B}"), {}, token=enrolment.patient_token(person))
     assert search(api, occupational, person).json_body["can_read"] is True
-    refused = api.post(f"/v1/patients/{patient_id}/emergency-access", {"reason": "Patient inconscient aux urgences"}, token=occupational)
+    refused = api.post(
+        f"/v1/patients/{patient_id}/emergency-access",
+        {"reason": "Patient inconscient aux urgences"},
+        token=occupational,
+    )
     assert refused.status_code == 403
 
 
@@ -172,9 +188,14 @@ def test_expired_grant_gives_no_access(api, enrolment, pro):
     patient_id = enrolment.activate(person)
     patient = enrolment.patient_token(person)
     expiry = later(seconds=2)
-    assert api.put(access_path(patient_id, f"/grants/{DOC_A}"), {"expires_at": expiry}, token=patient).status_code == 200
+    assert (
+        api.put(access_path(patient_id, f"/grants/{DOC_A}"), {"expires_at": expiry}, token=patient).status_code == 200
+    )
     assert search(api, pro(), person).json_body["can_read"] is True
-    time.sleep(max(0.0, (datetime.fromisoformat(expiry.replace("Z", "+00:00")) - datetime.now(timezone.utc)).total_seconds()) + 0.2)
+    time.sleep(
+        max(0.0, (datetime.fromisoformat(expiry.replace("Z", "+00:00")) - datetime.now(UTC)).total_seconds())
+        + 0.2
+    )
     assert search(api, pro(), person).json_body["can_read"] is False
     assert api.get(access_path(patient_id), token=patient).json_body["grants"] == []  # expired: not listed
 
@@ -207,7 +228,7 @@ def test_emergency_access(api, enrolment, pro):
     opened = api.post(path, {"reason": reason}, token=pro())
     assert opened.status_code == 200
     expires = datetime.fromisoformat(opened.json_body["expires_at"].replace("Z", "+00:00"))
-    assert abs((expires - datetime.now(timezone.utc)) - timedelta(hours=4)) < timedelta(minutes=1)
+    assert abs((expires - datetime.now(UTC)) - timedelta(hours=4)) < timedelta(minutes=1)
     assert search(api, pro(), person).json_body["can_read"] is True
     sessions = api.get(access_path(patient_id), token=patient).json_body["emergency_sessions"]
     assert [(s["rpps"], s["expires_at"]) for s in sessions] == [(DOC_A, opened.json_body["expires_at"])]
@@ -227,12 +248,14 @@ def test_emergency_access(api, enrolment, pro):
     text = emails[0]["subject"] + emails[0]["body"]
     for secret in (person["ins"], person["family_name"], person["given_names"], reason, DOC_A):
         assert secret not in text
-    assert "historique" in text and datetime.now(timezone.utc).strftime("%d/%m/%Y") in text
+    assert "historique" in text and datetime.now(UTC).strftime("%d/%m/%Y") in text
 
     history = [event for event in actions(api, patient_id, patient) if event[0].startswith("emergency")]
     assert history == [("emergency_access", "professional", DOC_A), ("emergency_access.notified", "system", DOC_C)]
     doctor_view = api.get(f"/v1/patients/{patient_id}/activity", token=pro(DOC_C)).json_body["items"]
-    assert {"action": "emergency_access.notified", "resource": DOC_C} in [{"action": e["action"], "resource": e["resource"]} for e in doctor_view]
+    assert {"action": "emergency_access.notified", "resource": DOC_C} in [
+        {"action": e["action"], "resource": e["resource"]} for e in doctor_view
+    ]
 
     # Opting out ends the open session; allowing again does not revive it.
     api.put(access_path(patient_id, "/emergency"), {"allowed": False}, token=patient)
@@ -286,4 +309,3 @@ def test_insurer_and_other_patients_are_kept_out(api, enrolment, token, pro):
     for method, path, body in calls[1:-1]:
         assert api.call(method.upper(), path, body, token=pro()).status_code == 403, (method, path)
     assert api.get(access_path(patient_id), token=patient).json_body["grants"] == []
-

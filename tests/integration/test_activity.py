@@ -34,7 +34,11 @@ def test_history_is_listed_newest_first_with_pages(api, enrolment):
     assert [e["action"] for e in seen] == ["document.read"] * 5 + ["enrolment.activated", "enrolment.invited"]
     assert [e["resource"] for e in seen[:5]] == ["doc_4", "doc_3", "doc_2", "doc_1", "doc_0"]
     assert seen[0]["actor"] == {"role": "professional", "id": "10000000009"}
-    assert api.get(f"/v1/patients/{patient_id}/activity/verify", token=patient).json_body == {"valid": True, "events": 7, "signed": False}
+    assert api.get(f"/v1/patients/{patient_id}/activity/verify", token=patient).json_body == {
+        "valid": True,
+        "events": 7,
+        "signed": False,
+    }
 
 
 def test_cursor_of_another_space_is_refused(api, enrolment):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -44,14 +44,27 @@ def _grant(api, patient_id, patient, rpps_):
     if "/v1/patients/{patient_id}/access/grants/{rpps}" in app.routes:
         assert api.put(f"/v1/patients/{patient_id}/access/grants/{rpps_}", {}, token=patient).status_code == 200
     else:
-        _table().put_item(Item={"pk": f"PAT#{patient_id}", "sk": f"SPACE#GRANT#{rpps_}", "rpps": rpps_, "granted_at": "2026-01-01T00:00:00Z"})
+        _table().put_item(
+            Item={
+                "pk": f"PAT#{patient_id}",
+                "sk": f"SPACE#GRANT#{rpps_}",
+                "rpps": rpps_,
+                "granted_at": "2026-01-01T00:00:00Z",
+            }
+        )
 
 
 def _connect_app(patient_id, client_id, scopes):
     """A referenced app connected to the space (the items the catalogue module writes)."""
     _table().put_item(Item={"pk": f"APP#{client_id}", "sk": "APP", "app_id": client_id, "status": "referenced"})
     _table().put_item(
-        Item={"pk": f"PAT#{patient_id}", "sk": f"SPACE#CONNECTION#cnx_{client_id}", "app_id": client_id, "scopes": scopes, "created_at": "2026-01-01T00:00:00Z"}
+        Item={
+            "pk": f"PAT#{patient_id}",
+            "sk": f"SPACE#CONNECTION#cnx_{client_id}",
+            "app_id": client_id,
+            "scopes": scopes,
+            "created_at": "2026-01-01T00:00:00Z",
+        }
     )
 
 
@@ -77,12 +90,16 @@ def _list(api, patient_id, who, query="") -> list[dict]:
 def test_patient_pushes_lists_updates_and_deletes(api, space):
     patient_id, patient, _ = space
     created = _push(api, patient_id, patient, start="2030-05-10T10:30:00+02:00", end="2030-05-10T11:00:00+02:00")
-    assert created["event_id"] and created["start"] == "2030-05-10T08:30:00Z" and created["end"] == "2030-05-10T09:00:00Z"
+    assert (
+        created["event_id"] and created["start"] == "2030-05-10T08:30:00Z" and created["end"] == "2030-05-10T09:00:00Z"
+    )
     assert created["author"]["role"] == "patient" and created["kind"] == "appointment"
     assert [e["event_id"] for e in _list(api, patient_id, patient)] == [created["event_id"]]
 
     path = f"/v1/patients/{patient_id}/agenda/{created['event_id']}"
-    patched = api.patch(path, {"start": "2030-05-11T08:00:00Z", "end": None, "title": "Consultation déplacée"}, token=patient)
+    patched = api.patch(
+        path, {"start": "2030-05-11T08:00:00Z", "end": None, "title": "Consultation déplacée"}, token=patient
+    )
     assert patched.status_code == 200, patched.json_body
     assert patched.json_body["start"] == "2030-05-11T08:00:00Z" and patched.json_body["end"] is None
     (listed,) = _list(api, patient_id, patient)
@@ -107,12 +124,21 @@ def test_listing_by_period_from_now_by_default(api, space):
     later = _push(api, patient_id, patient, start=clock.iso(at(timedelta(days=40))), end=None)
     assert [e["event_id"] for e in _list(api, patient_id, patient)] == [soon["event_id"], later["event_id"]]
     since = clock.iso(at(-timedelta(days=10)))
-    assert [e["event_id"] for e in _list(api, patient_id, patient, f"?from={since}")] == [past["event_id"], soon["event_id"], later["event_id"]]
+    assert [e["event_id"] for e in _list(api, patient_id, patient, f"?from={since}")] == [
+        past["event_id"],
+        soon["event_id"],
+        later["event_id"],
+    ]
     until = clock.iso(at(timedelta(days=2)))
-    assert [e["event_id"] for e in _list(api, patient_id, patient, f"?from={since}&to={until}")] == [past["event_id"], soon["event_id"]]
+    assert [e["event_id"] for e in _list(api, patient_id, patient, f"?from={since}&to={until}")] == [
+        past["event_id"],
+        soon["event_id"],
+    ]
     page = api.get(f"/v1/patients/{patient_id}/agenda?from={since}&limit=2", token=patient).json_body
     assert len(page["items"]) == 2 and page["next_cursor"]
-    rest = api.get(f"/v1/patients/{patient_id}/agenda?from={since}&limit=2&cursor={page['next_cursor']}", token=patient).json_body
+    rest = api.get(
+        f"/v1/patients/{patient_id}/agenda?from={since}&limit=2&cursor={page['next_cursor']}", token=patient
+    ).json_body
     assert [e["event_id"] for e in rest["items"]] == [later["event_id"]]
     naive = api.get(f"/v1/patients/{patient_id}/agenda?from=2030-01-01T00:00:00", token=patient)
     assert naive.status_code == 400 and naive.json_body["error"]["details"][0]["field"] == "from"
@@ -163,7 +189,10 @@ def test_who_may_write(api, space, token):
     # the author professional updates and deletes their own event; not the patient's, not a colleague's
     own = f"/v1/patients/{patient_id}/agenda/{mine['event_id']}"
     assert api.patch(own, {"location": "Cabinet, 12 rue Oberkampf"}, token=doctor).status_code == 200
-    assert api.patch(f"/v1/patients/{patient_id}/agenda/{patients['event_id']}", {"title": "x"}, token=doctor).status_code == 403
+    assert (
+        api.patch(f"/v1/patients/{patient_id}/agenda/{patients['event_id']}", {"title": "x"}, token=doctor).status_code
+        == 403
+    )
     assert api.delete(own, token=colleague).status_code == 403
     assert api.get(f"/v1/patients/{patient_id}/agenda", token=stranger).status_code == 403
     assert api.delete(own, token=doctor).status_code == 204
@@ -183,7 +212,16 @@ def test_who_may_write(api, space, token):
 def test_ics_feed_parses_and_is_in_utc(api, space):
     patient_id, patient, _ = space
     first = _push(api, patient_id, patient, start="2030-05-10T10:30:00+02:00", end="2030-05-10T11:00:00+02:00")
-    second = _push(api, patient_id, patient, kind="hospitalisation", title="Hospitalisation de jour", start="2030-06-01T07:00:00Z", end=None, location=None)
+    second = _push(
+        api,
+        patient_id,
+        patient,
+        kind="hospitalisation",
+        title="Hospitalisation de jour",
+        start="2030-06-01T07:00:00Z",
+        end=None,
+        location=None,
+    )
     response = api.get(f"/v1/patients/{patient_id}/agenda.ics", token=patient, headers={"Accept": "*/*"})
     assert response.status_code == 200, response.body
     assert response.headers["Content-Type"].startswith("text/calendar")
@@ -192,22 +230,21 @@ def test_ics_feed_parses_and_is_in_utc(api, space):
     events = {str(e["uid"]): e for e in calendar.walk("VEVENT")}
     assert set(events) == {f"{first['event_id']}@monespacesante.fr", f"{second['event_id']}@monespacesante.fr"}
     one = events[f"{first['event_id']}@monespacesante.fr"]
-    assert one.decoded("dtstart") == datetime(2030, 5, 10, 8, 30, tzinfo=timezone.utc)
+    assert one.decoded("dtstart") == datetime(2030, 5, 10, 8, 30, tzinfo=UTC)
     assert one.decoded("dtstart").utcoffset() == timedelta(0)
-    assert one.decoded("dtend") == datetime(2030, 5, 10, 9, 0, tzinfo=timezone.utc)
+    assert one.decoded("dtend") == datetime(2030, 5, 10, 9, 0, tzinfo=UTC)
     assert str(one["summary"]) == "Consultation cardiologie" and str(one["location"]) == "Hôpital Saint-Louis, Paris"
     two = events[f"{second['event_id']}@monespacesante.fr"]
-    assert "dtend" not in two and two.decoded("dtstart") == datetime(2030, 6, 1, 7, 0, tzinfo=timezone.utc)
+    assert "dtend" not in two and two.decoded("dtstart") == datetime(2030, 6, 1, 7, 0, tzinfo=UTC)
     text = response.body.decode()
     assert "DTSTART:20300510T083000Z" in text and "\r\n" in text
 
 
 def test_reminder_is_sent_exactly_once(api, space, enrolment):
-    from devstack.outbox import sent
-
-    from devstack import workers
     from chalicelib.agenda import service as agenda
     from chalicelib.agenda import store
+    from devstack import workers
+    from devstack.outbox import sent
     from tests.conftest import invitee
 
     patient_id, patient, _ = space
@@ -217,15 +254,25 @@ def test_reminder_is_sent_exactly_once(api, space, enrolment):
     _push(api, patient_id, patient, start=clock.iso(at(-timedelta(hours=1))), end=None)  # already started
     before = len(sent(to=email))
 
-    due = store.due(store.reminder_bucket(at(timedelta(hours=3))), clock.iso(clock.now()), clock.iso(at(timedelta(hours=24))))
+    due = store.due(
+        store.reminder_bucket(at(timedelta(hours=3))), clock.iso(clock.now()), clock.iso(at(timedelta(hours=24)))
+    )
     assert agenda.send_reminders() == 1
     assert agenda.send_reminders() == 0  # the schedule fires twice
     workers.run_schedules()  # and once more through the scheduled handler
     assert agenda.remind(due[0], clock.now()) is False  # an overlapping run that saw it before the claim
     notes = sent(to=email)[before:]
     assert len(notes) == 1
-    assert "Rappel" in notes[0]["subject"] and "Coloscopie" not in notes[0]["body"] and "appointment" not in notes[0]["body"]
-    history = [e for e in api.get(f"/v1/patients/{patient_id}/activity", token=patient).json_body["items"] if e["action"] == "agenda.reminded"]
+    assert (
+        "Rappel" in notes[0]["subject"]
+        and "Coloscopie" not in notes[0]["body"]
+        and "appointment" not in notes[0]["body"]
+    )
+    history = [
+        e
+        for e in api.get(f"/v1/patients/{patient_id}/activity", token=patient).json_body["items"]
+        if e["action"] == "agenda.reminded"
+    ]
     assert [e["resource"] for e in history] == [soon["event_id"]]
 
     # moved to another time within 24 hours: reminded again, once, for the new time

@@ -20,7 +20,15 @@ def _b64(data: dict) -> str:
 
 def _claims(**overrides) -> dict:
     now = int(time.time())
-    return {"iss": keys.ISSUER, "aud": keys.AUDIENCE, "iat": now, "exp": now + 600, "sub": "agent-1", "role": "enrolment_agent", **overrides}
+    return {
+        "iss": keys.ISSUER,
+        "aud": keys.AUDIENCE,
+        "iat": now,
+        "exp": now + 600,
+        "sub": "agent-1",
+        "role": "enrolment_agent",
+        **overrides,
+    }
 
 
 def _status(api, token):
@@ -68,8 +76,10 @@ def test_alg_none_is_rejected(api):
 def test_hmac_with_the_public_key_is_rejected(api, key_file):
     from cryptography.hazmat.primitives import serialization
 
-    public_pem = keys._private_key(key_file).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    public_pem = (
+        keys._private_key(key_file)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     header = _b64({"alg": "HS256", "kid": keys.KEY_ID, "typ": "JWT"})
     payload = _b64(_claims())
@@ -123,7 +133,9 @@ ME = "/v1/me"
 
 def _signed(key_file, payload: bytes) -> str:
     """A token the devstack issuer really signed, whatever its payload's bytes (JSON or not)."""
-    return jwt.api_jws.PyJWS().encode(payload, keys._private_key(key_file), algorithm="RS256", headers={"kid": keys.KEY_ID})
+    return jwt.api_jws.PyJWS().encode(
+        payload, keys._private_key(key_file), algorithm="RS256", headers={"kid": keys.KEY_ID}
+    )
 
 
 def _refused(response) -> bool:
@@ -137,14 +149,20 @@ def _deep(depth: int) -> str:
 def test_a_token_of_deeply_nested_json_is_401(api, key_file):
     claims = json.dumps(_claims(role="patient", ins=keys.ROLE_DEFAULTS["patient"]["ins"]))
     for depth in (1_000, 100_000):
-        header = base64.urlsafe_b64encode(f'{{"alg":"RS256","kid":"{keys.KEY_ID}","x":{_deep(depth)}}}'.encode()).decode().rstrip("=")
+        header = (
+            base64.urlsafe_b64encode(f'{{"alg":"RS256","kid":"{keys.KEY_ID}","x":{_deep(depth)}}}'.encode())
+            .decode()
+            .rstrip("=")
+        )
         assert _refused(api.get(ME, token=f"{header}.{_b64(_claims())}.AAAA")), depth
         deep_payload = claims[:-1] + f', "x": {_deep(depth)}}}'
         assert _refused(api.get(ME, token=_signed(key_file, deep_payload.encode()))), depth
         assert _refused(api.get(ME, token=_signed(key_file, _deep(depth).encode()))), depth
 
 
-@pytest.mark.parametrize("spelling", ["1" + "0" * 400, "-1" + "0" * 400, "1e400", "-1e400", "NaN", "Infinity", "-Infinity", "1" + "0" * 5000])
+@pytest.mark.parametrize(
+    "spelling", ["1" + "0" * 400, "-1" + "0" * 400, "1e400", "-1e400", "NaN", "Infinity", "-Infinity", "1" + "0" * 5000]
+)
 def test_token_times_no_date_can_hold_are_401(api, key_file, spelling):
     now = int(time.time())
     for name in ("exp", "iat", "nbf"):

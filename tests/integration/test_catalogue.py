@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ APPS = "/v1/catalogue/apps"
 
 
 def ago(**delta) -> str:
-    return (datetime.now(timezone.utc) - timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) - timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def app_body(**overrides) -> dict:
@@ -76,7 +76,11 @@ def test_catalogue_listing_is_public_by_category_and_hides_withdrawn(api, admin,
 
     paged = api.get(f"{APPS}?limit=2").json_body
     rest = api.get(f"{APPS}?limit=2&cursor={paged['next_cursor']}").json_body
-    assert len(paged["items"]) == 2 and {a["app_id"] for a in paged["items"] + rest["items"]} == {gluco["app_id"], steps["app_id"], insulin["app_id"]}
+    assert len(paged["items"]) == 2 and {a["app_id"] for a in paged["items"] + rest["items"]} == {
+        gluco["app_id"],
+        steps["app_id"],
+        insulin["app_id"],
+    }
 
     assert api.get(f"{APPS}?category=Not A Slug").status_code == 400
     agent = token("enrolment_agent")
@@ -95,7 +99,9 @@ def test_connections_are_a_subset_of_the_apps_scopes(api, admin, enrolment):
     patient_id, patient = enrolment.active_patient()
     gluco = add_app(api, admin)
     base = f"/v1/patients/{patient_id}/connections"
-    too_much = api.post(base, {"app_id": gluco["app_id"], "scopes": ["measurements:write", "documents:read"]}, token=patient)
+    too_much = api.post(
+        base, {"app_id": gluco["app_id"], "scopes": ["measurements:write", "documents:read"]}, token=patient
+    )
     assert too_much.status_code == 400 and too_much.json_body["error"]["details"][0]["field"] == "scopes"
     unknown = api.post(base, {"app_id": "app_unknown", "scopes": ["measurements:write"]}, token=patient)
     assert unknown.status_code == 400 and unknown.json_body["error"]["details"][0]["field"] == "app_id"
@@ -171,7 +177,10 @@ def test_app_pushes_glucose_and_loses_access_at_once(api, admin, enrolment, toke
     assert api.post(f"/v1/patients/{other_id}/profile/measurements", glucose(), token=app).status_code == 404
 
     # revocation: refused at once, whatever the token's expiry
-    assert api.delete(f"/v1/patients/{patient_id}/connections/{connection['connection_id']}", token=patient).status_code == 204
+    assert (
+        api.delete(f"/v1/patients/{patient_id}/connections/{connection['connection_id']}", token=patient).status_code
+        == 204
+    )
     revoked = api.post(measurements, glucose(), token=app)
     assert revoked.status_code == 403 and "not connected" in revoked.json_body["error"]["message"]
 

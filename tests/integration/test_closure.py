@@ -16,11 +16,22 @@ def test_delete_now_leaves_only_account_settings_and_history(api, enrolment, tok
     doctor = token("professional", rpps="10000000009", profession="medecin", name="Dr A")
     base = f"/v1/patients/{patient_id}"
     assert api.put(f"{base}/access/grants/10000000009", {}, token=patient).status_code == 200
-    document = {"type": "other", "title": "Photo", "date": "2026-01-02", "media_type": "image/png", "content_base64": PNG}
+    document = {
+        "type": "other",
+        "title": "Photo",
+        "date": "2026-01-02",
+        "media_type": "image/png",
+        "content_base64": PNG,
+    }
     assert api.post(f"{base}/documents", document, token=patient).status_code == 201
     opened = api.post(
         "/v1/conversations",
-        {"patient_id": patient_id, "subject": "Résultats", "body": "Bonjour", "attachments": [{"filename": "a.png", "media_type": "image/png", "content_base64": PNG}]},
+        {
+            "patient_id": patient_id,
+            "subject": "Résultats",
+            "body": "Bonjour",
+            "attachments": [{"filename": "a.png", "media_type": "image/png", "content_base64": PNG}],
+        },
         token=doctor,
     )
     assert opened.status_code == 201, opened.json_body
@@ -37,12 +48,21 @@ def test_delete_now_leaves_only_account_settings_and_history(api, enrolment, tok
     for bucket in (settings().documents_bucket, settings().messages_bucket):
         assert s3.list_object_versions(Bucket=bucket).get("Versions", []) == []
     table = boto3.resource("dynamodb", region_name="eu-west-3").Table(settings().table_name)
-    left = {item["sk"].split("#")[0] + "#" + item["sk"].split("#")[1] if item["sk"].startswith("SPACE#") else item["sk"].split("#")[0] for item in table.query(KeyConditionExpression=Key("pk").eq(f"PAT#{patient_id}"))["Items"]}
+    left = {
+        item["sk"].split("#")[0] + "#" + item["sk"].split("#")[1]
+        if item["sk"].startswith("SPACE#")
+        else item["sk"].split("#")[0]
+        for item in table.query(KeyConditionExpression=Key("pk").eq(f"PAT#{patient_id}"))["Items"]
+    }
     assert left == {"SPACE#ACCOUNT", "SPACE#ACTIVITY_HEAD", "SPACE#GRANT", "ACT"}
     conversation = opened.json_body["conversation_id"]
     assert table.query(KeyConditionExpression=Key("pk").eq(f"CONV#{conversation}"))["Items"] == []
     history = [e["action"] for e in api.get(f"{base}/activity?limit=200", token=patient).json_body["items"]]
-    purged = {e["resource"] for e in api.get(f"{base}/activity?limit=200", token=patient).json_body["items"] if e["action"] == "space.purged"}
+    purged = {
+        e["resource"]
+        for e in api.get(f"{base}/activity?limit=200", token=patient).json_body["items"]
+        if e["action"] == "space.purged"
+    }
     assert purged == {"profile: 3 items", "agenda: 2 items", "connections: 0 items"}
     assert {"conversation.deleted", "document.deleted"} <= set(history[:6])
     assert api.get(f"{base}/activity/verify", token=patient).json_body["valid"] is True

@@ -33,8 +33,11 @@ def test_messages_are_non_framed_unsigned_committing_and_bound_to_their_context(
 def test_framed_messages_still_decrypt(cloud):
     client, provider = _independent_client()
     framed, _ = client.encrypt(
-        source=b"x" * 10_000, key_provider=provider, encryption_context=CONTEXT,
-        algorithm=Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, frame_length=4096,
+        source=b"x" * 10_000,
+        key_provider=provider,
+        encryption_context=CONTEXT,
+        algorithm=Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
+        frame_length=4096,
     )
     assert crypto.cipher().decrypt(framed, CONTEXT) == b"x" * 10_000
 
@@ -47,8 +50,11 @@ def test_bodies_above_the_bound_are_refused_both_ways(cloud):
         crypto.cipher().encrypt(too_big, CONTEXT)
     client, provider = _independent_client()
     foreign, _ = client.encrypt(
-        source=too_big, key_provider=provider, encryption_context=CONTEXT,
-        algorithm=Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, frame_length=0,
+        source=too_big,
+        key_provider=provider,
+        encryption_context=CONTEXT,
+        algorithm=Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
+        frame_length=0,
     )
     with pytest.raises(crypto.CannotDecrypt):
         crypto.cipher().decrypt(foreign, CONTEXT)

@@ -56,7 +56,13 @@ def outbox(moto: str, *args: str) -> list[dict]:
     """``python -m devstack outbox`` against this stack's moto: one JSON object per line."""
     env = {**os.environ, "MES_MOTO_PORT": str(urlsplit(moto).port)}
     printed = subprocess.run(
-        [sys.executable, "-m", "devstack", "outbox", *args], env=env, cwd=keys.ROOT, capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-m", "devstack", "outbox", *args],
+        env=env,
+        cwd=keys.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout
     return [json.loads(line) for line in printed.splitlines()]
 
@@ -70,14 +76,24 @@ def space(stack):
     status, _, body = send(api, "POST", "/v1/enrolment/campaigns", {"name": "Devstack"}, agent)
     assert status == 201, body
     campaign = json.loads(body)["campaign_id"]
-    status, _, body = send(api, "POST", f"/v1/enrolment/campaigns/{campaign}/invitations", {"invitees": [person]}, agent)
+    status, _, body = send(
+        api, "POST", f"/v1/enrolment/campaigns/{campaign}/invitations", {"invitees": [person]}, agent
+    )
     assert status == 200 and json.loads(body)["accepted"] == 1, body
     [notice] = outbox(moto, "--to", person["email"])
     code = next(line for line in notice["body"].splitlines() if line.startswith("Code provisoire : ")).split(" : ")[1]
-    status, _, body = send(api, "POST", "/v1/enrolment/activate", {"ins": person["ins"], "birth_date": person["birth_date"], "code": code})
+    status, _, body = send(
+        api, "POST", "/v1/enrolment/activate", {"ins": person["ins"], "birth_date": person["birth_date"], "code": code}
+    )
     assert status == 200, body
     patient_id = json.loads(body)["patient_id"]
-    send(api, "PUT", f"/v1/patients/{patient_id}/access/grants/10000000009", {}, keys.mint("patient", {"ins": person["ins"]}))
+    send(
+        api,
+        "PUT",
+        f"/v1/patients/{patient_id}/access/grants/10000000009",
+        {},
+        keys.mint("patient", {"ins": person["ins"]}),
+    )
     return patient_id, keys.mint("professional", {"rpps": "10000000009", "profession": "medecin"})
 
 
@@ -85,7 +101,13 @@ def test_bursts_of_simultaneous_deposits_lose_no_connection(stack, space):
     api, *_ = stack
     patient_id, doctor = space
     clients, outcomes = 48, []
-    document = {"type": "lab_result", "title": "Bilan", "date": "2026-01-15", "media_type": "application/pdf", "content_base64": PDF}
+    document = {
+        "type": "lab_result",
+        "title": "Bilan",
+        "date": "2026-01-15",
+        "media_type": "application/pdf",
+        "content_base64": PDF,
+    }
 
     def deposit(start: threading.Barrier) -> None:
         start.wait()
@@ -132,10 +154,18 @@ def test_outbox_reads_emails_and_letters_from_the_moto_server_whatever_the_table
     from devstack.outbox import ROUTE
 
     before = _get(f"{moto}{ROUTE}")
-    table = boto3.resource("dynamodb", endpoint_url=moto, region_name="eu-west-3", aws_access_key_id="x", aws_secret_access_key="x")
+    table = boto3.resource(
+        "dynamodb", endpoint_url=moto, region_name="eu-west-3", aws_access_key_id="x", aws_secret_access_key="x"
+    )
     with table.Table("mes-local").batch_writer() as writer:
         for n in range(5000):
-            writer.put_item(Item={"pk": f"PAT#pat_filler{n // 50}", "sk": f"MEAS#weight#2026-01-01T00:00:{n % 50:02d}Z#m{n}", "value": n})
+            writer.put_item(
+                Item={
+                    "pk": f"PAT#pat_filler{n // 50}",
+                    "sk": f"MEAS#weight#2026-01-01T00:00:{n % 50:02d}Z#m{n}",
+                    "value": n,
+                }
+            )
     assert _get(f"{moto}{ROUTE}") == before  # what it answers does not grow with the table
     assert outbox(moto, "--to", address) == [letter]
 
@@ -152,7 +182,9 @@ def _gateway_response(kind: str) -> dict:
     from infra.render import load_template
 
     definition = load_template(OVERLAY)["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
-    return json.loads(definition["x-amazon-apigateway-gateway-responses"][kind]["responseTemplates"]["application/json"])
+    return json.loads(
+        definition["x-amazon-apigateway-gateway-responses"][kind]["responseTemplates"]["application/json"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -179,7 +211,9 @@ def test_a_body_over_the_gateway_limit_is_refused_by_the_gateway(stack, space):
     api, *_ = stack
     patient_id, doctor = space
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {doctor}"}
-    status, _, body = send(api, "POST", f"/v1/patients/{patient_id}/documents", headers=headers, raw=b" " * (10 * 1024 * 1024 + 1))
+    status, _, body = send(
+        api, "POST", f"/v1/patients/{patient_id}/documents", headers=headers, raw=b" " * (10 * 1024 * 1024 + 1)
+    )
     assert (status, json.loads(body)) == (413, _gateway_response("REQUEST_TOO_LARGE"))
 
 

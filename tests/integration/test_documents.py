@@ -64,7 +64,9 @@ def test_deposit_is_encrypted_and_reads_back(api, space):
     assert patient_id not in stored["Key"] and stored["Key"].endswith(meta["document_id"])
     ciphertext = _s3().get_object(Bucket=settings().documents_bucket, Key=stored["Key"])["Body"].read()
     assert PLAINTEXT_MARK not in ciphertext and PDF not in ciphertext
-    content = api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}/content", token=patient, headers={"Accept": "*/*"})
+    content = api.get(
+        f"/v1/patients/{patient_id}/documents/{meta['document_id']}/content", token=patient, headers={"Accept": "*/*"}
+    )
     assert content.status_code == 200 and content.body == PDF
     assert content.headers["Content-Type"] == "application/pdf"
     listed = api.get(f"/v1/patients/{patient_id}/documents", token=patient).json_body
@@ -79,8 +81,14 @@ def test_ciphertext_moved_under_another_document_does_not_open(api, space, enrol
     mine = _deposit(api, patient_id, doctor)
     theirs = _deposit(api, other_id, doctor, content_base64=base64.b64encode(b"%PDF-other").decode())
     bucket = settings().documents_bucket
-    _s3().copy_object(Bucket=bucket, Key=f"documents/{theirs['document_id']}", CopySource={"Bucket": bucket, "Key": f"documents/{mine['document_id']}"})
-    response = api.get(f"/v1/patients/{other_id}/documents/{theirs['document_id']}/content", token=other, headers={"Accept": "*/*"})
+    _s3().copy_object(
+        Bucket=bucket,
+        Key=f"documents/{theirs['document_id']}",
+        CopySource={"Bucket": bucket, "Key": f"documents/{mine['document_id']}"},
+    )
+    response = api.get(
+        f"/v1/patients/{other_id}/documents/{theirs['document_id']}/content", token=other, headers={"Accept": "*/*"}
+    )
     assert response.status_code == 500 and response.json_body["error"]["code"] == "integrity_error"
     assert PLAINTEXT_MARK not in response.body
 
@@ -167,7 +175,9 @@ def test_professional_reads_only_with_access(api, space, token):
     api.put(f"/v1/patients/{patient_id}/access/grants/{rpps(3)}", {}, token=patient)
     hospital = _deposit(api, patient_id, doctor, type="hospital_report")
     _deposit(api, patient_id, doctor, type="prescription")
-    assert api.get(f"/v1/patients/{patient_id}/documents/{hospital['document_id']}", token=podiatrist).status_code == 404
+    assert (
+        api.get(f"/v1/patients/{patient_id}/documents/{hospital['document_id']}", token=podiatrist).status_code == 404
+    )
     listed = api.get(f"/v1/patients/{patient_id}/documents", token=podiatrist).json_body["items"]
     assert [d["type"] for d in listed] == ["prescription"]  # the matrix: no reports for a podiatrist
 
@@ -177,7 +187,10 @@ def test_expired_grant_is_denied(api, space, token):
     meta = _deposit(api, patient_id, doctor)
     other = token("professional", rpps=rpps(2), profession="medecin")
     soon = clock.iso(clock.now() + timedelta(seconds=2))
-    assert api.put(f"/v1/patients/{patient_id}/access/grants/{rpps(2)}", {"expires_at": soon}, token=patient).status_code == 200
+    assert (
+        api.put(f"/v1/patients/{patient_id}/access/grants/{rpps(2)}", {"expires_at": soon}, token=patient).status_code
+        == 200
+    )
     assert api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}", token=other).status_code == 200
     import time
 
@@ -210,8 +223,13 @@ def test_invisible_document_released_by_author_or_after_30_days(api, space):
     second = _deposit(api, patient_id, doctor, invisible_to_patient=True)
     assert api.get(f"/v1/patients/{patient_id}/documents/{first['document_id']}", token=patient).status_code == 404
     assert api.get(f"/v1/patients/{patient_id}/documents", token=patient).json_body["items"] == []
-    assert api.post(f"/v1/patients/{patient_id}/documents", document(invisible_to_patient=True), token=patient).status_code == 403
-    released = api.patch(f"/v1/patients/{patient_id}/documents/{first['document_id']}", {"invisible_to_patient": False}, token=doctor)
+    assert (
+        api.post(f"/v1/patients/{patient_id}/documents", document(invisible_to_patient=True), token=patient).status_code
+        == 403
+    )
+    released = api.patch(
+        f"/v1/patients/{patient_id}/documents/{first['document_id']}", {"invisible_to_patient": False}, token=doctor
+    )
     assert released.status_code == 200 and released.json_body["invisible_to_patient"] is False
     assert api.get(f"/v1/patients/{patient_id}/documents/{first['document_id']}", token=patient).status_code == 200
     assert service.release_due(clock.now() + timedelta(days=29)) == 0
@@ -227,7 +245,9 @@ def _activity(api, patient_id, patient) -> list[dict]:
     return api.get(f"/v1/patients/{patient_id}/activity?limit=200", token=patient).json_body["items"]
 
 
-@pytest.mark.parametrize("change", [{"masked": True, "invisible_to_patient": False}, {"masked": True, "hidden_from_representatives": False}])
+@pytest.mark.parametrize(
+    "change", [{"masked": True, "invisible_to_patient": False}, {"masked": True, "hidden_from_representatives": False}]
+)
 def test_a_patch_refused_in_part_writes_nothing(api, space, change):
     """Masking is the patient's, releasing and disclosing the author's: asking both is refused as
     a whole, the mask is not applied on the way."""
@@ -265,7 +285,14 @@ def test_delete_by_patient_removes_every_version(api, space):
 def test_closure_cuts_access_and_delete_now_purges(api, space):
     patient_id, patient, doctor = space
     meta = _deposit(api, patient_id, doctor)
-    _deposit(api, patient_id, patient, type="other", media_type="text/plain", content_base64=base64.b64encode("Photo du compte rendu".encode()).decode())
+    _deposit(
+        api,
+        patient_id,
+        patient,
+        type="other",
+        media_type="text/plain",
+        content_base64=base64.b64encode(b"Photo du compte rendu").decode(),
+    )
     assert api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}", token=doctor).status_code == 200
     assert api.post("/v1/me/close", {"delete_now": True}, token=patient).status_code == 200
     assert api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}", token=doctor).status_code == 404
@@ -281,7 +308,10 @@ def test_insurer_and_agent_never_reach_documents(api, space, token):
     patient_id, patient, doctor = space
     meta = _deposit(api, patient_id, doctor)
     for role in ("insurer", "mutual_insurer", "employer", "enrolment_agent", "catalogue_admin"):
-        assert api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}/content", token=token(role)).status_code == 403
+        assert (
+            api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}/content", token=token(role)).status_code
+            == 403
+        )
 
 
 def test_a_cursor_dynamodb_refuses_is_the_callers_400(api, space, monkeypatch):
@@ -300,7 +330,9 @@ def test_a_cursor_dynamodb_refuses_is_the_callers_400(api, space, monkeypatch):
 
     def refusing_start_keys(**query):
         if "ExclusiveStartKey" in query:
-            raise ClientError({"Error": {"Code": "ValidationException", "Message": "outside query boundaries"}}, "Query")
+            raise ClientError(
+                {"Error": {"Code": "ValidationException", "Message": "outside query boundaries"}}, "Query"
+            )
         return real_query(**query)
 
     monkeypatch.setattr(table, "query", refusing_start_keys)
@@ -314,13 +346,19 @@ def whole_history(api, patient_id, reader) -> list[dict]:
     short page), as many events as verify counts."""
     events, cursor = [], None
     while True:
-        page = api.get(f"/v1/patients/{patient_id}/activity?limit=1" + (f"&cursor={cursor}" if cursor else ""), token=reader).json_body
+        page = api.get(
+            f"/v1/patients/{patient_id}/activity?limit=1" + (f"&cursor={cursor}" if cursor else ""), token=reader
+        ).json_body
         assert len(page["items"]) == 1
         events += page["items"]
         cursor = page["next_cursor"]
         if not cursor:
             break
-    assert api.get(f"/v1/patients/{patient_id}/activity/verify", token=reader).json_body == {"valid": True, "events": len(events), "signed": False}
+    assert api.get(f"/v1/patients/{patient_id}/activity/verify", token=reader).json_body == {
+        "valid": True,
+        "events": len(events),
+        "signed": False,
+    }
     return events
 
 
@@ -328,7 +366,9 @@ def test_a_replacement_invisible_to_the_patient_leaves_no_trace_until_released(a
     patient_id, patient, doctor = space
     base = f"/v1/patients/{patient_id}/documents"
     older = _deposit(api, patient_id, doctor, title="Bilan")
-    newer = _deposit(api, patient_id, doctor, title="Bilan corrigé", invisible_to_patient=True, replaces=older["document_id"])
+    newer = _deposit(
+        api, patient_id, doctor, title="Bilan corrigé", invisible_to_patient=True, replaces=older["document_id"]
+    )
     # for the patient, the older one is current and nothing names the newer
     seen = api.get(f"{base}/{older['document_id']}", token=patient).json_body
     assert (seen["status"], seen["replaced_by"]) == ("current", None)
@@ -341,9 +381,15 @@ def test_a_replacement_invisible_to_the_patient_leaves_no_trace_until_released(a
     assert api.patch(f"{base}/{newer['document_id']}", {"invisible_to_patient": False}, token=doctor).status_code == 200
     seen = api.get(f"{base}/{older['document_id']}", token=patient).json_body
     assert (seen["status"], seen["replaced_by"]) == ("superseded", newer["document_id"])
-    assert [d["document_id"] for d in api.get(f"{base}?status=superseded", token=patient).json_body["items"]] == [older["document_id"]]
+    assert [d["document_id"] for d in api.get(f"{base}?status=superseded", token=patient).json_body["items"]] == [
+        older["document_id"]
+    ]
     events = {(e["action"], e.get("resource")) for e in whole_history(api, patient_id, patient)}
-    assert {("document.created", newer["document_id"]), ("document.superseded", older["document_id"]), ("document.released", newer["document_id"])} <= events
+    assert {
+        ("document.created", newer["document_id"]),
+        ("document.superseded", older["document_id"]),
+        ("document.released", newer["document_id"]),
+    } <= events
 
 
 def test_the_patients_history_shows_an_invisible_documents_events_once_released(api, space):
@@ -357,9 +403,14 @@ def test_the_patients_history_shows_an_invisible_documents_events_once_released(
     assert api.delete(f"{base}/{withdrawn['document_id']}", token=doctor).status_code == 204  # before it was ever shown
     invisible = {explained["document_id"], later["document_id"], withdrawn["document_id"]}
     assert not invisible & {e.get("resource") for e in whole_history(api, patient_id, patient)}
-    assert api.patch(f"{base}/{explained['document_id']}", {"invisible_to_patient": False}, token=doctor).status_code == 200
+    assert (
+        api.patch(f"{base}/{explained['document_id']}", {"invisible_to_patient": False}, token=doctor).status_code
+        == 200
+    )
     events = {(e["action"], e.get("resource")) for e in whole_history(api, patient_id, patient)}
-    assert {(action, explained["document_id"]) for action in ("document.created", "document.read", "document.released")} <= events
+    assert {
+        (action, explained["document_id"]) for action in ("document.created", "document.read", "document.released")
+    } <= events
     assert not {later["document_id"], withdrawn["document_id"]} & {resource for _, resource in events}
     # 30 days on, the one never released shows too; the one deleted unseen never does
     from chalicelib.documents import service

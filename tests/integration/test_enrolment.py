@@ -1,8 +1,7 @@
 import pytest
 
-from tests.conftest import invitee, make_ins
-
 from devstack.outbox import sent
+from tests.conftest import invitee, make_ins
 
 
 def test_campaign_defaults_and_counts(api, enrolment):
@@ -55,7 +54,9 @@ def test_activation_then_me(api, enrolment):
     enrolment.invite(enrolment.campaign(), [person])
     code = enrolment.code_of(person)
     sloppy = code.lower().replace("-", " ")
-    response = api.post("/v1/enrolment/activate", {"ins": person["ins"], "birth_date": person["birth_date"], "code": sloppy})
+    response = api.post(
+        "/v1/enrolment/activate", {"ins": person["ins"], "birth_date": person["birth_date"], "code": sloppy}
+    )
     assert response.status_code == 200 and response.json_body["status"] == "active"
     me = api.get("/v1/me", token=enrolment.patient_token(person)).json_body
     assert me["status"] == "active" and me["patient_id"] == response.json_body["patient_id"]
@@ -91,7 +92,9 @@ def test_status_machine(api, enrolment):
     assert api.post("/v1/enrolment/activate", answer).status_code == 409
     counts = api.get(f"/v1/enrolment/campaigns/{campaign}", token=enrolment.agent).json_body["counts"]
     assert counts == {"invited": 0, "active": 0, "auto_created": 0, "opposed": 0, "closed": 1}
-    history = api.get(f"/v1/patients/{api.get('/v1/me', token=patient).json_body['patient_id']}/activity", token=patient)
+    history = api.get(
+        f"/v1/patients/{api.get('/v1/me', token=patient).json_body['patient_id']}/activity", token=patient
+    )
     actions = [event["action"] for event in history.json_body["items"]]
     assert actions == ["account.closed", "enrolment.activated", "enrolment.opposed", "enrolment.invited"]
 
@@ -114,10 +117,10 @@ def test_only_agents_run_campaigns(api, token):
 def test_an_invitation_that_fails_to_send_is_sent_later_with_its_code(api, enrolment, monkeypatch):
     from datetime import timedelta
 
-    from chalicelib.core.data import aws
     from chalicelib.core import clock
-    from chalicelib.enrolment import deferred_notices
+    from chalicelib.core.data import aws
     from chalicelib.core.policy import notify as notifications
+    from chalicelib.enrolment import deferred_notices
 
     people = [invitee(200), invitee(201)]
     real_send = notifications.send_email
@@ -174,7 +177,9 @@ def test_an_ins_without_a_code_answers_byte_for_byte_as_an_unknown_one(api, enro
     assert api.post(path, right).status_code == 429
 
 
-@pytest.mark.parametrize("actions", [["activate"] * 8, ["oppose"] * 8, ["activate", "oppose"] * 8], ids=["activate", "oppose", "both"])
+@pytest.mark.parametrize(
+    "actions", [["activate"] * 8, ["oppose"] * 8, ["activate", "oppose"] * 8], ids=["activate", "oppose", "both"]
+)
 def test_racing_right_answers_one_wins_and_none_is_counted(api, enrolment, actions):
     from concurrent.futures import ThreadPoolExecutor
 

@@ -8,22 +8,22 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
 
 from chalicelib.core import clock
-from chalicelib.enrolment import events
-from devstack.workers import drain_timers
 from chalicelib.core.settings import settings
+from chalicelib.enrolment import events
 from chalicelib.enrolment.store import COHORT_SHARDS
 from devstack.outbox import sent
+from devstack.workers import drain_timers
 from tests.conftest import invitee
 
 
 def _in(seconds: float) -> str:
-    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class TimerClock:
@@ -35,16 +35,16 @@ class TimerClock:
         self.moved = threading.Condition()
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + self.ahead
+        return datetime.now(UTC) + self.ahead
 
     def reach(self, timestamp: str) -> None:
         with self.moved:
-            self.ahead = max(self.ahead, clock.parse_iso(timestamp) - datetime.now(timezone.utc))
+            self.ahead = max(self.ahead, clock.parse_iso(timestamp) - datetime.now(UTC))
             self.moved.notify_all()
 
     def wait(self, wait_function, env) -> None:
         """In place of moto's Wait for a timestamp: its seconds left, counted on this clock."""
-        until = datetime.now(timezone.utc) + timedelta(seconds=wait_function._get_wait_seconds(env))
+        until = datetime.now(UTC) + timedelta(seconds=wait_function._get_wait_seconds(env))
         with self.moved:
             while env.is_running() and self.now() < until:
                 self.moved.wait(timeout=1)  # and look again whether the execution was stopped
@@ -106,7 +106,11 @@ def test_cohort_of_1000(api, enrolment, timer_clock):
     silent = people[999]
     assert api.get("/v1/me", token=enrolment.patient_token(silent)).json_body["status"] == "auto_created"
     notices = [n["subject"] for n in sent(to=silent["email"])]
-    assert notices == ["Votre profil Mon espace santé", "Rappel : Mon espace santé", "Votre espace Mon espace santé a été créé"]
+    assert notices == [
+        "Votre profil Mon espace santé",
+        "Rappel : Mon espace santé",
+        "Votre espace Mon espace santé a été créé",
+    ]
     assert [n["subject"] for n in sent(to=people[0]["email"])] == ["Votre profil Mon espace santé"]
     # An auto-created space can still be activated with the code; opposing is refused.
     assert _answer(api, enrolment, silent, "oppose").status_code == 409
@@ -115,9 +119,9 @@ def test_cohort_of_1000(api, enrolment, timer_clock):
 
 def test_answers_racing_the_deadline_win_or_lose_cleanly(api, enrolment, timer_clock):
     """People answer while the timer auto-creates: each ends in exactly one coherent state."""
+    from chalicelib.core.errors import ApiError
     from chalicelib.enrolment import service
     from chalicelib.enrolment.models import CodeAnswer
-    from chalicelib.core.errors import ApiError
 
     campaign = enrolment.campaign(reminder_days_before=0)
     people = [invitee(2000 + n) for n in range(40)]
@@ -146,7 +150,9 @@ def test_answers_racing_the_deadline_win_or_lose_cleanly(api, enrolment, timer_c
     for n, person in enumerate(people):
         patient = enrolment.patient_token(person)
         me = api.get("/v1/me", token=patient).json_body
-        history = [e["action"] for e in api.get(f"/v1/patients/{me['patient_id']}/activity", token=patient).json_body["items"]]
+        history = [
+            e["action"] for e in api.get(f"/v1/patients/{me['patient_id']}/activity", token=patient).json_body["items"]
+        ]
         statuses[me["status"]] = statuses.get(me["status"], 0) + 1
         assert history.count("enrolment.auto_created") <= 1
         if n % 2:  # activation always wins: before the timer, or on top of the auto-created space
@@ -239,8 +245,8 @@ def _deliver_each(api) -> int:
 
 def test_a_notice_that_fails_to_send_is_sent_by_the_schedule_if_still_relevant(api, enrolment, monkeypatch):
     from chalicelib.core import clock
-    from chalicelib.enrolment import deferred_notices
     from chalicelib.core.policy import notify as notifications
+    from chalicelib.enrolment import deferred_notices
 
     people = [invitee(5000 + n) for n in range(3)]
     campaign = enrolment.campaign()
@@ -271,12 +277,17 @@ def test_a_notice_that_fails_to_send_is_sent_by_the_schedule_if_still_relevant(a
 
 @pytest.mark.parametrize(
     "kind, status, subject",
-    [("enrolment.deadline", "auto_created", "Votre espace Mon espace santé a été créé"), ("enrolment.remind", "invited", "Rappel : Mon espace santé")],
+    [
+        ("enrolment.deadline", "auto_created", "Votre espace Mon espace santé a été créé"),
+        ("enrolment.remind", "invited", "Rappel : Mon espace santé"),
+    ],
 )
-def test_a_timer_notice_is_sent_even_if_the_step_dies_between_commit_and_send(api, enrolment, monkeypatch, kind, status, subject):
+def test_a_timer_notice_is_sent_even_if_the_step_dies_between_commit_and_send(
+    api, enrolment, monkeypatch, kind, status, subject
+):
     from chalicelib.core import clock
-    from chalicelib.enrolment import deferred_notices
     from chalicelib.core.policy import notify as notifications
+    from chalicelib.enrolment import deferred_notices
     from tests.integration.test_enrolment import LambdaDied, _pending_notices, dies_when_sending
 
     person, campaign = invitee(5100), enrolment.campaign()

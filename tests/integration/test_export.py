@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
@@ -17,7 +17,7 @@ PDF = b"%PDF-1.7\nCompte rendu de consultation.\n%%EOF"
 
 
 def ago(**delta) -> str:
-    return (datetime.now(timezone.utc) - timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) - timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def rpps(n: int) -> str:
@@ -75,7 +75,11 @@ def filled(api, enrolment, token):
     }
     deposited = api.post(f"/v1/patients/{patient_id}/documents", document, token=doctor)
     assert deposited.status_code == 201, deposited.json_body
-    hidden = api.post(f"/v1/patients/{patient_id}/documents", {**document, "title": "À expliquer", "invisible_to_patient": True}, token=doctor)
+    hidden = api.post(
+        f"/v1/patients/{patient_id}/documents",
+        {**document, "title": "À expliquer", "invisible_to_patient": True},
+        token=doctor,
+    )
     assert hidden.status_code == 201
     return patient_id, patient, person, deposited.json_body, doctor
 
@@ -134,7 +138,11 @@ def test_export_is_a_valid_fhir_r4_bundle_of_the_whole_space(api, filled):
     assert attachment.url == f"/v1/patients/{patient_id}/documents/{document['document_id']}/content"
     assert attachment.contentType == "application/pdf" and attachment.data is None
     (coding,) = reference.type.coding  # as the FHIR interface gives it: the DMP's list
-    assert (coding.system, coding.code, coding.display) == ("http://loinc.org", "11488-4", "CR ou fiche de consultation ou de visite")
+    assert (coding.system, coding.code, coding.display) == (
+        "http://loinc.org",
+        "11488-4",
+        "CR ou fiche de consultation ou de visite",
+    )
     assert base64.b64encode(PDF).decode() not in response.body.decode() and "Compte rendu" not in response.body.decode()
 
     (allergy,) = by_type["AllergyIntolerance"]

@@ -13,7 +13,6 @@ from tests.conftest import code_from, invitee, make_ins
 from tests.integration.test_documents import PDF, document, whole_history
 
 
-
 def rpps(n: int) -> str:
     first = f"{5000000000 + n:010d}"
     return first + rpps_check_digit(first)
@@ -67,14 +66,19 @@ class Family:
 
     def __init__(self, api, enrolment, token, birth_date: str | None = None, n: int = 100):
         self.api, self.enrolment, self.token = api, enrolment, token
-        self.parents = [representative(n + 1), representative(n + 2, email=None, postal_address="2 rue des Lilas, 75020 Paris")]
+        self.parents = [
+            representative(n + 1),
+            representative(n + 2, email=None, postal_address="2 rue des Lilas, 75020 Paris"),
+        ]
         # the child has an address of their own: no notice about the space goes there before 18
         self.child = {**child(n, self.parents, birth_date), "email": f"child{n}@example.test"}
         result = enrolment.invite(enrolment.campaign(), [self.child])
         assert result["accepted"] == 1, result
         code = code_from(sent_to(self.parents[0]["email"])[-1])
         answer = {"ins": self.child["ins"], "birth_date": self.child["birth_date"], "code": code}
-        response = api.post("/v1/enrolment/activate", answer)  # a representative types the child's INS, birth date and code
+        response = api.post(
+            "/v1/enrolment/activate", answer
+        )  # a representative types the child's INS, birth date and code
         assert response.status_code == 200, response.json_body
         self.patient_id = response.json_body["patient_id"]
         self.base = f"/v1/patients/{self.patient_id}"
@@ -116,7 +120,9 @@ def test_a_minor_is_invited_through_their_representatives(api, enrolment):
     ]
     result = enrolment.invite(campaign, [kid, *bad])
     assert result["accepted"] == 1
-    assert [(r["index"], r["error"]["code"]) for r in result["rejected"]] == [(i, "invalid_request") for i in range(1, 7)]
+    assert [(r["index"], r["error"]["code"]) for r in result["rejected"]] == [
+        (i, "invalid_request") for i in range(1, 7)
+    ]
     assert "representatives" in result["rejected"][0]["error"]["message"]
     email, letter = sent_to(parents[0]["email"]), sent_to(parents[1]["postal_address"])
     assert len(email) == 1 and len(letter) == 1 and letter[0]["channel"] == "letter"
@@ -137,11 +143,22 @@ def test_representatives_act_under_their_own_person_id(api, enrolment, token):
     kid = child(40, [first, second])
     enrolment.invite(enrolment.campaign(), [kid])
     code = code_from(sent_to(second["email"])[-1])
-    patient_id = api.post("/v1/enrolment/activate", {"ins": kid["ins"], "birth_date": kid["birth_date"], "code": code}).json_body["patient_id"]
+    patient_id = api.post(
+        "/v1/enrolment/activate", {"ins": kid["ins"], "birth_date": kid["birth_date"], "code": code}
+    ).json_body["patient_id"]
     for parent in (first, second):
-        deposit = api.post(f"/v1/patients/{patient_id}/documents", document(title=parent["email"]), token=enrolment.patient_token(parent))
+        deposit = api.post(
+            f"/v1/patients/{patient_id}/documents",
+            document(title=parent["email"]),
+            token=enrolment.patient_token(parent),
+        )
         assert deposit.status_code == 201, deposit.json_body
-    authors = {d["title"]: d["author"] for d in api.get(f"/v1/patients/{patient_id}/documents", token=enrolment.patient_token(first)).json_body["items"]}
+    authors = {
+        d["title"]: d["author"]
+        for d in api.get(f"/v1/patients/{patient_id}/documents", token=enrolment.patient_token(first)).json_body[
+            "items"
+        ]
+    }
     assert authors[first["email"]] == {"role": "representative", "id": first_id}
     second_id = authors[second["email"]]["id"]
     assert authors[second["email"]]["role"] == "representative" and second_id != first_id
@@ -162,12 +179,18 @@ def test_a_representative_manages_the_childs_space(api, family, token):
                 "birth_date": family.child["birth_date"],
                 "status": "active",
                 "relationship": "legal_representative",
-                "until": (date.fromisoformat(family.child["birth_date"]).replace(year=date.fromisoformat(family.child["birth_date"]).year + 18)).isoformat(),
+                "until": (
+                    date.fromisoformat(family.child["birth_date"]).replace(
+                        year=date.fromisoformat(family.child["birth_date"]).year + 18
+                    )
+                ).isoformat(),
             }
         ],
         "next_cursor": None,
     }
-    assert api.get("/v1/me/dependants", token=family.other_parent).json_body["items"][0]["patient_id"] == family.patient_id
+    assert (
+        api.get("/v1/me/dependants", token=family.other_parent).json_body["items"][0]["patient_id"] == family.patient_id
+    )
     mine = family.deposit(family.parent, title="Carnet de santé", type="vaccination_record")
     assert mine["author"]["role"] == "representative"
     content = api.get(f"{family.base}/documents/{mine['document_id']}/content", token=family.parent, headers=ANY)
@@ -178,18 +201,28 @@ def test_a_representative_manages_the_childs_space(api, family, token):
     grant = api.put(f"{family.base}/access/grants/{rpps(1)}", {}, token=family.parent)
     assert grant.status_code == 200
     actors = {(e["action"], e["actor"]["role"]) for e in family.activity(family.parent)}
-    assert {("document.created", "representative"), ("access.granted", "representative"), ("enrolment.activated", "patient")} <= actors
+    assert {
+        ("document.created", "representative"),
+        ("access.granted", "representative"),
+        ("enrolment.activated", "patient"),
+    } <= actors
     # the child's own login reaches nothing, and is told who manages the space until when
     refused = api.get(f"{family.base}/documents", token=family.own)
     until = dependants.json_body["items"][0]["until"]
     assert refused.status_code == 403
-    assert refused.json_body["error"]["message"] == f"This space is managed by your legal representatives until {until}."
+    assert (
+        refused.json_body["error"]["message"] == f"This space is managed by your legal representatives until {until}."
+    )
     assert api.get("/v1/me", token=family.own).status_code == 403
     assert api.post("/v1/me/close", {}, token=family.own).status_code == 403
     # a stranger's patient token: the space does not exist for them
     assert api.get(f"{family.base}/documents", token=token("patient", ins=make_ins(999))).status_code == 404
     # professionals see who they deal with
-    found = api.post("/v1/patients/search", {"ins": family.child["ins"], "birth_date": family.child["birth_date"]}, token=family.doctor)
+    found = api.post(
+        "/v1/patients/search",
+        {"ins": family.child["ins"], "birth_date": family.child["birth_date"]},
+        token=family.doctor,
+    )
     assert found.json_body["minor"] is True and found.json_body["patient_id"] == family.patient_id
     # and a representative closes the space as the holder would
     closed = api.post(f"{family.base}/close", {}, token=family.other_parent)
@@ -214,7 +247,9 @@ def test_the_minors_secret_leaves_no_trace_for_the_representatives(api, family, 
         # pages of one: exactly one per visible document, each full, the cursor ends with them
         seen, cursor, pages = [], None, 0
         while True:
-            page = api.get(f"{family.base}/documents?limit=1" + (f"&cursor={cursor}" if cursor else ""), token=parent).json_body
+            page = api.get(
+                f"{family.base}/documents?limit=1" + (f"&cursor={cursor}" if cursor else ""), token=parent
+            ).json_body
             seen += [d["title"] for d in page["items"]]
             pages += 1
             assert len(page["items"]) == 1
@@ -234,17 +269,27 @@ def test_the_minors_secret_leaves_no_trace_for_the_representatives(api, family, 
         assert api.delete(secret_path, token=parent).status_code == 404
         # the export
         bundle = api.get(f"{family.base}/export", token=parent).json_body
-        titles = [e["resource"].get("description") for e in bundle["entry"] if e["resource"]["resourceType"] == "DocumentReference"]
+        titles = [
+            e["resource"].get("description")
+            for e in bundle["entry"]
+            if e["resource"]["resourceType"] == "DocumentReference"
+        ]
         assert sorted(titles) == sorted(expected)
         # the history: no event about it, and the check counts what they see
         events = family.activity(parent)
         assert secret["document_id"] not in {e.get("resource") for e in events}
         check = api.get(f"{family.base}/activity/verify", token=parent).json_body
-        assert check == {"valid": True, "events": len(api.get(f"{family.base}/activity?limit=200", token=parent).json_body["items"]), "signed": False}
+        assert check == {
+            "valid": True,
+            "events": len(api.get(f"{family.base}/activity?limit=200", token=parent).json_body["items"]),
+            "signed": False,
+        }
     # the history's pages of one skip the hidden events without a short page
     cursor, pages = None, 0
     while True:
-        page = api.get(f"{family.base}/activity?limit=1" + (f"&cursor={cursor}" if cursor else ""), token=family.parent).json_body
+        page = api.get(
+            f"{family.base}/activity?limit=1" + (f"&cursor={cursor}" if cursor else ""), token=family.parent
+        ).json_body
         assert len(page["items"]) == 1 and page["items"][0].get("resource") != secret["document_id"]
         pages += 1
         cursor = page["next_cursor"]
@@ -252,11 +297,19 @@ def test_the_minors_secret_leaves_no_trace_for_the_representatives(api, family, 
             break
     assert pages == api.get(f"{family.base}/activity/verify", token=family.parent).json_body["events"]
     # who may hide a document, and where
-    assert api.post(f"{family.base}/documents", document(hidden_from_representatives=True), token=family.parent).status_code == 400
+    assert (
+        api.post(
+            f"{family.base}/documents", document(hidden_from_representatives=True), token=family.parent
+        ).status_code
+        == 400
+    )
     adult_id, adult_token = family.enrolment.active_patient(77)
     for who in (family.doctor, adult_token):
         refused = api.post(f"/v1/patients/{adult_id}/documents", document(hidden_from_representatives=True), token=who)
-        assert refused.status_code == 400 and refused.json_body["error"]["details"][0]["field"] == "hidden_from_representatives"
+        assert (
+            refused.status_code == 400
+            and refused.json_body["error"]["details"][0]["field"] == "hidden_from_representatives"
+        )
     # only its author lifts it, once and for good
     other_doctor = token("professional", rpps=rpps(2), profession="medecin")
     assert api.patch(secret_path, {"hidden_from_representatives": False}, token=other_doctor).status_code in (403, 404)
@@ -269,7 +322,9 @@ def test_the_minors_secret_leaves_no_trace_for_the_representatives(api, family, 
     assert api.get(secret_path + "/content", token=family.parent, headers=ANY).status_code == 200
 
 
-@pytest.mark.parametrize("change", [{"masked": True, "hidden_from_representatives": False}, {"masked": True, "invisible_to_patient": False}])
+@pytest.mark.parametrize(
+    "change", [{"masked": True, "hidden_from_representatives": False}, {"masked": True, "invisible_to_patient": False}]
+)
 def test_a_representatives_patch_refused_in_part_writes_nothing(api, family, change):
     visible = family.deposit(family.doctor, title="Vaccins")
     path = f"{family.base}/documents/{visible['document_id']}"
@@ -282,7 +337,9 @@ def test_a_representatives_patch_refused_in_part_writes_nothing(api, family, cha
 def test_the_authors_release_and_disclosure_are_written_at_once(api, family, monkeypatch):
     from chalicelib.core.history import journal
 
-    secret = family.deposit(family.doctor, title="Contraception", invisible_to_patient=True, hidden_from_representatives=True)
+    secret = family.deposit(
+        family.doctor, title="Contraception", invisible_to_patient=True, hidden_from_representatives=True
+    )
     path = f"{family.base}/documents/{secret['document_id']}"
     commit_events, commits = journal.commit_events, []
 
@@ -300,7 +357,9 @@ def test_the_authors_release_and_disclosure_are_written_at_once(api, family, mon
 
 def test_majority_on_the_18th_birthday(api, enrolment, token, clock_at):
     family = Family(api, enrolment, token, birth_date=years_ago(18, days=1), n=200)  # 18 tomorrow
-    tomorrow = date.fromisoformat(family.child["birth_date"]).replace(year=date.fromisoformat(family.child["birth_date"]).year + 18)
+    tomorrow = date.fromisoformat(family.child["birth_date"]).replace(
+        year=date.fromisoformat(family.child["birth_date"]).year + 18
+    )
     family.deposit(family.doctor, title="Ordinaire")
     family.deposit(family.doctor, title="Secret", hidden_from_representatives=True)
     # the day before: the representatives manage, the child's login reaches nothing
@@ -318,8 +377,16 @@ def test_majority_on_the_18th_birthday(api, enrolment, token, clock_at):
         assert me.status_code == 200 and me.json_body["patient_id"] == family.patient_id
         events = family.activity(family.own)
         assert any(e["action"] == "document.created" for e in events)
-        assert api.get(f"{family.base}/activity/verify", token=family.own).json_body == {"valid": True, "events": len(events), "signed": False}
-    found = api.post("/v1/patients/search", {"ins": family.child["ins"], "birth_date": family.child["birth_date"]}, token=family.doctor)
+        assert api.get(f"{family.base}/activity/verify", token=family.own).json_body == {
+            "valid": True,
+            "events": len(events),
+            "signed": False,
+        }
+    found = api.post(
+        "/v1/patients/search",
+        {"ins": family.child["ins"], "birth_date": family.child["birth_date"]},
+        token=family.doctor,
+    )
     assert found.json_body["minor"] is False
 
 
@@ -338,22 +405,43 @@ def test_a_guardian_acts_for_a_protected_adult_until_the_end_date(api, enrolment
     today = clock.now().date()
     until = (today + timedelta(days=30)).isoformat()
     # refused: an end date in the past, a minor, a guardian under 18, an unknown person
-    assert api.post("/v1/enrolment/guardianships", {**body, "until": (today - timedelta(days=1)).isoformat()}, token=enrolment.agent).status_code == 400
-    assert api.post("/v1/enrolment/guardianships", {**body, "birth_date": years_ago(16)}, token=enrolment.agent).status_code == 400
+    assert (
+        api.post(
+            "/v1/enrolment/guardianships",
+            {**body, "until": (today - timedelta(days=1)).isoformat()},
+            token=enrolment.agent,
+        ).status_code
+        == 400
+    )
+    assert (
+        api.post(
+            "/v1/enrolment/guardianships", {**body, "birth_date": years_ago(16)}, token=enrolment.agent
+        ).status_code
+        == 400
+    )
     young = {**body["guardian"], "birth_date": years_ago(17)}
-    assert api.post("/v1/enrolment/guardianships", {**body, "guardian": young}, token=enrolment.agent).status_code == 400
-    assert api.post("/v1/enrolment/guardianships", {**body, "birth_date": "1970-01-01"}, token=enrolment.agent).status_code == 404
+    assert (
+        api.post("/v1/enrolment/guardianships", {**body, "guardian": young}, token=enrolment.agent).status_code == 400
+    )
+    assert (
+        api.post("/v1/enrolment/guardianships", {**body, "birth_date": "1970-01-01"}, token=enrolment.agent).status_code
+        == 404
+    )
     assert api.post("/v1/enrolment/guardianships", body, token=token("patient", ins=person["ins"])).status_code == 403
     assert api.get(f"{base}/documents", token=guardian_token).status_code == 404  # nothing yet
     recorded = api.post("/v1/enrolment/guardianships", {**body, "until": until}, token=enrolment.agent)
     assert recorded.status_code == 201, recorded.json_body
     assert recorded.json_body["patient_id"] == patient_id and recorded.json_body["until"] == until
-    assert api.post("/v1/enrolment/guardianships", body, token=enrolment.agent).status_code == 409  # already their guardian
+    assert (
+        api.post("/v1/enrolment/guardianships", body, token=enrolment.agent).status_code == 409
+    )  # already their guardian
     listed = api.get("/v1/me/dependants", token=guardian_token).json_body["items"]
     assert [(d["patient_id"], d["relationship"], d["until"]) for d in listed] == [(patient_id, "guardian", until)]
     deposit = api.post(f"{base}/documents", document(title="Par le tuteur"), token=guardian_token)
     assert deposit.status_code == 201 and deposit.json_body["author"]["role"] == "representative"
-    assert [d["title"] for d in api.get(f"{base}/documents", token=own).json_body["items"]] == ["Par le tuteur"]  # the adult keeps access
+    assert [d["title"] for d in api.get(f"{base}/documents", token=own).json_body["items"]] == [
+        "Par le tuteur"
+    ]  # the adult keeps access
     # no minor's secret for an adult
     doctor = token("professional", rpps=rpps(3), profession="medecin")
     assert api.post(f"{base}/documents", document(hidden_from_representatives=True), token=doctor).status_code == 400
@@ -365,10 +453,17 @@ def test_a_guardian_acts_for_a_protected_adult_until_the_end_date(api, enrolment
     clock_at(0)
     ended = api.delete(f"/v1/enrolment/guardianships/{recorded.json_body['guardianship_id']}", token=enrolment.agent)
     assert ended.status_code == 204
-    assert api.delete(f"/v1/enrolment/guardianships/{recorded.json_body['guardianship_id']}", token=enrolment.agent).status_code == 404
+    assert (
+        api.delete(
+            f"/v1/enrolment/guardianships/{recorded.json_body['guardianship_id']}", token=enrolment.agent
+        ).status_code
+        == 404
+    )
     assert api.get(f"{base}/documents", token=guardian_token).status_code == 404
     actions = [e["action"] for e in api.get(f"{base}/activity", token=own).json_body["items"]]
-    assert actions.index("guardianship.ended") < actions.index("document.created") < actions.index("guardianship.recorded")
+    assert (
+        actions.index("guardianship.ended") < actions.index("document.created") < actions.index("guardianship.recorded")
+    )
     # a guardianship without an end date, recorded again after the first ended
     again = api.post("/v1/enrolment/guardianships", body, token=enrolment.agent)
     assert again.status_code == 201 and again.json_body["until"] is None
@@ -383,7 +478,9 @@ def test_a_hidden_replacement_leaves_no_trace_for_the_representatives(api, famil
     older_path = f"{family.base}/documents/{older['document_id']}"
 
     def seen_by(parent: str) -> dict:
-        events = [(e["action"], e.get("resource")) for e in family.activity(parent) if e["actor"]["role"] != "representative"]
+        events = [
+            (e["action"], e.get("resource")) for e in family.activity(parent) if e["actor"]["role"] != "representative"
+        ]
         return {
             "current": api.get(f"{family.base}/documents", token=parent).json_body["items"],
             "superseded": api.get(f"{family.base}/documents?status=superseded", token=parent).json_body["items"],
@@ -392,7 +489,9 @@ def test_a_hidden_replacement_leaves_no_trace_for_the_representatives(api, famil
         }
 
     before = {parent: seen_by(parent) for parent in (family.parent, family.other_parent)}
-    newer = family.deposit(family.doctor, title="Bilan corrigé", hidden_from_representatives=True, replaces=older["document_id"])
+    newer = family.deposit(
+        family.doctor, title="Bilan corrigé", hidden_from_representatives=True, replaces=older["document_id"]
+    )
     for parent in (family.parent, family.other_parent):
         after = seen_by(parent)
         assert after == before[parent]
@@ -405,7 +504,17 @@ def test_a_hidden_replacement_leaves_no_trace_for_the_representatives(api, famil
         assert newer["document_id"] not in str(listed) and "document.superseded" not in {e["action"] for e in listed}
     assert api.get(older_path, token=family.doctor).json_body["replaced_by"] == newer["document_id"]
     # once its author lifts the secret, the replacement shows (its past events stay theirs)
-    assert api.patch(f"{family.base}/documents/{newer['document_id']}", {"hidden_from_representatives": False}, token=family.doctor).status_code == 200
+    assert (
+        api.patch(
+            f"{family.base}/documents/{newer['document_id']}",
+            {"hidden_from_representatives": False},
+            token=family.doctor,
+        ).status_code
+        == 200
+    )
     lifted = api.get(older_path, token=family.parent).json_body
     assert (lifted["status"], lifted["replaced_by"]) == ("superseded", newer["document_id"])
-    assert [d["document_id"] for d in api.get(f"{family.base}/documents?status=superseded", token=family.parent).json_body["items"]] == [older["document_id"]]
+    assert [
+        d["document_id"]
+        for d in api.get(f"{family.base}/documents?status=superseded", token=family.parent).json_body["items"]
+    ] == [older["document_id"]]

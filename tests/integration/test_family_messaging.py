@@ -58,13 +58,22 @@ def test_a_childs_conversation_goes_to_the_representatives(api, enrolment, token
     # each representative lists it, the space named by its patient_id
     for parent in (family.parent, family.other_parent):
         (entry,) = inbox(api, parent)
-        assert (entry["conversation_id"], entry["patient_id"], entry["subject"], entry["unread"]) == (conversation, family.patient_id, "Vaccins", 1)
+        assert (entry["conversation_id"], entry["patient_id"], entry["subject"], entry["unread"]) == (
+            conversation,
+            family.patient_id,
+            "Vaccins",
+            1,
+        )
     # reads it and its attachment, answers with one
     (first_message,) = messages(api, conversation, family.parent)
     assert first_message["body"] == "Le rappel est dû."
     path = f"/v1/conversations/{conversation}/messages/{first_message['message_id']}/attachments/0"
     assert api.get(path, token=family.parent, headers=ANY).body == PDF
-    answer = api.post(f"/v1/conversations/{conversation}/messages", {"body": "Merci, nous viendrons.", "attachments": [pdf("carnet.pdf")]}, token=family.parent)
+    answer = api.post(
+        f"/v1/conversations/{conversation}/messages",
+        {"body": "Merci, nous viendrons.", "attachments": [pdf("carnet.pdf")]},
+        token=family.parent,
+    )
     assert answer.status_code == 201, answer.json_body
     assert inbox(api, family.parent)[0]["unread"] == 0
     # the professional sees the answer, under the representative's own id
@@ -78,10 +87,15 @@ def test_a_childs_conversation_goes_to_the_representatives(api, enrolment, token
     assert messages(api, conversation, family.other_parent)[1]["read"] is True  # the professional read it
     # their own answer is never counted as unread on the child's side
     messages(api, conversation, family.parent)
-    assert api.post(f"/v1/conversations/{conversation}/messages", {"body": "Parfait."}, token=family.doctor).status_code == 201
+    assert (
+        api.post(f"/v1/conversations/{conversation}/messages", {"body": "Parfait."}, token=family.doctor).status_code
+        == 201
+    )
     assert inbox(api, family.other_parent)[0]["unread"] == 1
     assert len(message_notices(first["email"])) == 2 and message_notices(family.child["email"]) == []
-    assert "postal_address" in second and not [n for n in sent_to(second["postal_address"]) if n["subject"] == NEW_MESSAGE]
+    assert "postal_address" in second and not [
+        n for n in sent_to(second["postal_address"]) if n["subject"] == NEW_MESSAGE
+    ]
 
 
 def test_a_parent_lists_their_own_and_their_childs_conversations(api, enrolment, token):
@@ -92,7 +106,10 @@ def test_a_parent_lists_their_own_and_their_childs_conversations(api, enrolment,
     assert api.post("/v1/conversations", body, token=family.doctor).status_code == 201
     time.sleep(1.1)  # last_message_at has second precision
     child_conversation = open_conversation(api, family)
-    assert [(c["patient_id"], c["subject"]) for c in inbox(api, family.parent)] == [(family.patient_id, "Vaccins"), (parent_id, "Pour vous")]
+    assert [(c["patient_id"], c["subject"]) for c in inbox(api, family.parent)] == [
+        (family.patient_id, "Vaccins"),
+        (parent_id, "Pour vous"),
+    ]
     page = api.get("/v1/conversations?limit=1", token=family.parent).json_body
     assert [c["conversation_id"] for c in page["items"]] == [child_conversation] and page["next_cursor"]
     rest = api.get(f"/v1/conversations?limit=1&cursor={page['next_cursor']}", token=family.parent).json_body
@@ -104,17 +121,26 @@ def test_a_parent_lists_their_own_and_their_childs_conversations(api, enrolment,
 def test_on_the_18th_birthday_the_young_adult_holds_the_messaging(api, enrolment, token, monkeypatch):
     family = Family(api, enrolment, token, birth_date=years_ago(18, days=1), n=700)  # 18 tomorrow
     conversation = open_conversation(api, family)
-    assert api.post(f"/v1/conversations/{conversation}/messages", {"body": "Reçu."}, token=family.parent).status_code == 201
+    assert (
+        api.post(f"/v1/conversations/{conversation}/messages", {"body": "Reçu."}, token=family.parent).status_code
+        == 201
+    )
     assert api.get("/v1/conversations", token=family.own).status_code == 403
     real = clock.now
     monkeypatch.setattr(clock, "now", lambda: real() + timedelta(days=1))
     for parent in (family.parent, family.other_parent):
         assert api.get("/v1/conversations", token=parent).status_code in (403, 404)
         for method, path, body in (("GET", "/messages", None), ("POST", "/messages", {"body": "Encore"})):
-            assert api.call(method, f"/v1/conversations/{conversation}{path}", body, token=parent).status_code in (403, 404)
+            assert api.call(method, f"/v1/conversations/{conversation}{path}", body, token=parent).status_code in (
+                403,
+                404,
+            )
     assert [c["conversation_id"] for c in inbox(api, family.own)] == [conversation]
     assert [m["author"]["role"] for m in messages(api, conversation, family.own)] == ["professional", "representative"]
-    assert api.post(f"/v1/conversations/{conversation}/messages", {"body": "Merci."}, token=family.doctor).status_code == 201
+    assert (
+        api.post(f"/v1/conversations/{conversation}/messages", {"body": "Merci."}, token=family.doctor).status_code
+        == 201
+    )
     assert len(message_notices(family.child["email"])) == 1  # now theirs
     assert len(message_notices(family.parents[0]["email"])) == 1  # only the notice from before
 
@@ -130,13 +156,23 @@ def test_a_guardian_reads_and_answers_beside_the_protected_adult(api, enrolment,
     }
     assert api.post("/v1/enrolment/guardianships", body, token=enrolment.agent).status_code == 201
     doctor = token("professional", rpps=rpps(8), profession="medecin", name="Dr G")
-    opened = api.post("/v1/conversations", {"patient_id": patient_id, "subject": "Suivi", "body": "Bonjour"}, token=doctor)
+    opened = api.post(
+        "/v1/conversations", {"patient_id": patient_id, "subject": "Suivi", "body": "Bonjour"}, token=doctor
+    )
     assert opened.status_code == 201
     conversation = opened.json_body["conversation_id"]
     guardian_token = token("patient", ins=guardian["ins"])
     assert [c["patient_id"] for c in inbox(api, guardian_token)] == [patient_id]
-    assert api.post(f"/v1/conversations/{conversation}/messages", {"body": "Je suis son tuteur."}, token=guardian_token).status_code == 201
-    assert [m["author"]["role"] for m in messages(api, conversation, own)] == ["professional", "representative"]  # the adult keeps access
+    assert (
+        api.post(
+            f"/v1/conversations/{conversation}/messages", {"body": "Je suis son tuteur."}, token=guardian_token
+        ).status_code
+        == 201
+    )
+    assert [m["author"]["role"] for m in messages(api, conversation, own)] == [
+        "professional",
+        "representative",
+    ]  # the adult keeps access
     assert len(message_notices(person["email"])) == 1  # the adult is told, as before
 
 
@@ -144,7 +180,11 @@ def test_a_childs_agenda_reminder_goes_to_the_representatives(api, enrolment, to
     from chalicelib.agenda import service as agenda
 
     family = Family(api, enrolment, token, n=900)
-    event = {"kind": "vaccination_reminder", "title": "Rappel DTP", "start": clock.iso(clock.now() + timedelta(hours=3))}
+    event = {
+        "kind": "vaccination_reminder",
+        "title": "Rappel DTP",
+        "start": clock.iso(clock.now() + timedelta(hours=3)),
+    }
     assert api.post(f"{family.base}/agenda", event, token=family.parent).status_code == 201
     assert agenda.send_reminders() == 1
     reminders = [n for n in sent_to(family.parents[0]["email"]) if n["subject"].startswith("Rappel")]

@@ -47,18 +47,33 @@ def submitted(ins: str, *documents: dict) -> dict:
             "type": {"coding": [{"system": "http://loinc.org", "code": document.get("code", "11488-4")}]},
             "subject": {"identifier": {"system": INS_SYSTEM, "value": ins}},
             "date": "2026-03-03T10:00:00Z",
-            "content": [{"attachment": {"contentType": document.get("media_type", "application/pdf"), "url": binary_url, "title": document.get("title", "Consultation"), "creation": "2026-03-03"}}],
+            "content": [
+                {
+                    "attachment": {
+                        "contentType": document.get("media_type", "application/pdf"),
+                        "url": binary_url,
+                        "title": document.get("title", "Consultation"),
+                        "creation": "2026-03-03",
+                    }
+                }
+            ],
         }
         if document.get("labels"):
-            reference["securityLabel"] = [{"coding": [{"system": CONFIDENTIALITY, "code": code}]} for code in document["labels"]]
+            reference["securityLabel"] = [
+                {"coding": [{"system": CONFIDENTIALITY, "code": code}]} for code in document["labels"]
+            ]
         if document.get("replaces"):
-            reference["relatesTo"] = [{"code": "replaces", "target": {"reference": f"DocumentReference/{document['replaces']}"}}]
+            reference["relatesTo"] = [
+                {"code": "replaces", "target": {"reference": f"DocumentReference/{document['replaces']}"}}
+            ]
         binary = {
             "resourceType": "Binary",
             "contentType": document.get("binary_type", document.get("media_type", "application/pdf")),
             "data": base64.b64encode(document.get("bytes", PDF)).decode(),
         }
-        references.append({"fullUrl": reference_url, "resource": reference, "request": {"method": "POST", "url": "DocumentReference"}})
+        references.append(
+            {"fullUrl": reference_url, "resource": reference, "request": {"method": "POST", "url": "DocumentReference"}}
+        )
         binaries.append({"fullUrl": binary_url, "resource": binary, "request": {"method": "POST", "url": "Binary"}})
     submission = {
         "resourceType": "List",
@@ -67,7 +82,9 @@ def submitted(ins: str, *documents: dict) -> dict:
         "subject": {"identifier": {"system": INS_SYSTEM, "value": ins}},
         "entry": [{"item": {"reference": entry["fullUrl"]}} for entry in references],
     }
-    entries = [{"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": submission, "request": {"method": "POST", "url": "List"}}]
+    entries = [
+        {"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": submission, "request": {"method": "POST", "url": "List"}}
+    ]
     for reference, binary in zip(references, binaries):
         entries += [reference, binary]
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
@@ -86,7 +103,10 @@ def doctor(token):
 
 
 def grant(api, person, n: int) -> None:
-    assert api.put(f"/v1/patients/{person['patient_id']}/access/grants/{rpps(n)}", {}, token=person["token"]).status_code == 200
+    assert (
+        api.put(f"/v1/patients/{person['patient_id']}/access/grants/{rpps(n)}", {}, token=person["token"]).status_code
+        == 200
+    )
 
 
 def provide(api, bundle: dict, who: str):
@@ -121,7 +141,11 @@ def actions(api, person) -> list[str]:
 
 
 def stored_objects() -> list[dict]:
-    return boto3.client("s3", region_name="eu-west-3").list_object_versions(Bucket=settings().documents_bucket).get("Versions", [])
+    return (
+        boto3.client("s3", region_name="eu-west-3")
+        .list_object_versions(Bucket=settings().documents_bucket)
+        .get("Versions", [])
+    )
 
 
 # --- a third-party client over loopback -------------------------------------------------------
@@ -147,18 +171,40 @@ def test_a_fhir_client_pushes_searches_reads_and_replaces(served, api, person, d
     grant(api, person, 1)
     base = f"{served}/v1/fhir"
     client = SyncFHIRClient(base, authorization=f"Bearer {doctor}", extra_headers=FHIR_JSON)
-    pushed = client.execute(base, method="post", data=submitted(person["ins"], {"title": "Consultation"}, {"code": "11502-2", "title": "Bilan", "media_type": "text/plain", "bytes": b"Glycemie 0,9 g/L"}))
+    pushed = client.execute(
+        base,
+        method="post",
+        data=submitted(
+            person["ins"],
+            {"title": "Consultation"},
+            {"code": "11502-2", "title": "Bilan", "media_type": "text/plain", "bytes": b"Glycemie 0,9 g/L"},
+        ),
+    )
     Bundle.model_validate(pushed)
     assert pushed["type"] == "transaction-response" and len(pushed["entry"]) == 5
     assert all(entry["response"]["status"].startswith("201") for entry in pushed["entry"])
     locations = [entry["response"].get("location") for entry in pushed["entry"]]
     consultation, lab = locations[1].removeprefix("DocumentReference/"), locations[3].removeprefix("DocumentReference/")
-    assert locations == [None, f"DocumentReference/{consultation}", f"Binary/{consultation}", f"DocumentReference/{lab}", f"Binary/{lab}"]
+    assert locations == [
+        None,
+        f"DocumentReference/{consultation}",
+        f"Binary/{consultation}",
+        f"DocumentReference/{lab}",
+        f"Binary/{lab}",
+    ]
     native = api.get(f"/v1/patients/{person['patient_id']}/documents/{consultation}", token=doctor).json_body
-    assert native["type"] == "consultation_report" and native["type_code"] == "11488-4"  # the same id as the native API's
+    assert (
+        native["type"] == "consultation_report" and native["type_code"] == "11488-4"
+    )  # the same id as the native API's
 
-    found = client.resources("DocumentReference").search(patient=person["patient_id"], status="current", _count=1).fetch_all()
-    assert sorted(reference.id for reference in found) == sorted([consultation, lab])  # two pages of one, through next links
+    found = (
+        client.resources("DocumentReference")
+        .search(patient=person["patient_id"], status="current", _count=1)
+        .fetch_all()
+    )
+    assert sorted(reference.id for reference in found) == sorted(
+        [consultation, lab]
+    )  # two pages of one, through next links
     for reference in found:
         DocumentReference.model_validate(reference.serialize())
     page = client.execute("DocumentReference", method="get", params={"patient": person["patient_id"], "_count": 1})
@@ -171,9 +217,26 @@ def test_a_fhir_client_pushes_searches_reads_and_replaces(served, api, person, d
     assert lab_reference["type"]["coding"][0]["code"] == "11502-2"
     assert lab_reference["content"][0]["attachment"]["url"] == f"Binary/{lab}"
     content = requests.get(f"{base}/Binary/{lab}", headers={"Authorization": f"Bearer {doctor}"}, timeout=10)
-    assert content.status_code == 200 and content.headers["Content-Type"] == "text/plain" and content.content == b"Glycemie 0,9 g/L"
+    assert (
+        content.status_code == 200
+        and content.headers["Content-Type"] == "text/plain"
+        and content.content == b"Glycemie 0,9 g/L"
+    )
 
-    replaced = client.execute(base, method="post", data=submitted(person["ins"], {"code": "11502-2", "title": "Bilan corrigé", "media_type": "text/plain", "bytes": b"Glycemie 1,0 g/L", "replaces": lab}))
+    replaced = client.execute(
+        base,
+        method="post",
+        data=submitted(
+            person["ins"],
+            {
+                "code": "11502-2",
+                "title": "Bilan corrigé",
+                "media_type": "text/plain",
+                "bytes": b"Glycemie 1,0 g/L",
+                "replaces": lab,
+            },
+        ),
+    )
     newer = replaced["entry"][1]["response"]["location"].removeprefix("DocumentReference/")
     older = client.reference("DocumentReference", lab).to_resource()
     assert older["status"] == "superseded"
@@ -228,7 +291,13 @@ def _spaces_by_status(api, enrolment) -> dict[str, str]:
     enrolment.activate(closed)
     assert api.post("/v1/me/close", {}, token=enrolment.patient_token(closed)).json_body == {"status": "closed"}
     grant(api, {"patient_id": enrolment.activate(open_), "token": enrolment.patient_token(open_)}, 1)
-    return {"unknown": unknown["ins"], "invited": invited["ins"], "opposed": opposed["ins"], "closed": closed["ins"], "open": open_["ins"]}
+    return {
+        "unknown": unknown["ins"],
+        "invited": invited["ins"],
+        "opposed": opposed["ins"],
+        "closed": closed["ins"],
+        "open": open_["ins"],
+    }
 
 
 def test_a_space_not_open_answers_by_ins_as_an_unknown_one(api, enrolment, doctor):
@@ -237,7 +306,12 @@ def test_a_space_not_open_answers_by_ins_as_an_unknown_one(api, enrolment, docto
     by_status = _spaces_by_status(api, enrolment)
 
     def search_by_ins(ins: str):
-        return api.post("/v1/fhir/DocumentReference/_search", token=doctor, raw=f"patient.identifier={INS_SYSTEM}|{ins}".encode(), headers=FORM)
+        return api.post(
+            "/v1/fhir/DocumentReference/_search",
+            token=doctor,
+            raw=f"patient.identifier={INS_SYSTEM}|{ins}".encode(),
+            headers=FORM,
+        )
 
     for ask in (lambda ins: provide(api, submitted(ins, {}), doctor), search_by_ins):
         answers = {status: ask(ins) for status, ins in by_status.items()}
@@ -245,7 +319,11 @@ def test_a_space_not_open_answers_by_ins_as_an_unknown_one(api, enrolment, docto
         assert unknown.status_code == 404 and outcome(unknown)["issue"][0]["code"] == "not-found"
         assert answers.pop("open").status_code == 200
         for status, answer in answers.items():
-            assert (answer.status_code, answer.headers["Content-Type"], answer.body) == (unknown.status_code, unknown.headers["Content-Type"], unknown.body), status
+            assert (answer.status_code, answer.headers["Content-Type"], answer.body) == (
+                unknown.status_code,
+                unknown.headers["Content-Type"],
+                unknown.body,
+            ), status
     assert len(stored_objects()) == 1  # the open space's document only
 
 
@@ -267,14 +345,20 @@ def test_a_closed_space_answers_by_patient_id_as_an_unknown_one(api, person, doc
     assert api.post("/v1/me/close", {}, token=person["token"]).status_code == 200
     for closed, unknown in zip(asks(patient_id), asks(unknown_id), strict=True):
         assert closed.status_code == 404
-        assert (closed.status_code, closed.headers["Content-Type"], closed.body) == (unknown.status_code, unknown.headers["Content-Type"], unknown.body)
+        assert (closed.status_code, closed.headers["Content-Type"], closed.body) == (
+            unknown.status_code,
+            unknown.headers["Content-Type"],
+            unknown.body,
+        )
 
 
 # --- access -----------------------------------------------------------------------------------
 def _deposit_two(api, person, doctor) -> list[str]:
     response = provide(api, submitted(person["ins"], {"title": "Un"}, {"title": "Deux", "code": "18748-4"}), doctor)
     assert response.status_code == 200, response.json_body
-    return [entry["response"]["location"].removeprefix("DocumentReference/") for entry in response.json_body["entry"][1::2]]
+    return [
+        entry["response"]["location"].removeprefix("DocumentReference/") for entry in response.json_body["entry"][1::2]
+    ]
 
 
 def test_masked_documents_are_not_found_nor_counted(api, person, doctor, token):
@@ -282,12 +366,16 @@ def test_masked_documents_are_not_found_nor_counted(api, person, doctor, token):
     other = token("professional", rpps=rpps(2), profession="medecin")
     grant(api, person, 2)
     for document_id in documents:
-        patch = api.patch(f"/v1/patients/{person['patient_id']}/documents/{document_id}", {"masked": True}, token=person["token"])
+        patch = api.patch(
+            f"/v1/patients/{person['patient_id']}/documents/{document_id}", {"masked": True}, token=person["token"]
+        )
         assert patch.status_code == 200
     page = search(api, other, patient=person["patient_id"]).json_body
     Bundle.model_validate(page)
     assert page["total"] == 0 and page["entry"] == []
-    assert search(api, other, patient=person["patient_id"], _count=1).json_body.get("link", [])[-1]["relation"] == "self"
+    assert (
+        search(api, other, patient=person["patient_id"], _count=1).json_body.get("link", [])[-1]["relation"] == "self"
+    )
     assert api.get(f"/v1/fhir/DocumentReference/{documents[0]}", token=other).status_code == 404
     assert api.get(f"/v1/fhir/Binary/{documents[0]}", token=other).status_code == 404
     api.patch(f"/v1/patients/{person['patient_id']}/documents/{documents[1]}", {"masked": False}, token=person["token"])
@@ -308,7 +396,10 @@ def test_a_professional_without_access_is_refused(api, person, doctor, token):
 
 
 def test_a_blocked_professional_cannot_provide(api, person, doctor):
-    assert api.put(f"/v1/patients/{person['patient_id']}/access/blocks/{rpps(1)}", token=person["token"]).status_code == 200
+    assert (
+        api.put(f"/v1/patients/{person['patient_id']}/access/blocks/{rpps(1)}", token=person["token"]).status_code
+        == 200
+    )
     response = provide(api, submitted(person["ins"], {}), doctor)
     assert response.status_code == 403 and "blocked" in diagnostics(response)
     assert stored_objects() == []
@@ -317,7 +408,10 @@ def test_a_blocked_professional_cannot_provide(api, person, doctor):
 def test_invisible_and_hidden_labels(api, person, doctor):
     response = provide(api, submitted(person["ins"], {"labels": ["INVISIBLE_PATIENT"]}), doctor)
     document_id = response.json_body["entry"][1]["response"]["location"].removeprefix("DocumentReference/")
-    assert api.get(f"/v1/patients/{person['patient_id']}/documents/{document_id}", token=person["token"]).status_code == 404
+    assert (
+        api.get(f"/v1/patients/{person['patient_id']}/documents/{document_id}", token=person["token"]).status_code
+        == 404
+    )
     grant(api, person, 1)
     reference = api.get(f"/v1/fhir/DocumentReference/{document_id}", token=doctor).json_body
     assert reference["securityLabel"] == [{"coding": [{"system": CONFIDENTIALITY, "code": "INVISIBLE_PATIENT"}]}]
@@ -331,7 +425,10 @@ def test_fhir_reads_are_in_the_history_like_native_ones(api, person, doctor):
     assert api.get(f"/v1/fhir/DocumentReference/{document_id}", token=doctor).status_code == 200
     assert api.get(f"/v1/fhir/Binary/{document_id}", token=doctor, headers={"Accept": "*/*"}).status_code == 200
     assert actions(api, person)[:3] == ["document.read", "document.read", "document.listed"]
-    assert api.get(f"/v1/patients/{person['patient_id']}/activity/verify", token=person["token"]).json_body["valid"] is True
+    assert (
+        api.get(f"/v1/patients/{person['patient_id']}/activity/verify", token=person["token"]).json_body["valid"]
+        is True
+    )
 
 
 # --- searches ---------------------------------------------------------------------------------
@@ -378,12 +475,19 @@ def test_patient_search_by_ins(api, person, doctor, enrolment, token):
     assert actions(api, person)[0] == "access.searched"  # the same history as POST /v1/patients/search
     invited = invitee(8)
     enrolment.invite(enrolment.campaign(), [invited])
-    empty = api.post("/v1/fhir/Patient/_search", token=doctor, raw=f"identifier={INS_SYSTEM}|{invited['ins']}".encode(), headers=FORM).json_body
+    empty = api.post(
+        "/v1/fhir/Patient/_search", token=doctor, raw=f"identifier={INS_SYSTEM}|{invited['ins']}".encode(), headers=FORM
+    ).json_body
     assert empty["total"] == 0 and empty["entry"] == []
-    bad = api.post("/v1/fhir/Patient/_search", token=doctor, raw=f"identifier={INS_SYSTEM}|185057512345600".encode(), headers=FORM)
+    bad = api.post(
+        "/v1/fhir/Patient/_search", token=doctor, raw=f"identifier={INS_SYSTEM}|185057512345600".encode(), headers=FORM
+    )
     assert bad.status_code == 400 and outcome(bad)["issue"][0]["details"]["text"] == "invalid_ins"
     assert api.post("/v1/fhir/Patient/_search", token=person["token"], raw=body, headers=FORM).status_code == 403
-    assert api.put(f"/v1/patients/{person['patient_id']}/access/blocks/{rpps(1)}", token=person["token"]).status_code == 200
+    assert (
+        api.put(f"/v1/patients/{person['patient_id']}/access/blocks/{rpps(1)}", token=person["token"]).status_code
+        == 200
+    )
     assert api.post("/v1/fhir/Patient/_search", token=doctor, raw=body, headers=FORM).status_code == 403
 
 
@@ -415,7 +519,13 @@ def test_a_body_over_the_route_limit_is_an_operation_outcome(api, doctor):
 def test_native_replacement_supersedes_the_older_document(api, person, doctor, token):
     base = f"/v1/patients/{person['patient_id']}/documents"
     content = base64.b64encode(PDF).decode()
-    first = {"type": "lab_result", "title": "Bilan", "date": "2026-03-03", "media_type": "application/pdf", "content_base64": content}
+    first = {
+        "type": "lab_result",
+        "title": "Bilan",
+        "date": "2026-03-03",
+        "media_type": "application/pdf",
+        "content_base64": content,
+    }
     older = api.post(base, first, token=doctor).json_body
     assert older["status"] == "current" and older["replaced_by"] is None
     other = token("professional", rpps=rpps(2), profession="medecin")
@@ -428,7 +538,9 @@ def test_native_replacement_supersedes_the_older_document(api, person, doctor, t
     listed = api.get(base, token=person["token"]).json_body["items"]
     assert [document["document_id"] for document in listed] == [newer.json_body["document_id"]]
     superseded = api.get(f"{base}?status=superseded", token=person["token"]).json_body["items"]
-    assert [(d["document_id"], d["status"], d["replaced_by"]) for d in superseded] == [(older["document_id"], "superseded", newer.json_body["document_id"])]
+    assert [(d["document_id"], d["status"], d["replaced_by"]) for d in superseded] == [
+        (older["document_id"], "superseded", newer.json_body["document_id"])
+    ]
     assert "document.superseded" in actions(api, person)
 
 
@@ -439,7 +551,11 @@ def test_a_replacement_the_reader_may_not_see_leaves_no_trace_in_fhir(api, perso
     lab = {"code": "11502-2", "media_type": "text/plain", "bytes": b"Glycemie 1,2 g/L"}
 
     def push(title: str, replaces: str | None = None) -> str:
-        response = provide(api, submitted(person["ins"], {**lab, "title": title, **({"replaces": replaces} if replaces else {})}), doctor)
+        response = provide(
+            api,
+            submitted(person["ins"], {**lab, "title": title, **({"replaces": replaces} if replaces else {})}),
+            doctor,
+        )
         assert response.status_code == 200, response.json_body
         return response.json_body["entry"][1]["response"]["location"].split("/")[1]
 
@@ -466,4 +582,7 @@ def test_a_replacement_the_reader_may_not_see_leaves_no_trace_in_fhir(api, perso
     # their author sees both sides
     grant(api, person, 1)
     assert search(api, doctor, patient=person["patient_id"], status="superseded").json_body["total"] == 2
-    assert api.get(f"/v1/fhir/DocumentReference/{newer}", token=doctor).json_body["relatesTo"][0]["target"]["reference"] == f"DocumentReference/{masked_older}"
+    assert (
+        api.get(f"/v1/fhir/DocumentReference/{newer}", token=doctor).json_body["relatesTo"][0]["target"]["reference"]
+        == f"DocumentReference/{masked_older}"
+    )

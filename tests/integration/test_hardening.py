@@ -33,7 +33,14 @@ def fields_of(response) -> set[str]:
 
 
 def document(**overrides) -> dict:
-    return {"type": "lab_result", "title": "Bilan", "date": "2026-01-05", "media_type": "application/pdf", "content_base64": PDF, **overrides}
+    return {
+        "type": "lab_result",
+        "title": "Bilan",
+        "date": "2026-01-05",
+        "media_type": "application/pdf",
+        "content_base64": PDF,
+        **overrides,
+    }
 
 
 # 1. The provisional-code lock under concurrency ----------------------------------------------
@@ -116,7 +123,9 @@ def timed(request):
 
 
 def test_a_hostile_body_is_answered_at_once(api):
-    response, took = timed(lambda: api.post(ACTIVATE, raw=hostile(160_000), headers={"Content-Type": "application/json"}))
+    response, took = timed(
+        lambda: api.post(ACTIVATE, raw=hostile(160_000), headers={"Content-Type": "application/json"})
+    )
     assert response.status_code in (400, 413) and took < QUICK, (response.status_code, took)
 
 
@@ -126,7 +135,9 @@ def test_a_hostile_body_under_the_limit_is_answered_at_once(api, enrolment):
     patient_id, patient = enrolment.active_patient()
     in_a_document = b'{"title": ' + hostile(5_000_000)  # a deposit takes up to 6 MiB
     deposit = f"/v1/patients/{patient_id}/documents"
-    response, took = timed(lambda: api.post(deposit, raw=in_a_document, token=patient, headers={"Content-Type": "application/json"}))
+    response, took = timed(
+        lambda: api.post(deposit, raw=in_a_document, token=patient, headers={"Content-Type": "application/json"})
+    )
     assert response.status_code == 400 and took < QUICK, (response.status_code, took)
 
 
@@ -144,7 +155,12 @@ def test_each_route_takes_the_body_it_needs(api, enrolment):
     assert response.status_code == 413 and "64 KiB" in error_of(response)["message"]
     content = base64.b64encode(b"%PDF-" + b"x" * (4 * 1024 * 1024 - 5)).decode()  # 4 MiB exactly
     assert api.post(f"{space}/documents", document(content_base64=content), token=patient).status_code == 201
-    response = api.post(f"{space}/documents", raw=b" " * (6 * 1024 * 1024 + 1), token=patient, headers={"Content-Type": "application/json"})
+    response = api.post(
+        f"{space}/documents",
+        raw=b" " * (6 * 1024 * 1024 + 1),
+        token=patient,
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 413 and "6 MiB" in error_of(response)["message"]
 
 
@@ -188,15 +204,37 @@ def lists(api, enrolment, token):
     conversations = []
     for n in range(2):
         assert api.post(f"{space}/documents", document(title=f"Bilan {n}"), token=patient).status_code == 201
-        assert api.post(f"{space}/agenda", {"kind": "appointment", "title": f"RDV {n}", "start": f"2099-01-0{n + 1}T09:00:00Z"}, token=patient).status_code == 201
+        assert (
+            api.post(
+                f"{space}/agenda",
+                {"kind": "appointment", "title": f"RDV {n}", "start": f"2099-01-0{n + 1}T09:00:00Z"},
+                token=patient,
+            ).status_code
+            == 201
+        )
         measurement = {"kind": "weight", "value": 70 + n, "unit": "kg", "measured_at": f"2026-01-0{n + 1}T08:00:00Z"}
         assert api.post(f"{space}/profile/measurements", measurement, token=patient).status_code == 201
-        app = {"name": f"App {n}", "publisher": "Éditeur", "category": "diabetes", "description": "Carnet.", "scopes": ["measurements:read"]}
+        app = {
+            "name": f"App {n}",
+            "publisher": "Éditeur",
+            "category": "diabetes",
+            "description": "Carnet.",
+            "scopes": ["measurements:read"],
+        }
         app_id = api.post("/v1/catalogue/apps", app, token=admin).json_body["app_id"]
-        assert api.post(f"{space}/connections", {"app_id": app_id, "scopes": ["measurements:read"]}, token=patient).status_code == 201
-        opened = api.post("/v1/conversations", {"patient_id": patient_id, "subject": f"Objet {n}", "body": "Bonjour"}, token=doctor)
+        assert (
+            api.post(
+                f"{space}/connections", {"app_id": app_id, "scopes": ["measurements:read"]}, token=patient
+            ).status_code
+            == 201
+        )
+        opened = api.post(
+            "/v1/conversations", {"patient_id": patient_id, "subject": f"Objet {n}", "body": "Bonjour"}, token=doctor
+        )
         conversations.append(opened.json_body["conversation_id"])
-    assert api.post(f"/v1/conversations/{conversations[0]}/messages", {"body": "Merci"}, token=patient).status_code == 201
+    assert (
+        api.post(f"/v1/conversations/{conversations[0]}/messages", {"body": "Merci"}, token=patient).status_code == 201
+    )
     paths = {
         "documents": f"{space}/documents",
         "activity": f"{space}/activity",
@@ -282,7 +320,9 @@ def test_a_cursor_is_opaque_and_tamper_evident(api, lists):
 
 def test_a_media_type_not_allowed_is_415(api, enrolment, token):
     patient_id, patient = enrolment.active_patient()
-    response = api.post(f"/v1/patients/{patient_id}/documents", document(media_type="application/x-msdownload"), token=patient)
+    response = api.post(
+        f"/v1/patients/{patient_id}/documents", document(media_type="application/x-msdownload"), token=patient
+    )
     assert response.status_code == 415 and error_of(response)["code"] == "unsupported_media_type"
     assert fields_of(response) == {"media_type"}
     doctor = token("professional", rpps=rpps(2), profession="medecin", name="Dr B")
@@ -302,7 +342,11 @@ def test_control_characters_are_refused_in_every_text(api, enrolment, control):
     cases = [
         (f"{space}/documents", document(title=f"Bilan{control}"), "title"),
         (f"{space}/profile/allergies", {"substance": f"arachide{control}"}, "substance"),
-        (f"{space}/agenda", {"kind": "appointment", "title": "RDV", "start": "2099-01-01T09:00:00Z", "location": f"Paris{control}"}, "location"),
+        (
+            f"{space}/agenda",
+            {"kind": "appointment", "title": "RDV", "start": "2099-01-01T09:00:00Z", "location": f"Paris{control}"},
+            "location",
+        ),
         (
             f"/v1/enrolment/campaigns/{enrolment.campaign()}/invitations",
             {"invitees": [invitee(44), invitee(45, family_name=f"Du{control}rand")]},
@@ -320,7 +364,11 @@ def test_control_characters_are_refused_in_every_text(api, enrolment, control):
 
 def test_tab_and_line_breaks_are_text(api, enrolment):
     patient_id, patient = enrolment.active_patient()
-    response = api.post(f"/v1/patients/{patient_id}/profile/allergies", {"substance": "arachide", "reaction": "urticaire\r\n\tœdème"}, token=patient)
+    response = api.post(
+        f"/v1/patients/{patient_id}/profile/allergies",
+        {"substance": "arachide", "reaction": "urticaire\r\n\tœdème"},
+        token=patient,
+    )
     assert response.status_code == 201, response.json_body
 
 
@@ -330,12 +378,22 @@ def test_tab_and_line_breaks_are_text(api, enrolment):
 def test_duplicate_keys_are_refused(api, enrolment):
     patient_id, patient = enrolment.active_patient()
     raw = b'{"substance": "arachide", "substance": "latex"}'
-    response = api.post(f"/v1/patients/{patient_id}/profile/allergies", raw=raw, token=patient, headers={"Content-Type": "application/json"})
+    response = api.post(
+        f"/v1/patients/{patient_id}/profile/allergies",
+        raw=raw,
+        token=patient,
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 400 and error_of(response)["code"] == "invalid_request"
     assert fields_of(response) == {"substance"}
     nested = json.dumps({"invitees": [invitee(46)]})[:-3] + ', "email": "b@example.test"}]}'
     agent = enrolment.agent
-    response = api.post(f"/v1/enrolment/campaigns/{enrolment.campaign()}/invitations", raw=nested.encode(), token=agent, headers={"Content-Type": "application/json"})
+    response = api.post(
+        f"/v1/enrolment/campaigns/{enrolment.campaign()}/invitations",
+        raw=nested.encode(),
+        token=agent,
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 400 and fields_of(response) == {"invitees.0.email"}
     assert api.get(f"/v1/patients/{patient_id}/profile", token=patient).json_body["allergies"] == []
 
@@ -365,9 +423,13 @@ def test_a_moment_utc_cannot_hold_is_a_400_naming_its_field(api, enrolment, mome
         "from": lambda: api.get(f"{space}/profile/measurements?from={quote(moment)}", token=patient),
         "to": lambda: api.get(f"{space}/agenda?to={quote(moment)}", token=patient),
         "measured_at": lambda: api.post(
-            f"{space}/profile/measurements", {"kind": "weight", "value": 70, "unit": "kg", "measured_at": moment}, token=patient
+            f"{space}/profile/measurements",
+            {"kind": "weight", "value": 70, "unit": "kg", "measured_at": moment},
+            token=patient,
         ),
-        "start": lambda: api.post(f"{space}/agenda", {"kind": "appointment", "title": "Visite", "start": moment}, token=patient),
+        "start": lambda: api.post(
+            f"{space}/agenda", {"kind": "appointment", "title": "Visite", "start": moment}, token=patient
+        ),
         "expires_at": lambda: api.put(f"{space}/access/grants/{rpps(7)}", {"expires_at": moment}, token=patient),
         "deadline": lambda: api.post(
             f"/v1/enrolment/campaigns/{enrolment.campaign()}/invitations",
@@ -377,6 +439,9 @@ def test_a_moment_utc_cannot_hold_is_a_400_naming_its_field(api, enrolment, mome
     }
     for field, call in calls.items():
         response = call()
-        assert response.status_code == 400 and error_of(response)["code"] == "invalid_request", (field, response.json_body)
+        assert response.status_code == 400 and error_of(response)["code"] == "invalid_request", (
+            field,
+            response.json_body,
+        )
         assert fields_of(response) == {field}
         assert "9999" in json.dumps(error_of(response)), (field, response.json_body)

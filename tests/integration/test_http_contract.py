@@ -10,7 +10,12 @@ ORIGIN = "https://app.example.test"
 
 
 def test_invalid_json_body(api, token):
-    response = api.post("/v1/enrolment/campaigns", token=token("enrolment_agent"), raw=b"{not json", headers={"Content-Type": "application/json"})
+    response = api.post(
+        "/v1/enrolment/campaigns",
+        token=token("enrolment_agent"),
+        raw=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     assert response.json_body["error"]["code"] == "invalid_request"
 
@@ -24,7 +29,12 @@ def test_validation_lists_each_bad_field(api, token):
 
 
 def test_non_json_content_type_is_415(api, token):
-    response = api.post("/v1/enrolment/campaigns", token=token("enrolment_agent"), raw=b"name=x", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = api.post(
+        "/v1/enrolment/campaigns",
+        token=token("enrolment_agent"),
+        raw=b"name=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 415
     assert response.json_body["error"]["code"] == "unsupported_media_type"
 
@@ -46,9 +56,13 @@ def test_cors_for_allowed_origin_only(api):
 def test_cors_on_errors_and_preflight(api):
     error = api.get("/v1/me", headers={"Origin": ORIGIN})
     assert error.status_code == 401 and error.headers["Access-Control-Allow-Origin"] == ORIGIN
-    too_large = api.post("/v1/enrolment/activate", raw=b" " * 5000, headers={"Origin": ORIGIN, "Content-Type": "application/json"})
+    too_large = api.post(
+        "/v1/enrolment/activate", raw=b" " * 5000, headers={"Origin": ORIGIN, "Content-Type": "application/json"}
+    )
     assert too_large.status_code == 413 and too_large.headers["Access-Control-Allow-Origin"] == ORIGIN
-    preflight = api.client.http.request("OPTIONS", "/v1/me", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
+    preflight = api.client.http.request(
+        "OPTIONS", "/v1/me", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"}
+    )
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]

@@ -140,7 +140,12 @@ def test_crash_then_resume_invites_nobody_twice(api, agent, campaign, poster, cs
     totals = importer(csv_file, campaign, post).run()
 
     assert invited(api, agent, campaign) == UNIQUE_VALID
-    assert (totals.invited, totals.done_earlier, totals.rejected, totals.chunks) == (CHUNK_1_INVITED + CHUNK_3_INVITED, CHUNK_2_INVITED, 6, 3)
+    assert (totals.invited, totals.done_earlier, totals.rejected, totals.chunks) == (
+        CHUNK_1_INVITED + CHUNK_3_INVITED,
+        CHUNK_2_INVITED,
+        6,
+        3,
+    )
     assert totals.invited + totals.done_earlier == UNIQUE_VALID
     header, rows = rejected_rows(csv_file.with_name("invitees.csv.rejected.csv"))
     assert header == HEADER + ["error_code", "error_message"]
@@ -158,7 +163,9 @@ def test_crash_then_resume_invites_nobody_twice(api, agent, campaign, poster, cs
     assert again == totals
 
 
-def test_crash_after_rejected_rows_written_leaves_no_duplicate_lines(api, agent, campaign, poster, csv_file, people, monkeypatch, tmp_path):
+def test_crash_after_rejected_rows_written_leaves_no_duplicate_lines(
+    api, agent, campaign, poster, csv_file, people, monkeypatch, tmp_path
+):
     """The process dies after writing chunk 1's rejected rows but before recording the chunk as done."""
     small = tmp_path / "small.csv"
     with open(csv_file, encoding="utf-8-sig", newline="") as src, open(small, "w", encoding="utf-8", newline="") as dst:
@@ -241,7 +248,9 @@ def test_fatal_errors_stop_with_a_clear_message(api, agent, token, campaign, pos
     assert invited(api, agent, campaign) == 0
 
 
-def test_command_line_summary_and_exit_codes(api, agent, campaign, poster, csv_file, people, monkeypatch, capsys, tmp_path):
+def test_command_line_summary_and_exit_codes(
+    api, agent, campaign, poster, csv_file, people, monkeypatch, capsys, tmp_path
+):
     small = tmp_path / "cli.csv"
     with open(csv_file, encoding="utf-8-sig", newline="") as src, open(small, "w", encoding="utf-8", newline="") as dst:
         for _ in range(1 + 25):
@@ -254,7 +263,9 @@ def test_command_line_summary_and_exit_codes(api, agent, campaign, poster, csv_f
 
     monkeypatch.setattr(import_invitees, "http_post", fake_http_post)
     monkeypatch.setenv("MES_TOKEN", agent)
-    code = import_invitees.main([str(small), "--api", "https://api.example.test", "--campaign", campaign, "--deadline", "2099-01-31T00:00:00Z"])
+    code = import_invitees.main(
+        [str(small), "--api", "https://api.example.test", "--campaign", campaign, "--deadline", "2099-01-31T00:00:00Z"]
+    )
     out, err = capsys.readouterr()
     assert code == 0
     assert seen == {"api": "https://api.example.test", "token": agent}
@@ -293,7 +304,11 @@ def test_http_post_uses_urllib(tmp_path):
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             received.append((self.path, self.headers["Authorization"], body))
-            status, answer = (404, {"error": {"code": "not_found", "message": "No such campaign."}}) if "nope" in self.path else (200, {"ok": True})
+            status, answer = (
+                (404, {"error": {"code": "not_found", "message": "No such campaign."}})
+                if "nope" in self.path
+                else (200, {"ok": True})
+            )
             data = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -51,7 +51,9 @@ def run(api, operator: str, prefix: str, timeout: float = 240) -> dict:
 def rejects(api, operator: str, migration_id: str) -> dict[str, str]:
     items, cursor = [], None
     while True:
-        page = api.get(f"/v1/migrations/{migration_id}/rejects?limit=7" + (f"&cursor={cursor}" if cursor else ""), token=operator).json_body
+        page = api.get(
+            f"/v1/migrations/{migration_id}/rejects?limit=7" + (f"&cursor={cursor}" if cursor else ""), token=operator
+        ).json_body
         items += page["items"]
         cursor = page["next_cursor"]
         if not cursor:
@@ -86,7 +88,9 @@ def test_a_national_prefix_runs_to_done_and_a_second_migration_imports_nothing_t
     spaces = open_spaces(enrolment, 100, 200)
     codes = [(), ("MASQUE_PS",), ("INVISIBLE_PATIENT",), ("INVISIBLE_REPRESENTANTS_LEGAUX",)]
     archives = {
-        f"dmp/2026/{n:04d}.zip": archive(person["ins"], [Doc(confidentiality=codes[(n + d) % 4]) for d in range(n % 3 + 1)])
+        f"dmp/2026/{n:04d}.zip": archive(
+            person["ins"], [Doc(confidentiality=codes[(n + d) % 4]) for d in range(n % 3 + 1)]
+        )
         for n, (person, _) in enumerate(spaces)
     }
     hostile = {
@@ -122,12 +126,24 @@ def test_a_national_prefix_runs_to_done_and_a_second_migration_imports_nothing_t
 
 
 def test_imported_documents_keep_author_date_type_and_confidentiality(api, enrolment, operator, token):
-    (person, patient_id), = open_spaces(enrolment, 500, 1)
+    ((person, patient_id),) = open_spaces(enrolment, 500, 1)
     docs = [
         Doc(author=AUTHOR_A, title="Consultation", type_code="11488-4", creation_time="20160420101500"),
-        Doc(author=AUTHOR_A, title="Biologie", type_code="11502-2", content=CDA, media_type="text/xml", confidentiality=("MASQUE_PS",)),
+        Doc(
+            author=AUTHOR_A,
+            title="Biologie",
+            type_code="11502-2",
+            content=CDA,
+            media_type="text/xml",
+            confidentiality=("MASQUE_PS",),
+        ),
         Doc(author=AUTHOR_B, title="Annonce", type_code="34112-3", confidentiality=("INVISIBLE_PATIENT",)),
-        Doc(author=AUTHOR_A, title="Contraception", type_code="11488-4", confidentiality=("INVISIBLE_REPRESENTANTS_LEGAUX",)),
+        Doc(
+            author=AUTHOR_A,
+            title="Contraception",
+            type_code="11488-4",
+            confidentiality=("INVISIBLE_REPRESENTANTS_LEGAUX",),
+        ),
     ]
     put_archives({"one/record.zip": archive(person["ins"], docs)})
     progress = run(api, operator, "one/")
@@ -138,23 +154,43 @@ def test_imported_documents_keep_author_date_type_and_confidentiality(api, enrol
     assert set(seen) == {"Consultation", "Biologie", "Contraception"}, "invisible to the patient until released"
     consultation = seen["Consultation"]
     assert consultation["author"] == {"role": "professional", "id": AUTHOR_A}
-    assert (consultation["date"], consultation["type"], consultation["media_type"]) == ("2016-04-20", "consultation_report", "application/pdf")
+    assert (consultation["date"], consultation["type"], consultation["media_type"]) == (
+        "2016-04-20",
+        "consultation_report",
+        "application/pdf",
+    )
     assert seen["Biologie"]["masked"] and seen["Biologie"]["type"] == "lab_result"
-    assert seen["Contraception"]["hidden_from_representatives"] and not seen["Consultation"]["hidden_from_representatives"]
-    assert (consultation["type_code"], consultation["status"]) == ("11488-4", "current"), "the archive's LOINC code kept"
+    assert (
+        seen["Contraception"]["hidden_from_representatives"] and not seen["Consultation"]["hidden_from_representatives"]
+    )
+    assert (consultation["type_code"], consultation["status"]) == ("11488-4", "current"), (
+        "the archive's LOINC code kept"
+    )
     events = api.get(f"/v1/patients/{patient_id}/activity?limit=50", token=patient).json_body["items"]
     imported = {e["resource"]: e["actor"] for e in events if e["action"] == "document.imported"}
     assert {d["document_id"] for d in seen.values()} <= set(imported), "one document.imported event per document"
     assert all(actor == {"role": "migration", "id": progress["migration_id"]} for actor in imported.values())
-    content = api.get(f"/v1/patients/{patient_id}/documents/{consultation['document_id']}/content", token=patient, headers={"Accept": "*/*"})
+    content = api.get(
+        f"/v1/patients/{patient_id}/documents/{consultation['document_id']}/content",
+        token=patient,
+        headers={"Accept": "*/*"},
+    )
     assert content.status_code == 200 and content.body == PDF and content.headers["Content-Type"] == "application/pdf"
-    cda = api.get(f"/v1/patients/{patient_id}/documents/{seen['Biologie']['document_id']}/content", token=patient, headers={"Accept": "*/*"})
+    cda = api.get(
+        f"/v1/patients/{patient_id}/documents/{seen['Biologie']['document_id']}/content",
+        token=patient,
+        headers={"Accept": "*/*"},
+    )
     assert cda.status_code == 200 and cda.body == CDA and cda.headers["Content-Type"] == "text/xml"
 
     # Authors have author rights on what they wrote (even masked), without a grant.
     author_a = token("professional", rpps=AUTHOR_A, profession="medecin")
     author_b = token("professional", rpps=AUTHOR_B, profession="medecin")
-    masked = api.get(f"/v1/patients/{patient_id}/documents/{seen['Biologie']['document_id']}/content", token=author_a, headers={"Accept": "*/*"})
+    masked = api.get(
+        f"/v1/patients/{patient_id}/documents/{seen['Biologie']['document_id']}/content",
+        token=author_a,
+        headers={"Accept": "*/*"},
+    )
     assert masked.status_code == 200 and masked.body == CDA
     assert api.get(f"/v1/patients/{patient_id}/documents", token=author_a).status_code == 403, "listing needs a grant"
     # The patient grants A: A lists everything but sees the masked document only as its author.
@@ -164,13 +200,27 @@ def test_imported_documents_keep_author_date_type_and_confidentiality(api, enrol
     assert listed_by_a == {"Consultation", "Biologie", "Annonce", "Contraception"}
     reader = token("professional", rpps=READER, profession="medecin")
     assert {d["title"] for d in _documents(api, patient_id, reader)} == {"Consultation", "Annonce", "Contraception"}
-    assert api.get(f"/v1/patients/{patient_id}/documents/{seen['Biologie']['document_id']}", token=reader).status_code == 404
+    assert (
+        api.get(f"/v1/patients/{patient_id}/documents/{seen['Biologie']['document_id']}", token=reader).status_code
+        == 404
+    )
     # B, author of the document still invisible to the patient, reads it and may release it.
     invisible = next(d for d in _documents(api, patient_id, author_a) if d["title"] == "Annonce")
     assert invisible["invisible_to_patient"] and invisible["author"] == {"role": "professional", "id": AUTHOR_B}
     assert api.get(f"/v1/patients/{patient_id}/documents/{invisible['document_id']}", token=patient).status_code == 404
-    assert api.get(f"/v1/patients/{patient_id}/documents/{invisible['document_id']}/content", token=author_b, headers={"Accept": "*/*"}).status_code == 200
-    released = api.patch(f"/v1/patients/{patient_id}/documents/{invisible['document_id']}", {"invisible_to_patient": False}, token=author_b)
+    assert (
+        api.get(
+            f"/v1/patients/{patient_id}/documents/{invisible['document_id']}/content",
+            token=author_b,
+            headers={"Accept": "*/*"},
+        ).status_code
+        == 200
+    )
+    released = api.patch(
+        f"/v1/patients/{patient_id}/documents/{invisible['document_id']}",
+        {"invisible_to_patient": False},
+        token=author_b,
+    )
     assert released.status_code == 200
     assert "Annonce" in {d["title"] for d in _documents(api, patient_id, patient)}
 
@@ -185,10 +235,17 @@ def test_imported_documents_keep_author_date_type_and_confidentiality(api, enrol
 def test_imported_documents_read_back_through_the_fhir_interface(api, enrolment, operator, token):
     """What PDSm software sees of an import: the same documents, authors and labels, the same
     decisions (masked: its author only; invisible to the patient: professionals with a grant)."""
-    (person, patient_id), = open_spaces(enrolment, 600, 1)
+    ((person, patient_id),) = open_spaces(enrolment, 600, 1)
     docs = [
         Doc(author=AUTHOR_A, title="Consultation", type_code="11488-4", creation_time="20160420101500"),
-        Doc(author=AUTHOR_A, title="Biologie", type_code="11502-2", content=CDA, media_type="text/xml", confidentiality=("MASQUE_PS",)),
+        Doc(
+            author=AUTHOR_A,
+            title="Biologie",
+            type_code="11502-2",
+            content=CDA,
+            media_type="text/xml",
+            confidentiality=("MASQUE_PS",),
+        ),
         Doc(author=AUTHOR_B, title="Annonce", type_code="34112-3", confidentiality=("INVISIBLE_PATIENT",)),
     ]
     put_archives({"fhir/record.zip": archive(person["ins"], docs)})
@@ -226,7 +283,9 @@ def test_imported_documents_read_back_through_the_fhir_interface(api, enrolment,
     assert binary.status_code == 200 and binary.body == CDA
     assert api.get(f"/v1/fhir/Binary/{biologie}", token=reader, headers={"Accept": "*/*"}).status_code == 404
     assert api.get(f"/v1/fhir/DocumentReference/{annonce}", token=author_b).status_code == 200
-    assert api.get(f"/v1/patients/{patient_id}/documents/{annonce}", token=patient).status_code == 404, "invisible to the patient"
+    assert api.get(f"/v1/patients/{patient_id}/documents/{annonce}", token=patient).status_code == 404, (
+        "invisible to the patient"
+    )
     assert {d["title"] for d in _documents(api, patient_id, patient)} == {"Consultation", "Biologie"}
 
 
@@ -235,15 +294,24 @@ def test_imported_documents_keep_their_unique_id_as_master_identifier(api, enrol
     DocumentReference's masterIdentifier: an OID as its urn:oid, an OID^extension kept whole."""
     from fhir.resources.R4B.documentreference import DocumentReference
 
-    (person, patient_id), = open_spaces(enrolment, 650, 1)
+    ((person, patient_id),) = open_spaces(enrolment, 650, 1)
     unique_ids = {"Consultation": "1.2.250.1.999.3.41", "Biologie": "1.2.250.1.999.3^BIO-42"}
-    put_archives({"master/record.zip": archive(person["ins"], [Doc(author=AUTHOR_A, title=title, unique_id=uid) for title, uid in unique_ids.items()])})
+    put_archives(
+        {
+            "master/record.zip": archive(
+                person["ins"], [Doc(author=AUTHOR_A, title=title, unique_id=uid) for title, uid in unique_ids.items()]
+            )
+        }
+    )
     assert run(api, operator, "master/")["counts"]["documents"] == 2
     patient = enrolment.patient_token(person)
     native = {d["title"]: d for d in _documents(api, patient_id, patient)}
     assert {title: d["master_identifier"] for title, d in native.items()} == unique_ids
     one = native["Consultation"]["document_id"]
-    assert api.get(f"/v1/patients/{patient_id}/documents/{one}", token=patient).json_body["master_identifier"] == unique_ids["Consultation"]
+    assert (
+        api.get(f"/v1/patients/{patient_id}/documents/{one}", token=patient).json_body["master_identifier"]
+        == unique_ids["Consultation"]
+    )
     expected = {title: {"system": "urn:ietf:rfc:3986", "value": f"urn:oid:{uid}"} for title, uid in unique_ids.items()}
 
     assert api.put(f"/v1/patients/{patient_id}/access/grants/{AUTHOR_A}", {}, token=patient).status_code == 200
@@ -259,7 +327,7 @@ def test_imported_documents_keep_their_unique_id_as_master_identifier(api, enrol
 
 
 def test_hostile_archives_are_rejected_and_nothing_of_them_is_stored(api, enrolment, operator):
-    (person, patient_id), = open_spaces(enrolment, 600, 1)
+    ((person, patient_id),) = open_spaces(enrolment, 600, 1)
     ins = person["ins"]
     hostile = {
         "bad/bomb.zip": (bomb(ins), "unreadable_archive"),
@@ -272,7 +340,10 @@ def test_hostile_archives_are_rejected_and_nothing_of_them_is_stored(api, enrolm
         "bad/type.zip": (archive(ins, [Doc(), Doc(type_code="99999-9")]), "unknown_type_code"),
         "bad/big.zip": (archive(ins, [Doc(content=b"%PDF-" + b"1" * (4 * 1024 * 1024))]), "payload_too_large"),
         "bad/bytes.zip": (archive(ins, [Doc(), Doc(content=b"MZ\x90\x00 an executable")]), "unsupported_media_type"),
-        "bad/xml.zip": (archive(ins, [Doc(content=b"<ClinicalDocument><unclosed>", media_type="text/xml")]), "unsupported_media_type"),
+        "bad/xml.zip": (
+            archive(ins, [Doc(content=b"<ClinicalDocument><unclosed>", media_type="text/xml")]),
+            "unsupported_media_type",
+        ),
         "bad/media.zip": (archive(ins, [Doc(media_type="application/x-msdownload")]), "unsupported_media_type"),
         "bad/junk.zip": (b"not a zip at all", "unreadable_archive"),
     }
@@ -280,7 +351,13 @@ def test_hostile_archives_are_rejected_and_nothing_of_them_is_stored(api, enrolm
 
     progress = run(api, operator, "bad/")
 
-    assert progress["counts"] == {"archives": len(hostile), "imported": 0, "duplicates": 0, "rejected": len(hostile), "documents": 0}
+    assert progress["counts"] == {
+        "archives": len(hostile),
+        "imported": 0,
+        "duplicates": 0,
+        "rejected": len(hostile),
+        "documents": 0,
+    }
     assert rejects(api, operator, progress["migration_id"]) == {key: code for key, (_, code) in hostile.items()}
     listed = api.get(f"/v1/migrations/{progress['migration_id']}/rejects", token=operator).json_body["items"]
     assert all(item["error"]["message"] and person["ins"] not in item["error"]["message"] for item in listed)
@@ -300,7 +377,7 @@ def test_a_closed_or_opposed_space_rejects_its_archive(api, enrolment, operator)
 
 
 def test_operators_start_and_follow_migrations_and_nobody_else_does(api, enrolment, operator, token):
-    (person, patient_id), = open_spaces(enrolment, 800, 1)
+    ((person, patient_id),) = open_spaces(enrolment, 800, 1)
     assert api.get("/v1/migrations/source", token=operator).json_body == {"bucket": settings().import_bucket}
     doctor = token("professional", rpps=READER, profession="medecin")
     for caller in (enrolment.patient_token(person), doctor, enrolment.agent, token("insurer")):
@@ -331,7 +408,11 @@ def test_a_batch_delivered_again_counts_nothing_twice(api, enrolment, operator):
     # SQS delivers at least once: the same batch again, its task token already answered.
     events.import_batch({"migration_id": progress["migration_id"], "archives": keys, "task_token": "spent-token"})
     again = api.get(f"/v1/migrations/{progress['migration_id']}", token=operator).json_body
-    assert again["counts"] == progress["counts"] == {"archives": 3, "imported": 3, "duplicates": 0, "rejected": 0, "documents": 6}
+    assert (
+        again["counts"]
+        == progress["counts"]
+        == {"archives": 3, "imported": 3, "duplicates": 0, "rejected": 0, "documents": 6}
+    )
     person, patient_id = spaces[0]
     assert len(_documents(api, patient_id, enrolment.patient_token(person))) == 2
 
@@ -347,7 +428,7 @@ def test_an_archive_is_written_whole_even_across_transactions_and_failures(api, 
     from chalicelib.documents import legacy
     from chalicelib.documents.service import CONTENT
 
-    (person, patient_id), = open_spaces(enrolment, 1000, 1)
+    ((person, patient_id),) = open_spaces(enrolment, 1000, 1)
     docs = [Doc(content=PDF + str(n).encode(), title=f"Document {n}") for n in range(legacy.TRANSACTION_DOCUMENTS + 6)]
     put_archives({"big/record.zip": archive(person["ins"], docs)})
     migration_id = start(api, operator, "big/")
@@ -365,7 +446,9 @@ def test_an_archive_is_written_whole_even_across_transactions_and_failures(api, 
     patient = enrolment.patient_token(person)
     assert len(_documents(api, patient_id, patient)) == legacy.TRANSACTION_DOCUMENTS, "the first transaction, whole"
     failed = len(docs) - legacy.TRANSACTION_DOCUMENTS
-    assert CONTENT.sweep(clock.now() + timedelta(hours=1)) == failed, "the failed transaction's content swept: never owned"
+    assert CONTENT.sweep(clock.now() + timedelta(hours=1)) == failed, (
+        "the failed transaction's content swept: never owned"
+    )
     stored = _s3().list_objects_v2(Bucket=settings().documents_bucket)["KeyCount"]
     assert stored == legacy.TRANSACTION_DOCUMENTS
 
@@ -380,13 +463,16 @@ def test_an_archive_is_written_whole_even_across_transactions_and_failures(api, 
 
 
 def test_closure_with_immediate_deletion_removes_imported_documents_and_their_markers(api, enrolment, operator):
-    (person, patient_id), = open_spaces(enrolment, 1100, 1)
+    ((person, patient_id),) = open_spaces(enrolment, 1100, 1)
     put_archives({"gone/record.zip": archive(person["ins"], [Doc(), Doc()])})
     assert run(api, operator, "gone/")["counts"]["documents"] == 2
     table = boto3.resource("dynamodb", region_name="eu-west-3").Table(settings().table_name)
 
     def legacy_markers() -> list[dict]:
-        query = table.query(KeyConditionExpression="pk = :pk AND begins_with(sk, :legacy)", ExpressionAttributeValues={":pk": layout.patient(patient_id), ":legacy": layout.LEGACY_PREFIX})
+        query = table.query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :legacy)",
+            ExpressionAttributeValues={":pk": layout.patient(patient_id), ":legacy": layout.LEGACY_PREFIX},
+        )
         return query["Items"]
 
     assert len(legacy_markers()) == 2

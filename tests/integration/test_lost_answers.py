@@ -53,7 +53,10 @@ def never_reached(real, request):
 def refused(real, request):
     """DynamoDB cancels the transaction: the last item (the deposit's own write) lost its condition."""
     reasons = [{"Code": "None"}] * (len(request["TransactItems"]) - 1) + [{"Code": "ConditionalCheckFailed"}]
-    raise ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "cancelled"}, "CancellationReasons": reasons}, "TransactWriteItems")
+    raise ClientError(
+        {"Error": {"Code": "TransactionCanceledException", "Message": "cancelled"}, "CancellationReasons": reasons},
+        "TransactWriteItems",
+    )
 
 
 def objects(bucket: str) -> list[str]:
@@ -113,7 +116,11 @@ def _open(api, patient_id, doctor) -> str:
 
 
 def _with_attachment(text: str) -> dict:
-    pdf = {"filename": "ordonnance.pdf", "media_type": "application/pdf", "content_base64": base64.b64encode(PDF).decode()}
+    pdf = {
+        "filename": "ordonnance.pdf",
+        "media_type": "application/pdf",
+        "content_base64": base64.b64encode(PDF).decode(),
+    }
     return {"body": text, "attachments": [pdf]}
 
 
@@ -121,14 +128,22 @@ def test_a_message_committed_before_its_answer_was_lost_keeps_its_content(api, s
     patient_id, patient, doctor = space
     conversation = _open(api, patient_id, doctor)
     transactions(committed_then_timed_out)
-    assert_unavailable(api.post(f"/v1/conversations/{conversation}/messages", _with_attachment("Voici l'ordonnance"), token=doctor))
+    assert_unavailable(
+        api.post(f"/v1/conversations/{conversation}/messages", _with_attachment("Voici l'ordonnance"), token=doctor)
+    )
     transactions(never_reached)
-    assert_unavailable(api.post(f"/v1/conversations/{conversation}/messages", _with_attachment("Jamais écrit"), token=doctor))
+    assert_unavailable(
+        api.post(f"/v1/conversations/{conversation}/messages", _with_attachment("Jamais écrit"), token=doctor)
+    )
     transactions(lambda real, request: real(**request))
     assert len(objects(settings().messages_bucket)) == 5  # the first message, then body + attachment twice
     run_hourly("messaging", monkeypatch)
     assert len(objects(settings().messages_bucket)) == 3  # the one never written is gone
     messages = api.get(f"/v1/conversations/{conversation}/messages", token=patient).json_body["items"]
     assert [m["body"] for m in messages] == ["Bonjour", "Voici l'ordonnance"]
-    attachment = api.get(f"/v1/conversations/{conversation}/messages/{messages[1]['message_id']}/attachments/0", token=patient, headers=ANY)
+    attachment = api.get(
+        f"/v1/conversations/{conversation}/messages/{messages[1]['message_id']}/attachments/0",
+        token=patient,
+        headers=ANY,
+    )
     assert attachment.status_code == 200 and attachment.body == PDF

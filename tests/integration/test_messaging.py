@@ -20,7 +20,12 @@ def rpps(n: int) -> str:
 
 
 def attachment(**overrides) -> dict:
-    return {"filename": "ordonnance.pdf", "media_type": "application/pdf", "content_base64": base64.b64encode(PDF).decode(), **overrides}
+    return {
+        "filename": "ordonnance.pdf",
+        "media_type": "application/pdf",
+        "content_base64": base64.b64encode(PDF).decode(),
+        **overrides,
+    }
 
 
 @pytest.fixture
@@ -106,14 +111,31 @@ def test_inbox_newest_activity_first_and_paginated(api, space):
 
 def test_attachments_are_encrypted_and_read_back(api, space):
     patient_id, patient, doctor = space
-    opened = _open(api, patient_id, doctor, attachments=[attachment(), attachment(filename="note.txt", media_type="text/plain", content_base64=base64.b64encode(b"Note: regime sans sel").decode())])
+    opened = _open(
+        api,
+        patient_id,
+        doctor,
+        attachments=[
+            attachment(),
+            attachment(
+                filename="note.txt",
+                media_type="text/plain",
+                content_base64=base64.b64encode(b"Note: regime sans sel").decode(),
+            ),
+        ],
+    )
     cid, mid = opened["conversation_id"], opened["message_id"]
     keys = _objects()
     assert len(keys) == 3 and all(patient_id not in k for k in keys)
     s3 = boto3.client("s3", region_name="eu-west-3")
     for key in keys:
         stored = s3.get_object(Bucket=settings().messages_bucket, Key=key)["Body"].read()
-        assert SECRET.encode() not in stored and b"metformine" not in stored and b"ordonnance.pdf" not in stored and b"sans sel" not in stored
+        assert (
+            SECRET.encode() not in stored
+            and b"metformine" not in stored
+            and b"ordonnance.pdf" not in stored
+            and b"sans sel" not in stored
+        )
     (message,) = _messages(api, cid, patient)
     assert message["attachments"] == [
         {"index": 0, "filename": "ordonnance.pdf", "media_type": "application/pdf", "size": len(PDF)},
@@ -137,7 +159,12 @@ def test_attachments_are_encrypted_and_read_back(api, space):
 )
 def test_bad_attachments_are_refused_and_nothing_is_written(api, space, overrides, status, code):
     patient_id, patient, doctor = space
-    body = {"patient_id": patient_id, "subject": "Pièce", "body": "Voir pièce jointe", "attachments": [attachment(**overrides)]}
+    body = {
+        "patient_id": patient_id,
+        "subject": "Pièce",
+        "body": "Voir pièce jointe",
+        "attachments": [attachment(**overrides)],
+    }
     response = api.post("/v1/conversations", body, token=doctor)
     assert (response.status_code, response.json_body["error"]["code"]) == (status, code)
     assert _objects() == [] and _inbox(api, patient) == []
@@ -145,7 +172,9 @@ def test_bad_attachments_are_refused_and_nothing_is_written(api, space, override
 
 def test_patient_cannot_open_a_conversation(api, space):
     patient_id, patient, doctor = space
-    response = api.post("/v1/conversations", {"patient_id": patient_id, "subject": "Question", "body": "Bonjour"}, token=patient)
+    response = api.post(
+        "/v1/conversations", {"patient_id": patient_id, "subject": "Question", "body": "Bonjour"}, token=patient
+    )
     assert response.status_code == 403
     assert "patient cannot open a conversation" in response.json_body["error"]["message"].lower()
 
@@ -180,7 +209,12 @@ def _block(api, patient_id, patient, rpps_):
         assert response.status_code == 200, response.json_body
     else:
         boto3.resource("dynamodb", region_name="eu-west-3").Table(settings().table_name).put_item(
-            Item={"pk": f"PAT#{patient_id}", "sk": f"SPACE#BLOCK#{rpps_}", "rpps": rpps_, "blocked_at": "2026-01-01T00:00:00Z"}
+            Item={
+                "pk": f"PAT#{patient_id}",
+                "sk": f"SPACE#BLOCK#{rpps_}",
+                "rpps": rpps_,
+                "blocked_at": "2026-01-01T00:00:00Z",
+            }
         )
 
 
@@ -203,7 +237,10 @@ def test_professional_inbox_follows_blocks_across_patients(api, space, enrolment
     other_id, _ = enrolment.active_patient(2)
     mine = _open(api, patient_id, doctor, subject="Pour vous")["conversation_id"]
     theirs = _open(api, other_id, doctor, subject="Pour l'autre")["conversation_id"]
-    assert {c["conversation_id"]: c["subject"] for c in _inbox(api, doctor)} == {theirs: "Pour l'autre", mine: "Pour vous"}
+    assert {c["conversation_id"]: c["subject"] for c in _inbox(api, doctor)} == {
+        theirs: "Pour l'autre",
+        mine: "Pour vous",
+    }
     _block(api, patient_id, patient, rpps(1))
     assert [c["conversation_id"] for c in _inbox(api, doctor)] == [theirs]
     assert api.delete(f"/v1/patients/{patient_id}/access/blocks/{rpps(1)}", token=patient).status_code == 204
@@ -215,7 +252,11 @@ def test_subjects_are_stored_encrypted(api, space):
     _open(api, patient_id, doctor, subject="Suspicion de diabète")
     table = boto3.resource("dynamodb", region_name="eu-west-3").Table(settings().table_name)
     assert "Suspicion" not in repr(table.scan()["Items"])  # binary attributes show their bytes there
-    assert [c["subject"] for c in _inbox(api, patient)] == [c["subject"] for c in _inbox(api, doctor)] == ["Suspicion de diabète"]
+    assert (
+        [c["subject"] for c in _inbox(api, patient)]
+        == [c["subject"] for c in _inbox(api, doctor)]
+        == ["Suspicion de diabète"]
+    )
 
 
 def test_block_landing_during_the_send_stops_it(api, space, monkeypatch):
@@ -228,7 +269,12 @@ def test_block_landing_during_the_send_stops_it(api, space, monkeypatch):
     def store_then_blocked(*args, **kwargs):  # the patient blocks while the content uploads
         result = real_store(*args, **kwargs)
         boto3.resource("dynamodb", region_name="eu-west-3").Table(settings().table_name).put_item(
-            Item={"pk": f"PAT#{patient_id}", "sk": f"SPACE#BLOCK#{rpps(1)}", "rpps": rpps(1), "blocked_at": "2026-01-01T00:00:00Z"}
+            Item={
+                "pk": f"PAT#{patient_id}",
+                "sk": f"SPACE#BLOCK#{rpps(1)}",
+                "rpps": rpps(1),
+                "blocked_at": "2026-01-01T00:00:00Z",
+            }
         )
         return result
 
@@ -253,7 +299,6 @@ def test_closed_space_accepts_no_new_message(api, space):
 
 def test_notification_says_only_that_a_message_arrived(api, space, enrolment):
     from devstack.outbox import sent
-
     from tests.conftest import invitee
 
     patient_id, patient, doctor = space
@@ -265,7 +310,16 @@ def test_notification_says_only_that_a_message_arrived(api, space, enrolment):
     (note,) = notes
     assert note["subject"] == "Vous avez un nouveau message sur Mon espace santé"
     text = note["subject"] + note["body"]
-    for leak in (SECRET, "glycémie", "Vos résultats", "ordonnance", "Martin", person["ins"], person["family_name"], patient_id):
+    for leak in (
+        SECRET,
+        "glycémie",
+        "Vos résultats",
+        "ordonnance",
+        "Martin",
+        person["ins"],
+        person["family_name"],
+        patient_id,
+    ):
         assert leak not in text
     # the patient's reply: professionals have no email in our data, nothing is sent
     everything = len(sent())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,7 +18,7 @@ def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def ago(**delta) -> str:
@@ -29,7 +29,9 @@ def grant(patient_id: str, number: str) -> None:
     """A grant written as the access module stores it (the access routes are another module's)."""
     from chalicelib.core.data import aws
 
-    aws.table().put_item(Item={"pk": f"PAT#{patient_id}", "sk": f"SPACE#GRANT#{number}", "rpps": number, "granted_at": ago(days=1)})
+    aws.table().put_item(
+        Item={"pk": f"PAT#{patient_id}", "sk": f"SPACE#GRANT#{number}", "rpps": number, "granted_at": ago(days=1)}
+    )
 
 
 def actions(api, patient_id: str, patient: str) -> list[tuple[str, str, str | None]]:
@@ -53,7 +55,12 @@ def glucose(value=1.05, unit="g/L", measured_at=None, **extra) -> dict:
 
 ENTRIES = {
     "allergies": {"substance": "Pénicilline", "reaction": "Urticaire", "severity": "moderate"},
-    "treatments": {"medication": "Metformine 500 mg", "dosage": "1 cp matin et soir", "start_date": "2024-01-10", "end_date": "2026-12-31"},
+    "treatments": {
+        "medication": "Metformine 500 mg",
+        "dosage": "1 cp matin et soir",
+        "start_date": "2024-01-10",
+        "end_date": "2026-12-31",
+    },
     "vaccinations": {"vaccine": "DTP", "date": "2023-05-02", "lot": "AB123"},
     "conditions": {"label": "Diabète de type 2", "since": "2019-06-01", "status": "active"},
 }
@@ -70,10 +77,20 @@ def test_patient_keeps_a_profile_and_deletes_entries(api, space):
         assert entry["entry_id"] and entry["recorded_at"].endswith("Z")
         assert {k: entry[k] for k in body} == body
         created[section] = entry
-    bp = {"kind": "blood_pressure", "value": {"systolic": 128, "diastolic": 82}, "unit": "mm[Hg]", "measured_at": ago(days=2)}
+    bp = {
+        "kind": "blood_pressure",
+        "value": {"systolic": 128, "diastolic": 82},
+        "unit": "mm[Hg]",
+        "measured_at": ago(days=2),
+    }
     assert api.post(path(patient_id, "/measurements"), bp, token=patient).status_code == 201
     for hours, value in ((5, 1.2), (1, 0.95)):
-        assert api.post(path(patient_id, "/measurements"), glucose(value, measured_at=ago(hours=hours)), token=patient).status_code == 201
+        assert (
+            api.post(
+                path(patient_id, "/measurements"), glucose(value, measured_at=ago(hours=hours)), token=patient
+            ).status_code
+            == 201
+        )
 
     profile = api.get(path(patient_id), token=patient)
     assert profile.status_code == 200
@@ -114,10 +131,36 @@ def test_patient_keeps_a_profile_and_deletes_entries(api, space):
         ("measurements", {"kind": "weight", "value": 7200, "unit": "kg", "measured_at": ago(hours=1)}, "value"),
         ("measurements", {"kind": "heart_rate", "value": 72, "unit": "bpm", "measured_at": ago(hours=1)}, "unit"),
         ("measurements", {"kind": "temperature", "value": 98.6, "unit": "Cel", "measured_at": ago(hours=1)}, "value"),
-        ("measurements", {"kind": "blood_pressure", "value": 120, "unit": "mm[Hg]", "measured_at": ago(hours=1)}, "value"),
-        ("measurements", {"kind": "blood_pressure", "value": {"systolic": 70, "diastolic": 90}, "unit": "mm[Hg]", "measured_at": ago(hours=1)}, "value"),
-        ("measurements", {"kind": "blood_pressure", "value": {"systolic": 120}, "unit": "mm[Hg]", "measured_at": ago(hours=1)}, "value"),
-        ("measurements", {"kind": "blood_pressure", "value": {"systolic": 120, "diastolic": 80}, "unit": "mmHg", "measured_at": ago(hours=1)}, "unit"),
+        (
+            "measurements",
+            {"kind": "blood_pressure", "value": 120, "unit": "mm[Hg]", "measured_at": ago(hours=1)},
+            "value",
+        ),
+        (
+            "measurements",
+            {
+                "kind": "blood_pressure",
+                "value": {"systolic": 70, "diastolic": 90},
+                "unit": "mm[Hg]",
+                "measured_at": ago(hours=1),
+            },
+            "value",
+        ),
+        (
+            "measurements",
+            {"kind": "blood_pressure", "value": {"systolic": 120}, "unit": "mm[Hg]", "measured_at": ago(hours=1)},
+            "value",
+        ),
+        (
+            "measurements",
+            {
+                "kind": "blood_pressure",
+                "value": {"systolic": 120, "diastolic": 80},
+                "unit": "mmHg",
+                "measured_at": ago(hours=1),
+            },
+            "unit",
+        ),
         ("vaccinations", {"vaccine": "DTP", "date": "2999-01-01"}, "date"),
         ("treatments", {"medication": "X", "start_date": "2024-05-01", "end_date": "2024-04-01"}, "end_date"),
         ("conditions", {"label": "Asthme", "since": "2999-01-01"}, "since"),
@@ -140,7 +183,9 @@ def test_time_series_by_kind_and_period_oldest_first(api, space):
     patient_id, patient = space
     pushed = {}
     for days, value in ((3, 1.10), (10, 0.90), (1, 1.30), (6, 1.00), (20, 0.80)):  # out of order
-        response = api.post(path(patient_id, "/measurements"), glucose(value, measured_at=ago(days=days)), token=patient)
+        response = api.post(
+            path(patient_id, "/measurements"), glucose(value, measured_at=ago(days=days)), token=patient
+        )
         assert response.status_code == 201
         pushed[days] = response.json_body
     weight = {"kind": "weight", "value": 71.5, "unit": "kg", "measured_at": ago(days=2)}
@@ -151,7 +196,9 @@ def test_time_series_by_kind_and_period_oldest_first(api, space):
     assert [m["value"] for m in series.json_body["items"]] == [0.80, 0.90, 1.00, 1.10, 1.30]
     assert series.json_body["next_cursor"] is None
 
-    window = api.get(path(patient_id, f"/measurements?kind=glucose&from={ago(days=10)}&to={ago(days=3)}"), token=patient)
+    window = api.get(
+        path(patient_id, f"/measurements?kind=glucose&from={ago(days=10)}&to={ago(days=3)}"), token=patient
+    )
     assert [m["value"] for m in window.json_body["items"]] == [0.90, 1.00, 1.10]  # bounds included
     since = api.get(path(patient_id, f"/measurements?kind=glucose&from={ago(days=5)}"), token=patient)
     assert [m["value"] for m in since.json_body["items"]] == [1.10, 1.30]
@@ -161,18 +208,27 @@ def test_time_series_by_kind_and_period_oldest_first(api, space):
 
     first = api.get(path(patient_id, "/measurements?kind=glucose&limit=2"), token=patient).json_body
     assert [m["value"] for m in first["items"]] == [0.80, 0.90] and first["next_cursor"]
-    second = api.get(path(patient_id, f"/measurements?kind=glucose&limit=2&cursor={first['next_cursor']}"), token=patient).json_body
+    second = api.get(
+        path(patient_id, f"/measurements?kind=glucose&limit=2&cursor={first['next_cursor']}"), token=patient
+    ).json_body
     assert [m["value"] for m in second["items"]] == [1.00, 1.10]
     foreign = api.get(path(patient_id, f"/measurements?kind=weight&cursor={first['next_cursor']}"), token=patient)
     assert foreign.status_code == 400 and foreign.json_body["error"]["details"][0]["field"] == "cursor"
 
     every = api.get(path(patient_id, "/measurements"), token=patient).json_body  # no kind: all, by time
     assert [(m["kind"], m["value"]) for m in every["items"]] == [
-        ("glucose", 0.80), ("glucose", 0.90), ("glucose", 1.00), ("glucose", 1.10), ("weight", 71.5), ("glucose", 1.30)
+        ("glucose", 0.80),
+        ("glucose", 0.90),
+        ("glucose", 1.00),
+        ("glucose", 1.10),
+        ("weight", 71.5),
+        ("glucose", 1.30),
     ]
     page = api.get(path(patient_id, f"/measurements?from={ago(days=7)}&limit=2"), token=patient).json_body
     assert [m["value"] for m in page["items"]] == [1.00, 1.10]
-    rest = api.get(path(patient_id, f"/measurements?from={ago(days=7)}&limit=2&cursor={page['next_cursor']}"), token=patient).json_body
+    rest = api.get(
+        path(patient_id, f"/measurements?from={ago(days=7)}&limit=2&cursor={page['next_cursor']}"), token=patient
+    ).json_body
     assert [m["value"] for m in rest["items"]] == [71.5, 1.30]
     mixed = api.get(path(patient_id, f"/measurements?cursor={first['next_cursor']}"), token=patient)
     assert mixed.status_code == 400 and mixed.json_body["error"]["details"][0]["field"] == "cursor"
@@ -180,9 +236,16 @@ def test_time_series_by_kind_and_period_oldest_first(api, space):
     mixed = api.get(path(patient_id, f"/measurements?kind=glucose&cursor={glucose_first}"), token=patient)
     assert mixed.status_code == 400 and mixed.json_body["error"]["details"][0]["field"] == "cursor"
 
-    for query, field in (("?kind=sugar", "kind"), (f"?kind=glucose&from={ago(days=1)}&to={ago(days=2)}", "to"), ("?kind=glucose&from=yesterday", "from")):
+    for query, field in (
+        ("?kind=sugar", "kind"),
+        (f"?kind=glucose&from={ago(days=1)}&to={ago(days=2)}", "to"),
+        ("?kind=glucose&from=yesterday", "from"),
+    ):
         bad = api.get(path(patient_id, f"/measurements{query}"), token=patient)
-        assert bad.status_code == 400 and field in {d["field"] for d in bad.json_body["error"]["details"]}, (query, bad.json_body)
+        assert bad.status_code == 400 and field in {d["field"] for d in bad.json_body["error"]["details"]}, (
+            query,
+            bad.json_body,
+        )
 
     gone = pushed[6]["entry_id"]
     assert api.delete(path(patient_id, f"/measurements/{gone}"), token=patient).status_code == 204
@@ -231,7 +294,11 @@ def test_professionals_need_read_access(api, space, token):
     doctor = token("professional", rpps=doctor_rpps, profession="medecin", name="Dr Traitant")
     added = api.post(path(patient_id, "/conditions"), ENTRIES["conditions"], token=doctor)
     assert added.status_code == 201 and added.json_body["author"] == {"role": "professional", "id": doctor_rpps}
-    measured = api.post(path(patient_id, "/measurements"), {"kind": "heart_rate", "value": 64, "unit": "/min", "measured_at": ago(minutes=5)}, token=doctor)
+    measured = api.post(
+        path(patient_id, "/measurements"),
+        {"kind": "heart_rate", "value": 64, "unit": "/min", "measured_at": ago(minutes=5)},
+        token=doctor,
+    )
     assert measured.status_code == 201
     assert api.get(path(patient_id), token=doctor).json_body["conditions"][0]["entry_id"] == added.json_body["entry_id"]
     assert api.delete(path(patient_id, f"/conditions/{added.json_body['entry_id']}"), token=doctor).status_code == 403

@@ -12,8 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.core.history import chain, heads
-from chalicelib.core.history import journal
+from chalicelib.core.history import chain, heads, journal
 from chalicelib.core.models import ActorRef
 from chalicelib.core.settings import settings
 from devstack.workers import drain_stream
@@ -144,13 +143,17 @@ def test_a_head_signed_by_another_key_is_refused(api, signed_space):
     the attacker's: were it trusted, the chain from it would check."""
     patient_id, patient = signed_space
     tail = _tail(patient_id, 2)
-    _rewrite_from(patient_id, 2, [{**event, "actor_id": "99999999999"} for event in tail] + [{**tail[-1], "event_id": "evt_more"}])
+    _rewrite_from(
+        patient_id, 2, [{**event, "actor_id": "99999999999"} for event in tail] + [{**tail[-1], "event_id": "evt_more"}]
+    )
     head = journal.get_head(patient_id)
     forged = heads.SignedHead(int(head["seq"]), head["hash"])
     assert forged.seq == 8
     kms = boto3.client("kms", region_name="eu-west-3")
     other = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"]
-    signature = kms.sign(KeyId=other, Message=heads.canonical(patient_id, forged), MessageType="RAW", SigningAlgorithm="ECDSA_SHA_256")
+    signature = kms.sign(
+        KeyId=other, Message=heads.canonical(patient_id, forged), MessageType="RAW", SigningAlgorithm="ECDSA_SHA_256"
+    )
     body = {
         "patient_id": patient_id,
         "seq": forged.seq,
@@ -161,9 +164,17 @@ def test_a_head_signed_by_another_key_is_refused(api, signed_space):
         "signature": base64.b64encode(signature["Signature"]).decode(),
     }
     _s3().put_object(
-        Bucket=settings().heads_bucket, Key=heads.object_key(patient_id, forged), Body=json.dumps(body).encode(), ChecksumAlgorithm="SHA256"
+        Bucket=settings().heads_bucket,
+        Key=heads.object_key(patient_id, forged),
+        Body=json.dumps(body).encode(),
+        ChecksumAlgorithm="SHA256",
     )
-    assert heads.object_key(patient_id, forged) == _s3().list_objects_v2(Bucket=settings().heads_bucket, Prefix=f"heads/{patient_id}/", MaxKeys=1)["Contents"][0]["Key"]
+    assert (
+        heads.object_key(patient_id, forged)
+        == _s3().list_objects_v2(Bucket=settings().heads_bucket, Prefix=f"heads/{patient_id}/", MaxKeys=1)["Contents"][
+            0
+        ]["Key"]
+    )
     assert _verify(api, patient_id, patient) == {"valid": False, "events": 0, "signed": False}
 
 

@@ -39,7 +39,11 @@ J07_ONLY = {"51851-4": "Document administratif"}
 
 
 def _pairs() -> list[tuple[str, str, str]]:
-    return [(document_type, code, display) for document_type, codes in document_types.CODES.items() for code, display in codes]
+    return [
+        (document_type, code, display)
+        for document_type, codes in document_types.CODES.items()
+        for code, display in codes
+    ]
 
 
 def test_every_type_has_codes_in_order():

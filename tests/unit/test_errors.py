@@ -13,7 +13,10 @@ URL = "https://dynamodb.eu-west-3.amazonaws.com/"
 
 
 def client_error(code: str, status: int = 400) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": "..."}, "ResponseMetadata": {"HTTPStatusCode": status}}, "TransactWriteItems")
+    return ClientError(
+        {"Error": {"Code": code, "Message": "..."}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        "TransactWriteItems",
+    )
 
 
 @pytest.mark.parametrize(
@@ -41,7 +44,10 @@ def test_anything_else_unforeseen_is_500(error):
 
 def test_a_cancelled_transaction_is_a_condition_failure():
     cancelled = ClientError(
-        {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": [{"Code": "None"}, {"Code": "ConditionalCheckFailed"}]},
+        {
+            "Error": {"Code": "TransactionCanceledException"},
+            "CancellationReasons": [{"Code": "None"}, {"Code": "ConditionalCheckFailed"}],
+        },
         "TransactWriteItems",
     )
     assert is_condition_failure(cancelled) and cancellation_reasons(cancelled) == ["None", "ConditionalCheckFailed"]

@@ -43,8 +43,12 @@ DEPARTMENTS = [f"{d:02d}" for d in range(100)] + ["2A", "2B"]
 
 nirs = st.builds(
     lambda *parts: "".join(parts),
-    st.sampled_from("123478"), digits(2), st.sampled_from(VALID_MONTHS),
-    st.sampled_from(DEPARTMENTS), digits(3), digits(3),
+    st.sampled_from("123478"),
+    digits(2),
+    st.sampled_from(VALID_MONTHS),
+    st.sampled_from(DEPARTMENTS),
+    digits(3),
+    digits(3),
 )
 valid_ins = nirs.map(lambda nir: nir + reference_key(nir))
 valid_rpps = digits(10).map(lambda first10: first10 + rpps_check_digit(first10))
@@ -85,8 +89,7 @@ def test_corsica_2a_counts_as_19_and_2b_as_18():
 
 @pytest.mark.parametrize(
     "raw",
-    ["2 84 05 2A 123 456 32", "2 84 05 2a 123 456 32", " 284052a12345632\n",
-     "2\u00a084\u202f05\t2A 123456 32"],
+    ["2 84 05 2A 123 456 32", "2 84 05 2a 123 456 32", " 284052a12345632\n", "2\u00a084\u202f05\t2A 123456 32"],
 )
 def test_spaces_and_lowercase_are_normalised(raw):
     assert normalize_ins(raw) == "284052A12345632"
@@ -101,11 +104,24 @@ def test_wrong_key_rejected():
 
 @pytest.mark.parametrize(
     "raw",
-    [   # lengths; sex 5; months 00, 13, 43; bad département/commune/key; full-width digit
-        "", "   ", "284052A1234563", "284052A123456320", "284052A123456", "584052A12345632",
-        "284002A12345632", "284132A12345632", "284432A12345632", "284052C12345632",
-        "28405A212345632", "284052A12B45632", "284052A1234563X", "2840５2A12345632",
-        "2-84-05-2A-123-456-32", None, 284052112345632,
+    [  # lengths; sex 5; months 00, 13, 43; bad département/commune/key; full-width digit
+        "",
+        "   ",
+        "284052A1234563",
+        "284052A123456320",
+        "284052A123456",
+        "584052A12345632",
+        "284002A12345632",
+        "284132A12345632",
+        "284432A12345632",
+        "284052C12345632",
+        "28405A212345632",
+        "284052A12B45632",
+        "284052A1234563X",
+        "2840５2A12345632",
+        "2-84-05-2A-123-456-32",
+        None,
+        284052112345632,
     ],
 )
 def test_malformed_ins_rejected(raw):
@@ -137,7 +153,7 @@ def test_computed_key_is_the_only_valid_key(nir):
 def test_any_single_digit_change_is_detected(ins, data):
     position = data.draw(st.sampled_from([i for i, c in enumerate(ins) if c.isdigit()]))
     replacement = data.draw(st.sampled_from("0123456789").filter(lambda d: d != ins[position]))
-    assert not is_valid_ins(ins[:position] + replacement + ins[position + 1:])
+    assert not is_valid_ins(ins[:position] + replacement + ins[position + 1 :])
 
 
 @given(valid_ins, st.lists(st.sampled_from([" ", "  ", "\t"]), min_size=16, max_size=16))
@@ -157,8 +173,7 @@ def test_known_good_rpps(rpps):
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "1000000000", "100000000090", "10000000008", "1000000000A", "1000000000-9",
-     "١٠٠٠٠٠٠٠٠٠٩", None, 10000000009],
+    ["", "1000000000", "100000000090", "10000000008", "1000000000A", "1000000000-9", "١٠٠٠٠٠٠٠٠٠٩", None, 10000000009],
 )
 def test_malformed_rpps_rejected(raw):
     assert_rejected(normalize_rpps, raw, "invalid_rpps")
@@ -182,7 +197,7 @@ def test_luhn_digit_is_the_only_valid_last_digit(first10):
 def test_rpps_single_digit_substitution_detected(rpps, data):
     position = data.draw(st.integers(0, 10))
     replacement = data.draw(st.sampled_from("0123456789").filter(lambda d: d != rpps[position]))
-    assert not is_valid_rpps(rpps[:position] + replacement + rpps[position + 1:])
+    assert not is_valid_rpps(rpps[:position] + replacement + rpps[position + 1 :])
 
 
 class Patient(BaseModel):

@@ -4,6 +4,7 @@ import json
 
 from infra.render import render
 
+
 def _resources(kind: str) -> dict[str, dict]:
     return {name: r["Properties"] for name, r in render()["Resources"].items() if r["Type"] == kind}
 
@@ -25,7 +26,10 @@ def test_buckets_are_private_and_those_holding_health_data_kms_encrypted_and_log
     for name in ("DocumentsBucket", "MessagesBucket", "ImportBucket"):
         bucket = buckets[name]
         (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-        assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["DataKey", "Arn"]}}
+        assert rule["ServerSideEncryptionByDefault"] == {
+            "SSEAlgorithm": "aws:kms",
+            "KMSMasterKeyID": {"Fn::GetAtt": ["DataKey", "Arn"]},
+        }
         assert bucket["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogsBucket"}
     for name in ("DocumentsBucket", "MessagesBucket", "HeadsBucket"):
         assert buckets[name]["VersioningConfiguration"] == {"Status": "Enabled"}
@@ -76,9 +80,22 @@ def test_the_import_queue_outlasts_six_runs_of_its_function():
 def test_the_legacy_import_role_lists_queues_and_marks_done_only():
     role = _resources("AWS::IAM::Role")["LegacyImportRole"]
     (policy,) = role["Policies"]
-    granted = {(action, json.dumps(s["Resource"], sort_keys=True)) for s in policy["PolicyDocument"]["Statement"] for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    granted = {
+        (action, json.dumps(s["Resource"], sort_keys=True))
+        for s in policy["PolicyDocument"]["Statement"]
+        for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
     actions = {action for action, _ in granted}
-    assert actions == {"s3:ListBucket", "sqs:SendMessage", "kms:GenerateDataKey", "kms:Decrypt", "dynamodb:UpdateItem", "states:StartExecution", "states:DescribeExecution", "states:StopExecution"}
+    assert actions == {
+        "s3:ListBucket",
+        "sqs:SendMessage",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+        "dynamodb:UpdateItem",
+        "states:StartExecution",
+        "states:DescribeExecution",
+        "states:StopExecution",
+    }
     assert ("s3:ListBucket", json.dumps({"Fn::GetAtt": ["ImportBucket", "Arn"]})) in granted
     assert ("dynamodb:UpdateItem", json.dumps({"Fn::GetAtt": ["Table", "Arn"]})) in granted
 

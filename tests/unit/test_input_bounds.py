@@ -10,9 +10,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from chalicelib.core.errors import InvalidRequest, Unauthenticated
 from chalicelib.core.http import api
 from chalicelib.core.security.auth import NUMERIC_IDENTIFIERS, OPTIONAL_CLAIMS, ROLE_CLAIMS, _principal
-from chalicelib.core.errors import InvalidRequest, Unauthenticated
 
 # Strings full of what confuses a scanner: brackets, quotes, backslashes, escapes.
 TRICKY_TEXT = st.text(alphabet='[]{}"\\ab/\u00e9\u2028', max_size=12)
@@ -67,7 +67,12 @@ def depth_the_parser_reaches(text: str) -> int:
 
 JSON_SYMBOLS = '[]{}"\\a,:1 u0'
 # Texts that are not JSON but that the parser reads far into: JSON cut anywhere, then anything.
-BROKEN_JSON = st.builds(lambda value, cut, tail: json.dumps(value)[:cut] + tail, JSON_VALUES, st.integers(0, 300), st.text(alphabet=JSON_SYMBOLS, max_size=8))
+BROKEN_JSON = st.builds(
+    lambda value, cut, tail: json.dumps(value)[:cut] + tail,
+    JSON_VALUES,
+    st.integers(0, 300),
+    st.text(alphabet=JSON_SYMBOLS, max_size=8),
+)
 
 
 @settings(max_examples=1000, deadline=None)

@@ -17,7 +17,10 @@ MODULES = sorted(p.name for p in CHALICELIB.iterdir() if (p / "function.py").exi
 # The only crossings: a module's interface.py, for the module named (issue: "the export asks
 # documents and profile through their services"; the history shows only the events about what its
 # reader may see, which documents decides).
-INTERFACES = {"export": {"chalicelib.documents.interface", "chalicelib.profile.interface"}, "activity": {"chalicelib.documents.interface"}}
+INTERFACES = {
+    "export": {"chalicelib.documents.interface", "chalicelib.profile.interface"},
+    "activity": {"chalicelib.documents.interface"},
+}
 
 
 def imported(path: Path) -> set[str]:
@@ -55,13 +58,27 @@ def kernel_part(name: str) -> str:
 
 
 def allowed(module: str, name: str) -> bool:
-    return package_of(name) in (module, "core") or name in INTERFACES.get(module, set()) or any(
-        name.startswith(interface + ".") for interface in INTERFACES.get(module, set())
+    return (
+        package_of(name) in (module, "core")
+        or name in INTERFACES.get(module, set())
+        or any(name.startswith(interface + ".") for interface in INTERFACES.get(module, set()))
     )
 
 
 def test_the_eleven_modules_have_an_entry():
-    assert MODULES == ["access", "activity", "agenda", "catalogue", "documents", "enrolment", "export", "messaging", "migration", "platform", "profile"]
+    assert MODULES == [
+        "access",
+        "activity",
+        "agenda",
+        "catalogue",
+        "documents",
+        "enrolment",
+        "export",
+        "messaging",
+        "migration",
+        "platform",
+        "profile",
+    ]
 
 
 @pytest.mark.parametrize("module", [*MODULES, "core"])
@@ -121,7 +138,11 @@ def private_uses(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("module", MODULES)
 def test_modules_use_only_the_kernels_public_names(module):
-    assert {f"{path.relative_to(ROOT)}: {name}" for path in (CHALICELIB / module).rglob("*.py") for name in private_uses(path)} == set()
+    assert {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in (CHALICELIB / module).rglob("*.py")
+        for name in private_uses(path)
+    } == set()
 
 
 LOADED = """import json, sys
@@ -134,8 +155,14 @@ print(json.dumps(sorted(name for name in sys.modules if name.startswith("chalice
 @pytest.mark.parametrize("module", MODULES)
 def test_a_function_entry_loads_no_other_modules_code(module):
     """Imported in a fresh interpreter, as Lambda does at cold start."""
-    run = subprocess.run([sys.executable, "-c", LOADED.format(module=module)], cwd=ROOT, capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-c", LOADED.format(module=module)], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     loaded = set(json.loads(run.stdout))
-    foreign = {name for name in loaded if package_of(name) not in (module, "core") and name not in INTERFACES.get(module, set())}
+    foreign = {
+        name
+        for name in loaded
+        if package_of(name) not in (module, "core") and name not in INTERFACES.get(module, set())
+    }
     assert foreign == set()
     assert f"chalicelib.{module}.routes" in loaded

@@ -45,7 +45,10 @@ def fresh_table():
             GlobalSecondaryIndexes=[
                 {
                     "IndexName": "gsi1",
-                    "KeySchema": [{"AttributeName": "gsi1pk", "KeyType": "HASH"}, {"AttributeName": "gsi1sk", "KeyType": "RANGE"}],
+                    "KeySchema": [
+                        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+                    ],
                     "Projection": {"ProjectionType": "ALL"},
                 }
             ],
@@ -82,7 +85,10 @@ def _write(table, op) -> None:
     elif op[1] != op[2]:  # a transaction: a put and a move (the resource's client takes plain values)
         name = table.name
         table.meta.client.transact_write_items(
-            TransactItems=[{"Put": {"TableName": name, "Item": _item(op[1], "G0", "S0")}}, {"Update": {"TableName": name, **_move(op[2], op[3], "S5")}}]
+            TransactItems=[
+                {"Put": {"TableName": name, "Item": _item(op[1], "G0", "S0")}},
+                {"Update": {"TableName": name, **_move(op[2], op[3], "S5")}},
+            ]
         )
 
 
@@ -98,7 +104,12 @@ def _pages(table, read_op) -> list:
         condition &= Key(sort_name).between("S2", "S5")
     elif comparison == "<=":
         condition &= Key(sort_name).lte("S4")
-    query = {"KeyConditionExpression": condition, "ScanIndexForward": forward, "Limit": limit, **({"IndexName": "gsi1"} if where == "index" else {})}
+    query = {
+        "KeyConditionExpression": condition,
+        "ScanIndexForward": forward,
+        "Limit": limit,
+        **({"IndexName": "gsi1"} if where == "index" else {}),
+    }
     pages = []
     while True:
         page = table.query(**query)
@@ -163,10 +174,14 @@ def test_attribute_values_serialize_as_moto_does(found, monkeypatch):
     operation = get_service_model("dynamodb").operation_model("Query")
 
     def body() -> str:
-        serializer = get_serializer_class("dynamodb", "json")(operation_model=operation, value_picker=XFormedAttributePicker())
+        serializer = get_serializer_class("dynamodb", "json")(
+            operation_model=operation, value_picker=XFormedAttributePicker()
+        )
         return serializer.serialize({"Items": found, "Count": len(found), "ScannedCount": len(found)})["body"]
 
     fast = body()
     with monkeypatch.context() as original:
-        original.setattr(BaseJSONSerializer, "_serialize_type_structure", BaseJSONSerializer._serialize_type_structure.__wrapped__)
+        original.setattr(
+            BaseJSONSerializer, "_serialize_type_structure", BaseJSONSerializer._serialize_type_structure.__wrapped__
+        )
         assert fast == body()

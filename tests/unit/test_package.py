@@ -26,7 +26,19 @@ SOURCES = [
     *ROOT.glob("chalicelib/**/*.py"),
     *(path for pattern in ("*.py", "*.yaml", "*.json") for path in ROOT.glob(f"infra/**/{pattern}")),
 ]
-MODULES = ("platform", "enrolment", "access", "activity", "documents", "profile", "catalogue", "export", "messaging", "agenda", "migration")
+MODULES = (
+    "platform",
+    "enrolment",
+    "access",
+    "activity",
+    "documents",
+    "profile",
+    "catalogue",
+    "export",
+    "messaging",
+    "agenda",
+    "migration",
+)
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +98,9 @@ def table(actions: str, index: bool = False) -> set:
     )
 
 
-PEPPERS = grants("secretsmanager:GetSecretValue", "Peppers") | grants("kms:Decrypt", KEY, via("secretsmanager", SecretARN="Peppers"))
+PEPPERS = grants("secretsmanager:GetSecretValue", "Peppers") | grants(
+    "kms:Decrypt", KEY, via("secretsmanager", SecretARN="Peppers")
+)
 EMAILS = grants(
     "ses:SendEmail",
     "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderEmail}",
@@ -141,7 +155,9 @@ MODULE_GRANTS = {
     "profile": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS,
     "catalogue": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS,
     "export": table("GetItem Query PutItem UpdateItem") | PEPPERS,
-    "messaging": table("GetItem Query BatchGetItem PutItem UpdateItem DeleteItem ConditionCheckItem BatchWriteItem", index=True)
+    "messaging": table(
+        "GetItem Query BatchGetItem PutItem UpdateItem DeleteItem ConditionCheckItem BatchWriteItem", index=True
+    )
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("message"))
     | bucket("MessagesBucket")
@@ -201,8 +217,19 @@ TRIGGERS = {
 # The chain's attributes, all the signer may read of the table (to check a head extends the last
 # signed one), and only through a projection.
 CHAIN_ATTRIBUTES = [
-    "pk", "sk", "seq", "prev_hash", "hash", "event_id", "at", "actor_role", "actor_id", "action", "resource",
-    "hidden_from_representatives", "invisible_to_patient",
+    "pk",
+    "sk",
+    "seq",
+    "prev_hash",
+    "hash",
+    "event_id",
+    "at",
+    "actor_role",
+    "actor_id",
+    "action",
+    "resource",
+    "hidden_from_representatives",
+    "invisible_to_patient",
 ]
 # Functions with a role of their own alone (none of their module's grants nor variables): the
 # history's signer reads the table's stream, signs with the heads key, puts into the heads bucket.
@@ -228,7 +255,14 @@ ALONE = {
 SPACE = ("TABLE_NAME", "PEPPERS_SECRET_ID")
 MODULE_ENVIRONMENT = {
     "platform": (),
-    "enrolment": (*SPACE, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL", "ENROLMENT_STATE_MACHINE_ARN", "PURGE_TOPIC_ARN"),
+    "enrolment": (
+        *SPACE,
+        "DATA_KEY_ID",
+        "SENDER_EMAIL",
+        "LETTERS_QUEUE_URL",
+        "ENROLMENT_STATE_MACHINE_ARN",
+        "PURGE_TOPIC_ARN",
+    ),
     "access": (*SPACE, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL"),
     "activity": (*SPACE, "HEADS_BUCKET", "HEADS_KEY_ID"),
     "documents": (*SPACE, "DATA_KEY_ID", "DOCUMENTS_BUCKET"),
@@ -244,7 +278,9 @@ OWN_ENVIRONMENT = {  # beyond the module's
     "LegacyImport": ("IMPORT_BUCKET",),
     "SignHeads": ("TABLE_NAME", "HEADS_BUCKET", "HEADS_KEY_ID"),
 }
-STACK_VARIABLES = {name for names in (*MODULE_ENVIRONMENT.values(), *OWN_ENVIRONMENT.values()) for name in names} | {"STAGE"}
+STACK_VARIABLES = {name for names in (*MODULE_ENVIRONMENT.values(), *OWN_ENVIRONMENT.values()) for name in names} | {
+    "STAGE"
+}
 
 
 def expected_grants(name: str) -> set:
@@ -302,7 +338,9 @@ def test_each_function_has_exactly_the_permissions_of_the_table(sam):
     for name, properties in functions(sam).items():
         assert properties["Role"] == {"Fn::GetAtt": [f"{name}Role", "Arn"]}
         role = sam["Resources"][f"{name}Role"]
-        assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+        assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+            "Service": "lambda.amazonaws.com"
+        }
         assert "ManagedPolicyArns" not in role["Properties"]
         actual, expected = role_grants(role), expected_grants(name)
         assert actual == expected, f"{name}: more {sorted(actual - expected)}; missing {sorted(expected - actual)}"
@@ -486,7 +524,11 @@ def test_the_signer_reads_only_head_changes_of_the_table_stream(sam):
     assert event["Type"] == "DynamoDB"
     properties = event["Properties"]
     assert properties["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
-    assert (properties["BatchSize"], properties["MaximumBatchingWindowInSeconds"], properties["StartingPosition"]) == (100, 5, "TRIM_HORIZON")
+    assert (properties["BatchSize"], properties["MaximumBatchingWindowInSeconds"], properties["StartingPosition"]) == (
+        100,
+        5,
+        "TRIM_HORIZON",
+    )
     # A failing batch must not hold the shard back for a day: halved, then given up after 10 tries.
     assert (properties["BisectBatchOnFunctionError"], properties["MaximumRetryAttempts"]) == (True, 10)
     (only,) = [json.loads(f["Pattern"]) for f in properties["FilterCriteria"]["Filters"]]
@@ -537,7 +579,9 @@ def test_the_heads_bucket_keeps_each_head_ten_years_in_compliance_mode(sam):
 def test_sns_uses_the_data_key_only_for_the_stacks_own_topics(sam):
     statements = sam["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
     (sns,) = [s for s in statements if s["Principal"] == {"Service": "sns.amazonaws.com"}]
-    topics = [r["Properties"]["TopicName"]["Fn::Sub"] for r in sam["Resources"].values() if r["Type"] == "AWS::SNS::Topic"]
+    topics = [
+        r["Properties"]["TopicName"]["Fn::Sub"] for r in sam["Resources"].values() if r["Type"] == "AWS::SNS::Topic"
+    ]
     arns = [{"Fn::Sub": f"arn:${{AWS::Partition}}:sns:${{AWS::Region}}:${{AWS::AccountId}}:{name}"} for name in topics]
     assert topics and sns["Condition"] == {
         "ArnEquals": {"aws:SourceArn": arns},

@@ -7,15 +7,15 @@ Each row is written out literally — actor, space, action, resource, then the e
 from __future__ import annotations
 
 from dataclasses import FrozenInstanceError
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from chalicelib.core.policy.decision import Actor, Decision, Representation, Resource, Space, decide, majority_day
 from chalicelib.core.policy.matrix import DOCUMENT_TYPES, PROFESSION_READABLE_DOCUMENT_TYPES
 from chalicelib.core.security.identifiers import PROFESSIONS
-from chalicelib.core.policy.decision import Actor, Decision, Representation, Resource, Space, decide, majority_day
 
-NOW = datetime(2026, 1, 31, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 31, 9, 30, tzinfo=UTC)
 YESTERDAY = NOW - timedelta(days=1)
 TOMORROW = NOW + timedelta(days=1)
 ALL_SCOPES = frozenset(
@@ -108,12 +108,8 @@ PH = Actor("professional", "PH", profession="pharmacien")
 K1 = Actor("professional", "K1", profession="masseur_kinesitherapeute")
 WEIRD_PRO = Actor("professional", "G1", profession="astrologue")
 APP_FULL = Actor("app", "app-1", patient_id="P1", scopes=ALL_SCOPES, app_connected=True)
-APP_MW = Actor(
-    "app", "app-2", patient_id="P1", scopes=frozenset({"measurements:write"}), app_connected=True
-)
-APP_PR = Actor(
-    "app", "app-3", patient_id="P1", scopes=frozenset({"profile:read"}), app_connected=True
-)
+APP_MW = Actor("app", "app-2", patient_id="P1", scopes=frozenset({"measurements:write"}), app_connected=True)
+APP_PR = Actor("app", "app-3", patient_id="P1", scopes=frozenset({"profile:read"}), app_connected=True)
 APP_OFF = Actor("app", "app-1", patient_id="P1", scopes=ALL_SCOPES, app_connected=False)
 APP_ELSEWHERE = Actor("app", "app-1", patient_id="P2", scopes=ALL_SCOPES, app_connected=True)
 INSURER = Actor("insurer", "cpam-1")
@@ -143,9 +139,7 @@ VACC = Resource("document", "vaccination_record", author=BY_G1)
 MASKED = Resource("document", "lab_result", author=BY_G1, masked=True)
 BY_S1 = Resource("document", "lab_result", author=("professional", "S1"))
 HOSP_BY_PH = Resource("document", "hospital_report", author=("professional", "PH"))
-INVIS_NEW = Resource(
-    "document", "lab_result", author=BY_G1, invisible_to_patient=True, invisible_since=YESTERDAY
-)
+INVIS_NEW = Resource("document", "lab_result", author=BY_G1, invisible_to_patient=True, invisible_since=YESTERDAY)
 INVIS_NONE = Resource("document", "lab_result", author=BY_G1, invisible_to_patient=True)
 INVIS_30 = Resource(
     "document",
@@ -469,16 +463,20 @@ def test_table_is_large_and_ids_unique():
 
 
 def test_matrix_covers_every_profession_and_only_known_types():
-    assert set(PROFESSION_READABLE_DOCUMENT_TYPES) == PROFESSIONS == {
-        "medecin",
-        "pharmacien",
-        "infirmier",
-        "sage_femme",
-        "chirurgien_dentiste",
-        "masseur_kinesitherapeute",
-        "pedicure_podologue",
-        "medecin_du_travail",
-    }
+    assert (
+        set(PROFESSION_READABLE_DOCUMENT_TYPES)
+        == PROFESSIONS
+        == {
+            "medecin",
+            "pharmacien",
+            "infirmier",
+            "sage_femme",
+            "chirurgien_dentiste",
+            "masseur_kinesitherapeute",
+            "pedicure_podologue",
+            "medecin_du_travail",
+        }
+    )
     for types in PROFESSION_READABLE_DOCUMENT_TYPES.values():
         assert types <= set(DOCUMENT_TYPES)
     assert "hospital_report" not in PROFESSION_READABLE_DOCUMENT_TYPES["pedicure_podologue"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -99,7 +99,7 @@ PATIENTS = ["P1", "P2"]
 APPS = ["app-1", "app-2"]
 IDS = RPPS + PATIENTS + APPS
 
-NOW_BASE = datetime(2026, 1, 31, 9, 30, tzinfo=timezone.utc)
+NOW_BASE = datetime(2026, 1, 31, 9, 30, tzinfo=UTC)
 DAY = 24 * 60
 # Offsets from "now", in minutes, concentrated on the boundaries that matter (expiry == now, the
 # 30 days of invisibility).
@@ -429,7 +429,11 @@ def build_family(pair, raw):
     p = Picks(raw[CHOICES:])
     birth = now.date() - timedelta(days=p.one(AGE_DAYS) + p.byte() % 3)
     representations = tuple(
-        Representation(person, p.one(RELATIONSHIPS), None if (end := p.one(END_OFFSETS)) is None else now.date() + timedelta(days=end))
+        Representation(
+            person,
+            p.one(RELATIONSHIPS),
+            None if (end := p.one(END_OFFSETS)) is None else now.date() + timedelta(days=end),
+        )
         for person in PEOPLE
         if p.one(MOSTLY_TRUE)
     )
@@ -440,7 +444,9 @@ def build_family(pair, raw):
 
 
 def family_scenarios(pairs=PAIRS):
-    return st.builds(build_family, pairs, st.binary(min_size=CHOICES + FAMILY_CHOICES, max_size=CHOICES + FAMILY_CHOICES))
+    return st.builds(
+        build_family, pairs, st.binary(min_size=CHOICES + FAMILY_CHOICES, max_size=CHOICES + FAMILY_CHOICES)
+    )
 
 
 @SETTINGS
@@ -459,7 +465,9 @@ def test_a_representative_never_reaches_a_hidden_document_or_its_events(case):
 @given(family_scenarios())
 def test_after_majority_a_legal_representative_is_denied_everything(case):
     actor, space, action, resource, now = case
-    space = replace(space, representations=tuple(replace(r, relationship="legal_representative") for r in space.representations))
+    space = replace(
+        space, representations=tuple(replace(r, relationship="legal_representative") for r in space.representations)
+    )
     if age(space.birth_date, now.date()) >= 18:
         assert not decide(actor, space, action, resource, now).allowed
 
@@ -469,7 +477,9 @@ def test_after_majority_a_legal_representative_is_denied_everything(case):
 def test_a_guardian_past_the_end_date_is_denied_everything(case, days_ago):
     actor, space, action, resource, now = case
     ended = now.date() - timedelta(days=days_ago)  # the end came today or earlier
-    space = replace(space, representations=tuple(replace(r, relationship="guardian", until=ended) for r in space.representations))
+    space = replace(
+        space, representations=tuple(replace(r, relationship="guardian", until=ended) for r in space.representations)
+    )
     assert not decide(actor, space, action, resource, now).allowed
 
 

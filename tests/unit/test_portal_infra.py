@@ -113,7 +113,13 @@ def _sign_in(provider, **form) -> dict:
 
 
 def _token(provider, code: str, verifier: str = "v" * 43):
-    form = {"grant_type": "authorization_code", "code": code, "client_id": "portal", "redirect_uri": PORTAL, "code_verifier": verifier}
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": "portal",
+        "redirect_uri": PORTAL,
+        "code_verifier": verifier,
+    }
     return provider.handle("POST", "/token", {}, form, {})
 
 
@@ -139,7 +145,12 @@ def test_a_code_is_single_use_and_bound_to_its_verifier(provider):
 
 @pytest.mark.parametrize(
     "overrides",
-    [{"client_id": "other"}, {"redirect_uri": "https://evil.example/"}, {"code_challenge_method": "plain"}, {"state": ""}],
+    [
+        {"client_id": "other"},
+        {"redirect_uri": "https://evil.example/"},
+        {"code_challenge_method": "plain"},
+        {"state": ""},
+    ],
     ids=["client", "redirect", "no-pkce", "no-state"],
 )
 def test_bad_requests_get_a_page_not_a_redirect(provider, overrides):
@@ -189,7 +200,11 @@ def _get(url: str, **headers: str):
 
 def test_the_local_server_sends_the_deployed_headers_and_compresses(server):
     status, headers, body = _get(f"{server}/js/main.js", **{"Accept-Encoding": "gzip"})
-    assert status == 200 and headers["Content-Encoding"] == "gzip" and headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert (
+        status == 200
+        and headers["Content-Encoding"] == "gzip"
+        and headers["Content-Type"] == "text/javascript; charset=utf-8"
+    )
     config = json.loads(_get(f"{server}/config.json")[2])
     assert {k: headers[k] for k in portal.security_headers(config)} == portal.security_headers(config)
 

@@ -18,11 +18,12 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from chalicelib.core.security import auth
 from chalicelib.core.errors import Unauthenticated
+from chalicelib.core.security import auth
 from tests.jwks_issuer import JwksIssuer
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -30,14 +31,27 @@ OTHER_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
 PRIVATE = {"RS256": RSA_KEY, "PS256": RSA_KEY, "ES256": EC_KEY}
 ISSUER, AUDIENCE = "https://idp.example", "api"
-CLAIMS = {"iss": ISSUER, "aud": AUDIENCE, "sub": "someone", "role": "enrolment_agent", "iat": 1_700_000_000, "exp": 2_000_000_000}
+CLAIMS = {
+    "iss": ISSUER,
+    "aud": AUDIENCE,
+    "sub": "someone",
+    "role": "enrolment_agent",
+    "iat": 1_700_000_000,
+    "exp": 2_000_000_000,
+}
 BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
 def _jwk(algorithm: str, private_key=None, **members) -> dict:
     private_key = private_key or PRIVATE[algorithm]
     codec = ECAlgorithm if algorithm == "ES256" else RSAAlgorithm
-    return {**json.loads(codec.to_jwk(private_key.public_key())), "kid": algorithm, "alg": algorithm, "use": "sig", **members}
+    return {
+        **json.loads(codec.to_jwk(private_key.public_key())),
+        "kid": algorithm,
+        "alg": algorithm,
+        "use": "sig",
+        **members,
+    }
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -47,7 +61,12 @@ def issuer_keys():
 
     jwks = {"keys": [_jwk(algorithm) for algorithm in auth.ALGORITHMS]}
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in {"JWKS_JSON": json.dumps(jwks), "JWKS_URL": "", "TOKEN_ISSUERS": ISSUER, "TOKEN_AUDIENCE": AUDIENCE}.items():
+        for name, value in {
+            "JWKS_JSON": json.dumps(jwks),
+            "JWKS_URL": "",
+            "TOKEN_ISSUERS": ISSUER,
+            "TOKEN_AUDIENCE": AUDIENCE,
+        }.items():
             patch.setenv(name, value)
         service_settings.cache_clear()
         yield
@@ -99,7 +118,9 @@ def test_alg_none_and_hmac_with_the_public_key_are_refused():
     header = _b64(json.dumps({"alg": "none", "kid": "RS256"}).encode())
     payload = _b64(json.dumps(CLAIMS).encode())
     assert _verified(f"{header}.{payload}.") is None
-    public_pem = RSA_KEY.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = RSA_KEY.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     header = _b64(json.dumps({"alg": "HS256", "kid": "RS256"}).encode())
     mac = hmac.new(public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
     assert _verified(f"{header}.{payload}.{_b64(mac)}") is None
@@ -138,7 +159,11 @@ def test_what_is_not_a_compact_jws_is_refused(token):
 
 
 @settings(max_examples=150, deadline=None)
-@given(algorithm=st.sampled_from(auth.ALGORITHMS), position=st.integers(min_value=0), replacement=st.sampled_from("AQRSgw_-.xyz0=é{"))
+@given(
+    algorithm=st.sampled_from(auth.ALGORITHMS),
+    position=st.integers(min_value=0),
+    replacement=st.sampled_from("AQRSgw_-.xyz0=é{"),
+)
 def test_any_one_character_changed_is_refused(algorithm, position, replacement):
     token = _sign(algorithm)
     position %= len(token)
@@ -163,7 +188,13 @@ JSON = st.recursive(
 
 
 @settings(max_examples=100, deadline=None)
-@given(algorithm=st.sampled_from(auth.ALGORITHMS), overrides=st.dictionaries(st.sampled_from([*CLAIMS, "nbf", "ins", "rpps", "profession", "scope", "name", "x"]), JSON, max_size=4), role=st.sampled_from(["patient", "professional", "app", "agent"]))
+@given(
+    algorithm=st.sampled_from(auth.ALGORITHMS),
+    overrides=st.dictionaries(
+        st.sampled_from([*CLAIMS, "nbf", "ins", "rpps", "profession", "scope", "name", "x"]), JSON, max_size=4
+    ),
+    role=st.sampled_from(["patient", "professional", "app", "agent"]),
+)
 def test_any_claims_signed_by_the_issuer_end_in_a_principal_or_a_401(algorithm, overrides, role):
     claims = {**CLAIMS, "role": role, **overrides}
     payload = json.dumps(claims).encode()  # NaN and Infinity spelled as Python does

@@ -6,13 +6,24 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from chalicelib.documents import xdm
 from tests.conftest import make_ins
-from tests.xdm_factory import BILLION_LAUGHS, CDA, EXTERNAL_ENTITY, PDF, Doc, archive, bomb, declared_bomb, metadata, rpps
+from tests.xdm_factory import (
+    BILLION_LAUGHS,
+    CDA,
+    EXTERNAL_ENTITY,
+    PDF,
+    Doc,
+    archive,
+    bomb,
+    declared_bomb,
+    metadata,
+    rpps,
+)
 
 INS = make_ins(42)
 
@@ -27,17 +38,31 @@ def test_a_valid_archive_gives_every_entry_with_its_metadata():
     docs = [
         Doc(),
         Doc(content=CDA, media_type="text/xml", type_code="11502-2", author=rpps(2), confidentiality=("MASQUE_PS",)),
-        Doc(confidentiality=("INVISIBLE_PATIENT", "INVISIBLE_REPRESENTANTS_LEGAUX"), creation_time="20190101", title="x" * 300),
+        Doc(
+            confidentiality=("INVISIBLE_PATIENT", "INVISIBLE_REPRESENTANTS_LEGAUX"),
+            creation_time="20190101",
+            title="x" * 300,
+        ),
     ]
     first, second, third = xdm.read(archive(INS, docs))
     assert (first.position, first.ins, first.unique_id, first.author_rpps) == (1, INS, docs[0].unique_id, rpps(1))
-    assert first.created == datetime(2015, 3, 12, 9, 30, tzinfo=timezone.utc)
-    assert (first.title, first.type_code, first.media_type, first.content) == ("Compte rendu de consultation", "11488-4", "application/pdf", PDF)
+    assert first.created == datetime(2015, 3, 12, 9, 30, tzinfo=UTC)
+    assert (first.title, first.type_code, first.media_type, first.content) == (
+        "Compte rendu de consultation",
+        "11488-4",
+        "application/pdf",
+        PDF,
+    )
     assert not (first.masked or first.invisible_to_patient or first.hidden_from_representatives)
-    assert (second.author_rpps, second.type_code, second.media_type, second.content) == (rpps(2), "11502-2", "text/xml", CDA)
+    assert (second.author_rpps, second.type_code, second.media_type, second.content) == (
+        rpps(2),
+        "11502-2",
+        "text/xml",
+        CDA,
+    )
     assert second.masked and not second.invisible_to_patient and not second.hidden_from_representatives
     assert third.invisible_to_patient and third.hidden_from_representatives and not third.masked
-    assert third.created == datetime(2019, 1, 1, tzinfo=timezone.utc)
+    assert third.created == datetime(2019, 1, 1, tzinfo=UTC)
     assert len(third.title) == xdm.MAX_TITLE and third.title.endswith("…")
 
 
@@ -72,7 +97,10 @@ HOSTILE = {
     "not a zip": (lambda: b"PK\x03\x04 not really", "unreadable_archive"),
     "zip bomb: 64 MiB declared as 1,000 bytes": (lambda: bomb(INS), "unreadable_archive"),
     "zip bomb: 9 MiB declared honestly": (lambda: declared_bomb(INS), "entry_too_large"),
-    "too many entries": (lambda: _zip({f"IHE_XDM/SUBSET01/F{n}": b"" for n in range(xdm.MAX_ENTRIES + 1)}), "too_many_entries"),
+    "too many entries": (
+        lambda: _zip({f"IHE_XDM/SUBSET01/F{n}": b"" for n in range(xdm.MAX_ENTRIES + 1)}),
+        "too_many_entries",
+    ),
     "entry with ..": (lambda: archive(INS, [Doc()], extra={"IHE_XDM/../../evil.sh": b"#!"}), "unsafe_path"),
     "absolute entry": (lambda: archive(INS, [Doc()], extra={"/etc/cron.d/evil": b"*"}), "unsafe_path"),
     "drive letter": (lambda: archive(INS, [Doc()], extra={"C:/Windows/evil.bat": b"x"}), "unsafe_path"),
@@ -88,8 +116,14 @@ HOSTILE = {
     "hash mismatch": (lambda: archive(INS, [Doc(sha1="0" * 40)]), "hash_mismatch"),
     "size mismatch": (lambda: archive(INS, [Doc(size=len(PDF) + 1)]), "size_mismatch"),
     "type code not LOINC": (lambda: archive(INS, [Doc(type_scheme="1.2.250.1.213.1.1.4.12")]), "unknown_type_code"),
-    "document over 4 MiB": (lambda: archive(INS, [Doc(content=b"%PDF-" + b"0" * (4 * 1024 * 1024))]), "payload_too_large"),
-    "unknown DMP confidentiality code": (lambda: archive(INS, [Doc(confidentiality=("SECRET_DEFENSE",))]), "unknown_confidentiality_code"),
+    "document over 4 MiB": (
+        lambda: archive(INS, [Doc(content=b"%PDF-" + b"0" * (4 * 1024 * 1024))]),
+        "payload_too_large",
+    ),
+    "unknown DMP confidentiality code": (
+        lambda: archive(INS, [Doc(confidentiality=("SECRET_DEFENSE",))]),
+        "unknown_confidentiality_code",
+    ),
     "invalid INS": (lambda: archive(INS[:-2] + ("00" if INS[-2:] != "00" else "01"), [Doc()]), "invalid_ins"),
     "author without RPPS (ADELI)": (lambda: archive(INS, [Doc(author_id="0751234567")]), "invalid_rpps"),
     "creation time in the future": (lambda: archive(INS, [Doc(creation_time="29990101")]), "invalid_metadata"),

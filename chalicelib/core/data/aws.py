@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib.core.errors import foreign_cursor
 from chalicelib.core.memo import built_once
@@ -35,10 +36,10 @@ def table() -> Any:
     return resource.Table(settings().table_name)
 
 
-
 def put_new(item: dict) -> dict:
     """A transaction item writing ``item`` unless an item with its key is there already."""
     return {"Put": {"TableName": table().name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+
 
 def _one_condition_at_a_time(resource: Any) -> None:
     """boto3 turns Key()/Attr() conditions into expressions with one placeholder counter per
@@ -77,7 +78,11 @@ def query_page(query: dict[str, Any], start_key: dict | None) -> tuple[list[dict
 
 
 def visible_page(
-    query: dict[str, Any], start_key: dict | None, limit: int, keep: Callable[[dict], bool], key_names: tuple[str, ...] = ("pk", "sk")
+    query: dict[str, Any],
+    start_key: dict | None,
+    limit: int,
+    keep: Callable[[dict], bool],
+    key_names: tuple[str, ...] = ("pk", "sk"),
 ) -> tuple[list[dict], dict | None]:
     """Up to ``limit`` items of a query that ``keep`` accepts, from ``start_key`` on, and the start
     key of the next page: the key of the last item returned, and only when another accepted item

@@ -12,8 +12,9 @@ of the caller's context, so its log lines keep the request id.
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable, TypeVar
+from typing import TypeVar
 
 WORKERS = 8  # a Lambda's network calls wait on I/O: more threads than cores pays
 

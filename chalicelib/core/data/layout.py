@@ -248,7 +248,7 @@ def migration_reject(migration_id: str, archive_key: str) -> dict:
 
 
 def migration_archive(migration_id: str, archive_key: str) -> dict:
-    """"This migration has counted this archive": a retried batch counts nothing twice."""
+    """ "This migration has counted this archive": a retried batch counts nothing twice."""
     return {"pk": f"{migration_partition(migration_id)}#ARCHIVE#{_digest(archive_key)}", "sk": "ARCHIVE"}
 
 

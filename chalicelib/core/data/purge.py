@@ -10,10 +10,11 @@ what is already gone changes nothing, so a request delivered twice is harmless.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from chalicelib.core.data import aws, layout, spaces
 from chalicelib.core import logs
+from chalicelib.core.data import aws, layout, spaces
 from chalicelib.core.settings import settings
 
 Purge = Callable[[str, Any], None]  # (patient_id, actor: core.models.ActorRef)

@@ -129,7 +129,14 @@ def person_id_for(ins_digest: str) -> str:
 def app_is_referenced(app_id: str) -> bool:
     """Is this catalogue app referenced right now? One strongly consistent GetItem: a withdrawal
     applies to the very next request of its tokens."""
-    item = aws.table().get_item(
-        Key=layout.app(app_id), ConsistentRead=True, ProjectionExpression="#s", ExpressionAttributeNames={"#s": "status"}
-    ).get("Item")
+    item = (
+        aws.table()
+        .get_item(
+            Key=layout.app(app_id),
+            ConsistentRead=True,
+            ProjectionExpression="#s",
+            ExpressionAttributeNames={"#s": "status"},
+        )
+        .get("Item")
+    )
     return bool(item) and item.get("status") == "referenced"

@@ -57,7 +57,9 @@ def canonical(patient_id: str, head: SignedHead) -> bytes:
 
 
 def _newest_key(patient_id: str) -> str | None:
-    listed = aws.client("s3").list_objects_v2(Bucket=settings().heads_bucket, Prefix=f"{PREFIX}{patient_id}/", MaxKeys=1)
+    listed = aws.client("s3").list_objects_v2(
+        Bucket=settings().heads_bucket, Prefix=f"{PREFIX}{patient_id}/", MaxKeys=1
+    )
     contents = listed.get("Contents", [])
     return contents[0]["Key"] if contents else None
 

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
-from chalicelib.core.data import aws, layout
-from chalicelib.core.history import chain
 from chalicelib.core import clock
+from chalicelib.core.data import aws, layout
 from chalicelib.core.errors import Conflict, cancellation_reasons, is_condition_failure
+from chalicelib.core.history import chain
 from chalicelib.core.ids import new_id
 from chalicelib.core.models import ActorRef
 
@@ -58,10 +59,7 @@ def _chain_items(patient_id: str, head: dict | None, events: list[dict]) -> list
                 "ExpressionAttributeValues": {":seq": last["seq"], ":hash": last["hash"], ":prev": head["seq"]},
             }
         }
-    put_events = [
-        aws.put_new({**layout.activity_event(patient_id, event["seq"]), **event})
-        for event in events
-    ]
+    put_events = [aws.put_new({**layout.activity_event(patient_id, event["seq"]), **event}) for event in events]
     return [move_head, *put_events]
 
 
@@ -165,7 +163,7 @@ def commit_events(
         try:
             aws.table().meta.client.transact_write_items(TransactItems=chain_items + writes)
             return events
-        except Exception as error:  # noqa: BLE001 - only condition failures are retried
+        except Exception as error:
             if not is_condition_failure(error):
                 raise
             # DynamoDB gives one reason per item, in order: the writes' reasons follow the chain's.
@@ -188,7 +186,9 @@ def page(patient_id: str, limit: int, start_key: dict | None, newest_first: bool
     return aws.query_page({**_events(patient_id, newest_first), "Limit": limit}, start_key)
 
 
-def visible_page(patient_id: str, limit: int, start_key: dict | None, visible: Callable[[dict], bool]) -> tuple[list[dict], dict | None]:
+def visible_page(
+    patient_id: str, limit: int, start_key: dict | None, visible: Callable[[dict], bool]
+) -> tuple[list[dict], dict | None]:
     """A full page of the events ``visible`` accepts, newest first (core.data.aws.visible_page)."""
     return aws.visible_page(_events(patient_id, newest_first=True), start_key, limit, visible)
 

@@ -18,14 +18,14 @@ import re
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Chalice, Response
 
 from chalicelib.core import logs
-from chalicelib.core.security.auth import Principal, from_authorization_header
 from chalicelib.core.errors import (
     ApiError,
     Forbidden,
@@ -36,6 +36,7 @@ from chalicelib.core.errors import (
     UnsupportedMediaType,
     unexpected,
 )
+from chalicelib.core.security.auth import Principal, from_authorization_header
 from chalicelib.core.settings import settings
 
 if TYPE_CHECKING:
@@ -179,7 +180,9 @@ def _cors_headers(request: Any) -> dict[str, str]:
 def json_response(status: int, body: Any, request: Any, headers: dict | None = None) -> Response:
     all_headers = {"Content-Type": "application/json", "X-Request-Id": logs.request_id.get(), **_cors_headers(request)}
     all_headers.update(headers or {})
-    return Response(body=json.dumps(body, ensure_ascii=False) if body is not None else "", status_code=status, headers=all_headers)
+    return Response(
+        body=json.dumps(body, ensure_ascii=False) if body is not None else "", status_code=status, headers=all_headers
+    )
 
 
 def error_response(error: ApiError, request: Any) -> Response:
@@ -214,7 +217,10 @@ def _size(count: int) -> str:
 def _refuse_oversized(raw: bytes, limit: int) -> None:
     if len(raw) > limit:
         message = f"At most {_size(limit)}."
-        raise PayloadTooLarge(f"The body is over {_size(limit)}, the most this endpoint takes: send less.", [{"field": "body", "message": message}])
+        raise PayloadTooLarge(
+            f"The body is over {_size(limit)}, the most this endpoint takes: send less.",
+            [{"field": "body", "message": message}],
+        )
 
 
 def query_integer(text: str, name: str, *, minimum: int = 0, maximum: int) -> int:
@@ -255,7 +261,10 @@ def _flaws(value: Any, path: tuple = ()) -> Iterator[dict[str, str]]:
             yield {"field": where, "message": "Control characters are not allowed (tab and line breaks are)."}
     elif isinstance(value, dict):
         for key in getattr(value, "repeated", ()):
-            yield {"field": ".".join(str(part) for part in (*path, key)), "message": "This key is repeated: send it once."}
+            yield {
+                "field": ".".join(str(part) for part in (*path, key)),
+                "message": "This key is repeated: send it once.",
+            }
         for key, item in value.items():
             yield from _flaws(key, (*path, key))
             yield from _flaws(item, (*path, key))
@@ -278,7 +287,9 @@ def parse_json(raw: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise InvalidRequest("The body is not UTF-8 text.") from exc
     if _nesting(text) > MAX_DEPTH:
-        raise InvalidRequest(f"The body nests deeper than {MAX_DEPTH} levels.", [{"field": "body", "message": "Too deeply nested."}])
+        raise InvalidRequest(
+            f"The body nests deeper than {MAX_DEPTH} levels.", [{"field": "body", "message": "Too deeply nested."}]
+        )
     try:
         data = json.loads(text, object_pairs_hook=_object, parse_constant=_not_json)
     except ValueError as exc:
@@ -295,7 +306,9 @@ def _parse_body(request: Any, model: type[BaseModel]) -> BaseModel:
         raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
     data = parse_json(request.raw_body or b"null")
     if not isinstance(data, dict):
-        raise InvalidRequest("The body must be a JSON object.", [{"field": "body", "message": "Expected a JSON object."}])
+        raise InvalidRequest(
+            "The body must be a JSON object.", [{"field": "body", "message": "Expected a JSON object."}]
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:

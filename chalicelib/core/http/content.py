@@ -23,7 +23,9 @@ def decode(content_base64: str, field: str = "content_base64") -> bytes:
     try:
         content = base64.b64decode(content_base64, validate=True)
     except (binascii.Error, ValueError) as error:
-        raise InvalidRequest("The content is not valid base64.", [{"field": field, "message": "Not valid base64."}]) from error
+        raise InvalidRequest(
+            "The content is not valid base64.", [{"field": field, "message": "Not valid base64."}]
+        ) from error
     if len(content) > MAX_BYTES:
         raise PayloadTooLarge("The content is over 4 MiB: send a smaller file.")
     if not content:

@@ -6,7 +6,7 @@ Identifiers and media types validate, and report their own error code (``invalid
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, ValidationInfo, WithJsonSchema, field_validator
@@ -80,11 +80,17 @@ MEDIA_TYPES = ("application/pdf", "image/jpeg", "image/png", "text/plain")
 
 def _allowed_media_type(value: str) -> str:
     if value not in MEDIA_TYPES:
-        raise PydanticCustomError("unsupported_media_type", "Not an accepted media type: use one of {allowed}.", {"allowed": ", ".join(MEDIA_TYPES)})
+        raise PydanticCustomError(
+            "unsupported_media_type",
+            "Not an accepted media type: use one of {allowed}.",
+            {"allowed": ", ".join(MEDIA_TYPES)},
+        )
     return value
 
 
-MediaType = Annotated[str, AfterValidator(_allowed_media_type), WithJsonSchema({"type": "string", "enum": list(MEDIA_TYPES)})]
+MediaType = Annotated[
+    str, AfterValidator(_allowed_media_type), WithJsonSchema({"type": "string", "enum": list(MEDIA_TYPES)})
+]
 """Pydantic type: the media types a document or an attachment may have (docs/api.md § Documents)."""
 
 
@@ -97,7 +103,7 @@ def in_utc(value: datetime) -> datetime:
     answers as a 400 naming the field, when UTC cannot hold it: 0001-01-01T00:00:00+01:00 is the
     year 0 in UTC, 9999-12-31T23:00:00-05:00 the year 10000."""
     try:
-        moment = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+        moment = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
     except OverflowError:
         moment = None
     if moment is None or moment.year < FIRST_YEAR:

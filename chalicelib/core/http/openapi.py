@@ -73,7 +73,10 @@ def _operation(op: Operation, refs: dict) -> dict:
     elif op.response is None:
         responses[str(op.status)] = {"description": "Done"}
     else:
-        responses[str(op.status)] = {"description": "OK", "content": {"application/json": {"schema": refs[op.response]}}}
+        responses[str(op.status)] = {
+            "description": "OK",
+            "content": {"application/json": {"schema": refs[op.response]}},
+        }
     error_ref = {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}}
     for status, description in ERROR_STATUSES.items():
         if status == "401" and op.access.public:

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import ConfigDict, Field, field_validator
 
-from chalicelib.core.http.api import query_integer
 from chalicelib.core.errors import foreign_cursor
+from chalicelib.core.http.api import query_integer
 from chalicelib.core.models import Model
 
 if TYPE_CHECKING:
@@ -81,4 +81,3 @@ def decode_cursor(cursor: str | None, list_scope: bytes) -> dict | None:
         return json.loads(_cipher().decrypt(raw[:_NONCE], raw[_NONCE:], list_scope))
     except (ValueError, InvalidTag):  # bad base64 and short nonces are ValueErrors
         raise foreign_cursor() from None
-

@@ -46,10 +46,10 @@ representatives lose everything at once and the young adult holds the space, wit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
-from typing import Mapping
 
 from chalicelib.core.data.layout import OPEN_STATUSES
 from chalicelib.core.policy.matrix import readable_document_types
@@ -353,11 +353,7 @@ def _is_occupational(actor: Actor) -> bool:
 
 def _is_treating_doctor(actor: Actor, space: Space) -> bool:
     """Treating-doctor status never counts for an occupational doctor."""
-    return (
-        not _is_occupational(actor)
-        and space.treating_doctor is not None
-        and space.treating_doctor == actor.id
-    )
+    return not _is_occupational(actor) and space.treating_doctor is not None and space.treating_doctor == actor.id
 
 
 def _has_emergency_session(actor: Actor, space: Space, now: datetime) -> bool:
@@ -409,9 +405,7 @@ def _check_request(action: str, resource: Resource) -> Decision | None:
 
 
 # --- patient and representatives: the holder's rights --------------------------------------------
-def _decide_patient(
-    actor: Actor, space: Space, action: str, resource: Resource, now: datetime
-) -> Decision:
+def _decide_patient(actor: Actor, space: Space, action: str, resource: Resource, now: datetime) -> Decision:
     if actor.patient_id is None or actor.patient_id != space.patient_id:
         return _deny(Reason.NOT_OWN_SPACE, hide=True)
     if _minor_space(space, now):
@@ -419,9 +413,7 @@ def _decide_patient(
     return _decide_holder(actor, space, action, resource, now, Reason.PATIENT_OWN_SPACE)
 
 
-def _decide_representative(
-    actor: Actor, space: Space, action: str, resource: Resource, now: datetime
-) -> Decision:
+def _decide_representative(actor: Actor, space: Space, action: str, resource: Resource, now: datetime) -> Decision:
     mine = [r for r in space.representations if r.person_id == actor.id]
     if not mine:
         return _deny(Reason.NOT_REPRESENTATIVE, hide=True)
@@ -436,9 +428,7 @@ def _decide_representative(
     return _decide_holder(actor, space, action, resource, now, reason)
 
 
-def _decide_holder(
-    actor: Actor, space: Space, action: str, resource: Resource, now: datetime, reason: str
-) -> Decision:
+def _decide_holder(actor: Actor, space: Space, action: str, resource: Resource, now: datetime, reason: str) -> Decision:
     if action in (SEARCH, EMERGENCY_ACCESS):
         return _deny(Reason.PROFESSIONAL_ONLY)
     if resource.kind == CONVERSATION and action == CREATE:
@@ -479,9 +469,7 @@ def _document_hidden_from_patient_side(
 
 
 # --- professional -------------------------------------------------------------------------------
-def _decide_professional(
-    actor: Actor, space: Space, action: str, resource: Resource, now: datetime
-) -> Decision:
+def _decide_professional(actor: Actor, space: Space, action: str, resource: Resource, now: datetime) -> Decision:
     if not _space_open(space):
         return _deny(Reason.SPACE_NOT_OPEN, hide=True)
     if actor.id in space.blocked:
@@ -492,9 +480,7 @@ def _decide_professional(
         resource.kind in PATIENT_ONLY_KINDS and action not in PROFESSIONAL_SPACE_ACTIONS
     ):
         return _deny(Reason.PATIENT_ONLY)
-    if _is_occupational(actor) and (
-        action == EMERGENCY_ACCESS or not _has_valid_grant(space, actor.id, now)
-    ):
+    if _is_occupational(actor) and (action == EMERGENCY_ACCESS or not _has_valid_grant(space, actor.id, now)):
         return _deny(Reason.OCCUPATIONAL_DOCTOR_NEEDS_GRANT)
     if action == SEARCH:
         return _allow(Reason.SEARCH)
@@ -513,9 +499,7 @@ def _decide_professional(
     return _professional_entry(actor, space, action, resource, now)  # profile, measurement, agenda
 
 
-def _professional_document(
-    actor: Actor, space: Space, action: str, resource: Resource, now: datetime
-) -> Decision:
+def _professional_document(actor: Actor, space: Space, action: str, resource: Resource, now: datetime) -> Decision:
     if action == CREATE:
         if resource.hidden_from_representatives and not _minor_space(space, now):
             return _deny(Reason.HIDDEN_ONLY_FOR_MINORS)  # no minor's secret for an adult
@@ -528,9 +512,7 @@ def _professional_document(
     return _deny(Reason.AUTHOR_ONLY)  # update, delete, release
 
 
-def _professional_may_read_document(
-    actor: Actor, space: Space, resource: Resource, now: datetime
-) -> Decision:
+def _professional_may_read_document(actor: Actor, space: Space, resource: Resource, now: datetime) -> Decision:
     basis = _read_basis(actor, space, now)
     if basis is None:
         return _deny(Reason.NO_GRANT)
@@ -541,9 +523,7 @@ def _professional_may_read_document(
     return _allow(basis)
 
 
-def _professional_entry(
-    actor: Actor, space: Space, action: str, resource: Resource, now: datetime
-) -> Decision:
+def _professional_entry(actor: Actor, space: Space, action: str, resource: Resource, now: datetime) -> Decision:
     """Profile entries, measurements, agenda events: read or add with read access; an agenda
     event is also updated and deleted by the professional who wrote it, while they may write."""
     if action not in (READ, CREATE):
@@ -558,9 +538,7 @@ def _professional_entry(
 
 
 # --- app ----------------------------------------------------------------------------------------
-def _decide_app(
-    actor: Actor, space: Space, action: str, resource: Resource, now: datetime
-) -> Decision:
+def _decide_app(actor: Actor, space: Space, action: str, resource: Resource, now: datetime) -> Decision:
     if actor.patient_id is None or actor.patient_id != space.patient_id:
         return _deny(Reason.NOT_OWN_SPACE, hide=True)
     if not actor.app_connected:
@@ -577,4 +555,3 @@ def _decide_app(
         if hidden is not None:
             return hidden
     return _allow(Reason.APP_SCOPE)
-

@@ -16,8 +16,8 @@ J66 with exactly its display there, except 51851-4 "Document administratif", whi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 from chalicelib.core.policy.matrix import DOCUMENT_TYPES
 

@@ -14,17 +14,16 @@ opaque id; the policy decides whether the relationship still holds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
-from typing import Callable
 
 from chalicelib.core import clock
-from chalicelib.core.history import journal
-from chalicelib.core.security import pseudonyms
 from chalicelib.core.data import spaces
-from chalicelib.core.security.auth import Principal
+from chalicelib.core.data.spaces import SpaceItems
 from chalicelib.core.errors import Forbidden, InvalidRequest, NotFound
+from chalicelib.core.history import journal
 from chalicelib.core.models import ActorRef
 from chalicelib.core.policy.decision import (
     BAD_REQUEST_REASONS,
@@ -40,7 +39,8 @@ from chalicelib.core.policy.decision import (
     decide,
     majority_day,
 )
-from chalicelib.core.data.spaces import SpaceItems
+from chalicelib.core.security import pseudonyms
+from chalicelib.core.security.auth import Principal
 
 NO_SPACE = "No such patient space, or you have no access to it."
 NOT_FOUND = {"space": NO_SPACE, "document": "No such document."}
@@ -64,7 +64,9 @@ class Authorized:
 
 def _representatives(items: SpaceItems) -> list[tuple[dict, Representation]]:
     """The space's legal representatives and guardians: (stored item, relationship)."""
-    legal = [(r, Representation(r["person_id"], LEGAL_REPRESENTATIVE)) for r in items.account.get("representatives", [])]
+    legal = [
+        (r, Representation(r["person_id"], LEGAL_REPRESENTATIVE)) for r in items.account.get("representatives", [])
+    ]
     guardians = [
         (g, Representation(g["person_id"], GUARDIAN, date.fromisoformat(g["until"]) if g.get("until") else None))
         for g in items.guardians.values()
@@ -82,7 +84,10 @@ def to_space(items: SpaceItems) -> Space:
         treating_doctor=account.get("treating_doctor"),
         emergency_access_allowed=bool(account.get("emergency_access_allowed", True)),
         grants=MappingProxyType(
-            {rpps: clock.parse_iso(g["expires_at"]) if g.get("expires_at") else None for rpps, g in items.grants.items()}
+            {
+                rpps: clock.parse_iso(g["expires_at"]) if g.get("expires_at") else None
+                for rpps, g in items.grants.items()
+            }
         ),
         blocked=frozenset(items.blocks),
         emergency_sessions=MappingProxyType(
@@ -139,12 +144,16 @@ def check(principal: Principal, items: SpaceItems, action: str, resource: Resour
     if not decision.allowed:
         if decision.hide_existence:
             # the same answer as for what does not exist at all
-            raise NotFound(NO_SPACE if decision.reason in SPACE_REASONS else NOT_FOUND.get(resource.kind, "No such resource."))
+            raise NotFound(
+                NO_SPACE if decision.reason in SPACE_REASONS else NOT_FOUND.get(resource.kind, "No such resource.")
+            )
         if decision.reason in BAD_REQUEST_REASONS:
             raise InvalidRequest(HIDDEN_MISUSE, [{"field": "hidden_from_representatives", "message": HIDDEN_MISUSE}])
         if decision.reason == Reason.MANAGED_BY_REPRESENTATIVES:
             # who manages it and until when, without naming them
-            raise Forbidden(f"This space is managed by your legal representatives until {majority_day(space.birth_date).isoformat()}.")
+            raise Forbidden(
+                f"This space is managed by your legal representatives until {majority_day(space.birth_date).isoformat()}."
+            )
         raise Forbidden(f"You may not do this on this space ({decision.reason.replace('_', ' ')}).")
     return Authorized(items=items, space=space, actor=actor, decision=decision)
 

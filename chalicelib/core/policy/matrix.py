@@ -11,8 +11,8 @@ Data only: stdlib, no I/O, immutable.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 DOCUMENT_TYPES: tuple[str, ...] = (
     "prescription",
@@ -32,9 +32,7 @@ PROFESSION_READABLE_DOCUMENT_TYPES: Mapping[str, frozenset[str]] = MappingProxyT
     {
         "medecin": _ALL,
         "sage_femme": _ALL,
-        "pharmacien": frozenset(
-            {"prescription", "lab_result", "vaccination_record", "care_summary", "other"}
-        ),
+        "pharmacien": frozenset({"prescription", "lab_result", "vaccination_record", "care_summary", "other"}),
         "infirmier": frozenset(
             {
                 "prescription",
@@ -62,6 +60,7 @@ PROFESSION_READABLE_DOCUMENT_TYPES: Mapping[str, frozenset[str]] = MappingProxyT
         "medecin_du_travail": frozenset({"vaccination_record", "care_summary", "other"}),
     }
 )
+
 
 def readable_document_types(profession: str | None) -> frozenset[str]:
     """Document types this profession may read; empty for an unknown profession."""

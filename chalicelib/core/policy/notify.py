@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from chalicelib.core.data import aws
 from chalicelib.core import logs
+from chalicelib.core.data import aws
 from chalicelib.core.policy.decision import is_minor
 from chalicelib.core.settings import settings
 
@@ -30,21 +30,30 @@ def send_email(to: str, subject: str, body: str) -> None:
     aws.client("ses").send_email(
         Source=settings().sender_email,
         Destination={"ToAddresses": [to]},
-        Message={"Subject": {"Data": subject, "Charset": "UTF-8"}, "Body": {"Text": {"Data": body, "Charset": "UTF-8"}}},
+        Message={
+            "Subject": {"Data": subject, "Charset": "UTF-8"},
+            "Body": {"Text": {"Data": body, "Charset": "UTF-8"}},
+        },
     )
 
 
 def send_letter(postal_address: str, subject: str, body: str) -> None:
     letter = {"channel": "letter", "to": postal_address, "subject": subject, "body": body}
-    aws.client("sqs").send_message(QueueUrl=settings().letters_queue_url, MessageBody=json.dumps(letter, ensure_ascii=False))
+    aws.client("sqs").send_message(
+        QueueUrl=settings().letters_queue_url, MessageBody=json.dumps(letter, ensure_ascii=False)
+    )
 
 
-def notify_space(account: dict, subject: str, body: str, purpose: str, *, today: date, letters: bool = True) -> list[str]:
+def notify_space(
+    account: dict, subject: str, body: str, purpose: str, *, today: date, letters: bool = True
+) -> list[str]:
     """Tells whoever is told about this space (``recipients``: a minor's representatives, never the
     child), each by email, else by letter unless ``letters`` is False (a message or a reminder
     by post would arrive after it mattered). Returns the channel used for each."""
     contacts = recipients(account, today)
-    return [notify(contact if letters else {"email": contact.get("email")}, subject, body, purpose) for contact in contacts]
+    return [
+        notify(contact if letters else {"email": contact.get("email")}, subject, body, purpose) for contact in contacts
+    ]
 
 
 def notify(contact: dict, subject: str, body: str, purpose: str) -> str:

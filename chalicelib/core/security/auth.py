@@ -112,7 +112,9 @@ def _usable_keys(jwks: Any) -> dict[str, PyJWK]:
     members = members if isinstance(members, list) else []
     keys = {key.key_id or "": key for key in map(_usable_key, members) if key is not None}
     if len(keys) < len(members) or not keys:
-        logs.warning("JWK Set members left out: not signing keys this service can use", left_out=len(members) - len(keys))
+        logs.warning(
+            "JWK Set members left out: not signing keys this service can use", left_out=len(members) - len(keys)
+        )
     return keys
 
 

@@ -26,10 +26,10 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.core.data import aws, layout
 from chalicelib.core import clock, logs
-from chalicelib.core.security import crypto
+from chalicelib.core.data import aws, layout
 from chalicelib.core.errors import ApiError, is_condition_failure
+from chalicelib.core.security import crypto
 from chalicelib.core.settings import settings
 
 SWEEP_AFTER = timedelta(minutes=15)
@@ -63,7 +63,13 @@ class Bucket:
     def _marker(self, object_key: str, owner: str) -> dict:
         """A marker: the object is unowned unless ``owner`` (a table key "pk|sk") exists."""
         now = clock.iso(clock.now())
-        return {**layout.orphan(object_key), "object_key": object_key, "owner": owner, "gsi1pk": self._orphans, "gsi1sk": now}
+        return {
+            **layout.orphan(object_key),
+            "object_key": object_key,
+            "owner": owner,
+            "gsi1pk": self._orphans,
+            "gsi1sk": now,
+        }
 
     def put_marker_item(self, object_key: str, owner: str) -> dict:
         return {"Put": {"TableName": aws.table().name, "Item": self._marker(object_key, owner)}}
@@ -97,7 +103,9 @@ class Bucket:
         if nothing_written(error):
             self.discard_all(object_keys)
         else:
-            logs.warning("write outcome unknown: its content is left to the sweeper", bucket=self.kind, objects=len(object_keys))
+            logs.warning(
+                "write outcome unknown: its content is left to the sweeper", bucket=self.kind, objects=len(object_keys)
+            )
 
     def discard_all(self, object_keys: list[str]) -> None:
         """Discards each object; one that fails keeps its marker, and the sweeper finishes."""
@@ -123,9 +131,11 @@ class Bucket:
     def sweep(self, now: Any = None) -> int:
         """Scheduled: finishes the stores and removals a failure interrupted."""
         cutoff = clock.iso((now or clock.now()) - SWEEP_AFTER)
-        markers = aws.table().query(
-            IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(self._orphans) & Key("gsi1sk").lte(cutoff)
-        ).get("Items", [])
+        markers = (
+            aws.table()
+            .query(IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(self._orphans) & Key("gsi1sk").lte(cutoff))
+            .get("Items", [])
+        )
         swept = 0
         for marker in markers:
             owner_pk, owner_sk = marker["owner"].split("|", 1)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-
 __all__ = [
     "INS_CODE",
     "RPPS_CODE",
@@ -86,9 +85,7 @@ _DIGITS_RE = re.compile(r"[0-9]+")
 
 # Documentation-only pattern (not enforced before normalisation): the INS with
 # optional whitespace between characters, lower-case 2a/2b allowed.
-INS_INPUT_PATTERN = (
-    r"^\s*[1-478](?:\s*[0-9]){4}\s*(?:[0-9]\s*[0-9]|2\s*[ABab])(?:\s*[0-9]){8}\s*$"
-)
+INS_INPUT_PATTERN = r"^\s*[1-478](?:\s*[0-9]){4}\s*(?:[0-9]\s*[0-9]|2\s*[ABab])(?:\s*[0-9]){8}\s*$"
 RPPS_INPUT_PATTERN = r"^\s*(?:[0-9]\s*){11}$"
 
 
@@ -139,9 +136,7 @@ def ins_key(nir13: str) -> str:
     """
     nir = _compact(nir13, INS_CODE, "The NIR")
     if len(nir) != NIR_LENGTH:
-        raise InvalidIdentifier(
-            INS_CODE, "The NIR must be 13 characters long (spaces are ignored)."
-        )
+        raise InvalidIdentifier(INS_CODE, "The NIR must be 13 characters long (spaces are ignored).")
     problem = _nir_error(nir)
     if problem:
         raise InvalidIdentifier(INS_CODE, f"The NIR is malformed: {problem}.")
@@ -165,14 +160,11 @@ def normalize_ins(value: str) -> str:
     if problem:
         raise InvalidIdentifier(INS_CODE, f"The INS is malformed: {problem}.")
     if not _INS_KEY_RE.fullmatch(ins[NIR_LENGTH:]):
-        raise InvalidIdentifier(
-            INS_CODE, "The INS is malformed: the key (characters 14-15) must be 2 digits."
-        )
+        raise InvalidIdentifier(INS_CODE, "The INS is malformed: the key (characters 14-15) must be 2 digits.")
     if ins[NIR_LENGTH:] != _key_of(ins[:NIR_LENGTH]):
         raise InvalidIdentifier(
             INS_CODE,
-            "The INS key (last 2 digits) does not match the rest of the number; "
-            "please check it for typing errors.",
+            "The INS key (last 2 digits) does not match the rest of the number; please check it for typing errors.",
         )
     return ins
 
@@ -208,9 +200,7 @@ def rpps_check_digit(first10: str) -> str:
     """
     payload = _compact(first10, RPPS_CODE, "The RPPS number")
     if len(payload) != RPPS_LENGTH - 1 or not _DIGITS_RE.fullmatch(payload):
-        raise InvalidIdentifier(
-            RPPS_CODE, "The RPPS check digit is computed from exactly 10 digits (0-9)."
-        )
+        raise InvalidIdentifier(RPPS_CODE, "The RPPS check digit is computed from exactly 10 digits (0-9).")
     return _luhn_digit(payload)
 
 
@@ -222,13 +212,9 @@ def normalize_rpps(value: str) -> str:
     """
     rpps = _compact(value, RPPS_CODE, "The RPPS number")
     if not _DIGITS_RE.fullmatch(rpps):
-        raise InvalidIdentifier(
-            RPPS_CODE, "The RPPS number must contain only digits (0-9)."
-        )
+        raise InvalidIdentifier(RPPS_CODE, "The RPPS number must contain only digits (0-9).")
     if len(rpps) != RPPS_LENGTH:
-        raise InvalidIdentifier(
-            RPPS_CODE, "The RPPS number must be exactly 11 digits long."
-        )
+        raise InvalidIdentifier(RPPS_CODE, "The RPPS number must be exactly 11 digits long.")
     if rpps[-1] != _luhn_digit(rpps[:-1]):
         raise InvalidIdentifier(
             RPPS_CODE,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+
 from chalicelib.core.data import aws
 from chalicelib.core.memo import built_once
 from chalicelib.core.settings import settings
