@@ -45,7 +45,10 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	npm ci --prefix tests/browser --no-audit --no-fund
 	touch $@
 
-lint: $(VENV)/.installed  ## cfn-lint on the source template and on the rendered one
+lint: $(VENV)/.installed  ## ruff (lint, format) and mypy (pyproject.toml), cfn-lint on the source and rendered templates
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) -m infra.render --out build/infra.json
 	$(VENV)/bin/cfn-lint infra/template.yaml build/infra.json
 

@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> None:
         took = time.perf_counter() - started
         print(
             f"\nlisting a space of {args.n} documents: {pages} pages of 200, {calls.total} AWS calls "
-            f"({', '.join(f'{k}×{v}' for k, v in sorted(calls.ops.items()))}), {took:.2f} s in moto; a query, never a scan"
+            f"({', '.join(f'{k}×{v}' for k, v in sorted(calls.ops.items()))}), {took:.2f} s in moto; "
+            "a query, never a scan"
         )
 
 

@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> None:
         )
         calls_table(rows)
         print(
-            f"\nrepresentative vs patient: list {rep_list.total} vs {own_list.total} calls (+{rep_list.total - own_list.total}), "
+            f"\nrepresentative vs patient: list {rep_list.total} vs {own_list.total} calls "
+            f"(+{rep_list.total - own_list.total}), "
             f"content {rep_read.total} vs {own_read.total} calls (+{rep_read.total - own_read.total}); goal: at most +1"
         )
 

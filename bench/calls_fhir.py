@@ -9,6 +9,8 @@ import json
 import sys
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from bench.calls_documents import _document as _native
@@ -94,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             return [entry["response"]["location"].split("/")[1] for entry in answer["entry"][1::2]]
 
-        def measured(label: str, work) -> object:
+        def measured(label: str, work: Callable[[], Any]) -> Any:
             with count_calls() as calls:
                 result = work()
             rows.append((label, calls))

@@ -167,10 +167,12 @@ def main(argv: list[str] | None = None) -> None:
         rows.append((f"schedule: send_reminders again (sent {again}, 25 hourly buckets)", calls))
     calls_table(rows)
     print(
-        f"\nprofessional inbox of {args.inbox} conversations with {args.inbox} patients, cold KMS cache: {inbox_seconds:.2f} s in moto"
+        f"\nprofessional inbox of {args.inbox} conversations with {args.inbox} patients, cold KMS cache: "
+        f"{inbox_seconds:.2f} s in moto"
     )
     print(
-        f"\na page of {PAGE} messages, cold KMS cache, each AWS call made to wait {LATENCY * 1000:.0f} ms (a real round trip):"
+        f"\na page of {PAGE} messages, cold KMS cache, each AWS call made to wait {LATENCY * 1000:.0f} ms (a real "
+        "round trip):"
     )
     for workers, seconds in page_waits:
         print(f"  bodies loaded {workers} at a time: {seconds:.2f} s")

@@ -170,7 +170,8 @@ def main(argv: list[str] | None = None) -> None:
             if run == 0:
                 rows.append((f"GET …/export ({args.measurements} measurements, {args.documents} documents)", calls))
     calls_table(rows)
-    kinds = {}
+    assert exported is not None  # args.runs is at least 1
+    kinds: dict[str, int] = {}
     for entry in exported["entry"]:
         kinds[entry["resource"]["resourceType"]] = kinds.get(entry["resource"]["resourceType"], 0) + 1
     size = len(__import__("json").dumps(exported))

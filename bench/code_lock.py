@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> None:
         with network(workers=8):
             rows.append((f"{LATENCY * 1000:.0f} ms per AWS call", *_fire(bench, people[1], args.wrong)))
     print(
-        f"{args.wrong} wrong codes at once ({args.wrong} threads) for one person; the lock allows {MAX_FAILED_ATTEMPTS}:"
+        f"{args.wrong} wrong codes at once ({args.wrong} threads) for one person; the lock allows "
+        f"{MAX_FAILED_ATTEMPTS}:"
     )
     print(f"{'':<26} {'403':>5} {'429':>5} {'other':>5}   right code afterwards")
     for label, statuses, right in rows:

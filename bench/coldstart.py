@@ -65,7 +65,13 @@ def lambda_event(routes, method: str, path: str, headers: dict, body: str | None
     """API Gateway's proxy event for this request, as Lambda hands it to the handler."""
     from chalice.local import LambdaEventConverter, RouteMatcher
 
-    event = LambdaEventConverter(RouteMatcher(list(routes))).create_lambda_event(method.upper(), path, headers, body)
+    converter = LambdaEventConverter(RouteMatcher(list(routes)))
+    event = converter.create_lambda_event(
+        method.upper(),
+        path,
+        headers,
+        body,  # type: ignore[arg-type]  # chalice hints bytes; local passes text
+    )
     event["requestContext"]["stage"] = "v1"
     return json.dumps(event)
 
@@ -139,7 +145,9 @@ def main(argv: list[str] | None = None) -> None:
                 )
                 for _ in range(args.runs)
             ]
-            bare_import, ours_import, bare_request, ours_request = (min(column) for column in zip(*samples))
+            bare_import, ours_import, bare_request, ours_request = (
+                min(column) for column in zip(*samples, strict=True)
+            )
             rows.append((module, ours_import, bare_import, ours_request, bare_request))
     print(f"cold start per module function, best of {args.runs} fresh interpreters, beside a bare Chalice + boto3 app")
     print(f"  {'module':10} {'import':>8} {'bare':>8} {'ratio':>6}   {'+1st req':>8} {'bare':>8} {'ratio':>6}")
@@ -152,10 +160,12 @@ def main(argv: list[str] | None = None) -> None:
             f"   {ours_request * 1000:6.1f}ms {bare_request * 1000:6.1f}ms {r_first:5.2f}×"
         )
     print(
-        f"  worst import ratio {worst_import:.2f}× (goal ≤ {IMPORT_GOAL}×: {'met' if worst_import <= IMPORT_GOAL else 'NOT met'})"
+        f"  worst import ratio {worst_import:.2f}× (goal ≤ {IMPORT_GOAL}×: "
+        f"{'met' if worst_import <= IMPORT_GOAL else 'NOT met'})"
     )
     print(
-        f"  worst import + first request ratio {worst_first:.2f}× (goal ≤ {FIRST_GOAL}×: {'met' if worst_first <= FIRST_GOAL else 'NOT met'})"
+        f"  worst import + first request ratio {worst_first:.2f}× (goal ≤ {FIRST_GOAL}×: "
+        f"{'met' if worst_first <= FIRST_GOAL else 'NOT met'})"
     )
 
 

@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     header = ("", "DDB reads", "RCU", "DDB writes", "WCU", "emails", "letters", "SFN starts")
     print("".join(f"{h:>14}" for h in header))
     total = Calls()
-    for name, calls in phases.items():
+    for calls in phases.values():
         total.ops.update(calls.ops)
         total.rcu, total.wcu = total.rcu + calls.rcu, total.wcu + calls.wcu
     for name, calls in [*phases.items(), ("total", total)]:
@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> None:
 
     transitions = len(states)
     print(
-        f"\nStep Functions: one execution entered {transitions} states ({' → '.join(states)}) = {transitions} billed transitions"
+        f"\nStep Functions: one execution entered {transitions} states ({' → '.join(states)}) = {transitions} billed "
+        "transitions"
     )
     designs = [
         ("per cohort: a 1M wave on one day, one deadline", 1),

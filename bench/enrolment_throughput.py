@@ -2,12 +2,13 @@
 
 A cohort is a campaign + a deadline, so N/500 invitations calls sharing one explicit deadline far
 in the future make one cohort; its deadline step (the timer message, fanned out into the cohort's
-shards, each shard's message handled in turn) is then timed. moto in-process on this machine, so the figure compares designs and
-revisions here; it is not DynamoDB's speed. A second run makes every AWS call wait a round trip
-(moto answers at once) to show what handling people side by side does, one at a time vs
-core.data.concurrency's workers, and how many people one 14-minute timer run then gets through (each
-shard has its own runs, in parallel). It runs first, on a small table: moto's CPU per call grows
-with the table, and bounds the side-by-side figure here (a real round trip would).
+shards, each shard's message handled in turn) is then timed. moto in-process on this machine, so
+the figure compares designs and revisions here; it is not DynamoDB's speed. A second run makes
+every AWS call wait a round trip (moto answers at once) to show what handling people side by side
+does, one at a time vs core.data.concurrency's workers, and how many people one 14-minute timer
+run then gets through (each shard has its own runs, in parallel). It runs first, on a small table:
+moto's CPU per call grows with the table, and bounds the side-by-side figure here (a real round
+trip would).
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def main(argv: list[str] | None = None) -> None:
             return bench.call("GET", f"/v1/enrolment/campaigns/{campaign}", token=agent)["counts"]["auto_created"]
 
         print(
-            f"auto-creation of one shard with {LATENCY * 1000:.0f} ms per AWS call ({args.latency_people} people invited)"
+            f"auto-creation of one shard with {LATENCY * 1000:.0f} ms per AWS call ({args.latency_people} people "
+            "invited)"
         )
         for run, workers in enumerate((1, concurrency.WORKERS)):
             cohort, _ = invite_cohort(1_000_000 * (run + 1), args.latency_people, 61 + run)
@@ -79,7 +81,8 @@ def main(argv: list[str] | None = None) -> None:
                 rate = created / (time.perf_counter() - started)
             per_run = rate * RUN_SECONDS
             print(
-                f"  {workers} at a time  {created} people, {rate:4.0f} people/s → {per_run:7,.0f} per shard run, {per_run * COHORT_SHARDS:9,.0f} per step run"
+                f"  {workers} at a time  {created} people, {rate:4.0f} people/s → {per_run:7,.0f} per shard run, "
+                f"{per_run * COHORT_SHARDS:9,.0f} per step run"
             )
 
         cohort, invited_in = invite_cohort(0, args.people, 60)
@@ -88,11 +91,13 @@ def main(argv: list[str] | None = None) -> None:
             created = auto_create({"kind": "enrolment.deadline", "cohort_id": cohort})
         created_in = time.perf_counter() - started
         print(
-            f"\ncohort of {args.people:,} people ({-(-args.people // BATCH)} invitations calls, 1 cohort), moto in-process"
+            f"\ncohort of {args.people:,} people ({-(-args.people // BATCH)} invitations calls, 1 cohort), moto "
+            "in-process"
         )
         print(f"  invitations      {invited_in:7.1f} s  {args.people / invited_in:7.0f} people/s")
         print(
-            f"  auto-creation    {created_in:7.1f} s  {created / created_in:7.0f} people/s  ({created:,} spaces created)"
+            f"  auto-creation    {created_in:7.1f} s  {created / created_in:7.0f} people/s  ({created:,} spaces "
+            "created)"
         )
         print(f"  calls/person     {calls.total / created:.2f}  ({breakdown(calls, created)})")
 

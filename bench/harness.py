@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -101,8 +101,8 @@ def install() -> None:
         client.meta.events.register("after-call.*.*", _after)
         return client
 
-    counted_client.counted = True  # type: ignore[attr-defined]
-    botocore.session.Session.create_client = counted_client  # type: ignore[method-assign]
+    counted_client.counted = True  # type: ignore[attr-defined]  # a mark on the function: patched once
+    botocore.session.Session.create_client = counted_client
 
 
 @contextmanager
@@ -139,12 +139,12 @@ def breakdown(calls: Calls, per: float = 1) -> str:
     return ", ".join(f"{op}×{_figure(n / per)}" for op, n in sorted(calls.ops.items()))
 
 
-def calls_table(rows: list[tuple[str, Calls]] | list[tuple[str, Calls, float]]) -> None:
+def calls_table(rows: Sequence[tuple[str, Calls] | tuple[str, Calls, float]]) -> None:
     """Prints endpoint | calls | breakdown; a row's third value divides (calls per person)."""
-    rows = [(row[0], row[1], row[2] if len(row) > 2 else 1) for row in rows]
-    width = max(len(label) for label, _, _ in rows)
+    divided = [(row[0], row[1], row[2] if len(row) > 2 else 1) for row in rows]
+    width = max(len(label) for label, _, _ in divided)
     print(f"{'endpoint':<{width}}  {'calls':>6}  breakdown")
-    for label, calls, per in rows:
+    for label, calls, per in divided:
         print(f"{label:<{width}}  {_figure(calls.total / per):>6}  {breakdown(calls, per)}")
 
 

@@ -126,7 +126,8 @@ def _app_calls(calls: Calls) -> Calls:
 def _report(label: str, archives: int, documents: int, seconds: float, calls: Calls) -> None:
     own = _app_calls(calls)
     print(
-        f"  {label:<26} {seconds:7.1f} s  {archives / seconds:6.1f} archives/s  {own.total / archives:5.2f} calls/archive  ({breakdown(own, archives)})"
+        f"  {label:<26} {seconds:7.1f} s  {archives / seconds:6.1f} archives/s  {own.total / archives:5.2f} "
+        f"calls/archive  ({breakdown(own, archives)})"
     )
 
 
@@ -137,11 +138,13 @@ def _per_million(archives: int, documents: int, calls: Calls, execution: dict, b
     child_states = 1  # ImportBatch, the ItemProcessor's one state (its retries bill more)
     reads, writes = dynamodb(own)
     answers = own.ops["stepfunctions.SendTaskSuccess"] + own.ops["stepfunctions.SendTaskFailure"]
+    kms = Counter({op: n for op, n in own.ops.items() if op.startswith("kms.")})
     rows = [
         ("archives / documents", f"{MILLION:,} / {round(documents * scale):,}"),
         (
             "Step Functions transitions",
-            f"{len(execution['states'])} ({' → '.join(execution['states'])}) + {batches:,} batches × {child_states} = {len(execution['states']) + batches * child_states:,}",
+            f"{len(execution['states'])} ({' → '.join(execution['states'])}) + {batches:,} batches × {child_states} = "
+            f"{len(execution['states']) + batches * child_states:,}",
         ),
         (
             "Step Functions child executions",
@@ -157,7 +160,7 @@ def _per_million(archives: int, documents: int, calls: Calls, execution: dict, b
         ),
         (
             "KMS requests",
-            f"{round(sum(n for op, n in own.ops.items() if op.startswith('kms.')) * scale):,} ({breakdown(Calls(ops=Counter({op: n for op, n in own.ops.items() if op.startswith('kms.')})), archives / MILLION)})",
+            f"{round(sum(kms.values()) * scale):,} ({breakdown(Calls(ops=kms), archives / MILLION)})",
         ),
         ("DynamoDB requests read / write", f"{round(reads * scale):,} / {round(writes * scale):,}"),
         ("DynamoDB RCU / WCU", f"{round(own.rcu * scale):,} / {round(own.wcu * scale):,}"),
@@ -211,12 +214,14 @@ def main(argv: list[str] | None = None) -> None:
         assert first["counts"]["imported"] == archives and first["counts"]["documents"] == documents, first
         assert second["counts"]["duplicates"] == archives and second["counts"]["documents"] == 0, second
         print(
-            f"measured on moto: {archives:,} archives, {documents:,} documents (1-3 of 20 KB each), one migration then the same again"
+            f"measured on moto: {archives:,} archives, {documents:,} documents (1-3 of 20 KB each), one migration then "
+            "the same again"
         )
         _report("import", archives, documents, first_seconds, first_calls)
         _report("again: all duplicates", archives, documents, second_seconds, second_calls)
         print(
-            f"  re-importing costs {_app_calls(second_calls).total / _app_calls(first_calls).total:.2f}× the calls of importing, and runs {first_seconds / second_seconds:.1f}× faster"
+            f"  re-importing costs {_app_calls(second_calls).total / _app_calls(first_calls).total:.2f}× the calls of "
+            f"importing, and runs {first_seconds / second_seconds:.1f}× faster"
         )
         print(f"\nper {MILLION:,} archives (measured × {MILLION / archives:g}; batches of {batch} as in the cloud)")
         _per_million(archives, documents, first_calls, execution, batch)

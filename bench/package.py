@@ -53,7 +53,10 @@ def checkov_summary(sam_path: Path) -> str:
         )
         report.write_text(run.stdout, encoding="utf-8")
     summary = json.loads(report.read_text(encoding="utf-8"))["summary"]
-    return f"checkov {summary['checkov_version']}: {summary['passed']} passed, {summary['failed']} failed, {summary['skipped']} skipped"
+    return (
+        f"checkov {summary['checkov_version']}: {summary['passed']} passed, {summary['failed']} failed, "
+        f"{summary['skipped']} skipped"
+    )
 
 
 def reserved_concurrency(properties: dict, parameters: dict) -> tuple[int, str]:
@@ -89,7 +92,8 @@ def main(argv: list[str] | None = None) -> None:
         reserved_total += value
         share = len(roles[name]) / len(shared)
         print(
-            f"{name:<17} {p['Handler']:<48} {p['MemorySize']:>5} {p['Timeout']:>4} {shown:>25} {len(roles[name]):>7} {share:>10.0%}"
+            f"{name:<17} {p['Handler']:<48} {p['MemorySize']:>5} {p['Timeout']:>4} {shown:>25} {len(roles[name]):>7} "
+            f"{share:>10.0%}"
         )
     print(
         f"reserved concurrency of the {args.stage} package: {reserved_total}; "

@@ -51,10 +51,18 @@ def _person(documents: int) -> dict:
     token = keys.mint("patient", {"ins": someone["ins"]})
     patient_id = stack.ok("GET", "/v1/me", token=token)["patient_id"]
     for i in range(documents):
-        stack.ok("POST", f"/v1/patients/{patient_id}/documents", {
-            "type": "lab_result", "title": f"Bilan {i + 1}", "date": date.today().isoformat(), "media_type": "text/plain",
-            "content_base64": base64.b64encode(f"Résultat {i + 1}".encode()).decode(),
-        }, token)  # fmt: skip
+        stack.ok(
+            "POST",
+            f"/v1/patients/{patient_id}/documents",
+            {
+                "type": "lab_result",
+                "title": f"Bilan {i + 1}",
+                "date": date.today().isoformat(),
+                "media_type": "text/plain",
+                "content_base64": base64.b64encode(f"Résultat {i + 1}".encode()).decode(),
+            },
+            token,
+        )
     return {**someone, "token": token, "patient_id": patient_id}
 
 
@@ -84,10 +92,12 @@ def main(argv: list[str]) -> None:
         extra = [a for a in loaded if a["name"] not in first and a["name"] != "/"]
         sent, size = sum(a["sent"] for a in welcome), sum(a["size"] for a in welcome)
         print(
-            f"first load (welcome): {len(welcome)} files, {_kib(sent)} transferred, {_kib(size)} decoded ({sent / size:.0%})"
+            f"first load (welcome): {len(welcome)} files, {_kib(sent)} transferred, {_kib(size)} decoded "
+            f"({sent / size:.0%})"
         )
         print(
-            f"  + documents screen: {len(extra)} files, {_kib(sum(a['sent'] for a in extra))} transferred, {_kib(sum(a['size'] for a in extra))} decoded"
+            f"  + documents screen: {len(extra)} files, {_kib(sum(a['sent'] for a in extra))} transferred, "
+            f"{_kib(sum(a['size'] for a in extra))} decoded"
         )
 
         reloads, switches, floors = [], [], []
@@ -111,5 +121,6 @@ def main(argv: list[str]) -> None:
     print(f"documents list ({args.documents} documents), median of {args.runs}:")
     print(f"  after a reload (sign-in redirect + token + /v1/me + list): {reload:.0f} ms")
     print(
-        f"  from another screen: {switch:.0f} ms vs {floor:.0f} ms for the API calls alone from Python ({switch / floor:.2f}×)"
+        f"  from another screen: {switch:.0f} ms vs {floor:.0f} ms for the API calls alone from Python "
+        f"({switch / floor:.2f}×)"
     )

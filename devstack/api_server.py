@@ -9,6 +9,9 @@
 - A listen backlog of 1,024 connections instead of http.server's 5: bursts of simultaneous
   clients were reset before the accept loop could take them (each connection then gets its own
   thread, as chalice local already does).
+- TCP_NODELAY on every connection: http.server sends a response's headers and its body in two
+  writes, and on a kept-alive connection Nagle's algorithm held the body until the client's
+  delayed ACK of the headers, ~40 ms per response (most of ``make fuzz``'s time).
 - Each response carries ``X-Devstack-Aws-Ms``: the time the request spent in AWS calls (while
   at least one botocore call of it was in flight, its worker threads included), which
   bench/load.py compares with the whole latency. This server is the devstack's only: never deployed.
@@ -137,7 +140,7 @@ def time_aws_calls() -> None:
         client.meta.events.register("after-call-error.*.*", _call_ended)
         return client
 
-    botocore.session.Session.create_client = timed_client  # type: ignore[method-assign]
+    botocore.session.Session.create_client = timed_client
 
 
 # The local gateway ------------------------------------------------------------------------------
@@ -172,9 +175,10 @@ def _any_method(handler: local.ChaliceRequestHandler, name: str):
 
 def install() -> None:
     time_aws_calls()
-    local.LocalGateway.handle_request = handle_request  # type: ignore[method-assign]
-    local.ChaliceRequestHandler.__getattr__ = _any_method  # type: ignore[attr-defined]
+    local.LocalGateway.handle_request = handle_request  # type: ignore[method-assign]  # chalice's, replaced
+    local.ChaliceRequestHandler.__getattr__ = _any_method
     local.ThreadedHTTPServer.request_queue_size = BACKLOG
+    local.ChaliceRequestHandler.disable_nagle_algorithm = True
 
 
 if __name__ == "__main__":

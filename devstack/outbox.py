@@ -26,13 +26,13 @@ def held() -> dict[str, list]:
     emails = [
         {"to": message.destinations.get("ToAddresses", []), "subject": message.subject, "body": message.body}
         for _, _, backend in ses_backends.iter_backends()
-        for message in list(backend.sent_messages)
+        for message in list(backend.sent_messages)  # type: ignore[attr-defined]  # typed as moto's BaseBackend
         if isinstance(message, Message)
     ]
     queued = [
         message.body
         for _, _, backend in sqs_backends.iter_backends()
-        for queue in list(backend.queues.values())
+        for queue in list(backend.queues.values())  # type: ignore[attr-defined]  # as above
         for message in queue.messages
     ]
     return {"emails": emails, "queued": queued}

@@ -59,7 +59,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: PortalServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args) -> None:
+    def log_message(self, format: str, *args) -> None:  # quiet: the API logs enough
         pass
 
     def do_GET(self) -> None:

@@ -17,7 +17,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import IO
 
 from devstack import keys, portal_server
@@ -47,7 +47,8 @@ def _wait_for(url: str, children: list[subprocess.Popen], timeout: float = 30.0)
 
 
 def _post_json(url: str, body: dict) -> None:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)  # noqa: S310 - loopback only
     urllib.request.urlopen(request, timeout=10)  # noqa: S310 - loopback only
 
 
@@ -138,10 +139,9 @@ def started(
         try:
             stack.wait(timeout=15)
         finally:
-            try:  # whatever of its session is left (it hung, or died before stopping its children)
+            # whatever of its session is left (it hung, or died before stopping its children)
+            with suppress(ProcessLookupError):
                 os.killpg(stack.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             stack.wait()
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from infra.render import INFRA_DIR, load_template
@@ -34,7 +35,8 @@ def stage_config(stage: str) -> dict[str, str]:
     path = CONFIG_DIR / f"{stage}.json"
     if not path.exists():
         raise SystemExit(f"no portal configuration for stage {stage!r}: write {path}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    config: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return config
 
 
 def origin(url: str) -> str:
@@ -78,7 +80,7 @@ def security_headers(config: dict[str, str]) -> dict[str, str]:
     }
 
 
-def response_headers_policy(config: dict[str, str]) -> dict:
+def response_headers_policy(config: dict[str, str]) -> dict[str, Any]:
     """security_headers() in the shape of CloudFront's ResponseHeadersPolicyConfig."""
     headers = security_headers(config)
     return {
@@ -100,7 +102,7 @@ def response_headers_policy(config: dict[str, str]) -> dict:
     }
 
 
-def template(stage: str, environment: dict[str, str]) -> dict:
+def template(stage: str, environment: dict[str, str]) -> dict[str, Any]:
     """infra/portal.yaml for a stage, checked against the API's settings of that stage."""
     config = stage_config(stage)
     issuers = [i.strip() for i in environment.get("TOKEN_ISSUERS", "").split(",")]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -23,32 +24,38 @@ class _CfnLoader(yaml.SafeLoader):
     """YAML loader that understands CloudFormation's short tags (!Ref, !Sub, !GetAtt...)."""
 
 
-def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict:
+def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
     name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    value: Any
     if isinstance(node, yaml.ScalarNode):
         value = loader.construct_scalar(node)
         if suffix == "GetAtt":
             value = value.split(".", 1)
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
-    else:
+    elif isinstance(node, yaml.MappingNode):
         value = loader.construct_mapping(node, deep=True)
+    else:
+        raise yaml.YAMLError(f"!{suffix}: a tag on a node that is not a scalar, a sequence or a mapping")
     return {name: value}
 
 
 _CfnLoader.add_multi_constructor("!", _construct_tag)
 
 
-def load_template(path: Path = TEMPLATE) -> dict:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506 - safe loader subclass
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    template: dict[str, Any] = yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    return template
 
 
-def asl_definition(resource: dict) -> dict:
+def asl_definition(resource: dict[str, Any]) -> dict[str, Any]:
     """The ASL document of a state machine resource, read from its ``Metadata.AslFile``."""
-    return json.loads((INFRA_DIR / resource["Metadata"]["AslFile"]).read_text(encoding="utf-8"))
+    definition: dict[str, Any] = json.loads((INFRA_DIR / resource["Metadata"]["AslFile"]).read_text(encoding="utf-8"))
+    return definition
 
 
-def state_machines(template: dict) -> dict[str, dict]:
+def state_machines(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         name: resource
         for name, resource in template["Resources"].items()
@@ -56,7 +63,7 @@ def state_machines(template: dict) -> dict[str, dict]:
     }
 
 
-def render(template: dict | None = None) -> dict:
+def render(template: dict[str, Any] | None = None) -> dict[str, Any]:
     """The template with every state machine's ASL inlined."""
     template = json.loads(json.dumps(template or load_template()))
     for resource in state_machines(template).values():

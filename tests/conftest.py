@@ -39,6 +39,43 @@ def _one_botocore_loader() -> None:
 
 _one_botocore_loader()
 
+
+def _handlers_inspected_once() -> None:
+    """Every new botocore session registers ~130 built-in event handlers, and for each one botocore
+    inspects the handler's signature (``accepts_kwargs``) and rewrites the event's name through
+    its aliases: ~15 ms per client, which the tests pay for every client of every test (the app
+    builds its clients anew after ``reset_caches``). A function's signature and an event name's
+    alias do not change: each is worked out once per process here, the registration unchanged."""
+    import types
+    import weakref
+
+    import botocore.hooks
+    from botocore.compat import accepts_kwargs
+
+    inspected: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def accepts_kwargs_once(func) -> bool:
+        function = getattr(func, "__func__", func)  # a bound method: its function's signature
+        if not isinstance(function, types.FunctionType):
+            return accepts_kwargs(func)
+        if function not in inspected:
+            inspected[function] = accepts_kwargs(func)
+        return inspected[function]
+
+    botocore.hooks.accepts_kwargs = accepts_kwargs_once
+    aliased: dict[str, str] = {}  # for the default aliases, those every session has
+    aliaser_init = botocore.hooks.EventAliaser.__init__
+
+    def init(self, event_emitter, event_aliases=None) -> None:
+        aliaser_init(self, event_emitter, event_aliases)
+        if event_aliases is None:
+            self._alias_name_cache = aliased
+
+    botocore.hooks.EventAliaser.__init__ = init
+
+
+_handlers_inspected_once()
+
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-3")

@@ -19,7 +19,7 @@ class JwksIssuer:
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
+            def do_GET(self):  # http.server's name
                 issuer.requests += 1
                 time.sleep(issuer.silence)
                 body = b"down" if issuer.down else json.dumps(issuer.jwks).encode()

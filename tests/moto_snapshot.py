@@ -29,7 +29,7 @@ Key = tuple[str, str, str]  # service, account, region
 def _live() -> dict[Key, BaseBackend]:
     return {
         (backends.service_name, account, region): backend
-        for backends in list(BackendDict._instances)
+        for backends in list(BackendDict._instances)  # type: ignore[misc]  # moto's registry of them all
         for account, region, backend in backends.iter_backends()
     }
 

@@ -70,7 +70,7 @@ def _cx(ins: str) -> str:
 
 def metadata(ins: str, docs: list[Doc], names: list[str]) -> str:
     entries = []
-    for n, (doc, name) in enumerate(zip(docs, names), start=1):
+    for n, (doc, name) in enumerate(zip(docs, names, strict=True), start=1):
         obj = f"Document{n:02d}"
         xcn = f"{doc.author_id or xdm.RPPS_PREFIX + doc.author}^MARTIN^Jeanne^^^^^^&amp;{IDNATPS_OID}&amp;ISO"
         confidentiality = "".join(
@@ -91,8 +91,10 @@ def metadata(ins: str, docs: list[Doc], names: list[str]) -> str:
             + _classification(xdm.TYPE_CODE, obj, doc.type_code, doc.type_scheme)
             + _classification(xdm.CONFIDENTIALITY, obj, "N", "2.16.840.1.113883.5.25")
             + confidentiality
-            + f'<rim:ExternalIdentifier identificationScheme="{xdm.PATIENT_ID}" registryObject="{obj}" value="{_cx(doc.ins or ins)}"/>'
-            + f'<rim:ExternalIdentifier identificationScheme="{xdm.UNIQUE_ID}" registryObject="{obj}" value="{doc.unique_id}"/>'
+            + f'<rim:ExternalIdentifier identificationScheme="{xdm.PATIENT_ID}" registryObject="{obj}" '
+            + f'value="{_cx(doc.ins or ins)}"/>'
+            + f'<rim:ExternalIdentifier identificationScheme="{xdm.UNIQUE_ID}" registryObject="{obj}" '
+            + f'value="{doc.unique_id}"/>'
             + "</rim:ExtrinsicObject>"
         )
     return (
@@ -120,7 +122,7 @@ def archive(
     *,
     metadata_xml: str | None = None,
     extra: dict[str, bytes] | None = None,
-    skip: set[str] = frozenset(),
+    skip: frozenset[str] | set[str] = frozenset(),
 ) -> bytes:
     """An XDM ZIP: README, IHE_XDM/SUBSET01/METADATA.XML and the documents (minus ``skip``), plus ``extra`` entries."""
     names = [_name(n, doc) for n, doc in enumerate(docs, start=1)]
@@ -128,7 +130,7 @@ def archive(
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("README.TXT", "Export du DMP\n")
         zf.writestr("IHE_XDM/SUBSET01/METADATA.XML", metadata_xml or metadata(ins, docs, names))
-        for doc, name in zip(docs, names):
+        for doc, name in zip(docs, names, strict=True):
             if name not in skip:
                 zf.writestr(f"IHE_XDM/SUBSET01/{name}", doc.content)
         for name, data in (extra or {}).items():
@@ -139,7 +141,8 @@ def archive(
 # --- hostile archives -----------------------------------------------------------------------------
 
 BILLION_LAUGHS = (
-    '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+    '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 '
+    '"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
     '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>\n'
     f'<lcm:SubmitObjectsRequest xmlns:lcm="{xdm.LCM}">&lol3;</lcm:SubmitObjectsRequest>'
 )

@@ -20,11 +20,13 @@ class SearchResult(Model):
     patient_id: str
     status: str
     can_read: bool = Field(
-        description="May consult the record in general now (grant, treating doctor or emergency session); the profession x document type matrix and masking still apply per document."
+        description="May consult the record in general now (grant, treating doctor or emergency session); "
+        "the profession x document type matrix and masking still apply per document."
     )
     can_deposit: bool = Field(description="May deposit documents in this space.")
     minor: bool = Field(
-        description="The holder is under 18 today: the space is managed by their legal representatives; a document may be hidden from them (hidden_from_representatives)."
+        description="The holder is under 18 today: the space is managed by their legal representatives; "
+        "a document may be hidden from them (hidden_from_representatives)."
     )
 
 

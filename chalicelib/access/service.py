@@ -124,7 +124,7 @@ def _change(principal: Principal, patient_id: str, plan: Callable[[Authorized], 
         if change.action is None:
             return change.result
         try:
-            journal.commit(patient_id, found.actor_ref, change.action, change.resource, writes=change.items)
+            journal.commit(patient_id, found.actor_ref, change.action, change.resource, writes=change.items or [])
             return change.result
         except journal.StateChanged:
             continue
@@ -261,7 +261,7 @@ def open_emergency_access(principal: Principal, patient_id: str, reason: str) ->
     for _ in range(ATTEMPTS):
         found = authorize(principal, patient_id, EMERGENCY_ACCESS, WHOLE_SPACE)
         now = clock.now()
-        session = {
+        session: dict[str, Any] = {
             "rpps": found.actor.id,
             "profession": found.actor.profession,
             "opened_at": clock.iso(now),
@@ -291,11 +291,11 @@ def _tell_afterwards(found: Authorized, at: datetime) -> None:
     """
     try:
         notify_space(found.items.account, *notices.emergency_access(at), purpose="emergency_access", today=at.date())
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a failed notice is logged: the access is granted whatever happens
         logs.error("emergency access: patient notification failed", exc_info=True)
     doctor = found.space.treating_doctor
     if doctor and doctor != found.actor.id:
         try:
             journal.record(found.space.patient_id, NOTIFIER, "emergency_access.notified", doctor)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - as above, logged
             logs.error("emergency access: treating doctor notice failed", exc_info=True)

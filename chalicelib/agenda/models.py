@@ -29,7 +29,9 @@ class EventCreate(Strict):
     location: str | None = Field(None, min_length=1, max_length=300)
     professional_name: str | None = Field(None, min_length=1, max_length=200)
 
-    end_not_before_start = not_before("end", "start", "the end cannot be before the start")
+    end_not_before_start = not_before(  # type: ignore[pydantic-field]  # a validator (core.http.fields)
+        "end", "start", "the end cannot be before the start"
+    )
 
 
 class EventPatch(Strict):
@@ -58,7 +60,9 @@ class AgendaQuery(PageQuery):
     )
     to: AwareUtcMoment | None = Field(None, description="Events starting at or before this moment.")
 
-    to_not_before_from = not_before("to", "from_", "'to' cannot be before 'from'")
+    to_not_before_from = not_before(  # type: ignore[pydantic-field]  # a validator (core.http.fields)
+        "to", "from_", "'to' cannot be before 'from'"
+    )
 
 
 class AgendaEvent(Model):

@@ -15,6 +15,7 @@ twice both see the event, one wins the condition, only that one sends.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from chalicelib.agenda import notices, store
 from chalicelib.agenda.models import AgendaEvent, AgendaPage, AgendaQuery, EventCreate, EventPatch
@@ -74,7 +75,7 @@ def _record(granted: Authorized, action: str, event_id: str, items: list[dict]) 
 def create(principal: Principal, patient_id: str, request: EventCreate) -> AgendaEvent:
     granted = authorize(principal, patient_id, CREATE, AGENDA)
     now = clock.now()
-    item = {
+    item: dict[str, Any] = {
         "patient_id": granted.space.patient_id,
         "event_id": new_id("agd"),
         "kind": request.kind,

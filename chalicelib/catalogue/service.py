@@ -8,6 +8,8 @@ asks ``store.referenced`` on every request, so revocation and withdrawal apply a
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.catalogue import store
 from chalicelib.catalogue.models import App, AppCreate, AppPage, AppQuery, Connection, ConnectionCreate, ConnectionPage
 from chalicelib.core import clock
@@ -55,7 +57,7 @@ def get_app(app_id: str) -> App:
 
 
 def add_app(request: AppCreate) -> App:
-    item = {
+    item: dict[str, Any] = {
         "app_id": request.app_id or new_id("app"),
         "name": request.name,
         "publisher": request.publisher,
@@ -107,13 +109,15 @@ def connect(principal: Principal, patient_id: str, request: ConnectionCreate) ->
             [
                 {
                     "field": "scopes",
-                    "message": f"Not declared by this app: {', '.join(extra)}. It declares: {', '.join(app['scopes'])}.",
+                    "message": (
+                        f"Not declared by this app: {', '.join(extra)}. It declares: {', '.join(app['scopes'])}."
+                    ),
                 }
             ],
         )
     if any(c.get("app_id") == request.app_id for c in granted.items.connections.values()):
         raise Conflict("This app is already connected: revoke the connection first to change its scopes.")
-    item = {
+    item: dict[str, Any] = {
         "connection_id": new_id("con"),
         "app_id": request.app_id,
         "scopes": list(request.scopes),

@@ -15,35 +15,79 @@ class ApiError(Exception):
     status = 400
     code = "invalid_request"
 
-    def __init__(self, message: str, details: list[dict[str, Any]] | None = None, headers: dict | None = None):
+    def __init__(
+        self, message: str, details: list[dict[str, Any]] | None = None, headers: dict[str, Any] | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.details = details
         self.headers = headers or {}
 
-    def body(self) -> dict:
+    def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details is not None:
             error["details"] = self.details
         return {"error": error}
 
 
-def _error(name: str, status: int, code: str) -> type[ApiError]:
-    return type(name, (ApiError,), {"status": status, "code": code})
+class InvalidRequest(ApiError):
+    status = 400
+    code = "invalid_request"
 
 
-InvalidRequest = _error("InvalidRequest", 400, "invalid_request")
-InvalidIns = _error("InvalidIns", 400, "invalid_ins")
-InvalidRpps = _error("InvalidRpps", 400, "invalid_rpps")
-Unauthenticated = _error("Unauthenticated", 401, "unauthenticated")
-Forbidden = _error("Forbidden", 403, "forbidden")
-InvalidCode = _error("InvalidCode", 403, "invalid_code")
-NotFound = _error("NotFound", 404, "not_found")
-MethodNotAllowed = _error("MethodNotAllowed", 405, "method_not_allowed")
-Conflict = _error("Conflict", 409, "conflict")
-PayloadTooLarge = _error("PayloadTooLarge", 413, "payload_too_large")
-UnsupportedMediaType = _error("UnsupportedMediaType", 415, "unsupported_media_type")
-TooManyAttempts = _error("TooManyAttempts", 429, "too_many_attempts")
+class InvalidIns(ApiError):
+    status = 400
+    code = "invalid_ins"
+
+
+class InvalidRpps(ApiError):
+    status = 400
+    code = "invalid_rpps"
+
+
+class Unauthenticated(ApiError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "forbidden"
+
+
+class InvalidCode(ApiError):
+    status = 403
+    code = "invalid_code"
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+    code = "method_not_allowed"
+
+
+class Conflict(ApiError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class TooManyAttempts(ApiError):
+    status = 429
+    code = "too_many_attempts"
 
 
 def foreign_cursor() -> ApiError:
@@ -68,14 +112,15 @@ class ServiceUnavailable(ApiError):
 _AWS_BUSY = {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "SlowDown"}
 
 
-def _aws_response(error: BaseException) -> dict:
+def _aws_response(error: BaseException) -> dict[str, Any]:
     """The parsed AWS answer a botocore error carries: empty when there was none (a timeout, a
     closed connection: botocore's ``response`` is then None) or for any other exception."""
     return getattr(error, "response", None) or {}
 
 
 def _aws_code(error: BaseException) -> str:
-    return _aws_response(error).get("Error", {}).get("Code", "")
+    code: str = _aws_response(error).get("Error", {}).get("Code", "")
+    return code
 
 
 def is_condition_failure(error: BaseException) -> bool:

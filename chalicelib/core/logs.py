@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from contextvars import ContextVar
+from typing import Any, TextIO
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 
@@ -24,10 +25,10 @@ class _JsonFormatter(logging.Formatter):
             "request_id": request_id.get(),
             **getattr(record, "fields", {}),
         }
-        if record.exc_info:
+        if record.exc_info and record.exc_info[0] is not None:
             # The exception's type only: its text could quote the offending input. For AWS
             # errors, the service's error code and operation (no data) say what failed.
-            error = record.exc_info[1]
+            error: Any = record.exc_info[1]  # botocore's errors carry response and operation_name
             entry["exception"] = record.exc_info[0].__name__
             if hasattr(error, "response") and hasattr(error, "operation_name"):
                 entry["aws_error"] = error.response.get("Error", {}).get("Code")
@@ -35,15 +36,15 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-class _StdoutHandler(logging.StreamHandler):
+class _StdoutHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever sys.stdout is now (Lambda ships stdout to CloudWatch; tests capture it)."""
 
     @property
-    def stream(self):
+    def stream(self) -> TextIO:
         return sys.stdout
 
     @stream.setter
-    def stream(self, _value) -> None:
+    def stream(self, _value: TextIO) -> None:
         pass
 
 
@@ -59,13 +60,13 @@ def _configure() -> None:
 _configure()
 
 
-def info(message: str, **fields) -> None:
+def info(message: str, **fields: Any) -> None:
     _logger.info(message, extra={"fields": fields})
 
 
-def warning(message: str, **fields) -> None:
+def warning(message: str, **fields: Any) -> None:
     _logger.warning(message, extra={"fields": fields})
 
 
-def error(message: str, exc_info: bool = False, **fields) -> None:
+def error(message: str, exc_info: bool = False, **fields: Any) -> None:
     _logger.error(message, exc_info=exc_info, extra={"fields": fields})

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 Built = TypeVar("Built")
-_CACHES: list[dict] = []
+_CLEARS: list[Callable[[], None]] = []
 
 
 def built_once(builder: Callable[..., Built]) -> Callable[..., Built]:
-    cache: dict[tuple, Any] = {}
+    cache: dict[tuple[Any, ...], Built] = {}
     lock = threading.Lock()
-    _CACHES.append(cache)
+    _CLEARS.append(cache.clear)
 
     @functools.wraps(builder)
     def get(*args: Any) -> Built:
@@ -31,10 +31,10 @@ def built_once(builder: Callable[..., Built]) -> Callable[..., Built]:
                 cache[args] = builder(*args)
             return cache[args]
 
-    get.cache_clear = cache.clear  # type: ignore[attr-defined]
+    get.cache_clear = cache.clear  # type: ignore[attr-defined]  # functools.cache's name for it, on a function
     return get
 
 
 def forget_all() -> None:
-    for cache in _CACHES:
-        cache.clear()
+    for clear in _CLEARS:
+        clear()

@@ -311,7 +311,8 @@ def _security_labels(labels: list) -> dict:
     if unknown:
         raise _invalid(
             "securityLabel",
-            f"unknown code {sorted(unknown)[0]!r} of {document_types.CONFIDENTIALITY_SYSTEM}: use {INVISIBLE_PATIENT} or {HIDDEN_FROM_REPRESENTATIVES}.",
+            f"unknown code {sorted(unknown)[0]!r} of {document_types.CONFIDENTIALITY_SYSTEM}: use {INVISIBLE_PATIENT} "
+            f"or {HIDDEN_FROM_REPRESENTATIVES}.",
         )
     return {
         "invisible_to_patient": INVISIBLE_PATIENT in codes,
@@ -369,7 +370,7 @@ def provide(principal: Principal, data: dict) -> dict:
         with naming(document.where):
             checked.append(service.check_deposit(principal, items, document.request))
     locations: dict[int, str] = {}
-    for document, written in zip(submitted, service.deposit_all(checked)):
+    for document, written in zip(submitted, service.deposit_all(checked), strict=True):
         locations[document.index] = f"DocumentReference/{written.document_id}"
         locations[document.binary_index] = f"Binary/{written.document_id}"
     entries = []
@@ -565,7 +566,7 @@ def find(principal: Principal, params: dict[str, list[str]], in_url: bool, base:
     )
     if identifier is not None:
         items = gate.open_space_by_ins(_ins_token(identifier, "patient.identifier"))
-    else:
+    elif patient is not None:  # one of the two, checked above
         items = gate.load_space(_patient_id(patient))
     found = service.search(principal, items, search)
     patient_id = items.patient_id
@@ -617,7 +618,7 @@ def find_patient(principal: Principal, params: dict[str, list[str]], base: str) 
 # --- CapabilityStatement ----------------------------------------------------------------------
 def capability_statement() -> dict:
     """What this server really answers (docs/api.md § FHIR interface)."""
-    token = "token"
+    token = "token"  # noqa: S105 - a word of the CapabilityStatement, not a secret
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -633,7 +634,10 @@ def capability_statement() -> dict:
         "rest": [
             {
                 "mode": "server",
-                "documentation": "Bearer JWT of Pro Santé Connect (role professional). Errors are OperationOutcome resources. The INS only in bodies.",
+                "documentation": (
+                    "Bearer JWT of Pro Santé Connect (role professional). "
+                    "Errors are OperationOutcome resources. The INS only in bodies."
+                ),
                 "security": {
                     "service": [
                         {

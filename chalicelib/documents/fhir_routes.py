@@ -221,7 +221,7 @@ def read_document_reference(call: Call, document_id: str):
     from chalicelib.documents import service
 
     patient_id = service.space_of(document_id)
-    return resource(fhir().document_reference(service.metadata(call.principal, patient_id, document_id), patient_id))
+    return resource(fhir().document_reference(service.metadata(call.caller, patient_id, document_id), patient_id))
 
 
 @router.route(BASE + "/Binary/{document_id}", "GET", access=PROFESSIONAL, openapi=spec(contents=MEDIA_TYPES))
@@ -229,7 +229,7 @@ def read_binary(call: Call, document_id: str):
     """ITI-68 Retrieve Document: the bytes, with their media type (the native content read)."""
     from chalicelib.documents import service
 
-    return service.read_content(call.principal, service.space_of(document_id), document_id)
+    return service.read_content(call.caller, service.space_of(document_id), document_id)
 
 
 @router.route(BASE + "/Patient/_search", "POST", access=PROFESSIONAL, openapi=spec(BUNDLE, body=(FORM, PATIENT_FORM)))

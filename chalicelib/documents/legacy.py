@@ -162,7 +162,7 @@ def _draft(migration_id: str, patient_id: str, entry: Entry) -> service.Draft:
         patient_id,
         document_id,
         ActorRef(role="professional", id=entry.author_rpps),
-        type=document_types.type_of(entry.type_code),
+        type=document_types.TYPE_OF_CODE[entry.type_code],  # a known code: _checked refused the others
         type_code=entry.type_code,
         title=entry.title,
         date=entry.created.date().isoformat(),

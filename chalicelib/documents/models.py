@@ -12,8 +12,9 @@ from chalicelib.core.models import ActorRef, Model, Strict
 from chalicelib.core.policy import document_types
 from chalicelib.core.policy.matrix import DOCUMENT_TYPES
 
-DocumentType = Literal[DOCUMENT_TYPES]
+DocumentType = Literal[DOCUMENT_TYPES]  # type: ignore[valid-type]  # pydantic reads a tuple in Literal, mypy cannot
 Status = Literal["current", "superseded"]
+Day = date  # in DocumentCreate, the field named date hides the type
 
 
 class DocumentCreate(Strict):
@@ -30,7 +31,8 @@ class DocumentCreate(Strict):
     hidden_from_representatives: bool = Field(
         False,
         description="Professionals only, on a minor's space (else 400): the minor's secret (CSP L1111-5). The legal "
-        "representatives never learn the document exists (lists, counts, export, history); its author may lift it once.",
+        "representatives never learn the document exists (lists, counts, export, history); "
+        "its author may lift it once.",
     )
     type_code: str | None = Field(
         None,
@@ -45,7 +47,7 @@ class DocumentCreate(Strict):
 
     @field_validator("date")
     @classmethod
-    def not_in_future(cls, value: date) -> date:
+    def not_in_future(cls, value: Day) -> Day:
         if value > clock.latest_date():
             raise ValueError("the document's date cannot be in the future")
         return value
@@ -54,7 +56,8 @@ class DocumentCreate(Strict):
     def code_of_type(self) -> DocumentCreate:
         if self.type_code is not None and document_types.type_of(self.type_code) != self.type:
             raise ValueError(
-                f"type_code must be a LOINC code of the type {self.type}: one of {', '.join(code for code, _ in document_types.CODES[self.type])}"
+                f"type_code must be a LOINC code of the type {self.type}: one of "
+                f"{', '.join(code for code, _ in document_types.CODES[self.type])}"
             )
         return self
 
@@ -70,7 +73,8 @@ class DocumentPatch(Model):
     )
     hidden_from_representatives: bool | None = Field(
         None,
-        description="Author only: false lifts the minor's secret, for good; true is refused (409): a secret is set at deposit only.",
+        description="Author only: false lifts the minor's secret, for good; "
+        "true is refused (409): a secret is set at deposit only.",
     )
 
 
@@ -102,7 +106,8 @@ class Document(Model):
     replaces: str | None = Field(None, description="The document this one superseded.")
     master_identifier: str | None = Field(
         None,
-        description="Its identifier at its source, as written there: for a document imported from the legacy DMP, its XDS uniqueId (FHIR: masterIdentifier).",
+        description="Its identifier at its source, as written there: "
+        "for a document imported from the legacy DMP, its XDS uniqueId (FHIR: masterIdentifier).",
     )
 
 

@@ -141,7 +141,8 @@ def check_deposit(principal: Principal, items: SpaceItems, request: DocumentCrea
             raise Forbidden("Only the author of a document may replace it.")
         if replaced.get("status", CURRENT) != CURRENT:
             raise Conflict(
-                f"The document {request.replaces} was already replaced by {replaced.get('replaced_by')}: replace that one."
+                f"The document {request.replaces} was already replaced by {replaced.get('replaced_by')}: replace that "
+                "one."
             )
     return Checked(granted, request, data, new_sortable_id("doc"), replaced)
 
@@ -249,13 +250,15 @@ def write(
     discarded (core.security.blobs ``abandon``). Returns the metadata items written."""
     object_keys = [store.object_key(draft.item["document_id"]) for draft in drafts]
     try:
-        hashes = concurrency.map_concurrently(lambda pair: _store_content(patient_id, *pair), zip(drafts, object_keys))
+        hashes = concurrency.map_concurrently(
+            lambda pair: _store_content(patient_id, *pair), zip(drafts, object_keys, strict=True)
+        )
         items = [
             {**draft.item, "size": len(draft.content), "sha256": sha256, "object_key": object_key}
-            for draft, object_key, sha256 in zip(drafts, object_keys, hashes)
+            for draft, object_key, sha256 in zip(drafts, object_keys, hashes, strict=True)
         ]
         all_writes, events = list(writes or []), []
-        for draft, item in zip(drafts, items):
+        for draft, item in zip(drafts, items, strict=True):
             document_id = item["document_id"]
             all_writes += [
                 store.put_item(item),
@@ -356,7 +359,8 @@ def search(principal: Principal, items: SpaceItems, search: Search) -> Found:
         created_until=search.created_until,
     )
     start_key = decode_cursor(search.cursor, list_scope)
-    types = frozenset(document_types.type_of(code) for code in search.type_codes) if search.type_codes else None
+    # codes of the list only (documents.fhir refuses the others)
+    types = frozenset(document_types.TYPE_OF_CODE[code] for code in search.type_codes) if search.type_codes else None
     # every status: whether a document is superseded depends on who reads (interface.Reader)
     of_types = store.matching(patient_id, types)
     reader = Reader(granted.actor, granted.space, clock.now(), of_types)
@@ -423,14 +427,16 @@ def update(principal: Principal, patient_id: str, document_id: str, request: Doc
     change leaves the document and the history as they were."""
     if request.masked is None and request.invisible_to_patient is None and request.hidden_from_representatives is None:
         raise InvalidRequest(
-            "Nothing to change: send masked (patient), invisible_to_patient: false or hidden_from_representatives: false (author)."
+            "Nothing to change: send masked (patient), invisible_to_patient: false or hidden_from_representatives: "
+            "false (author)."
         )
     items = load_space(patient_id)
     item = store.get(patient_id, document_id)
     if item is None:
         raise NotFound("No such document.")
     resource, hidden = as_resource(item), _hidden(item)
-    sets, removes, conditions, actions = {}, (), [], []
+    sets, conditions, actions = {}, [], []
+    removes: tuple[str, ...] = ()
     if request.masked is not None:
         granted = check(principal, items, "mask", resource)
         sets["masked"] = request.masked

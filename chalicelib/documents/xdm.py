@@ -131,7 +131,12 @@ def read(archive: bytes) -> list[Entry]:
                 subset = posixpath.dirname(metadata)
                 for obj, attached in _document_objects(root):
                     entries.append(
-                        _entry(len(entries) + 1, obj, attached, lambda uri, n: _file(zf, files, subset, uri, n, budget))
+                        _entry(
+                            len(entries) + 1,
+                            obj,
+                            attached,
+                            lambda uri, n, subset=subset: _file(zf, files, subset, uri, n, budget),
+                        )
                     )
             for info in files.values():  # the rest too: a bomb must not hide in a README
                 if info.filename not in budget.done and not info.is_dir():
@@ -354,7 +359,8 @@ def _ins(position: int, patient_ids: list[str]) -> str:
     if not found:
         raise Rejected(
             "invalid_ins",
-            f"Document entry {position} names no patient by INS (patientId with assigning authority {identifiers.INS_OID}).",
+            f"Document entry {position} names no patient by INS (patientId with assigning authority "
+            f"{identifiers.INS_OID}).",
         )
     if len(found) > 1:
         raise Rejected(
@@ -380,7 +386,8 @@ def _rpps(position: int, authors: list[Element]) -> str:
                 )
     raise Rejected(
         "invalid_author",
-        f"Document entry {position} has no author identified by RPPS (authorPerson with assigning authority {identifiers.IDNATPS_OID}).",
+        f"Document entry {position} has no author identified by RPPS (authorPerson with assigning authority "
+        f"{identifiers.IDNATPS_OID}).",
     )
 
 
@@ -393,7 +400,8 @@ def _creation_time(position: int, value: str) -> datetime:
     if moment is None or moment.year < 1970 or moment > datetime.now(UTC):
         raise Rejected(
             "invalid_metadata",
-            f"Document entry {position}: its creationTime is missing, malformed (YYYYMMDD[HH[MM[SS]]], UTC) or in the future.",
+            f"Document entry {position}: its creationTime is missing, malformed (YYYYMMDD[HH[MM[SS]]], UTC) or in the "
+            "future.",
         )
     return moment
 

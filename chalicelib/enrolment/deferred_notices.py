@@ -18,6 +18,7 @@ Their items: enrolment/store.py (§ Pending notices).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from chalicelib.core import clock, logs
@@ -33,7 +34,7 @@ RESEND_AFTER = timedelta(minutes=15)
 # asked of KMS for each person invited; the notice the arguments belong to is sealed with them.
 SEALED = {"purpose": "deferred_notice"}
 # template -> (its text, the status the person must still have for it to make sense)
-TEMPLATES = {
+TEMPLATES: dict[str, tuple[Callable[..., tuple[str, str]], str]] = {
     "enrolment.invitation": (notices.invitation, "invited"),
     "enrolment.reminder": (notices.reminder, "invited"),
     "enrolment.auto_created": (notices.auto_created, "auto_created"),

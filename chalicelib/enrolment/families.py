@@ -31,7 +31,7 @@ def record_guardianship(agent: ActorRef, request: GuardianshipCreate) -> Guardia
     space is closed."""
     patient_id = spaces.patient_id_for(pseudonyms.ins_digest(request.ins))
     account = spaces.get_account(patient_id) if patient_id else None
-    if account is None or account["birth_date"] != request.birth_date.isoformat():
+    if patient_id is None or account is None or account["birth_date"] != request.birth_date.isoformat():
         raise NotFound(NO_ADULT)
     if account["status"] == "closed":
         raise Conflict("This space is closed.")

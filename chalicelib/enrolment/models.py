@@ -264,7 +264,8 @@ class Dependant(Model):
     relationship: Literal["legal_representative", "guardian"]
     until: str | None = Field(
         None,
-        description="The day the caller's access ends: the 18th birthday (legal representative), the guardianship's end date.",
+        description="The day the caller's access ends: "
+        "the 18th birthday (legal representative), the guardianship's end date.",
     )
 
 

@@ -36,7 +36,7 @@ INVITATIONS_LIMIT = 2 * MIB  # 500 invitees, each with up to 2 representatives: 
 def _agent(call: Call):
     from chalicelib.core.models import ActorRef
 
-    return ActorRef(role="enrolment_agent", id=call.principal.sub)
+    return ActorRef(role="enrolment_agent", id=call.caller.sub)
 
 
 @router.route(

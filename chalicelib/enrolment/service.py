@@ -111,7 +111,7 @@ def move(
             journal.commit(account["patient_id"], actor, action, writes=writes + ([notice] if notice else []))
             return {**account, "status": to_status, **(extra_set or {})}
         except StateChanged:
-            account = spaces.get_account(account["patient_id"])
+            account = spaces.get_account(account["patient_id"]) or account  # gone: its condition fails again
     raise Conflict("This space is changing right now; try again in a moment.")
 
 
@@ -198,7 +198,9 @@ def invite(agent: ActorRef, campaign_id: str, request: InvitationsRequest) -> In
     invited = concurrency.map_concurrently(
         lambda person: _invite_one(agent, campaign_id, cohort_id, deadline_text, person[1], person[2]), valid
     )
-    rejected += [Rejected(index=index, error=ALREADY_INVITED) for (index, _, _), ok in zip(valid, invited) if not ok]
+    rejected += [
+        Rejected(index=index, error=ALREADY_INVITED) for (index, _, _), ok in zip(valid, invited, strict=True) if not ok
+    ]
     rejected.sort(key=lambda r: r.index)
     accepted = sum(invited)
     logs.info("invitations", campaign_id=campaign_id, cohort_id=cohort_id, accepted=accepted, rejected=len(rejected))
@@ -326,7 +328,7 @@ def _check_code(answer: CodeAnswer) -> dict:
     code earn, and what the contract promises them (docs/api.md § Errors: 5 wrong codes → 429)."""
     patient_id = spaces.patient_id_for(pseudonyms.ins_digest(answer.ins))
     account = spaces.get_account(patient_id) if patient_id else None
-    if account is None or "code_digest" not in account:
+    if patient_id is None or account is None or "code_digest" not in account:
         raise InvalidCode(WRONG_ANSWER)
     if _is_locked(account):
         raise _locked()
@@ -338,9 +340,12 @@ def _check_code(answer: CodeAnswer) -> dict:
     )
     if right:
         return account
-    if account["status"] in LIVE_CODE and not store.count_failed_attempt(patient_id, LIVE_CODE, MAX_FAILED_ATTEMPTS):
-        if _is_locked(spaces.get_account(patient_id)):  # locked in the meantime (else the code was used)
-            raise _locked()
+    if (
+        account["status"] in LIVE_CODE
+        and not store.count_failed_attempt(patient_id, LIVE_CODE, MAX_FAILED_ATTEMPTS)
+        and _is_locked(spaces.get_account(patient_id) or account)  # locked in the meantime (else the code was used)
+    ):
+        raise _locked()
     raise InvalidCode(WRONG_ANSWER)
 
 

@@ -251,7 +251,7 @@ PENDING = "NOTICES"
 PENDING_SHARDS = 16
 
 
-def pending_notice_item(patient_id: str, template: str, args_sealed: str, at: str) -> dict:
+def pending_notice_item(patient_id: str, template: str, args_sealed: bytes, at: str) -> dict:
     """The transaction item recording a notice as pending, to commit with the change it tells of."""
     item = {
         **layout.deferred_notice(patient_id, template),

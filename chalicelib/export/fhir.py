@@ -178,8 +178,8 @@ class Builder:
         if kind == "glucose":
             code, category = GLUCOSE[unit], "laboratory"
         else:
-            *code, category = OBSERVATIONS[kind]
-            code = tuple(code)
+            loinc, display, category = OBSERVATIONS[kind]
+            code = (loinc, display)
         resource: dict[str, Any] = {
             "resourceType": "Observation",
             "id": resource_id("Observation", item["entry_id"]),

@@ -25,7 +25,8 @@ OPENERS = roles("professional", "patient", note="professionals open conversation
 PARTICIPANTS = roles(
     "professional",
     "patient",
-    note="the conversation's two participants (the patient's side: the holder, or a legal representative or guardian acting for them); anyone else gets 404",
+    note="the conversation's two participants (the patient's side: the holder, "
+    "or a legal representative or guardian acting for them); anyone else gets 404",
 )
 BASE = "/v1/conversations"
 ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png", "text/plain")  # models.MediaType
@@ -47,7 +48,8 @@ def open_conversation(call: Call):
 
 @router.route(BASE, "GET", access=PARTICIPANTS, query=page_query, response=lambda: models().ConversationPage)
 def list_conversations(call: Call):
-    """The caller's conversations and those of the spaces they manage (each item's patient_id says whose), newest activity first, with their unread counts."""
+    """The caller's conversations and those of the spaces they manage (each item's patient_id says
+    whose), newest activity first, with their unread counts."""
     return service().list_conversations(call.principal, call.query.limit, call.query.cursor)
 
 

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 
@@ -112,7 +113,7 @@ def _store_message(
         stored.append(body_key)
         body_sha = CONTENT.store(body_key, envelope, _context(patient_id, conversation_id, message_id, "body"), owner)
         parts = []
-        for index, (attachment, data) in enumerate(zip(attachments, files)):
+        for index, (attachment, data) in enumerate(zip(attachments, files, strict=True)):
             key = store.attachment_object_key(message_id, index)
             stored.append(key)
             sha = CONTENT.store(
@@ -208,7 +209,7 @@ def open_conversation(principal: Principal, request: ConversationCreate) -> Open
 
 
 def reply(principal: Principal, conversation_id: str, request: MessageCreate) -> Sent:
-    granted, entries, role = _participant(principal, conversation_id, MESSAGE)
+    granted, _entries, role = _participant(principal, conversation_id, MESSAGE)
     patient_id = granted.space.patient_id
     stored = _store_message(patient_id, conversation_id, granted.actor_ref, request.body, request.attachments)
     sent_at = stored.item["sent_at"]
@@ -231,7 +232,7 @@ def _tell(account: dict, recipient: str) -> None:
         return
     try:
         notify_space(account, *notices.new_message(), purpose="message", today=clock.now().date(), letters=False)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - the message is sent whatever happens here
         logs.error("message notification failed", exc_info=True)
 
 
@@ -294,7 +295,8 @@ def list_conversations(principal: Principal, limit: int, cursor: str | None) -> 
         items = _still_readable_by(principal, items)
     subjects = _open_subjects(items)
     return ConversationPage(
-        items=[_conversation(i, s) for i, s in zip(items, subjects)], next_cursor=encode_cursor(last_key, list_scope)
+        items=[_conversation(i, s) for i, s in zip(items, subjects, strict=True)],
+        next_cursor=encode_cursor(last_key, list_scope),
     )
 
 
@@ -363,7 +365,7 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
     other_read = other.get("last_read") or ""
     out = []
     envelopes = concurrency.map_concurrently(lambda item: _load_body(patient_id, item), items)  # S3 + KMS each
-    for item, envelope in zip(items, envelopes):
+    for item, envelope in zip(items, envelopes, strict=True):
         names = envelope.get("filenames", [])
         out.append(
             Message(
@@ -387,7 +389,7 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
     if newly:
         last = max(i["message_id"] for i in newly)
         mark = store.mark_read(conversation_id, role, previous, last, len(newly))
-        try:
+        with contextlib.suppress(journal.StateChanged):  # another read of this inbox moved the mark first
             journal.commit(
                 patient_id,
                 granted.actor_ref,
@@ -396,8 +398,6 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
                 writes=[mark],
                 head=granted.items.activity_head,
             )
-        except journal.StateChanged:
-            pass  # another read of this inbox moved the mark first: it counted these
     return MessagePage(items=out, next_cursor=encode_cursor(last_key, list_scope))
 
 

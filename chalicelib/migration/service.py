@@ -37,7 +37,8 @@ def source() -> MigrationSource:
 def start(operator: Principal, request: MigrationStart) -> Migration:
     if not store.has_archives(request.prefix):
         raise InvalidRequest(
-            "No archive under this prefix in the import bucket: put the archives there first (GET /v1/migrations/source).",
+            "No archive under this prefix in the import bucket: put the archives there first (GET "
+            "/v1/migrations/source).",
             [{"field": "prefix", "message": "Nothing under this prefix."}],
         )
     migration_id = new_sortable_id("mig")
@@ -79,7 +80,8 @@ def progress(migration_id: str) -> MigrationProgress:
         counts=Counts(**{name: totals.get(name, 0) for name in COUNTS}),
         error=ProblemDetail(
             code="migration_failed",
-            message=f"The import stopped ({failure}). What was imported stays: start a migration over the same prefix to finish, nothing is imported twice.",
+            message=f"The import stopped ({failure}). What was imported stays: "
+            "start a migration over the same prefix to finish, nothing is imported twice.",
         )
         if failure
         else None,

@@ -83,7 +83,9 @@ class TreatmentCreate(Strict):
             raise ValueError(f"cannot be before {EARLIEST.isoformat()}")
         return value
 
-    end_date_not_before_start = not_before("end_date", "start_date", "must be on or after start_date")
+    end_date_not_before_start = not_before(  # type: ignore[pydantic-field]  # a validator (core.http.fields)
+        "end_date", "start_date", "must be on or after start_date"
+    )
 
 
 class VaccinationCreate(Strict):
@@ -116,7 +118,8 @@ class BloodPressureValue(Strict):
 class MeasurementCreate(Strict):
     kind: Kind
     unit: Unit = Field(
-        description="weight kg, height cm, heart_rate /min, temperature Cel, glucose g/L or mmol/L, blood_pressure mm[Hg]."
+        description="weight kg, height cm, heart_rate /min, temperature Cel, glucose g/L or mmol/L, "
+        "blood_pressure mm[Hg]."
     )
     value: float | BloodPressureValue = Field(description='A number; for blood_pressure {"systolic", "diastolic"}.')
     measured_at: UtcMoment = Field(description="When it was measured: not in the future.")
@@ -238,7 +241,9 @@ class MeasurementQuery(PageQuery):
     from_: UtcMoment | None = Field(None, alias="from", description="Start of the period (included).")
     to: UtcMoment | None = Field(None, description="End of the period (included).")
 
-    to_not_before_from = not_before("to", "from_", "must be on or after from")
+    to_not_before_from = not_before(  # type: ignore[pydantic-field]  # a validator (core.http.fields)
+        "to", "from_", "must be on or after from"
+    )
 
 
 class MeasurementPage(Page[Measurement]):

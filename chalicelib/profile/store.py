@@ -3,7 +3,8 @@ PROFILE#, MEAS# with its by-time index, MEASID#).
 
 The measurement sort key puts kind first and the UTC time (ISO 8601, fixed width) second, so a
 kind's series over a period is one Query on a key range, oldest first: never a scan, never a
-filter. The index key does the same for all kinds together. Numbers are stored as Decimal (DynamoDB) and come back as int/float.
+filter. The index key does the same for all kinds together. Numbers are stored as Decimal
+(DynamoDB) and come back as int/float.
 """
 
 from __future__ import annotations

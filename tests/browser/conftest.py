@@ -19,7 +19,9 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+document.addEventListener(
+    "securitypolicyviolation", (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`)
+);
 """
 
 
@@ -70,7 +72,9 @@ class Visit:
         violations = page.evaluate(
             """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
                 .filter((v) => v.impact === "serious" || v.impact === "critical")
-                .map((v) => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5)}))"""
+                .map((v) => ({
+                    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5)
+                }))"""
         )
         assert violations == [], f"{name}: {json.dumps(violations, ensure_ascii=False, indent=1)}"
         stack.SCREENSHOTS.mkdir(parents=True, exist_ok=True)

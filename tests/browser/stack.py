@@ -79,7 +79,7 @@ def call(method: str, path: str, body: Any = None, token: str | None = None) -> 
     if token:
         headers["Authorization"] = f"Bearer {token}"
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(API + path, data=data, headers=headers, method=method)
+    request = urllib.request.Request(API + path, data=data, headers=headers, method=method)  # noqa: S310 - loopback
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
             raw = response.read()
@@ -105,7 +105,7 @@ def invite(person: dict, representatives: list[dict] | None = None) -> str:
     )
     assert answer["accepted"] == 1, answer
     to = (representatives or [person])[0]["email"]
-    (notice,) = [n for n in outbox.sent(outbox.server_records(f"http://127.0.0.1:{MOTO_PORT}"), to=to)]
+    (notice,) = list(outbox.sent(outbox.server_records(f"http://127.0.0.1:{MOTO_PORT}"), to=to))
     line = next(line for line in notice["body"].splitlines() if line.startswith("Code provisoire"))
     return line.split(":", 1)[1].strip()
 

@@ -174,7 +174,7 @@ def test_a_person_walks_through_the_portal(desktop):
     with page.expect_download() as download:
         page.get_by_role("button", name=re.compile("Télécharger resultats.txt")).click()
     assert download.value.suggested_filename == "resultats.txt"
-    assert open(download.value.path(), "rb").read() == b"Resultats normaux."
+    assert download.value.path().read_bytes() == b"Resultats normaux."
     page.get_by_label("Votre message").fill("Merci docteur, voici ma tension.")
     page.get_by_label("Pièces jointes").set_input_files(
         {"name": "tension.png", "mimeType": "image/png", "buffer": stack.png()}
@@ -207,7 +207,7 @@ def test_a_person_walks_through_the_portal(desktop):
     assert feed == f"{stack.API}/v1/patients/{me['patient_id']}/agenda.ics"
     with page.expect_download() as download:
         page.get_by_role("button", name="Télécharger l’agenda (.ics)").click()
-    assert "SUMMARY:Consultation de cardiologie" in open(download.value.path(), encoding="utf-8").read()
+    assert "SUMMARY:Consultation de cardiologie" in download.value.path().read_text(encoding="utf-8")
     (event,) = stack.ok("GET", f"/v1/patients/{me['patient_id']}/agenda", token=token)["items"]
     paris = start.replace(
         hour=10, minute=30, second=0, microsecond=0, tzinfo=ZoneInfo("Europe/Paris")
@@ -342,10 +342,18 @@ def test_every_screen_fits_a_phone(phone):
     activate(phone, lucas, stack.invite(lucas))
     token = patient_token(lucas)
     me = stack.ok("GET", "/v1/me", token=token)
-    stack.ok("POST", f"/v1/patients/{me['patient_id']}/documents", {
-        "type": "lab_result", "title": "Bilan sanguin de contrôle annuel", "date": "2026-01-15", "media_type": "text/plain",
-        "content_base64": base64.b64encode(b"Glycemie 0.95 g/L").decode(),
-    }, token)  # fmt: skip
+    stack.ok(
+        "POST",
+        f"/v1/patients/{me['patient_id']}/documents",
+        {
+            "type": "lab_result",
+            "title": "Bilan sanguin de contrôle annuel",
+            "date": "2026-01-15",
+            "media_type": "text/plain",
+            "content_base64": base64.b64encode(b"Glycemie 0.95 g/L").decode(),
+        },
+        token,
+    )
     stack.ok("PUT", f"/v1/patients/{me['patient_id']}/access/grants/{rpps('1000000002')}", {}, token)
     stack.ok(
         "POST",

@@ -193,8 +193,7 @@ def test_expired_grant_gives_no_access(api, enrolment, pro):
     )
     assert search(api, pro(), person).json_body["can_read"] is True
     time.sleep(
-        max(0.0, (datetime.fromisoformat(expiry.replace("Z", "+00:00")) - datetime.now(UTC)).total_seconds())
-        + 0.2
+        max(0.0, (datetime.fromisoformat(expiry.replace("Z", "+00:00")) - datetime.now(UTC)).total_seconds()) + 0.2
     )
     assert search(api, pro(), person).json_body["can_read"] is False
     assert api.get(access_path(patient_id), token=patient).json_body["grants"] == []  # expired: not listed

@@ -3,6 +3,7 @@
 import base64
 import json
 import time
+from typing import Any
 
 import jwt
 import pytest
@@ -173,7 +174,7 @@ def test_token_times_no_date_can_hold_are_401(api, key_file, spelling):
         assert _refused(api.get(ME, token=_signed(key_file, payload.encode()))), name
 
 
-WRONG_TYPES = ([], ["x"], {}, {"x": 1}, True, False, None, 1.5, 0)
+WRONG_TYPES: tuple[Any, ...] = ([], ["x"], {}, {"x": 1}, True, False, None, 1.5, 0)
 # Every claim read, with the role whose tokens carry it.
 CLAIMS_BY_ROLE = {
     "patient": ("iss", "aud", "sub", "role", "exp", "iat", "nbf", "ins", "name"),

@@ -133,7 +133,7 @@ def test_connections_are_a_subset_of_the_apps_scopes(api, admin, enrolment):
 
 
 def test_only_the_patient_manages_connections(api, admin, enrolment, token):
-    patient_id, patient = enrolment.active_patient()
+    patient_id, _patient = enrolment.active_patient()
     _, other = enrolment.active_patient(2)
     gluco = add_app(api, admin)
     base = f"/v1/patients/{patient_id}/connections"

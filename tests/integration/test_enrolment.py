@@ -188,7 +188,7 @@ def test_racing_right_answers_one_wins_and_none_is_counted(api, enrolment, actio
     right = {"ins": person["ins"], "birth_date": person["birth_date"], "code": enrolment.code_of(person)}
     with ThreadPoolExecutor(16) as clients:
         statuses = list(clients.map(lambda action: api.post(f"/v1/enrolment/{action}", right).status_code, actions))
-    won = sorted(action for action, status in zip(actions, statuses) if status == 200)
+    won = sorted(action for action, status in zip(actions, statuses, strict=True) if status == 200)
     assert set(statuses) <= {200, 403, 409}, statuses
     assert won in (["activate"], ["oppose"], ["activate", "oppose"]), statuses  # opposed, then activated: allowed
     final = "active" if "activate" in won else "opposed"

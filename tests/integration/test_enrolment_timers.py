@@ -146,7 +146,7 @@ def test_answers_racing_the_deadline_win_or_lose_cleanly(api, enrolment, timer_c
     racer.join()
     sfn_wait_then.join()
 
-    statuses = {}
+    statuses: dict[str, int] = {}
     for n, person in enumerate(people):
         patient = enrolment.patient_token(person)
         me = api.get("/v1/me", token=patient).json_body

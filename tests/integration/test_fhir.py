@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import threading
 import uuid
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
@@ -41,7 +42,7 @@ def submitted(ins: str, *documents: dict) -> dict:
     references, binaries = [], []
     for document in documents:
         binary_url, reference_url = f"urn:uuid:{uuid.uuid4()}", f"urn:uuid:{uuid.uuid4()}"
-        reference = {
+        reference: dict[str, Any] = {
             "resourceType": "DocumentReference",
             "status": "current",
             "type": {"coding": [{"system": "http://loinc.org", "code": document.get("code", "11488-4")}]},
@@ -66,7 +67,7 @@ def submitted(ins: str, *documents: dict) -> dict:
             reference["relatesTo"] = [
                 {"code": "replaces", "target": {"reference": f"DocumentReference/{document['replaces']}"}}
             ]
-        binary = {
+        binary: dict[str, Any] = {
             "resourceType": "Binary",
             "contentType": document.get("binary_type", document.get("media_type", "application/pdf")),
             "data": base64.b64encode(document.get("bytes", PDF)).decode(),
@@ -75,17 +76,17 @@ def submitted(ins: str, *documents: dict) -> dict:
             {"fullUrl": reference_url, "resource": reference, "request": {"method": "POST", "url": "DocumentReference"}}
         )
         binaries.append({"fullUrl": binary_url, "resource": binary, "request": {"method": "POST", "url": "Binary"}})
-    submission = {
+    submission: dict[str, Any] = {
         "resourceType": "List",
         "status": "current",
         "mode": "working",
         "subject": {"identifier": {"system": INS_SYSTEM, "value": ins}},
         "entry": [{"item": {"reference": entry["fullUrl"]}} for entry in references],
     }
-    entries = [
+    entries: list[dict[str, Any]] = [
         {"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": submission, "request": {"method": "POST", "url": "List"}}
     ]
-    for reference, binary in zip(references, binaries):
+    for reference, binary in zip(references, binaries, strict=True):
         entries += [reference, binary]
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
 

@@ -97,7 +97,7 @@ def invited(api, agent, campaign) -> int:
 def rejected_rows(path) -> tuple[list[str], list[dict]]:
     with open(path, encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
-        return reader.fieldnames, list(reader)
+        return list(reader.fieldnames or []), list(reader)
 
 
 def importer(csv_file, campaign, post, **kw) -> Importer:
@@ -132,6 +132,7 @@ def test_crash_then_resume_invites_nobody_twice(api, agent, campaign, poster, cs
         importer(csv_file, campaign, crashing).run()
     assert calls == [CHUNK, CHUNK]
     state = State.load(csv_file.with_name("invitees.csv.state.json"))
+    assert state is not None
     assert (state.rows_done, state.in_flight, state.totals.chunks) == (CHUNK, CHUNK, 1)
     # The API did invite chunk 2 before the "crash".
     assert CHUNK_1_INVITED + CHUNK_2_INVITED + CHUNK_3_INVITED == UNIQUE_VALID
@@ -148,7 +149,7 @@ def test_crash_then_resume_invites_nobody_twice(api, agent, campaign, poster, cs
     )
     assert totals.invited + totals.done_earlier == UNIQUE_VALID
     header, rows = rejected_rows(csv_file.with_name("invitees.csv.rejected.csv"))
-    assert header == HEADER + ["error_code", "error_message"]
+    assert header == [*HEADER, "error_code", "error_message"]
     assert {row["family_name"]: row["error_code"] for row in rows} == expected_rejections(people)
     assert len(rows) == 6  # no line twice, chunk 2's already_enrolled are not there
     for row in rows:
@@ -156,6 +157,7 @@ def test_crash_then_resume_invites_nobody_twice(api, agent, campaign, poster, cs
         assert {name: row[name] for name in HEADER} == original
         assert row["error_message"]
     state = State.load(csv_file.with_name("invitees.csv.state.json"))
+    assert state is not None
     assert (state.rows_done, state.in_flight) == (ROWS, None)
 
     # Running again once finished does nothing.
@@ -202,7 +204,7 @@ def test_transient_failures_are_retried(api, agent, campaign, poster, csv_file, 
             dst.write(src.readline())
     post = poster(agent)
     script = ["503", "real-then-reset", "429"]
-    sleeps = []
+    sleeps: list[float] = []
 
     def flaky(path, body):
         step = script.pop(0) if script else "real"
@@ -241,9 +243,14 @@ def test_fatal_errors_stop_with_a_clear_message(api, agent, token, campaign, pos
         "wrong_role": poster(token("patient")),
     }[case]
     campaign_id = "cmp_doesnotexist" if case == "unknown_campaign" else campaign
-    calls = []
+    calls: list[int] = []
+
+    def counted(path: str, body: dict) -> tuple[int, object]:
+        calls.append(1)
+        return post(path, body)
+
     with pytest.raises(ImportStopped, match=expected):
-        importer(csv_file, campaign_id, lambda path, body: calls.append(1) or post(path, body)).run()
+        importer(csv_file, campaign_id, counted).run()
     assert len(calls) == 1  # not retried
     assert invited(api, agent, campaign) == 0
 

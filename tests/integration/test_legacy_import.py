@@ -225,10 +225,10 @@ def test_imported_documents_keep_author_date_type_and_confidentiality(api, enrol
     assert "Annonce" in {d["title"] for d in _documents(api, patient_id, patient)}
 
     history = _history(api, patient_id, patient)
-    imported = [e for e in history if e["action"] == "document.imported"]
-    assert len(imported) == 4
-    assert all(e["actor"] == {"role": "migration", "id": progress["migration_id"]} for e in imported)
-    assert {e["resource"] for e in imported} == {d["document_id"] for d in _documents(api, patient_id, author_a)}
+    imports = [e for e in history if e["action"] == "document.imported"]
+    assert len(imports) == 4
+    assert all(e["actor"] == {"role": "migration", "id": progress["migration_id"]} for e in imports)
+    assert {e["resource"] for e in imports} == {d["document_id"] for d in _documents(api, patient_id, author_a)}
     assert api.get(f"/v1/patients/{patient_id}/activity/verify", token=patient).json_body["valid"] is True
 
 
@@ -368,7 +368,7 @@ def test_hostile_archives_are_rejected_and_nothing_of_them_is_stored(api, enrolm
 
 
 def test_a_closed_or_opposed_space_rejects_its_archive(api, enrolment, operator):
-    (closed, closed_id), (kept, _) = open_spaces(enrolment, 700, 2)
+    (closed, _closed_id), (kept, _) = open_spaces(enrolment, 700, 2)
     assert api.post("/v1/me/close", {}, token=enrolment.patient_token(closed)).status_code == 200
     put_archives({"mixed/closed.zip": archive(closed["ins"], [Doc()]), "mixed/open.zip": archive(kept["ins"], [Doc()])})
     progress = run(api, operator, "mixed/")
@@ -403,7 +403,7 @@ def test_a_batch_delivered_again_counts_nothing_twice(api, enrolment, operator):
 
     spaces = open_spaces(enrolment, 900, 3)
     keys = [f"again/{n}.zip" for n in range(3)]
-    put_archives({key: archive(person["ins"], [Doc(), Doc()]) for key, (person, _) in zip(keys, spaces)})
+    put_archives({key: archive(person["ins"], [Doc(), Doc()]) for key, (person, _) in zip(keys, spaces, strict=True)})
     progress = run(api, operator, "again/")
     # SQS delivers at least once: the same batch again, its task token already answered.
     events.import_batch({"migration_id": progress["migration_id"], "archives": keys, "task_token": "spent-token"})

@@ -171,7 +171,7 @@ def test_bad_attachments_are_refused_and_nothing_is_written(api, space, override
 
 
 def test_patient_cannot_open_a_conversation(api, space):
-    patient_id, patient, doctor = space
+    patient_id, patient, _doctor = space
     response = api.post(
         "/v1/conversations", {"patient_id": patient_id, "subject": "Question", "body": "Bonjour"}, token=patient
     )
@@ -180,7 +180,7 @@ def test_patient_cannot_open_a_conversation(api, space):
 
 
 def test_only_the_two_participants_see_it(api, space, enrolment, token):
-    patient_id, patient, doctor = space
+    patient_id, _patient, doctor = space
     opened = _open(api, patient_id, doctor)
     cid, mid = opened["conversation_id"], opened["message_id"]
     _, other_patient = enrolment.active_patient(2)

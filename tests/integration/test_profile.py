@@ -310,7 +310,7 @@ def test_professionals_need_read_access(api, space, token):
 
 
 def test_someone_elses_space_does_not_exist(api, space, enrolment):
-    patient_id, patient = space
+    patient_id, _patient = space
     _, other = enrolment.active_patient(2)
     response = api.post(path(patient_id, "/measurements"), glucose(), token=other)
     assert response.status_code == 404

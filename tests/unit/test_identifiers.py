@@ -135,7 +135,7 @@ def test_ins_key_rejects_malformed_nir(raw):
 
 
 def test_invalid_identifier_pickles():
-    exc = pickle.loads(pickle.dumps(InvalidIdentifier("invalid_rpps", "fix it")))
+    exc = pickle.loads(pickle.dumps(InvalidIdentifier("invalid_rpps", "fix it")))  # noqa: S301 - its own bytes
     assert (exc.code, exc.message, str(exc)) == ("invalid_rpps", "fix it", "fix it")
 
 
@@ -158,7 +158,7 @@ def test_any_single_digit_change_is_detected(ins, data):
 
 @given(valid_ins, st.lists(st.sampled_from([" ", "  ", "\t"]), min_size=16, max_size=16))
 def test_spaced_lowercase_input_normalises_and_matches_documented_pattern(ins, seps):
-    raw = "".join(sep + char for sep, char in zip(seps, ins.lower())) + seps[-1]
+    raw = "".join(sep + char for sep, char in zip(seps, ins.lower(), strict=False)) + seps[-1]
     assert normalize_ins(raw) == ins
     assert re.fullmatch(INS_INPUT_PATTERN, raw)
 

@@ -130,9 +130,14 @@ def private_uses(path: Path) -> set[str]:
                     found.add(f"{node.module}.{alias.name}")
                 kernel_modules.add(alias.asname or alias.name)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in kernel_modules:
-            if node.attr.startswith("_") and not node.attr.startswith("__"):
-                found.add(f"{node.value.id}.{node.attr}")
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in kernel_modules
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ):
+            found.add(f"{node.value.id}.{node.attr}")
     return found
 
 

@@ -173,7 +173,7 @@ def test_attribute_values_serialize_as_moto_does(found, monkeypatch):
 
     operation = get_service_model("dynamodb").operation_model("Query")
 
-    def body() -> str:
+    def body() -> str | bytes:
         serializer = get_serializer_class("dynamodb", "json")(
             operation_model=operation, value_picker=XFormedAttributePicker()
         )
@@ -182,6 +182,8 @@ def test_attribute_values_serialize_as_moto_does(found, monkeypatch):
     fast = body()
     with monkeypatch.context() as original:
         original.setattr(
-            BaseJSONSerializer, "_serialize_type_structure", BaseJSONSerializer._serialize_type_structure.__wrapped__
+            BaseJSONSerializer,
+            "_serialize_type_structure",
+            BaseJSONSerializer._serialize_type_structure.__wrapped__,  # type: ignore[attr-defined]  # functools.wraps
         )
         assert fast == body()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import FrozenInstanceError
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -47,15 +48,15 @@ SESSIONS = {"E1": TOMORROW, "E2": YESTERDAY, "O2": TOMORROW}
 
 
 def space(status: str = "active", **overrides) -> Space:
-    fields = dict(
-        patient_id="P1",
-        status=status,
-        treating_doctor="TD",
-        emergency_access_allowed=True,
-        grants=GRANTS,
-        blocked=frozenset({"B1"}),
-        emergency_sessions=SESSIONS,
-    )
+    fields: dict[str, Any] = {
+        "patient_id": "P1",
+        "status": status,
+        "treating_doctor": "TD",
+        "emergency_access_allowed": True,
+        "grants": GRANTS,
+        "blocked": frozenset({"B1"}),
+        "emergency_sessions": SESSIONS,
+    }
     fields.update(overrides)
     return Space(**fields)
 
@@ -301,7 +302,8 @@ ROWS = [
     ("granted_updates_others_agenda", G2, ACTIVE, "update", AGENDA_BY_G1, F, "author_only", F),
     ("treating_deletes_patients_agenda", TD, ACTIVE, "delete", AGENDA, F, "author_only", F),
     ("author_expired_grant_updates_agenda", X1, ACTIVE, "update", AGENDA_BY_X1, F, "no_grant", F),
-    ("blocked_author_deletes_agenda", B1, ACTIVE, "delete", Resource("agenda", author=("professional", "B1")), F, "blocked", F),
+    ("blocked_author_deletes_agenda", B1, ACTIVE, "delete", Resource("agenda", author=("professional", "B1")), F,
+     "blocked", F),
     ("author_agenda_closed", G1, CLOSED, "update", AGENDA_BY_G1, F, "space_not_open", T),
     # --- professional: author rights ---
     ("author_deletes", G1, ACTIVE, "delete", LAB, T, "author", F),
@@ -342,7 +344,8 @@ ROWS = [
     ("occ_expired_grant", O3, ACTIVE, "read", VACC, F, "occupational_doctor_needs_grant", F),
     ("occ_granted_activity", O1, ACTIVE, "read", ACTIVITY, F, "treating_doctor_only", F),
     ("occ_granted_treating_activity", O1, OCC_GRANTED_IS_TREATING, "read", ACTIVITY, F, "treating_doctor_only", F),
-    ("occ_granted_treating_masked", O1, OCC_GRANTED_IS_TREATING, "read", Resource("document", "other", masked=True), F, "masked", T),
+    ("occ_granted_treating_masked", O1, OCC_GRANTED_IS_TREATING, "read", Resource("document", "other", masked=True), F,
+     "masked", T),
     ("occ_granted_treating_reads", O1, OCC_GRANTED_IS_TREATING, "read", VACC, T, "grant", F),
     # --- apps ---
     ("app_reads_doc", APP_FULL, ACTIVE, "read", LAB, T, "app_scope", F),
@@ -495,9 +498,9 @@ def test_inputs_are_immutable_and_copied():
     grants["S1"] = None  # the caller's dict changing later does not change the space
     assert "S1" not in built.grants
     with pytest.raises(TypeError):
-        built.grants["S1"] = None  # type: ignore[index]
+        built.grants["S1"] = None  # type: ignore[index]  # what the test tries: a read-only mapping
     with pytest.raises(FrozenInstanceError):
-        built.status = "closed"  # type: ignore[misc]
+        built.status = "closed"  # type: ignore[misc]  # what the test tries: a frozen dataclass
     assert Space("P1", "active").grants == {}
     assert hash(built) == hash(Space("P1", "active", grants={"G1": None}))
 

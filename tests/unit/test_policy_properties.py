@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -113,18 +114,18 @@ ID_POOLS = {"professional": RPPS, "patient": PATIENTS, "app": APPS}
 CRUD = ["read", "create", "update", "delete"]
 # Requests an endpoint could make (most draws), so that allowed decisions are common enough.
 MEANINGFUL = (
-    [("document", a) for a in CRUD + ["mask", "release", "disclose"]]
+    [("document", a) for a in [*CRUD, "mask", "release", "disclose"]]
     + [(k, a) for k in ("profile", "measurement", "agenda") for a in CRUD]
     + [("activity", "read"), ("export", "read")]
-    + [(k, a) for k in ("access_settings", "connection") for a in CRUD + ["manage_access"]]
+    + [(k, a) for k in ("access_settings", "connection") for a in [*CRUD, "manage_access"]]
     + [("conversation", a) for a in ("read", "create", "message")]
     + [("space", a) for a in ("read", "update", "delete", "manage_access", "message")]
     + [("space", "emergency_access"), ("space", "search")] * 3
 )
-ANY_PAIRS = [(k, a) for k in KINDS + ["bogus"] for a in ACTIONS + ["bogus"]]
+ANY_PAIRS = [(k, a) for k in [*KINDS, "bogus"] for a in [*ACTIONS, "bogus"]]
 # about one draw in six is any pair at all, malformed ones included
 PAIRS = st.sampled_from(MEANINGFUL * 12 + ANY_PAIRS)
-DOCUMENT_PAIRS = st.sampled_from([("document", a) for a in CRUD + ["mask", "release", "disclose"]])
+DOCUMENT_PAIRS = st.sampled_from([("document", a) for a in [*CRUD, "mask", "release", "disclose"]])
 APP_PAIRS = st.sampled_from(sorted(SCOPES_FOR) * 12 + MEANINGFUL * 2 + ANY_PAIRS)
 # The roles that may be allowed something are drawn more often.
 WEIGHTED_ROLES = ["patient"] * 3 + ["professional"] * 4 + ["app"] * 3 + ROLES
@@ -154,7 +155,7 @@ class Picks:
 
     def moments(self, now, pool):
         """Per item: absent, no expiry, or now + one of OFFSETS."""
-        out = {}
+        out: dict[str, Any] = {}
         for item in pool:
             code = self.byte() % (len(OFFSETS) + 2)
             if code == 1:
@@ -182,7 +183,7 @@ def build(role, pair, raw):
     space = Space(
         patient_id=patient_id if own else p.one(["P1", "P1", "P1", "P2"]),
         status=p.one(["active"] * 5 + ["auto_created"] * 2 + STATUSES),
-        treating_doctor=p.one(RPPS + [None]),
+        treating_doctor=p.one([*RPPS, None]),
         emergency_access_allowed=p.one(MOSTLY_TRUE),
         grants=p.moments(now, RPPS),
         blocked=p.subset(RPPS, weights=(1, 5)),
@@ -190,10 +191,10 @@ def build(role, pair, raw):
     )
     author_role = p.one([None, "professional", "patient", "app"])
     author_pool = ID_POOLS.get(author_role, IDS)
-    since = p.one([None] + OFFSETS)
+    since = p.one([None, *OFFSETS])
     resource = Resource(
         kind=kind,
-        document_type=p.one(DOCUMENT_TYPES + [None]),
+        document_type=p.one([*DOCUMENT_TYPES, None]),
         author=None if author_role is None else (author_role, p.one(author_pool)),
         masked=p.one([False, True]),
         invisible_to_patient=p.one([False, True]),
@@ -202,7 +203,10 @@ def build(role, pair, raw):
     return actor, space, action, resource, now
 
 
-def scenarios(roles=st.sampled_from(WEIGHTED_ROLES), pairs=PAIRS):
+WEIGHTED_ROLE = st.sampled_from(WEIGHTED_ROLES)
+
+
+def scenarios(roles=WEIGHTED_ROLE, pairs=PAIRS):
     return st.builds(build, roles, pairs, st.binary(min_size=CHOICES, max_size=CHOICES))
 
 
@@ -214,7 +218,8 @@ def professionals():
 
 
 def valid_grant(space: Space, rpps: str, now: datetime) -> bool:
-    return rpps in space.grants and (space.grants[rpps] is None or space.grants[rpps] > now)
+    expiry = space.grants.get(rpps)
+    return rpps in space.grants and (expiry is None or expiry > now)
 
 
 @SETTINGS

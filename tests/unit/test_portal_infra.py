@@ -199,7 +199,7 @@ def _get(url: str, **headers: str):
 
 
 def test_the_local_server_sends_the_deployed_headers_and_compresses(server):
-    status, headers, body = _get(f"{server}/js/main.js", **{"Accept-Encoding": "gzip"})
+    status, headers, _body = _get(f"{server}/js/main.js", **{"Accept-Encoding": "gzip"})
     assert (
         status == 200
         and headers["Content-Encoding"] == "gzip"

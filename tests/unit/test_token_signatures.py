@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import time
+from typing import Any
 
 import jwt
 import pytest
@@ -29,7 +30,11 @@ from tests.jwks_issuer import JwksIssuer
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
-PRIVATE = {"RS256": RSA_KEY, "PS256": RSA_KEY, "ES256": EC_KEY}
+PRIVATE: dict[str, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey] = {
+    "RS256": RSA_KEY,
+    "PS256": RSA_KEY,
+    "ES256": EC_KEY,
+}
 ISSUER, AUDIENCE = "https://idp.example", "api"
 CLAIMS = {
     "iss": ISSUER,
@@ -203,7 +208,7 @@ def test_any_claims_signed_by_the_issuer_end_in_a_principal_or_a_401(algorithm, 
 
 
 def test_keys_this_service_cannot_use_are_left_out_of_the_set():
-    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - too small on purpose
     p384 = ec.generate_private_key(ec.SECP384R1())
     unusable = [
         _jwk("RS256", small, kid="small"),
@@ -225,7 +230,8 @@ def test_keys_this_service_cannot_use_are_left_out_of_the_set():
         None,
     ]
     assert list(auth._usable_keys({"keys": [*unusable, _jwk("RS256", kid="good")]})) == ["good"]
-    for odd in ({"keys": "nope"}, {"keys": {"a": 1}}, {"keys": None}, [], "x", None):
+    odds: list[Any] = [{"keys": "nope"}, {"keys": {"a": 1}}, {"keys": None}, [], "x", None]
+    for odd in odds:
         assert auth._usable_keys(odd) == {}
 
 

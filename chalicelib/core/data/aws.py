@@ -7,7 +7,6 @@ a fresh moto world per test). The endpoint comes from boto3's own ``AWS_ENDPOINT
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -36,7 +35,7 @@ def table() -> Any:
     return resource.Table(settings().table_name)
 
 
-def put_new(item: dict) -> dict:
+def put_new(item: dict[str, Any]) -> dict[str, Any]:
     """A transaction item writing ``item`` unless an item with its key is there already."""
     return {"Put": {"TableName": table().name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
 
@@ -59,7 +58,9 @@ def _one_condition_at_a_time(resource: Any) -> None:
     resource.meta.client.meta.events.register_first(event, one_at_a_time, unique_id=name)  # before the values are typed
 
 
-def query_page(query: dict[str, Any], start_key: dict | None) -> tuple[list[dict], dict | None]:
+def query_page(
+    query: dict[str, Any], start_key: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """One page of a table query from ``start_key``: its items and the key of the next page."""
     from botocore.exceptions import ClientError
 
@@ -79,17 +80,17 @@ def query_page(query: dict[str, Any], start_key: dict | None) -> tuple[list[dict
 
 def visible_page(
     query: dict[str, Any],
-    start_key: dict | None,
+    start_key: dict[str, Any] | None,
     limit: int,
-    keep: Callable[[dict], bool],
+    keep: Callable[[dict[str, Any]], bool],
     key_names: tuple[str, ...] = ("pk", "sk"),
-) -> tuple[list[dict], dict | None]:
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """Up to ``limit`` items of a query that ``keep`` accepts, from ``start_key`` on, and the start
     key of the next page: the key of the last item returned, and only when another accepted item
     follows. Pages and cursor depend on the accepted items alone, so the others (what this caller
     may not see) leave no trace: no short page, no cursor pointing at one of them. Reading one
     item past the page answers "is there more" in the same query when all are accepted."""
-    kept: list[dict] = []
+    kept: list[dict[str, Any]] = []
     while len(kept) <= limit:
         items, start_key = query_page({**query, "Limit": limit + 1}, start_key)
         kept += [item for item in items if keep(item)]
@@ -101,9 +102,9 @@ def visible_page(
     return page, {name: page[-1][name] for name in key_names}
 
 
-def query_all(**query: Any) -> list[dict]:
+def query_all(**query: Any) -> list[dict[str, Any]]:
     """Every item a table query matches, page after page (DynamoDB answers 1 MB at a time)."""
-    items: list[dict] = []
+    items: list[dict[str, Any]] = []
     while True:
         result = table().query(**query)
         items += result.get("Items", [])
@@ -112,16 +113,18 @@ def query_all(**query: Any) -> list[dict]:
         query["ExclusiveStartKey"] = result["LastEvaluatedKey"]
 
 
-def batch_get(keys: list[dict]) -> list[dict]:
+def batch_get(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The table items at ``keys`` (at most 100), strongly consistent, retrying what DynamoDB
     leaves unprocessed under load."""
     name = table().name
     request: dict[str, Any] = {name: {"Keys": keys, "ConsistentRead": True}}
-    items: list[dict] = []
-    for attempt in itertools.count():
+    items: list[dict[str, Any]] = []
+    attempt = 0
+    while True:
         result = table().meta.client.batch_get_item(RequestItems=request)
         items += result.get("Responses", {}).get(name, [])
         request = result.get("UnprocessedKeys") or {}
         if not request:
             return items
         time.sleep(min(1.0, 0.05 * 2**attempt))
+        attempt += 1

@@ -6,6 +6,7 @@ whatever the number counted (enrolment campaigns, legacy DMP migrations). Keys i
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
@@ -17,7 +18,7 @@ def shard_of(value: str, shards: int) -> int:
     return zlib.crc32(value.encode()) % shards
 
 
-def add_item(key: dict, add: dict[str, int]) -> dict:
+def add_item(key: dict[str, Any], add: dict[str, int]) -> dict[str, Any]:
     """A transaction item adding ``add`` (name → delta) to the counter item at ``key``."""
     names = {f"#s{i}": name for i, name in enumerate(add)}
     values = {f":v{i}": delta for i, delta in enumerate(add.values())}

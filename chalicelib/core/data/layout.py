@@ -56,6 +56,7 @@ Everything the access decision reads shares the SPACE# prefix: one query loads i
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 # --- a person's space -------------------------------------------------------------------------
 PATIENT_PREFIX = "PAT#"
@@ -87,19 +88,19 @@ def patient_id_of(partition_key: str) -> str:
     return partition_key.removeprefix(PATIENT_PREFIX)
 
 
-def _in_space(patient_id: str, sk: str) -> dict:
+def _in_space(patient_id: str, sk: str) -> dict[str, Any]:
     return {"pk": patient(patient_id), "sk": sk}
 
 
-def account(patient_id: str) -> dict:
+def account(patient_id: str) -> dict[str, Any]:
     return _in_space(patient_id, ACCOUNT)
 
 
-def ins_index(ins_digest: str) -> dict:
+def ins_index(ins_digest: str) -> dict[str, Any]:
     return {"pk": f"INS#{ins_digest}", "sk": "INS"}
 
 
-def guardian(patient_id: str, guardianship_id: str) -> dict:
+def guardian(patient_id: str, guardianship_id: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{GUARDIAN_PREFIX}{guardianship_id}")
 
 
@@ -108,43 +109,43 @@ def dependants(person_id: str) -> str:
     return f"DEPENDANTS#{person_id}"
 
 
-def dependant(person_id: str, patient_id: str, relationship: str) -> dict:
+def dependant(person_id: str, patient_id: str, relationship: str) -> dict[str, Any]:
     return {"pk": dependants(person_id), "sk": f"{patient(patient_id)}#{relationship}"}
 
 
-def guardianship(guardianship_id: str) -> dict:
+def guardianship(guardianship_id: str) -> dict[str, Any]:
     return {"pk": f"GUARDIANSHIP#{guardianship_id}", "sk": "GUARDIANSHIP"}
 
 
-def grant(patient_id: str, rpps: str) -> dict:
+def grant(patient_id: str, rpps: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{GRANT_PREFIX}{rpps}")
 
 
-def block(patient_id: str, rpps: str) -> dict:
+def block(patient_id: str, rpps: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{BLOCK_PREFIX}{rpps}")
 
 
-def emergency(patient_id: str, rpps: str) -> dict:
+def emergency(patient_id: str, rpps: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{EMERGENCY_PREFIX}{rpps}")
 
 
-def connection(patient_id: str, connection_id: str) -> dict:
+def connection(patient_id: str, connection_id: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{CONNECTION_PREFIX}{connection_id}")
 
 
-def app_connection(patient_id: str, app_id: str) -> dict:
+def app_connection(patient_id: str, app_id: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{APP_CONNECTION_PREFIX}{app_id}")
 
 
-def activity_head(patient_id: str) -> dict:
+def activity_head(patient_id: str) -> dict[str, Any]:
     return _in_space(patient_id, ACTIVITY_HEAD)
 
 
-def activity_event(patient_id: str, seq: int) -> dict:
+def activity_event(patient_id: str, seq: int) -> dict[str, Any]:
     return _in_space(patient_id, f"ACT#{seq:012d}")
 
 
-def document(patient_id: str, document_id: str) -> dict:
+def document(patient_id: str, document_id: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{DOCUMENT_PREFIX}{document_id}")
 
 
@@ -153,12 +154,12 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def legacy_document(patient_id: str, unique_id: str) -> dict:
+def legacy_document(patient_id: str, unique_id: str) -> dict[str, Any]:
     """The marker of a legacy DMP document (its XDS uniqueId) imported into this space."""
     return _in_space(patient_id, f"{LEGACY_PREFIX}{_digest(unique_id)}")
 
 
-def document_pointer(document_id: str) -> dict:
+def document_pointer(document_id: str) -> dict[str, Any]:
     """Where a document is, by its id alone (``/v1/fhir/Binary/{id}`` names no space)."""
     return {"pk": f"DOCID#{document_id}", "sk": "DOCUMENT"}
 
@@ -168,7 +169,7 @@ def release_bucket(day: str) -> str:
     return f"RELEASE#{day}"
 
 
-def profile_entry(patient_id: str, section: str, entry_id: str) -> dict:
+def profile_entry(patient_id: str, section: str, entry_id: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{PROFILE_PREFIX}{section}#{entry_id}")
 
 
@@ -176,11 +177,11 @@ def measurement_kind_prefix(kind: str) -> str:
     return f"{MEASUREMENT_PREFIX}{kind}#"
 
 
-def measurement(patient_id: str, kind: str, measured_at: str, entry_id: str) -> dict:
+def measurement(patient_id: str, kind: str, measured_at: str, entry_id: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{measurement_kind_prefix(kind)}{measured_at}#{entry_id}")
 
 
-def measurement_pointer(patient_id: str, entry_id: str) -> dict:
+def measurement_pointer(patient_id: str, entry_id: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{MEASUREMENT_POINTER_PREFIX}{entry_id}")
 
 
@@ -193,7 +194,7 @@ def agenda_sort_key(start: str, event_id: str) -> str:
     return f"{AGENDA_PREFIX}{start}#{event_id}"
 
 
-def agenda_pointer(patient_id: str, event_id: str) -> dict:
+def agenda_pointer(patient_id: str, event_id: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{AGENDA_POINTER_PREFIX}{event_id}")
 
 
@@ -203,14 +204,14 @@ def reminder_bucket(hour: str) -> str:
 
 
 # --- enrolment --------------------------------------------------------------------------------
-def campaign(campaign_id: str) -> dict:
+def campaign(campaign_id: str) -> dict[str, Any]:
     return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "META"}
 
 
 COUNTER_PREFIX = "COUNT#"
 
 
-def campaign_counter(campaign_id: str, shard: int) -> dict:
+def campaign_counter(campaign_id: str, shard: int) -> dict[str, Any]:
     return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"{COUNTER_PREFIX}{shard:02d}"}
 
 
@@ -223,7 +224,7 @@ def cohort_shard(cohort_id: str, shard: int) -> str:
     return f"COHORT#{cohort_id}#{shard}"
 
 
-def deferred_notice(patient_id: str, template: str) -> dict:
+def deferred_notice(patient_id: str, template: str) -> dict[str, Any]:
     return {"pk": f"NOTICE#{patient_id}#{template}", "sk": "NOTICE"}
 
 
@@ -235,19 +236,19 @@ def migration_partition(migration_id: str) -> str:
     return f"MIGRATION#{migration_id}"
 
 
-def migration(migration_id: str) -> dict:
+def migration(migration_id: str) -> dict[str, Any]:
     return {"pk": migration_partition(migration_id), "sk": "META"}
 
 
-def migration_counter(migration_id: str, shard: int) -> dict:
+def migration_counter(migration_id: str, shard: int) -> dict[str, Any]:
     return {"pk": migration_partition(migration_id), "sk": f"{COUNTER_PREFIX}{shard:02d}"}
 
 
-def migration_reject(migration_id: str, archive_key: str) -> dict:
+def migration_reject(migration_id: str, archive_key: str) -> dict[str, Any]:
     return {"pk": migration_partition(migration_id), "sk": f"{REJECT_PREFIX}{_digest(archive_key)}"}
 
 
-def migration_archive(migration_id: str, archive_key: str) -> dict:
+def migration_archive(migration_id: str, archive_key: str) -> dict[str, Any]:
     """ "This migration has counted this archive": a retried batch counts nothing twice."""
     return {"pk": f"{migration_partition(migration_id)}#ARCHIVE#{_digest(archive_key)}", "sk": "ARCHIVE"}
 
@@ -261,11 +262,11 @@ def conversation(conversation_id: str) -> str:
     return f"CONV#{conversation_id}"
 
 
-def participant(conversation_id: str, role: str) -> dict:
+def participant(conversation_id: str, role: str) -> dict[str, Any]:
     return {"pk": conversation(conversation_id), "sk": f"{PARTICIPANT_PREFIX}{role}"}
 
 
-def message(conversation_id: str, message_id: str) -> dict:
+def message(conversation_id: str, message_id: str) -> dict[str, Any]:
     return {"pk": conversation(conversation_id), "sk": f"{MESSAGE_PREFIX}{message_id}"}
 
 
@@ -277,7 +278,7 @@ def inbox(role: str, participant_id: str) -> str:
 CATALOGUE_LISTING = "CATALOGUE"
 
 
-def app(app_id: str) -> dict:
+def app(app_id: str) -> dict[str, Any]:
     return {"pk": f"APP#{app_id}", "sk": "APP"}
 
 
@@ -286,7 +287,7 @@ def catalogue_sort_key(category: str, name: str, app_id: str) -> str:
 
 
 # --- content in S3 ----------------------------------------------------------------------------
-def orphan(object_key: str) -> dict:
+def orphan(object_key: str) -> dict[str, Any]:
     return {"pk": f"ORPHAN#{object_key}", "sk": "CONTENT"}
 
 
@@ -302,7 +303,7 @@ SPACE_OPEN_NAMES = {"#status": "status"}
 SPACE_OPEN_VALUES = {":active": OPEN_STATUSES[0], ":auto_created": OPEN_STATUSES[1]}
 
 
-def space_is_open(table: str, patient_id: str) -> dict:
+def space_is_open(table: str, patient_id: str) -> dict[str, Any]:
     """A transaction item that fails unless the space exists and is open (active or auto-created)."""
     return {
         "ConditionCheck": {
@@ -315,7 +316,7 @@ def space_is_open(table: str, patient_id: str) -> dict:
     }
 
 
-def not_blocked(table: str, patient_id: str, rpps: str) -> dict:
+def not_blocked(table: str, patient_id: str, rpps: str) -> dict[str, Any]:
     """A transaction item that fails if the patient has blocked this professional."""
     return {
         "ConditionCheck": {

@@ -58,9 +58,9 @@ def subscriber(blueprint: Any, module: str, purge: Purge) -> Any:
     return blueprint.on_sqs_message(queue=queue_name(module), batch_size=1)(on_purge)
 
 
-def space_items(patient_id: str, prefixes: Iterable[str]) -> list[dict]:
+def space_items(patient_id: str, prefixes: Iterable[str]) -> list[dict[str, Any]]:
     """The keys of a space's items under these sort-key prefixes (one query each)."""
-    items: list[dict] = []
+    items: list[dict[str, Any]] = []
     for prefix in prefixes:
         items += aws.query_all(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
@@ -70,7 +70,7 @@ def space_items(patient_id: str, prefixes: Iterable[str]) -> list[dict]:
     return items
 
 
-def delete(keys: list[dict]) -> None:
+def delete(keys: list[dict[str, Any]]) -> None:
     with aws.table().batch_writer() as batch:
         for key in keys:
             batch.delete_item(Key={"pk": key["pk"], "sk": key["sk"]})

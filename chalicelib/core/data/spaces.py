@@ -6,6 +6,7 @@ decision needs shares the SPACE# prefix: one query loads it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from chalicelib.core.data import aws, layout
 
@@ -14,13 +15,13 @@ from chalicelib.core.data import aws, layout
 class SpaceItems:
     """The raw items of one space, grouped by kind."""
 
-    account: dict
-    grants: dict[str, dict] = field(default_factory=dict)
-    blocks: dict[str, dict] = field(default_factory=dict)
-    emergencies: dict[str, dict] = field(default_factory=dict)
-    connections: dict[str, dict] = field(default_factory=dict)
-    guardians: dict[str, dict] = field(default_factory=dict)  # by guardianship_id
-    activity_head: dict | None = None
+    account: dict[str, Any]
+    grants: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    blocks: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    emergencies: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    connections: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    guardians: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])  # by guardianship_id
+    activity_head: dict[str, Any] | None = None
 
     @property
     def patient_id(self) -> str:
@@ -51,7 +52,7 @@ def load(patient_id: str) -> SpaceItems | None:
     return None if account is None else _assemble(account, items)
 
 
-def _assemble(account: dict, items: list[dict]) -> SpaceItems:
+def _assemble(account: dict[str, Any], items: list[dict[str, Any]]) -> SpaceItems:
     space = SpaceItems(account=account)
     for item in items:
         if item["sk"] == layout.ACTIVITY_HEAD:
@@ -80,7 +81,7 @@ def load_as_seen_by(patient_ids: list[str], rpps: str) -> dict[str, SpaceItems]:
             layout.emergency(patient_id, rpps),
         )
     ]
-    by_space: dict[str, list[dict]] = {}
+    by_space: dict[str, list[dict[str, Any]]] = {}
     for start in range(0, len(keys), BATCH_KEYS):
         for item in aws.batch_get(keys[start : start + BATCH_KEYS]):
             by_space.setdefault(layout.patient_id_of(item["pk"]), []).append(item)
@@ -102,8 +103,11 @@ def represented_by(person_id: str) -> list[str]:
     return list(dict.fromkeys(entry["patient_id"] for entry in entries))
 
 
-def get_account(patient_id: str) -> dict | None:
-    return aws.table().get_item(Key=layout.account(patient_id), ConsistentRead=True).get("Item")
+def get_account(patient_id: str) -> dict[str, Any] | None:
+    account: dict[str, Any] | None = (
+        aws.table().get_item(Key=layout.account(patient_id), ConsistentRead=True).get("Item")
+    )
+    return account
 
 
 def patient_id_for(ins_digest: str) -> str | None:
@@ -123,7 +127,8 @@ def person_id_for(ins_digest: str) -> str:
         ExpressionAttributeValues={":new": new_id("pat")},
         ReturnValues="ALL_NEW",
     )["Attributes"]
-    return item["patient_id"]
+    person_id: str = item["patient_id"]
+    return person_id
 
 
 def app_is_referenced(app_id: str) -> bool:

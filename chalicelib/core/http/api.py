@@ -33,6 +33,7 @@ from chalicelib.core.errors import (
     InvalidRequest,
     InvalidRpps,
     PayloadTooLarge,
+    Unauthenticated,
     UnsupportedMediaType,
     unexpected,
 )
@@ -82,6 +83,13 @@ class Call:
     query: Any
     request: Any
 
+    @property
+    def caller(self) -> Principal:
+        """The principal, on a route that is not public (its access rule let no anonymous call in)."""
+        if self.principal is None:
+            raise Unauthenticated("This endpoint needs an 'Authorization: Bearer <token>' header.")
+        return self.principal
+
 
 @dataclass
 class Raw:
@@ -121,7 +129,7 @@ class Operation:
     render_error: Callable[[ApiError, Any], Response] | None = None
     # OpenAPI fields replacing the generated ones, for bodies and answers that are not the
     # contract's JSON (FHIR resources, form bodies).
-    openapi: Callable[[], dict] | None = None
+    openapi: Callable[[], dict[str, Any]] | None = None
     # The largest body this route takes, in bytes: a larger one is refused (413) unread.
     body_limit: int = JSON_BODY_LIMIT
 
@@ -165,7 +173,7 @@ def invalid_input(error: ValidationError, message: str) -> ApiError:
     return InvalidRequest(message, details)
 
 
-def _cors_headers(request: Any) -> dict[str, str]:
+def _cors_headers(request: Any) -> dict[str, str | list[str]]:
     origin = (request.headers or {}).get("origin") if request is not None else None
     if origin and origin in settings().cors_allowed_origins:
         return {
@@ -177,8 +185,12 @@ def _cors_headers(request: Any) -> dict[str, str]:
     return {}
 
 
-def json_response(status: int, body: Any, request: Any, headers: dict | None = None) -> Response:
-    all_headers = {"Content-Type": "application/json", "X-Request-Id": logs.request_id.get(), **_cors_headers(request)}
+def json_response(status: int, body: Any, request: Any, headers: dict[str, Any] | None = None) -> Response:
+    all_headers: dict[str, str | list[str]] = {
+        "Content-Type": "application/json",
+        "X-Request-Id": logs.request_id.get(),
+        **_cors_headers(request),
+    }
     all_headers.update(headers or {})
     return Response(
         body=json.dumps(body, ensure_ascii=False) if body is not None else "", status_code=status, headers=all_headers
@@ -234,13 +246,14 @@ def query_integer(text: str, name: str, *, minimum: int = 0, maximum: int) -> in
     raise InvalidRequest(f"{name}: {message}", [{"field": name, "message": message}])
 
 
-class _Repeated(dict):
+class _Repeated(dict[str, Any]):
     """A parsed JSON object that held some keys more than once (refused, with their paths)."""
 
     __slots__ = ("repeated",)
+    repeated: list[str]
 
 
-def _object(pairs: list[tuple[str, Any]]) -> dict:
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     parsed = dict(pairs)
     if len(parsed) == len(pairs):
         return parsed
@@ -253,7 +266,7 @@ def _not_json(constant: str) -> None:
     raise ValueError(f"{constant} is not JSON")
 
 
-def _flaws(value: Any, path: tuple = ()) -> Iterator[dict[str, str]]:
+def _flaws(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[dict[str, str]]:
     """What no field may hold, wherever it is in a parsed body: control characters, repeated keys."""
     where = ".".join(str(part) for part in path) or "body"
     if isinstance(value, str):
@@ -338,12 +351,18 @@ def _render(result: Any, op: Operation, request: Any) -> Response:
 
 
 def authenticate(request: Any, access: Access) -> Principal | None:
-    if access.public:
+    if access.roles is None:  # public
         return None
     principal = from_authorization_header((request.headers or {}).get("authorization"))
     if principal.role not in access.roles:
         raise Forbidden(f"Your role ({principal.role}) may not use this endpoint.")
     return principal
+
+
+def _summary(handler: Callable[..., Any]) -> str:
+    """The operation's summary: its handler's docstring's first paragraph (wrapped at 120 columns)."""
+    first = (handler.__doc__ or handler.__name__).strip().split("\n\n")[0]
+    return " ".join(line.strip() for line in first.splitlines())
 
 
 class Router:
@@ -365,19 +384,19 @@ class Router:
         response: ModelRef = None,
         status: int = 200,
         raw_content_type: str | tuple[str, ...] | None = None,
-        openapi: Callable[[], dict] | None = None,
+        openapi: Callable[[], dict[str, Any]] | None = None,
         body_limit: int = JSON_BODY_LIMIT,
-    ) -> Callable:
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         if not isinstance(access, Access):
             raise TypeError(f"{method} {path}: declare who may call it (access=...)")
         if any(isinstance(ref, str) for ref in (body, query, response)):
             raise TypeError(f"{method} {path}: give models as functions returning them, not names")
 
-        def register(handler: Callable) -> Callable:
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
             op = Operation(
                 method=method,
                 path=path,
-                summary=(handler.__doc__ or handler.__name__).strip().splitlines()[0],
+                summary=_summary(handler),
                 tag=self.tag,
                 access=access,
                 body_ref=body,
@@ -425,7 +444,7 @@ class Router:
         self.blueprint.route(path, methods=["OPTIONS"], content_types=["*/*"])(preflight)
 
 
-def handle(op: Operation, handler: Callable, request: Any, path_params: dict[str, str]) -> Response:
+def handle(op: Operation, handler: Callable[..., Any], request: Any, path_params: dict[str, str]) -> Response:
     context = getattr(request, "context", None) or {}
     logs.request_id.set(context.get("requestId") or str(uuid.uuid4()))
     started = time.perf_counter()

@@ -7,7 +7,7 @@ Identifiers and media types validate, and report their own error code (``invalid
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, ValidationInfo, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
@@ -118,11 +118,11 @@ AwareUtcMoment = Annotated[AwareDatetime, AfterValidator(in_utc)]
 """Pydantic type: an ISO 8601 date-time that must carry its offset, kept in UTC."""
 
 
-def not_before(field: str, earlier: str, message: str):
+def not_before(field: str, earlier: str, message: str) -> Any:
     """A validator of ``field``: when both are given, it may not be before ``earlier`` (a field
     declared above it). Use as ``end_after_start = not_before("end", "start", "...")``."""
 
-    def check(cls, value, info: ValidationInfo):
+    def check(cls: type, value: Any, info: ValidationInfo) -> Any:
         start = info.data.get(earlier)
         if value is not None and start is not None and value < start:
             raise ValueError(message)

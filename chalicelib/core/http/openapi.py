@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from chalicelib.core.http.api import OPERATIONS, Operation, path_params
 
@@ -35,8 +35,8 @@ class ErrorBody(BaseModel):
     error: Inner
 
 
-def _models() -> list[tuple[type[BaseModel], str]]:
-    found: list[tuple[type[BaseModel], str]] = [(ErrorBody, "serialization")]
+def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+    found: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorBody, "serialization")]
     for op in OPERATIONS:
         if op.body:
             found.append((op.body, "validation"))
@@ -45,7 +45,7 @@ def _models() -> list[tuple[type[BaseModel], str]]:
     return list(dict.fromkeys(found))
 
 
-def _query_parameters(model: type[BaseModel] | None) -> list[dict]:
+def _query_parameters(model: type[BaseModel] | None) -> list[dict[str, Any]]:
     if model is None:
         return []
     schema = model.model_json_schema(ref_template=REF)
@@ -61,7 +61,7 @@ def _query_parameters(model: type[BaseModel] | None) -> list[dict]:
     ]
 
 
-def _operation(op: Operation, refs: dict) -> dict:
+def _operation(op: Operation, refs: dict[type[BaseModel], Any]) -> dict[str, Any]:
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
         for name in path_params(op.path)
@@ -98,11 +98,11 @@ def _operation(op: Operation, refs: dict) -> dict:
     return doc
 
 
-def document() -> dict:
+def document() -> dict[str, Any]:
     models = _models()
     keys, definitions = models_json_schema(models, ref_template=REF)
     refs = {model: keys[(model, mode)] for model, mode in models}
-    paths: dict[str, dict] = {}
+    paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs)
     return {
@@ -116,5 +116,5 @@ def document() -> dict:
     }
 
 
-def schema_of(annotation: Any) -> dict:
+def schema_of(annotation: Any) -> dict[str, Any]:
     return TypeAdapter(annotation).json_schema(ref_template=REF)

@@ -62,7 +62,7 @@ def _cipher() -> Any:
     return AESGCM(pseudonyms.derived_key("list-cursor"))
 
 
-def encode_cursor(last_key: dict | None, list_scope: bytes) -> str | None:
+def encode_cursor(last_key: dict[str, Any] | None, list_scope: bytes) -> str | None:
     if not last_key:
         return None
     nonce = os.urandom(_NONCE)
@@ -70,7 +70,7 @@ def encode_cursor(last_key: dict | None, list_scope: bytes) -> str | None:
     return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, list_scope: bytes) -> dict | None:
+def decode_cursor(cursor: str | None, list_scope: bytes) -> dict[str, Any] | None:
     """The start key of the next page, only from a cursor this list gave this caller."""
     from cryptography.exceptions import InvalidTag
 
@@ -78,6 +78,7 @@ def decode_cursor(cursor: str | None, list_scope: bytes) -> dict | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        return json.loads(_cipher().decrypt(raw[:_NONCE], raw[_NONCE:], list_scope))
+        start_key: dict[str, Any] = json.loads(_cipher().decrypt(raw[:_NONCE], raw[_NONCE:], list_scope))
+        return start_key
     except (ValueError, InvalidTag):  # bad base64 and short nonces are ValueErrors
         raise foreign_cursor() from None

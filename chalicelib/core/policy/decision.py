@@ -50,6 +50,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
+from typing import Any
 
 from chalicelib.core.data.layout import OPEN_STATUSES
 from chalicelib.core.policy.matrix import readable_document_types
@@ -208,14 +209,14 @@ ALLOW_REASONS = frozenset(
 # Denials that are the request's fault (400), not a refusal (403).
 BAD_REQUEST_REASONS = frozenset({Reason.HIDDEN_RESERVED_TO_PROFESSIONALS, Reason.HIDDEN_ONLY_FOR_MINORS})
 
-_EMPTY: Mapping = MappingProxyType({})
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
-def _empty_mapping() -> Mapping:
+def _empty_mapping() -> Mapping[str, Any]:
     return _EMPTY
 
 
-def _frozen_mapping(value: Mapping) -> Mapping:
+def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return value if isinstance(value, MappingProxyType) else MappingProxyType(dict(value))
 
 

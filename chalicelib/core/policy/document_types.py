@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
 from chalicelib.core.policy.matrix import DOCUMENT_TYPES
 
@@ -65,7 +66,7 @@ CODES: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
     }
 )
 
-assert tuple(CODES) == DOCUMENT_TYPES, "every document type has its LOINC codes"
+assert tuple(CODES) == DOCUMENT_TYPES, "every document type has its LOINC codes"  # noqa: S101 - a check of this table
 
 TYPE_OF_CODE: Mapping[str, str] = MappingProxyType(
     {code: document_type for document_type, codes in CODES.items() for code, _ in codes}
@@ -84,7 +85,7 @@ def code_of(document_type: str) -> str:
     return CODES[document_type][0][0]
 
 
-def code_of_item(item: Mapping) -> str:
+def code_of_item(item: Mapping[str, Any]) -> str:
     """The code of a stored document: the one it came with, else its type's (documents stored
     before codes were kept)."""
     return item.get("type_code") or code_of(item["type"])

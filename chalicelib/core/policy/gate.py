@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
+from typing import Any
 
 from chalicelib.core import clock
 from chalicelib.core.data import spaces
@@ -62,7 +63,7 @@ class Authorized:
         return ActorRef(role=self.actor.role, id=self.actor.id)
 
 
-def _representatives(items: SpaceItems) -> list[tuple[dict, Representation]]:
+def _representatives(items: SpaceItems) -> list[tuple[dict[str, Any], Representation]]:
     """The space's legal representatives and guardians: (stored item, relationship)."""
     legal = [
         (r, Representation(r["person_id"], LEGAL_REPRESENTATIVE)) for r in items.account.get("representatives", [])
@@ -149,10 +150,11 @@ def check(principal: Principal, items: SpaceItems, action: str, resource: Resour
             )
         if decision.reason in BAD_REQUEST_REASONS:
             raise InvalidRequest(HIDDEN_MISUSE, [{"field": "hidden_from_representatives", "message": HIDDEN_MISUSE}])
-        if decision.reason == Reason.MANAGED_BY_REPRESENTATIVES:
+        if decision.reason == Reason.MANAGED_BY_REPRESENTATIVES and space.birth_date is not None:
             # who manages it and until when, without naming them
             raise Forbidden(
-                f"This space is managed by your legal representatives until {majority_day(space.birth_date).isoformat()}."
+                "This space is managed by your legal representatives until "
+                f"{majority_day(space.birth_date).isoformat()}."
             )
         raise Forbidden(f"You may not do this on this space ({decision.reason.replace('_', ' ')}).")
     return Authorized(items=items, space=space, actor=actor, decision=decision)
@@ -169,7 +171,9 @@ def open_space_by_ins(ins: str) -> SpaceItems:
     return items
 
 
-def look_up(principal: Principal, ins: str, matches: Callable[[dict], bool] = lambda account: True) -> Authorized:
+def look_up(
+    principal: Principal, ins: str, matches: Callable[[dict[str, Any]], bool] = lambda account: True
+) -> Authorized:
     """A professional looks a person up by INS (``matches``: more the account must agree with,
     e.g. the birth date). No space, ``matches`` false and a space not open (invited, opposed,
     closed) all get the same 404; a refusal of the policy's ``search`` decision (blocked,

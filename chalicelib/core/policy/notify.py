@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 from chalicelib.core import logs
 from chalicelib.core.data import aws
@@ -16,7 +17,7 @@ from chalicelib.core.policy.decision import is_minor
 from chalicelib.core.settings import settings
 
 
-def recipients(account: dict, today: date) -> list[dict]:
+def recipients(account: dict[str, Any], today: date) -> list[dict[str, Any]]:
     """Who is told about a space: its holder, or, while the holder is a minor, each of their legal
     representatives, never the child (also after 18 when the holder gave no contact of their own:
     the representatives are then the only ones who know of the enrolment)."""
@@ -45,7 +46,7 @@ def send_letter(postal_address: str, subject: str, body: str) -> None:
 
 
 def notify_space(
-    account: dict, subject: str, body: str, purpose: str, *, today: date, letters: bool = True
+    account: dict[str, Any], subject: str, body: str, purpose: str, *, today: date, letters: bool = True
 ) -> list[str]:
     """Tells whoever is told about this space (``recipients``: a minor's representatives, never the
     child), each by email, else by letter unless ``letters`` is False (a message or a reminder
@@ -56,7 +57,7 @@ def notify_space(
     ]
 
 
-def notify(contact: dict, subject: str, body: str, purpose: str) -> str:
+def notify(contact: dict[str, Any], subject: str, body: str, purpose: str) -> str:
     """Email if the person has one, else a postal letter. Returns the channel used."""
     if contact.get("email"):
         send_email(contact["email"], subject, body)

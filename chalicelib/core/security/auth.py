@@ -24,6 +24,7 @@ from chalicelib.core.settings import settings
 
 if TYPE_CHECKING:
     from jwt import PyJWK
+    from jwt.types import Options
 
 
 @dataclass(frozen=True)
@@ -36,27 +37,33 @@ class Principal:
 
     @property
     def ins(self) -> str:
-        return self.claims["ins"]
+        claim: str = self.claims["ins"]  # checked a string when the token was read (core.security.auth)
+        return claim
 
     @property
     def rpps(self) -> str:
-        return self.claims["rpps"]
+        claim: str = self.claims["rpps"]  # checked a string when the token was read (core.security.auth)
+        return claim
 
     @property
     def profession(self) -> str:
-        return self.claims["profession"]
+        claim: str = self.claims["profession"]  # checked a string when the token was read (core.security.auth)
+        return claim
 
     @property
     def name(self) -> str:
-        return self.claims.get("name", "")
+        claim: str = self.claims.get("name", "")  # checked a string when the token was read (core.security.auth)
+        return claim
 
     @property
     def client_id(self) -> str:
-        return self.claims["client_id"]
+        claim: str = self.claims["client_id"]  # checked a string when the token was read (core.security.auth)
+        return claim
 
     @property
     def app_patient_id(self) -> str:
-        return self.claims["patient_id"]
+        claim: str = self.claims["patient_id"]  # checked a string when the token was read (core.security.auth)
+        return claim
 
     @property
     def scopes(self) -> frozenset[str]:
@@ -139,7 +146,8 @@ class RemoteKeySet:
             # issuer being down or misconfigured must not log everybody out.
             try:
                 self._keys = _usable_keys(self._fetch()) or self._keys
-            except Exception:  # unreachable, too slow, too large, not JSON, not HTTP: the issuer's answer
+            # unreachable, too slow, too large, not JSON, not HTTP: the issuer's answer
+            except Exception:  # noqa: BLE001 - any failure of the fetch keeps the keys known
                 logs.error("JWKS_URL could not be read; the keys known are kept", exc_info=True)
         return self._keys.get(kid)
 
@@ -151,7 +159,7 @@ class RemoteKeySet:
         def read() -> None:
             try:
                 outcome["jwks"] = json.loads(self._read(time.monotonic() + self.deadline))
-            except Exception as exc:  # handed to the caller's thread
+            except Exception as exc:  # noqa: BLE001 - any failure, handed to the caller's thread
                 outcome["error"] = exc
 
         worker = threading.Thread(target=read, name="jwks-fetch", daemon=True)
@@ -167,7 +175,7 @@ class RemoteKeySet:
         from urllib.request import urlopen  # only where keys are fetched: http.client is heavy to import
 
         body = bytearray()
-        with urlopen(self.url, timeout=self.deadline) as response:  # noqa: S310 (the configured https URL)
+        with urlopen(self.url, timeout=self.deadline) as response:  # noqa: S310 - the configured https URL
             while chunk := response.read1(64 * 1024):  # one socket read at a time, to watch the clock
                 body += chunk
                 if len(body) > self.max_bytes:
@@ -193,7 +201,13 @@ def _signing_keys() -> RemoteKeySet | dict[str, PyJWK]:
 
 
 # Claims are checked here (_check_registered_claims), once: PyJWT checks the signature only.
-SIGNATURE_ONLY = {f"verify_{claim}": False for claim in ("exp", "iat", "nbf", "iss", "aud")}
+SIGNATURE_ONLY: Options = {
+    "verify_exp": False,
+    "verify_iat": False,
+    "verify_nbf": False,
+    "verify_iss": False,
+    "verify_aud": False,
+}
 
 
 def verify(token: str) -> Principal:

@@ -1,8 +1,9 @@
 """Encrypted content in S3 (documents; message bodies and attachments), never left half-written.
 
 Each module owning content has its own bucket (a ``Bucket`` here: documents, messages), so that a
-function's role reaches only its own module's content. Objects are keyed by an opaque id only. Content is encrypted before it leaves the process
-(core.security.crypto), with an encryption context naming its owner; the bucket adds SSE-KMS underneath.
+function's role reaches only its own module's content. Objects are keyed by an opaque id only.
+Content is encrypted before it leaves the process (core.security.crypto), with an encryption
+context naming its owner; the bucket adds SSE-KMS underneath.
 
 Writes are guarded by an orphan marker: a DynamoDB item saying "this object may be unowned".
 - storing: marker → object → the caller's transaction creates the metadata AND deletes the marker;
@@ -60,7 +61,7 @@ class Bucket:
     def name(self) -> str:
         return settings().bucket(self.kind)
 
-    def _marker(self, object_key: str, owner: str) -> dict:
+    def _marker(self, object_key: str, owner: str) -> dict[str, Any]:
         """A marker: the object is unowned unless ``owner`` (a table key "pk|sk") exists."""
         now = clock.iso(clock.now())
         return {
@@ -71,10 +72,10 @@ class Bucket:
             "gsi1sk": now,
         }
 
-    def put_marker_item(self, object_key: str, owner: str) -> dict:
+    def put_marker_item(self, object_key: str, owner: str) -> dict[str, Any]:
         return {"Put": {"TableName": aws.table().name, "Item": self._marker(object_key, owner)}}
 
-    def delete_marker_item(self, object_key: str) -> dict:
+    def delete_marker_item(self, object_key: str) -> dict[str, Any]:
         return {"Delete": {"TableName": aws.table().name, "Key": layout.orphan(object_key)}}
 
     def store(self, object_key: str, content: bytes, context: dict[str, str], owner: str) -> str:
@@ -112,7 +113,7 @@ class Bucket:
         for object_key in object_keys:
             try:
                 self.discard(object_key)
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - one that fails keeps its marker: the sweeper finishes
                 logs.error("content discard failed", exc_info=True, bucket=self.kind)
 
     def discard(self, object_key: str) -> None:

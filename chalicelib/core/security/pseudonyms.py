@@ -19,7 +19,8 @@ from chalicelib.core.settings import settings
 @built_once
 def _root_key() -> bytes:
     secret = aws.client("secretsmanager").get_secret_value(SecretId=settings().peppers_secret_id)
-    return json.loads(secret["SecretString"])["hmac_key"].encode()
+    key: str = json.loads(secret["SecretString"])["hmac_key"]
+    return key.encode()
 
 
 def derived_key(purpose: str) -> bytes:
