@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> None:
             after, after_s, after_calls = _verify(bench, patient_id, patient, args.runs)
         assert before["valid"] and not before["signed"] and after["valid"] and after["signed"], (before, after)
         print(
-            f"verify, a space of {args.events + 2:,} events (median of {args.runs}, moto in-process, latency {args.latency} s/call)"
+            f"verify, a space of {args.events + 2:,} events "
+            f"(median of {args.runs}, moto in-process, latency {args.latency} s/call)"
         )
         print(f"  {'':<34}{'before':>10}{'after':>10}")
         print(f"  {'checked from':<34}{'genesis':>10}{'signed':>10}")
@@ -148,7 +149,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {'AWS calls':<34}{before_calls.total:>10}{after_calls.total:>10}")
         print(f"  {'DynamoDB read units':<34}{before_calls.rcu:>10.0f}{after_calls.rcu:>10.0f}")
         print(
-            f"  ratio before/after: {before_s / after_s:.0f}x faster, {before_calls.rcu / max(after_calls.rcu, 1):.0f}x fewer read units"
+            f"  ratio before/after: {before_s / after_s:.0f}x faster, "
+            f"{before_calls.rcu / max(after_calls.rcu, 1):.0f}x fewer read units"
         )
         print(f"  before: {breakdown(before_calls)}")
         print(f"  after:  {breakdown(after_calls)}")
@@ -156,7 +158,8 @@ def main(argv: list[str] | None = None) -> None:
         local, remote = _signature_checks(patient_id, 200)
         print("\nchecking a head's signature (moto in-process: kms:Verify has no network here)")
         print(
-            f"  local, public key cached: {local * 1e6:.0f} µs; kms:Verify: {remote * 1e6:.0f} µs + a round trip in the cloud"
+            f"  local, public key cached: {local * 1e6:.0f} µs; "
+            f"kms:Verify: {remote * 1e6:.0f} µs + a round trip in the cloud"
         )
 
         for spaces in args.spaces:

@@ -45,7 +45,7 @@ import functools
 import inspect
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import moto.core.responses
@@ -104,8 +104,8 @@ def _apply(backend: DynamoDBBackend, op_type: str, op: dict, key: dict) -> None:
             name,
             key,
             update_expression=op["UpdateExpression"],
-            expression_attribute_names=op.get("ExpressionAttributeNames"),
-            expression_attribute_values=op.get("ExpressionAttributeValues"),
+            expression_attribute_names=op.get("ExpressionAttributeNames"),  # type: ignore[arg-type]  # None as moto
+            expression_attribute_values=op.get("ExpressionAttributeValues"),  # type: ignore[arg-type]  # passes it
         )
 
 
@@ -149,7 +149,7 @@ def _atomic(method: Callable) -> Callable:
         with _WRITE_LOCK:
             return method(self, *args, **kwargs)
 
-    locked.atomic = True  # type: ignore[attr-defined]
+    locked.atomic = True  # type: ignore[attr-defined]  # a mark on the function: apply() runs once
     return locked
 
 
@@ -174,17 +174,20 @@ class _Candidates:
         return getattr(self._table, name)
 
 
+# A table's part is an Item, or a dict of them when the table has a range key: moto types it as
+# either, so these read it as Any.
 def _stored(table: Table) -> list[Item]:
-    return [item for part in table.items.values() for item in (part.values() if table.range_key_attr else [part])]
+    parts: Iterable[Any] = table.items.values()
+    return [item for part in parts for item in (part.values() if table.range_key_attr else [part])]
 
 
 def _at(table: Table, key: Key) -> Item | None:
-    part = table.items.get(key[0])
+    part: Any = table.items.get(key[0])
     return part.get(key[1]) if part is not None and table.range_key_attr else part
 
 
 def _partition(table: Table, hash_value: DynamoType) -> list[Item]:
-    part = table.items.get(hash_value)
+    part: Any = table.items.get(hash_value)
     return [] if part is None else list(part.values()) if table.range_key_attr else [part]
 
 
@@ -257,7 +260,8 @@ def query(self: Table, *args: Any, **kwargs: Any) -> Any:
         found = _candidates(self, call["hash_key"], call.get("index_name"), call.get("hash_key_conditions"))
     if found is None:
         return _moto_query(self, *args, **kwargs)
-    return _moto_query(_Candidates(self, _in_range(self, found, call.get("index_name"), call)), *args, **kwargs)
+    candidates = _Candidates(self, _in_range(self, found, call.get("index_name"), call))
+    return _moto_query(candidates, *args, **kwargs)  # type: ignore[arg-type]  # a Table's stand-in (__getattr__)
 
 
 def _indexed(table: Table, key: Key | None) -> dict[str, DynamoType]:
@@ -384,17 +388,20 @@ def apply() -> None:
     if getattr(DynamoDBBackend.put_item, "atomic", False):
         return
     _route_account_stream_endpoints()
-    Table.query = query  # type: ignore[method-assign]
-    Table.put_item = _reindexing(Table.put_item, _put_key)  # type: ignore[method-assign]
-    Table.delete_item = _reindexing(Table.delete_item, _delete_key)  # type: ignore[method-assign]
-    DynamoDBBackend.update_item = _reindexing(DynamoDBBackend.update_item, _update_key)  # type: ignore[method-assign]
-    DynamoDBBackend.transact_write_items = _atomic(transact_write_items)  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign]  # patched
+    Table.put_item = _reindexing(Table.put_item, _put_key)  # type: ignore[method-assign]  # patched
+    Table.delete_item = _reindexing(Table.delete_item, _delete_key)  # type: ignore[method-assign]  # patched
+    update_item = _reindexing(DynamoDBBackend.update_item, _update_key)
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]  # patched
+    DynamoDBBackend.transact_write_items = _atomic(transact_write_items)  # type: ignore[method-assign]  # patched
     for name in ("put_item", "update_item", "delete_item"):  # the lock around the reindexing too
         setattr(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
-    Item.__new__ = staticmethod(_untracked)  # type: ignore[method-assign, assignment]
-    Item.instances_tracked.clear()  # type: ignore[attr-defined]
-    BaseJSONSerializer._serialize_type_structure = _plain_attribute_values(BaseJSONSerializer._serialize_type_structure)  # type: ignore[method-assign]
-    DomainDispatcherApplication.get_backend_for_host = _host_cached(DomainDispatcherApplication.get_backend_for_host)  # type: ignore[method-assign]
+    Item.__new__ = staticmethod(_untracked)  # type: ignore[method-assign]  # patched
+    Item.instances_tracked.clear()  # type: ignore[attr-defined]  # set by moto's metaclass, untyped
+    serialize = _plain_attribute_values(BaseJSONSerializer._serialize_type_structure)
+    BaseJSONSerializer._serialize_type_structure = serialize  # type: ignore[method-assign]  # patched
+    backend_for_host = _host_cached(DomainDispatcherApplication.get_backend_for_host)
+    DomainDispatcherApplication.get_backend_for_host = backend_for_host  # type: ignore[method-assign]  # patched
     moto.core.responses.method_names_from_class = functools.lru_cache(maxsize=None)(
         moto.core.responses.method_names_from_class
     )

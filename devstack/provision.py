@@ -67,7 +67,7 @@ class _Resolver:
             return self.ref(value["Ref"])
         if set(value) == {"Fn::GetAtt"}:
             logical, attribute = value["Fn::GetAtt"]
-            assert attribute == "Arn", attribute
+            assert attribute == "Arn", attribute  # noqa: S101 - the only attribute infra/ asks for
             return self.arn(logical)
         if set(value) == {"Fn::Sub"}:
             text = value["Fn::Sub"]
@@ -202,6 +202,7 @@ def provision(stage: str = "local") -> dict[str, str]:
         "PURGE_TOPIC_ARN": outputs["PurgeTopicArn"],
         "DATA_KEY_ID": outputs["DataKeyArn"],
         "PEPPERS_SECRET_ID": f"mes/{stage}/peppers",
+        "CURSOR_SECRET_ID": f"mes/{stage}/cursors",
         "LETTERS_QUEUE_URL": outputs["LettersQueueUrl"],
         "TIMERS_QUEUE_URL": outputs["TimersQueueUrl"],
         "SENDER_EMAIL": outputs["SenderEmail"],

@@ -71,12 +71,17 @@ def drain_stream(positions: dict[str, str] | None = None) -> int:
     the records its filter lets through, each batch handed to the handler. ``positions`` (shard ->
     last sequence number read) carries on from a previous drain; without it, from the start."""
     from chalicelib.activity import events
-    from chalicelib.core.data import aws
+    from chalicelib.core.data import aws, layout
     from infra.functions import FUNCTIONS
 
-    patterns = FUNCTIONS["SignHeads"].stream.patterns
+    source = FUNCTIONS["SignHeads"].stream
+    if source is None:
+        raise ValueError("SignHeads has no stream to read")
+    patterns = source.patterns
     streams = aws.client("dynamodbstreams")
-    arn = aws.client("dynamodb").describe_table(TableName=aws.table().name)["Table"]["LatestStreamArn"]
+    arn = aws.client("dynamodb").describe_table(TableName=aws.table(layout.HISTORY_TABLE).name)["Table"][
+        "LatestStreamArn"
+    ]
     positions = {} if positions is None else positions
     signed = 0
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
@@ -124,7 +129,11 @@ def drain_purges() -> int:
     handled = 0
     for module, purge_space in _purging_modules().items():
         url = sqs.get_queue_url(QueueName=purge.queue_name(module))["QueueUrl"]
-        handled += drain(url, lambda body, purge_space=purge_space: purge.handle(body, purge_space))
+
+        def handle(body: str, purge_space: purge.Purge = purge_space) -> None:  # this module's, bound now
+            purge.handle(body, purge_space)
+
+        handled += drain(url, handle)
     return handled
 
 

@@ -25,21 +25,21 @@ from typing import Any
 # ---- CloudFormation values ---------------------------------------------------------------------
 
 
-def ref(name: str) -> dict:
+def ref(name: str) -> dict[str, Any]:
     return {"Ref": name}
 
 
-def arn(name: str) -> dict:
+def arn(name: str) -> dict[str, Any]:
     return {"Fn::GetAtt": [name, "Arn"]}
 
 
-def sub(text: str) -> dict:
+def sub(text: str) -> dict[str, Any]:
     return {"Fn::Sub": text}
 
 
 # Every variable of chalicelib/core/settings.py that names a resource of the stack, and that
 # resource. A function gets only those its module reads (Module.environment), and STAGE.
-STACK_ENVIRONMENT: dict[str, dict] = {
+STACK_ENVIRONMENT: dict[str, dict[str, Any]] = {
     "STAGE": ref("Stage"),
     "TABLE_NAME": ref("Table"),
     "DOCUMENTS_BUCKET": ref("DocumentsBucket"),
@@ -47,6 +47,7 @@ STACK_ENVIRONMENT: dict[str, dict] = {
     "PURGE_TOPIC_ARN": ref("PurgeTopic"),
     "DATA_KEY_ID": arn("DataKey"),
     "PEPPERS_SECRET_ID": ref("Peppers"),
+    "CURSOR_SECRET_ID": ref("CursorKey"),
     "LETTERS_QUEUE_URL": ref("LettersQueue"),
     "TIMERS_QUEUE_URL": ref("TimersQueue"),
     "ENROLMENT_STATE_MACHINE_ARN": ref("EnrolmentCohortStateMachine"),
@@ -62,40 +63,54 @@ STACK_ENVIRONMENT: dict[str, dict] = {
 KEY = arn("DataKey")
 
 
-def allow(sid: str, actions: list[str], resources: list[Any], condition: dict | None = None) -> dict:
-    statement = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+def allow(
+    sid: str, actions: list[str], resources: list[Any], condition: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
     if condition:
         statement["Condition"] = condition
     return statement
 
 
-def via(service: str, context: dict | None = None) -> dict:
+def via(service: str, context: dict[str, Any] | None = None) -> dict[str, Any]:
     """KMS used by ``service`` on the caller's behalf, for the resource its context names."""
-    condition: dict = {"StringEquals": {"kms:ViaService": sub(f"{service}.${{AWS::Region}}.amazonaws.com")}}
+    condition: dict[str, Any] = {"StringEquals": {"kms:ViaService": sub(f"{service}.${{AWS::Region}}.amazonaws.com")}}
     if context:
         condition["StringEquals"].update({f"kms:EncryptionContext:{k}": v for k, v in context.items()})
     return condition
 
 
-def table(*actions: str, index: bool = False) -> list[dict]:
-    """Item actions on the table (a transaction is authorised item by item: Put, Update, Delete,
-    ConditionCheckItem), queries of its index if ``index``, and the table's key through DynamoDB."""
-    statements = [allow("Table", [f"dynamodb:{a}" for a in actions], [arn("Table")])]
+def table(*actions: str, index: bool = False, of: str = "Table") -> list[dict[str, Any]]:
+    """Item actions on a table (``of``: the spaces table, or a module's, infra/tables.py; a
+    transaction is authorised item by item: Put, Update, Delete, ConditionCheckItem), queries of
+    its index if ``index``, and the stack's key through DynamoDB for that table only."""
+    statements = [allow(of, [f"dynamodb:{a}" for a in actions], [arn(of)])]
     if index:
-        statements.append(allow("TableIndex", ["dynamodb:Query"], [sub("${Table.Arn}/index/gsi1")]))
-    statements.append(
-        allow("TableKey", ["kms:Decrypt"], [KEY], via("dynamodb", {"aws:dynamodb:tableName": ref("Table")}))
-    )
+        statements.append(allow(f"{of}Index", ["dynamodb:Query"], [sub(f"${{{of}.Arn}}/index/gsi1")]))
+    statements.append(allow(f"{of}Key", ["kms:Decrypt"], [KEY], via("dynamodb", {"aws:dynamodb:tableName": ref(of)})))
     return statements
 
 
-# Reading a space, the activity chain and its head (core.data.spaces, core.history.journal): every module that
-# authorises a caller. Appending to the chain is a transaction: PutItem (event) + UpdateItem (head).
+# Reading a space (core.data.spaces): every module that authorises a caller.
 READ = ("GetItem", "Query")
 APPEND = ("PutItem", "UpdateItem")
 
 
-def peppers() -> list[dict]:
+def history() -> list[dict[str, Any]]:
+    """Appending to the activity history (core/history/journal.py): the head read, then moved
+    (UpdateItem) and the event put (PutItem) in the change's own transaction."""
+    return table("GetItem", *APPEND, of="HistoryTable")
+
+
+def cursors() -> list[dict[str, Any]]:
+    """The key that seals list cursors (core/security/pseudonyms.py cursor_key): every module that lists."""
+    return [
+        allow("Cursors", ["secretsmanager:GetSecretValue"], [ref("CursorKey")]),
+        allow("CursorsKey", ["kms:Decrypt"], [KEY], via("secretsmanager", {"SecretARN": ref("CursorKey")})),
+    ]
+
+
+def peppers() -> list[dict[str, Any]]:
     """The HMAC key of core/security/pseudonyms.py: a patient's token is matched to a space by ins_digest
     (core/policy/gate.py actor_of), so every module that authorises patients needs it."""
     return [
@@ -104,7 +119,7 @@ def peppers() -> list[dict]:
     ]
 
 
-def sealed(purpose: str, *, opens: bool = True) -> list[dict]:
+def sealed(purpose: str, *, opens: bool = True) -> list[dict[str, Any]]:
     """The Encryption SDK for this purpose only: a data key to seal (GenerateDataKey) and, if
     ``opens``, to open (Decrypt) what was sealed for it."""
     actions = ["kms:GenerateDataKey"] + (["kms:Decrypt"] if opens else [])
@@ -112,7 +127,7 @@ def sealed(purpose: str, *, opens: bool = True) -> list[dict]:
     return [allow(sid, actions, [KEY], {"StringEquals": {"kms:EncryptionContext:purpose": purpose}})]
 
 
-def content(bucket: str) -> list[dict]:
+def content(bucket: str) -> list[dict[str, Any]]:
     """A module's own bucket (core/security/blobs.py): objects written, read, every version deleted; the
     versions listed; SSE-KMS through S3 for this bucket only (bucket keys: the context is the
     bucket's ARN)."""
@@ -132,13 +147,13 @@ def content(bucket: str) -> list[dict]:
     ]
 
 
-def emails() -> list[dict]:
+def emails() -> list[dict[str, Any]]:
     """core/policy/notify.py send_email: only as the stack's sender."""
     identity = sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderEmail}")
     return [allow("Emails", ["ses:SendEmail"], [identity], {"StringEquals": {"ses:FromAddress": ref("SenderEmail")}})]
 
 
-def sends_to(queue: str) -> list[dict]:
+def sends_to(queue: str) -> list[dict[str, Any]]:
     """Messages onto an SSE-KMS queue: SQS needs a data key for it."""
     return [
         allow(f"{queue}Send", ["sqs:SendMessage"], [arn(queue)]),
@@ -148,7 +163,7 @@ def sends_to(queue: str) -> list[dict]:
     ]
 
 
-def receives_from(queue: str) -> list[dict]:
+def receives_from(queue: str) -> list[dict[str, Any]]:
     """What Lambda's event source mapping needs of its SSE-KMS queue."""
     return [
         allow(f"{queue}Receive", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], [arn(queue)]),
@@ -156,7 +171,7 @@ def receives_from(queue: str) -> list[dict]:
     ]
 
 
-def signed_heads() -> list[dict]:
+def signed_heads() -> list[dict[str, Any]]:
     """core/history/heads.py latest: the newest signed head of a space (listed, read) and the
     public key its signature is checked with (fetched once, then checked locally)."""
     return [
@@ -185,7 +200,7 @@ CHAIN_ATTRIBUTES = (
 )
 
 
-def reads_stream(table_name: str) -> list[dict]:
+def reads_stream(table_name: str) -> list[dict[str, Any]]:
     """What Lambda's event source mapping needs of a table's stream (the table's key decrypts it)."""
     stream = arn_of_stream(table_name)
     return [
@@ -204,15 +219,15 @@ def reads_stream(table_name: str) -> list[dict]:
     ]
 
 
-def arn_of_stream(table_name: str) -> dict:
+def arn_of_stream(table_name: str) -> dict[str, Any]:
     return {"Fn::GetAtt": [table_name, "StreamArn"]}
 
 
-def cohort_timers() -> list[dict]:
+def cohort_timers() -> list[dict[str, Any]]:
     return [allow("CohortTimers", ["states:StartExecution"], [ref("EnrolmentCohortStateMachine")])]
 
 
-def purge_requests() -> list[dict]:
+def purge_requests() -> list[dict[str, Any]]:
     """core/data/purge.py request: one message on the SSE-KMS topic (the closure)."""
     return [
         allow("PurgeRequests", ["sns:Publish"], [ref("PurgeTopic")]),
@@ -226,17 +241,18 @@ def purge_requests() -> list[dict]:
 @dataclass(frozen=True)
 class Module:
     environment: tuple[str, ...]  # the stack variables its code reads (besides STAGE)
-    statements: tuple[dict, ...]  # what it does with the stack's resources
+    statements: tuple[dict[str, Any], ...]  # what it does with the stack's resources
 
 
-SPACE_ENV = ("TABLE_NAME", "PEPPERS_SECRET_ID")
+SPACE_ENV = ("TABLE_NAME", "PEPPERS_SECRET_ID", "CURSOR_SECRET_ID")
 
 MODULES: dict[str, Module] = {
     # Health and the OpenAPI document (a file in its package): no AWS call at all.
     "platform": Module((), ()),
     # Campaigns, invitations, answers, closure (publishes the purge request), cohort timers,
     # deferred notices (sealed arguments, reopened by the hourly run), dependants (accounts read
-    # in batches). No health content.
+    # in batches): the accounts in the spaces table, campaigns and notices in its own. No health
+    # content.
     "enrolment": Module(
         (
             *SPACE_ENV,
@@ -248,7 +264,10 @@ MODULES: dict[str, Module] = {
         ),
         (
             *table(*READ, "BatchGetItem", *APPEND, "DeleteItem", index=True),
+            *table(*READ, *APPEND, "DeleteItem", index=True, of="EnrolmentTable"),
+            *history(),
             *peppers(),
+            *cursors(),
             *sealed("deferred_notice"),
             *emails(),
             *sends_to("LettersQueue"),
@@ -262,7 +281,9 @@ MODULES: dict[str, Module] = {
         (*SPACE_ENV, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL"),
         (
             *table(*READ, *APPEND, "DeleteItem", "ConditionCheckItem"),
+            *history(),
             *peppers(),
+            *cursors(),
             *sealed("emergency_reason", opens=False),
             *emails(),
             *sends_to("LettersQueue"),
@@ -270,29 +291,70 @@ MODULES: dict[str, Module] = {
     ),
     # Reads the chain, and the documents' metadata to show only the events of what the reader sees;
     # checks the chain from the newest signed head.
-    "activity": Module((*SPACE_ENV, "HEADS_BUCKET", "HEADS_KEY_ID"), (*table(*READ), *peppers(), *signed_heads())),
-    # The medical record: metadata in the table (release timer and orphan markers indexed),
+    "activity": Module(
+        (*SPACE_ENV, "HEADS_BUCKET", "HEADS_KEY_ID"),
+        (
+            *table(*READ),
+            *table(*READ, of="HistoryTable"),
+            *table(*READ, of="DocumentsTable"),
+            *peppers(),
+            *cursors(),
+            *signed_heads(),
+        ),
+    ),
+    # The medical record: metadata in its own table (release timer and orphan markers indexed),
     # content in its own bucket, sealed for the "document" purpose.
     "documents": Module(
         (*SPACE_ENV, "DATA_KEY_ID", "DOCUMENTS_BUCKET"),
         (
-            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True),
+            *table(*READ),
+            *history(),
+            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="DocumentsTable"),
             *peppers(),
+            *cursors(),
             *sealed("document"),
             *content("DocumentsBucket"),
         ),
     ),
-    "profile": Module(SPACE_ENV, (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers())),
-    "catalogue": Module(SPACE_ENV, (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers())),
+    # The health profile in its own table; the spaces table read (the gate) and appended (history).
+    "profile": Module(
+        SPACE_ENV,
+        (
+            *table(*READ),
+            *history(),
+            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="ProfileTable"),
+            *peppers(),
+            *cursors(),
+        ),
+    ),
+    # The apps (their listing indexed) and the patients' connections, read by the gate with the space.
+    "catalogue": Module(
+        SPACE_ENV,
+        (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *history(), *peppers(), *cursors()),
+    ),
     # The record as a FHIR bundle: documents' metadata and the profile, never the content.
-    "export": Module(SPACE_ENV, (*table(*READ, *APPEND), *peppers())),
-    # Conversations (inboxes indexed, a professional's spaces read in batches), bodies and
-    # attachments in their own bucket, subjects sealed: all for the "message" purpose.
+    "export": Module(
+        SPACE_ENV,
+        (
+            *table(*READ),
+            *history(),
+            *table(*READ, of="DocumentsTable"),
+            *table(*READ, of="ProfileTable"),
+            *peppers(),
+            *cursors(),
+        ),
+    ),
+    # Conversations (inboxes indexed) in its own table, the spaces they are about read (a
+    # professional's in batches) and checked in its transactions; bodies and attachments in their
+    # own bucket, subjects sealed: all for the "message" purpose.
     "messaging": Module(
         (*SPACE_ENV, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL"),
         (
-            *table(*READ, "BatchGetItem", *APPEND, "DeleteItem", "ConditionCheckItem", "BatchWriteItem", index=True),
+            *table(*READ, "BatchGetItem", "ConditionCheckItem"),
+            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="MessagingTable"),
+            *history(),
             *peppers(),
+            *cursors(),
             *sealed("message"),
             *content("MessagesBucket"),
             *emails(),
@@ -300,16 +362,23 @@ MODULES: dict[str, Module] = {
     ),
     "agenda": Module(
         (*SPACE_ENV, "SENDER_EMAIL"),
-        (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *peppers(), *emails()),
-    ),
-    # Legacy DMP migrations: their items, counts and rejects (rejects' cursors sealed with a key
-    # derived from the peppers), a look at the prefix, the start of the import state machine.
-    # Never a space, a document or a key that opens one.
-    "migration": Module(
-        (*SPACE_ENV, "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
         (
-            *table("GetItem", "Query", "PutItem", "DeleteItem"),
+            *table(*READ),
+            *history(),
+            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="AgendaTable"),
             *peppers(),
+            *cursors(),
+            *emails(),
+        ),
+    ),
+    # Legacy DMP migrations: their items, counts and rejects, in their own table (rejects' cursors
+    # sealed), a look at the prefix, the start of the import state machine. Never a space, a
+    # document, an account or the peppers that find one.
+    "migration": Module(
+        ("CURSOR_SECRET_ID", "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
+        (
+            *table("GetItem", "Query", "PutItem", "DeleteItem", of="MigrationTable"),
+            *cursors(),
             allow("ImportListing", ["s3:ListBucket"], [arn("ImportBucket")]),
             allow("ImportStart", ["states:StartExecution"], [ref("LegacyImportStateMachine")]),
         ),
@@ -334,7 +403,7 @@ class Stream:
     FilterCriteria patterns: nothing else invokes the function)."""
 
     table: str  # template logical id
-    patterns: tuple[dict, ...]
+    patterns: tuple[dict[str, Any], ...]
     retries: int = 10  # tries of a failing batch before it is given up (halved each time)
 
 
@@ -351,7 +420,7 @@ class Function:
     trigger: str | None = None  # the queue of an SQS event source (template logical id)
     stream: Stream | None = None  # a DynamoDB stream event source
     environment: tuple[str, ...] = ()  # beyond the module's
-    statements: tuple[dict, ...] = field(default=())  # beyond the module's
+    statements: tuple[dict[str, Any], ...] = field(default=())  # beyond the module's
     alone: bool = False  # none of its module's permissions nor variables: only its own
     named_role: bool = False  # its role named mes-<stage>-<name>, for a key policy to name it
 
@@ -438,6 +507,12 @@ FUNCTIONS: dict[str, Function] = dict(
                     # One BatchGetItem reads all an archive's import needs (documents/store.py
                     # import_state); the space-open check sits in its transaction.
                     allow("ImportReads", ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"], [arn("Table")]),
+                    # Its migration's progress, in the transactions that import or refuse each
+                    # archive: counters, rejects, "archive counted" markers (read in the same batch).
+                    *table("BatchGetItem", "PutItem", "UpdateItem", of="MigrationTable"),
+                    # Which of an archive's documents are in the space already, and the history's
+                    # head: the same batch.
+                    allow("ImportMarkers", ["dynamodb:BatchGetItem"], [arn("DocumentsTable"), arn("HistoryTable")]),
                     # ListBucket: without it a missing archive answers 403, not NoSuchKey.
                     allow("ImportArchives", ["s3:GetObject"], [sub("${ImportBucket.Arn}/*")]),
                     allow("ImportArchivesListing", ["s3:ListBucket"], [arn("ImportBucket")]),
@@ -458,7 +533,7 @@ FUNCTIONS: dict[str, Function] = dict(
         _purge("agenda", 120),
         (
             # The history's signer (docs/decisions/0006-signed-history-heads.md): the one role the
-            # heads key lets sign (infra/template.yaml HeadsKey), fed the table's head changes only.
+            # heads key lets sign (infra/template.yaml HeadsKey), fed the history table's head changes only.
             "SignHeads",
             Function(
                 "activity",
@@ -466,7 +541,7 @@ FUNCTIONS: dict[str, Function] = dict(
                 512,
                 60,
                 stream=Stream(
-                    "Table",
+                    "HistoryTable",
                     (
                         {
                             "eventName": ["INSERT", "MODIFY"],
@@ -474,12 +549,12 @@ FUNCTIONS: dict[str, Function] = dict(
                         },
                     ),
                 ),
-                environment=("TABLE_NAME", "HEADS_BUCKET", "HEADS_KEY_ID"),
+                environment=("HEADS_BUCKET", "HEADS_KEY_ID"),
                 statements=(
                     allow(
                         "ChainReads",
                         ["dynamodb:Query"],
-                        [arn("Table")],
+                        [arn("HistoryTable")],
                         {
                             "ForAllValues:StringEquals": {"dynamodb:Attributes": list(CHAIN_ATTRIBUTES)},
                             "StringEquals": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
@@ -516,7 +591,7 @@ FUNCTION_CHECKOV_SKIPS = {
 }
 
 
-def role_statements(logical_id: str) -> list[dict]:
+def role_statements(logical_id: str) -> list[dict[str, Any]]:
     """Everything one function's role allows: its module's, its own, its trigger's, its logs,
     traces and environment."""
     function = FUNCTIONS[logical_id]

@@ -71,11 +71,11 @@ def deep_merge(base: Any, overlay: Any) -> Any:
 def is_intrinsic(value: Any) -> bool:
     if not isinstance(value, dict) or len(value) != 1:
         return False
-    key = next(iter(value))
+    key: str = next(iter(value))
     return key == "Ref" or key.startswith("Fn::")
 
 
-def pin_intrinsics(target: dict, overlay: dict) -> None:
+def pin_intrinsics(target: dict[str, Any], overlay: dict[str, Any]) -> None:
     """Where the overlay puts an intrinsic (!Ref, !GetAtt...), the result holds exactly that.
 
     Chalice's merge recurses into any two dicts, so an intrinsic over an intrinsic would come out
@@ -88,7 +88,7 @@ def pin_intrinsics(target: dict, overlay: dict) -> None:
             pin_intrinsics(target[key], value)
 
 
-def stage_config(stage: str) -> dict:
+def stage_config(stage: str) -> dict[str, Any]:
     config = json.loads(CHALICE_CONFIG.read_text(encoding="utf-8"))
     if stage not in config.get("stages", {}):
         raise SystemExit(f"unknown stage {stage!r}: not in {CHALICE_CONFIG}")
@@ -97,7 +97,7 @@ def stage_config(stage: str) -> dict:
     return {"environment": environment, "api_gateway_stage": stage_settings.get("api_gateway_stage", "api")}
 
 
-def merge_template(stage: str) -> dict:
+def merge_template(stage: str) -> dict[str, Any]:
     """The template Chalice merges over its own: rendered template.yaml + OVERLAYS + stage defaults
     + the portal's resources."""
     template = render()
@@ -112,7 +112,8 @@ def merge_template(stage: str) -> dict:
         parameters["WebOrigin"]["Default"] = origins[0]
     if environment.get("SENDER_EMAIL"):
         parameters["SenderEmail"]["Default"] = environment["SENDER_EMAIL"]
-    return deep_merge(template, portal.template(stage, environment))
+    merged: dict[str, Any] = deep_merge(template, portal.template(stage, environment))
+    return merged
 
 
 # ---- Routes: which module serves what ----------------------------------------------------------
@@ -158,14 +159,14 @@ def packaged_openapi() -> Iterator[None]:
 # ---- Steps on Chalice's output -----------------------------------------------------------------
 
 
-def integrations(sam: dict) -> Iterator[tuple[str, str, dict]]:
+def integrations(sam: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(path, METHOD, integration) of every operation of the API's definition."""
     for path, methods in sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"].items():
         for method, operation in methods.items():
             yield path, method.upper(), operation["x-amazon-apigateway-integration"]
 
 
-def split_api(sam: dict, routes: Routes) -> None:
+def split_api(sam: dict[str, Any], routes: Routes) -> None:
     """One function per module behind the same REST API, instead of Chalice's one for all."""
     resources, by_module = sam["Resources"], api_functions()
     handler = resources.pop(CHALICE_API_HANDLER)
@@ -181,14 +182,16 @@ def split_api(sam: dict, routes: Routes) -> None:
         invoke["Properties"]["FunctionName"] = ref(logical_id)
         resources[f"{logical_id}InvokePermission"] = invoke
     for path, method, integration in integrations(sam):
-        module = routes.get((path, method))
-        if module is None:
+        served_by = routes.get((path, method))
+        if served_by is None:
             raise SystemExit(f"{method} {path}: app.py serves it, no chalicelib/<module>/function.py does")
         uri = integration["uri"]["Fn::Sub"]
-        integration["uri"]["Fn::Sub"] = uri.replace(f"${{{CHALICE_API_HANDLER}.Arn}}", f"${{{by_module[module]}.Arn}}")
+        integration["uri"]["Fn::Sub"] = uri.replace(
+            f"${{{CHALICE_API_HANDLER}.Arn}}", f"${{{by_module[served_by]}.Arn}}"
+        )
 
 
-def queue_names(sam: dict, stage: str) -> dict[str, str]:
+def queue_names(sam: dict[str, Any], stage: str) -> dict[str, str]:
     """Physical queue name -> logical id, for the queues of the template."""
     return {
         r["Properties"]["QueueName"]["Fn::Sub"].replace("${Stage}", stage): name
@@ -220,7 +223,7 @@ def reserved_condition(parameter: functions.Parameter) -> str:
     return f"{parameter.name}Reserved"
 
 
-def add_parameters(sam: dict, stage: str) -> None:
+def add_parameters(sam: dict[str, Any], stage: str) -> None:
     values = stage_parameters(stage)
     for function in FUNCTIONS.values():
         for parameter, least in ((function.reserved, 0), (function.most, 2)):  # an SQS source runs 2 at once
@@ -246,7 +249,7 @@ def most_at_once(function: functions.Function) -> Any:
     return ref(function.most.name) if isinstance(function.most, functions.Parameter) else function.most
 
 
-def log_group(logical_id: str) -> dict:
+def log_group(logical_id: str) -> dict[str, Any]:
     return {
         "Type": "AWS::Logs::LogGroup",
         "DeletionPolicy": "Retain",
@@ -259,7 +262,7 @@ def log_group(logical_id: str) -> dict:
     }
 
 
-def role(logical_id: str) -> dict:
+def role(logical_id: str) -> dict[str, Any]:
     named = (
         {"RoleName": {"Fn::Sub": f"mes-${{Stage}}-{FUNCTIONS[logical_id].name}"}}
         if FUNCTIONS[logical_id].named_role
@@ -285,7 +288,7 @@ def role(logical_id: str) -> dict:
     }
 
 
-def wire_functions(sam: dict, stage: str) -> None:
+def wire_functions(sam: dict[str, Any], stage: str) -> None:
     """Each function as infra/functions.py says, with its own role and log group."""
     resources, queues = sam["Resources"], queue_names(sam, stage)
     add_parameters(sam, stage)
@@ -311,7 +314,7 @@ def wire_functions(sam: dict, stage: str) -> None:
         for event in properties.get("Events", {}).values():
             if event["Type"] == "SQS":
                 queue_name = event["Properties"]["Queue"]["Fn::Sub"].rsplit(":", 1)[1]
-                if queues.get(queue_name) != function.trigger:
+                if function.trigger is None or queues.get(queue_name) != function.trigger:
                     raise SystemExit(f"{logical_id}: consumes {queue_name}, infra/functions.py says {function.trigger}")
                 # The reference also orders the creation; never more runs than the function may.
                 event["Properties"]["Queue"] = arn(function.trigger)
@@ -362,7 +365,7 @@ def references(value: Any) -> set[str]:
     return {name for name in found if not name.startswith("AWS::")}  # pseudo parameters
 
 
-def check_wiring(sam: dict, routes: Routes, overlays: list[dict]) -> list[str]:
+def check_wiring(sam: dict[str, Any], routes: Routes, overlays: list[dict[str, Any]]) -> list[str]:
     """Problems that would ship a function unable to do its work, or able to do more."""
     problems = []
     resources = sam["Resources"]
@@ -398,13 +401,13 @@ def check_wiring(sam: dict, routes: Routes, overlays: list[dict]) -> list[str]:
         ):
             problems.append(f"{stream.table}: no NEW_IMAGE stream for {name}")
     for overlay in overlays:
-        for name, resource in overlay.get("Resources", {}).items():
+        for name, _resource in overlay.get("Resources", {}).items():
             if "Type" not in resources.get(name, {}):
                 problems.append(f"{name}: an overlay extends a resource Chalice no longer generates")
     return problems
 
 
-def with_bytecode(archive: Path, sam: dict) -> None:
+def with_bytecode(archive: Path, sam: dict[str, Any]) -> None:
     """Lambda's /var/task is read-only: without bytecode in the package, every cold start compiles
     each module it imports from source. Adds ``__pycache__/<module>.cpython-3XX.pyc`` beside each
     ``.py``: unchecked-hash pycs (valid whatever the files' times), compiled by this interpreter,

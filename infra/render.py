@@ -2,7 +2,8 @@
 
 The state machines' ASL lives in its own files (a resource's ``Metadata.AslFile``) so that the
 deployed and the local stack run the very same definition: this module inlines it as
-``Definition``. Used by ``make package`` and by the devstack; never deployed.
+``Definition``. The modules' tables are written once, in infra/tables.py: this module adds them.
+Used by ``make package`` and by the devstack; never deployed.
 
     python -m infra.render [--out build/infra.json]
 """
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from infra.tables import add_tables
 
 INFRA_DIR = Path(__file__).resolve().parent
 TEMPLATE = INFRA_DIR / "template.yaml"
@@ -64,8 +67,9 @@ def state_machines(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def render(template: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The template with every state machine's ASL inlined."""
+    """The template with every state machine's ASL inlined and the modules' tables added."""
     template = json.loads(json.dumps(template or load_template()))
+    add_tables(template)
     for resource in state_machines(template).values():
         resource["Properties"]["Definition"] = asl_definition(resource)
     return template

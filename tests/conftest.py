@@ -202,6 +202,18 @@ def token(key_file):
     return mint
 
 
+def every_stored_item() -> list[dict]:
+    """Every item of every table of the stack: what a privacy check must look through."""
+    import boto3
+
+    dynamodb = boto3.resource("dynamodb", region_name="eu-west-3")
+    return [
+        item
+        for name in dynamodb.meta.client.list_tables()["TableNames"]
+        for item in dynamodb.Table(name).scan()["Items"]
+    ]
+
+
 def make_ins(n: int, sex: str = "1", dept: str = "75") -> str:
     """A valid INS, different for each n."""
     from chalicelib.core.security.identifiers import ins_key

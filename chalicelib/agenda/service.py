@@ -66,7 +66,6 @@ def _record(granted: Authorized, action: str, event_id: str, items: list[dict]) 
             action,
             event_id,
             writes=items,
-            head=granted.items.activity_head,
         )
     except journal.StateChanged:
         raise Conflict("This agenda event changed in the meantime; reload it and try again.") from None
@@ -109,7 +108,7 @@ def _record_read(granted: Authorized, action: str) -> None:
     """Reads by a professional or an app go in the patient's history; the patient's own reads of
     their agenda (a calendar client polls the feed) would only bury the rest."""
     if granted.actor.role != "patient":
-        journal.record(granted.space.patient_id, granted.actor_ref, action, head=granted.items.activity_head)
+        journal.record(granted.space.patient_id, granted.actor_ref, action)
 
 
 def _find(principal: Principal, patient_id: str, event_id: str, action: str) -> tuple[Authorized, dict]:
@@ -233,7 +232,7 @@ def remind(item: dict, now: datetime) -> bool:
 
 def purge_space(patient_id: str, actor: ActorRef) -> int:
     """Closure with immediate deletion: every agenda event."""
-    items = purge.space_items(patient_id, store.OWNED_PREFIXES)
-    purge.delete(items)
+    items = purge.space_items(patient_id, store.OWNED_PREFIXES, store.TABLE)
+    purge.delete(items, store.TABLE)
     journal.record(patient_id, actor, "space.purged", f"agenda: {len(items)} items")
     return len(items)

@@ -26,6 +26,7 @@ END = "~"  # sorts after every character of a timestamp or an id
 event_sk = layout.agenda_sort_key
 pointer_key = layout.agenda_pointer
 OWNED_PREFIXES = (layout.AGENDA_PREFIX, layout.AGENDA_POINTER_PREFIX)  # what closure deletes
+TABLE = layout.AGENDA_TABLE
 
 
 def reminder_bucket(moment: datetime) -> str:
@@ -33,11 +34,11 @@ def reminder_bucket(moment: datetime) -> str:
 
 
 def find(patient_id: str, event_id: str) -> dict | None:
-    pointer = aws.table().get_item(Key=pointer_key(patient_id, event_id), ConsistentRead=True).get("Item")
+    pointer = aws.table(TABLE).get_item(Key=pointer_key(patient_id, event_id), ConsistentRead=True).get("Item")
     if pointer is None:
         return None
     return (
-        aws.table()
+        aws.table(TABLE)
         .get_item(Key={"pk": partition(patient_id), "sk": pointer["event_sk"]}, ConsistentRead=True)
         .get("Item")
     )
@@ -52,7 +53,7 @@ def page(
         "Limit": limit,
         "ConsistentRead": True,
     }
-    return aws.query_page(query, start_key)
+    return aws.query_page(query, start_key, TABLE)
 
 
 def all_of(patient_id: str) -> list[dict]:
@@ -66,6 +67,7 @@ def all_of(patient_id: str) -> list[dict]:
 
 def due(bucket: str, low: str, high: str) -> list[dict]:
     return aws.query_all(
+        TABLE,
         IndexName="gsi1",
         KeyConditionExpression=Key("gsi1pk").eq(bucket) & Key("gsi1sk").between(low, f"{high}#{END}"),
     )
@@ -75,7 +77,7 @@ def due(bucket: str, low: str, high: str) -> list[dict]:
 
 
 def _table() -> str:
-    return aws.table().name
+    return aws.table(TABLE).name
 
 
 def with_keys(item: dict, now: datetime) -> dict:
@@ -90,8 +92,8 @@ def with_keys(item: dict, now: datetime) -> dict:
 
 def put_new(item: dict) -> list[dict]:
     return [
-        aws.put_new(item),
-        aws.put_new({**pointer_key(item["patient_id"], item["event_id"]), "event_sk": item["sk"]}),
+        aws.put_new(item, TABLE),
+        aws.put_new({**pointer_key(item["patient_id"], item["event_id"]), "event_sk": item["sk"]}, TABLE),
     ]
 
 
@@ -119,7 +121,7 @@ def replace(old: dict, new: dict) -> list[dict]:
         ]
     return [
         _delete_unchanged(old),
-        aws.put_new(new),
+        aws.put_new(new, TABLE),
         {
             "Update": {
                 "TableName": _table(),

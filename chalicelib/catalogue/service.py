@@ -130,7 +130,6 @@ def connect(principal: Principal, patient_id: str, request: ConnectionCreate) ->
             "connection.created",
             item["connection_id"],
             writes=store.connect_items(patient_id, item),
-            head=granted.items.activity_head,
         )
     except journal.StateChanged:
         raise Conflict("This app is already connected: revoke the connection first to change its scopes.") from None
@@ -167,7 +166,6 @@ def revoke(principal: Principal, patient_id: str, connection_id: str) -> None:
             "connection.revoked",
             connection_id,
             writes=store.revoke_items(patient_id, connection),
-            head=granted.items.activity_head,
         )
     except journal.StateChanged:
         raise NotFound("No such connection.") from None

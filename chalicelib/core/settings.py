@@ -20,7 +20,8 @@ class Settings:
     messages_bucket: str = ""
     purge_topic_arn: str = ""
     data_key_id: str = "alias/mes-local"
-    peppers_secret_id: str = "mes/local/peppers"
+    peppers_secret_id: str = "mes/local/peppers"  # noqa: S105 - the secret's name, not a secret
+    cursor_secret_id: str = "mes/local/cursors"  # noqa: S105 - the secret's name, not a secret
     letters_queue_url: str = ""
     timers_queue_url: str = ""
     enrolment_state_machine_arn: str = ""
@@ -33,7 +34,7 @@ class Settings:
     sender_email: str = "no-reply@monespacesante.example"
     # Authentication: trusted issuers and where their keys are (inline JWKS or a URL).
     token_issuers: tuple[str, ...] = ()
-    token_audience: str = "mon-espace-sante-api"
+    token_audience: str = "mon-espace-sante-api"  # noqa: S105 - an audience, not a secret
     jwks_json: str = ""
     jwks_url: str = ""
     cors_allowed_origins: tuple[str, ...] = field(default_factory=tuple)
@@ -50,6 +51,7 @@ class Settings:
             purge_topic_arn=env("PURGE_TOPIC_ARN", ""),
             data_key_id=env("DATA_KEY_ID", "alias/mes-local"),
             peppers_secret_id=env("PEPPERS_SECRET_ID", "mes/local/peppers"),
+            cursor_secret_id=env("CURSOR_SECRET_ID", "mes/local/cursors"),
             letters_queue_url=env("LETTERS_QUEUE_URL", ""),
             timers_queue_url=env("TIMERS_QUEUE_URL", ""),
             enrolment_state_machine_arn=env("ENROLMENT_STATE_MACHINE_ARN", ""),
@@ -65,6 +67,10 @@ class Settings:
             jwks_url=env("JWKS_URL", ""),
             cors_allowed_origins=_list("CORS_ALLOWED_ORIGINS"),
         )
+
+    def module_table(self, kind: str) -> str:
+        """The table of a module's data, fixed per stage (infra/tables.py: mes-<stage>-<kind>)."""
+        return f"mes-{self.stage}-{kind}"
 
     def queue_name(self, purpose: str) -> str:
         """A queue a function is subscribed to by name, fixed per stage (infra/template.yaml:

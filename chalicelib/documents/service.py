@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from chalicelib.core import clock, logs
 from chalicelib.core.data import concurrency, layout, purge
@@ -31,7 +32,7 @@ from chalicelib.documents import store
 from chalicelib.documents.interface import CURRENT, SUPERSEDED, Reader, as_resource
 from chalicelib.documents.models import Document, DocumentCreate, DocumentPage, DocumentPatch, DocumentQuery
 
-CONTENT = blobs.Bucket("documents")  # this module's encrypted content, in its own bucket
+CONTENT = blobs.Bucket("documents", layout.DOCUMENTS_TABLE)  # this module's encrypted content, in its own bucket
 
 RELEASE_TIMER = ActorRef(role="system", id="release-timer")
 ANY_DOCUMENT = Resource(kind="document", document_type="other")
@@ -70,15 +71,22 @@ def _hidden(item: dict) -> bool:
     return bool(item.get("hidden_from_representatives"))
 
 
-def _concealed(*items: dict) -> dict[str, bool]:
+class Concealed(TypedDict):
+    """What an event records of the documents it is about (core.history.journal commit's flags)."""
+
+    hidden_from_representatives: bool
+    invisible_to_patient: bool
+
+
+def _concealed(*items: dict) -> Concealed:
     """What an event about these documents records of them (core.history.journal): hidden from the
     representatives, still invisible to the patient, for the history to show it only to whom may
     see them all."""
     now = clock.now()
-    return {
-        "hidden_from_representatives": any(_hidden(item) for item in items),
-        "invisible_to_patient": any(still_invisible(as_resource(item), now) for item in items),
-    }
+    return Concealed(
+        hidden_from_representatives=any(_hidden(item) for item in items),
+        invisible_to_patient=any(still_invisible(as_resource(item), now) for item in items),
+    )
 
 
 def _record(
@@ -95,8 +103,7 @@ def _record(
         action,
         resource,
         writes=with_items or [],
-        head=granted.items.activity_head,
-        **(_concealed(about) if about else {}),
+        **_concealed(*([about] if about else [])),
     )
 
 
@@ -156,7 +163,7 @@ def deposit_all(documents: list[Checked]) -> list[Document]:
         raise Conflict("Two documents replace the same one: a document is replaced once.")
     granted = documents[0].granted
     drafts = [_draft(document) for document in documents]
-    items = write(granted.space.patient_id, granted.actor_ref, drafts, head=granted.items.activity_head)
+    items = write(granted.space.patient_id, granted.actor_ref, drafts)
     return [_public(item) for item in items]
 
 
@@ -465,7 +472,7 @@ def update(principal: Principal, patient_id: str, document_id: str, request: Doc
         item.update(sets)
         # each event records the document as the change leaves it (released, disclosed)
         events = [journal.Event(action, document_id, **_concealed(item)) for action in actions]
-        journal.commit_events(patient_id, granted.actor_ref, events, writes=[change], head=items.activity_head)
+        journal.commit_events(patient_id, granted.actor_ref, events, writes=[change])
     return _seen(granted, item)
 
 
@@ -511,19 +518,17 @@ def _release(patient_id: str, item: dict, actor: ActorRef) -> bool:
 
 def delete(principal: Principal, patient_id: str, document_id: str) -> None:
     granted, item = _find(principal, patient_id, document_id, "delete")
-    _remove(granted.space.patient_id, item, granted.actor_ref, head=granted.items.activity_head)
+    _remove(granted.space.patient_id, item, granted.actor_ref)
 
 
-def _remove(patient_id: str, item: dict, actor: ActorRef, head: dict | None = None) -> None:
+def _remove(patient_id: str, item: dict, actor: ActorRef) -> None:
     object_key = item["object_key"]
     owned = [
         store.delete_item(patient_id, item["document_id"]),
         store.delete_pointer_item(item["document_id"]),
         CONTENT.put_marker_item(object_key, store.owner(patient_id, item["document_id"])),
     ]
-    journal.commit(
-        patient_id, actor, "document.deleted", item["document_id"], writes=owned, head=head, **_concealed(item)
-    )
+    journal.commit(patient_id, actor, "document.deleted", item["document_id"], writes=owned, **_concealed(item))
     CONTENT.discard(object_key)  # a failure here leaves the marker: the sweeper finishes
 
 
@@ -533,7 +538,7 @@ def purge_space(patient_id: str, actor: ActorRef) -> int:
     documents = store.all_of(patient_id)
     for item in documents:
         _remove(patient_id, item, actor)
-    purge.delete(purge.space_items(patient_id, [layout.LEGACY_PREFIX]))
+    purge.delete(purge.space_items(patient_id, [layout.LEGACY_PREFIX], store.TABLE), store.TABLE)
     return len(documents)
 
 

@@ -21,6 +21,9 @@ from chalicelib.core.errors import is_condition_failure
 from chalicelib.core.settings import settings
 
 key = layout.document
+TABLE = (
+    layout.DOCUMENTS_TABLE
+)  # metadata, pointers, legacy markers, content markers; the space's access inputs are the spaces table's
 
 
 def owner(patient_id: str, document_id: str) -> str:
@@ -41,31 +44,31 @@ def object_key(document_id: str) -> str:
 
 
 def get(patient_id: str, document_id: str) -> dict | None:
-    return aws.table().get_item(Key=key(patient_id, document_id)).get("Item")
+    return aws.table(TABLE).get_item(Key=key(patient_id, document_id)).get("Item")
 
 
 def put_item(item: dict) -> dict:
-    return aws.put_new({**key(item["patient_id"], item["document_id"]), **item})
+    return aws.put_new({**key(item["patient_id"], item["document_id"]), **item}, TABLE)
 
 
 def put_pointer_item(patient_id: str, document_id: str) -> dict:
-    return aws.put_new({**layout.document_pointer(document_id), "patient_id": patient_id})
+    return aws.put_new({**layout.document_pointer(document_id), "patient_id": patient_id}, TABLE)
 
 
 def delete_pointer_item(document_id: str) -> dict:
-    return {"Delete": {"TableName": aws.table().name, "Key": layout.document_pointer(document_id)}}
+    return {"Delete": {"TableName": aws.table(TABLE).name, "Key": layout.document_pointer(document_id)}}
 
 
 def patient_of(document_id: str) -> str | None:
     """The space a document is in, by its id alone."""
-    item = aws.table().get_item(Key=layout.document_pointer(document_id)).get("Item")
+    item = aws.table(TABLE).get_item(Key=layout.document_pointer(document_id)).get("Item")
     return item["patient_id"] if item else None
 
 
 def delete_item(patient_id: str, document_id: str) -> dict:
     return {
         "Delete": {
-            "TableName": aws.table().name,
+            "TableName": aws.table(TABLE).name,
             "Key": key(patient_id, document_id),
             "ConditionExpression": "attribute_exists(pk)",
         }
@@ -87,7 +90,7 @@ def update_item(
         expression += " REMOVE " + ", ".join(f"#f{len(sets) + i}" for i in range(len(removes)))
     return {
         "Update": {
-            "TableName": aws.table().name,
+            "TableName": aws.table(TABLE).name,
             "Key": key(patient_id, document_id),
             "UpdateExpression": expression,
             "ConditionExpression": condition,
@@ -114,7 +117,7 @@ def _newest_first(patient_id: str, document_type: str | None) -> dict[str, Any]:
 def page(
     patient_id: str, limit: int, start_key: dict | None, document_type: str | None
 ) -> tuple[list[dict], dict | None]:
-    return aws.query_page({**_newest_first(patient_id, document_type), "Limit": limit}, start_key)
+    return aws.query_page({**_newest_first(patient_id, document_type), "Limit": limit}, start_key, TABLE)
 
 
 def visible_page(
@@ -123,7 +126,7 @@ def visible_page(
     """A full page of the documents ``visible`` accepts, newest first (core.data.aws.visible_page: the
     others leave no trace in the page or its cursor). Their status is the caller's to filter: a
     document superseded by one the caller may not read is current for them."""
-    return aws.visible_page(_newest_first(patient_id, document_type), start_key, limit, visible)
+    return aws.visible_page(_newest_first(patient_id, document_type), start_key, limit, visible, kind=TABLE)
 
 
 def matching(patient_id: str, types: frozenset[str] | None) -> list[dict]:
@@ -132,7 +135,7 @@ def matching(patient_id: str, types: frozenset[str] | None) -> list[dict]:
     query = _space_documents(patient_id)
     if types:
         query["FilterExpression"] = Attr("type").is_in(sorted(types))
-    return aws.query_all(**query)
+    return aws.query_all(TABLE, **query)
 
 
 def position(item: dict) -> dict:
@@ -156,7 +159,7 @@ def all_of(patient_id: str) -> list[dict]:
 
 def due_for_release(day: str, until: str) -> list[dict]:
     return (
-        aws.table()
+        aws.table(TABLE)
         .query(
             IndexName="gsi1",
             KeyConditionExpression=Key("gsi1pk").eq(layout.release_bucket(day)) & Key("gsi1sk").lte(until),
@@ -191,10 +194,17 @@ def import_state(migration_id: str, archive_key: str, patient_id: str, unique_id
         layout.activity_head(patient_id),
     )
     markers = {at(layout.legacy_document(patient_id, unique_id)): unique_id for unique_id in unique_ids}
-    keys = [counted, account, head, *({"pk": pk, "sk": sk} for pk, sk in markers)]
+    marker_keys = [{"pk": pk, "sk": sk} for pk, sk in markers]
+    first = spaces.BATCH_KEYS - 3  # the first batch also reads the account, the head and the counted marker
+    batches: list[dict[str | None, list[dict[str, Any]]]] = [
+        {None: [account], layout.HISTORY_TABLE: [head], layout.MIGRATION_TABLE: [counted], TABLE: marker_keys[:first]}
+    ]
+    for start in range(first, len(marker_keys), spaces.BATCH_KEYS):
+        more: dict[str | None, list[dict[str, Any]]] = {TABLE: marker_keys[start : start + spaces.BATCH_KEYS]}
+        batches.append(more)
     found: dict[tuple[str, str], dict] = {}
-    for start in range(0, len(keys), spaces.BATCH_KEYS):
-        found.update({at(item): item for item in aws.batch_get(keys[start : start + spaces.BATCH_KEYS])})
+    for batch in batches:
+        found.update({at(item): item for items in aws.batch_get_tables(batch).values() for item in items})
     status = found.get(at(account), {}).get("status")
     return ImportState(
         counted=at(counted) in found,
@@ -206,23 +216,24 @@ def import_state(migration_id: str, archive_key: str, patient_id: str, unique_id
 
 def legacy_marker_item(patient_id: str, unique_id: str, document_id: str, migration_id: str) -> dict:
     return aws.put_new(
-        {**layout.legacy_document(patient_id, unique_id), "document_id": document_id, "migration_id": migration_id}
+        {**layout.legacy_document(patient_id, unique_id), "document_id": document_id, "migration_id": migration_id},
+        TABLE,
     )
 
 
 def space_open_item(patient_id: str) -> dict:
-    return layout.space_is_open(aws.table().name, patient_id)
+    return layout.space_is_open(aws.table().name, patient_id)  # the spaces table's account
 
 
 def count_item(migration_id: str, archive_key: str, add: dict[str, int]) -> dict:
     shard = counters.shard_of(archive_key, MIGRATION_SHARDS)
-    return counters.add_item(layout.migration_counter(migration_id, shard), add)
+    return counters.add_item(layout.migration_counter(migration_id, shard), add, layout.MIGRATION_TABLE)
 
 
 def counted_item(migration_id: str, archive_key: str) -> dict:
     """Written with an archive's last change: this migration counts the archive once."""
     expires = int((clock.now() + timedelta(days=COUNTED_FOR_DAYS)).timestamp())
-    return aws.put_new({**layout.migration_archive(migration_id, archive_key), "ttl": expires})
+    return aws.put_new({**layout.migration_archive(migration_id, archive_key), "ttl": expires}, layout.MIGRATION_TABLE)
 
 
 def settle(migration_id: str, archive_key: str, outcome: str, reject: dict | None = None) -> bool:
@@ -235,14 +246,8 @@ def settle(migration_id: str, archive_key: str, outcome: str, reject: dict | Non
         count_item(migration_id, archive_key, {"archives": 1, outcome: 1}),
     ]
     if reject:
-        items.append(
-            {
-                "Put": {
-                    "TableName": aws.table().name,
-                    "Item": {**layout.migration_reject(migration_id, archive_key), **reject},
-                }
-            }
-        )
+        reject_item = {**layout.migration_reject(migration_id, archive_key), **reject}
+        items.append({"Put": {"TableName": aws.table(layout.MIGRATION_TABLE).name, "Item": reject_item}})
     try:
         aws.table().meta.client.transact_write_items(TransactItems=items)
     except ClientError as error:

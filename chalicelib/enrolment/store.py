@@ -33,6 +33,7 @@ from chalicelib.core.settings import settings
 
 COUNTER_SHARDS = 16
 campaign_key = layout.campaign
+TABLE = layout.ENROLMENT_TABLE  # campaigns, their counters, pending notices; accounts are the spaces table's
 
 
 def _shard_of(patient_id: str, shards: int) -> int:
@@ -45,21 +46,21 @@ def _shard_key(campaign_id: str, patient_id: str) -> dict:
 
 
 def put_campaign(item: dict) -> None:
-    aws.table().put_item(
+    aws.table(TABLE).put_item(
         Item={**campaign_key(item["campaign_id"]), **item}, ConditionExpression="attribute_not_exists(pk)"
     )
 
 
 def get_campaign(campaign_id: str) -> dict | None:
-    return aws.table().get_item(Key=campaign_key(campaign_id)).get("Item")
+    return aws.table(TABLE).get_item(Key=campaign_key(campaign_id)).get("Item")
 
 
 def counts(campaign_id: str) -> dict[str, int]:
-    return counters.totals(layout.campaign_partition(campaign_id))
+    return counters.totals(layout.campaign_partition(campaign_id), TABLE)
 
 
 def _count_item(campaign_id: str, patient_id: str, add: dict[str, int]) -> dict:
-    return counters.add_item(_shard_key(campaign_id, patient_id), add)
+    return counters.add_item(_shard_key(campaign_id, patient_id), add, TABLE)
 
 
 def _put(item: dict, condition: str | None = "attribute_not_exists(pk)") -> dict:
@@ -242,11 +243,9 @@ def accounts(patient_ids: list[str]) -> dict[str, dict]:
     return {item["patient_id"]: item for batch in batches for item in aws.batch_get(batch)}
 
 
-# --- Pending notices (enrolment/deferred_notices.py) -----------------------------------------------
-#     pk = NOTICE#<patient_id>#<template>  sk = NOTICE   patient_id, template, args_sealed, deferred_at,
-#                                                        recipients? (indexes; none: every recipient)
-#         gsi1pk = NOTICES#<shard>  gsi1sk = <deferred_at>   what the schedule queries (every change
-#                                                        writes one: sharded as cohorts are)
+# --- Pending notices (enrolment/deferred_notices.py; keys in core.data.layout) --------------------
+# Each item: patient_id, template, args_sealed, deferred_at, recipients? (indexes; none: every
+# recipient). Every change writes one: the schedule's index is sharded as cohorts are.
 PENDING = "NOTICES"
 PENDING_SHARDS = 16
 
@@ -262,7 +261,7 @@ def pending_notice_item(patient_id: str, template: str, args_sealed: bytes, at: 
         "gsi1pk": f"{PENDING}#{counters.shard_of(patient_id, PENDING_SHARDS)}",
         "gsi1sk": at,
     }
-    return {"Put": {"TableName": aws.table().name, "Item": item}}
+    return {"Put": {"TableName": aws.table(TABLE).name, "Item": item}}
 
 
 def notices_pending_since(cutoff: str) -> list[dict]:
@@ -271,20 +270,22 @@ def notices_pending_since(cutoff: str) -> list[dict]:
         item
         for shard in range(PENDING_SHARDS)
         for item in aws.query_all(
-            IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(f"{PENDING}#{shard}") & Key("gsi1sk").lte(cutoff)
+            TABLE,
+            IndexName="gsi1",
+            KeyConditionExpression=Key("gsi1pk").eq(f"{PENDING}#{shard}") & Key("gsi1sk").lte(cutoff),
         )
     ]
 
 
 def keep_notice_for(patient_id: str, template: str, recipients: list[int]) -> None:
     key = layout.deferred_notice(patient_id, template)
-    aws.table().update_item(
+    aws.table(TABLE).update_item(
         Key=key, UpdateExpression="SET recipients = :r", ExpressionAttributeValues={":r": recipients}
     )
 
 
 def clear_notice(patient_id: str, template: str) -> None:
-    aws.table().delete_item(Key=layout.deferred_notice(patient_id, template))
+    aws.table(TABLE).delete_item(Key=layout.deferred_notice(patient_id, template))
 
 
 def start_timer(cohort_id: str, timer_input: dict) -> bool:

@@ -37,5 +37,5 @@ def export(principal: Principal, patient_id: str) -> dict:
     resources += [build.observation(item) for item in profile.measurements(patient_id)]
     # what the caller may read: documents still invisible to the patient stay out of the export
     resources += [build.document(item) for item in documents.readable_metadata(granted.actor, granted.space, now)]
-    event = journal.record(patient_id, granted.actor_ref, "export.created", None, head=granted.items.activity_head)
+    event = journal.record(patient_id, granted.actor_ref, "export.created", None)
     return fhir.bundle(fhir.resource_id("Bundle", event["event_id"]), clock.iso(now), resources)

@@ -53,7 +53,7 @@ from chalicelib.messaging.models import (
     Sent,
 )
 
-CONTENT = blobs.Bucket("messages")  # this module's encrypted content, in its own bucket
+CONTENT = blobs.Bucket("messages", layout.MESSAGING_TABLE)  # this module's encrypted content, in its own bucket
 
 CONVERSATION = Resource(kind="conversation")
 NO_CONVERSATION = "No such conversation, or you are not one of its participants."
@@ -160,9 +160,7 @@ def _commit(granted: Authorized, action: str, resource: str, stored: _Stored, it
         + guard
     )
     try:
-        journal.commit(
-            patient_id, granted.actor_ref, action, resource, writes=transaction, head=granted.items.activity_head
-        )
+        journal.commit(patient_id, granted.actor_ref, action, resource, writes=transaction)
     except journal.StateChanged:
         CONTENT.discard_all(stored.object_keys)  # refused: nothing was written
         _decide_again(granted)
@@ -396,7 +394,6 @@ def list_messages(principal: Principal, conversation_id: str, limit: int, cursor
                 "conversation.read",
                 conversation_id,
                 writes=[mark],
-                head=granted.items.activity_head,
             )
     return MessagePage(items=out, next_cursor=encode_cursor(last_key, list_scope))
 
@@ -422,9 +419,7 @@ def attachment(principal: Principal, conversation_id: str, message_id: str, inde
     patient_id = granted.space.patient_id
     context = _context(patient_id, conversation_id, message_id, f"attachment-{int(part['index'])}")
     data = CONTENT.load(part["object_key"], context, part["sha256"])
-    journal.record(
-        patient_id, granted.actor_ref, "message.attachment_read", message_id, head=granted.items.activity_head
-    )
+    journal.record(patient_id, granted.actor_ref, "message.attachment_read", message_id)
     body = data.decode("utf-8") if part["media_type"] == "text/plain" else data
     return Raw(body=body, content_type=part["media_type"])
 
@@ -439,6 +434,6 @@ def purge_space(patient_id: str, actor: ActorRef) -> int:
         for message in (item for item in items if item["sk"].startswith(layout.MESSAGE_PREFIX)):
             for key in [message["object_key"], *(part["object_key"] for part in message.get("attachments", []))]:
                 CONTENT.discard(key)
-        purge.delete(items)
+        purge.delete(items, layout.MESSAGING_TABLE)
         journal.record(patient_id, actor, "conversation.deleted", entry["conversation_id"])
     return len(inbox)

@@ -30,6 +30,7 @@ ROLES = (PATIENT, PROFESSIONAL)
 
 
 partition = layout.conversation
+TABLE = layout.MESSAGING_TABLE  # conversations and their inboxes; the spaces they are about are the spaces table's
 participant_key = layout.participant
 message_key = layout.message
 inbox = layout.inbox
@@ -51,7 +52,7 @@ def attachment_object_key(message_id: str, index: int) -> str:
 def participants(conversation_id: str) -> dict[str, dict]:
     """Both inbox entries ({role: item}); empty when there is no such conversation."""
     items = (
-        aws.table()
+        aws.table(TABLE)
         .query(
             KeyConditionExpression=Key("pk").eq(partition(conversation_id))
             & Key("sk").begins_with(layout.PARTICIPANT_PREFIX),
@@ -63,7 +64,7 @@ def participants(conversation_id: str) -> dict[str, dict]:
 
 
 def get_message(conversation_id: str, message_id: str) -> dict | None:
-    return aws.table().get_item(Key=message_key(conversation_id, message_id)).get("Item")
+    return aws.table(TABLE).get_item(Key=message_key(conversation_id, message_id)).get("Item")
 
 
 def messages_page(conversation_id: str, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
@@ -74,7 +75,7 @@ def messages_page(conversation_id: str, limit: int, start_key: dict | None) -> t
         "Limit": limit,
         "ConsistentRead": True,
     }
-    return aws.query_page(query, start_key)
+    return aws.query_page(query, start_key, TABLE)
 
 
 def inbox_page(role: str, participant_id: str, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
@@ -84,7 +85,7 @@ def inbox_page(role: str, participant_id: str, limit: int, start_key: dict | Non
         "ScanIndexForward": False,
         "Limit": limit,
     }
-    return aws.query_page(query, start_key)
+    return aws.query_page(query, start_key, TABLE)
 
 
 def patient_inboxes_page(patient_ids: list[str], limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
@@ -104,7 +105,7 @@ def patient_inboxes_page(patient_ids: list[str], limit: int, start_key: dict | N
             "ScanIndexForward": False,
             "Limit": limit + 1,
         }
-        entries += aws.table().query(**query).get("Items", [])
+        entries += aws.table(TABLE).query(**query).get("Items", [])
     entries.sort(key=lambda entry: entry["gsi1sk"], reverse=True)
     page = entries[:limit]
     return page, ({"before": page[-1]["gsi1sk"]} if len(entries) > limit else None)
@@ -114,7 +115,7 @@ def patient_inboxes_page(patient_ids: list[str], limit: int, start_key: dict | N
 
 
 def _table() -> str:
-    return aws.table().name
+    return aws.table(TABLE).name
 
 
 def put_participant(entry: dict) -> dict:
@@ -124,12 +125,12 @@ def put_participant(entry: dict) -> dict:
         "gsi1pk": inbox(entry["role"], entry["patient_id"] if entry["role"] == PATIENT else entry["rpps"]),
         "gsi1sk": f"{entry['last_message_at']}#{entry['conversation_id']}",
     }
-    return aws.put_new(item)
+    return aws.put_new(item, TABLE)
 
 
 def put_message(conversation_id: str, message: dict) -> dict:
     item = {**message_key(conversation_id, message["message_id"]), **message}
-    return aws.put_new(item)
+    return aws.put_new(item, TABLE)
 
 
 def touch_participant(conversation_id: str, role: str, sent_at: str, *, recipient: bool) -> dict:
@@ -170,23 +171,23 @@ def mark_read(conversation_id: str, role: str, previous: str | None, last_read: 
 
 def space_open_check(patient_id: str) -> dict:
     """Fails the transaction if the space was closed since it was read."""
-    return layout.space_is_open(_table(), patient_id)
+    return layout.space_is_open(aws.table().name, patient_id)
 
 
 def not_blocked_check(patient_id: str, rpps: str) -> dict:
     """Fails the transaction if the patient blocked this professional since the space was read."""
-    return layout.not_blocked(_table(), patient_id, rpps)
+    return layout.not_blocked(aws.table().name, patient_id, rpps)
 
 
 # --- closure ------------------------------------------------------------------------------------
 def patient_inbox(patient_id: str) -> list[dict]:
     """Every inbox entry of the patient's conversations."""
-    return aws.query_all(IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(inbox(PATIENT, patient_id)))
+    return aws.query_all(TABLE, IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(inbox(PATIENT, patient_id)))
 
 
 def conversation_items(conversation_id: str) -> list[dict]:
     """Everything a conversation holds: both inbox entries and every message."""
-    return aws.query_all(KeyConditionExpression=Key("pk").eq(partition(conversation_id)))
+    return aws.query_all(TABLE, KeyConditionExpression=Key("pk").eq(partition(conversation_id)))
 
 
 def _now() -> str:

@@ -14,20 +14,21 @@ from chalicelib.core.data import aws, counters, layout
 from chalicelib.core.settings import settings
 
 partition = layout.migration_partition
+TABLE = layout.MIGRATION_TABLE
 
 
 def put(item: dict) -> None:
-    aws.table().put_item(
+    aws.table(TABLE).put_item(
         Item={**layout.migration(item["migration_id"]), **item}, ConditionExpression="attribute_not_exists(pk)"
     )
 
 
 def delete(migration_id: str) -> None:
-    aws.table().delete_item(Key=layout.migration(migration_id))
+    aws.table(TABLE).delete_item(Key=layout.migration(migration_id))
 
 
 def get(migration_id: str) -> dict | None:
-    return aws.table().get_item(Key=layout.migration(migration_id), ConsistentRead=True).get("Item")
+    return aws.table(TABLE).get_item(Key=layout.migration(migration_id), ConsistentRead=True).get("Item")
 
 
 def has_archives(prefix: str) -> bool:
@@ -47,7 +48,7 @@ def start_import(migration_id: str, prefix: str) -> None:
 
 
 def counts(migration_id: str) -> dict[str, int]:
-    return counters.totals(layout.migration_partition(migration_id))
+    return counters.totals(layout.migration_partition(migration_id), TABLE)
 
 
 def rejects_page(migration_id: str, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
@@ -56,4 +57,4 @@ def rejects_page(migration_id: str, limit: int, start_key: dict | None) -> tuple
         & Key("sk").begins_with(layout.REJECT_PREFIX),
         "Limit": limit,
     }
-    return aws.query_page(query, start_key)
+    return aws.query_page(query, start_key, TABLE)

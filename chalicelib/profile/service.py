@@ -61,7 +61,6 @@ def _record(granted: Authorized, action: str, resource: str | None, with_items: 
         action,
         resource,
         writes=with_items or [],
-        head=granted.items.activity_head,
     )
 
 
@@ -140,7 +139,7 @@ def series(principal: Principal, patient_id: str, query: MeasurementQuery) -> Me
 
 def purge_space(patient_id: str, actor: ActorRef) -> int:
     """Closure with immediate deletion: every profile entry and measurement."""
-    items = purge.space_items(patient_id, store.owned_prefixes())
-    purge.delete(items)
+    items = purge.space_items(patient_id, store.owned_prefixes(), store.TABLE)
+    purge.delete(items, store.TABLE)
     journal.record(patient_id, actor, "space.purged", f"profile: {len(items)} items")
     return len(items)

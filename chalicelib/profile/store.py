@@ -23,6 +23,7 @@ from chalicelib.core.data.layout import patient as partition
 
 END = "~"  # sorts after every character used in sort keys
 entry_key = layout.profile_entry
+TABLE = layout.PROFILE_TABLE
 pointer_key = layout.measurement_pointer
 
 
@@ -43,11 +44,11 @@ def from_dynamo(value: Any) -> Any:
 
 
 def _put(item: dict) -> dict:
-    return aws.put_new(to_dynamo(item))
+    return aws.put_new(to_dynamo(item), TABLE)
 
 
 def _delete(key: dict) -> dict:
-    return {"Delete": {"TableName": aws.table().name, "Key": key, "ConditionExpression": "attribute_exists(pk)"}}
+    return {"Delete": {"TableName": aws.table(TABLE).name, "Key": key, "ConditionExpression": "attribute_exists(pk)"}}
 
 
 # --- writes (transaction items, committed with their history event) ----------------------------
@@ -75,12 +76,12 @@ def delete_measurement_items(patient_id: str, entry_id: str, sk: str) -> list[di
 
 # --- reads --------------------------------------------------------------------------------------
 def measurement_sk_of(patient_id: str, entry_id: str) -> str | None:
-    item = aws.table().get_item(Key=pointer_key(patient_id, entry_id), ConsistentRead=True).get("Item")
+    item = aws.table(TABLE).get_item(Key=pointer_key(patient_id, entry_id), ConsistentRead=True).get("Item")
     return item["measurement_sk"] if item else None
 
 
 def _query_all(**query: Any) -> list[dict]:
-    return [from_dynamo(item) for item in aws.query_all(**query)]
+    return [from_dynamo(item) for item in aws.query_all(TABLE, **query)]
 
 
 def entries(patient_id: str) -> list[dict]:
@@ -94,7 +95,7 @@ def all_measurements(patient_id: str) -> list[dict]:
 
 
 def latest_measurement(patient_id: str, kind: str) -> dict | None:
-    result = aws.table().query(
+    result = aws.table(TABLE).query(
         KeyConditionExpression=Key("pk").eq(partition(patient_id)) & Key("sk").begins_with(kind_prefix(kind)),
         ScanIndexForward=False,
         Limit=1,
@@ -124,7 +125,7 @@ def series(
         "ScanIndexForward": True,
         "Limit": limit,
     }
-    items, last_key = aws.query_page(query, start_key)
+    items, last_key = aws.query_page(query, start_key, TABLE)
     return [from_dynamo(item) for item in items], last_key
 
 

@@ -12,7 +12,8 @@ from chalicelib.core.settings import settings
 
 
 def _table():
-    return boto3.resource("dynamodb", region_name="eu-west-3").Table(settings().table_name)
+    """The history table, where the events are kept."""
+    return boto3.resource("dynamodb", region_name="eu-west-3").Table(settings().module_table("history"))
 
 
 def _record(patient_id: str, count: int, action: str = "document.read") -> None:

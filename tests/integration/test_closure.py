@@ -3,10 +3,10 @@
 import base64
 
 import boto3
-from boto3.dynamodb.conditions import Key
 
 from chalicelib.core.settings import settings
 from devstack import workers
+from tests.conftest import every_stored_item
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).decode()
 
@@ -47,16 +47,21 @@ def test_delete_now_leaves_only_account_settings_and_history(api, enrolment, tok
     s3 = boto3.client("s3", region_name="eu-west-3")
     for bucket in (settings().documents_bucket, settings().messages_bucket):
         assert s3.list_object_versions(Bucket=bucket).get("Versions", []) == []
-    table = boto3.resource("dynamodb", region_name="eu-west-3").Table(settings().table_name)
     left = {
         item["sk"].split("#")[0] + "#" + item["sk"].split("#")[1]
         if item["sk"].startswith("SPACE#")
         else item["sk"].split("#")[0]
-        for item in table.query(KeyConditionExpression=Key("pk").eq(f"PAT#{patient_id}"))["Items"]
+        for item in every_stored_item()
+        if item["pk"] == f"PAT#{patient_id}"
     }
-    assert left == {"SPACE#ACCOUNT", "SPACE#ACTIVITY_HEAD", "SPACE#GRANT", "ACT"}
+    assert left == {
+        "SPACE#ACCOUNT",
+        "SPACE#ACTIVITY_HEAD",
+        "SPACE#GRANT",
+        "ACT",
+    }  # the account, its history, its settings
     conversation = opened.json_body["conversation_id"]
-    assert table.query(KeyConditionExpression=Key("pk").eq(f"CONV#{conversation}"))["Items"] == []
+    assert [item for item in every_stored_item() if item["pk"] == f"CONV#{conversation}"] == []
     history = [e["action"] for e in api.get(f"{base}/activity?limit=200", token=patient).json_body["items"]]
     purged = {
         e["resource"]

@@ -37,7 +37,7 @@ def stack(tmp_path_factory):
 
 def send(api: str, method: str, path: str, body=None, token=None, headers=None, raw: bytes | None = None):
     parts = urlsplit(api)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
     all_headers = {"Connection": "close", **(headers or {})}
     if token:
         all_headers["Authorization"] = f"Bearer {token}"

@@ -76,7 +76,7 @@ def test_deposit_is_encrypted_and_reads_back(api, space):
 
 
 def test_ciphertext_moved_under_another_document_does_not_open(api, space, enrolment, token):
-    patient_id, patient, doctor = space
+    patient_id, _patient, doctor = space
     other_id, other = enrolment.active_patient(2)
     mine = _deposit(api, patient_id, doctor)
     theirs = _deposit(api, other_id, doctor, content_base64=base64.b64encode(b"%PDF-other").decode())
@@ -106,7 +106,7 @@ def test_ciphertext_moved_under_another_document_does_not_open(api, space, enrol
     ids=["too-large", "png-declared", "exe-as-pdf", "bad-base64", "unknown-type", "future-date"],
 )
 def test_bad_content_is_refused_and_nothing_is_written(api, space, overrides, status, code):
-    patient_id, patient, doctor = space
+    patient_id, _patient, doctor = space
     response = api.post(f"/v1/patients/{patient_id}/documents", document(**overrides), token=doctor)
     assert (response.status_code, response.json_body["error"]["code"]) == (status, code)
     if overrides.get("type") == "horoscope":
@@ -144,7 +144,7 @@ def test_crash_between_content_and_metadata_is_swept(api, space, monkeypatch):
     from chalicelib.core.history import journal
     from chalicelib.documents.service import CONTENT
 
-    patient_id, patient, doctor = space
+    patient_id, _patient, doctor = space
 
     class Crash(BaseException):
         """The Lambda dies: no except clause runs."""
@@ -305,7 +305,7 @@ def test_closure_cuts_access_and_delete_now_purges(api, space):
 
 
 def test_insurer_and_agent_never_reach_documents(api, space, token):
-    patient_id, patient, doctor = space
+    patient_id, _patient, doctor = space
     meta = _deposit(api, patient_id, doctor)
     for role in ("insurer", "mutual_insurer", "employer", "enrolment_agent", "catalogue_admin"):
         assert (
@@ -319,13 +319,13 @@ def test_a_cursor_dynamodb_refuses_is_the_callers_400(api, space, monkeypatch):
     not check; a range can move under a list's own cursor): 400, not 500."""
     from botocore.exceptions import ClientError
 
-    from chalicelib.core.data import aws
+    from chalicelib.core.data import aws, layout
 
     patient_id, patient, doctor = space
     for _ in range(2):
         _deposit(api, patient_id, doctor)
     cursor = api.get(f"/v1/patients/{patient_id}/documents?limit=1", token=patient).json_body["next_cursor"]
-    table = aws.table()
+    table = aws.table(layout.DOCUMENTS_TABLE)
     real_query = table.query
 
     def refusing_start_keys(**query):
@@ -384,12 +384,12 @@ def test_a_replacement_invisible_to_the_patient_leaves_no_trace_until_released(a
     assert [d["document_id"] for d in api.get(f"{base}?status=superseded", token=patient).json_body["items"]] == [
         older["document_id"]
     ]
-    events = {(e["action"], e.get("resource")) for e in whole_history(api, patient_id, patient)}
+    actions = {(e["action"], e.get("resource")) for e in whole_history(api, patient_id, patient)}
     assert {
         ("document.created", newer["document_id"]),
         ("document.superseded", older["document_id"]),
         ("document.released", newer["document_id"]),
-    } <= events
+    } <= actions
 
 
 def test_the_patients_history_shows_an_invisible_documents_events_once_released(api, space):

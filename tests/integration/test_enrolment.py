@@ -1,7 +1,7 @@
 import pytest
 
 from devstack.outbox import sent
-from tests.conftest import invitee, make_ins
+from tests.conftest import every_stored_item, invitee, make_ins
 
 
 def test_campaign_defaults_and_counts(api, enrolment):
@@ -118,7 +118,6 @@ def test_an_invitation_that_fails_to_send_is_sent_later_with_its_code(api, enrol
     from datetime import timedelta
 
     from chalicelib.core import clock
-    from chalicelib.core.data import aws
     from chalicelib.core.policy import notify as notifications
     from chalicelib.enrolment import deferred_notices
 
@@ -135,7 +134,7 @@ def test_an_invitation_that_fails_to_send_is_sent_later_with_its_code(api, enrol
     assert result["accepted"] == 2 and not result["rejected"]  # the call does not fail half-way
     monkeypatch.undo()
     assert sent(to=people[0]["email"]) == []
-    stored = repr(aws.table().scan()["Items"])
+    stored = repr(every_stored_item())
     assert deferred_notices.resend_due(clock.now() + timedelta(hours=1)) == 1
     code = enrolment.code_of(people[0])  # from the invitation sent late
     assert code not in stored  # it waited sealed
@@ -215,9 +214,9 @@ def dies_when_sending(to, subject, body):
 
 
 def _pending_notices() -> list[dict]:
-    from chalicelib.core.data import aws
+    from chalicelib.core.data import aws, layout
 
-    return [item for item in aws.table().scan()["Items"] if item["pk"].startswith("NOTICE#")]
+    return [item for item in aws.table(layout.ENROLMENT_TABLE).scan()["Items"] if item["pk"].startswith("NOTICE#")]
 
 
 def test_an_invitation_is_sent_even_if_the_function_dies_between_commit_and_send(api, enrolment, monkeypatch):

@@ -260,7 +260,7 @@ def _refused(response) -> bool:
 
 
 def test_a_cursor_works_only_on_its_own_list(api, lists, monkeypatch):
-    from chalicelib.core.data import aws
+    from chalicelib.core.data import aws, layout
 
     _, patient, _, paths = lists
     cursors = {name: _page(api, path, patient)["next_cursor"] for name, path in paths.items()}
@@ -268,14 +268,18 @@ def test_a_cursor_works_only_on_its_own_list(api, lists, monkeypatch):
     for name, path in paths.items():
         assert len(_page(api, path, patient, f"&cursor={cursors[name]}")["items"]) == 1, name
 
-    table, start_keys = aws.table(), []
-    real_query = table.query
+    start_keys: list = []
 
-    def recording(**query):
-        start_keys.append(query.get("ExclusiveStartKey"))
-        return real_query(**query)
+    def recording(real_query):
+        def query(**request):
+            start_keys.append(request.get("ExclusiveStartKey"))
+            return real_query(**request)
 
-    monkeypatch.setattr(table, "query", recording)
+        return query
+
+    for kind in (None, *layout.MODULE_TABLES):
+        table = aws.table(kind)
+        monkeypatch.setattr(table, "query", recording(table.query))
     accepted = [
         (cursor_of, used_on)
         for cursor_of, cursor in cursors.items()

@@ -466,7 +466,7 @@ def test_closure_with_immediate_deletion_removes_imported_documents_and_their_ma
     ((person, patient_id),) = open_spaces(enrolment, 1100, 1)
     put_archives({"gone/record.zip": archive(person["ins"], [Doc(), Doc()])})
     assert run(api, operator, "gone/")["counts"]["documents"] == 2
-    table = boto3.resource("dynamodb", region_name="eu-west-3").Table(settings().table_name)
+    table = boto3.resource("dynamodb", region_name="eu-west-3").Table(settings().module_table(layout.DOCUMENTS_TABLE))
 
     def legacy_markers() -> list[dict]:
         query = table.query(

@@ -256,11 +256,11 @@ def test_time_series_by_kind_and_period_oldest_first(api, space):
 
 
 def test_series_is_a_query_never_a_scan(api, space, monkeypatch):
-    from chalicelib.core.data import aws
+    from chalicelib.core.data import aws, layout
 
     patient_id, patient = space
     api.post(path(patient_id, "/measurements"), glucose(), token=patient)
-    table, seen = aws.table(), []
+    table, seen = aws.table(layout.PROFILE_TABLE), []
     query = table.query
 
     def scan(**kwargs):
@@ -273,7 +273,7 @@ def test_series_is_a_query_never_a_scan(api, space, monkeypatch):
     monkeypatch.setattr(table, "scan", scan, raising=False)
     monkeypatch.setattr(table, "query", spy, raising=False)
     assert api.get(path(patient_id, "/measurements?kind=glucose"), token=patient).status_code == 200
-    series = [q for q in seen if not isinstance(q["KeyConditionExpression"], str)]  # the profile store's
+    series = [q for q in seen if not isinstance(q["KeyConditionExpression"], str)]
     assert len(series) == 1 and "FilterExpression" not in series[0] and "IndexName" not in series[0]
 
 

@@ -21,7 +21,7 @@ DOCTOR = ActorRef(role="professional", id="10000000009")
 
 
 def _table():
-    return boto3.resource("dynamodb", region_name="eu-west-3").Table(settings().table_name)
+    return boto3.resource("dynamodb", region_name="eu-west-3").Table(settings().module_table("history"))
 
 
 def _s3():
@@ -59,8 +59,14 @@ def _rewrite_from(patient_id: str, seq: int, events: list[dict]) -> None:
     )
 
 
-def _tail(patient_id: str, first: int) -> list[dict]:
+def _stored_head(patient_id: str) -> dict:
     head = journal.get_head(patient_id)
+    assert head is not None
+    return head
+
+
+def _tail(patient_id: str, first: int) -> list[dict]:
+    head = _stored_head(patient_id)
     return [_event(patient_id, n) for n in range(first, int(head["seq"]) + 1)]
 
 
@@ -79,7 +85,7 @@ def test_the_signer_signs_the_newest_head_and_verify_starts_there(api, signed_sp
     newest = listed[0]["Key"]
     body = json.loads(_s3().get_object(Bucket=settings().heads_bucket, Key=newest)["Body"].read())
     assert set(body) == {"patient_id", "seq", "hash", "signed_at", "key_id", "algorithm", "signature"}
-    assert (body["patient_id"], body["seq"], body["hash"]) == (patient_id, 7, journal.get_head(patient_id)["hash"])
+    assert (body["patient_id"], body["seq"], body["hash"]) == (patient_id, 7, _stored_head(patient_id)["hash"])
     assert body["algorithm"] == "ECDSA_SHA_256" and body["key_id"] == settings().heads_key_id
     assert newest == f"heads/{patient_id}/{10**12 - 1 - 7:012d}-{body['hash']}.json"
     # Only the signed event itself is read again: one event checked, the patient's to see.
@@ -87,7 +93,7 @@ def test_the_signer_signs_the_newest_head_and_verify_starts_there(api, signed_sp
     _record(patient_id, 2)
     assert _verify(api, patient_id, patient) == {"valid": True, "events": 3, "signed": True}
     drain_stream()
-    assert heads.latest(patient_id) == heads.SignedHead(9, journal.get_head(patient_id)["hash"])
+    assert heads.latest(patient_id) == heads.SignedHead(9, _stored_head(patient_id)["hash"])
 
 
 def test_without_a_signed_head_the_whole_chain_is_checked(api, enrolment):
@@ -104,7 +110,8 @@ def test_an_event_rewritten_with_the_chain_recomputed_after_it_is_reported(api, 
     # The signer refuses to sign the rewritten head, even once the chain moves on from it.
     _record(patient_id, 1)
     assert drain_stream() == 0
-    assert heads.latest(patient_id).seq == 7
+    latest = heads.latest(patient_id)
+    assert latest is not None and latest.seq == 7
     assert _verify(api, patient_id, patient)["valid"] is False
 
 
@@ -146,7 +153,7 @@ def test_a_head_signed_by_another_key_is_refused(api, signed_space):
     _rewrite_from(
         patient_id, 2, [{**event, "actor_id": "99999999999"} for event in tail] + [{**tail[-1], "event_id": "evt_more"}]
     )
-    head = journal.get_head(patient_id)
+    head = _stored_head(patient_id)
     forged = heads.SignedHead(int(head["seq"]), head["hash"])
     assert forged.seq == 8
     kms = boto3.client("kms", region_name="eu-west-3")

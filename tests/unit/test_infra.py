@@ -3,6 +3,7 @@
 import json
 
 from infra.render import render
+from infra.tables import MODULE_TABLES
 
 
 def _resources(kind: str) -> dict[str, dict]:
@@ -48,12 +49,25 @@ def test_signed_heads_are_kept_ten_years_in_compliance_mode_and_logged():
     assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}  # no personal content in it
 
 
-def test_key_rotates_and_table_is_recoverable():
+def test_key_rotates_and_tables_are_recoverable():
     key = _resources("AWS::KMS::Key")["DataKey"]
     assert key["EnableKeyRotation"] is True
-    (table,) = _resources("AWS::DynamoDB::Table").values()
-    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert table["SSESpecification"]["SSEType"] == "KMS"
+    tables = _resources("AWS::DynamoDB::Table")
+    assert set(tables) == {"Table", *MODULE_TABLES}
+    for table in tables.values():
+        assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert table["SSESpecification"] == {
+            "SSEEnabled": True,
+            "SSEType": "KMS",
+            "KMSMasterKeyId": {"Fn::GetAtt": ["DataKey", "Arn"]},
+        }
+        assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+
+
+def test_the_layout_names_the_tables_the_template_declares():
+    from chalicelib.core.data import layout
+
+    assert set(layout.MODULE_TABLES) == set(MODULE_TABLES.values())
 
 
 def test_state_machines_carry_their_asl():
@@ -97,7 +111,7 @@ def test_the_legacy_import_role_lists_queues_and_marks_done_only():
         "states:StopExecution",
     }
     assert ("s3:ListBucket", json.dumps({"Fn::GetAtt": ["ImportBucket", "Arn"]})) in granted
-    assert ("dynamodb:UpdateItem", json.dumps({"Fn::GetAtt": ["Table", "Arn"]})) in granted
+    assert ("dynamodb:UpdateItem", json.dumps({"Fn::GetAtt": ["MigrationTable", "Arn"]})) in granted
 
 
 def test_moto_runs_the_same_definition_with_batches_of_one():

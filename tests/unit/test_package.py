@@ -87,19 +87,24 @@ def purpose(name: str) -> str:
 
 KEY = "DataKey.Arn"
 TABLE = "Table.Arn"
-INDEX = "${Table.Arn}/index/gsi1"
 
 
-def table(actions: str, index: bool = False) -> set:
+def table(actions: str, index: bool = False, of: str = "Table") -> set:
     return (
-        grants(" ".join(f"dynamodb:{a}" for a in actions.split()), TABLE)
-        | (grants("dynamodb:Query", INDEX) if index else set())
-        | grants("kms:Decrypt", KEY, via("dynamodb", aws__dynamodb__tableName="Table"))
+        grants(" ".join(f"dynamodb:{a}" for a in actions.split()), f"{of}.Arn")
+        | (grants("dynamodb:Query", f"${{{of}.Arn}}/index/gsi1") if index else set())
+        | grants("kms:Decrypt", KEY, via("dynamodb", aws__dynamodb__tableName=of))
     )
 
 
-PEPPERS = grants("secretsmanager:GetSecretValue", "Peppers") | grants(
-    "kms:Decrypt", KEY, via("secretsmanager", SecretARN="Peppers")
+CURSORS = grants("secretsmanager:GetSecretValue", "CursorKey") | grants(
+    "kms:Decrypt", KEY, via("secretsmanager", SecretARN="CursorKey")
+)
+HISTORY = table("GetItem PutItem UpdateItem", of="HistoryTable")  # appending to the activity history
+PEPPERS = (
+    grants("secretsmanager:GetSecretValue", "Peppers")
+    | grants("kms:Decrypt", KEY, via("secretsmanager", SecretARN="Peppers"))
+    | CURSORS  # every module that finds spaces also lists
 )
 EMAILS = grants(
     "ses:SendEmail",
@@ -131,6 +136,8 @@ def bucket(name: str) -> set:
 MODULE_GRANTS = {
     "platform": set(),
     "enrolment": table("GetItem Query BatchGetItem PutItem UpdateItem DeleteItem", index=True)
+    | HISTORY
+    | table("GetItem Query PutItem UpdateItem DeleteItem", index=True, of="EnrolmentTable")
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("deferred_notice"))
     | EMAILS
@@ -139,32 +146,48 @@ MODULE_GRANTS = {
     | grants("sns:Publish", "PurgeTopic")
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, via("sns")),
     "access": table("GetItem Query PutItem UpdateItem DeleteItem ConditionCheckItem")
+    | HISTORY
     | PEPPERS
     | grants("kms:GenerateDataKey", KEY, purpose("emergency_reason"))
     | EMAILS
     | sends("LettersQueue"),
     "activity": table("GetItem Query")
+    | table("GetItem Query", of="HistoryTable")
+    | table("GetItem Query", of="DocumentsTable")
     | PEPPERS
     | grants("s3:ListBucket", "HeadsBucket.Arn")
     | grants("s3:GetObject", "${HeadsBucket.Arn}/*")
     | grants("kms:GetPublicKey", "HeadsKey.Arn"),
-    "documents": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True)
+    "documents": table("GetItem Query")
+    | HISTORY
+    | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="DocumentsTable")
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("document"))
     | bucket("DocumentsBucket"),
-    "profile": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS,
-    "catalogue": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS,
-    "export": table("GetItem Query PutItem UpdateItem") | PEPPERS,
-    "messaging": table(
-        "GetItem Query BatchGetItem PutItem UpdateItem DeleteItem ConditionCheckItem BatchWriteItem", index=True
-    )
+    "profile": table("GetItem Query")
+    | HISTORY
+    | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="ProfileTable")
+    | PEPPERS,
+    "catalogue": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | HISTORY | PEPPERS,
+    "export": table("GetItem Query")
+    | HISTORY
+    | table("GetItem Query", of="DocumentsTable")
+    | table("GetItem Query", of="ProfileTable")
+    | PEPPERS,
+    "messaging": table("GetItem Query BatchGetItem ConditionCheckItem")
+    | HISTORY
+    | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="MessagingTable")
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("message"))
     | bucket("MessagesBucket")
     | EMAILS,
-    "agenda": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | PEPPERS | EMAILS,
-    "migration": table("GetItem Query PutItem DeleteItem")
+    "agenda": table("GetItem Query")
+    | HISTORY
+    | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="AgendaTable")
     | PEPPERS
+    | EMAILS,
+    "migration": table("GetItem Query PutItem DeleteItem", of="MigrationTable")
+    | CURSORS  # and no peppers: nothing that finds a person
     | grants("s3:ListBucket", "ImportBucket.Arn")
     | grants("states:StartExecution", "LegacyImportStateMachine"),
 }
@@ -209,6 +232,9 @@ TRIGGERS = {
     # the batch's task token (IAM cannot scope those tokens).
     "LegacyImport": receives("ImportQueue")
     | grants("dynamodb:BatchGetItem dynamodb:ConditionCheckItem", TABLE)
+    | table("BatchGetItem PutItem UpdateItem", of="MigrationTable")
+    | grants("dynamodb:BatchGetItem", "DocumentsTable.Arn")
+    | grants("dynamodb:BatchGetItem", "HistoryTable.Arn")
     | grants("s3:GetObject", "${ImportBucket.Arn}/*")
     | grants("s3:ListBucket", "ImportBucket.Arn")
     | grants("kms:Decrypt", KEY, via("s3", aws__s3__arn="ImportBucket.Arn"))
@@ -234,12 +260,14 @@ CHAIN_ATTRIBUTES = [
 # Functions with a role of their own alone (none of their module's grants nor variables): the
 # history's signer reads the table's stream, signs with the heads key, puts into the heads bucket.
 ALONE = {
-    "SignHeads": grants("dynamodb:DescribeStream dynamodb:GetRecords dynamodb:GetShardIterator", "Table.StreamArn")
-    | grants("dynamodb:ListStreams", "${Table.Arn}/stream/*")
-    | grants("kms:Decrypt", KEY, via("dynamodb", aws__dynamodb__tableName="Table"))
+    "SignHeads": grants(
+        "dynamodb:DescribeStream dynamodb:GetRecords dynamodb:GetShardIterator", "HistoryTable.StreamArn"
+    )
+    | grants("dynamodb:ListStreams", "${HistoryTable.Arn}/stream/*")
+    | grants("kms:Decrypt", KEY, via("dynamodb", aws__dynamodb__tableName="HistoryTable"))
     | grants(
         "dynamodb:Query",
-        TABLE,
+        "HistoryTable.Arn",
         condition_text(
             {
                 "ForAllValues:StringEquals": {"dynamodb:Attributes": CHAIN_ATTRIBUTES},
@@ -252,7 +280,7 @@ ALONE = {
     | grants("s3:PutObject", "${HeadsBucket.Arn}/*"),
 }
 
-SPACE = ("TABLE_NAME", "PEPPERS_SECRET_ID")
+SPACE = ("TABLE_NAME", "PEPPERS_SECRET_ID", "CURSOR_SECRET_ID")
 MODULE_ENVIRONMENT = {
     "platform": (),
     "enrolment": (
@@ -271,12 +299,12 @@ MODULE_ENVIRONMENT = {
     "export": SPACE,
     "messaging": (*SPACE, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL"),
     "agenda": (*SPACE, "SENDER_EMAIL"),
-    "migration": (*SPACE, "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
+    "migration": ("CURSOR_SECRET_ID", "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
 }
 OWN_ENVIRONMENT = {  # beyond the module's
     "OnTimer": ("TIMERS_QUEUE_URL",),
     "LegacyImport": ("IMPORT_BUCKET",),
-    "SignHeads": ("TABLE_NAME", "HEADS_BUCKET", "HEADS_KEY_ID"),
+    "SignHeads": ("HEADS_BUCKET", "HEADS_KEY_ID"),
 }
 STACK_VARIABLES = {name for names in (*MODULE_ENVIRONMENT.values(), *OWN_ENVIRONMENT.values()) for name in names} | {
     "STAGE"
@@ -311,7 +339,8 @@ def test_every_route_goes_to_the_function_of_the_module_that_serves_it(sam):
     script = (
         "import importlib, json\n"
         f"modules = {MODULES!r}\n"
-        "print(json.dumps({m: [[p, x] for p, ms in importlib.import_module(f'chalicelib.{m}.function').app.routes.items()"
+        "print(json.dumps({m: [[p, x]"
+        " for p, ms in importlib.import_module(f'chalicelib.{m}.function').app.routes.items()"
         " for x in ms] for m in modules}))"
     )
     # In a process of its own: a Chalice blueprint registers into one app only, and app.py has them.
@@ -519,11 +548,16 @@ SIGNER_ROLE = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/mes-${Stage}-ac
 
 
 def test_the_signer_reads_only_head_changes_of_the_table_stream(sam):
-    assert sam["Resources"]["Table"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    assert sam["Resources"]["HistoryTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    assert all(
+        "StreamSpecification" not in r["Properties"]
+        for n, r in sam["Resources"].items()
+        if n.endswith("Table") and n != "HistoryTable"
+    )
     (event,) = functions(sam)["SignHeads"]["Events"].values()
     assert event["Type"] == "DynamoDB"
     properties = event["Properties"]
-    assert properties["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
+    assert properties["Stream"] == {"Fn::GetAtt": ["HistoryTable", "StreamArn"]}
     assert (properties["BatchSize"], properties["MaximumBatchingWindowInSeconds"], properties["StartingPosition"]) == (
         100,
         5,

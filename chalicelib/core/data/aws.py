@@ -1,8 +1,8 @@
 """AWS clients, created lazily and cached per process.
 
 Chalice imports app.py when packaging and every cold start pays for each import, so nothing
-here touches boto3 until a client is first asked for. ``reset()`` drops the cache (tests start
-a fresh moto world per test). The endpoint comes from boto3's own ``AWS_ENDPOINT_URL``.
+here touches boto3 until a client is first asked for. ``memo.forget_all()`` drops what was built
+(tests start a fresh moto world per test). The endpoint comes from boto3's own ``AWS_ENDPOINT_URL``.
 """
 
 from __future__ import annotations
@@ -26,18 +26,19 @@ def client(service: str) -> Any:
 
 
 @built_once
-def table() -> Any:
-    """The DynamoDB table (resource API: plain Python values in and out), shared by threads."""
+def table(kind: str | None = None) -> Any:
+    """A DynamoDB table (resource API: plain Python values in and out), shared by threads: the
+    spaces table, or the table of a module's data (``kind``: core.data.layout's *_TABLE)."""
     import boto3
 
     resource = boto3.session.Session().resource("dynamodb", region_name=settings().region)
     _one_condition_at_a_time(resource)
-    return resource.Table(settings().table_name)
+    return resource.Table(settings().table_name if kind is None else settings().module_table(kind))
 
 
-def put_new(item: dict[str, Any]) -> dict[str, Any]:
+def put_new(item: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
     """A transaction item writing ``item`` unless an item with its key is there already."""
-    return {"Put": {"TableName": table().name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {"Put": {"TableName": table(kind).name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
 def _one_condition_at_a_time(resource: Any) -> None:
@@ -59,7 +60,7 @@ def _one_condition_at_a_time(resource: Any) -> None:
 
 
 def query_page(
-    query: dict[str, Any], start_key: dict[str, Any] | None
+    query: dict[str, Any], start_key: dict[str, Any] | None, kind: str | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """One page of a table query from ``start_key``: its items and the key of the next page."""
     from botocore.exceptions import ClientError
@@ -67,7 +68,7 @@ def query_page(
     if start_key:
         query = {**query, "ExclusiveStartKey": start_key}
     try:
-        result = table().query(**query)
+        result = table(kind).query(**query)
     except ClientError as error:
         # DynamoDB refuses a start key outside the query's key range. Cursors only open on the
         # list and filters that wrote them (core.http.pagination), but a range may still move under
@@ -84,6 +85,7 @@ def visible_page(
     limit: int,
     keep: Callable[[dict[str, Any]], bool],
     key_names: tuple[str, ...] = ("pk", "sk"),
+    kind: str | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """Up to ``limit`` items of a query that ``keep`` accepts, from ``start_key`` on, and the start
     key of the next page: the key of the last item returned, and only when another accepted item
@@ -92,7 +94,7 @@ def visible_page(
     item past the page answers "is there more" in the same query when all are accepted."""
     kept: list[dict[str, Any]] = []
     while len(kept) <= limit:
-        items, start_key = query_page({**query, "Limit": limit + 1}, start_key)
+        items, start_key = query_page({**query, "Limit": limit + 1}, start_key, kind)
         kept += [item for item in items if keep(item)]
         if not start_key:
             break
@@ -102,29 +104,37 @@ def visible_page(
     return page, {name: page[-1][name] for name in key_names}
 
 
-def query_all(**query: Any) -> list[dict[str, Any]]:
+def query_all(kind: str | None = None, **query: Any) -> list[dict[str, Any]]:
     """Every item a table query matches, page after page (DynamoDB answers 1 MB at a time)."""
     items: list[dict[str, Any]] = []
     while True:
-        result = table().query(**query)
+        result = table(kind).query(**query)
         items += result.get("Items", [])
         if "LastEvaluatedKey" not in result:
             return items
         query["ExclusiveStartKey"] = result["LastEvaluatedKey"]
 
 
-def batch_get(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The table items at ``keys`` (at most 100), strongly consistent, retrying what DynamoDB
-    leaves unprocessed under load."""
-    name = table().name
-    request: dict[str, Any] = {name: {"Keys": keys, "ConsistentRead": True}}
-    items: list[dict[str, Any]] = []
+def batch_get(keys: list[dict[str, Any]], kind: str | None = None) -> list[dict[str, Any]]:
+    """The items of one table at ``keys`` (at most 100), strongly consistent."""
+    return batch_get_tables({kind: keys})[kind]
+
+
+def batch_get_tables(keys: dict[str | None, list[dict[str, Any]]]) -> dict[str | None, list[dict[str, Any]]]:
+    """The items at ``keys`` of each table (by kind; at most 100 keys in all) in one call,
+    strongly consistent, retrying what DynamoDB leaves unprocessed under load."""
+    kinds = {table(kind).name: kind for kind in keys}
+    request: dict[str, Any] = {
+        table(kind).name: {"Keys": wanted, "ConsistentRead": True} for kind, wanted in keys.items() if wanted
+    }
+    found: dict[str | None, list[dict[str, Any]]] = {kind: [] for kind in keys}
     attempt = 0
-    while True:
+    while request:
         result = table().meta.client.batch_get_item(RequestItems=request)
-        items += result.get("Responses", {}).get(name, [])
+        for name, items in result.get("Responses", {}).items():
+            found[kinds[name]] += items
         request = result.get("UnprocessedKeys") or {}
-        if not request:
-            return items
-        time.sleep(min(1.0, 0.05 * 2**attempt))
-        attempt += 1
+        if request:
+            time.sleep(min(1.0, 0.05 * 2**attempt))
+            attempt += 1
+    return found

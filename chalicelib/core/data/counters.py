@@ -18,13 +18,14 @@ def shard_of(value: str, shards: int) -> int:
     return zlib.crc32(value.encode()) % shards
 
 
-def add_item(key: dict[str, Any], add: dict[str, int]) -> dict[str, Any]:
-    """A transaction item adding ``add`` (name → delta) to the counter item at ``key``."""
+def add_item(key: dict[str, Any], add: dict[str, int], kind: str | None = None) -> dict[str, Any]:
+    """A transaction item adding ``add`` (name → delta) to the counter item at ``key`` (in the
+    table of ``kind``)."""
     names = {f"#s{i}": name for i, name in enumerate(add)}
     values = {f":v{i}": delta for i, delta in enumerate(add.values())}
     return {
         "Update": {
-            "TableName": aws.table().name,
+            "TableName": aws.table(kind).name,
             "Key": key,
             "UpdateExpression": "ADD " + ", ".join(f"#s{i} :v{i}" for i in range(len(add))),
             "ExpressionAttributeNames": names,
@@ -33,9 +34,9 @@ def add_item(key: dict[str, Any], add: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def totals(partition: str) -> dict[str, int]:
+def totals(partition: str, kind: str | None = None) -> dict[str, int]:
     """Every count of the partition, summed over its shards (one query)."""
-    result = aws.table().query(
+    result = aws.table(kind).query(
         KeyConditionExpression=Key("pk").eq(partition) & Key("sk").begins_with(layout.COUNTER_PREFIX),
         ConsistentRead=True,
     )

@@ -1,5 +1,15 @@
-"""The single-table layout: every key, key prefix and index key of the table, and the conditions
-that guard a space. Stores build their items from these; services build no keys.
+"""The tables' layout: every table, key, key prefix and index key, and the conditions that guard
+a space. Stores build their items from these; services build no keys.
+
+Each module's data is in a table of its own where the function of no other module can reach it
+(docs/decisions/0005-a-table-per-module.md); the *_TABLE names below are those tables' kinds
+(infra/tables.py). What is not yet moved to its module's table is in the spaces table.
+
+The history, documents, profile, agenda, messaging, enrolment and migration tables (*_TABLE): see
+their sections below. A module's content markers (ORPHAN#, core.security.blobs) are in its own table,
+beside the items owning the content.
+
+The spaces table:
 
 A person's space (partition PAT#<patient_id>)
     sk = SPACE#ACCOUNT                    status, identity, enrolment, access settings; a minor's
@@ -11,20 +21,7 @@ A person's space (partition PAT#<patient_id>)
     sk = SPACE#EMERGENCY#<rpps>           {rpps, profession, opened_at, expires_at, reason_sealed}
     sk = SPACE#CONNECTION#<connection_id> {connection_id, app_id, scopes, created_at}
     sk = SPACE#GUARDIAN#<guardianship_id> a protected adult's guardian {person_id, ins_digest, until?, ...}
-    sk = SPACE#ACTIVITY_HEAD              the activity chain's head {seq, hash}
-    sk = ACT#<seq, 12 digits>             one activity event
-    sk = DOC#<document_id>                a document's metadata (no content)
-            gsi1pk = RELEASE#<YYYY-MM-DD>   gsi1sk = <release_at>#<patient_id>#<document_id>
-    sk = PROFILE#<section>#<entry_id>     allergies, treatments, vaccinations, conditions
-    sk = MEAS#<kind>#<measured_at>#<entry_id>   a measurement
-            gsi1pk = MEAS#<patient_id>      gsi1sk = <measured_at>#<entry_id>   (every kind, by time)
-    sk = MEASID#<entry_id>                {measurement_sk}: a measurement by id
-    sk = AGENDA#<start>#<event_id>        an agenda event
-            gsi1pk = REMIND#<YYYY-MM-DDTHH>  gsi1sk = <start>#<patient_id>#<event_id>
-    sk = AGENDA_ID#<event_id>             {event_sk}: an agenda event by id
     sk = CONNAPP#<app_id>                 {connection_id}: one connection per app
-    sk = LEGACY#<sha256(uniqueId)>        {document_id}: a legacy DMP document imported here (kept
-                                          when the document is deleted: a re-import does not revive it)
 
 Other partitions
     INS#<hmac(INS)> / INS                 {patient_id}: a person by INS: their space's id, or the
@@ -33,22 +30,8 @@ Other partitions
     DEPENDANTS#<person_id> / PAT#<patient_id>#<relationship>   {patient_id, relationship, until?}:
                                           the spaces a person acts on (GET /v1/me/dependants)
     GUARDIANSHIP#<guardianship_id> / GUARDIANSHIP   {patient_id, person_id}: a guardianship by id
-    DOCID#<document_id> / DOCUMENT        {patient_id}: a document by its id alone (FHIR paths)
-    CAMPAIGN#<id> / META                  an enrolment campaign
-    CAMPAIGN#<id> / COUNT#<shard>         its sharded status counters
-    NOTICE#<patient_id>#<template> / NOTICE   an enrolment notice waiting to be sent again
-    CONV#<conversation_id> / PARTICIPANT#<role>   an inbox entry
-            gsi1pk = INBOX#<role>#<participant_id>  gsi1sk = <last_message_at>#<conversation_id>
-    CONV#<conversation_id> / MSG#<message_id>     one message
     APP#<app_id> / APP                    a catalogue app
             gsi1pk = CATALOGUE   gsi1sk = <category>#<name>#<app_id>   (referenced apps only)
-    ORPHAN#<object_key> / CONTENT         content whose write or deletion may be unfinished
-            gsi1pk = ORPHANS#<bucket kind>  gsi1sk = <marked at>
-    MIGRATION#<id> / META                 a legacy DMP migration {prefix, status, started_at...}
-    MIGRATION#<id> / COUNT#<shard>        its sharded counters {archives, imported, duplicates...}
-    MIGRATION#<id> / REJECT#<sha256(archive key)>   a rejected archive {archive, code, message}
-    MIGRATION#<id>#ARCHIVE#<sha256(archive key)> / ARCHIVE   the migration counted this archive
-                                          (its own partition: millions are written side by side)
 
 Everything the access decision reads shares the SPACE# prefix: one query loads it.
 """
@@ -137,12 +120,30 @@ def app_connection(patient_id: str, app_id: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{APP_CONNECTION_PREFIX}{app_id}")
 
 
+# --- the activity history: the history table (core.history.journal) ------------------------------
+#     PAT#<patient_id> / SPACE#ACTIVITY_HEAD   the chain's head {seq, hash}
+#     PAT#<patient_id> / ACT#<seq, 12 digits>  one event
+HISTORY_TABLE = "history"
+
+
 def activity_head(patient_id: str) -> dict[str, Any]:
     return _in_space(patient_id, ACTIVITY_HEAD)
 
 
 def activity_event(patient_id: str, seq: int) -> dict[str, Any]:
     return _in_space(patient_id, f"ACT#{seq:012d}")
+
+
+# --- documents: the documents table -------------------------------------------------------------
+#     PAT#<patient_id> / DOC#<document_id>     a document's metadata (no content)
+#             gsi1pk = RELEASE#<YYYY-MM-DD>   gsi1sk = <release_at>#<patient_id>#<document_id>
+#     PAT#<patient_id> / LEGACY#<sha256(uniqueId)>   {document_id}: a legacy DMP document imported
+#                                           here (kept when the document is deleted: a re-import
+#                                           does not revive it)
+#     DOCID#<document_id> / DOCUMENT        {patient_id}: a document by its id alone (FHIR paths)
+#     ORPHAN#<object_key> / CONTENT         content whose write or deletion may be unfinished
+#             gsi1pk = ORPHANS#documents  gsi1sk = <marked at>
+DOCUMENTS_TABLE = "documents"
 
 
 def document(patient_id: str, document_id: str) -> dict[str, Any]:
@@ -169,6 +170,14 @@ def release_bucket(day: str) -> str:
     return f"RELEASE#{day}"
 
 
+# --- the health profile: the profile table (a space's partition, as in the spaces table) ---------
+#     PAT#<patient_id> / PROFILE#<section>#<entry_id>    allergies, treatments, vaccinations, conditions
+#     PAT#<patient_id> / MEAS#<kind>#<measured_at>#<entry_id>   a measurement
+#             gsi1pk = MEAS#<patient_id>      gsi1sk = <measured_at>#<entry_id>   (every kind, by time)
+#     PAT#<patient_id> / MEASID#<entry_id>     {measurement_sk}: a measurement by id
+PROFILE_TABLE = "profile"
+
+
 def profile_entry(patient_id: str, section: str, entry_id: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{PROFILE_PREFIX}{section}#{entry_id}")
 
@@ -190,6 +199,13 @@ def measurements_by_time(patient_id: str) -> str:
     return f"{MEASUREMENT_PREFIX}{patient_id}"
 
 
+# --- the agenda: the agenda table (a space's partition) ------------------------------------------
+#     PAT#<patient_id> / AGENDA#<start>#<event_id>   an agenda event
+#             gsi1pk = REMIND#<YYYY-MM-DDTHH>  gsi1sk = <start>#<patient_id>#<event_id>
+#     PAT#<patient_id> / AGENDA_ID#<event_id>        {event_sk}: an agenda event by id
+AGENDA_TABLE = "agenda"
+
+
 def agenda_sort_key(start: str, event_id: str) -> str:
     return f"{AGENDA_PREFIX}{start}#{event_id}"
 
@@ -203,7 +219,15 @@ def reminder_bucket(hour: str) -> str:
     return f"REMIND#{hour}"
 
 
-# --- enrolment --------------------------------------------------------------------------------
+# --- enrolment: the enrolment table ----------------------------------------------------------
+#     CAMPAIGN#<id> / META                  an enrolment campaign
+#     CAMPAIGN#<id> / COUNT#<shard>         its sharded status counters
+#     NOTICE#<patient_id>#<template> / NOTICE   an enrolment notice waiting to be sent again
+#             gsi1pk = NOTICES#<shard>  gsi1sk = <deferred_at>   (enrolment/store.py)
+# The accounts they count and tell of are the spaces table's (their cohort index too).
+ENROLMENT_TABLE = "enrolment"
+
+
 def campaign(campaign_id: str) -> dict[str, Any]:
     return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "META"}
 
@@ -228,7 +252,15 @@ def deferred_notice(patient_id: str, template: str) -> dict[str, Any]:
     return {"pk": f"NOTICE#{patient_id}#{template}", "sk": "NOTICE"}
 
 
-# --- legacy DMP migrations -------------------------------------------------------------------
+# --- legacy DMP migrations: the migration table ------------------------------------------------
+#     MIGRATION#<id> / META                 a legacy DMP migration {prefix, status, started_at...}
+#     MIGRATION#<id> / COUNT#<shard>        its sharded counters {archives, imported, duplicates...}
+#     MIGRATION#<id> / REJECT#<sha256(archive key)>   a rejected archive {archive, code, message}
+#     MIGRATION#<id>#ARCHIVE#<sha256(archive key)> / ARCHIVE   the migration counted this archive
+#                                           (its own partition: millions are written side by side)
+# Written by the migration module and, in the very transactions that import or refuse each
+# archive, by the legacy import (documents module) and its state machine's last step.
+MIGRATION_TABLE = "migration"
 REJECT_PREFIX = "REJECT#"
 
 
@@ -253,7 +285,13 @@ def migration_archive(migration_id: str, archive_key: str) -> dict[str, Any]:
     return {"pk": f"{migration_partition(migration_id)}#ARCHIVE#{_digest(archive_key)}", "sk": "ARCHIVE"}
 
 
-# --- messaging --------------------------------------------------------------------------------
+# --- messaging: the messaging table -------------------------------------------------------------
+#     CONV#<conversation_id> / PARTICIPANT#<role>   an inbox entry
+#             gsi1pk = INBOX#<role>#<participant_id>  gsi1sk = <last_message_at>#<conversation_id>
+#     CONV#<conversation_id> / MSG#<message_id>     one message
+#     ORPHAN#<object_key> / CONTENT   messages' content whose write or deletion may be unfinished
+#             gsi1pk = ORPHANS#messages  gsi1sk = <marked at>
+MESSAGING_TABLE = "messaging"
 PARTICIPANT_PREFIX = "PARTICIPANT#"
 MESSAGE_PREFIX = "MSG#"
 
@@ -294,6 +332,18 @@ def orphan(object_key: str) -> dict[str, Any]:
 def orphans_index(bucket_kind: str) -> str:
     """Index partition of one bucket's orphan markers (each module sweeps its own)."""
     return f"ORPHANS#{bucket_kind}"
+
+
+# Every module's table, beside the spaces table (infra/tables.py declares each).
+MODULE_TABLES = (
+    HISTORY_TABLE,
+    DOCUMENTS_TABLE,
+    PROFILE_TABLE,
+    AGENDA_TABLE,
+    MESSAGING_TABLE,
+    ENROLMENT_TABLE,
+    MIGRATION_TABLE,
+)
 
 
 # --- conditions -------------------------------------------------------------------------------

@@ -58,11 +58,13 @@ def subscriber(blueprint: Any, module: str, purge: Purge) -> Any:
     return blueprint.on_sqs_message(queue=queue_name(module), batch_size=1)(on_purge)
 
 
-def space_items(patient_id: str, prefixes: Iterable[str]) -> list[dict[str, Any]]:
-    """The keys of a space's items under these sort-key prefixes (one query each)."""
+def space_items(patient_id: str, prefixes: Iterable[str], kind: str | None = None) -> list[dict[str, Any]]:
+    """The keys of a space's items under these sort-key prefixes (one query each), in the table of
+    ``kind`` (None: the spaces table)."""
     items: list[dict[str, Any]] = []
     for prefix in prefixes:
         items += aws.query_all(
+            kind,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
             ExpressionAttributeValues={":pk": layout.patient(patient_id), ":prefix": prefix},
             ProjectionExpression="pk, sk",
@@ -70,7 +72,8 @@ def space_items(patient_id: str, prefixes: Iterable[str]) -> list[dict[str, Any]
     return items
 
 
-def delete(keys: list[dict[str, Any]]) -> None:
-    with aws.table().batch_writer() as batch:
+def delete(keys: list[dict[str, Any]], kind: str | None = None) -> None:
+    """Deletes the items at ``keys`` of the table of ``kind`` (None: the spaces table)."""
+    with aws.table(kind).batch_writer() as batch:
         for key in keys:
             batch.delete_item(Key={"pk": key["pk"], "sk": key["sk"]})

@@ -1,6 +1,7 @@
 """Reading a person's space: the account (with a minor's legal representatives), its access
-settings, its guardians and the activity head (keys in core.data.layout). Everything the access
-decision needs shares the SPACE# prefix: one query loads it.
+settings and its guardians (keys in core.data.layout). Everything the access decision needs shares
+the SPACE# prefix of the spaces table: one query loads it. (The activity history's head is the
+history table's: core.history.journal reads it when an event is appended.)
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ class SpaceItems:
     """The raw items of one space, grouped by kind."""
 
     account: dict[str, Any]
-    grants: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
-    blocks: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
-    emergencies: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
-    connections: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
-    guardians: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])  # by guardianship_id
-    activity_head: dict[str, Any] | None = None
+    grants: dict[str, dict[str, Any]] = field(default_factory=dict)
+    blocks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    emergencies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    connections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    guardians: dict[str, dict[str, Any]] = field(default_factory=dict)  # by guardianship_id
 
     @property
     def patient_id(self) -> str:
@@ -55,8 +55,6 @@ def load(patient_id: str) -> SpaceItems | None:
 def _assemble(account: dict[str, Any], items: list[dict[str, Any]]) -> SpaceItems:
     space = SpaceItems(account=account)
     for item in items:
-        if item["sk"] == layout.ACTIVITY_HEAD:
-            space.activity_head = item
         for prefix, group in _GROUPS.items():
             if item["sk"].startswith(prefix):
                 getattr(space, group)[item["sk"].removeprefix(prefix)] = item

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 GENESIS = "0" * 64
 LAST_SEQ = 10**12 - 1  # an event's sort key holds its seq in 12 digits (core.data.layout)
@@ -17,15 +18,15 @@ CHAINED_FIELDS = ("seq", "event_id", "at", "actor_role", "actor_id", "action", "
 OPTIONAL_CHAINED_FIELDS = ("hidden_from_representatives", "invisible_to_patient")
 
 
-def event_hash(prev_hash: str, event: dict) -> str:
-    fields = {name: event.get(name) for name in CHAINED_FIELDS}
+def event_hash(prev_hash: str, event: dict[str, Any]) -> str:
+    fields: dict[str, Any] = {name: event.get(name) for name in CHAINED_FIELDS}
     fields.update({name: event[name] for name in OPTIONAL_CHAINED_FIELDS if name in event})
     fields["seq"] = int(fields["seq"])  # DynamoDB gives it back as a Decimal
     content = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(f"{prev_hash}\n{content}".encode()).hexdigest()
 
 
-def verify(events: list[dict], head: dict | None, since: tuple[int, str] | None = None) -> bool:
+def verify(events: list[dict[str, Any]], head: dict[str, Any] | None, since: tuple[int, str] | None = None) -> bool:
     """``events`` in sequence order; ``head`` the stored {seq, hash} (None for an empty history).
 
     ``since``: a signed (seq, hash) trusted as it is (core.history.heads); ``events`` then start

@@ -1,7 +1,9 @@
 """The activity history every module writes to: append-only, hash-chained, race-safe.
 
-    pk = PAT#<patient_id>   sk = SPACE#ACTIVITY_HEAD   {seq, hash}   the chain's head, loaded with
-                                                                the rest of the space (core.data.spaces)
+In the history table (core.data.layout HISTORY_TABLE), appended by every module's function, read
+by the activity module's:
+    pk = PAT#<patient_id>   sk = SPACE#ACTIVITY_HEAD   {seq, hash}   the chain's head, read when
+                                                                an event is appended
     pk = PAT#<patient_id>   sk = ACT#<seq, 12 digits>  one event
 
 An event about a document hidden from the representatives (the minor's secret) carries
@@ -31,23 +33,27 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.models import ActorRef
 
 MAX_ATTEMPTS = 25
+TABLE = layout.HISTORY_TABLE
 
 
 class StateChanged(Conflict):
     """A write the event came with lost its condition: someone changed the state first."""
 
 
-def get_head(patient_id: str) -> dict | None:
-    return aws.table().get_item(Key=layout.activity_head(patient_id), ConsistentRead=True).get("Item")
+def get_head(patient_id: str) -> dict[str, Any] | None:
+    head: dict[str, Any] | None = (
+        aws.table(TABLE).get_item(Key=layout.activity_head(patient_id), ConsistentRead=True).get("Item")
+    )
+    return head
 
 
-def _chain_items(patient_id: str, head: dict | None, events: list[dict]) -> list[dict]:
+def _chain_items(patient_id: str, head: dict[str, Any] | None, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Transaction items moving the head to the last of ``events`` (each carries seq and hash)."""
-    table = aws.table().name
+    table = aws.table(TABLE).name
     head_key = layout.activity_head(patient_id)
     last = events[-1]
     if head is None:
-        move_head = aws.put_new({**head_key, "seq": last["seq"], "hash": last["hash"]})
+        move_head = aws.put_new({**head_key, "seq": last["seq"], "hash": last["hash"]}, TABLE)
     else:
         move_head = {
             "Update": {
@@ -59,7 +65,7 @@ def _chain_items(patient_id: str, head: dict | None, events: list[dict]) -> list
                 "ExpressionAttributeValues": {":seq": last["seq"], ":hash": last["hash"], ":prev": head["seq"]},
             }
         }
-    put_events = [aws.put_new({**layout.activity_event(patient_id, event["seq"]), **event}) for event in events]
+    put_events = [aws.put_new({**layout.activity_event(patient_id, event["seq"]), **event}, TABLE) for event in events]
     return [move_head, *put_events]
 
 
@@ -69,10 +75,10 @@ def record(
     action: str,
     resource: str | None = None,
     *,
-    head: dict | None = None,
+    head: dict[str, Any] | None = None,
     hidden_from_representatives: bool = False,
     invisible_to_patient: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """Appends one event that comes with no write of its own (a read, a notice)."""
     return commit(
         patient_id,
@@ -92,12 +98,12 @@ def commit(
     action: str,
     resource: str | None = None,
     *,
-    writes: list[dict],
-    head: dict | None = None,
+    writes: list[dict[str, Any]],
+    head: dict[str, Any] | None = None,
     new_space: bool = False,
     hidden_from_representatives: bool = False,
     invisible_to_patient: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """Applies ``writes`` (transaction items: the change the event describes) and appends the event,
     all or nothing. Returns the event.
 
@@ -129,10 +135,10 @@ def commit_events(
     actor: ActorRef,
     described_by: list[Event],
     *,
-    writes: list[dict],
-    head: dict | None = None,
+    writes: list[dict[str, Any]],
+    head: dict[str, Any] | None = None,
     new_space: bool = False,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """``commit`` for a change several events describe (a bundle of documents deposited at once):
     the writes and every event, in one transaction. Returns the events, in order."""
     known = new_space or head is not None
@@ -163,14 +169,15 @@ def commit_events(
         try:
             aws.table().meta.client.transact_write_items(TransactItems=chain_items + writes)
             return events
-        except Exception as error:
+        except Exception as error:  # only condition failures are retried
             if not is_condition_failure(error):
                 raise
             # DynamoDB gives one reason per item, in order: the writes' reasons follow the chain's.
             writes_reasons = cancellation_reasons(error)[len(chain_items) :]
             if "ConditionalCheckFailed" in writes_reasons:
                 raise StateChanged("This changed in the meantime; reload and try again.") from error
-            time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))  # another appender won: back off
+            # another appender won: back off
+            time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))  # noqa: S311 - jitter, not a secret
     raise Conflict("Too many simultaneous changes on this space; try again.")
 
 
@@ -182,18 +189,20 @@ def _events(patient_id: str, newest_first: bool) -> dict[str, Any]:
     }
 
 
-def page(patient_id: str, limit: int, start_key: dict | None, newest_first: bool) -> tuple[list[dict], dict | None]:
-    return aws.query_page({**_events(patient_id, newest_first), "Limit": limit}, start_key)
+def page(
+    patient_id: str, limit: int, start_key: dict[str, Any] | None, newest_first: bool
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    return aws.query_page({**_events(patient_id, newest_first), "Limit": limit}, start_key, TABLE)
 
 
 def visible_page(
-    patient_id: str, limit: int, start_key: dict | None, visible: Callable[[dict], bool]
-) -> tuple[list[dict], dict | None]:
+    patient_id: str, limit: int, start_key: dict[str, Any] | None, visible: Callable[[dict[str, Any]], bool]
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """A full page of the events ``visible`` accepts, newest first (core.data.aws.visible_page)."""
-    return aws.visible_page(_events(patient_id, newest_first=True), start_key, limit, visible)
+    return aws.visible_page(_events(patient_id, newest_first=True), start_key, limit, visible, kind=TABLE)
 
 
-def all_events(patient_id: str) -> list[dict]:
+def all_events(patient_id: str) -> list[dict[str, Any]]:
     events, start_key = [], None
     while True:
         items, start_key = page(patient_id, 1000, start_key, newest_first=False)
@@ -202,12 +211,13 @@ def all_events(patient_id: str) -> list[dict]:
             return events
 
 
-def events_from(patient_id: str, first_seq: int, last_seq: int | None = None) -> list[dict]:
+def events_from(patient_id: str, first_seq: int, last_seq: int | None = None) -> list[dict[str, Any]]:
     """The events from ``first_seq`` (to ``last_seq``, else the newest), their chained fields only:
     what checking the chain since a signed head reads (core.history.heads), not the whole history."""
     fields = ("seq", "prev_hash", "hash", *chain.CHAINED_FIELDS[1:], *chain.OPTIONAL_CHAINED_FIELDS)
     names = {f"#f{n}": name for n, name in enumerate(fields)}
     return aws.query_all(
+        TABLE,
         KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
         ExpressionAttributeValues={
             ":pk": layout.patient(patient_id),

@@ -59,7 +59,7 @@ def _cipher() -> Any:
 
     from chalicelib.core.security import pseudonyms
 
-    return AESGCM(pseudonyms.derived_key("list-cursor"))
+    return AESGCM(pseudonyms.cursor_key())
 
 
 def encode_cursor(last_key: dict[str, Any] | None, list_scope: bytes) -> str | None:

@@ -183,5 +183,5 @@ def look_up(
     if not matches(items.account):
         raise NotFound(NO_SPACE)
     found = check(principal, items, SEARCH, Resource(kind="space"))
-    journal.record(found.space.patient_id, found.actor_ref, "access.searched", head=items.activity_head)
+    journal.record(found.space.patient_id, found.actor_ref, "access.searched")
     return found

@@ -50,11 +50,12 @@ def nothing_written(error: BaseException) -> bool:
 
 class Bucket:
     """The content of one module, in its own bucket: ``kind`` is "documents" or "messages"
-    (settings ``<KIND>_BUCKET``); its orphan markers are indexed apart, so each module's sweeper
-    reads only its own."""
+    (settings ``<KIND>_BUCKET``); its orphan markers are in the module's table (``table``: its kind,
+    None for the spaces table) beside the items owning the content, and indexed apart."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, table: str | None):
         self.kind = kind
+        self.table = table
         self._orphans = layout.orphans_index(kind)
 
     @property
@@ -73,15 +74,15 @@ class Bucket:
         }
 
     def put_marker_item(self, object_key: str, owner: str) -> dict[str, Any]:
-        return {"Put": {"TableName": aws.table().name, "Item": self._marker(object_key, owner)}}
+        return {"Put": {"TableName": aws.table(self.table).name, "Item": self._marker(object_key, owner)}}
 
     def delete_marker_item(self, object_key: str) -> dict[str, Any]:
-        return {"Delete": {"TableName": aws.table().name, "Key": layout.orphan(object_key)}}
+        return {"Delete": {"TableName": aws.table(self.table).name, "Key": layout.orphan(object_key)}}
 
     def store(self, object_key: str, content: bytes, context: dict[str, str], owner: str) -> str:
         """Encrypts and uploads; returns the plaintext's SHA-256. The caller's transaction must
         include ``delete_marker_item(object_key)``; on failure the caller calls ``abandon``."""
-        aws.table().put_item(Item=self._marker(object_key, owner))
+        aws.table(self.table).put_item(Item=self._marker(object_key, owner))
         ciphertext = crypto.cipher().encrypt(content, context)
         aws.client("s3").put_object(Bucket=self.name, Key=object_key, Body=ciphertext)
         return hashlib.sha256(content).hexdigest()
@@ -127,21 +128,21 @@ class Bucket:
         ]
         if doomed:
             s3.delete_objects(Bucket=self.name, Delete={"Objects": doomed, "Quiet": True})
-        aws.table().delete_item(Key=layout.orphan(object_key))
+        aws.table(self.table).delete_item(Key=layout.orphan(object_key))
 
     def sweep(self, now: Any = None) -> int:
         """Scheduled: finishes the stores and removals a failure interrupted."""
         cutoff = clock.iso((now or clock.now()) - SWEEP_AFTER)
         markers = (
-            aws.table()
+            aws.table(self.table)
             .query(IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(self._orphans) & Key("gsi1sk").lte(cutoff))
             .get("Items", [])
         )
         swept = 0
         for marker in markers:
             owner_pk, owner_sk = marker["owner"].split("|", 1)
-            if aws.table().get_item(Key={"pk": owner_pk, "sk": owner_sk}).get("Item"):
-                aws.table().delete_item(Key=layout.orphan(marker["object_key"]))  # its owner exists: keep
+            if aws.table(self.table).get_item(Key={"pk": owner_pk, "sk": owner_sk}).get("Item"):
+                aws.table(self.table).delete_item(Key=layout.orphan(marker["object_key"]))  # its owner exists: keep
             else:
                 self.discard(marker["object_key"])
                 swept += 1

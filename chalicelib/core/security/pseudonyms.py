@@ -1,8 +1,10 @@
 """Keyed hashes that let us find a record by a sensitive value without storing it in a key.
 
 The INS never appears in a DynamoDB key: the index item is keyed by HMAC-SHA256(INS) under a
-secret held in Secrets Manager, read once per process. Provisional codes are stored the same
-way, under a separate derived key; list cursors are sealed under another (core.http.pagination).
+secret held in Secrets Manager (the peppers), read once per process. Provisional codes are stored
+the same way, under a separate derived key. List cursors are sealed (core.http.pagination) under a
+key of their own secret: a function that lists but finds nobody by INS (the migration API) never
+holds the peppers.
 """
 
 from __future__ import annotations
@@ -17,10 +19,19 @@ from chalicelib.core.settings import settings
 
 
 @built_once
+def _secret(secret_id: str, field: str) -> bytes:
+    secret = aws.client("secretsmanager").get_secret_value(SecretId=secret_id)
+    value: str = json.loads(secret["SecretString"])[field]
+    return value.encode()
+
+
 def _root_key() -> bytes:
-    secret = aws.client("secretsmanager").get_secret_value(SecretId=settings().peppers_secret_id)
-    key: str = json.loads(secret["SecretString"])["hmac_key"]
-    return key.encode()
+    return _secret(settings().peppers_secret_id, "hmac_key")
+
+
+def cursor_key() -> bytes:
+    """The 256-bit key sealing list cursors, from its own secret."""
+    return hashlib.sha256(_secret(settings().cursor_secret_id, "cursor_key")).digest()
 
 
 def derived_key(purpose: str) -> bytes:
