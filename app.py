@@ -7,6 +7,7 @@ chalicelib/core/http/api.py.
 """
 
 from chalicelib.access.routes import router as access
+from chalicelib.activity import events as activity_events
 from chalicelib.activity.routes import router as activity
 from chalicelib.agenda import events as agenda_events
 from chalicelib.agenda.routes import router as agenda
@@ -40,7 +41,15 @@ ROUTERS = (
     agenda,
     migration,
 )
-EVENTS = (enrolment_events, documents_events, messaging_events, profile_events, catalogue_events, agenda_events)
+EVENTS = (
+    activity_events,
+    enrolment_events,
+    documents_events,
+    messaging_events,
+    profile_events,
+    catalogue_events,
+    agenda_events,
+)
 
 app = function_app(
     "mon-espace-sante",

@@ -1,7 +1,8 @@
 """Provisions the stack described in infra/ into moto (server or in-process).
 
 moto's CloudFormation creates most resources from the rendered template. The few it does not
-model (secret, SES identity) are created here through their APIs from the same template, and
+model (secret, SES identity, an asymmetric key: it would make a symmetric one) are created here
+through their APIs from the same template, and
 the state machines through the Step Functions API from the same ASL files, because a state
 machine made by moto's CloudFormation is not one its executor can run. moto's ASL parser does
 not know a Distributed Map's ItemBatcher: there each archive of the legacy import is handed over
@@ -90,10 +91,26 @@ def _email_identity(session: Any, props: dict) -> None:
     session.client("ses").verify_email_identity(EmailAddress=props["EmailIdentity"])
 
 
-_BY_API: dict[str, Callable[[Any, dict], None]] = {
+def _asymmetric_key(session: Any, props: dict) -> str:
+    return session.client("kms").create_key(
+        Description=props["Description"],
+        KeySpec=props["KeySpec"],
+        KeyUsage=props["KeyUsage"],
+        Policy=json.dumps(props["KeyPolicy"]),
+    )["KeyMetadata"]["Arn"]
+
+
+_BY_API: dict[str, Callable[[Any, dict], Any]] = {
     "AWS::SecretsManager::Secret": _secret,
     "AWS::SES::EmailIdentity": _email_identity,
+    "AWS::KMS::Key": _asymmetric_key,
 }
+
+
+def _by_api(resource: dict) -> bool:
+    if resource["Type"] == "AWS::KMS::Key":
+        return resource["Properties"].get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT"
+    return resource["Type"] in UNSUPPORTED_BY_MOTO_CFN
 
 
 def _complete(session: Any, template: dict, physical: dict) -> None:
@@ -105,6 +122,10 @@ def _complete(session: Any, template: dict, physical: dict) -> None:
             if "VersioningConfiguration" in props:
                 s3.put_bucket_versioning(
                     Bucket=physical[name], VersioningConfiguration=props["VersioningConfiguration"]
+                )
+            if "ObjectLockConfiguration" in props:  # after versioning, which Object Lock needs
+                s3.put_object_lock_configuration(
+                    Bucket=physical[name], ObjectLockConfiguration=props["ObjectLockConfiguration"]
                 )
             if "PublicAccessBlockConfiguration" in props:
                 s3.put_public_access_block(
@@ -144,7 +165,7 @@ def provision(stage: str = "local") -> dict[str, str]:
     session = boto3.session.Session(region_name=REGION)
     template = render()
     machines = state_machines(template)
-    by_api = {name: r for name, r in template["Resources"].items() if r["Type"] in UNSUPPORTED_BY_MOTO_CFN}
+    by_api = {name: r for name, r in template["Resources"].items() if _by_api(r)}
     not_local = [name for name, r in template["Resources"].items() if r["Type"] in NOT_LOCAL]
     for name in [*machines, *by_api, *not_local]:
         del template["Resources"][name]
@@ -166,8 +187,10 @@ def provision(stage: str = "local") -> dict[str, str]:
     }
     resolver = _Resolver(render(), parameters, physical, session)
     _complete(session, template, physical)
-    for resource in by_api.values():
-        _BY_API[resource["Type"]](session, resolver.resolve(resource["Properties"]))
+    made = {
+        name: _BY_API[resource["Type"]](session, resolver.resolve(resource["Properties"]))
+        for name, resource in by_api.items()
+    }
     machine_arns = {name: _state_machine(session, resolver, resource) for name, resource in machines.items()}
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     return {
@@ -187,4 +210,6 @@ def provision(stage: str = "local") -> dict[str, str]:
         "IMPORT_BUCKET": outputs["ImportBucketName"],
         "IMPORT_QUEUE_URL": outputs["ImportQueueUrl"],
         "LEGACY_IMPORT_STATE_MACHINE_ARN": machine_arns["LegacyImportStateMachine"],
+        "HEADS_BUCKET": outputs["HeadsBucketName"],
+        "HEADS_KEY_ID": made["HeadsKey"],
     }

@@ -3,7 +3,8 @@
 ``chalice local`` serves HTTP only; the timer queue (fed by the enrolment state machine), the legacy
 import queue (fed by the legacy import state machine), the purge queues (fed by the purge topic) and
 the schedules are driven from here by calling the very handlers the cloud would invoke (each
-module's events.py).
+module's events.py); the table's stream is read as the signer's event source would, its filter
+applied here (moto's streams know no filter).
 """
 
 from __future__ import annotations
@@ -52,6 +53,58 @@ def drain_imports() -> int:
     return drain(settings().import_queue_url, lambda body: events.import_batch(json.loads(body)))
 
 
+def _passes(record: dict, pattern: dict) -> bool:
+    """An event source's filter pattern (the subset infra/functions.py uses): nested keys, each
+    leaf a list of accepted values."""
+    for key, accepted in pattern.items():
+        value = record.get(key) if isinstance(record, dict) else None
+        if isinstance(accepted, dict):
+            if not _passes(value or {}, accepted):
+                return False
+        elif value not in accepted:
+            return False
+    return True
+
+
+def drain_stream(positions: dict[str, str] | None = None) -> int:
+    """The table's stream, as the signer's event source would read it: batches of its size, only
+    the records its filter lets through, each batch handed to the handler. ``positions`` (shard ->
+    last sequence number read) carries on from a previous drain; without it, from the start."""
+    from chalicelib.activity import events
+    from chalicelib.core.data import aws, layout
+    from infra.functions import FUNCTIONS
+
+    source = FUNCTIONS["SignHeads"].stream
+    if source is None:
+        raise ValueError("SignHeads has no stream to read")
+    patterns = source.patterns
+    streams = aws.client("dynamodbstreams")
+    arn = aws.client("dynamodb").describe_table(TableName=aws.table(layout.HISTORY_TABLE).name)["Table"][
+        "LatestStreamArn"
+    ]
+    positions = {} if positions is None else positions
+    signed = 0
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        shard_id = shard["ShardId"]
+        after = positions.get(shard_id)
+        start = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+            if after
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, **start)["ShardIterator"]
+        while True:
+            records = streams.get_records(ShardIterator=iterator, Limit=events.BATCH_SIZE)
+            if not records["Records"]:
+                break
+            positions[shard_id] = records["Records"][-1]["dynamodb"]["SequenceNumber"]
+            batch = [r for r in records["Records"] if any(_passes(r, pattern) for pattern in patterns)]
+            if batch:
+                signed += events.sign_records(batch)
+            iterator = records["NextShardIterator"]
+    return signed
+
+
 def _purging_modules() -> dict[str, Callable]:
     from chalicelib.agenda import events as agenda
     from chalicelib.catalogue import events as catalogue
@@ -97,8 +150,10 @@ def run_schedules() -> None:
 
 def run_workers() -> None:
     next_schedule = 0.0
+    stream_positions: dict[str, str] = {}
     while True:
         try:
+            drain_stream(stream_positions)
             drain_timers()
             drain_imports()
             drain_purges()

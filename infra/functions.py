@@ -54,6 +54,8 @@ STACK_ENVIRONMENT: dict[str, dict[str, Any]] = {
     "SENDER_EMAIL": ref("SenderEmail"),
     "IMPORT_BUCKET": ref("ImportBucket"),
     "LEGACY_IMPORT_STATE_MACHINE_ARN": ref("LegacyImportStateMachine"),
+    "HEADS_BUCKET": ref("HeadsBucket"),
+    "HEADS_KEY_ID": arn("HeadsKey"),
 }
 
 # ---- Permission building blocks ----------------------------------------------------------------
@@ -169,6 +171,58 @@ def receives_from(queue: str) -> list[dict[str, Any]]:
     ]
 
 
+def signed_heads() -> list[dict[str, Any]]:
+    """core/history/heads.py latest: the newest signed head of a space (listed, read) and the
+    public key its signature is checked with (fetched once, then checked locally)."""
+    return [
+        allow("SignedHeadsListing", ["s3:ListBucket"], [arn("HeadsBucket")]),
+        allow("SignedHeads", ["s3:GetObject"], [sub("${HeadsBucket.Arn}/*")]),
+        allow("HeadsPublicKey", ["kms:GetPublicKey"], [arn("HeadsKey")]),
+    ]
+
+
+# The chain's fields of an event (core/history/chain.py) and the keys: all the signer may read of
+# the table (journal.events_from), to check that a new head extends the last signed one.
+CHAIN_ATTRIBUTES = (
+    "pk",
+    "sk",
+    "seq",
+    "prev_hash",
+    "hash",
+    "event_id",
+    "at",
+    "actor_role",
+    "actor_id",
+    "action",
+    "resource",
+    "hidden_from_representatives",
+    "invisible_to_patient",
+)
+
+
+def reads_stream(table_name: str) -> list[dict[str, Any]]:
+    """What Lambda's event source mapping needs of a table's stream (the table's key decrypts it)."""
+    stream = arn_of_stream(table_name)
+    return [
+        allow(
+            f"{table_name}StreamRead",
+            ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+            [stream],
+        ),
+        allow(f"{table_name}StreamList", ["dynamodb:ListStreams"], [sub(f"${{{table_name}.Arn}}/stream/*")]),
+        allow(
+            f"{table_name}StreamKey",
+            ["kms:Decrypt"],
+            [KEY],
+            via("dynamodb", {"aws:dynamodb:tableName": ref(table_name)}),
+        ),
+    ]
+
+
+def arn_of_stream(table_name: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [table_name, "StreamArn"]}
+
+
 def cohort_timers() -> list[dict[str, Any]]:
     return [allow("CohortTimers", ["states:StartExecution"], [ref("EnrolmentCohortStateMachine")])]
 
@@ -235,15 +289,17 @@ MODULES: dict[str, Module] = {
             *sends_to("LettersQueue"),
         ),
     ),
-    # Reads the chain, and the documents' metadata to show only the events of what the reader sees.
+    # Reads the chain, and the documents' metadata to show only the events of what the reader sees;
+    # checks the chain from the newest signed head.
     "activity": Module(
-        SPACE_ENV,
+        (*SPACE_ENV, "HEADS_BUCKET", "HEADS_KEY_ID"),
         (
             *table(*READ),
             *table(*READ, of="HistoryTable"),
             *table(*READ, of="DocumentsTable"),
             *peppers(),
             *cursors(),
+            *signed_heads(),
         ),
     ),
     # The medical record: metadata in its own table (release timer and orphan markers indexed),
@@ -342,6 +398,16 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Stream:
+    """A DynamoDB stream event source: the table, and the records Lambda lets through (its
+    FilterCriteria patterns: nothing else invokes the function)."""
+
+    table: str  # template logical id
+    patterns: tuple[dict[str, Any], ...]
+    retries: int = 10  # tries of a failing batch before it is given up (halved each time)
+
+
+@dataclass(frozen=True)
 class Function:
     module: str
     name: str  # the Lambda function is mes-<stage>-<name>
@@ -352,8 +418,11 @@ class Function:
     reserved: Parameter | None = None
     most: Parameter | int | None = None  # an SQS source's MaximumConcurrency: a cap, no quota taken
     trigger: str | None = None  # the queue of an SQS event source (template logical id)
+    stream: Stream | None = None  # a DynamoDB stream event source
     environment: tuple[str, ...] = ()  # beyond the module's
     statements: tuple[dict[str, Any], ...] = field(default=())  # beyond the module's
+    alone: bool = False  # none of its module's permissions nor variables: only its own
+    named_role: bool = False  # its role named mes-<stage>-<name>, for a key policy to name it
 
 
 def api_reserved(module: str) -> Parameter:
@@ -462,6 +531,48 @@ FUNCTIONS: dict[str, Function] = dict(
         _purge("profile", 120),
         _purge("catalogue", 120),
         _purge("agenda", 120),
+        (
+            # The history's signer (docs/decisions/0006-signed-history-heads.md): the one role the
+            # heads key lets sign (infra/template.yaml HeadsKey), fed the history table's head changes only.
+            "SignHeads",
+            Function(
+                "activity",
+                "activity-signer",
+                512,
+                60,
+                stream=Stream(
+                    "HistoryTable",
+                    (
+                        {
+                            "eventName": ["INSERT", "MODIFY"],
+                            "dynamodb": {"Keys": {"sk": {"S": ["SPACE#ACTIVITY_HEAD"]}}},
+                        },
+                    ),
+                ),
+                environment=("HEADS_BUCKET", "HEADS_KEY_ID"),
+                statements=(
+                    allow(
+                        "ChainReads",
+                        ["dynamodb:Query"],
+                        [arn("HistoryTable")],
+                        {
+                            "ForAllValues:StringEquals": {"dynamodb:Attributes": list(CHAIN_ATTRIBUTES)},
+                            "StringEquals": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+                        },
+                    ),
+                    allow(
+                        "HeadsSign",
+                        ["kms:Sign"],
+                        [arn("HeadsKey")],
+                        {"StringEquals": {"kms:SigningAlgorithm": "ECDSA_SHA_256"}},
+                    ),
+                    allow("SignedHeadsListing", ["s3:ListBucket"], [arn("HeadsBucket")]),
+                    allow("SignedHeadsPut", ["s3:PutObject"], [sub("${HeadsBucket.Arn}/*")]),
+                ),
+                alone=True,
+                named_role=True,
+            ),
+        ),
     ]
 )
 
@@ -490,11 +601,13 @@ def role_statements(logical_id: str) -> list[dict[str, Any]]:
         allow("Traces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]),
         # The function's environment is encrypted with the stack's key (KmsKeyArn).
         allow("EnvironmentKey", ["kms:Decrypt"], [KEY], via("lambda")),
-        *MODULES[function.module].statements,
+        *(() if function.alone else MODULES[function.module].statements),
         *function.statements,
     ]
     if function.trigger:
         statements += receives_from(function.trigger)
+    if function.stream:
+        statements += reads_stream(function.stream.table)
     return statements
 
 
@@ -505,5 +618,5 @@ RUNTIME_ENVIRONMENT = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
 
 def environment(logical_id: str) -> dict[str, Any]:
     function = FUNCTIONS[logical_id]
-    names = ("STAGE", *MODULES[function.module].environment, *function.environment)
+    names = ("STAGE", *(() if function.alone else MODULES[function.module].environment), *function.environment)
     return {**RUNTIME_ENVIRONMENT, **{name: STACK_ENVIRONMENT[name] for name in names}}

@@ -20,7 +20,8 @@
    and encrypted log group, tracing (wire_functions);
 7. checks the result (check_wiring): a route served by no module or by two, a Chalice handler
    infra/functions.py does not know, a variable naming a resource the role cannot reach, an SQS
-   visibility timeout shorter than 6 times its function's timeout: no package;
+   visibility timeout shorter than 6 times its function's timeout, a stream source on a table
+   without its stream: no package;
 8. compiles the bytecode of every module into the Lambda package (with_bytecode);
 9. builds the portal's static site for the stage (build/package/portal).
 """
@@ -262,9 +263,15 @@ def log_group(logical_id: str) -> dict[str, Any]:
 
 
 def role(logical_id: str) -> dict[str, Any]:
+    named = (
+        {"RoleName": {"Fn::Sub": f"mes-${{Stage}}-{FUNCTIONS[logical_id].name}"}}
+        if FUNCTIONS[logical_id].named_role
+        else {}
+    )
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
+            **named,
             "AssumeRolePolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [
@@ -312,6 +319,22 @@ def wire_functions(sam: dict[str, Any], stage: str) -> None:
                 # The reference also orders the creation; never more runs than the function may.
                 event["Properties"]["Queue"] = arn(function.trigger)
                 event["Properties"]["ScalingConfig"] = {"MaximumConcurrency": most_at_once(function)}
+            elif event["Type"] == "DynamoDB":
+                if function.stream is None:
+                    raise SystemExit(f"{logical_id}: reads a table's stream, infra/functions.py names none")
+                # Chalice's ARN is a placeholder (the stream's is known once the table is made).
+                event["Properties"]["Stream"] = functions.arn_of_stream(function.stream.table)
+                event["Properties"]["FilterCriteria"] = {
+                    "Filters": [
+                        {"Pattern": json.dumps(pattern, separators=(",", ":"))} for pattern in function.stream.patterns
+                    ]
+                }
+                # A failing batch would hold its shard back until its records expire (24 h): halved to
+                # find the record that fails, given up after a few tries: verify then starts at the
+                # space's previous signed head, and its next head change is signed from there.
+                event["Properties"].update(
+                    BisectBatchOnFunctionError=True, MaximumRetryAttempts=function.stream.retries
+                )
         resource["Metadata"] = {
             "checkov": {"skip": [{"id": c, "comment": why} for c, why in functions.FUNCTION_CHECKOV_SKIPS.items()]}
         }
@@ -370,6 +393,13 @@ def check_wiring(sam: dict[str, Any], routes: Routes, overlays: list[dict[str, A
             visibility = resources[trigger]["Properties"].get("VisibilityTimeout", 30)
             if visibility < functions.VISIBILITY_PER_TIMEOUT * FUNCTIONS[name].timeout:
                 problems.append(f"{trigger}: visibility {visibility} s < 6 x {name}'s timeout")
+        stream = FUNCTIONS[name].stream
+        if (
+            stream
+            and resources[stream.table]["Properties"].get("StreamSpecification", {}).get("StreamViewType")
+            != "NEW_IMAGE"
+        ):
+            problems.append(f"{stream.table}: no NEW_IMAGE stream for {name}")
     for overlay in overlays:
         for name, _resource in overlay.get("Resources", {}).items():
             if "Type" not in resources.get(name, {}):

@@ -28,10 +28,15 @@ def _key(hash_key: str, range_key: str) -> list[dict[str, Any]]:
     return [{"AttributeName": hash_key, "KeyType": "HASH"}, {"AttributeName": range_key, "KeyType": "RANGE"}]
 
 
-def module_table(kind: str) -> dict[str, Any]:
+# The tables whose changes feed a function: the history's heads its signer (infra/functions.py
+# SignHeads, filtered there).
+STREAMS = {"HistoryTable": "NEW_IMAGE"}
+
+
+def module_table(kind: str, stream: str | None = None) -> dict[str, Any]:
     """A module's table: on-demand, its key and one index (gsi1), point-in-time recovery, encrypted
     with the stack's key, kept when the stack is deleted."""
-    return {
+    table: dict[str, Any] = {
         "Type": "AWS::DynamoDB::Table",
         "DeletionPolicy": "Retain",
         "UpdateReplacePolicy": "Retain",
@@ -54,8 +59,11 @@ def module_table(kind: str) -> dict[str, Any]:
             },
         },
     }
+    if stream:
+        table["Properties"]["StreamSpecification"] = {"StreamViewType": stream}
+    return table
 
 
 def add_tables(template: dict[str, Any]) -> None:
     for logical_id, kind in MODULE_TABLES.items():
-        template["Resources"][logical_id] = module_table(kind)
+        template["Resources"][logical_id] = module_table(kind, STREAMS.get(logical_id))

@@ -9,6 +9,7 @@ own table; tests/integration/conftest.py records what the code really calls, in 
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib
 from collections.abc import Callable
@@ -54,6 +55,7 @@ ITEM_ACTIONS = {
     "Delete": "DeleteItem",
     "ConditionCheck": "ConditionCheckItem",
 }
+SIGNING = {"Sign", "Verify", "GetPublicKey"}  # only the stack's asymmetric key signs (HeadsKey)
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,12 @@ def needs(service: str, operation: str, params: dict, names: dict[str, str]) -> 
             return [Need(f"dynamodb:{operation}", f"{names[table]}.Arn") for table in params["RequestItems"]]
         table = names[params["TableName"]]
         index = params.get("IndexName")
-        return [Need(f"dynamodb:{operation}", f"${{{table}.Arn}}/index/{index}" if index else f"{table}.Arn")]
+        context = {}
+        if "ProjectionExpression" in params:  # what dynamodb:Attributes and dynamodb:Select see
+            aliases = params.get("ExpressionAttributeNames", {})
+            projected = [aliases.get(name.strip(), name.strip()) for name in params["ProjectionExpression"].split(",")]
+            context = {"dynamodb:Attributes": projected, "dynamodb:Select": params.get("Select", "SPECIFIC_ATTRIBUTES")}
+        return [Need(f"dynamodb:{operation}", f"${{{table}.Arn}}/index/{index}" if index else f"{table}.Arn", context)]
     if service == "s3":
         bucket = names[params["Bucket"]]
         if operation == "ListObjectVersions":
@@ -119,6 +126,8 @@ def needs(service: str, operation: str, params: dict, names: dict[str, str]) -> 
         return [Need(f"ses:{operation}", SES_IDENTITY, {"ses:FromAddress": params["Source"]})]
     if service == "kms":
         context = {f"kms:EncryptionContext:{k}": v for k, v in params.get("EncryptionContext", {}).items()}
+        if operation in SIGNING:
+            return [Need(f"kms:{operation}", "HeadsKey.Arn", {"kms:SigningAlgorithm": params.get("SigningAlgorithm")})]
         return [Need(f"kms:{operation}", "DataKey.Arn", context)]
     return [Need(f"{prefix}:{operation}", "?")]
 
@@ -128,13 +137,24 @@ def allows(grants: set[Grant], need: Need, sender: str) -> bool:
     for action, resource, condition in grants:
         if (action, resource) != (need.action, need.resource):
             continue
-        terms = [term.split(" ", 1)[1].split("=", 1) for term in condition.split("; ")] if condition else []
+        terms = (
+            [(term.split(" ", 1)[0], *term.split(" ", 1)[1].split("=", 1)) for term in condition.split("; ")]
+            if condition
+            else []
+        )
         values = {**need.context}
         if "ses:FromAddress" in values:  # the stack's SenderEmail is the sender of this world
             values["ses:FromAddress"] = "SenderEmail" if values["ses:FromAddress"] == sender else None
-        if all(values.get(key) == value for key, value in terms):
+        if all(_holds(op, values.get(key), value) for op, key, value in terms):
             return True
     return False
+
+
+def _holds(operator: str, asked: Any, granted_value: str) -> bool:
+    """``ForAllValues:``: every value asked is among those granted (a list, written as Python)."""
+    if operator.startswith("ForAllValues:"):
+        return asked is not None and set(asked) <= set(ast.literal_eval(granted_value))
+    return asked == granted_value
 
 
 # ---- Recording a test's calls ------------------------------------------------------------------

@@ -18,4 +18,5 @@ class ActivityPage(Page[ActivityEvent]):
 
 class ChainCheck(Model):
     valid: bool
-    events: int
+    events: int  # the checked events the caller may see
+    signed: bool  # checked from the newest signed head, not from the genesis

@@ -40,7 +40,9 @@ def list_activity(call: Call, patient_id: str):
     response=lambda: models().ChainCheck,
 )
 def verify_activity(call: Call, patient_id: str):
-    """Checks the history's hash chain: any edited or removed event makes it invalid.
+    """Checks the history's hash chain from its newest signed head (from the genesis while none is
+    signed: ``signed`` false): an edited, removed or reordered event makes it invalid, even with
+    the chain recomputed after it, and so does a head the signing key did not sign.
 
-    ``events`` counts the events the caller may read (the whole chain is checked)."""
+    ``events`` counts the checked events the caller may read."""
     return service().verify(call.principal, patient_id)

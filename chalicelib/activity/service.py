@@ -3,9 +3,12 @@
 Every event is shown only if the caller may see what it is about, as the documents module tells
 (documents.interface: the one access decision on the document, or on what the event recorded):
 nobody learns from their history that a document hidden from them exists. Pages stay full and
-the cursor names the last event shown, so the events left out leave no trace; the check of the
-chain covers every event but counts only those the caller may see (the whole count would tell
-how many are hidden from them).
+the cursor names the last event shown, so the events left out leave no trace.
+
+The check of the chain starts at the newest signed head (core.history.heads), whose signature
+vouches for every event before it, and reads only the events from there on; from the genesis
+while no head is signed yet. It counts only the checked events the caller may see (the whole
+count, or the signed head's seq, would tell how many are hidden from them).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Callable
 
 from chalicelib.activity.models import ActivityEvent, ActivityPage, ChainCheck
 from chalicelib.core import clock
-from chalicelib.core.history import chain, journal
+from chalicelib.core.history import chain, heads, journal
 from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
 from chalicelib.core.models import ActorRef
 from chalicelib.core.policy.decision import ACTIVITY, READ, Resource
@@ -48,6 +51,11 @@ def list_events(principal: Principal, patient_id: str, limit: int, cursor: str |
 
 def verify(principal: Principal, patient_id: str) -> ChainCheck:
     visible = _readable(principal, patient_id)
-    events = journal.all_events(patient_id)
-    valid = chain.verify(events, journal.get_head(patient_id))
-    return ChainCheck(valid=valid, events=sum(1 for event in events if visible(event)))
+    head = journal.get_head(patient_id)
+    try:
+        signed = heads.latest(patient_id)
+    except heads.ForgedHead:
+        return ChainCheck(valid=False, events=0, signed=False)
+    events = journal.events_from(patient_id, signed.seq) if signed else journal.all_events(patient_id)
+    valid = chain.verify(events, head, since=signed)
+    return ChainCheck(valid=valid, events=sum(1 for event in events if visible(event)), signed=signed is not None)

@@ -28,6 +28,9 @@ class Settings:
     import_bucket: str = ""  # where legacy DMP archives (IHE XDM) are put for a migration
     import_queue_url: str = ""
     legacy_import_state_machine_arn: str = ""
+    # The activity history's signed heads (core.history.heads): where they are kept, what signs them.
+    heads_bucket: str = ""
+    heads_key_id: str = ""
     sender_email: str = "no-reply@monespacesante.example"
     # Authentication: trusted issuers and where their keys are (inline JWKS or a URL).
     token_issuers: tuple[str, ...] = ()
@@ -55,6 +58,8 @@ class Settings:
             import_bucket=env("IMPORT_BUCKET", ""),
             import_queue_url=env("IMPORT_QUEUE_URL", ""),
             legacy_import_state_machine_arn=env("LEGACY_IMPORT_STATE_MACHINE_ARN", ""),
+            heads_bucket=env("HEADS_BUCKET", ""),
+            heads_key_id=env("HEADS_KEY_ID", ""),
             sender_email=env("SENDER_EMAIL", "no-reply@monespacesante.example"),
             token_issuers=_list("TOKEN_ISSUERS"),
             token_audience=env("TOKEN_AUDIENCE", "mon-espace-sante-api"),

@@ -14,6 +14,7 @@ HOURLY = ("enrolment", "documents", "messaging", "agenda")
 EVENT_HANDLERS = {
     ("chalicelib.enrolment.events", "dispatch"): "OnTimer",
     ("chalicelib.documents.events", "import_batch"): "LegacyImport",
+    ("chalicelib.activity.events", "sign_records"): "SignHeads",
     **{(f"chalicelib.{module}.events", "scheduled_work"): f"{module.title()}Hourly" for module in HOURLY},
 }
 

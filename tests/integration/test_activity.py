@@ -38,6 +38,7 @@ def test_history_is_listed_newest_first_with_pages(api, enrolment):
     assert api.get(f"/v1/patients/{patient_id}/activity/verify", token=patient).json_body == {
         "valid": True,
         "events": 7,
+        "signed": False,
     }
 
 
@@ -66,7 +67,7 @@ def test_concurrent_events_never_fork_nor_overwrite(api, enrolment):
     for thread in threads:
         thread.join()
     check = api.get(f"/v1/patients/{patient_id}/activity/verify", token=patient).json_body
-    assert check == {"valid": True, "events": 42}
+    assert check == {"valid": True, "events": 42, "signed": False}
     items = api.get(f"/v1/patients/{patient_id}/activity?limit=200", token=patient).json_body["items"]
     assert len({e["event_id"] for e in items}) == 42
 

@@ -215,3 +215,22 @@ def test_a_body_over_the_gateway_limit_is_refused_by_the_gateway(stack, space):
         api, "POST", f"/v1/patients/{patient_id}/documents", headers=headers, raw=b" " * (10 * 1024 * 1024 + 1)
     )
     assert (status, json.loads(body)) == (413, _gateway_response("REQUEST_TOO_LARGE"))
+
+
+def test_the_workers_sign_the_history_heads_from_the_table_stream(stack, space):
+    """The stream read as the signer's event source would, in moto's server: verify soon starts at
+    a signed head (docs/decisions/0006-signed-history-heads.md)."""
+    import time
+
+    api, _, _ = stack
+    patient_id, _ = space
+    patient = keys.mint("patient", {"ins": invitee(7301)["ins"]})
+    deadline = time.monotonic() + 30
+    while True:
+        status, _, body = send(api, "GET", f"/v1/patients/{patient_id}/activity/verify", token=patient)
+        assert status == 200, body
+        check = json.loads(body)
+        if check["signed"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert check["valid"] is True and check["signed"] is True, check

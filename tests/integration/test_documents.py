@@ -357,6 +357,7 @@ def whole_history(api, patient_id, reader) -> list[dict]:
     assert api.get(f"/v1/patients/{patient_id}/activity/verify", token=reader).json_body == {
         "valid": True,
         "events": len(events),
+        "signed": False,
     }
     return events
 

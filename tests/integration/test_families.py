@@ -282,6 +282,7 @@ def test_the_minors_secret_leaves_no_trace_for_the_representatives(api, family, 
         assert check == {
             "valid": True,
             "events": len(api.get(f"{family.base}/activity?limit=200", token=parent).json_body["items"]),
+            "signed": False,
         }
     # the history's pages of one skip the hidden events without a short page
     cursor, pages = None, 0
@@ -379,6 +380,7 @@ def test_majority_on_the_18th_birthday(api, enrolment, token, clock_at):
         assert api.get(f"{family.base}/activity/verify", token=family.own).json_body == {
             "valid": True,
             "events": len(events),
+            "signed": False,
         }
     found = api.post(
         "/v1/patients/search",

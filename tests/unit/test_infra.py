@@ -21,7 +21,7 @@ def test_every_bucket_refuses_plain_http():
 
 def test_buckets_are_private_and_those_holding_health_data_kms_encrypted_and_logged():
     buckets = _resources("AWS::S3::Bucket")
-    assert set(buckets) == {"DocumentsBucket", "MessagesBucket", "ImportBucket", "AccessLogsBucket"}
+    assert set(buckets) == {"DocumentsBucket", "MessagesBucket", "ImportBucket", "AccessLogsBucket", "HeadsBucket"}
     for bucket in buckets.values():
         assert all(bucket["PublicAccessBlockConfiguration"].values())
     for name in ("DocumentsBucket", "MessagesBucket", "ImportBucket"):
@@ -32,12 +32,25 @@ def test_buckets_are_private_and_those_holding_health_data_kms_encrypted_and_log
             "KMSMasterKeyID": {"Fn::GetAtt": ["DataKey", "Arn"]},
         }
         assert bucket["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogsBucket"}
-    for name in ("DocumentsBucket", "MessagesBucket"):
+    for name in ("DocumentsBucket", "MessagesBucket", "HeadsBucket"):
         assert buckets[name]["VersioningConfiguration"] == {"Status": "Enabled"}
 
 
+def test_signed_heads_are_kept_ten_years_in_compliance_mode_and_logged():
+    """The record's archive duration; no role, root included, can shorten it (compliance)."""
+    heads = _resources("AWS::S3::Bucket")["HeadsBucket"]
+    assert heads["ObjectLockEnabled"] is True
+    assert heads["ObjectLockConfiguration"] == {
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 10}},
+    }
+    assert heads["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogsBucket"}
+    (rule,) = heads["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}  # no personal content in it
+
+
 def test_key_rotates_and_tables_are_recoverable():
-    (key,) = _resources("AWS::KMS::Key").values()
+    key = _resources("AWS::KMS::Key")["DataKey"]
     assert key["EnableKeyRotation"] is True
     tables = _resources("AWS::DynamoDB::Table")
     assert set(tables) == {"Table", *MODULE_TABLES}

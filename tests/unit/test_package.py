@@ -154,7 +154,10 @@ MODULE_GRANTS = {
     "activity": table("GetItem Query")
     | table("GetItem Query", of="HistoryTable")
     | table("GetItem Query", of="DocumentsTable")
-    | PEPPERS,
+    | PEPPERS
+    | grants("s3:ListBucket", "HeadsBucket.Arn")
+    | grants("s3:GetObject", "${HeadsBucket.Arn}/*")
+    | grants("kms:GetPublicKey", "HeadsKey.Arn"),
     "documents": table("GetItem Query")
     | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="DocumentsTable")
@@ -213,6 +216,7 @@ SIZES = {
     "PurgeProfile": ("profile", 512, 120, None, 0),
     "PurgeCatalogue": ("catalogue", 512, 120, None, 0),
     "PurgeAgenda": ("agenda", 512, 120, None, 0),
+    "SignHeads": ("activity", 512, 60, None, 0),
 }
 # An SQS source's MaximumConcurrency: a cap, which takes nothing from the account's quota.
 MOST_AT_ONCE = {
@@ -236,6 +240,45 @@ TRIGGERS = {
     | grants("kms:Decrypt", KEY, via("s3", aws__s3__arn="ImportBucket.Arn"))
     | grants("states:SendTaskSuccess states:SendTaskFailure", "*"),
 }
+# The chain's attributes, all the signer may read of the table (to check a head extends the last
+# signed one), and only through a projection.
+CHAIN_ATTRIBUTES = [
+    "pk",
+    "sk",
+    "seq",
+    "prev_hash",
+    "hash",
+    "event_id",
+    "at",
+    "actor_role",
+    "actor_id",
+    "action",
+    "resource",
+    "hidden_from_representatives",
+    "invisible_to_patient",
+]
+# Functions with a role of their own alone (none of their module's grants nor variables): the
+# history's signer reads the table's stream, signs with the heads key, puts into the heads bucket.
+ALONE = {
+    "SignHeads": grants(
+        "dynamodb:DescribeStream dynamodb:GetRecords dynamodb:GetShardIterator", "HistoryTable.StreamArn"
+    )
+    | grants("dynamodb:ListStreams", "${HistoryTable.Arn}/stream/*")
+    | grants("kms:Decrypt", KEY, via("dynamodb", aws__dynamodb__tableName="HistoryTable"))
+    | grants(
+        "dynamodb:Query",
+        "HistoryTable.Arn",
+        condition_text(
+            {
+                "ForAllValues:StringEquals": {"dynamodb:Attributes": CHAIN_ATTRIBUTES},
+                "StringEquals": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+            }
+        ),
+    )
+    | grants("kms:Sign", "HeadsKey.Arn", "StringEquals kms:SigningAlgorithm=ECDSA_SHA_256")
+    | grants("s3:ListBucket", "HeadsBucket.Arn")
+    | grants("s3:PutObject", "${HeadsBucket.Arn}/*"),
+}
 
 SPACE = ("TABLE_NAME", "PEPPERS_SECRET_ID", "CURSOR_SECRET_ID")
 MODULE_ENVIRONMENT = {
@@ -249,7 +292,7 @@ MODULE_ENVIRONMENT = {
         "PURGE_TOPIC_ARN",
     ),
     "access": (*SPACE, "DATA_KEY_ID", "SENDER_EMAIL", "LETTERS_QUEUE_URL"),
-    "activity": SPACE,
+    "activity": (*SPACE, "HEADS_BUCKET", "HEADS_KEY_ID"),
     "documents": (*SPACE, "DATA_KEY_ID", "DOCUMENTS_BUCKET"),
     "profile": SPACE,
     "catalogue": SPACE,
@@ -258,7 +301,11 @@ MODULE_ENVIRONMENT = {
     "agenda": (*SPACE, "SENDER_EMAIL"),
     "migration": ("CURSOR_SECRET_ID", "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
 }
-OWN_ENVIRONMENT = {"OnTimer": ("TIMERS_QUEUE_URL",), "LegacyImport": ("IMPORT_BUCKET",)}  # beyond the module's
+OWN_ENVIRONMENT = {  # beyond the module's
+    "OnTimer": ("TIMERS_QUEUE_URL",),
+    "LegacyImport": ("IMPORT_BUCKET",),
+    "SignHeads": ("HEADS_BUCKET", "HEADS_KEY_ID"),
+}
 STACK_VARIABLES = {name for names in (*MODULE_ENVIRONMENT.values(), *OWN_ENVIRONMENT.values()) for name in names} | {
     "STAGE"
 }
@@ -271,6 +318,8 @@ def expected_grants(name: str) -> set:
         | grants("xray:PutTraceSegments xray:PutTelemetryRecords", "*")
         | grants("kms:Decrypt", KEY, via("lambda"))
     )
+    if name in ALONE:
+        return own | ALONE[name]
     return own | MODULE_GRANTS[module] | TRIGGERS.get(name, set())
 
 
@@ -333,7 +382,7 @@ def test_kms_is_used_only_under_a_condition_and_content_opens_only_in_its_module
     opens = {}
     for name in functions(sam):
         kms = [grant for grant in role_grants(sam["Resources"][f"{name}Role"]) if grant[0].startswith("kms:")]
-        assert all(condition for _, _, condition in kms), name
+        assert all(condition for _, key, condition in kms if key == KEY), name
         opens[name] = {c.split("=")[1] for action, _, c in kms if action == "kms:Decrypt" and "purpose=" in c}
     for name, purposes in opens.items():
         module = SIZES[name][0]
@@ -353,7 +402,8 @@ def test_a_content_bucket_is_reached_only_by_its_module(sam):
 def test_each_function_gets_only_the_stack_variables_its_module_reads(sam):
     for name, properties in functions(sam).items():
         variables = properties["Environment"]["Variables"]
-        expected = {"STAGE", *MODULE_ENVIRONMENT[SIZES[name][0]], *OWN_ENVIRONMENT.get(name, ())}
+        module_environment = () if name in ALONE else MODULE_ENVIRONMENT[SIZES[name][0]]
+        expected = {"STAGE", *module_environment, *OWN_ENVIRONMENT.get(name, ())}
         assert {v for v in variables if v in STACK_VARIABLES} == expected, name
         assert all(isinstance(variables[v], dict) for v in expected), name  # from the stack, not the config
         assert variables["PYDANTIC_DISABLE_PLUGINS"] == "__all__", name  # no plugin scan at cold start
@@ -490,3 +540,84 @@ def test_the_package_holds_every_library_the_functions_import(package_dir):
         tops = {name.split("/")[0].removesuffix(".py") for name in archive.namelist()}
     assert libraries - tops == set()
     assert {"cryptography", "pydantic", "boto3", "jwt"} <= libraries
+
+
+# ---- The history's signed heads (docs/decisions/0006-signed-history-heads.md) --------------------
+
+SIGNER_ROLE = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/mes-${Stage}-activity-signer"
+
+
+def test_the_signer_reads_only_head_changes_of_the_table_stream(sam):
+    assert sam["Resources"]["HistoryTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    assert all(
+        "StreamSpecification" not in r["Properties"]
+        for n, r in sam["Resources"].items()
+        if n.endswith("Table") and n != "HistoryTable"
+    )
+    (event,) = functions(sam)["SignHeads"]["Events"].values()
+    assert event["Type"] == "DynamoDB"
+    properties = event["Properties"]
+    assert properties["Stream"] == {"Fn::GetAtt": ["HistoryTable", "StreamArn"]}
+    assert (properties["BatchSize"], properties["MaximumBatchingWindowInSeconds"], properties["StartingPosition"]) == (
+        100,
+        5,
+        "TRIM_HORIZON",
+    )
+    # A failing batch must not hold the shard back for a day: halved, then given up after 10 tries.
+    assert (properties["BisectBatchOnFunctionError"], properties["MaximumRetryAttempts"]) == (True, 10)
+    (only,) = [json.loads(f["Pattern"]) for f in properties["FilterCriteria"]["Filters"]]
+    assert only == {"eventName": ["INSERT", "MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["SPACE#ACTIVITY_HEAD"]}}}}
+    streams = [n for n, p in functions(sam).items() for e in p.get("Events", {}).values() if e["Type"] == "DynamoDB"]
+    assert streams == ["SignHeads"]
+
+
+def test_only_the_signer_signs_and_puts_heads_and_no_role_deletes_them(sam):
+    for name in functions(sam):
+        role = sam["Resources"][f"{name}Role"]
+        actions = {(action, resource) for action, resource, _ in role_grants(role)}
+        assert (("kms:Sign", "HeadsKey.Arn") in actions) == (name == "SignHeads"), name
+        assert (("s3:PutObject", "${HeadsBucket.Arn}/*") in actions) == (name == "SignHeads"), name
+        assert not [a for a, r in actions if "HeadsBucket" in r and "Delete" in a], name
+    signer = sam["Resources"]["SignHeadsRole"]["Properties"]
+    assert signer["RoleName"] == {"Fn::Sub": "mes-${Stage}-activity-signer"}
+    assert all("RoleName" not in sam["Resources"][f"{n}Role"]["Properties"] for n in functions(sam) if n != "SignHeads")
+
+
+def test_the_heads_key_signs_for_the_signer_role_alone(sam):
+    key = sam["Resources"]["HeadsKey"]["Properties"]
+    assert (key["KeySpec"], key["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
+    statements = key["KeyPolicy"]["Statement"]
+    signing = [s for s in statements if s.get("Action") == "kms:Sign" or "kms:Sign" in s.get("Action", [])]
+    assert [s["Effect"] for s in signing] == ["Allow"]
+    assert signing[0]["Condition"] == {"ArnEquals": {"aws:PrincipalArn": {"Fn::Sub": SIGNER_ROLE}}}
+    others = [s for s in statements if s not in signing]
+    assert all(s.get("NotAction") == "kms:Sign" and "Action" not in s for s in others)
+
+
+def test_the_heads_bucket_keeps_each_head_ten_years_in_compliance_mode(sam):
+    bucket = sam["Resources"]["HeadsBucket"]["Properties"]
+    assert bucket["ObjectLockEnabled"] is True
+    assert bucket["ObjectLockConfiguration"]["Rule"]["DefaultRetention"] == {"Mode": "COMPLIANCE", "Years": 10}
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert bucket["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogsBucket"}
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    policy = sam["Resources"]["HeadsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    (puts,) = [s for s in policy if s["Sid"] == "OnlyTheSignerPuts"]
+    assert (puts["Effect"], puts["Action"], puts["Condition"]) == (
+        "Deny",
+        "s3:PutObject",
+        {"ArnNotEquals": {"aws:PrincipalArn": {"Fn::Sub": SIGNER_ROLE}}},
+    )
+
+
+def test_sns_uses_the_data_key_only_for_the_stacks_own_topics(sam):
+    statements = sam["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+    (sns,) = [s for s in statements if s["Principal"] == {"Service": "sns.amazonaws.com"}]
+    topics = [
+        r["Properties"]["TopicName"]["Fn::Sub"] for r in sam["Resources"].values() if r["Type"] == "AWS::SNS::Topic"
+    ]
+    arns = [{"Fn::Sub": f"arn:${{AWS::Partition}}:sns:${{AWS::Region}}:${{AWS::AccountId}}:{name}"} for name in topics]
+    assert topics and sns["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": arns},
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+    }

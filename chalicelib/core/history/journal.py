@@ -209,3 +209,23 @@ def all_events(patient_id: str) -> list[dict[str, Any]]:
         events.extend(items)
         if not start_key:
             return events
+
+
+def events_from(patient_id: str, first_seq: int, last_seq: int | None = None) -> list[dict[str, Any]]:
+    """The events from ``first_seq`` (to ``last_seq``, else the newest), their chained fields only:
+    what checking the chain since a signed head reads (core.history.heads), not the whole history."""
+    fields = ("seq", "prev_hash", "hash", *chain.CHAINED_FIELDS[1:], *chain.OPTIONAL_CHAINED_FIELDS)
+    names = {f"#f{n}": name for n, name in enumerate(fields)}
+    return aws.query_all(
+        TABLE,
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
+        ExpressionAttributeValues={
+            ":pk": layout.patient(patient_id),
+            ":first": layout.activity_event(patient_id, first_seq)["sk"],
+            ":last": layout.activity_event(patient_id, last_seq if last_seq is not None else chain.LAST_SEQ)["sk"],
+        },
+        Select="SPECIFIC_ATTRIBUTES",  # the signer's role may read these attributes only (infra/functions.py)
+        ProjectionExpression=", ".join(names),
+        ExpressionAttributeNames=names,
+        ConsistentRead=True,
+    )
