@@ -89,6 +89,7 @@ class Stack:
         put_archives({"old/broken.zip": b"not an archive"})
         self.migration_id = run(api, self.operator, "old/")["migration_id"]
         self.reads = self.read()
+        assert {status for status, _ in self.reads.values()} == {200}
         self.history = self.activity()
         self.tables = {kind: _all(_module(kind)) for kind in layout.MODULE_TABLES}
         self.kept = _all(_spaces())
@@ -166,7 +167,8 @@ def test_the_copy_puts_every_family_in_its_table_and_the_api_reads_it(stack, cap
     for kind, items in stack.tables.items():
         assert _by_key(_all(_module(kind))) == _by_key(items), kind
     assert not stack.gone()
-    assert stack.activity() == stack.history and stack.history[1]["valid"] is True
+    events = [item for item in stack.tables[layout.HISTORY_TABLE] if item["sk"].startswith(layout.ACTIVITY_PREFIX)]
+    assert stack.activity() == stack.history and stack.history[1] == {"valid": True, "events": len(events)}
     assert stack.read() == stack.reads
     printed = capsys.readouterr().out
     for family in ("PAT#/DOC#", "PAT#/SPACE#ACTIVITY_HEAD", "CONV#/MSG#", "MIGRATION#/META", "CAMPAIGN#/COUNT#"):
