@@ -39,6 +39,7 @@ Everything the access decision reads shares the SPACE# prefix: one query loads i
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 # --- a person's space -------------------------------------------------------------------------
@@ -46,7 +47,8 @@ PATIENT_PREFIX = "PAT#"
 SPACE_PREFIX = "SPACE#"
 ACCOUNT = "SPACE#ACCOUNT"
 ACTIVITY_HEAD = "SPACE#ACTIVITY_HEAD"
-ACTIVITY_EVENT_PREFIX = "ACT#0"
+ACTIVITY_PREFIX = "ACT#"
+ACTIVITY_EVENT_PREFIX = f"{ACTIVITY_PREFIX}0"
 GRANT_PREFIX = "SPACE#GRANT#"
 BLOCK_PREFIX = "SPACE#BLOCK#"
 EMERGENCY_PREFIX = "SPACE#EMERGENCY#"
@@ -131,7 +133,7 @@ def activity_head(patient_id: str) -> dict[str, Any]:
 
 
 def activity_event(patient_id: str, seq: int) -> dict[str, Any]:
-    return _in_space(patient_id, f"ACT#{seq:012d}")
+    return _in_space(patient_id, f"{ACTIVITY_PREFIX}{seq:012d}")
 
 
 # --- documents: the documents table -------------------------------------------------------------
@@ -144,6 +146,7 @@ def activity_event(patient_id: str, seq: int) -> dict[str, Any]:
 #     ORPHAN#<object_key> / CONTENT         content whose write or deletion may be unfinished
 #             gsi1pk = ORPHANS#documents  gsi1sk = <marked at>
 DOCUMENTS_TABLE = "documents"
+DOCUMENT_POINTER_PREFIX = "DOCID#"
 
 
 def document(patient_id: str, document_id: str) -> dict[str, Any]:
@@ -162,7 +165,7 @@ def legacy_document(patient_id: str, unique_id: str) -> dict[str, Any]:
 
 def document_pointer(document_id: str) -> dict[str, Any]:
     """Where a document is, by its id alone (``/v1/fhir/Binary/{id}`` names no space)."""
-    return {"pk": f"DOCID#{document_id}", "sk": "DOCUMENT"}
+    return {"pk": f"{DOCUMENT_POINTER_PREFIX}{document_id}", "sk": "DOCUMENT"}
 
 
 def release_bucket(day: str) -> str:
@@ -226,21 +229,23 @@ def reminder_bucket(hour: str) -> str:
 #             gsi1pk = NOTICES#<shard>  gsi1sk = <deferred_at>   (enrolment/store.py)
 # The accounts they count and tell of are the spaces table's (their cohort index too).
 ENROLMENT_TABLE = "enrolment"
+CAMPAIGN_PREFIX = "CAMPAIGN#"
+NOTICE_PREFIX = "NOTICE#"
 
 
 def campaign(campaign_id: str) -> dict[str, Any]:
-    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": "META"}
+    return {"pk": campaign_partition(campaign_id), "sk": "META"}
 
 
 COUNTER_PREFIX = "COUNT#"
 
 
 def campaign_counter(campaign_id: str, shard: int) -> dict[str, Any]:
-    return {"pk": f"CAMPAIGN#{campaign_id}", "sk": f"{COUNTER_PREFIX}{shard:02d}"}
+    return {"pk": campaign_partition(campaign_id), "sk": f"{COUNTER_PREFIX}{shard:02d}"}
 
 
 def campaign_partition(campaign_id: str) -> str:
-    return f"CAMPAIGN#{campaign_id}"
+    return f"{CAMPAIGN_PREFIX}{campaign_id}"
 
 
 def cohort_shard(cohort_id: str, shard: int) -> str:
@@ -249,7 +254,7 @@ def cohort_shard(cohort_id: str, shard: int) -> str:
 
 
 def deferred_notice(patient_id: str, template: str) -> dict[str, Any]:
-    return {"pk": f"NOTICE#{patient_id}#{template}", "sk": "NOTICE"}
+    return {"pk": f"{NOTICE_PREFIX}{patient_id}#{template}", "sk": "NOTICE"}
 
 
 # --- legacy DMP migrations: the migration table ------------------------------------------------
@@ -261,11 +266,12 @@ def deferred_notice(patient_id: str, template: str) -> dict[str, Any]:
 # Written by the migration module and, in the very transactions that import or refuse each
 # archive, by the legacy import (documents module) and its state machine's last step.
 MIGRATION_TABLE = "migration"
+MIGRATION_PREFIX = "MIGRATION#"
 REJECT_PREFIX = "REJECT#"
 
 
 def migration_partition(migration_id: str) -> str:
-    return f"MIGRATION#{migration_id}"
+    return f"{MIGRATION_PREFIX}{migration_id}"
 
 
 def migration(migration_id: str) -> dict[str, Any]:
@@ -292,12 +298,13 @@ def migration_archive(migration_id: str, archive_key: str) -> dict[str, Any]:
 #     ORPHAN#<object_key> / CONTENT   messages' content whose write or deletion may be unfinished
 #             gsi1pk = ORPHANS#messages  gsi1sk = <marked at>
 MESSAGING_TABLE = "messaging"
+CONVERSATION_PREFIX = "CONV#"
 PARTICIPANT_PREFIX = "PARTICIPANT#"
 MESSAGE_PREFIX = "MSG#"
 
 
 def conversation(conversation_id: str) -> str:
-    return f"CONV#{conversation_id}"
+    return f"{CONVERSATION_PREFIX}{conversation_id}"
 
 
 def participant(conversation_id: str, role: str) -> dict[str, Any]:
@@ -325,8 +332,11 @@ def catalogue_sort_key(category: str, name: str, app_id: str) -> str:
 
 
 # --- content in S3 ----------------------------------------------------------------------------
+ORPHAN_PREFIX = "ORPHAN#"
+
+
 def orphan(object_key: str) -> dict[str, Any]:
-    return {"pk": f"ORPHAN#{object_key}", "sk": "CONTENT"}
+    return {"pk": f"{ORPHAN_PREFIX}{object_key}", "sk": "CONTENT"}
 
 
 def orphans_index(bucket_kind: str) -> str:
@@ -344,6 +354,35 @@ MODULE_TABLES = (
     ENROLMENT_TABLE,
     MIGRATION_TABLE,
 )
+
+
+# Where each item family of the one table (docs/decisions/0001-data-layout.md) now is: the keys are
+# unchanged, only the table differs (tools/split_tables.py copies a deployed stack's items by this).
+_SPACE_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (  # a space's partition: by the sort key
+    ((ACTIVITY_HEAD, ACTIVITY_PREFIX), HISTORY_TABLE),
+    ((DOCUMENT_PREFIX, LEGACY_PREFIX), DOCUMENTS_TABLE),
+    ((PROFILE_PREFIX, MEASUREMENT_PREFIX, MEASUREMENT_POINTER_PREFIX), PROFILE_TABLE),
+    ((AGENDA_PREFIX, AGENDA_POINTER_PREFIX), AGENDA_TABLE),
+)
+_PARTITION_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (  # other partitions: by the partition key
+    ((DOCUMENT_POINTER_PREFIX,), DOCUMENTS_TABLE),
+    ((CONVERSATION_PREFIX,), MESSAGING_TABLE),
+    ((CAMPAIGN_PREFIX, NOTICE_PREFIX), ENROLMENT_TABLE),
+    ((MIGRATION_PREFIX,), MIGRATION_TABLE),
+)
+# A content marker is its bucket's module's (core.security.blobs.Bucket), told by its index partition.
+_ORPHANS_TABLES = {orphans_index("documents"): DOCUMENTS_TABLE, orphans_index("messages"): MESSAGING_TABLE}
+
+
+def table_of(item: Mapping[str, Any]) -> str | None:
+    """The kind of the table an item of the one-table layout now lives in, by its key family (its
+    ``pk``, ``sk`` and, for a content marker, ``gsi1pk``); None: it stays in the spaces table."""
+    pk, sk = str(item["pk"]), str(item["sk"])
+    if pk.startswith(PATIENT_PREFIX):
+        return next((kind for prefixes, kind in _SPACE_FAMILIES if sk.startswith(prefixes)), None)
+    if pk.startswith(ORPHAN_PREFIX):
+        return _ORPHANS_TABLES.get(str(item.get("gsi1pk", "")))
+    return next((kind for prefixes, kind in _PARTITION_FAMILIES if pk.startswith(prefixes)), None)
 
 
 # --- conditions -------------------------------------------------------------------------------
