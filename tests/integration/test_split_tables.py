@@ -168,7 +168,11 @@ def test_the_copy_puts_every_family_in_its_table_and_the_api_reads_it(stack, cap
         assert _by_key(_all(_module(kind))) == _by_key(items), kind
     assert not stack.gone()
     events = [item for item in stack.tables[layout.HISTORY_TABLE] if item["sk"].startswith(layout.ACTIVITY_PREFIX)]
-    assert stack.activity() == stack.history and stack.history[1] == {"valid": True, "events": len(events)}
+    assert stack.activity() == stack.history and stack.history[1] == {
+        "valid": True,
+        "events": len(events),
+        "signed": False,
+    }
     assert stack.read() == stack.reads
     printed = capsys.readouterr().out
     for family in ("PAT#/DOC#", "PAT#/SPACE#ACTIVITY_HEAD", "CONV#/MSG#", "MIGRATION#/META", "CAMPAIGN#/COUNT#"):
