@@ -101,6 +101,7 @@ CURSORS = grants("secretsmanager:GetSecretValue", "CursorKey") | grants(
     "kms:Decrypt", KEY, via("secretsmanager", SecretARN="CursorKey")
 )
 HISTORY = table("GetItem PutItem UpdateItem", of="HistoryTable")  # appending to the activity history
+APP_CONNECTIONS = table("BatchGetItem", of="CatalogueTable")  # the gate, for apps: their connection and app
 PEPPERS = (
     grants("secretsmanager:GetSecretValue", "Peppers")
     | grants("kms:Decrypt", KEY, via("secretsmanager", SecretARN="Peppers"))
@@ -158,14 +159,20 @@ MODULE_GRANTS = {
     "documents": table("GetItem Query")
     | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="DocumentsTable")
+    | APP_CONNECTIONS
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("document"))
     | bucket("DocumentsBucket"),
     "profile": table("GetItem Query")
     | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="ProfileTable")
+    | APP_CONNECTIONS
     | PEPPERS,
-    "catalogue": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | HISTORY | PEPPERS,
+    # the spaces table read only (the gate): it can rewrite no account, grant or block
+    "catalogue": table("GetItem Query")
+    | HISTORY
+    | table("GetItem Query BatchGetItem PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="CatalogueTable")
+    | PEPPERS,
     "export": table("GetItem Query")
     | HISTORY
     | table("GetItem Query", of="DocumentsTable")
@@ -181,6 +188,7 @@ MODULE_GRANTS = {
     "agenda": table("GetItem Query")
     | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="AgendaTable")
+    | APP_CONNECTIONS
     | PEPPERS
     | EMAILS,
     "migration": table("GetItem Query PutItem DeleteItem", of="MigrationTable")
