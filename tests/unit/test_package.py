@@ -358,6 +358,22 @@ def test_a_content_bucket_is_reached_only_by_its_module(sam):
         assert any("ImportBucket" in r for r in resources) == (name in ("MigrationApi", "LegacyImport")), name
 
 
+WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+
+
+def test_the_access_inputs_are_written_by_enrolment_and_access_only_and_connections_by_the_catalogue(sam):
+    """A breached function of another module cannot rewrite an account, a grant or a block, nor
+    connect an app or change a connection's scopes: the others only read the catalogue table's
+    connections and apps (the gate, for an app's request)."""
+    for name in functions(sam):
+        module, role = SIZES[name][0], role_grants(sam["Resources"][f"{name}Role"])
+        writes = {action for action, resource, _ in role if resource == TABLE and action in WRITES}
+        assert bool(writes) == (module in ("enrolment", "access")), name
+        catalogue = {action for action, resource, _ in role if resource == "CatalogueTable.Arn"}
+        if module != "catalogue":
+            assert catalogue <= {"dynamodb:BatchGetItem"}, name
+
+
 def test_each_function_gets_only_the_stack_variables_its_module_reads(sam):
     for name, properties in functions(sam).items():
         variables = properties["Environment"]["Variables"]
