@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
             admin,
         )
         measure("GET /v1/catalogue/apps?category= (public)", "GET", "/v1/catalogue/apps?category=diabetes")
-        measure(
+        connection = measure(
             "POST …/connections",
             "POST",
             f"{base}/connections",
@@ -158,6 +158,12 @@ def main(argv: list[str] | None = None) -> None:
             "DELETE …/profile/measurements/{id}",
             "DELETE",
             f"{base}/profile/measurements/{pushed['entry_id']}",
+            token=patient,
+        )
+        measure(
+            "DELETE …/connections/{id}",
+            "DELETE",
+            f"{base}/connections/{connection['connection_id']}",
             token=patient,
         )
 

@@ -102,6 +102,12 @@ def history() -> list[dict[str, Any]]:
     return table("GetItem", *APPEND, of="HistoryTable")
 
 
+def app_connections() -> list[dict[str, Any]]:
+    """The gate's read of an app's connection to a space and of the app (core/data/spaces.py
+    connected_app: one BatchGetItem of the catalogue table): every module that authorises apps."""
+    return table("BatchGetItem", of="CatalogueTable")
+
+
 def cursors() -> list[dict[str, Any]]:
     """The key that seals list cursors (core/security/pseudonyms.py cursor_key): every module that lists."""
     return [
@@ -310,6 +316,7 @@ MODULES: dict[str, Module] = {
             *table(*READ),
             *history(),
             *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="DocumentsTable"),
+            *app_connections(),
             *peppers(),
             *cursors(),
             *sealed("document"),
@@ -323,14 +330,22 @@ MODULES: dict[str, Module] = {
             *table(*READ),
             *history(),
             *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="ProfileTable"),
+            *app_connections(),
             *peppers(),
             *cursors(),
         ),
     ),
-    # The apps (their listing indexed) and the patients' connections, read by the gate with the space.
+    # The apps (their listing indexed) and the patients' connections in its own table (the gate's
+    # read of a connection: one BatchGetItem with its app); the spaces table only read (the gate).
     "catalogue": Module(
         SPACE_ENV,
-        (*table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True), *history(), *peppers(), *cursors()),
+        (
+            *table(*READ),
+            *table(*READ, "BatchGetItem", *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="CatalogueTable"),
+            *history(),
+            *peppers(),
+            *cursors(),
+        ),
     ),
     # The record as a FHIR bundle: documents' metadata and the profile, never the content.
     "export": Module(
@@ -366,6 +381,7 @@ MODULES: dict[str, Module] = {
             *table(*READ),
             *history(),
             *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="AgendaTable"),
+            *app_connections(),
             *peppers(),
             *cursors(),
             *emails(),

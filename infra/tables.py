@@ -13,6 +13,7 @@ MODULE_TABLES: dict[str, str] = {
     "MigrationTable": "migration",
     "EnrolmentTable": "enrolment",
     "MessagingTable": "messaging",
+    "CatalogueTable": "catalogue",
     "ProfileTable": "profile",
     "AgendaTable": "agenda",
     "DocumentsTable": "documents",

@@ -2,8 +2,9 @@
 
 An app token (role ``app``: ``client_id`` = app_id, ``patient_id``, ``scope``) is honoured only
 while the patient's connection to that app exists, the app is referenced, and the scope (token ∩
-connection) covers the call: access.gate.actor_of reads the connection with the space and
-asks ``store.referenced`` on every request, so revocation and withdrawal apply at once.
+connection) covers the call: core.policy.gate actor_of reads the connection's guard and the app
+(this module's table, strongly consistent) on every request of an app, so revocation and
+withdrawal apply at once.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def _connection(item: dict) -> Connection:
 
 def connect(principal: Principal, patient_id: str, request: ConnectionCreate) -> Connection:
     granted = authorize(principal, patient_id, CREATE, CONNECTIONS)
-    app = store.get_app(request.app_id)
+    app, connected = store.connected_app(patient_id, request.app_id)
     if app is None or app["status"] != store.REFERENCED:
         raise InvalidRequest(
             "This app is not in the catalogue.", [{"field": "app_id", "message": "No referenced app with this id."}]
@@ -115,7 +116,7 @@ def connect(principal: Principal, patient_id: str, request: ConnectionCreate) ->
                 }
             ],
         )
-    if any(c.get("app_id") == request.app_id for c in granted.items.connections.values()):
+    if connected is not None:
         raise Conflict("This app is already connected: revoke the connection first to change its scopes.")
     item: dict[str, Any] = {
         "connection_id": new_id("con"),
@@ -137,9 +138,9 @@ def connect(principal: Principal, patient_id: str, request: ConnectionCreate) ->
 
 
 def list_connections(principal: Principal, patient_id: str, query: PageQuery) -> ConnectionPage:
-    """The connections, oldest first; they came with the space's query (a handful per person)."""
-    granted = authorize(principal, patient_id, READ, CONNECTIONS)
-    ordered = sorted(granted.items.connections.values(), key=lambda c: (c["created_at"], c["sk"]))
+    """The connections, oldest first (a handful per person: one query, sorted here)."""
+    authorize(principal, patient_id, READ, CONNECTIONS)
+    ordered = sorted(store.connections(patient_id), key=lambda c: (c["created_at"], c["sk"]))
     list_scope = scope("connections", principal, patient_id=patient_id)
     start_key = decode_cursor(query.cursor, list_scope)
     if start_key:
@@ -156,7 +157,7 @@ def list_connections(principal: Principal, patient_id: str, query: PageQuery) ->
 
 def revoke(principal: Principal, patient_id: str, connection_id: str) -> None:
     granted = authorize(principal, patient_id, DELETE, CONNECTIONS)
-    connection = granted.items.connections.get(connection_id)
+    connection = store.get_connection(patient_id, connection_id)
     if connection is None:
         raise NotFound("No such connection.")
     try:
@@ -173,7 +174,7 @@ def revoke(principal: Principal, patient_id: str, connection_id: str) -> None:
 
 def purge_space(patient_id: str, actor: ActorRef) -> int:
     """Closure with immediate deletion: every connected app goes (their tokens stop at once)."""
-    items = purge.space_items(patient_id, store.OWNED_PREFIXES)
-    purge.delete(items)
+    items = purge.space_items(patient_id, store.OWNED_PREFIXES, store.TABLE)
+    purge.delete(items, store.TABLE)
     journal.record(patient_id, actor, "space.purged", f"connections: {len(items)} items")
     return len(items)

@@ -9,6 +9,7 @@ import pytest
 from icalendar import Calendar
 
 from chalicelib.core import clock
+from chalicelib.core.data import layout
 from chalicelib.core.security.identifiers import rpps_check_digit
 from chalicelib.core.settings import settings
 
@@ -34,8 +35,9 @@ def event(**overrides) -> dict:
     }
 
 
-def _table():
-    return boto3.resource("dynamodb", region_name="eu-west-3").Table(settings().table_name)
+def _table(kind: str | None = None):
+    name = settings().table_name if kind is None else settings().module_table(kind)
+    return boto3.resource("dynamodb", region_name="eu-west-3").Table(name)
 
 
 def _grant(api, patient_id, patient, rpps_):
@@ -55,17 +57,13 @@ def _grant(api, patient_id, patient, rpps_):
 
 
 def _connect_app(patient_id, client_id, scopes):
-    """A referenced app connected to the space (the items the catalogue module writes)."""
-    _table().put_item(Item={"pk": f"APP#{client_id}", "sk": "APP", "app_id": client_id, "status": "referenced"})
-    _table().put_item(
-        Item={
-            "pk": f"PAT#{patient_id}",
-            "sk": f"SPACE#CONNECTION#cnx_{client_id}",
-            "app_id": client_id,
-            "scopes": scopes,
-            "created_at": "2026-01-01T00:00:00Z",
-        }
-    )
+    """A referenced app connected to the space (the items the catalogue module writes in its table)."""
+    catalogue = _table(layout.CATALOGUE_TABLE)
+    catalogue.put_item(Item={**layout.app(client_id), "app_id": client_id, "status": "referenced"})
+    connection = {"connection_id": f"cnx-{client_id}", "app_id": client_id, "scopes": scopes}
+    created = {"created_at": "2026-01-01T00:00:00Z"}
+    catalogue.put_item(Item={**layout.connection(patient_id, connection["connection_id"]), **connection, **created})
+    catalogue.put_item(Item={**layout.app_connection(patient_id, client_id), **connection})
 
 
 @pytest.fixture

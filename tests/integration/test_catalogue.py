@@ -220,3 +220,55 @@ def test_app_reads_with_its_scope_and_each_read_is_recorded(api, admin, enrolmen
     history = actions(api, patient_id, patient)
     assert ("app.read", "app", "measurements:glucose") in history
     assert ("app.read", "app", "profile") in history
+
+
+def _tables_called(monkeypatch) -> list[tuple[str, set[str]]]:
+    """Every DynamoDB call from now on: (operation, the tables it names)."""
+    from botocore.client import BaseClient
+
+    calls: list[tuple[str, set[str]]] = []
+    real = BaseClient._make_api_call
+
+    def recording(client, operation, params):
+        if client.meta.service_model.service_name == "dynamodb":
+            named = {params["TableName"]} if "TableName" in params else set(params.get("RequestItems", {}))
+            named |= {spec["TableName"] for item in params.get("TransactItems", []) for spec in item.values()}
+            calls.append((operation, named))
+        return real(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    return calls
+
+
+def test_connections_are_the_catalogue_tables_and_only_an_apps_request_reads_them(
+    api, admin, enrolment, token, monkeypatch
+):
+    import boto3
+
+    from chalicelib.core.data import layout
+    from chalicelib.core.settings import settings
+
+    patient_id, patient = enrolment.active_patient()
+    app_id = add_app(api, admin)["app_id"]
+    connection = connect(api, patient_id, patient, app_id, ["measurements:write"])
+    dynamodb = boto3.resource("dynamodb", region_name="eu-west-3")
+    catalogue = settings().module_table(layout.CATALOGUE_TABLE)
+    spaces = dynamodb.Table(settings().table_name).scan()["Items"]
+    assert not [
+        i for i in spaces if i["pk"].startswith("APP#") or i["sk"].startswith(("SPACE#CONNECTION#", "CONNAPP#"))
+    ]
+    guard = dynamodb.Table(catalogue).get_item(Key=layout.app_connection(patient_id, app_id))["Item"]
+    assert (guard["connection_id"], guard["scopes"]) == (connection["connection_id"], ["measurements:write"])
+
+    app = token("app", client_id=app_id, patient_id=patient_id, scope="measurements:write")
+    measurements = f"/v1/patients/{patient_id}/profile/measurements"
+    calls = _tables_called(monkeypatch)
+    assert api.post(measurements, glucose(), token=patient).status_code == 201
+    assert not [call for call in calls if catalogue in call[1]]  # a patient's request: no connection read
+    calls.clear()
+    assert api.post(measurements, glucose(1.3), token=app).status_code == 201
+    assert [call for call in calls if catalogue in call[1]] == [("BatchGetItem", {catalogue})]  # app and guard at once
+    calls.clear()
+    other_id, _ = enrolment.active_patient(2)
+    assert api.post(f"/v1/patients/{other_id}/profile/measurements", glucose(), token=app).status_code == 404
+    assert not [call for call in calls if catalogue in call[1]]  # a token naming another space: refused unread

@@ -101,6 +101,7 @@ CURSORS = grants("secretsmanager:GetSecretValue", "CursorKey") | grants(
     "kms:Decrypt", KEY, via("secretsmanager", SecretARN="CursorKey")
 )
 HISTORY = table("GetItem PutItem UpdateItem", of="HistoryTable")  # appending to the activity history
+APP_CONNECTIONS = table("BatchGetItem", of="CatalogueTable")  # the gate, for apps: their connection and app
 PEPPERS = (
     grants("secretsmanager:GetSecretValue", "Peppers")
     | grants("kms:Decrypt", KEY, via("secretsmanager", SecretARN="Peppers"))
@@ -161,14 +162,20 @@ MODULE_GRANTS = {
     "documents": table("GetItem Query")
     | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="DocumentsTable")
+    | APP_CONNECTIONS
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("document"))
     | bucket("DocumentsBucket"),
     "profile": table("GetItem Query")
     | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="ProfileTable")
+    | APP_CONNECTIONS
     | PEPPERS,
-    "catalogue": table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True) | HISTORY | PEPPERS,
+    # the spaces table read only (the gate): it can rewrite no account, grant or block
+    "catalogue": table("GetItem Query")
+    | HISTORY
+    | table("GetItem Query BatchGetItem PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="CatalogueTable")
+    | PEPPERS,
     "export": table("GetItem Query")
     | HISTORY
     | table("GetItem Query", of="DocumentsTable")
@@ -184,6 +191,7 @@ MODULE_GRANTS = {
     "agenda": table("GetItem Query")
     | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="AgendaTable")
+    | APP_CONNECTIONS
     | PEPPERS
     | EMAILS,
     "migration": table("GetItem Query PutItem DeleteItem", of="MigrationTable")
@@ -397,6 +405,22 @@ def test_a_content_bucket_is_reached_only_by_its_module(sam):
         assert any("MessagesBucket" in r for r in resources) == (module == "messaging"), name
         # The legacy archives: listed by the migration routes, read by the importer alone.
         assert any("ImportBucket" in r for r in resources) == (name in ("MigrationApi", "LegacyImport")), name
+
+
+WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+
+
+def test_the_access_inputs_are_written_by_enrolment_and_access_only_and_connections_by_the_catalogue(sam):
+    """A breached function of another module cannot rewrite an account, a grant or a block, nor
+    connect an app or change a connection's scopes: the others only read the catalogue table's
+    connections and apps (the gate, for an app's request)."""
+    for name in functions(sam):
+        module, role = SIZES[name][0], role_grants(sam["Resources"][f"{name}Role"])
+        writes = {action for action, resource, _ in role if resource == TABLE and action in WRITES}
+        assert bool(writes) == (module in ("enrolment", "access")), name
+        catalogue = {action for action, resource, _ in role if resource == "CatalogueTable.Arn"}
+        if module != "catalogue":
+            assert catalogue <= {"dynamodb:BatchGetItem"}, name
 
 
 def test_each_function_gets_only_the_stack_variables_its_module_reads(sam):

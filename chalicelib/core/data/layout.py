@@ -3,13 +3,14 @@ a space. Stores build their items from these; services build no keys.
 
 Each module's data is in a table of its own where the function of no other module can reach it
 (docs/decisions/0005-a-table-per-module.md); the *_TABLE names below are those tables' kinds
-(infra/tables.py). What is not yet moved to its module's table is in the spaces table.
+(infra/tables.py).
 
-The history, documents, profile, agenda, messaging, enrolment and migration tables (*_TABLE): see
-their sections below. A module's content markers (ORPHAN#, core.security.blobs) are in its own table,
-beside the items owning the content.
+The history, documents, profile, agenda, messaging, catalogue, enrolment and migration tables
+(*_TABLE): see their sections below. A module's content markers (ORPHAN#, core.security.blobs) are
+in its own table, beside the items owning the content.
 
-The spaces table:
+The spaces table: the accounts and the access decision's inputs, read by every module that
+authorises a caller, written by the enrolment and access modules only.
 
 A person's space (partition PAT#<patient_id>)
     sk = SPACE#ACCOUNT                    status, identity, enrolment, access settings; a minor's
@@ -19,9 +20,7 @@ A person's space (partition PAT#<patient_id>)
     sk = SPACE#GRANT#<rpps>               {rpps, granted_at, expires_at?}
     sk = SPACE#BLOCK#<rpps>               {rpps, blocked_at}
     sk = SPACE#EMERGENCY#<rpps>           {rpps, profession, opened_at, expires_at, reason_sealed}
-    sk = SPACE#CONNECTION#<connection_id> {connection_id, app_id, scopes, created_at}
     sk = SPACE#GUARDIAN#<guardianship_id> a protected adult's guardian {person_id, ins_digest, until?, ...}
-    sk = CONNAPP#<app_id>                 {connection_id}: one connection per app
 
 Other partitions
     INS#<hmac(INS)> / INS                 {patient_id}: a person by INS: their space's id, or the
@@ -30,10 +29,10 @@ Other partitions
     DEPENDANTS#<person_id> / PAT#<patient_id>#<relationship>   {patient_id, relationship, until?}:
                                           the spaces a person acts on (GET /v1/me/dependants)
     GUARDIANSHIP#<guardianship_id> / GUARDIANSHIP   {patient_id, person_id}: a guardianship by id
-    APP#<app_id> / APP                    a catalogue app
-            gsi1pk = CATALOGUE   gsi1sk = <category>#<name>#<app_id>   (referenced apps only)
 
-Everything the access decision reads shares the SPACE# prefix: one query loads it.
+Everything the access decision reads shares the SPACE# prefix: one query loads it. An app's request
+reads one thing more, its connection to the space and whether it is referenced: the catalogue
+table's (core.data.spaces connected_app).
 """
 
 from __future__ import annotations
@@ -52,7 +51,6 @@ ACTIVITY_EVENT_PREFIX = f"{ACTIVITY_PREFIX}0"
 GRANT_PREFIX = "SPACE#GRANT#"
 BLOCK_PREFIX = "SPACE#BLOCK#"
 EMERGENCY_PREFIX = "SPACE#EMERGENCY#"
-CONNECTION_PREFIX = "SPACE#CONNECTION#"
 GUARDIAN_PREFIX = "SPACE#GUARDIAN#"
 DOCUMENT_PREFIX = "DOC#"
 PROFILE_PREFIX = "PROFILE#"
@@ -60,7 +58,6 @@ MEASUREMENT_PREFIX = "MEAS#"
 MEASUREMENT_POINTER_PREFIX = "MEASID#"
 AGENDA_PREFIX = "AGENDA#"
 AGENDA_POINTER_PREFIX = "AGENDA_ID#"
-APP_CONNECTION_PREFIX = "CONNAPP#"
 LEGACY_PREFIX = "LEGACY#"
 OPEN_STATUSES = ("active", "auto_created")
 
@@ -112,14 +109,6 @@ def block(patient_id: str, rpps: str) -> dict[str, Any]:
 
 def emergency(patient_id: str, rpps: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{EMERGENCY_PREFIX}{rpps}")
-
-
-def connection(patient_id: str, connection_id: str) -> dict[str, Any]:
-    return _in_space(patient_id, f"{CONNECTION_PREFIX}{connection_id}")
-
-
-def app_connection(patient_id: str, app_id: str) -> dict[str, Any]:
-    return _in_space(patient_id, f"{APP_CONNECTION_PREFIX}{app_id}")
 
 
 # --- the activity history: the history table (core.history.journal) ------------------------------
@@ -319,8 +308,19 @@ def inbox(role: str, participant_id: str) -> str:
     return f"INBOX#{role}#{participant_id}"
 
 
-# --- catalogue --------------------------------------------------------------------------------
+# --- the catalogue and the patients' connections: the catalogue table ---------------------------
+#     APP#<app_id> / APP                     a catalogue app
+#             gsi1pk = CATALOGUE   gsi1sk = <category>#<name>#<app_id>   (referenced apps only)
+#     PAT#<patient_id> / SPACE#CONNECTION#<connection_id>   {connection_id, app_id, scopes, created_at}
+#     PAT#<patient_id> / CONNAPP#<app_id>    {connection_id, app_id, scopes}: one connection per app,
+#                                           written and deleted with the connection; the gate reads
+#                                           it with the app item in one BatchGetItem (an app's request)
+# The connections' keys are those they had in the spaces table: a deployed stack's move is a copy
+# with the keys unchanged (docs/decisions/0005-a-table-per-module.md).
+CATALOGUE_TABLE = "catalogue"
 CATALOGUE_LISTING = "CATALOGUE"
+CONNECTION_PREFIX = "SPACE#CONNECTION#"
+APP_CONNECTION_PREFIX = "CONNAPP#"
 
 
 def app(app_id: str) -> dict[str, Any]:
@@ -329,6 +329,14 @@ def app(app_id: str) -> dict[str, Any]:
 
 def catalogue_sort_key(category: str, name: str, app_id: str) -> str:
     return f"{category}#{name.casefold()}#{app_id}"
+
+
+def connection(patient_id: str, connection_id: str) -> dict[str, Any]:
+    return _in_space(patient_id, f"{CONNECTION_PREFIX}{connection_id}")
+
+
+def app_connection(patient_id: str, app_id: str) -> dict[str, Any]:
+    return _in_space(patient_id, f"{APP_CONNECTION_PREFIX}{app_id}")
 
 
 # --- content in S3 ----------------------------------------------------------------------------
@@ -351,6 +359,7 @@ MODULE_TABLES = (
     PROFILE_TABLE,
     AGENDA_TABLE,
     MESSAGING_TABLE,
+    CATALOGUE_TABLE,
     ENROLMENT_TABLE,
     MIGRATION_TABLE,
 )

@@ -1,6 +1,7 @@
 """Reading a person's space: the account (with a minor's legal representatives), its access
 settings and its guardians (keys in core.data.layout). Everything the access decision needs shares
-the SPACE# prefix of the spaces table: one query loads it. (The activity history's head is the
+the SPACE# prefix of the spaces table: one query loads it; an app's request needs its connection
+too, the catalogue table's (``connected_app``, one call). (The activity history's head is the
 history table's: core.history.journal reads it when an event is appended.)
 """
 
@@ -20,8 +21,10 @@ class SpaceItems:
     grants: dict[str, dict[str, Any]] = field(default_factory=dict)
     blocks: dict[str, dict[str, Any]] = field(default_factory=dict)
     emergencies: dict[str, dict[str, Any]] = field(default_factory=dict)
-    connections: dict[str, dict[str, Any]] = field(default_factory=dict)
     guardians: dict[str, dict[str, Any]] = field(default_factory=dict)  # by guardianship_id
+    # by app_id: the app's connection to this space, read once per request for an app's token
+    # (core.policy.gate actor_of), None if there is none or the app is not referenced
+    app_connections: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
     @property
     def patient_id(self) -> str:
@@ -37,7 +40,6 @@ _GROUPS = {
     layout.GRANT_PREFIX: "grants",
     layout.BLOCK_PREFIX: "blocks",
     layout.EMERGENCY_PREFIX: "emergencies",
-    layout.CONNECTION_PREFIX: "connections",
     layout.GUARDIAN_PREFIX: "guardians",
 }
 
@@ -129,17 +131,10 @@ def person_id_for(ins_digest: str) -> str:
     return person_id
 
 
-def app_is_referenced(app_id: str) -> bool:
-    """Is this catalogue app referenced right now? One strongly consistent GetItem: a withdrawal
-    applies to the very next request of its tokens."""
-    item = (
-        aws.table()
-        .get_item(
-            Key=layout.app(app_id),
-            ConsistentRead=True,
-            ProjectionExpression="#s",
-            ExpressionAttributeNames={"#s": "status"},
-        )
-        .get("Item")
-    )
-    return bool(item) and item.get("status") == "referenced"
+def connected_app(patient_id: str, app_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The catalogue's app and its connection to this space (the CONNAPP# item: scopes and
+    connection id), each None if absent: one strongly consistent BatchGetItem of the catalogue
+    table, so a revocation or a withdrawal applies to the very next request of the app's tokens."""
+    keys = [layout.app(app_id), layout.app_connection(patient_id, app_id)]
+    found = {item["pk"]: item for item in aws.batch_get(keys, layout.CATALOGUE_TABLE)}
+    return found.get(keys[0]["pk"]), found.get(keys[1]["pk"])

@@ -1,15 +1,17 @@
 """The gate every endpoint touching a person's space goes through.
 
-``authorize`` loads the space (account, access settings, guardians and the activity head: one
-query), builds the actor from the token, and asks the pure policy (core/policy/decision.py); a denial becomes
-404 when the resource's existence must not leak (the policy says which), 400 when the request
-itself is wrong, else 403. ``check`` decides one more action on a space already loaded (e.g. on a
+``authorize`` loads the space (account, access settings and guardians: one query), builds the
+actor from the token, and asks the pure policy (core/policy/decision.py); a denial becomes 404 when
+the resource's existence must not leak (the policy says which), 400 when the request itself is
+wrong, else 403. ``check`` decides one more action on a space already loaded (e.g. on a
 document once read). ``look_up`` is a professional's search of a space by INS, the one rule
 of the native and FHIR searches.
 
 A patient token whose INS is that of a legal representative (on the account) or of a guardian
 (SPACE#GUARDIAN# items) of the space becomes a ``representative`` actor, under the person's own
-opaque id; the policy decides whether the relationship still holds.
+opaque id; the policy decides whether the relationship still holds. An app token is honoured
+through its connection to the space while the app is referenced: both read from the catalogue
+table in one call, for an app's request only (core.data.spaces connected_app).
 """
 
 from __future__ import annotations
@@ -97,6 +99,15 @@ def to_space(items: SpaceItems) -> Space:
     )
 
 
+def _live_connection(items: SpaceItems, app_id: str) -> dict[str, Any] | None:
+    """The app's connection to the space while the app is referenced (read once per request)."""
+    if app_id not in items.app_connections:
+        app, connection = spaces.connected_app(items.patient_id, app_id)
+        referenced = app is not None and app.get("status") == "referenced"
+        items.app_connections[app_id] = connection if referenced else None
+    return items.app_connections[app_id]
+
+
 def actor_of(principal: Principal, items: SpaceItems | None) -> Actor:
     if principal.role == "patient":
         digest = pseudonyms.ins_digest(principal.ins)
@@ -110,17 +121,15 @@ def actor_of(principal: Principal, items: SpaceItems | None) -> Actor:
     if principal.role == "professional":
         return Actor(role="professional", id=principal.rpps, profession=principal.profession)
     if principal.role == "app":
-        connection = next(
-            (c for c in (items.connections.values() if items else []) if c.get("app_id") == principal.client_id),
-            None,
-        )
-        scopes = principal.scopes & frozenset(connection["scopes"]) if connection else frozenset()
+        connection = None
+        if items is not None and principal.app_patient_id == items.patient_id:  # else refused on that alone
+            connection = _live_connection(items, principal.client_id)
         return Actor(
             role="app",
             id=principal.client_id,
             patient_id=principal.app_patient_id,
-            scopes=scopes,
-            app_connected=connection is not None and spaces.app_is_referenced(principal.client_id),
+            scopes=principal.scopes & frozenset(connection["scopes"]) if connection else frozenset(),
+            app_connected=connection is not None,
         )
     return Actor(role=principal.role, id=principal.sub)
 
