@@ -254,7 +254,7 @@ class Splitter:
                 continue
             table = resource.Table(self.tables[kind])
             try:
-                table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+                table.put_item(Item=self._as_copied(resource, item), ConditionExpression="attribute_not_exists(pk)")
             except table.meta.client.exceptions.ConditionalCheckFailedException:
                 counts[family(item), kind, ALREADY_THERE] += 1  # copied before, or written by the new code
             else:
@@ -275,7 +275,7 @@ class Splitter:
             copies = dict(self._copies(resource, self.tables[kind], olds))
             for old in olds:
                 copy = copies.get(_key(old))
-                outcome = NO_COPY if copy is None else DIFFERS if copy != old else TO_DELETE
+                outcome = NO_COPY if copy is None else DIFFERS if copy != self._as_copied(resource, old) else TO_DELETE
                 if outcome == TO_DELETE:
                     identical.append(old)
                     outcome = TO_DELETE if self.dry_run else DELETED
@@ -285,6 +285,18 @@ class Splitter:
                 for old in identical:
                     batch.delete_item(Key={name: old[name] for name in KEY_NAMES})
         return counts
+
+    def _as_copied(self, resource: Any, item: dict[str, Any]) -> dict[str, Any]:
+        """The item as its new table holds it: the same, but for an app's connection guard
+        (CONNAPP#), which now also carries its connection's app and scopes (the gate reads the
+        guard alone): completed from the connection it names, in the spaces table."""
+        if not str(item["sk"]).startswith(layout.APP_CONNECTION_PREFIX) or "scopes" in item:
+            return item
+        connection_key = layout.connection(layout.patient_id_of(str(item["pk"])), str(item["connection_id"]))
+        connection = resource.Table(self.spaces_table).get_item(Key=connection_key, ConsistentRead=True).get("Item")
+        if connection is None:
+            return item  # a guard left by an unfinished revocation: copied as it is
+        return {**item, "app_id": connection["app_id"], "scopes": connection["scopes"]}
 
     def _copies(
         self, resource: Any, name: str, olds: list[dict[str, Any]]

@@ -13,6 +13,7 @@ import pytest
 from chalicelib.core.data import layout
 from chalicelib.core.settings import settings
 from tests.conftest import invitee
+from tests.integration.test_catalogue import add_app, connect, glucose
 from tests.integration.test_legacy_import import put_archives, run
 from tests.xdm_factory import rpps
 from tools import split_tables
@@ -67,6 +68,8 @@ class Stack:
         base = f"/v1/patients/{self.patient_id}"
         assert api.put(f"{base}/access/grants/{DOCTOR}", {}, token=self.patient).status_code == 200
         assert api.post(f"{base}/profile/allergies", ALLERGY, token=self.patient).status_code == 201
+        self.app_id = add_app(api, token("catalogue_admin"))["app_id"]
+        connect(api, self.patient_id, self.patient, self.app_id, ["measurements:write"])
         weight = {"kind": "weight", "value": 72.4, "unit": "kg", "measured_at": "2026-01-10T08:00:00Z"}
         assert api.post(f"{base}/profile/measurements", weight, token=self.patient).status_code == 201
         appointment = {"kind": "appointment", "title": "Cardiologie", "start": "2031-03-03T09:00:00Z"}
@@ -119,6 +122,7 @@ class Stack:
             f"{base}/profile": self.patient,
             f"{base}/agenda?from=2030-01-01T00:00:00Z": self.patient,
             f"{base}/access": self.patient,
+            f"{base}/connections": self.patient,
             f"/v1/conversations/{self.conversation_id}/messages": self.patient,
             f"/v1/enrolment/campaigns/{self.campaign_id}": self.agent,
             f"/v1/migrations/{self.migration_id}": self.operator,
@@ -258,3 +262,22 @@ def test_delete_moved_removes_only_identical_copies_and_keeps_the_access_inputs(
     assert any(pk.startswith("INS#") for pk, _ in left)
     assert stack.activity() == stack.history
     assert stack.read() == stack.reads
+
+
+def test_an_apps_connection_guard_of_the_old_layout_gets_its_app_and_scopes(stack, token):
+    """The one-table layout's guard (CONNAPP#) named its connection only; the gate now reads the
+    guard alone, so the copy completes it from the connection: the app keeps its access."""
+    app_token = token("app", client_id=stack.app_id, patient_id=stack.patient_id, scope="measurements:write")
+    measurements = f"/v1/patients/{stack.patient_id}/profile/measurements"
+    guard_key = layout.app_connection(stack.patient_id, stack.app_id)
+    guard = _module(layout.CATALOGUE_TABLE).get_item(Key=guard_key)["Item"]
+    assert {"app_id", "scopes"} <= set(guard)
+    stack.to_old_layout()
+    _spaces().update_item(Key=guard_key, UpdateExpression="REMOVE app_id, scopes")  # as the one table kept it
+    assert stack.api.post(measurements, glucose(), token=app_token).status_code == 403  # nothing in its table
+
+    _splitter(state_path=stack.state).run()
+    assert _module(layout.CATALOGUE_TABLE).get_item(Key=guard_key)["Item"] == guard
+    deleting = _splitter(delete_moved=True, dry_run=True, state_path=stack.state.with_name("delete.json")).run()
+    assert DIFFERS not in _by_outcome(deleting) and NO_COPY not in _by_outcome(deleting)  # the guard as completed
+    assert stack.api.post(measurements, glucose(), token=app_token).status_code == 201

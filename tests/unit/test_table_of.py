@@ -37,19 +37,19 @@ MOVED = [
     (layout.migration_counter(ID, 7), layout.MIGRATION_TABLE),
     (layout.migration_reject(ID, "a/b.zip"), layout.MIGRATION_TABLE),
     (layout.migration_archive(ID, "a/b.zip"), layout.MIGRATION_TABLE),
+    (layout.app(ID), layout.CATALOGUE_TABLE),
+    (layout.connection(P, ID), layout.CATALOGUE_TABLE),
+    (layout.app_connection(P, ID), layout.CATALOGUE_TABLE),
 ]
-STAYING = [  # the access decision's inputs, the people's index, the catalogue: the spaces table's
+STAYING = [  # the access decision's inputs and the people's index: the spaces table's
     layout.account(P),
     layout.grant(P, "10000000009"),
     layout.block(P, "10000000009"),
     layout.emergency(P, "10000000009"),
-    layout.connection(P, ID),
     layout.guardian(P, ID),
-    layout.app_connection(P, ID),
     layout.ins_index("ab" * 32),
     layout.dependant(ID, P, "parent"),
     layout.guardianship(ID),
-    layout.app(ID),
     marker(None),  # a marker of no known bucket is not guessed at
     {**layout.orphan("some/object"), "gsi1pk": "ORPHANS#elsewhere"},
 ]

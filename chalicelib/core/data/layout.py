@@ -323,8 +323,11 @@ CONNECTION_PREFIX = "SPACE#CONNECTION#"
 APP_CONNECTION_PREFIX = "CONNAPP#"
 
 
+APP_PREFIX = "APP#"
+
+
 def app(app_id: str) -> dict[str, Any]:
-    return {"pk": f"APP#{app_id}", "sk": "APP"}
+    return {"pk": f"{APP_PREFIX}{app_id}", "sk": "APP"}
 
 
 def catalogue_sort_key(category: str, name: str, app_id: str) -> str:
@@ -372,12 +375,14 @@ _SPACE_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (  # a space's partit
     ((DOCUMENT_PREFIX, LEGACY_PREFIX), DOCUMENTS_TABLE),
     ((PROFILE_PREFIX, MEASUREMENT_PREFIX, MEASUREMENT_POINTER_PREFIX), PROFILE_TABLE),
     ((AGENDA_PREFIX, AGENDA_POINTER_PREFIX), AGENDA_TABLE),
+    ((CONNECTION_PREFIX, APP_CONNECTION_PREFIX), CATALOGUE_TABLE),
 )
 _PARTITION_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (  # other partitions: by the partition key
     ((DOCUMENT_POINTER_PREFIX,), DOCUMENTS_TABLE),
     ((CONVERSATION_PREFIX,), MESSAGING_TABLE),
     ((CAMPAIGN_PREFIX, NOTICE_PREFIX), ENROLMENT_TABLE),
     ((MIGRATION_PREFIX,), MIGRATION_TABLE),
+    ((APP_PREFIX,), CATALOGUE_TABLE),
 )
 # A content marker is its bucket's module's (core.security.blobs.Bucket), told by its index partition.
 _ORPHANS_TABLES = {orphans_index("documents"): DOCUMENTS_TABLE, orphans_index("messages"): MESSAGING_TABLE}
