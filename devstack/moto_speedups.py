@@ -35,6 +35,16 @@ it lists a handler class's methods on every call: here once per class.
 Not a speed-up but a gap: botocore reaches DynamoDB Streams at its account endpoint
 (``<account>.streams-ddb.<region>.amazonaws.com``), which moto 5.2 does not route; here it does.
 
+Per write, moto parses each UpdateExpression twice and each ConditionExpression two or three times
+(once to validate the request, once to apply it), although a service writes with a handful of
+expressions whose values differ: here an UpdateExpression's tree is kept by its text (moto's
+validator works on a deep copy of it), and a condition's by its text and attribute names, the
+values looked up by their placeholder each time it is used. moto checks an item's 400 KB limit as
+it builds it by summing the sizes of all its attributes at each one added (quadratic in the
+attributes): here once, over all of them. Each of the ten passes of its UpdateExpression validator
+builds, at every node of the tree, the map of the node types it processes, the same for every
+pass of its class: here once per class. Its request ids are drawn one character at a time.
+
 Applied by the tests, the benchmarks and the devstack's moto server; never deployed.
 """
 
@@ -43,6 +53,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import string
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -50,16 +61,21 @@ from typing import Any
 
 import moto.core.responses
 from moto.core.serialize import BaseJSONSerializer
-from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.comparisons import ConditionExpressionParser, get_filter_expression
 from moto.dynamodb.exceptions import (
+    ItemSizeTooLarge,
     MultipleTransactionsException,
     TooManyTransactionsException,
     TransactionCanceledException,
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.utilities import bytesize
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]  # moto: untyped
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]  # moto: untyped
+from moto.moto_api._internal.moto_random import MotoRandom
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 _OPERATIONS = {"ConditionCheck", "Put", "Delete", "Update"}
@@ -384,6 +400,81 @@ def _route_account_stream_endpoints() -> None:
     urls.url_bases.append(ACCOUNT_STREAMS_ENDPOINT)
 
 
+# Expressions parsed once -------------------------------------------------------------------------
+
+_moto_make_update = UpdateExpressionParser.make.__func__  # a classmethod's function
+_moto_parse_condition = ConditionExpressionParser.parse
+_moto_make_operand = ConditionExpressionParser._make_operand
+_CONDITIONS: dict[tuple, tuple[Any, list[str], list[str]]] = {}
+
+
+@functools.lru_cache(maxsize=4096)
+def _update_tree(expression: str) -> Any:
+    return _moto_make_update(UpdateExpressionParser, expression)
+
+
+def _make_update(cls: type, expression: str) -> Any:
+    return _update_tree(expression)
+
+
+def _make_operand(self: ConditionExpressionParser, node: Any) -> Any:
+    """moto's, a value read by its placeholder (the node's text) from this parser's values, not
+    from those the tree was first parsed with."""
+    if node.kind == self.Kind.EXPRESSION_ATTRIBUTE_VALUE:
+        return _moto_make_operand(self, node._replace(value=self._lookup_expression_attribute_value(node.text)))
+    return _moto_make_operand(self, node)
+
+
+def _parse_condition(self: ConditionExpressionParser) -> Any:
+    """moto's tree of the condition kept by its text and names (the values are read only by
+    ``_make_operand``); a use naming a value it is not given goes through moto's parse and its error."""
+    if not self.condition_expression:
+        return _moto_parse_condition(self)
+    key = (self.condition_expression, tuple(sorted((self.expression_attribute_names or {}).items())))
+    if key not in _CONDITIONS:
+        _moto_parse_condition(self)  # moto's errors as they are; nothing kept on an error
+        self.expr_attr_names_found.clear()
+        self.expr_attr_values_found.clear()
+        nodes = self._lex_condition_expression()
+        for step in (self._parse_paths, self._apply_functions, self._apply_comparator, self._apply_in):
+            nodes = step(nodes)
+        tree = self._apply_parens_and_booleans(self._apply_between(nodes))[0]
+        _CONDITIONS[key] = (tree, self._find_literals(tree), self._find_expr_attr_values(tree))
+    tree, names, values = _CONDITIONS[key]
+    if not all(name in (self.expression_attribute_values or {}) for name in values):
+        return _moto_parse_condition(self)
+    self.expr_attr_names_found.extend(names)
+    self.expr_attr_values_found.extend(values)
+    return self._make_op_condition(tree)
+
+
+def _item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> None:
+    """moto's Item, its size checked once it has all its attributes: the same answer as moto's check
+    at each attribute added, as the size only grows."""
+    self.hash_key, self.range_key = hash_key, range_key
+    typed = {key: DynamoType(value) for key, value in attrs.items()}
+    if sum(bytesize(key) + value.size() for key, value in typed.items()) > 405000:  # moto's limit
+        raise ItemSizeTooLarge
+    self.attrs = LimitedSizeDict(typed)  # dict.update: no check per attribute
+
+
+_PROCESSED: dict[type, tuple[type, ...]] = {}
+
+
+def _nodes_to_be_processed(self: Any) -> tuple[type, ...]:
+    """moto's: the keys of the processing map, the same types for every traverser of a class."""
+    if type(self) not in _PROCESSED:
+        _PROCESSED[type(self)] = tuple(self._processing_map())
+    return _PROCESSED[type(self)]
+
+
+def _random_string(self: MotoRandom, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
+    """moto's, drawn in one call from the same random source."""
+    pool = string.ascii_letters + (string.digits if include_digits else "")
+    drawn = "".join(self.choices(pool, k=length))
+    return drawn.lower() if lower_case else drawn
+
+
 def apply() -> None:
     if getattr(DynamoDBBackend.put_item, "atomic", False):
         return
@@ -402,6 +493,12 @@ def apply() -> None:
     BaseJSONSerializer._serialize_type_structure = serialize  # type: ignore[method-assign]  # patched
     backend_for_host = _host_cached(DomainDispatcherApplication.get_backend_for_host)
     DomainDispatcherApplication.get_backend_for_host = backend_for_host  # type: ignore[method-assign]  # patched
+    UpdateExpressionParser.make = classmethod(_make_update)
+    ConditionExpressionParser.parse = _parse_condition  # type: ignore[method-assign]  # patched
+    ConditionExpressionParser._make_operand = _make_operand  # type: ignore[method-assign]  # patched
+    Item.__init__ = _item_init  # type: ignore[method-assign]  # patched
+    DepthFirstTraverser.nodes_to_be_processed = _nodes_to_be_processed
+    MotoRandom.get_random_string = _random_string  # type: ignore[method-assign]  # patched
     moto.core.responses.method_names_from_class = functools.lru_cache(maxsize=None)(
         moto.core.responses.method_names_from_class
     )

@@ -39,7 +39,9 @@ def calls_within_roles(monkeypatch):
     roles: dict[str, set] = {}
     refused = set()
     for function, service, operation, params in recorder.calls:
-        grants = roles.setdefault(function, granted(role_statements(function)))
+        if function not in roles:  # once per function: a role's statements are rendered from infra/
+            roles[function] = granted(role_statements(function))
+        grants = roles[function]
         for need in needs(service, operation, params, names):
             if not allows(grants, need, sender):
                 refused.add(f"{function}: {need.action} on {need.resource} {need.context or ''}")

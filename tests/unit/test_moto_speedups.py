@@ -187,3 +187,34 @@ def test_attribute_values_serialize_as_moto_does(found, monkeypatch):
             BaseJSONSerializer._serialize_type_structure.__wrapped__,  # type: ignore[attr-defined]  # functools.wraps
         )
         assert fast == body()
+
+
+def test_an_expression_parsed_once_reads_each_use_s_own_values_and_names():
+    """The condition and update trees kept by their text evaluate each request's values: the same
+    expressions with other values succeed or fail as moto alone has them do."""
+    from botocore.exceptions import ClientError
+
+    with fresh_table() as table:
+        table.put_item(Item={"pk": "P0", "sk": "S0", "n": 1})
+        step = {"Key": {"pk": "P0", "sk": "S0"}, "UpdateExpression": "SET n = n + :one"}
+        for expected, succeeds in ((1, True), (1, False), (2, True)):
+            try:
+                table.update_item(
+                    **step,
+                    ConditionExpression="#n = :expected",
+                    ExpressionAttributeNames={"#n": "n"},
+                    ExpressionAttributeValues={":expected": expected, ":one": 1},
+                )
+                assert succeeds
+            except ClientError as error:
+                assert not succeeds and error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+        assert table.get_item(Key=step["Key"])["Item"]["n"] == 3
+        for expected, succeeds in ((2, False), (3, True)):  # the resource's client: Python values
+            update = {**step, "TableName": "t", "ConditionExpression": "n = :expected"}
+            update["ExpressionAttributeValues"] = {":expected": expected, ":one": 10}
+            try:
+                table.meta.client.transact_write_items(TransactItems=[{"Update": update}])
+                assert succeeds
+            except ClientError as error:
+                assert not succeeds and error.response["Error"]["Code"] == "TransactionCanceledException"
+        assert table.get_item(Key=step["Key"])["Item"]["n"] == 13
