@@ -51,11 +51,17 @@ def list_events(principal: Principal, patient_id: str, limit: int, cursor: str |
 
 def verify(principal: Principal, patient_id: str) -> ChainCheck:
     visible = _readable(principal, patient_id)
-    head = journal.get_head(patient_id)
     try:
         signed = heads.latest(patient_id)
     except heads.ForgedHead:
         return ChainCheck(valid=False, events=0, signed=False)
-    events = journal.events_from(patient_id, signed.seq) if signed else journal.all_events(patient_id)
+    # The stored head is read after the signed one, and the events up to it only: events appended
+    # (and signed) while the check runs are neither a head behind the signed one nor a broken end.
+    head = journal.get_head(patient_id)
+    last = int(head["seq"]) if head else 0
+    first = signed.seq if signed else 1
+    if last < first:  # no event, or a stored head behind the signed one (rolled back)
+        return ChainCheck(valid=signed is None and head is None, events=0, signed=signed is not None)
+    events = journal.events_from(patient_id, first, last)
     valid = chain.verify(events, head, since=signed)
     return ChainCheck(valid=valid, events=sum(1 for event in events if visible(event)), signed=signed is not None)

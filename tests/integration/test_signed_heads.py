@@ -16,6 +16,7 @@ from chalicelib.core.history import chain, heads, journal
 from chalicelib.core.models import ActorRef
 from chalicelib.core.settings import settings
 from devstack.workers import drain_stream
+from tests.permissions import FUNCTION
 
 DOCTOR = ActorRef(role="professional", id="10000000009")
 
@@ -100,6 +101,29 @@ def test_without_a_signed_head_the_whole_chain_is_checked(api, enrolment):
     patient_id, patient = enrolment.active_patient()
     _record(patient_id, 3)
     assert _verify(api, patient_id, patient) == {"valid": True, "events": 5, "signed": False}
+
+
+@pytest.mark.parametrize("signed_too", [False, True])
+def test_events_appended_while_verify_runs_are_no_false_alarm(api, signed_space, monkeypatch, signed_too):
+    """Found in the devstack: verify read the stored head, then the signed one; events appended
+    (and signed) in between made the stored head look behind the signed one, or the chain's end
+    look broken. Now the stored head is read after the signed one, the events up to it only."""
+    patient_id, patient = signed_space
+    latest = heads.latest
+
+    def appends_meanwhile(space: str):
+        found = latest(space)
+        elsewhere = FUNCTION.set(None)  # other functions' work, not the activity function's
+        try:
+            _record(space, 2)  # a professional reads documents as the check runs
+            if signed_too:
+                drain_stream()
+        finally:
+            FUNCTION.reset(elsewhere)
+        return found
+
+    monkeypatch.setattr(heads, "latest", appends_meanwhile)
+    assert _verify(api, patient_id, patient)["valid"] is True
 
 
 def test_an_event_rewritten_with_the_chain_recomputed_after_it_is_reported(api, signed_space):

@@ -202,15 +202,6 @@ def visible_page(
     return aws.visible_page(_events(patient_id, newest_first=True), start_key, limit, visible, kind=TABLE)
 
 
-def all_events(patient_id: str) -> list[dict[str, Any]]:
-    events, start_key = [], None
-    while True:
-        items, start_key = page(patient_id, 1000, start_key, newest_first=False)
-        events.extend(items)
-        if not start_key:
-            return events
-
-
 def events_from(patient_id: str, first_seq: int, last_seq: int | None = None) -> list[dict[str, Any]]:
     """The events from ``first_seq`` (to ``last_seq``, else the newest), their chained fields only:
     what checking the chain since a signed head reads (core.history.heads), not the whole history."""
