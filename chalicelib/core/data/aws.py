@@ -26,14 +26,21 @@ def client(service: str) -> Any:
 
 
 @built_once
-def table(kind: str | None = None) -> Any:
-    """A DynamoDB table (resource API: plain Python values in and out), shared by threads: the
-    spaces table, or the table of a module's data (``kind``: core.data.layout's *_TABLE)."""
+def _dynamodb() -> Any:
+    """One DynamoDB resource (one session, one client) for every table: a cold start builds it once,
+    and one transaction spans tables through its client."""
     import boto3
 
     resource = boto3.session.Session().resource("dynamodb", region_name=settings().region)
     _one_condition_at_a_time(resource)
-    return resource.Table(settings().table_name if kind is None else settings().module_table(kind))
+    return resource
+
+
+@built_once
+def table(kind: str | None = None) -> Any:
+    """A DynamoDB table (resource API: plain Python values in and out), shared by threads: the
+    spaces table, or the table of a module's data (``kind``: core.data.layout's *_TABLE)."""
+    return _dynamodb().Table(settings().table_name if kind is None else settings().module_table(kind))
 
 
 def put_new(item: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
