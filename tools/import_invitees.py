@@ -63,12 +63,11 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from http.client import HTTPException
@@ -76,6 +75,8 @@ from itertools import islice
 from pathlib import Path
 
 from tqdm import tqdm
+
+from tools import state_file
 
 CHUNK_SIZE = 500
 FIELDS = ("ins", "family_name", "given_names", "birth_date", "email", "postal_address")
@@ -117,12 +118,10 @@ class State:
 
     @classmethod
     def load(cls, path: Path) -> State | None:
-        if not path.exists():
-            return None
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("version") != STATE_VERSION:
-                raise ValueError("unknown version")
+            data = state_file.read(path, STATE_VERSION)
+            if data is None:
+                return None
             return cls(
                 campaign_id=data["campaign_id"],
                 csv_size=int(data["csv_size"]),
@@ -137,18 +136,7 @@ class State:
             ) from None
 
     def save(self, path: Path) -> None:
-        data = {"version": STATE_VERSION, **asdict(self)}
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            with suppress(FileNotFoundError):
-                os.unlink(temp)
-            raise
+        state_file.write(path, STATE_VERSION, asdict(self))
 
 
 # HTTP -----------------------------------------------------------------------------------------

@@ -39,16 +39,12 @@ Exit codes: 0 done, 1 stopped (an AWS error: run again to resume), 2 bad usage o
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import re
 import sys
-import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +53,7 @@ from tqdm import tqdm
 
 from chalicelib.core.data import layout
 from chalicelib.core.settings import Settings
+from tools import state_file
 
 STATE_VERSION = 1
 SPACES = "spaces"  # the destination of the items that stay
@@ -116,12 +113,10 @@ class State:
 
     @classmethod
     def load(cls, path: Path) -> State | None:
-        if not path.exists():
-            return None
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("version") != STATE_VERSION:
-                raise ValueError("unknown version")
+            data = state_file.read(path, STATE_VERSION)
+            if data is None:
+                return None
             return cls(
                 table=data["table"],
                 mode=data["mode"],
@@ -133,23 +128,12 @@ class State:
 
     def save(self, path: Path) -> None:
         data = {
-            "version": STATE_VERSION,
             "table": self.table,
             "mode": self.mode,
             "segments": [{"last_key": s.last_key, "done": s.done} for s in self.segments],
             "counts": [[*count, n] for count, n in sorted(self.counts.items())],
         }
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            with suppress(FileNotFoundError):
-                os.unlink(temp)
-            raise
+        state_file.write(path, STATE_VERSION, data)
 
 
 def dynamodb(region: str) -> Any:
