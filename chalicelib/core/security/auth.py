@@ -35,35 +35,34 @@ class Principal:
     sub: str
     claims: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    def _claim(self, name: str, default: str | None = None) -> str:
+        """A claim checked a string when the token was read (``from_authorization_header``)."""
+        claim: str = self.claims[name] if default is None else self.claims.get(name, default)
+        return claim
+
     @property
     def ins(self) -> str:
-        claim: str = self.claims["ins"]  # checked a string when the token was read (core.security.auth)
-        return claim
+        return self._claim("ins")
 
     @property
     def rpps(self) -> str:
-        claim: str = self.claims["rpps"]  # checked a string when the token was read (core.security.auth)
-        return claim
+        return self._claim("rpps")
 
     @property
     def profession(self) -> str:
-        claim: str = self.claims["profession"]  # checked a string when the token was read (core.security.auth)
-        return claim
+        return self._claim("profession")
 
     @property
     def name(self) -> str:
-        claim: str = self.claims.get("name", "")  # checked a string when the token was read (core.security.auth)
-        return claim
+        return self._claim("name", "")
 
     @property
     def client_id(self) -> str:
-        claim: str = self.claims["client_id"]  # checked a string when the token was read (core.security.auth)
-        return claim
+        return self._claim("client_id")
 
     @property
     def app_patient_id(self) -> str:
-        claim: str = self.claims["patient_id"]  # checked a string when the token was read (core.security.auth)
-        return claim
+        return self._claim("patient_id")
 
     @property
     def scopes(self) -> frozenset[str]:
