@@ -99,49 +99,20 @@ PATIENT_FORM = {
     "required": ["identifier"],
     "properties": {"identifier": {"type": "string", "description": "urn:oid:1.2.250.1.213.1.4.8|<INS>"}},
 }
+
+
+def _query(name: str, description: str, *, required: bool = False) -> dict[str, Any]:
+    """A search parameter of the OpenAPI document: a string in the query."""
+    return {"name": name, "in": "query", "required": required, "schema": {"type": "string"}, "description": description}
+
+
 QUERY = [
-    {
-        "name": "patient",
-        "in": "query",
-        "required": True,
-        "schema": {"type": "string"},
-        "description": "Patient/<patient_id> or the patient_id",
-    },
-    {
-        "name": "type",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "LOINC codes of the DMP's list, comma-separated",
-    },
-    {
-        "name": "status",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "current, superseded",
-    },
-    {
-        "name": "date",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "when deposited: [eq|ge|gt|le|lt]YYYY[-MM[-DD]] or a dateTime",
-    },
-    {
-        "name": "_count",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "page size, 1-200 (50)",
-    },
-    {
-        "name": "_cursor",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "from the next link",
-    },
+    _query("patient", "Patient/<patient_id> or the patient_id", required=True),
+    _query("type", "LOINC codes of the DMP's list, comma-separated"),
+    _query("status", "current, superseded"),
+    _query("date", "when deposited: [eq|ge|gt|le|lt]YYYY[-MM[-DD]] or a dateTime"),
+    _query("_count", "page size, 1-200 (50)"),
+    _query("_cursor", "from the next link"),
 ]
 
 
