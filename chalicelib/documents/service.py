@@ -32,7 +32,7 @@ from chalicelib.documents import store
 from chalicelib.documents.interface import CURRENT, SUPERSEDED, Reader, as_resource
 from chalicelib.documents.models import Document, DocumentCreate, DocumentPage, DocumentPatch, DocumentQuery
 
-CONTENT = blobs.Bucket("documents", layout.DOCUMENTS_TABLE)  # this module's encrypted content, in its own bucket
+CONTENT = blobs.Bucket("documents")  # this module's encrypted content, in its own bucket
 
 RELEASE_TIMER = ActorRef(role="system", id="release-timer")
 ANY_DOCUMENT = Resource(kind="document", document_type="other")

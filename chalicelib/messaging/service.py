@@ -53,7 +53,7 @@ from chalicelib.messaging.models import (
     Sent,
 )
 
-CONTENT = blobs.Bucket("messages", layout.MESSAGING_TABLE)  # this module's encrypted content, in its own bucket
+CONTENT = blobs.Bucket("messages")  # this module's encrypted content, in its own bucket
 
 CONVERSATION = Resource(kind="conversation")
 NO_CONVERSATION = "No such conversation, or you are not one of its participants."

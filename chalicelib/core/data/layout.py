@@ -350,6 +350,10 @@ def orphan(object_key: str) -> dict[str, Any]:
     return {"pk": f"{ORPHAN_PREFIX}{object_key}", "sk": "CONTENT"}
 
 
+# A bucket's content markers are in its module's table, beside the items owning the content.
+CONTENT_TABLES = {"documents": DOCUMENTS_TABLE, "messages": MESSAGING_TABLE}
+
+
 def orphans_index(bucket_kind: str) -> str:
     """Index partition of one bucket's orphan markers (each module sweeps its own)."""
     return f"ORPHANS#{bucket_kind}"
@@ -385,7 +389,7 @@ _PARTITION_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (  # other partit
     ((APP_PREFIX,), CATALOGUE_TABLE),
 )
 # A content marker is its bucket's module's (core.security.blobs.Bucket), told by its index partition.
-_ORPHANS_TABLES = {orphans_index("documents"): DOCUMENTS_TABLE, orphans_index("messages"): MESSAGING_TABLE}
+_ORPHANS_TABLES = {orphans_index(bucket): kind for bucket, kind in CONTENT_TABLES.items()}
 
 
 def table_of(item: Mapping[str, Any]) -> str | None:

@@ -50,12 +50,12 @@ def nothing_written(error: BaseException) -> bool:
 
 class Bucket:
     """The content of one module, in its own bucket: ``kind`` is "documents" or "messages"
-    (settings ``<KIND>_BUCKET``); its orphan markers are in the module's table (``table``: its kind,
-    None for the spaces table) beside the items owning the content, and indexed apart."""
+    (settings ``<KIND>_BUCKET``); its orphan markers are in the module's table (core.data.layout
+    CONTENT_TABLES) beside the items owning the content, and indexed apart."""
 
-    def __init__(self, kind: str, table: str | None):
+    def __init__(self, kind: str):
         self.kind = kind
-        self.table = table
+        self.table = layout.CONTENT_TABLES[kind]
         self._orphans = layout.orphans_index(kind)
 
     @property
