@@ -37,6 +37,7 @@ def list_activity(call: Call, patient_id: str):
     "/v1/patients/{patient_id}/activity/verify",
     "GET",
     access=roles("patient", note="the patient"),
+    query=lambda: models().VerifyQuery,
     response=lambda: models().ChainCheck,
 )
 def verify_activity(call: Call, patient_id: str):
@@ -44,5 +45,8 @@ def verify_activity(call: Call, patient_id: str):
     signed: ``signed`` false): an edited, removed or reordered event makes it invalid, even with
     the chain recomputed after it, and so does a head the signing key did not sign.
 
+    ``full=true``: every event from the genesis, and the chain must pass through the signed head;
+    what an event edited before that head without its chain recomputed cannot pass.
+
     ``events`` counts the checked events the caller may read."""
-    return service().verify(call.principal, patient_id)
+    return service().verify(call.principal, patient_id, full=call.query.full)

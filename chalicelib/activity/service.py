@@ -7,8 +7,11 @@ the cursor names the last event shown, so the events left out leave no trace.
 
 The check of the chain starts at the newest signed head (core.history.heads), whose signature
 vouches for every event before it, and reads only the events from there on; from the genesis
-while no head is signed yet. It counts only the checked events the caller may see (the whole
-count, or the signed head's seq, would tell how many are hidden from them).
+while no head is signed yet. The full check (``full``) reads every event from the genesis and
+asks the chain to pass through the signed head: an event before it edited without its chain
+recomputed keeps every stored hash, so only rehashing it from the genesis shows the edit. Both
+count only the checked events the caller may see (the whole count, or the signed head's seq,
+would tell how many are hidden from them).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ def list_events(principal: Principal, patient_id: str, limit: int, cursor: str |
     return ActivityPage(items=[_public(item) for item in items], next_cursor=encode_cursor(next_key, list_scope))
 
 
-def verify(principal: Principal, patient_id: str) -> ChainCheck:
+def verify(principal: Principal, patient_id: str, full: bool = False) -> ChainCheck:
     visible = _readable(principal, patient_id)
     try:
         signed = heads.latest(patient_id)
@@ -59,9 +62,12 @@ def verify(principal: Principal, patient_id: str) -> ChainCheck:
     # (and signed) while the check runs are neither a head behind the signed one nor a broken end.
     head = journal.get_head(patient_id)
     last = int(head["seq"]) if head else 0
-    first = signed.seq if signed else 1
-    if last < first:  # no event, or a stored head behind the signed one (rolled back)
+    if last < (signed.seq if signed else 1):  # no event, or a stored head behind the signed one (rolled back)
         return ChainCheck(valid=signed is None and head is None, events=0, signed=signed is not None)
-    events = journal.events_from(patient_id, first, last)
-    valid = chain.verify(events, head, since=signed)
+    if full:
+        events = journal.events_from(patient_id, 1, last)
+        valid = chain.verify(events, head) and (signed is None or chain.passes_through(events, signed))
+    else:
+        events = journal.events_from(patient_id, signed.seq if signed else 1, last)
+        valid = chain.verify(events, head, since=signed)
     return ChainCheck(valid=valid, events=sum(1 for event in events if visible(event)), signed=signed is not None)

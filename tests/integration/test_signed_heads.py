@@ -34,8 +34,9 @@ def _record(patient_id: str, count: int) -> None:
         journal.record(patient_id, DOCTOR, "document.read", f"doc_{n}")
 
 
-def _verify(api, patient_id: str, patient: str) -> dict:
-    response = api.get(f"/v1/patients/{patient_id}/activity/verify", token=patient)
+def _verify(api, patient_id: str, patient: str, full: bool = False) -> dict:
+    query = "?full=true" if full else ""
+    response = api.get(f"/v1/patients/{patient_id}/activity/verify{query}", token=patient)
     assert response.status_code == 200, response.json_body
     return response.json_body
 
@@ -137,6 +138,42 @@ def test_an_event_rewritten_with_the_chain_recomputed_after_it_is_reported(api, 
     latest = heads.latest(patient_id)
     assert latest is not None and latest.seq == 7
     assert _verify(api, patient_id, patient)["valid"] is False
+
+
+def test_the_full_check_reads_every_event_and_holds_on_an_untouched_history(api, signed_space):
+    patient_id, patient = signed_space
+    _record(patient_id, 2)  # two events after the signed head
+    assert _verify(api, patient_id, patient, full=True) == {"valid": True, "events": 9, "signed": True}
+    assert _verify(api, patient_id, patient) == {"valid": True, "events": 3, "signed": True}
+
+
+def test_an_event_before_the_signed_head_edited_alone_is_found_by_the_full_check(api, signed_space):
+    """Edited in place, its stored hash kept: every hash the incremental check reads is untouched,
+    so only rehashing from the genesis finds it (docs/decisions/0006-signed-history-heads.md)."""
+    patient_id, patient = signed_space
+    _table().update_item(
+        Key={"pk": f"PAT#{patient_id}", "sk": f"ACT#{3:012d}"},
+        UpdateExpression="SET actor_id = :other",
+        ExpressionAttributeValues={":other": "99999999999"},
+    )
+    assert _verify(api, patient_id, patient)["valid"] is True  # what the signed head vouches for is not reread
+    assert _verify(api, patient_id, patient, full=True)["valid"] is False
+
+
+def test_the_full_check_finds_a_past_rewritten_whole_up_to_the_stored_head(api, signed_space):
+    """Every hash recomputed from event 2 to the stored head: a chain valid in itself, which no
+    longer passes through the signed head."""
+    patient_id, patient = signed_space
+    _rewrite_from(patient_id, 2, [{**event, "actor_id": "99999999999"} for event in _tail(patient_id, 2)])
+    assert _verify(api, patient_id, patient, full=True)["valid"] is False
+
+
+@pytest.mark.parametrize("full", ["yes please", "2", ""])
+def test_the_full_flag_takes_a_boolean_only(api, signed_space, full):
+    patient_id, patient = signed_space
+    response = api.get(f"/v1/patients/{patient_id}/activity/verify?full={full}", token=patient)
+    assert response.status_code == 400, response.json_body
+    assert response.json_body["error"]["details"][0]["field"] == "full"
 
 
 def test_an_event_removed_is_reported(api, signed_space):

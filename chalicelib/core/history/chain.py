@@ -50,3 +50,9 @@ def verify(events: list[dict[str, Any]], head: dict[str, Any] | None, since: tup
     if head is None:
         return last_seq == 0
     return int(head["seq"]) == last_seq and head["hash"] == prev_hash
+
+
+def passes_through(events: list[dict[str, Any]], signed: tuple[int, str]) -> bool:
+    """``events`` from the genesis, already verified: the chain holds the signed (seq, hash)."""
+    signed_seq, signed_hash = signed
+    return len(events) >= signed_seq and events[signed_seq - 1].get("hash") == signed_hash
