@@ -58,6 +58,8 @@ def verify(principal: Principal, patient_id: str, full: bool = False) -> ChainCh
         signed = heads.latest(patient_id)
     except heads.ForgedHead:
         return ChainCheck(valid=False, events=0, signed=False)
+    if signed is not None and signed.hash == heads.BROKEN:  # the signer found the chain broken
+        return ChainCheck(valid=False, events=0, signed=True)
     # The stored head is read after the signed one, and the events up to it only: events appended
     # (and signed) while the check runs are neither a head behind the signed one nor a broken end.
     head = journal.get_head(patient_id)

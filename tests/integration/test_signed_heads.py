@@ -132,11 +132,29 @@ def test_an_event_rewritten_with_the_chain_recomputed_after_it_is_reported(api, 
     forged = [{**event, "actor_id": "99999999999"} if event["seq"] == 4 else event for event in _tail(patient_id, 4)]
     _rewrite_from(patient_id, 4, forged)
     assert _verify(api, patient_id, patient)["valid"] is False
-    # The signer refuses to sign the rewritten head, even once the chain moves on from it.
+    # The signer refuses to sign the rewritten head once the chain moves on from it: it signs a
+    # broken mark instead, and signs nothing after it.
     _record(patient_id, 1)
     assert drain_stream() == 0
-    latest = heads.latest(patient_id)
-    assert latest is not None and latest.seq == 7
+    assert heads.latest(patient_id) == heads.SignedHead(8, heads.BROKEN)
+    _record(patient_id, 1)
+    assert drain_stream() == 0
+    assert heads.latest(patient_id) == heads.SignedHead(8, heads.BROKEN)
+    assert _verify(api, patient_id, patient) == {"valid": False, "events": 0, "signed": True}
+    assert _verify(api, patient_id, patient, full=True)["valid"] is False
+
+
+def test_events_rewritten_before_they_are_signed_are_reported(api, signed_space):
+    """The window before the signer: events appended, then rewritten with the chain and the head
+    recomputed before the stream is read. The stream kept each head as it was appended, and the
+    rewritten chain no longer holds them."""
+    patient_id, patient = signed_space
+    _record(patient_id, 3)  # events 8, 9, 10, not signed yet
+    forged = [{**event, "actor_id": "99999999999"} if event["seq"] == 9 else event for event in _tail(patient_id, 9)]
+    _rewrite_from(patient_id, 9, forged)
+    assert _verify(api, patient_id, patient)["valid"] is True  # the forged tail chains to the stored head
+    assert drain_stream() == 0
+    assert heads.latest(patient_id) == heads.SignedHead(10, heads.BROKEN)
     assert _verify(api, patient_id, patient)["valid"] is False
 
 

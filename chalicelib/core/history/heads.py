@@ -29,6 +29,9 @@ from chalicelib.core.settings import settings
 
 ALGORITHM = "ECDSA_SHA_256"
 PREFIX = "heads/"
+# Signed in place of a hash when the chain does not lead to a new head: no chain hash spells it,
+# so every check from it on fails, and the signer, finding it last, signs nothing more.
+BROKEN = "broken"
 
 
 class SignedHead(NamedTuple):
@@ -73,16 +76,32 @@ def last_signed(patient_id: str) -> SignedHead | None:
     return _head_of(key) if key else None
 
 
-def sign(patient_id: str, head: SignedHead) -> bool:
-    """Signs ``head`` if the chain from the last signed head leads to it; a head at or behind the
-    last signed one (rewritten, moved back, or a record delivered twice) is never signed."""
+def sign(patient_id: str, head: SignedHead, seen: tuple[SignedHead, ...] = ()) -> bool:
+    """Signs ``head`` if the chain from the last signed head leads to it, through every head the
+    stream ``seen`` on the way (a rewrite of events not signed yet, its chain recomputed, drops the
+    hashes the stream recorded when they were appended); a head at or behind the last signed one
+    (rewritten, moved back, or a record delivered twice) is never signed. A chain that does not
+    lead to the head gets a signed BROKEN mark at its seq instead: ``verify`` then reports it,
+    even if the chain was recomputed to look whole."""
     signed = last_signed(patient_id)
-    if signed is not None and head.seq <= signed.seq:
+    if signed is not None and (signed.hash == BROKEN or head.seq <= signed.seq):
         return False
-    events = journal.events_from(patient_id, signed.seq if signed else 1, head.seq)
-    if not chain.verify(events, head._asdict(), since=signed):
-        logs.error("activity chain does not lead to its new head: not signed", patient_id=patient_id, seq=head.seq)
+    first = signed.seq if signed else 1
+    events = journal.events_from(patient_id, first, head.seq)
+    on_the_way = all(
+        events[passed.seq - first].get("hash") == passed.hash
+        for passed in seen
+        if first <= passed.seq <= head.seq and passed.seq - first < len(events)
+    )
+    if not on_the_way or not chain.verify(events, head._asdict(), since=signed):
+        logs.error("activity chain does not lead to its new head: marked broken", patient_id=patient_id, seq=head.seq)
+        _put_signed(patient_id, SignedHead(head.seq, BROKEN))
         return False
+    _put_signed(patient_id, head)
+    return True
+
+
+def _put_signed(patient_id: str, head: SignedHead) -> None:
     answer = aws.client("kms").sign(
         KeyId=settings().heads_key_id,
         Message=canonical(patient_id, head),
@@ -105,22 +124,23 @@ def sign(patient_id: str, head: SignedHead) -> bool:
         ContentType="application/json",
         ChecksumAlgorithm="SHA256",  # S3 asks for a checksum of every object put under Object Lock
     )
-    return True
 
 
 def sign_changes(records: list[dict[str, Any]]) -> int:
     """The stream records of head changes (Lambda's DynamoDB event format, NEW_IMAGE): the newest
-    head of each space in the batch signed once. Returns how many were signed."""
-    newest: dict[str, SignedHead] = {}
+    head of each space in the batch signed once, if the chain holds every head of the batch.
+    Returns how many were signed."""
+    seen: dict[str, list[SignedHead]] = {}
     for record in records:
         image = record.get("dynamodb", {}).get("NewImage")
         if not image or image.get("sk", {}).get("S") != layout.ACTIVITY_HEAD:
             continue  # the event source's filter lets only heads through; a removal signs nothing
         patient_id = layout.patient_id_of(image["pk"]["S"])
-        head = SignedHead(int(image["seq"]["N"]), image["hash"]["S"])
-        if patient_id not in newest or head.seq > newest[patient_id].seq:
-            newest[patient_id] = head
-    return sum(sign(patient_id, head) for patient_id, head in newest.items())
+        seen.setdefault(patient_id, []).append(SignedHead(int(image["seq"]["N"]), image["hash"]["S"]))
+    return sum(
+        sign(patient_id, max(space_heads, key=lambda head: head.seq), tuple(space_heads))
+        for patient_id, space_heads in seen.items()
+    )
 
 
 # ---- The reader ----------------------------------------------------------------------------------
