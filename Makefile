@@ -32,8 +32,8 @@ XDIST := -n auto --dist loadfile
 test: $(VENV)/.installed browser-tools  ## the whole suite, the browser one included, and its 15 slowest tests
 	$(PY) -m pytest $(XDIST) --durations=15
 
-check: $(VENV)/.installed  ## the inner loop: unit and integration tests, no browser, no local stack, no fuzzing
-	$(PY) -m pytest $(XDIST) -m "not devstack" --ignore=tests/browser
+check: $(VENV)/.installed  ## the inner loop: unit and integration tests, no browser, no local stack, no fuzzing, no volume
+	$(PY) -m pytest $(XDIST) -m "not devstack and not volume" --ignore=tests/browser
 
 browser-tools: $(CHROMIUM) $(AXE)  ## what tests/browser needs besides Python packages
 

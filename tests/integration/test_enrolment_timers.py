@@ -83,6 +83,7 @@ def _answer(api, enrolment, person, endpoint):
     return api.post(f"/v1/enrolment/{endpoint}", body)
 
 
+@pytest.mark.volume
 def test_cohort_of_1000(api, enrolment, timer_clock):
     campaign = enrolment.campaign(reminder_days_before=0)
     people = [invitee(n) for n in range(1000)]

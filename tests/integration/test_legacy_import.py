@@ -84,6 +84,7 @@ def _history(api, patient_id: str, token: str) -> list[dict]:
     return api.get(f"/v1/patients/{patient_id}/activity?limit=200", token=token).json_body["items"]
 
 
+@pytest.mark.volume
 def test_a_national_prefix_runs_to_done_and_a_second_migration_imports_nothing_twice(api, enrolment, operator):
     spaces = open_spaces(enrolment, 100, 200)
     codes = [(), ("MASQUE_PS",), ("INVISIBLE_PATIENT",), ("INVISIBLE_REPRESENTANTS_LEGAUX",)]
