@@ -407,14 +407,20 @@ def check_wiring(sam: dict[str, Any], routes: Routes, overlays: list[dict[str, A
     return problems
 
 
+BYTECODE_CACHE = PROJECT_DIR / "build" / ".bytecode"  # one pyc per (path in the package, source), kept
+UNCHECKED_HASH = 0b01  # a hash-based pyc whose source is not checked (PEP 552)
+
+
 def with_bytecode(archive: Path, sam: dict[str, Any]) -> None:
     """Lambda's /var/task is read-only: without bytecode in the package, every cold start compiles
     each module it imports from source. Adds ``__pycache__/<module>.cpython-3XX.pyc`` beside each
     ``.py``: unchecked-hash pycs (valid whatever the files' times), compiled by this interpreter,
     which must be the functions' runtime; files that do not compile (some packages' test data)
-    are left as they are."""
-    import compileall
-    import py_compile
+    are left as they are. The pycs are appended to the archive as it is, and each is compiled once
+    for a given source and path (BYTECODE_CACHE): a rebuild compiles only the files that changed."""
+    import hashlib
+    import importlib.util
+    import marshal
     import zipfile
 
     runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
@@ -423,31 +429,32 @@ def with_bytecode(archive: Path, sam: dict[str, Any]) -> None:
     }
     if runtimes != {runtime}:
         raise SystemExit(f"bytecode compiled by {runtime} would not serve the functions' runtimes {sorted(runtimes)}")
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "task"
-        with zipfile.ZipFile(archive) as source:
-            infos = source.infolist()
-            source.extractall(tree)
-        prefix, sys.pycache_prefix = sys.pycache_prefix, None  # beside the sources, as Lambda looks
-        try:
-            compileall.compile_dir(
-                tree,
-                ddir="/var/task",
-                quiet=2,
-                workers=0,
-                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    BYTECODE_CACHE.mkdir(parents=True, exist_ok=True)
+    compiled: dict[str, bytes] = {}
+    with zipfile.ZipFile(archive) as source:
+        for info in source.infolist():
+            if info.is_dir() or not info.filename.endswith(".py"):
+                continue
+            code = source.read(info)
+            where = f"/var/task/{info.filename}"  # the path tracebacks name, as Lambda loads it
+            key = hashlib.sha256(where.encode() + bytes(1) + code).hexdigest()  # the path, then the source
+            cached = BYTECODE_CACHE / f"{key}.pyc"
+            if not cached.exists():
+                try:
+                    body = marshal.dumps(compile(code, where, "exec", dont_inherit=True))
+                except (SyntaxError, ValueError):
+                    continue  # not Python this runtime compiles (a package's test data)
+                header = importlib.util.MAGIC_NUMBER + UNCHECKED_HASH.to_bytes(4, "little")
+                cached.write_bytes(header + importlib.util.source_hash(code) + body)
+            folder, _, file = info.filename.rpartition("/")
+            compiled[f"{folder}/__pycache__/{file[:-3]}.{sys.implementation.cache_tag}.pyc".lstrip("/")] = (
+                cached.read_bytes()
             )
-        finally:
-            sys.pycache_prefix = prefix
-        rebuilt = Path(tmp) / archive.name
-        with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as target:
-            for info in infos:
-                target.writestr(info, (tree / info.filename).read_bytes() if not info.is_dir() else b"")
-            for pyc in sorted(tree.rglob("__pycache__/*.pyc")):
-                info = zipfile.ZipInfo(pyc.relative_to(tree).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
-                info.external_attr = 0o644 << 16
-                target.writestr(info, pyc.read_bytes(), zipfile.ZIP_DEFLATED)
-        shutil.move(rebuilt, archive)
+    with zipfile.ZipFile(archive, "a", zipfile.ZIP_DEFLATED) as target:
+        for name, pyc in sorted(compiled.items()):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            target.writestr(info, pyc, zipfile.ZIP_DEFLATED)
 
 
 def package(stage: str, out: Path) -> Path:
