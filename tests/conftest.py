@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 from moto.core.model_instances import reset_model_data
 
+import tests.permissions  # noqa: F401  # hooks every client the process builds, before any is (its _record)
 from devstack import keys, moto_speedups
 from tests.moto_snapshot import Snapshot
 
@@ -107,11 +108,14 @@ def pytest_configure(config) -> None:
 
 
 def reset_caches() -> None:
+    """What the app built from a world (tables, keys, secrets) forgotten; its AWS clients kept: a
+    client costs ~15 % of a short test to build, and moto serves the next world through it."""
     from chalicelib.core import memo
+    from chalicelib.core.data import aws
     from chalicelib.core.settings import settings
 
     settings.cache_clear()
-    memo.forget_all()
+    memo.forget_all(keep=aws.CLIENTS)
 
 
 @pytest.fixture(scope="session")

@@ -179,19 +179,12 @@ class Recorder:
     calls: list[tuple[str, str, str, dict]] = field(default_factory=list)
 
     def install(self, monkeypatch: Any, events: dict[tuple[str, str], str]) -> None:
-        """Hooks clients created from now on, the routes (the module of the handler) and the
-        event handlers (``events``: (module path, attribute) -> function)."""
+        """Records the calls of every client from now on (_record), the routes (the module of the
+        handler) and the event handlers (``events``: (module path, attribute) -> function)."""
         from chalicelib.core.data import purge
         from chalicelib.core.http import api
 
-        original = botocore.session.Session.create_client
-
-        def create_client(session: Any, *args: Any, **kwargs: Any) -> Any:
-            client = original(session, *args, **kwargs)
-            client.meta.events.register("before-parameter-build.*.*", self._record)
-            return client
-
-        monkeypatch.setattr(botocore.session.Session, "create_client", create_client)
+        monkeypatch.setitem(_RECORDING, "now", self)
         handle = api.handle
         monkeypatch.setattr(
             api, "handle", lambda op, handler, *rest: _in_function(_api_function(handler), handle)(op, handler, *rest)
@@ -204,10 +197,30 @@ class Recorder:
             module = importlib.import_module(path)
             monkeypatch.setattr(module, attribute, _in_function(function, getattr(module, attribute)))
 
-    def _record(self, params: dict, model: Any, **_: Any) -> None:
-        function = FUNCTION.get()
-        if function is not None:
-            self.calls.append((function, model.service_model.service_name, model.name, params))
+
+_RECORDING: dict[str, Recorder] = {}  # the recorder of the test running, if it records
+
+
+def _record(params: dict, model: Any, **_: Any) -> None:
+    function, recorder = FUNCTION.get(), _RECORDING.get("now")
+    if function is not None and recorder is not None:
+        recorder.calls.append((function, model.service_model.service_name, model.name, params))
+
+
+def _hooked_on_every_client() -> None:
+    """Every client the process builds reports its calls to _record: the app keeps its clients
+    from one test to the next (tests/conftest.py reset_caches), the recorder is each test's own."""
+    create_client = botocore.session.Session.create_client
+
+    def create_recorded_client(session: Any, *args: Any, **kwargs: Any) -> Any:
+        client = create_client(session, *args, **kwargs)
+        client.meta.events.register("before-parameter-build.*.*", _record)
+        return client
+
+    botocore.session.Session.create_client = create_recorded_client  # for the whole test process
+
+
+_hooked_on_every_client()
 
 
 def _module_of(work: Callable) -> str:

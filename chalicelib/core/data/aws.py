@@ -2,7 +2,8 @@
 
 Chalice imports app.py when packaging and every cold start pays for each import, so nothing
 here touches boto3 until a client is first asked for. ``memo.forget_all()`` drops what was built
-(tests start a fresh moto world per test). The endpoint comes from boto3's own ``AWS_ENDPOINT_URL``.
+(tests start a fresh moto world per test), but for ``CLIENTS``: they hold no data of a world, only
+the region and the endpoint (boto3's own ``AWS_ENDPOINT_URL``), the same for a whole process.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def table(kind: str | None = None) -> Any:
     """A DynamoDB table (resource API: plain Python values in and out), shared by threads: the
     spaces table, or the table of a module's data (``kind``: core.data.layout's *_TABLE)."""
     return _dynamodb().Table(settings().table_name if kind is None else settings().module_table(kind))
+
+
+CLIENTS = (client, _dynamodb)  # what memo.forget_all(keep=CLIENTS) keeps: see the docstring
 
 
 def put_new(item: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
