@@ -20,6 +20,7 @@ A person's space (partition PAT#<patient_id>)
     sk = SPACE#GRANT#<rpps>               {rpps, granted_at, expires_at?}
     sk = SPACE#BLOCK#<rpps>               {rpps, blocked_at}
     sk = SPACE#EMERGENCY#<rpps>           {rpps, profession, opened_at, expires_at, reason_sealed}
+    sk = SPACE#REGULATION#<rpps>          the same, for a SAMU regulator doctor's session
     sk = SPACE#GUARDIAN#<guardianship_id> a protected adult's guardian {person_id, ins_digest, until?, ...}
 
 Other partitions
@@ -51,6 +52,7 @@ ACTIVITY_EVENT_PREFIX = f"{ACTIVITY_PREFIX}0"
 GRANT_PREFIX = "SPACE#GRANT#"
 BLOCK_PREFIX = "SPACE#BLOCK#"
 EMERGENCY_PREFIX = "SPACE#EMERGENCY#"
+REGULATION_PREFIX = "SPACE#REGULATION#"
 GUARDIAN_PREFIX = "SPACE#GUARDIAN#"
 DOCUMENT_PREFIX = "DOC#"
 PROFILE_PREFIX = "PROFILE#"
@@ -109,6 +111,10 @@ def block(patient_id: str, rpps: str) -> dict[str, Any]:
 
 def emergency(patient_id: str, rpps: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{EMERGENCY_PREFIX}{rpps}")
+
+
+def regulation(patient_id: str, rpps: str) -> dict[str, Any]:
+    return _in_space(patient_id, f"{REGULATION_PREFIX}{rpps}")
 
 
 # --- the activity history: the history table (core.history.journal) ------------------------------
