@@ -169,6 +169,8 @@ MODULE_GRANTS = {
     "profile": table("GetItem Query")
     | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="ProfileTable")
+    | grants("dynamodb:Query", "${DocumentsTable.Arn}/index/gsi2")
+    | grants("kms:Decrypt", KEY, via("dynamodb", aws__dynamodb__tableName="DocumentsTable"))
     | APP_CONNECTIONS
     | PEPPERS,
     # the spaces table read only (the gate): it can rewrite no account, grant or block
