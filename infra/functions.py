@@ -301,6 +301,7 @@ MODULES: dict[str, Module] = {
             *peppers(),
             *cursors(),
             *sealed("emergency_reason", opens=False),
+            *sealed("regulation_reason", opens=False),
             *emails(),
             *sends_to("LettersQueue"),
         ),

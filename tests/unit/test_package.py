@@ -150,6 +150,7 @@ MODULE_GRANTS = {
     | HISTORY
     | PEPPERS
     | grants("kms:GenerateDataKey", KEY, purpose("emergency_reason"))
+    | grants("kms:GenerateDataKey", KEY, purpose("regulation_reason"))
     | EMAILS
     | sends("LettersQueue"),
     "activity": table("GetItem Query")
