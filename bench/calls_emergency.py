@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench.harness import Calls, calls_table, cloud, code_of, count_calls, invitee, network
+from bench.harness import Calls, active_person, calls_table, cloud, count_calls, network
 
 PDF = base64.b64encode(b"%PDF-1.7\n" + b"x" * 2_000 + b"\n%%EOF").decode()
 FIVE = ("allergies", "treatments", "conditions", "vaccinations", "emergency_contacts")
@@ -48,13 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[tuple[str, Calls] | tuple[str, Calls, float]] = []
     timings: list[tuple[str, float]] = []
     with cloud() as bench:
-        agent = bench.token("enrolment_agent")
-        campaign = bench.call("POST", "/v1/enrolment/campaigns", {"name": "Vague"}, agent)["campaign_id"]
-        person = invitee(1)
-        bench.call("POST", f"/v1/enrolment/campaigns/{campaign}/invitations", {"invitees": [person]}, agent)
-        answer = {"ins": person["ins"], "birth_date": person["birth_date"], "code": code_of(person)}
-        patient_id = bench.call("POST", "/v1/enrolment/activate", answer)["patient_id"]
-        patient = bench.token("patient", ins=person["ins"])
+        _, patient_id, patient = active_person(bench)
         doctor = bench.token("professional", rpps=_rpps(), profession="medecin", name="Dr Urgences")
         base = f"/v1/patients/{patient_id}"
         bodies = {

@@ -5,8 +5,9 @@ source; whatever it does not allow is denied. ``now`` and every datetime given m
 timezone-aware (UTC).
 
 Order of checks
-1. The request: a known action and kind, the action meaningful for that kind (``search`` and
-   ``emergency_access`` concern the whole space: ``Resource("space")`` only).
+1. The request: a known action and kind, the action meaningful for that kind (``search``,
+   ``emergency_access`` and ``regulation_access`` concern the whole space: ``Resource("space")``
+   only; the emergency summary is read only).
 2. The role: patient, representative, professional and app go on. Insurers, mutual insurers,
    employers and any unknown role get nothing (L1111-18, whatever the patient granted); enrolment
    agents, catalogue admins and migration operators never reach a space's data.
@@ -25,11 +26,16 @@ Order of checks
      them, are hidden -> release and lifting
      the minor's secret are the author's -> allowed.
    - professional: space open -> not blocked -> known profession -> patient-only kinds/actions ->
-     occupational doctor needs a valid grant (never emergency) -> search / emergency access /
+     occupational doctor needs a valid grant (never emergency) -> search / the two emergency
+     pathways (``PATHWAYS``: break-glass for any professional, regulation for a ``medecin`` whose
+     token carries ``regulation``; each refused only by the patient's own choice about it) /
      messaging -> activity (treating doctor) -> documents (deposit freely; the author keeps every
-     right; others read with grant / treating doctor / emergency session, then the masked rule,
-     then the profession x document type matrix) -> profile, measurements, agenda (read or add
-     with read access; agenda events also updated/deleted by their author while they have it).
+     right; others read with grant / treating doctor / emergency session / regulation session,
+     then the masked rule, then the profession x document type matrix) -> profile, measurements,
+     agenda, the emergency summary (read or add with read access — a regulation session reads
+     only; agenda events also updated/deleted by their author while they have it).
+   The emergency summary is the holder's to read like the record (patient, representatives, and
+   whoever reads what the patient reads), and a professional's with read access; not an app's.
    - app: the space it is connected to -> connection live -> space open -> scope -> masked and
      invisible documents hidden, and (while the holder is a minor: the app was connected by a
      representative) documents hidden from the representatives.
