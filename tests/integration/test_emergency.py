@@ -346,11 +346,8 @@ def test_advance_directives_through_fhir_carry_the_ans_code(api, space, regulato
     document_id = directives(space, space.patient, "2025-02-02")
     doctor = regulator(DOC_B)
     api.put(access_path(space.patient_id, f"/grants/{DOC_B}"), {}, token=space.patient)
-    found = api.get(
-        f"/v1/fhir/DocumentReference?patient={space.patient_id}"
-        "&type=https://mos.esante.gouv.fr/NOS/TRE_A05-TypeDocComplementaire/FHIR/TRE-A05-TypeDocComplementaire|EXPPAT_3",
-        token=doctor,
-    )
+    tre_a05 = "https://mos.esante.gouv.fr/NOS/TRE_A05-TypeDocComplementaire/FHIR/TRE-A05-TypeDocComplementaire"
+    found = api.get(f"/v1/fhir/DocumentReference?patient={space.patient_id}&type={tre_a05}|EXPPAT_3", token=doctor)
     assert found.status_code == 200, found.json_body
     [entry] = found.json_body["entry"]
     assert entry["resource"]["id"] == document_id
