@@ -16,6 +16,7 @@ from tests.conftest import invitee
 from tests.integration.test_access import DOC_A, DOC_B, DOC_C, access_path, actions
 from tests.integration.test_documents import document
 from tests.integration.test_families import Family
+from tests.integration.test_fhir import provide, submitted
 
 REASON = "Appel au 15 : douleur thoracique, patient confus"
 CONTACT = {"name": "Claire Martin", "relationship": "fille", "phone": "06 12 34 56 78"}
@@ -358,3 +359,17 @@ def test_advance_directives_through_fhir_carry_the_ans_code(api, space, regulato
         f"/v1/fhir/DocumentReference?patient={space.patient_id}&type=http://loinc.org|EXPPAT_3", token=doctor
     )
     assert wrong.status_code == 400
+
+
+def test_advance_directives_deposited_by_professional_software(api, space, person, regulator):
+    """ITI-65 names them by TRE_A05's EXPPAT_3; under LOINC's system the code is unknown (400)."""
+    doctor = regulator(DOC_B)
+    tre_a05 = "https://mos.esante.gouv.fr/NOS/TRE_A05-TypeDocComplementaire/FHIR/TRE-A05-TypeDocComplementaire"
+    as_loinc = provide(api, submitted(person["ins"], {"code": "EXPPAT_3"}), doctor)
+    assert as_loinc.status_code == 400
+    deposited = provide(api, submitted(person["ins"], {"code": "EXPPAT_3", "system": tre_a05}), doctor)
+    assert deposited.status_code == 200, deposited.json_body
+    latest = space.summary(space.patient).json_body["advance_directives"]
+    assert latest is not None and latest["date"] == "2026-03-03"
+    stored = api.get(f"{space.base}/documents/{latest['document_id']}", token=space.patient).json_body
+    assert (stored["type"], stored["type_code"]) == ("advance_directives", "EXPPAT_3")
