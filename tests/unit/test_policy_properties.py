@@ -601,3 +601,18 @@ def test_opposing_one_emergency_never_changes_the_other(case):
         assert decide(actor, glass_opposed, action, resource, now) == decision
     if decision.reason == "emergency_session":
         assert decide(actor, regulation_opposed, action, resource, now) == decision
+
+
+@SETTINGS
+@given(scenarios(roles=st.sampled_from(["patient", "professional", "app", "insurer"])))
+def test_the_summary_is_read_by_whoever_reads_the_profile_but_apps(case):
+    """The emergency summary's readers: those who read the record's profile for the patient or with
+    read access (break-glass and regulation sessions included), never an app."""
+    actor, space, _, _, now = case
+    summary = decide(actor, space, "read", Resource("emergency_summary"), now)
+    if actor.role == "app":
+        assert not summary.allowed
+    else:
+        assert summary == decide(actor, space, "read", Resource("profile"), now)
+    for action in ("create", "update", "delete"):
+        assert not decide(actor, space, action, Resource("emergency_summary"), now).allowed
