@@ -21,6 +21,7 @@ SUITE = [
     ("legacy_import", "Legacy DMP import: throughput and cost per million archives", []),
     ("portal", "Patient portal in Chromium: first load, documents list", []),
     ("calls_families", "AWS calls per request: a legal representative beside the patient", []),
+    ("calls_emergency", "The emergency summary beside a profile read and the sections one by one", []),
     ("signed_heads", "Signed history heads: verify before and after, the signer's cost", []),
     ("package", "The package: functions, their sizes and permissions, checkov", []),
     ("load", "The local stack under load, over HTTP", []),

@@ -87,8 +87,18 @@ def table(*actions: str, index: bool = False, of: str = "Table") -> list[dict[st
     statements = [allow(of, [f"dynamodb:{a}" for a in actions], [arn(of)])]
     if index:
         statements.append(allow(f"{of}Index", ["dynamodb:Query"], [sub(f"${{{of}.Arn}}/index/gsi1")]))
-    statements.append(allow(f"{of}Key", ["kms:Decrypt"], [KEY], via("dynamodb", {"aws:dynamodb:tableName": ref(of)})))
+    statements.append(_table_key(of))
     return statements
+
+
+def _table_key(of: str) -> dict[str, Any]:
+    return allow(f"{of}Key", ["kms:Decrypt"], [KEY], via("dynamodb", {"aws:dynamodb:tableName": ref(of)}))
+
+
+def index_query(name: str, of: str) -> list[dict[str, Any]]:
+    """Queries of one index of another module's table, read through that module's interface, and
+    nothing else of that table."""
+    return [allow(f"{of}{name.title()}", ["dynamodb:Query"], [sub(f"${{{of}.Arn}}/index/{name}")]), _table_key(of)]
 
 
 # Reading a space (core.data.spaces): every module that authorises a caller.
@@ -291,6 +301,7 @@ MODULES: dict[str, Module] = {
             *peppers(),
             *cursors(),
             *sealed("emergency_reason", opens=False),
+            *sealed("regulation_reason", opens=False),
             *emails(),
             *sends_to("LettersQueue"),
         ),
@@ -323,13 +334,15 @@ MODULES: dict[str, Module] = {
             *content("DocumentsBucket"),
         ),
     ),
-    # The health profile in its own table; the spaces table read (the gate) and appended (history).
+    # The health profile in its own table; the spaces table read (the gate) and appended (history);
+    # the documents' type index queried (the emergency summary's advance directives).
     "profile": Module(
         SPACE_ENV,
         (
             *table(*READ),
             *history(),
             *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="ProfileTable"),
+            *index_query("gsi2", of="DocumentsTable"),
             *app_connections(),
             *peppers(),
             *cursors(),

@@ -39,7 +39,7 @@ class EmergencyRequest(Strict):
 
 
 class EmergencySession(Model):
-    expires_at: str
+    expires_at: str = Field(description="The end of the read access (break-glass 4 hours, regulation 1 hour).")
 
 
 # --- patient: access settings ------------------------------------------------------------------
@@ -76,6 +76,10 @@ class EmergencySettingOut(Model):
     emergency_access_allowed: bool
 
 
+class RegulationSettingOut(Model):
+    regulation_access_allowed: bool
+
+
 class OpenEmergencySession(Model):
     rpps: str
     opened_at: str
@@ -89,4 +93,10 @@ class AccessSettings(Model):
     emergency_access_allowed: bool
     emergency_sessions: list[OpenEmergencySession] = Field(
         default_factory=list, description="Emergency sessions still open (added field)."
+    )
+    regulation_access_allowed: bool = Field(
+        True, description="The SAMU regulator doctors may open a 1-hour read access (a choice apart from emergency)."
+    )
+    regulation_sessions: list[OpenEmergencySession] = Field(
+        default_factory=list, description="Regulator doctors' sessions still open."
     )

@@ -118,3 +118,30 @@ def put_emergency_setting(call: Call, patient_id: str):
 def emergency_access(call: Call, patient_id: str):
     """Opens the record in emergency for 4 hours, with a stated reason; the patient is told."""
     return service().open_emergency_access(call.principal, patient_id, call.body.reason)
+
+
+@router.route(
+    SETTINGS_PATH + "/regulation",
+    "PUT",
+    access=PATIENT,
+    body=lambda: models().EmergencySetting,
+    response=lambda: models().RegulationSettingOut,
+)
+def put_regulation_setting(call: Call, patient_id: str):
+    """Allows or refuses the SAMU regulator doctors' access (apart from the emergency choice)."""
+    return service().set_regulation_setting(call.principal, patient_id, call.body.allowed)
+
+
+@router.route(
+    "/v1/patients/{patient_id}/regulation-access",
+    "POST",
+    access=roles(
+        "professional",
+        note='a doctor (medecin) whose token carries "regulation": true; refused if the patient opposed',
+    ),
+    body=lambda: models().EmergencyRequest,
+    response=lambda: models().EmergencySession,
+)
+def regulation_access(call: Call, patient_id: str):
+    """A SAMU regulator doctor reads the record for 1 hour, with a stated reason; the patient is told."""
+    return service().open_regulation_access(call.principal, patient_id, call.body.reason)

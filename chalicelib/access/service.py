@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from chalicelib.access import notices
@@ -19,6 +19,7 @@ from chalicelib.access.models import (
     Grant,
     GrantRequest,
     OpenEmergencySession,
+    RegulationSettingOut,
     SearchRequest,
     SearchResult,
     TreatingDoctorOut,
@@ -27,7 +28,18 @@ from chalicelib.core import clock, logs
 from chalicelib.core.errors import Conflict, InvalidRequest, InvalidRpps
 from chalicelib.core.history import journal
 from chalicelib.core.models import ActorRef
-from chalicelib.core.policy.decision import CREATE, EMERGENCY_ACCESS, MANAGE_ACCESS, READ, Resource, decide, is_minor
+from chalicelib.core.policy.decision import (
+    CREATE,
+    EMERGENCY_ACCESS,
+    MANAGE_ACCESS,
+    PATHWAYS,
+    READ,
+    REGULATION_ACCESS,
+    Pathway,
+    Resource,
+    decide,
+    is_minor,
+)
 from chalicelib.core.policy.gate import Authorized, authorize, look_up
 from chalicelib.core.policy.notify import notify_space
 from chalicelib.core.security import crypto
@@ -41,7 +53,6 @@ WHOLE_SPACE = Resource(kind="space")
 # a document type every profession may read stands for it. Masking and the profession x document
 # type matrix still apply document by document.
 ANY_DOCUMENT = Resource(kind="document", document_type="other")
-EMERGENCY_DURATION = timedelta(hours=4)
 NOTIFIER = ActorRef(role="system", id="notifications")
 ATTEMPTS = 3
 
@@ -87,18 +98,26 @@ def access_settings(principal: Principal, patient_id: str) -> AccessSettings:
         for rpps, item in sorted(found.items.grants.items())
         if not item.get("expires_at") or clock.parse_iso(item["expires_at"]) > now
     ]
-    sessions = [
-        OpenEmergencySession(rpps=rpps, opened_at=item["opened_at"], expires_at=item["expires_at"])
-        for rpps, item in sorted(found.items.emergencies.items())
-        if clock.parse_iso(item["expires_at"]) > now and found.space.emergency_access_allowed
-    ]
     return AccessSettings(
         grants=grants,
         blocked=[Block(rpps=rpps, blocked_at=item["blocked_at"]) for rpps, item in sorted(found.items.blocks.items())],
         treating_doctor=TreatingDoctorOut(rpps=found.space.treating_doctor) if found.space.treating_doctor else None,
         emergency_access_allowed=found.space.emergency_access_allowed,
-        emergency_sessions=sessions,
+        emergency_sessions=_open_sessions(found, BREAK_GLASS, now),
+        regulation_access_allowed=found.space.regulation_access_allowed,
+        regulation_sessions=_open_sessions(found, REGULATION, now),
     )
+
+
+def _open_sessions(found: Authorized, emergency: Emergency, now: datetime) -> list[OpenEmergencySession]:
+    """One pathway's sessions still open, while the patient allows that pathway."""
+    if not emergency.pathway.allowed(found.space):
+        return []
+    return [
+        OpenEmergencySession(rpps=rpps, opened_at=item["opened_at"], expires_at=item["expires_at"])
+        for rpps, item in sorted(getattr(found.items, emergency.sessions).items())
+        if clock.parse_iso(item["expires_at"]) > now
+    ]
 
 
 def _grant(item: dict) -> Grant:
@@ -223,26 +242,68 @@ def remove_treating_doctor(principal: Principal, patient_id: str) -> None:
     _change(principal, patient_id, plan)
 
 
+@dataclass(frozen=True)
+class Emergency:
+    """What the access module keeps of one emergency pathway (core.policy.decision PATHWAYS): its
+    sessions in the loaded space, the history events of the choice and of a notice to the treating
+    doctor, the purpose sealing the stated reason, and the patient's notice."""
+
+    pathway: Pathway
+    sessions: str  # SpaceItems group
+    setting_event: str
+    reason_purpose: str
+    notice: Callable[[datetime], tuple[str, str]]
+
+    @property
+    def notified_event(self) -> str:
+        return f"{self.pathway.action}.notified"
+
+
+BREAK_GLASS = Emergency(
+    PATHWAYS[EMERGENCY_ACCESS], "emergencies", "access.emergency_setting", "emergency_reason", notices.emergency_access
+)
+REGULATION = Emergency(
+    PATHWAYS[REGULATION_ACCESS],
+    "regulations",
+    "access.regulation_setting",
+    "regulation_reason",
+    notices.regulation_access,
+)
+
+
 def set_emergency_setting(principal: Principal, patient_id: str, allowed: bool) -> EmergencySettingOut:
-    """Any change of the choice closes the emergency sessions found: opting out ends them at once,
-    and allowing again must not revive a session opened before an opt-out."""
+    set_choice(principal, patient_id, BREAK_GLASS, allowed)
+    return EmergencySettingOut(emergency_access_allowed=allowed)
+
+
+def set_regulation_setting(principal: Principal, patient_id: str, allowed: bool) -> RegulationSettingOut:
+    set_choice(principal, patient_id, REGULATION, allowed)
+    return RegulationSettingOut(regulation_access_allowed=allowed)
+
+
+def set_choice(principal: Principal, patient_id: str, emergency: Emergency, allowed: bool) -> None:
+    """Any change of one pathway's choice closes that pathway's sessions found (the other's stay):
+    opting out ends them at once, and allowing again must not revive a session opened before an
+    opt-out."""
 
     def plan(found: Authorized) -> _Change:
-        result = EmergencySettingOut(emergency_access_allowed=allowed)
-        if found.space.emergency_access_allowed == allowed:
-            return _Change(result)
-        items = access_store.emergency_setting_items(patient_id, allowed, sorted(found.items.emergencies))
-        return _Change(result, "access.emergency_setting", "allowed" if allowed else "refused", items)
+        if emergency.pathway.allowed(found.space) == allowed:
+            return _Change(None)
+        opened = sorted(getattr(found.items, emergency.sessions))
+        items = access_store.setting_items(patient_id, emergency.pathway, allowed, opened)
+        return _Change(None, emergency.setting_event, "allowed" if allowed else "refused", items)
 
-    return _change(principal, patient_id, plan)
-
-
-# Professional: emergency access ("bris de glace") -------------------------------------------------
+    _change(principal, patient_id, plan)
 
 
-def emergency_reason_context(patient_id: str, session: dict) -> dict[str, str]:
+# Professional: emergency access ("bris de glace") and the SAMU regulators' access ----------------
+
+
+def emergency_reason_context(
+    patient_id: str, session: dict, purpose: str = BREAK_GLASS.reason_purpose
+) -> dict[str, str]:
     return {
-        "purpose": "emergency_reason",
+        "purpose": purpose,
         "patient_id": patient_id,
         "rpps": session["rpps"],
         "opened_at": session["opened_at"],
@@ -250,52 +311,63 @@ def emergency_reason_context(patient_id: str, session: dict) -> dict[str, str]:
 
 
 def open_emergency_access(principal: Principal, patient_id: str, reason: str) -> EmergencySession:
-    """Opens a 4-hour read session unless the policy refuses (patient opted out, blocked,
-    occupational doctor: 403; no open space: 404), then tells the patient and the treating doctor.
+    return open_session(principal, patient_id, reason, BREAK_GLASS)
 
-    The stated reason is kept for audit on the session item (SPACE#EMERGENCY#<rpps>, replaced
-    on renewal), encrypted like a message (it likely describes the patient's condition) under a
-    context naming the patient, the professional and the opening; it is never put in a
-    notification or in the history event.
+
+def open_regulation_access(principal: Principal, patient_id: str, reason: str) -> EmergencySession:
+    return open_session(principal, patient_id, reason, REGULATION)
+
+
+def open_session(principal: Principal, patient_id: str, reason: str, emergency: Emergency) -> EmergencySession:
+    """Opens a read session for the pathway's duration (break-glass 4 hours, regulation 1 hour)
+    unless the policy refuses (patient opted out of this pathway, blocked, occupational doctor,
+    not a regulator: 403; no open space: 404), then tells the patient and the treating doctor.
+
+    The stated reason is kept for audit on the session item (replaced on renewal), encrypted like
+    a message (it likely describes the patient's condition) under a context naming the patient,
+    the professional and the opening; it is never put in a notification or in the history event.
     """
+    pathway = emergency.pathway
     for _ in range(ATTEMPTS):
-        found = authorize(principal, patient_id, EMERGENCY_ACCESS, WHOLE_SPACE)
+        found = authorize(principal, patient_id, pathway.action, WHOLE_SPACE)
         now = clock.now()
         session: dict[str, Any] = {
             "rpps": found.actor.id,
             "profession": found.actor.profession,
             "opened_at": clock.iso(now),
-            "expires_at": clock.iso(now + EMERGENCY_DURATION),
+            "expires_at": clock.iso(now + pathway.duration),
         }
-        session["reason_sealed"] = crypto.seal(reason, emergency_reason_context(patient_id, session))
-        items = access_store.emergency_session_items(patient_id, session)
+        context = emergency_reason_context(patient_id, session, emergency.reason_purpose)
+        session["reason_sealed"] = crypto.seal(reason, context)
+        items = access_store.session_items(patient_id, pathway, session)
         try:
-            journal.commit(patient_id, found.actor_ref, "emergency_access", found.actor.id, writes=items)
+            journal.commit(patient_id, found.actor_ref, pathway.action, found.actor.id, writes=items)
             break
         except journal.StateChanged:
             continue  # blocked, opted out or closed meanwhile: the policy says so on the next read
     else:
         raise _changing()
-    _tell_afterwards(found, now)
+    _tell_afterwards(found, now, emergency)
     return EmergencySession(expires_at=session["expires_at"])
 
 
-def _tell_afterwards(found: Authorized, at: datetime) -> None:
+def _tell_afterwards(found: Authorized, at: datetime, emergency: Emergency) -> None:
     """The session is open whatever happens here: a failed notification is logged, not raised.
 
     The patient (a minor's legal representatives) gets an email (else a letter) without health
     content, name or INS. The treating
     doctor has no contact address in our data: the notice for them is an activity event
-    (``emergency_access.notified``, actor system, resource their RPPS) in the history they may
+    (``<action>.notified``, actor system, resource their RPPS) in the history they may
     read as treating doctor (GET /v1/patients/{patient_id}/activity).
     """
+    action = emergency.pathway.action
     try:
-        notify_space(found.items.account, *notices.emergency_access(at), purpose="emergency_access", today=at.date())
+        notify_space(found.items.account, *emergency.notice(at), purpose=action, today=at.date())
     except Exception:  # noqa: BLE001 - a failed notice is logged: the access is granted whatever happens
-        logs.error("emergency access: patient notification failed", exc_info=True)
+        logs.error("emergency access: patient notification failed", pathway=action, exc_info=True)
     doctor = found.space.treating_doctor
     if doctor and doctor != found.actor.id:
         try:
-            journal.record(found.space.patient_id, NOTIFIER, "emergency_access.notified", doctor)
+            journal.record(found.space.patient_id, NOTIFIER, emergency.notified_event, doctor)
         except Exception:  # noqa: BLE001 - as above, logged
-            logs.error("emergency access: treating doctor notice failed", exc_info=True)
+            logs.error("emergency access: treating doctor notice failed", pathway=action, exc_info=True)

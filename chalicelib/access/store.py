@@ -1,5 +1,5 @@
 """Transaction items for the access settings of a space (keys in core.data.layout: the account, SPACE#GRANT#,
-SPACE#BLOCK#, SPACE#EMERGENCY#).
+SPACE#BLOCK#, SPACE#EMERGENCY#, SPACE#REGULATION#).
 
 Nothing here writes on its own: each builder returns DynamoDB transaction items that the service
 commits together with the activity event (``core.history.journal.commit(..., writes=...)``).
@@ -8,7 +8,7 @@ caller answer 409) instead of being silently overwritten:
 
 * a grant, a treating-doctor designation or an emergency session is written only while there is
   no block on that professional (ConditionCheck ``attribute_not_exists(pk)`` on the block key);
-* a block removes the grant and the emergency session in the same transaction, and removes the
+* a block removes the grant and the emergency and regulation sessions in the same transaction, and removes the
   treating-doctor designation iff it still names that professional;
 * account updates require the account to exist and the space to be open.
 """
@@ -19,6 +19,10 @@ from typing import Any
 
 from chalicelib.core.data import aws, layout
 from chalicelib.core.data.layout import SPACE_OPEN_CONDITION, SPACE_OPEN_NAMES, SPACE_OPEN_VALUES
+from chalicelib.core.policy.decision import EMERGENCY_ACCESS, REGULATION_ACCESS, Pathway
+
+# Where each emergency pathway's sessions are (core.policy.decision PATHWAYS).
+SESSION_KEY = {EMERGENCY_ACCESS: layout.emergency, REGULATION_ACCESS: layout.regulation}
 
 
 def _table() -> str:
@@ -79,7 +83,7 @@ def block_items(patient_id: str, block: dict, treating_doctor: str | None) -> li
     items: list[dict] = [
         aws.put_new({**layout.block(patient_id, rpps), **block}),
         {"Delete": {"TableName": table, "Key": layout.grant(patient_id, rpps)}},
-        {"Delete": {"TableName": table, "Key": layout.emergency(patient_id, rpps)}},
+        *({"Delete": {"TableName": table, "Key": key(patient_id, rpps)}} for key in SESSION_KEY.values()),
     ]
     names = {"#td": "treating_doctor"}
     values = {":rpps": rpps}
@@ -138,10 +142,11 @@ def remove_treating_doctor_items(patient_id: str, previous: str) -> list[dict]:
     ]
 
 
-# --- emergency access --------------------------------------------------------------------------
-def emergency_setting_items(patient_id: str, allowed: bool, open_sessions: list[str]) -> list[dict]:
-    """Sets the patient's emergency choice; opting out also closes the sessions still open."""
-    names = {"#allowed": "emergency_access_allowed", **SPACE_OPEN_NAMES}
+# --- emergency access (break-glass and regulation) ----------------------------------------------
+def setting_items(patient_id: str, pathway: Pathway, allowed: bool, open_sessions: list[str]) -> list[dict]:
+    """Sets the patient's choice about one emergency pathway (its own account attribute, the other
+    left as it is); opting out also closes that pathway's sessions still open."""
+    names = {"#allowed": pathway.allowed_field, **SPACE_OPEN_NAMES}
     items = [
         _account_update(
             patient_id,
@@ -153,17 +158,18 @@ def emergency_setting_items(patient_id: str, allowed: bool, open_sessions: list[
     ]
     if not allowed:
         table = _table()
-        items += [{"Delete": {"TableName": table, "Key": layout.emergency(patient_id, rpps)}} for rpps in open_sessions]
+        key = SESSION_KEY[pathway.action]
+        items += [{"Delete": {"TableName": table, "Key": key(patient_id, rpps)}} for rpps in open_sessions]
     return items
 
 
-def emergency_session_items(patient_id: str, session: dict) -> list[dict]:
-    """Opens (or renews) a session iff the space is open, the patient still allows emergency
-    access and the professional is not blocked."""
+def session_items(patient_id: str, pathway: Pathway, session: dict) -> list[dict]:
+    """Opens (or renews) a session iff the space is open, the patient still allows this pathway
+    and the professional is not blocked."""
     table = _table()
     rpps = session["rpps"]
     return [
-        {"Put": {"TableName": table, "Item": {**layout.emergency(patient_id, rpps), **session}}},
+        {"Put": {"TableName": table, "Item": {**SESSION_KEY[pathway.action](patient_id, rpps), **session}}},
         _not_blocked(patient_id, rpps),
         {
             "ConditionCheck": {
@@ -171,7 +177,7 @@ def emergency_session_items(patient_id: str, session: dict) -> list[dict]:
                 "Key": layout.account(patient_id),
                 "ConditionExpression": SPACE_OPEN_CONDITION
                 + " AND (attribute_not_exists(#allowed) OR #allowed = :true)",
-                "ExpressionAttributeNames": {"#allowed": "emergency_access_allowed", **SPACE_OPEN_NAMES},
+                "ExpressionAttributeNames": {"#allowed": pathway.allowed_field, **SPACE_OPEN_NAMES},
                 "ExpressionAttributeValues": {":true": True, **SPACE_OPEN_VALUES},
             }
         },

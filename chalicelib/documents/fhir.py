@@ -261,7 +261,7 @@ def _document_fields(reference: Any) -> tuple[str, dict, str]:
     codes = [
         coding.code
         for coding in (reference.type.coding or [] if reference.type else [])
-        if coding.system == document_types.LOINC
+        if coding.code and coding.system == document_types.system_of(coding.code)
     ]
     if len(codes) != 1 or document_types.type_of(codes[0]) is None:
         raise _invalid("type.coding", document_types.unknown_code_message(codes[0] if codes else None))
@@ -409,7 +409,7 @@ def document_reference(document: Any, patient_id: str) -> dict:
         "type": {
             "coding": [
                 {
-                    "system": document_types.LOINC,
+                    "system": document_types.system_of(document.type_code),
                     "code": document.type_code,
                     "display": document_types.DISPLAY.get(document.type_code, document.type),
                 }
@@ -463,7 +463,7 @@ def _codes(values: list[str]) -> frozenset[str]:
         codes = set()
         for token in value.split(","):
             system, bar, code = token.rpartition("|")
-            if (bar and system not in ("", document_types.LOINC)) or document_types.type_of(code) is None:
+            if (bar and system not in ("", document_types.system_of(code))) or document_types.type_of(code) is None:
                 raise _invalid("type", document_types.unknown_code_message(code or token))
             codes.add(code)
         chosen = frozenset(codes) if chosen is None else chosen & codes

@@ -1,6 +1,7 @@
 """What other modules may ask of the documents module, and nothing more: the export reads the
 metadata of the documents its caller may read, the activity history which events its caller may
-see. Everything else of documents is documents' own."""
+see, the emergency summary (profile) the latest advance directives its caller may read. Everything
+else of documents is documents' own."""
 
 from __future__ import annotations
 
@@ -108,6 +109,12 @@ class Reader:
 def of_space(actor: Actor, space: Space, now: datetime) -> Reader:
     """A reader knowing every document of the space (one query): for the activity history."""
     return Reader(actor, space, now, store.all_of(space.patient_id), complete=True)
+
+
+def latest_readable(actor: Actor, space: Space, now: datetime, document_type: str) -> dict | None:
+    """The newest document of an indexed type (core.data.layout DOCUMENTS_BY_TYPE) ``actor`` may
+    read, by date then deposit, or None: never one they may not see."""
+    return store.newest_of_type(space.patient_id, document_type, Reader(actor, space, now).may_read)
 
 
 def readable_metadata(actor: Actor, space: Space, now: datetime) -> list[dict]:

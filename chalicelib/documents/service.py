@@ -211,6 +211,7 @@ def new_item(
         "invisible_to_patient": invisible_to_patient,
         "hidden_from_representatives": hidden_from_representatives,
         "status": CURRENT,
+        **store.type_index_keys(patient_id, type, date, document_id),
     }
     if replaces:
         item["replaces"] = replaces

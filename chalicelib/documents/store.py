@@ -39,6 +39,26 @@ def release_index_keys(patient_id: str, document_id: str, release_at) -> dict:
     }
 
 
+def type_index_keys(patient_id: str, document_type: str, date: str, document_id: str) -> dict:
+    """A document of a type indexed by type (core.data.layout DOCUMENTS_BY_TYPE): its entry in that
+    index, newest date last; nothing for the other types."""
+    if document_type not in layout.DOCUMENTS_BY_TYPE:
+        return {}
+    return {"gsi2pk": layout.documents_of_type(patient_id, document_type), "gsi2sk": f"{date}#{document_id}"}
+
+
+def newest_of_type(patient_id: str, document_type: str, keep: Callable[[dict], bool]) -> dict | None:
+    """The newest document of an indexed type that ``keep`` accepts: a page of the type's index
+    at a time, newest first, never the space's whole list."""
+    query = {
+        "IndexName": layout.DOCUMENTS_BY_TYPE_INDEX,
+        "KeyConditionExpression": Key("gsi2pk").eq(layout.documents_of_type(patient_id, document_type)),
+        "ScanIndexForward": False,
+    }
+    kept, _ = aws.visible_page(query, None, 1, keep, kind=TABLE)
+    return kept[0] if kept else None
+
+
 def object_key(document_id: str) -> str:
     return f"documents/{document_id}"
 

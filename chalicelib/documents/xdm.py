@@ -291,9 +291,11 @@ def _entry(position: int, obj: Element, attached: _Attached, file_of) -> Entry:
     if len(types) != 1:
         raise invalid("it needs exactly one typeCode")
     type_code = (types[0].get("nodeRepresentation") or "").strip()
-    if _slots(types[0]).get("codingScheme", [""])[0].removeprefix("urn:oid:") != document_types.LOINC_OID:
+    if _slots(types[0]).get("codingScheme", [""])[0].removeprefix("urn:oid:") != document_types.oid_of(type_code):
         raise Rejected(
-            "unknown_type_code", f"Document entry {position}: its typeCode {type_code[:20]!r} is not a LOINC code."
+            "unknown_type_code",
+            f"Document entry {position}: its typeCode {type_code[:20]!r} is not a code of the DMP's list"
+            " in its system.",
         )
     flags = _confidentiality(position, attached.classified(CONFIDENTIALITY))
     sha1, size = (slots.get("hash") or [""])[0].lower(), (slots.get("size") or [""])[0]

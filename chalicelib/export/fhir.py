@@ -221,7 +221,9 @@ class Builder:
             "id": resource_id("DocumentReference", item["document_id"]),
             "identifier": _identifier(DOCUMENT_ID_SYSTEM, item["document_id"]),
             "status": "current",
-            "type": _concept(item["type"], (code, document_types.DISPLAY.get(code, item["type"]))),
+            "type": _concept(
+                item["type"], (code, document_types.DISPLAY.get(code, item["type"])), document_types.system_of(code)
+            ),
             "subject": self.subject(),
             "date": item["created_at"],
             "author": [self.author(item["author_role"], item["author_id"])],

@@ -15,12 +15,21 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from chalicelib.core import clock
-from chalicelib.core.http.fields import UtcMoment, not_before
+from chalicelib.core.http.fields import Email, Phone, UtcMoment, not_before
 from chalicelib.core.http.pagination import Page, PageQuery
 from chalicelib.core.models import ActorRef, Model, Strict
 
-SECTIONS = ("allergies", "treatments", "vaccinations", "conditions", "measurements")
-Section = Literal["allergies", "treatments", "vaccinations", "conditions", "measurements"]
+SECTIONS = (
+    "allergies",
+    "treatments",
+    "vaccinations",
+    "conditions",
+    "measurements",
+    "emergency_contacts",
+    "trusted_person",
+)
+HEALTH_SECTIONS = ("allergies", "treatments", "vaccinations", "conditions")
+SINGLE_SECTIONS = frozenset({"trusted_person"})  # at most one entry (CSP L1111-6: one trusted person)
 Kind = Literal["weight", "height", "heart_rate", "temperature", "glucose", "blood_pressure"]
 Unit = Literal["kg", "cm", "/min", "Cel", "g/L", "mmol/L", "mm[Hg]"]
 
@@ -166,12 +175,28 @@ class MeasurementCreate(Strict):
         return value
 
 
+class EmergencyContactCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    relationship: str = Field(min_length=1, max_length=100, description="Who they are to the patient.")
+    phone: Phone
+
+
+class TrustedPersonCreate(Strict):
+    """The personne de confiance (CSP L1111-6): at most one."""
+
+    name: str = Field(min_length=1, max_length=200)
+    phone: Phone | None = None
+    email: Email | None = None
+
+
 BODIES: dict[str, type[BaseModel]] = {
     "allergies": AllergyCreate,
     "treatments": TreatmentCreate,
     "vaccinations": VaccinationCreate,
     "conditions": ConditionCreate,
     "measurements": MeasurementCreate,
+    "emergency_contacts": EmergencyContactCreate,
+    "trusted_person": TrustedPersonCreate,
 }
 
 
@@ -215,12 +240,26 @@ class Measurement(_Entry):
     device: str | None = None
 
 
+class EmergencyContact(_Entry):
+    name: str
+    relationship: str
+    phone: str
+
+
+class TrustedPerson(_Entry):
+    name: str
+    phone: str | None = None
+    email: str | None = None
+
+
 RESPONSES: dict[str, type[_Entry]] = {
     "allergies": Allergy,
     "treatments": Treatment,
     "vaccinations": Vaccination,
     "conditions": Condition,
     "measurements": Measurement,
+    "emergency_contacts": EmergencyContact,
+    "trusted_person": TrustedPerson,
 }
 
 
@@ -231,6 +270,28 @@ class Profile(Model):
     conditions: list[Condition]
     measurements: list[Measurement] = Field(
         description="The latest measurement of each kind; the series are at /profile/measurements."
+    )
+    emergency_contacts: list[EmergencyContact] = Field(default_factory=list, description="People to call.")
+    trusted_person: TrustedPerson | None = Field(None, description="The personne de confiance, if named.")
+
+
+class AdvanceDirectives(Model):
+    document_id: str
+    date: str
+
+
+class EmergencySummary(Model):
+    """What matters first in an emergency, in one call (docs/domain.md § Emergency pathway)."""
+
+    allergies: list[Allergy]
+    treatments: list[Treatment]
+    conditions: list[Condition]
+    vaccinations: list[Vaccination]
+    emergency_contacts: list[EmergencyContact]
+    trusted_person: TrustedPerson | None
+    advance_directives: AdvanceDirectives | None = Field(
+        description="The latest advance directives document the caller may read (a document_id for "
+        "GET …/documents/{document_id}), or null."
     )
 
 

@@ -108,6 +108,47 @@ def measurement_series(call: Call, patient_id: str):
     return service().series(call.principal, patient_id, call.query)
 
 
+@router.route(
+    BASE + "/emergency_contacts",
+    "POST",
+    access=RECORD,
+    body=lambda: models().EmergencyContactCreate,
+    response=lambda: models().EmergencyContact,
+    status=201,
+)
+def add_emergency_contact(call: Call, patient_id: str):
+    """Adds a person to call in an emergency."""
+    return service().add(call.principal, patient_id, "emergency_contacts", call.body)
+
+
+@router.route(
+    BASE + "/trusted_person",
+    "POST",
+    access=RECORD,
+    body=lambda: models().TrustedPersonCreate,
+    response=lambda: models().TrustedPerson,
+    status=201,
+)
+def add_trusted_person(call: Call, patient_id: str):
+    """Names the trusted person (personne de confiance); 409 if one is named already."""
+    return service().add(call.principal, patient_id, "trusted_person", call.body)
+
+
+@router.route(
+    "/v1/patients/{patient_id}/emergency-summary",
+    "GET",
+    access=roles(
+        "patient",
+        "professional",
+        note="the patient, a representative; a professional in emergency or regulation access or who may read",
+    ),
+    response=lambda: models().EmergencySummary,
+)
+def emergency_summary(call: Call, patient_id: str):
+    """Allergies, treatments, conditions, vaccinations, people to call, trusted person, advance directives."""
+    return service().emergency_summary(call.principal, patient_id)
+
+
 @router.route(BASE + "/{section}/{entry_id}", "DELETE", access=RECORD, status=204)
 def delete_entry(call: Call, patient_id: str, section: str, entry_id: str) -> None:
     """Deletes a profile entry or a measurement (patient)."""

@@ -1,4 +1,5 @@
-"""The health profile kept by the patient (docs/domain.md § Four modules, 2; docs/api.md § Health profile).
+"""The health profile kept by the patient (docs/domain.md § Four modules, 2; docs/api.md § Health profile),
+and the emergency summary read from it (docs/domain.md § Emergency pathway).
 
 Who may do what is the access policy's call, on the kind ``profile`` (allergies, treatments,
 vaccinations, conditions) or ``measurement``: the patient; professionals with read access (add
@@ -10,32 +11,56 @@ recorded too (``app.read`` when an app reads, so the patient sees each app acces
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
 
 from chalicelib.core import clock
 from chalicelib.core.data import concurrency, purge
-from chalicelib.core.errors import NotFound
+from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.history import journal
 from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
 from chalicelib.core.ids import new_sortable_id
 from chalicelib.core.models import ActorRef
-from chalicelib.core.policy.decision import CREATE, DELETE, MEASUREMENT, PROFILE, READ, Resource, decide
+from chalicelib.core.policy.decision import (
+    CREATE,
+    DELETE,
+    EMERGENCY_SUMMARY,
+    MEASUREMENT,
+    PROFESSIONAL,
+    PROFILE,
+    READ,
+    Resource,
+    decide,
+)
 from chalicelib.core.policy.gate import Authorized, authorize
 from chalicelib.core.security.auth import Principal
+from chalicelib.documents import interface as documents
 from chalicelib.profile import store
 from chalicelib.profile.models import (
     RESPONSES,
     SECTIONS,
+    SINGLE_SECTIONS,
     UNITS,
+    AdvanceDirectives,
+    EmergencySummary,
     MeasurementCreate,
     MeasurementPage,
     MeasurementQuery,
     Profile,
 )
 
-ID_PREFIX = {"allergies": "alg", "treatments": "trt", "vaccinations": "vac", "conditions": "cnd", "measurements": "mea"}
+ID_PREFIX = {
+    "allergies": "alg",
+    "treatments": "trt",
+    "vaccinations": "vac",
+    "conditions": "cnd",
+    "measurements": "mea",
+    "emergency_contacts": "ctc",
+    "trusted_person": "tru",
+}
+ADVANCE_DIRECTIVES = "advance_directives"
 
 
 def kind_of(section: str) -> str:
@@ -81,9 +106,12 @@ def add(principal: Principal, patient_id: str, section: str, request: BaseModel)
         action = "measurement.created"
     else:
         item["section"] = section
-        items = store.put_entry_items(patient_id, section, item)
+        items = store.put_entry_items(patient_id, section, item, section in SINGLE_SECTIONS)
         action = "profile.created"
-    _record(granted, action, item["entry_id"], items)
+    try:
+        _record(granted, action, item["entry_id"], items)
+    except journal.StateChanged:  # only a section of one entry has a condition a concurrent add breaks
+        raise Conflict(f"There is already a {section.replace('_', ' ')}: remove it first.") from None
     return public(section, item)
 
 
@@ -97,7 +125,8 @@ def remove(principal: Principal, patient_id: str, section: str, entry_id: str) -
             raise NotFound("No such entry.")
         items, action = store.delete_measurement_items(patient_id, entry_id, sk), "measurement.deleted"
     else:
-        items, action = store.delete_entry_items(patient_id, section, entry_id), "profile.deleted"
+        single = section in SINGLE_SECTIONS
+        items, action = store.delete_entry_items(patient_id, section, entry_id, single), "profile.deleted"
     try:
         _record(granted, action, entry_id, items)
     except journal.StateChanged:
@@ -105,12 +134,20 @@ def remove(principal: Principal, patient_id: str, section: str, entry_id: str) -
 
 
 # --- reads --------------------------------------------------------------------------------------
-def profile(principal: Principal, patient_id: str) -> Profile:
-    """Every entry of the four sections, and the latest measurement of each kind the caller may read."""
-    granted = authorize(principal, patient_id, READ, Resource(kind=PROFILE))
-    sections: dict[str, list] = {name: [] for name in SECTIONS}
-    for item in store.entries(patient_id):
+def _sections(items: list[dict]) -> dict[str, Any]:
+    """Stored entries by section, in the API's shape; a section of one entry as that entry or None."""
+    sections: dict[str, Any] = {name: [] for name in SECTIONS}
+    for item in items:
         sections[item["section"]].append(public(item["section"], item))
+    for name in SINGLE_SECTIONS:
+        sections[name] = next(iter(sections[name]), None)
+    return sections
+
+
+def profile(principal: Principal, patient_id: str) -> Profile:
+    """Every entry of every section, and the latest measurement of each kind the caller may read."""
+    granted = authorize(principal, patient_id, READ, Resource(kind=PROFILE))
+    sections = _sections(store.entries(patient_id))
     if decide(granted.actor, granted.space, READ, Resource(kind=MEASUREMENT), clock.now()).allowed:
         # One query per kind, side by side: one round trip instead of six in a row.
         for latest in concurrency.map_concurrently(lambda kind: store.latest_measurement(patient_id, kind), UNITS):
@@ -118,6 +155,33 @@ def profile(principal: Principal, patient_id: str) -> Profile:
                 sections["measurements"].append(public("measurements", latest))
     _record(granted, _read_action(granted, "profile.read"), "profile")
     return Profile(**sections)
+
+
+def emergency_summary(principal: Principal, patient_id: str) -> EmergencySummary:
+    """Allergies, treatments, conditions, vaccinations, the people to call, the trusted person and the
+    latest advance directives the caller may read, in one request: the space (the decision), the
+    profile's entries (one query) and the directives (a key of the documents' type index) read side
+    by side, then, for a professional, the read recorded (``emergency_summary.read``)."""
+    granted = authorize(principal, patient_id, READ, Resource(kind=EMERGENCY_SUMMARY))
+    now = clock.now()
+
+    def directives() -> dict | None:
+        return documents.latest_readable(granted.actor, granted.space, now, ADVANCE_DIRECTIVES)
+
+    def entries() -> list[dict]:
+        return store.entries(patient_id)
+
+    reads: list[Callable[[], Any]] = [entries, directives]
+    items, latest = concurrency.map_concurrently(lambda read: read(), reads)
+    sections = _sections(items)
+    if granted.actor.role == PROFESSIONAL:
+        _record(granted, "emergency_summary.read", "emergency_summary")
+    return EmergencySummary(
+        **{name: sections[name] for name in EmergencySummary.model_fields if name in sections},
+        advance_directives=AdvanceDirectives(document_id=latest["document_id"], date=latest["date"])
+        if latest
+        else None,
+    )
 
 
 def series(principal: Principal, patient_id: str, query: MeasurementQuery) -> MeasurementPage:

@@ -51,13 +51,26 @@ def _delete(key: dict) -> dict:
     return {"Delete": {"TableName": aws.table(TABLE).name, "Key": key, "ConditionExpression": "attribute_exists(pk)"}}
 
 
+SINGLE = "only"  # the sort key's last part for a section of one entry at most
+
+
+def _entry_key(patient_id: str, section: str, entry_id: str, single: bool) -> dict:
+    """A section of one entry at most keeps it under the section's one key: a second one's
+    conditional put fails, whoever races (no read-then-write)."""
+    return entry_key(patient_id, section, SINGLE if single else entry_id)
+
+
 # --- writes (transaction items, committed with their history event) ----------------------------
-def put_entry_items(patient_id: str, section: str, item: dict) -> list[dict]:
-    return [_put({**entry_key(patient_id, section, item["entry_id"]), **item})]
+def put_entry_items(patient_id: str, section: str, item: dict, single: bool = False) -> list[dict]:
+    return [_put({**_entry_key(patient_id, section, item["entry_id"], single), **item})]
 
 
-def delete_entry_items(patient_id: str, section: str, entry_id: str) -> list[dict]:
-    return [_delete(entry_key(patient_id, section, entry_id))]
+def delete_entry_items(patient_id: str, section: str, entry_id: str, single: bool = False) -> list[dict]:
+    delete = _delete(_entry_key(patient_id, section, entry_id, single))
+    if single:  # the entry named, not whichever holds the key now
+        delete["Delete"]["ConditionExpression"] += " AND entry_id = :entry_id"
+        delete["Delete"]["ExpressionAttributeValues"] = {":entry_id": entry_id}
+    return [delete]
 
 
 def put_measurement_items(patient_id: str, item: dict) -> list[dict]:
@@ -85,7 +98,7 @@ def _query_all(**query: Any) -> list[dict]:
 
 
 def entries(patient_id: str) -> list[dict]:
-    """Every allergy, treatment, vaccination and condition, by section then creation."""
+    """Every entry of every section (measurements apart), by section then creation: one query."""
     return _query_all(KeyConditionExpression=Key("pk").eq(partition(patient_id)) & Key("sk").begins_with(PROFILE))
 
 

@@ -9,6 +9,7 @@ export const DOCUMENT_TYPES = {
   vaccination_record: "Vaccination",
   care_summary: "Synthèse médicale",
   other: "Autre document",
+  advance_directives: "Directives anticipées",
 };
 
 export const ACTIONS = {
@@ -30,6 +31,10 @@ export const ACTIONS = {
   "access.searched": "Espace recherché par un professionnel",
   emergency_access: "Accès en urgence",
   "emergency_access.notified": "Accès en urgence signalé",
+  "access.regulation_setting": "Réglage de l’accès du SAMU (centre 15)",
+  regulation_access: "Accès d’un médecin régulateur du SAMU",
+  "regulation_access.notified": "Accès du SAMU signalé",
+  "emergency_summary.read": "Synthèse d’urgence consultée",
   "conversation.opened": "Conversation ouverte",
   "conversation.read": "Conversation lue",
   "message.sent": "Message envoyé",

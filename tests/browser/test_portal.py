@@ -419,3 +419,64 @@ def test_a_parent_switches_to_their_childs_space(desktop):
     desktop.screen("espace-enfant")
     spaces.get_by_role("link", name="Mon espace").click()
     page.get_by_role("heading", name="Documents", level=1).wait_for()
+
+
+def test_emergency_choices_contacts_and_trusted_person(desktop):
+    """The two emergency choices, each saved alone; the people to call; one trusted person
+    (docs/api.md § Emergency pathway)."""
+    page = desktop.page
+    nora = person("Nora", "Benali", "1979-09-21")
+    activate(desktop, nora, stack.invite(nora))
+    token = patient_token(nora)
+    page.goto(f"{stack.PORTAL}/#/documents")
+    stack.sign_in(page, nora["ins"])
+    page.get_by_role("heading", name="Documents", level=1).wait_for()
+    me = stack.ok("GET", "/v1/me", token=token)
+    access = f"/v1/patients/{me['patient_id']}/access"
+
+    # Refusing the SAMU's access leaves break-glass allowed, and the other way round.
+    go(desktop, "Accès au dossier", "Accès au dossier")
+    samu = page.get_by_role("form", name="Accès du SAMU (centre 15)")
+    glass = page.get_by_role("form", name="Accès en urgence (bris de glace)")
+    assert samu.get_by_role("checkbox").is_checked() and glass.get_by_role("checkbox").is_checked()
+    samu.get_by_role("checkbox").uncheck()
+    samu.get_by_role("button", name=re.compile("Enregistrer")).click()
+    page.get_by_text("Réglage de l’accès du SAMU enregistré.").wait_for(state="attached")
+    settings = stack.ok("GET", access, token=token)
+    assert settings["regulation_access_allowed"] is False and settings["emergency_access_allowed"] is True
+    assert not page.get_by_role("form", name="Accès du SAMU (centre 15)").get_by_role("checkbox").is_checked()
+    desktop.screen("acces-urgences")
+    page.get_by_role("form", name="Accès en urgence (bris de glace)").get_by_role("checkbox").uncheck()
+    page.get_by_role("form", name="Accès en urgence (bris de glace)").get_by_role(
+        "button", name=re.compile("Enregistrer")
+    ).click()
+    page.get_by_text("Réglage de l’accès en urgence enregistré.").wait_for(state="attached")
+    settings = stack.ok("GET", access, token=token)
+    assert settings["regulation_access_allowed"] is False and settings["emergency_access_allowed"] is False
+
+    # The people to call, then the trusted person: once named, no second one is offered.
+    go(desktop, "Profil médical", "Profil médical")
+    page.get_by_text("Ajouter : personnes à prévenir en cas d’urgence").click()
+    contacts = page.get_by_role("form", name="Ajouter : Personnes à prévenir en cas d’urgence")
+    contacts.get_by_label("Nom").fill("Karim Benali")
+    contacts.get_by_label("Lien (conjoint, fille, voisin…)").fill("frère")
+    contacts.get_by_label("Téléphone").fill("06 11 22 33 44")
+    contacts.get_by_role("button", name="Ajouter").click()
+    page.get_by_role("button", name=re.compile("Supprimer Karim Benali")).wait_for()
+    page.get_by_text("Ajouter : personne de confiance").click()
+    trusted = page.get_by_role("form", name="Ajouter : Personne de confiance")
+    trusted.get_by_label("Nom de la personne de confiance").fill("Dr Hélène Roux")
+    trusted.get_by_label("Adresse e-mail (facultatif)").fill("helene.roux@example.test")
+    trusted.get_by_role("button", name="Ajouter").click()
+    page.get_by_role("button", name=re.compile("Supprimer Dr Hélène Roux")).wait_for()
+    assert not page.get_by_text("Ajouter : personne de confiance").is_visible()
+    desktop.screen("profil-urgence")
+    summary = stack.ok("GET", f"/v1/patients/{me['patient_id']}/emergency-summary", token=token)
+    assert [c["name"] for c in summary["emergency_contacts"]] == ["Karim Benali"]
+    assert summary["emergency_contacts"][0]["phone"] == "06 11 22 33 44"
+    assert summary["trusted_person"]["name"] == "Dr Hélène Roux"
+
+    # Removed, a trusted person may be named again.
+    page.get_by_role("button", name=re.compile("Supprimer Dr Hélène Roux")).click()
+    page.get_by_text("Ajouter : personne de confiance").wait_for()
+    assert stack.ok("GET", f"/v1/patients/{me['patient_id']}/profile", token=token)["trusted_person"] is None

@@ -53,6 +53,8 @@ def test_settings_cycle_and_history(api, enrolment):
         "treating_doctor": None,
         "emergency_access_allowed": True,
         "emergency_sessions": [],
+        "regulation_access_allowed": True,
+        "regulation_sessions": [],
     }
 
     granted = api.put(access_path(patient_id, f"/grants/{DOC_A}"), {}, token=patient)

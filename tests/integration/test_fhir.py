@@ -38,14 +38,18 @@ def rpps(n: int) -> str:
 
 def submitted(ins: str, *documents: dict) -> dict:
     """An ITI-65 transaction Bundle: a submission set List, then each DocumentReference and its Binary.
-    A document: {code, title, bytes, media_type, binary_type?, labels?, replaces?}."""
+    A document: {code, system?, title, bytes, media_type, binary_type?, labels?, replaces?}."""
     references, binaries = [], []
     for document in documents:
         binary_url, reference_url = f"urn:uuid:{uuid.uuid4()}", f"urn:uuid:{uuid.uuid4()}"
         reference: dict[str, Any] = {
             "resourceType": "DocumentReference",
             "status": "current",
-            "type": {"coding": [{"system": "http://loinc.org", "code": document.get("code", "11488-4")}]},
+            "type": {
+                "coding": [
+                    {"system": document.get("system", "http://loinc.org"), "code": document.get("code", "11488-4")}
+                ]
+            },
             "subject": {"identifier": {"system": INS_SYSTEM, "value": ins}},
             "date": "2026-03-03T10:00:00Z",
             "content": [

@@ -33,6 +33,8 @@ IN_J66 = {
     "34133-9": "Synthèse d'épisode de soins",
     "18776-5": "Plan personnalisé de soins",
     "47420-5": "CR de bilan fonctionnel",
+    # of the ANS code system TRE_A05-TypeDocComplementaire, in J66 and J07: no LOINC code in either
+    "EXPPAT_3": "Directives anticipées",
 }
 # In JDV_J07-XdsTypeCode-CISIS 20260629120000 but not in J66.
 J07_ONLY = {"51851-4": "Document administratif"}
@@ -76,7 +78,7 @@ def test_codes_unique_and_map_back():
     assert len(codes) == len(set(codes)), "a code maps to two types"
     for document_type, code, _ in _pairs():
         assert document_types.type_of(code) == document_type
-        assert re.fullmatch(r"\d{1,6}-\d", code), code
+        assert re.fullmatch(r"\d{1,6}-\d", code) or code in document_types.SYSTEMS, code
     assert set(document_types.ACCEPTED.split(", ")) == set(codes)
 
 
@@ -86,6 +88,16 @@ def test_own_code_is_first():
     assert document_types.code_of("consultation_report") == "11488-4"
     assert document_types.code_of("hospital_report") == "34112-3"
     assert document_types.code_of("lab_result") == "11502-2"
+
+
+def test_advance_directives_are_named_by_the_ans_code_system():
+    assert document_types.code_of("advance_directives") == "EXPPAT_3"
+    assert document_types.system_of("EXPPAT_3") == (
+        "https://mos.esante.gouv.fr/NOS/TRE_A05-TypeDocComplementaire/FHIR/TRE-A05-TypeDocComplementaire"
+    )
+    assert document_types.oid_of("EXPPAT_3") == "1.2.250.1.213.1.1.4.12"
+    assert document_types.system_of("11488-4") == document_types.LOINC
+    assert document_types.oid_of("11488-4") == document_types.LOINC_OID
 
 
 @pytest.mark.parametrize("code", ["18842-5", "11526-1", "34105-7", "", "DOCPAT09"])

@@ -20,6 +20,8 @@ MODULES = sorted(p.name for p in CHALICELIB.iterdir() if (p / "function.py").exi
 INTERFACES = {
     "export": {"chalicelib.documents.interface", "chalicelib.profile.interface"},
     "activity": {"chalicelib.documents.interface"},
+    # issue 25: the emergency summary's latest advance directives the caller may read
+    "profile": {"chalicelib.documents.interface"},
 }
 
 

@@ -150,6 +150,7 @@ MODULE_GRANTS = {
     | HISTORY
     | PEPPERS
     | grants("kms:GenerateDataKey", KEY, purpose("emergency_reason"))
+    | grants("kms:GenerateDataKey", KEY, purpose("regulation_reason"))
     | EMAILS
     | sends("LettersQueue"),
     "activity": table("GetItem Query")
@@ -169,6 +170,8 @@ MODULE_GRANTS = {
     "profile": table("GetItem Query")
     | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="ProfileTable")
+    | grants("dynamodb:Query", "${DocumentsTable.Arn}/index/gsi2")
+    | grants("kms:Decrypt", KEY, via("dynamodb", aws__dynamodb__tableName="DocumentsTable"))
     | APP_CONNECTIONS
     | PEPPERS,
     # the spaces table read only (the gate): it can rewrite no account, grant or block

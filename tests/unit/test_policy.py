@@ -67,6 +67,12 @@ INVITED = space("invited")
 OPPOSED = space("opposed")
 CLOSED = space("closed")
 OPTED_OUT = space(emergency_access_allowed=False)
+# the SAMU regulators' sessions: RG's open, RX's ended; each pathway opposed apart from the other
+REG_SESSIONS = {"RG": TOMORROW, "RX": YESTERDAY}
+REGULATED = space(regulation_sessions=REG_SESSIONS)
+REG_OPTED_OUT = space(regulation_access_allowed=False, regulation_sessions=REG_SESSIONS)
+GLASS_OUT_REGULATED = space(emergency_access_allowed=False, regulation_sessions=REG_SESSIONS)
+REG_ENDING_NOW = space(regulation_sessions={"RG": NOW})
 OCC_IS_TREATING = space(treating_doctor="O2")
 OCC_GRANTED_IS_TREATING = space(treating_doctor="O1")
 
@@ -108,6 +114,13 @@ D1 = Actor("professional", "D1", profession="pedicure_podologue")
 PH = Actor("professional", "PH", profession="pharmacien")
 K1 = Actor("professional", "K1", profession="masseur_kinesitherapeute")
 WEIRD_PRO = Actor("professional", "G1", profession="astrologue")
+RG = Actor("professional", "RG", profession="medecin", regulation=True)  # a SAMU regulator, session open
+RG_PLAIN = Actor("professional", "RG", profession="medecin")  # the same doctor's ordinary token
+RX = Actor("professional", "RX", profession="medecin", regulation=True)  # session ended
+RS = Actor("professional", "S1", profession="medecin", regulation=True)  # a regulator, no session
+RN = Actor("professional", "RN", profession="infirmier", regulation=True)  # the claim, not a doctor
+RB = Actor("professional", "B1", profession="medecin", regulation=True)  # blocked
+RO = Actor("professional", "O1", profession="medecin_du_travail", regulation=True)
 APP_FULL = Actor("app", "app-1", patient_id="P1", scopes=ALL_SCOPES, app_connected=True)
 APP_MW = Actor("app", "app-2", patient_id="P1", scopes=frozenset({"measurements:write"}), app_connected=True)
 APP_PR = Actor("app", "app-3", patient_id="P1", scopes=frozenset({"profile:read"}), app_connected=True)
@@ -182,6 +195,8 @@ NEW_SECRET = Resource("document", "other", hidden_from_representatives=True)
 SECRET_EVENT = Resource("activity", hidden_from_representatives=True)
 INVISIBLE_EVENT = Resource("activity", invisible_to_patient=True)  # about a document deleted while still invisible
 BY_R1 = Resource("document", "other", author=("representative", "R1"))
+SUMMARY = Resource("emergency_summary")
+DIRECTIVES = Resource("document", "advance_directives", author=("patient", "P1"))
 
 T, F = True, False
 
@@ -448,6 +463,49 @@ ROWS = [
     ("guardian_secret", GU, GUARDED, "read", SECRET, F, "hidden_from_representatives", T),
     ("guarded_adult_keeps_access", PAT, GUARDED, "read", LAB, T, "patient_own_space", F),
     ("guardian_elsewhere", GU, CHILD, "read", LAB, F, "not_representative", T),
+    # --- the SAMU regulators' access (docs/domain.md § Emergency pathway) ---
+    ("regulator_opens", RS, ACTIVE, "regulation_access", SPACE, T, "regulation_access", F),
+    ("regulation_without_claim", S1, ACTIVE, "regulation_access", SPACE, F, "not_regulator", F),
+    ("regulation_not_a_doctor", RN, ACTIVE, "regulation_access", SPACE, F, "not_regulator", F),
+    ("regulation_opposed", RS, REG_OPTED_OUT, "regulation_access", SPACE, F, "regulation_opted_out", F),
+    ("regulation_despite_glass_opposed", RS, OPTED_OUT, "regulation_access", SPACE, T, "regulation_access", F),
+    ("glass_despite_regulation_opposed", S1, REG_OPTED_OUT, "emergency_access", SPACE, T, "emergency_access", F),
+    ("regulation_blocked", RB, ACTIVE, "regulation_access", SPACE, F, "blocked", F),
+    ("regulation_closed", RS, CLOSED, "regulation_access", SPACE, F, "space_not_open", T),
+    ("regulation_occupational", RO, ACTIVE, "regulation_access", SPACE, F, "occupational_doctor_needs_grant", F),
+    ("regulation_by_patient", PAT, ACTIVE, "regulation_access", SPACE, F, "professional_only", F),
+    ("regulation_by_app", APP_FULL, ACTIVE, "regulation_access", SPACE, F, "app_not_allowed", F),
+    ("regulator_reads", RG, REGULATED, "read", LAB, T, "regulation_session", F),
+    ("regulator_reads_profile", RG, REGULATED, "read", PROFILE, T, "regulation_session", F),
+    ("regulator_reads_directives", RG, REGULATED, "read", DIRECTIVES, T, "regulation_session", F),
+    ("regulator_adds_nothing", RG, REGULATED, "create", PROFILE, F, "no_grant", F),
+    ("regulator_pushes_no_agenda", RG, REGULATED, "create", AGENDA, F, "no_grant", F),
+    ("regulator_session_ended", RX, REGULATED, "read", LAB, F, "no_grant", F),
+    ("regulator_session_ends_now", RG, REG_ENDING_NOW, "read", LAB, F, "no_grant", F),
+    ("regulator_after_opposition", RG, REG_OPTED_OUT, "read", LAB, F, "no_grant", F),
+    ("regulator_despite_glass_opposed", RG, GLASS_OUT_REGULATED, "read", LAB, T, "regulation_session", F),
+    ("regulator_session_plain_token", RG_PLAIN, REGULATED, "read", LAB, F, "no_grant", F),
+    ("regulator_token_no_session", RS, ACTIVE, "read", LAB, F, "no_grant", F),
+    ("regulator_masked", RG, REGULATED, "read", MASKED, F, "masked", T),
+    ("regulator_activity", RG, REGULATED, "read", ACTIVITY, F, "treating_doctor_only", F),
+    # --- the emergency summary ---
+    ("summary_patient", PAT, ACTIVE, "read", SUMMARY, T, "patient_own_space", F),
+    ("summary_representative", R1, CHILD, "read", SUMMARY, T, "legal_representative", F),
+    ("summary_guardian", GU, GUARDED, "read", SUMMARY, T, "guardian", F),
+    ("summary_kid_own_login", KID, CHILD, "read", SUMMARY, F, "managed_by_representatives", F),
+    ("summary_treating_doctor", TD, ACTIVE, "read", SUMMARY, T, "treating_doctor", F),
+    ("summary_granted", G2, ACTIVE, "read", SUMMARY, T, "grant", F),
+    ("summary_break_glass", E1, ACTIVE, "read", SUMMARY, T, "emergency_session", F),
+    ("summary_break_glass_opposed", E1, OPTED_OUT, "read", SUMMARY, F, "no_grant", F),
+    ("summary_regulator", RG, REGULATED, "read", SUMMARY, T, "regulation_session", F),
+    ("summary_regulator_ended", RX, REGULATED, "read", SUMMARY, F, "no_grant", F),
+    ("summary_stranger", S1, ACTIVE, "read", SUMMARY, F, "no_grant", F),
+    ("summary_blocked", B1, ACTIVE, "read", SUMMARY, F, "blocked", F),
+    ("summary_closed_space", E1, CLOSED, "read", SUMMARY, F, "space_not_open", T),
+    ("summary_app", APP_FULL, ACTIVE, "read", SUMMARY, F, "app_not_allowed", F),
+    ("summary_insurer", INSURER, ACTIVE, "read", SUMMARY, F, "forbidden_role", F),
+    ("summary_written", PAT, ACTIVE, "update", SUMMARY, F, "unsupported_action", F),
+    ("summary_deleted_by_pro", TD, ACTIVE, "delete", SUMMARY, F, "unsupported_action", F),
 ]
 # fmt: on
 

@@ -9,7 +9,15 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.core.policy.decision import ALLOW_REASONS, Actor, Representation, Resource, Space, decide
+from chalicelib.core.policy.decision import (
+    ALLOW_REASONS,
+    REGULATION,
+    Actor,
+    Representation,
+    Resource,
+    Space,
+    decide,
+)
 
 SETTINGS = settings(max_examples=300, deadline=None)
 
@@ -50,6 +58,7 @@ KINDS = [
     "export",
     "connection",
     "space",
+    "emergency_summary",
 ]
 ACTIONS = [
     "read",
@@ -61,6 +70,7 @@ ACTIONS = [
     "disclose",
     "manage_access",
     "emergency_access",
+    "regulation_access",
     "message",
     "search",
 ]
@@ -73,6 +83,7 @@ DOCUMENT_TYPES = [
     "vaccination_record",
     "care_summary",
     "other",
+    "advance_directives",
 ]
 SCOPES = [
     "measurements:read",
@@ -120,7 +131,8 @@ MEANINGFUL = (
     + [(k, a) for k in ("access_settings", "connection") for a in [*CRUD, "manage_access"]]
     + [("conversation", a) for a in ("read", "create", "message")]
     + [("space", a) for a in ("read", "update", "delete", "manage_access", "message")]
-    + [("space", "emergency_access"), ("space", "search")] * 3
+    + [("space", "emergency_access"), ("space", "regulation_access"), ("space", "search")] * 3
+    + [("emergency_summary", "read")] * 3
 )
 ANY_PAIRS = [(k, a) for k in [*KINDS, "bogus"] for a in [*ACTIONS, "bogus"]]
 # about one draw in six is any pair at all, malformed ones included
@@ -130,7 +142,7 @@ APP_PAIRS = st.sampled_from(sorted(SCOPES_FOR) * 12 + MEANINGFUL * 2 + ANY_PAIRS
 # The roles that may be allowed something are drawn more often.
 WEIGHTED_ROLES = ["patient"] * 3 + ["professional"] * 4 + ["app"] * 3 + ROLES
 MOSTLY_TRUE = [True, True, True, False]
-CHOICES = 40  # bytes drawn per scenario (build uses at most 35)
+CHOICES = 48  # bytes drawn per scenario (build uses at most 41)
 
 
 class Picks:
@@ -178,6 +190,7 @@ def build(role, pair, raw):
         patient_id=patient_id,
         scopes=p.subset(SCOPES),
         app_connected=p.one(MOSTLY_TRUE),
+        regulation=p.one([False, False, True]),
     )
     own = p.one(MOSTLY_TRUE) and patient_id is not None  # most act on their own space
     space = Space(
@@ -188,6 +201,8 @@ def build(role, pair, raw):
         grants=p.moments(now, RPPS),
         blocked=p.subset(RPPS, weights=(1, 5)),
         emergency_sessions={k: v for k, v in p.moments(now, RPPS).items() if v is not None},
+        regulation_access_allowed=p.one(MOSTLY_TRUE),
+        regulation_sessions={k: v for k, v in p.moments(now, RPPS).items() if v is not None},
     )
     author_role = p.one([None, "professional", "patient", "app"])
     author_pool = ID_POOLS.get(author_role, IDS)
@@ -525,3 +540,79 @@ def test_the_secret_changes_nothing_for_professionals_but_where_it_may_be_set(ca
     if hidden != plain:  # only a deposit on an adult's space is refused, as a bad request
         assert action == "create" and resource.kind == "document" and age(space.birth_date, now.date()) >= 18
         assert hidden.reason == "hidden_only_for_minors" and plain.allowed
+
+
+# --- the emergency pathway (docs/domain.md § Emergency pathway) ----------------------------------
+
+
+@SETTINGS
+@given(scenarios(roles=st.just("professional")), st.integers(min_value=0, max_value=3 * 60 * 60))
+def test_a_regulators_access_ends_at_one_hour(case, elapsed):
+    """A regulator whose only way in is the session they opened at ``opened`` (its end the policy's
+    hour after) reads until, and only until, one hour has passed."""
+    actor, space, _, resource, opened = case
+    regulator = replace(actor, profession="medecin", regulation=True)
+    alone = replace(
+        space,
+        status="active",
+        treating_doctor=None,
+        grants={},
+        blocked=frozenset(),
+        emergency_sessions={},
+        regulation_access_allowed=True,
+        regulation_sessions={regulator.id: opened + REGULATION.duration},
+    )
+    assert REGULATION.duration == timedelta(hours=1)
+    now = opened + timedelta(seconds=elapsed)
+    for kind in ("profile", "measurement", "emergency_summary"):
+        decision = decide(regulator, alone, "read", Resource(kind), now)
+        assert decision.allowed == (elapsed < 3600), (kind, elapsed, decision)
+    document = decide(regulator, alone, "read", replace(resource, kind="document", author=None), now)
+    if elapsed >= 3600:
+        assert not document.allowed
+    # read access only: a regulator's session never lets them add to the record
+    assert not decide(regulator, alone, "create", Resource("profile"), now).allowed
+
+
+@SETTINGS
+@given(scenarios())
+def test_a_regulation_session_is_the_reason_only_while_open_for_a_regulator(case):
+    actor, space, action, resource, now = case
+    decision = decide(actor, space, action, resource, now)
+    if decision.reason in ("regulation_session", "regulation_access"):
+        assert actor.role == "professional" and actor.regulation and actor.profession == "medecin"
+        assert space.regulation_access_allowed
+    if decision.reason == "regulation_session":
+        assert action == "read" and space.regulation_sessions[actor.id] > now
+
+
+@SETTINGS
+@given(scenarios())
+def test_opposing_one_emergency_never_changes_the_other(case):
+    actor, space, action, resource, now = case
+    decision = decide(actor, space, action, resource, now)
+    glass_opposed = replace(space, emergency_access_allowed=not space.emergency_access_allowed)
+    regulation_opposed = replace(space, regulation_access_allowed=not space.regulation_access_allowed)
+    # opening one pathway does not depend on the choice about the other
+    for opened, other in (("regulation_access", glass_opposed), ("emergency_access", regulation_opposed)):
+        assert decide(actor, other, opened, resource, now) == decide(actor, space, opened, resource, now)
+    # nor does reading through one pathway's session
+    if decision.reason == "regulation_session":
+        assert decide(actor, glass_opposed, action, resource, now) == decision
+    if decision.reason == "emergency_session":
+        assert decide(actor, regulation_opposed, action, resource, now) == decision
+
+
+@SETTINGS
+@given(scenarios(roles=st.sampled_from(["patient", "professional", "app", "insurer"])))
+def test_the_summary_is_read_by_whoever_reads_the_profile_but_apps(case):
+    """The emergency summary's readers: those who read the record's profile for the patient or with
+    read access (break-glass and regulation sessions included), never an app."""
+    actor, space, _, _, now = case
+    summary = decide(actor, space, "read", Resource("emergency_summary"), now)
+    if actor.role == "app":
+        assert not summary.allowed
+    else:
+        assert summary == decide(actor, space, "read", Resource("profile"), now)
+    for action in ("create", "update", "delete"):
+        assert not decide(actor, space, action, Resource("emergency_summary"), now).allowed

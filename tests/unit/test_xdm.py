@@ -66,6 +66,12 @@ def test_a_valid_archive_gives_every_entry_with_its_metadata():
     assert len(third.title) == xdm.MAX_TITLE and third.title.endswith("…")
 
 
+def test_advance_directives_come_under_the_ans_code_system():
+    """EXPPAT_3 "Directives anticipées" is TRE_A05's, not LOINC's (docs/fhir.md § Document types)."""
+    (entry,) = xdm.read(archive(INS, [Doc(type_code="EXPPAT_3", type_scheme="1.2.250.1.213.1.1.4.12")]))
+    assert entry.type_code == "EXPPAT_3"
+
+
 def test_the_author_id_may_be_the_bare_rpps_and_the_patient_only_in_source_patient_id():
     doc = Doc(author_id=rpps(3))
     xml = metadata(INS, [doc], ["DOC0001.PDF"])
@@ -116,6 +122,7 @@ HOSTILE = {
     "hash mismatch": (lambda: archive(INS, [Doc(sha1="0" * 40)]), "hash_mismatch"),
     "size mismatch": (lambda: archive(INS, [Doc(size=len(PDF) + 1)]), "size_mismatch"),
     "type code not LOINC": (lambda: archive(INS, [Doc(type_scheme="1.2.250.1.213.1.1.4.12")]), "unknown_type_code"),
+    "advance directives named LOINC": (lambda: archive(INS, [Doc(type_code="EXPPAT_3")]), "unknown_type_code"),
     "document over 4 MiB": (
         lambda: archive(INS, [Doc(content=b"%PDF-" + b"0" * (4 * 1024 * 1024))]),
         "payload_too_large",

@@ -20,6 +20,7 @@ A person's space (partition PAT#<patient_id>)
     sk = SPACE#GRANT#<rpps>               {rpps, granted_at, expires_at?}
     sk = SPACE#BLOCK#<rpps>               {rpps, blocked_at}
     sk = SPACE#EMERGENCY#<rpps>           {rpps, profession, opened_at, expires_at, reason_sealed}
+    sk = SPACE#REGULATION#<rpps>          the same, for a SAMU regulator doctor's session
     sk = SPACE#GUARDIAN#<guardianship_id> a protected adult's guardian {person_id, ins_digest, until?, ...}
 
 Other partitions
@@ -51,6 +52,7 @@ ACTIVITY_EVENT_PREFIX = f"{ACTIVITY_PREFIX}0"
 GRANT_PREFIX = "SPACE#GRANT#"
 BLOCK_PREFIX = "SPACE#BLOCK#"
 EMERGENCY_PREFIX = "SPACE#EMERGENCY#"
+REGULATION_PREFIX = "SPACE#REGULATION#"
 GUARDIAN_PREFIX = "SPACE#GUARDIAN#"
 DOCUMENT_PREFIX = "DOC#"
 PROFILE_PREFIX = "PROFILE#"
@@ -111,6 +113,10 @@ def emergency(patient_id: str, rpps: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{EMERGENCY_PREFIX}{rpps}")
 
 
+def regulation(patient_id: str, rpps: str) -> dict[str, Any]:
+    return _in_space(patient_id, f"{REGULATION_PREFIX}{rpps}")
+
+
 # --- the activity history: the history table (core.history.journal) ------------------------------
 #     PAT#<patient_id> / SPACE#ACTIVITY_HEAD   the chain's head {seq, hash}
 #     PAT#<patient_id> / ACT#<seq, 12 digits>  one event
@@ -131,6 +137,8 @@ def activity_event(patient_id: str, seq: int) -> dict[str, Any]:
 #     PAT#<patient_id> / LEGACY#<sha256(uniqueId)>   {document_id}: a legacy DMP document imported
 #                                           here (kept when the document is deleted: a re-import
 #                                           does not revive it)
+#             gsi2pk = DOCTYPE#<patient_id>#<type>   gsi2sk = <date>#<document_id>   (the types of
+#                                           DOCUMENTS_BY_TYPE only: the latest of a type, by key)
 #     DOCID#<document_id> / DOCUMENT        {patient_id}: a document by its id alone (FHIR paths)
 #     ORPHAN#<object_key> / CONTENT         content whose write or deletion may be unfinished
 #             gsi1pk = ORPHANS#documents  gsi1sk = <marked at>
@@ -150,6 +158,17 @@ def _digest(text: str) -> str:
 def legacy_document(patient_id: str, unique_id: str) -> dict[str, Any]:
     """The marker of a legacy DMP document (its XDS uniqueId) imported into this space."""
     return _in_space(patient_id, f"{LEGACY_PREFIX}{_digest(unique_id)}")
+
+
+# Document types whose documents are indexed by type (gsi2): the emergency summary reads the latest
+# advance directives a caller may see without reading the whole list (docs/performance.md).
+DOCUMENTS_BY_TYPE = frozenset({"advance_directives"})
+DOCUMENTS_BY_TYPE_INDEX = "gsi2"
+
+
+def documents_of_type(patient_id: str, document_type: str) -> str:
+    """Index partition of a space's documents of one type, by date then deposit."""
+    return f"DOCTYPE#{patient_id}#{document_type}"
 
 
 def document_pointer(document_id: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ class SpaceItems:
     grants: dict[str, dict[str, Any]] = field(default_factory=dict)
     blocks: dict[str, dict[str, Any]] = field(default_factory=dict)
     emergencies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    regulations: dict[str, dict[str, Any]] = field(default_factory=dict)  # SAMU regulators' sessions
     guardians: dict[str, dict[str, Any]] = field(default_factory=dict)  # by guardianship_id
     # by app_id: the app's connection to this space, read once per request for an app's token
     # (core.policy.gate actor_of), None if there is none or the app is not referenced
@@ -40,6 +41,7 @@ _GROUPS = {
     layout.GRANT_PREFIX: "grants",
     layout.BLOCK_PREFIX: "blocks",
     layout.EMERGENCY_PREFIX: "emergencies",
+    layout.REGULATION_PREFIX: "regulations",
     layout.GUARDIAN_PREFIX: "guardians",
 }
 
@@ -79,6 +81,7 @@ def load_as_seen_by(patient_ids: list[str], rpps: str) -> dict[str, SpaceItems]:
             layout.grant(patient_id, rpps),
             layout.block(patient_id, rpps),
             layout.emergency(patient_id, rpps),
+            layout.regulation(patient_id, rpps),
         )
     ]
     by_space: dict[str, list[dict[str, Any]]] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import AfterValidator, AwareDatetime, Field, ValidationInfo, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.core.security.identifiers import (
@@ -129,3 +129,9 @@ def not_before(field: str, earlier: str, message: str) -> Any:
         return value
 
     return field_validator(field)(check)
+
+
+# A telephone number as people write it: digits, optionally grouped by spaces, dots or dashes, an
+# international prefix allowed ("06 12 34 56 78", "+33 6 12 34 56 78"); 6 to 20 digits.
+Phone = Annotated[str, Field(pattern=r"^\+?[0-9](?:[ .-]?[0-9]){5,19}$", description="A telephone number.")]
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="An email address.")]

@@ -5,8 +5,9 @@ source; whatever it does not allow is denied. ``now`` and every datetime given m
 timezone-aware (UTC).
 
 Order of checks
-1. The request: a known action and kind, the action meaningful for that kind (``search`` and
-   ``emergency_access`` concern the whole space: ``Resource("space")`` only).
+1. The request: a known action and kind, the action meaningful for that kind (``search``,
+   ``emergency_access`` and ``regulation_access`` concern the whole space: ``Resource("space")``
+   only; the emergency summary is read only).
 2. The role: patient, representative, professional and app go on. Insurers, mutual insurers,
    employers and any unknown role get nothing (L1111-18, whatever the patient granted); enrolment
    agents, catalogue admins and migration operators never reach a space's data.
@@ -25,11 +26,16 @@ Order of checks
      them, are hidden -> release and lifting
      the minor's secret are the author's -> allowed.
    - professional: space open -> not blocked -> known profession -> patient-only kinds/actions ->
-     occupational doctor needs a valid grant (never emergency) -> search / emergency access /
+     occupational doctor needs a valid grant (never emergency) -> search / the two emergency
+     pathways (``PATHWAYS``: break-glass for any professional, regulation for a ``medecin`` whose
+     token carries ``regulation``; each refused only by the patient's own choice about it) /
      messaging -> activity (treating doctor) -> documents (deposit freely; the author keeps every
-     right; others read with grant / treating doctor / emergency session, then the masked rule,
-     then the profession x document type matrix) -> profile, measurements, agenda (read or add
-     with read access; agenda events also updated/deleted by their author while they have it).
+     right; others read with grant / treating doctor / emergency session / regulation session,
+     then the masked rule, then the profession x document type matrix) -> profile, measurements,
+     agenda, the emergency summary (read or add with read access — a regulation session reads
+     only; agenda events also updated/deleted by their author while they have it).
+   The emergency summary is the holder's to read like the record (patient, representatives, and
+   whoever reads what the patient reads), and a professional's with read access; not an app's.
    - app: the space it is connected to -> connection live -> space open -> scope -> masked and
      invisible documents hidden, and (while the holder is a minor: the app was connected by a
      representative) documents hidden from the representatives.
@@ -66,10 +72,24 @@ RELEASE = "release"  # make a document invisible to the patient visible
 DISCLOSE = "disclose"  # lift the minor's secret: a document hidden from the representatives
 MANAGE_ACCESS = "manage_access"  # grants, blocks, treating doctor, emergency setting, connections
 EMERGENCY_ACCESS = "emergency_access"  # open a break-glass session
+REGULATION_ACCESS = "regulation_access"  # a SAMU regulator doctor opens a read session
 MESSAGE = "message"  # open or write in a conversation
 SEARCH = "search"  # a professional looks a patient up
 ACTIONS = frozenset(
-    {READ, CREATE, UPDATE, DELETE, MASK, RELEASE, DISCLOSE, MANAGE_ACCESS, EMERGENCY_ACCESS, MESSAGE, SEARCH}
+    {
+        READ,
+        CREATE,
+        UPDATE,
+        DELETE,
+        MASK,
+        RELEASE,
+        DISCLOSE,
+        MANAGE_ACCESS,
+        EMERGENCY_ACCESS,
+        REGULATION_ACCESS,
+        MESSAGE,
+        SEARCH,
+    }
 )
 
 # --- resource kinds -----------------------------------------------------------------------------
@@ -83,6 +103,7 @@ CONVERSATION = "conversation"
 EXPORT = "export"
 CONNECTION = "connection"
 SPACE = "space"
+EMERGENCY_SUMMARY = "emergency_summary"  # allergies, treatments, ..., people to call, advance directives
 
 _CRUD = frozenset({READ, CREATE, UPDATE, DELETE})
 VALID_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
@@ -96,7 +117,8 @@ VALID_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
         CONNECTION: _CRUD | {MANAGE_ACCESS},
         CONVERSATION: frozenset({READ, CREATE, MESSAGE}),
         EXPORT: frozenset({READ}),
-        SPACE: frozenset({READ, UPDATE, DELETE, MANAGE_ACCESS, MESSAGE, EMERGENCY_ACCESS, SEARCH}),
+        SPACE: frozenset({READ, UPDATE, DELETE, MANAGE_ACCESS, MESSAGE, EMERGENCY_ACCESS, REGULATION_ACCESS, SEARCH}),
+        EMERGENCY_SUMMARY: frozenset({READ}),
     }
 )
 KINDS = frozenset(VALID_ACTIONS)
@@ -110,6 +132,7 @@ ENROLMENT_AGENT = "enrolment_agent"
 CATALOGUE_ADMIN = "catalogue_admin"
 MIGRATION_OPERATOR = "migration_operator"  # starts and follows legacy DMP imports
 OCCUPATIONAL_DOCTOR = "medecin_du_travail"
+REGULATOR_PROFESSION = "medecin"  # the SAMU's regulator doctors (centre 15)
 
 INVISIBILITY_PERIOD = timedelta(days=30)
 MAJORITY_AGE = 18
@@ -120,7 +143,7 @@ GUARDIAN = "guardian"
 # Kinds only the patient touches (professionals and apps are denied)...
 PATIENT_ONLY_KINDS = frozenset({ACCESS_SETTINGS, CONNECTION, EXPORT, SPACE})
 # ...except these space-level actions of professionals.
-PROFESSIONAL_SPACE_ACTIONS = frozenset({SEARCH, EMERGENCY_ACCESS, MESSAGE})
+PROFESSIONAL_SPACE_ACTIONS = frozenset({SEARCH, EMERGENCY_ACCESS, REGULATION_ACCESS, MESSAGE})
 # What the holder may still do on a space that is not open (invited, opposed, closed): closing
 # says itself why it cannot be done (enrolment's transitions).
 PATIENT_ANY_STATUS = frozenset({(ACTIVITY, READ), (SPACE, READ), (SPACE, DELETE)})
@@ -150,11 +173,13 @@ class Reason:
     TREATING_DOCTOR = "treating_doctor"
     GRANT = "grant"
     EMERGENCY_SESSION = "emergency_session"
+    REGULATION_SESSION = "regulation_session"
     AUTHOR = "author"
     DEPOSIT = "deposit"
     MESSAGING = "messaging"
     SEARCH = "search"
     EMERGENCY_ACCESS = "emergency_access"
+    REGULATION_ACCESS = "regulation_access"
     APP_SCOPE = "app_scope"
     # denied
     UNKNOWN_ACTION = "unknown_action"
@@ -179,6 +204,8 @@ class Reason:
     UNKNOWN_PROFESSION = "unknown_profession"
     OCCUPATIONAL_DOCTOR_NEEDS_GRANT = "occupational_doctor_needs_grant"
     EMERGENCY_OPTED_OUT = "emergency_opted_out"
+    REGULATION_OPTED_OUT = "regulation_opted_out"
+    NOT_REGULATOR = "not_regulator"
     TREATING_DOCTOR_ONLY = "treating_doctor_only"
     NO_GRANT = "no_grant"
     MASKED = "masked"
@@ -197,11 +224,13 @@ ALLOW_REASONS = frozenset(
         Reason.TREATING_DOCTOR,
         Reason.GRANT,
         Reason.EMERGENCY_SESSION,
+        Reason.REGULATION_SESSION,
         Reason.AUTHOR,
         Reason.DEPOSIT,
         Reason.MESSAGING,
         Reason.SEARCH,
         Reason.EMERGENCY_ACCESS,
+        Reason.REGULATION_ACCESS,
         Reason.APP_SCOPE,
     }
 )
@@ -231,6 +260,7 @@ class Actor:
     patient_id: str | None = None  # patient: own space; app: the space it is connected to
     scopes: frozenset[str] = frozenset()  # app: in its token AND its live connection
     app_connected: bool = False  # app: connection exists and the app is referenced
+    regulation: bool = False  # professional: the token says a SAMU regulator doctor (claim ``regulation``)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scopes", frozenset(self.scopes))
@@ -259,11 +289,15 @@ class Space:
     # RPPS -> end of the emergency session that professional opened
     emergency_sessions: Mapping[str, datetime] = field(default_factory=_empty_mapping, hash=False)
     representations: tuple[Representation, ...] = ()
+    regulation_access_allowed: bool = True  # the SAMU regulators' access: a choice apart from break-glass
+    # RPPS -> end of the regulation session that regulator opened
+    regulation_sessions: Mapping[str, datetime] = field(default_factory=_empty_mapping, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "representations", tuple(self.representations))
         object.__setattr__(self, "grants", _frozen_mapping(self.grants))
         object.__setattr__(self, "emergency_sessions", _frozen_mapping(self.emergency_sessions))
+        object.__setattr__(self, "regulation_sessions", _frozen_mapping(self.regulation_sessions))
         object.__setattr__(self, "blocked", frozenset(self.blocked))
 
 
@@ -357,22 +391,69 @@ def _is_treating_doctor(actor: Actor, space: Space) -> bool:
     return not _is_occupational(actor) and space.treating_doctor is not None and space.treating_doctor == actor.id
 
 
-def _has_emergency_session(actor: Actor, space: Space, now: datetime) -> bool:
-    """An open session counts only while the patient still allows emergency access."""
-    if _is_occupational(actor) or not space.emergency_access_allowed:
-        return False
-    expiry = space.emergency_sessions.get(actor.id)
-    return expiry is not None and expiry > now
+@dataclass(frozen=True)
+class Pathway:
+    """One of the two emergencies (docs/domain.md § Emergency pathway), each its own choice of the
+    patient: the action that opens a session, how long it lasts, and the Space fields holding the
+    choice and the sessions. Opposing one never touches the other's fields."""
+
+    action: str
+    duration: timedelta
+    allowed_field: str
+    sessions_field: str
+    opened: str  # Reason of the opening
+    reading: str  # Reason of a read through an open session
+    opted_out: str  # Reason when the patient opposed
+
+    def allowed(self, space: Space) -> bool:
+        return bool(getattr(space, self.allowed_field))
+
+    def may_open(self, actor: Actor) -> bool:
+        """Break-glass: any professional (not an occupational doctor, refused before); regulation:
+        a doctor whose token says they regulate for the SAMU."""
+        return self.action != REGULATION_ACCESS or (actor.regulation and actor.profession == REGULATOR_PROFESSION)
+
+    def session_open(self, actor: Actor, space: Space, now: datetime) -> bool:
+        """An open session counts only while the patient still allows this pathway, for whom may
+        open it (a regulator's session is nothing to the same RPPS's ordinary token)."""
+        if _is_occupational(actor) or not self.allowed(space) or not self.may_open(actor):
+            return False
+        expiry = getattr(space, self.sessions_field).get(actor.id)
+        return expiry is not None and expiry > now
 
 
-def _read_basis(actor: Actor, space: Space, now: datetime) -> str | None:
-    """Why this professional may consult the record, or None."""
+BREAK_GLASS = Pathway(
+    EMERGENCY_ACCESS,
+    timedelta(hours=4),
+    "emergency_access_allowed",
+    "emergency_sessions",
+    Reason.EMERGENCY_ACCESS,
+    Reason.EMERGENCY_SESSION,
+    Reason.EMERGENCY_OPTED_OUT,
+)
+REGULATION = Pathway(
+    REGULATION_ACCESS,
+    timedelta(hours=1),
+    "regulation_access_allowed",
+    "regulation_sessions",
+    Reason.REGULATION_ACCESS,
+    Reason.REGULATION_SESSION,
+    Reason.REGULATION_OPTED_OUT,
+)
+PATHWAYS: Mapping[str, Pathway] = MappingProxyType({p.action: p for p in (BREAK_GLASS, REGULATION)})
+
+
+def _read_basis(actor: Actor, space: Space, now: datetime, action: str = READ) -> str | None:
+    """Why this professional may consult the record, or None. A regulator's session is read
+    access only (docs/domain.md § Emergency pathway): it never lets them add."""
     if _is_treating_doctor(actor, space):
         return Reason.TREATING_DOCTOR
     if _has_valid_grant(space, actor.id, now):
         return Reason.GRANT
-    if _has_emergency_session(actor, space, now):
+    if BREAK_GLASS.session_open(actor, space, now):
         return Reason.EMERGENCY_SESSION
+    if action == READ and REGULATION.session_open(actor, space, now):
+        return Reason.REGULATION_SESSION
     return None
 
 
@@ -430,7 +511,7 @@ def _decide_representative(actor: Actor, space: Space, action: str, resource: Re
 
 
 def _decide_holder(actor: Actor, space: Space, action: str, resource: Resource, now: datetime, reason: str) -> Decision:
-    if action in (SEARCH, EMERGENCY_ACCESS):
+    if action in (SEARCH, EMERGENCY_ACCESS, REGULATION_ACCESS):
         return _deny(Reason.PROFESSIONAL_ONLY)
     if resource.kind == CONVERSATION and action == CREATE:
         return _deny(Reason.PATIENT_CANNOT_OPEN_CONVERSATION)
@@ -481,14 +562,17 @@ def _decide_professional(actor: Actor, space: Space, action: str, resource: Reso
         resource.kind in PATIENT_ONLY_KINDS and action not in PROFESSIONAL_SPACE_ACTIONS
     ):
         return _deny(Reason.PATIENT_ONLY)
-    if _is_occupational(actor) and (action == EMERGENCY_ACCESS or not _has_valid_grant(space, actor.id, now)):
+    if _is_occupational(actor) and (action in PATHWAYS or not _has_valid_grant(space, actor.id, now)):
         return _deny(Reason.OCCUPATIONAL_DOCTOR_NEEDS_GRANT)
     if action == SEARCH:
         return _allow(Reason.SEARCH)
-    if action == EMERGENCY_ACCESS:
-        if not space.emergency_access_allowed:
-            return _deny(Reason.EMERGENCY_OPTED_OUT)
-        return _allow(Reason.EMERGENCY_ACCESS)
+    if action in PATHWAYS:
+        pathway = PATHWAYS[action]
+        if not pathway.may_open(actor):
+            return _deny(Reason.NOT_REGULATOR)
+        if not pathway.allowed(space):
+            return _deny(pathway.opted_out)
+        return _allow(pathway.opened)
     if action == MESSAGE or resource.kind == CONVERSATION:
         return _allow(Reason.MESSAGING)  # participation in a given conversation: messaging module
     if resource.kind == ACTIVITY:
@@ -497,7 +581,7 @@ def _decide_professional(actor: Actor, space: Space, action: str, resource: Reso
         return _deny(Reason.TREATING_DOCTOR_ONLY)
     if resource.kind == DOCUMENT:
         return _professional_document(actor, space, action, resource, now)
-    return _professional_entry(actor, space, action, resource, now)  # profile, measurement, agenda
+    return _professional_entry(actor, space, action, resource, now)  # profile, measurement, agenda, summary
 
 
 def _professional_document(actor: Actor, space: Space, action: str, resource: Resource, now: datetime) -> Decision:
@@ -526,13 +610,14 @@ def _professional_may_read_document(actor: Actor, space: Space, resource: Resour
 
 def _professional_entry(actor: Actor, space: Space, action: str, resource: Resource, now: datetime) -> Decision:
     """Profile entries, measurements, agenda events: read or add with read access; an agenda
-    event is also updated and deleted by the professional who wrote it, while they may write."""
+    event is also updated and deleted by the professional who wrote it, while they may write.
+    The emergency summary: read with read access (break-glass and regulation sessions included)."""
     if action not in (READ, CREATE):
         if resource.kind != AGENDA:
             return _deny(Reason.PATIENT_ONLY)
         if not _is_author(actor, resource):
             return _deny(Reason.AUTHOR_ONLY)
-    basis = _read_basis(actor, space, now)
+    basis = _read_basis(actor, space, now, action)
     if basis is None:
         return _deny(Reason.NO_GRANT)
     return _allow(Reason.AUTHOR if action not in (READ, CREATE) else basis)

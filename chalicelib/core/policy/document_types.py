@@ -1,4 +1,4 @@
-"""This API's document ``type`` ↔ the LOINC codes of the DMP's document type list.
+"""This API's document ``type`` ↔ the codes of the DMP's document type list (LOINC, and the ANS's own).
 
 Professional software (PDSm, IHE MHD) and the legacy DMP archives (XDS ``typeCode``) name a
 document's type with a LOINC code of the DMP's list (JDV_J66-TypeCode-DMP, a subset of
@@ -12,6 +12,12 @@ commit 08e32a7dc7b4911e3e45c034e3dea7a890a2604b, www/terminologies/1.14.0/): JDV
 version 20240927120000 and JDV_J07-XdsTypeCode-CISIS version 20260629120000. Every code below is in
 J66 with exactly its display there, except 51851-4 "Document administratif", which is in J07 only
 (J66 has no LOINC code for an administrative document), kept as ``other``'s own code.
+
+``advance_directives`` has no LOINC code in either list: both give it EXPPAT_3 "Directives anticipées"
+of the ANS code system TRE_A05-TypeDocComplementaire (OID 1.2.250.1.213.1.1.4.12, version
+20240329120000), the same release's ValueSet-JDV-J66-TypeCode-DMP.json.html and
+ValueSet-JDV-J07-XdsTypeCode-CISIS (docs/fhir.md § Document types). Its system is given with it
+(``system_of``, ``oid_of``): FHIR codings and XDS typeCodes name it by that system, not LOINC's.
 """
 
 from __future__ import annotations
@@ -26,8 +32,12 @@ LOINC = "http://loinc.org"
 LOINC_OID = "2.16.840.1.113883.6.1"  # LOINC's system in XDS metadata
 CONFIDENTIALITY_OID = "1.2.250.1.213.1.1.4.13"  # the DMP's confidentiality codes (masking, invisibility)
 CONFIDENTIALITY_SYSTEM = f"urn:oid:{CONFIDENTIALITY_OID}"
+# The ANS's document types beside LOINC's (TRE_A05-TypeDocComplementaire): canonical URL and OID.
+TRE_A05 = "https://mos.esante.gouv.fr/NOS/TRE_A05-TypeDocComplementaire/FHIR/TRE-A05-TypeDocComplementaire"
+TRE_A05_OID = "1.2.250.1.213.1.1.4.12"
 
-# type -> ((LOINC code, display exactly as in JDV_J66 / JDV_J07), ...): the first is the type's own code.
+# type -> ((code, display exactly as in JDV_J66 / JDV_J07), ...): the first is the type's own code.
+# LOINC codes, except those of ``SYSTEMS``.
 CODES: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
     {
         "prescription": (
@@ -63,8 +73,11 @@ CODES: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
             ("51851-4", "Document administratif"),
             ("47420-5", "CR de bilan fonctionnel"),
         ),
+        "advance_directives": (("EXPPAT_3", "Directives anticipées"),),
     }
 )
+# code -> (FHIR system, XDS codingScheme OID) of the codes that are not LOINC's.
+SYSTEMS: Mapping[str, tuple[str, str]] = MappingProxyType({"EXPPAT_3": (TRE_A05, TRE_A05_OID)})
 
 assert tuple(CODES) == DOCUMENT_TYPES, "every document type has its LOINC codes"  # noqa: S101 - a check of this table
 
@@ -73,6 +86,16 @@ TYPE_OF_CODE: Mapping[str, str] = MappingProxyType(
 )
 DISPLAY: Mapping[str, str] = MappingProxyType({code: display for codes in CODES.values() for code, display in codes})
 ACCEPTED = ", ".join(TYPE_OF_CODE)
+
+
+def system_of(code: str) -> str:
+    """The FHIR system naming this code: LOINC's, or the ANS's for its own types."""
+    return SYSTEMS.get(code, (LOINC, LOINC_OID))[0]
+
+
+def oid_of(code: str) -> str:
+    """The XDS codingScheme (an OID) naming this code."""
+    return SYSTEMS.get(code, (LOINC, LOINC_OID))[1]
 
 
 def type_of(code: str) -> str | None:
@@ -92,4 +115,7 @@ def code_of_item(item: Mapping[str, Any]) -> str:
 
 
 def unknown_code_message(code: str | None) -> str:
-    return f"The document type code {code!r} is not in the DMP's list (LOINC, {LOINC}): use one of {ACCEPTED}."
+    return (
+        f"The document type code {code!r} is not in the DMP's list (LOINC, {LOINC}, and {TRE_A05}): "
+        f"use one of {ACCEPTED}."
+    )

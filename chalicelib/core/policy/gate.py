@@ -93,10 +93,15 @@ def to_space(items: SpaceItems) -> Space:
             }
         ),
         blocked=frozenset(items.blocks),
-        emergency_sessions=MappingProxyType(
-            {rpps: clock.parse_iso(e["expires_at"]) for rpps, e in items.emergencies.items()}
-        ),
+        emergency_sessions=_sessions(items.emergencies),
+        regulation_access_allowed=bool(account.get("regulation_access_allowed", True)),
+        regulation_sessions=_sessions(items.regulations),
     )
+
+
+def _sessions(items: dict[str, dict[str, Any]]) -> MappingProxyType[str, Any]:
+    """RPPS -> end of the session (break-glass or regulation) that professional opened."""
+    return MappingProxyType({rpps: clock.parse_iso(item["expires_at"]) for rpps, item in items.items()})
 
 
 def _live_connection(items: SpaceItems, app_id: str) -> dict[str, Any] | None:
@@ -119,7 +124,9 @@ def actor_of(principal: Principal, items: SpaceItems | None) -> Actor:
                     return Actor(role="representative", id=representation.person_id)
         return Actor(role="patient", id=principal.sub)
     if principal.role == "professional":
-        return Actor(role="professional", id=principal.rpps, profession=principal.profession)
+        return Actor(
+            role="professional", id=principal.rpps, profession=principal.profession, regulation=principal.regulation
+        )
     if principal.role == "app":
         connection = None
         if items is not None and principal.app_patient_id == items.patient_id:  # else refused on that alone

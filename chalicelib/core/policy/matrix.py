@@ -23,6 +23,7 @@ DOCUMENT_TYPES: tuple[str, ...] = (
     "vaccination_record",
     "care_summary",
     "other",
+    "advance_directives",  # directives anticipées (CSP L1111-11)
 )
 
 _ALL = frozenset(DOCUMENT_TYPES)
@@ -35,6 +36,7 @@ PROFESSION_READABLE_DOCUMENT_TYPES: Mapping[str, frozenset[str]] = MappingProxyT
         "pharmacien": frozenset({"prescription", "lab_result", "vaccination_record", "care_summary", "other"}),
         "infirmier": frozenset(
             {
+                "advance_directives",  # end-of-life care at home is theirs too
                 "prescription",
                 "lab_result",
                 "vaccination_record",

@@ -65,6 +65,11 @@ class Principal:
         return self._claim("patient_id")
 
     @property
+    def regulation(self) -> bool:
+        """A SAMU regulator doctor (claim checked a boolean when the token was read)."""
+        return self.claims.get("regulation") is True
+
+    @property
     def scopes(self) -> frozenset[str]:
         return frozenset(str(self.claims.get("scope", "")).split())
 
@@ -264,6 +269,8 @@ ROLE_CLAIMS = {
     "app": ("client_id", "patient_id", "scope"),
 }
 OPTIONAL_CLAIMS = ("name",)
+# Optional claims that are booleans: ``regulation`` (a professional regulating for the SAMU).
+OPTIONAL_FLAGS = ("regulation",)
 # Identifiers made of digits: an issuer (or `devstack token --claim rpps=10000000009`, which reads
 # a value as JSON when it parses) may write them as JSON numbers; the number's digits are the
 # identifier, then checked like any other (an INS or RPPS never starts with 0).
@@ -284,6 +291,9 @@ def _check_types(claims: dict[str, Any]) -> None:
     for name in OPTIONAL_CLAIMS:
         if name in claims and not isinstance(claims[name], str):
             raise _bad_token(f"The token's '{name}' claim must be a string.")
+    for name in OPTIONAL_FLAGS:
+        if name in claims and not isinstance(claims[name], bool):
+            raise _bad_token(f"The token's '{name}' claim must be true or false.")
 
 
 def _principal(claims: dict[str, Any]) -> Principal:

@@ -1,5 +1,5 @@
-// Who may see the record: grants (with an end date), blocks, the treating doctor, and whether
-// emergency access is allowed.
+// Who may see the record: grants (with an end date), blocks, the treating doctor, and the two
+// emergency choices, each apart: break-glass by any professional, and the SAMU's regulator doctors.
 
 import { actionButton, announce, field, form, formatDateTime, h, localToUtc, replace, section, today } from "../dom.js";
 import { del, get, put } from "../api.js";
@@ -17,9 +17,26 @@ function table(caption, headings, rows) {
     h("tbody", {}, rows));
 }
 
+const CHOICES = [
+  {
+    name: "emergency",
+    title: "Accès en urgence (bris de glace)",
+    label: "Autoriser un professionnel à ouvrir mon dossier en cas d’urgence",
+    saved: "Réglage de l’accès en urgence enregistré.",
+    open: "Accès en urgence en cours :",
+  },
+  {
+    name: "regulation",
+    title: "Accès du SAMU (centre 15)",
+    label: "Autoriser les médecins régulateurs du SAMU à consulter mon dossier pendant un appel d’urgence (une heure)",
+    saved: "Réglage de l’accès du SAMU enregistré.",
+    open: "Accès du SAMU en cours :",
+  },
+];
+
 export async function render(main, ctx) {
   const path = `/v1/patients/${encodeURIComponent(ctx.patientId)}/access`;
-  const areas = { grants: h("div"), blocked: h("div"), doctor: h("div"), emergency: h("div") };
+  const areas = { grants: h("div"), blocked: h("div"), doctor: h("div"), emergency: h("div"), regulation: h("div") };
 
   async function refresh(message) {
     draw(await get(path));
@@ -51,18 +68,24 @@ export async function render(main, ctx) {
         await refresh("Médecin traitant retiré.");
       }, { class: "secondary" }))
       : h("p", { class: "empty" }, "Aucun médecin traitant déclaré."));
-    const sessions = settings.emergency_sessions || [];
-    replace(areas.emergency,
-      form({ class: "stack", "aria-label": "Accès en urgence" }, async (data) => {
-        await put(`${path}/emergency`, { allowed: data.get("allowed") === "oui" });
-        await refresh("Réglage de l’accès en urgence enregistré.");
+    for (const choice of CHOICES) replace(areas[choice.name], emergencyChoice(choice, settings));
+  }
+
+  // One emergency choice: its own form, saved alone (the other stays as it is), and its sessions open.
+  function emergencyChoice({ name, title, label, saved, open }, settings) {
+    const sessions = settings[`${name}_sessions`] || [];
+    return [
+      form({ class: "stack", "aria-label": title }, async (data) => {
+        await put(`${path}/${name}`, { allowed: data.get("allowed") === "oui" });
+        await refresh(saved);
       },
       h("div", { class: "check" },
-        h("input", { type: "checkbox", id: "urgence", name: "allowed", value: "oui", checked: settings.emergency_access_allowed }),
-        h("label", { for: "urgence" }, "Autoriser un professionnel à ouvrir mon dossier en cas d’urgence")),
-      h("button", { type: "submit", class: "secondary" }, "Enregistrer")),
-      sessions.length ? h("p", {}, "Accès en urgence en cours :") : null,
-      sessions.length ? h("ul", {}, sessions.map((s) => h("li", {}, `RPPS ${s.rpps}, ouvert le ${formatDateTime(s.opened_at)}, jusqu’au ${formatDateTime(s.expires_at)}`))) : null);
+        h("input", { type: "checkbox", id: `choix-${name}`, name: "allowed", value: "oui", checked: settings[`${name}_access_allowed`] }),
+        h("label", { for: `choix-${name}` }, label)),
+      h("button", { type: "submit", class: "secondary" }, "Enregistrer", h("span", { class: "visually-hidden" }, ` : ${title.toLowerCase()}`))),
+      sessions.length ? h("p", {}, open) : null,
+      sessions.length ? h("ul", {}, sessions.map((s) => h("li", {}, `RPPS ${s.rpps}, ouvert le ${formatDateTime(s.opened_at)}, jusqu’au ${formatDateTime(s.expires_at)}`))) : null,
+    ];
   }
 
   // A form naming a professional by RPPS: `send(rpps, data)`, then the settings shown again.
@@ -91,7 +114,8 @@ export async function render(main, ctx) {
       areas.doctor,
       rppsForm("Déclarer le médecin traitant", "Numéro RPPS du médecin traitant", ["Déclarer", "secondary"], (rpps) => put(`${path}/treating-doctor`, { rpps }), "Médecin traitant déclaré.")),
     section("Accès en urgence",
-      areas.emergency),
+      h("p", {}, "Deux choix séparés : refuser l’un ne refuse pas l’autre. Chaque accès est limité dans le temps, motivé, inscrit dans votre historique, et vous en êtes informé."),
+      CHOICES.map((choice) => [h("h3", {}, choice.title), areas[choice.name]])),
   );
   await refresh();
 }

@@ -1,5 +1,6 @@
-// The health profile: allergies, treatments, vaccinations, conditions, and measurements with
-// their chart over time (inline SVG, with the values as a table beside it).
+// The health profile: allergies, treatments, vaccinations, conditions, the people to call in an
+// emergency and the trusted person (one at most), and measurements with their chart over time
+// (inline SVG, with the values as a table beside it).
 
 import { all, del, get, post } from "../api.js";
 import { actionButton, announce, errorBox, field, form, formatDate, formatDateTime, h, localToUtc, nowLocal, replace, s, section, select, today, uid } from "../dom.js";
@@ -29,6 +30,17 @@ const SECTIONS = {
     describe: (e) => [e.label, e.since && `depuis le ${formatDate(e.since)}`, e.status && label(CONDITION_STATUSES, e.status)],
     fields: () => [optional("label", "Maladie ou antécédent", { required: true, maxlength: 200 }), optional("since", "Depuis (facultatif)", { type: "date", max: today() }), choice("status", "État", CONDITION_STATUSES)],
   },
+  emergency_contacts: {
+    title: "Personnes à prévenir en cas d’urgence",
+    describe: (e) => [e.name, e.relationship, e.phone],
+    fields: () => [optional("name", "Nom", { required: true, maxlength: 200, autocomplete: "off" }), optional("relationship", "Lien (conjoint, fille, voisin…)", { required: true, maxlength: 100 }), optional("phone", "Téléphone", { type: "tel", required: true, autocomplete: "off" })],
+  },
+  trusted_person: {
+    title: "Personne de confiance",
+    single: true, // one at most: the form shows while none is named
+    describe: (e) => [e.name, e.phone, e.email],
+    fields: () => [optional("name", "Nom de la personne de confiance", { required: true, maxlength: 200, autocomplete: "off" }), optional("phone", "Téléphone (facultatif)", { type: "tel", autocomplete: "off" }), optional("email", "Adresse e-mail (facultatif)", { type: "email", autocomplete: "off" })],
+  },
 };
 
 export async function render(main, ctx) {
@@ -50,7 +62,11 @@ export async function render(main, ctx) {
 
   async function refresh(message) {
     const profile = await get(base);
-    for (const [name, spec] of Object.entries(SECTIONS)) replace(areas[name], entries(name, profile[name], spec.describe));
+    for (const [name, spec] of Object.entries(SECTIONS)) {
+      const items = spec.single ? [profile[name]].filter(Boolean) : profile[name] || [];
+      replace(areas[name], entries(name, items, spec.describe));
+      if (spec.single) adding[name].hidden = items.length > 0;
+    }
     replace(areas.measurements, entries("measurements", profile.measurements, (m) => [`${MEASUREMENTS[m.kind]?.label || m.kind} : ${measurementValue(m)}`, `le ${formatDateTime(m.measured_at)}`]));
     await drawChart();
     if (message) announce(message);
@@ -62,9 +78,10 @@ export async function render(main, ctx) {
   }
   chartKind.addEventListener("change", () => drawChart().catch((error) => replace(chartArea, errorBox(error))));
 
+  const adding = {};
   const sectionForms = Object.entries(SECTIONS).map(([name, spec]) => section(spec.title,
     areas[name],
-    h("details", {}, h("summary", {}, `Ajouter : ${spec.title.toLowerCase()}`),
+    adding[name] = h("details", {}, h("summary", {}, `Ajouter : ${spec.title.toLowerCase()}`),
       form({ class: "stack", "aria-label": `Ajouter : ${spec.title}` }, async (data, el) => {
         const body = {};
         for (const [key, value] of data.entries()) if (String(value).trim()) body[key] = String(value).trim();
