@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.core.policy.decision import ALLOW_REASONS, Actor, Representation, Resource, Space, decide
+from chalicelib.core.policy.decision import ALLOW_REASONS, Actor, Caregiving, Representation, Resource, Space, decide
 
 SETTINGS = settings(max_examples=300, deadline=None)
 
@@ -17,6 +17,7 @@ ROLES = [
     "patient",
     "professional",
     "app",
+    "caregiver",
     "enrolment_agent",
     "catalogue_admin",
     "migration_operator",
@@ -50,6 +51,7 @@ KINDS = [
     "export",
     "connection",
     "space",
+    "caregiving",
 ]
 ACTIONS = [
     "read",
@@ -525,3 +527,74 @@ def test_the_secret_changes_nothing_for_professionals_but_where_it_may_be_set(ca
     if hidden != plain:  # only a deposit on an adult's space is refused, as a bad request
         assert action == "create" and resource.kind == "document" and age(space.birth_date, now.date()) >= 18
         assert hidden.reason == "hidden_only_for_minors" and plain.allowed
+
+
+# --- caregivers -----------------------------------------------------------------------------------
+# The patient's own decisions, written independently of the policy (docs/domain.md § Caregivers).
+NEVER_A_CAREGIVERS = {"mask", "delete", "manage_access", "message", "release", "disclose"}
+PATIENTS_DECISIONS = {"access_settings", "connection", "export", "conversation"}
+
+
+def _helping(case, active, days):
+    actor, space, action, resource, now = case
+    others = (Caregiving("R1", active=True),) if actor.id != "R1" else ()
+    space = replace(
+        space, birth_date=now.date() - timedelta(days=days), caregivers=(Caregiving(actor.id, active), *others)
+    )
+    return actor, space, action, resource, now
+
+
+def caregivers(pairs=PAIRS):
+    """A caregiver named on the space, their caregiving active (mostly) or not, on a space of any age."""
+    return st.builds(
+        _helping,
+        scenarios(roles=st.just("caregiver"), pairs=pairs),
+        st.sampled_from(MOSTLY_TRUE),
+        st.sampled_from(AGE_DAYS),
+    )
+
+
+@SETTINGS
+@given(caregivers(pairs=st.sampled_from(ANY_PAIRS)), st.booleans())
+def test_a_caregiver_never_decides_in_the_patients_place(case, own):
+    """Never masks, deletes, changes a setting, exports, messages or closes, whatever the action:
+    the one deletion is of their own caregiving (leaving)."""
+    actor, space, action, resource, now = case
+    if own:
+        resource = replace(resource, author=("caregiver", actor.id))
+    decision = decide(actor, space, action, resource, now)
+    if not decision.allowed:
+        return
+    leaving = action == "delete" and resource.kind == "caregiving" and resource.author == ("caregiver", actor.id)
+    assert action not in NEVER_A_CAREGIVERS or leaving
+    assert resource.kind not in PATIENTS_DECISIONS
+    assert resource.kind != "space" or action == "read"
+    assert resource.kind != "caregiving" or action in ("read", "delete")
+
+
+@SETTINGS
+@given(caregivers())
+def test_a_caregiver_sees_nothing_the_patient_does_not(case):
+    actor, space, action, resource, now = case
+    if decide(actor, space, action, resource, now).allowed:
+        holder = Actor("patient", space.patient_id, patient_id=space.patient_id)
+        mine = (
+            replace(resource, author=("patient", space.patient_id))
+            if resource.author == (actor.role, actor.id)
+            else resource
+        )
+        assert decide(holder, space, action, mine, now).allowed
+        assert any(c.person_id == actor.id and c.active for c in space.caregivers)
+        assert age(space.birth_date, now.date()) >= 18
+
+
+@SETTINGS
+@given(caregivers())
+def test_a_caregiving_ended_or_only_invited_opens_nothing(case):
+    actor, space, action, resource, now = case
+    ended = replace(
+        space, caregivers=tuple(replace(c, active=False) if c.person_id == actor.id else c for c in space.caregivers)
+    )
+    assert not decide(actor, ended, action, resource, now).allowed
+    gone = replace(space, caregivers=tuple(c for c in space.caregivers if c.person_id != actor.id))
+    assert not decide(actor, gone, action, resource, now).allowed
