@@ -535,27 +535,37 @@ NEVER_A_CAREGIVERS = {"mask", "delete", "manage_access", "message", "release", "
 PATIENTS_DECISIONS = {"access_settings", "connection", "export", "conversation"}
 
 
-def _helping(case, active, days):
+CAREGIVER_SETTINGS = settings(max_examples=1000, deadline=None)
+CAREGIVER_PAIRS = st.sampled_from(MEANINGFUL + [("caregiving", a) for a in ("read", "create", "delete")] * 3)
+ADULT_MOSTLY = [40 * 365] * 4 + AGE_DAYS
+
+
+def _helping(case, active, days, status):
     actor, space, action, resource, now = case
     others = (Caregiving("R1", active=True),) if actor.id != "R1" else ()
     space = replace(
-        space, birth_date=now.date() - timedelta(days=days), caregivers=(Caregiving(actor.id, active), *others)
+        space,
+        status=status or space.status,
+        birth_date=now.date() - timedelta(days=days),
+        caregivers=(Caregiving(actor.id, active), *others),
     )
     return actor, space, action, resource, now
 
 
-def caregivers(pairs=PAIRS):
-    """A caregiver named on the space, their caregiving active (mostly) or not, on a space of any age."""
+def caregivers(pairs=CAREGIVER_PAIRS):
+    """A caregiver named on the space, their caregiving active (mostly) or not, on a space of any
+    age (mostly an adult's), open (mostly) or in any status."""
     return st.builds(
         _helping,
         scenarios(roles=st.just("caregiver"), pairs=pairs),
         st.sampled_from(MOSTLY_TRUE),
-        st.sampled_from(AGE_DAYS),
+        st.sampled_from(ADULT_MOSTLY),
+        st.sampled_from(["active", None]),
     )
 
 
-@SETTINGS
-@given(caregivers(pairs=st.sampled_from(ANY_PAIRS)), st.booleans())
+@CAREGIVER_SETTINGS
+@given(caregivers(), st.booleans())
 def test_a_caregiver_never_decides_in_the_patients_place(case, own):
     """Never masks, deletes, changes a setting, exports, messages or closes, whatever the action:
     the one deletion is of their own caregiving (leaving)."""
@@ -572,7 +582,7 @@ def test_a_caregiver_never_decides_in_the_patients_place(case, own):
     assert resource.kind != "caregiving" or action in ("read", "delete")
 
 
-@SETTINGS
+@CAREGIVER_SETTINGS
 @given(caregivers())
 def test_a_caregiver_sees_nothing_the_patient_does_not(case):
     actor, space, action, resource, now = case
@@ -588,7 +598,7 @@ def test_a_caregiver_sees_nothing_the_patient_does_not(case):
         assert age(space.birth_date, now.date()) >= 18
 
 
-@SETTINGS
+@CAREGIVER_SETTINGS
 @given(caregivers())
 def test_a_caregiving_ended_or_only_invited_opens_nothing(case):
     actor, space, action, resource, now = case
