@@ -269,3 +269,33 @@ def test_either_side_ends_it_at_once(api, helped, token, who):
     assert ended_event["actor"] == expected
     # the place is free again
     assert helped.invite(**helper(530)).status_code == 201
+
+
+@pytest.mark.parametrize("withdrawn", [False, True])
+def test_the_code_is_never_lost_between_commit_and_send(api, helped, monkeypatch, withdrawn):
+    """The invitation's notice is pending with it: the hourly schedule sends it if the function
+    died before it could, unless the invitation was withdrawn since."""
+    from datetime import timedelta
+
+    from chalicelib.core import clock
+    from chalicelib.core.policy import notify as notifications
+    from chalicelib.enrolment import deferred_notices
+    from tests.integration.test_enrolment import LambdaDied, _pending_notices, dies_when_sending
+
+    monkeypatch.setattr(notifications, "send_email", dies_when_sending)
+    with pytest.raises(LambdaDied):
+        helped.invite()
+    monkeypatch.undo()
+    assert sent_to(helped.helper["email"]) == []
+    [invitation] = api.get(f"{helped.base}/caregivers", token=helped.patient).json_body["items"]
+    if withdrawn:
+        path = f"{helped.base}/caregivers/{invitation['caregiver_id']}"
+        assert api.delete(path, token=helped.patient).status_code == 204
+    later = clock.now() + timedelta(hours=1)
+    assert deferred_notices.resend_due() == 0  # too soon: the function may still be sending it
+    assert deferred_notices.resend_due(later) == (0 if withdrawn else 1)
+    assert _pending_notices() == []
+    if withdrawn:
+        assert sent_to(helped.helper["email"]) == []
+    else:
+        assert helped.accept(aidant_code(helped.helper["email"])).status_code == 200
