@@ -487,7 +487,7 @@ def test_a_patient_names_a_caregiver_who_helps_then_leaves(desktop, chromium):
         (stored,) = stack.ok("GET", f"/v1/patients/{patient_id}/documents", token=patient_token(jeanne))["items"]
         assert stored["author"]["role"] == "caregiver"
         go(helper, "Historique", "Historique — Jeanne Bernard")
-        their.get_by_role("cell", name=re.compile("^Aidant \\(")).first.wait_for()
+        their.get_by_role("cell", name="Vous", exact=True).first.wait_for()  # he is the caregiver, himself
         helper.screen("aidant-historique")
         their.goto(f"{stack.PORTAL}/#/proche/{patient_id}/acces")  # not theirs: back to the documents
         their.get_by_role("heading", name="Documents — Jeanne Bernard", level=1).wait_for()
