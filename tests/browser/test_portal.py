@@ -332,6 +332,7 @@ SCREENS = [
     ("Accès au dossier", "Accès au dossier", "acces"),
     ("Historique", "Historique", "historique"),
     ("Applications", "Applications", "applications"),
+    ("Aidant", "Aidant", "aidant"),
     ("Fermer l’espace", "Fermer l’espace", "fermer"),
 ]
 
