@@ -299,3 +299,20 @@ def test_the_code_is_never_lost_between_commit_and_send(api, helped, monkeypatch
         assert sent_to(helped.helper["email"]) == []
     else:
         assert helped.accept(aidant_code(helped.helper["email"])).status_code == 200
+
+
+def test_a_guardian_does_not_name_the_caregiver(api, helped, enrolment, token):
+    guardian = helper(540)
+    body = {
+        "ins": helped.person["ins"],
+        "birth_date": helped.person["birth_date"],
+        "guardian": {key: guardian[key] for key in ("ins", "birth_date", "family_name", "given_names")},
+        "court_reference": "RG 26/00042",
+    }
+    assert api.post("/v1/enrolment/guardianships", body, token=enrolment.agent).status_code == 201
+    guardian_token = token("patient", ins=guardian["ins"])
+    assert api.get(f"{helped.base}/documents", token=guardian_token).status_code == 200  # a guardian, indeed
+    refused = api.post(f"{helped.base}/caregivers", helper(541), token=guardian_token)
+    assert refused.status_code == 403 and refused.json_body["error"]["code"] == "forbidden"
+    assert api.get(f"{helped.base}/caregivers", token=guardian_token).status_code == 403
+    assert helped.invite().status_code == 201  # the protected adult still names their own
