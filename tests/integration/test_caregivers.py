@@ -316,3 +316,28 @@ def test_a_guardian_does_not_name_the_caregiver(api, helped, enrolment, token):
     assert refused.status_code == 403 and refused.json_body["error"]["code"] == "forbidden"
     assert api.get(f"{helped.base}/caregivers", token=guardian_token).status_code == 403
     assert helped.invite().status_code == 201  # the protected adult still names their own
+
+
+def test_the_lock_is_counted_in_the_admitting_write(helped, monkeypatch):
+    """Wrong codes counted after the invitation was read (by racing requests) still refuse the
+    right one: the acceptance is conditional on fewer than 5 counted."""
+    from chalicelib.enrolment import caregivers, store
+
+    assert helped.invite().status_code == 201
+    code = aidant_code(helped.helper["email"])
+    stale = store.caregiver_invitations
+    read_before = {"items": None}
+
+    def read_then_others_guess(person_id):
+        read_before["items"] = stale(person_id)
+        for _ in range(caregivers.MAX_FAILED_ATTEMPTS):  # the racing wrong answers, counted meanwhile
+            assert store.count_wrong_caregiver_code(helped.patient_id, caregivers.MAX_FAILED_ATTEMPTS)
+        return read_before["items"]
+
+    monkeypatch.setattr(store, "caregiver_invitations", read_then_others_guess)
+    refused = helped.accept(code)
+    assert [i["failed_attempts"] for i in read_before["items"]] == [0]  # it looked unlocked when read
+    assert refused.status_code == 429 and refused.json_body["error"]["code"] == "too_many_attempts"
+    monkeypatch.undo()
+    assert helped.accept(code).status_code == 429
+    assert helped.api.get(f"{helped.base}/documents", token=helped.caregiver).status_code == 403
