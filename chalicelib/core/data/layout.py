@@ -96,7 +96,7 @@ def caregiver(patient_id: str) -> dict[str, Any]:
 
 
 def dependants(person_id: str) -> str:
-    """Partition of the spaces a person acts on as legal representative or guardian."""
+    """Partition of the spaces a person acts on as legal representative, guardian or caregiver."""
     return f"DEPENDANTS#{person_id}"
 
 
