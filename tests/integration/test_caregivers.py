@@ -326,17 +326,17 @@ def test_the_lock_is_counted_in_the_admitting_write(helped, monkeypatch):
     assert helped.invite().status_code == 201
     code = aidant_code(helped.helper["email"])
     stale = store.caregiver_invitations
-    read_before = {"items": None}
+    read_before: list[dict] = []
 
     def read_then_others_guess(person_id):
-        read_before["items"] = stale(person_id)
+        read_before[:] = stale(person_id)
         for _ in range(caregivers.MAX_FAILED_ATTEMPTS):  # the racing wrong answers, counted meanwhile
             assert store.count_wrong_caregiver_code(helped.patient_id, caregivers.MAX_FAILED_ATTEMPTS)
-        return read_before["items"]
+        return list(read_before)
 
     monkeypatch.setattr(store, "caregiver_invitations", read_then_others_guess)
     refused = helped.accept(code)
-    assert [i["failed_attempts"] for i in read_before["items"]] == [0]  # it looked unlocked when read
+    assert [i["failed_attempts"] for i in read_before] == [0]  # it looked unlocked when read
     assert refused.status_code == 429 and refused.json_body["error"]["code"] == "too_many_attempts"
     monkeypatch.undo()
     assert helped.accept(code).status_code == 429
