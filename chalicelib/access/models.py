@@ -28,6 +28,7 @@ class SearchResult(Model):
         description="The holder is under 18 today: the space is managed by their legal representatives; "
         "a document may be hidden from them (hidden_from_representatives)."
     )
+    caregiver: bool = Field(description="A caregiver (proche aidant) helps the patient with their space.")
 
 
 class EmergencyRequest(Strict):

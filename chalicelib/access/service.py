@@ -83,6 +83,7 @@ def search(principal: Principal, request: SearchRequest) -> SearchResult:
         can_read=decide(found.actor, found.space, READ, ANY_DOCUMENT, now).allowed,
         can_deposit=decide(found.actor, found.space, CREATE, ANY_DOCUMENT, now).allowed,
         minor=is_minor(found.space.birth_date, now.date()),
+        caregiver=any(caregiving.active for caregiving in found.space.caregivers),
     )
 
 

@@ -10,6 +10,10 @@ the request or the step would not help (the change is made, a retry skips the pe
 hourly schedule (``resend_due``) sends it, unless the person's status has moved on since (a
 reminder after an activation would only confuse).
 
+A caregiver's invitation (enrolment/caregivers.py) goes the same way: its "account" is the
+invitation, read again from the adult's space when it is sent late, and it makes sense while
+the invitation is still pending.
+
 A minor's notices go to each legal representative (core.policy.notify.recipients): when some of them
 failed, the record names those (by their place in that list), and only they get it again.
 Their items: enrolment/store.py (§ Pending notices).
@@ -38,7 +42,10 @@ TEMPLATES: dict[str, tuple[Callable[..., tuple[str, str]], str]] = {
     "enrolment.invitation": (notices.invitation, "invited"),
     "enrolment.reminder": (notices.reminder, "invited"),
     "enrolment.auto_created": (notices.auto_created, "auto_created"),
+    "caregiver.invitation": (notices.caregiver_invitation, "invited"),
 }
+# template -> what it is about, read again by patient_id when it is sent late (else the account)
+SUBJECTS: dict[str, Callable[[str], dict | None]] = {"caregiver.invitation": store.get_caregiver}
 
 
 def _send(account: dict, template: str, args: tuple, only: list[int] | None = None) -> list[int]:
@@ -79,7 +86,7 @@ def resend_due(now: datetime | None = None) -> int:
     for item in due:
         patient_id, template = item["patient_id"], item["template"]
         _, status = TEMPLATES[template]
-        account = spaces.get_account(patient_id)
+        account = SUBJECTS.get(template, spaces.get_account)(patient_id)
         if account is None or account["status"] != status:
             _settle(patient_id, template, [])  # no longer makes sense
             continue

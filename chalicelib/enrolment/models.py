@@ -78,13 +78,19 @@ class Identity(Strict):
 
 
 class AdultIdentity(Identity):
-    """A representative or a guardian: an adult on the day of the call."""
+    """A representative, a guardian or a caregiver: an adult on the day of the call."""
 
     @model_validator(mode="after")
     def adult(self) -> AdultIdentity:
         if self.minor:
-            raise ValueError("a legal representative or guardian must be 18 or over")
+            raise ValueError("a legal representative, guardian or caregiver must be 18 or over")
         return self
+
+
+def _email_shape(value: str | None) -> str | None:
+    if value is not None and not EMAIL.match(value):
+        raise ValueError("email must look like name@domain.tld")
+    return value
 
 
 class Reachable(Strict):
@@ -94,9 +100,7 @@ class Reachable(Strict):
     @field_validator("email")
     @classmethod
     def email_shape(cls, value: str | None) -> str | None:
-        if value is not None and not EMAIL.match(value):
-            raise ValueError("email must look like name@domain.tld")
-        return value
+        return _email_shape(value)
 
     def check_reachable(self) -> None:
         if not self.email and not self.postal_address:
@@ -261,7 +265,7 @@ class Dependant(Model):
     given_names: str
     birth_date: str
     status: str
-    relationship: Literal["legal_representative", "guardian"]
+    relationship: Literal["legal_representative", "guardian", "caregiver"]
     until: str | None = Field(
         None,
         description="The day the caller's access ends: "
@@ -271,3 +275,46 @@ class Dependant(Model):
 
 class DependantPage(Page[Dependant]):
     pass
+
+
+# --- caregivers ----------------------------------------------------------------------------------
+class CaregiverCreate(AdultIdentity):
+    """The person an adult invites to help with their space (the caregiver gets the code by email)."""
+
+    email: str = Field(max_length=254)
+
+    @field_validator("email")
+    @classmethod
+    def email_shape(cls, value: str) -> str:
+        return _email_shape(value) or value
+
+
+class CaregiverInvitation(Model):
+    caregiver_id: str
+    status: Literal["invited"]
+    family_name: str
+    given_names: str
+    invited_at: str
+    expires_at: str = Field(description="The code is valid until then (7 days).")
+
+
+class Caregiver(Model):
+    caregiver_id: str
+    status: Literal["invited", "active"]
+    family_name: str
+    given_names: str
+    invited_at: str
+    accepted_at: str | None = None
+
+
+class CaregiverPage(Page[Caregiver]):
+    pass
+
+
+class CaregiverAnswer(Strict):
+    code: str = Field(min_length=1, max_length=64, description="The code of the email (Code aidant).")
+
+
+class CaregiverAccepted(Model):
+    patient_id: str
+    status: Literal["active"]

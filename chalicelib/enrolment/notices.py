@@ -68,3 +68,20 @@ def auto_created(at: str, for_representative: bool = False) -> tuple[str, str]:
         "tout moment.\n\n"
         "L'Assurance Maladie",
     )
+
+
+def caregiver_invitation(code: str, expires_at: str, for_representative: bool = False) -> tuple[str, str]:
+    """To the person an adult invites as their caregiver: neither of them is named (a notice names
+    nobody); they accept with their own login."""
+    return (
+        "Invitation à devenir aidant sur Mon espace santé",
+        "Madame, Monsieur,\n\n"
+        "Une personne vous a désigné comme son aidant (proche aidant) sur Mon espace santé : vous "
+        "pourrez l'aider à tenir son dossier (consulter ses documents, en ajouter, tenir son agenda), "
+        "en vous connectant avec votre propre compte.\n\n"
+        f"Code aidant : {code}\n"
+        f"Date limite : {_day(expires_at)}\n\n"
+        "Pour accepter, connectez-vous sur monespacesante.fr avec votre propre compte et saisissez ce code "
+        "avant cette date. Si vous ne connaissez pas cette invitation, ignorez ce message.\n\n"
+        "L'Assurance Maladie",
+    )

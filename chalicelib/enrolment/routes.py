@@ -28,6 +28,13 @@ def families():
     return families
 
 
+def caregivers():
+    """Caregivers' invitations and caregivings (what a caregiver may do is the access policy's)."""
+    from chalicelib.enrolment import caregivers
+
+    return caregivers
+
+
 AGENT = roles("enrolment_agent")
 CODE_ANSWER_LIMIT = 4 * KIB  # an INS, a birth date and a code: under 200 bytes
 INVITATIONS_LIMIT = 2 * MIB  # 500 invitees, each with up to 2 representatives: about 4 KiB each
@@ -169,3 +176,53 @@ def record_guardianship(call: Call):
 def end_guardianship(call: Call, guardianship_id: str):
     """Ends a guardianship: the guardian's access stops at once."""
     families().end_guardianship(_agent(call), guardianship_id)
+
+
+# --- caregivers (docs/api.md § Caregivers) -------------------------------------------------------------
+@router.route(
+    "/v1/patients/{patient_id}/caregivers",
+    "POST",
+    access=roles("patient", note="the adult themself, on their own space"),
+    body=lambda: models().CaregiverCreate,
+    response=lambda: models().CaregiverInvitation,
+    status=201,
+)
+def invite_caregiver(call: Call, patient_id: str):
+    """Invites the space's one caregiver: they get a code by email (valid 7 days)."""
+    return caregivers().invite(call.principal, patient_id, call.body)
+
+
+@router.route(
+    "/v1/patients/{patient_id}/caregivers",
+    "GET",
+    access=roles("patient", note="the patient, or their caregiver"),
+    query=page_query,
+    response=lambda: models().CaregiverPage,
+)
+def list_caregivers(call: Call, patient_id: str):
+    """The space's caregiver, invited or active."""
+    return caregivers().list_caregivers(call.principal, patient_id, call.query)
+
+
+@router.route(
+    "/v1/patients/{patient_id}/caregivers/{caregiver_id}",
+    "DELETE",
+    access=roles("patient", note="the patient, or the caregiver leaving"),
+    status=204,
+)
+def end_caregiving(call: Call, patient_id: str, caregiver_id: str):
+    """Ends the caregiving (or withdraws the invitation), at once."""
+    caregivers().end(call.principal, patient_id, caregiver_id)
+
+
+@router.route(
+    "/v1/caregivers/accept",
+    "POST",
+    access=roles("patient", note="the invited caregiver, logged in as themself"),
+    body=lambda: models().CaregiverAnswer,
+    response=lambda: models().CaregiverAccepted,
+    body_limit=CODE_ANSWER_LIMIT,
+)
+def accept_caregiving(call: Call):
+    """Accepts an invitation to be a caregiver with the code of its email."""
+    return caregivers().accept(call.principal, call.body)

@@ -342,7 +342,7 @@ def _check_code(answer: CodeAnswer) -> dict:
         return account
     if (
         account["status"] in LIVE_CODE
-        and not store.count_failed_attempt(patient_id, LIVE_CODE, MAX_FAILED_ATTEMPTS)
+        and not store.count_failed_attempt(store.account_key(patient_id), LIVE_CODE, MAX_FAILED_ATTEMPTS)
         and _is_locked(spaces.get_account(patient_id) or account)  # locked in the meantime (else the code was used)
     ):
         raise _locked()

@@ -10,9 +10,9 @@ Status changes are transaction items conditioned on the current status, built he
 together with the activity event (core.history.journal.commit).
 
 Families: a minor's legal representatives are on the account; each relationship (legal
-representative or guardian) also has an entry in the person's DEPENDANTS partition, for
+representative, guardian or caregiver) also has an entry in the person's DEPENDANTS partition, for
 ``GET /v1/me/dependants`` without a scan; a guardianship is an item of the adult's space, found
-by id through its own small item (core.data.layout).
+by id through its own small item, and so is the adult's one caregiver (core.data.layout).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from chalicelib.core.data import aws, counters, layout, spaces
 from chalicelib.core.data.layout import account as account_key
 from chalicelib.core.data.layout import ins_index as ins_index_key
 from chalicelib.core.errors import cancellation_reasons, is_condition_failure
-from chalicelib.core.policy.decision import GUARDIAN, LEGAL_REPRESENTATIVE, majority_day
+from chalicelib.core.policy.decision import CAREGIVER, GUARDIAN, LEGAL_REPRESENTATIVE, majority_day
 from chalicelib.core.settings import settings
 
 COUNTER_SHARDS = 16
@@ -127,14 +127,15 @@ def transition_items(
 _UNLOCKED = "(attribute_not_exists(failed_attempts) OR failed_attempts < :max)"
 
 
-def count_failed_attempt(patient_id: str, live_statuses: tuple[str, ...], max_failures: int) -> bool:
-    """Counts a wrong answer to the account's code, in one conditional write: only while the code
-    is live (the account in one of ``live_statuses``) and fewer than ``max_failures`` are counted.
-    False when it was not counted: the code is locked, or was used in the meantime."""
+def count_failed_attempt(key: dict, live_statuses: tuple[str, ...], max_failures: int) -> bool:
+    """Counts a wrong answer to the code of the item at ``key`` (an account, a caregiver's
+    invitation), in one conditional write: only while the code is live (the item in one of
+    ``live_statuses``) and fewer than ``max_failures`` are counted. False when it was not counted:
+    the code is locked, or was used in the meantime."""
     statuses = {f":s{i}": status for i, status in enumerate(live_statuses)}
     try:
         aws.table().update_item(
-            Key=account_key(patient_id),
+            Key=key,
             UpdateExpression="ADD failed_attempts :one",
             ConditionExpression=f"#status IN ({', '.join(statuses)}) AND {_UNLOCKED}",
             ExpressionAttributeNames={"#status": "status"},
@@ -231,9 +232,119 @@ def get_guardianship(guardianship_id: str) -> dict | None:
 
 
 def dependants_page(person_id: str, limit: int, start_key: dict | None, today: str) -> tuple[list[dict], dict | None]:
-    """A page of the spaces a person still acts on (an entry whose end has come is left out)."""
+    """A page of the spaces a person still acts on (an entry whose end has come, or a caregiver's
+    invitation not accepted yet, is left out)."""
     query = {"KeyConditionExpression": Key("pk").eq(layout.dependants(person_id)), "ConsistentRead": True}
-    return aws.visible_page(query, start_key, limit, lambda entry: entry.get("until") is None or entry["until"] > today)
+
+    def acting(entry: dict) -> bool:
+        return entry.get("status", ACTIVE) == ACTIVE and (entry.get("until") is None or entry["until"] > today)
+
+    return aws.visible_page(query, start_key, limit, acting)
+
+
+# Caregivers: the adult's one caregiver is SPACE#CAREGIVER of their space (invited, active, then
+# ended), and the caregiver's DEPENDANTS entry says invited, then active (gone once ended).
+INVITED, ACTIVE, ENDED = "invited", "active", "ended"
+_CAREGIVER_NAMES = {"#status": "status"}
+
+
+def get_caregiver(patient_id: str) -> dict | None:
+    return aws.table().get_item(Key=layout.caregiver(patient_id), ConsistentRead=True).get("Item")
+
+
+def _caregiving_entry(caregiver: dict, status: str) -> dict:
+    return {**dependant_entry(caregiver["person_id"], caregiver["patient_id"], CAREGIVER, None), "status": status}
+
+
+def caregiver_invitation_items(invitation: dict, replaced: dict | None, now: str) -> list[dict]:
+    """The invitation in the adult's space and in the invited person's dependants. It is written
+    only while the space has no caregiver invited or active: none at all, or ``replaced`` (the
+    item read: ended, or an invitation expired) still there as read; racing invitations, one wins."""
+    patient_id = invitation["patient_id"]
+    put: dict[str, Any] = {"TableName": aws.table().name, "Item": {**layout.caregiver(patient_id), **invitation}}
+    items = [{"Put": put}, _put(_caregiving_entry(invitation, INVITED), None)]
+    if replaced is None:
+        put["ConditionExpression"] = "attribute_not_exists(pk)"
+        return items
+    put["ConditionExpression"] = (
+        "caregiver_id = :was AND (#status = :ended OR (#status = :invited AND expires_at <= :now))"
+    )
+    put["ExpressionAttributeNames"] = _CAREGIVER_NAMES
+    put["ExpressionAttributeValues"] = {
+        ":was": replaced["caregiver_id"],
+        ":ended": ENDED,
+        ":invited": INVITED,
+        ":now": now,
+    }
+    if replaced["person_id"] != invitation["person_id"]:  # an expired invitation's entry goes with it
+        items.append(_forget_caregiving(replaced))
+    return items
+
+
+def caregiver_acceptance_items(invitation: dict, at: str, max_failures: int) -> list[dict]:
+    """The invitation becomes the active caregiving, iff it is still this one, pending, unexpired
+    and fewer than ``max_failures`` wrong codes are counted (count_failed_attempt: ordered with it);
+    the caregiver's dependants entry becomes active. (On a space closed since, the policy opens
+    nothing to them.)"""
+    patient_id = invitation["patient_id"]
+    accept = {
+        "Update": {
+            "TableName": aws.table().name,
+            "Key": layout.caregiver(patient_id),
+            "UpdateExpression": "SET #status = :active, accepted_at = :at REMOVE code_digest",
+            "ConditionExpression": f"caregiver_id = :id AND #status = :invited AND expires_at > :at AND {_UNLOCKED}",
+            "ExpressionAttributeNames": _CAREGIVER_NAMES,
+            "ExpressionAttributeValues": {
+                ":active": ACTIVE,
+                ":invited": INVITED,
+                ":at": at,
+                ":id": invitation["caregiver_id"],
+                ":max": max_failures,
+            },
+        }
+    }
+    return [accept, _put(_caregiving_entry(invitation, ACTIVE), None)]
+
+
+def caregiving_end_items(caregiver: dict, at: str) -> list[dict]:
+    """The caregiving (or the invitation) ends, iff it is still this one, invited or active: the
+    item stays, ended, so that the former caregiver is told so; their dependants entry goes."""
+    end = {
+        "Update": {
+            "TableName": aws.table().name,
+            "Key": layout.caregiver(caregiver["patient_id"]),
+            "UpdateExpression": "SET #status = :ended, ended_at = :at REMOVE code_digest",
+            "ConditionExpression": "caregiver_id = :id AND #status IN (:invited, :active)",
+            "ExpressionAttributeNames": _CAREGIVER_NAMES,
+            "ExpressionAttributeValues": {
+                ":ended": ENDED,
+                ":at": at,
+                ":id": caregiver["caregiver_id"],
+                ":invited": INVITED,
+                ":active": ACTIVE,
+            },
+        }
+    }
+    return [end, _forget_caregiving(caregiver)]
+
+
+def _forget_caregiving(caregiver: dict) -> dict:
+    """The caregiver's dependants entry deleted (whether there or not)."""
+    entry = layout.dependant(caregiver["person_id"], caregiver["patient_id"], CAREGIVER)
+    return {"Delete": {"TableName": aws.table().name, "Key": entry}}
+
+
+def caregiver_invitations(person_id: str) -> list[dict]:
+    """The caregivers' invitations sent to this person and not yet accepted (from their dependants)."""
+    entries = aws.query_all(
+        KeyConditionExpression="pk = :pk",
+        FilterExpression="relationship = :caregiver AND #status = :invited",
+        ExpressionAttributeNames=_CAREGIVER_NAMES,
+        ExpressionAttributeValues={":pk": layout.dependants(person_id), ":caregiver": CAREGIVER, ":invited": INVITED},
+        ConsistentRead=True,
+    )
+    found = [get_caregiver(entry["patient_id"]) for entry in entries]
+    return [item for item in found if item is not None and item["person_id"] == person_id]
 
 
 def accounts(patient_ids: list[str]) -> dict[str, dict]:
@@ -300,3 +411,8 @@ def start_timer(cohort_id: str, timer_input: dict) -> bool:
             raise
         return False
     return True
+
+
+def count_wrong_caregiver_code(patient_id: str, max_failures: int) -> bool:
+    """Counts a wrong code against the space's caregiver invitation (count_failed_attempt)."""
+    return count_failed_attempt(layout.caregiver(patient_id), (INVITED,), max_failures)

@@ -33,7 +33,7 @@ from chalicelib.core.http.api import Raw
 from chalicelib.core.http.pagination import decode_cursor, encode_cursor, scope
 from chalicelib.core.ids import new_id, new_sortable_id
 from chalicelib.core.models import ActorRef
-from chalicelib.core.policy.decision import CREATE, MESSAGE, READ, REPRESENTATIVE, Resource, decide
+from chalicelib.core.policy.decision import CAREGIVER, CREATE, MESSAGE, READ, REPRESENTATIVE, Resource, decide
 from chalicelib.core.policy.gate import Authorized, actor_of, check, load_space, to_space
 from chalicelib.core.policy.notify import notify_space
 from chalicelib.core.security import blobs, crypto, pseudonyms
@@ -250,7 +250,7 @@ def _participant(principal: Principal, conversation_id: str, action: str) -> tup
     except NotFound:
         raise NotFound(NO_CONVERSATION) from None
     actor = actor_of(principal, items)
-    if (actor.role == store.PATIENT and actor.patient_id == patient_id) or actor.role == REPRESENTATIVE:
+    if (actor.role == store.PATIENT and actor.patient_id == patient_id) or actor.role in (REPRESENTATIVE, CAREGIVER):
         role = (
             store.PATIENT
         )  # a representative is one named on this space (core.policy.gate): the policy decides the rest

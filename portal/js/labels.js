@@ -60,6 +60,9 @@ export const ACTIONS = {
   "enrolment.auto_created": "Espace créé automatiquement",
   "enrolment.opposed": "Opposition à la création",
   "account.closed": "Espace fermé",
+  "caregiver.invited": "Aidant invité",
+  "caregiver.accepted": "Rôle d’aidant accepté",
+  "caregiver.ended": "Rôle d’aidant terminé",
 };
 
 export const ROLES = {
@@ -67,6 +70,7 @@ export const ROLES = {
   professional: "Professionnel de santé",
   app: "Application",
   representative: "Représentant légal",
+  caregiver: "Aidant",
   enrolment_agent: "Assurance maladie",
   migration: "Reprise de l’ancien DMP",
   system: "Mon espace santé",
@@ -114,7 +118,8 @@ export const UNITS = { kg: "kg", cm: "cm", "/min": "battements/min", Cel: "°C",
 export const SEVERITIES = { mild: "Légère", moderate: "Modérée", severe: "Sévère" };
 export const CONDITION_STATUSES = { active: "En cours", resolved: "Guéri" };
 export const STATUSES = { invited: "Invitation en attente", active: "Actif", auto_created: "Créé automatiquement", opposed: "Opposé", closed: "Fermé" };
-export const RELATIONSHIPS = { legal_representative: "Représentant légal", guardian: "Tuteur" };
+export const RELATIONSHIPS = { legal_representative: "Représentant légal", guardian: "Tuteur", caregiver: "Aidant" };
+export const CAREGIVER_STATUSES = { invited: "invitation envoyée", active: "actif" };
 
 export function label(table, code) {
   return table[code] || code;
@@ -129,7 +134,7 @@ export function actor(ref, me) {
   if (!ref) return "";
   if (me && ref.id === me) return "Vous";
   if (ref.role === "professional") return `Professionnel de santé (RPPS ${ref.id})`;
-  if (["patient", "representative", "app"].includes(ref.role)) return `${label(ROLES, ref.role)} (${ref.id})`;
+  if (["patient", "representative", "caregiver", "app"].includes(ref.role)) return `${label(ROLES, ref.role)} (${ref.id})`;
   return label(ROLES, ref.role); // an agent or the platform: its technical id tells a person nothing
 }
 

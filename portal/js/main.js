@@ -1,8 +1,9 @@
 // The portal: configuration, sign-in on return from the provider, the hash router and the frame
 // around each screen (account, space switcher, menu). Screens are modules loaded when first shown.
 //
-// Routes: #/activer, #/opposer (public); #/<screen>[/…] on one's own space and
-// #/proche/<patient_id>/<screen>[/…] on the space of a person one represents.
+// Routes: #/activer, #/opposer (public); #/code-aidant (signed in, any space or none);
+// #/<screen>[/…] on one's own space and #/proche/<patient_id>/<screen>[/…] on the space of a person
+// one represents or helps (a caregiver sees only the screens of what they may do there).
 
 import { all, configure, get } from "./api.js";
 import { accessToken, completeSignIn, init, signIn, signOut } from "./auth.js";
@@ -17,8 +18,12 @@ const SCREENS = {
   acces: { title: "Accès au dossier", module: "./screens/access.js" },
   historique: { title: "Historique", module: "./screens/activity.js" },
   applications: { title: "Applications", module: "./screens/apps.js" },
+  aidant: { title: "Aidant", module: "./screens/caregivers.js" },
   fermer: { title: "Fermer l’espace", module: "./screens/close.js" },
 };
+// A caregiver reads, adds and keeps the agenda; the patient's decisions are not theirs (docs/domain.md § Caregivers).
+const HELPER_SCREENS = ["documents", "agenda", "profil", "historique", "aidant"];
+const ACCEPT = { name: "code-aidant", title: "Accepter d’être aidant", module: "./screens/caregivers.js" };
 const PUBLIC = {
   activer: { title: "Activer mon espace", module: "./screens/enrolment.js", view: "activate" },
   opposer: { title: "M’opposer à la création", module: "./screens/enrolment.js", view: "oppose" },
@@ -63,6 +68,11 @@ function spaces() {
   return list;
 }
 
+function screensOf(space) {
+  const all = Object.entries(SCREENS);
+  return space.relationship === "caregiver" ? all.filter(([name]) => HELPER_SCREENS.includes(name)) : all;
+}
+
 function hrefFor(space, screen, ...rest) {
   const path = [screen, ...rest].map(encodeURIComponent).join("/");
   return space.own ? `#/${path}` : `#/proche/${encodeURIComponent(space.patient_id)}/${path}`;
@@ -92,7 +102,7 @@ function renderFrame(space, screenName) {
   replace(
     menu,
     space
-      ? h("ul", {}, Object.entries(SCREENS).map(([name, screen]) => h("li", {}, h("a", {
+      ? h("ul", {}, screensOf(space).map(([name, screen]) => h("li", {}, h("a", {
         href: hrefFor(space, name),
         "aria-current": name === screenName ? "page" : null,
       }, screen.title))))
@@ -144,6 +154,12 @@ async function show(seq) {
   }
   account = account || (await loadAccount());
   const list = spaces();
+  if (name === ACCEPT.name) {
+    renderFrame(null, null);
+    const module = await import(ACCEPT.module);
+    if (seq === current) module.accept(main, { title: ACCEPT.title, refreshAccount: async () => { account = await loadAccount(); } });
+    return ACCEPT.title;
+  }
   const space = list.find((s) => (spaceId ? s.patient_id === spaceId : s.own));
   const screen = SCREENS[name];
   if (!space && !spaceId && list.length) {
@@ -152,10 +168,11 @@ async function show(seq) {
   }
   if (!space) {
     renderFrame(null, null);
-    replace(main, h("h1", {}, "Aucun espace"), h("p", {}, "Aucun espace Mon espace santé n’est associé à cette identité, ni à vous, ni à une personne que vous représentez."));
+    replace(main, h("h1", {}, "Aucun espace"), h("p", {}, "Aucun espace Mon espace santé n’est associé à cette identité, ni à vous, ni à une personne que vous représentez."),
+      h("p", {}, h("a", { href: `#/${ACCEPT.name}` }, "Vous avez reçu un code aidant ? Saisissez-le ici")));
     return "Aucun espace";
   }
-  if (!screen) {
+  if (!screen || !screensOf(space).some(([shown]) => shown === name)) {
     location.replace(hrefFor(space, "documents"));
     return "Documents";
   }
@@ -166,6 +183,7 @@ async function show(seq) {
     patientId: space.patient_id,
     space,
     me: account.me,
+    helper: space.relationship === "caregiver", // acts as the patient's caregiver: no decision buttons
     title: space.own ? screen.title : `${screen.title} — ${space.name}`,
     rest,
     href: (...path) => hrefFor(space, ...path),

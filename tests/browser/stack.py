@@ -105,9 +105,16 @@ def invite(person: dict, representatives: list[dict] | None = None) -> str:
     )
     assert answer["accepted"] == 1, answer
     to = (representatives or [person])[0]["email"]
-    (notice,) = list(outbox.sent(outbox.server_records(f"http://127.0.0.1:{MOTO_PORT}"), to=to))
-    line = next(line for line in notice["body"].splitlines() if line.startswith("Code provisoire"))
-    return line.split(":", 1)[1].strip()
+    return code_sent_to(to, "Code provisoire", only=True)
+
+
+def code_sent_to(to: str, line: str, only: bool = False) -> str:
+    """The code on the ``line`` (``<line> : <code>``) of the last notice sent to ``to`` (``only``:
+    the one notice sent there)."""
+    notices = list(outbox.sent(outbox.server_records(f"http://127.0.0.1:{MOTO_PORT}"), to=to))
+    assert notices and (len(notices) == 1 or not only), notices
+    found = next(text for text in notices[-1]["body"].splitlines() if text.startswith(line))
+    return found.split(":", 1)[1].strip()
 
 
 def professional(rpps: str, name: str = "Dr Claire Martin") -> str:

@@ -332,6 +332,7 @@ SCREENS = [
     ("Accès au dossier", "Accès au dossier", "acces"),
     ("Historique", "Historique", "historique"),
     ("Applications", "Applications", "applications"),
+    ("Aidant", "Aidant", "aidant"),
     ("Fermer l’espace", "Fermer l’espace", "fermer"),
 ]
 
@@ -480,3 +481,99 @@ def test_emergency_choices_contacts_and_trusted_person(desktop):
     page.get_by_role("button", name=re.compile("Supprimer Dr Hélène Roux")).click()
     page.get_by_text("Ajouter : personne de confiance").wait_for()
     assert stack.ok("GET", f"/v1/patients/{me['patient_id']}/profile", token=token)["trusted_person"] is None
+
+
+def test_a_patient_names_a_caregiver_who_helps_then_leaves(desktop, chromium):
+    from tests.browser.conftest import DESKTOP, Visit
+
+    page = desktop.page
+    jeanne, paul = person("Jeanne", "Bernard", "1941-05-12"), person("Paul", "Bernard", "1968-02-03")
+    for someone in (jeanne, paul):  # Paul has a space of his own: the switch shows both
+        answer = {"ins": someone["ins"], "birth_date": someone["birth_date"], "code": stack.invite(someone)}
+        stack.ok("POST", "/v1/enrolment/activate", answer)
+    patient_id = stack.ok("GET", "/v1/me", token=patient_token(jeanne))["patient_id"]
+
+    # Jeanne invites Paul as her caregiver.
+    page.goto(f"{stack.PORTAL}/#/aidant")
+    stack.sign_in(page, jeanne["ins"])
+    page.get_by_role("heading", name="Aidant", level=1).wait_for()
+    page.get_by_text("Aucun aidant pour le moment.").wait_for()
+    desktop.screen("aidant-vide")
+
+    def invite() -> None:
+        page.get_by_label("Nom de famille").fill(paul["family_name"])
+        page.get_by_label("Prénoms").fill(paul["given_names"])
+        page.get_by_label("INS de l’aidant").fill(paul["ins"])
+        page.get_by_label("Date de naissance de l’aidant").fill(paul["birth_date"])
+        page.get_by_label("Courriel de l’aidant").fill(paul["email"])
+        page.get_by_role("button", name="Inviter").click()
+        page.get_by_text(re.compile("Paul Bernard — invitation envoyée")).wait_for()
+
+    invite()
+    desktop.screen("aidant-invite")
+    code = stack.code_sent_to(paul["email"], "Code aidant")
+
+    # Paul, in his own browser, accepts the code and switches to Jeanne's space.
+    helper = Visit(chromium, DESKTOP, "desktop-aidant")
+    try:
+        their = helper.page
+        their.goto(f"{stack.PORTAL}/#/code-aidant")
+        stack.sign_in(their, paul["ins"])
+        their.get_by_role("heading", name="Accepter d’être aidant", level=1).wait_for()
+        helper.screen("code-aidant")
+        their.get_by_label("Code aidant").fill(code)
+        their.get_by_role("button", name="Accepter").click()
+        their.get_by_text("Vous êtes désormais aidant.").wait_for()
+        their.get_by_role("link", name="Aller à l’espace de la personne aidée").click()
+        their.get_by_role("heading", name="Documents — Jeanne Bernard", level=1).wait_for()
+        assert their.url == f"{stack.PORTAL}/#/proche/{patient_id}/documents"
+        spaces = their.get_by_role("navigation", name="Espaces")
+        assert spaces.get_by_role("link", name=re.compile("Jeanne Bernard.*Aidant")).is_visible()
+        menu = their.get_by_role("navigation", name="Menu principal")
+        assert [link.inner_text() for link in menu.get_by_role("link").all()] == [
+            "Documents",
+            "Agenda",
+            "Profil médical",
+            "Historique",
+            "Aidant",
+        ]
+        # within their rights: a deposit, under their own name; no masking or deletion offered
+        their.get_by_label("Titre").fill("Ordonnance de kinésithérapie")
+        their.get_by_label("Fichier").set_input_files(
+            {"name": "kine.txt", "mimeType": "text/plain", "buffer": b"10 seances"}
+        )
+        their.get_by_role("button", name="Déposer").click()
+        card(their, "Ordonnance de kinésithérapie").wait_for()
+        assert card(their, "Ordonnance de kinésithérapie").get_by_role("button").count() == 0
+        helper.screen("aidant-documents")
+        (stored,) = stack.ok("GET", f"/v1/patients/{patient_id}/documents", token=patient_token(jeanne))["items"]
+        assert stored["author"]["role"] == "caregiver"
+        go(helper, "Historique", "Historique — Jeanne Bernard")
+        their.get_by_role("cell", name="Vous", exact=True).first.wait_for()  # he is the caregiver, himself
+        helper.screen("aidant-historique")
+        their.goto(f"{stack.PORTAL}/#/proche/{patient_id}/acces")  # not theirs: back to the documents
+        their.get_by_role("heading", name="Documents — Jeanne Bernard", level=1).wait_for()
+        # Paul stops helping, at once
+        go(helper, "Aidant", "Aidant — Jeanne Bernard")
+        helper.screen("aidant-aide")
+        their.get_by_role("button", name="Ne plus être aidant").click()
+        their.get_by_text("Vous n’êtes plus l’aidant de Jeanne Bernard.").wait_for()
+        assert stack.call("GET", f"/v1/patients/{patient_id}/documents", token=patient_token(paul))[0] == 403
+        assert helper.csp_violations() == []
+    finally:
+        helper.context.close()
+
+    # Jeanne sees it ended, invites him again and withdraws the invitation herself.
+    page.reload()
+    page.get_by_role("heading", name="Aidant", level=1).wait_for()
+    page.get_by_text("Aucun aidant pour le moment.").wait_for()
+    invite()
+    page.get_by_role("button", name="Annuler l’invitation de Paul Bernard").click()
+    page.get_by_text("Aucun aidant pour le moment.").wait_for()
+    assert stack.ok("GET", f"/v1/patients/{patient_id}/caregivers", token=patient_token(jeanne))["items"] == []
+    actions = [
+        e["action"]
+        for e in stack.ok("GET", f"/v1/patients/{patient_id}/activity", token=patient_token(jeanne))["items"]
+    ]
+    assert actions.count("caregiver.invited") == 2 and actions.count("caregiver.ended") == 2
+    assert desktop.csp_violations() == []

@@ -139,6 +139,7 @@ def test_professional_search(api, enrolment, pro):
         "can_read": False,
         "can_deposit": True,
         "minor": False,
+        "caregiver": False,
     }
     api.put(access_path(patient_id, f"/grants/{DOC_A}"), {}, token=patient)
     assert search(api, pro(), person).json_body["can_read"] is True

@@ -6,13 +6,22 @@ Each row is written out literally — actor, space, action, resource, then the e
 
 from __future__ import annotations
 
-from dataclasses import FrozenInstanceError
+from dataclasses import FrozenInstanceError, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from chalicelib.core.policy.decision import Actor, Decision, Representation, Resource, Space, decide, majority_day
+from chalicelib.core.policy.decision import (
+    Actor,
+    Caregiving,
+    Decision,
+    Representation,
+    Resource,
+    Space,
+    decide,
+    majority_day,
+)
 from chalicelib.core.policy.matrix import DOCUMENT_TYPES, PROFESSION_READABLE_DOCUMENT_TYPES
 from chalicelib.core.security.identifiers import PROFESSIONS
 
@@ -95,6 +104,16 @@ GUARDED = space(
 # a guardianship recorded for a minor never counts (a minor's space is the legal representatives')
 GUARDED_MINOR = space(birth_date=date(2016, 5, 14), representations=(Representation("GU", "guardian"),))
 
+# --- caregivers: CG helps P1, CI is invited, CE's caregiving ended ------------------------------------
+HELPED = space(
+    birth_date=date(1940, 3, 2),
+    caregivers=(Caregiving("CG", active=True), Caregiving("CI", active=False), Caregiving("CE", active=False)),
+)
+HELPED_CLOSED = replace(HELPED, status="closed")
+HELPED_GUARDED = replace(GUARDED, caregivers=(Caregiving("CG", active=True),))
+# a caregiving recorded on a minor's space never counts (the legal representatives act there)
+HELPED_MINOR = space(birth_date=date(2016, 5, 14), caregivers=(Caregiving("CG", active=True),))
+
 # --- actors -------------------------------------------------------------------------------------
 PAT = Actor("patient", "P1", patient_id="P1")
 OTHER_PAT = Actor("patient", "P2", patient_id="P2")
@@ -139,6 +158,10 @@ GX = Actor("representative", "GX")
 GY = Actor("representative", "GY")
 GO = Actor("representative", "GO")
 KID = Actor("patient", "P1", patient_id="P1")  # the holder's own login
+CG = Actor("caregiver", "CG")
+CI = Actor("caregiver", "CI")
+CE = Actor("caregiver", "CE")
+CX = Actor("caregiver", "CX")  # named on no space
 ADMIN = Actor("catalogue_admin", "admin-1")
 OPERATOR = Actor("migration_operator", "operator-1")
 MIGRATION = Actor("migration", "mig_1")  # the importer's history actor: never a caller
@@ -197,6 +220,10 @@ INVISIBLE_EVENT = Resource("activity", invisible_to_patient=True)  # about a doc
 BY_R1 = Resource("document", "other", author=("representative", "R1"))
 SUMMARY = Resource("emergency_summary")
 DIRECTIVES = Resource("document", "advance_directives", author=("patient", "P1"))
+CAREGIVING = Resource("caregiving")
+CAREGIVING_CG = Resource("caregiving", author=("caregiver", "CG"))  # CG's own caregiving
+CAREGIVING_CI = Resource("caregiving", author=("caregiver", "CI"))
+AGENDA_BY_CG = Resource("agenda", author=("caregiver", "CG"))
 
 T, F = True, False
 
@@ -506,6 +533,61 @@ ROWS = [
     ("summary_insurer", INSURER, ACTIVE, "read", SUMMARY, F, "forbidden_role", F),
     ("summary_written", PAT, ACTIVE, "update", SUMMARY, F, "unsupported_action", F),
     ("summary_deleted_by_pro", TD, ACTIVE, "delete", SUMMARY, F, "unsupported_action", F),
+    # --- caregivers: what the patient reads, adding, the agenda; never the patient's decisions ---
+    ("caregiver_reads_doc", CG, HELPED, "read", LAB, T, "caregiver", F),
+    ("caregiver_reads_masked", CG, HELPED, "read", MASKED, T, "caregiver", F),
+    ("caregiver_invisible", CG, HELPED, "read", INVIS_NEW, F, "invisible_to_patient", T),
+    ("caregiver_invisible_30_days", CG, HELPED, "read", INVIS_30, T, "caregiver", F),
+    ("caregiver_invisible_event", CG, HELPED, "read", INVISIBLE_EVENT, F, "invisible_to_patient", T),
+    ("caregiver_deposits", CG, HELPED, "create", NEW_DOC, T, "caregiver", F),
+    ("caregiver_deposits_invisible", CG, HELPED, "create", NEW_INVIS, F, "invisible_reserved_to_professionals", F),
+    ("caregiver_masks", CG, HELPED, "mask", LAB, F, "caregiver_may_not", F),
+    ("caregiver_deletes_doc", CG, HELPED, "delete", LAB, F, "caregiver_may_not", F),
+    ("caregiver_updates_doc", CG, HELPED, "update", LAB, F, "caregiver_may_not", F),
+    ("caregiver_releases", CG, HELPED, "release", LAB, F, "caregiver_may_not", F),
+    ("caregiver_reads_profile", CG, HELPED, "read", PROFILE, T, "caregiver", F),
+    ("caregiver_adds_profile", CG, HELPED, "create", PROFILE, T, "caregiver", F),
+    ("caregiver_deletes_profile", CG, HELPED, "delete", PROFILE, F, "caregiver_may_not", F),
+    ("caregiver_updates_profile", CG, HELPED, "update", PROFILE, F, "caregiver_may_not", F),
+    ("caregiver_adds_measurement", CG, HELPED, "create", MEAS, T, "caregiver", F),
+    ("caregiver_reads_agenda", CG, HELPED, "read", AGENDA, T, "caregiver", F),
+    ("caregiver_adds_agenda", CG, HELPED, "create", AGENDA, T, "caregiver", F),
+    ("caregiver_updates_agenda", CG, HELPED, "update", AGENDA_BY_G1, T, "caregiver", F),
+    ("caregiver_deletes_agenda", CG, HELPED, "delete", AGENDA_BY_CG, F, "caregiver_may_not", F),
+    ("caregiver_reads_activity", CG, HELPED, "read", ACTIVITY, T, "caregiver", F),
+    ("caregiver_reads_space", CG, HELPED, "read", SPACE, T, "caregiver", F),
+    ("caregiver_reads_settings", CG, HELPED, "read", SETTINGS, F, "caregiver_may_not", F),
+    ("caregiver_manages_access", CG, HELPED, "manage_access", SETTINGS, F, "caregiver_may_not", F),
+    ("caregiver_reads_summary", CG, HELPED, "read", SUMMARY, T, "caregiver", F),
+    ("caregiver_writes_summary", CG, HELPED, "update", SUMMARY, F, "unsupported_action", F),
+    ("caregiver_connects_app", CG, HELPED, "create", CONN, F, "caregiver_may_not", F),
+    ("caregiver_reads_connections", CG, HELPED, "read", CONN, F, "caregiver_may_not", F),
+    ("caregiver_exports", CG, HELPED, "read", EXPORT, F, "caregiver_may_not", F),
+    ("caregiver_reads_messages", CG, HELPED, "read", CONV, F, "caregiver_may_not", F),
+    ("caregiver_messages", CG, HELPED, "message", CONV, F, "caregiver_may_not", F),
+    ("caregiver_closes", CG, HELPED, "delete", SPACE, F, "caregiver_may_not", F),
+    ("caregiver_updates_space", CG, HELPED, "update", SPACE, F, "caregiver_may_not", F),
+    ("caregiver_searches", CG, HELPED, "search", SPACE, F, "caregiver_may_not", F),
+    ("caregiver_lists_caregiving", CG, HELPED, "read", CAREGIVING, T, "caregiver", F),
+    ("caregiver_leaves", CG, HELPED, "delete", CAREGIVING_CG, T, "caregiver", F),
+    ("caregiver_ends_another", CG, HELPED, "delete", CAREGIVING_CI, F, "caregiver_may_not", F),
+    ("caregiver_invites", CG, HELPED, "create", CAREGIVING, F, "caregiver_may_not", F),
+    ("caregiver_invited_reads", CI, HELPED, "read", LAB, F, "caregiving_not_active", F),
+    ("caregiver_ended_reads", CE, HELPED, "read", LAB, F, "caregiving_not_active", F),
+    ("caregiver_elsewhere", CX, HELPED, "read", LAB, F, "not_caregiver", T),
+    ("caregiver_of_other_space", CG, ACTIVE, "read", LAB, F, "not_caregiver", T),
+    ("caregiver_closed_space", CG, HELPED_CLOSED, "read", ACTIVITY, F, "space_not_open", T),
+    ("caregiver_on_a_minor", CG, HELPED_MINOR, "read", LAB, F, "caregiving_not_active", F),
+    ("caregiver_beside_a_guardian", CG, HELPED_GUARDED, "read", LAB, T, "caregiver", F),
+    ("patient_invites_caregiver", PAT, HELPED, "create", CAREGIVING, T, "patient_own_space", F),
+    ("patient_ends_caregiving", PAT, HELPED, "delete", CAREGIVING_CG, T, "patient_own_space", F),
+    ("minor_invites_caregiver", KID, CHILD, "create", CAREGIVING, F, "managed_by_representatives", F),
+    ("rep_invites_caregiver", R1, CHILD, "create", CAREGIVING, F, "holder_only", F),
+    ("rep_lists_caregiving", R1, CHILD, "read", CAREGIVING, F, "holder_only", F),
+    ("guardian_invites_caregiver", GU, GUARDED, "create", CAREGIVING, F, "holder_only", F),
+    ("treating_lists_caregiving", TD, HELPED, "read", CAREGIVING, F, "patient_only", F),
+    ("app_lists_caregiving", APP_FULL, HELPED, "read", CAREGIVING, F, "app_not_allowed", F),
+    ("caregiving_unsupported", PAT, HELPED, "mask", CAREGIVING, F, "unsupported_action", F),
 ]
 # fmt: on
 

@@ -13,6 +13,7 @@ from chalicelib.core.policy.decision import (
     ALLOW_REASONS,
     REGULATION,
     Actor,
+    Caregiving,
     Representation,
     Resource,
     Space,
@@ -25,6 +26,7 @@ ROLES = [
     "patient",
     "professional",
     "app",
+    "caregiver",
     "enrolment_agent",
     "catalogue_admin",
     "migration_operator",
@@ -59,6 +61,7 @@ KINDS = [
     "connection",
     "space",
     "emergency_summary",
+    "caregiving",
 ]
 ACTIONS = [
     "read",
@@ -616,3 +619,84 @@ def test_the_summary_is_read_by_whoever_reads_the_profile_but_apps(case):
         assert summary == decide(actor, space, "read", Resource("profile"), now)
     for action in ("create", "update", "delete"):
         assert not decide(actor, space, action, Resource("emergency_summary"), now).allowed
+
+
+# --- caregivers -----------------------------------------------------------------------------------
+# The patient's own decisions, written independently of the policy (docs/domain.md § Caregivers).
+NEVER_A_CAREGIVERS = {"mask", "delete", "manage_access", "message", "release", "disclose"}
+PATIENTS_DECISIONS = {"access_settings", "connection", "export", "conversation"}
+
+
+CAREGIVER_SETTINGS = settings(max_examples=1000, deadline=None)
+CAREGIVER_PAIRS = st.sampled_from(MEANINGFUL + [("caregiving", a) for a in ("read", "create", "delete")] * 3)
+ADULT_MOSTLY = [40 * 365] * 4 + AGE_DAYS
+
+
+def _helping(case, active, days, status):
+    actor, space, action, resource, now = case
+    others = (Caregiving("R1", active=True),) if actor.id != "R1" else ()
+    space = replace(
+        space,
+        status=status or space.status,
+        birth_date=now.date() - timedelta(days=days),
+        caregivers=(Caregiving(actor.id, active), *others),
+    )
+    return actor, space, action, resource, now
+
+
+def caregivers(pairs=CAREGIVER_PAIRS):
+    """A caregiver named on the space, their caregiving active (mostly) or not, on a space of any
+    age (mostly an adult's), open (mostly) or in any status."""
+    return st.builds(
+        _helping,
+        scenarios(roles=st.just("caregiver"), pairs=pairs),
+        st.sampled_from(MOSTLY_TRUE),
+        st.sampled_from(ADULT_MOSTLY),
+        st.sampled_from(["active", None]),
+    )
+
+
+@CAREGIVER_SETTINGS
+@given(caregivers(), st.booleans())
+def test_a_caregiver_never_decides_in_the_patients_place(case, own):
+    """Never masks, deletes, changes a setting, exports, messages or closes, whatever the action:
+    the one deletion is of their own caregiving (leaving)."""
+    actor, space, action, resource, now = case
+    if own:
+        resource = replace(resource, author=("caregiver", actor.id))
+    decision = decide(actor, space, action, resource, now)
+    if not decision.allowed:
+        return
+    leaving = action == "delete" and resource.kind == "caregiving" and resource.author == ("caregiver", actor.id)
+    assert action not in NEVER_A_CAREGIVERS or leaving
+    assert resource.kind not in PATIENTS_DECISIONS
+    assert resource.kind != "space" or action == "read"
+    assert resource.kind != "caregiving" or action in ("read", "delete")
+
+
+@CAREGIVER_SETTINGS
+@given(caregivers())
+def test_a_caregiver_sees_nothing_the_patient_does_not(case):
+    actor, space, action, resource, now = case
+    if decide(actor, space, action, resource, now).allowed:
+        holder = Actor("patient", space.patient_id, patient_id=space.patient_id)
+        mine = (
+            replace(resource, author=("patient", space.patient_id))
+            if resource.author == (actor.role, actor.id)
+            else resource
+        )
+        assert decide(holder, space, action, mine, now).allowed
+        assert any(c.person_id == actor.id and c.active for c in space.caregivers)
+        assert age(space.birth_date, now.date()) >= 18
+
+
+@CAREGIVER_SETTINGS
+@given(caregivers())
+def test_a_caregiving_ended_or_only_invited_opens_nothing(case):
+    actor, space, action, resource, now = case
+    ended = replace(
+        space, caregivers=tuple(replace(c, active=False) if c.person_id == actor.id else c for c in space.caregivers)
+    )
+    assert not decide(actor, ended, action, resource, now).allowed
+    gone = replace(space, caregivers=tuple(c for c in space.caregivers if c.person_id != actor.id))
+    assert not decide(actor, gone, action, resource, now).allowed

@@ -22,13 +22,16 @@ A person's space (partition PAT#<patient_id>)
     sk = SPACE#EMERGENCY#<rpps>           {rpps, profession, opened_at, expires_at, reason_sealed}
     sk = SPACE#REGULATION#<rpps>          the same, for a SAMU regulator doctor's session
     sk = SPACE#GUARDIAN#<guardianship_id> a protected adult's guardian {person_id, ins_digest, until?, ...}
+    sk = SPACE#CAREGIVER                  the adult's one caregiver, invited, active or ended {caregiver_id,
+                                          person_id, ins_digest, identity, email, status, code_digest, ...}
 
 Other partitions
     INS#<hmac(INS)> / INS                 {patient_id}: a person by INS: their space's id, or the
                                           opaque id of a representative or guardian who has no
                                           space (yet): it becomes their patient_id if invited
-    DEPENDANTS#<person_id> / PAT#<patient_id>#<relationship>   {patient_id, relationship, until?}:
-                                          the spaces a person acts on (GET /v1/me/dependants)
+    DEPENDANTS#<person_id> / PAT#<patient_id>#<relationship>   {patient_id, relationship, until?,
+                                          status?}: the spaces a person acts on (GET /v1/me/dependants;
+                                          a caregiver's: invited, then active)
     GUARDIANSHIP#<guardianship_id> / GUARDIANSHIP   {patient_id, person_id}: a guardianship by id
 
 Everything the access decision reads shares the SPACE# prefix: one query loads it. An app's request
@@ -54,6 +57,7 @@ BLOCK_PREFIX = "SPACE#BLOCK#"
 EMERGENCY_PREFIX = "SPACE#EMERGENCY#"
 REGULATION_PREFIX = "SPACE#REGULATION#"
 GUARDIAN_PREFIX = "SPACE#GUARDIAN#"
+CAREGIVER = "SPACE#CAREGIVER"
 DOCUMENT_PREFIX = "DOC#"
 PROFILE_PREFIX = "PROFILE#"
 MEASUREMENT_PREFIX = "MEAS#"
@@ -88,8 +92,13 @@ def guardian(patient_id: str, guardianship_id: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{GUARDIAN_PREFIX}{guardianship_id}")
 
 
+def caregiver(patient_id: str) -> dict[str, Any]:
+    """The space's caregiver: one item, so that "one caregiver per space" is one conditional write."""
+    return _in_space(patient_id, CAREGIVER)
+
+
 def dependants(person_id: str) -> str:
-    """Partition of the spaces a person acts on as legal representative or guardian."""
+    """Partition of the spaces a person acts on as legal representative, guardian or caregiver."""
     return f"DEPENDANTS#{person_id}"
 
 

@@ -23,6 +23,7 @@ class SpaceItems:
     emergencies: dict[str, dict[str, Any]] = field(default_factory=dict)
     regulations: dict[str, dict[str, Any]] = field(default_factory=dict)  # SAMU regulators' sessions
     guardians: dict[str, dict[str, Any]] = field(default_factory=dict)  # by guardianship_id
+    caregiver: dict[str, Any] | None = None  # the adult's caregiver, invited, active or ended
     # by app_id: the app's connection to this space, read once per request for an app's token
     # (core.policy.gate actor_of), None if there is none or the app is not referenced
     app_connections: dict[str, dict[str, Any] | None] = field(default_factory=dict)
@@ -59,6 +60,8 @@ def load(patient_id: str) -> SpaceItems | None:
 def _assemble(account: dict[str, Any], items: list[dict[str, Any]]) -> SpaceItems:
     space = SpaceItems(account=account)
     for item in items:
+        if item["sk"] == layout.CAREGIVER:
+            space.caregiver = item
         for prefix, group in _GROUPS.items():
             if item["sk"].startswith(prefix):
                 getattr(space, group)[item["sk"].removeprefix(prefix)] = item
@@ -96,8 +99,8 @@ def load_as_seen_by(patient_ids: list[str], rpps: str) -> dict[str, SpaceItems]:
 
 
 def represented_by(person_id: str) -> list[str]:
-    """The spaces a person is recorded as acting on, as legal representative or guardian (their
-    DEPENDANTS partition); whether they still may is the policy's to decide."""
+    """The spaces a person is recorded as acting on, as legal representative, guardian or
+    caregiver (their DEPENDANTS partition); whether they still may is the policy's to decide."""
     entries = aws.query_all(
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": layout.dependants(person_id)},

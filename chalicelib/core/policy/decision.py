@@ -8,7 +8,7 @@ Order of checks
 1. The request: a known action and kind, the action meaningful for that kind (``search``,
    ``emergency_access`` and ``regulation_access`` concern the whole space: ``Resource("space")``
    only; the emergency summary is read only).
-2. The role: patient, representative, professional and app go on. Insurers, mutual insurers,
+2. The role: patient, representative, caregiver, professional and app go on. Insurers, mutual insurers,
    employers and any unknown role get nothing (L1111-18, whatever the patient granted); enrolment
    agents, catalogue admins and migration operators never reach a space's data.
 3. Per role, first matching rule wins:
@@ -36,6 +36,13 @@ Order of checks
      only; agenda events also updated/deleted by their author while they have it).
    The emergency summary is the holder's to read like the record (patient, representatives, and
    whoever reads what the patient reads), and a professional's with read access; not an app's.
+   - caregiver (an adult's one helper, acting with their own patient token): named on the space ->
+     the relationship is active (accepted, not ended; never on a minor's space) -> space open ->
+     the caregiving itself: read it, end their own -> reading anything but the patient's decisions
+     (access settings, connections, export, messages), or adding (documents, profile entries,
+     measurements, agenda events, and changing agenda events) -> the holder's rules (what the
+     patient does not see, they do not see); anything else (masking, deleting, settings,
+     closing...) is the patient's own decision (docs/domain.md § Caregivers).
    - app: the space it is connected to -> connection live -> space open -> scope -> masked and
      invisible documents hidden, and (while the holder is a minor: the app was connected by a
      representative) documents hidden from the representatives.
@@ -104,6 +111,7 @@ EXPORT = "export"
 CONNECTION = "connection"
 SPACE = "space"
 EMERGENCY_SUMMARY = "emergency_summary"  # allergies, treatments, ..., people to call, advance directives
+CAREGIVING = "caregiving"  # the space's caregiver relationship (invitation, list, end)
 
 _CRUD = frozenset({READ, CREATE, UPDATE, DELETE})
 VALID_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
@@ -118,6 +126,7 @@ VALID_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
         CONVERSATION: frozenset({READ, CREATE, MESSAGE}),
         EXPORT: frozenset({READ}),
         SPACE: frozenset({READ, UPDATE, DELETE, MANAGE_ACCESS, MESSAGE, EMERGENCY_ACCESS, REGULATION_ACCESS, SEARCH}),
+        CAREGIVING: frozenset({READ, CREATE, DELETE}),
         EMERGENCY_SUMMARY: frozenset({READ}),
     }
 )
@@ -133,6 +142,7 @@ CATALOGUE_ADMIN = "catalogue_admin"
 MIGRATION_OPERATOR = "migration_operator"  # starts and follows legacy DMP imports
 OCCUPATIONAL_DOCTOR = "medecin_du_travail"
 REGULATOR_PROFESSION = "medecin"  # the SAMU's regulator doctors (centre 15)
+CAREGIVER = "caregiver"  # an adult's helper (proche aidant), as their own person
 
 INVISIBILITY_PERIOD = timedelta(days=30)
 MAJORITY_AGE = 18
@@ -141,12 +151,18 @@ LEGAL_REPRESENTATIVE = "legal_representative"
 GUARDIAN = "guardian"
 
 # Kinds only the patient touches (professionals and apps are denied)...
-PATIENT_ONLY_KINDS = frozenset({ACCESS_SETTINGS, CONNECTION, EXPORT, SPACE})
+PATIENT_ONLY_KINDS = frozenset({ACCESS_SETTINGS, CONNECTION, EXPORT, SPACE, CAREGIVING})
 # ...except these space-level actions of professionals.
 PROFESSIONAL_SPACE_ACTIONS = frozenset({SEARCH, EMERGENCY_ACCESS, REGULATION_ACCESS, MESSAGE})
 # What the holder may still do on a space that is not open (invited, opposed, closed): closing
 # says itself why it cannot be done (enrolment's transitions).
 PATIENT_ANY_STATUS = frozenset({(ACTIVITY, READ), (SPACE, READ), (SPACE, DELETE)})
+# A caregiver reads what the patient reads but the patient's decisions, which they never touch...
+CAREGIVER_BARRED_KINDS = frozenset({ACCESS_SETTINGS, CONNECTION, EXPORT, CONVERSATION})
+# ...and adds: documents, profile entries, measurements, and keeps the agenda (never deletes).
+CAREGIVER_WRITES = frozenset(
+    {(DOCUMENT, CREATE), (PROFILE, CREATE), (MEASUREMENT, CREATE), (AGENDA, CREATE), (AGENDA, UPDATE)}
+)
 # (kind, action) -> scopes of which the app needs one.
 APP_SCOPES: Mapping[tuple[str, str], frozenset[str]] = MappingProxyType(
     {
@@ -181,6 +197,7 @@ class Reason:
     EMERGENCY_ACCESS = "emergency_access"
     REGULATION_ACCESS = "regulation_access"
     APP_SCOPE = "app_scope"
+    CAREGIVER = "caregiver"
     # denied
     UNKNOWN_ACTION = "unknown_action"
     UNKNOWN_KIND = "unknown_kind"
@@ -214,6 +231,10 @@ class Reason:
     APP_NOT_CONNECTED = "app_not_connected"
     APP_NOT_ALLOWED = "app_not_allowed"
     MISSING_SCOPE = "missing_scope"
+    NOT_CAREGIVER = "not_caregiver"
+    CAREGIVING_NOT_ACTIVE = "caregiving_not_active"
+    CAREGIVER_MAY_NOT = "caregiver_may_not"
+    HOLDER_ONLY = "holder_only"
 
 
 ALLOW_REASONS = frozenset(
@@ -232,6 +253,7 @@ ALLOW_REASONS = frozenset(
         Reason.EMERGENCY_ACCESS,
         Reason.REGULATION_ACCESS,
         Reason.APP_SCOPE,
+        Reason.CAREGIVER,
     }
 )
 
@@ -277,6 +299,14 @@ class Representation:
 
 
 @dataclass(frozen=True)
+class Caregiving:
+    """A person the adult named to help with their space (docs/domain.md § Caregivers)."""
+
+    person_id: str  # the caregiver's own opaque id (Actor.id)
+    active: bool  # accepted and not ended: an invitation, or a caregiving ended, opens nothing
+
+
+@dataclass(frozen=True)
 class Space:
     patient_id: str
     status: str  # invited | active | opposed | auto_created | closed
@@ -292,9 +322,11 @@ class Space:
     regulation_access_allowed: bool = True  # the SAMU regulators' access: a choice apart from break-glass
     # RPPS -> end of the regulation session that regulator opened
     regulation_sessions: Mapping[str, datetime] = field(default_factory=_empty_mapping, hash=False)
+    caregivers: tuple[Caregiving, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "representations", tuple(self.representations))
+        object.__setattr__(self, "caregivers", tuple(self.caregivers))
         object.__setattr__(self, "grants", _frozen_mapping(self.grants))
         object.__setattr__(self, "emergency_sessions", _frozen_mapping(self.emergency_sessions))
         object.__setattr__(self, "regulation_sessions", _frozen_mapping(self.regulation_sessions))
@@ -305,7 +337,7 @@ class Space:
 class Resource:
     kind: str
     document_type: str | None = None
-    author: tuple[str, str] | None = None  # (role, id)
+    author: tuple[str, str] | None = None  # (role, id); a caregiving: ("caregiver", its caregiver's id)
     masked: bool = False
     # a document (or a history event about one) hidden from the patient until released
     invisible_to_patient: bool = False
@@ -471,6 +503,8 @@ def decide(actor: Actor, space: Space, action: str, resource: Resource, now: dat
         return _decide_professional(actor, space, action, resource, now)
     if actor.role == APP:
         return _decide_app(actor, space, action, resource, now)
+    if actor.role == CAREGIVER:
+        return _decide_caregiver(actor, space, action, resource, now)
     if actor.role in (ENROLMENT_AGENT, CATALOGUE_ADMIN, MIGRATION_OPERATOR):
         return _deny(Reason.NO_HEALTH_DATA)
     return _deny(Reason.FORBIDDEN_ROLE)  # insurer, mutual_insurer, employer, unknown...
@@ -506,6 +540,8 @@ def _decide_representative(actor: Actor, space: Space, action: str, resource: Re
         if action == CREATE:
             return _deny(Reason.HIDDEN_RESERVED_TO_PROFESSIONALS)
         return _deny(Reason.HIDDEN_FROM_REPRESENTATIVES, hide=True)
+    if resource.kind == CAREGIVING:
+        return _deny(Reason.HOLDER_ONLY)  # an adult names their caregiver themself
     reason = Reason.GUARDIAN if holding.relationship == GUARDIAN else Reason.LEGAL_REPRESENTATIVE
     return _decide_holder(actor, space, action, resource, now, reason)
 
@@ -548,6 +584,25 @@ def _document_hidden_from_patient_side(
     if still_invisible(resource, now):
         return _deny(Reason.INVISIBLE_TO_PATIENT, hide=True)
     return None
+
+
+# --- caregiver ----------------------------------------------------------------------------------
+def _decide_caregiver(actor: Actor, space: Space, action: str, resource: Resource, now: datetime) -> Decision:
+    mine = [c for c in space.caregivers if c.person_id == actor.id]
+    if not mine:
+        return _deny(Reason.NOT_CAREGIVER, hide=True)
+    if not any(c.active for c in mine) or _minor_space(space, now):
+        return _deny(Reason.CAREGIVING_NOT_ACTIVE)
+    if not _space_open(space):
+        return _deny(Reason.SPACE_NOT_OPEN, hide=True)
+    if resource.kind == CAREGIVING:
+        if action == READ or (action == DELETE and _is_author(actor, resource)):  # leaving: their own
+            return _allow(Reason.CAREGIVER)
+        return _deny(Reason.CAREGIVER_MAY_NOT)
+    reads = action == READ and resource.kind not in CAREGIVER_BARRED_KINDS
+    if not reads and (resource.kind, action) not in CAREGIVER_WRITES:
+        return _deny(Reason.CAREGIVER_MAY_NOT)
+    return _decide_holder(actor, space, action, resource, now, Reason.CAREGIVER)
 
 
 # --- professional -------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ of the native and FHIR searches.
 
 A patient token whose INS is that of a legal representative (on the account) or of a guardian
 (SPACE#GUARDIAN# items) of the space becomes a ``representative`` actor, under the person's own
-opaque id; the policy decides whether the relationship still holds. An app token is honoured
+opaque id, and one whose INS is the caregiver's (SPACE#CAREGIVER, invited, active or ended) a
+``caregiver`` actor; the policy decides whether the relationship still holds. An app token is honoured
 through its connection to the space while the app is referenced: both read from the catalogue
 table in one call, for an app's request only (core.data.spaces connected_app).
 """
@@ -30,10 +31,12 @@ from chalicelib.core.history import journal
 from chalicelib.core.models import ActorRef
 from chalicelib.core.policy.decision import (
     BAD_REQUEST_REASONS,
+    CAREGIVER,
     GUARDIAN,
     LEGAL_REPRESENTATIVE,
     SEARCH,
     Actor,
+    Caregiving,
     Decision,
     Reason,
     Representation,
@@ -49,7 +52,13 @@ NO_SPACE = "No such patient space, or you have no access to it."
 NOT_FOUND = {"space": NO_SPACE, "document": "No such document."}
 # Refusals about the space rather than what is asked of it: they answer as a space that does not
 # exist, whatever was asked (a closed or opposed space never answers "No such document.").
-SPACE_REASONS = {Reason.SPACE_NOT_OPEN, Reason.NOT_OWN_SPACE, Reason.NOT_REPRESENTATIVE, Reason.REPRESENTATION_ENDED}
+SPACE_REASONS = {
+    Reason.SPACE_NOT_OPEN,
+    Reason.NOT_OWN_SPACE,
+    Reason.NOT_REPRESENTATIVE,
+    Reason.REPRESENTATION_ENDED,
+    Reason.NOT_CAREGIVER,
+}
 HIDDEN_MISUSE = "Only a professional may hide a document from the legal representatives, and only on a minor's space."
 
 
@@ -84,6 +93,9 @@ def to_space(items: SpaceItems) -> Space:
         status=account["status"],
         birth_date=date.fromisoformat(account["birth_date"]) if account.get("birth_date") else None,
         representations=tuple(representation for _, representation in _representatives(items)),
+        caregivers=tuple(
+            Caregiving(c["person_id"], active=c["status"] == "active") for c in [items.caregiver] if c is not None
+        ),
         treating_doctor=account.get("treating_doctor"),
         emergency_access_allowed=bool(account.get("emergency_access_allowed", True)),
         grants=MappingProxyType(
@@ -122,6 +134,8 @@ def actor_of(principal: Principal, items: SpaceItems | None) -> Actor:
             for item, representation in _representatives(items):
                 if item.get("ins_digest") == digest:
                     return Actor(role="representative", id=representation.person_id)
+            if items.caregiver is not None and items.caregiver.get("ins_digest") == digest:
+                return Actor(role=CAREGIVER, id=items.caregiver["person_id"])
         return Actor(role="patient", id=principal.sub)
     if principal.role == "professional":
         return Actor(

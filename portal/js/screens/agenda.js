@@ -13,7 +13,7 @@ export async function render(main, ctx) {
       h("p", { class: "meta" }, `${label(AGENDA_KINDS, e.kind)} · ${formatDateTime(e.start)}${e.end ? ` → ${formatDateTime(e.end)}` : ""}`),
       e.location ? h("p", {}, `Lieu : ${e.location}`) : null,
       e.professional_name ? h("p", {}, `Avec : ${e.professional_name}`) : null,
-      h("div", { class: "actions" }, actionButton(["Supprimer", h("span", { class: "visually-hidden" }, ` ${e.title}`)], async () => {
+      ctx.helper ? null : h("div", { class: "actions" }, actionButton(["Supprimer", h("span", { class: "visually-hidden" }, ` ${e.title}`)], async () => {
         if (!window.confirm(`Supprimer « ${e.title} » de l’agenda ?`)) return;
         await del(`${path}/${encodeURIComponent(e.event_id)}`);
         item.remove();

@@ -42,7 +42,7 @@ export async function render(main, ctx) {
       h("p", { class: "title" }, h("a", { href: ctx.href("documents", doc.document_id) }, doc.title)),
       h("p", { class: "meta" }, `${formatDate(doc.date)} · ${actor(doc.author, ctx.me?.patient_id)} · ${formatSize(doc.size)}`),
       doc.masked ? h("p", { class: "badge" }, "Masqué aux professionnels") : null,
-      h("div", { class: "actions" },
+      ctx.helper ? null : h("div", { class: "actions" },
         actionButton([doc.masked ? "Démasquer" : "Masquer", h("span", { class: "visually-hidden" }, ` ${doc.title}`)], async () => {
           const updated = await patch(`${base(ctx)}/${encodeURIComponent(doc.document_id)}`, { masked: !doc.masked });
           redraw(updated);

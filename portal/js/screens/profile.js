@@ -53,7 +53,7 @@ export async function render(main, ctx) {
     if (!items.length) return h("p", { class: "empty" }, "Rien d’enregistré.");
     return h("ul", { class: "plain entries" }, items.map((entry) => {
       const text = describe(entry).filter(Boolean).join(" · ");
-      return h("li", {}, h("span", {}, text), " ", actionButton(["Supprimer", h("span", { class: "visually-hidden" }, ` ${text}`)], async () => {
+      return h("li", {}, h("span", {}, text), " ", ctx.helper ? null : actionButton(["Supprimer", h("span", { class: "visually-hidden" }, ` ${text}`)], async () => {
         await del(`${base}/${kind}/${encodeURIComponent(entry.entry_id)}`);
         await refresh("Élément supprimé.");
       }, { class: "secondary small" }));
