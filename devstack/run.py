@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import IO
 
-from devstack import keys, portal_server
+from devstack import keys, portal_server, smtp_server
 from devstack.provision import REGION, provision
 from devstack.workers import run_workers
 
@@ -92,6 +92,7 @@ def _start(children: list[subprocess.Popen]) -> None:
     children.append(subprocess.Popen(chalice, cwd=keys.ROOT))
     _wait_for(f"http://127.0.0.1:{API_PORT}/v1/health", children, timeout=60)
     threading.Thread(target=run_workers, daemon=True).start()
+    smtp_server.start(smtp_server.SMTP_PORT)  # in this process: a daemon thread, gone with it
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
@@ -119,7 +120,8 @@ def started(
     yields the API's, moto's and the portal's URLs once the API answers; stops it, and everything
     it started, on exit."""
     ports = {
-        name: port or free_port() for name, port in (("MOTO", moto_port), ("API", api_port), ("PORTAL", portal_port))
+        name: port or free_port()
+        for name, port in (("MOTO", moto_port), ("API", api_port), ("PORTAL", portal_port), ("SMTP", None))
     }
     env = {**os.environ, **{f"MES_{name}_PORT": str(port) for name, port in ports.items()}}
     stack = subprocess.Popen(
@@ -170,4 +172,5 @@ Mon espace santé runs at http://127.0.0.1:{API_PORT} (moto at {ENDPOINT}).
                    -X POST -H 'Content-Type: application/json' -d '{{"name": "Vague 1"}}' \\
                    http://127.0.0.1:{API_PORT}/v1/enrolment/campaigns
   Notifications: .venv/bin/python -m devstack outbox
+  MSSanté mail:  SMTP on 127.0.0.1:{smtp_server.SMTP_PORT} (MES_SMTP_PORT), the patients' mail exchanger
 Ctrl-C stops everything."""
