@@ -174,8 +174,8 @@ def inbound_mail() -> list[dict[str, Any]]:
     return [
         allow(
             "InboundMail",
-            ["s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObjectVersion"],
-            [sub("${InboundMailBucket.Arn}/inbound/*")],
+            ["s3:GetObject", "s3:DeleteObjectVersion"],
+            [sub("${InboundMailBucket.Arn}/*")],
         ),
         allow("InboundMailKey", ["kms:Decrypt"], [KEY], via("s3", {"aws:s3:arn": arn("InboundMailBucket")})),
     ]
