@@ -320,7 +320,11 @@ def test_threading_and_the_patients_answer_by_mail(api, world, exchanger):
     answer = {
         "body": "Merci docteur, voici mon carnet.",
         "attachments": [
-            {"filename": "carnet.pdf", "media_type": "application/pdf", "content_base64": base64.b64encode(PDF).decode()}
+            {
+                "filename": "carnet.pdf",
+                "media_type": "application/pdf",
+                "content_base64": base64.b64encode(PDF).decode(),
+            }
         ],
     }
     response = api.post(f"/v1/conversations/{conversation_id}/messages", answer, token=world["token"])
@@ -367,7 +371,10 @@ def test_a_conversation_begun_through_the_api_sends_no_mail(api, world, token):
     doctor = token("professional", rpps=rpps(5), profession="medecin", name="Dr API")
     body = {"patient_id": world["patient_id"], "subject": "Bonjour", "body": "Texte"}
     conversation_id = api.post("/v1/conversations", body, token=doctor).json_body["conversation_id"]
-    assert api.post(f"/v1/conversations/{conversation_id}/messages", {"body": "Merci"}, token=world["token"]).status_code == 201
+    assert (
+        api.post(f"/v1/conversations/{conversation_id}/messages", {"body": "Merci"}, token=world["token"]).status_code
+        == 201
+    )
     assert [n for n in sent() if n["channel"] == "mssante"] == []
 
 
@@ -406,7 +413,9 @@ HOSTILE = {
         b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i) for i in range(60)
     )
     + b"Content-Type: text/plain\r\n\r\nfond\r\n",
-    "wrong charset": b'Content-Type: text/plain; charset="x-klingon"\r\nSubject: =?x-klingon?q?abc?=\r\n\r\n\xff\xfeTexte',
+    "wrong charset": (
+        b'Content-Type: text/plain; charset="x-klingon"\r\nSubject: =?x-klingon?q?abc?=\r\n\r\n\xff\xfeTexte'
+    ),
     "binary garbage": bytes(range(256)) * 4,
     "header without colon": b"This is not a header\r\n\r\nTexte",
 }

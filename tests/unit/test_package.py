@@ -114,6 +114,9 @@ EMAILS = grants(
 )
 
 
+MAIL_IDENTITY = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailDomain}"
+
+
 def sends(queue: str) -> set:
     return grants("sqs:SendMessage", f"{queue}.Arn") | grants(
         "kms:GenerateDataKey kms:Decrypt", KEY, via("sqs", aws__sqs__arn=f"{queue}.Arn")
@@ -183,7 +186,8 @@ MODULE_GRANTS = {
     | PEPPERS,
     "messaging": table("GetItem Query BatchGetItem ConditionCheckItem")
     | HISTORY
-    | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="MessagingTable")
+    | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem BatchGetItem", index=True, of="MessagingTable")
+    | table("GetItem PutItem DeleteItem", of="DirectoryTable")  # the MSSanté directory
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("message"))
     | bucket("MessagesBucket")
@@ -225,6 +229,7 @@ SIZES = {
     "PurgeCatalogue": ("catalogue", 512, 120, None, 0),
     "PurgeAgenda": ("agenda", 512, 120, None, 0),
     "SignHeads": ("activity", 512, 60, None, 0),
+    "MessagingInbound": ("messaging", 1769, 60, None, 0),
 }
 # An SQS source's MaximumConcurrency: a cap, which takes nothing from the account's quota.
 MOST_AT_ONCE = {
@@ -247,6 +252,13 @@ TRIGGERS = {
     | grants("s3:ListBucket", "ImportBucket.Arn")
     | grants("kms:Decrypt", KEY, via("s3", aws__s3__arn="ImportBucket.Arn"))
     | grants("states:SendTaskSuccess states:SendTaskFailure", "*"),
+}
+# Beyond their module's, not a trigger's: MSSanté's raw message SES wrote, read then that version
+# deleted; the patient's answer by mail leaves from the messaging API alone, from the patients' domain.
+OWN_GRANTS = {
+    "MessagingInbound": grants("s3:GetObject s3:DeleteObjectVersion", "${InboundMailBucket.Arn}/*")
+    | grants("kms:Decrypt", KEY, via("s3", aws__s3__arn="InboundMailBucket.Arn")),
+    "MessagingApi": grants("ses:SendRawEmail", MAIL_IDENTITY),
 }
 # The chain's attributes, all the signer may read of the table (to check a head extends the last
 # signed one), and only through a projection.
@@ -305,7 +317,7 @@ MODULE_ENVIRONMENT = {
     "profile": SPACE,
     "catalogue": SPACE,
     "export": SPACE,
-    "messaging": (*SPACE, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL"),
+    "messaging": (*SPACE, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL", "MAIL_DOMAIN"),
     "agenda": (*SPACE, "SENDER_EMAIL"),
     "migration": ("CURSOR_SECRET_ID", "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
 }
@@ -313,6 +325,7 @@ OWN_ENVIRONMENT = {  # beyond the module's
     "OnTimer": ("TIMERS_QUEUE_URL",),
     "LegacyImport": ("IMPORT_BUCKET",),
     "SignHeads": ("HEADS_BUCKET", "HEADS_KEY_ID"),
+    "MessagingInbound": ("INBOUND_MAIL_BUCKET",),
 }
 STACK_VARIABLES = {name for names in (*MODULE_ENVIRONMENT.values(), *OWN_ENVIRONMENT.values()) for name in names} | {
     "STAGE"
@@ -328,7 +341,7 @@ def expected_grants(name: str) -> set:
     )
     if name in ALONE:
         return own | ALONE[name]
-    return own | MODULE_GRANTS[module] | TRIGGERS.get(name, set())
+    return own | MODULE_GRANTS[module] | TRIGGERS.get(name, set()) | OWN_GRANTS.get(name, set())
 
 
 # ---- Tests --------------------------------------------------------------------------------------
@@ -645,3 +658,13 @@ def test_sns_uses_the_data_key_only_for_the_stacks_own_topics(sam):
         "ArnEquals": {"aws:SourceArn": arns},
         "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
     }
+
+
+def test_answers_by_mail_leave_from_the_messaging_api_only(sam):
+    """docs/api.md § MSSanté: SES SendRawEmail from the patients' domain, by one role."""
+    senders = {
+        name
+        for name in functions(sam)
+        if any(action == "ses:SendRawEmail" for action, _, _ in role_grants(sam["Resources"][f"{name}Role"]))
+    }
+    assert senders == {"MessagingApi"}

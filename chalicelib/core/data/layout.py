@@ -320,11 +320,12 @@ def mail_id(message_id_header: str) -> dict[str, Any]:
 # --- the MSSanté directory: the directory table (docs/api.md § MSSanté) -------------------------
 #     MSSADDR#<sha256(casefolded address)> / ENTRY   {address, rpps, name, profession, source}
 DIRECTORY_TABLE = "directory"
+DIRECTORY_PREFIX = "MSSADDR#"
 
 
 def directory_entry(address: str) -> dict[str, Any]:
     """Addresses compare case-insensitively: the key is the digest of the casefolded address."""
-    return {"pk": f"MSSADDR#{_digest(address.casefold())}", "sk": "ENTRY"}
+    return {"pk": f"{DIRECTORY_PREFIX}{_digest(address.casefold())}", "sk": "ENTRY"}
 
 
 # --- the catalogue and the patients' connections: the catalogue table ---------------------------
@@ -407,6 +408,7 @@ _PARTITION_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (  # other partit
     ((CAMPAIGN_PREFIX, NOTICE_PREFIX), ENROLMENT_TABLE),
     ((MIGRATION_PREFIX,), MIGRATION_TABLE),
     ((APP_PREFIX,), CATALOGUE_TABLE),
+    ((DIRECTORY_PREFIX,), DIRECTORY_TABLE),  # born in its own table: never in the one table
 )
 # A content marker is its bucket's module's (core.security.blobs.Bucket), told by its index partition.
 _ORPHANS_TABLES = {orphans_index(bucket): kind for bucket, kind in CONTENT_TABLES.items()}
