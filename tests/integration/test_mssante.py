@@ -434,3 +434,35 @@ def test_hostile_mail_gets_a_5xx_or_is_stored_cleanly(api, world, exchanger, nam
     else:
         assert conversations == [] and conversations_stored() == []
     assert inbound_objects() == []
+
+
+EXTRACT = (
+    "Type BAL|Adresse BAL|Type d'identifiant PP|Identifiant PP|Identification nationale PP|Code profession|"
+    "Libellé profession|Nom d'exercice|Prénom d'exercice|Raison sociale structure\n"
+    f"PER|Paul.Roux@cabinet-nice.mssante.fr|8|8{rpps(21)}|8{rpps(21)}|10|Médecin|ROUX|Paul|Cabinet\n"
+    f"PER|l.petit@pharma.mssante.fr|8|8{rpps(22)}|8{rpps(22)}|21|Pharmacien|PETIT|Lou|Pharmacie\n"
+    f"ORG|secretariat@chu.mssante.fr|||||||CHU|\n"
+    f"PER|ext@gmail.com|8|8{rpps(23)}|8{rpps(23)}|10|Médecin|X|Y|Z\n"
+    f"PER|a.b@labo.mssante.fr|8|8{rpps(24)}|8{rpps(24)}|95|Autre|B|A|Labo\n"
+)
+
+
+def test_the_national_extract_feeds_the_directory(api, admin, cloud, tmp_path, capsys):
+    from tools import import_directory
+
+    path = tmp_path / "Extraction_Correspondance_MSSante.txt"
+    path.write_text(EXTRACT, encoding="utf-8")
+    assert import_directory.main([str(path)]) == 0
+    assert "2 mailboxes put into the directory, 3 lines skipped" in capsys.readouterr().out
+    entry = api.get("/v1/mssante/directory/paul.roux@cabinet-nice.mssante.fr", token=admin).json_body
+    assert entry == {
+        "address": "paul.roux@cabinet-nice.mssante.fr",
+        "rpps": rpps(21),
+        "name": "Paul ROUX",
+        "profession": "medecin",
+    }
+    assert (
+        api.get("/v1/mssante/directory/l.petit@pharma.mssante.fr", token=admin).json_body["profession"] == "pharmacien"
+    )
+    for skipped in ("secretariat@chu.mssante.fr", "a.b@labo.mssante.fr"):
+        assert api.get(f"/v1/mssante/directory/{skipped}", token=admin).status_code == 404
