@@ -3,7 +3,7 @@ MSSanté; the columns read: README § MSSanté directory).
 
 Usage::
 
-    STAGE=prod python -m tools.import_directory Extraction_Correspondance_MSSante.txt [--delimiter "|"]
+    STAGE=prod python -m tools.import_directory <extract file> [--delimiter "|"]
 
 Deployed, it runs on a schedule (nightly, after annuaire.sante.fr publishes its extract) with a
 role that may write the directory table only; it puts every personal mailbox of an RPPS
