@@ -54,9 +54,10 @@ def receive(mail_id: str, mail_from: str, recipients: list[str]) -> mail.Reply:
 def deliver(raw: bytes, mail_from: str, recipients: list[str]) -> mail.Reply:
     """The envelope checked again (deployed, SES asks nothing before DATA), the message parsed, its
     header From in the directory, the recipient's space found: the conversation gets it."""
-    refused = check_sender(mail_from) or (
-        check_recipient(recipients[0], 0) if len(recipients) == 1 else mail.ONE_RECIPIENT
-    )
+    envelope_sender = directory.find(mail_from)
+    if envelope_sender is None:
+        return mail.NOT_IN_DIRECTORY
+    refused = check_recipient(recipients[0], 0) if len(recipients) == 1 else mail.ONE_RECIPIENT
     if refused:
         return refused
     ins = mail.patient_ins(recipients[0])
@@ -64,7 +65,8 @@ def deliver(raw: bytes, mail_from: str, recipients: list[str]) -> mail.Reply:
         parsed = mail.parse(raw)
     except mail.Refused as refusal:
         return refusal.reply
-    author = directory.find(parsed.sender)
+    same = parsed.sender.casefold() == envelope_sender.address.casefold()
+    author = envelope_sender if same else directory.find(parsed.sender)
     if author is None:
         return mail.NOT_IN_DIRECTORY
     patient_id = spaces.patient_id_for(pseudonyms.ins_digest(ins)) if ins else None
