@@ -114,14 +114,18 @@ def free_port() -> int:
 
 @contextmanager
 def started(
-    log: IO, moto_port: int | None = None, api_port: int | None = None, portal_port: int | None = None
+    log: IO,
+    moto_port: int | None = None,
+    api_port: int | None = None,
+    portal_port: int | None = None,
+    smtp_port: int | None = None,
 ) -> Iterator[tuple[str, str, str]]:
     """A whole stack (``python -m devstack run``) in a subprocess, on free ports unless given:
     yields the API's, moto's and the portal's URLs once the API answers; stops it, and everything
     it started, on exit."""
     ports = {
         name: port or free_port()
-        for name, port in (("MOTO", moto_port), ("API", api_port), ("PORTAL", portal_port), ("SMTP", None))
+        for name, port in (("MOTO", moto_port), ("API", api_port), ("PORTAL", portal_port), ("SMTP", smtp_port))
     }
     env = {**os.environ, **{f"MES_{name}_PORT": str(port) for name, port in ports.items()}}
     stack = subprocess.Popen(
