@@ -10,6 +10,7 @@ envelope's checks are the same function's, asked at ``MAIL`` and ``RCPT`` (befor
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import uuid
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
 SMTP_PORT = int(os.environ.get("MES_SMTP_PORT", "2525"))
+# aiosmtpd's own log quotes every command line, RCPT TO included: the patient's address holds the
+# INS (docs/api.md § MSSanté). Its lines are off; the messaging module logs the outcome, codes only.
+logging.getLogger("mail.log").disabled = True
 TRY_AGAIN = "451 4.3.0 Temporary failure: try again later"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import smtplib
 from email import policy
 from email.message import EmailMessage
@@ -16,6 +17,7 @@ import pytest
 from chalicelib.core.security.identifiers import rpps_check_digit
 from chalicelib.core.settings import settings
 from tests.conftest import every_stored_item, invitee, make_ins
+from tests.integration.test_family_messaging import inbox, messages
 
 SECRET = "Votre bilan thyroïdien est normal, TSH à 1,8 mUI/L"
 PDF = b"%PDF-1.7\n" + bytes(range(256)) + b"\nCompte rendu\n%%EOF"
@@ -98,18 +100,6 @@ def send(port: int, message: EmailMessage | bytes, sender: str, recipients: list
         code, text = client.data(raw)
         assert client.noop()[0] == 250  # the server is still there
         return code, text.decode()
-
-
-def inbox(api, who) -> list[dict]:
-    response = api.get("/v1/conversations", token=who)
-    assert response.status_code == 200, response.json_body
-    return response.json_body["items"]
-
-
-def messages(api, conversation_id: str, who) -> list[dict]:
-    response = api.get(f"/v1/conversations/{conversation_id}/messages", token=who)
-    assert response.status_code == 200, response.json_body
-    return response.json_body["items"]
 
 
 def inbound_objects() -> list[dict]:
@@ -381,16 +371,18 @@ def test_a_conversation_begun_through_the_api_sends_no_mail(api, world, token):
 # --- privacy and hostile mail -------------------------------------------------------------------
 
 
-def test_the_ins_address_is_never_logged_keyed_or_stored_in_clear(api, world, exchanger, capsys):
+def test_the_ins_address_is_never_logged_keyed_or_stored_in_clear(api, world, exchanger, capsys, caplog):
     from devstack.outbox import sent
 
+    for logger in ("mail.log", "mes"):  # the SMTP server's every line, and ours
+        caplog.set_level(logging.DEBUG, logger=logger)
     first = mail(DOCTOR, world["address"], Message_ID="<p1@hopital-nord.mssante.fr>")
     assert send(exchanger, first, DOCTOR, [world["address"]])[0] == 250
     send(exchanger, mail("intrus@gmail.com", world["address"]), DOCTOR, [world["address"]])
     (entry,) = inbox(api, world["token"])
     api.post(f"/v1/conversations/{entry['conversation_id']}/messages", {"body": "Merci"}, token=world["token"])
     ins = world["person"]["ins"]
-    output = capsys.readouterr().out + capsys.readouterr().err
+    output = capsys.readouterr().out + capsys.readouterr().err + caplog.text
     # the account holds the INS the enrolment was given (enrolment's): nothing of the mail does
     stored = json.dumps([i for i in every_stored_item() if i["sk"] != "SPACE#ACCOUNT"], default=repr)
     s3 = boto3.client("s3", region_name="eu-west-3")
