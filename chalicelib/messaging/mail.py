@@ -229,6 +229,8 @@ def _attachment(part: Message, media_type: str, index: int) -> Attachment:
         raise Refused(ATTACHMENT_REFUSED)
     if media_type == "application/octet-stream":  # what many mail clients call any file: its bytes say
         media_type = next((kind for magic, kind in _SIGNATURES.items() if data.startswith(magic)), media_type)
+    if media_type == "text/plain":  # kept as UTF-8, as an API attachment (core.http.content)
+        data = _text_of(part).encode()
     if media_type not in ATTACHMENT_TYPES or not content.matches(data, media_type):
         raise Refused(ATTACHMENT_REFUSED)
     name = _printable(part.get_filename() or "").replace("/", "_").replace("\\", "_").strip()

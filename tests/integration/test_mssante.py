@@ -458,3 +458,28 @@ def test_the_national_extract_feeds_the_directory(api, admin, cloud, tmp_path, c
     )
     for skipped in ("secretariat@chu.mssante.fr", "a.b@labo.mssante.fr"):
         assert api.get(f"/v1/mssante/directory/{skipped}", token=admin).status_code == 404
+
+
+def test_the_deployed_path_ses_writes_then_invokes_the_inbound_function(api, world):
+    """What SES's receipt rule does (infra/mail.yaml): the raw message under inbound/<SES message id>,
+    then the function's handler with SES's event; no SMTP server in between."""
+    from chalicelib.messaging import events
+
+    s3 = boto3.client("s3", region_name="eu-west-3")
+    s3.put_object(
+        Bucket=settings().inbound_mail_bucket, Key="inbound/o3b5sesmessageid", Body=wire(mail(DOCTOR, world["address"]))
+    )
+    event = {
+        "Records": [
+            {
+                "eventSource": "aws:ses",
+                "ses": {
+                    "mail": {"messageId": "o3b5sesmessageid", "source": DOCTOR, "destination": [world["address"]]},
+                    "receipt": {"recipients": [world["address"]], "action": {"type": "Lambda"}},
+                },
+            }
+        ]
+    }
+    assert events.messaging_inbound(event, None) == {"disposition": "STOP_RULE_SET"}
+    (entry,) = inbox(api, world["token"])
+    assert entry["professional"]["rpps"] == rpps(1) and inbound_objects() == []

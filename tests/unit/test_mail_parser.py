@@ -92,6 +92,16 @@ def test_refusals(message, reply):
     assert refused.value.reply == reply
 
 
+def test_a_text_attachment_in_latin_1_is_kept_as_utf_8():
+    message = (
+        HEAD + 'Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nVoir la note.\n'
+        '--b\nContent-Type: text/plain; charset=iso-8859-1\nContent-Disposition: attachment; filename="note.txt"\n'
+        "Content-Transfer-Encoding: quoted-printable\n\nFi=E8vre =E0 39=B0C\n--b--\n"
+    )
+    (note,) = mail.parse(raw(message)).attachments
+    assert (note.filename, note.media_type, note.data) == ("note.txt", "text/plain", "Fièvre à 39°C".encode())
+
+
 def test_a_missing_subject_and_a_long_one():
     assert mail.parse((HEAD + "\r\nx").encode()).subject == mail.NO_SUBJECT
     long = mail.parse((HEAD + "Subject: " + "a " * 300 + "\r\n\r\nx").encode()).subject
