@@ -101,6 +101,13 @@ def directory():
     return directory
 
 
+def _address(path_value: str) -> str:
+    """The address as written, whether or not the client percent-encoded its "@"."""
+    from urllib.parse import unquote
+
+    return unquote(path_value)
+
+
 @router.route(
     DIRECTORY,
     "PUT",
@@ -110,16 +117,16 @@ def directory():
 )
 def put_directory_entry(call: Call, address: str):
     """Puts a mailbox of the trust space (a subdomain of mssante.fr) into the directory, or replaces it."""
-    return directory().put(address, call.body)
+    return directory().put(_address(address), call.body)
 
 
 @router.route(DIRECTORY, "GET", access=DIRECTORY_ADMIN, response=lambda: models().DirectoryEntry)
 def get_directory_entry(call: Call, address: str):
     """A mailbox of the directory (addresses compare case-insensitively)."""
-    return directory().get(address)
+    return directory().get(_address(address))
 
 
 @router.route(DIRECTORY, "DELETE", access=DIRECTORY_ADMIN, status=204)
 def delete_directory_entry(call: Call, address: str):
     """Takes a mailbox out of the directory: it may no longer write to patients."""
-    directory().delete(address)
+    directory().delete(_address(address))

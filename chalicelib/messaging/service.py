@@ -200,9 +200,9 @@ def open_conversation(principal: Principal, request: ConversationCreate) -> Open
 
 
 def _open(
-    granted: Authorized, name: str, subject: str, body: str, files: list[File], mail: threads.Received | None = None
+    granted: Authorized, name: str, subject: str, body: str, files: list[File], thread: threads.Received | None = None
 ) -> Opened:
-    """A new conversation with its first message, by the API or by mail (``mail``: its thread)."""
+    """A new conversation with its first message, by the API or by mail (``thread``: the mail's)."""
     patient_id = granted.space.patient_id
     conversation_id = new_id("conv")
     stored = _store_message(patient_id, conversation_id, granted.actor_ref, body, files)
@@ -215,17 +215,17 @@ def _open(
         "subject_sealed": crypto.seal(subject, _subject_context(patient_id, conversation_id)),
         "created_at": sent_at,
         "last_message_at": sent_at,
-        **(mail.entry_fields(patient_id, conversation_id) if mail else {}),
+        **(thread.entry_fields(patient_id, conversation_id) if thread else {}),
     }
     entries = [
         store.put_participant({**common, "role": store.PATIENT, "unread": 1}),
         store.put_participant(
             {**common, "role": store.PROFESSIONAL, "unread": 0, "last_read": stored.item["message_id"]}
         ),
-        *(mail.pointer(conversation_id, granted.actor.id, patient_id) if mail else []),
+        *(thread.pointer(conversation_id, granted.actor.id, patient_id) if thread else []),
     ]
-    action = "message.received" if mail else "conversation.opened"
-    _commit(granted, action, stored.item["message_id"] if mail else conversation_id, stored, entries)
+    action = "message.received" if thread else "conversation.opened"
+    _commit(granted, action, stored.item["message_id"] if thread else conversation_id, stored, entries)
     _tell(granted.items.account, recipient=store.PATIENT)
     return Opened(conversation_id=conversation_id, message_id=stored.item["message_id"], sent_at=sent_at)
 
@@ -301,9 +301,11 @@ def receive_mail(author: DirectoryEntry, patient_id: str, patient_address: str, 
         granted = check(principal, items, CREATE, CONVERSATION)
     except (Forbidden, NotFound):
         return mail.NO_MAILBOX
-    if parsed.message_id and store.mail_pointers([parsed.message_id]):
+    known = store.mail_pointers([parsed.message_id]) if parsed.message_id else []
+    if any(p["rpps"] == author.rpps and p["patient_id"] == patient_id for p in known):
         return mail.DELIVERED  # the same mail again (a retry): delivered once
-    thread = threads.Received(patient_address, author.address, parsed.message_id)
+    # A Message-ID another thread holds already names nothing of this mail's: it is not kept.
+    thread = threads.Received(patient_address, author.address, "" if known else parsed.message_id)
     files = [File(a.filename, a.media_type, a.data) for a in parsed.attachments]
     conversation_id = threads.conversation_of(parsed.references, author.rpps, patient_id)
     try:

@@ -121,7 +121,7 @@ def test_directory_entries_are_put_read_and_deleted_case_insensitively(api, admi
     put = api.put(f"/v1/mssante/directory/{address}", body, token=admin)
     assert put.status_code == 200, put.json_body
     assert put.json_body == {"address": address.lower(), **body}
-    again = api.get("/v1/mssante/directory/jean.dupont@cabinet-lyon.mssante.fr", token=admin)
+    again = api.get("/v1/mssante/directory/jean.dupont%40cabinet-lyon.mssante.fr", token=admin)
     assert again.status_code == 200 and again.json_body == put.json_body
     assert api.delete(f"/v1/mssante/directory/{address.upper()}", token=admin).status_code == 204
     assert api.get(f"/v1/mssante/directory/{address}", token=admin).status_code == 404
@@ -353,6 +353,10 @@ def test_threading_and_the_patients_answer_by_mail(api, world, exchanger):
     # The same mail again (a retry) is delivered once.
     assert send(exchanger, follow, DOCTOR, [world["address"]])[0] == 250
     assert len(messages(api, conversation_id, world["token"])) == 4
+    # Another professional reusing that Message-ID gets their mail delivered, in a thread of its own.
+    reused = mail(OTHER_DOCTOR, world["address"], subject="Autre", Message_ID="<a2@hopital-nord.mssante.fr>")
+    assert send(exchanger, reused, OTHER_DOCTOR, [world["address"]])[0] == 250
+    assert len(inbox(api, world["token"])) == 3 and len(messages(api, conversation_id, world["token"])) == 4
 
 
 def test_a_conversation_begun_through_the_api_sends_no_mail(api, world, token):
