@@ -414,6 +414,7 @@ HOSTILE = {
     ),
     "binary garbage": bytes(range(256)) * 4,
     "header without colon": b"This is not a header\r\n\r\nTexte",
+    "a line over 1,000 bytes": b"X-Long: " + b"a" * 5000 + b"\r\n\r\nTexte",
 }
 
 
