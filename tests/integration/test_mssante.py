@@ -488,3 +488,14 @@ def test_the_deployed_path_ses_writes_then_invokes_the_inbound_function(api, wor
     assert events.messaging_inbound(event, None) == {"disposition": "STOP_RULE_SET"}
     (entry,) = inbox(api, world["token"])
     assert entry["professional"]["rpps"] == rpps(1) and inbound_objects() == []
+
+
+def test_closure_with_deletion_takes_the_mails_threads_too(api, world, exchanger):
+    from devstack import workers
+
+    first = mail(DOCTOR, world["address"], Message_ID="<c1@hopital-nord.mssante.fr>")
+    assert send(exchanger, first, DOCTOR, [world["address"]])[0] == 250
+    assert [i for i in conversations_stored() if i["pk"].startswith("MAILID#")]
+    assert api.post("/v1/me/close", {"delete_now": True}, token=world["token"]).status_code == 200
+    workers.drain_purges()
+    assert conversations_stored() == []
