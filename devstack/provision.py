@@ -217,5 +217,6 @@ def provision(stage: str = "local") -> dict[str, str]:
         "HEADS_BUCKET": outputs["HeadsBucketName"],
         "HEADS_KEY_ID": made["HeadsKey"],
         "INBOUND_MAIL_BUCKET": outputs["InboundMailBucketName"],
+        "DIRECTORY_BUCKET": outputs["DirectoryBucketName"],
         "MAIL_DOMAIN": parameters["MailDomain"],
     }

@@ -57,6 +57,7 @@ STACK_ENVIRONMENT: dict[str, dict[str, Any]] = {
     "HEADS_BUCKET": ref("HeadsBucket"),
     "HEADS_KEY_ID": arn("HeadsKey"),
     "INBOUND_MAIL_BUCKET": ref("InboundMailBucket"),
+    "DIRECTORY_BUCKET": ref("DirectoryBucket"),
     "MAIL_DOMAIN": ref("MailDomain"),
 }
 
@@ -583,6 +584,28 @@ FUNCTIONS: dict[str, Function] = dict(
                 60,
                 environment=("INBOUND_MAIL_BUCKET",),
                 statements=tuple(inbound_mail()),
+            ),
+        ),
+        (
+            # The national MSSanté directory's extract into the directory table, nightly: the
+            # extract read, the table written in batches; nothing else of the module.
+            "MessagingDirectoryImport",
+            Function(
+                "messaging",
+                "messaging-directory-import",
+                1024,
+                900,  # ~800,000 mailboxes in batches of 25
+                environment=("DIRECTORY_BUCKET",),
+                statements=(
+                    *table("BatchWriteItem", of="DirectoryTable"),
+                    allow("DirectoryExtract", ["s3:GetObject"], [sub("${DirectoryBucket.Arn}/*")]),
+                    # ListBucket: without it a missing extract answers 403, not NoSuchKey.
+                    allow("DirectoryExtractListing", ["s3:ListBucket"], [arn("DirectoryBucket")]),
+                    allow(
+                        "DirectoryExtractKey", ["kms:Decrypt"], [KEY], via("s3", {"aws:s3:arn": arn("DirectoryBucket")})
+                    ),
+                ),
+                alone=True,
             ),
         ),
         _hourly("enrolment"),

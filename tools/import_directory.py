@@ -5,11 +5,11 @@ Usage::
 
     STAGE=prod python -m tools.import_directory <extract file> [--delimiter "|"]
 
-Deployed, it runs on a schedule (nightly, after annuaire.sante.fr publishes its extract) with a
-role that may write the directory table only; it puts every personal mailbox of an RPPS
-professional (chalicelib/messaging/directory.py import_extract) and prints counts only, never a
-line of the file (it names people). An entry the extract no longer holds stays until a
-``directory_admin`` deletes it.
+Deployed, the same import runs nightly in the messaging module's directory import function, on
+the extract put into the directory bucket (chalicelib/messaging/events.py); this command is for a
+file at hand. It puts every personal mailbox of an RPPS professional (import_extract in
+chalicelib/messaging/directory.py) and prints counts only, never a line of the file (it names
+people). An entry the extract no longer holds stays until a ``directory_admin`` deletes it.
 
 Exit codes: 0 done, 2 bad usage or unreadable file.
 """

@@ -117,6 +117,30 @@ def import_extract(lines: Iterable[str], delimiter: str = "|") -> Imported:
     return counts
 
 
+EXTRACT_KEY = "extract/Extraction_Correspondance_MSSante.txt"  # where the nightly download puts it
+
+
+def import_latest() -> Imported | None:
+    """The nightly import (events.py): the extract in the directory bucket, if one is there; the
+    object is kept (versioned: the previous nights' stay a week), the counts logged."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib.core import logs
+    from chalicelib.core.settings import settings
+
+    try:
+        stored = aws.client("s3").get_object(Bucket=settings().directory_bucket, Key=EXTRACT_KEY)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "NoSuchKey":
+            raise
+        logs.warning("no MSSante directory extract to import")
+        return None
+    lines = (line.decode("utf-8-sig") for line in stored["Body"].iter_lines(keepends=True))
+    counts = import_extract(lines)
+    logs.info("MSSante directory imported", entries=counts.entries, skipped=counts.skipped)
+    return counts
+
+
 def _extract_item(row: dict) -> dict | None:
     cell = {name: (row.get(column) or "").strip() for name, column in COLUMNS.items()}
     profession = PROFESSION_CODES.get(cell["profession"])

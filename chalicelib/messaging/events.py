@@ -6,7 +6,7 @@ checks before DATA."""
 
 from __future__ import annotations
 
-from chalice import Blueprint, Rate
+from chalice import Blueprint, Cron, Rate
 
 from chalicelib.core.data import purge
 
@@ -60,3 +60,14 @@ def messaging_inbound(event, context) -> dict:
         ses = record["ses"]
         receive_mail(ses["mail"]["messageId"], ses["mail"]["source"], list(ses["receipt"]["recipients"]))
     return {"disposition": "STOP_RULE_SET"}
+
+
+def import_directory() -> None:
+    from chalicelib.messaging import directory
+
+    directory.import_latest()
+
+
+@blueprint.schedule(Cron(0, 5, "*", "*", "?", "*"))  # 05:00 UTC, after annuaire.sante.fr's nightly extract
+def messaging_directory_import(event) -> None:
+    import_directory()

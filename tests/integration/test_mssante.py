@@ -444,6 +444,19 @@ EXTRACT = (
 )
 
 
+def test_the_nightly_import_reads_the_extract_in_the_directory_bucket(api, admin):
+    from chalicelib.messaging import events
+    from chalicelib.messaging.directory import EXTRACT_KEY
+
+    events.import_directory()  # no extract yet: nothing to do, no failure
+    s3 = boto3.client("s3", region_name="eu-west-3")
+    s3.put_object(Bucket=settings().directory_bucket, Key=EXTRACT_KEY, Body=("\ufeff" + EXTRACT).encode())
+    events.import_directory()
+    entry = api.get("/v1/mssante/directory/paul.roux@cabinet-nice.mssante.fr", token=admin)
+    assert entry.status_code == 200 and entry.json_body["rpps"] == rpps(21)
+    assert api.get("/v1/mssante/directory/secretariat@chu.mssante.fr", token=admin).status_code == 404
+
+
 def test_the_national_extract_feeds_the_directory(api, admin, cloud, tmp_path, capsys):
     from tools import import_directory
 

@@ -28,10 +28,11 @@ def test_buckets_are_private_and_those_holding_health_data_kms_encrypted_and_log
         "AccessLogsBucket",
         "HeadsBucket",
         "InboundMailBucket",
+        "DirectoryBucket",
     }
     for bucket in buckets.values():
         assert all(bucket["PublicAccessBlockConfiguration"].values())
-    for name in ("DocumentsBucket", "MessagesBucket", "ImportBucket", "InboundMailBucket"):
+    for name in ("DocumentsBucket", "MessagesBucket", "ImportBucket", "InboundMailBucket", "DirectoryBucket"):
         bucket = buckets[name]
         (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         assert rule["ServerSideEncryptionByDefault"] == {
