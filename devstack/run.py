@@ -77,6 +77,9 @@ def _start(children: list[subprocess.Popen]) -> None:
     os.environ.update(api_env)
     ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
     ENV_FILE.write_text(json.dumps(api_env, indent=2))
+    # Before the API answers (a busy port stops the stack before anyone uses it); in this process,
+    # on the environment just set: a daemon thread, gone with it.
+    smtp_server.start(smtp_server.SMTP_PORT)
     chalice = [
         sys.executable,
         "-m",
@@ -92,7 +95,6 @@ def _start(children: list[subprocess.Popen]) -> None:
     children.append(subprocess.Popen(chalice, cwd=keys.ROOT))
     _wait_for(f"http://127.0.0.1:{API_PORT}/v1/health", children, timeout=60)
     threading.Thread(target=run_workers, daemon=True).start()
-    smtp_server.start(smtp_server.SMTP_PORT)  # in this process: a daemon thread, gone with it
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
