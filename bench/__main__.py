@@ -18,6 +18,7 @@ SUITE = [
     ("crypto", "Encryption throughput", []),
     ("calls_profile", "AWS calls per request: profile, catalogue, export", []),
     ("calls_messaging", "AWS calls per request: messaging and agenda", []),
+    ("mssante", "MSSanté mail through SMTP: delivered per second, AWS calls per message", []),
     ("legacy_import", "Legacy DMP import: throughput and cost per million archives", []),
     ("portal", "Patient portal in Chromium: first load, documents list", []),
     ("calls_families", "AWS calls per request: a legal representative beside the patient", []),

@@ -32,7 +32,7 @@ from devstack.run import API_PORT, _wait_for
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 STACK_LOG = keys.ROOT / "build" / "fuzz-stack.log"
-ROLES = ("enrolment_agent", "patient", "professional", "catalogue_admin", "migration_operator")
+ROLES = ("enrolment_agent", "patient", "professional", "catalogue_admin", "migration_operator", "directory_admin")
 DENIED_ROLE = "insurer"  # a role of the platform that may call no operation of this API
 DENIED_EXAMPLES = 2
 

@@ -1,4 +1,5 @@
-"""Notifications the local stack sent, read back from moto: SES emails and print-queue letters.
+"""Notifications the local stack sent, read back from moto: SES emails, print-queue letters and
+the patients' answers by MSSanté mail (SES raw emails: ``channel: mssante``, fields decoded).
 
 What moto holds is read where moto runs: in the tests, in this process (``sent()``); for the
 devstack's moto server, through the route it adds for this (``ROUTE``, devstack/moto_server.py),
@@ -20,7 +21,7 @@ ROUTE = "/devstack/outbox"
 
 def held() -> dict[str, list]:
     """The emails SES sent and the bodies of the messages on SQS queues, in the process running moto."""
-    from moto.ses.models import Message, ses_backends
+    from moto.ses.models import Message, RawMessage, ses_backends
     from moto.sqs.models import sqs_backends
 
     emails = [
@@ -29,19 +30,27 @@ def held() -> dict[str, list]:
         for message in list(backend.sent_messages)  # type: ignore[attr-defined]  # typed as moto's BaseBackend
         if isinstance(message, Message)
     ]
+    raw = [
+        message.raw_data
+        for _, _, backend in ses_backends.iter_backends()
+        for message in list(backend.sent_messages)  # type: ignore[attr-defined]  # as above
+        if isinstance(message, RawMessage)
+    ]
     queued = [
         message.body
         for _, _, backend in sqs_backends.iter_backends()
         for queue in list(backend.queues.values())  # type: ignore[attr-defined]  # as above
         for message in queue.messages
     ]
-    return {"emails": emails, "queued": queued}
+    return {"emails": emails, "queued": queued, "raw": raw}
 
 
 def notifications(records: dict[str, list]) -> Iterator[dict[str, Any]]:
     for email in records["emails"]:
         for address in email["to"]:
             yield {"channel": "email", "to": address, "subject": email["subject"], "body": email["body"]}
+    for raw in records.get("raw", []):
+        yield mssante_mail(raw)
     for body in records["queued"]:
         try:
             letter = json.loads(body)
@@ -49,6 +58,29 @@ def notifications(records: dict[str, list]) -> Iterator[dict[str, Any]]:
             continue
         if isinstance(letter, dict) and letter.get("channel") == "letter":
             yield letter
+
+
+def mssante_mail(raw: str | bytes) -> dict[str, Any]:
+    """A raw mail as the outbox shows it: decoded text, the attachments' names and types."""
+    from email import policy
+    from email.parser import BytesParser
+
+    message = BytesParser(policy=policy.default).parsebytes(raw.encode() if isinstance(raw, str) else raw)
+    text = message.get_body(preferencelist=("plain",))
+    return {
+        "channel": "mssante",
+        "to": str(message["To"]),
+        "from": str(message["From"]),
+        "subject": str(message["Subject"]),
+        "body": text.get_content() if text is not None else "",
+        "message_id": str(message["Message-ID"]),
+        "in_reply_to": str(message.get("In-Reply-To", "")),
+        "attachments": [
+            {"filename": part.get_filename(), "media_type": part.get_content_type()}
+            for part in message.iter_attachments()
+        ],
+        "raw": raw if isinstance(raw, str) else raw.decode(errors="replace"),
+    }
 
 
 def server_records(endpoint: str = MOTO) -> dict[str, list]:

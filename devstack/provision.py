@@ -88,7 +88,11 @@ def _secret(session: Any, props: dict) -> None:
 
 
 def _email_identity(session: Any, props: dict) -> None:
-    session.client("ses").verify_email_identity(EmailAddress=props["EmailIdentity"])
+    identity = props["EmailIdentity"]
+    if "@" in identity:
+        session.client("ses").verify_email_identity(EmailAddress=identity)
+    else:  # a domain (the patients' MSSanté domain)
+        session.client("ses").verify_domain_identity(Domain=identity)
 
 
 def _asymmetric_key(session: Any, props: dict) -> str:
@@ -212,4 +216,7 @@ def provision(stage: str = "local") -> dict[str, str]:
         "LEGACY_IMPORT_STATE_MACHINE_ARN": machine_arns["LegacyImportStateMachine"],
         "HEADS_BUCKET": outputs["HeadsBucketName"],
         "HEADS_KEY_ID": made["HeadsKey"],
+        "INBOUND_MAIL_BUCKET": outputs["InboundMailBucketName"],
+        "DIRECTORY_BUCKET": outputs["DirectoryBucketName"],
+        "MAIL_DOMAIN": parameters["MailDomain"],
     }

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import IO
 
-from devstack import keys, portal_server
+from devstack import keys, portal_server, smtp_server
 from devstack.provision import REGION, provision
 from devstack.workers import run_workers
 
@@ -77,6 +77,9 @@ def _start(children: list[subprocess.Popen]) -> None:
     os.environ.update(api_env)
     ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
     ENV_FILE.write_text(json.dumps(api_env, indent=2))
+    # Before the API answers (a busy port stops the stack before anyone uses it); in this process,
+    # on the environment just set: a daemon thread, gone with it.
+    smtp_server.start(smtp_server.SMTP_PORT)
     chalice = [
         sys.executable,
         "-m",
@@ -113,13 +116,18 @@ def free_port() -> int:
 
 @contextmanager
 def started(
-    log: IO, moto_port: int | None = None, api_port: int | None = None, portal_port: int | None = None
+    log: IO,
+    moto_port: int | None = None,
+    api_port: int | None = None,
+    portal_port: int | None = None,
+    smtp_port: int | None = None,
 ) -> Iterator[tuple[str, str, str]]:
     """A whole stack (``python -m devstack run``) in a subprocess, on free ports unless given:
     yields the API's, moto's and the portal's URLs once the API answers; stops it, and everything
     it started, on exit."""
     ports = {
-        name: port or free_port() for name, port in (("MOTO", moto_port), ("API", api_port), ("PORTAL", portal_port))
+        name: port or free_port()
+        for name, port in (("MOTO", moto_port), ("API", api_port), ("PORTAL", portal_port), ("SMTP", smtp_port))
     }
     env = {**os.environ, **{f"MES_{name}_PORT": str(port) for name, port in ports.items()}}
     stack = subprocess.Popen(
@@ -170,4 +178,5 @@ Mon espace santé runs at http://127.0.0.1:{API_PORT} (moto at {ENDPOINT}).
                    -X POST -H 'Content-Type: application/json' -d '{{"name": "Vague 1"}}' \\
                    http://127.0.0.1:{API_PORT}/v1/enrolment/campaigns
   Notifications: .venv/bin/python -m devstack outbox
+  MSSanté mail:  SMTP on 127.0.0.1:{smtp_server.SMTP_PORT} (MES_SMTP_PORT), the patients' mail exchanger
 Ctrl-C stops everything."""

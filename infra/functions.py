@@ -56,6 +56,9 @@ STACK_ENVIRONMENT: dict[str, dict[str, Any]] = {
     "LEGACY_IMPORT_STATE_MACHINE_ARN": ref("LegacyImportStateMachine"),
     "HEADS_BUCKET": ref("HeadsBucket"),
     "HEADS_KEY_ID": arn("HeadsKey"),
+    "INBOUND_MAIL_BUCKET": ref("InboundMailBucket"),
+    "DIRECTORY_BUCKET": ref("DirectoryBucket"),
+    "MAIL_DOMAIN": ref("MailDomain"),
 }
 
 # ---- Permission building blocks ----------------------------------------------------------------
@@ -167,6 +170,26 @@ def emails() -> list[dict[str, Any]]:
     """core/policy/notify.py send_email: only as the stack's sender."""
     identity = sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderEmail}")
     return [allow("Emails", ["ses:SendEmail"], [identity], {"StringEquals": {"ses:FromAddress": ref("SenderEmail")}})]
+
+
+def raw_emails() -> list[dict[str, Any]]:
+    """chalicelib/messaging/threads.py send: a patient's answer by MSSanté mail, from the patients'
+    domain only (its From holds the INS: no single address to pin)."""
+    identity = sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailDomain}")
+    return [allow("MailAnswers", ["ses:SendRawEmail"], [identity])]
+
+
+def inbound_mail() -> list[dict[str, Any]]:
+    """chalicelib/messaging/inbound.py receive: the raw message SES wrote, read, then that version
+    deleted; SSE-KMS through S3 for this bucket only."""
+    return [
+        allow(
+            "InboundMail",
+            ["s3:GetObject", "s3:DeleteObjectVersion"],
+            [sub("${InboundMailBucket.Arn}/*")],
+        ),
+        allow("InboundMailKey", ["kms:Decrypt"], [KEY], via("s3", {"aws:s3:arn": arn("InboundMailBucket")})),
+    ]
 
 
 def sends_to(queue: str) -> list[dict[str, Any]]:
@@ -374,12 +397,14 @@ MODULES: dict[str, Module] = {
     ),
     # Conversations (inboxes indexed) in its own table, the spaces they are about read (a
     # professional's in batches) and checked in its transactions; bodies and attachments in their
-    # own bucket, subjects sealed: all for the "message" purpose.
+    # own bucket, subjects sealed: all for the "message" purpose. The MSSanté directory in its own
+    # table (docs/api.md § MSSanté); mails' Message-IDs found in batches.
     "messaging": Module(
-        (*SPACE_ENV, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL"),
+        (*SPACE_ENV, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL", "MAIL_DOMAIN"),
         (
             *table(*READ, "BatchGetItem", "ConditionCheckItem"),
-            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="MessagingTable"),
+            *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", "BatchGetItem", index=True, of="MessagingTable"),
+            *table("GetItem", "PutItem", "DeleteItem", of="DirectoryTable"),
             *history(),
             *peppers(),
             *cursors(),
@@ -494,7 +519,17 @@ FUNCTIONS: dict[str, Function] = dict(
         _api("profile", 512, 10),
         _api("catalogue", 512, 10),
         _api("export", 1024, 29),
-        _api("messaging", 1769, 29),
+        (
+            "MessagingApi",
+            Function(
+                "messaging",
+                "messaging",
+                1769,
+                29,
+                reserved=api_reserved("messaging"),
+                statements=tuple(raw_emails()),  # the patient's answer by mail: this function only
+            ),
+        ),
         _api("agenda", 512, 10),
         _api("migration", 512, 10),
         (
@@ -549,6 +584,41 @@ FUNCTIONS: dict[str, Function] = dict(
                     # IAM cannot scope the task tokens of a service integration: Resource "*".
                     allow("ImportAnswers", ["states:SendTaskSuccess", "states:SendTaskFailure"], ["*"]),
                 ),
+            ),
+        ),
+        (
+            # MSSanté mail (docs/api.md § MSSanté): invoked by SES's receipt rule (infra/mail.yaml)
+            # once the raw message is in the inbound bucket.
+            "MessagingInbound",
+            Function(
+                "messaging",
+                "messaging-inbound",
+                1769,  # a 10 MB message parsed, its attachments encrypted
+                60,
+                environment=("INBOUND_MAIL_BUCKET",),
+                statements=tuple(inbound_mail()),
+            ),
+        ),
+        (
+            # The national MSSanté directory's extract into the directory table, nightly: the
+            # extract read, the table written in batches; nothing else of the module.
+            "MessagingDirectoryImport",
+            Function(
+                "messaging",
+                "messaging-directory-import",
+                1024,
+                900,  # ~800,000 mailboxes in batches of 25
+                environment=("DIRECTORY_BUCKET",),
+                statements=(
+                    *table("BatchWriteItem", of="DirectoryTable"),
+                    allow("DirectoryExtract", ["s3:GetObject"], [sub("${DirectoryBucket.Arn}/*")]),
+                    # ListBucket: without it a missing extract answers 403, not NoSuchKey.
+                    allow("DirectoryExtractListing", ["s3:ListBucket"], [arn("DirectoryBucket")]),
+                    allow(
+                        "DirectoryExtractKey", ["kms:Decrypt"], [KEY], via("s3", {"aws:s3:arn": arn("DirectoryBucket")})
+                    ),
+                ),
+                alone=True,
             ),
         ),
         _hourly("enrolment"),

@@ -4,9 +4,9 @@
 
 1. renders infra/template.yaml (ASL inlined, see infra/render.py) and deep-merges each of
    OVERLAYS over it (infra/api.yaml: the REST API's gateway responses, throttling, access logs,
-   tracing, WAF); fills the per-stage parameter defaults (Stage, WebOrigin, SenderEmail) from
-   .chalice/config.json, and merges the patient portal's resources (infra/portal.yaml, see
-   infra/portal.py);
+   tracing, WAF; infra/mail.yaml: SES receiving for MSSanté); fills the per-stage parameter
+   defaults (Stage, WebOrigin, SenderEmail) from .chalice/config.json, and merges the patient
+   portal's resources (infra/portal.yaml, see infra/portal.py);
 2. finds which module serves which route: each ``chalicelib.<module>.function.app``'s routes;
 3. writes the whole API's OpenAPI document into the platform function's package
    (chalicelib/platform/openapi.json, removed afterwards);
@@ -50,7 +50,8 @@ from infra.render import INFRA_DIR, load_template, render
 PROJECT_DIR = INFRA_DIR.parent
 # Merged in this order over the rendered template.yaml; never provisioned on their own.
 API_OVERLAY = INFRA_DIR / "api.yaml"  # also read by devstack/api_server.py: its gateway responses
-OVERLAYS = (API_OVERLAY,)
+MAIL_OVERLAY = INFRA_DIR / "mail.yaml"  # SES receiving for MSSanté: it names a function Chalice generates
+OVERLAYS = (API_OVERLAY, MAIL_OVERLAY)
 CHALICE_CONFIG = PROJECT_DIR / ".chalice" / "config.json"
 CHALICE_API_HANDLER = "APIHandler"  # Chalice's logical id of its one function for every route
 _CHALICE = "import sys; from chalice.cli import main; sys.argv[0] = 'chalice'; sys.exit(main())"
@@ -386,7 +387,7 @@ def check_wiring(sam: dict[str, Any], routes: Routes, overlays: list[dict[str, A
         for variable, value in functions.environment(name).items():
             if properties["Environment"]["Variables"].get(variable) != value:
                 problems.append(f"{name}: {variable} not taken from the stack")
-            if variable != "STAGE" and not references(value) <= granted:
+            if variable != "STAGE" and not references(value) - set(sam.get("Parameters", {})) <= granted:
                 problems.append(f"{name}: {variable} names a resource its role cannot reach")
         trigger = FUNCTIONS[name].trigger
         if trigger:

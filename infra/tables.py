@@ -18,6 +18,7 @@ MODULE_TABLES: dict[str, str] = {
     "AgendaTable": "agenda",
     "DocumentsTable": "documents",
     "HistoryTable": "history",
+    "DirectoryTable": "directory",
 }
 
 

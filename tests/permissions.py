@@ -49,6 +49,7 @@ def granted(statements: list[dict]) -> set[Grant]:
 FUNCTION: ContextVar[str | None] = ContextVar("function", default=None)
 IAM_PREFIX = {"stepfunctions": "states"}
 SES_IDENTITY = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderEmail}"
+MAIL_IDENTITY = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailDomain}"
 ITEM_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",
@@ -110,6 +111,8 @@ def needs(service: str, operation: str, params: dict, names: dict[str, str]) -> 
         if operation == "DeleteObjects":
             versioned = any("VersionId" in o for o in params["Delete"]["Objects"])
             return [Need("s3:DeleteObjectVersion" if versioned else "s3:DeleteObject", f"${{{bucket}.Arn}}/*")]
+        if operation == "DeleteObject" and "VersionId" in params:
+            return [Need("s3:DeleteObjectVersion", f"${{{bucket}.Arn}}/*")]
         return [Need(f"s3:{operation}", f"${{{bucket}.Arn}}/*")]
     if service == "sqs":
         action = "SendMessage" if operation == "SendMessageBatch" else operation
@@ -122,6 +125,8 @@ def needs(service: str, operation: str, params: dict, names: dict[str, str]) -> 
         return [Need(f"states:{operation}", names[params["stateMachineArn"].rsplit(":", 1)[1]])]
     if service == "secretsmanager":
         return [Need(f"secretsmanager:{operation}", names[params["SecretId"]])]
+    if service == "ses" and operation == "SendRawEmail":  # from the patients' domain (the From holds the INS)
+        return [Need("ses:SendRawEmail", MAIL_IDENTITY)]
     if service == "ses":
         return [Need(f"ses:{operation}", SES_IDENTITY, {"ses:FromAddress": params["Source"]})]
     if service == "kms":

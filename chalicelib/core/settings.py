@@ -31,6 +31,10 @@ class Settings:
     # The activity history's signed heads (core.history.heads): where they are kept, what signs them.
     heads_bucket: str = ""
     heads_key_id: str = ""
+    # MSSanté (docs/api.md § MSSanté): where SES writes the raw inbound mail; the patients' mail domain.
+    inbound_mail_bucket: str = ""
+    directory_bucket: str = ""  # where the national directory's extract is put for its nightly import
+    mail_domain: str = "patient.mssante.fr"
     sender_email: str = "no-reply@monespacesante.example"
     # Authentication: trusted issuers and where their keys are (inline JWKS or a URL).
     token_issuers: tuple[str, ...] = ()
@@ -60,6 +64,9 @@ class Settings:
             legacy_import_state_machine_arn=env("LEGACY_IMPORT_STATE_MACHINE_ARN", ""),
             heads_bucket=env("HEADS_BUCKET", ""),
             heads_key_id=env("HEADS_KEY_ID", ""),
+            inbound_mail_bucket=env("INBOUND_MAIL_BUCKET", ""),
+            directory_bucket=env("DIRECTORY_BUCKET", ""),
+            mail_domain=env("MAIL_DOMAIN", "patient.mssante.fr"),
             sender_email=env("SENDER_EMAIL", "no-reply@monespacesante.example"),
             token_issuers=_list("TOKEN_ISSUERS"),
             token_audience=env("TOKEN_AUDIENCE", "mon-espace-sante-api"),

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from chalicelib.core.http.fields import MediaType
+from chalicelib.core.http.fields import MediaType, Rpps
 from chalicelib.core.http.pagination import Page, PageQuery
 from chalicelib.core.models import ActorRef, Model, Strict
+from chalicelib.core.security.identifiers import PROFESSIONS
 
 MAX_ATTACHMENTS = 5
 
@@ -89,3 +90,23 @@ class MessagePage(Page[Message]):
 
 class MessageQuery(PageQuery):
     pass
+
+
+class DirectoryEntryIn(Strict):
+    rpps: Rpps
+    name: str = Field(min_length=1, max_length=200)
+    profession: str = Field(description="One of the professions of a token's profession claim (docs/api.md § Tokens).")
+
+    @field_validator("profession")
+    @classmethod
+    def known_profession(cls, value: str) -> str:
+        if value not in PROFESSIONS:
+            raise ValueError("one of: " + ", ".join(sorted(PROFESSIONS)))
+        return value
+
+
+class DirectoryEntry(Model):
+    address: str
+    rpps: str
+    name: str
+    profession: str

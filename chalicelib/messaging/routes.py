@@ -88,3 +88,45 @@ def reply(call: Call, conversation_id: str):
 def attachment(call: Call, conversation_id: str, message_id: str, index: str):
     """An attachment's bytes, with its media type as Content-Type."""
     return service().attachment(call.principal, conversation_id, message_id, index)
+
+
+# --- the MSSanté directory (docs/api.md § MSSanté) ----------------------------------------------
+DIRECTORY_ADMIN = roles("directory_admin")
+DIRECTORY = "/v1/mssante/directory/{address}"
+
+
+def directory():
+    from chalicelib.messaging import directory
+
+    return directory
+
+
+def _address(path_value: str) -> str:
+    """The address as written, whether or not the client percent-encoded its "@"."""
+    from urllib.parse import unquote
+
+    return unquote(path_value)
+
+
+@router.route(
+    DIRECTORY,
+    "PUT",
+    access=DIRECTORY_ADMIN,
+    body=lambda: models().DirectoryEntryIn,
+    response=lambda: models().DirectoryEntry,
+)
+def put_directory_entry(call: Call, address: str):
+    """Puts a mailbox of the trust space (a subdomain of mssante.fr) into the directory, or replaces it."""
+    return directory().put(_address(address), call.body)
+
+
+@router.route(DIRECTORY, "GET", access=DIRECTORY_ADMIN, response=lambda: models().DirectoryEntry)
+def get_directory_entry(call: Call, address: str):
+    """A mailbox of the directory (addresses compare case-insensitively)."""
+    return directory().get(_address(address))
+
+
+@router.route(DIRECTORY, "DELETE", access=DIRECTORY_ADMIN, status=204)
+def delete_directory_entry(call: Call, address: str):
+    """Takes a mailbox out of the directory: it may no longer write to patients."""
+    directory().delete(_address(address))

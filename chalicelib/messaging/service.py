@@ -38,13 +38,14 @@ from chalicelib.core.policy.gate import Authorized, actor_of, check, load_space,
 from chalicelib.core.policy.notify import notify_space
 from chalicelib.core.security import blobs, crypto, pseudonyms
 from chalicelib.core.security.auth import Principal
-from chalicelib.messaging import notices, store
+from chalicelib.messaging import mail, notices, store, threads
 from chalicelib.messaging.models import (
     AttachmentIn,
     AttachmentOut,
     Conversation,
     ConversationCreate,
     ConversationPage,
+    DirectoryEntry,
     Message,
     MessageCreate,
     MessagePage,
@@ -95,35 +96,48 @@ class _Stored:
     object_keys: list[str]
 
 
-def _store_message(
-    patient_id: str, conversation_id: str, author: ActorRef, body: str, attachments: list[AttachmentIn]
-) -> _Stored:
-    """Checks the attachments (type and size, as documents), encrypts and uploads body and files.
-    The caller's transaction must delete the markers of ``object_keys``; on failure it abandons them."""
-    files = [
-        content.check(a.content_base64, a.media_type, field=f"attachments.{i}.content_base64")
+@dataclass(frozen=True)
+class File:
+    filename: str
+    media_type: str
+    data: bytes
+
+
+def _files(attachments: list[AttachmentIn]) -> list[File]:
+    """The attachments' bytes, checked as documents' are (type and size)."""
+    return [
+        File(
+            a.filename,
+            a.media_type,
+            content.check(a.content_base64, a.media_type, field=f"attachments.{i}.content_base64"),
+        )
         for i, a in enumerate(attachments)
     ]
+
+
+def _store_message(patient_id: str, conversation_id: str, author: ActorRef, body: str, files: list[File]) -> _Stored:
+    """Encrypts and uploads body and files (checked already). The caller's transaction must delete
+    the markers of ``object_keys``; on failure it abandons them."""
     message_id = new_sortable_id("msg")
     owner = store.owner(conversation_id, message_id)
-    envelope = json.dumps({"body": body, "filenames": [a.filename for a in attachments]}, ensure_ascii=False).encode()
+    envelope = json.dumps({"body": body, "filenames": [f.filename for f in files]}, ensure_ascii=False).encode()
     stored: list[str] = []
     try:
         body_key = store.body_object_key(message_id)
         stored.append(body_key)
         body_sha = CONTENT.store(body_key, envelope, _context(patient_id, conversation_id, message_id, "body"), owner)
         parts = []
-        for index, (attachment, data) in enumerate(zip(attachments, files, strict=True)):
+        for index, file in enumerate(files):
             key = store.attachment_object_key(message_id, index)
             stored.append(key)
             sha = CONTENT.store(
-                key, data, _context(patient_id, conversation_id, message_id, f"attachment-{index}"), owner
+                key, file.data, _context(patient_id, conversation_id, message_id, f"attachment-{index}"), owner
             )
             parts.append(
                 {
                     "index": index,
-                    "media_type": attachment.media_type,
-                    "size": len(data),
+                    "media_type": file.media_type,
+                    "size": len(file.data),
                     "sha256": sha,
                     "object_key": key,
                 }
@@ -182,41 +196,75 @@ def _decide_again(granted: Authorized) -> None:
 def open_conversation(principal: Principal, request: ConversationCreate) -> Opened:
     items = load_space(request.patient_id)
     granted = _gate(principal, items, CREATE)
+    return _open(granted, principal.name, request.subject, request.body, _files(request.attachments))
+
+
+def _open(
+    granted: Authorized, name: str, subject: str, body: str, files: list[File], thread: threads.Received | None = None
+) -> Opened:
+    """A new conversation with its first message, by the API or by mail (``thread``: the mail's)."""
     patient_id = granted.space.patient_id
     conversation_id = new_id("conv")
-    stored = _store_message(patient_id, conversation_id, granted.actor_ref, request.body, request.attachments)
+    stored = _store_message(patient_id, conversation_id, granted.actor_ref, body, files)
     sent_at = stored.item["sent_at"]
     common = {
         "conversation_id": conversation_id,
         "patient_id": patient_id,
         "rpps": granted.actor.id,
-        "professional_name": principal.name,
-        "subject_sealed": crypto.seal(request.subject, _subject_context(patient_id, conversation_id)),
+        "professional_name": name,
+        "subject_sealed": crypto.seal(subject, _subject_context(patient_id, conversation_id)),
         "created_at": sent_at,
         "last_message_at": sent_at,
+        **(thread.entry_fields(patient_id, conversation_id) if thread else {}),
     }
     entries = [
         store.put_participant({**common, "role": store.PATIENT, "unread": 1}),
         store.put_participant(
             {**common, "role": store.PROFESSIONAL, "unread": 0, "last_read": stored.item["message_id"]}
         ),
+        *(thread.pointer(conversation_id, granted.actor.id, patient_id) if thread else []),
     ]
-    _commit(granted, "conversation.opened", conversation_id, stored, entries)
+    action = "message.received" if thread else "conversation.opened"
+    _commit(granted, action, stored.item["message_id"] if thread else conversation_id, stored, entries)
     _tell(granted.items.account, recipient=store.PATIENT)
     return Opened(conversation_id=conversation_id, message_id=stored.item["message_id"], sent_at=sent_at)
 
 
 def reply(principal: Principal, conversation_id: str, request: MessageCreate) -> Sent:
-    granted, _entries, role = _participant(principal, conversation_id, MESSAGE)
+    """A message in the conversation; the patient's side's answer in a conversation begun by mail
+    also goes back by mail (docs/api.md § MSSanté)."""
+    granted, entries, role = _participant(principal, conversation_id, MESSAGE)
+    files = _files(request.attachments)
+    by_mail = threads.outgoing(entries) if role == store.PATIENT else None
+    sent = _add(granted, conversation_id, role, request.body, files, by_mail.pointer() if by_mail else [])
+    if by_mail:
+        threads.send(by_mail, request.body, files)
+    return sent
+
+
+def _add(
+    granted: Authorized,
+    conversation_id: str,
+    role: str,
+    body: str,
+    files: list[File],
+    extra: list[dict],
+    *,
+    action: str = "message.sent",
+    also: dict | None = None,
+) -> Sent:
+    """A new message in a conversation by ``role``'s side, with ``extra`` writes in its transaction
+    and ``also`` set on the author's side's inbox entry."""
     patient_id = granted.space.patient_id
-    stored = _store_message(patient_id, conversation_id, granted.actor_ref, request.body, request.attachments)
+    stored = _store_message(patient_id, conversation_id, granted.actor_ref, body, files)
     sent_at = stored.item["sent_at"]
     other = store.PROFESSIONAL if role == store.PATIENT else store.PATIENT
     updates = [
-        store.touch_participant(conversation_id, role, sent_at, recipient=False),
+        store.touch_participant(conversation_id, role, sent_at, recipient=False, also=also),
         store.touch_participant(conversation_id, other, sent_at, recipient=True),
+        *extra,
     ]
-    _commit(granted, "message.sent", stored.item["message_id"], stored, updates)
+    _commit(granted, action, stored.item["message_id"], stored, updates)
     _tell(granted.items.account, recipient=other)
     return Sent(conversation_id=conversation_id, message_id=stored.item["message_id"], sent_at=sent_at)
 
@@ -232,6 +280,51 @@ def _tell(account: dict, recipient: str) -> None:
         notify_space(account, *notices.new_message(), purpose="message", today=clock.now().date(), letters=False)
     except Exception:  # noqa: BLE001 - the message is sent whatever happens here
         logs.error("message notification failed", exc_info=True)
+
+
+# --- MSSanté mail ---------------------------------------------------------------------------------
+
+
+def receive_mail(author: DirectoryEntry, patient_id: str, patient_address: str, parsed: mail.Parsed) -> mail.Reply:
+    """A professional's mail into the patient's messaging: a new conversation, or a message in the
+    one with this professional that it answers. The access policy decides as for a message sent
+    through the API (a closed space, a blocked professional: no such mailbox)."""
+    principal = Principal(
+        role="professional",
+        sub=f"mssante:{author.rpps}",
+        claims={"rpps": author.rpps, "profession": author.profession, "name": author.name},
+    )
+    items = spaces.load(patient_id)
+    if items is None:
+        return mail.NO_MAILBOX
+    try:
+        granted = check(principal, items, CREATE, CONVERSATION)
+    except (Forbidden, NotFound):
+        return mail.NO_MAILBOX
+    known = store.mail_pointers([parsed.message_id]) if parsed.message_id else []
+    if any(p["rpps"] == author.rpps and p["patient_id"] == patient_id for p in known):
+        return mail.DELIVERED  # the same mail again (a retry): delivered once
+    # A Message-ID another thread holds already names nothing of this mail's: it is not kept.
+    thread = threads.Received(patient_address, author.address, "" if known else parsed.message_id)
+    files = [File(a.filename, a.media_type, a.data) for a in parsed.attachments]
+    conversation_id = threads.conversation_of(parsed.references, author.rpps, patient_id)
+    try:
+        if conversation_id is None:
+            _open(granted, author.name, parsed.subject, parsed.body, files, thread)
+        else:
+            _add(
+                granted,
+                conversation_id,
+                store.PROFESSIONAL,
+                parsed.body,
+                files,
+                thread.pointer(conversation_id, author.rpps, patient_id),
+                action="message.received",
+                also=thread.last_id(patient_id, conversation_id),
+            )
+    except (Forbidden, NotFound, Conflict):  # closed or blocked meanwhile: nothing was stored
+        return mail.NO_MAILBOX
+    return mail.DELIVERED
 
 
 # --- reading ------------------------------------------------------------------------------------

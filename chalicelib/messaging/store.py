@@ -8,6 +8,11 @@
         encrypted: Encryption SDK message), created_at,
         last_message_at, unread (messages from the other side not read yet), last_read (the
         newest message_id this participant has read)
+        a conversation begun by mail (docs/api.md § MSSanté) also: mail_professional (the
+        professional's address), mail_patient_sealed (the patient's, encrypted: it holds the INS),
+        mail_last_id_sealed (the Message-ID of the professional's last mail, encrypted)
+    pk = MAILID#<sha256(Message-ID)>  sk = MAIL          a mail's conversation {conversation_id, rpps, patient_id}
+        gsi1pk = MAILS#<conversation_id>  gsi1sk = its pk     (deleted with the conversation)
     pk = CONV#<conversation_id>  sk = MSG#<message_id>           one message: author, sent_at,
         the body's object key and SHA-256, attachments [{index, media_type, size, sha256,
         object_key}] (file names are inside the encrypted body envelope)
@@ -133,10 +138,16 @@ def put_message(conversation_id: str, message: dict) -> dict:
     return aws.put_new(item, TABLE)
 
 
-def touch_participant(conversation_id: str, role: str, sent_at: str, *, recipient: bool) -> dict:
-    """A new message: the entry moves to the top of the inbox; the recipient's unread count grows."""
+def touch_participant(
+    conversation_id: str, role: str, sent_at: str, *, recipient: bool, also: dict[str, Any] | None = None
+) -> dict:
+    """A new message: the entry moves to the top of the inbox; the recipient's unread count grows;
+    ``also``: attributes set with it (one update per item in a transaction)."""
     expression = "SET last_message_at = :at, gsi1sk = :sk"
     values: dict[str, Any] = {":at": sent_at, ":sk": f"{sent_at}#{conversation_id}"}
+    for index, (name, value) in enumerate((also or {}).items()):
+        expression += f", {name} = :also{index}"
+        values[f":also{index}"] = value
     if recipient:
         expression += " ADD unread :one"
         values[":one"] = 1
@@ -179,6 +190,29 @@ def not_blocked_check(patient_id: str, rpps: str) -> dict:
     return layout.not_blocked(aws.table().name, patient_id, rpps)
 
 
+def put_mail_pointer(message_id_header: str, conversation_id: str, rpps: str, patient_id: str) -> dict:
+    """A mail's Message-ID finds its conversation (core.data.layout mail_id): written once."""
+    item = {
+        **layout.mail_id(message_id_header),
+        "conversation_id": conversation_id,
+        "rpps": rpps,
+        "patient_id": patient_id,
+        "gsi1pk": mails_of(conversation_id),  # found again when the conversation is deleted
+        "gsi1sk": layout.mail_id(message_id_header)["pk"],
+    }
+    return aws.put_new(item, TABLE)
+
+
+def mails_of(conversation_id: str) -> str:
+    return f"MAILS#{conversation_id}"
+
+
+def mail_pointers(message_id_headers: list[str]) -> list[dict]:
+    """The conversations these Message-IDs belong to (at most 100), known ones only."""
+    keys = list({layout.mail_id(m)["pk"]: layout.mail_id(m) for m in message_id_headers}.values())
+    return aws.batch_get(keys, TABLE) if keys else []
+
+
 # --- closure ------------------------------------------------------------------------------------
 def patient_inbox(patient_id: str) -> list[dict]:
     """Every inbox entry of the patient's conversations."""
@@ -186,8 +220,10 @@ def patient_inbox(patient_id: str) -> list[dict]:
 
 
 def conversation_items(conversation_id: str) -> list[dict]:
-    """Everything a conversation holds: both inbox entries and every message."""
-    return aws.query_all(TABLE, KeyConditionExpression=Key("pk").eq(partition(conversation_id)))
+    """Everything a conversation holds: both inbox entries, every message and its mails' pointers."""
+    return aws.query_all(TABLE, KeyConditionExpression=Key("pk").eq(partition(conversation_id))) + aws.query_all(
+        TABLE, IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq(mails_of(conversation_id))
+    )
 
 
 def _now() -> str:

@@ -15,6 +15,9 @@ EVENT_HANDLERS = {
     ("chalicelib.enrolment.events", "dispatch"): "OnTimer",
     ("chalicelib.documents.events", "import_batch"): "LegacyImport",
     ("chalicelib.activity.events", "sign_records"): "SignHeads",
+    **{("chalicelib.messaging.events", work): "MessagingInbound" for work in ("check_sender", "check_recipient")},
+    ("chalicelib.messaging.events", "receive_mail"): "MessagingInbound",
+    ("chalicelib.messaging.events", "import_directory"): "MessagingDirectoryImport",
     **{(f"chalicelib.{module}.events", "scheduled_work"): f"{module.title()}Hourly" for module in HOURLY},
 }
 

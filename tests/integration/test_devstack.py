@@ -23,13 +23,20 @@ PDF = "JVBERi0xLjcKJSVFT0YK"  # %PDF-1.7 %%EOF
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def smtp_port() -> int:
+    from devstack.run import free_port
+
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, smtp_port):
     from devstack.run import started
 
     log_path = tmp_path_factory.mktemp("devstack") / "stack.log"
     with log_path.open("w") as log:
         try:
-            with started(log) as urls:
+            with started(log, smtp_port=smtp_port) as urls:
                 yield urls
         except SystemExit as failure:  # the stack did not come up: say why, with its log
             pytest.fail(f"{failure}\n{log_path.read_text()[-3000:]}")
@@ -148,7 +155,7 @@ def test_outbox_reads_emails_and_letters_from_the_moto_server_whatever_the_table
     [letter] = outbox(moto, "--to", address)
     assert letter["channel"] == "letter" and "Code provisoire : " in letter["body"] and letter["subject"]
     everything = outbox(moto)
-    assert {n["channel"] for n in everything} == {"email", "letter"}
+    assert {"email", "letter"} <= {n["channel"] for n in everything} <= {"email", "letter", "mssante"}
     assert all({"channel", "to", "subject", "body"} <= set(n) for n in everything)
 
     from devstack.outbox import ROUTE
@@ -234,3 +241,32 @@ def test_the_workers_sign_the_history_heads_from_the_table_stream(stack, space):
             break
         time.sleep(0.5)
     assert check["valid"] is True and check["signed"] is True, check
+
+
+def test_the_stack_receives_mssante_mail_and_answers_by_mail(stack, space, smtp_port):
+    """``make run``'s mail exchanger (docs/api.md § MSSanté): a mail from a directory mailbox lands in
+    the patient's messaging, and the patient's answer is in the outbox."""
+    import smtplib
+    from email import policy
+    from email.message import EmailMessage
+
+    api, moto, _ = stack
+    doctor = "dr.devstack@hopital.mssante.fr"
+    entry = {"rpps": "10000000009", "name": "Dr Devstack", "profession": "medecin"}
+    status, _, body = send(api, "PUT", f"/v1/mssante/directory/{doctor}", entry, keys.mint("directory_admin"))
+    assert status == 200, body
+    person = invitee(7301, email="burst7301@example.test")
+    to = f"{person['ins'].lower()}@patient.mssante.fr"
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"], mail["Message-ID"] = doctor, to, "Devstack", "<d1@hopital.mssante.fr>"
+    mail.set_content("Bonjour")
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=60) as client:
+        assert client.sendmail(doctor, [to], mail.as_bytes(policy=policy.SMTP)) == {}
+    patient = keys.mint("patient", {"ins": person["ins"]})
+    status, _, body = send(api, "GET", "/v1/conversations", token=patient)
+    (conversation,) = [c for c in json.loads(body)["items"] if c["subject"] == "Devstack"]
+    path = f"/v1/conversations/{conversation['conversation_id']}/messages"
+    status, _, body = send(api, "POST", path, {"body": "Merci"}, patient)
+    assert status == 201, body
+    (answer,) = [n for n in outbox(moto, "--to", doctor) if n["channel"] == "mssante"]
+    assert answer["subject"] == "Re: Devstack" and answer["in_reply_to"] == "<d1@hopital.mssante.fr>"

@@ -89,6 +89,9 @@ class Stack:
         )
         assert opened.status_code == 201, opened.json_body
         self.conversation_id = opened.json_body["conversation_id"]
+        entry = {"rpps": DOCTOR, "name": "Dr Martin", "profession": "medecin"}  # born in its own table
+        directory = api.put("/v1/mssante/directory/dr.martin@hopital.mssante.fr", entry, token=token("directory_admin"))
+        assert directory.status_code == 200, directory.json_body
         put_archives({"old/broken.zip": b"not an archive"})
         self.migration_id = run(api, self.operator, "old/")["migration_id"]
         self.reads = self.read()

@@ -21,10 +21,18 @@ def test_every_bucket_refuses_plain_http():
 
 def test_buckets_are_private_and_those_holding_health_data_kms_encrypted_and_logged():
     buckets = _resources("AWS::S3::Bucket")
-    assert set(buckets) == {"DocumentsBucket", "MessagesBucket", "ImportBucket", "AccessLogsBucket", "HeadsBucket"}
+    assert set(buckets) == {
+        "DocumentsBucket",
+        "MessagesBucket",
+        "ImportBucket",
+        "AccessLogsBucket",
+        "HeadsBucket",
+        "InboundMailBucket",
+        "DirectoryBucket",
+    }
     for bucket in buckets.values():
         assert all(bucket["PublicAccessBlockConfiguration"].values())
-    for name in ("DocumentsBucket", "MessagesBucket", "ImportBucket"):
+    for name in ("DocumentsBucket", "MessagesBucket", "ImportBucket", "InboundMailBucket", "DirectoryBucket"):
         bucket = buckets[name]
         (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         assert rule["ServerSideEncryptionByDefault"] == {
@@ -32,8 +40,21 @@ def test_buckets_are_private_and_those_holding_health_data_kms_encrypted_and_log
             "KMSMasterKeyID": {"Fn::GetAtt": ["DataKey", "Arn"]},
         }
         assert bucket["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogsBucket"}
-    for name in ("DocumentsBucket", "MessagesBucket", "HeadsBucket"):
+    for name in ("DocumentsBucket", "MessagesBucket", "HeadsBucket", "InboundMailBucket"):
         assert buckets[name]["VersioningConfiguration"] == {"Status": "Enabled"}
+
+
+def test_raw_inbound_mail_is_written_by_ses_receipt_rules_only_and_gone_within_a_day():
+    """docs/api.md § MSSanté: the raw message does not outlive its delivery (the function deletes
+    it); the lifecycle takes what a failure would leave."""
+    bucket = _resources("AWS::S3::Bucket")["InboundMailBucket"]
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert rule["ExpirationInDays"] == 1 and rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    policy = _resources("AWS::S3::BucketPolicy")["InboundMailBucketPolicy"]["PolicyDocument"]["Statement"]
+    (ses,) = [s for s in policy if s["Effect"] == "Allow"]
+    assert ses["Principal"] == {"Service": "ses.amazonaws.com"} and ses["Action"] == "s3:PutObject"
+    assert ses["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert "receipt-rule-set/mes-${Stage}-mssante" in ses["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"]
 
 
 def test_signed_heads_are_kept_ten_years_in_compliance_mode_and_logged():

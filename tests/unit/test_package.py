@@ -114,6 +114,9 @@ EMAILS = grants(
 )
 
 
+MAIL_IDENTITY = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailDomain}"
+
+
 def sends(queue: str) -> set:
     return grants("sqs:SendMessage", f"{queue}.Arn") | grants(
         "kms:GenerateDataKey kms:Decrypt", KEY, via("sqs", aws__sqs__arn=f"{queue}.Arn")
@@ -186,7 +189,8 @@ MODULE_GRANTS = {
     | PEPPERS,
     "messaging": table("GetItem Query BatchGetItem ConditionCheckItem")
     | HISTORY
-    | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="MessagingTable")
+    | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem BatchGetItem", index=True, of="MessagingTable")
+    | table("GetItem PutItem DeleteItem", of="DirectoryTable")  # the MSSanté directory
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("message"))
     | bucket("MessagesBucket")
@@ -228,6 +232,8 @@ SIZES = {
     "PurgeCatalogue": ("catalogue", 512, 120, None, 0),
     "PurgeAgenda": ("agenda", 512, 120, None, 0),
     "SignHeads": ("activity", 512, 60, None, 0),
+    "MessagingInbound": ("messaging", 1769, 60, None, 0),
+    "MessagingDirectoryImport": ("messaging", 1024, 900, None, 0),
 }
 # An SQS source's MaximumConcurrency: a cap, which takes nothing from the account's quota.
 MOST_AT_ONCE = {
@@ -250,6 +256,13 @@ TRIGGERS = {
     | grants("s3:ListBucket", "ImportBucket.Arn")
     | grants("kms:Decrypt", KEY, via("s3", aws__s3__arn="ImportBucket.Arn"))
     | grants("states:SendTaskSuccess states:SendTaskFailure", "*"),
+}
+# Beyond their module's, not a trigger's: MSSanté's raw message SES wrote, read then that version
+# deleted; the patient's answer by mail leaves from the messaging API alone, from the patients' domain.
+OWN_GRANTS = {
+    "MessagingInbound": grants("s3:GetObject s3:DeleteObjectVersion", "${InboundMailBucket.Arn}/*")
+    | grants("kms:Decrypt", KEY, via("s3", aws__s3__arn="InboundMailBucket.Arn")),
+    "MessagingApi": grants("ses:SendRawEmail", MAIL_IDENTITY),
 }
 # The chain's attributes, all the signer may read of the table (to check a head extends the last
 # signed one), and only through a projection.
@@ -289,6 +302,11 @@ ALONE = {
     | grants("kms:Sign", "HeadsKey.Arn", "StringEquals kms:SigningAlgorithm=ECDSA_SHA_256")
     | grants("s3:ListBucket", "HeadsBucket.Arn")
     | grants("s3:PutObject", "${HeadsBucket.Arn}/*"),
+    # The MSSanté directory's nightly import: the extract read, the directory table written.
+    "MessagingDirectoryImport": table("BatchWriteItem", of="DirectoryTable")
+    | grants("s3:GetObject", "${DirectoryBucket.Arn}/*")
+    | grants("s3:ListBucket", "DirectoryBucket.Arn")
+    | grants("kms:Decrypt", KEY, via("s3", aws__s3__arn="DirectoryBucket.Arn")),
 }
 
 SPACE = ("TABLE_NAME", "PEPPERS_SECRET_ID", "CURSOR_SECRET_ID")
@@ -308,7 +326,7 @@ MODULE_ENVIRONMENT = {
     "profile": SPACE,
     "catalogue": SPACE,
     "export": SPACE,
-    "messaging": (*SPACE, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL"),
+    "messaging": (*SPACE, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL", "MAIL_DOMAIN"),
     "agenda": (*SPACE, "SENDER_EMAIL"),
     "migration": ("CURSOR_SECRET_ID", "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
 }
@@ -316,6 +334,8 @@ OWN_ENVIRONMENT = {  # beyond the module's
     "OnTimer": ("TIMERS_QUEUE_URL",),
     "LegacyImport": ("IMPORT_BUCKET",),
     "SignHeads": ("HEADS_BUCKET", "HEADS_KEY_ID"),
+    "MessagingInbound": ("INBOUND_MAIL_BUCKET",),
+    "MessagingDirectoryImport": ("DIRECTORY_BUCKET",),
 }
 STACK_VARIABLES = {name for names in (*MODULE_ENVIRONMENT.values(), *OWN_ENVIRONMENT.values()) for name in names} | {
     "STAGE"
@@ -331,7 +351,7 @@ def expected_grants(name: str) -> set:
     )
     if name in ALONE:
         return own | ALONE[name]
-    return own | MODULE_GRANTS[module] | TRIGGERS.get(name, set())
+    return own | MODULE_GRANTS[module] | TRIGGERS.get(name, set()) | OWN_GRANTS.get(name, set())
 
 
 # ---- Tests --------------------------------------------------------------------------------------
@@ -397,7 +417,7 @@ def test_kms_is_used_only_under_a_condition_and_content_opens_only_in_its_module
         opens[name] = {c.split("=")[1] for action, _, c in kms if action == "kms:Decrypt" and "purpose=" in c}
     for name, purposes in opens.items():
         module = SIZES[name][0]
-        assert purposes == OPENS.get(module, set()), name
+        assert purposes == (set() if name in ALONE else OPENS.get(module, set())), name  # alone: none of its module's
 
 
 def test_a_content_bucket_is_reached_only_by_its_module(sam):
@@ -405,7 +425,7 @@ def test_a_content_bucket_is_reached_only_by_its_module(sam):
         resources = {resource for _, resource, _ in role_grants(sam["Resources"][f"{name}Role"])}
         module = SIZES[name][0]
         assert any("DocumentsBucket" in r for r in resources) == (module == "documents"), name
-        assert any("MessagesBucket" in r for r in resources) == (module == "messaging"), name
+        assert any("MessagesBucket" in r for r in resources) == (module == "messaging" and name not in ALONE), name
         # The legacy archives: listed by the migration routes, read by the importer alone.
         assert any("ImportBucket" in r for r in resources) == (name in ("MigrationApi", "LegacyImport")), name
 
@@ -648,3 +668,13 @@ def test_sns_uses_the_data_key_only_for_the_stacks_own_topics(sam):
         "ArnEquals": {"aws:SourceArn": arns},
         "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
     }
+
+
+def test_answers_by_mail_leave_from_the_messaging_api_only(sam):
+    """docs/api.md § MSSanté: SES SendRawEmail from the patients' domain, by one role."""
+    senders = {
+        name
+        for name in functions(sam)
+        if any(action == "ses:SendRawEmail" for action, _, _ in role_grants(sam["Resources"][f"{name}Role"]))
+    }
+    assert senders == {"MessagingApi"}

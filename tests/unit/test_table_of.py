@@ -30,6 +30,8 @@ MOVED = [
     (layout.participant(ID, "patient"), layout.MESSAGING_TABLE),
     (layout.message(ID, ID), layout.MESSAGING_TABLE),
     (marker("messages"), layout.MESSAGING_TABLE),
+    (layout.mail_id("<a1@hopital.mssante.fr>"), layout.MESSAGING_TABLE),
+    (layout.directory_entry("dr.martin@hopital.mssante.fr"), layout.DIRECTORY_TABLE),
     (layout.campaign(ID), layout.ENROLMENT_TABLE),
     (layout.campaign_counter(ID, 3), layout.ENROLMENT_TABLE),
     (layout.deferred_notice(P, "enrolment.invitation"), layout.ENROLMENT_TABLE),

@@ -336,6 +336,26 @@ def inbox(role: str, participant_id: str) -> str:
     return f"INBOX#{role}#{participant_id}"
 
 
+#     MAILID#<sha256(Message-ID)> / MAIL     {conversation_id, rpps}: a mail's Message-ID, inbound
+#                                           or sent, finds its conversation (In-Reply-To, References)
+MAIL_ID_PREFIX = "MAILID#"
+
+
+def mail_id(message_id_header: str) -> dict[str, Any]:
+    return {"pk": f"{MAIL_ID_PREFIX}{_digest(message_id_header)}", "sk": "MAIL"}
+
+
+# --- the MSSanté directory: the directory table (docs/api.md § MSSanté) -------------------------
+#     MSSADDR#<sha256(casefolded address)> / ENTRY   {address, rpps, name, profession, source}
+DIRECTORY_TABLE = "directory"
+DIRECTORY_PREFIX = "MSSADDR#"
+
+
+def directory_entry(address: str) -> dict[str, Any]:
+    """Addresses compare case-insensitively: the key is the digest of the casefolded address."""
+    return {"pk": f"{DIRECTORY_PREFIX}{_digest(address.casefold())}", "sk": "ENTRY"}
+
+
 # --- the catalogue and the patients' connections: the catalogue table ---------------------------
 #     APP#<app_id> / APP                     a catalogue app
 #             gsi1pk = CATALOGUE   gsi1sk = <category>#<name>#<app_id>   (referenced apps only)
@@ -397,6 +417,7 @@ MODULE_TABLES = (
     CATALOGUE_TABLE,
     ENROLMENT_TABLE,
     MIGRATION_TABLE,
+    DIRECTORY_TABLE,
 )
 
 
@@ -411,10 +432,11 @@ _SPACE_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (  # a space's partit
 )
 _PARTITION_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (  # other partitions: by the partition key
     ((DOCUMENT_POINTER_PREFIX,), DOCUMENTS_TABLE),
-    ((CONVERSATION_PREFIX,), MESSAGING_TABLE),
+    ((CONVERSATION_PREFIX, MAIL_ID_PREFIX), MESSAGING_TABLE),
     ((CAMPAIGN_PREFIX, NOTICE_PREFIX), ENROLMENT_TABLE),
     ((MIGRATION_PREFIX,), MIGRATION_TABLE),
     ((APP_PREFIX,), CATALOGUE_TABLE),
+    ((DIRECTORY_PREFIX,), DIRECTORY_TABLE),  # born in its own table: never in the one table
 )
 # A content marker is its bucket's module's (core.security.blobs.Bucket), told by its index partition.
 _ORPHANS_TABLES = {orphans_index(bucket): kind for bucket, kind in CONTENT_TABLES.items()}
