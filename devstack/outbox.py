@@ -1,5 +1,6 @@
-"""Notifications the local stack sent, read back from moto: SES emails, print-queue letters and
-the patients' answers by MSSanté mail (SES raw emails: ``channel: mssante``, fields decoded).
+"""Notifications the local stack sent, read back from moto: SES emails, print-queue letters, the
+patients' answers by MSSanté mail (SES raw emails: ``channel: mssante``, fields decoded) and the
+refusals of professionals' mails as delivery status notifications (raw too: ``channel: dsn``).
 
 What moto holds is read where moto runs: in the tests, in this process (``sent()``); for the
 devstack's moto server, through the route it adds for this (``ROUTE``, devstack/moto_server.py),
@@ -67,6 +68,8 @@ def mssante_mail(raw: str | bytes) -> dict[str, Any]:
 
     message = BytesParser(policy=policy.default).parsebytes(raw.encode() if isinstance(raw, str) else raw)
     text = message.get_body(preferencelist=("plain",))
+    if message.get_content_type() == "multipart/report":
+        return delivery_status(message, text.get_content() if text is not None else "", raw)
     return {
         "channel": "mssante",
         "to": str(message["To"]),
@@ -79,6 +82,22 @@ def mssante_mail(raw: str | bytes) -> dict[str, Any]:
             {"filename": part.get_filename(), "media_type": part.get_content_type()}
             for part in message.iter_attachments()
         ],
+        "raw": raw if isinstance(raw, str) else raw.decode(errors="replace"),
+    }
+
+
+def delivery_status(message: Any, body: str, raw: str | bytes) -> dict[str, Any]:
+    """A refusal's notification: its text, and each recipient's status and SMTP reply."""
+    (report,) = [part for part in message.walk() if part.get_content_type() == "message/delivery-status"]
+    recipients = report.get_payload()[1:]  # after the per-message fields
+    return {
+        "channel": "dsn",
+        "to": str(message["To"]),
+        "from": str(message["From"]),
+        "subject": str(message["Subject"]),
+        "body": body,
+        "status": [str(fields["Status"]) for fields in recipients],
+        "diagnostic_code": [str(fields["Diagnostic-Code"]) for fields in recipients],
         "raw": raw if isinstance(raw, str) else raw.decode(errors="replace"),
     }
 

@@ -172,11 +172,11 @@ def emails() -> list[dict[str, Any]]:
     return [allow("Emails", ["ses:SendEmail"], [identity], {"StringEquals": {"ses:FromAddress": ref("SenderEmail")}})]
 
 
-def raw_emails() -> list[dict[str, Any]]:
+def raw_emails(sid: str = "MailAnswers") -> list[dict[str, Any]]:
     """chalicelib/messaging/threads.py send: a patient's answer by MSSanté mail, from the patients'
-    domain only (its From holds the INS: no single address to pin)."""
+    domain only (its From holds the INS: no single address to pin); inbound.py's refusals too."""
     identity = sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailDomain}")
-    return [allow("MailAnswers", ["ses:SendRawEmail"], [identity])]
+    return [allow(sid, ["ses:SendRawEmail"], [identity])]
 
 
 def inbound_mail() -> list[dict[str, Any]]:
@@ -596,7 +596,8 @@ FUNCTIONS: dict[str, Function] = dict(
                 1769,  # a 10 MB message parsed, its attachments encrypted
                 60,
                 environment=("INBOUND_MAIL_BUCKET",),
-                statements=tuple(inbound_mail()),
+                # a refusal, deployed: a delivery status notification to the sender
+                statements=(*inbound_mail(), *raw_emails("MailRefusals")),
             ),
         ),
         (

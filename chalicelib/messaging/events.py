@@ -46,19 +46,34 @@ def check_recipient(address: str, accepted: int):
 
 
 def receive_mail(mail_id: str, mail_from: str, recipients: list[str]):
+    """Locally: the reply is answered in SMTP, after DATA."""
     from chalicelib.messaging import inbound
 
     return inbound.receive(mail_id, mail_from, recipients)
 
 
+SCAN_FAILED = "FAIL"
+
+
+def received_by_ses(ses: dict) -> None:
+    """Deployed: SES has answered 250 already, so a refusal reaches the sender as a delivery status
+    notification (docs/api.md § MSSanté), unless SES's scan (the rule's ScanEnabled) found spam or
+    a virus: that message is dropped."""
+    from chalicelib.messaging import inbound
+
+    mail, receipt = ses["mail"], ses["receipt"]
+    verdicts = [receipt.get(name, {}).get("status") for name in ("spamVerdict", "virusVerdict")]
+    inbound.receive(
+        mail["messageId"], mail["source"], list(receipt["recipients"]), notify=True, scanned_out=SCAN_FAILED in verdicts
+    )
+
+
 @blueprint.lambda_function(name="messaging_inbound")
 def messaging_inbound(event, context) -> dict:
     """SES's Lambda action (after its S3 action, same rule): each record's message delivered or
-    refused. The reply is logged (codes only); SES has accepted the message already, so a refusal
-    reaches the sender as a bounce (docs/api.md § MSSanté)."""
+    refused. The reply is logged (codes only)."""
     for record in event.get("Records", []):
-        ses = record["ses"]
-        receive_mail(ses["mail"]["messageId"], ses["mail"]["source"], list(ses["receipt"]["recipients"]))
+        received_by_ses(record["ses"])
     return {"disposition": "STOP_RULE_SET"}
 
 

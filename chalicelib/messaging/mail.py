@@ -1,7 +1,9 @@
 """MSSanté mail as the messaging reads it (docs/api.md § MSSanté): the addresses, and a raw message
 parsed into a message's subject, text and attachments, or refused with the SMTP reply the contract
 gives. Mail is hostile input: sizes, nesting, headers, types and encodings are checked here, and
-whatever the standard library's parser raises on a message is a refusal, never a crash.
+whatever the standard library's parser raises on a message is a refusal, never a crash. A refusal
+is answered in SMTP by the local exchanger, and as a delivery status notification deployed
+(``delivery_status``): one reply for both.
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
 from email.parser import BytesParser
+from email.utils import formatdate, make_msgid
 from html.parser import HTMLParser
 
 from chalicelib.core.http import content
@@ -25,6 +30,7 @@ MAX_ATTACHMENTS = 5  # as an API message (models.MAX_ATTACHMENTS)
 MAX_BODY = 20_000  # characters, as an API message (models.MessageCreate)
 MAX_SUBJECT = 200
 MAX_REFERENCES = 50
+MAX_REPORTED_HEADERS = 64 * 1024  # of the refused message's header section, in its notification
 ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png", "text/plain")  # routes.ATTACHMENT_TYPES
 TRUST_SPACE = "mssante.fr"
 NO_SUBJECT = "(sans objet)"
@@ -32,11 +38,13 @@ NO_SUBJECT = "(sans objet)"
 
 @dataclass(frozen=True)
 class Reply:
-    """An SMTP reply: code, enhanced status code (RFC 3463), text."""
+    """An SMTP reply: code, enhanced status code (RFC 3463), text; ``french``: the text in French,
+    for the delivery status notification's readers."""
 
     code: int
     status: str
     text: str
+    french: str = ""
 
     @property
     def line(self) -> str:
@@ -48,17 +56,38 @@ class Reply:
 
 
 DELIVERED = Reply(250, "2.0.0", "Message delivered")
-NOT_IN_DIRECTORY = Reply(550, "5.7.1", "Sender is not a mailbox of the MSSante directory")
-NO_MAILBOX = Reply(550, "5.1.1", "No such patient mailbox")
-TOO_BIG = Reply(552, "5.3.4", f"Message too big: {MAX_MESSAGE_BYTES} bytes at most")
+NOT_IN_DIRECTORY = Reply(
+    550,
+    "5.7.1",
+    "Sender is not a mailbox of the MSSante directory",
+    "l'expéditeur n'est pas une boîte aux lettres de l'annuaire MSSanté",
+)
+NO_MAILBOX = Reply(550, "5.1.1", "No such patient mailbox", "cette boîte aux lettres de patient n'existe pas")
+TOO_BIG = Reply(
+    552,
+    "5.3.4",
+    f"Message too big: {MAX_MESSAGE_BYTES} bytes at most",
+    f"message trop volumineux : {MAX_MESSAGE_BYTES} octets au plus",
+)
 ATTACHMENT_REFUSED = Reply(
     554,
     "5.6.1",
     f"Attachment refused: PDF, JPEG, PNG or plain text, 4 MiB each and {MAX_ATTACHMENTS} attachments at most",
+    f"pièce jointe refusée : PDF, JPEG, PNG ou texte, 4 Mio chacune et {MAX_ATTACHMENTS} pièces jointes au plus",
 )
-UNREADABLE = Reply(554, "5.6.0", "Message could not be read")
-BODY_TOO_LONG = Reply(554, "5.6.0", f"Text over {MAX_BODY} characters: send it as a PDF attachment")
-ONE_RECIPIENT = Reply(452, "4.5.3", "One patient recipient per message: send the others again")
+UNREADABLE = Reply(554, "5.6.0", "Message could not be read", "le message n'a pas pu être lu")
+BODY_TOO_LONG = Reply(
+    554,
+    "5.6.0",
+    f"Text over {MAX_BODY} characters: send it as a PDF attachment",
+    f"texte de plus de {MAX_BODY} caractères : envoyez-le en pièce jointe PDF",
+)
+ONE_RECIPIENT = Reply(
+    452,
+    "4.5.3",
+    "One patient recipient per message: send the others again",
+    "un seul patient destinataire par message : envoyez-le à nouveau à chacun séparément",
+)
 
 
 class Refused(Exception):
@@ -235,6 +264,64 @@ def _attachment(part: Message, media_type: str, index: int) -> Attachment:
         raise Refused(ATTACHMENT_REFUSED)
     name = _printable(part.get_filename() or "").replace("/", "_").replace("\\", "_").strip()
     return Attachment(filename=name[:255] or f"piece-jointe-{index + 1}", media_type=media_type, data=data)
+
+
+# --- a refusal, deployed ------------------------------------------------------------------------
+_DSN = policy.SMTP.clone(max_line_length=998)  # SMTP's limit: each status field on one line, as readers expect
+
+
+def mailer_daemon() -> str:
+    return f"MAILER-DAEMON@{settings().mail_domain}"
+
+
+def delivery_status(reply: Reply, raw: bytes, sender: str, recipients: list[str]) -> bytes:
+    """The refusal of ``raw`` as a delivery status notification (RFC 3464) to its ``sender``: a
+    text in French and English (the reply's, nothing of the message: neither its content nor the
+    recipient's address, which holds the INS), the reply for each recipient (the sender's own
+    addressing), the message's headers."""
+    domain = settings().mail_domain
+    report = MIMEMultipart("report", report_type="delivery-status", policy=_DSN)
+    report["From"] = f"Mon espace santé <{mailer_daemon()}>"
+    report["To"] = sender
+    report["Subject"] = "Message non remis / Undelivered message"
+    report["Date"] = formatdate(usegmt=True)
+    report["Message-ID"] = make_msgid(domain=domain)
+    report["Auto-Submitted"] = "auto-replied"  # RFC 3834: no automatic answer to it
+    human = EmailMessage(policy=_DSN)
+    human.set_content(
+        f"Votre message à un patient de {domain} n'a pas été remis : {reply.french or reply.text}.\n"
+        "Il n'a pas été conservé.\n\n"
+        f"Your message to a patient of {domain} was not delivered: {reply.text}.\n"
+        "It has not been kept.\n\n"
+        f"{reply.line}\n",
+        cte="quoted-printable",
+    )
+    status = MIMEBase("message", "delivery-status", policy=_DSN)
+    status.attach(_fields({"Reporting-MTA": f"dns; {domain}"}))
+    for recipient in recipients:
+        per_recipient = {"Final-Recipient": f"rfc822; {recipient}", "Action": "failed", "Status": reply.status}
+        status.attach(_fields({**per_recipient, "Diagnostic-Code": f"smtp; {reply.line}"}))
+    headers = EmailMessage(policy=_DSN)
+    headers.set_content(_reported_headers(raw), subtype="rfc822-headers")
+    for part in (human, status, headers):
+        del part["MIME-Version"]
+        report.attach(part)
+    return report.as_bytes()
+
+
+def _fields(values: dict[str, str]) -> Message:
+    block = Message(policy=_DSN)
+    for name, value in values.items():
+        block[name] = value
+    return block
+
+
+def _reported_headers(raw: bytes) -> str:
+    """The message's header section, cut at a line end under ``MAX_REPORTED_HEADERS``, as text."""
+    section = raw[: min(_header_section_size(raw), MAX_REPORTED_HEADERS)]
+    if len(section) == MAX_REPORTED_HEADERS:
+        section = section[: section.rfind(b"\n") + 1]
+    return _printable(section.decode("utf-8", errors="replace").replace("\r\n", "\n")).strip() + "\n"
 
 
 # --- the text of an HTML part -------------------------------------------------------------------

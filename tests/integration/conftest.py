@@ -17,6 +17,7 @@ EVENT_HANDLERS = {
     ("chalicelib.activity.events", "sign_records"): "SignHeads",
     **{("chalicelib.messaging.events", work): "MessagingInbound" for work in ("check_sender", "check_recipient")},
     ("chalicelib.messaging.events", "receive_mail"): "MessagingInbound",
+    ("chalicelib.messaging.events", "received_by_ses"): "MessagingInbound",
     ("chalicelib.messaging.events", "import_directory"): "MessagingDirectoryImport",
     **{(f"chalicelib.{module}.events", "scheduled_work"): f"{module.title()}Hourly" for module in HOURLY},
 }

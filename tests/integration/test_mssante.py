@@ -10,6 +10,7 @@ import logging
 import smtplib
 from email import policy
 from email.message import EmailMessage
+from typing import cast
 
 import boto3
 import pytest
@@ -478,29 +479,128 @@ def test_the_national_extract_feeds_the_directory(api, admin, cloud, tmp_path, c
         assert api.get(f"/v1/mssante/directory/{skipped}", token=admin).status_code == 404
 
 
-def test_the_deployed_path_ses_writes_then_invokes_the_inbound_function(api, world):
+def deployed(raw: bytes, source: str, recipients: list[str], **receipt) -> None:
     """What SES's receipt rule does (infra/mail.yaml): the raw message under inbound/<SES message id>,
-    then the function's handler with SES's event; no SMTP server in between."""
+    then the function's handler with SES's event (``receipt``: its verdicts); no SMTP server."""
     from chalicelib.messaging import events
 
     s3 = boto3.client("s3", region_name="eu-west-3")
-    s3.put_object(
-        Bucket=settings().inbound_mail_bucket, Key="inbound/o3b5sesmessageid", Body=wire(mail(DOCTOR, world["address"]))
-    )
+    s3.put_object(Bucket=settings().inbound_mail_bucket, Key="inbound/o3b5sesmessageid", Body=raw)
     event = {
         "Records": [
             {
                 "eventSource": "aws:ses",
                 "ses": {
-                    "mail": {"messageId": "o3b5sesmessageid", "source": DOCTOR, "destination": [world["address"]]},
-                    "receipt": {"recipients": [world["address"]], "action": {"type": "Lambda"}},
+                    "mail": {"messageId": "o3b5sesmessageid", "source": source, "destination": recipients},
+                    "receipt": {"recipients": recipients, "action": {"type": "Lambda"}, **receipt},
                 },
             }
         ]
     }
     assert events.messaging_inbound(event, None) == {"disposition": "STOP_RULE_SET"}
+    assert inbound_objects() == []  # whatever the outcome
+
+
+def verdicts(spam: str = "PASS", virus: str = "PASS") -> dict:
+    return {"spamVerdict": {"status": spam}, "virusVerdict": {"status": virus}}
+
+
+def notifications() -> list[dict]:
+    from devstack.outbox import sent
+
+    return [n for n in sent() if n["channel"] == "dsn"]
+
+
+def test_the_deployed_path_ses_writes_then_invokes_the_inbound_function(api, world):
+    deployed(wire(mail(DOCTOR, world["address"])), DOCTOR, [world["address"]], **verdicts(spam="GRAY"))
     (entry,) = inbox(api, world["token"])
-    assert entry["professional"]["rpps"] == rpps(1) and inbound_objects() == []
+    assert entry["professional"]["rpps"] == rpps(1) and notifications() == []
+
+
+SUBJECT = "Bilan thyroïdien de Mme Durand"
+
+
+def big(to: str) -> bytes:
+    message = mail(DOCTOR, to, SUBJECT)
+    message.add_attachment(b"%PDF-" + b"A" * 7_600_000, maintype="application", subtype="pdf", filename="gros.pdf")
+    return wire(message)
+
+
+def with_attachment(to: str) -> bytes:
+    message = mail(DOCTOR, to, SUBJECT)
+    message.add_attachment(b"MZ\x90\x00", maintype="application", subtype="x-msdownload", filename="vaccin.exe")
+    return wire(message)
+
+
+NOBODY = f"{make_ins(77)}@patient.mssante.fr"
+# Each refusal deployed: (the message, its recipients) from the patient's address, and the reply.
+REFUSALS = {
+    "header From not in the directory": (lambda to: (wire(mail("x@gmail.com", to, SUBJECT)), [to]), 550, "5.7.1"),
+    "no such mailbox": (
+        lambda to: (wire(mail(DOCTOR, "1@patient.mssante.fr", SUBJECT)), ["1@patient.mssante.fr"]),
+        550,
+        "5.1.1",
+    ),
+    "no open space": (lambda to: (wire(mail(DOCTOR, NOBODY, SUBJECT)), [NOBODY]), 550, "5.1.1"),
+    "blocked by the patient": (lambda to: (wire(mail(DOCTOR, to, SUBJECT)), [to]), 550, "5.1.1"),
+    "too big": (lambda to: (big(to), [to]), 552, "5.3.4"),
+    "an attachment refused": (lambda to: (with_attachment(to), [to]), 554, "5.6.1"),
+    "unreadable": (
+        lambda to: (
+            f"From: {DOCTOR}\r\nTo: {to}\r\nSubject: {SUBJECT}\r\n".encode() + HOSTILE["nested multipart bomb"],
+            [to],
+        ),
+        554,
+        "5.6.0",
+    ),
+    "two patients": (lambda to: (wire(mail(DOCTOR, to, SUBJECT)), [to, NOBODY]), 452, "4.5.3"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(REFUSALS))
+def test_a_refusal_deployed_is_notified_to_a_directory_sender(api, world, kind, caplog):
+    from email.parser import BytesParser
+
+    caplog.set_level(logging.DEBUG, logger="mes")
+    if kind == "blocked by the patient":
+        response = api.put(f"/v1/patients/{world['patient_id']}/access/blocks/{rpps(1)}", token=world["token"])
+        assert response.status_code in (200, 201, 204), response.json_body
+    build, code, status = REFUSALS[kind]
+    raw, recipients = build(world["address"])
+    deployed(raw, DOCTOR, recipients, **verdicts())
+    assert conversations_stored() == [] and inbox(api, world["token"]) == []
+    (notice,) = notifications()
+    assert notice["to"] == DOCTOR and notice["from"] == "Mon espace santé <MAILER-DAEMON@patient.mssante.fr>"
+    assert notice["status"] == [status] * len(recipients)
+    assert all(d.startswith(f"smtp; {code} {status} ") for d in notice["diagnostic_code"])
+    assert f"{code} {status}" in notice["body"] and "n'a pas été remis" in notice["body"]
+    for private in (world["person"]["ins"], world["person"]["ins"].lower(), *recipients, SECRET, SUBJECT):
+        assert private not in notice["body"], private
+    assert world["person"]["ins"].lower() not in caplog.text  # the recipient is not logged
+    report = BytesParser(policy=policy.default).parsebytes(notice["raw"].encode())
+    assert report.get_content_type() == "multipart/report" and report.get_param("report-type") == "delivery-status"
+    human, status_part, headers = report.iter_parts()
+    assert (human.get_content_type(), headers.get_content_type()) == ("text/plain", "text/rfc822-headers")
+    per_message, *per_recipient = cast(list, status_part.get_payload())  # its field blocks, one per recipient
+    assert per_message["Reporting-MTA"] == "dns; patient.mssante.fr"
+    assert [(f["Final-Recipient"], f["Action"]) for f in per_recipient] == [
+        (f"rfc822; {r}", "failed") for r in recipients
+    ]
+    assert "Subject: " in headers.get_content() and SECRET not in headers.get_content()  # the headers only
+
+
+@pytest.mark.parametrize("sender", ["intrus@gmail.com", "inconnu@hopital-nord.mssante.fr", ""])
+def test_a_refusal_deployed_is_not_notified_to_a_sender_outside_the_directory(api, world, sender):
+    deployed(wire(mail(sender or "x@gmail.com", world["address"], SUBJECT)), sender, [world["address"]], **verdicts())
+    deployed(wire(mail(DOCTOR, NOBODY, SUBJECT)), sender, [NOBODY])  # whatever the refusal
+    assert notifications() == [] and conversations_stored() == []
+
+
+@pytest.mark.parametrize("scan", [{"spam": "FAIL"}, {"virus": "FAIL"}])
+def test_mail_ses_found_spam_or_a_virus_in_is_dropped_without_notification(api, world, scan):
+    deployed(wire(mail(DOCTOR, world["address"], SUBJECT)), DOCTOR, [world["address"]], **verdicts(**scan))
+    deployed(with_attachment(world["address"]), DOCTOR, [world["address"]], **verdicts(**scan))
+    assert notifications() == [] and conversations_stored() == [] and inbox(api, world["token"]) == []
 
 
 def test_closure_with_deletion_takes_the_mails_threads_too(api, world, exchanger):

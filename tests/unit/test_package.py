@@ -258,10 +258,12 @@ TRIGGERS = {
     | grants("states:SendTaskSuccess states:SendTaskFailure", "*"),
 }
 # Beyond their module's, not a trigger's: MSSanté's raw message SES wrote, read then that version
-# deleted; the patient's answer by mail leaves from the messaging API alone, from the patients' domain.
+# deleted, a refusal notified from the patients' domain; the patient's answer by mail leaves from the
+# messaging API, from the patients' domain.
 OWN_GRANTS = {
     "MessagingInbound": grants("s3:GetObject s3:DeleteObjectVersion", "${InboundMailBucket.Arn}/*")
-    | grants("kms:Decrypt", KEY, via("s3", aws__s3__arn="InboundMailBucket.Arn")),
+    | grants("kms:Decrypt", KEY, via("s3", aws__s3__arn="InboundMailBucket.Arn"))
+    | grants("ses:SendRawEmail", MAIL_IDENTITY),
     "MessagingApi": grants("ses:SendRawEmail", MAIL_IDENTITY),
 }
 # The chain's attributes, all the signer may read of the table (to check a head extends the last
@@ -670,11 +672,12 @@ def test_sns_uses_the_data_key_only_for_the_stacks_own_topics(sam):
     }
 
 
-def test_answers_by_mail_leave_from_the_messaging_api_only(sam):
-    """docs/api.md § MSSanté: SES SendRawEmail from the patients' domain, by one role."""
+def test_mail_leaves_from_the_messaging_api_and_inbound_function_only(sam):
+    """docs/api.md § MSSanté: SES SendRawEmail from the patients' domain: the patients' answers,
+    and the refusals' notifications."""
     senders = {
         name
         for name in functions(sam)
         if any(action == "ses:SendRawEmail" for action, _, _ in role_grants(sam["Resources"][f"{name}Role"]))
     }
-    assert senders == {"MessagingApi"}
+    assert senders == {"MessagingApi", "MessagingInbound"}
