@@ -302,7 +302,8 @@ def delivery_status(reply: Reply, raw: bytes, sender: str, recipients: list[str]
         per_recipient = {"Final-Recipient": f"rfc822; {recipient}", "Action": "failed", "Status": reply.status}
         status.attach(_fields({**per_recipient, "Diagnostic-Code": f"smtp; {reply.line}"}))
     headers = EmailMessage(policy=_DSN)
-    headers.set_content(_reported_headers(raw), subtype="rfc822-headers")
+    section = _reported_headers(raw)  # 7-bit on the wire as SES sends it: quoted-printable if it is not ASCII
+    headers.set_content(section, subtype="rfc822-headers", cte=None if section.isascii() else "quoted-printable")
     for part in (human, status, headers):
         del part["MIME-Version"]
         report.attach(part)

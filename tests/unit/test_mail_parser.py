@@ -160,3 +160,33 @@ def test_random_bytes_are_read_or_refused_with_a_5xx(data):
         mail.parse(data)
     except mail.Refused as refused:
         assert 500 <= refused.reply.code < 600
+
+
+def report_of(raw_message: bytes) -> tuple[bytes, list]:
+    """The refusal's notification of ``raw_message`` as sent, and its parts read back."""
+    from email import policy
+    from email.parser import BytesParser
+
+    sent = mail.delivery_status(
+        mail.UNREADABLE, raw_message, "f.levy@clinique-est.mssante.fr", ["x@patient.mssante.fr"]
+    )
+    report = BytesParser(policy=policy.default).parsebytes(sent)
+    assert report.get_content_type() == "multipart/report" and report["To"] == "f.levy@clinique-est.mssante.fr"
+    return sent, list(report.iter_parts())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=4096))
+def test_a_refusals_notification_is_7_bit_mail_whatever_the_message(data):
+    """SES sends it as it is: ASCII, lines within SMTP's 998, three parts, whatever bytes were refused."""
+    sent, parts = report_of(data)
+    assert sent.isascii() and all(len(line) <= 998 for line in sent.split(b"\r\n"))
+    assert [p.get_content_type() for p in parts] == ["text/plain", "message/delivery-status", "text/rfc822-headers"]
+
+
+def test_a_refusals_notification_holds_the_header_section_only_and_at_most_64_kib():
+    header = b"".join(b"X-Filler-%d: %s\r\n" % (i, b"a" * 900) for i in range(300))
+    _, (_, _, headers) = report_of(header + b"\r\nLe texte du message")
+    text = headers.get_content()
+    assert text.startswith("X-Filler-0: ") and "Le texte" not in text
+    assert len(text.encode()) <= mail.MAX_REPORTED_HEADERS and text.rstrip("\r\n").endswith("a")  # cut at a line's end
