@@ -58,11 +58,12 @@ SCAN_FAILED = "FAIL"
 def received_by_ses(ses: dict) -> None:
     """Deployed: SES has answered 250 already, so a refusal reaches the sender as a delivery status
     notification (docs/api.md § MSSanté), unless SES's scan (the rule's ScanEnabled) found spam or
-    a virus: that message is dropped."""
+    a virus, or the sender's domain's DMARC policy says its From is forged: that message is dropped
+    (a notification would go to the forged sender's real mailbox)."""
     from chalicelib.messaging import inbound
 
     mail, receipt = ses["mail"], ses["receipt"]
-    verdicts = [receipt.get(name, {}).get("status") for name in ("spamVerdict", "virusVerdict")]
+    verdicts = [receipt.get(name, {}).get("status") for name in ("spamVerdict", "virusVerdict", "dmarcVerdict")]
     inbound.receive(
         mail["messageId"], mail["source"], list(receipt["recipients"]), notify=True, scanned_out=SCAN_FAILED in verdicts
     )

@@ -501,8 +501,8 @@ def deployed(raw: bytes, source: str, recipients: list[str], **receipt) -> None:
     assert inbound_objects() == []  # whatever the outcome
 
 
-def verdicts(spam: str = "PASS", virus: str = "PASS") -> dict:
-    return {"spamVerdict": {"status": spam}, "virusVerdict": {"status": virus}}
+def verdicts(spam: str = "PASS", virus: str = "PASS", dmarc: str = "PASS") -> dict:
+    return {"spamVerdict": {"status": spam}, "virusVerdict": {"status": virus}, "dmarcVerdict": {"status": dmarc}}
 
 
 def notifications() -> list[dict]:
@@ -596,8 +596,8 @@ def test_a_refusal_deployed_is_not_notified_to_a_sender_outside_the_directory(ap
     assert notifications() == [] and conversations_stored() == []
 
 
-@pytest.mark.parametrize("scan", [{"spam": "FAIL"}, {"virus": "FAIL"}])
-def test_mail_ses_found_spam_or_a_virus_in_is_dropped_without_notification(api, world, scan):
+@pytest.mark.parametrize("scan", [{"spam": "FAIL"}, {"virus": "FAIL"}, {"dmarc": "FAIL"}])
+def test_mail_ses_found_spam_a_virus_or_a_forged_sender_in_is_dropped_without_notification(api, world, scan):
     deployed(wire(mail(DOCTOR, world["address"], SUBJECT)), DOCTOR, [world["address"]], **verdicts(**scan))
     deployed(with_attachment(world["address"]), DOCTOR, [world["address"]], **verdicts(**scan))
     assert notifications() == [] and conversations_stored() == [] and inbox(api, world["token"]) == []
