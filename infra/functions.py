@@ -359,6 +359,21 @@ MODULES: dict[str, Module] = {
             *cursors(),
         ),
     ),
+    # The FHIR face for partners (docs/fhir.md): ITI-65 deposits (documents' metadata and content,
+    # sealed for the "document" purpose), searches and reads, through the documents module's interface.
+    "fhir": Module(
+        (*SPACE_ENV, "DATA_KEY_ID", "DOCUMENTS_BUCKET"),
+        (
+            *table(*READ),
+            *history(),
+            *table(*READ, *APPEND, "DeleteItem", of="DocumentsTable"),
+            *app_connections(),
+            *peppers(),
+            *cursors(),
+            *sealed("document"),
+            *content("DocumentsBucket"),
+        ),
+    ),
     # Conversations (inboxes indexed) in its own table, the spaces they are about read (a
     # professional's in batches) and checked in its transactions; bodies and attachments in their
     # own bucket, subjects sealed: all for the "message" purpose.
@@ -484,6 +499,7 @@ FUNCTIONS: dict[str, Function] = dict(
         _api("messaging", 1769, 29),
         _api("agenda", 512, 10),
         _api("migration", 512, 10),
+        _api("fhir", 1769, 29),
         (
             "OnTimer",
             Function(

@@ -1,16 +1,22 @@
 """What other modules may ask of the documents module, and nothing more: the export reads the
 metadata of the documents its caller may read, the activity history which events its caller may
-see. Everything else of documents is documents' own."""
+see, the FHIR module deposits, searches and reads through the native API's own calls. Everything
+else of documents is documents' own."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.core import clock
 from chalicelib.core.policy.decision import ACTIVITY, READ, Actor, Resource, Space, decide
 from chalicelib.documents import store
+
+if TYPE_CHECKING:
+    from chalicelib.core.data.spaces import SpaceItems
+    from chalicelib.core.security.auth import Principal
 
 CURRENT, SUPERSEDED = "current", "superseded"
 ID_PREFIX = "doc-"  # core.ids.new_sortable_id("doc"): how a history event names a document
@@ -118,3 +124,55 @@ def readable_metadata(actor: Actor, space: Space, now: datetime) -> list[dict]:
         for item in sorted(store.all_of(space.patient_id), key=lambda item: item["document_id"])
         if reader.may_read(item)
     ]
+
+
+# --- the FHIR module's calls (docs/fhir.md): the native API's own functions, so the access
+# decision, encryption, limits and history are the same ---------------------------------------
+def deposit_request(fields: dict) -> Any:
+    """A deposit's fields as the native API's request (models.DocumentCreate); pydantic's
+    ValidationError when they do not hold."""
+    from chalicelib.documents.models import DocumentCreate
+
+    return DocumentCreate.model_validate(fields)
+
+
+def check_deposit(principal: Principal, items: SpaceItems, request: Any) -> Any:
+    from chalicelib.documents import service
+
+    return service.check_deposit(principal, items, request)
+
+
+def deposit_all(checked: list) -> list:
+    from chalicelib.documents import service
+
+    return service.deposit_all(checked)
+
+
+def space_of(document_id: str) -> str:
+    from chalicelib.documents import service
+
+    return service.space_of(document_id)
+
+
+def metadata(principal: Principal, patient_id: str, document_id: str) -> Any:
+    from chalicelib.documents import service
+
+    return service.metadata(principal, patient_id, document_id)
+
+
+def read_content(principal: Principal, patient_id: str, document_id: str) -> Any:
+    from chalicelib.documents import service
+
+    return service.read_content(principal, patient_id, document_id)
+
+
+def search(principal: Principal, items: SpaceItems, search: Any) -> Any:
+    from chalicelib.documents import service
+
+    return service.search(principal, items, search)
+
+
+def new_search(**filters: Any) -> Any:
+    from chalicelib.documents import service
+
+    return service.Search(**filters)

@@ -366,7 +366,7 @@ def search(principal: Principal, items: SpaceItems, search: Search) -> Found:
         created_until=search.created_until,
     )
     start_key = decode_cursor(search.cursor, list_scope)
-    # codes of the list only (documents.fhir refuses the others)
+    # codes of the list only (the FHIR module refuses the others)
     types = frozenset(document_types.TYPE_OF_CODE[code] for code in search.type_codes) if search.type_codes else None
     # every status: whether a document is superseded depends on who reads (interface.Reader)
     of_types = store.matching(patient_id, types)

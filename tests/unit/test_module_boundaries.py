@@ -20,6 +20,7 @@ MODULES = sorted(p.name for p in CHALICELIB.iterdir() if (p / "function.py").exi
 INTERFACES = {
     "export": {"chalicelib.documents.interface", "chalicelib.profile.interface"},
     "activity": {"chalicelib.documents.interface"},
+    "fhir": {"chalicelib.documents.interface"},
 }
 
 
@@ -65,7 +66,7 @@ def allowed(module: str, name: str) -> bool:
     )
 
 
-def test_the_eleven_modules_have_an_entry():
+def test_the_twelve_modules_have_an_entry():
     assert MODULES == [
         "access",
         "activity",
@@ -74,6 +75,7 @@ def test_the_eleven_modules_have_an_entry():
         "documents",
         "enrolment",
         "export",
+        "fhir",
         "messaging",
         "migration",
         "platform",

@@ -1,7 +1,7 @@
 """FHIR endpoints for professional software (docs/api.md § FHIR interface: PDSm, IHE MHD ITI-65/67/68).
 
-Thin: translation and orchestration in ``chalicelib.documents.fhir``, rules in the documents
-service. Errors are OperationOutcome resources (the router's error renderer); bodies and answers
+Thin: translation and orchestration in ``chalicelib.fhir.service``, rules in the modules it stands on
+(their ``interface.py``). Errors are OperationOutcome resources (the router's error renderer); bodies and answers
 are FHIR JSON, search forms are form-encoded: the OpenAPI document says so per operation.
 """
 
@@ -11,15 +11,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.core.http.api import CONTENT_BODY_LIMIT, PUBLIC, Call, Raw, Router, roles
-from chalicelib.documents.routes import MEDIA_TYPES
+from chalicelib.core.http.api import CONTENT_BODY_LIMIT, PUBLIC, READABLE_MEDIA_TYPES, Call, Raw, Router, roles
 
 
 def fhir():
     """Translation (and fhir.resources under it): loaded with the first FHIR request."""
-    from chalicelib.documents import fhir
+    from chalicelib.fhir import service
 
-    return fhir
+    return service
 
 
 def _render_error(error, request):
@@ -189,18 +188,16 @@ def search_documents(call: Call):
 )
 def read_document_reference(call: Call, document_id: str):
     """A DocumentReference by document_id (the native metadata read)."""
-    from chalicelib.documents import service
+    documents = fhir().documents
+    patient_id = documents.space_of(document_id)
+    return resource(fhir().document_reference(documents.metadata(call.caller, patient_id, document_id), patient_id))
 
-    patient_id = service.space_of(document_id)
-    return resource(fhir().document_reference(service.metadata(call.caller, patient_id, document_id), patient_id))
 
-
-@router.route(BASE + "/Binary/{document_id}", "GET", access=PROFESSIONAL, openapi=spec(contents=MEDIA_TYPES))
+@router.route(BASE + "/Binary/{document_id}", "GET", access=PROFESSIONAL, openapi=spec(contents=READABLE_MEDIA_TYPES))
 def read_binary(call: Call, document_id: str):
     """ITI-68 Retrieve Document: the bytes, with their media type (the native content read)."""
-    from chalicelib.documents import service
-
-    return service.read_content(call.caller, service.space_of(document_id), document_id)
+    documents = fhir().documents
+    return documents.read_content(call.caller, documents.space_of(document_id), document_id)
 
 
 @router.route(BASE + "/Patient/_search", "POST", access=PROFESSIONAL, openapi=spec(BUNDLE, body=(FORM, PATIENT_FORM)))

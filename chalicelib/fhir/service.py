@@ -1,9 +1,9 @@
 """The medical record's FHIR R4 face for professional software (PDSm, a French profile of IHE MHD;
 docs/api.md § FHIR interface): resources in, the documents service's own calls, resources out.
 
-Nothing is decided here: every deposit, search and read goes through ``documents.service`` (the
-same access decision, encryption, history, limits and type checks as the native API), and the
-patient search through ``gate.look_up`` (the rule of ``POST /v1/patients/search``). Incoming
+Nothing is decided here: every deposit, search and read goes through the documents module's
+interface onto the native API's own calls (the same access decision, encryption, history, limits
+and type checks), and the patient search through ``gate.look_up`` (the rule of ``POST /v1/patients/search``). Incoming
 resources are validated with the ``fhir.resources`` R4B models, imported on first use (about a
 second): only FHIR deposits pay it, not the module's cold start.
 """
@@ -25,7 +25,7 @@ from chalicelib.core.http.fields import MEDIA_TYPES, in_utc
 from chalicelib.core.policy import document_types, gate
 from chalicelib.core.security.auth import Principal
 from chalicelib.core.security.identifiers import IDNATPS_SYSTEM, INS_SYSTEM, InvalidIdentifier, normalize_ins
-from chalicelib.documents.interface import master_identifier
+from chalicelib.documents import interface as documents
 
 FHIR_JSON = "application/fhir+json"
 JSON_TYPES = (FHIR_JSON, "application/json")  # FHIR servers take both for JSON
@@ -190,8 +190,6 @@ def _fhir_details(error: Exception) -> list[dict[str, str]]:
 def submitted_documents(data: dict) -> tuple[str, list[Submitted]]:
     """The INS and the documents of an ITI-65 transaction Bundle, every entry checked: a List
     (the submission set), DocumentReferences and, for each, the Binary its attachment points to."""
-    from chalicelib.documents.models import DocumentCreate
-
     bundle = _validate_bundle(data)
     if bundle.type != "transaction":
         raise _invalid("Bundle.type", "an ITI-65 bundle is a transaction.")
@@ -238,7 +236,7 @@ def submitted_documents(data: dict) -> tuple[str, list[Submitted]]:
             raw_binary = raw_entries[binaries[binary_url]]["resource"]
             fields.update(_content_fields(binary, raw_binary, fields.pop("attachment_type")))
             patients.add(ins)
-            documents.append(Submitted(where, _deposit_request(DocumentCreate, fields), index, binaries[binary_url]))
+            documents.append(Submitted(where, _deposit_request(fields), index, binaries[binary_url]))
     unused = sorted(set(binaries) - used)
     if unused:
         raise _invalid(f"entry[{binaries[unused[0]]}] ({unused[0]})", "this Binary is no document's content.")
@@ -345,11 +343,11 @@ def _content_fields(binary: Any, raw_binary: dict, attachment_type: str | None) 
     return {"media_type": binary.contentType, "content_base64": raw_binary["data"]}
 
 
-def _deposit_request(model: Any, fields: dict) -> Any:
+def _deposit_request(fields: dict) -> Any:
     from pydantic import ValidationError
 
     try:
-        return model.model_validate(fields)
+        return documents.deposit_request(fields)
     except ValidationError as error:
         details = [
             {"field": ".".join(map(str, item["loc"])) or "document", "message": item["msg"]}
@@ -361,16 +359,14 @@ def _deposit_request(model: Any, fields: dict) -> Any:
 def provide(principal: Principal, data: dict) -> dict:
     """ITI-65: every entry is checked (FHIR, then the deposit's own checks, document by document)
     before anything is written; then the documents are written together, all or nothing."""
-    from chalicelib.documents import service
-
     ins, submitted = submitted_documents(data)
     items = gate.open_space_by_ins(ins)
     checked = []
     for document in submitted:
         with naming(document.where):
-            checked.append(service.check_deposit(principal, items, document.request))
+            checked.append(documents.check_deposit(principal, items, document.request))
     locations: dict[int, str] = {}
-    for document, written in zip(submitted, service.deposit_all(checked), strict=True):
+    for document, written in zip(submitted, documents.deposit_all(checked), strict=True):
         locations[document.index] = f"DocumentReference/{written.document_id}"
         locations[document.binary_index] = f"Binary/{written.document_id}"
     entries = []
@@ -436,7 +432,7 @@ def document_reference(document: Any, patient_id: str) -> dict:
             {"coding": [{"system": document_types.CONFIDENTIALITY_SYSTEM, "code": code}]} for code in labels
         ]
     if document.master_identifier:
-        resource["masterIdentifier"] = master_identifier(document.master_identifier)
+        resource["masterIdentifier"] = documents.master_identifier(document.master_identifier)
     if document.replaces:
         resource["relatesTo"] = [
             {"code": "replaces", "target": {"reference": f"DocumentReference/{document.replaces}"}}
@@ -544,8 +540,6 @@ def _patient_id(reference: str) -> str:
 def find(principal: Principal, params: dict[str, list[str]], in_url: bool, base: str) -> dict:
     """ITI-67: a searchset of the DocumentReferences the caller may see, a page at a time; the
     INS (``patient.identifier``) only in a form body, and never in the links given back."""
-    from chalicelib.documents import service
-
     _only(params, SEARCH_PARAMETERS)
     patient, identifier = _one(params, "patient"), _one(params, "patient.identifier")
     if identifier is not None and in_url:
@@ -556,7 +550,7 @@ def find(principal: Principal, params: dict[str, list[str]], in_url: bool, base:
     if (patient is None) == (identifier is None):
         raise _invalid("patient", "give the patient: patient=<patient_id>, or patient.identifier in a POST _search.")
     since, until = _created_range(params.get("date", []))
-    search = service.Search(
+    search = documents.new_search(
         type_codes=_codes(params["type"]) if "type" in params else None,
         statuses=_statuses(params["status"]) if "status" in params else None,
         created_from=since,
@@ -568,7 +562,7 @@ def find(principal: Principal, params: dict[str, list[str]], in_url: bool, base:
         items = gate.open_space_by_ins(_ins_token(identifier, "patient.identifier"))
     elif patient is not None:  # one of the two, checked above
         items = gate.load_space(_patient_id(patient))
-    found = service.search(principal, items, search)
+    found = documents.search(principal, items, search)
     patient_id = items.patient_id
     query = {
         name: values for name, values in params.items() if name not in ("patient", "patient.identifier", "_cursor")
