@@ -68,10 +68,77 @@ def _bundle(ins: str, n: int) -> dict:
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
 
 
+TINY = base64.b64encode(b"%PDF-1.7\n%%EOF").decode()  # a page's cost does not depend on the content's size
+
+
+def _tiny(bundle: dict) -> dict:
+    for entry in bundle["entry"]:
+        if entry["resource"]["resourceType"] == "Binary":
+            entry["resource"]["data"] = TINY
+    return bundle
+
+
+def page_costs(bench: Any, sizes: list[int]) -> None:
+    """A search page's cost (ITI-67, _count=50) in spaces of each size, side by side: the first page,
+    a page further on (from a next link), each with its AWS calls, DynamoDB items read and time,
+    and its ratio to the smallest space's."""
+    rows: list[tuple[int, str, Calls, float]] = []
+    for number, size in enumerate(sizes, start=2):
+        person, patient_id, patient = active_person(bench, number)
+        rpps = "10000000009"
+        bench.call("PUT", f"/v1/patients/{patient_id}/access/treating-doctor", {"rpps": rpps}, patient)
+        doctor = bench.token("professional", rpps=rpps, profession="medecin")
+        headers = {"Authorization": f"Bearer {doctor}", "Accept": "*/*"}
+        for start in range(0, size, 16):
+            body = json.dumps(_tiny(_bundle(person["ins"], min(16, size - start)))).encode()
+            answer = bench.client.http.post(
+                "/v1/fhir", headers={**headers, "Content-Type": "application/fhir+json"}, body=body
+            )
+            assert answer.status_code == 200, answer.body[:300]
+
+        def get(path: str, headers: dict = headers) -> dict:
+            answer = bench.client.http.get(path, headers=headers)
+            assert answer.status_code == 200, answer.body[:300]
+            return json.loads(answer.body)
+
+        first = "/v1/fhir/DocumentReference?" + urlencode({"patient": patient_id, "_count": 50})
+        get(first)  # warm: the cursor key, the space's first read
+        for label, path in (("first page", first), ("a page further on", None)):
+            if path is None:
+                link = next((x["url"] for x in get(first).get("link", []) if x["relation"] == "next"), None)
+                if link is None:
+                    continue
+                path = link[link.index("/v1/fhir") :]
+            times = []
+            for _ in range(5):  # the median of 5: moto in-process answers in a few ms, noisy
+                started = time.perf_counter()
+                with count_calls() as calls:
+                    get(path)
+                times.append(time.perf_counter() - started)
+            rows.append((size, label, calls, sorted(times)[2]))
+    base = {label: (calls, seconds) for size, label, calls, seconds in rows if size == sizes[0]}
+    print("\nITI-67 page of 50 (GET DocumentReference?patient=&_count=50) by the space's size:")
+    print(f"{'documents':>9}  {'page':<17}  {'calls':>5}  {'items':>5}  {'ms':>6}  {'× smallest':>10}  breakdown")
+    for size, label, calls, seconds in rows:
+        ratio = seconds / base[label][1] if label in base else float("nan")
+        print(
+            f"{size:>9}  {label:<17}  {calls.total:>5}  {calls.items:>5}  {seconds * 1000:>6.0f}  {ratio:>10.2f}  "
+            + ", ".join(f"{op}×{n}" for op, n in sorted(calls.ops.items()))
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench calls_fhir")
     parser.add_argument("-n", type=int, default=1000, help="documents in the space for the search figure")
+    parser.add_argument(
+        "--sizes", default="100,1000", help="spaces whose search page costs are printed side by side (comma-separated)"
+    )
+    parser.add_argument("--pages-only", action="store_true", help="only the page costs by the space's size")
     args = parser.parse_args(argv)
+    if args.pages_only:
+        with cloud() as bench:
+            page_costs(bench, [int(size) for size in args.sizes.split(",")])
+        return
     rows: list[tuple[str, Calls]] = []
     with cloud() as bench:
         person, patient_id, patient = active_person(bench)
@@ -123,6 +190,7 @@ def main(argv: list[str] | None = None) -> None:
             lambda: http("POST", "/v1/fhir/Patient/_search", form, "application/x-www-form-urlencoded"),
         )
         calls_table(rows)
+        page_costs(bench, [int(size) for size in args.sizes.split(",")])
 
         have = 1 + 1 + 1 + 1 + 10 + 10
         while have < args.n:

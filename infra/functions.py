@@ -367,6 +367,12 @@ MODULES: dict[str, Module] = {
             *table(*READ),
             *history(),
             *table(*READ, *APPEND, "DeleteItem", of="DocumentsTable"),
+            # the documents' search indexes (infra/tables.py MORE_INDEXES): a page at a time
+            allow(
+                "DocumentsSearch",
+                ["dynamodb:Query"],
+                [sub(f"${{DocumentsTable.Arn}}/index/{i}") for i in ("gsi2", "gsi3")],
+            ),
             *app_connections(),
             *peppers(),
             *cursors(),

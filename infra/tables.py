@@ -29,14 +29,20 @@ def _key(hash_key: str, range_key: str) -> list[dict[str, Any]]:
     return [{"AttributeName": hash_key, "KeyType": "HASH"}, {"AttributeName": range_key, "KeyType": "RANGE"}]
 
 
+# Indexes beyond gsi1, each keyed by <name>pk / <name>sk, projecting everything: the documents'
+# FHIR searches, a page at a time by deposit time, of every type (gsi2) or of one (gsi3)
+# (chalicelib/core/data/layout.py documents_by_time, documents_of_type).
+MORE_INDEXES: dict[str, tuple[str, ...]] = {"DocumentsTable": ("gsi2", "gsi3")}
+
 # The tables whose changes feed a function: the history's heads its signer (infra/functions.py
 # SignHeads, filtered there).
 STREAMS = {"HistoryTable": "NEW_IMAGE"}
 
 
-def module_table(kind: str, stream: str | None = None) -> dict[str, Any]:
-    """A module's table: on-demand, its key and one index (gsi1), point-in-time recovery, encrypted
-    with the stack's key, kept when the stack is deleted."""
+def module_table(kind: str, stream: str | None = None, more_indexes: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A module's table: on-demand, its key and one index (gsi1) or more, point-in-time recovery,
+    encrypted with the stack's key, kept when the stack is deleted."""
+    indexes = ("gsi1", *more_indexes)
     table: dict[str, Any] = {
         "Type": "AWS::DynamoDB::Table",
         "DeletionPolicy": "Retain",
@@ -45,11 +51,17 @@ def module_table(kind: str, stream: str | None = None) -> dict[str, Any]:
             "TableName": _sub(f"mes-${{Stage}}-{kind}"),
             "BillingMode": "PAY_PER_REQUEST",
             "AttributeDefinitions": [
-                {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gsi1pk", "gsi1sk")
+                {"AttributeName": name, "AttributeType": "S"}
+                for name in ("pk", "sk", *(f"{index}{part}" for index in indexes for part in ("pk", "sk")))
             ],
             "KeySchema": _key("pk", "sk"),
             "GlobalSecondaryIndexes": [
-                {"IndexName": "gsi1", "KeySchema": _key("gsi1pk", "gsi1sk"), "Projection": {"ProjectionType": "ALL"}}
+                {
+                    "IndexName": index,
+                    "KeySchema": _key(f"{index}pk", f"{index}sk"),
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+                for index in indexes
             ],
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
             "TimeToLiveSpecification": {"AttributeName": "ttl", "Enabled": True},
@@ -67,4 +79,6 @@ def module_table(kind: str, stream: str | None = None) -> dict[str, Any]:
 
 def add_tables(template: dict[str, Any]) -> None:
     for logical_id, kind in MODULE_TABLES.items():
-        template["Resources"][logical_id] = module_table(kind, STREAMS.get(logical_id))
+        template["Resources"][logical_id] = module_table(
+            kind, STREAMS.get(logical_id), MORE_INDEXES.get(logical_id, ())
+        )

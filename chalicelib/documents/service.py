@@ -212,6 +212,7 @@ def new_item(
         "hidden_from_representatives": hidden_from_representatives,
         "status": CURRENT,
     }
+    item.update(store.search_index_keys(patient_id, str(item["type_code"]), clock.iso(now), document_id))
     if replaces:
         item["replaces"] = replaces
     if master_identifier:
@@ -342,18 +343,21 @@ class Search:
     created_until: datetime | None = None  # deposited before
     count: int = 50
     cursor: str | None = None
+    total: bool = False  # counted on every page (FHIR's _total=accurate), not only when it fits one
 
 
 @dataclass
 class Found:
     documents: list[Document]
-    total: int  # of the documents the caller may see, all pages
+    total: int | None  # of the documents the caller may see, all pages; None: not counted
     next_cursor: str | None
 
 
 def search(principal: Principal, items: SpaceItems, search: Search) -> Found:
-    """The documents matching ``search`` that the caller may see, a page of them: the visible ones
-    are chosen before paging, so neither ``total`` nor a page's size tells of one they may not."""
+    """A page of the documents matching ``search`` that the caller may see, read from the search
+    indexes a page at a time (store.search_page): the cost of a page does not grow with the space.
+    The visible ones are chosen as they are read, so neither ``total``, a page's size nor its cursor
+    tells of one they may not see. ``total`` when the page holds them all, or when asked."""
     granted = _listing(principal, items)
     patient_id = items.patient_id
     list_scope = scope(
@@ -365,30 +369,39 @@ def search(principal: Principal, items: SpaceItems, search: Search) -> Found:
         created_from=search.created_from,
         created_until=search.created_until,
     )
-    start_key = decode_cursor(search.cursor, list_scope)
-    # codes of the list only (the FHIR module refuses the others)
-    types = frozenset(document_types.TYPE_OF_CODE[code] for code in search.type_codes) if search.type_codes else None
-    # every status: whether a document is superseded depends on who reads (interface.Reader)
-    of_types = store.matching(patient_id, types)
-    reader = Reader(granted.actor, granted.space, clock.now(), of_types)
-    visible = [
-        seen for seen in (reader.seen(item) for item in of_types if reader.may_read(item)) if _matches(seen, search)
-    ]
-    rest = store.after(visible, start_key) if start_key else visible
-    page = rest[: search.count]
-    _record(granted, "document.listed", next(iter(types)) if types and len(types) == 1 else None)
-    next_cursor = encode_cursor(store.position(page[-1]), list_scope) if len(rest) > len(page) else None
-    return Found([_public(item) for item in page], len(visible), next_cursor)
-
-
-def _matches(item: dict, search: Search) -> bool:
-    created = clock.parse_iso(item["created_at"])
-    return (
-        (search.type_codes is None or document_types.code_of_item(item) in search.type_codes)
-        and (search.statuses is None or item.get("status", CURRENT) in search.statuses)
-        and (search.created_from is None or created >= search.created_from)
-        and (search.created_until is None or created < search.created_until)
+    place = decode_cursor(search.cursor, list_scope)
+    window = store.Window(
+        since=clock.iso(search.created_from) if search.created_from else None,
+        until=clock.iso(search.created_until) if search.created_until else None,
     )
+    reader = Reader(granted.actor, granted.space, clock.now())
+
+    def visible(item: dict) -> bool:
+        # the status as the caller sees it: superseded by a document they may not read is current
+        return reader.may_read(item) and (
+            search.statuses is None or reader.seen(item).get("status", CURRENT) in search.statuses
+        )
+
+    found = store.search_page(
+        patient_id,
+        search.type_codes,
+        store.Window(window.since, window.until, place["before"] if place else None),
+        search.count,
+        visible,
+    )
+    total: int | None = None
+    if found.complete and place is None:
+        total = len(found.items)
+    elif search.total:
+        total = store.count_matching(patient_id, search.type_codes, window, visible)
+    codes = search.type_codes
+    _record(
+        granted,
+        "document.listed",
+        document_types.TYPE_OF_CODE[next(iter(codes))] if codes and len(codes) == 1 else None,
+    )
+    next_cursor = encode_cursor({"before": found.next_before}, list_scope) if found.next_before else None
+    return Found([_public(reader.seen(item)) for item in found.items], total, next_cursor)
 
 
 def space_of(document_id: str) -> str:

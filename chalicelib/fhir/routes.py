@@ -90,7 +90,7 @@ SEARCH_FORM = {
     "type": "object",
     "properties": {
         name: {"type": "string"}
-        for name in ("patient", "patient.identifier", "type", "status", "date", "_count", "_cursor")
+        for name in ("patient", "patient.identifier", "type", "status", "date", "_count", "_cursor", "_total")
     },
 }
 PATIENT_FORM = {
@@ -112,6 +112,7 @@ QUERY = [
     _query("date", "when deposited: [eq|ge|gt|le|lt]YYYY[-MM[-DD]] or a dateTime"),
     _query("_count", "page size, 1-200 (50)"),
     _query("_cursor", "from the next link"),
+    _query("_total", "accurate: counted on every page (else only when the result fits one)"),
 ]
 
 

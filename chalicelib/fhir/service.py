@@ -440,15 +440,19 @@ def document_reference(document: Any, patient_id: str) -> dict:
     return resource
 
 
-def searchset(entries: list[dict], total: int, links: list[dict]) -> dict:
-    bundle = {"resourceType": "Bundle", "type": "searchset", "total": total, "entry": entries}
+def searchset(entries: list[dict], total: int | None, links: list[dict]) -> dict:
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+    if total is not None:
+        bundle["total"] = total
+    bundle["entry"] = entries
     if links:
         bundle["link"] = links
     return bundle
 
 
 # --- ITI-67: Find Document References ---------------------------------------------------------
-SEARCH_PARAMETERS = ("patient", "patient.identifier", "type", "status", "date", "_count", "_cursor")
+SEARCH_PARAMETERS = ("patient", "patient.identifier", "type", "status", "date", "_count", "_cursor", "_total")
+TOTALS = ("none", "estimate", "accurate")  # FHIR's _total: only accurate counts beyond one page
 _PREFIXES = ("eq", "ge", "gt", "le", "lt")
 
 
@@ -530,6 +534,12 @@ def _count(value: str | None) -> int:
     return query_integer(value, "_count", minimum=1, maximum=MAX_COUNT)
 
 
+def _total(value: str | None) -> bool:
+    if value is not None and value not in TOTALS:
+        raise _invalid("_total", f"use {', '.join(TOTALS)}.")
+    return value == "accurate"
+
+
 def _patient_id(reference: str) -> str:
     patient_id = reference.rsplit("Patient/", 1)[-1]
     if not patient_id or "/" in patient_id:
@@ -557,6 +567,7 @@ def find(principal: Principal, params: dict[str, list[str]], in_url: bool, base:
         created_until=until,
         count=_count(_one(params, "_count")),
         cursor=_one(params, "_cursor"),
+        total=_total(_one(params, "_total")),
     )
     if identifier is not None:
         items = gate.open_space_by_ins(_ins_token(identifier, "patient.identifier"))

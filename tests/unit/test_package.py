@@ -199,6 +199,8 @@ MODULE_GRANTS = {
     "fhir": table("GetItem Query")
     | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem", of="DocumentsTable")
+    | grants("dynamodb:Query", "${DocumentsTable.Arn}/index/gsi2")
+    | grants("dynamodb:Query", "${DocumentsTable.Arn}/index/gsi3")
     | APP_CONNECTIONS
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("document"))

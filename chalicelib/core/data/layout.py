@@ -128,6 +128,8 @@ def activity_event(patient_id: str, seq: int) -> dict[str, Any]:
 # --- documents: the documents table -------------------------------------------------------------
 #     PAT#<patient_id> / DOC#<document_id>     a document's metadata (no content)
 #             gsi1pk = RELEASE#<YYYY-MM-DD>   gsi1sk = <release_at>#<patient_id>#<document_id>
+#             gsi2pk = DOCS#<patient_id>      gsi2sk = <created_at>#<document_id>   (FHIR search, any type)
+#             gsi3pk = DOCS#<patient_id>#<type_code>   gsi3sk = the same           (FHIR search by type)
 #     PAT#<patient_id> / LEGACY#<sha256(uniqueId)>   {document_id}: a legacy DMP document imported
 #                                           here (kept when the document is deleted: a re-import
 #                                           does not revive it)
@@ -155,6 +157,21 @@ def legacy_document(patient_id: str, unique_id: str) -> dict[str, Any]:
 def document_pointer(document_id: str) -> dict[str, Any]:
     """Where a document is, by its id alone (``/v1/fhir/Binary/{id}`` names no space)."""
     return {"pk": f"{DOCUMENT_POINTER_PREFIX}{document_id}", "sk": "DOCUMENT"}
+
+
+def documents_by_time(patient_id: str) -> str:
+    """Index partition (gsi2) of a space's documents by deposit time."""
+    return f"DOCS#{patient_id}"
+
+
+def documents_of_type(patient_id: str, type_code: str) -> str:
+    """Index partition (gsi3) of a space's documents of one type (its LOINC code) by deposit time."""
+    return f"DOCS#{patient_id}#{type_code}"
+
+
+def document_time_key(created_at: str, document_id: str) -> str:
+    """A document's place in both search indexes: when it was deposited, then its id."""
+    return f"{created_at}#{document_id}"
 
 
 def release_bucket(day: str) -> str:
