@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.core import clock
+from chalicelib.core.errors import Conflict
 from chalicelib.core.policy.decision import ACTIVITY, READ, Actor, Resource, Space, decide
 from chalicelib.documents import store
 
@@ -40,6 +41,24 @@ def as_resource(item: dict) -> Resource:
 _OID = re.compile(r"[0-2](?:\.(?:0|[1-9][0-9]*))+")
 
 
+URI_SYSTEM = "urn:ietf:rfc:3986"
+UUID_URN = re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+class DuplicateDocument(Conflict):
+    """A document whose master identifier is already in the space (FHIR issue ``duplicate``)."""
+
+    issue = "duplicate"
+
+
+def unique_id_of(value: str) -> str | None:
+    """A masterIdentifier's value (``urn:oid:<oid>`` or ``urn:uuid:<uuid>``) as the XDS uniqueId the
+    space keeps (the legacy import's spelling: the OID alone, a UUID as its URN); None if neither."""
+    if value.startswith("urn:oid:") and _OID.fullmatch(value.removeprefix("urn:oid:").split("^", 1)[0]):
+        return value.removeprefix("urn:oid:")
+    return value if UUID_URN.fullmatch(value) else None
+
+
 def master_identifier(unique_id: str) -> dict:
     """A document's master identifier (an imported document's XDS uniqueId) as FHIR's
     ``DocumentReference.masterIdentifier`` (IHE MHD): ``urn:oid:<uniqueId>`` in the URI system.
@@ -49,7 +68,9 @@ def master_identifier(unique_id: str) -> dict:
     is a URN of the uniqueId, not of an OID). A uniqueId that does not begin with an OID is not
     claimed as a URI: its value alone."""
     if _OID.fullmatch(unique_id.split("^", 1)[0]):
-        return {"system": "urn:ietf:rfc:3986", "value": f"urn:oid:{unique_id}"}
+        return {"system": URI_SYSTEM, "value": f"urn:oid:{unique_id}"}
+    if UUID_URN.fullmatch(unique_id):  # deposited by ITI-65 with a urn:uuid masterIdentifier
+        return {"system": URI_SYSTEM, "value": unique_id}
     return {"value": unique_id}
 
 
@@ -136,10 +157,11 @@ def deposit_request(fields: dict) -> Any:
     return DocumentCreate.model_validate(fields)
 
 
-def check_deposit(principal: Principal, items: SpaceItems, request: Any) -> Any:
+def check_deposit(principal: Principal, items: SpaceItems, request: Any, master_identifier: str | None = None) -> Any:
+    """``master_identifier``: the document's uniqueId, unique in the space (DuplicateDocument)."""
     from chalicelib.documents import service
 
-    return service.check_deposit(principal, items, request)
+    return service.check_deposit(principal, items, request, master_identifier)
 
 
 def deposit_all(checked: list) -> list:

@@ -321,6 +321,18 @@ def import_state(migration_id: str, archive_key: str, patient_id: str, unique_id
     )
 
 
+def master_marker_item(patient_id: str, unique_id: str, document_id: str) -> dict:
+    """A deposited document's master identifier, kept unique in the space by the same marker as an
+    imported one's uniqueId (written only if none is there: the deposit's transaction fails else)."""
+    return aws.put_new({**layout.legacy_document(patient_id, unique_id), "document_id": document_id}, TABLE)
+
+
+def document_of_master(patient_id: str, unique_id: str) -> str | None:
+    """The document a uniqueId names in the space (deposited or imported), if any."""
+    item = aws.table(TABLE).get_item(Key=layout.legacy_document(patient_id, unique_id)).get("Item")
+    return item["document_id"] if item else None
+
+
 def legacy_marker_item(patient_id: str, unique_id: str, document_id: str, migration_id: str) -> dict:
     return aws.put_new(
         {**layout.legacy_document(patient_id, unique_id), "document_id": document_id, "migration_id": migration_id},

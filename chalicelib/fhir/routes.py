@@ -90,7 +90,17 @@ SEARCH_FORM = {
     "type": "object",
     "properties": {
         name: {"type": "string"}
-        for name in ("patient", "patient.identifier", "type", "status", "date", "_count", "_cursor", "_total")
+        for name in (
+            "patient",
+            "patient.identifier",
+            "identifier",
+            "type",
+            "status",
+            "date",
+            "_count",
+            "_cursor",
+            "_total",
+        )
     },
 }
 PATIENT_FORM = {
@@ -107,6 +117,7 @@ def _query(name: str, description: str, *, required: bool = False) -> dict[str, 
 
 QUERY = [
     _query("patient", "Patient/<patient_id> or the patient_id", required=True),
+    _query("identifier", "masterIdentifier: urn:ietf:rfc:3986|urn:oid:<oid>, or the value alone"),
     _query("type", "LOINC codes of the DMP's list, comma-separated"),
     _query("status", "current, superseded"),
     _query("date", "when deposited: [eq|ge|gt|le|lt]YYYY[-MM[-DD]] or a dateTime"),

@@ -61,7 +61,7 @@ ISSUE_TYPES = {
 def operation_outcome(error: ApiError) -> dict:
     """The contract's error as FHIR says it: one issue for the error (its code in ``details``),
     one more per invalid field."""
-    code = ISSUE_TYPES.get(error.code, "exception")
+    code = getattr(error, "issue", None) or ISSUE_TYPES.get(error.code, "exception")
     issues = [{"severity": "error", "code": code, "details": {"text": error.code}, "diagnostics": error.message}]
     issues += [
         {
@@ -159,6 +159,7 @@ class Submitted:
     request: Any  # models.DocumentCreate
     index: int  # its entry
     binary_index: int  # its Binary's entry
+    master_identifier: str | None  # its uniqueId, from masterIdentifier
 
 
 def _validate_bundle(data: dict) -> Any:
@@ -227,6 +228,7 @@ def submitted_documents(data: dict) -> tuple[str, list[Submitted]]:
         where = _where(index, entry)
         with naming(where):
             ins, fields, binary_url = _document_fields(entry.resource)
+            master = _master_identifier(entry.resource.masterIdentifier)
             if binary_url not in binaries:
                 raise _invalid("content[0].attachment.url", "point to the fullUrl of a Binary of this bundle.")
             if binary_url in used:
@@ -236,7 +238,7 @@ def submitted_documents(data: dict) -> tuple[str, list[Submitted]]:
             raw_binary = raw_entries[binaries[binary_url]]["resource"]
             fields.update(_content_fields(binary, raw_binary, fields.pop("attachment_type")))
             patients.add(ins)
-            documents.append(Submitted(where, _deposit_request(fields), index, binaries[binary_url]))
+            documents.append(Submitted(where, _deposit_request(fields), index, binaries[binary_url], master))
     unused = sorted(set(binaries) - used)
     if unused:
         raise _invalid(f"entry[{binaries[unused[0]]}] ({unused[0]})", "this Binary is no document's content.")
@@ -284,6 +286,18 @@ def _document_fields(reference: Any) -> tuple[str, dict, str]:
     if replaces:
         fields["replaces"] = replaces
     return ins, fields, attachment.url
+
+
+def _master_identifier(identifier: Any) -> str | None:
+    """masterIdentifier (IHE MHD: the XDS uniqueId) → the uniqueId kept, or None when absent."""
+    if identifier is None:
+        return None
+    unique_id = documents.unique_id_of(identifier.value or "")
+    if identifier.system not in (None, documents.URI_SYSTEM) or unique_id is None:
+        raise _invalid(
+            "masterIdentifier", f"system {documents.URI_SYSTEM}, value urn:oid:<oid> or urn:uuid:<uuid> (lower case)."
+        )
+    return unique_id
 
 
 def _utc(moment: Any) -> datetime:
@@ -364,7 +378,7 @@ def provide(principal: Principal, data: dict) -> dict:
     checked = []
     for document in submitted:
         with naming(document.where):
-            checked.append(documents.check_deposit(principal, items, document.request))
+            checked.append(documents.check_deposit(principal, items, document.request, document.master_identifier))
     locations: dict[int, str] = {}
     for document, written in zip(submitted, documents.deposit_all(checked), strict=True):
         locations[document.index] = f"DocumentReference/{written.document_id}"
@@ -451,7 +465,17 @@ def searchset(entries: list[dict], total: int | None, links: list[dict]) -> dict
 
 
 # --- ITI-67: Find Document References ---------------------------------------------------------
-SEARCH_PARAMETERS = ("patient", "patient.identifier", "type", "status", "date", "_count", "_cursor", "_total")
+SEARCH_PARAMETERS = (
+    "patient",
+    "patient.identifier",
+    "identifier",
+    "type",
+    "status",
+    "date",
+    "_count",
+    "_cursor",
+    "_total",
+)
 TOTALS = ("none", "estimate", "accurate")  # FHIR's _total: only accurate counts beyond one page
 _PREFIXES = ("eq", "ge", "gt", "le", "lt")
 
@@ -534,6 +558,17 @@ def _count(value: str | None) -> int:
     return query_integer(value, "_count", minimum=1, maximum=MAX_COUNT)
 
 
+def _master_token(value: str | None) -> str | None:
+    """``identifier`` (the masterIdentifier), a FHIR token: ``system|value`` or the value alone → the
+    uniqueId the space keeps (a legacy one that is no URN: as given)."""
+    if value is None:
+        return None
+    system, bar, given = value.rpartition("|")
+    if (bar and system not in ("", documents.URI_SYSTEM)) or not given:
+        raise _invalid("identifier", f"give {documents.URI_SYSTEM}|urn:oid:<oid>, or the value alone.")
+    return documents.unique_id_of(given) or given
+
+
 def _total(value: str | None) -> bool:
     if value is not None and value not in TOTALS:
         raise _invalid("_total", f"use {', '.join(TOTALS)}.")
@@ -568,6 +603,7 @@ def find(principal: Principal, params: dict[str, list[str]], in_url: bool, base:
         count=_count(_one(params, "_count")),
         cursor=_one(params, "_cursor"),
         total=_total(_one(params, "_total")),
+        master_identifier=_master_token(_one(params, "identifier")),
     )
     if identifier is not None:
         items = gate.open_space_by_ins(_ins_token(identifier, "patient.identifier"))
