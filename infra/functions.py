@@ -360,7 +360,8 @@ MODULES: dict[str, Module] = {
         ),
     ),
     # The FHIR face for partners (docs/fhir.md): ITI-65 deposits (documents' metadata and content,
-    # sealed for the "document" purpose), searches and reads, through the documents module's interface.
+    # sealed for the "document" purpose), searches and reads, through the documents module's interface;
+    # Observations through the profile module's.
     "fhir": Module(
         (*SPACE_ENV, "DATA_KEY_ID", "DOCUMENTS_BUCKET"),
         (
@@ -373,6 +374,9 @@ MODULES: dict[str, Module] = {
                 ["dynamodb:Query"],
                 [sub(f"${{DocumentsTable.Arn}}/index/{i}") for i in ("gsi2", "gsi3")],
             ),
+            # Observations: the profile's measurements (added in their transaction, searched by
+            # kind or by time on its index), through the profile module's interface
+            *table(*READ, *APPEND, index=True, of="ProfileTable"),
             *app_connections(),
             *peppers(),
             *cursors(),

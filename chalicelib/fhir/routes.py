@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib.core.errors import Forbidden
 from chalicelib.core.http.api import CONTENT_BODY_LIMIT, PUBLIC, READABLE_MEDIA_TYPES, Call, Raw, Router, roles
 
 
@@ -21,12 +22,32 @@ def fhir():
     return service
 
 
+def observations():
+    """Observations (and the profile module's interface under them): loaded with their first request."""
+    from chalicelib.fhir import observations
+
+    return observations
+
+
 def _render_error(error, request):
     return fhir().error_response(error, request)
 
 
 router = Router(__name__, tag="fhir", render_error=_render_error)
 PROFESSIONAL = roles("professional", note="decided per document by the access policy, as the native API")
+BUNDLES = roles(
+    "professional",
+    "patient",
+    "app",
+    note="a transaction (ITI-65): professionals; a batch of Observations: as POST Observation",
+)
+MEASURING = roles("patient", "app", note="an app with measurements:write; the patient, a representative, a caregiver")
+MEASUREMENTS = roles(
+    "patient",
+    "professional",
+    "app",
+    note="an app with measurements:read; professionals who may read, as the native API",
+)
 BASE = "/v1/fhir"
 FHIR_JSON = "application/fhir+json"
 FORM = "application/x-www-form-urlencoded"
@@ -85,7 +106,10 @@ _ENTRIES = {"type": "array", "items": {"type": "object"}}
 BUNDLE = _resource_schema(
     "Bundle", type={"type": "string"}, total={"type": "integer", "minimum": 0}, entry=_ENTRIES, link=_ENTRIES
 )
-TRANSACTION = _resource_schema("Bundle", type={"const": "transaction"}, entry={**_ENTRIES, "minItems": 1})
+TRANSACTION = _resource_schema(
+    "Bundle", type={"enum": ["transaction", "batch"]}, entry={**_ENTRIES, "minItems": 1, "maxItems": 200}
+)
+OBSERVATION = _resource_schema("Observation")
 SEARCH_FORM = {
     "type": "object",
     "properties": {
@@ -121,6 +145,17 @@ QUERY = [
     _query("type", "LOINC codes of the DMP's list, comma-separated"),
     _query("status", "current, superseded"),
     _query("date", "when deposited: [eq|ge|gt|le|lt]YYYY[-MM[-DD]] or a dateTime"),
+    _query("_count", "page size, 1-200 (50)"),
+    _query("_cursor", "from the next link"),
+    _query("_total", "accurate: counted on every page (else only when the result fits one)"),
+]
+
+
+OBSERVATION_QUERY = [
+    _query("patient", "Patient/<patient_id> or the patient_id", required=True),
+    _query("code", "a LOINC code of the contract's list: [http://loinc.org|]<code>"),
+    _query("date", "when measured: [eq|ge|gt|le|lt]YYYY[-MM[-DD]] or a dateTime; repeat it for a period"),
+    _query("_sort", "date (oldest first) or -date (newest first, the default)"),
     _query("_count", "page size, 1-200 (50)"),
     _query("_cursor", "from the next link"),
     _query("_total", "accurate: counted on every page (else only when the result fits one)"),
@@ -169,13 +204,39 @@ def metadata(call: Call):
 @router.route(
     BASE,
     "POST",
-    access=PROFESSIONAL,
+    access=BUNDLES,
     openapi=spec(BUNDLE, body=(FHIR_JSON, TRANSACTION)),
     body_limit=CONTENT_BODY_LIMIT,
 )
 def provide(call: Call):
-    """ITI-65 Provide Document Bundle: a transaction of a List, DocumentReferences and Binaries."""
-    return resource(fhir().provide(call.principal, fhir().json_body(call.request)))
+    """ITI-65 Provide Document Bundle (a transaction of a List, DocumentReferences and Binaries), or a
+    batch of Observations, each answered on its own."""
+    data = fhir().json_body(call.request)
+    if data.get("type") == "batch":
+        return resource(observations().batch(call.principal, data))
+    if call.principal is None or call.principal.role != "professional":
+        raise Forbidden("A transaction (ITI-65) is deposited by professional software; apps send a batch.")
+    return resource(fhir().provide(call.principal, data))
+
+
+@router.route(
+    BASE + "/Observation",
+    "POST",
+    access=MEASURING,
+    openapi=spec(OBSERVATION, status=201, body=(FHIR_JSON, OBSERVATION)),
+)
+def create_observation(call: Call):
+    """A measurement, the same entry as POST …/profile/measurements; Location: Observation/<entry_id>."""
+    created, location = observations().create(call.principal, fhir().json_body(call.request))
+    answer = resource(created, 201)
+    answer.headers["Location"] = location
+    return answer
+
+
+@router.route(BASE + "/Observation", "GET", access=MEASUREMENTS, openapi=spec(BUNDLE, query=OBSERVATION_QUERY))
+def find_observations(call: Call):
+    """A patient's measurements, newest first (_sort=date: oldest first), a page at a time."""
+    return resource(observations().find(call.principal, _params(call.request), base_url(call.request)))
 
 
 @router.route(BASE + "/DocumentReference", "GET", access=PROFESSIONAL, openapi=spec(BUNDLE, query=QUERY))

@@ -195,12 +195,14 @@ MODULE_GRANTS = {
     | APP_CONNECTIONS
     | PEPPERS
     | EMAILS,
-    # the FHIR face: documents' deposits, searches and reads, as the documents module's own
+    # the FHIR face: documents' deposits, searches and reads, as the documents module's own;
+    # measurements added and searched, as the profile module's own (never deleted)
     "fhir": table("GetItem Query")
     | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem", of="DocumentsTable")
     | grants("dynamodb:Query", "${DocumentsTable.Arn}/index/gsi2")
     | grants("dynamodb:Query", "${DocumentsTable.Arn}/index/gsi3")
+    | table("GetItem Query PutItem UpdateItem", index=True, of="ProfileTable")
     | APP_CONNECTIONS
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("document"))
