@@ -361,7 +361,7 @@ MODULES: dict[str, Module] = {
     ),
     # The FHIR face for partners (docs/fhir.md): ITI-65 deposits (documents' metadata and content,
     # sealed for the "document" purpose), searches and reads, through the documents module's interface;
-    # Observations through the profile module's.
+    # Observations through the profile module's, Appointments through the agenda's.
     "fhir": Module(
         (*SPACE_ENV, "DATA_KEY_ID", "DOCUMENTS_BUCKET"),
         (
@@ -377,6 +377,8 @@ MODULES: dict[str, Module] = {
             # Observations: the profile's measurements (added in their transaction, searched by
             # kind or by time on its index), through the profile module's interface
             *table(*READ, *APPEND, index=True, of="ProfileTable"),
+            # Appointments: the agenda's events and their bookings' markers, through the agenda's interface
+            *table(*READ, *APPEND, "DeleteItem", of="AgendaTable"),
             *app_connections(),
             *peppers(),
             *cursors(),

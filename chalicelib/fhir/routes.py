@@ -29,6 +29,13 @@ def observations():
     return observations
 
 
+def appointments():
+    """Appointments (and the agenda module's interface under them): loaded with their first request."""
+    from chalicelib.fhir import appointments
+
+    return appointments
+
+
 def _render_error(error, request):
     return fhir().error_response(error, request)
 
@@ -110,6 +117,8 @@ TRANSACTION = _resource_schema(
     "Bundle", type={"enum": ["transaction", "batch"]}, entry={**_ENTRIES, "minItems": 1, "maxItems": 200}
 )
 OBSERVATION = _resource_schema("Observation")
+APPOINTMENT = _resource_schema("Appointment")
+BOOKING = roles("professional", "app", note="an app with agenda:write, or a professional who may write the agenda")
 SEARCH_FORM = {
     "type": "object",
     "properties": {
@@ -231,6 +240,24 @@ def create_observation(call: Call):
     answer = resource(created, 201)
     answer.headers["Location"] = location
     return answer
+
+
+@router.route(
+    BASE + "/Appointment",
+    "PUT",
+    access=BOOKING,
+    openapi=spec(
+        APPOINTMENT,
+        body=(FHIR_JSON, APPOINTMENT),
+        query=[_query("identifier", "the booking's own identifier: <system>|<value>", required=True)],
+    ),
+)
+def put_appointment(call: Call):
+    """A booking by its identifier: 201 created or 200 updated, one agenda event per identifier;
+    cancelled removes it from the agenda (and its .ics)."""
+    identifier = appointments().identifier_of(_params(call.request))
+    kept, status = appointments().put(call.principal, identifier, fhir().json_body(call.request))
+    return resource(kept, status)
 
 
 @router.route(BASE + "/Observation", "GET", access=MEASUREMENTS, openapi=spec(BUNDLE, query=OBSERVATION_QUERY))

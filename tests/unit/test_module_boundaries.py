@@ -20,7 +20,7 @@ MODULES = sorted(p.name for p in CHALICELIB.iterdir() if (p / "function.py").exi
 INTERFACES = {
     "export": {"chalicelib.documents.interface", "chalicelib.profile.interface"},
     "activity": {"chalicelib.documents.interface"},
-    "fhir": {"chalicelib.documents.interface", "chalicelib.profile.interface"},
+    "fhir": {"chalicelib.documents.interface", "chalicelib.profile.interface", "chalicelib.agenda.interface"},
 }
 
 

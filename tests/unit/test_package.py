@@ -196,13 +196,15 @@ MODULE_GRANTS = {
     | PEPPERS
     | EMAILS,
     # the FHIR face: documents' deposits, searches and reads, as the documents module's own;
-    # measurements added and searched, as the profile module's own (never deleted)
+    # measurements added and searched, as the profile module's own (never deleted); appointments
+    # booked, updated and cancelled, as the agenda's own
     "fhir": table("GetItem Query")
     | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem", of="DocumentsTable")
     | grants("dynamodb:Query", "${DocumentsTable.Arn}/index/gsi2")
     | grants("dynamodb:Query", "${DocumentsTable.Arn}/index/gsi3")
     | table("GetItem Query PutItem UpdateItem", index=True, of="ProfileTable")
+    | table("GetItem Query PutItem UpdateItem DeleteItem", of="AgendaTable")
     | APP_CONNECTIONS
     | PEPPERS
     | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("document"))

@@ -58,6 +58,7 @@ MEASUREMENT_PREFIX = "MEAS#"
 MEASUREMENT_POINTER_PREFIX = "MEASID#"
 AGENDA_PREFIX = "AGENDA#"
 AGENDA_POINTER_PREFIX = "AGENDA_ID#"
+AGENDA_BOOKING_PREFIX = "AGENDA_EXT#"
 LEGACY_PREFIX = "LEGACY#"
 OPEN_STATUSES = ("active", "auto_created")
 
@@ -212,6 +213,8 @@ def measurements_by_time(patient_id: str) -> str:
 #     PAT#<patient_id> / AGENDA#<start>#<event_id>   an agenda event
 #             gsi1pk = REMIND#<YYYY-MM-DDTHH>  gsi1sk = <start>#<patient_id>#<event_id>
 #     PAT#<patient_id> / AGENDA_ID#<event_id>        {event_sk}: an agenda event by id
+#     PAT#<patient_id> / AGENDA_EXT#<sha256(system|value)>   {event_id, cancelled?}: a booking's
+#                                           identifier (FHIR Appointment), one event per booking
 AGENDA_TABLE = "agenda"
 
 
@@ -221,6 +224,11 @@ def agenda_sort_key(start: str, event_id: str) -> str:
 
 def agenda_pointer(patient_id: str, event_id: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{AGENDA_POINTER_PREFIX}{event_id}")
+
+
+def agenda_booking(patient_id: str, identifier: str) -> dict[str, Any]:
+    """The marker of a booking's identifier (``system|value``, taken from outside: hashed)."""
+    return _in_space(patient_id, f"{AGENDA_BOOKING_PREFIX}{_digest(identifier)}")
 
 
 def reminder_bucket(hour: str) -> str:
@@ -395,7 +403,7 @@ _SPACE_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (  # a space's partit
     ((ACTIVITY_HEAD, ACTIVITY_PREFIX), HISTORY_TABLE),
     ((DOCUMENT_PREFIX, LEGACY_PREFIX), DOCUMENTS_TABLE),
     ((PROFILE_PREFIX, MEASUREMENT_PREFIX, MEASUREMENT_POINTER_PREFIX), PROFILE_TABLE),
-    ((AGENDA_PREFIX, AGENDA_POINTER_PREFIX), AGENDA_TABLE),
+    ((AGENDA_PREFIX, AGENDA_POINTER_PREFIX, AGENDA_BOOKING_PREFIX), AGENDA_TABLE),
     ((CONNECTION_PREFIX, APP_CONNECTION_PREFIX), CATALOGUE_TABLE),
 )
 _PARTITION_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (  # other partitions: by the partition key
