@@ -207,7 +207,9 @@ def spec(
 )
 def metadata(call: Call):
     """The CapabilityStatement: what this FHIR server answers."""
-    return resource(fhir().capability_statement())
+    from chalicelib.fhir import capability
+
+    return resource(capability.capability_statement())
 
 
 @router.route(

@@ -644,10 +644,13 @@ def find(principal: Principal, params: dict[str, list[str]], in_url: bool, base:
 
 
 # --- Patient search (PDQm-like, by INS) -------------------------------------------------------
+PATIENT_SEARCH_PARAMETERS = ("identifier",)
+
+
 def find_patient(principal: Principal, params: dict[str, list[str]], base: str) -> dict:
     """The Patient (id = patient_id) of an open space, by INS; an empty searchset when there is
     none, as the native search's 404. Same rule and history: ``gate.look_up``."""
-    only(params, ("identifier",))
+    only(params, PATIENT_SEARCH_PARAMETERS)
     identifier = one(params, "identifier")
     if identifier is None:
         raise invalid("identifier", f"give the INS: identifier={INS_SYSTEM}|<INS>.")
@@ -665,76 +668,3 @@ def find_patient(principal: Principal, params: dict[str, list[str]], base: str) 
     return searchset(
         [{"fullUrl": f"{base}/Patient/{patient['id']}", "resource": patient, "search": {"mode": "match"}}], 1, []
     )
-
-
-# --- CapabilityStatement ----------------------------------------------------------------------
-def capability_statement() -> dict:
-    """What this server really answers (docs/api.md § FHIR interface)."""
-    token = "token"  # noqa: S105 - a word of the CapabilityStatement, not a secret
-    return {
-        "resourceType": "CapabilityStatement",
-        "status": "active",
-        "date": "2026-12-01",
-        "publisher": "Mon espace santé",
-        "kind": "instance",
-        "software": {"name": "Mon espace santé API"},
-        "implementation": {
-            "description": "Medical record for professional software: PDSm / IHE MHD (ITI-65, ITI-67, ITI-68)"
-        },
-        "fhirVersion": "4.0.1",
-        "format": [FHIR_JSON],
-        "rest": [
-            {
-                "mode": "server",
-                "documentation": (
-                    "Bearer JWT of Pro Santé Connect (role professional). "
-                    "Errors are OperationOutcome resources. The INS only in bodies."
-                ),
-                "security": {
-                    "service": [
-                        {
-                            "coding": [
-                                {
-                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
-                                    "code": "OAuth",
-                                }
-                            ]
-                        }
-                    ],
-                    "description": "Authorization: Bearer <JWT>",
-                },
-                "interaction": [
-                    {"code": "transaction", "documentation": "ITI-65 Provide Document Bundle: POST /v1/fhir"}
-                ],
-                "resource": [
-                    {
-                        "type": "DocumentReference",
-                        "interaction": [
-                            {"code": "read"},
-                            {"code": "search-type", "documentation": "ITI-67; POST _search for patient.identifier"},
-                        ],
-                        "searchParam": [
-                            {"name": "patient", "type": "reference"},
-                            {
-                                "name": "patient.identifier",
-                                "type": token,
-                                "documentation": f"{INS_SYSTEM}|<INS>, POST _search only",
-                            },
-                            {"name": "type", "type": token, "documentation": "LOINC codes of the DMP's list"},
-                            {"name": "status", "type": token},
-                            {"name": "date", "type": "date"},
-                        ],
-                    },
-                    {
-                        "type": "Binary",
-                        "interaction": [{"code": "read", "documentation": "ITI-68: the document's bytes"}],
-                    },
-                    {
-                        "type": "Patient",
-                        "interaction": [{"code": "search-type", "documentation": "POST _search only"}],
-                        "searchParam": [{"name": "identifier", "type": token, "documentation": f"{INS_SYSTEM}|<INS>"}],
-                    },
-                ],
-            }
-        ],
-    }
