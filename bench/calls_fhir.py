@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -117,16 +118,64 @@ def page_costs(bench: Any, sizes: list[int]) -> None:
                     get(path)
                 times.append(time.perf_counter() - started)
             rows.append((size, label, calls, sorted(times)[2]))
+    _print_costs("ITI-67 page of 50 (GET DocumentReference?patient=&_count=50) by the space's size:", rows)
+
+
+def observation_page_costs(bench: Any, sizes: list[int]) -> None:
+    """The same for an Observation search (GET Observation?patient=&_count=50): measurements sent in
+    batches of 200 by the patient, then the first page and one further on, side by side."""
+    rows: list[tuple[int, str, Calls, float]] = []
+    for number, size in enumerate(sizes, start=20):
+        _, patient_id, patient = active_person(bench, number)
+        headers = {"Authorization": f"Bearer {patient}", "Accept": "*/*"}
+        start = datetime.now(UTC) - timedelta(days=400)
+        for first in range(0, size, 200):
+            entries = [
+                {
+                    "resource": {
+                        "resourceType": "Observation",
+                        "status": "final",
+                        "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+                        "subject": {"reference": f"Patient/{patient_id}"},
+                        "effectiveDateTime": (start + timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "valueQuantity": {"value": 70, "system": "http://unitsofmeasure.org", "code": "kg"},
+                    },
+                    "request": {"method": "POST", "url": "Observation"},
+                }
+                for i in range(first, min(size, first + 200))
+            ]
+            body = json.dumps({"resourceType": "Bundle", "type": "batch", "entry": entries}).encode()
+            answer = bench.client.http.post(
+                "/v1/fhir", headers={**headers, "Content-Type": "application/fhir+json"}, body=body
+            )
+            assert answer.status_code == 200, answer.body[:300]
+        first_page = "/v1/fhir/Observation?" + urlencode({"patient": patient_id, "_count": 50})
+        page = json.loads(bench.client.http.get(first_page, headers=headers).body)  # warm
+        further = next((x["url"] for x in page.get("link", []) if x["relation"] == "next"), None)
+        for label, path in (("first page", first_page), ("a page further on", further)):
+            if path is None:
+                continue
+            path = path[path.index("/v1/fhir") :]
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                with count_calls() as calls:
+                    assert bench.client.http.get(path, headers=headers).status_code == 200
+                times.append(time.perf_counter() - started)
+            rows.append((size, label, calls, sorted(times)[2]))
+    _print_costs("Observation page of 50 (GET Observation?patient=&_count=50) by the series' size:", rows)
+
+
+def _print_costs(title: str, rows: list[tuple[int, str, Calls, float]]) -> None:
     base: dict[str, float] = {}
     for _, label, _, seconds in rows:
         base.setdefault(label, seconds)
-    print("\nITI-67 page of 50 (GET DocumentReference?patient=&_count=50) by the space's size:")
-    print(f"{'documents':>9}  {'page':<18}  {'calls':>5}  {'items':>5}  {'ms':>6}  {'× smallest':>10}  breakdown")
+    print(f"\n{title}")
+    print(f"{'size':>9}  {'page':<18}  {'calls':>5}  {'items':>5}  {'ms':>6}  {'× smallest':>10}  breakdown")
     for size, label, calls, seconds in rows:
-        ratio = seconds / base[label]
         print(
-            f"{size:>9}  {label:<18}  {calls.total:>5}  {calls.items:>5}  {seconds * 1000:>6.0f}  {ratio:>10.2f}  "
-            + ", ".join(f"{op}×{n}" for op, n in sorted(calls.ops.items()))
+            f"{size:>9}  {label:<18}  {calls.total:>5}  {calls.items:>5}  {seconds * 1000:>6.0f}  "
+            f"{seconds / base[label]:>10.2f}  " + ", ".join(f"{op}×{n}" for op, n in sorted(calls.ops.items()))
         )
 
 
@@ -141,6 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.pages_only:
         with cloud() as bench:
             page_costs(bench, [int(size) for size in args.sizes.split(",")])
+            observation_page_costs(bench, [int(size) for size in args.sizes.split(",")])
         return
     rows: list[tuple[str, Calls]] = []
     with cloud() as bench:
@@ -194,6 +244,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         calls_table(rows)
         page_costs(bench, [int(size) for size in args.sizes.split(",")])
+        observation_page_costs(bench, [int(size) for size in args.sizes.split(",")])
 
         have = 1 + 1 + 1 + 1 + 10 + 10
         while have < args.n:
