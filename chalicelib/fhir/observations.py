@@ -11,12 +11,13 @@ from typing import Any
 from chalicelib.core import clock
 from chalicelib.core.errors import ApiError, InvalidRequest, PayloadTooLarge
 from chalicelib.core.security.auth import Principal
+from chalicelib.fhir import parameters
 from chalicelib.fhir import service as common
 from chalicelib.profile import interface as profile
 
 STATUSES = ("final", "amended", "corrected", "preliminary")
 MAX_BATCH = 200
-SEARCH_PARAMETERS = ("patient", "code", "date", "_sort", "_count", "_cursor", "_total")
+SEARCH_PARAMETERS = parameters.OBSERVATION_SEARCH
 SORTS = ("date", "-date")
 REASONS = {201: "Created", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
 # the native request's fields, as the Observation says them

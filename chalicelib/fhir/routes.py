@@ -13,6 +13,7 @@ from typing import Any
 
 from chalicelib.core.errors import Forbidden
 from chalicelib.core.http.api import CONTENT_BODY_LIMIT, PUBLIC, READABLE_MEDIA_TYPES, Call, Raw, Router, roles
+from chalicelib.fhir.parameters import DOCUMENT_SEARCH
 
 
 def fhir():
@@ -119,23 +120,7 @@ TRANSACTION = _resource_schema(
 OBSERVATION = _resource_schema("Observation")
 APPOINTMENT = _resource_schema("Appointment")
 BOOKING = roles("professional", "app", note="an app with agenda:write, or a professional who may write the agenda")
-SEARCH_FORM = {
-    "type": "object",
-    "properties": {
-        name: {"type": "string"}
-        for name in (
-            "patient",
-            "patient.identifier",
-            "identifier",
-            "type",
-            "status",
-            "date",
-            "_count",
-            "_cursor",
-            "_total",
-        )
-    },
-}
+SEARCH_FORM = {"type": "object", "properties": {name: {"type": "string"} for name in DOCUMENT_SEARCH}}
 PATIENT_FORM = {
     "type": "object",
     "required": ["identifier"],
@@ -148,26 +133,25 @@ def _query(name: str, description: str, *, required: bool = False) -> dict[str, 
     return {"name": name, "in": "query", "required": required, "schema": {"type": "string"}, "description": description}
 
 
+PAGING_QUERY = [
+    _query("_count", "page size, 1-200 (50)"),
+    _query("_cursor", "from the next link"),
+    _query("_total", "accurate: counted on every page (else only when the result fits one)"),
+]
 QUERY = [
     _query("patient", "Patient/<patient_id> or the patient_id", required=True),
     _query("identifier", "masterIdentifier: urn:ietf:rfc:3986|urn:oid:<oid>, or the value alone"),
     _query("type", "LOINC codes of the DMP's list, comma-separated"),
     _query("status", "current, superseded"),
     _query("date", "when deposited: [eq|ge|gt|le|lt]YYYY[-MM[-DD]] or a dateTime"),
-    _query("_count", "page size, 1-200 (50)"),
-    _query("_cursor", "from the next link"),
-    _query("_total", "accurate: counted on every page (else only when the result fits one)"),
+    *PAGING_QUERY,
 ]
-
-
 OBSERVATION_QUERY = [
     _query("patient", "Patient/<patient_id> or the patient_id", required=True),
     _query("code", "a LOINC code of the contract's list: [http://loinc.org|]<code>"),
     _query("date", "when measured: [eq|ge|gt|le|lt]YYYY[-MM[-DD]] or a dateTime; repeat it for a period"),
     _query("_sort", "date (oldest first) or -date (newest first, the default)"),
-    _query("_count", "page size, 1-200 (50)"),
-    _query("_cursor", "from the next link"),
-    _query("_total", "accurate: counted on every page (else only when the result fits one)"),
+    *PAGING_QUERY,
 ]
 
 

@@ -26,6 +26,7 @@ from chalicelib.core.policy import document_types, gate
 from chalicelib.core.security.auth import Principal
 from chalicelib.core.security.identifiers import IDNATPS_SYSTEM, INS_SYSTEM, InvalidIdentifier, normalize_ins
 from chalicelib.documents import interface as documents
+from chalicelib.fhir import parameters
 
 FHIR_JSON = "application/fhir+json"
 JSON_TYPES = (FHIR_JSON, "application/json")  # FHIR servers take both for JSON
@@ -471,17 +472,7 @@ def searchset(entries: list[dict], total: int | None, links: list[dict]) -> dict
 
 
 # --- ITI-67: Find Document References ---------------------------------------------------------
-SEARCH_PARAMETERS = (
-    "patient",
-    "patient.identifier",
-    "identifier",
-    "type",
-    "status",
-    "date",
-    "_count",
-    "_cursor",
-    "_total",
-)
+SEARCH_PARAMETERS = parameters.DOCUMENT_SEARCH
 TOTALS = ("none", "estimate", "accurate")  # FHIR's _total: only accurate counts beyond one page
 _PREFIXES = ("eq", "ge", "gt", "le", "lt")
 
@@ -644,7 +635,7 @@ def find(principal: Principal, params: dict[str, list[str]], in_url: bool, base:
 
 
 # --- Patient search (PDQm-like, by INS) -------------------------------------------------------
-PATIENT_SEARCH_PARAMETERS = ("identifier",)
+PATIENT_SEARCH_PARAMETERS = parameters.PATIENT_SEARCH
 
 
 def find_patient(principal: Principal, params: dict[str, list[str]], base: str) -> dict:

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
+from app import app  # the whole API as make run serves it (a module's function app is built once, in Lambda)
 from chalicelib.fhir.capability import PARAMETERS, RESULT_PARAMETERS, accepted_parameters, capability_statement
-from chalicelib.fhir.function import app
 from chalicelib.fhir.routes import BASE
 
 
 def served() -> set[tuple[str, str]]:
-    """(resource type or "system", interaction) of every route of the FHIR function."""
+    """(resource type or "system", interaction) of every FHIR route."""
     found: set[tuple[str, str]] = set()
     for path, methods in app.routes.items():
+        if not path.startswith(BASE):
+            continue
         rest = path.removeprefix(BASE).strip("/").split("/")
         for method in set(methods) - {"OPTIONS"}:  # CORS preflights
             if rest == [""]:
