@@ -1,4 +1,4 @@
-"""Gives a deployed stack's documents their entries in the FHIR search indexes (docs/fhir.md § A page
+"""Gives a deployed stack's documents their entries in the FHIR search indexes (docs/fhir.md: a page
 at a constant cost): the documents written before those indexes carry no ``gsi2``/``gsi3`` keys and
 are in no FHIR search until they do. A one-off, run once the new table definition is deployed and
 before the FHIR function goes live; a document deposited or imported since has its keys already.
