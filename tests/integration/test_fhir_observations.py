@@ -14,7 +14,7 @@ from fhir.resources.R4B.observation import Observation
 
 from tests.integration import test_catalogue as catalogue
 from tests.integration.test_catalogue import add_app, connect
-from tests.integration.test_fhir import FHIR_JSON, outcome
+from tests.integration.test_fhir import FHIR_JSON, outcome, rpps
 
 admin = catalogue.admin  # the catalogue tests' fixture, here too
 
@@ -191,3 +191,14 @@ def test_search_pages_sorts_and_periods(api, space):
     assert every["total"] == 8 and every["entry"][0]["resource"]["code"]["coding"][0]["code"] == "8302-2"
     assert find(api, space["app"], patient=patient_id, code="1234-5").status_code == 400
     assert find(api, space["app"], patient=patient_id, _sort="value").status_code == 400
+
+
+def test_a_professional_reads_with_access_only(api, space, token):
+    patient_id = space["patient_id"]
+    post(api, space["app"], observation(patient_id, "8867-4", 64, "/min"))
+    doctor = token("professional", rpps=rpps(3), profession="medecin")
+    assert find(api, doctor, patient=patient_id).status_code == 403
+    path = f"/v1/patients/{patient_id}/access/grants/{rpps(3)}"
+    assert api.put(path, {}, token=space["patient"]).status_code == 200
+    found = find(api, doctor, patient=patient_id).json_body
+    assert [entry["resource"]["valueQuantity"]["value"] for entry in found["entry"]] == [64]
