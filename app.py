@@ -15,11 +15,11 @@ from chalicelib.catalogue import events as catalogue_events
 from chalicelib.catalogue.routes import router as catalogue
 from chalicelib.core.http.api import function_app
 from chalicelib.documents import events as documents_events
-from chalicelib.documents.fhir_routes import router as fhir
 from chalicelib.documents.routes import router as documents
 from chalicelib.enrolment import events as enrolment_events
 from chalicelib.enrolment.routes import router as enrolment
 from chalicelib.export.routes import router as export
+from chalicelib.fhir.routes import router as fhir
 from chalicelib.messaging import events as messaging_events
 from chalicelib.messaging.routes import router as messaging
 from chalicelib.migration.routes import router as migration

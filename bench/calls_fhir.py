@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -68,10 +69,129 @@ def _bundle(ins: str, n: int) -> dict:
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
 
 
+TINY = base64.b64encode(b"%PDF-1.7\n%%EOF").decode()  # a page's cost does not depend on the content's size
+
+
+def _tiny(bundle: dict) -> dict:
+    for entry in bundle["entry"]:
+        if entry["resource"]["resourceType"] == "Binary":
+            entry["resource"]["data"] = TINY
+    return bundle
+
+
+def page_costs(bench: Any, sizes: list[int]) -> None:
+    """A search page's cost (ITI-67, _count=50) in spaces of each size, side by side: the first page,
+    a page further on (from a next link), each with its AWS calls, DynamoDB items read and time,
+    and its ratio to the smallest space's."""
+    rows: list[tuple[int, str, Calls, float]] = []
+    for number, size in enumerate(sizes, start=2):
+        person, patient_id, patient = active_person(bench, number)
+        rpps = "10000000009"
+        bench.call("PUT", f"/v1/patients/{patient_id}/access/treating-doctor", {"rpps": rpps}, patient)
+        doctor = bench.token("professional", rpps=rpps, profession="medecin")
+        headers = {"Authorization": f"Bearer {doctor}", "Accept": "*/*"}
+        for start in range(0, size, 16):
+            body = json.dumps(_tiny(_bundle(person["ins"], min(16, size - start)))).encode()
+            answer = bench.client.http.post(
+                "/v1/fhir", headers={**headers, "Content-Type": "application/fhir+json"}, body=body
+            )
+            assert answer.status_code == 200, answer.body[:300]
+
+        def get(path: str, headers: dict = headers) -> dict:
+            answer = bench.client.http.get(path, headers=headers)
+            assert answer.status_code == 200, answer.body[:300]
+            return json.loads(answer.body)
+
+        first = "/v1/fhir/DocumentReference?" + urlencode({"patient": patient_id, "_count": 50})
+        native = f"/v1/patients/{patient_id}/documents?limit=50"  # one query: moto's own cost, as a control
+        get(first)  # warm: the cursor key, the space's first read
+        for label, path in (("first page", first), ("a page further on", None), ("native first page", native)):
+            if path is None:
+                link = next((x["url"] for x in get(first).get("link", []) if x["relation"] == "next"), None)
+                if link is None:
+                    continue
+                path = link[link.index("/v1/fhir") :]
+            times = []
+            for _ in range(5):  # the median of 5: moto in-process answers in a few ms, noisy
+                started = time.perf_counter()
+                with count_calls() as calls:
+                    get(path)
+                times.append(time.perf_counter() - started)
+            rows.append((size, label, calls, sorted(times)[2]))
+    _print_costs("ITI-67 page of 50 (GET DocumentReference?patient=&_count=50) by the space's size:", rows)
+
+
+def observation_page_costs(bench: Any, sizes: list[int]) -> None:
+    """The same for an Observation search (GET Observation?patient=&_count=50): measurements sent in
+    batches of 200 by the patient, then the first page and one further on, side by side."""
+    rows: list[tuple[int, str, Calls, float]] = []
+    for number, size in enumerate(sizes, start=20):
+        _, patient_id, patient = active_person(bench, number)
+        headers = {"Authorization": f"Bearer {patient}", "Accept": "*/*"}
+        start = datetime.now(UTC) - timedelta(days=400)
+        for first in range(0, size, 200):
+            entries = [
+                {
+                    "resource": {
+                        "resourceType": "Observation",
+                        "status": "final",
+                        "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+                        "subject": {"reference": f"Patient/{patient_id}"},
+                        "effectiveDateTime": (start + timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "valueQuantity": {"value": 70, "system": "http://unitsofmeasure.org", "code": "kg"},
+                    },
+                    "request": {"method": "POST", "url": "Observation"},
+                }
+                for i in range(first, min(size, first + 200))
+            ]
+            body = json.dumps({"resourceType": "Bundle", "type": "batch", "entry": entries}).encode()
+            answer = bench.client.http.post(
+                "/v1/fhir", headers={**headers, "Content-Type": "application/fhir+json"}, body=body
+            )
+            assert answer.status_code == 200, answer.body[:300]
+        first_page = "/v1/fhir/Observation?" + urlencode({"patient": patient_id, "_count": 50})
+        page = json.loads(bench.client.http.get(first_page, headers=headers).body)  # warm
+        further = next((x["url"] for x in page.get("link", []) if x["relation"] == "next"), None)
+        for label, path in (("first page", first_page), ("a page further on", further)):
+            if path is None:
+                continue
+            path = path[path.index("/v1/fhir") :]
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                with count_calls() as calls:
+                    assert bench.client.http.get(path, headers=headers).status_code == 200
+                times.append(time.perf_counter() - started)
+            rows.append((size, label, calls, sorted(times)[2]))
+    _print_costs("Observation page of 50 (GET Observation?patient=&_count=50) by the series' size:", rows)
+
+
+def _print_costs(title: str, rows: list[tuple[int, str, Calls, float]]) -> None:
+    base: dict[str, float] = {}
+    for _, label, _, seconds in rows:
+        base.setdefault(label, seconds)
+    print(f"\n{title}")
+    print(f"{'size':>9}  {'page':<18}  {'calls':>5}  {'items':>5}  {'ms':>6}  {'× smallest':>10}  breakdown")
+    for size, label, calls, seconds in rows:
+        print(
+            f"{size:>9}  {label:<18}  {calls.total:>5}  {calls.items:>5}  {seconds * 1000:>6.0f}  "
+            f"{seconds / base[label]:>10.2f}  " + ", ".join(f"{op}×{n}" for op, n in sorted(calls.ops.items()))
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench calls_fhir")
     parser.add_argument("-n", type=int, default=1000, help="documents in the space for the search figure")
+    parser.add_argument(
+        "--sizes", default="100,1000", help="spaces whose search page costs are printed side by side (comma-separated)"
+    )
+    parser.add_argument("--pages-only", action="store_true", help="only the page costs by the space's size")
     args = parser.parse_args(argv)
+    if args.pages_only:
+        with cloud() as bench:
+            page_costs(bench, [int(size) for size in args.sizes.split(",")])
+            observation_page_costs(bench, [int(size) for size in args.sizes.split(",")])
+        return
     rows: list[tuple[str, Calls]] = []
     with cloud() as bench:
         person, patient_id, patient = active_person(bench)
@@ -123,6 +243,8 @@ def main(argv: list[str] | None = None) -> None:
             lambda: http("POST", "/v1/fhir/Patient/_search", form, "application/x-www-form-urlencoded"),
         )
         calls_table(rows)
+        page_costs(bench, [int(size) for size in args.sizes.split(",")])
+        observation_page_costs(bench, [int(size) for size in args.sizes.split(",")])
 
         have = 1 + 1 + 1 + 1 + 10 + 10
         while have < args.n:

@@ -47,6 +47,7 @@ class Calls:
     ops: Counter = field(default_factory=Counter)
     wcu: float = 0.0
     rcu: float = 0.0
+    items: int = 0  # DynamoDB items read (returned by GetItem, Query, BatchGetItem)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -67,8 +68,13 @@ class Calls:
         if service == "dynamodb" and operation in DYNAMODB_READS:
             items = parsed.get("Items", parsed.get("Item", parsed.get("Responses", {})))
             size = len(json.dumps(items, default=str))
+            if isinstance(items, dict) and "pk" not in items:  # BatchGetItem: per table
+                read = sum(len(found) for found in items.values())
+            else:
+                read = len(items) if isinstance(items, list) else int(bool(items))
             with self._lock:
                 self.rcu += max(1, math.ceil(size / 4096)) * (1 if consistent else 0.5)
+                self.items += read
 
 
 _active: ContextVar[Calls | None] = ContextVar("bench_calls", default=None)  # the counting block

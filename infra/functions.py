@@ -358,14 +358,14 @@ MODULES: dict[str, Module] = {
         ),
     ),
     # The health profile in its own table; the spaces table read (the gate) and appended (history);
-    # the documents' type index queried (the emergency summary's advance directives).
+    # the documents' type index (gsi3) queried (the emergency summary's advance directives).
     "profile": Module(
         SPACE_ENV,
         (
             *table(*READ),
             *history(),
             *table(*READ, *APPEND, "DeleteItem", "BatchWriteItem", index=True, of="ProfileTable"),
-            *index_query("gsi2", of="DocumentsTable"),
+            *index_query("gsi3", of="DocumentsTable"),
             *app_connections(),
             *peppers(),
             *cursors(),
@@ -393,6 +393,33 @@ MODULES: dict[str, Module] = {
             *table(*READ, of="ProfileTable"),
             *peppers(),
             *cursors(),
+        ),
+    ),
+    # The FHIR face for partners (docs/fhir.md): ITI-65 deposits (documents' metadata and content,
+    # sealed for the "document" purpose), searches and reads, through the documents module's interface;
+    # Observations through the profile module's, Appointments through the agenda's.
+    "fhir": Module(
+        (*SPACE_ENV, "DATA_KEY_ID", "DOCUMENTS_BUCKET"),
+        (
+            *table(*READ),
+            *history(),
+            *table(*READ, *APPEND, "DeleteItem", of="DocumentsTable"),
+            # the documents' search indexes (infra/tables.py MORE_INDEXES): a page at a time
+            allow(
+                "DocumentsSearch",
+                ["dynamodb:Query"],
+                [sub(f"${{DocumentsTable.Arn}}/index/{i}") for i in ("gsi2", "gsi3")],
+            ),
+            # Observations: the profile's measurements (added in their transaction, searched by
+            # kind or by time on its index), through the profile module's interface
+            *table(*READ, *APPEND, index=True, of="ProfileTable"),
+            # Appointments: the agenda's events and their bookings' markers, through the agenda's interface
+            *table(*READ, *APPEND, "DeleteItem", of="AgendaTable"),
+            *app_connections(),
+            *peppers(),
+            *cursors(),
+            *sealed("document"),
+            *content("DocumentsBucket"),
         ),
     ),
     # Conversations (inboxes indexed) in its own table, the spaces they are about read (a
@@ -532,6 +559,7 @@ FUNCTIONS: dict[str, Function] = dict(
         ),
         _api("agenda", 512, 10),
         _api("migration", 512, 10),
+        _api("fhir", 1769, 29),
         (
             "OnTimer",
             Function(

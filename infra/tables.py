@@ -30,16 +30,21 @@ def _key(hash_key: str, range_key: str) -> list[dict[str, Any]]:
     return [{"AttributeName": hash_key, "KeyType": "HASH"}, {"AttributeName": range_key, "KeyType": "RANGE"}]
 
 
+# Indexes beyond gsi1, each keyed by <name>pk / <name>sk, projecting everything: the documents'
+# FHIR searches, a page at a time by deposit time, of every type (gsi2) or of one (gsi3: also the
+# emergency summary's latest advance directives) (chalicelib/core/data/layout.py documents_by_time,
+# documents_of_type).
+MORE_INDEXES: dict[str, tuple[str, ...]] = {"DocumentsTable": ("gsi2", "gsi3")}
+
 # The tables whose changes feed a function: the history's heads its signer (infra/functions.py
 # SignHeads, filtered there).
 STREAMS = {"HistoryTable": "NEW_IMAGE"}
-# Tables with a second index: the documents by type (core.data.layout DOCUMENTS_BY_TYPE).
-INDEXES = {"DocumentsTable": ("gsi1", "gsi2")}
 
 
-def module_table(kind: str, stream: str | None = None, indexes: tuple[str, ...] = ("gsi1",)) -> dict[str, Any]:
-    """A module's table: on-demand, its key and its indexes (gsi1, some a gsi2), point-in-time
-    recovery, encrypted with the stack's key, kept when the stack is deleted."""
+def module_table(kind: str, stream: str | None = None, more_indexes: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A module's table: on-demand, its key and one index (gsi1) or more, point-in-time recovery,
+    encrypted with the stack's key, kept when the stack is deleted."""
+    indexes = ("gsi1", *more_indexes)
     table: dict[str, Any] = {
         "Type": "AWS::DynamoDB::Table",
         "DeletionPolicy": "Retain",
@@ -77,5 +82,5 @@ def module_table(kind: str, stream: str | None = None, indexes: tuple[str, ...] 
 def add_tables(template: dict[str, Any]) -> None:
     for logical_id, kind in MODULE_TABLES.items():
         template["Resources"][logical_id] = module_table(
-            kind, STREAMS.get(logical_id), INDEXES.get(logical_id, ("gsi1",))
+            kind, STREAMS.get(logical_id), MORE_INDEXES.get(logical_id, ())
         )

@@ -74,9 +74,16 @@ def _record(granted: Authorized, action: str, event_id: str, items: list[dict]) 
 def create(principal: Principal, patient_id: str, request: EventCreate) -> AgendaEvent:
     granted = authorize(principal, patient_id, CREATE, AGENDA)
     now = clock.now()
-    item: dict[str, Any] = {
+    item = _new_item(granted, new_id("agd"), request, now)
+    stored = store.with_keys(item, now)
+    _record(granted, "agenda.created", item["event_id"], store.put_new(stored))
+    return _public(stored)
+
+
+def _new_item(granted: Authorized, event_id: str, request: EventCreate, now: datetime) -> dict:
+    return {
         "patient_id": granted.space.patient_id,
-        "event_id": new_id("agd"),
+        "event_id": event_id,
         "kind": request.kind,
         "title": request.title,
         "start": clock.iso(request.start),
@@ -88,9 +95,53 @@ def create(principal: Principal, patient_id: str, request: EventCreate) -> Agend
         "created_at": clock.iso(now),
         "updated_at": clock.iso(now),
     }
-    stored = store.with_keys(item, now)
-    _record(granted, "agenda.created", item["event_id"], store.put_new(stored))
-    return _public(stored)
+
+
+def book(principal: Principal, patient_id: str, identifier: str, request: EventCreate | None) -> tuple[Any, bool]:
+    """A booking from outside (FHIR Appointment, by its ``system|value`` identifier): one event per
+    identifier, created, updated or, with ``request`` None (cancelled), removed from the agenda.
+    Returns (the event, None once cancelled; whether it was created). Race-safe: the identifier's
+    marker is written or changed in the event's own transaction, on condition of what was read."""
+    for _ in range(2):  # a first sending racing another: the loser reads the winner's marker once
+        try:
+            return _book(principal, patient_id, identifier, request)
+        except journal.StateChanged:
+            continue
+    raise Conflict("This appointment changed in the meantime; send it again.")
+
+
+def _book(principal: Principal, patient_id: str, identifier: str, request: EventCreate | None) -> tuple[Any, bool]:
+    items = load_space(patient_id)
+    marker = store.booking(patient_id, identifier)
+    old = store.find(patient_id, marker["event_id"]) if marker else None
+    if old is None:
+        granted = check(principal, items, CREATE, AGENDA)
+        if request is None:
+            if marker is None:
+                raise NotFound("No appointment with this identifier to cancel.")
+            return None, False  # cancelled already
+        now = clock.now()
+        event_id = marker["event_id"] if marker else new_id("agd")
+        stored = store.with_keys(_new_item(granted, event_id, request, now), now)
+        kept = store.booking_state(patient_id, identifier, marker, False) if marker else None
+        writes = [*store.put_new(stored), kept or store.new_booking(patient_id, identifier, event_id)]
+        journal.commit(patient_id, granted.actor_ref, "agenda.created", event_id, writes=writes)
+        return _public(stored), marker is None
+    granted = check(principal, items, DELETE if request is None else UPDATE, _resource(old))
+    event_id = old["event_id"]
+    if request is None:
+        writes = [*store.delete(old), store.booking_state(patient_id, identifier, marker or {}, True)]
+        journal.commit(patient_id, granted.actor_ref, "agenda.deleted", event_id, writes=writes)
+        return None, False
+    now = clock.now()
+    new = {**_new_item(granted, event_id, request, now), "created_at": old["created_at"]}
+    if new["start"] == old["start"] and "reminded_at" in old:
+        new["reminded_at"] = old["reminded_at"]  # not moved: reminded once already
+    if new["updated_at"] == old["updated_at"]:  # the optimistic check needs a new value
+        new["updated_at"] = clock.iso(now + timedelta(seconds=1))
+    stored = store.with_keys(new, now)
+    journal.commit(patient_id, granted.actor_ref, "agenda.updated", event_id, writes=store.replace(old, stored))
+    return _public(stored), False
 
 
 def list_events(principal: Principal, patient_id: str, query: AgendaQuery) -> AgendaPage:

@@ -25,7 +25,7 @@ from chalicelib.core.data.layout import patient as partition
 END = "~"  # sorts after every character of a timestamp or an id
 event_sk = layout.agenda_sort_key
 pointer_key = layout.agenda_pointer
-OWNED_PREFIXES = (layout.AGENDA_PREFIX, layout.AGENDA_POINTER_PREFIX)  # what closure deletes
+OWNED_PREFIXES = (layout.AGENDA_PREFIX, layout.AGENDA_POINTER_PREFIX, layout.AGENDA_BOOKING_PREFIX)  # closure
 TABLE = layout.AGENDA_TABLE
 
 
@@ -163,5 +163,32 @@ def claim_reminder(item: dict, now: str) -> dict:
             "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(reminded_at) AND #start = :start",
             "ExpressionAttributeNames": {"#start": "start"},
             "ExpressionAttributeValues": {":now": now, ":start": item["start"]},
+        }
+    }
+
+
+# --- bookings from outside (FHIR Appointment): one event per identifier ------------------------
+def booking(patient_id: str, identifier: str) -> dict | None:
+    """A booking's marker: {event_id, cancelled?}."""
+    key = layout.agenda_booking(patient_id, identifier)
+    return aws.table(TABLE).get_item(Key=key, ConsistentRead=True).get("Item")
+
+
+def new_booking(patient_id: str, identifier: str, event_id: str) -> dict:
+    """Written only if the identifier is new here: of two first sendings, one wins."""
+    return aws.put_new({**layout.agenda_booking(patient_id, identifier), "event_id": event_id}, TABLE)
+
+
+def booking_state(patient_id: str, identifier: str, seen: dict, cancelled: bool) -> dict:
+    """The marker booked again or cancelled, on condition that nobody changed it since it was read."""
+    change = "SET cancelled = :true" if cancelled else "REMOVE cancelled"
+    condition = "attribute_exists(cancelled)" if seen.get("cancelled") else "attribute_not_exists(cancelled)"
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": layout.agenda_booking(patient_id, identifier),
+            "UpdateExpression": change,
+            "ConditionExpression": condition,
+            **({"ExpressionAttributeValues": {":true": True}} if cancelled else {}),
         }
     }

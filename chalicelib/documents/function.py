@@ -2,7 +2,6 @@
 ``chalicelib.documents.function.app``; infra/package.py points the module's routes at it)."""
 
 from chalicelib.core.http.api import function_app
-from chalicelib.documents.fhir_routes import router as fhir_router
 from chalicelib.documents.routes import router
 
-app = function_app("mes-documents", router.blueprint, fhir_router.blueprint)
+app = function_app("mes-documents", router.blueprint)

@@ -1,6 +1,7 @@
 """What other modules may ask of the documents module, and nothing more: the export reads the
 metadata of the documents its caller may read, the activity history which events its caller may
-see, the emergency summary (profile) the latest advance directives its caller may read. Everything
+see, the emergency summary (profile) the latest advance directives its caller may read, the FHIR
+module deposits, searches and reads through the native API's own calls. Everything
 else of documents is documents' own."""
 
 from __future__ import annotations
@@ -8,10 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.core import clock
+from chalicelib.core.errors import Conflict
+from chalicelib.core.policy import document_types
 from chalicelib.core.policy.decision import ACTIVITY, READ, Actor, Resource, Space, decide
 from chalicelib.documents import store
+
+if TYPE_CHECKING:
+    from chalicelib.core.data.spaces import SpaceItems
+    from chalicelib.core.security.auth import Principal
 
 CURRENT, SUPERSEDED = "current", "superseded"
 ID_PREFIX = "doc-"  # core.ids.new_sortable_id("doc"): how a history event names a document
@@ -35,6 +43,24 @@ def as_resource(item: dict) -> Resource:
 _OID = re.compile(r"[0-2](?:\.(?:0|[1-9][0-9]*))+")
 
 
+URI_SYSTEM = "urn:ietf:rfc:3986"
+UUID_URN = re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+class DuplicateDocument(Conflict):
+    """A document whose master identifier is already in the space (FHIR issue ``duplicate``)."""
+
+    issue = "duplicate"
+
+
+def unique_id_of(value: str) -> str | None:
+    """A masterIdentifier's value (``urn:oid:<oid>`` or ``urn:uuid:<uuid>``) as the XDS uniqueId the
+    space keeps (the legacy import's spelling: the OID alone, a UUID as its URN); None if neither."""
+    if value.startswith("urn:oid:") and _OID.fullmatch(value.removeprefix("urn:oid:").split("^", 1)[0]):
+        return value.removeprefix("urn:oid:")
+    return value if UUID_URN.fullmatch(value) else None
+
+
 def master_identifier(unique_id: str) -> dict:
     """A document's master identifier (an imported document's XDS uniqueId) as FHIR's
     ``DocumentReference.masterIdentifier`` (IHE MHD): ``urn:oid:<uniqueId>`` in the URI system.
@@ -44,7 +70,9 @@ def master_identifier(unique_id: str) -> dict:
     is a URN of the uniqueId, not of an OID). A uniqueId that does not begin with an OID is not
     claimed as a URI: its value alone."""
     if _OID.fullmatch(unique_id.split("^", 1)[0]):
-        return {"system": "urn:ietf:rfc:3986", "value": f"urn:oid:{unique_id}"}
+        return {"system": URI_SYSTEM, "value": f"urn:oid:{unique_id}"}
+    if UUID_URN.fullmatch(unique_id):  # deposited by ITI-65 with a urn:uuid masterIdentifier
+        return {"system": URI_SYSTEM, "value": unique_id}
     return {"value": unique_id}
 
 
@@ -112,9 +140,10 @@ def of_space(actor: Actor, space: Space, now: datetime) -> Reader:
 
 
 def latest_readable(actor: Actor, space: Space, now: datetime, document_type: str) -> dict | None:
-    """The newest document of an indexed type (core.data.layout DOCUMENTS_BY_TYPE) ``actor`` may
-    read, by date then deposit, or None: never one they may not see."""
-    return store.newest_of_type(space.patient_id, document_type, Reader(actor, space, now).may_read)
+    """The document of a type with the latest date ``actor`` may read, or None: never one they may
+    not see (the type's search index, not the space's list)."""
+    reader = Reader(actor, space, now)
+    return store.latest_of_type(space.patient_id, document_types.code_of(document_type), reader.may_read)
 
 
 def readable_metadata(actor: Actor, space: Space, now: datetime) -> list[dict]:
@@ -125,3 +154,56 @@ def readable_metadata(actor: Actor, space: Space, now: datetime) -> list[dict]:
         for item in sorted(store.all_of(space.patient_id), key=lambda item: item["document_id"])
         if reader.may_read(item)
     ]
+
+
+# --- the FHIR module's calls (docs/fhir.md): the native API's own functions, so the access
+# decision, encryption, limits and history are the same ---------------------------------------
+def deposit_request(fields: dict) -> Any:
+    """A deposit's fields as the native API's request (models.DocumentCreate); pydantic's
+    ValidationError when they do not hold."""
+    from chalicelib.documents.models import DocumentCreate
+
+    return DocumentCreate.model_validate(fields)
+
+
+def check_deposit(principal: Principal, items: SpaceItems, request: Any, master_identifier: str | None = None) -> Any:
+    """``master_identifier``: the document's uniqueId, unique in the space (DuplicateDocument)."""
+    from chalicelib.documents import service
+
+    return service.check_deposit(principal, items, request, master_identifier)
+
+
+def deposit_all(checked: list) -> list:
+    from chalicelib.documents import service
+
+    return service.deposit_all(checked)
+
+
+def space_of(document_id: str) -> str:
+    from chalicelib.documents import service
+
+    return service.space_of(document_id)
+
+
+def metadata(principal: Principal, patient_id: str, document_id: str) -> Any:
+    from chalicelib.documents import service
+
+    return service.metadata(principal, patient_id, document_id)
+
+
+def read_content(principal: Principal, patient_id: str, document_id: str) -> Any:
+    from chalicelib.documents import service
+
+    return service.read_content(principal, patient_id, document_id)
+
+
+def search(principal: Principal, items: SpaceItems, search: Any) -> Any:
+    from chalicelib.documents import service
+
+    return service.search(principal, items, search)
+
+
+def new_search(**filters: Any) -> Any:
+    from chalicelib.documents import service
+
+    return service.Search(**filters)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.core.http.api import CONTENT_BODY_LIMIT, Call, Router, roles
+from chalicelib.core.http.api import CONTENT_BODY_LIMIT, READABLE_MEDIA_TYPES, Call, Router, roles
 
 router = Router(__name__, tag="documents")
 
@@ -23,13 +23,7 @@ def service():
 
 RECORD = roles("patient", "professional", "app", note="decided per document by the access policy")
 BASE = "/v1/patients/{patient_id}/documents"
-MEDIA_TYPES = (
-    "application/pdf",
-    "image/jpeg",
-    "image/png",
-    "text/plain",
-    "text/xml",
-)  # models.MediaType + CDA (legacy imports)
+MEDIA_TYPES = READABLE_MEDIA_TYPES
 
 
 @router.route(

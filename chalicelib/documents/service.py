@@ -9,6 +9,7 @@ change it describes. The events about a document hidden from the representatives
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypedDict
@@ -29,7 +30,7 @@ from chalicelib.core.policy.gate import Authorized, check, load_space
 from chalicelib.core.security import blobs
 from chalicelib.core.security.auth import Principal
 from chalicelib.documents import store
-from chalicelib.documents.interface import CURRENT, SUPERSEDED, Reader, as_resource
+from chalicelib.documents.interface import CURRENT, SUPERSEDED, DuplicateDocument, Reader, as_resource
 from chalicelib.documents.models import Document, DocumentCreate, DocumentPage, DocumentPatch, DocumentQuery
 
 CONTENT = blobs.Bucket("documents")  # this module's encrypted content, in its own bucket
@@ -116,6 +117,7 @@ class Checked:
     content: bytes
     document_id: str
     replaced: dict | None  # the older document it supersedes
+    master_identifier: str | None = None  # its uniqueId (ITI-65's masterIdentifier), unique in the space
 
 
 # One transaction holds a deposit (one document, or a bundle of them): head + per document its
@@ -127,9 +129,12 @@ def deposit(principal: Principal, patient_id: str, request: DocumentCreate) -> D
     return deposit_all([check_deposit(principal, load_space(patient_id), request)])[0]
 
 
-def check_deposit(principal: Principal, items: SpaceItems, request: DocumentCreate) -> Checked:
+def check_deposit(
+    principal: Principal, items: SpaceItems, request: DocumentCreate, master_identifier: str | None = None
+) -> Checked:
     """Every check of one deposit, nothing written: the access decision, the bytes (size, base64,
-    media type) and the document it replaces (same author, still current)."""
+    media type), the document it replaces (same author, still current) and its master identifier
+    (none in the space yet; the write's transaction holds it, whoever races)."""
     resource = Resource(
         kind="document",
         document_type=request.type,
@@ -151,7 +156,13 @@ def check_deposit(principal: Principal, items: SpaceItems, request: DocumentCrea
                 f"The document {request.replaces} was already replaced by {replaced.get('replaced_by')}: replace that "
                 "one."
             )
-    return Checked(granted, request, data, new_sortable_id("doc"), replaced)
+    if master_identifier is not None and store.document_of_master(items.patient_id, master_identifier):
+        raise _duplicate()
+    return Checked(granted, request, data, new_sortable_id("doc"), replaced, master_identifier)
+
+
+def _duplicate() -> DuplicateDocument:
+    return DuplicateDocument("A document with this masterIdentifier is already in the space: nothing was stored.")
 
 
 def deposit_all(documents: list[Checked]) -> list[Document]:
@@ -161,9 +172,18 @@ def deposit_all(documents: list[Checked]) -> list[Document]:
     replaced = [document.replaced["document_id"] for document in documents if document.replaced]
     if len(set(replaced)) < len(replaced):
         raise Conflict("Two documents replace the same one: a document is replaced once.")
+    masters = [document.master_identifier for document in documents if document.master_identifier]
+    if len(set(masters)) < len(masters):
+        raise _duplicate()
     granted = documents[0].granted
     drafts = [_draft(document) for document in documents]
-    items = write(granted.space.patient_id, granted.actor_ref, drafts)
+    try:
+        items = write(granted.space.patient_id, granted.actor_ref, drafts)
+    except journal.StateChanged:
+        patient_id = granted.space.patient_id
+        if any(store.document_of_master(patient_id, master) for master in masters):
+            raise _duplicate() from None  # another deposit of the same identifier won the race
+        raise
     return [_public(item) for item in items]
 
 
@@ -211,8 +231,8 @@ def new_item(
         "invisible_to_patient": invisible_to_patient,
         "hidden_from_representatives": hidden_from_representatives,
         "status": CURRENT,
-        **store.type_index_keys(patient_id, type, date, document_id),
     }
+    item.update(store.search_index_keys(patient_id, str(item["type_code"]), clock.iso(now), document_id))
     if replaces:
         item["replaces"] = replaces
     if master_identifier:
@@ -239,8 +259,11 @@ def _draft(document: Checked) -> Draft:
         invisible_to_patient=request.invisible_to_patient,
         hidden_from_representatives=request.hidden_from_representatives,
         replaces=request.replaces,
+        master_identifier=document.master_identifier,
     )
-    return Draft(item, document.content, document.replaced)
+    marker = document.master_identifier
+    with_items = [store.master_marker_item(item["patient_id"], marker, document.document_id)] if marker else []
+    return Draft(item, document.content, document.replaced, with_items)
 
 
 def write(
@@ -343,18 +366,22 @@ class Search:
     created_until: datetime | None = None  # deposited before
     count: int = 50
     cursor: str | None = None
+    total: bool = False  # counted on every page (FHIR's _total=accurate), not only when it fits one
+    master_identifier: str | None = None  # the document of this uniqueId (one marker read), if any
 
 
 @dataclass
 class Found:
     documents: list[Document]
-    total: int  # of the documents the caller may see, all pages
+    total: int | None  # of the documents the caller may see, all pages; None: not counted
     next_cursor: str | None
 
 
 def search(principal: Principal, items: SpaceItems, search: Search) -> Found:
-    """The documents matching ``search`` that the caller may see, a page of them: the visible ones
-    are chosen before paging, so neither ``total`` nor a page's size tells of one they may not."""
+    """A page of the documents matching ``search`` that the caller may see, read from the search
+    indexes a page at a time (store.search_page): the cost of a page does not grow with the space.
+    The visible ones are chosen as they are read, so neither ``total``, a page's size nor its cursor
+    tells of one they may not see. ``total`` when the page holds them all, or when asked."""
     granted = _listing(principal, items)
     patient_id = items.patient_id
     list_scope = scope(
@@ -365,31 +392,59 @@ def search(principal: Principal, items: SpaceItems, search: Search) -> Found:
         statuses=sorted(search.statuses) if search.statuses is not None else None,
         created_from=search.created_from,
         created_until=search.created_until,
+        master_identifier=search.master_identifier,
     )
-    start_key = decode_cursor(search.cursor, list_scope)
-    # codes of the list only (documents.fhir refuses the others)
-    types = frozenset(document_types.TYPE_OF_CODE[code] for code in search.type_codes) if search.type_codes else None
-    # every status: whether a document is superseded depends on who reads (interface.Reader)
-    of_types = store.matching(patient_id, types)
-    reader = Reader(granted.actor, granted.space, clock.now(), of_types)
-    visible = [
-        seen for seen in (reader.seen(item) for item in of_types if reader.may_read(item)) if _matches(seen, search)
-    ]
-    rest = store.after(visible, start_key) if start_key else visible
-    page = rest[: search.count]
-    _record(granted, "document.listed", next(iter(types)) if types and len(types) == 1 else None)
-    next_cursor = encode_cursor(store.position(page[-1]), list_scope) if len(rest) > len(page) else None
-    return Found([_public(item) for item in page], len(visible), next_cursor)
+    place = decode_cursor(search.cursor, list_scope)
+    window = store.Window(
+        since=clock.iso(search.created_from) if search.created_from else None,
+        until=clock.iso(search.created_until) if search.created_until else None,
+    )
+    reader = Reader(granted.actor, granted.space, clock.now())
+
+    def visible(item: dict) -> bool:
+        # the status as the caller sees it: superseded by a document they may not read is current
+        return reader.may_read(item) and (
+            search.statuses is None or reader.seen(item).get("status", CURRENT) in search.statuses
+        )
+
+    if search.master_identifier is not None:
+        found = _by_master_identifier(patient_id, search, window, visible)
+    else:
+        found = store.search_page(
+            patient_id,
+            search.type_codes,
+            store.Window(window.since, window.until, place["before"] if place else None),
+            search.count,
+            visible,
+        )
+    total: int | None = None
+    if found.complete and place is None:
+        total = len(found.items)
+    elif search.total:
+        total = store.count_matching(patient_id, search.type_codes, window, visible)
+    codes = search.type_codes
+    _record(
+        granted,
+        "document.listed",
+        document_types.TYPE_OF_CODE[next(iter(codes))] if codes and len(codes) == 1 else None,
+    )
+    next_cursor = encode_cursor({"before": found.next_before}, list_scope) if found.next_before else None
+    return Found([_public(reader.seen(item)) for item in found.items], total, next_cursor)
 
 
-def _matches(item: dict, search: Search) -> bool:
-    created = clock.parse_iso(item["created_at"])
-    return (
+def _by_master_identifier(
+    patient_id: str, search: Search, window: store.Window, visible: Callable[[dict], bool]
+) -> store.SearchPage:
+    """The one document a uniqueId names, if it matches the other filters and the caller sees it."""
+    document_id = store.document_of_master(patient_id, search.master_identifier or "")
+    item = store.get(patient_id, document_id) if document_id else None
+    matches = item is not None and (
         (search.type_codes is None or document_types.code_of_item(item) in search.type_codes)
-        and (search.statuses is None or item.get("status", CURRENT) in search.statuses)
-        and (search.created_from is None or created >= search.created_from)
-        and (search.created_until is None or created < search.created_until)
+        and (window.since is None or store.position(item) >= window.since)
+        and (window.until is None or store.position(item) < window.until)
+        and visible(item)
     )
+    return store.SearchPage([item] if item is not None and matches else [], None, complete=True)
 
 
 def space_of(document_id: str) -> str:

@@ -39,24 +39,29 @@ def release_index_keys(patient_id: str, document_id: str, release_at) -> dict:
     }
 
 
-def type_index_keys(patient_id: str, document_type: str, date: str, document_id: str) -> dict:
-    """A document of a type indexed by type (core.data.layout DOCUMENTS_BY_TYPE): its entry in that
-    index, newest date last; nothing for the other types."""
-    if document_type not in layout.DOCUMENTS_BY_TYPE:
-        return {}
-    return {"gsi2pk": layout.documents_of_type(patient_id, document_type), "gsi2sk": f"{date}#{document_id}"}
+def latest_of_type(patient_id: str, type_code: str, keep: Callable[[dict], bool]) -> dict | None:
+    """The document of a type (its code) with the latest date that ``keep`` accepts (the latest
+    deposited of that date): the type's search index read, a handful of documents for the types
+    asked for (advance directives), never the space's whole list."""
+    documents = aws.query_all(
+        TABLE,
+        IndexName=layout.DOCUMENTS_BY_TYPE_INDEX,
+        KeyConditionExpression=Key("gsi3pk").eq(layout.documents_of_type(patient_id, type_code)),
+    )
+    kept = [document for document in documents if keep(document)]
+    return max(kept, key=lambda document: (document["date"], document["gsi3sk"]), default=None)
 
 
-def newest_of_type(patient_id: str, document_type: str, keep: Callable[[dict], bool]) -> dict | None:
-    """The newest document of an indexed type that ``keep`` accepts: a page of the type's index
-    at a time, newest first, never the space's whole list."""
-    query = {
-        "IndexName": layout.DOCUMENTS_BY_TYPE_INDEX,
-        "KeyConditionExpression": Key("gsi2pk").eq(layout.documents_of_type(patient_id, document_type)),
-        "ScanIndexForward": False,
+def search_index_keys(patient_id: str, type_code: str, created_at: str, document_id: str) -> dict:
+    """A document's entries in the search indexes (FHIR searches: by deposit time, of any type or
+    of its own)."""
+    at = layout.document_time_key(created_at, document_id)
+    return {
+        "gsi2pk": layout.documents_by_time(patient_id),
+        "gsi2sk": at,
+        "gsi3pk": layout.documents_of_type(patient_id, type_code),
+        "gsi3sk": at,
     }
-    kept, _ = aws.visible_page(query, None, 1, keep, kind=TABLE)
-    return kept[0] if kept else None
 
 
 def object_key(document_id: str) -> str:
@@ -149,23 +154,118 @@ def visible_page(
     return aws.visible_page(_newest_first(patient_id, document_type), start_key, limit, visible, kind=TABLE)
 
 
-def matching(patient_id: str, types: frozenset[str] | None) -> list[dict]:
-    """Every document of the space of these types (None: any), newest first: one query
-    (DynamoDB pages of 1 MB, some 2,000 documents each)."""
-    query = _space_documents(patient_id)
-    if types:
-        query["FilterExpression"] = Attr("type").is_in(sorted(types))
-    return aws.query_all(TABLE, **query)
+# --- searches a page at a time (FHIR): the search indexes, newest first ----------------------
+# A page reads at most this many index pages per type searched: a run of documents the caller may
+# not see longer than that ends the page short (with a next link), never reads the whole space.
+READS_PER_PAGE = 3
 
 
-def position(item: dict) -> dict:
-    """An item's place in ``matching``'s order, for a cursor."""
-    return key(item["patient_id"], item["document_id"])
+def position(item: dict) -> str:
+    """An item's place in the search indexes (the same in both), for a cursor."""
+    return layout.document_time_key(item["created_at"], item["document_id"])
 
 
-def after(items: list[dict], start_key: dict) -> list[dict]:
-    """The items of ``matching``'s list that come after ``start_key`` (newest first)."""
-    return [item for item in items if position(item)["sk"] < start_key["sk"]]
+@dataclass(frozen=True)
+class Window:
+    """The part of the search indexes a search covers: deposited in [since, until), before a
+    place already given (a cursor's), each None when open."""
+
+    since: str | None = None
+    until: str | None = None
+    before: str | None = None
+
+    def upper(self) -> str | None:
+        bounds = [bound for bound in (self.until, self.before) if bound is not None]
+        return min(bounds) if bounds else None
+
+
+class _Partition:
+    """One index partition read newest first, an index page at a time, within a window."""
+
+    def __init__(self, index: str, partition: str, window: Window, limit: int):
+        self.index, self.window, self.upper = index, window, window.upper()
+        sort = Key(f"{index}sk")
+        condition = Key(f"{index}pk").eq(partition)
+        if window.since is not None and self.upper is not None:
+            condition &= sort.between(window.since, self.upper)
+        elif window.since is not None:
+            condition &= sort.gte(window.since)
+        elif self.upper is not None:
+            condition &= sort.lt(self.upper)
+        self.query = {"IndexName": index, "KeyConditionExpression": condition, "ScanIndexForward": False}
+        self.limit, self.done, self.reads = limit, False, 0
+        self.buffer: list[dict] = []
+        self.start_key: dict | None = None
+
+    def place(self, item: dict) -> str:
+        return item[f"{self.index}sk"]
+
+    def fill(self) -> None:
+        items, self.start_key = aws.query_page({**self.query, "Limit": self.limit}, self.start_key, TABLE)
+        self.reads += 1
+        # ``between`` holds its upper bound: the place before which this window ends is not in it
+        self.buffer += [item for item in items if self.upper is None or self.place(item) < self.upper]
+        self.done = not self.start_key
+
+
+def _partitions(patient_id: str, type_codes: frozenset[str] | None, window: Window, limit: int) -> list[_Partition]:
+    if type_codes is None:
+        return [_Partition("gsi2", layout.documents_by_time(patient_id), window, limit)]
+    return [
+        _Partition("gsi3", layout.documents_of_type(patient_id, code), window, limit) for code in sorted(type_codes)
+    ]
+
+
+@dataclass
+class SearchPage:
+    items: list[dict]
+    next_before: str | None  # where the next page starts (a cursor's place), None: no more
+    complete: bool  # every item of the window was read: ``items`` are all there is
+
+
+def search_page(
+    patient_id: str,
+    type_codes: frozenset[str] | None,
+    window: Window,
+    count: int,
+    keep: Callable[[dict], bool],
+) -> SearchPage:
+    """Up to ``count`` documents ``keep`` accepts, newest first, of these types (merged from their
+    index partitions), read an index page at a time. The next page starts after the last one
+    returned, so the ones ``keep`` refuses leave no trace in a full page nor in its cursor; only
+    when READS_PER_PAGE index pages of a partition held too few does the page end short, its next
+    page starting after the last document read (the cursor is sealed: core.http.pagination)."""
+    partitions = _partitions(patient_id, type_codes, window, count + 1)
+    kept: list[dict] = []
+    last_read: str | None = None
+    while len(kept) <= count:
+        for partition in partitions:
+            if not partition.buffer and not partition.done:
+                if partition.reads >= READS_PER_PAGE:
+                    return SearchPage(kept, last_read, complete=False)
+                partition.fill()
+        live = [partition for partition in partitions if partition.buffer]
+        if not live:
+            return SearchPage(kept, None, complete=True)
+        newest = max(live, key=lambda partition: partition.place(partition.buffer[0]))
+        item = newest.buffer.pop(0)
+        last_read = newest.place(item)
+        if keep(item):
+            kept.append(item)
+    return SearchPage(kept[:count], position(kept[count - 1]), complete=False)
+
+
+def count_matching(
+    patient_id: str, type_codes: frozenset[str] | None, window: Window, keep: Callable[[dict], bool]
+) -> int:
+    """How many documents of the window ``keep`` accepts: every one read (``_total=accurate``)."""
+    total = 0
+    for partition in _partitions(patient_id, type_codes, window, 1000):
+        while not partition.done:
+            partition.fill()
+            total += sum(1 for item in partition.buffer if keep(item))
+            partition.buffer = []
+    return total
 
 
 def all_of(patient_id: str) -> list[dict]:
@@ -232,6 +332,18 @@ def import_state(migration_id: str, archive_key: str, patient_id: str, unique_id
         head=found.get(at(head)),
         imported={unique_id for key, unique_id in markers.items() if key in found},
     )
+
+
+def master_marker_item(patient_id: str, unique_id: str, document_id: str) -> dict:
+    """A deposited document's master identifier, kept unique in the space by the same marker as an
+    imported one's uniqueId (written only if none is there: the deposit's transaction fails else)."""
+    return aws.put_new({**layout.legacy_document(patient_id, unique_id), "document_id": document_id}, TABLE)
+
+
+def document_of_master(patient_id: str, unique_id: str) -> str | None:
+    """The document a uniqueId names in the space (deposited or imported), if any."""
+    item = aws.table(TABLE).get_item(Key=layout.legacy_document(patient_id, unique_id)).get("Item")
+    return item["document_id"] if item else None
 
 
 def legacy_marker_item(patient_id: str, unique_id: str, document_id: str, migration_id: str) -> dict:

@@ -13,29 +13,14 @@ from typing import Any
 from chalicelib.core.policy import document_types
 from chalicelib.core.security.identifiers import IDNATPS_SYSTEM, INS_SYSTEM
 from chalicelib.documents import interface as documents
+from chalicelib.profile import interface as profile
 
 FR_CORE_V2_0203 = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203"
-UCUM = "http://unitsofmeasure.org"
-OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 ENTRY_ID_SYSTEM = "urn:mon-espace-sante:entry-id"
 DOCUMENT_ID_SYSTEM = "urn:mon-espace-sante:document-id"
 NAMESPACE = uuid.UUID("6f1c1c52-6a51-4d6a-9a0e-3f4b8f9e2d10")
 
-# kind -> (LOINC code, display, category)
-OBSERVATIONS = {
-    "weight": ("29463-7", "Body weight", "vital-signs"),
-    "height": ("8302-2", "Body height", "vital-signs"),
-    "heart_rate": ("8867-4", "Heart rate", "vital-signs"),
-    "temperature": ("8310-5", "Body temperature", "vital-signs"),
-    "blood_pressure": ("85354-9", "Blood pressure panel with all children optional", "vital-signs"),
-}
-GLUCOSE = {
-    "g/L": ("2339-0", "Glucose [Mass/volume] in Blood"),
-    "mmol/L": ("15074-8", "Glucose [Moles/volume] in Blood"),
-}
-SYSTOLIC = ("8480-6", "Systolic blood pressure")
-DIASTOLIC = ("8462-4", "Diastolic blood pressure")
 SEVERITIES = {"mild", "moderate", "severe"}
 
 
@@ -174,19 +159,12 @@ class Builder:
         return resource
 
     def observation(self, item: dict) -> dict:
-        kind, unit = item["kind"], item["unit"]
-        if kind == "glucose":
-            code, category = GLUCOSE[unit], "laboratory"
-        else:
-            loinc, display, category = OBSERVATIONS[kind]
-            code = (loinc, display)
         resource: dict[str, Any] = {
             "resourceType": "Observation",
             "id": resource_id("Observation", item["entry_id"]),
             "identifier": _identifier(ENTRY_ID_SYSTEM, item["entry_id"]),
             "status": "final",
-            "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": category}]}],
-            "code": _concept(code[1], code),
+            **profile.observation_parts(item),
             "subject": self.subject(),
             "effectiveDateTime": item["measured_at"],
             "issued": item["recorded_at"],
@@ -195,16 +173,6 @@ class Builder:
             resource["performer"] = [self.author(item["author_role"], item["author_id"])]
         if item.get("device") or item["author_role"] == "app":
             resource["device"] = {"display": item.get("device") or f"app {item['author_id']}"}
-        if kind == "blood_pressure":
-            resource["component"] = [
-                {"code": _concept(SYSTOLIC[1], SYSTOLIC), "valueQuantity": _quantity(item["value"]["systolic"], unit)},
-                {
-                    "code": _concept(DIASTOLIC[1], DIASTOLIC),
-                    "valueQuantity": _quantity(item["value"]["diastolic"], unit),
-                },
-            ]
-        else:
-            resource["valueQuantity"] = _quantity(item["value"], unit)
         return resource
 
     def document(self, item: dict) -> dict:
@@ -235,10 +203,6 @@ class Builder:
                 item["master_identifier"]
             )  # as the FHIR interface gives it
         return resource
-
-
-def _quantity(value: float, unit: str) -> dict:
-    return {"value": value, "unit": unit, "system": UCUM, "code": unit}
 
 
 def bundle(bundle_id: str, timestamp: str, resources: list[dict]) -> dict:

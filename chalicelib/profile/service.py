@@ -12,6 +12,7 @@ recorded too (``app.read`` when an app reads, so the patient sees each app acces
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -199,6 +200,47 @@ def series(principal: Principal, patient_id: str, query: MeasurementQuery) -> Me
     return MeasurementPage(
         items=[public("measurements", item) for item in items], next_cursor=encode_cursor(last_key, list_scope)
     )
+
+
+@dataclass(frozen=True)
+class Search:
+    """A FHIR Observation search: each filter None when absent; [since, until) ISO timestamps."""
+
+    kind: str | None = None
+    unit: str | None = None
+    since: str | None = None
+    until: str | None = None
+    newest_first: bool = True
+    count: int = 50
+    cursor: str | None = None
+    total: bool = False  # counted on every page (FHIR's _total=accurate), not only when it fits one
+
+
+@dataclass
+class Found:
+    measurements: list[Any]  # models.Measurement
+    total: int | None
+    next_cursor: str | None
+
+
+def search(principal: Principal, patient_id: str, search: Search) -> Found:
+    """A page of measurements, read from one key range a page at a time (its cost does not grow with
+    the series); ``total`` when the page holds them all, or when asked."""
+    granted = authorize(principal, patient_id, READ, Resource(kind=MEASUREMENT))
+    filters = {name: getattr(search, name) for name in ("kind", "unit", "since", "until", "newest_first")}
+    list_scope = scope("fhir.measurements", principal, patient_id=patient_id, **filters)
+    start_key = decode_cursor(search.cursor, list_scope)
+    period = (search.since, search.until)
+    items, next_key = store.search_page(
+        patient_id, search.kind, search.unit, period, search.count, start_key, search.newest_first
+    )
+    total: int | None = None
+    if next_key is None and start_key is None:
+        total = len(items)
+    elif search.total:
+        total = store.count(patient_id, search.kind, search.unit, period)
+    _record(granted, _read_action(granted, "measurement.read"), f"measurements:{search.kind or 'all'}")
+    return Found([public("measurements", item) for item in items], total, encode_cursor(next_key, list_scope))
 
 
 def purge_space(patient_id: str, actor: ActorRef) -> int:

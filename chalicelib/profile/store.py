@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 
 from chalicelib.core.data import aws, layout
 from chalicelib.core.data.layout import MEASUREMENT_POINTER_PREFIX as POINTER
@@ -140,6 +140,56 @@ def series(
     }
     items, last_key = aws.query_page(query, start_key, TABLE)
     return [from_dynamo(item) for item in items], last_key
+
+
+def _range_query(
+    patient_id: str, kind: str | None, start: str | None, end: str | None, newest_first: bool
+) -> dict[str, Any]:
+    """One kind's measurements (every kind's, on the index, when ``kind`` is None) measured in
+    [start, end) (ISO timestamps, each open when None)."""
+    if kind is None:
+        key, prefix, where, sort = Key("gsi1pk").eq(all_kinds(patient_id)), "", {"IndexName": "gsi1"}, Key("gsi1sk")
+    else:
+        key, prefix, where, sort = Key("pk").eq(partition(patient_id)), kind_prefix(kind), {}, Key("sk")
+    low, high = prefix + (start or ""), prefix + (end if end is not None else END)
+    return {
+        **where,
+        "KeyConditionExpression": key & (sort.between(low, high) if low else sort.lt(high)),  # no empty key
+        "ScanIndexForward": not newest_first,
+    }
+
+
+def search_page(
+    patient_id: str,
+    kind: str | None,
+    unit: str | None,
+    period: tuple[str | None, str | None],
+    count: int,
+    start_key: dict | None,
+    newest_first: bool,
+) -> tuple[list[dict], dict | None]:
+    """A page of measurements (of one unit when ``unit``: a glucose's two LOINC codes), and the key
+    the next page starts after, only when one follows (one item read past the page says so)."""
+    query = _range_query(patient_id, kind, *period, newest_first)
+    names = ("pk", "sk") if kind is not None else ("pk", "sk", "gsi1pk", "gsi1sk")
+    items, next_key = aws.visible_page(
+        query, start_key, count, lambda item: unit is None or item["unit"] == unit, names, TABLE
+    )
+    return [from_dynamo(item) for item in items], next_key
+
+
+def count(patient_id: str, kind: str | None, unit: str | None, period: tuple[str | None, str | None]) -> int:
+    """How many measurements a search matches, every page (FHIR's _total=accurate): counted by DynamoDB."""
+    query: dict[str, Any] = {**_range_query(patient_id, kind, *period, False), "Select": "COUNT"}
+    if unit is not None:
+        query["FilterExpression"] = Attr("unit").eq(unit)
+    total, start_key = 0, None
+    while True:
+        answer = aws.table(TABLE).query(**query, **({"ExclusiveStartKey": start_key} if start_key else {}))
+        total += answer["Count"]
+        start_key = answer.get("LastEvaluatedKey")
+        if not start_key:
+            return total
 
 
 def owned_prefixes() -> tuple[str, ...]:

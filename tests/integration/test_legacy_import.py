@@ -5,6 +5,7 @@ and the documents read back through the native API."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import boto3
@@ -14,6 +15,7 @@ from chalicelib.core.data import layout
 from chalicelib.core.settings import settings
 from devstack import workers
 from tests.conftest import invitee
+from tests.integration.test_fhir import FHIR_JSON, submitted
 from tests.xdm_factory import BILLION_LAUGHS, CDA, PDF, Doc, archive, bomb, rpps
 
 AUTHOR_A, AUTHOR_B, READER = rpps(11), rpps(12), rpps(13)
@@ -325,6 +327,16 @@ def test_imported_documents_keep_their_unique_id_as_master_identifier(api, enrol
     exported = api.get(f"/v1/patients/{patient_id}/export", token=patient).json_body["entry"]
     references = [entry["resource"] for entry in exported if entry["resource"]["resourceType"] == "DocumentReference"]
     assert {resource["description"]: resource["masterIdentifier"] for resource in references} == expected
+
+    # one identifier per space, whichever way it came: searchable, and an ITI-65 of it is a duplicate
+    value = expected["Biologie"]["value"]
+    by_identifier = api.get(f"/v1/fhir/DocumentReference?patient={patient_id}&identifier={value}", token=author)
+    assert [entry["resource"]["description"] for entry in by_identifier.json_body["entry"]] == ["Biologie"]
+    bundle = submitted(person["ins"], {"title": "Biologie, encore"})
+    bundle["entry"][1]["resource"]["masterIdentifier"] = expected["Biologie"]
+    again = api.post("/v1/fhir", token=author, raw=json.dumps(bundle).encode(), headers=FHIR_JSON)
+    assert again.status_code == 409 and "duplicate" in [issue["code"] for issue in again.json_body["issue"]]
+    assert len(_documents(api, patient_id, patient)) == 2
 
 
 def test_hostile_archives_are_rejected_and_nothing_of_them_is_stored(api, enrolment, operator):

@@ -22,6 +22,7 @@ INTERFACES = {
     "activity": {"chalicelib.documents.interface"},
     # issue 25: the emergency summary's latest advance directives the caller may read
     "profile": {"chalicelib.documents.interface"},
+    "fhir": {"chalicelib.documents.interface", "chalicelib.profile.interface", "chalicelib.agenda.interface"},
 }
 
 
@@ -67,7 +68,7 @@ def allowed(module: str, name: str) -> bool:
     )
 
 
-def test_the_eleven_modules_have_an_entry():
+def test_the_twelve_modules_have_an_entry():
     assert MODULES == [
         "access",
         "activity",
@@ -76,6 +77,7 @@ def test_the_eleven_modules_have_an_entry():
         "documents",
         "enrolment",
         "export",
+        "fhir",
         "messaging",
         "migration",
         "platform",

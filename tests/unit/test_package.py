@@ -38,6 +38,7 @@ MODULES = (
     "messaging",
     "agenda",
     "migration",
+    "fhir",
 )
 
 
@@ -173,7 +174,7 @@ MODULE_GRANTS = {
     "profile": table("GetItem Query")
     | HISTORY
     | table("GetItem Query PutItem UpdateItem DeleteItem BatchWriteItem", index=True, of="ProfileTable")
-    | grants("dynamodb:Query", "${DocumentsTable.Arn}/index/gsi2")
+    | grants("dynamodb:Query", "${DocumentsTable.Arn}/index/gsi3")
     | grants("kms:Decrypt", KEY, via("dynamodb", aws__dynamodb__tableName="DocumentsTable"))
     | APP_CONNECTIONS
     | PEPPERS,
@@ -201,6 +202,20 @@ MODULE_GRANTS = {
     | APP_CONNECTIONS
     | PEPPERS
     | EMAILS,
+    # the FHIR face: documents' deposits, searches and reads, as the documents module's own;
+    # measurements added and searched, as the profile module's own (never deleted); appointments
+    # booked, updated and cancelled, as the agenda's own
+    "fhir": table("GetItem Query")
+    | HISTORY
+    | table("GetItem Query PutItem UpdateItem DeleteItem", of="DocumentsTable")
+    | grants("dynamodb:Query", "${DocumentsTable.Arn}/index/gsi2")
+    | grants("dynamodb:Query", "${DocumentsTable.Arn}/index/gsi3")
+    | table("GetItem Query PutItem UpdateItem", index=True, of="ProfileTable")
+    | table("GetItem Query PutItem UpdateItem DeleteItem", of="AgendaTable")
+    | APP_CONNECTIONS
+    | PEPPERS
+    | grants("kms:GenerateDataKey kms:Decrypt", KEY, purpose("document"))
+    | bucket("DocumentsBucket"),
     "migration": table("GetItem Query PutItem DeleteItem", of="MigrationTable")
     | CURSORS  # and no peppers: nothing that finds a person
     | grants("s3:ListBucket", "ImportBucket.Arn")
@@ -213,13 +228,14 @@ SIZES = {
     "EnrolmentApi": ("enrolment", 1024, 29, "EnrolmentConcurrency", 100),
     "AccessApi": ("access", 512, 10, "AccessConcurrency", 50),
     "ActivityApi": ("activity", 1024, 29, "ActivityConcurrency", 20),
-    "DocumentsApi": ("documents", 1769, 29, "DocumentsConcurrency", 200),
+    "DocumentsApi": ("documents", 1769, 29, "DocumentsConcurrency", 150),  # 200 before FHIR had its own
     "ProfileApi": ("profile", 512, 10, "ProfileConcurrency", 50),
     "CatalogueApi": ("catalogue", 512, 10, "CatalogueConcurrency", 20),
     "ExportApi": ("export", 1024, 29, "ExportConcurrency", 20),
     "MessagingApi": ("messaging", 1769, 29, "MessagingConcurrency", 100),
     "AgendaApi": ("agenda", 512, 10, "AgendaConcurrency", 50),
     "MigrationApi": ("migration", 512, 10, "MigrationConcurrency", 2),
+    "FhirApi": ("fhir", 1769, 29, "FhirConcurrency", 50),
     "LegacyImport": ("documents", 2048, 300, None, 0),
     "OnTimer": ("enrolment", 1024, 900, None, 0),
     "EnrolmentHourly": ("enrolment", 512, 900, None, 0),
@@ -331,6 +347,7 @@ MODULE_ENVIRONMENT = {
     "messaging": (*SPACE, "DATA_KEY_ID", "MESSAGES_BUCKET", "SENDER_EMAIL", "MAIL_DOMAIN"),
     "agenda": (*SPACE, "SENDER_EMAIL"),
     "migration": ("CURSOR_SECRET_ID", "IMPORT_BUCKET", "LEGACY_IMPORT_STATE_MACHINE_ARN"),
+    "fhir": (*SPACE, "DATA_KEY_ID", "DOCUMENTS_BUCKET"),
 }
 OWN_ENVIRONMENT = {  # beyond the module's
     "OnTimer": ("TIMERS_QUEUE_URL",),
@@ -408,7 +425,8 @@ def test_each_function_has_exactly_the_permissions_of_the_table(sam):
         assert actual == expected, f"{name}: more {sorted(actual - expected)}; missing {sorted(expected - actual)}"
 
 
-OPENS = {"documents": {"document"}, "messaging": {"message"}, "enrolment": {"deferred_notice"}}  # Decrypt, by purpose
+# Decrypt, by purpose; the FHIR face carries documents' content too (ITI-65 deposits, ITI-68 reads).
+OPENS = {"documents": {"document"}, "fhir": {"document"}, "messaging": {"message"}, "enrolment": {"deferred_notice"}}
 
 
 def test_kms_is_used_only_under_a_condition_and_content_opens_only_in_its_module(sam):
@@ -426,7 +444,7 @@ def test_a_content_bucket_is_reached_only_by_its_module(sam):
     for name in functions(sam):
         resources = {resource for _, resource, _ in role_grants(sam["Resources"][f"{name}Role"])}
         module = SIZES[name][0]
-        assert any("DocumentsBucket" in r for r in resources) == (module == "documents"), name
+        assert any("DocumentsBucket" in r for r in resources) == (module in ("documents", "fhir")), name
         assert any("MessagesBucket" in r for r in resources) == (module == "messaging" and name not in ALONE), name
         # The legacy archives: listed by the migration routes, read by the importer alone.
         assert any("ImportBucket" in r for r in resources) == (name in ("MigrationApi", "LegacyImport")), name

@@ -64,6 +64,7 @@ MEASUREMENT_PREFIX = "MEAS#"
 MEASUREMENT_POINTER_PREFIX = "MEASID#"
 AGENDA_PREFIX = "AGENDA#"
 AGENDA_POINTER_PREFIX = "AGENDA_ID#"
+AGENDA_BOOKING_PREFIX = "AGENDA_EXT#"
 LEGACY_PREFIX = "LEGACY#"
 OPEN_STATUSES = ("active", "auto_created")
 
@@ -143,11 +144,12 @@ def activity_event(patient_id: str, seq: int) -> dict[str, Any]:
 # --- documents: the documents table -------------------------------------------------------------
 #     PAT#<patient_id> / DOC#<document_id>     a document's metadata (no content)
 #             gsi1pk = RELEASE#<YYYY-MM-DD>   gsi1sk = <release_at>#<patient_id>#<document_id>
+#             gsi2pk = DOCS#<patient_id>      gsi2sk = <created_at>#<document_id>   (FHIR search, any type)
+#             gsi3pk = DOCS#<patient_id>#<type_code>   gsi3sk = the same           (FHIR search by type;
+#                                           the emergency summary's latest advance directives)
 #     PAT#<patient_id> / LEGACY#<sha256(uniqueId)>   {document_id}: a legacy DMP document imported
 #                                           here (kept when the document is deleted: a re-import
 #                                           does not revive it)
-#             gsi2pk = DOCTYPE#<patient_id>#<type>   gsi2sk = <date>#<document_id>   (the types of
-#                                           DOCUMENTS_BY_TYPE only: the latest of a type, by key)
 #     DOCID#<document_id> / DOCUMENT        {patient_id}: a document by its id alone (FHIR paths)
 #     ORPHAN#<object_key> / CONTENT         content whose write or deletion may be unfinished
 #             gsi1pk = ORPHANS#documents  gsi1sk = <marked at>
@@ -169,20 +171,27 @@ def legacy_document(patient_id: str, unique_id: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{LEGACY_PREFIX}{_digest(unique_id)}")
 
 
-# Document types whose documents are indexed by type (gsi2): the emergency summary reads the latest
-# advance directives a caller may see without reading the whole list (docs/performance.md).
-DOCUMENTS_BY_TYPE = frozenset({"advance_directives"})
-DOCUMENTS_BY_TYPE_INDEX = "gsi2"
-
-
-def documents_of_type(patient_id: str, document_type: str) -> str:
-    """Index partition of a space's documents of one type, by date then deposit."""
-    return f"DOCTYPE#{patient_id}#{document_type}"
-
-
 def document_pointer(document_id: str) -> dict[str, Any]:
     """Where a document is, by its id alone (``/v1/fhir/Binary/{id}`` names no space)."""
     return {"pk": f"{DOCUMENT_POINTER_PREFIX}{document_id}", "sk": "DOCUMENT"}
+
+
+def documents_by_time(patient_id: str) -> str:
+    """Index partition (gsi2) of a space's documents by deposit time."""
+    return f"DOCS#{patient_id}"
+
+
+DOCUMENTS_BY_TYPE_INDEX = "gsi3"
+
+
+def documents_of_type(patient_id: str, type_code: str) -> str:
+    """Index partition (gsi3) of a space's documents of one type (its code) by deposit time."""
+    return f"DOCS#{patient_id}#{type_code}"
+
+
+def document_time_key(created_at: str, document_id: str) -> str:
+    """A document's place in both search indexes: when it was deposited, then its id."""
+    return f"{created_at}#{document_id}"
 
 
 def release_bucket(day: str) -> str:
@@ -223,6 +232,8 @@ def measurements_by_time(patient_id: str) -> str:
 #     PAT#<patient_id> / AGENDA#<start>#<event_id>   an agenda event
 #             gsi1pk = REMIND#<YYYY-MM-DDTHH>  gsi1sk = <start>#<patient_id>#<event_id>
 #     PAT#<patient_id> / AGENDA_ID#<event_id>        {event_sk}: an agenda event by id
+#     PAT#<patient_id> / AGENDA_EXT#<sha256(system|value)>   {event_id, cancelled?}: a booking's
+#                                           identifier (FHIR Appointment), one event per booking
 AGENDA_TABLE = "agenda"
 
 
@@ -232,6 +243,11 @@ def agenda_sort_key(start: str, event_id: str) -> str:
 
 def agenda_pointer(patient_id: str, event_id: str) -> dict[str, Any]:
     return _in_space(patient_id, f"{AGENDA_POINTER_PREFIX}{event_id}")
+
+
+def agenda_booking(patient_id: str, identifier: str) -> dict[str, Any]:
+    """The marker of a booking's identifier (``system|value``, taken from outside: hashed)."""
+    return _in_space(patient_id, f"{AGENDA_BOOKING_PREFIX}{_digest(identifier)}")
 
 
 def reminder_bucket(hour: str) -> str:
@@ -427,7 +443,7 @@ _SPACE_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (  # a space's partit
     ((ACTIVITY_HEAD, ACTIVITY_PREFIX), HISTORY_TABLE),
     ((DOCUMENT_PREFIX, LEGACY_PREFIX), DOCUMENTS_TABLE),
     ((PROFILE_PREFIX, MEASUREMENT_PREFIX, MEASUREMENT_POINTER_PREFIX), PROFILE_TABLE),
-    ((AGENDA_PREFIX, AGENDA_POINTER_PREFIX), AGENDA_TABLE),
+    ((AGENDA_PREFIX, AGENDA_POINTER_PREFIX, AGENDA_BOOKING_PREFIX), AGENDA_TABLE),
     ((CONNECTION_PREFIX, APP_CONNECTION_PREFIX), CATALOGUE_TABLE),
 )
 _PARTITION_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (  # other partitions: by the partition key

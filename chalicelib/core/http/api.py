@@ -52,6 +52,9 @@ ModelRef = Callable[[], Any] | None
 KIB, MIB = 1024, 1024 * 1024
 JSON_BODY_LIMIT = 64 * KIB  # a body of fields, the default: far more than any form of the API needs
 CONTENT_BODY_LIMIT = 6 * MIB  # Lambda's request payload limit: bodies carrying content (4 MiB decoded, in base64)
+# What a document's content is read as: the media types a deposit takes (fields.MEDIA_TYPES) and CDA
+# (legacy imports).
+READABLE_MEDIA_TYPES = ("application/pdf", "image/jpeg", "image/png", "text/plain", "text/xml")
 
 
 @dataclass(frozen=True)

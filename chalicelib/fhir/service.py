@@ -1,9 +1,9 @@
 """The medical record's FHIR R4 face for professional software (PDSm, a French profile of IHE MHD;
 docs/api.md § FHIR interface): resources in, the documents service's own calls, resources out.
 
-Nothing is decided here: every deposit, search and read goes through ``documents.service`` (the
-same access decision, encryption, history, limits and type checks as the native API), and the
-patient search through ``gate.look_up`` (the rule of ``POST /v1/patients/search``). Incoming
+Nothing is decided here: every deposit, search and read goes through the documents module's
+interface onto the native API's own calls (the same access decision, encryption, history, limits
+and type checks), and the patient search through ``gate.look_up`` (the rule of ``POST /v1/patients/search``). Incoming
 resources are validated with the ``fhir.resources`` R4B models, imported on first use (about a
 second): only FHIR deposits pay it, not the module's cold start.
 """
@@ -25,7 +25,8 @@ from chalicelib.core.http.fields import MEDIA_TYPES, in_utc
 from chalicelib.core.policy import document_types, gate
 from chalicelib.core.security.auth import Principal
 from chalicelib.core.security.identifiers import IDNATPS_SYSTEM, INS_SYSTEM, InvalidIdentifier, normalize_ins
-from chalicelib.documents.interface import master_identifier
+from chalicelib.documents import interface as documents
+from chalicelib.fhir import parameters
 
 FHIR_JSON = "application/fhir+json"
 JSON_TYPES = (FHIR_JSON, "application/json")  # FHIR servers take both for JSON
@@ -61,7 +62,7 @@ ISSUE_TYPES = {
 def operation_outcome(error: ApiError) -> dict:
     """The contract's error as FHIR says it: one issue for the error (its code in ``details``),
     one more per invalid field."""
-    code = ISSUE_TYPES.get(error.code, "exception")
+    code = getattr(error, "issue", None) or ISSUE_TYPES.get(error.code, "exception")
     issues = [{"severity": "error", "code": code, "details": {"text": error.code}, "diagnostics": error.message}]
     issues += [
         {
@@ -89,7 +90,7 @@ def naming(where: str) -> Iterator[None]:
         raise type(error)(f"{where}: {error.message}", error.details, error.headers) from None
 
 
-def _invalid(where: str, message: str) -> InvalidRequest:
+def invalid(where: str, message: str) -> InvalidRequest:
     return InvalidRequest(f"{where}: {message}", [{"field": where, "message": message}])
 
 
@@ -116,7 +117,7 @@ def form_body(request: Any) -> dict[str, list[str]]:
         raise InvalidRequest("The form is not UTF-8.") from exc
 
 
-def _only(params: dict[str, list[str]], accepted: tuple[str, ...]) -> None:
+def only(params: dict[str, list[str]], accepted: tuple[str, ...]) -> None:
     refuse_flaws(params, "Some search parameters hold what no text may: see details.")
     unknown = sorted(set(params) - set(accepted))
     if unknown:
@@ -126,12 +127,12 @@ def _only(params: dict[str, list[str]], accepted: tuple[str, ...]) -> None:
         )
 
 
-def _one(params: dict[str, list[str]], name: str) -> str | None:
+def one(params: dict[str, list[str]], name: str) -> str | None:
     values = params.get(name)
     if not values:
         return None
     if len(values) > 1:
-        raise _invalid(name, "give it once.")
+        raise invalid(name, "give it once.")
     return values[0]
 
 
@@ -146,7 +147,7 @@ def _ins_token(value: str, where: str) -> str:
     """``urn:oid:1.2.250.1.213.1.4.8|<INS>`` → the INS."""
     system, bar, ins = value.partition("|")
     if not bar or system != INS_SYSTEM:
-        raise _invalid(where, f"give the INS as {INS_SYSTEM}|<INS>.")
+        raise invalid(where, f"give the INS as {INS_SYSTEM}|<INS>.")
     return _ins(ins, where)
 
 
@@ -159,28 +160,35 @@ class Submitted:
     request: Any  # models.DocumentCreate
     index: int  # its entry
     binary_index: int  # its Binary's entry
+    master_identifier: str | None  # its uniqueId, from masterIdentifier
 
 
 def _validate_bundle(data: dict) -> Any:
     from fhir.resources.R4B.bundle import Bundle
+
+    return validated(Bundle, data, "Bundle")
+
+
+def validated(model: Any, data: dict, root: str) -> Any:
+    """``data`` as a fhir.resources R4B model, or a 400 naming each flaw by its path from ``root``."""
     from pydantic import ValidationError
 
     try:
-        return Bundle.model_validate(data)
+        return model.model_validate(data)
     except (ValidationError, ValueError, TypeError) as error:
-        details = _fhir_details(error)
-        first = details[0] if details else {"field": "Bundle", "message": str(error)[:200]}
+        details = _fhir_details(error, root)
+        first = details[0] if details else {"field": root, "message": str(error)[:200]}
         raise InvalidRequest(
-            f"The Bundle is not a valid FHIR R4 resource ({first['field']}: {first['message']}).", details
+            f"The {root} is not a valid FHIR R4 resource ({first['field']}: {first['message']}).", details
         ) from None
 
 
-def _fhir_details(error: Exception) -> list[dict[str, str]]:
+def _fhir_details(error: Exception, root: str) -> list[dict[str, str]]:
     if not hasattr(error, "errors"):
         return []
     details = []
     for item in error.errors(include_url=False, include_input=False)[:20]:
-        path = "Bundle"
+        path = root
         for part in item["loc"]:
             path += f"[{part}]" if isinstance(part, int) else f".{part}"
         details.append({"field": path, "message": item["msg"]})
@@ -190,11 +198,9 @@ def _fhir_details(error: Exception) -> list[dict[str, str]]:
 def submitted_documents(data: dict) -> tuple[str, list[Submitted]]:
     """The INS and the documents of an ITI-65 transaction Bundle, every entry checked: a List
     (the submission set), DocumentReferences and, for each, the Binary its attachment points to."""
-    from chalicelib.documents.models import DocumentCreate
-
     bundle = _validate_bundle(data)
     if bundle.type != "transaction":
-        raise _invalid("Bundle.type", "an ITI-65 bundle is a transaction.")
+        raise invalid("Bundle.type", "an ITI-65 bundle is a transaction.")
     raw_entries = data.get("entry") or []
     binaries: dict[str, int] = {}
     references: list[int] = []
@@ -203,10 +209,10 @@ def submitted_documents(data: dict) -> tuple[str, list[Submitted]]:
         where = _where(index, entry)
         kind = entry.resource.get_resource_type() if entry.resource is not None else None
         if entry.request is None or entry.request.method != "POST":
-            raise _invalid(where, "each entry of an ITI-65 transaction is created: request.method POST.")
+            raise invalid(where, "each entry of an ITI-65 transaction is created: request.method POST.")
         if kind == "Binary":
             if not entry.fullUrl or entry.fullUrl in binaries:
-                raise _invalid(
+                raise invalid(
                     where,
                     "a Binary needs a fullUrl of its own (urn:uuid:...), the attachment.url of its DocumentReference.",
                 )
@@ -216,34 +222,35 @@ def submitted_documents(data: dict) -> tuple[str, list[Submitted]]:
         elif kind == "List":
             lists += 1
         else:
-            raise _invalid(
+            raise invalid(
                 where, "an ITI-65 bundle holds one List (the submission set), DocumentReferences and their Binaries."
             )
     if lists != 1:
-        raise _invalid("Bundle.entry", "an ITI-65 bundle holds exactly one List, the submission set.")
+        raise invalid("Bundle.entry", "an ITI-65 bundle holds exactly one List, the submission set.")
     if not references:
-        raise _invalid("Bundle.entry", "the bundle holds no DocumentReference.")
+        raise invalid("Bundle.entry", "the bundle holds no DocumentReference.")
     documents, patients, used = [], set(), set()
     for index in references:
         entry = bundle.entry[index]
         where = _where(index, entry)
         with naming(where):
             ins, fields, binary_url = _document_fields(entry.resource)
+            master = _master_identifier(entry.resource.masterIdentifier)
             if binary_url not in binaries:
-                raise _invalid("content[0].attachment.url", "point to the fullUrl of a Binary of this bundle.")
+                raise invalid("content[0].attachment.url", "point to the fullUrl of a Binary of this bundle.")
             if binary_url in used:
-                raise _invalid("content[0].attachment.url", "each document has its own Binary.")
+                raise invalid("content[0].attachment.url", "each document has its own Binary.")
             used.add(binary_url)
             binary = bundle.entry[binaries[binary_url]].resource
             raw_binary = raw_entries[binaries[binary_url]]["resource"]
             fields.update(_content_fields(binary, raw_binary, fields.pop("attachment_type")))
             patients.add(ins)
-            documents.append(Submitted(where, _deposit_request(DocumentCreate, fields), index, binaries[binary_url]))
+            documents.append(Submitted(where, _deposit_request(fields), index, binaries[binary_url], master))
     unused = sorted(set(binaries) - used)
     if unused:
-        raise _invalid(f"entry[{binaries[unused[0]]}] ({unused[0]})", "this Binary is no document's content.")
+        raise invalid(f"entry[{binaries[unused[0]]}] ({unused[0]})", "this Binary is no document's content.")
     if len(patients) != 1:
-        raise _invalid("Bundle.entry", "every document of a bundle is for the same patient (one subject.identifier).")
+        raise invalid("Bundle.entry", "every document of a bundle is for the same patient (one subject.identifier).")
     return patients.pop(), documents
 
 
@@ -253,10 +260,10 @@ def _where(index: int, entry: Any) -> str:
 
 def _document_fields(reference: Any) -> tuple[str, dict, str]:
     if reference.status != "current":
-        raise _invalid("status", "a document is deposited current.")
+        raise invalid("status", "a document is deposited current.")
     identifier = reference.subject.identifier if reference.subject else None
     if identifier is None or identifier.system != INS_SYSTEM or not identifier.value:
-        raise _invalid("subject.identifier", f"name the patient by INS: system {INS_SYSTEM}, value the INS.")
+        raise invalid("subject.identifier", f"name the patient by INS: system {INS_SYSTEM}, value the INS.")
     ins = _ins(identifier.value, "subject.identifier.value")
     codes = [
         coding.code
@@ -264,16 +271,16 @@ def _document_fields(reference: Any) -> tuple[str, dict, str]:
         if coding.code and coding.system == document_types.system_of(coding.code)
     ]
     if len(codes) != 1 or document_types.type_of(codes[0]) is None:
-        raise _invalid("type.coding", document_types.unknown_code_message(codes[0] if codes else None))
+        raise invalid("type.coding", document_types.unknown_code_message(codes[0] if codes else None))
     if not reference.content or len(reference.content) != 1:
-        raise _invalid("content", "one content entry, whose attachment points to the Binary.")
+        raise invalid("content", "one content entry, whose attachment points to the Binary.")
     attachment = reference.content[0].attachment
     title = attachment.title or reference.description
     when = attachment.creation or reference.date
     if not title:
-        raise _invalid("content[0].attachment.title", "give the document's title.")
+        raise invalid("content[0].attachment.title", "give the document's title.")
     if when is None:
-        raise _invalid("content[0].attachment.creation", "give the document's date.")
+        raise invalid("content[0].attachment.creation", "give the document's date.")
     fields = {
         "type": document_types.type_of(codes[0]),
         "type_code": codes[0],
@@ -288,14 +295,26 @@ def _document_fields(reference: Any) -> tuple[str, dict, str]:
     return ins, fields, attachment.url
 
 
+def _master_identifier(identifier: Any) -> str | None:
+    """masterIdentifier (IHE MHD: the XDS uniqueId) → the uniqueId kept, or None when absent."""
+    if identifier is None:
+        return None
+    unique_id = documents.unique_id_of(identifier.value or "")
+    if identifier.system not in (None, documents.URI_SYSTEM) or unique_id is None:
+        raise invalid(
+            "masterIdentifier", f"system {documents.URI_SYSTEM}, value urn:oid:<oid> or urn:uuid:<uuid> (lower case)."
+        )
+    return unique_id
+
+
 def _utc(moment: Any) -> datetime:
     field = "content[0].attachment.creation"
     if isinstance(moment, str):  # a partial date the models keep as text (YYYY, YYYY-MM)
-        raise _invalid(field, "give the document's date as YYYY-MM-DD at least.")
+        raise invalid(field, "give the document's date as YYYY-MM-DD at least.")
     try:
         return in_utc(moment)
     except ValueError as exc:
-        raise _invalid(field, f"{exc}.") from None
+        raise invalid(field, f"{exc}.") from None
 
 
 def _security_labels(labels: list) -> dict:
@@ -306,10 +325,10 @@ def _security_labels(labels: list) -> dict:
         if coding.system == document_types.CONFIDENTIALITY_SYSTEM
     }
     if MASKED in codes:
-        raise _invalid("securityLabel", MASKED_REFUSED)
+        raise invalid("securityLabel", MASKED_REFUSED)
     unknown = codes - {INVISIBLE_PATIENT, HIDDEN_FROM_REPRESENTATIVES}
     if unknown:
-        raise _invalid(
+        raise invalid(
             "securityLabel",
             f"unknown code {sorted(unknown)[0]!r} of {document_types.CONFIDENTIALITY_SYSTEM}: use {INVISIBLE_PATIENT} "
             f"or {HIDDEN_FROM_REPRESENTATIVES}.",
@@ -325,10 +344,10 @@ def _replaces(relations: list) -> str | None:
     for relation in relations:
         reference = relation.target.reference if relation.target else None
         if relation.code != "replaces" or not reference or not reference.startswith("DocumentReference/"):
-            raise _invalid("relatesTo", "only replaces is supported, its target DocumentReference/<document_id>.")
+            raise invalid("relatesTo", "only replaces is supported, its target DocumentReference/<document_id>.")
         targets.append(reference.removeprefix("DocumentReference/"))
     if len(targets) > 1:
-        raise _invalid("relatesTo", "a document replaces one older document.")
+        raise invalid("relatesTo", "a document replaces one older document.")
     return targets[0] if targets else None
 
 
@@ -339,17 +358,17 @@ def _content_fields(binary: Any, raw_binary: dict, attachment_type: str | None) 
             f"Binary.contentType {binary.contentType!r} is not accepted: use one of {', '.join(accepted)}."
         )
     if attachment_type and attachment_type != binary.contentType:
-        raise _invalid("content[0].attachment.contentType", "must be the Binary's contentType.")
+        raise invalid("content[0].attachment.contentType", "must be the Binary's contentType.")
     if not raw_binary.get("data"):
-        raise _invalid("Binary.data", "give the document's bytes, base64 encoded.")
+        raise invalid("Binary.data", "give the document's bytes, base64 encoded.")
     return {"media_type": binary.contentType, "content_base64": raw_binary["data"]}
 
 
-def _deposit_request(model: Any, fields: dict) -> Any:
+def _deposit_request(fields: dict) -> Any:
     from pydantic import ValidationError
 
     try:
-        return model.model_validate(fields)
+        return documents.deposit_request(fields)
     except ValidationError as error:
         details = [
             {"field": ".".join(map(str, item["loc"])) or "document", "message": item["msg"]}
@@ -361,16 +380,14 @@ def _deposit_request(model: Any, fields: dict) -> Any:
 def provide(principal: Principal, data: dict) -> dict:
     """ITI-65: every entry is checked (FHIR, then the deposit's own checks, document by document)
     before anything is written; then the documents are written together, all or nothing."""
-    from chalicelib.documents import service
-
     ins, submitted = submitted_documents(data)
     items = gate.open_space_by_ins(ins)
     checked = []
     for document in submitted:
         with naming(document.where):
-            checked.append(service.check_deposit(principal, items, document.request))
+            checked.append(documents.check_deposit(principal, items, document.request, document.master_identifier))
     locations: dict[int, str] = {}
-    for document, written in zip(submitted, service.deposit_all(checked), strict=True):
+    for document, written in zip(submitted, documents.deposit_all(checked), strict=True):
         locations[document.index] = f"DocumentReference/{written.document_id}"
         locations[document.binary_index] = f"Binary/{written.document_id}"
     entries = []
@@ -436,7 +453,7 @@ def document_reference(document: Any, patient_id: str) -> dict:
             {"coding": [{"system": document_types.CONFIDENTIALITY_SYSTEM, "code": code}]} for code in labels
         ]
     if document.master_identifier:
-        resource["masterIdentifier"] = master_identifier(document.master_identifier)
+        resource["masterIdentifier"] = documents.master_identifier(document.master_identifier)
     if document.replaces:
         resource["relatesTo"] = [
             {"code": "replaces", "target": {"reference": f"DocumentReference/{document.replaces}"}}
@@ -444,15 +461,19 @@ def document_reference(document: Any, patient_id: str) -> dict:
     return resource
 
 
-def searchset(entries: list[dict], total: int, links: list[dict]) -> dict:
-    bundle = {"resourceType": "Bundle", "type": "searchset", "total": total, "entry": entries}
+def searchset(entries: list[dict], total: int | None, links: list[dict]) -> dict:
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+    if total is not None:
+        bundle["total"] = total
+    bundle["entry"] = entries
     if links:
         bundle["link"] = links
     return bundle
 
 
 # --- ITI-67: Find Document References ---------------------------------------------------------
-SEARCH_PARAMETERS = ("patient", "patient.identifier", "type", "status", "date", "_count", "_cursor")
+SEARCH_PARAMETERS = parameters.DOCUMENT_SEARCH
+TOTALS = ("none", "estimate", "accurate")  # FHIR's _total: only accurate counts beyond one page
 _PREFIXES = ("eq", "ge", "gt", "le", "lt")
 
 
@@ -464,7 +485,7 @@ def _codes(values: list[str]) -> frozenset[str]:
         for token in value.split(","):
             system, bar, code = token.rpartition("|")
             if (bar and system not in ("", document_types.system_of(code))) or document_types.type_of(code) is None:
-                raise _invalid("type", document_types.unknown_code_message(code or token))
+                raise invalid("type", document_types.unknown_code_message(code or token))
             codes.add(code)
         chosen = frozenset(codes) if chosen is None else chosen & codes
     return chosen or frozenset()
@@ -475,7 +496,7 @@ def _statuses(values: list[str]) -> frozenset[str]:
     for value in values:
         statuses = set(value.split(","))
         if not statuses <= set(STATUSES):
-            raise _invalid("status", f"use {' or '.join(STATUSES)}.")
+            raise invalid("status", f"use {' or '.join(STATUSES)}.")
         chosen = frozenset(statuses) if chosen is None else chosen & statuses
     return chosen or frozenset()
 
@@ -485,7 +506,7 @@ def _moment_range(text: str) -> tuple[datetime, datetime]:
     try:
         return _covered(text)
     except ValueError as exc:  # a date-time UTC cannot hold, or a period ending after 9999
-        raise _invalid("date", f"{exc}.") from None
+        raise invalid("date", f"{exc}.") from None
 
 
 def _covered(text: str) -> tuple[datetime, datetime]:
@@ -515,8 +536,9 @@ def _period(start: datetime, precision: str) -> tuple[datetime, datetime]:
         raise ValueError("give a moment before the last second of the year 9999") from None
 
 
-def _created_range(values: list[str]) -> tuple[datetime | None, datetime | None]:
-    """``date`` values (DocumentReference.date: when the document was deposited), all applying."""
+def date_range(values: list[str]) -> tuple[datetime | None, datetime | None]:
+    """``date`` values, all applying: [since, until), each None when open (DocumentReference.date:
+    when the document was deposited; Observation's: when it was measured)."""
     since, until = None, None
     for value in values:
         prefix = value[:2] if value[:2] in _PREFIXES else "eq"
@@ -528,58 +550,79 @@ def _created_range(values: list[str]) -> tuple[datetime | None, datetime | None]
     return since, until
 
 
-def _count(value: str | None) -> int:
+def count(value: str | None) -> int:
     if value is None:
         return 50
     return query_integer(value, "_count", minimum=1, maximum=MAX_COUNT)
 
 
-def _patient_id(reference: str) -> str:
+def _master_token(value: str | None) -> str | None:
+    """``identifier`` (the masterIdentifier), a FHIR token: ``system|value`` or the value alone → the
+    uniqueId the space keeps (a legacy one that is no URN: as given)."""
+    if value is None:
+        return None
+    system, bar, given = value.rpartition("|")
+    if (bar and system not in ("", documents.URI_SYSTEM)) or not given:
+        raise invalid("identifier", f"give {documents.URI_SYSTEM}|urn:oid:<oid>, or the value alone.")
+    return documents.unique_id_of(given) or given
+
+
+def total(value: str | None) -> bool:
+    if value is not None and value not in TOTALS:
+        raise invalid("_total", f"use {', '.join(TOTALS)}.")
+    return value == "accurate"
+
+
+def patient_id_of(reference: str, where: str = "patient") -> str:
     patient_id = reference.rsplit("Patient/", 1)[-1]
     if not patient_id or "/" in patient_id:
-        raise _invalid("patient", "give Patient/<patient_id> or the patient_id.")
+        raise invalid(where, "give Patient/<patient_id> or the patient_id.")
     return patient_id
+
+
+def page_links(base: str, path: str, query: dict[str, list[str]], cursor: str | None, following: str | None) -> list:
+    """A searchset's self link and, when a page follows, its next link (the same search, its cursor)."""
+
+    def link(relation: str, at: str | None) -> dict:
+        page = {**query, **({"_cursor": [at]} if at else {})}
+        return {"relation": relation, "url": f"{base}/{path}?{urlencode(page, doseq=True)}"}
+
+    return [link("self", cursor)] + ([link("next", following)] if following else [])
 
 
 def find(principal: Principal, params: dict[str, list[str]], in_url: bool, base: str) -> dict:
     """ITI-67: a searchset of the DocumentReferences the caller may see, a page at a time; the
     INS (``patient.identifier``) only in a form body, and never in the links given back."""
-    from chalicelib.documents import service
-
-    _only(params, SEARCH_PARAMETERS)
-    patient, identifier = _one(params, "patient"), _one(params, "patient.identifier")
+    only(params, SEARCH_PARAMETERS)
+    patient, identifier = one(params, "patient"), one(params, "patient.identifier")
     if identifier is not None and in_url:
-        raise _invalid(
+        raise invalid(
             "patient.identifier",
             "the INS never travels in a URL: POST /v1/fhir/DocumentReference/_search with it in the form body.",
         )
     if (patient is None) == (identifier is None):
-        raise _invalid("patient", "give the patient: patient=<patient_id>, or patient.identifier in a POST _search.")
-    since, until = _created_range(params.get("date", []))
-    search = service.Search(
+        raise invalid("patient", "give the patient: patient=<patient_id>, or patient.identifier in a POST _search.")
+    since, until = date_range(params.get("date", []))
+    search = documents.new_search(
         type_codes=_codes(params["type"]) if "type" in params else None,
         statuses=_statuses(params["status"]) if "status" in params else None,
         created_from=since,
         created_until=until,
-        count=_count(_one(params, "_count")),
-        cursor=_one(params, "_cursor"),
+        count=count(one(params, "_count")),
+        cursor=one(params, "_cursor"),
+        total=total(one(params, "_total")),
+        master_identifier=_master_token(one(params, "identifier")),
     )
     if identifier is not None:
         items = gate.open_space_by_ins(_ins_token(identifier, "patient.identifier"))
     elif patient is not None:  # one of the two, checked above
-        items = gate.load_space(_patient_id(patient))
-    found = service.search(principal, items, search)
+        items = gate.load_space(patient_id_of(patient))
+    found = documents.search(principal, items, search)
     patient_id = items.patient_id
     query = {
         name: values for name, values in params.items() if name not in ("patient", "patient.identifier", "_cursor")
     }
-    query = {"patient": [patient_id], **query}
-
-    def link(relation: str, cursor: str | None) -> dict:
-        page = {**query, **({"_cursor": [cursor]} if cursor else {})}
-        return {"relation": relation, "url": f"{base}/DocumentReference?{urlencode(page, doseq=True)}"}
-
-    links = [link("self", search.cursor)] + ([link("next", found.next_cursor)] if found.next_cursor else [])
+    links = page_links(base, "DocumentReference", {"patient": [patient_id], **query}, search.cursor, found.next_cursor)
     entries = [
         {
             "fullUrl": f"{base}/DocumentReference/{document.document_id}",
@@ -592,13 +635,16 @@ def find(principal: Principal, params: dict[str, list[str]], in_url: bool, base:
 
 
 # --- Patient search (PDQm-like, by INS) -------------------------------------------------------
+PATIENT_SEARCH_PARAMETERS = parameters.PATIENT_SEARCH
+
+
 def find_patient(principal: Principal, params: dict[str, list[str]], base: str) -> dict:
     """The Patient (id = patient_id) of an open space, by INS; an empty searchset when there is
     none, as the native search's 404. Same rule and history: ``gate.look_up``."""
-    _only(params, ("identifier",))
-    identifier = _one(params, "identifier")
+    only(params, PATIENT_SEARCH_PARAMETERS)
+    identifier = one(params, "identifier")
     if identifier is None:
-        raise _invalid("identifier", f"give the INS: identifier={INS_SYSTEM}|<INS>.")
+        raise invalid("identifier", f"give the INS: identifier={INS_SYSTEM}|<INS>.")
     ins = _ins_token(identifier, "identifier")
     try:
         found = gate.look_up(principal, ins)
@@ -613,76 +659,3 @@ def find_patient(principal: Principal, params: dict[str, list[str]], base: str) 
     return searchset(
         [{"fullUrl": f"{base}/Patient/{patient['id']}", "resource": patient, "search": {"mode": "match"}}], 1, []
     )
-
-
-# --- CapabilityStatement ----------------------------------------------------------------------
-def capability_statement() -> dict:
-    """What this server really answers (docs/api.md § FHIR interface)."""
-    token = "token"  # noqa: S105 - a word of the CapabilityStatement, not a secret
-    return {
-        "resourceType": "CapabilityStatement",
-        "status": "active",
-        "date": "2026-12-01",
-        "publisher": "Mon espace santé",
-        "kind": "instance",
-        "software": {"name": "Mon espace santé API"},
-        "implementation": {
-            "description": "Medical record for professional software: PDSm / IHE MHD (ITI-65, ITI-67, ITI-68)"
-        },
-        "fhirVersion": "4.0.1",
-        "format": [FHIR_JSON],
-        "rest": [
-            {
-                "mode": "server",
-                "documentation": (
-                    "Bearer JWT of Pro Santé Connect (role professional). "
-                    "Errors are OperationOutcome resources. The INS only in bodies."
-                ),
-                "security": {
-                    "service": [
-                        {
-                            "coding": [
-                                {
-                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
-                                    "code": "OAuth",
-                                }
-                            ]
-                        }
-                    ],
-                    "description": "Authorization: Bearer <JWT>",
-                },
-                "interaction": [
-                    {"code": "transaction", "documentation": "ITI-65 Provide Document Bundle: POST /v1/fhir"}
-                ],
-                "resource": [
-                    {
-                        "type": "DocumentReference",
-                        "interaction": [
-                            {"code": "read"},
-                            {"code": "search-type", "documentation": "ITI-67; POST _search for patient.identifier"},
-                        ],
-                        "searchParam": [
-                            {"name": "patient", "type": "reference"},
-                            {
-                                "name": "patient.identifier",
-                                "type": token,
-                                "documentation": f"{INS_SYSTEM}|<INS>, POST _search only",
-                            },
-                            {"name": "type", "type": token, "documentation": "LOINC codes of the DMP's list"},
-                            {"name": "status", "type": token},
-                            {"name": "date", "type": "date"},
-                        ],
-                    },
-                    {
-                        "type": "Binary",
-                        "interaction": [{"code": "read", "documentation": "ITI-68: the document's bytes"}],
-                    },
-                    {
-                        "type": "Patient",
-                        "interaction": [{"code": "search-type", "documentation": "POST _search only"}],
-                        "searchParam": [{"name": "identifier", "type": token, "documentation": f"{INS_SYSTEM}|<INS>"}],
-                    },
-                ],
-            }
-        ],
-    }
