@@ -33,7 +33,7 @@ test: $(VENV)/.installed browser-tools  ## the whole suite, the browser one incl
 	$(PY) -m pytest $(XDIST) --durations=15
 
 check: $(VENV)/.installed  ## the inner loop: unit and integration tests, no browser, no local stack, no fuzzing, no volume
-	$(PY) -m pytest $(XDIST) -m "not devstack and not volume" --ignore=tests/browser
+	MES_EXAMPLES=quick $(PY) -m pytest $(XDIST) -m "not devstack and not volume" --ignore=tests/browser
 
 browser-tools: $(CHROMIUM) $(AXE)  ## what tests/browser needs besides Python packages
 

@@ -8,12 +8,14 @@ import json
 import os
 from pathlib import Path
 
+import hypothesis
 import pytest
 from moto import mock_aws
 from moto.core.model_instances import reset_model_data
 
 import tests.permissions  # noqa: F401  # hooks every client the process builds, before any is (its _record)
 from devstack import keys, moto_speedups
+from tests import examples
 from tests.moto_snapshot import Snapshot
 
 moto_speedups.apply()
@@ -90,6 +92,11 @@ def _user_agent_parts_sanitized_once() -> None:
 
 
 _user_agent_parts_sanitized_once()
+
+# Property tests without a count of their own: a quarter of hypothesis's default in make check.
+hypothesis.settings.register_profile("quick", max_examples=examples.examples(examples.DEFAULT))
+if examples.QUICK:
+    hypothesis.settings.load_profile("quick")
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")

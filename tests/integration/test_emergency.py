@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from chalicelib.core import clock
 from devstack.outbox import sent
 from tests.conftest import invitee
+from tests.examples import examples
 from tests.integration.test_access import DOC_A, DOC_B, DOC_C, access_path, actions
 from tests.integration.test_documents import document
 from tests.integration.test_families import Family
@@ -94,7 +95,7 @@ def test_both_choices_allowed_by_default_each_changed_alone_and_in_the_history(a
     assert api.put(access_path(space.patient_id, "/regulation"), {}, token=space.patient).status_code == 400
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(12), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes=st.lists(st.tuples(st.sampled_from(["emergency", "regulation"]), st.booleans()), max_size=4))
 def test_changing_one_choice_leaves_the_other_as_it_was(space, changes):
     state = {name: space.settings()[f"{name}_access_allowed"] for name in ("emergency", "regulation")}

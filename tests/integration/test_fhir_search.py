@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from chalicelib.documents import store
+from tests.examples import examples
 from tests.integration import test_fhir as fhir
 from tests.integration.test_fhir import grant, provide, rpps, search, submitted
 
@@ -51,6 +53,7 @@ def ids_of(bundles: list[dict]) -> list[str]:
     return [entry["resource"]["id"] for bundle in bundles for entry in bundle["entry"]]
 
 
+@pytest.mark.volume
 def test_several_hundred_documents_walked_page_by_page(served, api, person, doctor, token):
     from fhirpy import SyncFHIRClient
 
@@ -115,7 +118,9 @@ def test_a_page_reads_a_bounded_number_of_index_pages(api, person, doctor, token
     assert ids_of(rest) == [] and len(rest) > 1  # short pages: their next links, never an entry
 
 
-@hypothesis_settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis_settings(
+    max_examples=examples(6), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.lists(st.booleans(), min_size=1, max_size=24),
     st.integers(min_value=1, max_value=6),

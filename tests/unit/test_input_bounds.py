@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from chalicelib.core.errors import InvalidRequest, Unauthenticated
 from chalicelib.core.http import api
 from chalicelib.core.security.auth import NUMERIC_IDENTIFIERS, OPTIONAL_CLAIMS, ROLE_CLAIMS, _principal
+from tests.examples import examples
 
 # Strings full of what confuses a scanner: brackets, quotes, backslashes, escapes.
 TRICKY_TEXT = st.text(alphabet='[]{}"\\ab/\u00e9\u2028', max_size=12)
@@ -33,7 +34,7 @@ def depth(value) -> int:
     return 0
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(JSON_VALUES, st.booleans(), st.sampled_from([None, 0, 2]))
 def test_nesting_is_read_without_parsing_whatever_the_strings_hold(value, ascii_only, indent):
     """Differential: the reader's depth is the depth of what json.loads builds from the text."""
@@ -75,7 +76,7 @@ BROKEN_JSON = st.builds(
 )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(st.text(alphabet=JSON_SYMBOLS, max_size=40) | BROKEN_JSON)
 def test_nesting_is_never_read_shallower_than_the_parser_goes(text):
     """On any text, JSON or not: the parser never nests deeper than the reader said (MAX_DEPTH keeps
@@ -91,7 +92,7 @@ SECONDS_PER_CHARACTER = 2e-6
 SECONDS_FOR_ANY_TEXT = 0.05
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(HOSTILE_PIECES, min_size=1, max_size=4), JSON_VALUES, st.integers(1, 1_000_000))
 @example(['"', '\\"'], None, 160_000)  # the body that held a function for 39 s
 @example(['"', '\\"'], None, 1_000_000)
@@ -116,7 +117,7 @@ def test_too_deep_and_not_json_are_refused_before_any_model():
             api.parse_json(constant)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=6) | st.integers(-3, 300).map(str))
 def test_a_query_integer_is_ascii_digits_within_its_bounds_or_a_400(text):
     in_bounds = text.isascii() and text.isdigit() and 1 <= int(text) <= 200

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.messaging import mail
+from tests.examples import examples
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) + b"\n%%EOF"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -139,7 +140,7 @@ MIME_PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(MIME_PIECES, st.binary(max_size=64)), max_size=40))
 def test_anything_is_read_or_refused_with_a_5xx(pieces):
     message = HEAD.encode() + b"".join(pieces)
@@ -153,7 +154,7 @@ def test_anything_is_read_or_refused_with_a_5xx(pieces):
         assert all(a.media_type in mail.ATTACHMENT_TYPES and a.data for a in parsed.attachments)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.binary(max_size=2048))
 def test_random_bytes_are_read_or_refused_with_a_5xx(data):
     try:
@@ -175,7 +176,7 @@ def report_of(raw_message: bytes) -> tuple[bytes, list]:
     return sent, list(report.iter_parts())
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.binary(max_size=4096))
 def test_a_refusals_notification_is_7_bit_mail_whatever_the_message(data):
     """SES sends it as it is: ASCII, lines within SMTP's 998, three parts, whatever bytes were refused."""

@@ -13,6 +13,7 @@ from moto import mock_aws
 from moto.dynamodb.models.table import Table
 
 from devstack import moto_speedups
+from tests.examples import examples
 
 PKS, SKS, GSI_PKS = ["P0", "P1", "P2"], [f"S{n}" for n in range(8)], ["G0", "G1", None]
 
@@ -119,7 +120,7 @@ def _pages(table, read_op) -> list:
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(st.one_of(write, st.tuples(st.just("read"), read)), min_size=1, max_size=25))
 def test_query_answers_as_moto_does(steps, monkeypatch):
     with fresh_table() as table:
@@ -164,7 +165,7 @@ attribute_value = st.recursive(
 items = st.lists(st.dictionaries(st.text(min_size=1, max_size=4), attribute_value, min_size=1, max_size=4), max_size=3)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(found=items)
 def test_attribute_values_serialize_as_moto_does(found, monkeypatch):
     """What moto's server sends for a DynamoDB answer (here a Query's) is unchanged, byte for byte."""

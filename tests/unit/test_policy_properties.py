@@ -19,8 +19,9 @@ from chalicelib.core.policy.decision import (
     Space,
     decide,
 )
+from tests.examples import examples
 
-SETTINGS = settings(max_examples=300, deadline=None)
+SETTINGS = settings(max_examples=examples(300), deadline=None)
 
 ROLES = [
     "patient",
@@ -627,7 +628,7 @@ NEVER_A_CAREGIVERS = {"mask", "delete", "manage_access", "message", "release", "
 PATIENTS_DECISIONS = {"access_settings", "connection", "export", "conversation"}
 
 
-CAREGIVER_SETTINGS = settings(max_examples=1000, deadline=None)
+CAREGIVER_SETTINGS = settings(max_examples=examples(1000), deadline=None)
 CAREGIVER_PAIRS = st.sampled_from(MEANINGFUL + [("caregiving", a) for a in ("read", "create", "delete")] * 3)
 ADULT_MOSTLY = [40 * 365] * 4 + AGE_DAYS
 

@@ -25,6 +25,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from chalicelib.core.errors import Unauthenticated
 from chalicelib.core.security import auth
+from tests.examples import examples
 from tests.jwks_issuer import JwksIssuer
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -163,7 +164,7 @@ def test_what_is_not_a_compact_jws_is_refused(token):
     assert _verified(token) is None
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     algorithm=st.sampled_from(auth.ALGORITHMS),
     position=st.integers(min_value=0),
@@ -192,7 +193,7 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(
     algorithm=st.sampled_from(auth.ALGORITHMS),
     overrides=st.dictionaries(
