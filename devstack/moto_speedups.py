@@ -11,15 +11,16 @@ pass the same condition; DynamoDB cannot. Every write here holds one lock, as Dy
 per-item atomicity requires, so race tests exercise our conditions rather than moto's gaps.
 
 moto 5.2's Query starts from ``Table.all_items()``: every item of the table, sorted, then keeps
-those of the queried key; each Query costs O(N log N) in the whole table (60% of the devstack's
-moto CPU on a fresh stack, seconds per request once it holds 20,000 items). Here a Query runs on
-a view of the table whose ``all_items()`` holds only the candidates: the queried partition, or
-for an index, the items whose index hash key has the queried value (kept in a map updated by
-every write), and of those, the items of the queried sort key range plus one item past it in
-the query's direction: moto's loop passes over the others without keeping them (an item past
-the range is what, after a full page, gives that page its LastEvaluatedKey). moto's own
-code then checks, sorts, pages and projects them as before: same results, order,
-LastEvaluatedKey and errors, in time proportional to the items the Query reads.
+those of the queried key, sorts them again and walks them; each Query costs O(N log N) in the whole
+table (60% of the devstack's moto CPU on a fresh stack, seconds per request once it holds 20,000
+items), whereas DynamoDB's costs the items it reads. Here each table keeps, per partition and per
+index hash value, its items' keys sorted in moto's own order (built at the first Query of that
+order, then kept by every write), and a Query runs on a view of the table whose ``all_items()``
+holds only what moto's loop can evaluate: found by bisection to the sort key range and to the start
+key, the first ``Limit`` items of the range in the query's direction and the one after them (the
+item that gives a full page its LastEvaluatedKey). moto's own code then checks, sorts, pages,
+filters and projects them as before: same results, order, LastEvaluatedKey and errors, in time
+O(log N + Limit).
 
 moto keeps every DynamoDB item it ever built (each write, each copy) in a list for its dashboard
 (``/moto-api/data.json``), so memory and that dump grow without bound: here items are not tracked.
@@ -318,8 +319,8 @@ def _page(table: Table, index_name: str | None, call: dict) -> list[Item] | None
     if order is None or (limit is not None and limit < 1) or call.get("filter_kwargs") or len(conditions) > 1:
         return None
     spec, hash_value, hash_attrs, range_attrs = order
-    if comparison and (not spec[1] if index_name else table.range_key_attr is None):
-        return None  # moto's error
+    if comparison and index_name is None and table.range_key_attr is None:
+        return None  # moto's error (on an index without a sort key, moto raises before reading items)
     if conditions and conditions[0][0] != (spec[1][0] if index_name else table.range_key_attr):
         return None
     forward = call.get("scan_index_forward") is not False
