@@ -11,15 +11,16 @@ pass the same condition; DynamoDB cannot. Every write here holds one lock, as Dy
 per-item atomicity requires, so race tests exercise our conditions rather than moto's gaps.
 
 moto 5.2's Query starts from ``Table.all_items()``: every item of the table, sorted, then keeps
-those of the queried key; each Query costs O(N log N) in the whole table (60% of the devstack's
-moto CPU on a fresh stack, seconds per request once it holds 20,000 items). Here a Query runs on
-a view of the table whose ``all_items()`` holds only the candidates: the queried partition, or
-for an index, the items whose index hash key has the queried value (kept in a map updated by
-every write), and of those, the items of the queried sort key range plus one item past it in
-the query's direction: moto's loop passes over the others without keeping them (an item past
-the range is what, after a full page, gives that page its LastEvaluatedKey). moto's own
-code then checks, sorts, pages and projects them as before: same results, order,
-LastEvaluatedKey and errors, in time proportional to the items the Query reads.
+those of the queried key, sorts them again and walks them; each Query costs O(N log N) in the whole
+table (60% of the devstack's moto CPU on a fresh stack, seconds per request once it holds 20,000
+items), whereas DynamoDB's costs the items it reads. Here each table keeps, per partition and per
+index hash value, its items' keys sorted in moto's own order (built at the first Query of that
+order, then kept by every write), and a Query runs on a view of the table whose ``all_items()``
+holds only what moto's loop can evaluate: found by bisection to the sort key range and to the start
+key, the first ``Limit`` items of the range in the query's direction and the one after them (the
+item that gives a full page its LastEvaluatedKey). moto's own code then checks, sorts, pages,
+filters and projects them as before: same results, order, LastEvaluatedKey and errors, in time
+O(log N + Limit).
 
 moto keeps every DynamoDB item it ever built (each write, each copy) in a list for its dashboard
 (``/moto-api/data.json``), so memory and that dump grow without bound: here items are not tracked.
@@ -50,6 +51,7 @@ Applied by the tests, the benchmarks and the devstack's moto server; never deplo
 
 from __future__ import annotations
 
+import bisect
 import copy
 import functools
 import inspect
@@ -57,7 +59,7 @@ import string
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import moto.core.responses
 from moto.core.serialize import BaseJSONSerializer
@@ -71,7 +73,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
-from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.table import GlobalSecondaryIndex, Table
 from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]  # moto: untyped
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]  # moto: untyped
@@ -171,10 +173,16 @@ def _atomic(method: Callable) -> Callable:
 
 # Query: the candidates only --------------------------------------------------------------------
 
-_BY_INDEX = "_devstack_by_index"  # on a Table: index hash attribute → value → keys of its items
+_SORTED = "_devstack_sorted"  # on a Table: a query's order (Spec) → hash value → its items' sorted entries
 Key = tuple[DynamoType, "DynamoType | None"]
+# What moto sorts a Query's candidates by: the index hash attribute (None: the table's partition)
+# and the attributes after it in moto's sort tuple.
+Spec = tuple["str | None", tuple[str, ...]]
+Entry = tuple[tuple, Key]  # (moto's sort tuple without the hash value, the item's table key)
 _moto_query = Table.query
 _QUERY = inspect.signature(Table.query)
+# A key condition on the sort key, by its names in moto (KeyConditionExpression or KeyConditions).
+_OPERATORS = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
 
 
 class _Candidates:
@@ -202,111 +210,192 @@ def _at(table: Table, key: Key) -> Item | None:
     return part.get(key[1]) if part is not None and table.range_key_attr else part
 
 
-def _partition(table: Table, hash_value: DynamoType) -> list[Item]:
-    part: Any = table.items.get(hash_value)
-    return [] if part is None else list(part.values()) if table.range_key_attr else [part]
-
-
-def _members(table: Table, attribute: str) -> dict[DynamoType, set[Key]]:
-    """The keys of the items having each value of ``attribute``; built on first use, then kept."""
-    maps = table.__dict__.setdefault(_BY_INDEX, {})
-    if attribute not in maps:
-        members: dict[DynamoType, set[Key]] = defaultdict(set)
-        for item in _stored(table):
-            if attribute in item.attrs:
-                members[item.attrs[attribute]].add((item.hash_key, item.range_key))
-        maps[attribute] = members
-    return maps[attribute]
-
-
-def _candidates(
-    table: Table, hash_key: DynamoType | None, index_name: str | None, conditions: list | None
-) -> list[Item] | None:
-    """The items having the queried hash key, or None to let moto look at every item."""
-    if index_name is None:
-        return None if hash_key is None else _partition(table, hash_key)
-    index = next((i for i in table.all_indexes() if i.name == index_name), None)
-    wanted = dict(conditions or [])
-    hashed = (
-        [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH" and k["AttributeName"] in wanted]
-        if index
-        else []
-    )
-    if not hashed:
+def _entry(spec: Spec, item: Item) -> tuple[DynamoType, tuple] | None:
+    """The item's hash value and sort tuple in ``spec``'s order, or None if moto's Query of that
+    index never looks at it (an index key attribute missing)."""
+    hash_attribute, sort = spec
+    if hash_attribute is None:
+        return item.hash_key, (item.range_key,) if item.range_key is not None else ()
+    if hash_attribute not in item.attrs or any(name not in item.attrs for name in sort):
         return None
-    if hashed[0] == table.hash_key_attr:  # a local index: the partition
-        return _partition(table, wanted[hashed[0]])
-    keys = list(_members(table, hashed[0]).get(wanted[hashed[0]], ()))
-    return [item for item in map(functools.partial(_at, table), keys) if item is not None]
+    return item.attrs[hash_attribute], tuple(item.attrs[name] for name in sort)
 
 
-def _in_range(table: Table, items: list[Item], index_name: str | None, call: dict) -> list[Item]:
-    """Of one hash key's items, those moto's loop can keep or stop at: the queried sort key range
-    and one item past it in the query's direction, if any (moto orders by the sort key's value,
-    then for an index by the table's key)."""
-    comparison, conditions = call.get("range_comparison"), call.get("range_key_conditions") or []
+def _first(entry: Entry) -> tuple:
+    return entry[0]
+
+
+def _sorted(table: Table, spec: Spec) -> dict[DynamoType, list[Entry]]:
+    """Per hash value, the entries of its items in moto's order; built on first use, then kept
+    by every write (``_reindexing``) so that a Query finds its start by bisection."""
+    maps = table.__dict__.setdefault(_SORTED, {})
+    if spec not in maps:
+        lists: dict[DynamoType, list[Entry]] = defaultdict(list)
+        for item in _stored(table):
+            found = _entry(spec, item)
+            if found is not None:
+                lists[found[0]].append((found[1], (item.hash_key, item.range_key)))
+        for entries in lists.values():
+            entries.sort(key=_first)
+        maps[spec] = lists
+    return maps[spec]
+
+
+def _order(table: Table, index_name: str | None, call: dict) -> tuple[Spec, DynamoType, list, list] | None:
+    """The query's spec, hash value, and moto's hash and range attributes (as its ``query`` builds
+    them, for its start key check); None for what moto answers alone (no hash key, unknown index,
+    keys of several attributes)."""
     if index_name is None:
-        attribute = table.range_key_attr
+        hash_key = call["hash_key"]
+        spec: Spec = (None, ())
+        return None if hash_key is None else (spec, hash_key, [table.hash_key_attr], [table.range_key_attr])
+    index = next((i for i in table.all_indexes() if i.name == index_name), None)
+    if index is None:
+        return None
+    hashes = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
+    ranges = [k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"]
+    wanted = dict(call.get("hash_key_conditions") or [])
+    if len(hashes) != 1 or len(ranges) > 1 or hashes[0] not in wanted:
+        return None
+    if ranges:
+        range_attrs = [ranges[0], table.range_key_attr]
+    elif isinstance(index, GlobalSecondaryIndex) and table.range_key_attr:
+        range_attrs = [table.range_key_attr, table.range_key_attr]
     else:
-        index = table.get_index(index_name)
-        attribute = next((k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"), None)
-    if not comparison or attribute is None or len(conditions) > 1:
-        return items
+        range_attrs = [table.hash_key_attr, table.range_key_attr]
+    hash_attrs = [hashes[0], table.hash_key_attr]
+    sort = tuple(table._generate_attr_to_sort_by(hash_attrs, range_attrs)[1:])
+    return (hashes[0], sort), wanted[hashes[0]], hash_attrs, range_attrs
 
-    def order(item: Item) -> tuple:
-        return (
-            item.attrs[attribute].cast_value,
-            item.hash_key.cast_value,
-            item.range_key.cast_value if item.range_key else None,
+
+def _split(size: int, before: Callable[[int], bool]) -> int:
+    """The first position in 0..size where ``before`` is false, ``before`` being true up to it."""
+    low, high = 0, size
+    while low < high:
+        middle = (low + high) // 2
+        if before(middle):
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+def _ahead(operator: str, bounds: list[DynamoType], forward: bool) -> Callable[[DynamoType], bool] | None:
+    """Whether a sort key value comes before the condition's range in the query's direction (the
+    range is one run of the sorted values); None for an operator not handled here."""
+    low, high = bounds[0], bounds[-1]
+    if forward:
+        return {
+            "EQ": lambda v: v < low,
+            "GE": lambda v: v < low,
+            "BETWEEN": lambda v: v < low,
+            "BEGINS_WITH": lambda v: v < low,
+            "GT": lambda v: v <= low,
+            "LT": lambda v: False,
+            "LE": lambda v: False,
+        }.get(operator)
+    return {
+        "EQ": lambda v: v > high,
+        "LE": lambda v: v > high,
+        "BETWEEN": lambda v: v > high,
+        "LT": lambda v: v >= high,
+        "GE": lambda v: False,
+        "GT": lambda v: False,
+        "BEGINS_WITH": lambda v: v > low and not v.compare("BEGINS_WITH", bounds),
+    }.get(operator)
+
+
+def _page(table: Table, index_name: str | None, call: dict) -> list[Item] | None:
+    """The items moto's loop can evaluate, or None to let moto look at every item.
+
+    moto walks its sorted candidates: it skips those up to the start key, passes over those
+    outside the sort key range, keeps those inside until it has ``Limit`` of them, and stops at
+    the item after them, the one that gives the page its LastEvaluatedKey (Limit counts the items
+    read, before the filter, as in DynamoDB). So: bisect to the start of the range and to the
+    start key, then take the items in range up to Limit and the one after them, if any."""
+    order = _order(table, index_name, call)
+    limit, comparison = call.get("limit"), call.get("range_comparison")
+    conditions = call.get("range_key_conditions") or []
+    if order is None or (limit is not None and limit < 1) or call.get("filter_kwargs") or len(conditions) > 1:
+        return None
+    spec, hash_value, hash_attrs, range_attrs = order
+    if comparison and index_name is None and table.range_key_attr is None:
+        return None  # moto's error (on an index without a sort key, moto raises before reading items)
+    if conditions and conditions[0][0] != (spec[1][0] if index_name else table.range_key_attr):
+        return None
+    forward = call.get("scan_index_forward") is not False
+    ahead = _ahead(_OPERATORS.get(comparison, comparison.upper()), call["range_objs"], forward) if comparison else None
+    if comparison and ahead is None:
+        return None
+    entries = _sorted(table, spec).get(hash_value, [])
+    size = len(entries)
+
+    def entry(position: int) -> Entry:
+        return entries[position if forward else size - 1 - position]
+
+    def item(position: int) -> Item:
+        return cast(Item, _at(table, entry(position)[1]))  # the entries follow the table's writes
+
+    start = _split(size, lambda p: ahead(entry(p)[0][0])) if ahead else 0
+    after = call.get("exclusive_start_key")
+    if after is not None and size:  # moto's check itself, so its errors too
+        start = max(
+            start,
+            _split(size, lambda p: table._item_comes_before_dct(item(p), after, hash_attrs, range_attrs, forward)),
         )
-
-    ranged = [item for item in items if attribute in item.attrs]
-    inside = [item for item in ranged if item.attrs[attribute].compare(comparison, call["range_objs"])]
-    if not inside:
-        return inside
-    forward = call.get("scan_index_forward", True) is not False
-    edge = max(map(order, inside)) if forward else min(map(order, inside))
-    past = next((item for item in ranged if (order(item) > edge if forward else order(item) < edge)), None)
-    return inside + ([past] if past else [])
+    taken: list[Item] = []
+    for position in range(start, size):
+        taken.append(item(position))
+        if (limit is not None and len(taken) > limit) or (
+            comparison and not entry(position)[0][0].compare(comparison, call["range_objs"])
+        ):
+            break  # the item after a full page, or the first past the range
+    return taken
 
 
 def query(self: Table, *args: Any, **kwargs: Any) -> Any:
     call = _QUERY.bind(self, *args, **kwargs).arguments
     with _WRITE_LOCK:
-        found = _candidates(self, call["hash_key"], call.get("index_name"), call.get("hash_key_conditions"))
+        found = _page(self, call.get("index_name"), call)
     if found is None:
         return _moto_query(self, *args, **kwargs)
-    candidates = _Candidates(self, _in_range(self, found, call.get("index_name"), call))
-    return _moto_query(candidates, *args, **kwargs)  # type: ignore[arg-type]  # a Table's stand-in (__getattr__)
+    return _moto_query(_Candidates(self, found), *args, **kwargs)  # type: ignore[arg-type]  # a Table's stand-in
 
 
-def _indexed(table: Table, key: Key | None) -> dict[str, DynamoType]:
+def _entries(table: Table, key: Key | None) -> dict[Spec, tuple[DynamoType, tuple] | None]:
     item = _at(table, key) if key is not None else None
-    maps = table.__dict__.get(_BY_INDEX, {})
-    return {name: copy.deepcopy(item.attrs[name]) for name in maps if item is not None and name in item.attrs}
+    specs = table.__dict__.get(_SORTED, {})
+    return {spec: copy.deepcopy(_entry(spec, item)) if item is not None else None for spec in specs}
+
+
+def _holds(entries: list[Entry], order: tuple, key: Key) -> bool:
+    at = bisect.bisect_left(entries, order, key=_first)
+    return at < len(entries) and entries[at] == (order, key)
 
 
 def _reindexing(method: Callable, key_of: Callable[..., tuple[Table, Key | None]]) -> Callable:
-    """``method``, a write, then the index maps of its table moved to the item's new values."""
+    """``method``, a write, then the item's entry moved in each sorted list of its table; idempotent,
+    as a write may run inside another (an update puts the item it builds)."""
 
     @functools.wraps(method)
     def write(self: Any, *args: Any, **kwargs: Any) -> Any:
         table, key = key_of(self, *args, **kwargs)
-        if key is None or not table.__dict__.get(_BY_INDEX):
+        if key is None or not table.__dict__.get(_SORTED):
             return method(self, *args, **kwargs)
-        before = _indexed(table, key)
+        before = _entries(table, key)
         try:
             return method(self, *args, **kwargs)
         finally:
-            after = _indexed(table, key)
-            for name, members in table.__dict__[_BY_INDEX].items():
-                old, new = before.get(name), after.get(name)
-                if old is not None and (new is None or old != new):
-                    members[old].discard(key)
-                    if not members[old]:
-                        del members[old]
-                if new is not None:
-                    members[new].add(key)
+            after = _entries(table, key)
+            for spec, lists in table.__dict__[_SORTED].items():
+                old, new = before.get(spec), after.get(spec)
+                if old != new and old is not None and _holds(lists[old[0]], old[1], key):
+                    entries = lists[old[0]]
+                    del entries[bisect.bisect_left(entries, old[1], key=_first)]
+                    if not entries:
+                        del lists[old[0]]
+                if new is not None and not _holds(lists[new[0]], new[1], key):
+                    bisect.insort(lists[new[0]], (new[1], key), key=_first)
 
     return write
 

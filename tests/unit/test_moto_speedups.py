@@ -28,9 +28,10 @@ write = st.one_of(
 read = st.tuples(
     st.sampled_from(["table", "index"]),
     st.integers(0, 2),
-    st.sampled_from([None, "begins_with", "between", "<="]),
+    st.sampled_from([None, "begins_with", "between", "<=", "<", "=", ">", ">="]),
     st.booleans(),
-    st.integers(1, 4),
+    st.one_of(st.none(), st.integers(1, 4)),
+    st.sampled_from([None, "sk", "data"]),  # a filter, applied by moto after the Limit
 )
 
 
@@ -94,22 +95,26 @@ def _write(table, op) -> None:
 
 
 def _pages(table, read_op) -> list:
-    from boto3.dynamodb.conditions import Key
+    from boto3.dynamodb.conditions import Attr, Key
 
-    where, n, comparison, forward, limit = read_op
+    where, n, comparison, forward, limit, filtered = read_op
     hash_name, sort_name = ("pk", "sk") if where == "table" else ("gsi1pk", "gsi1sk")
     condition = Key(hash_name).eq((PKS if where == "table" else GSI_PKS)[n] or "G0")
     if comparison == "begins_with":
         condition &= Key(sort_name).begins_with("S")
     elif comparison == "between":
         condition &= Key(sort_name).between("S2", "S5")
-    elif comparison == "<=":
-        condition &= Key(sort_name).lte("S4")
+    elif comparison is not None:
+        condition &= {"<=": Key(sort_name).lte, "<": Key(sort_name).lt, "=": Key(sort_name).eq}.get(
+            comparison, Key(sort_name).gt if comparison == ">" else Key(sort_name).gte
+        )("S4")
     query = {
         "KeyConditionExpression": condition,
         "ScanIndexForward": forward,
-        "Limit": limit,
+        **({"Limit": limit} if limit else {}),
         **({"IndexName": "gsi1"} if where == "index" else {}),
+        **({"FilterExpression": Attr("sk").gte("S3")} if filtered == "sk" else {}),
+        **({"FilterExpression": Attr("data").contains("G1")} if filtered == "data" else {}),
     }
     pages = []
     while True:
@@ -138,10 +143,10 @@ def _check(table, steps, monkeypatch) -> None:
             assert fast == _pages(table, step[1])
     for where in ("table", "index"):  # the table as it ends
         for n in range(3):
-            fast = _pages(table, (where, n, None, True, 3))
+            fast = _pages(table, (where, n, None, True, 3, None))
             with monkeypatch.context() as original:
                 original.setattr(Table, "query", moto_speedups._moto_query)
-                assert fast == _pages(table, (where, n, None, True, 3))
+                assert fast == _pages(table, (where, n, None, True, 3, None))
 
 
 scalar = st.one_of(
