@@ -79,10 +79,10 @@ def _tiny(bundle: dict) -> dict:
     return bundle
 
 
-def page_costs(bench: Any, sizes: list[int]) -> None:
-    """A search page's cost (ITI-67, _count=50) in spaces of each size, side by side: the first page,
-    a page further on (from a next link), each with its AWS calls, DynamoDB items read and time,
-    and its ratio to the smallest space's."""
+def page_costs(bench: Any, sizes: list[int], count: int = 50) -> None:
+    """A search page's cost (ITI-67, _count=``count``) in spaces of each size, side by side: the first
+    page, a page further on (from a next link), each with its AWS calls, DynamoDB items read and time,
+    and its ratio to the smallest space's (a ``count`` below the smallest size: pages of one size)."""
     rows: list[tuple[int, str, Calls, float]] = []
     for number, size in enumerate(sizes, start=2):
         person, patient_id, patient = active_person(bench, number)
@@ -102,8 +102,8 @@ def page_costs(bench: Any, sizes: list[int]) -> None:
             assert answer.status_code == 200, answer.body[:300]
             return json.loads(answer.body)
 
-        first = "/v1/fhir/DocumentReference?" + urlencode({"patient": patient_id, "_count": 50})
-        native = f"/v1/patients/{patient_id}/documents?limit=50"  # one query: moto's own cost, as a control
+        first = "/v1/fhir/DocumentReference?" + urlencode({"patient": patient_id, "_count": count})
+        native = f"/v1/patients/{patient_id}/documents?limit={count}"  # one query: moto's own cost, as a control
         get(first)  # warm: the cursor key, the space's first read
         for label, path in (("first page", first), ("a page further on", None), ("native first page", native)):
             if path is None:
@@ -118,12 +118,12 @@ def page_costs(bench: Any, sizes: list[int]) -> None:
                     get(path)
                 times.append(time.perf_counter() - started)
             rows.append((size, label, calls, sorted(times)[2]))
-    _print_costs("ITI-67 page of 50 (GET DocumentReference?patient=&_count=50) by the space's size:", rows)
+    _print_costs(f"ITI-67 page of {count} (GET DocumentReference?patient=&_count={count}) by the space's size:", rows)
 
 
-def observation_page_costs(bench: Any, sizes: list[int]) -> None:
-    """The same for an Observation search (GET Observation?patient=&_count=50): measurements sent in
-    batches of 200 by the patient, then the first page and one further on, side by side."""
+def observation_page_costs(bench: Any, sizes: list[int], count: int = 50) -> None:
+    """The same for an Observation search (GET Observation?patient=&_count=``count``): measurements
+    sent in batches of 200 by the patient, then the first page and one further on, side by side."""
     rows: list[tuple[int, str, Calls, float]] = []
     for number, size in enumerate(sizes, start=20):
         _, patient_id, patient = active_person(bench, number)
@@ -149,7 +149,7 @@ def observation_page_costs(bench: Any, sizes: list[int]) -> None:
                 "/v1/fhir", headers={**headers, "Content-Type": "application/fhir+json"}, body=body
             )
             assert answer.status_code == 200, answer.body[:300]
-        first_page = "/v1/fhir/Observation?" + urlencode({"patient": patient_id, "_count": 50})
+        first_page = "/v1/fhir/Observation?" + urlencode({"patient": patient_id, "_count": count})
         page = json.loads(bench.client.http.get(first_page, headers=headers).body)  # warm
         further = next((x["url"] for x in page.get("link", []) if x["relation"] == "next"), None)
         for label, path in (("first page", first_page), ("a page further on", further)):
@@ -163,7 +163,7 @@ def observation_page_costs(bench: Any, sizes: list[int]) -> None:
                     assert bench.client.http.get(path, headers=headers).status_code == 200
                 times.append(time.perf_counter() - started)
             rows.append((size, label, calls, sorted(times)[2]))
-    _print_costs("Observation page of 50 (GET Observation?patient=&_count=50) by the series' size:", rows)
+    _print_costs(f"Observation page of {count} (GET Observation?patient=&_count={count}) by the series' size:", rows)
 
 
 def _print_costs(title: str, rows: list[tuple[int, str, Calls, float]]) -> None:
@@ -186,11 +186,12 @@ def main(argv: list[str] | None = None) -> None:
         "--sizes", default="100,1000", help="spaces whose search page costs are printed side by side (comma-separated)"
     )
     parser.add_argument("--pages-only", action="store_true", help="only the page costs by the space's size")
+    parser.add_argument("--count", type=int, default=50, help="the pages' _count (below the smallest size: equal)")
     args = parser.parse_args(argv)
     if args.pages_only:
         with cloud() as bench:
-            page_costs(bench, [int(size) for size in args.sizes.split(",")])
-            observation_page_costs(bench, [int(size) for size in args.sizes.split(",")])
+            page_costs(bench, [int(size) for size in args.sizes.split(",")], args.count)
+            observation_page_costs(bench, [int(size) for size in args.sizes.split(",")], args.count)
         return
     rows: list[tuple[str, Calls]] = []
     with cloud() as bench:
