@@ -362,10 +362,22 @@ def query(self: Table, *args: Any, **kwargs: Any) -> Any:
     return _moto_query(_Candidates(self, found), *args, **kwargs)  # type: ignore[arg-type]  # a Table's stand-in
 
 
+def _frozen(value: DynamoType) -> DynamoType:
+    """A copy a later write cannot change: a key's value is a string, number or binary, rebuilt
+    around the same immutable value (copy.deepcopy of each, at every write, is far dearer)."""
+    if value.type in ("S", "N", "B"):
+        return DynamoType({value.type: value.value})
+    return copy.deepcopy(value)
+
+
 def _entries(table: Table, key: Key | None) -> dict[Spec, tuple[DynamoType, tuple] | None]:
     item = _at(table, key) if key is not None else None
     specs = table.__dict__.get(_SORTED, {})
-    return {spec: copy.deepcopy(_entry(spec, item)) if item is not None else None for spec in specs}
+    entries: dict[Spec, tuple[DynamoType, tuple] | None] = {}
+    for spec in specs:
+        found = _entry(spec, item) if item is not None else None
+        entries[spec] = None if found is None else (_frozen(found[0]), tuple(map(_frozen, found[1])))
+    return entries
 
 
 def _holds(entries: list[Entry], order: tuple, key: Key) -> bool:
