@@ -210,9 +210,10 @@ class _Partition:
 
 def _partitions(patient_id: str, type_codes: frozenset[str] | None, window: Window, limit: int) -> list[_Partition]:
     if type_codes is None:
-        return [_Partition("gsi2", layout.documents_by_time(patient_id), window, limit)]
+        return [_Partition(layout.DOCUMENTS_BY_TIME_INDEX, layout.documents_by_time(patient_id), window, limit)]
     return [
-        _Partition("gsi3", layout.documents_of_type(patient_id, code), window, limit) for code in sorted(type_codes)
+        _Partition(layout.DOCUMENTS_BY_TYPE_INDEX, layout.documents_of_type(patient_id, code), window, limit)
+        for code in sorted(type_codes)
     ]
 
 

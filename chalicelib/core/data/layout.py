@@ -176,12 +176,13 @@ def document_pointer(document_id: str) -> dict[str, Any]:
     return {"pk": f"{DOCUMENT_POINTER_PREFIX}{document_id}", "sk": "DOCUMENT"}
 
 
+DOCUMENTS_BY_TIME_INDEX = "gsi2"
+DOCUMENTS_BY_TYPE_INDEX = "gsi3"
+
+
 def documents_by_time(patient_id: str) -> str:
     """Index partition (gsi2) of a space's documents by deposit time."""
     return f"DOCS#{patient_id}"
-
-
-DOCUMENTS_BY_TYPE_INDEX = "gsi3"
 
 
 def documents_of_type(patient_id: str, type_code: str) -> str:
