@@ -5,6 +5,11 @@ PY := $(VENV)/bin/python
 STAGE ?= prod
 # checkov in a venv of its own: its dependencies clash with the project's pins.
 CHECKOV_VENV := .venv-checkov
+# Bytecode, pytest's rewritten test modules included, cached in build/ and not in the tree (which the
+# package copies as it is): some machines set PYTHONDONTWRITEBYTECODE, and each test process then
+# compiled every module it imports again, ~4 s of each xdist worker's start (docs/performance.md).
+unexport PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX := $(CURDIR)/build/pycache
 
 # Browser tests: Chromium with its French words, axe-core.
 CHROMIUM := /usr/lib/chromium/locales/fr.pak
