@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from moto.core.base_backend import BackendDict, BaseBackend
+from moto.core.models import MockAWS, botocore_stubber, responses_mock
 
 Key = tuple[str, str, str]  # service, account, region
 
@@ -90,3 +91,20 @@ class Snapshot:
                 backend.__dict__ = state[key]
             else:
                 backend.reset()
+
+
+class RestartableMock(MockAWS):
+    """``mock_aws`` for a world restored before each test: started without reset, moto registers its
+    ~1,300 URL callbacks with ``responses`` again at every start and never drops the previous ones
+    (only a reset does), so the registry grew by 1,300 objects a test (the garbage collector's
+    full rounds walked them all, growing to ~0.8 s each) and each start spent ~10 ms adding them.
+    They are the same callbacks every time: registered at the first start or after a reset, kept
+    from then on (moto's ``stop`` leaves them, and only ``requests`` calls, never botocore's,
+    reach them)."""
+
+    def _enable_patching(self, reset: bool = True) -> None:
+        if reset or not responses_mock.registered():
+            super()._enable_patching(reset)
+        else:
+            botocore_stubber.enabled = True
+            responses_mock.start()

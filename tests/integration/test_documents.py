@@ -182,7 +182,7 @@ def test_professional_reads_only_with_access(api, space, token):
     assert [d["type"] for d in listed] == ["prescription"]  # the matrix: no reports for a podiatrist
 
 
-def test_expired_grant_is_denied(api, space, token):
+def test_expired_grant_is_denied(api, space, token, app_clock):
     patient_id, patient, doctor = space
     meta = _deposit(api, patient_id, doctor)
     other = token("professional", rpps=rpps(2), profession="medecin")
@@ -192,9 +192,7 @@ def test_expired_grant_is_denied(api, space, token):
         == 200
     )
     assert api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}", token=other).status_code == 200
-    import time
-
-    time.sleep(3)
+    app_clock.advance(seconds=3)
     assert api.get(f"/v1/patients/{patient_id}/documents/{meta['document_id']}", token=other).status_code == 403
 
 

@@ -73,7 +73,7 @@ def _run_timer(timer: TimerClock, cohort_id: str, deadline: str, timeout: float 
     give_up_at = time.monotonic() + timeout
     while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
         assert time.monotonic() < give_up_at, "the cohort's execution did not finish"
-        time.sleep(0.5)
+        time.sleep(0.05)
     assert sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
     drain_timers()
 
