@@ -94,6 +94,29 @@ def _user_agent_parts_sanitized_once() -> None:
 
 _user_agent_parts_sanitized_once()
 
+def _tests_clients_kept() -> None:
+    """The tests read and write the world behind the app's back through ``boto3.client`` and
+    ``boto3.resource`` (a bucket's objects, a table's items), often several times a test: each
+    call built a client (~15 ms). Kept per arguments for the process, as the app keeps its own
+    (tests/conftest.py ``reset_caches``): a client holds no data of a world, moto serves the next
+    one through it. The app and the tools build theirs from sessions of their own, untouched."""
+    import boto3
+
+    for name in ("client", "resource"):
+        build = getattr(boto3, name)
+        kept: dict = {}
+
+        def kept_or_built(*args, _build=build, _kept=kept, **kwargs):
+            key = (args, tuple(sorted(kwargs.items())))
+            if key not in _kept:
+                _kept[key] = _build(*args, **kwargs)
+            return _kept[key]
+
+        setattr(boto3, name, kept_or_built)
+
+
+_tests_clients_kept()
+
 # Property tests without a count of their own: a quarter of hypothesis's default in make check.
 hypothesis.settings.register_profile("quick", max_examples=examples.examples(examples.DEFAULT))
 if examples.QUICK:

@@ -58,3 +58,21 @@ def test_bodies_above_the_bound_are_refused_both_ways(cloud):
     )
     with pytest.raises(crypto.CannotDecrypt):
         crypto.cipher().decrypt(foreign, CONTEXT)
+
+
+def test_only_the_data_key_opens_what_it_sealed(cloud):
+    """Content sealed under another KMS key of the account (even one our role could use) does not
+    open: data keys are unwrapped with the configured key only."""
+    import boto3
+
+    other_key = boto3.client("kms", region_name=settings().region).create_key()["KeyMetadata"]["Arn"]
+    client = aws_encryption_sdk.EncryptionSDKClient(commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT)
+    foreign, _ = client.encrypt(
+        source=b"sealed elsewhere",
+        key_provider=aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(key_ids=[other_key]),
+        encryption_context=CONTEXT,
+        algorithm=Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
+    )
+    with pytest.raises(crypto.CannotDecrypt):
+        crypto.cipher().decrypt(foreign, CONTEXT)
+    assert crypto.cipher().decrypt(crypto.cipher().encrypt(b"ours", CONTEXT), CONTEXT) == b"ours"
