@@ -94,6 +94,7 @@ def _user_agent_parts_sanitized_once() -> None:
 
 _user_agent_parts_sanitized_once()
 
+
 def _tests_clients_kept() -> None:
     """The tests read and write the world behind the app's back through ``boto3.client`` and
     ``boto3.resource`` (a bucket's objects, a table's items), often several times a test: each
