@@ -7,6 +7,7 @@ import functools
 import gc
 import json
 import os
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -118,6 +119,20 @@ def _tests_clients_kept() -> None:
 
 _tests_clients_kept()
 
+_MOTO_REQUESTS = [0]  # requests the process's AWS clients sent (all to moto), for as_provisioned
+
+
+def _moto_requests_counted() -> None:
+    import botocore.handlers
+
+    def count(**_) -> None:
+        _MOTO_REQUESTS[0] += 1
+
+    botocore.handlers.BUILTIN_HANDLERS.insert(0, ("before-send", count))  # before moto's answers it
+
+
+_moto_requests_counted()
+
 # Property tests without a count of their own: a quarter of hypothesis's default in make check.
 hypothesis.settings.register_profile("quick", max_examples=examples.examples(examples.DEFAULT))
 if examples.QUICK:
@@ -171,11 +186,17 @@ def _settled() -> None:
 
 class _ProvisionedCloud:
     """The stack provisioned from infra/ once per process, then put back as provisioned before each
-    test (tests/moto_snapshot.py): provisioning takes seconds, putting it back milliseconds."""
+    test (tests/moto_snapshot.py): provisioning takes seconds, putting it back milliseconds.
+
+    ``active_patient`` (a test's usual first step: ~25 requests inviting and activating a person)
+    in a world still as provisioned is also played once per process and person: the world right
+    after it is captured, and put back the next time a test asks for it first (``enrolled``)."""
 
     def __init__(self) -> None:
         self.environment: dict[str, str] = {}
         self.snapshot: Snapshot | None = None
+        self.enrolled: dict[int, tuple[Snapshot, str]] = {}  # person -> (the world after, patient id)
+        self._requests_at_restore: int | None = None
 
     def enter(self, mock) -> dict[str, str]:
         if self.snapshot is not None and self.snapshot.restorable():
@@ -187,8 +208,29 @@ class _ProvisionedCloud:
 
             self.environment = provision()
             self.snapshot = Snapshot()
+            self.enrolled.clear()
             _settled()
+        self._requests_at_restore = _MOTO_REQUESTS[0]
         return self.environment
+
+    def as_provisioned(self) -> bool:
+        """Nothing asked of moto since the world was put back: it is as provisioned."""
+        return self._requests_at_restore == _MOTO_REQUESTS[0]
+
+    def active_patient(self, n: int, enrol: Callable[[], str]) -> str:
+        """The patient id of person ``n`` invited and activated by ``enrol``, in the world the test
+        holds: its captured result when the world is as provisioned, else ``enrol`` played."""
+        if not self.as_provisioned():
+            return enrol()
+        if n in self.enrolled and self.enrolled[n][0].restorable():
+            world, patient_id = self.enrolled[n]
+            world.restore()
+            reset_caches()
+        else:
+            patient_id = enrol()
+            self.enrolled[n] = (Snapshot(), patient_id)
+        self._requests_at_restore = None
+        return patient_id
 
 
 _provisioned = _ProvisionedCloud()
@@ -359,8 +401,12 @@ class Enrolment:
     def active_patient(self, n: int = 1) -> tuple[str, str]:
         """(patient_id, patient token) of a freshly activated space."""
         person = invitee(n)
-        self.invite(self.campaign(), [person])
-        return self.activate(person), self.patient_token(person)
+
+        def enrol() -> str:
+            self.invite(self.campaign(), [person])
+            return self.activate(person)
+
+        return _provisioned.active_patient(n, enrol), self.patient_token(person)
 
 
 @pytest.fixture
