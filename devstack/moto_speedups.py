@@ -8,7 +8,10 @@ and the cancellation reasons list each item) but backs up only the items it writ
 
 moto also checks a write's condition and applies it without a lock, so two threads can both
 pass the same condition; DynamoDB cannot. Every write here holds one lock, as DynamoDB's
-per-item atomicity requires, so race tests exercise our conditions rather than moto's gaps.
+per-item atomicity requires, so race tests exercise our conditions rather than moto's gaps. A
+read (GetItem, BatchGetItem, Query, Scan, TransactGetItems) holds it too while it copies the items
+into its answer: moto reads the stored item itself, and a read racing an update that adds an
+attribute failed with "dictionary changed size during iteration" (a 500 no DynamoDB gives).
 
 moto 5.2's Query starts from ``Table.all_items()``: every item of the table, sorted, then keeps
 those of the queried key, sorts them again and walks them; each Query costs O(N log N) in the whole
@@ -77,6 +80,7 @@ from moto.dynamodb.models.table import GlobalSecondaryIndex, Table
 from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]  # moto: untyped
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]  # moto: untyped
+from moto.dynamodb.responses import DynamoHandler
 from moto.moto_api._internal.moto_random import MotoRandom
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
@@ -163,7 +167,7 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
 
 def _atomic(method: Callable) -> Callable:
     @functools.wraps(method)
-    def locked(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+    def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
         with _WRITE_LOCK:
             return method(self, *args, **kwargs)
 
@@ -588,6 +592,8 @@ def apply() -> None:
     DynamoDBBackend.transact_write_items = _atomic(transact_write_items)  # type: ignore[method-assign]  # patched
     for name in ("put_item", "update_item", "delete_item"):  # the lock around the reindexing too
         setattr(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
+    for name in ("get_item", "batch_get_item", "query", "scan", "transact_get_items"):  # an answer of whole writes
+        setattr(DynamoHandler, name, _atomic(getattr(DynamoHandler, name)))
     Item.__new__ = staticmethod(_untracked)  # type: ignore[method-assign]  # patched
     Item.instances_tracked.clear()  # type: ignore[attr-defined]  # set by moto's metaclass, untyped
     serialize = _plain_attribute_values(BaseJSONSerializer._serialize_type_structure)

@@ -3,13 +3,15 @@ and the Chalice test client calling the real app through its public HTTP interfa
 
 from __future__ import annotations
 
+import copy
 import functools
 import gc
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 import hypothesis
 import pytest
@@ -21,6 +23,7 @@ from tests import examples
 from tests.moto_snapshot import RestartableMock, Snapshot
 
 moto_speedups.apply()
+Built = TypeVar("Built")
 
 
 def _one_botocore_loader() -> None:
@@ -188,14 +191,14 @@ class _ProvisionedCloud:
     """The stack provisioned from infra/ once per process, then put back as provisioned before each
     test (tests/moto_snapshot.py): provisioning takes seconds, putting it back milliseconds.
 
-    ``active_patient`` (a test's usual first step: ~25 requests inviting and activating a person)
-    in a world still as provisioned is also played once per process and person: the world right
-    after it is captured, and put back the next time a test asks for it first (``enrolled``)."""
+    A fixture's setup through the API (``captured``: ``active_patient``, a module's world) in a
+    world still as provisioned is also played once per process: the world right after it is
+    captured with its result, and put back the next time a test asks for it first."""
 
     def __init__(self) -> None:
         self.environment: dict[str, str] = {}
         self.snapshot: Snapshot | None = None
-        self.enrolled: dict[int, tuple[Snapshot, str]] = {}  # person -> (the world after, patient id)
+        self.worlds: dict[Hashable, tuple[Snapshot, Any]] = {}  # a setup's key -> (the world after, its result)
         self._requests_at_restore: int | None = None
 
     def enter(self, mock) -> dict[str, str]:
@@ -208,7 +211,7 @@ class _ProvisionedCloud:
 
             self.environment = provision()
             self.snapshot = Snapshot()
-            self.enrolled.clear()
+            self.worlds.clear()
             _settled()
         self._requests_at_restore = _MOTO_REQUESTS[0]
         return self.environment
@@ -217,23 +220,36 @@ class _ProvisionedCloud:
         """Nothing asked of moto since the world was put back: it is as provisioned."""
         return self._requests_at_restore == _MOTO_REQUESTS[0]
 
-    def active_patient(self, n: int, enrol: Callable[[], str]) -> str:
-        """The patient id of person ``n`` invited and activated by ``enrol``, in the world the test
-        holds: its captured result when the world is as provisioned, else ``enrol`` played."""
+    def captured(self, key: Hashable, setup: Callable[[], Built]) -> Built:
+        """What ``setup`` returns, and the world as it leaves it: its captured result and world
+        when the test's world is as provisioned, else ``setup`` played. ``key`` names the setup:
+        one key, one setup, whatever the test."""
         if not self.as_provisioned():
-            return enrol()
-        if n in self.enrolled and self.enrolled[n][0].restorable():
-            world, patient_id = self.enrolled[n]
+            return setup()
+        if key in self.worlds and self.worlds[key][0].restorable():
+            world, result = self.worlds[key]
             world.restore()
             reset_caches()
         else:
-            patient_id = enrol()
-            self.enrolled[n] = (Snapshot(), patient_id)
+            result = setup()
+            self.worlds[key] = (Snapshot(), copy.deepcopy(result))
         self._requests_at_restore = None
-        return patient_id
+        return copy.deepcopy(result)
 
 
 _provisioned = _ProvisionedCloud()
+
+
+def pytest_sessionfinish(session) -> None:
+    """The captured worlds dropped while the interpreter still runs: moto's S3 objects in them
+    clean up after themselves when dropped, which fails once the interpreter is shutting down."""
+    _provisioned.worlds.clear()
+
+
+def captured(key: Hashable, setup: Callable[[], Built]) -> Built:
+    """A fixture's setup through the API, played once per process (``_ProvisionedCloud.captured``);
+    the fixture takes ``cloud`` (or ``api``) before it calls this."""
+    return _provisioned.captured(key, setup)
 
 
 @pytest.fixture
@@ -406,7 +422,7 @@ class Enrolment:
             self.invite(self.campaign(), [person])
             return self.activate(person)
 
-        return _provisioned.active_patient(n, enrol), self.patient_token(person)
+        return _provisioned.captured(("active_patient", n), enrol), self.patient_token(person)
 
 
 @pytest.fixture

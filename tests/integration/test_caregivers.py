@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.core.security.identifiers import rpps_check_digit
-from tests.conftest import every_stored_item, invitee, make_ins
+from tests.conftest import captured, every_stored_item, invitee, make_ins
 from tests.integration.test_agenda import event
 from tests.integration.test_documents import PDF, document
 from tests.integration.test_families import ANY, Family, clock_at, sent_to  # noqa: F401 - clock_at: a fixture
@@ -38,8 +38,12 @@ class Helped:
     def __init__(self, api, enrolment, token, n: int = 401):
         self.api, self.token = api, token
         self.person = invitee(n, birth_date="1942-04-11")
-        enrolment.invite(enrolment.campaign(), [self.person])
-        self.patient_id = enrolment.activate(self.person)
+
+        def enrol() -> str:
+            enrolment.invite(enrolment.campaign(), [self.person])
+            return enrolment.activate(self.person)
+
+        self.patient_id = captured((__name__, "helped", n), enrol)
         self.base = f"/v1/patients/{self.patient_id}"
         self.patient = enrolment.patient_token(self.person)
         self.helper = helper()

@@ -12,7 +12,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from chalicelib.core.security.identifiers import rpps_check_digit
-from tests.conftest import invitee
+from tests.conftest import captured, invitee
 
 PDF = b"%PDF-1.7\nCompte rendu de consultation.\n%%EOF"
 
@@ -50,39 +50,42 @@ UNIT_OF = {code: unit for (_, unit), code in LOINC.items()}
 
 @pytest.fixture
 def filled(api, enrolment, token):
-    person = invitee(1)
-    enrolment.invite(enrolment.campaign(), [person])
-    patient_id, patient = enrolment.activate(person), enrolment.patient_token(person)
-    base = f"/v1/patients/{patient_id}/profile"
-    entries = {
-        "allergies": {"substance": "Pénicilline", "reaction": "Urticaire", "severity": "severe"},
-        "treatments": {"medication": "Metformine 500 mg", "dosage": "2/j", "start_date": "2024-01-10"},
-        "vaccinations": {"vaccine": "Grippe saisonnière", "date": "2025-10-20", "lot": "L-42"},
-        "conditions": {"label": "Hypertension", "since": "2020-03-01", "status": "active"},
-    }
-    for section, body in entries.items():
-        assert api.post(f"{base}/{section}", body, token=patient).status_code == 201
-    for n, measurement in enumerate(MEASUREMENTS):
-        reading = {**measurement, "measured_at": ago(hours=n + 1), "device": "Tensiomètre X" if n == 6 else None}
-        reading = {k: v for k, v in reading.items() if v is not None}
-        assert api.post(f"{base}/measurements", reading, token=patient).status_code == 201
-    doctor = token("professional", rpps=rpps(1), profession="medecin", name="Dr A")
-    document = {
-        "type": "consultation_report",
-        "title": "Consultation du 3 mars",
-        "date": "2026-03-03",
-        "media_type": "application/pdf",
-        "content_base64": base64.b64encode(PDF).decode(),
-    }
-    deposited = api.post(f"/v1/patients/{patient_id}/documents", document, token=doctor)
-    assert deposited.status_code == 201, deposited.json_body
-    hidden = api.post(
-        f"/v1/patients/{patient_id}/documents",
-        {**document, "title": "À expliquer", "invisible_to_patient": True},
-        token=doctor,
-    )
-    assert hidden.status_code == 201
-    return patient_id, patient, person, deposited.json_body, doctor
+    def set_up() -> tuple:
+        person = invitee(1)
+        enrolment.invite(enrolment.campaign(), [person])
+        patient_id, patient = enrolment.activate(person), enrolment.patient_token(person)
+        base = f"/v1/patients/{patient_id}/profile"
+        entries = {
+            "allergies": {"substance": "Pénicilline", "reaction": "Urticaire", "severity": "severe"},
+            "treatments": {"medication": "Metformine 500 mg", "dosage": "2/j", "start_date": "2024-01-10"},
+            "vaccinations": {"vaccine": "Grippe saisonnière", "date": "2025-10-20", "lot": "L-42"},
+            "conditions": {"label": "Hypertension", "since": "2020-03-01", "status": "active"},
+        }
+        for section, body in entries.items():
+            assert api.post(f"{base}/{section}", body, token=patient).status_code == 201
+        for n, measurement in enumerate(MEASUREMENTS):
+            reading = {**measurement, "measured_at": ago(hours=n + 1), "device": "Tensiomètre X" if n == 6 else None}
+            reading = {k: v for k, v in reading.items() if v is not None}
+            assert api.post(f"{base}/measurements", reading, token=patient).status_code == 201
+        doctor = token("professional", rpps=rpps(1), profession="medecin", name="Dr A")
+        document = {
+            "type": "consultation_report",
+            "title": "Consultation du 3 mars",
+            "date": "2026-03-03",
+            "media_type": "application/pdf",
+            "content_base64": base64.b64encode(PDF).decode(),
+        }
+        deposited = api.post(f"/v1/patients/{patient_id}/documents", document, token=doctor)
+        assert deposited.status_code == 201, deposited.json_body
+        hidden = api.post(
+            f"/v1/patients/{patient_id}/documents",
+            {**document, "title": "À expliquer", "invisible_to_patient": True},
+            token=doctor,
+        )
+        assert hidden.status_code == 201
+        return patient_id, patient, person, deposited.json_body, doctor
+
+    return captured((__name__, "filled"), set_up)
 
 
 def test_export_is_a_valid_fhir_r4_bundle_of_the_whole_space(api, filled):

@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.core import clock
 from chalicelib.core.security.identifiers import rpps_check_digit
-from tests.conftest import code_from, invitee, make_ins
+from tests.conftest import captured, code_from, invitee, make_ins
 from tests.integration.test_documents import PDF, document, whole_history
 
 
@@ -72,6 +72,14 @@ class Family:
         ]
         # the child has an address of their own: no notice about the space goes there before 18
         self.child = {**child(n, self.parents, birth_date), "email": f"child{n}@example.test"}
+        self.patient_id = captured((__name__, "family", birth_date, n), lambda: self._enrol(api, enrolment))
+        self.base = f"/v1/patients/{self.patient_id}"
+        self.parent = token("patient", ins=self.parents[0]["ins"])
+        self.other_parent = token("patient", ins=self.parents[1]["ins"])
+        self.own = token("patient", ins=self.child["ins"])
+        self.doctor = token("professional", rpps=rpps(1), profession="medecin", name="Dr A")
+
+    def _enrol(self, api, enrolment) -> str:
         result = enrolment.invite(enrolment.campaign(), [self.child])
         assert result["accepted"] == 1, result
         code = code_from(sent_to(self.parents[0]["email"])[-1])
@@ -80,12 +88,7 @@ class Family:
             "/v1/enrolment/activate", answer
         )  # a representative types the child's INS, birth date and code
         assert response.status_code == 200, response.json_body
-        self.patient_id = response.json_body["patient_id"]
-        self.base = f"/v1/patients/{self.patient_id}"
-        self.parent = token("patient", ins=self.parents[0]["ins"])
-        self.other_parent = token("patient", ins=self.parents[1]["ins"])
-        self.own = token("patient", ins=self.child["ins"])
-        self.doctor = token("professional", rpps=rpps(1), profession="medecin", name="Dr A")
+        return response.json_body["patient_id"]
 
     def deposit(self, who: str, **overrides) -> dict:
         response = self.api.post(f"{self.base}/documents", document(**overrides), token=who)

@@ -97,9 +97,8 @@ def submitted(ins: str, *documents: dict) -> dict:
 
 @pytest.fixture
 def person(enrolment):
-    someone = invitee(1)
-    enrolment.invite(enrolment.campaign(), [someone])
-    return {"ins": someone["ins"], "patient_id": enrolment.activate(someone), "token": enrolment.patient_token(someone)}
+    patient_id, patient = enrolment.active_patient(1)
+    return {"ins": invitee(1)["ins"], "patient_id": patient_id, "token": patient}
 
 
 @pytest.fixture

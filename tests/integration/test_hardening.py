@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pytest
 
 from chalicelib.core.security.identifiers import rpps_check_digit
-from tests.conftest import invitee
+from tests.conftest import captured, invitee
 
 ACTIVATE = "/v1/enrolment/activate"
 PDF = base64.b64encode(b"%PDF-1.7\nCompte rendu\n%%EOF").decode()
@@ -197,55 +197,67 @@ def test_claims_of_the_wrong_type_are_401(api, enrolment, key_file, role, claims
 @pytest.fixture
 def lists(api, enrolment, token):
     """A space with two items in each of its lists, the patient's token and every list's path."""
-    patient_id, patient = enrolment.active_patient()
-    doctor = token("professional", rpps=rpps(1), profession="medecin", name="Dr Martin")
-    admin = token("catalogue_admin")
-    space = f"/v1/patients/{patient_id}"
-    conversations = []
-    for n in range(2):
-        assert api.post(f"{space}/documents", document(title=f"Bilan {n}"), token=patient).status_code == 201
+
+    def set_up() -> tuple:
+        patient_id, patient = enrolment.active_patient()
+        doctor = token("professional", rpps=rpps(1), profession="medecin", name="Dr Martin")
+        admin = token("catalogue_admin")
+        space = f"/v1/patients/{patient_id}"
+        conversations = []
+        for n in range(2):
+            assert api.post(f"{space}/documents", document(title=f"Bilan {n}"), token=patient).status_code == 201
+            assert (
+                api.post(
+                    f"{space}/agenda",
+                    {"kind": "appointment", "title": f"RDV {n}", "start": f"2099-01-0{n + 1}T09:00:00Z"},
+                    token=patient,
+                ).status_code
+                == 201
+            )
+            measurement = {
+                "kind": "weight",
+                "value": 70 + n,
+                "unit": "kg",
+                "measured_at": f"2026-01-0{n + 1}T08:00:00Z",
+            }
+            assert api.post(f"{space}/profile/measurements", measurement, token=patient).status_code == 201
+            app = {
+                "name": f"App {n}",
+                "publisher": "Éditeur",
+                "category": "diabetes",
+                "description": "Carnet.",
+                "scopes": ["measurements:read"],
+            }
+            app_id = api.post("/v1/catalogue/apps", app, token=admin).json_body["app_id"]
+            assert (
+                api.post(
+                    f"{space}/connections", {"app_id": app_id, "scopes": ["measurements:read"]}, token=patient
+                ).status_code
+                == 201
+            )
+            opened = api.post(
+                "/v1/conversations",
+                {"patient_id": patient_id, "subject": f"Objet {n}", "body": "Bonjour"},
+                token=doctor,
+            )
+            conversations.append(opened.json_body["conversation_id"])
         assert (
-            api.post(
-                f"{space}/agenda",
-                {"kind": "appointment", "title": f"RDV {n}", "start": f"2099-01-0{n + 1}T09:00:00Z"},
-                token=patient,
-            ).status_code
+            api.post(f"/v1/conversations/{conversations[0]}/messages", {"body": "Merci"}, token=patient).status_code
             == 201
         )
-        measurement = {"kind": "weight", "value": 70 + n, "unit": "kg", "measured_at": f"2026-01-0{n + 1}T08:00:00Z"}
-        assert api.post(f"{space}/profile/measurements", measurement, token=patient).status_code == 201
-        app = {
-            "name": f"App {n}",
-            "publisher": "Éditeur",
-            "category": "diabetes",
-            "description": "Carnet.",
-            "scopes": ["measurements:read"],
+        paths = {
+            "documents": f"{space}/documents",
+            "activity": f"{space}/activity",
+            "agenda": f"{space}/agenda",
+            "measurements": f"{space}/profile/measurements",
+            "connections": f"{space}/connections",
+            "conversations": "/v1/conversations",
+            "messages": f"/v1/conversations/{conversations[0]}/messages",
+            "apps": "/v1/catalogue/apps",
         }
-        app_id = api.post("/v1/catalogue/apps", app, token=admin).json_body["app_id"]
-        assert (
-            api.post(
-                f"{space}/connections", {"app_id": app_id, "scopes": ["measurements:read"]}, token=patient
-            ).status_code
-            == 201
-        )
-        opened = api.post(
-            "/v1/conversations", {"patient_id": patient_id, "subject": f"Objet {n}", "body": "Bonjour"}, token=doctor
-        )
-        conversations.append(opened.json_body["conversation_id"])
-    assert (
-        api.post(f"/v1/conversations/{conversations[0]}/messages", {"body": "Merci"}, token=patient).status_code == 201
-    )
-    paths = {
-        "documents": f"{space}/documents",
-        "activity": f"{space}/activity",
-        "agenda": f"{space}/agenda",
-        "measurements": f"{space}/profile/measurements",
-        "connections": f"{space}/connections",
-        "conversations": "/v1/conversations",
-        "messages": f"/v1/conversations/{conversations[0]}/messages",
-        "apps": "/v1/catalogue/apps",
-    }
-    return patient_id, patient, doctor, paths
+        return patient_id, patient, doctor, paths
+
+    return captured((__name__, "lists"), set_up)
 
 
 def _page(api, path: str, who: str, query: str = "") -> dict:

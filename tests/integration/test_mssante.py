@@ -17,7 +17,7 @@ import pytest
 
 from chalicelib.core.security.identifiers import rpps_check_digit
 from chalicelib.core.settings import settings
-from tests.conftest import every_stored_item, invitee, make_ins
+from tests.conftest import captured, every_stored_item, invitee, make_ins
 from tests.integration.test_family_messaging import inbox, messages
 
 SECRET = "Votre bilan thyroïdien est normal, TSH à 1,8 mUI/L"
@@ -60,10 +60,14 @@ def listed(api, admin, address: str, n: int = 1, name: str = "Dr Alice Martin") 
 def world(api, admin, enrolment):
     """A patient with an open space, two professionals in the directory."""
     person = invitee(1)
-    enrolment.invite(enrolment.campaign(), [person])
-    patient_id = enrolment.activate(person)
-    listed(api, admin, DOCTOR, 1)
-    listed(api, admin, OTHER_DOCTOR, 2, "Dr Claire Durand")
+
+    def set_up() -> str:
+        patient_id, _ = enrolment.active_patient(1)
+        listed(api, admin, DOCTOR, 1)
+        listed(api, admin, OTHER_DOCTOR, 2, "Dr Claire Durand")
+        return patient_id
+
+    patient_id = captured(__name__, set_up)
     return {
         "patient_id": patient_id,
         "token": enrolment.patient_token(person),

@@ -16,6 +16,7 @@ from chalicelib.core.history import chain, heads, journal
 from chalicelib.core.models import ActorRef
 from chalicelib.core.settings import settings
 from devstack.workers import drain_stream
+from tests.conftest import captured
 from tests.permissions import FUNCTION
 
 DOCTOR = ActorRef(role="professional", id="10000000009")
@@ -75,10 +76,14 @@ def _tail(patient_id: str, first: int) -> list[dict]:
 @pytest.fixture
 def signed_space(api, enrolment):
     """A space of 7 events (invited, activated, 5 reads) whose head is signed."""
-    patient_id, patient = enrolment.active_patient()
-    _record(patient_id, 5)
-    assert drain_stream() >= 1
-    return patient_id, patient
+
+    def set_up() -> tuple[str, str]:
+        patient_id, patient = enrolment.active_patient()
+        _record(patient_id, 5)
+        assert drain_stream() >= 1
+        return patient_id, patient
+
+    return captured((__name__, "signed_space"), set_up)
 
 
 def test_the_signer_signs_the_newest_head_and_verify_starts_there(api, signed_space):

@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib.core.data import layout
 from chalicelib.core.settings import settings
-from tests.conftest import invitee
+from tests.conftest import captured, invitee
 from tests.integration.test_catalogue import add_app, connect, glucose
 from tests.integration.test_legacy_import import put_archives, run
 from tests.xdm_factory import rpps
@@ -59,6 +59,10 @@ class Stack:
 
     def __init__(self, api, enrolment, token, tmp_path) -> None:
         self.api, self.state = api, tmp_path / "state.json"
+        vars(self).update(captured(__name__, lambda: self._set_up(api, enrolment, token)))
+
+    def _set_up(self, api, enrolment, token) -> dict[str, Any]:
+        """The world of every module's data, through the API; what the tests read of it."""
         person = invitee(1)
         self.campaign_id = enrolment.campaign()
         enrolment.invite(self.campaign_id, [person])
@@ -100,6 +104,7 @@ class Stack:
         self.tables = {kind: _all(_module(kind)) for kind in layout.MODULE_TABLES}
         self.kept = _all(_spaces())
         assert all(self.tables.values()) and all(layout.table_of(item) is None for item in self.kept)
+        return {name: value for name, value in vars(self).items() if name not in ("api", "state")}
 
     def activity(self) -> tuple[Any, Any]:
         """The space's history and its verification (reading them appends no event)."""

@@ -224,3 +224,34 @@ def test_an_expression_parsed_once_reads_each_use_s_own_values_and_names():
             except ClientError as error:
                 assert not succeeds and error.response["Error"]["Code"] == "TransactionCanceledException"
         assert table.get_item(Key=step["Key"])["Item"]["n"] == 13
+
+
+def test_reads_never_see_an_item_half_updated():
+    """GetItem, Query and Scan racing updates that add attributes answer whole items: moto read the
+    stored item while an update grew it ("dictionary changed size during iteration": a 500)."""
+    import threading
+
+    with fresh_table() as table:
+        table.put_item(Item={"pk": "p", "sk": "s"})
+        stop, failures = threading.Event(), []
+
+        def read() -> None:
+            while not stop.is_set():
+                try:
+                    table.get_item(Key={"pk": "p", "sk": "s"})
+                    table.query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "p"})
+                except Exception as error:  # noqa: BLE001 - any failure of a read is the finding
+                    failures.append(error)
+
+        readers = [threading.Thread(target=read) for _ in range(2)]
+        for reader in readers:
+            reader.start()
+        for n in range(400):
+            table.update_item(
+                Key={"pk": "p", "sk": "s"}, UpdateExpression=f"SET a{n} = :v", ExpressionAttributeValues={":v": n}
+            )
+        stop.set()
+        for reader in readers:
+            reader.join()
+        assert failures == []
+        assert len(table.get_item(Key={"pk": "p", "sk": "s"})["Item"]) == 402
