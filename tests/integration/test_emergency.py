@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from chalicelib.core import clock
 from devstack.outbox import sent
-from tests.conftest import invitee
+from tests.conftest import captured, invitee
 from tests.examples import examples
 from tests.integration.test_access import DOC_A, DOC_B, DOC_C, access_path, actions
 from tests.integration.test_documents import document
@@ -60,7 +60,7 @@ class Space:
 @pytest.fixture
 def person(enrolment) -> dict:
     person = invitee(60)
-    enrolment.invite(enrolment.campaign(), [person])
+    captured((__name__, "invited"), lambda: enrolment.invite(enrolment.campaign(), [person]))
     return person
 
 

@@ -53,9 +53,12 @@ BASENAMES = {Path(name).name for name in FILES}
 def python_commentary(source: str) -> list[tuple[int, str]]:
     """(line, text) of each comment and docstring of a Python file."""
     found = []
-    for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type == tokenize.COMMENT:
-            found.append((token.start[0], token.string))
+    # A comment is the end of a line from one of its '#': with no path cited after a line's first
+    # '#', the file's comments cite none, and the (slow, pure-Python) tokenizer is not needed.
+    if any(cited_paths(line[line.index("#") :]) for line in source.splitlines() if "#" in line):
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT:
+                found.append((token.start[0], token.string))
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
@@ -76,7 +79,7 @@ def cited_paths(text: str) -> list[str]:
         word = word.rstrip(".").strip("-")
         if not word or word.startswith("/"):  # a route (/v1/...), not a file
             continue
-        named_file = Path(word).suffix[1:] in EXTENSIONS  # not a bare ".py"
+        named_file = os.path.splitext(word.rstrip("/"))[1][1:] in EXTENSIONS  # not a bare ".py" (as Path.suffix)
         a_folder = word.endswith("/") and word.split("/")[0] in TOP_FOLDERS
         if named_file or a_folder:
             paths.append(word)
