@@ -431,6 +431,7 @@ def with_bytecode(archive: Path, sam: dict[str, Any]) -> None:
     if runtimes != {runtime}:
         raise SystemExit(f"bytecode compiled by {runtime} would not serve the functions' runtimes {sorted(runtimes)}")
     BYTECODE_CACHE.mkdir(parents=True, exist_ok=True)
+    _without_local_bytecode(archive)
     compiled: dict[str, bytes] = {}
     with zipfile.ZipFile(archive) as source:
         for info in source.infolist():
@@ -456,6 +457,23 @@ def with_bytecode(archive: Path, sam: dict[str, Any]) -> None:
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16
             target.writestr(info, pyc, zipfile.ZIP_DEFLATED)
+
+
+def _without_local_bytecode(archive: Path) -> None:
+    """Chalice copies chalicelib/ as it is: a tree where Python wrote its ``__pycache__`` (a run
+    outside make, which keeps bytecode in build/pycache) would ship this machine's pycs, and the
+    pycs appended next would share their names. They are left out, the archive rewritten only then."""
+    import zipfile
+
+    with zipfile.ZipFile(archive) as source:
+        kept = [info for info in source.infolist() if "__pycache__/" not in info.filename]
+        if len(kept) == len(source.infolist()):
+            return
+        rewritten = archive.with_suffix(".tmp")
+        with zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in kept:
+                target.writestr(info, source.read(info))
+    rewritten.replace(archive)
 
 
 def package(stage: str, out: Path) -> Path:

@@ -699,3 +699,27 @@ def test_mail_leaves_from_the_messaging_api_and_inbound_function_only(sam):
         if any(action == "ses:SendRawEmail" for action, _, _ in role_grants(sam["Resources"][f"{name}Role"]))
     }
     assert senders == {"MessagingApi", "MessagingInbound"}
+
+
+def test_bytecode_python_left_in_the_tree_is_not_shipped(tmp_path, monkeypatch):
+    """A chalicelib/ holding this machine's __pycache__ (Python run outside make) ships only the
+    package's own pycs, each name once."""
+    import importlib.util
+    import sys
+    import zipfile
+
+    from infra import package
+
+    monkeypatch.setattr(package, "BYTECODE_CACHE", tmp_path / "cache")
+    tag = sys.implementation.cache_tag
+    archive = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(archive, "w") as built:  # as Chalice copies such a tree
+        built.writestr("chalicelib/x.py", "VALUE = 1\n")
+        built.writestr(f"chalicelib/__pycache__/x.{tag}.pyc", b"this machine's bytecode")
+    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    sam = {"Resources": {"F": {"Type": "AWS::Serverless::Function", "Properties": {"Runtime": runtime}}}}
+    package.with_bytecode(archive, sam)
+    with zipfile.ZipFile(archive) as shipped:
+        names = [info.filename for info in shipped.infolist()]
+        assert sorted(names) == sorted(["chalicelib/x.py", f"chalicelib/__pycache__/x.{tag}.pyc"])
+        assert shipped.read(f"chalicelib/__pycache__/x.{tag}.pyc")[:4] == importlib.util.MAGIC_NUMBER
