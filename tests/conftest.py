@@ -280,6 +280,10 @@ class AppClock:
     def advance(self, **delta: float) -> None:
         self.ahead += timedelta(**delta)
 
+    def at(self, **delta: float) -> None:
+        """The clock ``delta`` from the real now (``at(days=0)``: back to it)."""
+        self.ahead = timedelta(**delta)
+
 
 @pytest.fixture
 def app_clock(monkeypatch) -> AppClock:

@@ -10,7 +10,7 @@ from chalicelib.core.security.identifiers import rpps_check_digit
 from tests.conftest import captured, every_stored_item, invitee, make_ins
 from tests.integration.test_agenda import event
 from tests.integration.test_documents import PDF, document
-from tests.integration.test_families import ANY, Family, clock_at, sent_to  # noqa: F401 - clock_at: a fixture
+from tests.integration.test_families import ANY, Family, sent_to
 
 ALLERGY = {"substance": "Pénicilline", "reaction": "Urticaire", "severity": "moderate"}
 
@@ -146,10 +146,10 @@ def test_five_wrong_codes_lock_the_invitation(helped):
     assert helped.accept(aidant_code(helped.helper["email"])).status_code == 200
 
 
-def test_an_expired_invitation_is_a_wrong_code_and_no_longer_counts(helped, clock_at):  # noqa: F811 - the fixture
+def test_an_expired_invitation_is_a_wrong_code_and_no_longer_counts(helped, app_clock):
     assert helped.invite().status_code == 201
     code = aidant_code(helped.helper["email"])
-    clock_at(8)
+    app_clock.at(days=8)
     expired = helped.accept(code)
     assert expired.status_code == 403 and expired.json_body["error"]["code"] == "invalid_code"
     assert helped.api.get(f"{helped.base}/caregivers", token=helped.patient).json_body["items"] == []

@@ -50,17 +50,6 @@ def sent_to(address: str) -> list[dict]:
     return sent(to=address)
 
 
-@pytest.fixture
-def clock_at(monkeypatch):
-    """Moves the application's clock ``days`` from now (majority and end dates are computed from it)."""
-    real = clock.now
-
-    def shift(days: int) -> None:
-        monkeypatch.setattr(clock, "now", lambda: real() + timedelta(days=days))
-
-    return shift
-
-
 class Family:
     """A child invited with two representatives (one by email, one by letter), and activated."""
 
@@ -358,7 +347,7 @@ def test_the_authors_release_and_disclosure_are_written_at_once(api, family, mon
     assert api.get(path, token=family.parent).json_body == both.json_body
 
 
-def test_majority_on_the_18th_birthday(api, enrolment, token, clock_at):
+def test_majority_on_the_18th_birthday(api, enrolment, token, app_clock):
     family = Family(api, enrolment, token, birth_date=years_ago(18, days=1), n=200)  # 18 tomorrow
     tomorrow = date.fromisoformat(family.child["birth_date"]).replace(
         year=date.fromisoformat(family.child["birth_date"]).year + 18
@@ -370,7 +359,7 @@ def test_majority_on_the_18th_birthday(api, enrolment, token, clock_at):
     refused = api.get(f"{family.base}/documents", token=family.own)
     assert refused.status_code == 403 and tomorrow.isoformat() in refused.json_body["error"]["message"]
     for days in (1, 2):  # the day of the 18th birthday, and the day after
-        clock_at(days)
+        app_clock.at(days=days)
         for parent in (family.parent, family.other_parent):
             for path in ("/documents", "/profile", "/activity", "/export", "/access"):
                 assert api.get(family.base + path, token=parent).status_code in (403, 404), (days, path)
@@ -393,7 +382,7 @@ def test_majority_on_the_18th_birthday(api, enrolment, token, clock_at):
     assert found.json_body["minor"] is False
 
 
-def test_a_guardian_acts_for_a_protected_adult_until_the_end_date(api, enrolment, token, clock_at):
+def test_a_guardian_acts_for_a_protected_adult_until_the_end_date(api, enrolment, token, app_clock):
     person = invitee(300)
     patient_id, own = enrolment.active_patient(300)
     guardian = representative(301)
@@ -449,11 +438,11 @@ def test_a_guardian_acts_for_a_protected_adult_until_the_end_date(api, enrolment
     doctor = token("professional", rpps=rpps(3), profession="medecin")
     assert api.post(f"{base}/documents", document(hidden_from_representatives=True), token=doctor).status_code == 400
     # past the end date: nothing
-    clock_at(31)
+    app_clock.at(days=31)
     assert api.get(f"{base}/documents", token=guardian_token).status_code == 403
     assert api.get("/v1/me/dependants", token=guardian_token).json_body["items"] == []
     assert api.get(f"{base}/documents", token=own).status_code == 200
-    clock_at(0)
+    app_clock.at(days=0)
     ended = api.delete(f"/v1/enrolment/guardianships/{recorded.json_body['guardianship_id']}", token=enrolment.agent)
     assert ended.status_code == 204
     assert (
