@@ -426,7 +426,7 @@ class Enrolment:
             self.invite(self.campaign(), [person])
             return self.activate(person)
 
-        return _provisioned.captured(("active_patient", n), enrol), self.patient_token(person)
+        return captured(("active_patient", n), enrol), self.patient_token(person)
 
 
 @pytest.fixture
